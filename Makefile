@@ -1,0 +1,33 @@
+# Everything installs itself: python3 is the only thing a fresh machine needs.
+SHELL := /bin/bash
+UV := .tools/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: setup demo test bench bench-match lint clean
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==0.13.9
+
+$(BIN)/scr: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python python3
+	@touch $@
+
+setup: $(BIN)/scr  ## create the environment from the lock file
+
+demo: setup  ## generate a demo landing zone, run a full wave, print progress
+	$(BIN)/scr demo
+
+test: setup  ## run the test suite
+	$(BIN)/pytest
+
+bench-match: setup  ## matching benchmark against Splink and Febrl (not a test)
+	$(BIN)/python -m benchmarks.match
+
+bench: bench-match
+
+clean:
+	rm -rf .venv .tools demo .pytest_cache
