@@ -1,0 +1,204 @@
+"""The `scr` command line: parses options and calls flows; no pipeline logic lives here."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flows.settings import get_settings
+
+app = typer.Typer(help="single-client-record: one client record per real client, for every practice.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file [env SCR_WAREHOUSE]")]
+Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing zone folder [env SCR_LANDING]")]
+PracticeIds = Annotated[list[str] | None, typer.Option("--practice", "-p", help="practice id (repeatable)")]
+Runner = Annotated[str, typer.Option("--runner", help="task runner: thread (local) or dask")]
+DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler")]
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    # Prefect reads its settings at import: set them before the flows are imported.
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
+    """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
+    from flows import progress
+    from flows.wave import with_runner
+    from warehouse.db import WarehouseBusy
+    from warehouse.landing import BadInput
+
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as bar:
+        task = bar.add_task("starting Prefect", total=None)
+
+        def listen(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        progress.set_listener(listen)
+        try:
+            return with_runner(fn, runner, dask_address)(**kwargs)
+        except WarehouseBusy as exc:
+            _fail(str(exc))
+        except BadInput as exc:
+            _fail(f"the run cannot start: {exc}")
+        except (ValueError, FileNotFoundError) as exc:
+            _fail(str(exc))
+        finally:
+            progress.set_listener(None)
+    return {}
+
+
+def _print_summary(summary: dict) -> None:
+    console.print(
+        f"run [bold]{summary['run_id']}[/]: {summary['practices']} practices, {summary['records']} records, "
+        f"{summary['auto_links']} automatic merge links, {summary['review_links']} links for review"
+    )
+
+
+@app.command()
+def run(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    practice: PracticeIds = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
+) -> None:
+    """Run the whole journey (extract, match, gate, promote) for every practice, or the ones named."""
+    _quiet_prefect(verbose)
+    from flows.wave import nightly_wave
+
+    s = get_settings()
+    summary = _run_flow(
+        nightly_wave,
+        runner,
+        dask_address,
+        landing=str(landing or s.landing),
+        warehouse=str(warehouse or s.warehouse),
+        practices=practice or None,
+        select="all",
+    )
+    _print_summary(summary)
+    _print_status(warehouse or s.warehouse)
+
+
+@app.command()
+def rerun(
+    practice: Annotated[list[str], typer.Option("--practice", "-p", help="practice id (repeatable)")],
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Rerun the named practices through the same flow."""
+    _quiet_prefect(verbose)
+    from flows.wave import rerun_practice
+
+    s = get_settings()
+    summary = _run_flow(
+        rerun_practice, runner, dask_address,
+        practices=practice, landing=str(landing or s.landing), warehouse=str(warehouse or s.warehouse),
+    )
+    _print_summary(summary)
+    _print_status(warehouse or s.warehouse, only=practice)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", "-o", help="folder for landing/ and truth/")],
+    practices: Annotated[int, typer.Option("--practices", "-n", min=1)] = 20,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 42,
+    bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
+) -> None:
+    """Write a synthetic landing zone (out/landing) and its ground truth (out/truth)."""
+    from warehouse.synthetic import generate_zone
+
+    with console.status(f"generating {practices} practices"):
+        summary = generate_zone(out, practices, seed, bad_practices=bad)
+    console.print(f"wrote [bold]{out / 'landing'}[/] and its ground truth in {out / 'truth'}")
+    console.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o")] = Path("demo"),
+    practices: Annotated[int, typer.Option("--practices", "-n", min=1)] = 40,
+    seed: Annotated[int, typer.Option("--seed", "-s")] = 7,
+) -> None:
+    """Generate a demo landing zone, run a full wave on it, print the progress."""
+    import shutil
+
+    if out.exists():
+        shutil.rmtree(out)
+    generate(out=out, practices=practices, seed=seed, bad=3)
+    run(landing=out / "landing", warehouse=out / "scr.duckdb", practice=None, runner="thread", dask_address=None, verbose=False)
+    console.print(f"\nquery it: [bold]scr status --warehouse {out / 'scr.duckdb'} --all[/]")
+
+
+def _print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:
+    from warehouse.db import WarehouseBusy, connect
+    from warehouse.status import read_status
+
+    try:
+        with connect(warehouse, read_only=True) as con:
+            rows = read_status(con)
+    except WarehouseBusy as exc:
+        _fail(str(exc))
+    if only:
+        rows = rows.filter(rows["practice_id"].is_in(only))
+    counts = rows.group_by("status").len().sort("status")
+    table = Table(title=f"migration progress: {warehouse}")
+    table.add_column("status")
+    table.add_column("practices", justify="right")
+    for status, n in counts.iter_rows():
+        table.add_row(status, str(n))
+    table.add_row("[bold]total", f"[bold]{rows.height}")
+    console.print(table)
+    if every or only:
+        detail = Table(show_lines=False)
+        for col in ("practice_id", "status", "detail"):
+            detail.add_column(col, overflow="fold")
+        for pid, status, text, _ in rows.iter_rows():
+            detail.add_row(pid, status, text or "")
+        console.print(detail)
+
+
+@app.command()
+def status(
+    warehouse: Warehouse = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="list every practice with its detail")] = False,
+    practice: PracticeIds = None,
+) -> None:
+    """Print migration progress: practices by status."""
+    path = warehouse or get_settings().warehouse
+    if not Path(path).exists():
+        _fail(f"no warehouse at {path}: run `scr run` first")
+    _print_status(path, only=practice, every=all_)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

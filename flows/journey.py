@@ -1,0 +1,185 @@
+"""One chunk's journey, computed without touching the warehouse: extract, match, survive, gate.
+
+Runs inside a task (a thread or a Dask worker); it only reads the landing zone and returns
+frames. The flow process is the warehouse's only writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from transforms.status_rules import auto_consolidates, effective_strategy, step_one
+from warehouse.landing import BadInput, Frames, read_practice
+
+log = logging.getLogger("scr.journey")
+
+
+@dataclass
+class ChunkResult:
+    practice_ids: list[str]
+    frames: Frames
+    failed: dict[str, str] = field(default_factory=dict)
+    match: object | None = None  # transforms.matching.MatchResult
+    unified: object | None = None  # transforms.survivorship.Unified
+    gate: object | None = None  # quality.gate.GateResult
+    status: pl.DataFrame | None = None  # practice_id, status, detail
+    stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links
+
+
+def extract(landing: Path, practices: pl.DataFrame, hash_key: str) -> tuple[Frames, dict[str, str]]:
+    """Read each practice's files; bad input fails that practice alone, with the file and record."""
+    parts, failed = [], {}
+    for row in practices.iter_rows(named=True):  # one iteration per practice (file I/O), not per record
+        pid = row["practice_id"]
+        try:
+            parts.append(read_practice(landing, row, hash_key))
+        except BadInput as exc:
+            failed[pid] = str(exc)
+            log.warning("practice %s: extract: bad input: %s", pid, exc)
+        except Exception as exc:  # noqa: BLE001 - an unexpected error fails its practice, not the wave
+            failed[pid] = f"extract: unexpected error: {exc!r}"
+            log.exception("practice %s: extract failed", pid)
+    return Frames.concat(parts) if parts else Frames.empty(), failed
+
+
+def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None, params: dict):
+    from transforms.matching import match
+
+    ids = practices["practice_id"]
+    return match(
+        frames.client.filter(pl.col("practice_id").is_in(ids.implode())),
+        frames.org_link.filter(pl.col("practice_id").is_in(ids.implode())),
+        frames.sync_link.filter(pl.col("practice_id").is_in(ids.implode())),
+        practices,
+        decisions,
+        auto_threshold=params["auto_threshold"],
+        review_threshold=params["review_threshold"],
+    )
+
+
+def match_isolated(frames, practices, decisions, params, failed: dict[str, str]):
+    """Match the chunk in one vectorised pass; if that raises, retry practice by practice so one fails alone."""
+    try:
+        return _match(frames, practices, decisions, params)
+    except Exception:  # noqa: BLE001
+        log.exception("chunk match failed; isolating the failing practice")
+    results = []
+    for pid in practices["practice_id"].to_list():
+        one = practices.filter(pl.col("practice_id") == pid)
+        try:
+            results.append(_match(frames, one, decisions, params))
+        except Exception as exc:  # noqa: BLE001
+            failed[pid] = f"match: unexpected error: {exc!r}"
+            log.exception("practice %s: match failed", pid)
+    if not results:
+        return None
+    from transforms.matching import MatchResult
+
+    return MatchResult(
+        links=pl.concat([r.links for r in results], how="vertical_relaxed"),
+        crosswalk=pl.concat([r.crosswalk for r in results], how="vertical_relaxed"),
+        suspect_links=pl.concat([r.suspect_links for r in results], how="vertical_relaxed"),
+    )
+
+
+def run_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
+    """The journey for one chunk of practices: every stage vectorised over the whole chunk."""
+    frames, failed = extract(Path(landing), practices, hash_key)
+    result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
+    good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
+    base = step_one(good)
+    ready = good.join(base.filter(pl.col("status").is_null()).select("practice_id"), on="practice_id", how="semi")
+    statuses = [base.filter(pl.col("status").is_not_null())]
+
+    counts = frames.client.group_by("practice_id", "source").agg(pl.len().cast(pl.Int64).alias("n"))
+    if not ready.is_empty():
+        result.match = match_isolated(frames, ready, decisions, params, failed)
+        ready = ready.filter(~pl.col("practice_id").is_in(list(failed)))
+    if result.match is not None and not ready.is_empty():
+        auto = auto_consolidates(ready, counts, params["small_practice_max"])
+        strategies = effective_strategy(ready, auto)
+        pending = review_load(result.match.links)
+        chosen = strategies.filter(pl.col("strategy").is_not_null())
+        waiting = strategies.filter(pl.col("strategy").is_null()).join(pending, on="practice_id", how="left")
+        statuses.append(
+            waiting.select(
+                "practice_id",
+                pl.lit("in_review").alias("status"),
+                pl.format(
+                    "strategy not chosen yet (keep_xpm, keep_hq or combine); {} links await review",
+                    pl.col("review_links").fill_null(0),
+                ).alias("detail"),
+            )
+        )
+        if not chosen.is_empty():
+            statuses.append(consolidate(result, chosen, auto_ids=auto.filter(pl.col("auto"))["practice_id"], pending=pending))
+    result.status = pl.concat(statuses + [failed_status(failed)], how="vertical_relaxed")
+    result.stats = chunk_stats(result)
+    return result
+
+
+def review_load(links: pl.DataFrame) -> pl.DataFrame:
+    """practice_id, review_links: links that await a person."""
+    return links.filter(pl.col("decision") == "review").group_by("practice_id").agg(pl.len().alias("review_links"))
+
+
+def consolidate(result: ChunkResult, strategies: pl.DataFrame, auto_ids: pl.Series, pending: pl.DataFrame) -> pl.DataFrame:
+    """Survivorship and the quality gate for practices whose strategy is known; returns their statuses."""
+    from quality.gate import run_gate
+    from transforms.survivorship import survive
+
+    ids = strategies["practice_id"].implode()
+    crosswalk = result.match.crosswalk.filter(pl.col("practice_id").is_in(ids))
+    result.unified = survive(result.frames, crosswalk, strategies)
+    result.gate = run_gate(result.unified, result.frames)
+    blocked = pl.DataFrame(
+        {"practice_id": list(result.gate.blocked), "detail": list(result.gate.blocked.values())},
+        schema={"practice_id": pl.String, "detail": pl.String},
+    )
+    passed = strategies.filter(pl.col("practice_id").is_in(result.gate.passed)).join(pending, on="practice_id", how="left")
+    waits = (pl.col("review_links").fill_null(0) > 0) & ~pl.col("practice_id").is_in(auto_ids.implode())
+    return pl.concat(
+        [
+            blocked.select("practice_id", pl.lit("blocked").alias("status"), "detail"),
+            passed.select(
+                "practice_id",
+                pl.when(waits).then(pl.lit("in_review")).otherwise(pl.lit("complete")).alias("status"),
+                pl.when(waits)
+                .then(pl.format("promoted ({}); {} links await review", pl.col("strategy"), pl.col("review_links")))
+                .otherwise(pl.format("promoted ({})", pl.col("strategy")))
+                .alias("detail"),
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+
+
+def failed_status(failed: dict[str, str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"practice_id": list(failed), "status": ["failed"] * len(failed), "detail": list(failed.values())},
+        schema={"practice_id": pl.String, "status": pl.String, "detail": pl.String},
+    )
+
+
+def chunk_stats(result: ChunkResult) -> pl.DataFrame:
+    """Per practice: records staged, unified clients proposed, auto and review links."""
+    records = result.frames.client.group_by("practice_id").agg(pl.len().alias("records"))
+    if result.match is None:
+        return records.with_columns(
+            pl.lit(None, pl.UInt32).alias("clusters"), pl.lit(0, pl.UInt32).alias("auto_links"), pl.lit(0, pl.UInt32).alias("review_links")
+        )
+    cw = result.match.crosswalk.group_by("practice_id").agg(pl.col("unified_client_id").n_unique().alias("clusters"))
+    links = result.match.links.group_by("practice_id").agg(
+        (pl.col("decision") == "auto").sum().alias("auto_links"),
+        (pl.col("decision") == "review").sum().alias("review_links"),
+    )
+    return (
+        records.join(cw, on="practice_id", how="left")
+        .join(links, on="practice_id", how="left")
+        .with_columns(pl.col("auto_links", "review_links").fill_null(0))
+        .sort("practice_id")
+    )

@@ -1,0 +1,195 @@
+"""The migration flows: `nightly_wave` (scheduled and `scr run`) and `rerun_practice`.
+
+Chunk tasks compute (extract, match, survive, gate) and return frames; this flow process is
+the warehouse's only writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows import progress
+from flows.journey import ChunkResult, run_chunk
+from flows.settings import get_settings
+from transforms.planning import chunks, plan_wave
+from transforms.status_rules import step_one
+from warehouse import db
+from warehouse.landing import read_registry, registry_problems
+from warehouse.run_store import record_run, write_chunk
+from warehouse.status import read_status, write_status
+from warehouse.zone_sizes import practice_sizes
+
+
+@task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def journey_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
+    """Extract, match, survive and gate one chunk of practices (retried on transient errors)."""
+    get_run_logger().info("chunk of %d practices: %s", practices.height, ", ".join(practices["practice_id"].to_list()[:5]))
+    return run_chunk(landing, practices, hash_key, decisions, params)
+
+
+def _params() -> dict:
+    s = get_settings()
+    return {
+        "auto_threshold": s.auto_threshold,
+        "review_threshold": s.review_threshold,
+        "small_practice_max": s.small_practice_max,
+    }
+
+
+def _baseline_status(registry: pl.DataFrame, current: pl.DataFrame, problems: dict[str, str]) -> pl.DataFrame:
+    """Statuses every registry practice gets before this run's work: step one, coming_soon, or failed registry problems.
+
+    Results of earlier runs (in_review, blocked, failed, complete) are kept unless step one regressed.
+    """
+    base = step_one(registry).with_columns(
+        pl.col("status").fill_null("coming_soon"),
+        pl.col("detail").fill_null("waiting for its consolidation wave"),
+    )
+    keep = current.filter(~pl.col("status").is_in(["connect", "confirm", "coming_soon"])).select("practice_id")
+    base = base.join(keep, on="practice_id", how="anti").vstack(
+        # step one undone again overrides an earlier pipeline state
+        step_one(registry).filter(pl.col("status").is_not_null()).join(keep, on="practice_id", how="semi")
+    )
+    bad = pl.DataFrame(
+        {"practice_id": list(problems), "status": ["failed"] * len(problems), "detail": list(problems.values())},
+        schema=base.schema,
+    )
+    return pl.concat([base.join(bad, on="practice_id", how="anti"), bad]).sort("practice_id")
+
+
+def _read_decisions(con) -> pl.DataFrame | None:
+    try:
+        from warehouse.review import read_decisions
+    except ImportError:
+        return None
+    return read_decisions(con)
+
+
+def run_journey(
+    landing: Path,
+    warehouse: Path,
+    practice_ids: list[str] | None,
+    wave: int | None,
+    record_budget: int | None,
+    select: str,
+) -> dict:
+    """Plan, run chunk tasks, write each chunk as it completes, publish the summary."""
+    logger = get_run_logger()
+    settings = get_settings()
+    run_id = uuid.uuid4().hex[:12]
+    registry = read_registry(landing)
+    problems = registry_problems(landing, registry)
+    with db.connect(warehouse) as con:
+        current = read_status(con)
+        write_status(con, _baseline_status(registry, current, problems))
+        current = read_status(con)
+        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)))
+        if practice_ids:
+            unknown = sorted(set(practice_ids) - set(registry["practice_id"].to_list()))
+            if unknown:
+                raise ValueError(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
+            todo = candidates.filter(pl.col("practice_id").is_in(practice_ids))
+        elif select == "all":
+            todo = candidates
+        else:
+            sizes = practice_sizes(landing, candidates["practice_id"].to_list())
+            todo = plan_wave(candidates, current, sizes, wave=wave, record_budget=record_budget)
+        decisions = _read_decisions(con)
+        parts = chunks(todo, settings.chunk_practices)
+        logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
+        progress.report("practices", 0, todo.height)
+        futures = [
+            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, _params())
+            for part in parts
+        ]
+        stats, done = [], 0
+        for future in as_completed(futures):
+            result: ChunkResult = future.result()
+            write_chunk(con, result, run_id)
+            stats.append(result.stats)
+            done += len(result.practice_ids)
+            progress.report("practices", done, todo.height)
+            logger.info("chunk written: %d practices (%d/%d)", len(result.practice_ids), done, todo.height)
+        summary = _summarise(con, run_id, todo.height, stats)
+        record_run(con, run_id, summary)
+    _publish(summary)
+    return summary
+
+
+def _summarise(con, run_id: str, practices: int, stats: list[pl.DataFrame]) -> dict:
+    by_status = {r["status"]: r["n"] for r in read_status(con).group_by("status").agg(pl.len().alias("n")).iter_rows(named=True)}
+    frame = pl.concat(stats, how="vertical_relaxed") if stats else pl.DataFrame()
+    total = lambda c: int(frame[c].sum()) if c in frame.columns else 0  # noqa: E731
+    return {
+        "run_id": run_id,
+        "practices": practices,
+        "records": total("records"),
+        "auto_links": total("auto_links"),
+        "review_links": total("review_links"),
+        "by_status": dict(sorted(by_status.items())),
+    }
+
+
+def _publish(summary: dict) -> None:
+    """A table artifact (practices by status) and a markdown summary for the Prefect UI."""
+    try:
+        create_table_artifact(
+            key="wave-status",
+            table=[{"status": k, "practices": v} for k, v in summary["by_status"].items()],
+            description=f"practices by status after run {summary['run_id']}",
+        )
+        create_markdown_artifact(
+            key="wave-summary",
+            markdown=(
+                f"# Run {summary['run_id']}\n\n"
+                f"- practices run: {summary['practices']}\n- records: {summary['records']}\n"
+                f"- automatic merges (links): {summary['auto_links']}\n- links awaiting review: {summary['review_links']}\n"
+                + "".join(f"- {k}: {v}\n" for k, v in summary["by_status"].items())
+            ),
+        )
+    except Exception as exc:  # noqa: BLE001 - artifacts are a courtesy; the warehouse has the record
+        get_run_logger().warning("could not publish artifacts: %s", exc)
+
+
+@flow(name="nightly-wave", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+def nightly_wave(
+    landing: str | None = None,
+    warehouse: str | None = None,
+    practices: list[str] | None = None,
+    wave: int | None = None,
+    record_budget: int | None = None,
+    select: str = "eligible",
+) -> dict:
+    """A migration wave: eligible practices (or the named ones, or `select="all"`), chunked, journeyed, promoted."""
+    s = get_settings()
+    return run_journey(Path(landing or s.landing), Path(warehouse or s.warehouse), practices, wave, record_budget, select)
+
+
+@flow(name="rerun-practice", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
+def rerun_practice(practices: list[str], landing: str | None = None, warehouse: str | None = None) -> dict:
+    """The same journey for the named practices, on demand."""
+    s = get_settings()
+    return run_journey(Path(landing or s.landing), Path(warehouse or s.warehouse), practices, None, None, "named")
+
+
+def with_runner(fn, runner: str = "thread", dask_address: str | None = None):
+    """The flow with its task runner chosen at call time: local threads, or Dask (a local cluster without an address)."""
+    if runner == "thread":
+        return fn
+    if runner != "dask":
+        raise ValueError(f"unknown runner {runner!r}: use thread or dask")
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        return fn.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    return fn.with_options(
+        task_runner=DaskTaskRunner(cluster_kwargs={"n_workers": 2, "processes": True, "threads_per_worker": 1})
+    )

@@ -1,0 +1,51 @@
+"""Wave planning: which practices a run takes, and how they are cut into chunks."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from transforms.status_rules import step_one
+
+
+def eligible(practices: pl.DataFrame, status: pl.DataFrame) -> pl.DataFrame:
+    """Practices whose step one is done (confirmed by the Master Admin) and that are not complete."""
+    done = step_one(practices).filter(pl.col("status").is_null()).select("practice_id")
+    complete = status.filter(pl.col("status") == "complete").select("practice_id")
+    return practices.join(done, on="practice_id", how="semi").join(complete, on="practice_id", how="anti")
+
+
+def plan_wave(
+    practices: pl.DataFrame,
+    status: pl.DataFrame,
+    sizes: pl.DataFrame,
+    wave: int | None = None,
+    record_budget: int | None = None,
+) -> pl.DataFrame:
+    """The eligible practices of one wave.
+
+    With `wave`, that wave number. Without it, the lowest planned wave number among eligible
+    practices; if none is planned, fill `record_budget` (estimated records, from `sizes`:
+    practice_id, records) largest first. No budget means every eligible practice.
+    """
+    todo = eligible(practices, status)
+    if wave is None and todo["wave"].is_not_null().any():
+        wave = todo["wave"].min()
+    if wave is not None:
+        return todo.filter(pl.col("wave") == wave).sort("practice_id")
+    if record_budget is None:
+        return todo.sort("practice_id")
+    ranked = (
+        todo.join(sizes, on="practice_id", how="left")
+        .with_columns(pl.col("records").fill_null(0))
+        .sort(["records", "practice_id"], descending=[True, False])
+        .with_columns(pl.col("records").cum_sum().alias("_total"))
+    )
+    # The largest practice always goes, even when it alone exceeds the budget.
+    keep = (pl.col("_total") <= record_budget) | (pl.int_range(pl.len()) == 0)
+    return ranked.filter(keep).drop("records", "_total").sort("practice_id")
+
+
+def chunks(practices: pl.DataFrame, size: int) -> list[pl.DataFrame]:
+    """Cut the practices into chunks of at most `size`, in practice_id order (deterministic)."""
+    ordered = practices.sort("practice_id")
+    return [ordered.slice(i, size) for i in range(0, ordered.height, size)]

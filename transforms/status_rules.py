@@ -1,0 +1,65 @@
+"""Practice status rules: what HQ shows a practice, plus the pipeline's own states."""
+
+from __future__ import annotations
+
+import polars as pl
+
+STATUSES = ("connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete")
+
+
+def step_one(practices: pl.DataFrame) -> pl.DataFrame:
+    """practice_id, status, detail for step one: connect / confirm, or null when it is done.
+
+    Only the Master Admin may confirm a connection, so a "confirmed" connection by anyone
+    else still waits for confirmation.
+    """
+    by_admin = pl.col("connected_by").str.to_lowercase() == pl.col("master_admin").str.to_lowercase()
+    status = (
+        pl.when(pl.col("connection") == "none")
+        .then(pl.lit("connect"))
+        .when(pl.col("connection") == "unconfirmed")
+        .then(pl.lit("confirm"))
+        .when((pl.col("connection") == "confirmed") & by_admin.fill_null(False).not_())
+        .then(pl.lit("confirm"))
+        .otherwise(None)
+    )
+    detail = (
+        pl.when(pl.col("connection") == "none")
+        .then(pl.lit("HQ is not connected to an XPM or Xero Tax account"))
+        .when(pl.col("connection") == "unconfirmed")
+        .then(pl.format("an old connection awaits confirmation by the Master Admin {}", pl.col("master_admin")))
+        .when(status == "confirm")
+        .then(pl.format("connection confirmed by {}, not by the Master Admin {}", pl.col("connected_by"), pl.col("master_admin")))
+        .otherwise(None)
+    )
+    return practices.select("practice_id", status.alias("status"), detail.alias("detail"))
+
+
+def auto_consolidates(practices: pl.DataFrame, counts: pl.DataFrame, small_max: int) -> pl.DataFrame:
+    """practice_id, auto: true for HQ-only practices and small ones (at most `small_max` clients in each file).
+
+    counts: practice_id, source, n (client records per source file).
+    """
+    largest = counts.group_by("practice_id").agg(pl.col("n").max().alias("largest"))
+    hq_only = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
+    small = pl.col("largest").fill_null(0) <= small_max
+    return (
+        practices.select("practice_id", "uses_xpm", "uses_tax")
+        .join(largest, on="practice_id", how="left")
+        .select("practice_id", (hq_only | small).alias("auto"))
+        .sort("practice_id")
+    )
+
+
+def effective_strategy(practices: pl.DataFrame, auto: pl.DataFrame) -> pl.DataFrame:
+    """practice_id, strategy: the chosen one, else keep_hq for HQ-only and combine for small practices."""
+    hq_only = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
+    fallback = pl.when(hq_only).then(pl.lit("keep_hq")).otherwise(pl.lit("combine"))
+    return (
+        practices.join(auto, on="practice_id", how="left")
+        .select(
+            "practice_id",
+            pl.coalesce(pl.col("strategy"), pl.when(pl.col("auto")).then(fallback)).alias("strategy"),
+        )
+        .sort("practice_id")
+    )
