@@ -1,0 +1,56 @@
+import polars as pl
+from hypothesis import given
+from hypothesis import strategies as st
+
+from transforms.planning import chunks, eligible, plan_wave
+from warehouse.schema import PRACTICE
+
+
+def registry(n: int, waves: list[int | None] | None = None) -> pl.DataFrame:
+    rows = [
+        {
+            **{k: None for k in PRACTICE},
+            "practice_id": f"p{i:03d}",
+            "connection": "confirmed",
+            "connected_by": "admin@x",
+            "master_admin": "admin@x",
+            "wave": (waves or [None] * n)[i],
+        }
+        for i in range(n)
+    ]
+    return pl.DataFrame(rows, schema=PRACTICE)
+
+
+NO_STATUS = pl.DataFrame(schema={"practice_id": pl.String, "status": pl.String})
+
+
+def test_eligible_excludes_unconfirmed_and_complete():
+    reg = registry(3).with_columns(
+        pl.when(pl.col("practice_id") == "p000").then(pl.lit("unconfirmed")).otherwise(pl.col("connection")).alias("connection")
+    )
+    status = pl.DataFrame({"practice_id": ["p001"], "status": ["complete"]})
+    assert eligible(reg, status)["practice_id"].to_list() == ["p002"]
+
+
+def test_wave_number_takes_the_lowest_planned_wave():
+    reg = registry(4, waves=[2, 1, 1, None])
+    sizes = pl.DataFrame({"practice_id": reg["practice_id"], "records": [1, 1, 1, 1]})
+    assert plan_wave(reg, NO_STATUS, sizes)["practice_id"].to_list() == ["p001", "p002"]
+    assert plan_wave(reg, NO_STATUS, sizes, wave=2)["practice_id"].to_list() == ["p000"]
+
+
+def test_budget_fills_largest_first():
+    reg = registry(4)
+    sizes = pl.DataFrame({"practice_id": reg["practice_id"], "records": [50, 400, 100, 300]})
+    assert plan_wave(reg, NO_STATUS, sizes, record_budget=750)["practice_id"].to_list() == ["p001", "p003"]
+    # the largest goes even when alone it exceeds the budget
+    assert plan_wave(reg, NO_STATUS, sizes, record_budget=10)["practice_id"].to_list() == ["p001"]
+
+
+@given(n=st.integers(0, 60), size=st.integers(1, 17))
+def test_chunks_cover_every_practice_once(n, size):
+    reg = registry(n)
+    parts = chunks(reg, size)
+    ids = [p for part in parts for p in part["practice_id"].to_list()]
+    assert sorted(ids) == sorted(reg["practice_id"].to_list())
+    assert all(0 < part.height <= size for part in parts)
