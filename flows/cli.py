@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -194,6 +193,28 @@ def status(
     if not Path(path).exists():
         _fail(f"no warehouse at {path}: run `scr run` first")
     _print_status(path, only=practice, every=all_)
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option("--cron", help="nightly wave schedule (cron)")] = "0 1 * * *",
+    timezone: Annotated[str, typer.Option("--timezone")] = "Australia/Sydney",
+) -> None:
+    """Run the scheduled deployments locally (nightly wave, rerun, retire-sync) until interrupted."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from prefect import serve as prefect_serve
+    from prefect.schedules import Cron
+
+    from flows.retire_sync import retire_legacy_sync
+    from flows.wave import nightly_wave, rerun_practice
+
+    console.print(f"serving: nightly-wave/nightly on [bold]{cron}[/] ({timezone}), rerun-practice/rerun, retire-legacy-sync/retire-sync")
+    prefect_serve(
+        nightly_wave.to_deployment(name="nightly", schedule=Cron(cron, timezone=timezone)),
+        rerun_practice.to_deployment(name="rerun", parameters={"practices": []}),
+        retire_legacy_sync.to_deployment(name="retire-sync"),
+        pause_on_shutdown=False,
+    )
 
 
 def main() -> None:  # pragma: no cover - console entry point
