@@ -1,0 +1,223 @@
+"""Survivorship: one unified client per cluster, field by field, with the lineage of every field.
+
+Strategies (per practice):
+- keep_xpm: XPM then Tax records survive; HQ records of the same cluster are archived into them.
+- keep_hq: HQ records survive; XPM and Tax records of the same cluster are archived into them.
+- combine: field by field, valid over invalid, present over empty, most recent among dated
+  records (only HQ carries updated_at), then source priority xpm > tax > hq.
+Composite fields (street address, postal block, person name, tax numbers) survive together from one record.
+`entity_type` is `person` or `organisation`; the business_structure vocabulary stays in its own column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from transforms.carry import carry_all, membership
+from transforms.identifiers import digits, is_valid
+
+if TYPE_CHECKING:
+    from warehouse.landing import Frames
+
+__all__ = ["Unified", "survive", "GROUPS", "STRATEGIES"]
+
+STRATEGIES = ("keep_xpm", "keep_hq", "combine")
+
+# group name -> columns that survive together from one record
+GROUPS: dict[str, list[str]] = {
+    "name": ["name"],
+    "legal_name": ["legal_name"],
+    "client_type": ["client_type"],
+    "business_structure": ["business_structure"],
+    "person_name": ["title", "first_name", "other_name", "last_name"],
+    "date_of_birth": ["date_of_birth"],
+    "email": ["email"],
+    "phone": ["phone"],
+    "mobile": ["mobile"],
+    "fax": ["fax"],
+    "website": ["website"],
+    "address": ["address_line1", "address_line2", "city", "region", "postcode", "country"],
+    "postal": ["postal_line1", "postal_city", "postal_region", "postal_postcode", "postal_country"],
+    "abn": ["abn", "abn_valid"],
+    "acn": ["acn", "acn_valid"],
+    "nzbn": ["nzbn", "nzbn_valid"],
+    "tfn": ["tfn_hash", "tfn_last3", "tfn_valid"],
+    "ird": ["ird_hash", "ird_last3", "ird_valid"],
+    "gst_registered": ["gst_registered"],
+    "is_prospect": ["is_prospect"],
+    "account_manager": ["account_manager_id", "account_manager_name"],
+}
+# group -> column holding its check-digit verdict (true valid, false invalid, null unknown)
+VALIDITY = {"abn": "abn_valid", "acn": "acn_valid", "nzbn": "nzbn_valid", "tfn": "tfn_valid", "ird": "ird_valid", "email": "email_valid"}
+# columns that say whether a group is present (verdict columns are not values)
+VALUE_COLS = {g: [c for c in cols if not c.endswith("_valid")] for g, cols in GROUPS.items()}
+EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+KEY = ["practice_id", "unified_client_id"]
+PERSON_STRUCTURES = ["individual", "sole trader"]
+
+
+@dataclass
+class Unified:
+    """The consolidated practices: unified clients, what they carry, lineage and the promoted crosswalk."""
+
+    client: pl.DataFrame
+    contact: pl.DataFrame
+    group_member: pl.DataFrame
+    custom_field: pl.DataFrame
+    relationship: pl.DataFrame
+    org_link: pl.DataFrame
+    lineage: pl.DataFrame
+    crosswalk: pl.DataFrame
+
+
+LINEAGE = pl.Schema(
+    {"practice_id": pl.String, "unified_client_id": pl.String, "field": pl.String, "source": pl.String,
+     "source_client_id": pl.String, "source_field": pl.String, "rule": pl.String}
+)
+
+
+def survive(frames: Frames, crosswalk: pl.DataFrame, strategies: pl.DataFrame) -> Unified:
+    """Apply each practice's strategy to its clusters; only auto merges are applied."""
+    strategies = strategies.select("practice_id", pl.col("strategy").fill_null("combine"))
+    bad = strategies.filter(~pl.col("strategy").is_in(STRATEGIES))
+    if not bad.is_empty():
+        raise ValueError(f"unknown strategy {bad['strategy'][0]!r} for practice {bad['practice_id'][0]}")
+    members = membership(frames.client, crosswalk, strategies)
+    ranked = _rank_inputs(frames.client, members, strategies)
+    client, lineage = _survive_fields(ranked)
+    return Unified(client=client, lineage=lineage, crosswalk=members, **carry_all(frames, members))
+
+
+def _rank_inputs(clients: pl.DataFrame, members: pl.DataFrame, strategies: pl.DataFrame) -> pl.DataFrame:
+    """Member records with the unified id, strategy, eligibility, source priority and verdict columns."""
+    key = ["practice_id", "source", "source_client_id"]
+    df = members.select(*key, "unified_client_id", "role").join(clients, on=key, how="inner").join(strategies, on="practice_id")
+    df = df.with_columns(
+        abn_valid=is_valid(df["abn"].to_frame().select(digits(pl.col("abn")))["abn"], "ABN"),
+        acn_valid=is_valid(df["acn"].to_frame().select(digits(pl.col("acn")))["acn"], "ACN"),
+        nzbn_valid=is_valid(df["nzbn"].to_frame().select(digits(pl.col("nzbn")))["nzbn"], "NZBN"),
+        email_valid=pl.col("email").str.strip_chars().str.contains(EMAIL_RE),
+    )
+    prio = (
+        pl.when(pl.col("strategy") == "keep_hq")
+        .then(pl.col("source").replace_strict({"hq": 0, "xpm": 1, "tax": 2}, default=3))
+        .otherwise(pl.col("source").replace_strict({"xpm": 0, "tax": 1, "hq": 2}, default=3))
+    )
+    return df.with_columns(
+        k_eligible=(pl.col("role") == "archived").cast(pl.Int8),
+        k_prio=prio.cast(pl.Int8),
+        # negated epoch so an ascending sort puts the most recent first and undated last
+        k_recent=(-pl.col("updated_at").dt.epoch("us")).fill_null(pl.Int64.max()),
+    )
+
+
+def _survive_fields(ranked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Winner of every field group per unified client, and one lineage row per field."""
+    out = ranked.select(KEY).unique().sort(KEY)
+    lineage: list[pl.DataFrame] = []
+    for group, cols in GROUPS.items():
+        winners = _winners(ranked, group)
+        out = out.join(winners.select(*KEY, *cols), on=KEY, how="left", maintain_order="left")
+        lineage.append(_lineage(winners, cols))
+    out = _derive(out, ranked)
+    lineage.append(_derived_lineage(ranked))
+    lin = pl.concat(lineage, how="vertical").sort(KEY + ["field"])
+    return out, lin
+
+
+def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
+    """Top record per unified client for one group, with the rule that beat the runner-up."""
+    present = pl.any_horizontal([pl.col(c).is_not_null() for c in VALUE_COLS[group]])
+    v = VALIDITY.get(group)
+    verdict = pl.lit(1, pl.Int8) if v is None else pl.when(pl.col(v)).then(0).when(pl.col(v).not_()).then(2).otherwise(1)
+    combine = pl.col("strategy") == "combine"
+    valid_rank = verdict.cast(pl.Int8)
+    # one key order for all strategies: survivor side, present, then (combine) validity before
+    # source priority, (keep_*) source priority before validity, then recency, then the id
+    keys = {
+        "k_eligible": "survivor_source",
+        "k_present": "present_over_empty",
+        "k_x": None,
+        "k_y": None,
+        "k_recent": "most_recent",
+        "source": "tie_by_id",
+        "source_client_id": "tie_by_id",
+    }
+    df = ranked.with_columns(
+        k_present=(~present).cast(pl.Int8),
+        k_x=pl.when(combine).then(valid_rank).otherwise(pl.col("k_prio")),
+        k_y=pl.when(combine).then(pl.col("k_prio")).otherwise(valid_rank),
+    ).sort(KEY + list(keys))
+    df = df.with_columns(_pos=pl.int_range(pl.len()).over(KEY)).filter(pl.col("_pos") < 2)
+    first = df.filter(pl.col("_pos") == 0)
+    second = df.filter(pl.col("_pos") == 1).select(KEY + [pl.col(k).alias(f"{k}_r") for k in keys])
+    first = first.join(second, on=KEY, how="left", maintain_order="left")
+    x_rule = pl.when(combine).then(pl.lit("valid_over_invalid")).otherwise(pl.lit("source_priority"))
+    y_rule = pl.when(combine).then(pl.lit("source_priority")).otherwise(pl.lit("valid_over_invalid"))
+    rule = (
+        pl.when(pl.col("source_client_id_r").is_null()).then(pl.lit("single_record"))
+        .when(pl.col("k_present") == 1).then(pl.lit("no_value"))
+        .when(pl.col("k_eligible") != pl.col("k_eligible_r")).then(pl.lit("survivor_source"))
+        .when(pl.col("k_present") != pl.col("k_present_r")).then(pl.lit("present_over_empty"))
+        .when(pl.col("k_x") != pl.col("k_x_r")).then(x_rule)
+        .when(pl.col("k_y") != pl.col("k_y_r")).then(y_rule)
+        .when(pl.col("k_recent") != pl.col("k_recent_r")).then(pl.lit("most_recent"))
+        .otherwise(pl.lit("tie_by_id"))
+    )
+    return first.with_columns(rule=pl.format("{}:{}", pl.col("strategy"), rule))
+
+
+def _lineage(winners: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """One lineage row per (unified client, column) of a group: the record and column it came from."""
+    return pl.concat(
+        [
+            winners.select(*KEY, pl.lit(c).alias("field"), "source", "source_client_id", pl.lit(c).alias("source_field"), "rule")
+            for c in cols
+        ],
+        how="vertical",
+    )
+
+
+def _derive(out: pl.DataFrame, ranked: pl.DataFrame) -> pl.DataFrame:
+    """entity_type from the survived type fields; archived only when every member is; member counts."""
+    structure = pl.col("business_structure").str.to_lowercase().str.strip_chars()
+    entity = (
+        pl.when(pl.col("client_type").str.to_uppercase() == "PERSON").then(pl.lit("person"))
+        .when(pl.col("client_type").str.to_uppercase() == "ORGANISATION").then(pl.lit("organisation"))
+        .when(structure.is_in(PERSON_STRUCTURES)).then(pl.lit("person"))
+        .when(structure.is_not_null() & (structure != "")).then(pl.lit("organisation"))
+        .when(pl.col("first_name").is_not_null() | pl.col("last_name").is_not_null()).then(pl.lit("person"))
+        .otherwise(pl.lit("organisation"))
+    )
+    agg = ranked.group_by(KEY).agg(
+        archived=pl.col("archived").fill_null(False).all(),
+        member_count=pl.len().cast(pl.Int64),
+        sources=pl.col("source").unique().sort().str.join(","),
+        strategy=pl.col("strategy").first(),
+    )
+    out = out.join(agg, on=KEY, how="left", maintain_order="left").with_columns(entity_type=entity)
+    head = ["practice_id", "unified_client_id", "name", "entity_type", "archived"]
+    return out.select(head + [c for c in out.columns if c not in head]).sort(KEY)
+
+
+def _derived_lineage(ranked: pl.DataFrame) -> pl.DataFrame:
+    """Lineage of archived (an active member keeps the client active) and entity_type."""
+    order = KEY + ["k_eligible", "k_prio", "source", "source_client_id"]
+    active = ranked.with_columns(_arch=pl.col("archived").fill_null(False).cast(pl.Int8)).sort(KEY + ["_arch"] + order[2:])
+    first = active.group_by(KEY, maintain_order=True).agg(
+        pl.col("source").first(), pl.col("source_client_id").first(), _all=pl.col("_arch").min(), _any=pl.col("_arch").max()
+    )
+    rule = (
+        pl.when(pl.col("_all") == 1).then(pl.lit("all_archived"))
+        .when(pl.col("_any") == 1).then(pl.lit("active_member_keeps_client_active"))
+        .otherwise(pl.lit("all_active"))
+    )
+    archived = first.select(*KEY, pl.lit("archived").alias("field"), "source", "source_client_id",
+                            pl.lit("archived").alias("source_field"), rule.alias("rule"))
+    lead = ranked.sort(order).group_by(KEY, maintain_order=True).agg(pl.col("source").first(), pl.col("source_client_id").first())
+    entity = lead.select(*KEY, pl.lit("entity_type").alias("field"), "source", "source_client_id",
+                         pl.lit("client_type,business_structure").alias("source_field"), pl.lit("derived").alias("rule"))
+    return pl.concat([archived, entity], how="vertical")
