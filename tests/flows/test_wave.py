@@ -1,0 +1,118 @@
+"""End to end through the real Prefect flow on a small generated zone."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from flows.settings import get_settings
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory) -> Path:
+    from warehouse.synthetic import generate_zone
+
+    out = tmp_path_factory.mktemp("zone")
+    generate_zone(out, 12, seed=3, bad_practices=3)
+    return out
+
+
+@pytest.fixture(scope="module")
+def warehouse(zone, prefect_api, tmp_path_factory) -> Path:
+    from flows.wave import nightly_wave
+
+    path = tmp_path_factory.mktemp("wh") / "scr.duckdb"
+    summary = nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    assert summary["practices"] > 0
+    return path
+
+
+def q(path: Path, sql: str) -> pl.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(sql).pl()
+
+
+def test_every_registry_practice_has_one_status(zone, warehouse):
+    registry = json.loads((zone / "landing" / "practices.json").read_text())
+    status = q(warehouse, "select * from practice_status")
+    assert set(r["practice_id"] for r in registry) <= set(status["practice_id"].to_list())
+    assert status["practice_id"].is_unique().all()
+    assert set(status["status"].unique().to_list()) <= {
+        "connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete"
+    }
+
+
+def test_bad_practices_fail_with_the_file_named(zone, warehouse):
+    bad = pl.read_csv(zone / "truth" / "bad_practices.csv")
+    status = q(warehouse, "select practice_id, status, detail from practice_status")
+    failed = status.join(bad, on="practice_id")
+    assert failed.height == bad.height
+    assert (failed["status"] == "failed").all()
+    for detail, file in failed.select("detail", "file").iter_rows():
+        assert file in detail
+
+
+def test_staging_counts_match_ground_truth(zone, warehouse):
+    truth = pl.read_csv(zone / "truth" / "records.csv")
+    bad = pl.read_csv(zone / "truth" / "bad_practices.csv")["practice_id"]
+    expected = truth.filter(~pl.col("practice_id").is_in(bad.implode())).group_by("practice_id", "source").len().sort("practice_id", "source")
+    staged = q(warehouse, "select practice_id, source, count(*)::uint32 as len from stg_client group by all order by all")
+    assert staged.filter(~pl.col("practice_id").is_in(bad.implode())).equals(expected.cast({"len": pl.UInt32}))
+
+
+def test_crosswalk_accounts_for_every_matched_record_once(warehouse):
+    cw = q(warehouse, "select practice_id, source, source_client_id from client_crosswalk")
+    assert cw.is_duplicated().sum() == 0
+    staged = q(
+        warehouse,
+        "select s.practice_id, s.source, s.source_client_id from stg_client s "
+        "where s.practice_id in (select distinct practice_id from client_crosswalk)",
+    )
+    assert staged.join(cw, on=["practice_id", "source", "source_client_id"], how="anti").is_empty()
+
+
+def test_no_raw_tax_numbers_in_the_warehouse(zone, warehouse):
+    raw = set()
+    for folder in (zone / "landing").iterdir():
+        tax = folder / "tax_clients.csv"
+        if tax.exists():
+            try:
+                frame = pl.read_csv(tax, infer_schema=False)
+            except Exception:
+                continue
+            for col in ("tfn", "ird_number"):
+                if col in frame.columns:
+                    raw |= {v.replace(" ", "") for v in frame[col].drop_nulls().to_list() if len(v.replace(" ", "")) >= 8}
+    assert raw, "the zone should carry tax numbers"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cols = con.sql(
+            "select table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        hits = []
+        for table, column in cols:
+            values = {r[0] for r in con.sql(f'select distinct "{column}" from "{table}"').fetchall() if r[0]}
+            hits += [(table, column) for v in values if any(n in v for n in raw)]
+    assert hits == []
+
+
+def test_second_writer_is_refused_clearly(warehouse, zone, tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(warehouse)!r}); print('ok', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        out = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "status", "--warehouse", str(warehouse)],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert out.returncode != 0
+        assert "in use by another process" in out.stderr
+    finally:
+        holder.kill()
