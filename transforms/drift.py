@@ -105,6 +105,9 @@ def _paired(clients: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     xpm = _side(clients, "xpm")
     hq = _side(clients, "hq")
     keys = ["practice_id", "xpm_client_uuid", "hq_client_id", "last_synced_at", "state"]
+    # a link listed twice is one link (its first line), or its drift would count twice
+    link_key = ["practice_id", "xpm_client_uuid", "hq_client_id"]
+    links = links.sort([*link_key, "record_no"], nulls_last=True).unique(link_key, keep="first", maintain_order=True)
     return (
         links.select(keys)
         .join(xpm, left_on=["practice_id", "xpm_client_uuid"], right_on=["practice_id", "id"], how="left",
