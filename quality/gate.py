@@ -1,0 +1,110 @@
+"""The quality gate: Great Expectations over the check frames; a practice with a failing row is blocked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from quality.suites import Suite, suites
+
+if TYPE_CHECKING:
+    from transforms.survivorship import Unified
+    from warehouse.landing import Frames
+
+__all__ = ["GateResult", "run_gate"]
+
+RESULTS = pl.Schema(
+    {"practice_id": pl.String, "suite": pl.String, "expectation": pl.String, "success": pl.Boolean,
+     "unexpected_count": pl.Int64, "result_json": pl.String}
+)
+
+
+@dataclass
+class GateResult:
+    """Practices that passed, blocked practices with the failed expectation names, one row per practice x expectation."""
+
+    passed: list[str]
+    blocked: dict[str, str]
+    results: pl.DataFrame
+    raw: dict[str, dict] = field(default_factory=dict)  # suite -> GX validation result (to_json_dict)
+
+
+_VALIDATIONS: dict[str, Any] = {}  # suite name -> GX ValidationDefinition, built once per process
+
+
+def _validation(suite: Suite) -> Any:
+    """The GX validation definition of a suite, on one ephemeral context per process."""
+    if suite.name in _VALIDATIONS:
+        return _VALIDATIONS[suite.name]
+    import great_expectations as gx  # 3 s import: only when a gate runs
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = _VALIDATIONS.get("_ctx")
+    if ctx is None:
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        ctx.data_sources.add_pandas("scr_gate")
+        _VALIDATIONS["_ctx"] = ctx
+    batch = ctx.data_sources.get("scr_gate").add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe(suite.name)
+    expectations = [getattr(gx.expectations, s.gx_class)(**s.kwargs, meta={"name": s.name}) for s in suite.specs]
+    gsuite = ctx.suites.add(gx.ExpectationSuite(name=f"scr_{suite.name}", expectations=expectations))
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"scr_{suite.name}", data=batch, suite=gsuite))
+    _VALIDATIONS[suite.name] = vd
+    return vd
+
+
+def _run(suite: Suite) -> tuple[list[dict], dict]:
+    """Validate one suite's frame; per expectation: name, success, failing rows' keys, its JSON result."""
+    vd = _validation(suite)
+    res = vd.run(
+        batch_parameters={"dataframe": suite.frame.to_pandas()},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": suite.index},
+    )
+    out = []
+    for r in res.results:
+        d = r.to_json_dict()
+        keys = (r.result or {}).get("unexpected_index_list") or []
+        errored = bool(d.get("exception_info", {}).get("raised_exception"))
+        out.append({"name": r.expectation_config.meta["name"], "success": bool(r.success), "keys": keys,
+                    "errored": errored or (not r.success and not keys), "json": d})
+    return out, res.to_json_dict()
+
+
+def _rows(suite: Suite, outcome: list[dict], practices: list[str]) -> pl.DataFrame:
+    """One row per practice x expectation of a suite, the JSON holding only that practice's failing keys."""
+    rows = []
+    for o in outcome:
+        failing: dict[str, list] = {}
+        for k in o["keys"]:
+            failing.setdefault(str(k["practice_id"]), []).append({c: k.get(c) for c in suite.index})
+        for pid in practices:
+            bad = failing.get(pid, [])
+            # an expectation that errored without row keys cannot be pinned on one practice: it blocks all
+            ok = not bad and not o["errored"]
+            detail = {k: v for k, v in o["json"].items() if k != "result"}
+            # GX gives each expectation a random id per process: drop it so results are deterministic
+            detail["expectation_config"] = {k: v for k, v in detail.get("expectation_config", {}).items() if k != "id"}
+            detail["unexpected_keys"] = bad
+            rows.append((pid, suite.name, o["name"], ok, len(bad), json.dumps(detail, default=str, sort_keys=True)))
+    return pl.DataFrame(rows, schema=RESULTS, orient="row")
+
+
+def run_gate(unified: Unified, frames: Frames) -> GateResult:
+    """Validate the consolidated practices; a practice with any failing row is blocked, naming the expectations."""
+    practices = sorted(set(unified.crosswalk["practice_id"].to_list()) | set(unified.client["practice_id"].to_list()))
+    parts, raw = [pl.DataFrame(schema=RESULTS)], {}
+    for suite in suites(unified, frames):
+        if suite.frame.is_empty():
+            parts.append(pl.DataFrame(
+                [(p, suite.name, s.name, True, 0, "{}") for p in practices for s in suite.specs], schema=RESULTS, orient="row"
+            ))
+            continue
+        outcome, raw[suite.name] = _run(suite)
+        parts.append(_rows(suite, outcome, practices))
+    results = pl.concat(parts).sort("practice_id", "suite", "expectation")
+    failed = results.filter(~pl.col("success")).group_by("practice_id").agg(pl.col("expectation").unique().sort())
+    blocked = {r["practice_id"]: "failed expectations: " + ", ".join(r["expectation"]) for r in failed.iter_rows(named=True)}
+    return GateResult(passed=[p for p in practices if p not in blocked], blocked=blocked, results=results, raw=raw)
