@@ -1,0 +1,62 @@
+"""The frames one practice's landing files yield: one per staging table, in warehouse.schema shapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import polars as pl
+
+from warehouse import schema
+
+
+@dataclass
+class Frames:
+    """One field per staging table (stg_<field>), each a frame in warehouse/schema.py's shape."""
+
+    client: pl.DataFrame
+    identifier: pl.DataFrame
+    contact: pl.DataFrame
+    group_member: pl.DataFrame
+    relationship: pl.DataFrame
+    custom_field: pl.DataFrame
+    org_link: pl.DataFrame
+    sync_link: pl.DataFrame
+
+    @staticmethod
+    def names() -> list[str]:
+        """Field names, which are also the staging table keys of warehouse.schema.STAGING."""
+        return [f.name for f in fields(Frames)]
+
+    @staticmethod
+    def empty() -> "Frames":
+        """All frames empty."""
+        return Frames(**{n: schema.empty(schema.STAGING[n]) for n in Frames.names()})
+
+    @staticmethod
+    def concat(parts: list["Frames"]) -> "Frames":
+        """Stack the frames of several parts (practices or files) table by table."""
+        if not parts:
+            return Frames.empty()
+        return Frames(
+            **{
+                n: pl.concat([getattr(p, n) for p in parts], how="vertical").cast(schema.STAGING[n])
+                for n in Frames.names()
+            }
+        )
+
+    def with_(self, **frames: pl.DataFrame) -> "Frames":
+        """A copy with some frames replaced (missing tables of a reader stay empty)."""
+        current = {n: getattr(self, n) for n in Frames.names()}
+        current.update(frames)
+        return Frames(**current)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table."""
+        return {n: getattr(self, n).height for n in Frames.names()}
+
+
+def build(columns: dict[str, list], shape: pl.Schema) -> pl.DataFrame:
+    """One frame of `shape` from column lists; absent columns are null."""
+    height = len(next(iter(columns.values()))) if columns else 0
+    data = {c: columns.get(c, [None] * height) for c in shape.names()}
+    return pl.DataFrame(data, schema=shape)

@@ -1,0 +1,37 @@
+"""One practice's landing folder: every file present read into staging frames; absent files are empty."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from warehouse.landing import hq, sync, tax, xpm
+from warehouse.landing.errors import BadInput
+from warehouse.landing.frames import Frames
+
+T = TypeVar("T")
+
+
+def _read(path: Path, reader: Callable[..., T], *args: object) -> T:
+    try:
+        return reader(path, *args)
+    except OSError as exc:  # unreadable file: still bad input of that practice, not a crash of the run
+        raise BadInput(path.name, None, f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_practice(landing: Path, practice: dict, hash_key: str) -> Frames:
+    """All of one practice's files as Frames (practice_id in every row); raises BadInput on bad input."""
+    pid = practice["practice_id"]
+    folder = Path(landing) / pid
+    if not (folder / hq.FILE).is_file():
+        raise BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
+    parts = [_read(folder / hq.FILE, hq.read_hq, pid, hash_key)]
+    if (folder / xpm.FILE).is_file():
+        parts.append(_read(folder / xpm.FILE, xpm.read_xpm, pid, practice.get("region"), hash_key))
+    if (folder / tax.FILE).is_file():
+        parts.append(_read(folder / tax.FILE, tax.read_tax, pid, hash_key))
+    frames = Frames.concat(parts)
+    if (folder / sync.FILE).is_file():
+        frames = frames.with_(sync_link=_read(folder / sync.FILE, sync.read_sync, pid))
+    return frames

@@ -1,0 +1,108 @@
+"""practices.json, the practice registry: read leniently, then each row and folder checked on its own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from warehouse import schema
+from warehouse.landing.errors import BadInput
+from warehouse.landing.hq import FILE as HQ_FILE
+from warehouse.landing.hq import load_json
+
+FILE = "practices.json"
+ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ENUMS = {
+    "region": {"AU", "NZ", "UK", "US", "ROW"},
+    "connection": {"none", "unconfirmed", "confirmed"},
+    "strategy": {"keep_xpm", "keep_hq", "combine", None},
+}
+TEXT = ["practice_id", "name", "region", "connection", "connected_by", "master_admin", "strategy"]
+
+
+def _rows(landing: Path) -> list:
+    path = landing / FILE
+    if not path.is_file():
+        raise BadInput(FILE, None, f"not found in {landing}")
+    rows = load_json(path, FILE)
+    if not isinstance(rows, list):
+        raise BadInput(FILE, None, "expected a JSON array of practices")
+    return rows
+
+
+def _id(row: object) -> str | None:
+    pid = row.get("practice_id") if isinstance(row, dict) else None
+    return pid.strip() if isinstance(pid, str) and pid.strip() else None
+
+
+def read_registry(landing: Path) -> pl.DataFrame:
+    """The registry in PRACTICE shape, first row per practice_id; BadInput if practices.json is unusable."""
+    cols: dict[str, list] = {c: [] for c in schema.PRACTICE.names()}
+    seen: set[str] = set()
+    for row in _rows(landing):
+        pid = _id(row)
+        if pid is None or pid in seen:
+            continue  # registry_problems reports it; a row without an id has no practice to fail
+        seen.add(pid)
+        for c in TEXT:
+            v = row.get(c)
+            cols[c].append(v.strip() if isinstance(v, str) and v.strip() else None)
+        cols["practice_id"][-1] = pid
+        for c in ("uses_xpm", "uses_tax"):
+            cols[c].append(row.get(c) if isinstance(row.get(c), bool) else None)
+        wave = row.get("wave")
+        cols["wave"].append(wave if isinstance(wave, int) and not isinstance(wave, bool) else None)
+    return pl.DataFrame(cols, schema=schema.PRACTICE).sort("practice_id")
+
+
+def _row_problem(row: object) -> str | None:
+    if not isinstance(row, dict):
+        return "not an object"
+    pid = _id(row)
+    if not ID_PATTERN.fullmatch(pid or ""):
+        return f"practice_id {row.get('practice_id')!r} does not match [A-Za-z0-9_-]{{1,64}}"
+    for field, allowed in ENUMS.items():
+        if row.get(field) not in allowed:
+            return f"{field} {row.get(field)!r} not one of {sorted(a for a in allowed if a)}"
+    for field in ("uses_xpm", "uses_tax"):
+        if not isinstance(row.get(field), bool):
+            return f"{field} {row.get(field)!r} is not true/false"
+    if row["uses_tax"] and row["region"] not in ("AU", "NZ"):
+        return f"uses_tax is true but Xero Tax exists only for AU and NZ (region {row['region']})"
+    for field in ("name", "master_admin"):
+        if not isinstance(row.get(field), str) or not row[field].strip():
+            return f"missing {field}"
+    if row.get("connected_by") is not None and not isinstance(row.get("connected_by"), str):
+        return f"connected_by {row.get('connected_by')!r} is not text"
+    wave = row.get("wave")
+    if wave is not None and (isinstance(wave, bool) or not isinstance(wave, int)):
+        return f"wave {wave!r} is not an integer"
+    return None
+
+
+def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
+    """Practice or folder id -> why it fails: a bad or repeated registry row, no hq_clients.json, an unknown folder."""
+    problems: dict[str, str] = {}
+    first_row: dict[str, int] = {}
+    for no, row in enumerate(_rows(landing), 1):
+        pid = _id(row)
+        key = pid if pid is not None else f"{FILE} row {no}"
+        label = f"row {no} (practice_id={pid})" if pid else f"row {no}"
+        if pid is not None and pid in first_row:
+            problems[pid] = str(BadInput(FILE, label, f"practice_id repeats row {first_row[pid]}"))
+            continue
+        if pid is not None:
+            first_row[pid] = no
+        reason = _row_problem(row)
+        if reason:
+            problems[key] = str(BadInput(FILE, label, reason))
+    for pid in registry.get_column("practice_id").to_list():
+        if pid not in problems and not (landing / pid / HQ_FILE).is_file():
+            problems[pid] = str(BadInput(HQ_FILE, None, "missing: every practice in practices.json has Xero HQ"))
+    known = set(registry.get_column("practice_id").to_list())
+    for folder in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if folder.name not in known:
+            problems[folder.name] = str(BadInput(folder.name, None, f"practice folder not in {FILE}"))
+    return dict(sorted(problems.items()))

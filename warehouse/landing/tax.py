@@ -1,0 +1,66 @@
+"""tax_clients.csv (Xero Tax export) to staging frames; record_no is the line the record starts on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from warehouse import schema
+from warehouse.landing.csvfile import check_records, read_csv
+from warehouse.landing.frames import Frames
+from warehouse.landing.idents import identifiers, with_identifiers
+from warehouse.landing.values import LABEL, frame_of
+
+FILE = "tax_clients.csv"
+
+COLUMNS = [
+    "client_code", "client_name", "entity_type", "first_name", "last_name", "date_of_birth",
+    "tfn", "ird_number", "abn", "email", "phone", "postal_line1", "postal_suburb", "postal_state",
+    "postal_postcode", "xpm_client_uuid", "organisation_id", "archived",
+]  # fmt: skip
+REQUIRED = ["client_code", "client_name"]
+# CSV column -> CLIENT column (the tax numbers go through identifiers, never into a client column raw)
+CLIENT_COLUMNS = {
+    "client_code": "source_client_id", "client_name": "name", "entity_type": "business_structure",
+    "first_name": "first_name", "last_name": "last_name", "date_of_birth": "date_of_birth",
+    "email": "email", "phone": "phone", "postal_line1": "postal_line1", "postal_suburb": "postal_city",
+    "postal_state": "postal_region", "postal_postcode": "postal_postcode",
+    "xpm_client_uuid": "xpm_client_uuid", "archived": "archived",
+}  # fmt: skip
+ID_COLUMNS = {"tfn": "TFN", "ird_number": "IRD", "abn": "ABN"}
+
+
+def read_tax(path: Path, practice_id: str, hash_key: str) -> Frames:
+    """One practice's tax_clients.csv as staging frames; BadInput names the line and client_code."""
+    table = read_csv(path, FILE, COLUMNS, REQUIRED)
+    raw = pl.DataFrame(table.columns, schema={c: pl.String for c in COLUMNS}).with_columns(
+        record_no=pl.Series(table.lines, dtype=pl.Int64), raw_hash=pl.Series(table.raw_hashes, dtype=pl.String)
+    )
+    code = pl.col("client_code").str.strip_chars()
+    raw = raw.with_columns(
+        pl.when(code.str.len_chars() > 0)
+        .then(pl.format("line {} (client_code={})", "record_no", code))
+        .otherwise(pl.format("line {}", "record_no"))
+        .alias(LABEL)
+    )
+    check_records(raw, FILE, ["client_code"], REQUIRED)
+    raw = raw.with_columns(client_code=code)
+    client_cols = {dst: raw.get_column(src).to_list() for src, dst in CLIENT_COLUMNS.items()}
+    client_cols |= {c: raw.get_column(c).to_list() for c in ("record_no", "raw_hash", LABEL)}
+    client = frame_of(client_cols, practice_id, "tax", schema.CLIENT, FILE, {v: k for k, v in CLIENT_COLUMNS.items()})
+    long = pl.concat(
+        [raw.select(source_client_id="client_code", id_type=pl.lit(kind), value=src, _k=pl.lit(k), _i="record_no")
+         for k, (src, kind) in enumerate(ID_COLUMNS.items())]  # fmt: skip
+    ).sort("_i", "_k").drop("_i", "_k")
+    ident = identifiers(long, practice_id, "tax", hash_key)
+    org = raw.select(source_client_id="client_code", organisation_id="organisation_id").with_columns(
+        practice_id=pl.lit(practice_id), source=pl.lit("tax"), organisation_name=pl.lit(None, dtype=pl.String)
+    )
+    org = org.filter(pl.col("organisation_id").str.strip_chars().str.len_chars() > 0)
+    org = org.with_columns(pl.col("organisation_id").str.strip_chars()).select(schema.ORG_LINK.names())
+    return Frames.empty().with_(
+        client=with_identifiers(client.with_columns(source_file=pl.lit(FILE)), ident),
+        identifier=ident,
+        org_link=org.cast(schema.ORG_LINK),
+    )

@@ -1,0 +1,165 @@
+"""xpm_clients.xml (XPM client.api/list?detailed=true), streamed with lxml.iterparse, to staging frames."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+from lxml import etree
+
+from warehouse import schema
+from warehouse.landing.errors import BadInput
+from warehouse.landing.frames import Frames
+from warehouse.landing.idents import identifiers, with_identifiers
+from warehouse.landing.values import LABEL, frame_of
+
+FILE = "xpm_clients.xml"
+
+# XPM element -> CLIENT column, for the client's simple (text) children
+SIMPLE = {
+    "UUID": "source_client_id", "Name": "name", "Title": "title", "FirstName": "first_name",
+    "OtherName": "other_name", "LastName": "last_name", "DateOfBirth": "date_of_birth",
+    "Email": "email", "Phone": "phone", "Mobile": "mobile", "Fax": "fax", "Website": "website",
+    "Address": "address_line1", "City": "city", "Region": "region", "PostCode": "postcode",
+    "Country": "country", "PostalAddress": "postal_line1", "PostalCity": "postal_city",
+    "PostalRegion": "postal_region", "PostalPostCode": "postal_postcode", "PostalCountry": "postal_country",
+    "BusinessStructure": "business_structure", "GSTRegistered": "gst_registered",
+    "IsProspect": "is_prospect", "IsArchived": "archived",
+}  # fmt: skip
+FIELD_NAMES = {v: k for k, v in SIMPLE.items()} | {"account_manager_id": "AccountManager/UUID"}
+CONTACT = {"UUID": "contact_id", "IsPrimary": "is_primary", "Name": "name", "Salutation": "salutation",
+           "Addressee": "addressee", "Email": "email", "Phone": "phone", "Mobile": "mobile", "Position": "position"}  # fmt: skip
+VALUE_TAGS = ("Text", "Number", "Date", "Boolean")
+
+
+def _tag(el: etree._Element) -> str:
+    return el.tag.rpartition("}")[2]  # tolerate a default namespace
+
+
+def _texts(el: etree._Element) -> dict[str, str | None]:
+    return {_tag(ch): ch.text for ch in el}
+
+
+def _id_types(region: str | None) -> tuple[str, str, str | None]:
+    """(TaxNumber, CompanyNumber, BusinessNumber) identifier kinds for the practice's region."""
+    if region == "AU":
+        return "TFN", "ACN", "ABN"
+    if region == "NZ":
+        return "IRD", "COMPANY", "NZBN"
+    return "TAX", "COMPANY", "BUSINESS"
+
+
+class _Columns:
+    """Column lists for every table, filled one client at a time; frames are built once at the end."""
+
+    def __init__(self) -> None:
+        self.client: dict[str, list] = {c: [] for c in [*SIMPLE.values(), "account_manager_id",
+                                                        "account_manager_name", "record_no", "raw_hash", LABEL]}  # fmt: skip
+        self.ident = {"source_client_id": [], "id_type": [], "value": []}
+        self.contact: dict[str, list] = {c: [] for c in ["source_client_id", *CONTACT.values(), LABEL]}
+        self.group = {"source_client_id": [], "group_id": [], "group_name": []}
+        self.rel = {"source_client_id": [], "relationship_id": [], "relationship_type": [],
+                    "related_client_id": [], "related_client_name": []}  # fmt: skip
+        self.custom = {"source_client_id": [], "field_id": [], "field_name": [], "value_type": [], "value": []}
+
+
+def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int], kinds: tuple) -> None:
+    text = _texts(el)
+    uuid = (text.get("UUID") or "").strip()
+    name = (text.get("Name") or "").strip()
+    label = f"record {no} (UUID={uuid})" if uuid else f"record {no}"
+    if not uuid:
+        raise BadInput(FILE, label, "missing UUID")
+    if not name:
+        raise BadInput(FILE, label, "missing Name")
+    if uuid in seen:
+        raise BadInput(FILE, label, f"UUID repeats record {seen[uuid]}")
+    seen[uuid] = no
+    c = cols.client
+    for tag, col in SIMPLE.items():
+        c[col].append(text.get(tag))
+    c["source_client_id"][-1] = uuid
+    c["record_no"].append(no)
+    c["raw_hash"].append(hashlib.sha256(etree.tostring(el, with_tail=False)).hexdigest())
+    c[LABEL].append(label)
+    manager = {}
+    for ch in el:
+        tag = _tag(ch)
+        if tag == "AccountManager":
+            manager = _texts(ch)
+        elif tag == "Contacts":
+            for k, contact in enumerate(ch, 1):
+                t = _texts(contact)
+                cols.contact["source_client_id"].append(uuid)
+                cols.contact[LABEL].append(f"{label} contact {k}")
+                for src, col in CONTACT.items():
+                    cols.contact[col].append(t.get(src))
+        elif tag == "Groups":
+            for group in ch:
+                t = _texts(group)
+                for col, v in (("source_client_id", uuid), ("group_id", t.get("UUID")), ("group_name", t.get("Name"))):
+                    cols.group[col].append(v)
+        elif tag == "Relationships":
+            for rel in ch:
+                t = _texts(rel)
+                other = next((_texts(x) for x in rel if _tag(x) == "RelatedClient"), {})
+                for col, v in (("source_client_id", uuid), ("relationship_id", t.get("UUID")),
+                               ("relationship_type", t.get("Type")), ("related_client_id", other.get("UUID")),
+                               ("related_client_name", other.get("Name"))):  # fmt: skip
+                    cols.rel[col].append(v)
+        elif tag == "CustomFields":
+            for field in ch:
+                t = _texts(field)
+                kind = next((k for k in VALUE_TAGS if k in t), None)
+                for col, v in (("source_client_id", uuid), ("field_id", t.get("UUID")), ("field_name", t.get("Name")),
+                               ("value_type", kind.lower() if kind else None), ("value", t.get(kind) if kind else None)):  # fmt: skip
+                    cols.custom[col].append(v)
+    c["account_manager_id"].append(manager.get("UUID"))
+    c["account_manager_name"].append(manager.get("Name"))
+    for kind, tag in zip(kinds, ("TaxNumber", "CompanyNumber", "BusinessNumber")):
+        if kind and text.get(tag) is not None:
+            for col, v in (("source_client_id", uuid), ("id_type", kind), ("value", text.get(tag))):
+                cols.ident[col].append(v)
+
+
+def _parse(path: Path, kinds: tuple) -> _Columns:
+    cols, seen, no = _Columns(), {}, 0
+    events = etree.iterparse(
+        str(path), events=("end",), tag="{*}Client", remove_comments=True,
+        resolve_entities=False, no_network=True, huge_tree=True,
+    )  # fmt: skip
+    try:
+        for _, el in events:
+            no += 1
+            _add_client(cols, el, no, seen, kinds)
+            # free what is parsed: the file can be tens of MB
+            el.clear()
+            parent = el.getparent()
+            while el.getprevious() is not None and parent is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise BadInput(FILE, f"line {exc.lineno}", f"not valid XML: {exc.msg}") from None
+    return cols
+
+
+def _frame(columns: dict[str, list], practice_id: str, shape: pl.Schema, fields=None) -> pl.DataFrame:
+    return frame_of(columns, practice_id, "xpm", shape, FILE, fields)
+
+
+def read_xpm(path: Path, practice_id: str, region: str | None, hash_key: str) -> Frames:
+    """One practice's xpm_clients.xml as staging frames; BadInput names the record and field."""
+    if path.stat().st_size == 0:
+        raise BadInput(FILE, None, "empty file")
+    cols = _parse(path, _id_types(region))
+    client = _frame(cols.client, practice_id, schema.CLIENT, FIELD_NAMES)
+    client = client.with_columns(source_file=pl.lit(FILE))
+    ident = identifiers(pl.DataFrame(cols.ident, schema={k: pl.String for k in cols.ident}), practice_id, "xpm", hash_key)
+    return Frames.empty().with_(
+        client=with_identifiers(client, ident),
+        identifier=ident,
+        contact=_frame(cols.contact, practice_id, schema.CONTACT, {"is_primary": "Contact/IsPrimary"}),
+        group_member=_frame(cols.group, practice_id, schema.GROUP_MEMBER),
+        relationship=_frame(cols.rel, practice_id, schema.RELATIONSHIP),
+        custom_field=_frame(cols.custom, practice_id, schema.CUSTOM_FIELD),
+    )
