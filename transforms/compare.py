@@ -1,0 +1,216 @@
+"""Per-field comparison levels for record pairs (rapidfuzz cpdist over pair arrays) and hard-rule vetoes."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler
+
+__all__ = ["FIELDS", "VETO_RULES", "compare", "pair_frame", "similarity"]
+
+# field -> level names; level 0 is always "null" (no information, weight 0)
+FIELDS: dict[str, list[str]] = {
+    "name": [
+        "null", "exact", "nickname", "fuzzy", "initial", "swapped", "surname_only", "given_only", "different",
+        "generation_differs", "org_exact", "org_fuzzy", "org_partial", "org_different",
+    ],
+    "category": ["null", "same", "same_kind_other_detail", "different"],
+    "dob": ["null", "exact", "transposed", "one_part_differs", "different"],
+    "abn": ["null", "exact", "different"],
+    "acn": ["null", "exact", "different"],
+    "nzbn": ["null", "exact", "different"],
+    "tfn": ["null", "exact", "different"],
+    "ird": ["null", "exact", "different"],
+    "email": ["null", "exact", "same_local_part", "different"],
+    "phone": ["null", "shared", "different"],
+    "address": ["null", "exact", "fuzzy", "different"],
+    "postcode": ["null", "exact", "different"],
+    "city": ["null", "similar", "different"],
+    "orgs": ["null", "shared", "disjoint"],
+}
+# hard rules: a pair breaking one is never merged automatically
+VETO_RULES = ["identifier", "entity_kind", "dob", "org_link", "generation"]
+
+_PAIR_COLS = [
+    "practice_id", "kind", "given", "given_canon", "surname", "generation", "couple", "full_name", "org_core",
+    "category", "org_category_detail", "dob", "abn", "acn", "acn_strict", "abn9", "nzbn", "tfn", "tfn_strict",
+    "ird", "ird_strict", "email", "phones", "address", "postcode", "city", "orgs",
+]
+
+
+def similarity(a: pl.Series, b: pl.Series, scorer=JaroWinkler.normalized_similarity) -> np.ndarray:
+    """Scorer over aligned pairs (0..1); 0 where either side is null."""
+    x = a.fill_null("").to_numpy().astype(object)
+    y = b.fill_null("").to_numpy().astype(object)
+    if len(x) == 0:
+        return np.zeros(0)
+    out = process.cpdist(x, y, scorer=scorer, workers=1).astype(np.float64)
+    if scorer is not JaroWinkler.normalized_similarity:
+        out = out / 100.0
+    return np.where(a.is_null().to_numpy() | b.is_null().to_numpy(), 0.0, out)
+
+
+def pair_frame(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Left and right features side by side (rid is std's row index, so a gather, no join)."""
+    cols = [c for c in _PAIR_COLS if c in std.columns]
+    left = std.select(cols)[pairs["rid_l"]]
+    right = std.select(cols)[pairs["rid_r"]]
+    return pl.concat(
+        [pairs.select("rid_l", "rid_r"), left.rename(lambda c: c + "_l"), right.rename(lambda c: c + "_r")],
+        how="horizontal",
+    )
+
+
+def _lvl(field: str, name: str) -> int:
+    return FIELDS[field].index(name)
+
+
+def _exact_diff(p: pl.DataFrame, col: str, strict: str | None = None) -> pl.Expr:
+    """1 equal, 2 different (both strictly valid when `strict` is given), 0 otherwise."""
+    l, r = pl.col(col + "_l"), pl.col(col + "_r")
+    both_strict = pl.lit(True) if strict is None else pl.col(strict + "_l") & pl.col(strict + "_r")
+    return (
+        pl.when(l.is_null() | r.is_null()).then(0)
+        .when(l == r).then(1)
+        .when(both_strict).then(2)
+        .otherwise(0)
+    )
+
+
+def _scores(p: pl.DataFrame) -> pl.DataFrame:
+    """String similarities the levels need, as columns beside the pair features."""
+    return p.with_columns(
+        _sur=pl.Series(similarity(p["surname_l"], p["surname_r"])),
+        _giv=pl.Series(similarity(p["given_canon_l"], p["given_canon_r"])),
+        _swap=pl.Series(
+            (similarity(p["given_l"], p["surname_r"]) >= 0.92) & (similarity(p["surname_l"], p["given_r"]) >= 0.92)
+        ),
+        _ojw=pl.Series(similarity(p["org_core_l"], p["org_core_r"])),
+        _osort=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_sort_ratio)),
+        _oset=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_set_ratio)),
+        _addr=pl.Series(similarity(p["address_l"], p["address_r"], fuzz.token_sort_ratio)),
+        _city=pl.Series(similarity(p["city_l"], p["city_r"])),
+    )
+
+
+def _name_levels() -> pl.Expr:
+    sur, giv, swap = pl.col("_sur"), pl.col("_giv"), pl.col("_swap")
+    org_jw, org_sort, org_set = pl.col("_ojw"), pl.col("_osort"), pl.col("_oset")
+    person = (pl.col("kind_l") != "org").fill_null(True) & (pl.col("kind_r") != "org").fill_null(True)
+    org = (pl.col("kind_l") == "org") & (pl.col("kind_r") == "org")
+    gl, gr = pl.col("given_l"), pl.col("given_r")
+    initial_ok = (
+        gl.is_null() | gr.is_null()
+        | ((gl.str.len_chars() == 1) | (gr.str.len_chars() == 1)) & (gl.str.slice(0, 1) == gr.str.slice(0, 1))
+    )
+    sur_ok = sur >= 0.92
+    giv_ok = giv >= 0.88
+    person_level = (
+        pl.when(pl.col("surname_l").is_null() | pl.col("surname_r").is_null()).then(0)
+        .when(pl.col("generation_l").is_not_null() & pl.col("generation_r").is_not_null()
+              & (pl.col("generation_l") != pl.col("generation_r"))).then(_lvl("name", "generation_differs"))
+        .when((pl.col("surname_l") == pl.col("surname_r")) & (gl == gr)).then(_lvl("name", "exact"))
+        .when((pl.col("surname_l") == pl.col("surname_r")) & (pl.col("given_canon_l") == pl.col("given_canon_r")))
+        .then(_lvl("name", "nickname"))
+        .when(sur_ok & giv_ok).then(_lvl("name", "fuzzy"))
+        .when(sur_ok & initial_ok).then(_lvl("name", "initial"))
+        .when(swap).then(_lvl("name", "swapped"))
+        .when(sur_ok).then(_lvl("name", "surname_only"))
+        .when(giv_ok).then(_lvl("name", "given_only"))
+        .otherwise(_lvl("name", "different"))
+    )
+    org_level = (
+        pl.when(pl.col("org_core_l").is_null() | pl.col("org_core_r").is_null()).then(0)
+        .when(pl.col("org_core_l") == pl.col("org_core_r")).then(_lvl("name", "org_exact"))
+        .when((org_jw >= 0.94) | (org_sort >= 0.9)).then(_lvl("name", "org_fuzzy"))
+        .when(org_set >= 0.99).then(_lvl("name", "org_partial"))
+        .otherwise(_lvl("name", "org_different"))
+    )
+    return pl.when(person).then(person_level).when(org).then(org_level).otherwise(0)
+
+
+def _dob_levels() -> pl.Expr:
+    l, r = pl.col("dob_l"), pl.col("dob_r")
+    same = (l.dt.year() == r.dt.year()).cast(pl.Int8) + (l.dt.month() == r.dt.month()).cast(pl.Int8) + (
+        l.dt.day() == r.dt.day()
+    ).cast(pl.Int8)
+    transposed = (l.dt.year() == r.dt.year()) & (l.dt.month() == r.dt.day()) & (l.dt.day() == r.dt.month())
+    return (
+        pl.when(l.is_null() | r.is_null()).then(0)
+        .when(l == r).then(1)
+        .when(transposed).then(2)
+        .when(same == 2).then(3)
+        .otherwise(4)
+    )
+
+
+def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """(practice_id, rid_l, rid_r, one Int8 level column per FIELDS key, veto)."""
+    p = _scores(pair_frame(std, pairs))
+    email_local_l = pl.col("email_l").str.split("@").list.first()
+    email_local_r = pl.col("email_r").str.split("@").list.first()
+    shared_phone = pl.col("phones_l").list.set_intersection(pl.col("phones_r")).list.len() > 0
+    shared_org = pl.col("orgs_l").list.set_intersection(pl.col("orgs_r")).list.len() > 0
+    org_cat = (pl.col("kind_l") == "org") & (pl.col("kind_r") == "org")
+    det_l, det_r = pl.col("org_category_detail_l"), pl.col("org_category_detail_r")
+    acn_eq = (
+        (pl.col("acn_l") == pl.col("acn_r")) | (pl.col("acn_l") == pl.col("abn9_r")) | (pl.col("abn9_l") == pl.col("acn_r"))
+    ).fill_null(False)
+    levels = {
+        "name": _name_levels(),
+        "category": pl.when(~org_cat | pl.col("category_l").is_null() | pl.col("category_r").is_null()).then(0)
+        .when((pl.col("category_l") == pl.col("category_r")) & (det_l.is_null() | det_r.is_null() | (det_l == det_r)))
+        .then(1)
+        .when(pl.col("category_l") == pl.col("category_r")).then(2)
+        .otherwise(3),
+        "dob": _dob_levels(),
+        "abn": _exact_diff(p, "abn"),
+        "acn": pl.when(acn_eq).then(1).otherwise(_exact_diff(p, "acn", "acn_strict")),
+        "nzbn": _exact_diff(p, "nzbn"),
+        "tfn": _exact_diff(p, "tfn", "tfn_strict"),
+        "ird": _exact_diff(p, "ird", "ird_strict"),
+        "email": pl.when(pl.col("email_l").is_null() | pl.col("email_r").is_null()).then(0)
+        .when(pl.col("email_l") == pl.col("email_r")).then(1)
+        .when(email_local_l == email_local_r).then(2)
+        .otherwise(3),
+        "phone": pl.when((pl.col("phones_l").list.len() == 0) | (pl.col("phones_r").list.len() == 0)).then(0)
+        .when(shared_phone).then(1)
+        .otherwise(2),
+        "address": pl.when(pl.col("address_l").is_null() | pl.col("address_r").is_null()).then(0)
+        .when(pl.col("address_l") == pl.col("address_r")).then(1)
+        .when(pl.col("_addr") >= 0.85).then(2)
+        .otherwise(3),
+        "postcode": _exact_diff(p, "postcode"),
+        "city": pl.when(pl.col("city_l").is_null() | pl.col("city_r").is_null()).then(0)
+        .when(pl.col("_city") >= 0.9).then(1)
+        .otherwise(2),
+        "orgs": pl.when(pl.col("orgs_l").is_null() | pl.col("orgs_r").is_null()).then(0)
+        .when(pl.col("orgs_l").list.len().eq(0) | pl.col("orgs_r").list.len().eq(0)).then(0)
+        .when(shared_org).then(1)
+        .otherwise(2),
+    }
+    out = p.select(
+        pl.col("practice_id_l").alias("practice_id"), "rid_l", "rid_r",
+        *[e.fill_null(0).cast(pl.Int8).alias(f) for f, e in levels.items()],
+        _kind_conflict=(pl.col("kind_l") != pl.col("kind_r")).fill_null(False),
+        _gen_conflict=(pl.col("generation_l") != pl.col("generation_r")).fill_null(False),
+    )
+    return out.with_columns(veto=veto_expr()).drop("_kind_conflict", "_gen_conflict")
+
+
+def veto_expr() -> pl.Expr:
+    """Comma-joined names of the hard rules a compared pair breaks (null when none)."""
+    ident = pl.lit(False)
+    for f in ("abn", "acn", "nzbn", "tfn", "ird"):
+        ident = ident | (pl.col(f) == _lvl(f, "different"))
+    rules = {
+        "identifier": ident,
+        "entity_kind": pl.col("_kind_conflict"),
+        "dob": pl.col("dob") >= _lvl("dob", "one_part_differs"),
+        "org_link": pl.col("orgs") == _lvl("orgs", "disjoint"),
+        "generation": pl.col("_gen_conflict"),
+    }
+    parts = [pl.when(cond).then(pl.lit(name)) for name, cond in rules.items()]
+    joined = pl.concat_str(parts, separator=",", ignore_nulls=True)
+    return pl.when(joined.str.len_chars() > 0).then(joined).otherwise(None)

@@ -1,0 +1,271 @@
+"""Person and business name rules (AU/NZ legal forms, trusts, couples, nicknames) as Polars expressions."""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = [
+    "NICKNAMES",
+    "TITLES",
+    "clean_text",
+    "canonical_given",
+    "person_parts",
+    "business_parts",
+    "looks_organisation",
+    "STRUCTURE_CATEGORY",
+    "soundex",
+]
+
+TITLES = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "master", "lady", "lord", "hon"]
+GENERATIONS = {"jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr", "senior": "sr", "ii": "ii", "iii": "iii"}
+
+# nickname -> canonical given name; a level of its own in comparison, not an exact match
+_NICK_GROUPS = {
+    "william": "bill billy will willy liam",
+    "robert": "bob bobby rob robbie bert",
+    "richard": "rick ricky dick rich richie",
+    "james": "jim jimmy jamie",
+    "john": "jack johnny jon",
+    "jonathan": "jon jonny",
+    "michael": "mike mick micky mikey",
+    "thomas": "tom tommy",
+    "christopher": "chris kit",
+    "christine": "chris chrissy tina",
+    "christina": "tina",
+    "anthony": "tony",
+    "joseph": "joe joey",
+    "daniel": "dan danny",
+    "david": "dave davy",
+    "edward": "ed eddie ted ned",
+    "benjamin": "ben benny",
+    "samuel": "sam sammy",
+    "samantha": "sam sammy",
+    "alexander": "alex alec sandy",
+    "alexandra": "alex lexi sandra",
+    "andrew": "andy drew",
+    "matthew": "matt matty",
+    "nicholas": "nick nicky",
+    "patrick": "pat paddy",
+    "patricia": "pat patty trish",
+    "peter": "pete",
+    "stephen": "steve stevie",
+    "steven": "steve",
+    "timothy": "tim timmy",
+    "gregory": "greg",
+    "jeffrey": "jeff",
+    "kenneth": "ken kenny",
+    "ronald": "ron ronnie",
+    "donald": "don donny",
+    "lawrence": "larry laurie",
+    "raymond": "ray",
+    "gerald": "gerry jerry",
+    "frederick": "fred freddie",
+    "henry": "harry hank",
+    "charles": "charlie chuck chas",
+    "francis": "frank",
+    "douglas": "doug",
+    "phillip": "phil",
+    "philip": "phil",
+    "nathan": "nate",
+    "nathaniel": "nate nat",
+    "zachary": "zac zach",
+    "joshua": "josh",
+    "jacob": "jake",
+    "terence": "terry",
+    "vincent": "vince",
+    "elizabeth": "liz lizzie beth betty bess libby eliza",
+    "margaret": "maggie meg peggy marge",
+    "katherine": "kate kathy katie kat",
+    "catherine": "cathy cate kate",
+    "jennifer": "jen jenny",
+    "rebecca": "becky bec",
+    "susan": "sue suzie",
+    "deborah": "deb debbie",
+    "victoria": "vicky tori",
+    "jessica": "jess jessie",
+    "rosemary": "rose rosie",
+    "barbara": "barb babs",
+    "dorothy": "dot dottie",
+    "kimberley": "kim",
+    "kimberly": "kim",
+    "abigail": "abby",
+    "amanda": "mandy",
+    "josephine": "jo josie",
+    "joanne": "jo",
+    "frances": "fran",
+    "pamela": "pam",
+    "theresa": "terri tess",
+    "valerie": "val",
+    "judith": "judy",
+    "eleanor": "ellie nell",
+    "helen": "nell",
+}
+NICKNAMES: dict[str, str] = {}
+for _canon, _nicks in _NICK_GROUPS.items():
+    for _n in _nicks.split():
+        NICKNAMES.setdefault(_n, _canon)  # first group wins for shared nicknames (chris, sam...)
+
+# XPM / HQ / Tax BusinessStructure -> entity category; None means "says nothing"
+STRUCTURE_CATEGORY = {
+    "individual": "person",
+    "sole trader": "person",
+    "partnership": "partnership",
+    "trust": "trust",
+    "charitable trust": "trust",
+    "company": "company",
+    "look through company": "company",
+    "superannuation fund": "super",
+    "incorporated society": "society",
+}
+
+_LEGAL = (
+    r"proprietary limited|proprietary ltd|pty limited|pty ltd|pty|limited|ltd|incorporated|inc|"
+    r"plc|llc|nl|co ltd|company limited"
+)
+# entity-type words, longest first: category (coarse) is what we compare, not the tokens
+_ENTITY_WORDS = [
+    (r"self managed superannuation fund|self managed super fund|superannuation fund|super fund|smsf|superfund|pension fund", "super"),
+    (r"family trust|discretionary trust|unit trust|hybrid trust|testamentary trust|investment trust|charitable trust|trust fund|trust", "trust"),
+    (r"partnership|partners", "partnership"),
+    (r"incorporated society|society", "society"),
+]
+
+
+def clean_text(expr: pl.Expr) -> pl.Expr:
+    """Lowercase ascii-ish text: '&' to 'and', punctuation to spaces, single spaces, empty to null."""
+    out = (
+        expr.str.to_lowercase()
+        .str.replace_all(r"['’`]", "")
+        .str.replace_all(r"&", " and ")
+        .str.replace_all(r"[^\p{L}\p{N}\s]", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+
+
+def canonical_given(expr: pl.Expr) -> pl.Expr:
+    """Given name mapped through the nickname table (unchanged when not a nickname)."""
+    return expr.replace(NICKNAMES)
+
+
+def _strip_titles(expr: pl.Expr) -> pl.Expr:
+    pat = r"\b(" + "|".join(TITLES) + r")\b"
+    return expr.str.replace_all(pat, " ").str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def person_parts(name: pl.Expr, first: pl.Expr, last: pl.Expr) -> dict[str, pl.Expr]:
+    """given, other_given, surname, generation, couple from first/last when given, else parsed from name.
+
+    Handles "Surname, Given", titles, couples ("John and Mary Smith", "Mr & Mrs J Smith")
+    and generation suffixes (Jr/Sr), which separate a parent from a child of the same name.
+    """
+    raw = name.str.to_lowercase()
+    comma = raw.str.contains(",")
+    # "Surname, Given" -> "Given Surname" before punctuation is dropped
+    swapped = pl.when(comma).then(
+        raw.str.split_exact(",", 1).struct.field("field_1") + pl.lit(" ") + raw.str.split_exact(",", 1).struct.field("field_0")
+    ).otherwise(raw)
+    txt = clean_text(swapped.str.replace_all(r"(\p{L})-(\p{L})", "$1$2"))
+    gen_pat = r"\b(" + "|".join(GENERATIONS) + r")\b"
+    generation = txt.str.extract(gen_pat, 1).replace(GENERATIONS)
+    txt = _strip_titles(txt.str.replace_all(gen_pat, " "))
+    couple = txt.str.contains(r"(^| )and( |$)")
+    parts = txt.str.split_exact(" and ", 1)
+    left = parts.struct.field("field_0").str.strip_chars()
+    right = parts.struct.field("field_1").str.strip_chars()
+    left = pl.when(couple).then(left.str.replace(r"^and\s*", "")).otherwise(txt)
+    left_tokens = left.str.split(" ")
+    right_tokens = right.str.split(" ")
+    has_left = left.str.len_chars() > 0
+    p_given = pl.when(has_left).then(left_tokens.list.first()).otherwise(right_tokens.list.first())
+    p_surname = (
+        pl.when(couple & right.is_not_null() & (right.str.len_chars() > 0))
+        .then(right_tokens.list.last())
+        .otherwise(left_tokens.list.last())
+    )
+    other = pl.when(couple & has_left).then(right_tokens.list.first()).otherwise(None)
+    f = clean_text(first)
+    f = _strip_titles(f).str.split(" ").list.first()
+    f = pl.when(f.str.len_chars() > 0).then(f).otherwise(None)
+    l = clean_text(last.str.replace_all("-", "")).str.replace_all(gen_pat, " ").str.strip_chars()
+    l = pl.when(l.str.len_chars() > 0).then(l.str.replace_all(" ", "")).otherwise(None)
+    single = left_tokens.list.len() <= 1
+    # a one-token name is a surname only ("Smith"); given stays null
+    p_given = pl.when(~couple & single).then(None).otherwise(p_given)
+    given = pl.when(f.is_not_null() | l.is_not_null()).then(f).otherwise(p_given)
+    surname = pl.when(l.is_not_null()).then(l).otherwise(p_surname)
+    return {
+        "given": given,
+        "other_given": other,
+        "surname": surname,
+        "generation": generation,
+        "couple": couple.fill_null(False),
+    }
+
+
+def business_parts(name: pl.Expr) -> dict[str, pl.Expr]:
+    """core (name without legal form, trustee wording, entity words), category, legal_form, trustee, trading."""
+    low = name.str.to_lowercase().str.strip_chars()
+    low = low.str.replace_all(r"\bp\s*/\s*l\b", " pty ltd ").str.replace_all(r"\ba\.t\.f\.?", " atf ")
+    # "X T/A Y": X is the legal entity; the trading name is kept beside it
+    has_ta = low.str.contains(r"\bt\s*/\s*a\b|\btrading as\b")
+    legal_part = pl.when(has_ta).then(low.str.replace(r"(\bt\s*/\s*a\b|\btrading as\b).*$", "")).otherwise(low)
+    trading = pl.when(has_ta).then(clean_text(low.str.replace(r"^.*?(\bt\s*/\s*a\b|\btrading as\b)", ""))).otherwise(None)
+    txt = clean_text(legal_part)
+    trustee_for = txt.str.contains(r"^(the )?trustees? for (the )?")
+    txt = txt.str.replace(r"^(the )?trustees? for (the )?", "")
+    # "X ATF Y" / "X as trustee for Y": the client is Y, X is its trustee
+    atf = txt.str.contains(r"\b(atf|as trustees? for)\b")
+    trustee = pl.when(atf).then(txt.str.replace(r"\s*\b(atf|as trustees? for)\b.*$", "")).otherwise(None)
+    txt = pl.when(atf).then(txt.str.replace(r"^.*\b(atf|as trustees? for)\b\s*(the )?", "")).otherwise(txt)
+    legal = txt.str.contains(r"\b(" + _LEGAL + r")\b")
+    txt = txt.str.replace_all(r"\b(" + _LEGAL + r")\b", " ")
+    category = pl.lit(None, dtype=pl.String)
+    for pat, cat in reversed(_ENTITY_WORDS):
+        category = pl.when(txt.str.contains(r"\b(" + pat + r")\b")).then(pl.lit(cat)).otherwise(category)
+    # the entity phrase itself: "family trust" and "unit trust" of one family are two clients
+    detail = txt.str.extract(r"\b(" + "|".join(p for p, _ in _ENTITY_WORDS) + r")\b", 1)
+    for pat, _cat in _ENTITY_WORDS:
+        txt = txt.str.replace_all(r"\b(" + pat + r")\b", " ")
+    txt = txt.str.replace_all(r"^the\b", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    category = pl.when(category.is_null() & legal).then(pl.lit("company")).otherwise(category)
+    category = pl.when(category.is_null() & trustee_for).then(pl.lit("trust")).otherwise(category)
+    core = pl.when(txt.str.len_chars() > 0).then(txt).otherwise(None)
+    return {
+        "core": core,
+        "category": category,
+        "category_detail": detail,
+        "legal_form": legal.fill_null(False),
+        "trustee": clean_text(trustee),
+        "trading": trading,
+    }
+
+
+def looks_organisation(name: pl.Expr) -> pl.Expr:
+    """Name wording that only an organisation carries (legal forms, trust/fund words, T/A)."""
+    low = name.str.to_lowercase()
+    pat = (
+        r"\b(" + _LEGAL + r")\b|\bp/l\b|\btrust\b|\btrustees? for\b|\batf\b|\bsuper(annuation)? fund\b|\bsmsf\b|"
+        r"\bpartnership\b|\bholdings\b|\binvestments\b|\benterprises\b|\bgroup\b|\bsociety\b|\bfoundation\b"
+    )
+    return low.str.contains(pat).fill_null(False)
+
+
+_SOUNDEX = {"1": "bfpv", "2": "cgjkqsxz", "3": "dt", "4": "l", "5": "mn", "6": "r"}
+
+
+def soundex(expr: pl.Expr) -> pl.Expr:
+    """American Soundex (letter + 3 digits) as string expressions; null for no letters."""
+    s = expr.str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    first = s.str.slice(0, 1).str.to_uppercase()
+    code = s.str.replace_all(r"[hw]", "")
+    for digit, letters in _SOUNDEX.items():
+        code = code.str.replace_all(f"[{letters}]", digit)
+    code = code.str.replace_all(r"[aeiouy]", "0")
+    for digit in "0123456":
+        code = code.str.replace_all(digit + "+", digit)
+    # the first letter's own code is represented by the letter itself
+    code = code.str.slice(1).str.replace_all("0", "")
+    out = first + (code + "000").str.slice(0, 3)
+    return pl.when(s.str.len_chars() > 0).then(out).otherwise(None)

@@ -1,0 +1,159 @@
+"""Comparable features per client record: names, entity kind, identifiers, phones, emails, addresses."""
+
+from __future__ import annotations
+
+import phonenumbers
+import polars as pl
+
+from transforms import identifiers
+from transforms.names import (
+    STRUCTURE_CATEGORY,
+    business_parts,
+    canonical_given,
+    clean_text,
+    looks_organisation,
+    person_parts,
+    soundex,
+)
+
+__all__ = ["standardise", "phone_e164", "normalise_email", "normalise_address", "record_key"]
+
+_REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB", "US": "US"}
+_STREET = {
+    "street": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr", "court": "ct", "place": "pl",
+    "crescent": "cres", "parade": "pde", "highway": "hwy", "lane": "ln", "terrace": "tce", "boulevard": "blvd",
+    "close": "cl", "circuit": "cct", "square": "sq", "grove": "gr", "esplanade": "esp", "way": "way",
+    "north": "n", "south": "s", "east": "e", "west": "w", "mount": "mt", "saint": "st",
+}
+
+
+def record_key(source: pl.Expr, source_client_id: pl.Expr) -> pl.Expr:
+    """'source:source_client_id', the within-practice record key used in ids and pair orientation."""
+    return source + pl.lit(":") + source_client_id
+
+
+def normalise_email(expr: pl.Expr) -> pl.Expr:
+    """Lowercase, trimmed, null unless it looks like an address."""
+    e = expr.str.strip_chars().str.to_lowercase()
+    return pl.when(e.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")).then(e).otherwise(None)
+
+
+def normalise_address(expr: pl.Expr) -> pl.Expr:
+    """Lowercase street line with unit words dropped and street types abbreviated."""
+    a = clean_text(expr.str.replace_all("/", " "))
+    a = a.str.replace_all(r"\b(unit|apartment|apt|flat|suite|shop|level|lvl|u)\b", " ")
+    for word, abbr in _STREET.items():
+        a = a.str.replace_all(rf"\b{word}\b", abbr)
+    a = a.str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.when(a.str.len_chars() > 0).then(a).otherwise(None)
+
+
+def _e164(region: str | None, raw: str) -> str | None:
+    try:
+        num = phonenumbers.parse(raw, _REGION.get(region or ""))
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
+    """E.164 per (practice region, raw) value; parsed once per DISTINCT pair, null if unparseable."""
+    frame = pl.DataFrame({"region": region.cast(pl.String), "raw": raw.cast(pl.String)})
+    distinct = frame.drop_nulls("raw").unique().sort(["region", "raw"], nulls_last=True)
+    parsed = [_e164(r, v) for r, v in distinct.iter_rows()]  # one library call per distinct value
+    table = distinct.with_columns(e164=pl.Series(parsed, dtype=pl.String))
+    out = frame.join(table, on=["region", "raw"], how="left", nulls_equal=True, maintain_order="left")
+    return out["e164"].alias(raw.name)
+
+
+def _valid_or_null(values: pl.Series, id_type: str) -> pl.Series:
+    """The identifier when its check digits do not fail (an invalid one carries no weight)."""
+    verdict = identifiers.is_valid(values, id_type).fill_null(True)
+    return pl.select(pl.when(verdict).then(values)).to_series().alias(values.name)
+
+
+def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.DataFrame) -> pl.DataFrame:
+    """One row per client with the features compare/candidates use; sorted by (practice_id, key), rid = row."""
+    regions = practices.select("practice_id", pl.col("region").alias("practice_region")).unique("practice_id")
+    c = clients.join(regions, on="practice_id", how="left").sort(["practice_id", "source", "source_client_id"])
+    name = pl.coalesce(pl.col("name"), pl.col("legal_name"))
+    structure = pl.col("business_structure").str.to_lowercase().str.strip_chars().replace_strict(
+        STRUCTURE_CATEGORY, default=None, return_dtype=pl.String
+    )
+    has_person_fields = pl.col("first_name").is_not_null() | pl.col("last_name").is_not_null()
+    kind = (
+        pl.when(pl.col("client_type").str.to_uppercase() == "PERSON").then(pl.lit("person"))
+        .when(pl.col("client_type").str.to_uppercase() == "ORGANISATION").then(pl.lit("org"))
+        .when(structure == "person").then(pl.lit("person"))
+        .when(structure.is_not_null()).then(pl.lit("org"))
+        .when(looks_organisation(name)).then(pl.lit("org"))
+        .when(has_person_fields).then(pl.lit("person"))
+        .otherwise(None)
+    )
+    c = c.with_columns(kind=kind, structure_category=structure, _name=name)
+    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"))
+    biz = business_parts(pl.col("_name"))
+    is_person = pl.col("kind") != "org"
+    is_org = pl.col("kind") == "org"
+    phone_raw = pl.concat_list(pl.col("phone"), pl.col("mobile"))
+    out = c.select(
+        "practice_id",
+        "source",
+        "source_client_id",
+        key=record_key(pl.col("source"), pl.col("source_client_id")),
+        kind="kind",
+        region="practice_region",
+        **{k: pl.when(is_person).then(v) for k, v in person.items() if k != "couple"},
+        couple=pl.when(is_person).then(person["couple"]).otherwise(False),
+        **{f"org_{k}": pl.when(is_org).then(v) for k, v in biz.items()},
+        structure_category="structure_category",
+        dob="date_of_birth",
+        email=normalise_email(pl.col("email")),
+        _phones=phone_raw,
+        address=normalise_address(pl.coalesce("address_line1", "postal_line1")),
+        city=clean_text(pl.coalesce("city", "postal_city")),
+        postcode=pl.coalesce("postcode", "postal_postcode").str.replace_all(r"\s", "").str.to_uppercase(),
+        abn_raw=identifiers.digits(pl.col("abn")),
+        acn_raw=identifiers.digits(pl.col("acn")),
+        nzbn_raw=identifiers.digits(pl.col("nzbn")),
+        tfn=pl.when(pl.col("tfn_valid").fill_null(True)).then(pl.col("tfn_hash")),
+        tfn_strict=pl.col("tfn_valid").fill_null(False),
+        ird=pl.when(pl.col("ird_valid").fill_null(True)).then(pl.col("ird_hash")),
+        ird_strict=pl.col("ird_valid").fill_null(False),
+        tfn_any="tfn_hash",
+        ird_any="ird_hash",
+        xpm_client_uuid="xpm_client_uuid",
+    )
+    out = out.with_columns(
+        given_canon=canonical_given(pl.col("given")),
+        surname_sx=soundex(pl.col("surname")),
+        # category: what the name says, else what the structure says (org records only)
+        category=pl.when(pl.col("kind") == "org").then(
+            pl.coalesce(pl.col("org_category"), pl.col("structure_category").replace("person", None))
+        ),
+        abn=_valid_or_null(out["abn_raw"], "ABN"),
+        nzbn=_valid_or_null(out["nzbn_raw"], "NZBN"),
+        # ACN check digits exist only for AU; an NZ company number has no check (kept, no veto)
+        acn=pl.when(pl.col("region") == "AU").then(_valid_or_null(out["acn_raw"], "ACN")).otherwise(pl.col("acn_raw")),
+        acn_strict=(pl.col("region") == "AU") & identifiers.is_valid(out["acn_raw"], "ACN").fill_null(False),
+    )
+    phones = out.select(pl.int_range(pl.len()).alias("i"), "region", "_phones").explode("_phones")
+    phones = phones.with_columns(e164=phone_e164(phones["region"], phones["_phones"]))
+    phone_lists = phones.group_by("i").agg(pl.col("e164").drop_nulls().unique().sort()).sort("i")["e164"]
+    out = out.with_columns(phones=phone_lists).drop("_phones")
+    org = (
+        org_links.select("practice_id", "source", "source_client_id", "organisation_id")
+        .drop_nulls("organisation_id")
+        .group_by("practice_id", "source", "source_client_id")
+        .agg(orgs=pl.col("organisation_id").unique().sort())
+    )
+    out = out.join(org, on=["practice_id", "source", "source_client_id"], how="left", maintain_order="left")
+    out = out.with_columns(
+        abn9=pl.col("abn").str.slice(2),  # a company's ABN embeds its ACN
+        full_name=pl.when(pl.col("kind") == "org").then(pl.col("org_core")).otherwise(
+            pl.concat_str([pl.col("given"), pl.col("surname")], separator=" ", ignore_nulls=True)
+        ),
+    )
+    return out.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
