@@ -1,0 +1,111 @@
+"""CLI for people acting on consolidation: review export/apply, rollback, unmerge (wired into `scr` by the lead)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+__all__ = ["review_app", "rollback", "unmerge"]
+
+review_app = typer.Typer(help="Pending links out to a person, decisions back in.", no_args_is_help=True)
+out = Console()
+err = Console(stderr=True)
+
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="DuckDB warehouse file (default: settings)")]
+
+
+def _open(warehouse: Path | None):
+    from flows.settings import get_settings
+    from warehouse.db import WarehouseBusy, connect
+
+    path = warehouse or get_settings().warehouse
+    if not Path(path).exists():
+        _fail(f"warehouse {path} does not exist")
+    try:
+        return connect(path)
+    except WarehouseBusy as exc:
+        _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=1)
+
+
+@review_app.command("export")
+def export(
+    practice: Annotated[str, typer.Option("--practice", help="practice id")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="CSV to write (default review-<practice>.csv)")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write the practice's links awaiting review to a CSV; fill its `decision` column with accept or reject."""
+    from warehouse.review import ReviewError, export_review
+
+    target = out_file or Path(f"review-{practice}.csv")
+    con = _open(warehouse)
+    try:
+        n = export_review(con, practice, target)
+    except ReviewError as exc:
+        _fail(str(exc))
+    finally:
+        con.close()
+    out.print(f"[green]{n}[/] links of practice [bold]{practice}[/] await review: {target}")
+
+
+@review_app.command("apply")
+def apply(
+    file: Annotated[Path, typer.Argument(help="a review CSV with its decision column filled in")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Record the accept/reject decisions of a filled-in review CSV (rerunnable: same file, same result)."""
+    from warehouse.review import ReviewError, apply_review
+
+    con = _open(warehouse)
+    try:
+        n = apply_review(con, file)
+    except ReviewError as exc:
+        _fail(str(exc))
+    finally:
+        con.close()
+    out.print(f"[green]{n}[/] decisions recorded from {file}; rerun the practice to apply them")
+
+
+def rollback(
+    practice: Annotated[str, typer.Option("--practice", help="practice id")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Restore the practice's previous promoted version."""
+    from warehouse.promote import PromotionError
+    from warehouse.promote import rollback as do_rollback
+
+    con = _open(warehouse)
+    try:
+        version = do_rollback(con, practice)
+    except PromotionError as exc:
+        _fail(str(exc))
+    finally:
+        con.close()
+    out.print(f"practice [bold]{practice}[/] is back on version [green]{version}[/]")
+
+
+def unmerge(
+    unified_id: Annotated[str, typer.Option("--unified-id", help="unified client id to split")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Split a unified client into one per source record; its pairs are recorded as rejected."""
+    from warehouse.promote import PromotionError
+    from warehouse.unmerge import unmerge as do_unmerge
+
+    con = _open(warehouse)
+    try:
+        ids = do_unmerge(con, unified_id)
+    except PromotionError as exc:
+        _fail(str(exc))
+    finally:
+        con.close()
+    out.print(f"[bold]{unified_id}[/] split into {len(ids)} unified clients:")
+    for i in ids:
+        out.print(f"  {i}")

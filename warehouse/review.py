@@ -1,0 +1,154 @@
+"""Review of pending links: export to a CSV a person fills in, record the decisions, hand them to the matcher."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+__all__ = ["export_review", "apply_review", "read_decisions", "record_decisions", "ReviewError", "DECISIONS"]
+
+PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
+DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
+CHOICES = ("accept", "reject")
+
+
+class ReviewError(ValueError):
+    """A review export or decision file that cannot be used (unknown practice, bad decision, unknown pair)."""
+
+
+def _ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """create table if not exists review_decision (
+             practice_id varchar not null, source_l varchar not null, source_client_id_l varchar not null,
+             source_r varchar not null, source_client_id_r varchar not null, decision varchar not null,
+             decided_at timestamp not null, source_file varchar,
+             primary key (practice_id, source_l, source_client_id_l, source_r, source_client_id_r))"""
+    )
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.sql("select count(*) from information_schema.tables where table_name = $t", params={"t": table}).fetchall()[0][0])
+
+
+def _masked_ids(side: str) -> str:
+    """Identifiers of one side, last three digits only (TFN/IRD are only ever held as hash + last 3)."""
+    parts = [f"case when {side}.abn is not null then 'ABN ***' || right({side}.abn, 3) end",
+             f"case when {side}.acn is not null then 'ACN ***' || right({side}.acn, 3) end",
+             f"case when {side}.nzbn is not null then 'NZBN ***' || right({side}.nzbn, 3) end",
+             f"case when {side}.tfn_last3 is not null then 'TFN ***' || {side}.tfn_last3 end",
+             f"case when {side}.ird_last3 is not null then 'IRD ***' || {side}.ird_last3 end"]
+    return f"concat_ws(' ', {', '.join(parts)})"
+
+
+def _pending_sql() -> str:
+    """Links of one practice awaiting a person and not yet decided, with both records' names and masked ids."""
+    side = "left join stg_client {a} on {a}.practice_id = m.practice_id and {a}.source = m.source_{s} and {a}.source_client_id = m.source_client_id_{s}"
+    return f"""
+        select m.practice_id, m.source_l, m.source_client_id_l, l.name as name_l, {_masked_ids('l')} as ids_l,
+               m.source_r, m.source_client_id_r, r.name as name_r, {_masked_ids('r')} as ids_r,
+               m.match_probability, m.veto, m.evidence, '' as decision
+        from client_match m
+        {side.format(a='l', s='l')}
+        {side.format(a='r', s='r')}
+        anti join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
+        where m.practice_id = $p and m.decision = 'review'
+        order by m.match_probability desc, m.source_l, m.source_client_id_l, m.source_r, m.source_client_id_r"""
+
+
+def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
+    for table in ("stg_practice", "client_match"):
+        if _exists(con, table) and con.sql(f"select count(*) from {table} where practice_id = $p", params={"p": practice_id}).fetchall()[0][0]:
+            return True
+    return False
+
+
+def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:
+    """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written."""
+    _ensure(con)
+    if not _known_practice(con, practice_id):
+        raise ReviewError(f"unknown practice {practice_id!r}: not in the registry and no links proposed")
+    if not (_exists(con, "client_match") and _exists(con, "stg_client")):
+        raise ReviewError(f"practice {practice_id!r} has not been matched yet: no links to review")
+    rows = con.sql(_pending_sql(), params={"p": practice_id}).pl()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows.write_csv(out)
+    return rows.height
+
+
+def _oriented(df: pl.DataFrame) -> pl.DataFrame:
+    """Pairs in the matcher's orientation: (source_l, id_l) < (source_r, id_r) as strings."""
+    swap = (pl.col("source_l") > pl.col("source_r")) | (
+        (pl.col("source_l") == pl.col("source_r")) & (pl.col("source_client_id_l") > pl.col("source_client_id_r"))
+    )
+    return df.with_columns(
+        source_l=pl.when(swap).then("source_r").otherwise("source_l"),
+        source_client_id_l=pl.when(swap).then("source_client_id_r").otherwise("source_client_id_l"),
+        source_r=pl.when(swap).then("source_l").otherwise("source_r"),
+        source_client_id_r=pl.when(swap).then("source_client_id_l").otherwise("source_client_id_r"),
+    )
+
+
+def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str) -> int:
+    """Upsert decisions (DECISIONS shape); a pair whose decision is unchanged keeps its first record."""
+    _ensure(con)
+    df = _oriented(decisions.select(DECISIONS.names()).cast(DECISIONS)).unique(PAIR, keep="last", maintain_order=True)
+    con.register("_review_in", df.to_arrow())
+    try:
+        con.execute(
+            """insert into review_decision
+               select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision,
+                      now()::timestamp, $f from _review_in
+               on conflict do update set decision = excluded.decision, decided_at = excluded.decided_at,
+                      source_file = excluded.source_file
+               where review_decision.decision <> excluded.decision""",
+            {"f": source_file},
+        )
+    finally:
+        con.unregister("_review_in")
+    return df.height
+
+
+def apply_review(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Record the accept/reject decisions of a filled-in review CSV; blank decisions are skipped. Idempotent."""
+    path = Path(path)
+    if not path.exists():
+        raise ReviewError(f"{path}: no such file")
+    df = pl.read_csv(path, infer_schema=False)
+    missing = [c for c in DECISIONS.names() if c not in df.columns]
+    if missing:
+        raise ReviewError(f"{path}: missing columns {', '.join(missing)}")
+    df = df.with_row_index("line", offset=2).with_columns(decision=pl.col("decision").str.strip_chars().str.to_lowercase())
+    df = df.filter(pl.col("decision").is_not_null() & (pl.col("decision") != ""))
+    bad = df.filter(~pl.col("decision").is_in(CHOICES))
+    if not bad.is_empty():
+        r = bad.row(0, named=True)
+        raise ReviewError(f"{path}: line {r['line']}: decision {r['decision']!r} is not accept or reject")
+    if _exists(con, "client_match"):
+        unknown = _oriented(df).join(con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl(),
+                                     on=PAIR, how="anti")
+        if not unknown.is_empty():
+            r = unknown.sort("line").row(0, named=True)
+            raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
+                              f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}")
+    con.execute("begin transaction")
+    try:
+        n = record_decisions(con, df, str(path.name))
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return n
+
+
+def read_decisions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> pl.DataFrame:
+    """Recorded decisions in the matcher's `decisions` shape, sorted."""
+    _ensure(con)
+    q = "select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision from review_decision"
+    if practice_ids is None:
+        out = con.sql(q + " order by all").pl()
+    else:
+        out = con.sql(q + " where practice_id in (select unnest($ids::varchar[])) order by all", params={"ids": list(practice_ids)}).pl()
+    return out.cast(DECISIONS)
