@@ -54,9 +54,9 @@ def after_write(defect: str, folder: Path) -> None:
         (folder / "hq_clients.json").unlink()
     elif defect == "unknown_csv_column":
         path = folder / "tax_clients.csv"
-        lines = path.read_text(encoding="utf-8").split("\r\n")
+        lines = path.read_bytes().decode("utf-8").split("\r\n")
         out = [lines[0] + ",client_notes"] + [ln + ',"see file"' if ln else ln for ln in lines[1:]]
-        path.write_text("\r\n".join(out), encoding="utf-8", newline="")
+        path.write_bytes("\r\n".join(out).encode("utf-8"))
     elif defect == "empty_file":
         path = folder / ("xpm_clients.xml" if (folder / "xpm_clients.xml").exists() else "tax_clients.csv")
         path.write_bytes(b"")
