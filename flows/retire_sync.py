@@ -1,0 +1,250 @@
+"""`retire_legacy_sync` flow and `scr retire-sync`: end the legacy client sync, record what it froze and the drift."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from rich.console import Console
+from rich.table import Table
+
+from flows.settings import get_settings
+from transforms.drift import DRIFT, drift, link_sides
+from warehouse import db
+from warehouse.landing import BadInput, read_practice, read_registry, registry_problems
+from warehouse.schema import CLIENT, SYNC_LINK
+from warehouse.sync_retirement import plan_retirement, read_retired, unconnected, write_retirement
+
+__all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "retire_sync_command", "summarise"]
+
+ARTIFACT_KEY = "legacy-sync-retirement"
+
+
+class SyncRetirementRefused(RuntimeError):
+    """Retiring the legacy sync was asked for before the cutover date without --force."""
+
+
+def check_cutover(as_of: date, cutover: date, force: bool) -> None:
+    """Refuse a retirement before the cutover date unless forced."""
+    if as_of < cutover and not force:
+        raise SyncRetirementRefused(
+            f"refusing to retire the legacy client sync on {as_of}: the cutover is {cutover} "
+            "(Xero ends the client sync then); use --force to retire it early"
+        )
+
+
+@task(name="retire-sync-plan", cache_policy=NO_CACHE)
+def plan_task(landing: Path, warehouse: Path) -> tuple[pl.DataFrame, dict[str, str], pl.DataFrame]:
+    """Registry, its problems, and the links already retired (read-only: a dry run must not touch the file)."""
+    registry = read_registry(landing)
+    problems = registry_problems(landing, registry)
+    if not warehouse.exists():
+        return registry, problems, read_retired(None)
+    con = db.connect(warehouse, read_only=True)
+    try:
+        return registry, problems, read_retired(con)
+    finally:
+        con.close()
+
+
+@task(name="retire-sync-compute", cache_policy=NO_CACHE)
+def compute_task(
+    landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame, hash_key: str
+) -> dict[str, Any]:
+    """Read every practice's clients and links; a practice with bad input is skipped with its reason."""
+    skipped = dict(problems)
+    clients, links, done = [], [], []
+    for practice in registry.sort("practice_id").iter_rows(named=True):  # per practice: file reading, not rows
+        pid = practice["practice_id"]
+        if pid in skipped:
+            continue
+        try:
+            frames = read_practice(landing, practice, hash_key)
+        except BadInput as exc:
+            skipped[pid] = str(exc)
+            continue
+        except Exception as exc:  # an unexpected reader error fails this practice, never the run
+            skipped[pid] = f"{type(exc).__name__}: {exc}"
+            continue
+        clients.append(frames.client.filter(pl.col("source").is_in(["xpm", "hq"])))
+        links.append(frames.sync_link)
+        done.append(pid)
+    client = pl.concat(clients, how="vertical_relaxed") if clients else pl.DataFrame(schema=CLIENT)
+    link = pl.concat(links, how="vertical_relaxed") if links else pl.DataFrame(schema=SYNC_LINK)
+    drifted = drift(client, link) if link.height else pl.DataFrame(schema=DRIFT)
+    plan = plan_retirement(link, link_sides(client, link), drifted, retired)
+    return {"practices": done, "skipped": skipped, "plan": plan, "drift": drifted, "unconnected": unconnected(registry)}
+
+
+@task(name="retire-sync-write", cache_policy=NO_CACHE)
+def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date) -> dict[str, int]:
+    """Record retirements, drift and unconnected practices through one connection, one transaction."""
+    con = db.connect(warehouse)
+    try:
+        return write_retirement(
+            con,
+            computed["plan"],
+            computed["drift"],
+            computed["unconnected"],
+            run_id=run_id,
+            retired_at=datetime.now(UTC).replace(tzinfo=None),
+            as_of=as_of,
+        )
+    finally:
+        con.close()
+
+
+def summarise(practices: list[str], plan: pl.DataFrame, drifted: pl.DataFrame) -> pl.DataFrame:
+    """Per practice read: links retired, already retired, paused skipped, drift pairs (zeros included)."""
+    counts = plan.group_by("practice_id").agg(
+        (pl.col("action") == "retire").sum().alias("retired"),
+        (pl.col("action") == "already_retired").sum().alias("already_retired"),
+        (pl.col("action") == "skipped_paused").sum().alias("paused_skipped"),
+    )
+    pairs = (
+        drifted.select("practice_id", "xpm_client_uuid", "hq_client_id")
+        .unique()
+        .group_by("practice_id")
+        .agg(pl.len().alias("drift_pairs"))
+    )
+    base = pl.DataFrame({"practice_id": practices}, schema={"practice_id": pl.String})
+    cols = ["retired", "already_retired", "paused_skipped", "drift_pairs"]
+    return (
+        base.join(counts, on="practice_id", how="left")
+        .join(pairs, on="practice_id", how="left")
+        .with_columns(pl.col(c).fill_null(0).cast(pl.Int64) for c in cols)
+        .sort("practice_id")
+    )
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    """The run's report as markdown, for the Prefect artifact."""
+    mode = "dry run (nothing written)" if result["dry_run"] else "retired"
+    lines = [
+        f"# Legacy client sync retirement: {mode}",
+        f"as of {result['as_of']}, cutover {result['cutover']}, run {result['run_id']}",
+        "",
+        "| practice | retired | already retired | paused skipped | drift pairs |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {p['practice_id']} | {p['retired']} | {p['already_retired']} | {p['paused_skipped']} | {p['drift_pairs']} |"
+        for p in result["practices"]
+    ]
+    if result["skipped"]:
+        lines += ["", "## Skipped practices", "", "| practice | reason |", "|---|---|"]
+        lines += [f"| {s['practice_id']} | {s['reason'].replace('|', '/')} |" for s in result["skipped"]]
+    if result["unconnected"]:
+        lines += ["", "## Practices without a confirmed connection", "", "| practice | connection | note |", "|---|---|---|"]
+        lines += [f"| {u['practice_id']} | {u['connection']} | {u['note']} |" for u in result["unconnected"]]
+    return "\n".join(lines)
+
+
+@flow(name="retire-legacy-sync")
+def retire_legacy_sync(
+    landing: Path,
+    warehouse: Path,
+    as_of: date | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    cutover: date | None = None,
+    hash_key: str | None = None,
+) -> dict:
+    """End every active legacy sync link per practice, record it in sync_retirement, report drift."""
+    settings = get_settings()
+    as_of = as_of or datetime.now(UTC).date()
+    cutover = cutover or settings.cutover_date
+    check_cutover(as_of, cutover, force)
+    hash_key = hash_key or settings.hash_key.get_secret_value()
+    landing, warehouse = Path(landing), Path(warehouse)
+    from prefect.runtime import flow_run
+
+    run_id = str(flow_run.id or uuid.uuid4())
+    registry, problems, retired = plan_task(landing, warehouse)
+    computed = compute_task(landing, registry, problems, retired, hash_key)
+    written = None if dry_run else write_task(warehouse, computed, run_id, as_of)
+    per_practice = summarise(computed["practices"], computed["plan"], computed["drift"])
+    result = {
+        "run_id": run_id,
+        "as_of": as_of.isoformat(),
+        "cutover": cutover.isoformat(),
+        "dry_run": dry_run,
+        "forced": as_of < cutover,
+        "practices": per_practice.to_dicts(),
+        "totals": {c: int(per_practice[c].sum()) for c in per_practice.columns if c != "practice_id"},
+        "skipped": [{"practice_id": k, "reason": v} for k, v in sorted(computed["skipped"].items())],
+        "unconnected": computed["unconnected"].to_dicts(),
+        "written": written,
+    }
+    create_markdown_artifact(
+        key=ARTIFACT_KEY + ("-dry-run" if dry_run else ""),
+        markdown=_markdown(result),
+        description="legacy client sync retirement",
+    )
+    get_run_logger().info(
+        "legacy sync: %(retired)d retired, %(already_retired)d already, %(paused_skipped)d paused, "
+        "%(drift_pairs)d drift pairs",
+        result["totals"] or {"retired": 0, "already_retired": 0, "paused_skipped": 0, "drift_pairs": 0},
+    )
+    return result
+
+
+def _print(result: dict, console: Console) -> None:
+    """The run's result as rich tables."""
+    title = "Legacy sync retirement" + (" (dry run: nothing written)" if result["dry_run"] else "")
+    table = Table(title=f"{title}, as of {result['as_of']}")
+    for col in ("practice", "retired", "already retired", "paused skipped", "drift pairs"):
+        table.add_column(col, justify="left" if col == "practice" else "right")
+    for p in result["practices"]:
+        table.add_row(p["practice_id"], *(str(p[c]) for c in ("retired", "already_retired", "paused_skipped", "drift_pairs")))
+    console.print(table)
+    if result["skipped"]:
+        skipped = Table(title="Skipped practices")
+        skipped.add_column("practice")
+        skipped.add_column("reason")
+        for s in result["skipped"]:
+            skipped.add_row(s["practice_id"], s["reason"])
+        console.print(skipped)
+    if result["unconnected"]:
+        unc = Table(title="Practices without a confirmed connection")
+        for col in ("practice", "connection", "note"):
+            unc.add_column(col)
+        for u in result["unconnected"]:
+            unc.add_row(u["practice_id"], u["connection"], u["note"])
+        console.print(unc)
+
+
+def retire_sync_command(
+    warehouse: Annotated[Path | None, typer.Option(envvar="SCR_WAREHOUSE", help="DuckDB warehouse file")] = None,
+    landing: Annotated[Path | None, typer.Option(envvar="SCR_LANDING", help="landing zone folder")] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="retirement date (default today)")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
+    force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
+) -> None:
+    """Retire the legacy client sync: freeze every active link, report drift and unconnected practices."""
+    settings = get_settings()
+    console = Console()
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    try:
+        # refuse before starting Prefect: no flow run for a request that cannot proceed
+        check_cutover(day, settings.cutover_date, force)
+        result = retire_legacy_sync(
+            landing=landing or settings.landing,
+            warehouse=warehouse or settings.warehouse,
+            as_of=day,
+            dry_run=dry_run,
+            force=force,
+        )
+    except (SyncRetirementRefused, BadInput, db.WarehouseBusy) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from exc
+    _print(result, console)

@@ -1,0 +1,186 @@
+"""`retire_legacy_sync` and `scr retire-sync` through the real Prefect flow on a hand-made landing zone."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from flows.retire_sync import SyncRetirementRefused, retire_legacy_sync, retire_sync_command
+
+pytestmark = pytest.mark.prefect
+
+CUTOVER = date(2023, 11, 1)
+TFN = "123456782"  # a raw tax number that must never reach DuckDB
+
+
+def _xpm(clients: list[dict]) -> str:
+    body = "".join(
+        "<Client>" + "".join(f"<{k}>{v}</{k}>" for k, v in c.items()) + "</Client>" for c in clients
+    )
+    return f'<Response api-method="List"><Status>OK</Status><Clients>{body}</Clients></Response>'
+
+
+def _hq(practice: str, clients: list[dict]) -> str:
+    return json.dumps({"practiceId": practice, "exportedAt": "2023-10-31T23:00:00Z", "clients": clients})
+
+
+def _practice(pid: str, connection: str) -> dict:
+    return {
+        "practice_id": pid, "name": f"{pid} Accountants", "region": "AU", "uses_xpm": True, "uses_tax": False,
+        "connection": connection, "connected_by": None, "master_admin": f"admin@{pid}.example",
+        "strategy": None, "wave": 1,
+    }  # fmt: skip
+
+
+def _write_zone(landing: Path) -> None:
+    landing.mkdir(parents=True)
+    practices = [_practice("p1", "confirmed"), _practice("p2", "unconfirmed"), _practice("p3", "confirmed")]
+    (landing / "practices.json").write_text(json.dumps(practices))
+    p1, p2, p3 = (landing / p for p in ("p1", "p2", "p3"))
+    for p in (p1, p2, p3):
+        p.mkdir()
+    # p1: x1<->h1 drifted on HQ's side (email edited after the last sync), x2<->h2 in step, x3<->h3 paused
+    (p1 / "xpm_clients.xml").write_text(_xpm([
+        {"UUID": "x1", "Name": "Jo Smith", "Email": "jo@old.example", "City": "Sydney", "TaxNumber": TFN},
+        {"UUID": "x2", "Name": "Smith Family Trust", "Email": "trust@example.com", "Phone": "+61 2 9999 0000"},
+        {"UUID": "x3", "Name": "Ann Lee", "City": "Perth"},
+    ]))  # fmt: skip
+    (p1 / "hq_clients.json").write_text(_hq("p1", [
+        {"id": "h1", "displayName": "JO SMITH", "type": "PERSON", "email": "jo@new.example",
+         "address": {"city": "sydney"}, "identifiers": [{"type": "TFN", "value": TFN}],
+         "updatedAt": "2023-10-15T10:00:00Z"},
+        {"id": "h2", "displayName": "Smith Family Trust", "email": "Trust@Example.com", "phone": "02 9999 0000",
+         "updatedAt": "2023-01-01T00:00:00Z"},
+        {"id": "h3", "displayName": "Ann Lee", "address": {"city": "Fremantle"}, "updatedAt": "2023-10-20T00:00:00Z"},
+    ]))  # fmt: skip
+    (p1 / "sync_links.csv").write_text(
+        "xpm_client_uuid,hq_client_id,linked_at,last_synced_at,state\n"
+        "x1,h1,2021-06-01T00:00:00,2023-09-30T12:00:00,active\n"
+        "x2,h2,2021-06-01T00:00:00,2023-09-30T12:00:00,active\n"
+        "x3,h3,2021-06-01T00:00:00,2023-05-01T12:00:00,paused\n"
+    )
+    # p2: not connected yet; one link whose XPM side changed (HQ untouched since the sync)
+    (p2 / "xpm_clients.xml").write_text(_xpm([{"UUID": "y1", "Name": "Kiwi Ltd", "City": "Auckland"}]))
+    (p2 / "hq_clients.json").write_text(_hq("p2", [
+        {"id": "k1", "displayName": "Kiwi Ltd", "address": {"city": "Wellington"}, "updatedAt": "2022-01-01T00:00:00Z"},
+    ]))  # fmt: skip
+    (p2 / "sync_links.csv").write_text(
+        "xpm_client_uuid,hq_client_id,linked_at,last_synced_at,state\ny1,k1,2020-01-01T00:00:00,2023-02-01T00:00:00,active\n"
+    )
+    # p3: bad input, skipped with its reason
+    (p3 / "hq_clients.json").write_text("{not json")
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    _write_zone(tmp_path / "landing")
+    return tmp_path / "landing"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tables(path: Path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return {t: con.sql(f"select * from {t} order by all").fetchall() for t in ("sync_retirement", "sync_drift", "sync_unconnected")}
+
+
+def _run(landing: Path, wh: Path, **kw) -> dict:
+    kw.setdefault("as_of", date(2023, 11, 1))
+    return retire_legacy_sync(landing=landing, warehouse=wh, cutover=CUTOVER, hash_key="test-key", **kw)
+
+
+def _by_practice(result: dict) -> dict[str, dict]:
+    return {p["practice_id"]: p for p in result["practices"]}
+
+
+def test_refuses_before_the_cutover(prefect_api, landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    with pytest.raises(SyncRetirementRefused, match="--force"):
+        _run(landing, wh, as_of=date(2023, 10, 31))
+    assert not wh.exists()
+
+
+def test_force_before_the_cutover_retires(prefect_api, landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    result = _run(landing, wh, as_of=date(2023, 10, 31), force=True)
+    assert result["forced"] is True
+    assert result["written"]["retired"] == 3
+    assert _by_practice(result)["p1"]["retired"] == 2
+
+
+def test_retires_active_links_reports_drift_skips_paused_and_bad_practices(prefect_api, landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    result = _run(landing, wh)
+    p = _by_practice(result)
+    assert (p["p1"]["retired"], p["p1"]["paused_skipped"], p["p1"]["drift_pairs"]) == (2, 1, 2)
+    assert (p["p2"]["retired"], p["p2"]["drift_pairs"]) == (1, 1)
+    assert [s["practice_id"] for s in result["skipped"]] == ["p3"]
+    assert "hq_clients.json" in result["skipped"][0]["reason"]
+    assert [u["practice_id"] for u in result["unconnected"]] == ["p2"]
+    with duckdb.connect(str(wh), read_only=True) as con:
+        drift = con.sql(
+            "select practice_id, xpm_client_uuid, field, edited_side from sync_drift order by all"
+        ).fetchall()
+        retired = con.sql("select practice_id, xpm_client_uuid, hq_client_id, state_before from sync_retirement order by all").fetchall()
+    # x1's TFN is the same number on both sides (equal keyed hashes): no drift; x3 is paused but still reported
+    assert drift == [
+        ("p1", "x1", "email", "hq"),
+        ("p1", "x3", "city", "hq"),
+        ("p2", "y1", "city", "xpm"),
+    ]
+    assert retired == [("p1", "x1", "h1", "active"), ("p1", "x2", "h2", "active"), ("p2", "y1", "k1", "active")]
+
+
+def test_tax_numbers_never_reach_the_warehouse(prefect_api, landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    _run(landing, wh)
+    dump = json.dumps(_tables(wh), default=str)
+    assert TFN not in dump
+    assert "jo@new.example" in dump  # the dump is real: drift values are there
+
+
+def test_second_run_changes_nothing(prefect_api, landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    first = _run(landing, wh)
+    before = _tables(wh)
+    second = _run(landing, wh, as_of=date(2023, 11, 5))
+    assert second["written"] == {"retired": 0, "drift_rows": 0}
+    assert second["totals"]["retired"] == 0
+    assert second["totals"]["already_retired"] == first["totals"]["retired"] == 3
+    assert _tables(wh) == before
+
+
+def test_dry_run_writes_nothing(prefect_api, landing, tmp_path):
+    wh = tmp_path / "wh.duckdb"
+    dry = _run(landing, wh, dry_run=True)
+    assert not wh.exists()  # not even table creation
+    assert dry["totals"]["retired"] == 3 and dry["written"] is None
+    _run(landing, wh)
+    digest = _digest(wh)
+    again = _run(landing, wh, dry_run=True)
+    assert again["totals"]["already_retired"] == 3
+    assert _digest(wh) == digest
+
+
+def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, tmp_path):
+    app = typer.Typer()
+    app.command("retire-sync")(retire_sync_command)
+    app.command("noop")(lambda: None)  # two commands: the subcommand name is parsed, as in `scr`
+    wh = tmp_path / "wh.duckdb"
+    runner = CliRunner()
+    refused = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-10-01"])
+    assert refused.exit_code != 0
+    assert "cutover" in refused.output and not wh.exists()
+    ok = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-11-02"])
+    assert ok.exit_code == 0, ok.output
+    assert "p1" in ok.output and "p3" in ok.output and "new clients appear" in ok.output
+    assert len(_tables(wh)["sync_retirement"]) == 3
