@@ -1,0 +1,216 @@
+"""Each kind of bad input of the contract: BadInput naming the file and the record or line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.warehouse.fixtures import KEY, practice, zone
+from warehouse.landing import BadInput, read_practice
+
+
+def bad(landing, pid="P_AU") -> BadInput:
+    with pytest.raises(BadInput) as info:
+        read_practice(landing, practice(landing, pid), KEY)
+    return info.value
+
+
+def edit(path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return zone(tmp_path)
+
+
+# --- xpm_clients.xml ---------------------------------------------------------------------------
+
+X2 = "<Client>\n      <UUID>x-2</UUID>"  # the second client's own UUID, not the related client's
+
+def test_xml_not_well_formed(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", "<Title>Mr</Title>", "<Title>Mr</Titel>")
+    e = bad(landing)
+    assert e.file == "xpm_clients.xml" and e.record == "line 8" and "not valid XML" in e.message
+
+
+def test_xml_not_utf8(landing):
+    path = landing / "P_AU" / "xpm_clients.xml"
+    path.write_bytes(path.read_bytes().replace(b"Smith Family", b"Sm\xefth Family"))
+    e = bad(landing)
+    assert e.file == "xpm_clients.xml" and e.record.startswith("line ")
+
+
+def test_xml_empty_file(landing):
+    (landing / "P_AU" / "xpm_clients.xml").write_bytes(b"")
+    assert str(bad(landing)) == "xpm_clients.xml: empty file"
+
+
+def test_xml_missing_uuid(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", X2, "<Client>\n<UUID> </UUID>")
+    assert str(bad(landing)) == "xpm_clients.xml: record 2: missing UUID"
+
+
+def test_xml_missing_name(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", "<Name>Smith Family Trust</Name>", "")
+    assert str(bad(landing)) == "xpm_clients.xml: record 1 (UUID=x-1): missing Name"
+
+
+def test_xml_repeated_uuid(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", X2, "<Client>\n<UUID>x-1</UUID>")
+    assert str(bad(landing)) == "xpm_clients.xml: record 2 (UUID=x-1): UUID repeats record 1"
+
+
+def test_xml_unparseable_date(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", "1970-03-04T00:00:00", "04/03/1970")
+    e = bad(landing)
+    assert e.record == "record 1 (UUID=x-1)" and e.message.startswith("DateOfBirth: not a date")
+
+
+def test_xml_unparseable_flag(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", "<IsPrimary>No</IsPrimary>", "<IsPrimary>Maybe</IsPrimary>")
+    e = bad(landing)
+    assert e.record == "record 1 (UUID=x-1) contact 2" and "IsPrimary" in e.message
+
+
+# --- hq_clients.json ---------------------------------------------------------------------------
+
+def test_json_not_valid(landing):
+    edit(landing / "P_AU" / "hq_clients.json", '"archived": false,', '"archived": false')
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and e.record == "line 11" and "not valid JSON" in e.message
+
+
+def test_json_not_utf8(landing):
+    path = landing / "P_AU" / "hq_clients.json"
+    path.write_bytes(path.read_bytes().replace(b"Acme", b"Acm\xe9"))
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and e.message == "not UTF-8" and e.record.startswith("byte ")
+
+
+def test_json_empty_file(landing):
+    (landing / "P_AU" / "hq_clients.json").write_text("  \n")
+    assert str(bad(landing)) == "hq_clients.json: empty file"
+
+
+@pytest.mark.parametrize("key", ["id", "displayName"])
+@pytest.mark.parametrize("absent", [None, "", "missing"])
+def test_json_missing_id_or_name(landing, key, absent):
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    if absent == "missing":
+        del doc["clients"][1][key]
+    else:
+        doc["clients"][1][key] = absent
+    path.write_text(json.dumps(doc))
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and e.record.startswith("record 2") and e.message == f"missing {key}"
+
+
+def test_json_repeated_id(landing):
+    edit(landing / "P_AU" / "hq_clients.json", '"id": "h-2"', '"id": "h-1"')
+    assert str(bad(landing)) == "hq_clients.json: record 2 (id=h-1): id repeats record 1"
+
+
+def test_json_practice_id_must_match_folder(landing):
+    edit(landing / "P_AU" / "hq_clients.json", '"practiceId": "P_AU"', '"practiceId": "P-NZ"')
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and "P-NZ" in e.message and "P_AU" in e.message
+
+
+def test_json_unparseable_timestamp(landing):
+    edit(landing / "P_AU" / "hq_clients.json", "2023-10-30T12:34:56Z", "yesterday")
+    e = bad(landing)
+    assert e.record == "record 1 (id=h-1)" and e.message.startswith("updatedAt: not a timestamp")
+
+
+def test_hq_file_missing(landing):
+    (landing / "P_AU" / "hq_clients.json").unlink()
+    assert bad(landing).file == "hq_clients.json"
+
+
+# --- tax_clients.csv ---------------------------------------------------------------------------
+
+TAX = "tax_clients.csv"
+
+
+def test_csv_unknown_column(landing):
+    edit(landing / "P_AU" / TAX, "archived", "archived,colour")
+    assert str(bad(landing)) == "tax_clients.csv: line 1: unknown column 'colour'"
+
+
+def test_csv_missing_required_column(landing):
+    edit(landing / "P_AU" / TAX, "client_code,", "code,")
+    assert "unknown column 'code'" in str(bad(landing))
+    edit(landing / "P_AU" / TAX, "code,", "")
+    path = landing / "P_AU" / TAX
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0]]) + "\n")  # header only, without client_code
+    assert str(bad(landing)) == "tax_clients.csv: line 1: missing required column 'client_code'"
+
+
+def test_csv_bad_quoting(landing):
+    edit(landing / "P_AU" / TAX, '"Acme ""The Best"" Pty Ltd"', '"Acme "The Best" Pty Ltd"')
+    e = bad(landing)
+    assert e.file == TAX and e.record == "line 4" and "not valid CSV" in e.message
+
+
+def test_csv_ragged_row(landing):
+    edit(landing / "P_AU" / TAX, ",,,true", ",,true")
+    assert str(bad(landing)) == "tax_clients.csv: line 4: expected 18 fields, found 17"
+
+
+def test_csv_missing_name_names_line_and_code(landing):
+    edit(landing / "P_AU" / TAX, '"Acme ""The Best"" Pty Ltd"', "  ")
+    assert str(bad(landing)) == "tax_clients.csv: line 4 (client_code=T2): missing client_name"
+
+
+def test_csv_missing_code(landing):
+    edit(landing / "P_AU" / TAX, "T2,", ",")
+    assert str(bad(landing)) == "tax_clients.csv: line 4: missing client_code"
+
+
+def test_csv_repeated_code(landing):
+    edit(landing / "P_AU" / TAX, "T2,", "T1,")
+    assert str(bad(landing)) == "tax_clients.csv: line 4 (client_code=T1): client_code=T1 repeats an earlier record"
+
+
+def test_csv_unparseable_date(landing):
+    edit(landing / "P_AU" / TAX, "1970-03-04", "1970-13-04")
+    e = bad(landing)
+    assert e.record == "line 2 (client_code=T1)" and e.message.startswith("date_of_birth: not a date")
+
+
+def test_csv_not_utf8_and_empty(landing):
+    path = landing / "P_AU" / TAX
+    path.write_bytes(path.read_bytes().replace(b"Acme", b"Acm\xe9"))
+    assert bad(landing).message == "not UTF-8"
+    path.write_bytes(b"")
+    assert str(bad(landing)) == "tax_clients.csv: empty file"
+
+
+# --- sync_links.csv ----------------------------------------------------------------------------
+
+def test_sync_missing_side_and_bad_timestamp(landing):
+    path = landing / "P_AU" / "sync_links.csv"
+    edit(path, "x-2,h-2,", "x-2,,")
+    assert str(bad(landing)) == "sync_links.csv: line 3 (xpm_client_uuid=x-2): missing hq_client_id"
+    edit(path, "x-2,,", "x-2,h-2,")
+    edit(path, "2019-05-01T10:00:00Z", "May 2019")
+    e = bad(landing)
+    assert e.record == "line 2 (xpm_client_uuid=x-1)" and e.message.startswith("linked_at: not a timestamp")
+
+
+def test_sync_repeated_link(landing):
+    path = landing / "P_AU" / "sync_links.csv"
+    edit(path, "x-2,h-2,", "x-1,h-1,")
+    assert "line 3 (xpm_client_uuid=x-1)" in str(bad(landing))
+
+
+def test_other_practice_unaffected(landing):
+    (landing / "P_AU" / "hq_clients.json").write_text("{")
+    bad(landing)
+    assert read_practice(landing, practice(landing, "P-NZ"), KEY).client.height == 2

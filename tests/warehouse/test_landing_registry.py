@@ -1,0 +1,97 @@
+"""practices.json: read into PRACTICE shape; a bad row or folder fails that practice only, an unusable file the run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.warehouse.fixtures import zone
+from warehouse import schema
+from warehouse.landing import BadInput, read_registry, registry_problems
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return zone(tmp_path)
+
+
+def rows(landing) -> list[dict]:
+    return json.loads((landing / "practices.json").read_text())
+
+
+def write(landing, data) -> None:
+    (landing / "practices.json").write_text(json.dumps(data))
+
+
+def test_registry_shape_and_values(landing):
+    reg = read_registry(landing)
+    assert reg.schema == schema.PRACTICE
+    assert reg.get_column("practice_id").to_list() == ["P-NZ", "P_AU"]
+    au = reg.row(1, named=True)
+    assert au == {
+        "practice_id": "P_AU", "name": "Harbour Accountants", "region": "AU", "uses_xpm": True,
+        "uses_tax": True, "connection": "confirmed", "connected_by": "admin@harbour.example",
+        "master_admin": "admin@harbour.example", "strategy": "combine", "wave": 2,
+    }  # fmt: skip
+    assert reg.row(0, named=True)["strategy"] is None and reg.row(0, named=True)["wave"] is None
+    assert registry_problems(landing, reg) == {}
+
+
+@pytest.mark.parametrize("content", [b"", b"[{", b"{}", b"\xff\xfe[]"])
+def test_unusable_registry_fails_the_run(landing, content):
+    (landing / "practices.json").write_bytes(content)
+    with pytest.raises(BadInput) as info:
+        read_registry(landing)
+    assert info.value.file == "practices.json"
+
+
+def test_missing_registry(tmp_path):
+    with pytest.raises(BadInput, match="practices.json"):
+        read_registry(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "field,value,words",
+    [
+        ("region", "FR", "region 'FR'"),
+        ("connection", "maybe", "connection 'maybe'"),
+        ("strategy", "merge_all", "strategy 'merge_all'"),
+        ("uses_xpm", "yes", "uses_xpm 'yes'"),
+        ("wave", "two", "wave 'two'"),
+        ("uses_tax", True, "Xero Tax exists only for AU and NZ"),
+    ],
+)
+def test_bad_row_fails_that_practice(landing, field, value, words):
+    data = rows(landing)
+    data[1][field] = value
+    if field == "uses_tax":
+        data[1]["region"] = "UK"
+    write(landing, data)
+    reg = read_registry(landing)
+    problems = registry_problems(landing, reg)
+    assert list(problems) == ["P-NZ"]
+    assert problems["P-NZ"].startswith("practices.json: row 2 (practice_id=P-NZ): ") and words in problems["P-NZ"]
+
+
+def test_bad_practice_id_and_duplicates(landing):
+    data = rows(landing)
+    write(landing, [*data, dict(data[0], name="again"), dict(data[0], practice_id="bad id!"), {"name": "no id"}])
+    reg = read_registry(landing)
+    assert reg.get_column("practice_id").to_list() == ["P-NZ", "P_AU", "bad id!"]
+    assert reg.filter(reg["practice_id"] == "P_AU")["name"][0] == "Harbour Accountants"  # first row kept
+    problems = registry_problems(landing, reg)
+    assert problems["P_AU"] == "practices.json: row 3 (practice_id=P_AU): practice_id repeats row 1"
+    assert "does not match" in problems["bad id!"]
+    assert problems["practices.json row 5"].startswith("practices.json: row 5: practice_id None")
+    assert "P-NZ" not in problems
+
+
+def test_folder_not_in_registry_and_registry_row_without_hq(landing):
+    (landing / "P_STRAY").mkdir()
+    (landing / "P-NZ" / "hq_clients.json").unlink()
+    problems = registry_problems(landing, read_registry(landing))
+    assert problems == {
+        "P-NZ": "hq_clients.json: missing: every practice in practices.json has Xero HQ",
+        "P_STRAY": "P_STRAY: practice folder not in practices.json",
+    }
