@@ -1,8 +1,9 @@
 """Survivorship: one unified client per cluster, field by field, with the lineage of every field.
 
 Strategies (per practice):
-- keep_xpm: XPM then Tax records survive; HQ records of the same cluster are archived into them.
-- keep_hq: HQ records survive; XPM and Tax records of the same cluster are archived into them.
+- keep_xpm: XPM then Tax records survive; HQ records of the same cluster are archived into them
+  (an archived record only fills a field group the surviving records leave empty).
+- keep_hq: HQ records survive; XPM and Tax records of the same cluster are archived into them (same rule).
 - combine: field by field, valid over invalid, present over empty, most recent among dated
   records (only HQ carries updated_at), then source priority xpm > tax > hq.
 Composite fields (street address, postal block, person name, tax numbers) survive together from one record.
@@ -135,11 +136,11 @@ def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
     verdict = pl.lit(1, pl.Int8) if v is None else pl.when(pl.col(v)).then(0).when(pl.col(v).not_()).then(2).otherwise(1)
     combine = pl.col("strategy") == "combine"
     valid_rank = verdict.cast(pl.Int8)
-    # one key order for all strategies: survivor side, present, then (combine) validity before
+    # one key order for all strategies: present, survivor side (archived records only fill gaps), then (combine) validity before
     # source priority, (keep_*) source priority before validity, then recency, then the id
     keys = {
-        "k_eligible": "survivor_source",
         "k_present": "present_over_empty",
+        "k_eligible": "survivor_source",
         "k_x": None,
         "k_y": None,
         "k_recent": "most_recent",
@@ -160,8 +161,8 @@ def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
     rule = (
         pl.when(pl.col("source_client_id_r").is_null()).then(pl.lit("single_record"))
         .when(pl.col("k_present") == 1).then(pl.lit("no_value"))
-        .when(pl.col("k_eligible") != pl.col("k_eligible_r")).then(pl.lit("survivor_source"))
         .when(pl.col("k_present") != pl.col("k_present_r")).then(pl.lit("present_over_empty"))
+        .when(pl.col("k_eligible") != pl.col("k_eligible_r")).then(pl.lit("survivor_source"))
         .when(pl.col("k_x") != pl.col("k_x_r")).then(x_rule)
         .when(pl.col("k_y") != pl.col("k_y_r")).then(y_rule)
         .when(pl.col("k_recent") != pl.col("k_recent_r")).then(pl.lit("most_recent"))

@@ -1,0 +1,184 @@
+"""Survivorship on hand-made practices: every strategy's winners and lineage, carried data, conservation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.quality.factory import ABN_BAD, ABN_OK, client, crosswalk, frames, practice, strategies
+from transforms.carry import own_id
+from transforms.survivorship import GROUPS, survive
+
+
+def row(u, uid: str) -> dict:
+    return u.client.filter(pl.col("unified_client_id") == uid).row(0, named=True)
+
+
+def lineage(u, uid: str, field: str) -> tuple[str, str, str, str]:
+    r = u.lineage.filter((pl.col("unified_client_id") == uid) & (pl.col("field") == field)).row(0, named=True)
+    return r["source"], r["source_client_id"], r["source_field"], r["rule"]
+
+
+@pytest.fixture(scope="module")
+def p1():
+    return practice("p1")
+
+
+def test_keep_xpm_takes_xpm_then_tax_and_archives_hq(p1):
+    u = survive(*p1, strategies(p1="keep_xpm"))
+    trust = row(u, "p1-u1")
+    assert trust["name"] == "Smith Family Trust"
+    assert lineage(u, "p1-u1", "name") == ("xpm", "x1", "name", "keep_xpm:source_priority")
+    # XPM survives even with an invalid ABN: it is kept and flagged, HQ's valid one is archived with h1
+    assert (trust["abn"], trust["abn_valid"]) == (ABN_BAD, False)
+    assert lineage(u, "p1-u1", "abn")[:2] == ("xpm", "x1")
+    # the street address survives as a block from x1: HQ's line2 does not leak in
+    assert (trust["address_line1"], trust["address_line2"], trust["postcode"]) == ("1 XPM St", None, "2000")
+    assert lineage(u, "p1-u1", "address_line2")[:2] == ("xpm", "x1")
+    # x1 has no postal block: Tax is next
+    assert trust["postal_line1"] == "PO Box 1"
+    assert lineage(u, "p1-u1", "postal_city") == ("tax", "t1", "postal_city", "keep_xpm:present_over_empty")
+    assert (trust["tfn_last3"], trust["tfn_valid"]) == ("782", True)
+    roles = dict(u.crosswalk.select("source_client_id", "role").iter_rows())
+    assert roles["h1"] == roles["h2"] == "archived" and roles["x1"] == roles["t1"] == "survivor"
+    # an archived HQ record only fills what XPM and Tax leave empty
+    assert row(u, "p1-u2")["email"] == "jane@example.com"
+    assert lineage(u, "p1-u2", "email") == ("hq", "h2", "email", "keep_xpm:present_over_empty")
+    assert lineage(u, "p1-u2", "phone") == ("xpm", "x2", "phone", "keep_xpm:survivor_source")
+
+
+def test_keep_hq_takes_hq_and_archives_xpm_and_tax(p1):
+    u = survive(*p1, strategies(p1="keep_hq"))
+    trust = row(u, "p1-u1")
+    assert (trust["name"], trust["abn"], trust["email"]) == ("Smith Family Trust (HQ)", ABN_OK, "smith@example.com")
+    assert (trust["address_line1"], trust["address_line2"]) == ("9 HQ Rd", "Unit 2")
+    assert lineage(u, "p1-u1", "name") == ("hq", "h1", "name", "keep_hq:survivor_source")
+    # HQ has no postal block: XPM is next, then Tax (x1 has none)
+    assert lineage(u, "p1-u1", "postal_line1")[:2] == ("tax", "t1")
+    jane = row(u, "p1-u2")
+    assert (jane["phone"], jane["email"]) == ("0411", "jane@example.com")
+    roles = dict(u.crosswalk.select("source_client_id", "role").iter_rows())
+    assert roles["x1"] == roles["t1"] == roles["x2"] == "archived" and roles["h1"] == "survivor"
+
+
+def test_combine_field_by_field(p1):
+    u = survive(*p1, strategies(p1="combine"))
+    trust = row(u, "p1-u1")
+    assert (trust["abn"], trust["abn_valid"]) == (ABN_OK, True)
+    assert lineage(u, "p1-u1", "abn") == ("hq", "h1", "abn", "combine:valid_over_invalid")
+    assert lineage(u, "p1-u1", "email") == ("hq", "h1", "email", "combine:valid_over_invalid")
+    assert lineage(u, "p1-u1", "name") == ("xpm", "x1", "name", "combine:source_priority")
+    assert (trust["address_line1"], trust["address_line2"]) == ("1 XPM St", None)
+    assert lineage(u, "p1-u1", "tfn_hash")[:2] == ("xpm", "x1")
+    jane = row(u, "p1-u2")
+    assert lineage(u, "p1-u2", "phone") == ("xpm", "x2", "phone", "combine:source_priority")
+    assert lineage(u, "p1-u2", "email") == ("hq", "h2", "email", "combine:present_over_empty")
+    assert (jane["phone"], jane["email"], jane["entity_type"]) == ("0400", "jane@example.com", "person")
+    assert trust["entity_type"] == "organisation"
+    assert set(u.crosswalk.filter(pl.col("unified_client_id").is_in(["p1-u1", "p1-u2"]))["role"]) == {"merged"}
+
+
+def test_combine_most_recent_among_dated_records():
+    cs = [
+        client("p", "hq", "a", "Old Name", phone="1", updated_at=datetime(2022, 1, 1)),
+        client("p", "hq", "b", "New Name", phone="2", updated_at=datetime(2023, 1, 1)),
+    ]
+    cw = crosswalk([("p", "hq", "a", "u", "auto"), ("p", "hq", "b", "u", "auto")])
+    u = survive(frames(cs), cw, strategies(p="combine"))
+    assert row(u, "u")["name"] == "New Name"
+    assert lineage(u, "u", "name") == ("hq", "b", "name", "combine:most_recent")
+
+
+def test_archived_only_when_every_member_is(p1):
+    u = survive(*p1, strategies(p1="combine"))
+    assert row(u, "p1-u1")["archived"] is False
+    assert lineage(u, "p1-u1", "archived") == ("xpm", "x1", "archived", "active_member_keeps_client_active")
+    cs = [client("p", "xpm", "a", "A", archived=True), client("p", "hq", "b", "A", archived=True)]
+    cw = crosswalk([("p", "xpm", "a", "u", "auto"), ("p", "hq", "b", "u", "auto")])
+    u2 = survive(frames(cs), cw, strategies(p="keep_xpm"))
+    assert row(u2, "u")["archived"] is True
+    assert lineage(u2, "u", "archived")[3] == "all_archived"
+
+
+def test_review_records_stand_alone_with_stable_ids(p1):
+    u = survive(*p1, strategies(p1="combine"))
+    review = u.crosswalk.filter(pl.col("merge_status") == "review")
+    assert sorted(review["source_client_id"]) == ["h3", "x4"]
+    assert dict(review.select("source_client_id", "unified_client_id").iter_rows()) == {
+        "h3": own_id("p1", "hq", "h3"), "x4": own_id("p1", "xpm", "x4")}
+    assert own_id("p1", "hq", "h3") != own_id("p2", "hq", "h3")
+    assert survive(*p1, strategies(p1="combine")).crosswalk.equals(u.crosswalk)
+
+
+def test_nothing_lost_contacts_groups_fields_relationships_org_links(p1):
+    u = survive(*p1, strategies(p1="keep_xpm"))
+    contacts = u.contact.filter(pl.col("unified_client_id") == "p1-u1")
+    # John Smith appears in XPM and HQ with different case and spacing: one contact, the XPM one
+    assert sorted(contacts["name"]) == ["John Smith", "Mary Smith"]
+    assert contacts.filter(pl.col("name") == "John Smith")["contact_id"].to_list() == ["c1"]
+    groups = u.group_member.select("unified_client_id", "group_name").rows()
+    assert sorted(groups) == [("p1-u1", "Smith Group"), ("p1-u2", "Doe")]
+    assert u.custom_field.select("unified_client_id", "field_name", "value").rows() == [("p1-u2", "Referral", "web")]
+    assert u.relationship.select("unified_client_id", "related_unified_client_id").rows() == [("p1-u2", "p1-u1")]
+    orgs = u.org_link.select("unified_client_id", "organisation_id").sort("organisation_id").rows()
+    assert orgs == [("p1-u1", "o1"), (own_id("p1", "hq", "h3"), "o3")]
+
+
+def test_lineage_covers_every_field_from_a_member(p1):
+    u = survive(*p1, strategies(p1="combine"))
+    fields = [c for cols in GROUPS.values() for c in cols] + ["archived", "entity_type"]
+    assert u.lineage.height == u.client.height * len(fields)
+    assert u.lineage.select("unified_client_id", "field").n_unique() == u.lineage.height
+    members = u.crosswalk.select("practice_id", "unified_client_id", "source", "source_client_id")
+    assert u.lineage.join(members, on=members.columns, how="anti").is_empty()
+
+
+def test_only_practices_with_a_strategy_are_consolidated():
+    f1, cw1 = practice("p1")
+    f2, cw2 = practice("p2")
+    from warehouse.landing.frames import Frames
+
+    u = survive(Frames.concat([f1, f2]), pl.concat([cw1, cw2]), strategies(p2="keep_hq"))
+    for name in ["client", "contact", "lineage", "crosswalk", "org_link"]:
+        assert set(getattr(u, name)["practice_id"]) == {"p2"}
+
+
+def test_unknown_strategy_is_refused(p1):
+    with pytest.raises(ValueError, match="unknown strategy"):
+        survive(*p1, strategies(p1="keep_everything"))
+
+
+@st.composite
+def practices(draw):
+    """Random practices: records of random sources, random clusters, random statuses, some records uncovered."""
+    rows, cw, strats = [], [], []
+    for p in range(draw(st.integers(1, 3))):
+        pid = f"p{p}"
+        n = draw(st.integers(1, 12))
+        for i in range(n):
+            src = draw(st.sampled_from(["xpm", "hq", "tax"]))
+            rows.append(client(pid, src, f"r{i}", draw(st.sampled_from(["A", "B", None])) or "X",
+                               archived=draw(st.booleans()), abn=draw(st.sampled_from([None, ABN_OK, ABN_BAD]))))
+            status = draw(st.sampled_from(["auto", "review", "unique", "missing"]))
+            if status != "missing":
+                cw.append((pid, src, f"r{i}", f"{pid}-c{draw(st.integers(0, 3))}", status))
+        strats.append((pid, draw(st.sampled_from(["keep_xpm", "keep_hq", "combine"]))))
+    return frames(rows), crosswalk(cw), pl.DataFrame(strats, schema=["practice_id", "strategy"], orient="row")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(practices())
+def test_conservation_records_in_equal_records_out(case):
+    f, cw, strats = case
+    u = survive(f, cw, strats)
+    key = ["practice_id", "source", "source_client_id"]
+    assert sorted(u.crosswalk.select(key).rows()) == sorted(f.client.select(key).rows())
+    assert u.client["member_count"].sum() == f.client.height
+    assert u.client.select("practice_id", "unified_client_id").n_unique() == u.client.height
+    assert set(u.crosswalk["unified_client_id"]) == set(u.client["unified_client_id"])
+    # no unified client spans two practices
+    assert u.crosswalk.group_by("unified_client_id").agg(pl.col("practice_id").n_unique())["practice_id"].max() == 1
