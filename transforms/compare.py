@@ -20,8 +20,8 @@ FIELDS: dict[str, list[str]] = {
     "abn": ["null", "exact", "different"],
     "acn": ["null", "exact", "different"],
     "nzbn": ["null", "exact", "different"],
-    "tfn": ["null", "exact", "different"],
-    "ird": ["null", "exact", "different"],
+    "tfn": ["null", "exact", "different", "different_unchecked"],
+    "ird": ["null", "exact", "different", "different_unchecked"],
     "email": ["null", "exact", "same_local_part", "different"],
     "phone": ["null", "shared", "different"],
     "address": ["null", "exact", "fuzzy", "different"],
@@ -66,15 +66,15 @@ def _lvl(field: str, name: str) -> int:
     return FIELDS[field].index(name)
 
 
-def _exact_diff(p: pl.DataFrame, col: str, strict: str | None = None) -> pl.Expr:
-    """1 equal, 2 different (both strictly valid when `strict` is given), 0 otherwise."""
+def _exact_diff(col: str, strict: str | None = None, unchecked: int = 0) -> pl.Expr:
+    """1 equal, 2 different (both strictly valid when `strict` is given), else `unchecked`; 0 when a side is null."""
     l, r = pl.col(col + "_l"), pl.col(col + "_r")
     both_strict = pl.lit(True) if strict is None else pl.col(strict + "_l") & pl.col(strict + "_r")
     return (
         pl.when(l.is_null() | r.is_null()).then(0)
         .when(l == r).then(1)
         .when(both_strict).then(2)
-        .otherwise(0)
+        .otherwise(unchecked)
     )
 
 
@@ -165,11 +165,11 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("category_l") == pl.col("category_r")).then(2)
         .otherwise(3),
         "dob": _dob_levels(),
-        "abn": _exact_diff(p, "abn"),
-        "acn": pl.when(acn_eq).then(1).otherwise(_exact_diff(p, "acn", "acn_strict")),
-        "nzbn": _exact_diff(p, "nzbn"),
-        "tfn": _exact_diff(p, "tfn", "tfn_strict"),
-        "ird": _exact_diff(p, "ird", "ird_strict"),
+        "abn": _exact_diff("abn"),
+        "acn": pl.when(acn_eq).then(1).otherwise(_exact_diff("acn", "acn_strict")),
+        "nzbn": _exact_diff("nzbn"),
+        "tfn": _exact_diff("tfn", "tfn_strict", 3),
+        "ird": _exact_diff("ird", "ird_strict", 3),
         "email": pl.when(pl.col("email_l").is_null() | pl.col("email_r").is_null()).then(0)
         .when(pl.col("email_l") == pl.col("email_r")).then(1)
         .when(email_local_l == email_local_r).then(2)
@@ -181,7 +181,7 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("address_l") == pl.col("address_r")).then(1)
         .when(pl.col("_addr") >= 0.85).then(2)
         .otherwise(3),
-        "postcode": _exact_diff(p, "postcode"),
+        "postcode": _exact_diff("postcode"),
         "city": pl.when(pl.col("city_l").is_null() | pl.col("city_r").is_null()).then(0)
         .when(pl.col("_city") >= 0.9).then(1)
         .otherwise(2),
