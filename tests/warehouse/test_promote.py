@@ -1,0 +1,110 @@
+"""Versioned promotion on a real DuckDB: idempotent reruns, new versions, rollback, atomicity, no raw TFN."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.quality.factory import TFN_RAW, crosswalk, practice, strategies
+from transforms.survivorship import survive
+from warehouse.landing.frames import Frames
+from warehouse.promote import TABLES, PromotionError, promote, rollback
+from warehouse.staging import create_staging, load_staging
+
+VIEWS = [t for t in TABLES.values()]
+
+
+def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Every table and view, sorted, without the promotion timestamp."""
+    names = [r[0] for r in con.sql("select table_name from information_schema.tables order by 1").fetchall()]
+    out = {}
+    for n in names:
+        q = "select * exclude (promoted_at) from promotion_version" if n == "promotion_version" else f"select * from {n}"
+        out[n] = con.sql(q + " order by all").fetchall()
+    return out
+
+
+@pytest.fixture()
+def two():
+    (f1, cw1), (f2, cw2) = practice("p1"), practice("p2")
+    return Frames.concat([f1, f2]), pl.concat([cw1, cw2])
+
+
+def test_rerun_of_the_same_inputs_changes_nothing(two):
+    f, cw = two
+    con = duckdb.connect()
+    strat = strategies(p1="combine", p2="keep_xpm")
+    assert promote(con, survive(f, cw, strat), ["p1", "p2"], "run-1") == {"p1": 1, "p2": 1}
+    before = snapshot(con)
+    assert promote(con, survive(f, cw, strat), ["p1", "p2"], "run-2") == {"p1": 1, "p2": 1}
+    assert snapshot(con) == before
+    assert {v: len(before[v]) > 0 for v in VIEWS} == {v: True for v in VIEWS}
+
+
+def test_new_inputs_make_a_new_version_and_rollback_restores_the_old(two):
+    f, cw = two
+    con = duckdb.connect()
+    promote(con, survive(f, cw, strategies(p1="combine", p2="combine")), ["p1", "p2"], "run-1")
+    v1 = snapshot(con)
+    # p1 switches to keep_hq: p1 gets version 2, p2 is unchanged
+    assert promote(con, survive(f, cw, strategies(p1="keep_hq", p2="combine")), ["p1", "p2"], "run-2") == {"p1": 2, "p2": 1}
+    names = dict(con.sql("select unified_client_id, name from unified_client where practice_id = 'p1'").fetchall())
+    assert names["p1-u1"] == "Smith Family Trust (HQ)"
+    assert con.sql("select count(distinct version) from unified_client_version where practice_id = 'p1'").fetchall() == [(2,)]
+    assert rollback(con, "p1") == 1
+    after = snapshot(con)
+    for view in VIEWS:
+        assert after[view] == v1[view], view
+    with pytest.raises(PromotionError, match="no version before"):
+        rollback(con, "p1")
+    with pytest.raises(PromotionError, match="no promoted version"):
+        rollback(con, "p9")
+
+
+def test_promotion_overwrites_only_the_promoted_practices_crosswalk_rows(two):
+    f, cw = two
+    con = duckdb.connect()
+    # the matcher's proposals for p1, p2 and a practice not promoted yet
+    proposals = pl.concat([cw, crosswalk([("p3", "hq", "z", "p3-u", "unique")])])
+    con.execute("create table client_crosswalk as select * from proposals")
+    u = survive(f, cw, strategies(p1="combine"))
+    promote(con, u, ["p1"], "run-1")
+    got = con.sql("select * from client_crosswalk order by all").pl()
+    assert got.filter(pl.col("practice_id") == "p1").equals(u.crosswalk.drop("role").sort(pl.all()))
+    others = proposals.filter(pl.col("practice_id") != "p1").sort(pl.all())
+    assert got.filter(pl.col("practice_id") != "p1").equals(others)
+
+
+def test_a_failing_promotion_leaves_the_warehouse_as_it_was(two):
+    f, cw = two
+    con = duckdb.connect()
+    u = survive(f, cw, strategies(p1="combine", p2="combine"))
+    promote(con, u, ["p1"], "run-1")
+    before = snapshot(con)
+    # a probability that is not a number fails the last insert, after the other tables were written
+    broken = replace(u, crosswalk=u.crosswalk.with_columns(match_probability=pl.lit("not a number")))
+    with pytest.raises(duckdb.Error):
+        promote(con, broken, ["p1", "p2"], "run-2")
+    assert snapshot(con) == before
+
+
+def test_no_raw_tax_number_anywhere_after_promotion(two):
+    f, cw = two
+    con = duckdb.connect()
+    create_staging(con)
+    load_staging(con, f, ["p1", "p2"])
+    promote(con, survive(f, cw, strategies(p1="combine", p2="keep_xpm")), ["p1", "p2"], "run-1")
+    assert con.sql("select count(*) from unified_client where tfn_last3 = '782'").fetchall() == [(2,)]
+    cols = con.sql(
+        "select table_name, column_name from information_schema.columns where data_type = 'VARCHAR' order by all"
+    ).fetchall()
+    assert len(cols) > 50
+    for table, col in cols:
+        hits = con.sql(
+            f'select count(*) from "{table}" where regexp_replace("{col}", \'\\D\', \'\', \'g\') like $v',
+            params={"v": f"%{TFN_RAW}%"},
+        ).fetchall()[0][0]
+        assert hits == 0, f"{table}.{col} holds the raw TFN"
