@@ -12,6 +12,7 @@ import typer
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from rich.console import Console
 from rich.table import Table
 
@@ -164,8 +165,6 @@ def retire_legacy_sync(
     check_cutover(as_of, cutover, force)
     hash_key = hash_key or settings.hash_key.get_secret_value()
     landing, warehouse = Path(landing), Path(warehouse)
-    from prefect.runtime import flow_run
-
     run_id = str(flow_run.id or uuid.uuid4())
     registry, problems, retired = plan_task(landing, warehouse)
     computed = compute_task(landing, registry, problems, retired, hash_key)
@@ -191,7 +190,7 @@ def retire_legacy_sync(
     get_run_logger().info(
         "legacy sync: %(retired)d retired, %(already_retired)d already, %(paused_skipped)d paused, "
         "%(drift_pairs)d drift pairs",
-        result["totals"] or {"retired": 0, "already_retired": 0, "paused_skipped": 0, "drift_pairs": 0},
+        result["totals"],
     )
     return result
 

@@ -26,7 +26,7 @@ DRIFT = pl.Schema(
 
 # field -> kind of normalisation. These are the fields the legacy sync kept in step.
 SYNCED_FIELDS: dict[str, str] = {
-    "name": "text",
+    "name": "name",
     "first_name": "text",
     "last_name": "text",
     "date_of_birth": "text",
@@ -54,6 +54,24 @@ _REGION = {
     "northern territory": "nt",
 }  # fmt: skip
 
+# the same company suffix or street type written two ways is not an edit
+_NAME_WORDS = {
+    r"\bproprietary\b": "pty", r"\bprop\b": "pty", r"\blimited\b": "ltd", r"\bp/l\b": "pty ltd",
+    r"\bincorporated\b": "inc", r"\bcompany\b": "co", r"\bcorporation\b": "corp", r"&": " and ",
+}
+_STREET_WORDS = {
+    r"\bstreet\b": "st", r"\broad\b": "rd", r"\bavenue\b": "ave", r"\bav\b": "ave", r"\bdrive\b": "dr",
+    r"\bcourt\b": "ct", r"\bplace\b": "pl", r"\blane\b": "ln", r"\bparade\b": "pde", r"\bcrescent\b": "cres",
+    r"\bhighway\b": "hwy", r"\bterrace\b": "tce", r"\bboulevard\b": "blvd", r"\bclose\b": "cl",
+    r"\bcircuit\b": "cct", r"\bsquare\b": "sq",
+}  # fmt: skip
+
+
+def _words(e: pl.Expr, table: dict[str, str]) -> pl.Expr:
+    for pattern, short in table.items():  # a dozen patterns, each vectorised over the column
+        e = e.str.replace_all(pattern, short)
+    return _text(e)
+
 
 def _text(e: pl.Expr) -> pl.Expr:
     out = e.cast(pl.String).str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
@@ -71,7 +89,9 @@ def normalise(e: pl.Expr, kind: str) -> pl.Expr:
         out = e.cast(pl.String).str.replace_all(r"\D", "")
         return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
     if kind == "address":
-        return _text(e.cast(pl.String).str.replace_all(r"[,.]", " "))
+        return _words(_text(e.cast(pl.String).str.replace_all(r"[,.]", " ")), _STREET_WORDS)
+    if kind == "name":
+        return _words(_text(e.cast(pl.String).str.replace_all(r"[,.()]", " ")), _NAME_WORDS)
     if kind == "postcode":
         return _text(e).str.replace_all(" ", "")
     if kind == "country":

@@ -38,9 +38,19 @@ def test_formatting_differences_are_not_drift():
     hq = client("hq", "h1", name="smith  family TRUST", email="a.smith@example.com", phone="(02) 9999 0000",
                 address_line1="1 Main St", address_line2="Unit 2", country="AU", region="NSW", postcode=" 2000",
                 updated_at=datetime(2023, 10, 1))  # fmt: skip
-    out = drift(*frames([xpm, hq], [link("x1", "h1")]))
+    co_x = client("xpm", "x2", name="Wong Engineering Pty. Ltd.", address_line1="8 Rimu Drive")
+    co_h = client("hq", "h2", name="WONG ENGINEERING PROPRIETARY LIMITED", address_line1="8 rimu dr",
+                  updated_at=datetime(2023, 10, 1))  # fmt: skip
+    out = drift(*frames([xpm, hq, co_x, co_h], [link("x1", "h1"), link("x2", "h2")]))
     assert out.schema == DRIFT
     assert out.height == 0
+
+
+def test_real_name_and_address_changes_are_drift():
+    xpm = client("xpm", "x1", name="Wong Engineering Pty Ltd", address_line1="10 King Lane")
+    hq = client("hq", "h1", name="Wong Plumbing Pty Ltd", address_line1="158 Oak Pde", updated_at=datetime(2023, 10, 1))
+    out = drift(*frames([xpm, hq], [link("x1", "h1")]))
+    assert out.select("field", "hq_value").rows() == [("address", "158 Oak Pde"), ("name", "Wong Plumbing Pty Ltd")]
 
 
 def test_hq_edit_after_last_sync_is_attributed_to_hq():
