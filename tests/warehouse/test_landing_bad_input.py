@@ -214,3 +214,9 @@ def test_other_practice_unaffected(landing):
     (landing / "P_AU" / "hq_clients.json").write_text("{")
     bad(landing)
     assert read_practice(landing, practice(landing, "P-NZ"), KEY).client.height == 2
+
+
+def test_xml_declared_other_encoding(landing):
+    path = landing / "P_AU" / "xpm_clients.xml"
+    edit(path, 'encoding="utf-8"', 'encoding="ISO-8859-1"')
+    assert str(bad(landing)) == "xpm_clients.xml: line 1: not UTF-8 (declared ISO-8859-1)"

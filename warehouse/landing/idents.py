@@ -47,7 +47,9 @@ def identifiers(long: pl.DataFrame, practice_id: str, source: str, hash_key: str
     df = df.with_columns(_check=pl.coalesce("_secret", "id_value"))
     df = df.join(_verdicts(df), on=["id_type", "_check"], how="left", maintain_order="left", nulls_equal=False)
     secret = df.get_column("_secret")
-    df = df.with_columns(id_hash=keyed_hash(secret, hash_key), id_last3=last3(secret))
+    # keyed_hash opens a DuckDB connection per call: skip it when the file has no tax numbers
+    hashes = keyed_hash(secret, hash_key) if secret.null_count() < len(secret) else secret
+    df = df.with_columns(id_hash=hashes, id_last3=last3(secret))
     # an id with no digits at all (e.g. a TFN "n/a") carries nothing to match on
     df = df.filter(pl.col("id_value").is_not_null() | pl.col("id_hash").is_not_null())
     return df.select(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import polars as pl
@@ -33,12 +34,12 @@ CONTACT = {"UUID": "contact_id", "IsPrimary": "is_primary", "Name": "name", "Sal
 VALUE_TAGS = ("Text", "Number", "Date", "Boolean")
 
 
-def _tag(el: etree._Element) -> str:
-    return el.tag.rpartition("}")[2]  # tolerate a default namespace
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2] if tag[0] == "{" else tag  # tolerate a default namespace
 
 
 def _texts(el: etree._Element) -> dict[str, str | None]:
-    return {_tag(ch): ch.text for ch in el}
+    return {_local(ch.tag): ch.text for ch in el}
 
 
 def _id_types(region: str | None) -> tuple[str, str, str | None]:
@@ -64,8 +65,55 @@ class _Columns:
         self.custom = {"source_client_id": [], "field_id": [], "field_name": [], "value_type": [], "value": []}
 
 
+def _split(el: etree._Element) -> tuple[dict[str, str | None], list[tuple[str, etree._Element]]]:
+    """A client's leaf texts by tag, and its nested lists."""
+    text, nested = {}, []
+    for ch in el:
+        tag = _local(ch.tag)
+        if len(ch):
+            nested.append((tag, ch))
+        else:
+            text[tag] = ch.text
+    return text, nested
+
+
+def _add_nested(cols: _Columns, uuid: str, label: str, tag: str, el: etree._Element) -> dict:
+    """Append one nested list of a client to its table; returns the account manager's texts."""
+    if tag == "AccountManager":
+        return _texts(el)
+    if tag == "Contacts":
+        for k, contact in enumerate(el, 1):
+            t = _texts(contact)
+            cols.contact["source_client_id"].append(uuid)
+            cols.contact[LABEL].append(f"{label} contact {k}")
+            for src, col in CONTACT.items():
+                cols.contact[col].append(t.get(src))
+    elif tag == "Groups":
+        for group in el:
+            t = _texts(group)
+            cols.group["source_client_id"].append(uuid)
+            cols.group["group_id"].append(t.get("UUID"))
+            cols.group["group_name"].append(t.get("Name"))
+    elif tag == "Relationships":
+        for rel in el:
+            t = _texts(rel)
+            other = next((_texts(x) for x in rel if _local(x.tag) == "RelatedClient"), {})
+            for col, v in (("source_client_id", uuid), ("relationship_id", t.get("UUID")),
+                           ("relationship_type", t.get("Type")), ("related_client_id", other.get("UUID")),
+                           ("related_client_name", other.get("Name"))):  # fmt: skip
+                cols.rel[col].append(v)
+    elif tag == "CustomFields":
+        for field in el:
+            t = _texts(field)
+            kind = next((k for k in VALUE_TAGS if k in t), None)
+            for col, v in (("source_client_id", uuid), ("field_id", t.get("UUID")), ("field_name", t.get("Name")),
+                           ("value_type", kind.lower() if kind else None), ("value", t.get(kind) if kind else None)):  # fmt: skip
+                cols.custom[col].append(v)
+    return {}
+
+
 def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int], kinds: tuple) -> None:
-    text = _texts(el)
+    text, nested = _split(el)
     uuid = (text.get("UUID") or "").strip()
     name = (text.get("Name") or "").strip()
     label = f"record {no} (UUID={uuid})" if uuid else f"record {no}"
@@ -83,44 +131,16 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
     c["record_no"].append(no)
     c["raw_hash"].append(hashlib.sha256(etree.tostring(el, with_tail=False)).hexdigest())
     c[LABEL].append(label)
-    manager = {}
-    for ch in el:
-        tag = _tag(ch)
-        if tag == "AccountManager":
-            manager = _texts(ch)
-        elif tag == "Contacts":
-            for k, contact in enumerate(ch, 1):
-                t = _texts(contact)
-                cols.contact["source_client_id"].append(uuid)
-                cols.contact[LABEL].append(f"{label} contact {k}")
-                for src, col in CONTACT.items():
-                    cols.contact[col].append(t.get(src))
-        elif tag == "Groups":
-            for group in ch:
-                t = _texts(group)
-                for col, v in (("source_client_id", uuid), ("group_id", t.get("UUID")), ("group_name", t.get("Name"))):
-                    cols.group[col].append(v)
-        elif tag == "Relationships":
-            for rel in ch:
-                t = _texts(rel)
-                other = next((_texts(x) for x in rel if _tag(x) == "RelatedClient"), {})
-                for col, v in (("source_client_id", uuid), ("relationship_id", t.get("UUID")),
-                               ("relationship_type", t.get("Type")), ("related_client_id", other.get("UUID")),
-                               ("related_client_name", other.get("Name"))):  # fmt: skip
-                    cols.rel[col].append(v)
-        elif tag == "CustomFields":
-            for field in ch:
-                t = _texts(field)
-                kind = next((k for k in VALUE_TAGS if k in t), None)
-                for col, v in (("source_client_id", uuid), ("field_id", t.get("UUID")), ("field_name", t.get("Name")),
-                               ("value_type", kind.lower() if kind else None), ("value", t.get(kind) if kind else None)):  # fmt: skip
-                    cols.custom[col].append(v)
+    manager: dict = {}
+    for tag, child in nested:
+        manager = _add_nested(cols, uuid, label, tag, child) or manager
     c["account_manager_id"].append(manager.get("UUID"))
     c["account_manager_name"].append(manager.get("Name"))
     for kind, tag in zip(kinds, ("TaxNumber", "CompanyNumber", "BusinessNumber")):
-        if kind and text.get(tag) is not None:
-            for col, v in (("source_client_id", uuid), ("id_type", kind), ("value", text.get(tag))):
-                cols.ident[col].append(v)
+        if text.get(tag) is not None:
+            cols.ident["source_client_id"].append(uuid)
+            cols.ident["id_type"].append(kind)
+            cols.ident["value"].append(text[tag])
 
 
 def _parse(path: Path, kinds: tuple) -> _Columns:
@@ -147,10 +167,22 @@ def _frame(columns: dict[str, list], practice_id: str, shape: pl.Schema, fields=
     return frame_of(columns, practice_id, "xpm", shape, FILE, fields)
 
 
+def _check_encoding(path: Path) -> None:
+    """The contract says UTF-8: a declaration of another encoding (or a UTF-16 BOM) is bad input."""
+    with path.open("rb") as f:
+        head = f.read(200)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadInput(FILE, "line 1", "not UTF-8 (UTF-16 byte order mark)")
+    declared = re.match(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*encoding=[\"']([^\"']+)", head)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        raise BadInput(FILE, "line 1", f"not UTF-8 (declared {declared.group(1).decode('ascii', 'replace')})")
+
+
 def read_xpm(path: Path, practice_id: str, region: str | None, hash_key: str) -> Frames:
     """One practice's xpm_clients.xml as staging frames; BadInput names the record and field."""
     if path.stat().st_size == 0:
         raise BadInput(FILE, None, "empty file")
+    _check_encoding(path)
     cols = _parse(path, _id_types(region))
     client = _frame(cols.client, practice_id, schema.CLIENT, FIELD_NAMES)
     client = client.with_columns(source_file=pl.lit(FILE))
