@@ -64,6 +64,8 @@ class _Maker:
         self.rng, self.region, self.prefix = rng, region, prefix
         self.entities: list[Entity] = []
         self.pairs: list[tuple[str, str, str]] = []
+        self.emails: set[str] = set()
+        self.companies: set[str] = set()
 
     def _new(self, kind: str, name: str, **kw) -> Entity:
         e = Entity(eid=f"{self.prefix}-E{len(self.entities) + 1:05d}", kind=kind, region=self.region, name=name, **kw)
@@ -94,7 +96,13 @@ class _Maker:
     def email(self, first: str, last: str) -> str:
         r = self.rng
         local = r.choice((f"{first}.{last}", f"{first[0]}{last}", f"{first}{r.randint(1, 99)}", f"{last}.{first[0]}"))
-        return (local.replace("'", "") + "@" + r.choice(vocab.EMAIL_DOMAINS[self.region])).lower()
+        return self.unique_email((local.replace("'", "") + "@" + r.choice(vocab.EMAIL_DOMAINS[self.region])).lower())
+
+    def unique_email(self, out: str) -> str:
+        while out in self.emails:  # a mailbox belongs to one client: namesakes do not share one by chance
+            out = out.replace("@", str(self.rng.randint(0, 9)) + "@", 1)
+        self.emails.add(out)
+        return out
 
     def dob(self, lo: int = 1940, hi: int = 2002) -> date:
         return date(lo, 1, 1) + timedelta(days=self.rng.randrange((date(hi, 12, 31) - date(lo, 1, 1)).days))
@@ -133,7 +141,7 @@ class _Maker:
             e.mobile = self.phone(True) if r.random() < 0.8 else None
         first = e.first or (e.base.split()[0] if e.base else "info")
         e.email = email or (self.email(first, e.last or "admin") if not org else
-                            f"{r.choice(('info', 'admin', 'accounts', 'office'))}@{_slug(e.base or e.name)}{vocab.TLD[self.region]}")
+                            self.unique_email(f"{r.choice(('info', 'admin', 'accounts', 'office'))}@{_slug(e.base or e.name)}{vocab.TLD[self.region]}"))
         if org and r.random() < 0.3:
             e.website = f"www.{_slug(e.base or e.name)}{vocab.TLD[self.region]}"
         e.gst = org and r.random() < 0.6 or (e.kind == "sole_trader" and r.random() < 0.7)
@@ -160,6 +168,9 @@ class _Maker:
         return e
 
     def company(self, base: str, family: str | None = None) -> Entity:
+        while base in self.companies:  # registered company names are unique
+            base = f"{self.rng.choice('ABCDEGJKLMPRSTW')} {base}" if self.rng.random() < 0.5 else f"{base} {self.rng.choice(vocab.PLACES)}"
+        self.companies.add(base)
         suffix = {"AU": "Pty Ltd", "NZ": "Limited", "UK": "Ltd", "US": "LLC"}.get(self.region, "Ltd")
         return self._new("company", f"{base} {suffix}", base=base, suffix=suffix, family=family)
 

@@ -11,7 +11,7 @@ from warehouse.synthetic import vocab
 
 SUFFIX_VARIANTS = {
     "Pty Ltd": ("Pty. Ltd.", "Pty Limited", "Pty. Limited", "Proprietary Limited", "P/L", "PTY LTD"),
-    "Limited": ("Ltd", "Ltd.", "LTD", "Limited."),
+    "Limited": ("Ltd", "Ltd.", "LTD", "LIMITED"),
     "Ltd": ("Limited", "Ltd.", "LTD"),
     "LLC": ("L.L.C.", "llc", "LLC."),
 }
