@@ -52,8 +52,10 @@ def _pending_sql() -> str:
         from client_match m
         {side.format(a='l', s='l')}
         {side.format(a='r', s='r')}
-        anti join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
-        where m.practice_id = $p and m.decision = 'review'
+        where m.practice_id = $p and m.decision = 'review' and not exists (
+            select 1 from review_decision d where d.practice_id = m.practice_id and d.source_l = m.source_l
+              and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
+              and d.source_client_id_r = m.source_client_id_r)
         order by m.match_probability desc, m.source_l, m.source_client_id_l, m.source_r, m.source_client_id_r"""
 
 

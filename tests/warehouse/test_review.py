@@ -1,0 +1,140 @@
+"""Review round trip, unmerge and the consolidation CLI on a real DuckDB warehouse."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.consolidate_cli import review_app
+from tests.quality.factory import ABN_OK2, practice, strategies
+from transforms.carry import own_id
+from transforms.survivorship import survive
+from warehouse.db import connect
+from warehouse.promote import PromotionError, promote
+from warehouse.review import ReviewError, apply_review, export_review, read_decisions
+from warehouse.staging import create_staging, load_staging
+from warehouse.unmerge import unmerge
+
+LINKS = pl.Schema({
+    "practice_id": pl.String, "source_l": pl.String, "source_client_id_l": pl.String, "source_r": pl.String,
+    "source_client_id_r": pl.String, "match_weight": pl.Float64, "match_probability": pl.Float64,
+    "decision": pl.String, "veto": pl.String, "evidence": pl.String,
+})
+
+
+def links(pid: str) -> pl.DataFrame:
+    rows = [
+        (pid, "hq", "h3", "xpm", "x4", 3.1, 0.8, "review", None, '{"name": {"level": 2}}'),
+        (pid, "hq", "h1", "xpm", "x1", 12.0, 0.999, "auto", None, "{}"),
+        (pid, "hq", "h2", "hq", "h3", 1.0, 0.6, "review", None, "{}"),
+    ]
+    return pl.DataFrame(rows, schema=LINKS, orient="row")
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    f, cw = practice("p1")
+    path = tmp_path / "wh.duckdb"
+    con = connect(path)
+    create_staging(con)
+    load_staging(con, f, ["p1"])
+    con.execute("insert into stg_practice (practice_id, name, strategy) values ('p1', 'P One', 'combine')")
+    match = links("p1")  # noqa: F841
+    con.execute("create table client_match as select * from match")
+    promote(con, survive(f, cw, strategies(p1="combine")), ["p1"], "run-1")
+    yield con, path
+    con.close()
+
+
+def test_export_fill_apply_read_round_trip(warehouse, tmp_path):
+    con, _ = warehouse
+    out = tmp_path / "review.csv"
+    assert export_review(con, "p1", out) == 2
+    sheet = pl.read_csv(out, infer_schema=False)
+    assert sheet.select("source_client_id_l", "source_client_id_r").rows() == [("h3", "x4"), ("h2", "h3")]
+    first = sheet.row(0, named=True)
+    assert (first["name_l"], first["ids_l"], first["decision"] or "") == ("Acme Pty Ltd", "ABN ***616", "")
+    assert ABN_OK2[:-3] not in out.read_text()  # identifiers only as their last three digits
+    # the person fills the sheet; one row is written the other way round, in capitals
+    filled = sheet.with_columns(decision=pl.Series(["Accept", " reject "]))
+    flipped = filled.with_columns(
+        source_l=pl.when(pl.col("source_client_id_l") == "h2").then(pl.col("source_r")).otherwise("source_l"),
+        source_r=pl.when(pl.col("source_client_id_l") == "h2").then(pl.col("source_l")).otherwise("source_r"),
+        source_client_id_l=pl.when(pl.col("source_client_id_l") == "h2").then(pl.col("source_client_id_r")).otherwise("source_client_id_l"),
+        source_client_id_r=pl.when(pl.col("source_client_id_l") == "h2").then(pl.col("source_client_id_l")).otherwise("source_client_id_r"),
+    )
+    flipped.write_csv(out)
+    assert apply_review(con, out) == 2
+    expected = [("p1", "hq", "h2", "hq", "h3", "reject"), ("p1", "hq", "h3", "xpm", "x4", "accept")]
+    assert read_decisions(con).rows() == expected
+    stamps = con.sql("select * from review_decision order by all").fetchall()
+    assert apply_review(con, out) == 2  # idempotent: same decisions, same rows, same timestamps
+    assert con.sql("select * from review_decision order by all").fetchall() == stamps
+    assert read_decisions(con, ["p2"]).is_empty()
+    # decided links are no longer pending
+    assert export_review(con, "p1", tmp_path / "again.csv") == 0
+
+
+def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
+    con, _ = warehouse
+    out = tmp_path / "review.csv"
+    export_review(con, "p1", out)
+    sheet = pl.read_csv(out, infer_schema=False)
+    sheet.with_columns(decision=pl.Series(["maybe", None])).write_csv(out)
+    with pytest.raises(ReviewError, match="line 2: decision 'maybe'"):
+        apply_review(con, out)
+    sheet.with_columns(decision=pl.Series([None, "accept"]), source_client_id_r=pl.lit("nope")).write_csv(out)
+    with pytest.raises(ReviewError, match="line 3: no proposed link"):
+        apply_review(con, out)
+    with pytest.raises(ReviewError, match="unknown practice"):
+        export_review(con, "p404", out)
+    assert read_decisions(con).is_empty()
+
+
+def test_unmerge_splits_into_one_client_per_record_and_rejects_its_pairs(warehouse):
+    con, _ = warehouse
+    ids = unmerge(con, "p1-u1")
+    assert ids == sorted(own_id("p1", s, c) for s, c in [("xpm", "x1"), ("hq", "h1"), ("tax", "t1")])
+    assert con.sql("select version from promotion_version where is_current").fetchall() == [(2,)]
+    current = dict(con.sql("select unified_client_id, name from unified_client").fetchall())
+    assert "p1-u1" not in current and current["p1-u2"] == "Jane Doe"
+    assert current[own_id("p1", "hq", "h1")] == "Smith Family Trust (HQ)"
+    cw = con.sql("select unified_client_id, merge_status from client_crosswalk where source_client_id in ('x1', 'h1', 't1')").fetchall()
+    assert sorted(cw) == sorted((i, "unique") for i in ids)
+    assert read_decisions(con).rows() == [
+        ("p1", "hq", "h1", "tax", "t1", "reject"), ("p1", "hq", "h1", "xpm", "x1", "reject"), ("p1", "tax", "t1", "xpm", "x1", "reject")]
+    with pytest.raises(PromotionError, match="unknown unified client"):
+        unmerge(con, "p1-u1")
+    with pytest.raises(PromotionError, match="single source record"):
+        unmerge(con, ids[0])
+
+
+def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
+    import typer
+
+    from flows.consolidate_cli import rollback, unmerge
+
+    con, path = warehouse
+    con.close()  # the CLI opens the file itself
+    runner = CliRunner()
+    out = tmp_path / "r.csv"
+    res = runner.invoke(review_app, ["export", "--practice", "p1", "--out", str(out), "--warehouse", str(path)])
+    assert res.exit_code == 0 and "2" in res.output and out.exists()
+    res = runner.invoke(review_app, ["export", "--practice", "nope", "--warehouse", str(path)])
+    assert res.exit_code == 1 and "unknown practice" in res.output
+    pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
+    res = runner.invoke(review_app, ["apply", str(out), "--warehouse", str(path)])
+    assert res.exit_code == 0 and "2 decisions" in res.output
+
+    app = typer.Typer()
+    app.command("rollback")(rollback)
+    app.command("unmerge")(unmerge)
+    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(path)])
+    assert res.exit_code == 1 and "no version before" in res.output
+    res = runner.invoke(app, ["unmerge", "--unified-id", "p1-u2", "--warehouse", str(path)])
+    assert res.exit_code == 0 and "split into 2" in res.output
+    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(path)])
+    assert res.exit_code == 0 and "version 1" in res.output
+    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
+    assert res.exit_code == 1 and "does not exist" in res.output
