@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import polars as pl
 
@@ -41,19 +44,30 @@ def _in_list(practice_ids: list[str]) -> pl.DataFrame:
     return pl.DataFrame({"practice_id": sorted(set(practice_ids))}, schema={"practice_id": pl.String})
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction, or the caller's if one is already open (then the caller commits or rolls back)."""
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except duckdb.TransactionException:
+        yield
+        return
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _replace(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], practice_ids: list[str]) -> None:
     ids = _in_list(practice_ids)  # noqa: F841  (read by name in SQL)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name, frame in tables.items():
             shape = schema.STAGING[name]
             df = frame.select(shape.names()).cast(shape)  # noqa: F841  (read by name in SQL)
             con.execute(f"DELETE FROM stg_{name} WHERE practice_id IN (SELECT practice_id FROM ids)")
             con.execute(f"INSERT INTO stg_{name} BY NAME SELECT * FROM df WHERE practice_id IN (SELECT practice_id FROM ids)")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def load_staging(con: duckdb.DuckDBPyConnection, frames: Frames, practice_ids: list[str]) -> None:
@@ -65,15 +79,10 @@ def load_staging(con: duckdb.DuckDBPyConnection, frames: Frames, practice_ids: l
 def load_practices(con: duckdb.DuckDBPyConnection, registry: pl.DataFrame) -> None:
     """Replace stg_practice with the registry (PRACTICE shape), in one transaction."""
     create_staging(con)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    df = registry.select(schema.PRACTICE.names()).cast(schema.PRACTICE)  # noqa: F841  (read by name in SQL)
+    with transaction(con):
         con.execute("DELETE FROM stg_practice")
-        df = registry.select(schema.PRACTICE.names()).cast(schema.PRACTICE)  # noqa: F841
         con.execute("INSERT INTO stg_practice BY NAME SELECT * FROM df")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _read(con: duckdb.DuckDBPyConnection, name: str, practice_ids: list[str] | None) -> pl.DataFrame:
