@@ -46,12 +46,8 @@ def _in_list(practice_ids: list[str]) -> pl.DataFrame:
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction, or the caller's if one is already open (then the caller commits or rolls back)."""
-    try:
-        con.execute("BEGIN TRANSACTION")
-    except duckdb.TransactionException:
-        yield
-        return
+    """One transaction; the caller must not have one open (DuckDB has no nested transactions)."""
+    con.execute("BEGIN TRANSACTION")
     try:
         yield
         con.execute("COMMIT")

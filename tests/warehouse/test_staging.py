@@ -103,10 +103,3 @@ def test_no_raw_tax_number_in_frames_or_tables(con, frames):
     # the hashes are there instead
     assert both.identifier.filter(pl.col("id_type").is_in(["TFN", "IRD"])).get_column("id_hash").null_count() == 0
 
-
-def test_load_joins_the_callers_transaction(con, frames):
-    con.execute("BEGIN TRANSACTION")
-    load_staging(con, frames["P_AU"], ["P_AU"])
-    assert read_staging(con).client.height == frames["P_AU"].client.height  # visible inside
-    con.execute("ROLLBACK")
-    assert read_staging(con).client.height == 0
