@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
 import polars as pl
+
+from transforms.cluster import unified_id, unified_ids
 
 if TYPE_CHECKING:
     from warehouse.landing import Frames
@@ -22,14 +23,13 @@ CROSSWALK = pl.Schema(
 
 
 def own_id(practice_id: str, source: str, source_client_id: str) -> str:
-    """Deterministic unified id of a record that stands alone (sha256 of its key)."""
-    raw = "\x1f".join([practice_id, source, source_client_id]).encode()
-    return "uc_" + hashlib.sha256(raw).hexdigest()[:32]
+    """Unified id of a record standing alone: the matcher's id of a one-record cluster."""
+    return unified_id(practice_id, [f"{source}:{source_client_id}"])
 
 
 def _own_ids(df: pl.DataFrame) -> pl.Series:
-    # hashlib has no Polars expression; only records standing alone (review or uncovered) pass here
-    return pl.Series("own_id", [own_id(*k) for k in df.select(RKEY).iter_rows()], dtype=pl.String)
+    keys = df.select(pl.format("{}:{}", "source", "source_client_id"))[:, 0]
+    return unified_ids(df["practice_id"], keys).alias("own_id")
 
 
 def membership(clients: pl.DataFrame, crosswalk: pl.DataFrame, strategies: pl.DataFrame) -> pl.DataFrame:
