@@ -51,7 +51,7 @@ def restyle(rng: random.Random, s: str, upper: float = 0.03) -> str:
     return s
 
 
-def fuzz_name(rng: random.Random, s: str, p_typo: float = 0.08, upper: float = 0.03) -> str:
+def fuzz_name(rng: random.Random, s: str, p_typo: float = 0.06, upper: float = 0.03) -> str:
     """A name as someone keyed it in: sometimes a typo, sometimes restyled."""
     x = rng.random()
     if x < p_typo * 0.25:

@@ -99,8 +99,8 @@ def render(e: Entity, source: str, ctx: Context) -> dict:
     if rng.random() < 0.03:
         r["business_structure"] = None
     if person:
-        r["first_name"] = noise.fuzz_name(rng, first, 0.03, 0.0) if rng.random() > 0.05 else None
-        r["last_name"] = noise.fuzz_name(rng, e.last, 0.03, 0.0)
+        r["first_name"] = noise.fuzz_name(rng, first, 0.02, 0.0) if rng.random() > 0.05 else None
+        r["last_name"] = noise.fuzz_name(rng, e.last, 0.02, 0.0)
         if e.dob and rng.random() > (0.25 if source == "hq" else 0.12):
             dob = e.dob
             if rng.random() < 0.01 and dob.day <= 12 and dob.day != dob.month:  # day and month keyed swapped
