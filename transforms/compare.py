@@ -13,7 +13,7 @@ __all__ = ["FIELDS", "VETO_RULES", "compare", "pair_frame", "similarity"]
 FIELDS: dict[str, list[str]] = {
     "name": [
         "null", "exact", "nickname", "fuzzy", "initial", "swapped", "surname_only", "given_only", "different",
-        "generation_differs", "org_exact", "org_fuzzy", "org_partial", "org_different",
+        "generation_differs", "org_exact", "org_fuzzy", "org_partial", "org_different", "given_missing", "generation_one_side", "partnership_partial",
     ],
     "category": ["null", "same", "same_kind_other_detail", "different"],
     "dob": ["null", "exact", "transposed", "one_part_differs", "different"],
@@ -24,17 +24,16 @@ FIELDS: dict[str, list[str]] = {
     "ird": ["null", "exact", "different", "different_unchecked"],
     "email": ["null", "exact", "same_local_part", "different"],
     "phone": ["null", "shared", "different"],
-    "address": ["null", "exact", "fuzzy", "different"],
-    "postcode": ["null", "exact", "different"],
-    "city": ["null", "similar", "different"],
+    # one field for the whole location: street, postcode and suburb are not independent evidence
+    "address": ["null", "exact", "fuzzy", "postcode_and_city", "postcode_or_city", "different"],
     "orgs": ["null", "shared", "disjoint"],
 }
 # hard rules: a pair breaking one is never merged automatically
-VETO_RULES = ["identifier", "entity_kind", "dob", "org_link", "generation"]
+VETO_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation"]
 
 _PAIR_COLS = [
-    "practice_id", "kind", "given", "given_canon", "surname", "generation", "couple", "full_name", "org_core",
-    "category", "org_category_detail", "dob", "abn", "acn", "acn_strict", "abn9", "nzbn", "tfn", "tfn_strict",
+    "practice_id", "kind", "given", "given_canon", "surname", "given_alt", "given_alt_canon", "surname_alt", "generation", "couple", "full_name", "org_core",
+    "category", "org_category_detail", "org_core_partners", "dob", "abn", "acn", "acn_strict", "abn9", "nzbn", "tfn", "tfn_strict",
     "ird", "ird_strict", "email", "phones", "address", "postcode", "city", "orgs",
 ]
 
@@ -78,17 +77,28 @@ def _exact_diff(col: str, strict: str | None = None, unchecked: int = 0) -> pl.E
     )
 
 
+def _best(p: pl.DataFrame, col: str, alt: str) -> np.ndarray:
+    """Best Jaro-Winkler over the structured field and the display name's reading, both sides."""
+    best = np.zeros(p.height)
+    for a in (col, alt):
+        for b in (col, alt):
+            best = np.maximum(best, similarity(p[a + "_l"], p[b + "_r"]))
+    return best
+
+
 def _scores(p: pl.DataFrame) -> pl.DataFrame:
     """String similarities the levels need, as columns beside the pair features."""
     return p.with_columns(
-        _sur=pl.Series(similarity(p["surname_l"], p["surname_r"])),
-        _giv=pl.Series(similarity(p["given_canon_l"], p["given_canon_r"])),
+        _sur=pl.Series(_best(p, "surname", "surname_alt")),
+        _giv=pl.Series(_best(p, "given_canon", "given_alt_canon")),
+        _giv_raw=pl.Series(_best(p, "given", "given_alt")),
         _swap=pl.Series(
             (similarity(p["given_l"], p["surname_r"]) >= 0.92) & (similarity(p["surname_l"], p["given_r"]) >= 0.92)
         ),
         _ojw=pl.Series(similarity(p["org_core_l"], p["org_core_r"])),
         _osort=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_sort_ratio)),
         _oset=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_set_ratio)),
+        _pset=pl.Series(similarity(p["org_core_partners_l"], p["org_core_partners_r"], fuzz.token_set_ratio)),
         _addr=pl.Series(similarity(p["address_l"], p["address_r"], fuzz.token_sort_ratio)),
         _city=pl.Series(similarity(p["city_l"], p["city_r"])),
     )
@@ -100,21 +110,20 @@ def _name_levels() -> pl.Expr:
     person = (pl.col("kind_l") != "org").fill_null(True) & (pl.col("kind_r") != "org").fill_null(True)
     org = (pl.col("kind_l") == "org") & (pl.col("kind_r") == "org")
     gl, gr = pl.col("given_l"), pl.col("given_r")
-    initial_ok = (
-        gl.is_null() | gr.is_null()
-        | ((gl.str.len_chars() == 1) | (gr.str.len_chars() == 1)) & (gl.str.slice(0, 1) == gr.str.slice(0, 1))
-    )
+    initial_ok = ((gl.str.len_chars() == 1) | (gr.str.len_chars() == 1)) & (gl.str.slice(0, 1) == gr.str.slice(0, 1))
     sur_ok = sur >= 0.92
     giv_ok = giv >= 0.88
+    gen_l, gen_r = pl.col("generation_l"), pl.col("generation_r")
     person_level = (
         pl.when(pl.col("surname_l").is_null() | pl.col("surname_r").is_null()).then(0)
-        .when(pl.col("generation_l").is_not_null() & pl.col("generation_r").is_not_null()
-              & (pl.col("generation_l") != pl.col("generation_r"))).then(_lvl("name", "generation_differs"))
-        .when((pl.col("surname_l") == pl.col("surname_r")) & (gl == gr)).then(_lvl("name", "exact"))
-        .when((pl.col("surname_l") == pl.col("surname_r")) & (pl.col("given_canon_l") == pl.col("given_canon_r")))
-        .then(_lvl("name", "nickname"))
+        .when(gen_l.is_not_null() & gen_r.is_not_null() & (gen_l != gen_r)).then(_lvl("name", "generation_differs"))
+        # "Sr" on one side only of an otherwise equal name: the same person, or the parent of a namesake
+        .when((gen_l.is_null() != gen_r.is_null()) & sur_ok & giv_ok).then(_lvl("name", "generation_one_side"))
+        .when((sur == 1.0) & (pl.col("_giv_raw") == 1.0)).then(_lvl("name", "exact"))
+        .when((sur == 1.0) & (giv == 1.0)).then(_lvl("name", "nickname"))
         .when(sur_ok & giv_ok).then(_lvl("name", "fuzzy"))
         .when(sur_ok & initial_ok).then(_lvl("name", "initial"))
+        .when(sur_ok & (gl.is_null() | gr.is_null())).then(_lvl("name", "given_missing"))
         .when(swap).then(_lvl("name", "swapped"))
         .when(sur_ok).then(_lvl("name", "surname_only"))
         .when(giv_ok).then(_lvl("name", "given_only"))
@@ -124,10 +133,28 @@ def _name_levels() -> pl.Expr:
         pl.when(pl.col("org_core_l").is_null() | pl.col("org_core_r").is_null()).then(0)
         .when(pl.col("org_core_l") == pl.col("org_core_r")).then(_lvl("name", "org_exact"))
         .when((org_jw >= 0.94) | (org_sort >= 0.9)).then(_lvl("name", "org_fuzzy"))
+        .when(pl.col("_pset") >= 0.99).then(_lvl("name", "partnership_partial"))
         .when(org_set >= 0.99).then(_lvl("name", "org_partial"))
         .otherwise(_lvl("name", "org_different"))
     )
     return pl.when(person).then(person_level).when(org).then(org_level).otherwise(0)
+
+
+def _address_levels() -> pl.Expr:
+    al, ar = pl.col("address_l"), pl.col("address_r")
+    pc = (pl.col("postcode_l") == pl.col("postcode_r")).fill_null(False)
+    city = (pl.col("_city") >= 0.9).fill_null(False)
+    any_l = al.is_not_null() | pl.col("postcode_l").is_not_null() | pl.col("city_l").is_not_null()
+    any_r = ar.is_not_null() | pl.col("postcode_r").is_not_null() | pl.col("city_r").is_not_null()
+    return (
+        pl.when(~any_l | ~any_r).then(0)
+        .when((al == ar).fill_null(False)).then(_lvl("address", "exact"))
+        .when((pl.col("_addr") >= 0.85) & (pc | city | pl.col("postcode_l").is_null() | pl.col("postcode_r").is_null()))
+        .then(_lvl("address", "fuzzy"))
+        .when(pc & city).then(_lvl("address", "postcode_and_city"))
+        .when(pc | city).then(_lvl("address", "postcode_or_city"))
+        .otherwise(_lvl("address", "different"))
+    )
 
 
 def _dob_levels() -> pl.Expr:
@@ -177,14 +204,7 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         "phone": pl.when((pl.col("phones_l").list.len() == 0) | (pl.col("phones_r").list.len() == 0)).then(0)
         .when(shared_phone).then(1)
         .otherwise(2),
-        "address": pl.when(pl.col("address_l").is_null() | pl.col("address_r").is_null()).then(0)
-        .when(pl.col("address_l") == pl.col("address_r")).then(1)
-        .when(pl.col("_addr") >= 0.85).then(2)
-        .otherwise(3),
-        "postcode": _exact_diff("postcode"),
-        "city": pl.when(pl.col("city_l").is_null() | pl.col("city_r").is_null()).then(0)
-        .when(pl.col("_city") >= 0.9).then(1)
-        .otherwise(2),
+        "address": _address_levels(),
         "orgs": pl.when(pl.col("orgs_l").is_null() | pl.col("orgs_r").is_null()).then(0)
         .when(pl.col("orgs_l").list.len().eq(0) | pl.col("orgs_r").list.len().eq(0)).then(0)
         .when(shared_org).then(1)
@@ -207,6 +227,8 @@ def veto_expr() -> pl.Expr:
     rules = {
         "identifier": ident,
         "entity_kind": pl.col("_kind_conflict"),
+        # a family trust and a unit trust (or a trust and its trustee company) are two clients
+        "entity_type": pl.col("category") >= _lvl("category", "same_kind_other_detail"),
         "dob": pl.col("dob") >= _lvl("dob", "one_part_differs"),
         "org_link": pl.col("orgs") == _lvl("orgs", "disjoint"),
         "generation": pl.col("_gen_conflict"),

@@ -42,9 +42,11 @@ CROSSWALK_SCHEMA = pl.Schema(
 )
 
 # name levels that say "same name": without one, shared contacts never merge automatically (spouses)
-_NAME_AGREES = ["exact", "nickname", "fuzzy", "initial", "swapped", "org_exact", "org_fuzzy"]
+_NAME_AGREES = ["exact", "nickname", "fuzzy", "initial", "swapped", "org_exact", "org_fuzzy", "partnership_partial"]
+_NAME_WEAK = ["given_missing", "generation_one_side"]  # agrees only with a shared identifier or date of birth
 _NAME_DISAGREES = ["different", "generation_differs", "org_different", "surname_only", "given_only", "org_partial"]
 _IDS = ["abn", "acn", "nzbn", "tfn", "ird"]
+_PERSON_LEVELS = ["exact", "nickname", "fuzzy", "initial", "swapped", "given_missing", "generation_one_side"]
 
 
 @dataclass
@@ -84,23 +86,45 @@ def _evidence(cmp: pl.DataFrame, weights: dict[str, np.ndarray]) -> pl.Expr:
 
 
 def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -> pl.DataFrame:
-    """Threshold decision per link; hard vetoes and the name guard keep a strong link in review."""
+    """Threshold decision per link; hard vetoes and the name guard keep a strong link out of auto.
+
+    Review is for plausible same-client pairs only: names that clearly differ (spouses, parent and
+    child, a company and its director) are rejected unless they share an identifier.
+    """
     name_levels = FIELDS["name"]
     agrees = pl.col("name").is_in([name_levels.index(x) for x in _NAME_AGREES])
     disagrees = pl.col("name").is_in([name_levels.index(x) for x in _NAME_DISAGREES])
+    weak = pl.col("name").is_in([name_levels.index(x) for x in _NAME_WEAK])
     id_exact = pl.any_horizontal([pl.col(f) == 1 for f in _IDS])
     # a shared identifier can stand in for the name only when the names do not contradict it
-    name_ok = agrees | (id_exact & ~disagrees)
+    partial = pl.col("name") == name_levels.index("org_partial")
+    name_ok = agrees | ((id_exact | (pl.col("dob") == 1)) & weak) | (id_exact & (~disagrees | partial))
+    # a person's namesake at the same address (parent and child) looks the same on name and
+    # contacts: without an identity field (DOB, identifier, Xero org) ask for two contact
+    # agreements, or the same email, and no contact that contradicts
+    identity = (pl.col("dob") == 1) | id_exact | (pl.col("orgs") == 1)
+    contacts = (
+        (pl.col("email") == 1).cast(pl.Int8) + (pl.col("phone") == 1).cast(pl.Int8) + pl.col("address").is_in([1, 2]).cast(pl.Int8)
+    )
+    contradicts = (pl.col("email") == FIELDS["email"].index("different")) | (pl.col("phone") == FIELDS["phone"].index("different"))
+    person = pl.col("name").is_in([name_levels.index(x) for x in _PERSON_LEVELS])
+    thin = person & ~identity & (contradicts | ((contacts < 2) & (pl.col("email") != 1)))
+    name_ok = name_ok & ~thin
     prob = pl.col("match_probability")
+    # a vetoed link is reviewed only when it is strong: it would have merged but for the rule
+    reviewable = pl.when(pl.col("veto").is_not_null()).then((prob >= auto_threshold) & name_ok).otherwise(
+        (~disagrees & (pl.col("name") > 0)) | id_exact
+    )
     veto = (
         pl.when(pl.col("veto").is_not_null()).then(pl.col("veto"))
+        .when((prob >= auto_threshold) & thin).then(pl.lit("thin_evidence"))
         .when((prob >= auto_threshold) & ~name_ok).then(pl.lit("name"))
         .otherwise(None)
     )
     decision = (
         pl.when((prob >= auto_threshold) & pl.col("veto").is_null() & name_ok).then(pl.lit("auto"))
-        # review needs evidence for the match, not just the prior (person vs org with nothing shared)
-        .when((prob >= review_threshold) & (pl.col("_evidence_w") > 0)).then(pl.lit("review"))
+        # review needs evidence for the match, not just the prior
+        .when((prob >= review_threshold) & (pl.col("_evidence_w") > 0) & reviewable).then(pl.lit("review"))
         .otherwise(pl.lit("reject"))
     )
     return cmp.with_columns(decision=decision, veto=veto)
@@ -138,13 +162,13 @@ def match(
     cmp = compare(std, pairs)
     gamma = level_matrix(cmp)
     u = estimate_u(level_matrix(compare(std, random_pairs(std))))
-    hinted = cmp.select(
-        pl.any_horizontal([pl.col(f) == 1 for f in _IDS])
-        | pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())
-    ).to_series()
-    if not hinted.any():  # no hints at all: start from exact names
-        hinted = cmp.select(pl.col("name").is_in([FIELDS["name"].index(x) for x in ("exact", "org_exact")])).to_series()
-    model = fit(gamma, u, hinted.to_numpy())
+    legacy = cmp.select(
+        pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())
+    ).to_series().to_numpy()
+    by_id = cmp.select(pl.any_horizontal([(pl.col(f) == 1) for f in ("abn", "acn", "nzbn")] + [
+        (pl.col(f) == 1) for f in ("tfn", "ird")
+    ])).to_series().to_numpy()
+    model = fit(gamma, u, legacy | by_id, by_id & ~legacy)
     mw, prob = score(gamma, model)
     cmp = cmp.with_columns(
         match_weight=pl.Series(mw), match_probability=pl.Series(prob), _evidence_w=pl.Series(mw - prior_weight(model))

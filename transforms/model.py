@@ -16,7 +16,7 @@ _PSEUDO = 0.5  # pseudo-count: a level never seen still gets a finite weight
 # (or a test) leans on them and a real zone's own counts dominate them.
 K_U, K_M = 1000.0, 50.0
 DEFAULT_M: dict[str, list[float]] = {
-    "name": [0, .45, .03, .07, .03, .005, .01, .01, .005, .0005, .30, .07, .01, .005],
+    "name": [0, .45, .03, .07, .01, .005, .01, .01, .005, .0005, .30, .07, .01, .005, .02, .005, .01],
     "category": [0, .95, .03, .02],
     "dob": [0, .95, .01, .03, .01],
     "abn": [0, .98, .02],
@@ -26,13 +26,11 @@ DEFAULT_M: dict[str, list[float]] = {
     "ird": [0, .97, .01, .02],
     "email": [0, .85, .05, .10],
     "phone": [0, .85, .15],
-    "address": [0, .75, .15, .10],
-    "postcode": [0, .95, .05],
-    "city": [0, .95, .05],
+    "address": [0, .6, .15, .1, .05, .1],
     "orgs": [0, .9, .1],
 }
 DEFAULT_U: dict[str, list[float]] = {
-    "name": [0, .0005, .0002, .001, .002, .0005, .02, .02, .55, .001, .0005, .001, .01, .39],
+    "name": [0, .0005, .0002, .001, .001, .0005, .02, .02, .55, .001, .0005, .001, .01, .39, .002, .0005, .0005],
     "category": [0, .4, .1, .5],
     "dob": [0, .0003, .00001, .01, .99],
     "abn": [0, .001, .999],
@@ -42,12 +40,23 @@ DEFAULT_U: dict[str, list[float]] = {
     "ird": [0, .0005, .9, .0995],
     "email": [0, .005, .002, .993],
     "phone": [0, .005, .995],
-    "address": [0, .003, .005, .992],
-    "postcode": [0, .03, .97],
-    "city": [0, .05, .95],
+    "address": [0, .003, .003, .02, .03, .944],
     "orgs": [0, .001, .999],
 }
-_MAX_W = 20.0  # cap |log2 Bayes factor| per level: one field never decides on its own beyond this
+_MAX_W = 20.0
+_ID_FIELDS = ("abn", "acn", "nzbn", "tfn", "ird")
+# levels that say "these differ": never evidence FOR a match, whatever EM makes of households
+DISAGREE: dict[str, tuple[str, ...]] = {
+    "name": ("surname_only", "given_only", "different", "generation_differs", "org_different", "generation_one_side"),
+    "category": ("same_kind_other_detail", "different"),
+    "dob": ("one_part_differs", "different"),
+    "abn": ("different",), "acn": ("different",), "nzbn": ("different",),
+    "tfn": ("different", "different_unchecked"), "ird": ("different", "different_unchecked"),
+    "email": ("different", "same_local_part"),
+    "phone": ("different",),
+    "address": ("different",),
+    "orgs": ("disjoint",),
+}  # cap |log2 Bayes factor| per level: one field never decides on its own beyond this
 
 
 @dataclass
@@ -108,6 +117,9 @@ def level_weights(model: Model) -> dict[str, np.ndarray]:
     for f in FIELDS:
         w = np.zeros_like(model.m[f])
         w[1:] = np.clip(np.log2(model.m[f][1:] / model.u[f][1:]), -_MAX_W, _MAX_W)
+        for level in DISAGREE.get(f, ()):
+            i = FIELDS[f].index(level)
+            w[i] = min(w[i], 0.0)
         out[f] = w
     return out
 
@@ -131,16 +143,33 @@ def score(gamma: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit(
-    gamma: np.ndarray, u: dict[str, np.ndarray], hints: np.ndarray, iterations: int = 25, tol: float = 1e-6
+    gamma: np.ndarray,
+    u: dict[str, np.ndarray],
+    hints: np.ndarray,
+    id_hints: np.ndarray | None = None,
+    iterations: int = 10,
+    tol: float = 1e-5,
 ) -> Model:
-    """EM over the candidate pairs' level matrix: m initialised from hinted pairs, u held fixed, prior learned."""
+    """EM over the candidates' level matrix, anchored to the hinted pairs; u held fixed, prior learned.
+
+    Free EM drifts to "same household" (spouses share address, phone, surname); a Dirichlet
+    anchor on the m seen among hinted pairs, worth a few times their count, keeps it on "same
+    client". Pairs hinted only by a shared identifier do not inform that identifier's own m.
+    """
     hinted = hints.astype(bool)
-    m = _distribution(gamma[hinted], DEFAULT_M, K_M)
+    by_id = np.zeros(len(hinted), dtype=bool) if id_hints is None else id_hints.astype(bool)
+    anchor = _distribution(gamma[hinted], DEFAULT_M, K_M)
+    legacy = hinted & ~by_id
+    legacy_m = _distribution(gamma[legacy], DEFAULT_M, K_M)
+    for j, f in enumerate(FIELDS):
+        if f in _ID_FIELDS:
+            anchor[f] = legacy_m[f]
+    strength = max(3.0 * float(hinted.sum()), 200.0)
     prior = float(np.clip(hinted.mean() if len(hinted) else 0.1, 1e-3, 0.5))
-    model = Model(m=m, u=u, prior=prior)
+    model = Model(m=anchor, u=u, prior=prior)
     for it in range(iterations):
         _, post = score(gamma, model)
-        new_m = _distribution(gamma, DEFAULT_M, K_M, post)
+        new_m = _distribution(gamma, {f: anchor[f].tolist() for f in FIELDS}, strength, post)
         new_prior = float(np.clip(post.mean(), 1e-3, 0.5))
         delta = max(float(np.abs(new_m[f] - model.m[f]).max()) for f in FIELDS)
         model = Model(m=new_m, u=u, prior=new_prior, iterations=it + 1)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
 
 __all__ = [
     "NICKNAMES",
@@ -14,6 +17,7 @@ __all__ = [
     "looks_organisation",
     "STRUCTURE_CATEGORY",
     "soundex",
+    "fix_legal_typos",
 ]
 
 TITLES = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "master", "lady", "lord", "hon"]
@@ -131,6 +135,10 @@ _ENTITY_WORDS = [
 ]
 
 
+# "trust" alone says nothing about which trust; super/partnership/society wordings are synonyms
+_GENERIC_DETAIL = ["trust", "trust fund"]
+
+
 def clean_text(expr: pl.Expr) -> pl.Expr:
     """Lowercase ascii-ish text: '&' to 'and', punctuation to spaces, single spaces, empty to null."""
     out = (
@@ -193,10 +201,13 @@ def person_parts(name: pl.Expr, first: pl.Expr, last: pl.Expr) -> dict[str, pl.E
     single = left_tokens.list.len() <= 1
     # a one-token name is a surname only ("Smith"); given stays null
     p_given = pl.when(~couple & single).then(None).otherwise(p_given)
-    given = pl.when(f.is_not_null() | l.is_not_null()).then(f).otherwise(p_given)
-    surname = pl.when(l.is_not_null()).then(l).otherwise(p_surname)
+    # the structured fields win; a missing one is taken from the display name
+    given = pl.coalesce(f, p_given)
+    surname = pl.coalesce(l, p_surname)
     return {
         "given": given,
+        "given_alt": p_given,  # the display name's reading: a typo in one field is not in the other
+        "surname_alt": p_surname,
         "other_given": other,
         "surname": surname,
         "generation": generation,
@@ -226,11 +237,12 @@ def business_parts(name: pl.Expr) -> dict[str, pl.Expr]:
         category = pl.when(txt.str.contains(r"\b(" + pat + r")\b")).then(pl.lit(cat)).otherwise(category)
     # the entity phrase itself: "family trust" and "unit trust" of one family are two clients
     detail = txt.str.extract(r"\b(" + "|".join(p for p, _ in _ENTITY_WORDS) + r")\b", 1)
+    detail = pl.when(category == "trust").then(detail.replace(_GENERIC_DETAIL, None))
     for pat, _cat in _ENTITY_WORDS:
         txt = txt.str.replace_all(r"\b(" + pat + r")\b", " ")
     txt = txt.str.replace_all(r"^the\b", " ").str.replace_all(r"\s+", " ").str.strip_chars()
     category = pl.when(category.is_null() & legal).then(pl.lit("company")).otherwise(category)
-    category = pl.when(category.is_null() & trustee_for).then(pl.lit("trust")).otherwise(category)
+    # "The Trustee for X" alone: a trust or a super fund, the structure field may say which
     core = pl.when(txt.str.len_chars() > 0).then(txt).otherwise(None)
     return {
         "core": core,
@@ -269,3 +281,28 @@ def soundex(expr: pl.Expr) -> pl.Expr:
     code = code.str.slice(1).str.replace_all("0", "")
     out = first + (code + "000").str.slice(0, 3)
     return pl.when(s.str.len_chars() > 0).then(out).otherwise(None)
+
+
+# words whose misspelling ("Ptyy", "Linited", "Superannuatiov") would otherwise hide a legal form
+_LEGAL_VOCAB = [
+    "proprietary", "limited", "pty", "ltd", "trust", "trustee", "superannuation", "super", "fund",
+    "partnership", "testamentary", "discretionary", "family", "investment",
+]
+
+
+def fix_legal_typos(names: pl.Series, threshold: float = 0.92) -> pl.Series:
+    """Tokens within a typo of a legal/entity word become that word (matched once per distinct token)."""
+    low = names.str.to_lowercase()
+    tokens = low.str.extract_all(r"[a-z]+").explode().drop_nulls().unique().sort()
+    tokens = tokens.filter((tokens.str.len_chars() >= 4) & ~tokens.is_in(_LEGAL_VOCAB))
+    if tokens.len() == 0:
+        return low
+    scores = process.cdist(tokens.to_list(), _LEGAL_VOCAB, scorer=JaroWinkler.normalized_similarity, workers=1)
+    best = scores.argmax(axis=1)
+    ok = scores.max(axis=1) >= threshold
+    vocab_len = np.array([len(w) for w in _LEGAL_VOCAB])[best]
+    ok &= np.abs(vocab_len - tokens.str.len_chars().to_numpy()) <= 2  # "fundy" is not "fund"
+    table = {t: _LEGAL_VOCAB[b] for t, b, k in zip(tokens.to_list(), best.tolist(), ok.tolist(), strict=True) if k}
+    if not table:
+        return low
+    return low.str.split(" ").list.eval(pl.element().replace(table)).list.join(" ")

@@ -11,6 +11,7 @@ from transforms.names import (
     business_parts,
     canonical_given,
     clean_text,
+    fix_legal_typos,
     looks_organisation,
     person_parts,
     soundex,
@@ -93,6 +94,10 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         .otherwise(None)
     )
     c = c.with_columns(kind=kind, structure_category=structure, _name=name)
+    # typo'd legal words ("Ptyy Ltd") only on records not known to be people ("Funda" stays a name)
+    fixed = fix_legal_typos(c["_name"])
+    c = c.with_columns(_name=pl.when(pl.col("kind") == "person").then(pl.col("_name")).otherwise(fixed))
+    c = c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
     person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"))
     biz = business_parts(pl.col("_name"))
     is_person = pl.col("kind") != "org"
@@ -128,6 +133,7 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
     )
     out = out.with_columns(
         given_canon=canonical_given(pl.col("given")),
+        given_alt_canon=canonical_given(pl.col("given_alt")),
         surname_sx=soundex(pl.col("surname")),
         # category: what the name says, else what the structure says (org records only)
         category=pl.when(pl.col("kind") == "org").then(
@@ -152,6 +158,10 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
     out = out.join(org, on=["practice_id", "source", "source_client_id"], how="left", maintain_order="left")
     out = out.with_columns(
         abn9=pl.col("abn").str.slice(2),  # a company's ABN embeds its ACN
+        # partners named by initials or in full ("L & M Taylor", "Liam & Margaret Taylor"): keep the family name
+        org_core_partners=pl.when(pl.col("category") == "partnership").then(
+            pl.col("org_core").str.replace_all(r"\b(and|\w)\b", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+        ),
         full_name=pl.when(pl.col("kind") == "org").then(pl.col("org_core")).otherwise(
             pl.concat_str([pl.col("given"), pl.col("surname")], separator=" ", ignore_nulls=True)
         ),
