@@ -11,7 +11,7 @@ import polars as pl
 from warehouse import schema
 from warehouse.landing.errors import BadInput
 from warehouse.landing.frames import Frames
-from warehouse.landing.idents import identifiers, with_identifiers
+from warehouse.landing.idents import Parsed, finish, long_ids
 from warehouse.landing.values import LABEL, frame_of
 
 FILE = "hq_clients.json"
@@ -117,8 +117,8 @@ def _columns(clients: list, practice_id: str) -> dict[str, dict[str, list]]:
     return cols
 
 
-def read_hq(path: Path, practice_id: str, hash_key: str) -> Frames:
-    """One practice's hq_clients.json as staging frames; its practiceId must be the folder's practice."""
+def parse_hq(path: Path, practice_id: str) -> Parsed:
+    """hq_clients.json parsed and typed; its practiceId must be the folder's practice; identifiers left raw."""
     doc = load_json(path, FILE)
     if not isinstance(doc, dict) or not isinstance(doc.get("clients"), list):
         raise BadInput(FILE, None, "expected an object with a 'clients' list")
@@ -129,12 +129,15 @@ def read_hq(path: Path, practice_id: str, hash_key: str) -> Frames:
     def frame(key: str, shape: pl.Schema, fields=None) -> pl.DataFrame:
         return frame_of(cols[key], practice_id, "hq", shape, FILE, fields)
 
-    client = frame("client", schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE))
-    ident = identifiers(pl.DataFrame(cols["ident"], schema={k: pl.String for k in cols["ident"]}), practice_id, "hq", hash_key)
-    return Frames.empty().with_(
-        client=with_identifiers(client, ident),
-        identifier=ident,
+    frames = Frames.empty().with_(
+        client=frame("client", schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE)),
         contact=frame("contact", schema.CONTACT, {"is_primary": "contacts.isPrimary"}),
         group_member=frame("group", schema.GROUP_MEMBER),
         org_link=frame("org", schema.ORG_LINK),
     )
+    return Parsed(frames, long_ids(cols["ident"], "hq"))
+
+
+def read_hq(path: Path, practice_id: str, hash_key: str) -> Frames:
+    """One practice's hq_clients.json as staging frames."""
+    return finish([parse_hq(path, practice_id)], practice_id, hash_key)

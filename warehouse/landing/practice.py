@@ -9,6 +9,7 @@ from typing import TypeVar
 from warehouse.landing import hq, sync, tax, xpm
 from warehouse.landing.errors import BadInput
 from warehouse.landing.frames import Frames
+from warehouse.landing.idents import finish
 
 T = TypeVar("T")
 
@@ -26,12 +27,12 @@ def read_practice(landing: Path, practice: dict, hash_key: str) -> Frames:
     folder = Path(landing) / pid
     if not (folder / hq.FILE).is_file():
         raise BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
-    parts = [_read(folder / hq.FILE, hq.read_hq, pid, hash_key)]
+    parts = [_read(folder / hq.FILE, hq.parse_hq, pid)]
     if (folder / xpm.FILE).is_file():
-        parts.append(_read(folder / xpm.FILE, xpm.read_xpm, pid, practice.get("region"), hash_key))
+        parts.append(_read(folder / xpm.FILE, xpm.parse_xpm, pid, practice.get("region")))
     if (folder / tax.FILE).is_file():
-        parts.append(_read(folder / tax.FILE, tax.read_tax, pid, hash_key))
-    frames = Frames.concat(parts)
+        parts.append(_read(folder / tax.FILE, tax.parse_tax, pid))
+    frames = finish(parts, pid, hash_key)
     if (folder / sync.FILE).is_file():
         frames = frames.with_(sync_link=_read(folder / sync.FILE, sync.read_sync, pid))
     return frames

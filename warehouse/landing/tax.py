@@ -9,7 +9,7 @@ import polars as pl
 from warehouse import schema
 from warehouse.landing.csvfile import check_records, read_csv
 from warehouse.landing.frames import Frames
-from warehouse.landing.idents import identifiers, with_identifiers
+from warehouse.landing.idents import LONG, Parsed, finish
 from warehouse.landing.values import LABEL, frame_of
 
 FILE = "tax_clients.csv"
@@ -31,8 +31,8 @@ CLIENT_COLUMNS = {
 ID_COLUMNS = {"tfn": "TFN", "ird_number": "IRD", "abn": "ABN"}
 
 
-def read_tax(path: Path, practice_id: str, hash_key: str) -> Frames:
-    """One practice's tax_clients.csv as staging frames; BadInput names the line and client_code."""
+def parse_tax(path: Path, practice_id: str) -> Parsed:
+    """tax_clients.csv parsed and typed; BadInput names the line and client_code; identifiers left raw."""
     table = read_csv(path, FILE, COLUMNS, REQUIRED)
     raw = pl.DataFrame(table.columns, schema={c: pl.String for c in COLUMNS}).with_columns(
         record_no=pl.Series(table.lines, dtype=pl.Int64), raw_hash=pl.Series(table.raw_hashes, dtype=pl.String)
@@ -50,17 +50,19 @@ def read_tax(path: Path, practice_id: str, hash_key: str) -> Frames:
     client_cols |= {c: raw.get_column(c).to_list() for c in ("record_no", "raw_hash", LABEL)}
     client = frame_of(client_cols, practice_id, "tax", schema.CLIENT, FILE, {v: k for k, v in CLIENT_COLUMNS.items()})
     long = pl.concat(
-        [raw.select(source_client_id="client_code", id_type=pl.lit(kind), value=src, _k=pl.lit(k), _i="record_no")
+        [raw.select(source=pl.lit("tax"), source_client_id="client_code", id_type=pl.lit(kind), value=src,
+                    _k=pl.lit(k), _i="record_no")
          for k, (src, kind) in enumerate(ID_COLUMNS.items())]  # fmt: skip
     ).sort("_i", "_k").drop("_i", "_k")
-    ident = identifiers(long, practice_id, "tax", hash_key)
     org = raw.select(source_client_id="client_code", organisation_id="organisation_id").with_columns(
         practice_id=pl.lit(practice_id), source=pl.lit("tax"), organisation_name=pl.lit(None, dtype=pl.String)
     )
     org = org.filter(pl.col("organisation_id").str.strip_chars().str.len_chars() > 0)
     org = org.with_columns(pl.col("organisation_id").str.strip_chars()).select(schema.ORG_LINK.names())
-    return Frames.empty().with_(
-        client=with_identifiers(client.with_columns(source_file=pl.lit(FILE)), ident),
-        identifier=ident,
-        org_link=org.cast(schema.ORG_LINK),
-    )
+    frames = Frames.empty().with_(client=client.with_columns(source_file=pl.lit(FILE)), org_link=org.cast(schema.ORG_LINK))
+    return Parsed(frames, long.cast(LONG))
+
+
+def read_tax(path: Path, practice_id: str, hash_key: str) -> Frames:
+    """One practice's tax_clients.csv as staging frames."""
+    return finish([parse_tax(path, practice_id)], practice_id, hash_key)

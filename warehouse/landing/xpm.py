@@ -12,7 +12,7 @@ from lxml import etree
 from warehouse import schema
 from warehouse.landing.errors import BadInput
 from warehouse.landing.frames import Frames
-from warehouse.landing.idents import identifiers, with_identifiers
+from warehouse.landing.idents import Parsed, finish, long_ids
 from warehouse.landing.values import LABEL, frame_of
 
 FILE = "xpm_clients.xml"
@@ -178,20 +178,23 @@ def _check_encoding(path: Path) -> None:
         raise BadInput(FILE, "line 1", f"not UTF-8 (declared {declared.group(1).decode('ascii', 'replace')})")
 
 
-def read_xpm(path: Path, practice_id: str, region: str | None, hash_key: str) -> Frames:
-    """One practice's xpm_clients.xml as staging frames; BadInput names the record and field."""
+def parse_xpm(path: Path, practice_id: str, region: str | None) -> Parsed:
+    """xpm_clients.xml parsed and typed; identifiers left raw for `finish`."""
     if path.stat().st_size == 0:
         raise BadInput(FILE, None, "empty file")
     _check_encoding(path)
     cols = _parse(path, _id_types(region))
-    client = _frame(cols.client, practice_id, schema.CLIENT, FIELD_NAMES)
-    client = client.with_columns(source_file=pl.lit(FILE))
-    ident = identifiers(pl.DataFrame(cols.ident, schema={k: pl.String for k in cols.ident}), practice_id, "xpm", hash_key)
-    return Frames.empty().with_(
-        client=with_identifiers(client, ident),
-        identifier=ident,
+    client = _frame(cols.client, practice_id, schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE))
+    frames = Frames.empty().with_(
+        client=client,
         contact=_frame(cols.contact, practice_id, schema.CONTACT, {"is_primary": "Contact/IsPrimary"}),
         group_member=_frame(cols.group, practice_id, schema.GROUP_MEMBER),
         relationship=_frame(cols.rel, practice_id, schema.RELATIONSHIP),
         custom_field=_frame(cols.custom, practice_id, schema.CUSTOM_FIELD),
     )
+    return Parsed(frames, long_ids(cols.ident, "xpm"))
+
+
+def read_xpm(path: Path, practice_id: str, region: str | None, hash_key: str) -> Frames:
+    """One practice's xpm_clients.xml as staging frames; BadInput names the record and field."""
+    return finish([parse_xpm(path, practice_id, region)], practice_id, hash_key)
