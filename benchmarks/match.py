@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from benchmarks.scoring import score_crosswalk
 from warehouse.schema import ORG_LINK, SYNC_LINK, empty
 
 app = typer.Typer(add_completion=False)
-console = Console()
+console = Console(width=140)
 
 SYSTEMS = ("ours", "splink")
 
@@ -83,6 +82,18 @@ def _save(ds: Dataset, folder: Path) -> Path:
     return folder
 
 
+def _status_mb(field: str) -> float:
+    """A memory figure of this process from /proc/self/status, in MB.
+
+    VmHWM (peak RSS) belongs to the address space and restarts at exec, unlike getrusage's
+    ru_maxrss, which a spawned child inherits from the fork of its (large) parent.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
 def _child(system: str, folder: str, splink_threshold: float, seed: int) -> dict:
     """Runs in a fresh process: one system on one saved dataset; writes <system>.parquet, returns time and peak RSS."""
     folder_p = Path(folder)
@@ -90,20 +101,20 @@ def _child(system: str, folder: str, splink_threshold: float, seed: int) -> dict
     if system == "ours":
         matching = _need("transforms.matching", "engineer C's matcher")
         args = [pl.read_parquet(folder_p / f"{n}.parquet") for n in ("org_links", "sync_links", "practices")]
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = _status_mb("VmRSS")
         t0 = time.perf_counter()
         crosswalk = matching.match(clients, *args).crosswalk
     else:
         from benchmarks.splink_baseline import run_splink
 
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = _status_mb("VmRSS")
         t0 = time.perf_counter()
         crosswalk = run_splink(clients, threshold=splink_threshold, seed=seed)
     seconds = time.perf_counter() - t0
+    # the process's own peak, interpreter and imports included; rss_before_mb is that baseline
+    cost = {"seconds": round(seconds, 2), "peak_rss_mb": _status_mb("VmHWM"), "rss_before_mb": rss0}
     crosswalk.write_parquet(folder_p / f"{system}.parquet")
-    # ru_maxrss is KiB on Linux; the process's own peak, interpreter and imports included
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1), "rss_before_mb": round(rss0 / 1024, 1)}
+    return cost
 
 
 def run_system(system: str, folder: Path, splink_threshold: float, seed: int) -> dict:
@@ -146,8 +157,8 @@ def _rows(results: dict) -> list[tuple[str, str, Callable]]:
         ("share in review", ratio, lambda s: s["review_share"]),
     ]
     for k in kinds:
-        rows.append((f"hard {k}: auto", ratio, lambda s, k=k: s["hard_cases"].get(k, {}).get("auto_rate")))
-        rows.append((f"hard {k}: review", ratio, lambda s, k=k: s["hard_cases"].get(k, {}).get("review_rate")))
+        rows.append((f"{k}: auto", ratio, lambda s, k=k: s["hard_cases"].get(k, {}).get("auto_rate")))
+        rows.append((f"{k}: review", ratio, lambda s, k=k: s["hard_cases"].get(k, {}).get("review_rate")))
     rows += [
         ("wall seconds", ",.1f", lambda s: s["seconds"]),
         ("peak RSS MB", ",.0f", lambda s: s["peak_rss_mb"]),
@@ -158,7 +169,7 @@ def _rows(results: dict) -> list[tuple[str, str, Callable]]:
 def render(results: dict) -> Table:
     """One table: a row per metric, a column per dataset and system."""
     table = Table(title="Matching benchmark: ours vs Splink 5")
-    table.add_column("metric")
+    table.add_column("metric (hard cases by kind)", no_wrap=True)
     cols = [(d, s) for d, per in results.items() for s in per]
     for d, s in cols:
         table.add_column(f"{d}\n{s}", justify="right")
@@ -183,6 +194,7 @@ def main(
     skip_febrl: bool = typer.Option(False, help="do not run Febrl3/Febrl4"),
     skip_generated: bool = typer.Option(False, help="do not run the generated zone"),
     splink_threshold: float = typer.Option(0.95, help="Splink clustering threshold (match probability)"),
+    keep: Path | None = typer.Option(None, help="keep the zone, inputs and crosswalks in this folder"),
 ) -> None:
     """Generate, read, match and score; print one table; write the same figures as JSON."""
     from flows.settings import get_settings
@@ -191,7 +203,7 @@ def main(
     results: dict[str, dict] = {}
     meta: dict = {"practices": practices, "seed": seed, "splink_threshold": splink_threshold}
     with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
-        work = Path(tmp)
+        work = keep or Path(tmp)
         if not skip_generated:
             key = get_settings().hash_key.get_secret_value()
             try:
