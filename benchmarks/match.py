@@ -149,6 +149,7 @@ def _rows(results: dict) -> list[tuple[str, str, Callable]]:
     ratio = ".4f"
     rows = [
         ("records scored", ",", lambda s: s["all"]["records"]),
+        ("records lost / not in truth", "", lambda s: f'{s["missing_from_crosswalk"]} / {s["not_in_truth"]}'),
         ("precision (all)", ratio, lambda s: s["all"]["precision"]),
         ("recall (all)", ratio, lambda s: s["all"]["recall"]),
         ("F1 (all)", ratio, lambda s: s["all"]["f1"]),

@@ -140,7 +140,11 @@ def score_crosswalk(truth: pl.DataFrame, hard_pairs: pl.DataFrame | None, crossw
     """Every benchmark figure for one system's crosswalk (key, unified_client_id, merge_status)."""
     full = crosswalk.select(*KEY, pl.col("unified_client_id").alias("cluster_id"))
     auto = auto_clusters(crosswalk)
+    seen = truth.join(crosswalk.select("practice_id").unique(), on="practice_id", how="semi")
     out = {
+        # records the system lost or invented: the pair scores cannot see them
+        "missing_from_crosswalk": seen.join(crosswalk, on=KEY, how="anti").height,
+        "not_in_truth": crosswalk.join(truth, on=KEY, how="anti").height,
         "all": pairwise(truth, full).as_dict(),
         "auto": pairwise(truth, auto).as_dict(),
         "review_share": review_share(crosswalk),

@@ -122,3 +122,11 @@ def test_hard_cases_split_auto_from_review():
     scored = score_crosswalk(truth, hard, cw)
     assert scored["auto"]["proposed_pairs"] == 1 and scored["all"]["proposed_pairs"] == 2
     assert scored["hard_cases"]["spouses"]["auto_rate"] == 0.5
+
+
+def test_lost_and_invented_records_are_counted():
+    cw = _crosswalk(["unique", "unique", "unique"], ["u1", "u2", "u3"])
+    truth = cw.select("practice_id", "source", "source_client_id").with_columns(entity_id=pl.lit("A"))
+    truth = pl.concat([truth.head(2), truth.head(1).with_columns(source_client_id=pl.lit("lost"))])
+    scored = score_crosswalk(truth, None, cw)
+    assert scored["missing_from_crosswalk"] == 1 and scored["not_in_truth"] == 1
