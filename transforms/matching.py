@@ -112,9 +112,17 @@ def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -
     name_ok = name_ok & ~thin
     prob = pl.col("match_probability")
     # a vetoed link is reviewed only when it is strong: it would have merged but for the rule
-    reviewable = pl.when(pl.col("veto").is_not_null()).then((prob >= auto_threshold) & name_ok).otherwise(
-        (~disagrees & (pl.col("name") > 0)) | id_exact
-    )
+    same_place = pl.col("address").is_in([1, 2])
+    # names that differ are still worth a look when the person's own facts agree (a keying error)
+    corroborated = ((pl.col("dob") == 1) & (same_place | id_exact)) | (id_exact & same_place)
+    only_dob_veto = pl.col("veto") == "dob"
+    reviewable = pl.when(pl.col("veto").is_not_null()).then(
+        ((prob >= auto_threshold) & name_ok)
+        # a mistyped date of birth: same name, same identifier or same place
+        | (only_dob_veto & (agrees | weak) & (id_exact | same_place))
+        # the same tax number under a mistyped name and date: a person should look
+        | (only_dob_veto & id_exact)
+    ).otherwise((~disagrees & (pl.col("name") > 0)) | id_exact | corroborated)
     veto = (
         pl.when(pl.col("veto").is_not_null()).then(pl.col("veto"))
         .when((prob >= auto_threshold) & thin).then(pl.lit("thin_evidence"))
