@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 import polars as pl
 
@@ -30,7 +31,7 @@ class Frames:
     @staticmethod
     def empty() -> "Frames":
         """All frames empty."""
-        return Frames(**{n: schema.empty(schema.STAGING[n]) for n in Frames.names()})
+        return Frames(**_empty_frames())
 
     @staticmethod
     def concat(parts: list["Frames"]) -> "Frames":
@@ -55,8 +56,8 @@ class Frames:
         return {n: getattr(self, n).height for n in Frames.names()}
 
 
-def build(columns: dict[str, list], shape: pl.Schema) -> pl.DataFrame:
-    """One frame of `shape` from column lists; absent columns are null."""
-    height = len(next(iter(columns.values()))) if columns else 0
-    data = {c: columns.get(c, [None] * height) for c in shape.names()}
-    return pl.DataFrame(data, schema=shape)
+@lru_cache(maxsize=1)
+def _empty_frames() -> dict[str, pl.DataFrame]:
+    # frames are immutable values: one empty frame per table serves every caller
+    return {n: schema.empty(schema.STAGING[n]) for n in Frames.names()}
+

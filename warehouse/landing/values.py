@@ -59,30 +59,31 @@ def _parser(dtype: pl.DataType):
 def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str] | None = None) -> pl.DataFrame:
     """`raw` (strings, plus LABEL) in `shape`; a value that does not parse is BadInput naming file, record, field."""
     fields = fields or {}
-    exprs, checks = [], []
+    texts, parsed, checks, rest = [], [], [], []
     for col, dtype in shape.items():
         if col not in raw.columns:
-            exprs.append(pl.lit(None, dtype=dtype).alias(col))
-            continue
-        if raw.schema[col] != pl.String:
-            exprs.append(pl.col(col).cast(dtype).alias(col))
-            continue
-        parse, kind = _parser(dtype)
-        if parse is None:
-            exprs.append(clean(pl.col(col)).cast(dtype).alias(col))
-            continue
-        exprs.append(parse(pl.col(col)).alias(col))
-        checks.append((col, kind, clean(pl.col(col)).is_not_null() & parse(pl.col(col)).is_null()))
-    if checks and raw.height:
-        flags = [e.alias(f"_bad_{c}") for c, _, e in checks]
-        bad = raw.with_row_index("_i").select("_i", LABEL, *flags).filter(pl.any_horizontal(pl.col("^_bad_.*$")))
+            rest.append(pl.lit(None, dtype=dtype).alias(col))
+        elif raw.schema[col] != pl.String:
+            rest.append(pl.col(col).cast(dtype))
+        elif dtype == pl.String:
+            texts.append(col)
+        else:
+            parse, kind = _parser(dtype)
+            parsed.append(parse(pl.col(col)).alias(col))
+            checks.append((col, kind))
+    exprs = [*rest, *parsed] + ([clean(pl.col(texts))] if texts else [])
+    out = raw.select(*exprs, pl.col(LABEL), *[pl.col(c).alias(f"_raw_{c}") for c, _ in checks])
+    if checks and out.height:
+        # a value present in the file that did not parse; first such record in file order
+        bad_exprs = [(clean(pl.col(f"_raw_{c}")).is_not_null() & pl.col(c).is_null()).alias(f"_bad_{c}") for c, _ in checks]
+        bad = out.with_row_index("_i").select("_i", LABEL, *bad_exprs).filter(pl.any_horizontal(pl.col("^_bad_.*$")))
         if bad.height:
-            row = bad.row(0, named=True)  # first failing record in file order
-            for col, kind, _ in checks:
+            row = bad.row(0, named=True)
+            for col, kind in checks:
                 if row[f"_bad_{col}"]:
-                    value = raw.get_column(col)[row["_i"]]
+                    value = out.get_column(f"_raw_{col}")[row["_i"]]
                     raise BadInput(file, row[LABEL], f"{fields.get(col, col)}: not a {kind}: {value!r}")
-    return raw.select(exprs)
+    return out.select(shape.names())
 
 
 def frame_of(columns: dict[str, list], practice_id: str, source: str | None, shape: pl.Schema, file: str,
