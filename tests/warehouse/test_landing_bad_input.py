@@ -220,3 +220,8 @@ def test_xml_declared_other_encoding(landing):
     path = landing / "P_AU" / "xpm_clients.xml"
     edit(path, 'encoding="utf-8"', 'encoding="ISO-8859-1"')
     assert str(bad(landing)) == "xpm_clients.xml: line 1: not UTF-8 (declared ISO-8859-1)"
+
+
+def test_practice_id_outside_pattern_is_never_a_path(landing):
+    with pytest.raises(BadInput, match="not a valid practice id"):
+        read_practice(landing, {"practice_id": "../P_AU", "region": "AU"}, KEY)

@@ -10,6 +10,8 @@ from warehouse.landing import hq, sync, tax, xpm
 from warehouse.landing.errors import BadInput
 from warehouse.landing.frames import Frames
 from warehouse.landing.idents import finish
+from warehouse.landing.registry import FILE as REGISTRY_FILE
+from warehouse.landing.registry import ID_PATTERN
 
 T = TypeVar("T")
 
@@ -24,6 +26,8 @@ def _read(path: Path, reader: Callable[..., T], *args: object) -> T:
 def read_practice(landing: Path, practice: dict, hash_key: str) -> Frames:
     """All of one practice's files as Frames (practice_id in every row); raises BadInput on bad input."""
     pid = practice["practice_id"]
+    if not isinstance(pid, str) or not ID_PATTERN.fullmatch(pid):  # never a path outside the zone
+        raise BadInput(REGISTRY_FILE, f"practice_id={pid!r}", "not a valid practice id")
     folder = Path(landing) / pid
     if not (folder / hq.FILE).is_file():
         raise BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")

@@ -42,7 +42,7 @@ def _texts(el: etree._Element) -> dict[str, str | None]:
     return {_local(ch.tag): ch.text for ch in el}
 
 
-def _id_types(region: str | None) -> tuple[str, str, str | None]:
+def _id_types(region: str | None) -> tuple[str, str, str]:
     """(TaxNumber, CompanyNumber, BusinessNumber) identifier kinds for the practice's region."""
     if region == "AU":
         return "TFN", "ACN", "ABN"
