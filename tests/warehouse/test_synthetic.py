@@ -16,7 +16,7 @@ from stdnum.au import abn, acn, tfn
 from stdnum.nz import ird
 
 from warehouse.landing import BadInput, read_practice, read_registry, registry_problems
-from warehouse.synthetic import build_zone, generate_zone
+from warehouse.synthetic import generate_zone
 from warehouse.synthetic import ids as gen_ids
 from warehouse.synthetic.defects import DEFECTS
 from warehouse.synthetic.writers import SYNC_COLUMNS, TAX_COLUMNS

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from warehouse.synthetic import vocab
-from warehouse.synthetic.entities import Entity, _Maker, make_cast
+from warehouse.synthetic.entities import Entity, Maker, make_cast
 from warehouse.synthetic.sources import Context, render
 
 SOURCES = ("xpm", "hq", "tax")
@@ -92,8 +92,9 @@ def build_practice(seed: int, index: int, waves: int) -> PracticeData:
     pid = f"P{index + 1:05d}"
     p = _registry_row(rng, pid, waves)
     size, small = _size(rng)
-    cast = make_cast(rng, p["region"], pid, size) if not small else _small_cast(rng, p["region"], pid, size)
-    maker = _Maker(rng, p["region"], pid)
+    # a small practice (10 or fewer per file) gets no households, which could overshoot its size
+    cast = make_cast(rng, p["region"], pid, size, households=not small)
+    maker = Maker(rng, p["region"], pid)
     ctx = Context(rng=rng, region=p["region"], uid=maker.uid, new_address=maker.address,
                   entities={e.eid: e for e in cast.entities})
     ctx.staff = [(maker.uid(), f"{rng.choice(vocab.MALE + vocab.FEMALE)} {rng.choice(vocab.SURNAMES)}") for _ in range(rng.randint(1, 5))]
@@ -113,15 +114,6 @@ def build_practice(seed: int, index: int, waves: int) -> PracticeData:
     rng.shuffle(records["hq"])
     records.get("tax", []).sort(key=lambda r: r["id"])
     return data
-
-
-def _small_cast(rng, region, pid, size):
-    from warehouse.synthetic.entities import Cast
-
-    m = _Maker(rng, region, pid)
-    while len(m.entities) < size:
-        m.loner()
-    return Cast(m.entities, m.pairs)
 
 
 def _cross_refs(rng: random.Random, data: PracticeData) -> None:

@@ -59,7 +59,9 @@ class Cast:
     hard_pairs: list[tuple[str, str, str]]  # (eid a, eid b, kind)
 
 
-class _Maker:
+class Maker:
+    """Draws one practice's clients, keeping what must stay unique (mailboxes, company names)."""
+
     def __init__(self, rng: random.Random, region: str, prefix: str):
         self.rng, self.region, self.prefix = rng, region, prefix
         self.entities: list[Entity] = []
@@ -263,11 +265,11 @@ def _slug(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())[:24] or "client"
 
 
-def make_cast(rng: random.Random, region: str, prefix: str, size: int) -> Cast:
-    """About `size` real clients of one practice (households first, then unrelated clients)."""
-    m = _Maker(rng, region, prefix)
+def make_cast(rng: random.Random, region: str, prefix: str, size: int, households: bool = True) -> Cast:
+    """About `size` real clients of one practice: households with their entities, and unrelated clients."""
+    m = Maker(rng, region, prefix)
     while len(m.entities) < size:
-        if size - len(m.entities) >= 4 and rng.random() < 0.35:
+        if households and size - len(m.entities) >= 4 and rng.random() < 0.35:
             m.household()
         else:
             m.loner()
