@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -57,6 +60,14 @@ def test_same_seed_same_bytes_other_seed_other_zone(tmp_path: Path) -> None:
     assert fa == fb and len(fa) > 10
     assert fa["landing/practices.json"] != fc["landing/practices.json"]
     assert fa["truth/records.csv"] != fc["truth/records.csv"]
+
+
+def test_same_bytes_in_another_process_with_other_hash_seed(tmp_path: Path) -> None:
+    generate_zone(tmp_path / "here", 4, 21, bad_practices=2)
+    code = "import sys; from pathlib import Path; from warehouse.synthetic import generate_zone; generate_zone(Path(sys.argv[1]), 4, 21, bad_practices=2)"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "there")], check=True, env=env, cwd=Path(__file__).parents[2])
+    assert _files(tmp_path / "here") == _files(tmp_path / "there")
 
 
 @settings(max_examples=30, deadline=None)
