@@ -198,11 +198,13 @@ def retire_legacy_sync(
 def _print(result: dict, console: Console) -> None:
     """The run's result as rich tables."""
     title = "Legacy sync retirement" + (" (dry run: nothing written)" if result["dry_run"] else "")
-    table = Table(title=f"{title}, as of {result['as_of']}")
-    for col in ("practice", "retired", "already retired", "paused skipped", "drift pairs"):
-        table.add_column(col, justify="left" if col == "practice" else "right")
+    counts = ("retired", "already_retired", "paused_skipped", "drift_pairs")
+    table = Table(title=f"{title}, as of {result['as_of']}", show_footer=True)
+    table.add_column("practice", footer="total")
+    for c in counts:
+        table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]))
     for p in result["practices"]:
-        table.add_row(p["practice_id"], *(str(p[c]) for c in ("retired", "already_retired", "paused_skipped", "drift_pairs")))
+        table.add_row(p["practice_id"], *(str(p[c]) for c in counts))
     console.print(table)
     if result["skipped"]:
         skipped = Table(title="Skipped practices")
@@ -212,12 +214,14 @@ def _print(result: dict, console: Console) -> None:
             skipped.add_row(s["practice_id"], s["reason"])
         console.print(skipped)
     if result["unconnected"]:
+        # the note is the same for every practice: say it once
         unc = Table(title="Practices without a confirmed connection")
-        for col in ("practice", "connection", "note"):
+        for col in ("practice", "connection"):
             unc.add_column(col)
         for u in result["unconnected"]:
-            unc.add_row(u["practice_id"], u["connection"], u["note"])
+            unc.add_row(u["practice_id"], u["connection"])
         console.print(unc)
+        console.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
 
 
 def retire_sync_command(

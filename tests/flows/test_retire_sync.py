@@ -182,5 +182,5 @@ def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, t
     assert "cutover" in refused.output and not wh.exists()
     ok = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-11-02"])
     assert ok.exit_code == 0, ok.output
-    assert "p1" in ok.output and "p3" in ok.output and "new clients appear" in ok.output
+    assert "p1" in ok.output and "p3" in ok.output and "new clients appear" in ok.output and "total" in ok.output
     assert len(_tables(wh)["sync_retirement"]) == 3
