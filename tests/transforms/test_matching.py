@@ -1,0 +1,197 @@
+"""End-to-end matcher on a hand-made household: real merges, hard look-alikes, decisions, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from transforms.cluster import unified_id
+from transforms.matching import match
+from warehouse.schema import CLIENT, ORG_LINK, PRACTICE, SYNC_LINK, empty
+
+D = dt.date
+TFN = {"john": "h-john", "mary": "h-mary", "junior": "h-junior"}
+
+
+def clients(rows: list[dict], practice: str = "p1") -> pl.DataFrame:
+    return pl.DataFrame([{**{k: None for k in CLIENT}, "practice_id": practice, **r} for r in rows], schema=CLIENT)
+
+
+def practices(ids=("p1",)) -> pl.DataFrame:
+    return pl.DataFrame([{**{k: None for k in PRACTICE}, "practice_id": i, "region": "AU"} for i in ids], schema=PRACTICE)
+
+
+def person(src, cid, first, last, dob=None, **kw) -> dict:
+    base = {"source": src, "source_client_id": cid, "name": f"{first} {last}", "first_name": first, "last_name": last,
+            "business_structure": "Individual", "date_of_birth": dob, "address_line1": "12 Wattle Street",
+            "postcode": "2000", "city": "Sydney", "phone": "02 9999 1234"}  # fmt: skip
+    return {**base, **kw}
+
+
+def org(src, cid, name, structure, **kw) -> dict:
+    base = {"source": src, "source_client_id": cid, "name": name, "business_structure": structure,
+            "address_line1": "12 Wattle Street", "postcode": "2000", "city": "Sydney", "phone": "02 9999 1234"}  # fmt: skip
+    return {**base, **kw}
+
+
+def household(practice: str = "p1") -> pl.DataFrame:
+    john = dict(dob=D(1970, 3, 4), email="john.smith@example.com", tfn_hash=TFN["john"], tfn_valid=True)
+    return clients(
+        [
+            person("xpm", "x-john", "John", "Smith", **john),
+            {**person("hq", "h-john", "John", "Smith", **john), "name": "Smith, John", "first_name": None, "last_name": None,
+             "client_type": "PERSON", "tfn_hash": None},  # fmt: skip
+            person("tax", "T-JOHN", "Jon", "Smith", **{**john, "first_name": "Jon"}),
+            # spouse: same address, phone and email, other given name and birthday
+            person("xpm", "x-mary", "Mary", "Smith", D(1972, 8, 9), email="john.smith@example.com", tfn_hash=TFN["mary"], tfn_valid=True),
+            person("hq", "h-mary", "Mary", "Smith", D(1972, 8, 9), email="mary@example.com"),
+            # son of the same name, other birthday
+            person("hq", "h-junior", "John", "Smith", D(2001, 1, 2), email="johnny@example.com", tfn_hash=TFN["junior"], tfn_valid=True),
+            org("xpm", "x-co", "Smith Holdings Pty Ltd", "Company", abn="51824753556"),
+            org("hq", "h-co", "SMITH HOLDINGS PTY. LIMITED", "Company", abn="51824753556"),
+            org("tax", "T-CO", "Smith Holdings Proprietary Limited", "Company"),
+            org("xpm", "x-other-co", "Smith Holdings Pty Ltd", "Company", abn="53004085616"),
+            org("xpm", "x-ft", "The Trustee for the Smith Family Trust", "Trust"),
+            org("hq", "h-ft", "Smith Family Trust", "Trust"),
+            org("hq", "h-ut", "Smith Unit Trust", "Trust"),
+            person("xpm", "x-unrelated", "Aroha", "Ngata", D(1980, 1, 1), address_line1="1 Other Rd", postcode="3000", phone="03 1111 2222"),
+        ],
+        practice,
+    )
+
+
+def run(frame: pl.DataFrame, **kw):
+    ids = frame["practice_id"].unique().to_list()
+    return match(frame, empty(ORG_LINK), empty(SYNC_LINK), practices(ids), **kw)
+
+
+def cluster_of(result, key: str, practice: str = "p1") -> tuple[str, str]:
+    src, cid = key.split(":", 1)
+    row = result.crosswalk.filter(
+        (pl.col("practice_id") == practice) & (pl.col("source") == src) & (pl.col("source_client_id") == cid)
+    )
+    assert row.height == 1
+    return row["unified_client_id"][0], row["merge_status"][0]
+
+
+def auto_together(result, a: str, b: str) -> bool:
+    (ua, sa), (ub, sb) = cluster_of(result, a), cluster_of(result, b)
+    return ua == ub and sa == sb == "auto"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run(household())
+
+
+def test_same_person_across_systems_merges_automatically(result):
+    assert auto_together(result, "xpm:x-john", "hq:h-john")
+    assert auto_together(result, "xpm:x-john", "tax:T-JOHN")
+
+
+def test_legal_suffix_variants_merge(result):
+    assert auto_together(result, "xpm:x-co", "hq:h-co")
+
+
+def test_spouses_never_auto(result):
+    for a in ("xpm:x-john", "hq:h-john", "tax:T-JOHN"):
+        for b in ("xpm:x-mary", "hq:h-mary"):
+            assert not auto_together(result, a, b)
+
+
+def test_parent_and_child_of_one_name_never_auto(result):
+    assert not auto_together(result, "xpm:x-john", "hq:h-junior")
+
+
+def test_person_and_company_never_auto(result):
+    assert not auto_together(result, "xpm:x-john", "xpm:x-co")
+
+
+def test_different_valid_abns_never_auto(result):
+    assert not auto_together(result, "xpm:x-co", "xpm:x-other-co")
+    link = result.links.filter((pl.col("source_client_id_l") == "x-co") & (pl.col("source_client_id_r") == "x-other-co"))
+    assert link.height == 0 or "identifier" in (link["veto"][0] or "")
+
+
+def test_two_trusts_of_one_family_never_auto(result):
+    assert not auto_together(result, "hq:h-ft", "hq:h-ut")
+    assert not auto_together(result, "xpm:x-ft", "xpm:x-co")
+
+
+def test_crosswalk_has_every_record_once(result):
+    cw = result.crosswalk
+    assert cw.height == household().height
+    assert cw.select("practice_id", "source", "source_client_id").is_duplicated().sum() == 0
+    assert set(cw["merge_status"]) <= {"auto", "review", "unique"}
+    assert cw.filter(pl.col("merge_status") == "unique")["match_probability"].null_count() == cw.filter(
+        pl.col("merge_status") == "unique"
+    ).height
+
+
+def test_links_are_oriented_and_explained(result):
+    links = result.links
+    assert links.height > 0
+    left = links["source_l"] + ":" + links["source_client_id_l"]
+    right = links["source_r"] + ":" + links["source_client_id_r"]
+    assert all((a.split(":", 1)[0], a.split(":", 1)[1]) < (b.split(":", 1)[0], b.split(":", 1)[1]) for a, b in zip(left, right))
+    for ev in links["evidence"]:
+        parsed = json.loads(ev)
+        assert all({"level", "weight"} <= set(v) for v in parsed.values())
+    assert set(links["decision"]) <= {"auto", "review", "reject"}
+
+
+def test_unified_ids_are_deterministic_and_order_free(result):
+    shuffled = household().sample(fraction=1.0, shuffle=True, seed=3)
+    again = run(shuffled)
+    key = ["practice_id", "source", "source_client_id"]
+    assert result.crosswalk.sort(key).equals(again.crosswalk.sort(key))
+    assert result.links.equals(again.links)
+    uid, _ = cluster_of(result, "xpm:x-john")
+    members = result.crosswalk.filter(pl.col("unified_client_id") == uid)
+    assert uid == unified_id("p1", (members["source"] + ":" + members["source_client_id"]).to_list())
+
+
+def test_practices_never_match_each_other():
+    both = pl.concat([household("p1"), household("p2")])
+    res = run(both)
+    assert (res.links["practice_id"].is_in(["p1", "p2"])).all()
+    by_uid = res.crosswalk.group_by("unified_client_id").agg(pl.col("practice_id").n_unique().alias("n"))
+    assert by_uid["n"].max() == 1
+
+
+def test_review_decisions_are_honoured(result):
+    pair = {"practice_id": "p1", "source_l": "hq", "source_client_id_l": "h-john", "source_r": "xpm", "source_client_id_r": "x-john"}
+    rejected = run(household(), decisions=pl.DataFrame([{**pair, "decision": "reject"}]))
+    assert not auto_together(rejected, "hq:h-john", "xpm:x-john")
+    accept = {"practice_id": "p1", "source_l": "hq", "source_client_id_l": "h-mary", "source_r": "xpm", "source_client_id_r": "x-mary"}
+    accepted = run(household(), decisions=pl.DataFrame([{**accept, "decision": "accept"}]))
+    assert auto_together(accepted, "hq:h-mary", "xpm:x-mary")
+
+
+def test_different_xero_organisations_never_auto():
+    frame = household()
+    links = pl.DataFrame(
+        [{"practice_id": "p1", "source": "xpm", "source_client_id": "x-co", "organisation_id": "org-1", "organisation_name": "A"},
+         {"practice_id": "p1", "source": "hq", "source_client_id": "h-co", "organisation_id": "org-2", "organisation_name": "B"}],
+        schema=ORG_LINK,
+    )  # fmt: skip
+    res = match(frame, links, empty(SYNC_LINK), practices())
+    assert not auto_together(res, "xpm:x-co", "hq:h-co")
+
+
+def test_a_sync_link_joining_two_clients_is_suspect():
+    sync = pl.DataFrame(
+        [{"practice_id": "p1", "xpm_client_uuid": "x-john", "hq_client_id": "h-mary", "linked_at": None, "last_synced_at": None,
+          "state": "active", "record_no": 1},
+         {"practice_id": "p1", "xpm_client_uuid": "x-co", "hq_client_id": "h-co", "linked_at": None, "last_synced_at": None,
+          "state": "active", "record_no": 2}],
+        schema=SYNC_LINK,
+    )  # fmt: skip
+    res = match(household(), empty(ORG_LINK), sync, practices())
+    sus = res.suspect_links
+    assert sus.filter((pl.col("source_client_id_l") == "h-mary") & (pl.col("source_client_id_r") == "x-john")).height == 1
+    assert sus.filter(pl.col("source_client_id_l") == "h-co").height == 0
+    assert set(sus["link_kind"]) == {"sync"}
