@@ -88,7 +88,7 @@ def test_json_not_utf8(landing):
     path = landing / "P_AU" / "hq_clients.json"
     path.write_bytes(path.read_bytes().replace(b"Acme", b"Acm\xe9"))
     e = bad(landing)
-    assert e.file == "hq_clients.json" and e.message == "not UTF-8" and e.record.startswith("byte ")
+    assert e.file == "hq_clients.json" and e.record == "line 16" and e.message.startswith("not UTF-8 (byte ")
 
 
 def test_json_empty_file(landing):
@@ -187,7 +187,8 @@ def test_csv_unparseable_date(landing):
 def test_csv_not_utf8_and_empty(landing):
     path = landing / "P_AU" / TAX
     path.write_bytes(path.read_bytes().replace(b"Acme", b"Acm\xe9"))
-    assert bad(landing).message == "not UTF-8"
+    e = bad(landing)
+    assert e.record == "line 4" and e.message.startswith("not UTF-8")
     path.write_bytes(b"")
     assert str(bad(landing)) == "tax_clients.csv: empty file"
 
@@ -225,3 +226,8 @@ def test_xml_declared_other_encoding(landing):
 def test_practice_id_outside_pattern_is_never_a_path(landing):
     with pytest.raises(BadInput, match="not a valid practice id"):
         read_practice(landing, {"practice_id": "../P_AU", "region": "AU"}, KEY)
+
+
+def test_xml_status_not_ok(landing):
+    edit(landing / "P_AU" / "xpm_clients.xml", "<Status>OK</Status>", "<Status>ERROR</Status>")
+    assert str(bad(landing)) == "xpm_clients.xml: line 3: Status 'ERROR': the export did not succeed"

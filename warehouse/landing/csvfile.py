@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.landing.errors import BadInput
+from warehouse.landing.errors import BadInput, decode_utf8
 from warehouse.landing.values import LABEL
 
 
@@ -28,10 +28,7 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str]) -> Ta
     data = path.read_bytes()
     if not data.strip():
         raise BadInput(file, None, "empty file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(file, f"byte {exc.start}", "not UTF-8") from None
+    text = decode_utf8(data, file)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]

@@ -14,3 +14,12 @@ class BadInput(Exception):
 
     def __str__(self) -> str:
         return f"{self.file}: {self.record}: {self.message}" if self.record else f"{self.file}: {self.message}"
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """The file's text (a UTF-8 BOM tolerated); bytes that are not UTF-8 are BadInput naming the line."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BadInput(file, f"line {line}", f"not UTF-8 (byte {exc.start})") from None

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse import schema
-from warehouse.landing.errors import BadInput
+from warehouse.landing.errors import BadInput, decode_utf8
 from warehouse.landing.frames import Frames
 from warehouse.landing.idents import Parsed, finish, long_ids
 from warehouse.landing.values import LABEL, frame_of
@@ -55,10 +55,7 @@ def load_json(path: Path, file: str) -> object:
     data = path.read_bytes()
     if not data.strip():
         raise BadInput(file, None, "empty file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(file, f"byte {exc.start}", "not UTF-8") from None
+    text = decode_utf8(data, file)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -146,11 +146,16 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
 def _parse(path: Path, kinds: tuple) -> _Columns:
     cols, seen, no = _Columns(), {}, 0
     events = etree.iterparse(
-        str(path), events=("end",), tag="{*}Client", remove_comments=True,
+        str(path), events=("end",), tag=("{*}Client", "{*}Status"), remove_comments=True,
         resolve_entities=False, no_network=True, huge_tree=True,
     )  # fmt: skip
     try:
         for _, el in events:
+            if _local(el.tag) == "Status":
+                # the API's own verdict on the export: anything but OK means the list is not to be trusted
+                if (el.text or "").strip().upper() != "OK":
+                    raise BadInput(FILE, f"line {el.sourceline}", f"Status {el.text!r}: the export did not succeed")
+                continue
             no += 1
             _add_client(cols, el, no, seen, kinds)
             # free what is parsed: the file can be tens of MB
