@@ -160,8 +160,10 @@ def test_truth_records_name_every_written_record_once(zone: Path) -> None:
     owner = {}
     for r in records:  # an entity belongs to one practice
         assert owner.setdefault(r["entity_id"], r["practice_id"]) == r["practice_id"]
-    sources_per_entity = Counter(len({(r["source"]) for r in records if r["entity_id"] == e}) for e in list(owner)[:3000])
-    assert set(sources_per_entity) >= {1, 2, 3}
+    systems: dict[str, set] = {}
+    for r in records:
+        systems.setdefault(r["entity_id"], set()).add(r["source"])
+    assert {len(s) for s in systems.values()} == {1, 2, 3}  # a real client is in one to three systems
 
 
 def test_every_hard_pair_kind_present_between_different_clients(zone: Path) -> None:
