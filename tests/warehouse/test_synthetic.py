@@ -164,6 +164,10 @@ def test_truth_records_name_every_written_record_once(zone: Path) -> None:
     for r in records:
         systems.setdefault(r["entity_id"], set()).add(r["source"])
     assert {len(s) for s in systems.values()} == {1, 2, 3}  # a real client is in one to three systems
+    twice = Counter((r["entity_id"], r["source"]) for r in records)
+    assert 0 < sum(n > 1 for n in twice.values()) < 0.1 * len(twice)  # sometimes twice in one file
+    wrong = Counter(r["link_kind"] for r in _read_csv(zone / "truth" / "wrong_links.csv"))
+    assert set(wrong) == {"sync", "tax_xpm"}
 
 
 def test_every_hard_pair_kind_present_between_different_clients(zone: Path) -> None:
