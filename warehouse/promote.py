@@ -18,7 +18,7 @@ import polars as pl
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
 
-__all__ = ["promote", "rollback", "PromotionError", "TABLES", "current_versions"]
+__all__ = ["promote", "rollback", "create_promoted", "PromotionError", "TABLES", "current_versions"]
 
 # Unified field -> promoted table name
 TABLES = {
@@ -49,6 +49,31 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
              practice_id varchar, source varchar, source_client_id varchar, unified_client_id varchar,
              merge_status varchar, match_probability double)"""
     )
+
+
+def create_promoted(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the history tables and current-version views, empty, in the shape survive() produces (idempotent)."""
+    _ensure(con)
+    if all(_exists(con, f"{t}_version") for t in TABLES.values()):
+        return
+    from transforms.survivorship import survive
+    from warehouse.landing.frames import Frames
+
+    none = pl.DataFrame(schema={"practice_id": pl.String, "strategy": pl.String})
+    crosswalk = pl.DataFrame(schema={c: pl.String for c in CROSSWALK_COLS[:-1]} | {"match_probability": pl.Float64})
+    empty = survive(Frames.empty(), crosswalk, none)
+    for field, table in TABLES.items():
+        con.register("_promote_empty", getattr(empty, field).to_arrow())
+        try:
+            _history(con, table, "_promote_empty")
+        finally:
+            con.unregister("_promote_empty")
+        if table != "client_crosswalk":
+            _view(con, table)
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.sql("select count(*) from information_schema.tables where table_name = $t", params={"t": table}).fetchall()[0][0])
 
 
 def _history(con: duckdb.DuckDBPyConnection, table: str, rel: str) -> None:
@@ -103,7 +128,7 @@ def promote(con: duckdb.DuckDBPyConnection, unified: Unified, practice_ids: list
     ids = sorted(set(practice_ids))
     if not ids:
         return {}
-    _ensure(con)
+    create_promoted(con)
     names = {}
     for field, table in TABLES.items():
         df = getattr(unified, field).filter(pl.col("practice_id").is_in(ids))
@@ -145,7 +170,7 @@ def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], i
                 _history(con, table, rel)
                 con.execute(
                     f"insert into {table}_version by name select r.*, n.version from {rel} r "
-                    "join _promote_new n using (practice_id) order by all"
+                    "join _promote_new n using (practice_id)"
                 )
             con.execute("update promotion_version set is_current = false where practice_id in (select practice_id from _promote_new)")
             con.execute(
@@ -156,8 +181,7 @@ def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], i
             con.unregister("_promote_new")
         out.update(dict(zip(new["practice_id"], new["version"])))
     for table in TABLES.values():
-        if table != "client_crosswalk" and con.sql(
-            f"select count(*) from information_schema.tables where table_name = '{table}_version'").fetchall()[0][0]:
+        if table != "client_crosswalk":
             _view(con, table)
     _refresh_crosswalk(con, ids)
     return {p: int(out[p]) for p in ids}

@@ -11,7 +11,7 @@ import pytest
 from tests.quality.factory import TFN_RAW, crosswalk, practice, strategies
 from transforms.survivorship import survive
 from warehouse.landing.frames import Frames
-from warehouse.promote import TABLES, PromotionError, promote, rollback
+from warehouse.promote import TABLES, PromotionError, create_promoted, promote, rollback
 from warehouse.staging import create_staging, load_staging
 
 VIEWS = [t for t in TABLES.values()]
@@ -108,3 +108,15 @@ def test_no_raw_tax_number_anywhere_after_promotion(two):
             params={"v": f"%{TFN_RAW}%"},
         ).fetchall()[0][0]
         assert hits == 0, f"{table}.{col} holds the raw TFN"
+
+
+def test_views_exist_empty_before_any_promotion():
+    con = duckdb.connect()
+    create_promoted(con)
+    create_promoted(con)  # idempotent
+    for view in VIEWS:
+        assert con.sql(f"select count(*) from {view}").fetchall() == [(0,)]
+    cols = [r[0] for r in con.sql("describe unified_client").fetchall()]
+    assert cols[:5] == ["practice_id", "unified_client_id", "name", "entity_type", "archived"]
+    cw = [r[0] for r in con.sql("describe client_crosswalk").fetchall()]
+    assert cw == ["practice_id", "source", "source_client_id", "unified_client_id", "merge_status", "match_probability"]
