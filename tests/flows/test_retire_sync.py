@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 import typer
+from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
-from flows.retire_sync import SyncRetirementRefused, retire_legacy_sync, retire_sync_command
+from flows.retire_sync import ARTIFACT_KEY, SyncRetirementRefused, retire_legacy_sync, retire_sync_command
 
 pytestmark = pytest.mark.prefect
 
@@ -138,6 +139,8 @@ def test_retires_active_links_reports_drift_skips_paused_and_bad_practices(prefe
         ("p2", "y1", "city", "xpm"),
     ]
     assert retired == [("p1", "x1", "h1", "active"), ("p1", "x2", "h2", "active"), ("p2", "y1", "k1", "active")]
+    artifact = Artifact.get(ARTIFACT_KEY)
+    assert artifact is not None and result["run_id"] in artifact.data and "| p3 |" in artifact.data
 
 
 def test_tax_numbers_never_reach_the_warehouse(prefect_api, landing, tmp_path):
