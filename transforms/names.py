@@ -240,7 +240,7 @@ def business_parts(name: pl.Expr) -> dict[str, pl.Expr]:
     detail = pl.when(category == "trust").then(detail.replace(_GENERIC_DETAIL, None))
     for pat, _cat in _ENTITY_WORDS:
         txt = txt.str.replace_all(r"\b(" + pat + r")\b", " ")
-    txt = txt.str.replace_all(r"^the\b", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    txt = txt.str.replace_all(r"\s+", " ").str.strip_chars().str.replace(r"^(the\b\s*)+", "").str.strip_chars()
     category = pl.when(category.is_null() & legal).then(pl.lit("company")).otherwise(category)
     # "The Trustee for X" alone: a trust or a super fund, the structure field may say which
     core = pl.when(txt.str.len_chars() > 0).then(txt).otherwise(None)

@@ -1,0 +1,117 @@
+"""Name rules: person parsing, AU/NZ legal forms, trusts, nicknames, soundex."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transforms.names import business_parts, canonical_given, clean_text, fix_legal_typos, person_parts, soundex
+
+NULL = pl.lit(None, dtype=pl.String)
+
+
+def people(names: list[str], first=None, last=None) -> pl.DataFrame:
+    df = pl.DataFrame({"n": names, "f": first or [None] * len(names), "l": last or [None] * len(names)},
+                      schema={"n": pl.String, "f": pl.String, "l": pl.String})  # fmt: skip
+    return df.with_columns(**person_parts(pl.col("n"), pl.col("f"), pl.col("l")))
+
+
+def businesses(names: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"n": names}).with_columns(**business_parts(pl.col("n")))
+
+
+def test_surname_comma_given_equals_given_surname():
+    df = people(["Smith, John", "John Smith", "SMITH, JOHN", "Mr John Smith"])
+    assert df["given"].to_list() == ["john"] * 4
+    assert df["surname"].to_list() == ["smith"] * 4
+
+
+def test_couples_keep_the_first_partner_and_the_shared_surname():
+    df = people(["John and Mary Smith", "Mr & Mrs J Smith", "John Smith & Mary Smith"])
+    assert df["surname"].to_list() == ["smith"] * 3
+    assert df["given"].to_list() == ["john", "j", "john"]
+    assert df["couple"].to_list() == [True, True, True]
+    assert df["other_given"][0] == "mary"
+
+
+def test_generation_suffix_is_kept_apart():
+    df = people(["John Smith Jr", "John Smith Snr", "John Smith"])
+    assert df["generation"].to_list() == ["jr", "sr", None]
+    assert df["surname"].to_list() == ["smith"] * 3
+
+
+def test_structured_fields_win_and_missing_ones_come_from_the_name():
+    df = people(["Olivia Harvey", "Lucy Harvey"], first=[None, "Lucy"], last=["Harvey", None])
+    assert df["given"].to_list() == ["olivia", "lucy"]
+    assert df["surname"].to_list() == ["harvey", "harvey"]
+
+
+def test_apostrophes_and_hyphens_join_a_name():
+    df = people(["Mary-Jane O'Brien"])
+    assert (df["given"][0], df["surname"][0]) == ("maryjane", "obrien")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Smith Holdings Pty Ltd", "SMITH HOLDINGS PTY. LIMITED", "Smith Holdings Proprietary Limited", "Smith Holdings P/L",
+     "Smith Holdings Pty Limited", "Smith Holdings Ltd"],
+)  # fmt: skip
+def test_legal_suffix_variants_have_one_core(name):
+    row = businesses([name]).row(0, named=True)
+    assert row["core"] == "smith holdings"
+    assert row["category"] == "company"
+
+
+def test_trustee_wordings_name_the_trust():
+    df = businesses(["The Trustee for the Smith Family Trust", "J Smith ATF Smith Family Trust", "Smith Family Trust"])
+    assert df["core"].to_list() == ["smith"] * 3
+    assert df["category"].to_list() == ["trust"] * 3
+    assert df["category_detail"].to_list() == ["family trust"] * 3
+    assert df["trustee"][1] == "j smith"
+
+
+def test_entity_words_are_a_category_not_name_tokens():
+    df = businesses(["Smith Unit Trust", "Smith Super Fund", "Smith Superannuation Fund", "Smith Trust"])
+    assert df["core"].to_list() == ["smith"] * 4
+    assert df["category"].to_list() == ["trust", "super", "super", "trust"]
+    assert df["category_detail"].to_list() == ["unit trust", None, None, None]
+
+
+def test_trading_as_keeps_the_legal_entity():
+    row = businesses(["ABC Pty Ltd T/A Joe's Cafe"]).row(0, named=True)
+    assert (row["core"], row["trading"], row["category"]) == ("abc", "joes cafe", "company")
+
+
+def test_nicknames_map_to_one_given_name():
+    out = pl.select(canonical_given(pl.lit(pl.Series(["bob", "rob", "robert", "liz", "zelda"])))).to_series()
+    assert out.to_list() == ["robert", "robert", "robert", "elizabeth", "zelda"]
+
+
+def test_soundex_known_codes():
+    names = pl.Series(["Robert", "Rupert", "Ashcraft", "Tymczak", "Pfister", "Lee", "", None])
+    out = pl.select(soundex(pl.lit(names))).to_series().to_list()
+    assert out == ["R163", "R163", "A261", "T522", "P236", "L000", None, None]
+
+
+def test_typos_of_legal_words_are_repaired_but_other_words_are_not():
+    out = fix_legal_typos(pl.Series(["Lindqvist Transpoet Ptyy Ltd", "Sinchair Consulting Pty Linited", "Harvey Bakery"]))
+    assert out.to_list() == ["lindqvist transpoet pty ltd", "sinchair consulting pty limited", "harvey bakery"]
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=20))
+def test_clean_text_is_idempotent(values):
+    s = pl.Series(values, dtype=pl.String)
+    once = pl.select(clean_text(pl.lit(s))).to_series()
+    twice = pl.select(clean_text(pl.lit(once))).to_series()
+    assert once.to_list() == twice.to_list()
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.sampled_from(["Smith", "Pty", "Ltd", "Family", "Trust", "Holdings", "the", "&", "Co", "J."]), min_size=1, max_size=6))
+def test_business_core_is_idempotent(tokens):
+    core = businesses([" ".join(tokens)])["core"][0]
+    if core is not None:
+        assert businesses([core])["core"][0] == core

@@ -1,0 +1,95 @@
+"""Standardised features: entity kind, identifiers, phones, emails, addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transforms.standardise import normalise_address, normalise_email, phone_e164, standardise
+from warehouse.schema import CLIENT, ORG_LINK, PRACTICE, empty
+
+
+def clients(rows: list[dict], practice: str = "p1") -> pl.DataFrame:
+    return pl.DataFrame([{**{k: None for k in CLIENT}, "practice_id": practice, **r} for r in rows], schema=CLIENT)
+
+
+def practices(region: str = "AU") -> pl.DataFrame:
+    return pl.DataFrame([{**{k: None for k in PRACTICE}, "practice_id": "p1", "region": region}], schema=PRACTICE)
+
+
+def std(rows: list[dict], region: str = "AU", org_links: pl.DataFrame | None = None) -> pl.DataFrame:
+    rows = [{"source": "xpm", "source_client_id": f"c{i}", **r} for i, r in enumerate(rows)]
+    return standardise(clients(rows), org_links if org_links is not None else empty(ORG_LINK), practices(region))
+
+
+def test_entity_kind_from_type_structure_or_wording():
+    out = std([
+        {"name": "John Smith", "client_type": "PERSON"},
+        {"name": "John Smith", "business_structure": "Sole Trader"},
+        {"name": "Smith Holdings Pty Ltd"},
+        {"name": "Jones", "business_structure": "Company"},
+        {"name": "Jane Doe", "first_name": "Jane", "last_name": "Doe"},
+        {"name": "Somebody"},
+    ])  # fmt: skip
+    assert out["kind"].to_list() == ["person", "person", "org", "org", "person", None]
+
+
+def test_invalid_identifier_is_kept_but_carries_no_weight():
+    out = std([{"name": "A Pty Ltd", "abn": "51 824 753 556"}, {"name": "B Pty Ltd", "abn": "51824753557"}])
+    assert out["abn_raw"].to_list() == ["51824753556", "51824753557"]
+    assert out["abn"].to_list() == ["51824753556", None]
+
+
+def test_unknown_tfn_verdict_matches_but_never_vetoes():
+    out = std([{"name": "A", "tfn_hash": "h1", "tfn_valid": None}, {"name": "B", "tfn_hash": "h2", "tfn_valid": False}])
+    assert out["tfn"].to_list() == ["h1", None]
+    assert out["tfn_strict"].to_list() == [False, False]
+
+
+def test_phones_in_local_and_international_form_agree():
+    out = std([{"name": "A", "phone": "0412 345 678", "mobile": "+61 2 9999 1234"}, {"name": "B", "phone": "+61412345678"}])
+    assert out["phones"].to_list() == [["+61299991234", "+61412345678"], ["+61412345678"]]
+
+
+def test_phone_region_follows_the_practice():
+    e164 = phone_e164(pl.Series(["NZ", "AU", "UK"]), pl.Series(["021 123 4567", "(02) 9999 1234", "020 7946 0018"]))
+    assert e164.to_list() == ["+64211234567", "+61299991234", "+442079460018"]
+
+
+def test_org_links_become_a_sorted_list():
+    links = pl.DataFrame(
+        [{"practice_id": "p1", "source": "xpm", "source_client_id": "c0", "organisation_id": o, "organisation_name": o} for o in ("b", "a")],
+        schema=ORG_LINK,
+    )
+    out = std([{"name": "A Pty Ltd"}, {"name": "B Pty Ltd"}], org_links=links)
+    assert out["orgs"].to_list() == [["a", "b"], None]
+
+
+def test_rows_are_ordered_by_key_with_row_index():
+    out = std([{"name": "B", "source": "xpm"}, {"name": "A", "source": "hq"}])
+    assert out["key"].to_list() == ["hq:c1", "xpm:c0"]
+    assert out["rid"].to_list() == [0, 1]
+
+
+def test_dates_and_addresses():
+    out = std([{"name": "A", "date_of_birth": dt.date(1980, 1, 2), "address_line1": "Unit 3/12 Smith Street", "postcode": "2000 "}])
+    assert out["dob"][0] == dt.date(1980, 1, 2)
+    assert out["address"][0] == "3 12 smith st"
+    assert out["postcode"][0] == "2000"
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.text(alphabet="aB@. _-x1", max_size=20), min_size=1, max_size=10))
+def test_email_normaliser_is_idempotent(values):
+    once = pl.select(normalise_email(pl.lit(pl.Series(values, dtype=pl.String)))).to_series()
+    assert pl.select(normalise_email(pl.lit(once))).to_series().to_list() == once.to_list()
+
+
+@settings(deadline=None, max_examples=60)
+@given(st.lists(st.text(alphabet="12/ StreetRoadUnit,.", max_size=30), min_size=1, max_size=10))
+def test_address_normaliser_is_idempotent(values):
+    once = pl.select(normalise_address(pl.lit(pl.Series(values, dtype=pl.String)))).to_series()
+    assert pl.select(normalise_address(pl.lit(once))).to_series().to_list() == once.to_list()
