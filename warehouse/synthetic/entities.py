@@ -34,6 +34,7 @@ class Entity:
     other: str | None = None
     last: str | None = None
     gen: str | None = None  # Jr / Sr
+    alt_last: str | None = None  # a former surname some system still shows
     dob: date | None = None
     email: str | None = None
     phone: str | None = None  # digits, national format
@@ -185,6 +186,8 @@ class Maker:
         if r.random() < 0.6:  # spouse: shares address, home phone, often the email
             b = self.person(last, r.random() < 0.5, family=last)
             self.finish(b, addr, home, a.email if r.random() < 0.4 else None)
+            if r.random() < 0.15:  # kept a former surname, and one system still has it
+                b.alt_last = r.choice(vocab.SURNAMES)
             b.relations.append(("Spouse", a.eid))
             a.relations.append(("Spouse", b.eid))
             self.pairs.append((a.eid, b.eid, "spouses"))
@@ -201,7 +204,8 @@ class Maker:
         company = None
         if r.random() < 0.35:
             company = self.company(f"{last} {r.choice(vocab.BUSINESS_WORDS + list(vocab.HOLDING_WORDS))}", last)
-            self.finish(company, addr if r.random() < 0.4 else None, home if r.random() < 0.3 else None)
+            self.finish(company, addr if r.random() < 0.4 else None, home if r.random() < 0.3 else None,
+                        a.email if r.random() < 0.2 else None)  # the director's own mailbox for the company
             company.relations.append(("Director", a.eid))
             company.people = [m.name for m in members]
             if len(members) > 1:
@@ -213,7 +217,8 @@ class Maker:
                 trustee = self.finish(self.company(f"{last} {r.choice(vocab.HOLDING_WORDS)}", last), addr)
                 trustee.relations.append(("Director", a.eid))
             word = r.choice(vocab.TRUST_WORDS[:3])
-            t = self.finish(self._new("trust", f"{last} {word} Trust", base=f"{last} {word}", family=last), addr)
+            t = self.finish(self._new("trust", f"{last} {word} Trust", base=f"{last} {word}", family=last), addr,
+                            None, trustee.email if r.random() < 0.3 else None)
             t.relations += [("Trustee", trustee.eid), ("Beneficiary", a.eid)]
             t.people = [a.name]
             self.pairs.append((t.eid, trustee.eid, "trust_trustee"))

@@ -30,16 +30,18 @@ class Context:
         return self.groups[(source, key)]
 
 
-def _name(rng: random.Random, e: Entity, source: str, first: str | None, ctx: Context) -> str:
+def _name(rng: random.Random, e: Entity, source: str, first: str, last: str, ctx: Context) -> str:
     """The client's name as this system shows it."""
     k = e.kind
     if k in PERSON_KINDS:
         gen = f" {e.gen}" if e.gen and rng.random() < 0.7 else ""
-        plain = f"{first} {e.last}{gen}"
+        if rng.random() < 0.05:  # initial only
+            first = first[0]
+        plain = f"{first} {last}{gen}"
         if source == "tax" and rng.random() < 0.5:
-            plain = f"{e.last}, {first}{gen}"
+            plain = f"{last}, {first}{gen}"
         elif source == "xpm" and rng.random() < 0.05:
-            plain = f"{e.last}, {first}{gen}"
+            plain = f"{last}, {first}{gen}"
         if k == "sole_trader" and e.trading:
             x = rng.random()
             if x < 0.2:
@@ -48,6 +50,8 @@ def _name(rng: random.Random, e: Entity, source: str, first: str | None, ctx: Co
                 return e.trading
         return plain
     if k == "company":
+        if source == "hq" and rng.random() < 0.12:  # HQ shows the trading name, no legal suffix
+            return e.base
         return f"{e.base} {noise.suffix(rng, e.suffix)}"
     if k == "trust":
         trustee = e.relations[0][1] if e.relations else None
@@ -94,13 +98,14 @@ def render(e: Entity, source: str, ctx: Context) -> dict:
     person = e.kind in PERSON_KINDS
     p_nick = {"xpm": 0.05, "hq": 0.15, "tax": 0.08}[source]
     first = noise.nickname(rng, e.first, p_nick) if person else None
-    name = noise.fuzz_name(rng, _name(rng, e, source, first, ctx), upper=0.35 if source == "tax" else 0.03)
+    last = e.alt_last if e.alt_last and rng.random() < 0.3 else e.last
+    name = noise.fuzz_name(rng, _name(rng, e, source, first, last, ctx), upper=0.35 if source == "tax" else 0.03)
     r: dict = {"eid": e.eid, "source": source, "name": name, "business_structure": STRUCTURE[e.kind]}
     if rng.random() < 0.03:
         r["business_structure"] = None
     if person:
         r["first_name"] = noise.fuzz_name(rng, first, 0.02, 0.0) if rng.random() > 0.05 else None
-        r["last_name"] = noise.fuzz_name(rng, e.last, 0.02, 0.0)
+        r["last_name"] = noise.fuzz_name(rng, last, 0.02, 0.0)
         if e.dob and rng.random() > (0.25 if source == "hq" else 0.12):
             dob = e.dob
             if rng.random() < 0.01 and dob.day <= 12 and dob.day != dob.month:  # day and month keyed swapped
