@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,8 @@ class GateResult:
 
 
 _VALIDATIONS: dict[str, Any] = {}  # suite name -> GX ValidationDefinition, built once per process
+# chunk tasks run on threads; one GX context is shared and GX is not documented as thread-safe
+_LOCK = threading.Lock()
 
 
 def _validation(suite: Suite) -> Any:
@@ -102,7 +105,8 @@ def run_gate(unified: Unified, frames: Frames) -> GateResult:
                 [(p, suite.name, s.name, True, 0, "{}") for p in practices for s in suite.specs], schema=RESULTS, orient="row"
             ))
             continue
-        outcome, raw[suite.name] = _run(suite)
+        with _LOCK:
+            outcome, raw[suite.name] = _run(suite)
         parts.append(_rows(suite, outcome, practices))
     results = pl.concat(parts).sort("practice_id", "suite", "expectation")
     failed = results.filter(~pl.col("success")).group_by("practice_id").agg(pl.col("expectation").unique().sort())

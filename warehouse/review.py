@@ -146,8 +146,9 @@ def apply_review(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 
 def read_decisions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> pl.DataFrame:
-    """Recorded decisions in the matcher's `decisions` shape, sorted."""
-    _ensure(con)
+    """Recorded decisions in the matcher's `decisions` shape, sorted (empty before any review)."""
+    if not _exists(con, "review_decision"):
+        return pl.DataFrame(schema=DECISIONS)
     q = "select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision from review_decision"
     if practice_ids is None:
         out = con.sql(q + " order by all").pl()

@@ -97,3 +97,14 @@ def test_invalid_identifier_must_be_flagged(three):
     assert run_gate(u, f).passed == ["p1"]
     unflagged = u.client.with_columns(abn_valid=pl.lit(None, pl.Boolean))
     assert run_gate(replace(u, client=unflagged), f).blocked == {"p1": "failed expectations: identifiers_checked_or_flagged"}
+
+
+def test_gates_on_two_threads_at_once_agree(three):
+    from concurrent.futures import ThreadPoolExecutor
+
+    f, cw = three
+    u = survive(f, _merge(cw, "p2", ["h3"], "p2-u1"), strategies(p1="combine", p2="combine"))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: run_gate(u, f), range(4)))
+    assert all(r.blocked == {"p2": "failed expectations: one_valid_identifier_per_kind"} for r in results)
+    assert all(r.results.equals(results[0].results) for r in results)
