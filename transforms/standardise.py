@@ -100,7 +100,7 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
     c = c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
     person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"))
     biz = business_parts(pl.col("_name"))
-    is_person = pl.col("kind") != "org"
+    is_person = (pl.col("kind") != "org").fill_null(True)
     is_org = pl.col("kind") == "org"
     phone_raw = pl.concat_list(pl.col("phone"), pl.col("mobile"))
     out = c.select(
