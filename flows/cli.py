@@ -15,7 +15,7 @@ from flows.settings import get_settings
 
 app = typer.Typer(help="single-client-record: one client record per real client, for every practice.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file [env SCR_WAREHOUSE]")]
 Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing zone folder [env SCR_LANDING]")]
@@ -28,8 +28,13 @@ def _quiet_prefect(verbose: bool) -> None:
     # Prefect reads its settings at import: set them before the flows are imported.
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # The temporary API takes ~10 s to start on an idle 2-core machine; give a busy one room.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
+        import logging
+
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
 def _fail(message: str) -> None:
@@ -54,6 +59,10 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
 
         progress.set_listener(listen)
         try:
+            # Refuse before Prefect starts if another process holds the warehouse.
+            from warehouse.db import connect
+
+            connect(kwargs["warehouse"]).close()
             return with_runner(fn, runner, dask_address)(**kwargs)
         except WarehouseBusy as exc:
             _fail(str(exc))

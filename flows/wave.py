@@ -24,6 +24,7 @@ from transforms.status_rules import step_one
 from warehouse import db
 from warehouse.landing import read_registry, registry_problems
 from warehouse.run_store import record_run, write_chunk
+from warehouse.staging import load_practices
 from warehouse.status import read_status, write_status
 from warehouse.zone_sizes import practice_sizes
 
@@ -88,6 +89,7 @@ def run_journey(
     registry = read_registry(landing)
     problems = registry_problems(landing, registry)
     with db.connect(warehouse) as con:
+        load_practices(con, registry)
         current = read_status(con)
         write_status(con, _baseline_status(registry, current, problems))
         current = read_status(con)

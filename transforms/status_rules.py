@@ -11,11 +11,15 @@ def step_one(practices: pl.DataFrame) -> pl.DataFrame:
     """practice_id, status, detail for step one: connect / confirm, or null when it is done.
 
     Only the Master Admin may confirm a connection, so a "confirmed" connection by anyone
-    else still waits for confirmation.
+    else still waits for confirmation. HQ-only practices (no XPM, no Tax) have nothing to
+    connect: their step one is done.
     """
+    hq_only = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
     by_admin = pl.col("connected_by").str.to_lowercase() == pl.col("master_admin").str.to_lowercase()
     status = (
-        pl.when(pl.col("connection") == "none")
+        pl.when(hq_only)
+        .then(None)
+        .when(pl.col("connection") == "none")
         .then(pl.lit("connect"))
         .when(pl.col("connection") == "unconfirmed")
         .then(pl.lit("confirm"))
@@ -24,7 +28,9 @@ def step_one(practices: pl.DataFrame) -> pl.DataFrame:
         .otherwise(None)
     )
     detail = (
-        pl.when(pl.col("connection") == "none")
+        pl.when(hq_only)
+        .then(None)
+        .when(pl.col("connection") == "none")
         .then(pl.lit("HQ is not connected to an XPM or Xero Tax account"))
         .when(pl.col("connection") == "unconfirmed")
         .then(pl.format("an old connection awaits confirmation by the Master Admin {}", pl.col("master_admin")))

@@ -24,8 +24,10 @@ GATE_DDL = """
 create table if not exists quality_result (
     run_id varchar,
     practice_id varchar,
+    suite varchar,
     expectation varchar,
     success boolean,
+    unexpected_count bigint,
     result json,
     checked_at timestamp
 )
@@ -71,11 +73,16 @@ def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, ru
     rows = results.select(  # noqa: F841
         pl.lit(run_id).alias("run_id"),
         pl.col("practice_id").cast(pl.String),
+        pl.col("suite").cast(pl.String),
         pl.col("expectation").cast(pl.String),
         pl.col("success").cast(pl.Boolean),
-        pl.col("result").cast(pl.String),
+        pl.col("unexpected_count").cast(pl.Int64),
+        pl.col("result_json").cast(pl.String),
     )
-    con.sql("insert into quality_result select run_id, practice_id, expectation, success, result::json, now()::timestamp from rows")
+    con.sql(
+        "insert into quality_result select run_id, practice_id, suite, expectation, success, unexpected_count, "
+        "result_json::json, now()::timestamp from rows"
+    )
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run_id: str, summary: dict) -> None:

@@ -35,15 +35,24 @@ def write_status(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
     )
 
 
+EMPTY = pl.Schema({"practice_id": pl.String, "status": pl.String, "detail": pl.String, "updated_at": pl.Datetime("us")})
+
+
+def _exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.sql("select 1 from duckdb_tables() where table_name = 'practice_status'").fetchall())
+
+
 def read_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every practice's status, sorted by practice_id (empty when nothing has run)."""
-    create_status(con)
+    """Every practice's status, sorted by practice_id (empty when nothing has run; works read-only)."""
+    if not _exists(con):
+        return pl.DataFrame(schema=EMPTY)
     return con.sql("select * from practice_status order by practice_id").pl()
 
 
 def status_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """status, practices: how many practices are in each status."""
-    create_status(con)
+    if not _exists(con):
+        return pl.DataFrame(schema={"status": pl.String, "practices": pl.Int64})
     return con.sql(
         "select status, count(*) as practices from practice_status group by status order by status"
     ).pl()

@@ -108,11 +108,12 @@ def test_second_writer_is_refused_clearly(warehouse, zone, tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "ok"
-        out = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "status", "--warehouse", str(warehouse)],
-            capture_output=True, text=True, timeout=60,
-        )
-        assert out.returncode != 0
-        assert "in use by another process" in out.stderr
+        for command in (["status"], ["run", "--landing", str(zone / "landing")]):
+            out = subprocess.run(
+                [sys.executable, "-m", "flows.cli", *command, "--warehouse", str(warehouse)],
+                capture_output=True, text=True, timeout=120,
+            )
+            assert out.returncode != 0
+            assert "in use by another process" in " ".join(out.stderr.split())
     finally:
         holder.kill()

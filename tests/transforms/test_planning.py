@@ -11,6 +11,7 @@ def registry(n: int, waves: list[int | None] | None = None) -> pl.DataFrame:
         {
             **{k: None for k in PRACTICE},
             "practice_id": f"p{i:03d}",
+            "uses_xpm": True,
             "connection": "confirmed",
             "connected_by": "admin@x",
             "master_admin": "admin@x",

@@ -10,15 +10,17 @@ def practices(*rows: dict) -> pl.DataFrame:
 
 
 def test_step_one_from_connection_and_master_admin():
+    xpm = {"uses_xpm": True, "master_admin": "m@x"}
     df = practices(
-        {"practice_id": "a", "connection": "none", "master_admin": "m@x"},
-        {"practice_id": "b", "connection": "unconfirmed", "master_admin": "m@x"},
-        {"practice_id": "c", "connection": "confirmed", "connected_by": "M@x", "master_admin": "m@x"},
-        {"practice_id": "d", "connection": "confirmed", "connected_by": "staff@x", "master_admin": "m@x"},
-        {"practice_id": "e", "connection": "confirmed", "connected_by": None, "master_admin": "m@x"},
+        {"practice_id": "a", "connection": "none", **xpm},
+        {"practice_id": "b", "connection": "unconfirmed", **xpm},
+        {"practice_id": "c", "connection": "confirmed", "connected_by": "M@x", **xpm},
+        {"practice_id": "d", "connection": "confirmed", "connected_by": "staff@x", **xpm},
+        {"practice_id": "e", "connection": "confirmed", "connected_by": None, **xpm},
+        {"practice_id": "hq_only", "connection": "none", "uses_xpm": False, "uses_tax": False, "master_admin": "m@x"},
     )
     out = dict(step_one(df).select("practice_id", "status").iter_rows())
-    assert out == {"a": "connect", "b": "confirm", "c": None, "d": "confirm", "e": "confirm"}
+    assert out == {"a": "connect", "b": "confirm", "c": None, "d": "confirm", "e": "confirm", "hq_only": None}
     assert "staff@x" in step_one(df).filter(pl.col("practice_id") == "d")["detail"][0]
 
 
