@@ -118,8 +118,8 @@ def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -
     only_dob_veto = pl.col("veto") == "dob"
     reviewable = pl.when(pl.col("veto").is_not_null()).then(
         ((prob >= auto_threshold) & name_ok)
-        # a mistyped date of birth: same name, same identifier or same place
-        | (only_dob_veto & (agrees | weak) & (id_exact | same_place))
+        # a mistyped date of birth (one part off): same name, same place
+        | (only_dob_veto & (agrees | weak) & (pl.col("dob") == FIELDS["dob"].index("one_part_differs")) & same_place)
         # the same tax number under a mistyped name and date: a person should look
         | (only_dob_veto & id_exact)
     ).otherwise((~disagrees & (pl.col("name") > 0)) | id_exact | corroborated)

@@ -75,6 +75,14 @@ def _valid_or_null(values: pl.Series, id_type: str) -> pl.Series:
     return pl.select(pl.when(verdict).then(values)).to_series().alias(values.name)
 
 
+_PLACEHOLDER_DOBS = ["1900-01-01", "1901-01-01", "1899-12-31", "1800-01-01", "0001-01-01"]
+
+
+def _without_placeholders(dob: pl.Expr) -> pl.Expr:
+    """Null for the filler dates systems use for 'unknown' (a crowded real date is kept: it may be a clamp)."""
+    return pl.when(dob.cast(pl.String).is_in(_PLACEHOLDER_DOBS)).then(None).otherwise(dob)
+
+
 def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.DataFrame) -> pl.DataFrame:
     """One row per client with the features compare/candidates use; sorted by (practice_id, key), rid = row."""
     regions = practices.select("practice_id", pl.col("region").alias("practice_region")).unique("practice_id")
@@ -131,6 +139,7 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         ird_any="ird_hash",
         xpm_client_uuid="xpm_client_uuid",
     )
+    out = out.with_columns(dob=_without_placeholders(pl.col("dob")))
     out = out.with_columns(
         given_canon=canonical_given(pl.col("given")),
         given_alt_canon=canonical_given(pl.col("given_alt")),
