@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+
+# Prefect reads its settings at import: set them before any flow module is imported.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The temporary API takes ~10 s to start on an idle 2-core machine; give a busy one room.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+if not {"-v", "--verbose"} & set(sys.argv):
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 from pathlib import Path
 from typing import Annotated
 
@@ -25,15 +34,9 @@ DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="tcp://H
 
 
 def _quiet_prefect(verbose: bool) -> None:
-    # Prefect reads its settings at import: set them before the flows are imported.
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # The temporary API takes ~10 s to start on an idle 2-core machine; give a busy one room.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
         import logging
 
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
@@ -210,7 +213,6 @@ def serve(
     timezone: Annotated[str, typer.Option("--timezone")] = "Australia/Sydney",
 ) -> None:
     """Run the scheduled deployments locally (nightly wave, rerun, retire-sync) until interrupted."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")
     from prefect import serve as prefect_serve
     from prefect.schedules import Cron
 
@@ -224,6 +226,20 @@ def serve(
         retire_legacy_sync.to_deployment(name="retire-sync"),
         pause_on_shutdown=False,
     )
+
+
+def _register() -> None:
+    """Commands that live beside the migration flows: review, rollback, unmerge, retire-sync."""
+    from flows.consolidate_cli import review_app, rollback, unmerge
+    from flows.retire_sync import retire_sync_command
+
+    app.add_typer(review_app, name="review")
+    app.command("rollback")(rollback)
+    app.command("unmerge")(unmerge)
+    app.command("retire-sync")(retire_sync_command)
+
+
+_register()
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,37 @@
+"""The `scr` command line: options parsed, clear errors, exit codes."""
+
+import json
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+runner = CliRunner()
+
+
+def test_generate_writes_landing_and_truth_beside_it(tmp_path):
+    out = tmp_path / "zone"
+    result = runner.invoke(app, ["generate", "--out", str(out), "--practices", "3", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    registry = json.loads((out / "landing" / "practices.json").read_text())
+    assert len(registry) == 3
+    assert (out / "truth" / "records.csv").exists()
+    assert not (out / "landing" / "truth").exists()
+
+
+def test_status_without_a_warehouse_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["status", "--warehouse", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 2
+    assert "no warehouse" in result.output
+
+
+def test_run_on_a_missing_registry_fails_before_any_work(tmp_path, prefect_api):
+    result = runner.invoke(app, ["run", "--landing", str(tmp_path / "nowhere"), "--warehouse", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 2
+    assert "practices.json" in result.output
+
+
+def test_every_interface_command_is_registered():
+    result = runner.invoke(app, ["--help"])
+    for command in ("run", "rerun", "generate", "demo", "status", "retire-sync", "review", "rollback", "unmerge", "serve"):
+        assert command in result.output
