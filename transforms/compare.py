@@ -99,6 +99,12 @@ def _scores(p: pl.DataFrame) -> pl.DataFrame:
         _osort=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_sort_ratio)),
         _oset=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_set_ratio)),
         _pset=pl.Series(similarity(p["org_core_partners_l"], p["org_core_partners_r"], fuzz.token_set_ratio)),
+        # partners' family name: the last word, spelt slightly differently in one system
+        _pfam=pl.Series(
+            similarity(
+                p["org_core_partners_l"].str.split(" ").list.last(), p["org_core_partners_r"].str.split(" ").list.last()
+            )
+        ),
         _addr=pl.Series(similarity(p["address_l"], p["address_r"], fuzz.token_sort_ratio)),
         _city=pl.Series(similarity(p["city_l"], p["city_r"])),
     )
@@ -112,7 +118,10 @@ def _name_levels() -> pl.Expr:
     gl, gr = pl.col("given_l"), pl.col("given_r")
     initial_ok = ((gl.str.len_chars() == 1) | (gr.str.len_chars() == 1)) & (gl.str.slice(0, 1) == gr.str.slice(0, 1))
     sur_ok = sur >= 0.92
-    giv_ok = giv >= 0.88
+    # "Jon" / "Jonathan": a short form that is the start of the long one
+    gcl, gcr = pl.col("given_canon_l"), pl.col("given_canon_r")
+    prefix = (gcl.str.len_chars() >= 3) & (gcr.str.len_chars() >= 3) & (gcl.str.starts_with(gcr) | gcr.str.starts_with(gcl))
+    giv_ok = (giv >= 0.88) | prefix.fill_null(False)
     gen_l, gen_r = pl.col("generation_l"), pl.col("generation_r")
     person_level = (
         pl.when(pl.col("surname_l").is_null() | pl.col("surname_r").is_null()).then(0)
@@ -133,7 +142,7 @@ def _name_levels() -> pl.Expr:
         pl.when(pl.col("org_core_l").is_null() | pl.col("org_core_r").is_null()).then(0)
         .when(pl.col("org_core_l") == pl.col("org_core_r")).then(_lvl("name", "org_exact"))
         .when((org_jw >= 0.94) | (org_sort >= 0.9)).then(_lvl("name", "org_fuzzy"))
-        .when(pl.col("_pset") >= 0.99).then(_lvl("name", "partnership_partial"))
+        .when((pl.col("_pset") >= 0.99) | (pl.col("_pfam") >= 0.92)).then(_lvl("name", "partnership_partial"))
         .when(org_set >= 0.99).then(_lvl("name", "org_partial"))
         .otherwise(_lvl("name", "org_different"))
     )
