@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,8 @@ def _validation(suite: Suite) -> Any:
 
     ctx = _VALIDATIONS.get("_ctx")
     if ctx is None:
+        # GX logs its temporary docs folder at INFO on every new context: not news for a wave's log
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         ctx.data_sources.add_pandas("scr_gate")

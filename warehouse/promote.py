@@ -95,11 +95,14 @@ def _view(con: duckdb.DuckDBPyConnection, table: str) -> None:
     )
 
 
-def _table_hashes(con: duckdb.DuckDBPyConnection, rel: str) -> dict[str, str]:
+def _table_hashes(con: duckdb.DuckDBPyConnection, rel: str, table: str) -> dict[str, str]:
     """Per practice: hash of the table's rows, independent of row order."""
+    # the matcher retrains per chunk, so probabilities wobble with the chunk's other practices;
+    # which records merged is the content, the probability is not
+    body = f"select * exclude (match_probability) from {rel}" if table == "client_crosswalk" else f"select * from {rel}"
     rows = con.sql(
         f"select practice_id, sha256(string_agg(h, ',' order by h)) from "
-        f"(select practice_id, md5(to_json(t)::varchar) as h from {rel} t) group by practice_id"
+        f"(select practice_id, md5(to_json(t)::varchar) as h from ({body}) t) group by practice_id"
     ).fetchall()
     return dict(rows)
 
@@ -149,7 +152,7 @@ def promote(con: duckdb.DuckDBPyConnection, unified: Unified, practice_ids: list
 
 
 def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], ids: list[str], run_id: str) -> dict[str, int]:
-    per_table = {t: _table_hashes(con, rel) for t, rel in names.items()}
+    per_table = {t: _table_hashes(con, rel, t) for t, rel in names.items()}
     content = {
         p: hashlib.sha256(";".join(f"{t}={per_table[t].get(p, '')}" for t in sorted(names)).encode()).hexdigest() for p in ids
     }

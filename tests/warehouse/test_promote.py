@@ -120,3 +120,14 @@ def test_views_exist_empty_before_any_promotion():
     assert cols[:5] == ["practice_id", "unified_client_id", "name", "entity_type", "archived"]
     cw = [r[0] for r in con.sql("describe client_crosswalk").fetchall()]
     assert cw == ["practice_id", "source", "source_client_id", "unified_client_id", "merge_status", "match_probability"]
+
+
+def test_a_retrained_probability_alone_is_not_a_new_version(two):
+    f, cw = two
+    con = duckdb.connect()
+    u = survive(f, cw, strategies(p1="combine"))
+    promote(con, u, ["p1"], "run-1")
+    wobble = u.crosswalk.with_columns(pl.col("match_probability") * 0.999)
+    assert promote(con, replace(u, crosswalk=wobble), ["p1"], "run-2") == {"p1": 1}
+    moved = u.crosswalk.with_columns(merge_status=pl.when(pl.col("source_client_id") == "x1").then(pl.lit("unique")).otherwise("merge_status"))
+    assert promote(con, replace(u, crosswalk=moved), ["p1"], "run-3") == {"p1": 2}
