@@ -35,12 +35,12 @@ def _need(module: str, owner: str):
         raise ImportError(f"benchmark needs {module} ({owner}), not importable yet: {e}") from e
 
 
-def generated(out: Path, practices: int, seed: int, hash_key: str) -> tuple[Dataset, dict]:
+def generated(out: Path, practices: int, seed: int, hash_key: str, bad: int = 0) -> tuple[Dataset, dict]:
     """Generate a zone, read every good practice with the readers, and load its truth."""
     synthetic = _need("warehouse.synthetic", "engineer B's generator")
     landing_mod = _need("warehouse.landing", "engineer A's readers")
     t0 = time.perf_counter()
-    summary = synthetic.generate_zone(out, practices, seed)
+    summary = synthetic.generate_zone(out, practices, seed, bad_practices=bad)
     t1 = time.perf_counter()
     landing = out / "landing"
     registry = landing_mod.read_registry(landing)
@@ -64,6 +64,7 @@ def generated(out: Path, practices: int, seed: int, hash_key: str) -> tuple[Data
         "practices": practices,
         "practices_read": read_ok.height,
         "practices_skipped": len(failed),
+        "skipped": dict(sorted(failed.items())),
         "records": frames.client.height,
         "generate_seconds": round(t1 - t0, 2),
         "read_seconds": round(t2 - t1, 2),
@@ -196,6 +197,7 @@ def main(
     skip_generated: bool = typer.Option(False, help="do not run the generated zone"),
     splink_threshold: float = typer.Option(0.95, help="Splink clustering threshold (match probability)"),
     keep: Path | None = typer.Option(None, help="keep the zone, inputs and crosswalks in this folder"),
+    bad_practices: int = typer.Option(0, help="practices the generator gives bad input (the readers skip them)"),
 ) -> None:
     """Generate, read, match and score; print one table; write the same figures as JSON."""
     from flows.settings import get_settings
@@ -208,7 +210,7 @@ def main(
         if not skip_generated:
             key = get_settings().hash_key.get_secret_value()
             try:
-                ds, meta["generated"] = generated(work / "zone", practices, seed, key)
+                ds, meta["generated"] = generated(work / "zone", practices, seed, key, bad_practices)
                 results["generated"] = bench_dataset(ds, work / "generated", systems, splink_threshold, seed)
             except ImportError as e:
                 console.log(f"[red]generated zone skipped: {e}")
