@@ -18,7 +18,7 @@ import polars as pl
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
 
-__all__ = ["promote", "rollback", "create_promoted", "PromotionError", "TABLES", "current_versions"]
+__all__ = ["promote", "promote_in_transaction", "rollback", "create_promoted", "PromotionError", "TABLES", "current_versions"]
 
 # Unified field -> promoted table name
 TABLES = {
@@ -128,27 +128,31 @@ def current_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | N
 
 def promote(con: duckdb.DuckDBPyConnection, unified: Unified, practice_ids: list[str], run_id: str) -> dict[str, int]:
     """Promote these practices in one transaction; unchanged content keeps its version. Returns practice -> current version."""
-    ids = sorted(set(practice_ids))
-    if not ids:
+    if not practice_ids:
         return {}
     create_promoted(con)
+    con.execute("begin transaction")
+    try:
+        out = promote_in_transaction(con, unified, practice_ids, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return out
+
+
+def promote_in_transaction(con: duckdb.DuckDBPyConnection, unified: Unified, practice_ids: list[str], run_id: str) -> dict[str, int]:
+    """promote() inside a transaction the caller opened (so other writes can commit with it)."""
+    ids = sorted(set(practice_ids))
     names = {}
     for field, table in TABLES.items():
-        df = getattr(unified, field).filter(pl.col("practice_id").is_in(ids))
         names[table] = f"_promote_{table}"
-        con.register(names[table], df.to_arrow())
+        con.register(names[table], getattr(unified, field).filter(pl.col("practice_id").is_in(ids)).to_arrow())
     try:
-        con.execute("begin transaction")
-        try:
-            out = _promote_registered(con, names, ids, run_id)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+        return _promote_registered(con, names, ids, run_id)
     finally:
         for rel in names.values():
             con.unregister(rel)
-    return out
 
 
 def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], ids: list[str], run_id: str) -> dict[str, int]:

@@ -7,7 +7,7 @@ import itertools
 import duckdb
 import polars as pl
 
-from warehouse.promote import PromotionError, promote
+from warehouse.promote import PromotionError, create_promoted, promote_in_transaction
 from warehouse.review import record_decisions
 
 __all__ = ["unmerge"]
@@ -48,8 +48,16 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str) -> list[str]
         schema=["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r", "decision"],
         orient="row",
     )
-    record_decisions(con, pairs, f"unmerge:{unified_client_id}")
-    promote(con, unified, [pid], run_id=f"unmerge:{unified_client_id}")
+    create_promoted(con)
+    # the split and the decisions that keep it split commit together
+    con.execute("begin transaction")
+    try:
+        record_decisions(con, pairs, f"unmerge:{unified_client_id}")
+        promote_in_transaction(con, unified, [pid], run_id=f"unmerge:{unified_client_id}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
     split = unified.crosswalk.join(members.select("practice_id", "source", "source_client_id"),
                                    on=["practice_id", "source", "source_client_id"])
     return sorted(split["unified_client_id"].to_list())
