@@ -61,7 +61,9 @@ def _e164(region: str | None, raw: str) -> str | None:
 
 def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
     """E.164 per (practice region, raw) value; parsed once per DISTINCT pair, null if unparseable."""
-    frame = pl.DataFrame({"region": region.cast(pl.String), "raw": raw.cast(pl.String)})
+    # formatting says nothing phonenumbers needs: "0412 345 678" and "0412-345-678" are one lookup
+    compact = raw.cast(pl.String).str.replace_all(r"[^\d+]", "")
+    frame = pl.DataFrame({"region": region.cast(pl.String), "raw": pl.select(pl.when(compact.str.len_chars() > 0).then(compact)).to_series()})
     distinct = frame.drop_nulls("raw").unique().sort(["region", "raw"], nulls_last=True)
     parsed = [_e164(r, v) for r, v in distinct.iter_rows()]  # one library call per distinct value
     table = distinct.with_columns(e164=pl.Series(parsed, dtype=pl.String))
