@@ -132,6 +132,9 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, auto_ids: pl.Seri
     from quality.gate import run_gate
     from transforms.survivorship import survive
 
+    # GX pins this module's logger to INFO and announces a temporary docs folder on every context.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+
     ids = strategies["practice_id"].implode()
     crosswalk = result.match.crosswalk.filter(pl.col("practice_id").is_in(ids))
     result.unified = survive(result.frames, crosswalk, strategies)
