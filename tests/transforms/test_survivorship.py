@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import polars as pl
@@ -182,3 +183,25 @@ def test_conservation_records_in_equal_records_out(case):
     assert set(u.crosswalk["unified_client_id"]) == set(u.client["unified_client_id"])
     # no unified client spans two practices
     assert u.crosswalk.group_by("unified_client_id").agg(pl.col("practice_id").n_unique())["practice_id"].max() == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(practices(), st.sampled_from(["email", "abn", "address_line1", "postal_line1"]))
+def test_a_field_is_empty_only_when_every_member_left_it_empty(case, col):
+    f, cw, strats = case
+    rng = f.client.with_columns(
+        email=pl.when(pl.col("source_client_id").str.ends_with("1")).then(pl.lit("a@b.co")),
+        address_line1=pl.when(pl.col("source") == "hq").then(pl.lit("1 Road")),
+        postal_line1=pl.when(pl.col("source") == "tax").then(pl.lit("PO Box 2")),
+    )
+    f = replace(f, client=rng)
+    u = survive(f, cw, strats)
+    key = ["practice_id", "source", "source_client_id"]
+    any_member = (
+        u.crosswalk.join(f.client.select(*key, col), on=key)
+        .group_by("practice_id", "unified_client_id").agg(has=pl.col(col).is_not_null().any())
+    )
+    got = u.client.select("practice_id", "unified_client_id", pl.col(col).is_not_null().alias("got"))
+    both = any_member.join(got, on=["practice_id", "unified_client_id"])
+    assert both.height == u.client.height
+    assert (both["has"] == both["got"]).all()
