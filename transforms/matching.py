@@ -96,32 +96,39 @@ def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -
     disagrees = pl.col("name").is_in([name_levels.index(x) for x in _NAME_DISAGREES])
     weak = pl.col("name").is_in([name_levels.index(x) for x in _NAME_WEAK])
     id_exact = pl.any_horizontal([pl.col(f) == 1 for f in _IDS])
-    # a shared identifier can stand in for the name only when the names do not contradict it
-    partial = pl.col("name") == name_levels.index("org_partial")
-    name_ok = agrees | ((id_exact | (pl.col("dob") == 1)) & weak) | (id_exact & (~disagrees | partial))
-    # a person's namesake at the same address (parent and child) looks the same on name and
-    # contacts: without an identity field (DOB, identifier, Xero org) ask for two contact
-    # agreements, or the same email, and no contact that contradicts
-    identity = (pl.col("dob") == 1) | id_exact | (pl.col("orgs") == 1)
-    contacts = (
-        (pl.col("email") == 1).cast(pl.Int8) + (pl.col("phone") == 1).cast(pl.Int8) + pl.col("address").is_in([1, 2]).cast(pl.Int8)
+    lv = lambda *names: pl.col("name").is_in([name_levels.index(x) for x in names])  # noqa: E731
+    email_exact = pl.col("email") == FIELDS["email"].index("exact")
+    dob_exact = pl.col("dob") == FIELDS["dob"].index("exact")
+    # a shared identifier outweighs a typo in one part of the name (never a Jr/Sr difference);
+    # a shared birthday only a typo in the surname (a change of married name), not in the given
+    # name, which twins would show
+    name_ok = (
+        agrees
+        | (weak & (id_exact | dob_exact))
+        | (lv("generation_one_side") & email_exact)
+        | (id_exact & ~lv("generation_differs"))
+        | (lv("given_only") & dob_exact)
     )
-    contradicts = (pl.col("email") == FIELDS["email"].index("different")) | (pl.col("phone") == FIELDS["phone"].index("different"))
+    # a person's namesake in the same household (parent and child) shares name, phone and
+    # address: without an identity field (DOB, identifier, Xero org) ask for the same email,
+    # and no contact that contradicts
+    identity = dob_exact | id_exact | (pl.col("orgs") == 1)
+    contradicts = pl.col("email").is_in([FIELDS["email"].index(x) for x in ("different", "same_local_part")]) | (
+        pl.col("phone") == FIELDS["phone"].index("different")
+    )
     person = pl.col("name").is_in([name_levels.index(x) for x in _PERSON_LEVELS])
-    thin = person & ~identity & (contradicts | ((contacts < 2) & (pl.col("email") != 1)))
+    thin = person & ~identity & (contradicts | ~email_exact)
     name_ok = name_ok & ~thin
     prob = pl.col("match_probability")
-    # a vetoed link is reviewed only when it is strong: it would have merged but for the rule
     same_place = pl.col("address").is_in([1, 2])
     # names that differ are still worth a look when the person's own facts agree (a keying error)
-    corroborated = ((pl.col("dob") == 1) & (same_place | id_exact)) | (id_exact & same_place)
+    corroborated = (dob_exact & (same_place | id_exact)) | (id_exact & same_place)
+    # a vetoed link is reviewed only where the rule may rest on a slip: a one-part DOB typo of
+    # the same name and place, or a DOB that disagrees under the same tax number
     only_dob_veto = pl.col("veto") == "dob"
+    dob_slip = pl.col("dob") == FIELDS["dob"].index("one_part_differs")
     reviewable = pl.when(pl.col("veto").is_not_null()).then(
-        ((prob >= auto_threshold) & name_ok)
-        # a mistyped date of birth (one part off): same name, same place
-        | (only_dob_veto & (agrees | weak) & (pl.col("dob") == FIELDS["dob"].index("one_part_differs")) & same_place)
-        # the same tax number under a mistyped name and date: a person should look
-        | (only_dob_veto & id_exact)
+        (only_dob_veto & (agrees | weak) & dob_slip & same_place) | (only_dob_veto & id_exact)
     ).otherwise((~disagrees & (pl.col("name") > 0)) | id_exact | corroborated)
     veto = (
         pl.when(pl.col("veto").is_not_null()).then(pl.col("veto"))
