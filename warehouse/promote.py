@@ -18,7 +18,7 @@ import polars as pl
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
 
-__all__ = ["promote", "promote_in_transaction", "rollback", "create_promoted", "PromotionError", "TABLES", "current_versions"]
+__all__ = ["promote", "promote_in_transaction", "rollback", "refresh_crosswalk", "create_promoted", "PromotionError", "TABLES", "current_versions"]
 
 # Unified field -> promoted table name
 TABLES = {
@@ -107,8 +107,13 @@ def _table_hashes(con: duckdb.DuckDBPyConnection, rel: str, table: str) -> dict[
     return dict(rows)
 
 
-def _refresh_crosswalk(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> None:
-    """client_crosswalk rows of these practices := their current promoted crosswalk."""
+def refresh_crosswalk(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> None:
+    """client_crosswalk rows of these practices := their current promoted crosswalk (practices never promoted: untouched).
+
+    For a caller that wrote the matcher's proposals over a promoted practice the gate then blocked.
+    """
+    create_promoted(con)
+    practice_ids = [p for p in current_versions(con) if p in set(practice_ids)]
     cols = ", ".join(CROSSWALK_COLS)
     con.execute("delete from client_crosswalk where practice_id in (select unnest($ids::varchar[]))", {"ids": practice_ids})
     con.execute(
@@ -190,7 +195,7 @@ def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], i
     for table in TABLES.values():
         if table != "client_crosswalk":
             _view(con, table)
-    _refresh_crosswalk(con, ids)
+    refresh_crosswalk(con, ids)
     return {p: int(out[p]) for p in ids}
 
 
@@ -209,7 +214,7 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str) -> int:
     con.execute("begin transaction")
     try:
         con.execute("update promotion_version set is_current = (version = $v) where practice_id = $p", {"v": prev, "p": practice_id})
-        _refresh_crosswalk(con, [practice_id])
+        refresh_crosswalk(con, [practice_id])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

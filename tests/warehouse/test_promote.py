@@ -11,7 +11,7 @@ import pytest
 from tests.quality.factory import TFN_RAW, crosswalk, practice, strategies
 from transforms.survivorship import survive
 from warehouse.landing.frames import Frames
-from warehouse.promote import TABLES, PromotionError, create_promoted, promote, rollback
+from warehouse.promote import TABLES, PromotionError, create_promoted, promote, refresh_crosswalk, rollback
 from warehouse.staging import create_staging, load_staging
 
 VIEWS = [t for t in TABLES.values()]
@@ -131,3 +131,18 @@ def test_a_retrained_probability_alone_is_not_a_new_version(two):
     assert promote(con, replace(u, crosswalk=wobble), ["p1"], "run-2") == {"p1": 1}
     moved = u.crosswalk.with_columns(merge_status=pl.when(pl.col("source_client_id") == "x1").then(pl.lit("unique")).otherwise("merge_status"))
     assert promote(con, replace(u, crosswalk=moved), ["p1"], "run-3") == {"p1": 2}
+
+
+def test_refresh_crosswalk_restores_promoted_practices_only(two):
+    f, cw = two
+    con = duckdb.connect()
+    u = survive(f, cw, strategies(p1="combine"))
+    promote(con, u, ["p1"], "run-1")
+    promoted = con.sql("select * from client_crosswalk order by all").fetchall()
+    # the matcher later writes proposals for p1 (then blocked) and p2 (never promoted)
+    con.execute("delete from client_crosswalk")
+    con.execute("insert into client_crosswalk select * from cw")
+    refresh_crosswalk(con, ["p1", "p2"])
+    got = con.sql("select * from client_crosswalk order by all").pl()
+    assert got.filter(pl.col("practice_id") == "p1").rows() == promoted
+    assert got.filter(pl.col("practice_id") == "p2").equals(cw.filter(pl.col("practice_id") == "p2").sort(pl.all()))
