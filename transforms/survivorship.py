@@ -4,8 +4,9 @@ Strategies (per practice):
 - keep_xpm: XPM then Tax records survive; HQ records of the same cluster are archived into them
   (an archived record only fills a field group the surviving records leave empty).
 - keep_hq: HQ records survive; XPM and Tax records of the same cluster are archived into them (same rule).
-- combine: field by field, valid over invalid, present over empty, most recent among dated
-  records (only HQ carries updated_at), then source priority xpm > tax > hq.
+- combine: field by field, present over empty, valid over invalid, then the most recent where both
+  records carry a date, then source priority xpm > tax > hq. Only HQ carries updated_at, so recency can
+  only decide between two HQ records: it is sorted after source priority, which gives exactly that.
 Composite fields (street address, postal block, person name, tax numbers) survive together from one record.
 `entity_type` is `person` or `organisation`; the business_structure vocabulary stays in its own column.
 """
