@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 __all__ = ["FIELDS", "VETO_RULES", "compare", "pair_frame", "similarity"]
 
@@ -107,6 +107,21 @@ def _scores(p: pl.DataFrame) -> pl.DataFrame:
         ),
         _addr=pl.Series(similarity(p["address_l"], p["address_r"], fuzz.token_sort_ratio)),
         _city=pl.Series(similarity(p["city_l"], p["city_r"])),
+        # one swapped or mistyped digit in YYYYMMDD ("02-12" for "01-22") is a slip, not another person
+        _dob_edits=pl.Series(
+            np.where(
+                p["dob_l"].is_null().to_numpy() | p["dob_r"].is_null().to_numpy(),
+                99,
+                process.cpdist(
+                    p["dob_l"].dt.strftime("%Y%m%d").fill_null("").to_numpy().astype(object),
+                    p["dob_r"].dt.strftime("%Y%m%d").fill_null("").to_numpy().astype(object),
+                    scorer=OSA.distance,
+                    workers=1,
+                )
+                if p.height
+                else np.zeros(0),
+            )
+        ),
     )
 
 
@@ -176,7 +191,7 @@ def _dob_levels() -> pl.Expr:
         pl.when(l.is_null() | r.is_null()).then(0)
         .when(l == r).then(1)
         .when(transposed).then(2)
-        .when(same == 2).then(3)
+        .when((same == 2) | (pl.col("_dob_edits") <= 1)).then(3)
         .otherwise(4)
     )
 
