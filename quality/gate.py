@@ -81,21 +81,29 @@ def _run(suite: Suite) -> tuple[list[dict], dict]:
 
 def _rows(suite: Suite, outcome: list[dict], practices: list[str]) -> pl.DataFrame:
     """One row per practice x expectation of a suite, the JSON holding only that practice's failing keys."""
-    rows = []
-    for o in outcome:
-        failing: dict[str, list] = {}
-        for k in o["keys"]:
-            failing.setdefault(str(k["practice_id"]), []).append({c: k.get(c) for c in suite.index})
-        for pid in practices:
-            bad = failing.get(pid, [])
-            # an expectation that errored without row keys cannot be pinned on one practice: it blocks all
-            ok = not bad and not o["errored"]
-            detail = {k: v for k, v in o["json"].items() if k != "result"}
-            # GX gives each expectation a random id per process: drop it so results are deterministic
-            detail["expectation_config"] = {k: v for k, v in detail.get("expectation_config", {}).items() if k != "id"}
-            detail["unexpected_keys"] = bad
-            rows.append((pid, suite.name, o["name"], ok, len(bad), json.dumps(detail, default=str, sort_keys=True)))
-    return pl.DataFrame(rows, schema=RESULTS, orient="row")
+    base = pl.DataFrame({"practice_id": practices}, schema={"practice_id": pl.String})
+    parts = []
+    for o in outcome:  # one pass per expectation; the failing keys are grouped by Polars
+        keys = (pl.DataFrame(o["keys"]).select(suite.index) if o["keys"] else pl.DataFrame(schema=dict.fromkeys(suite.index, pl.String)))
+        failing = keys.cast(pl.String).group_by("practice_id").agg(
+            n=pl.len().cast(pl.Int64), keys=pl.struct(suite.index).sort_by(suite.index).struct.json_encode().str.join(",")
+        )
+        detail = {k: v for k, v in o["json"].items() if k != "result"}
+        # GX gives each expectation a random id per process: drop it so results are deterministic
+        detail["expectation_config"] = {k: v for k, v in detail.get("expectation_config", {}).items() if k != "id"}
+        head = json.dumps(detail, default=str, sort_keys=True)[:-1]
+        parts.append(
+            base.join(failing, on="practice_id", how="left").select(
+                "practice_id",
+                suite=pl.lit(suite.name),
+                expectation=pl.lit(o["name"]),
+                # an expectation that errored without row keys cannot be pinned on one practice: it blocks all
+                success=pl.col("n").is_null() & pl.lit(not o["errored"]),
+                unexpected_count=pl.col("n").fill_null(0),
+                result_json=pl.concat_str(pl.lit(head + ', "unexpected_keys": ['), pl.col("keys").fill_null(""), pl.lit("]}")),
+            )
+        )
+    return pl.concat(parts).cast(RESULTS) if parts else pl.DataFrame(schema=RESULTS)
 
 
 def run_gate(unified: Unified, frames: Frames) -> GateResult:
