@@ -167,6 +167,8 @@ def fit(
     strength = max(3.0 * float(hinted.sum()), 200.0)
     prior = float(np.clip(hinted.mean() if len(hinted) else 0.1, 1e-3, 0.5))
     model = Model(m=anchor, u=u, prior=prior)
+    if len(gamma) == 0:
+        return model
     for it in range(iterations):
         _, post = score(gamma, model)
         new_m = _distribution(gamma, {f: anchor[f].tolist() for f in FIELDS}, strength, post)

@@ -64,7 +64,7 @@ def household(practice: str = "p1") -> pl.DataFrame:
 
 
 def run(frame: pl.DataFrame, **kw):
-    ids = frame["practice_id"].unique().to_list()
+    ids = frame["practice_id"].unique().to_list() or ["p1"]
     return match(frame, empty(ORG_LINK), empty(SYNC_LINK), practices(ids), **kw)
 
 
@@ -195,3 +195,11 @@ def test_a_sync_link_joining_two_clients_is_suspect():
     assert sus.filter((pl.col("source_client_id_l") == "h-mary") & (pl.col("source_client_id_r") == "x-john")).height == 1
     assert sus.filter(pl.col("source_client_id_l") == "h-co").height == 0
     assert set(sus["link_kind"]) == {"sync"}
+
+
+def test_no_clients_and_a_lone_client():
+    empty_res = run(empty(CLIENT))
+    assert empty_res.crosswalk.height == empty_res.links.height == empty_res.suspect_links.height == 0
+    lone = run(clients([person("hq", "h1", "Aroha", "Ngata")]))
+    assert lone.crosswalk["merge_status"].to_list() == ["unique"]
+    assert lone.crosswalk["unified_client_id"].to_list() == [unified_id("p1", ["hq:h1"])]
