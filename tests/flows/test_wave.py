@@ -117,3 +117,26 @@ def test_second_writer_is_refused_clearly(warehouse, zone, tmp_path):
             assert "in use by another process" in " ".join(out.stderr.split())
     finally:
         holder.kill()
+
+
+def test_rerun_of_a_practice_reproduces_the_wave(zone, warehouse):
+    from flows.wave import rerun_practice
+
+    promoted = q(warehouse, "select distinct practice_id from unified_client order by 1")["practice_id"].to_list()
+    assert promoted, "the wave should promote some practices"
+    pid = promoted[0]
+    table = lambda name: q(warehouse, f"select * from {name} where practice_id = '{pid}' order by all")  # noqa: E731
+    before = {name: table(name) for name in ("unified_client", "client_crosswalk")}
+    status_before = q(warehouse, f"select status, detail from practice_status where practice_id = '{pid}'")
+    summary = rerun_practice(practices=[pid], landing=str(zone / "landing"), warehouse=str(warehouse))
+    assert summary["practices"] == 1
+    for name, frame in before.items():
+        assert table(name).equals(frame), name
+    assert q(warehouse, f"select status, detail from practice_status where practice_id = '{pid}'").equals(status_before)
+
+
+def test_rerun_of_an_unknown_practice_is_refused(zone, warehouse):
+    from flows.wave import rerun_practice
+
+    with pytest.raises(ValueError, match="not in"):
+        rerun_practice(practices=["NOPE"], landing=str(zone / "landing"), warehouse=str(warehouse))
