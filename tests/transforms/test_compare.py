@@ -99,7 +99,7 @@ record = st.fixed_dictionaries({
 })  # fmt: skip
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=15)
 @given(st.lists(record, min_size=2, max_size=6))
 def test_comparison_is_symmetric(rows):
     s = std(rows)
