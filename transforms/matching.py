@@ -68,9 +68,13 @@ def _decision_pairs(std: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.Dat
         ids.rename({"source": "source_r", "source_client_id": "source_client_id_r", "rid": "b"}),
         on=["practice_id", "source_r", "source_client_id_r"],
     )
-    # the latest word wins when a pair was decided twice: keep the last row given
-    d = d.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"), review="decision")
-    return d.unique(["rid_l", "rid_r"], keep="last").sort(["rid_l", "rid_r"])
+    d = d.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"), review=pl.col("decision").str.to_lowercase())
+    d = d.filter(pl.col("review").is_in(["accept", "reject"]))
+    # a pair both accepted and rejected stays apart: a wrong merge is the costlier mistake
+    d = d.group_by("rid_l", "rid_r").agg(
+        review=pl.when((pl.col("review") == "reject").any()).then(pl.lit("reject")).otherwise(pl.lit("accept"))
+    )
+    return d.sort(["rid_l", "rid_r"])
 
 
 def _evidence(cmp: pl.DataFrame, weights: dict[str, np.ndarray]) -> pl.Expr:

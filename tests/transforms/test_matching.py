@@ -203,3 +203,11 @@ def test_no_clients_and_a_lone_client():
     lone = run(clients([person("hq", "h1", "Aroha", "Ngata")]))
     assert lone.crosswalk["merge_status"].to_list() == ["unique"]
     assert lone.crosswalk["unified_client_id"].to_list() == [unified_id("p1", ["hq:h1"])]
+
+
+def test_a_decision_in_either_orientation_and_reject_over_accept():
+    flipped = {"practice_id": "p1", "source_l": "xpm", "source_client_id_l": "x-mary", "source_r": "hq", "source_client_id_r": "h-mary"}
+    accepted = run(household(), decisions=pl.DataFrame([{**flipped, "decision": "accept"}]))
+    assert auto_together(accepted, "hq:h-mary", "xpm:x-mary")
+    both = pl.DataFrame([{**flipped, "decision": "accept"}, {**flipped, "decision": "reject"}])
+    assert not auto_together(run(household(), decisions=both), "hq:h-mary", "xpm:x-mary")
