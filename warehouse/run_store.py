@@ -57,6 +57,11 @@ def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str) -> None:
             from warehouse.promote import promote
 
             promote(con, result.unified, sorted(result.gate.passed), run_id)
+        if result.gate is not None and result.gate.blocked:
+            from warehouse.promote import refresh_crosswalk
+
+            # a blocked practice keeps what it had promoted: put its promoted crosswalk back over the proposals
+            refresh_crosswalk(con, sorted(result.gate.blocked))
     except Exception as exc:  # noqa: BLE001 - the chunk's practices fail, the wave goes on
         log.exception("writing chunk failed")
         statuses = pl.DataFrame(
