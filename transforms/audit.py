@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["SUSPECT_SCHEMA", "suspect_links"]
+__all__ = ["SUSPECT_SCHEMA", "HARD_RULES", "suspect_links"]
+
+HARD_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation", "rejected_in_review"]
 
 SUSPECT_SCHEMA = pl.Schema(
     {
@@ -21,13 +23,15 @@ SUSPECT_SCHEMA = pl.Schema(
 
 
 def suspect_links(hints: pl.DataFrame, links: pl.DataFrame, same_cluster: pl.Series) -> pl.DataFrame:
-    """Hinted pairs (rid_l, rid_r, hint_kind) whose link is rejected, vetoed or left in different clusters.
+    """Hinted pairs (rid_l, rid_r, hint_kind) whose link is rejected or broken by a hard rule.
 
     `links` carries rid_l, rid_r and the client_match columns; `same_cluster` is aligned with `links`.
     """
     scored = links.with_columns(_same=same_cluster)
     joined = hints.join(scored, on=["rid_l", "rid_r"], how="inner")
-    contradicted = (pl.col("decision") == "reject") | pl.col("veto").is_not_null() | ~pl.col("_same")
+    # contradicted = rejected, or separated by a hard rule; a link merely left for review is not
+    hard = pl.col("veto").fill_null("").str.contains("|".join(HARD_RULES))
+    contradicted = (pl.col("decision") == "reject") | hard | (~pl.col("_same") & (pl.col("decision") == "auto"))
     out = joined.filter(contradicted).select(
         "practice_id",
         link_kind="hint_kind",

@@ -116,7 +116,9 @@ def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -
     # a person's namesake in the same household (parent and child) shares name, phone and
     # address: without an identity field (DOB, identifier, Xero org) ask for the same email,
     # and no contact that contradicts
-    identity = dob_exact | id_exact | (pl.col("orgs") == 1)
+    # a legacy link (sync, Tax's XPM reference) with an agreeing name counts as identity evidence:
+    # the links that joined two clients show it by a veto or a name that differs
+    identity = dob_exact | id_exact | (pl.col("orgs") == 1) | pl.col("_legacy")
     contradicts = pl.col("email").is_in([FIELDS["email"].index(x) for x in ("different", "same_local_part")]) | (
         pl.col("phone") == FIELDS["phone"].index("different")
     )
@@ -192,7 +194,7 @@ def match(
     cmp = cmp.with_columns(
         match_weight=pl.Series(mw), match_probability=pl.Series(prob), _evidence_w=pl.Series(mw - prior_weight(model))
     )
-    cmp = _decide(cmp, auto_threshold, review_threshold)
+    cmp = _decide(cmp.with_columns(_legacy=pl.Series(legacy)), auto_threshold, review_threshold)
     # review decisions override the model
     cmp = cmp.join(reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
         decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
