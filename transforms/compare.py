@@ -13,7 +13,7 @@ __all__ = ["FIELDS", "VETO_RULES", "compare", "pair_frame", "similarity"]
 FIELDS: dict[str, list[str]] = {
     "name": [
         "null", "exact", "nickname", "fuzzy", "initial", "swapped", "surname_only", "given_only", "different",
-        "generation_differs", "org_exact", "org_fuzzy", "org_partial", "org_different", "given_missing", "generation_one_side", "partnership_partial",
+        "generation_differs", "org_exact", "org_fuzzy", "org_partial", "org_different", "given_missing", "generation_one_side", "partnership_partial", "couple_vs_single",
     ],
     "category": ["null", "same", "same_kind_other_detail", "different"],
     "dob": ["null", "exact", "transposed", "one_part_differs", "different"],
@@ -141,6 +141,8 @@ def _name_levels() -> pl.Expr:
     person_level = (
         pl.when(pl.col("surname_l").is_null() | pl.col("surname_r").is_null()).then(0)
         .when(gen_l.is_not_null() & gen_r.is_not_null() & (gen_l != gen_r)).then(_lvl("name", "generation_differs"))
+        # "John and Mary Smith" is a joint client, not John alone
+        .when((pl.col("couple_l") != pl.col("couple_r")) & sur_ok).then(_lvl("name", "couple_vs_single"))
         # "Sr" on one side only of an otherwise equal name: the same person, or the parent of a namesake
         .when((gen_l.is_null() != gen_r.is_null()) & sur_ok & giv_ok).then(_lvl("name", "generation_one_side"))
         .when((sur == 1.0) & (pl.col("_giv_raw") == 1.0)).then(_lvl("name", "exact"))

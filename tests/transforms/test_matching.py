@@ -211,3 +211,17 @@ def test_a_decision_in_either_orientation_and_reject_over_accept():
     assert auto_together(accepted, "hq:h-mary", "xpm:x-mary")
     both = pl.DataFrame([{**flipped, "decision": "accept"}, {**flipped, "decision": "reject"}])
     assert not auto_together(run(household(), decisions=both), "hq:h-mary", "xpm:x-mary")
+
+
+def test_a_namesake_without_identity_evidence_is_not_merged_automatically():
+    # same name, phone and address; one has a birthday, neither an email: parent and child look like this
+    frame = clients([person("xpm", "x1", "Angus", "Price", D(1961, 5, 5)), person("hq", "h1", "Angus", "Price")])
+    res = run(frame)
+    assert not auto_together(res, "xpm:x1", "hq:h1")
+    assert cluster_of(res, "xpm:x1")[1] == "review"
+
+
+def test_a_couple_is_not_one_of_its_partners():
+    frame = clients([person("xpm", "x1", "John", "Smith", D(1970, 3, 4), email="j@x.com"),
+                     {**person("hq", "h1", None, None, email="j@x.com"), "name": "John and Mary Smith"}])  # fmt: skip
+    assert not auto_together(run(frame), "xpm:x1", "hq:h1")
