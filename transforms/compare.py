@@ -32,7 +32,8 @@ FIELDS: dict[str, list[str]] = {
 VETO_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation"]
 
 _PAIR_COLS = [
-    "practice_id", "kind", "given", "given_canon", "surname", "given_alt", "given_alt_canon", "surname_alt", "generation", "couple", "full_name", "org_core",
+    "practice_id", "kind", "given", "given_canon", "surname", "given_alt", "given_alt_canon", "surname_alt",
+    "given_legal", "given_legal_canon", "surname_legal", "org_core_legal", "generation", "couple", "full_name", "org_core",
     "category", "org_category_detail", "org_core_partners", "dob", "abn", "acn", "acn_strict", "abn9", "nzbn", "tfn", "tfn_strict",
     "ird", "ird_strict", "email", "phones", "address", "postcode", "city", "orgs",
 ]
@@ -77,27 +78,27 @@ def _exact_diff(col: str, strict: str | None = None, unchecked: int = 0) -> pl.E
     )
 
 
-def _best(p: pl.DataFrame, col: str, alt: str) -> np.ndarray:
-    """Best Jaro-Winkler over the structured field and the display name's reading, both sides."""
+def _best(p: pl.DataFrame, cols: list[str], scorer=JaroWinkler.normalized_similarity) -> np.ndarray:
+    """Best score over every reading of a name (structured field, display name, legal name), both sides."""
     best = np.zeros(p.height)
-    for a in (col, alt):
-        for b in (col, alt):
-            best = np.maximum(best, similarity(p[a + "_l"], p[b + "_r"]))
+    for a in cols:
+        for b in cols:
+            best = np.maximum(best, similarity(p[a + "_l"], p[b + "_r"], scorer))
     return best
 
 
 def _scores(p: pl.DataFrame) -> pl.DataFrame:
     """String similarities the levels need, as columns beside the pair features."""
     return p.with_columns(
-        _sur=pl.Series(_best(p, "surname", "surname_alt")),
-        _giv=pl.Series(_best(p, "given_canon", "given_alt_canon")),
-        _giv_raw=pl.Series(_best(p, "given", "given_alt")),
+        _sur=pl.Series(_best(p, ["surname", "surname_alt", "surname_legal"])),
+        _giv=pl.Series(_best(p, ["given_canon", "given_alt_canon", "given_legal_canon"])),
+        _giv_raw=pl.Series(_best(p, ["given", "given_alt", "given_legal"])),
         _swap=pl.Series(
             (similarity(p["given_l"], p["surname_r"]) >= 0.92) & (similarity(p["surname_l"], p["given_r"]) >= 0.92)
         ),
-        _ojw=pl.Series(similarity(p["org_core_l"], p["org_core_r"])),
-        _osort=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_sort_ratio)),
-        _oset=pl.Series(similarity(p["org_core_l"], p["org_core_r"], fuzz.token_set_ratio)),
+        _ojw=pl.Series(_best(p, ["org_core", "org_core_legal"])),
+        _osort=pl.Series(_best(p, ["org_core", "org_core_legal"], fuzz.token_sort_ratio)),
+        _oset=pl.Series(_best(p, ["org_core", "org_core_legal"], fuzz.token_set_ratio)),
         _pset=pl.Series(similarity(p["org_core_partners_l"], p["org_core_partners_r"], fuzz.token_set_ratio)),
         # partners' family name: the last word, spelt slightly differently in one system
         _pfam=pl.Series(
@@ -157,7 +158,7 @@ def _name_levels() -> pl.Expr:
     )
     org_level = (
         pl.when(pl.col("org_core_l").is_null() | pl.col("org_core_r").is_null()).then(0)
-        .when(pl.col("org_core_l") == pl.col("org_core_r")).then(_lvl("name", "org_exact"))
+        .when(org_jw == 1.0).then(_lvl("name", "org_exact"))
         .when((org_jw >= 0.94) | (org_sort >= 0.9)).then(_lvl("name", "org_fuzzy"))
         .when((pl.col("_pset") >= 0.99) | (pl.col("_pfam") >= 0.92)).then(_lvl("name", "partnership_partial"))
         .when(org_set >= 0.99).then(_lvl("name", "org_partial"))

@@ -103,13 +103,20 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         .when(has_person_fields).then(pl.lit("person"))
         .otherwise(None)
     )
-    c = c.with_columns(kind=kind, structure_category=structure, _name=name)
+    # HQ's legal name is a second reading of the client's name ("Judith" for "Judy", no typos)
+    legal = pl.when(pl.col("legal_name") != name).then(pl.col("legal_name"))
+    c = c.with_columns(kind=kind, structure_category=structure, _name=name, _legal=legal)
     # typo'd legal words ("Ptyy Ltd") only on records not known to be people ("Funda" stays a name)
-    fixed = fix_legal_typos(c["_name"])
-    c = c.with_columns(_name=pl.when(pl.col("kind") == "person").then(pl.col("_name")).otherwise(fixed))
+    fixed, fixed_legal = fix_legal_typos(c["_name"]), fix_legal_typos(c["_legal"])
+    c = c.with_columns(
+        _name=pl.when(pl.col("kind") == "person").then(pl.col("_name")).otherwise(fixed),
+        _legal=pl.when(pl.col("kind") == "person").then(pl.col("_legal")).otherwise(fixed_legal),
+    )
     c = c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
     person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"))
     biz = business_parts(pl.col("_name"))
+    null = pl.lit(None, dtype=pl.String)
+    person_legal = person_parts(pl.col("_legal"), null, null)
     is_person = (pl.col("kind") != "org").fill_null(True)
     is_org = pl.col("kind") == "org"
     phone_raw = pl.concat_list(pl.col("phone"), pl.col("mobile"))
@@ -123,6 +130,9 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         **{k: pl.when(is_person).then(v) for k, v in person.items() if k != "couple"},
         couple=pl.when(is_person).then(person["couple"]).otherwise(False),
         **{f"org_{k}": pl.when(is_org).then(v) for k, v in biz.items()},
+        given_legal=pl.when(is_person).then(person_legal["given"]),
+        surname_legal=pl.when(is_person).then(person_legal["surname"]),
+        org_core_legal=pl.when(is_org).then(business_parts(pl.col("_legal"))["core"]),
         structure_category="structure_category",
         dob="date_of_birth",
         email=normalise_email(pl.col("email")),
@@ -145,6 +155,7 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
     out = out.with_columns(
         given_canon=canonical_given(pl.col("given")),
         given_alt_canon=canonical_given(pl.col("given_alt")),
+        given_legal_canon=canonical_given(pl.col("given_legal")),
         surname_sx=soundex(pl.col("surname")),
         # category: what the name says, else what the structure says (org records only)
         category=pl.when(pl.col("kind") == "org").then(
