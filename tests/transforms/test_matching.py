@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from transforms.cluster import unified_id
 from transforms.matching import match
@@ -225,3 +227,14 @@ def test_a_couple_is_not_one_of_its_partners():
     frame = clients([person("xpm", "x1", "John", "Smith", D(1970, 3, 4), email="j@x.com"),
                      {**person("hq", "h1", None, None, email="j@x.com"), "name": "John and Mary Smith"}])  # fmt: skip
     assert not auto_together(run(frame), "xpm:x1", "hq:h1")
+
+
+EXAMPLES = yaml.safe_load((Path(__file__).parent / "examples.yaml").read_text())
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["case"] for e in EXAMPLES])
+def test_readable_examples(example):
+    res = run(clients([example["a"], example["b"]]))
+    key = lambda r: f"{r['source']}:{r['source_client_id']}"  # noqa: E731
+    merged = auto_together(res, key(example["a"]), key(example["b"]))
+    assert merged == (example["expect"] == "auto")
