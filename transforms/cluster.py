@@ -19,11 +19,13 @@ def unified_id(practice_id: str, member_keys: Iterable[str]) -> str:
 
 def unified_ids(practice_ids: pl.Series, smallest_keys: pl.Series) -> pl.Series:
     """unified_id per (practice_id, smallest member key) row; hashed once per distinct cluster."""
-    return pl.Series(
-        "unified_client_id",
-        [unified_id(p, [k]) for p, k in zip(practice_ids.to_list(), smallest_keys.to_list(), strict=True)],
-        dtype=pl.String,
-    )
+    frame = pl.DataFrame({"p": practice_ids.cast(pl.String), "k": smallest_keys.cast(pl.String)})
+    distinct = frame.unique().sort(["p", "k"])
+    # hashlib per distinct cluster (no sha256 expression in Polars; SQL stays in warehouse/)
+    ids = [unified_id(p, [k]) for p, k in distinct.iter_rows()]
+    table = distinct.with_columns(uid=pl.Series(ids, dtype=pl.String))
+    out = frame.join(table, on=["p", "k"], how="left", maintain_order="left")["uid"]
+    return out.alias("unified_client_id")
 
 
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
