@@ -290,7 +290,7 @@ _LEGAL_VOCAB = [
 ]
 
 
-def fix_legal_typos(names: pl.Series, threshold: float = 0.92) -> pl.Series:
+def fix_legal_typos(names: pl.Series, threshold: float = 0.9) -> pl.Series:
     """Tokens within a typo of a legal/entity word become that word (matched once per distinct token)."""
     low = names.str.to_lowercase()
     tokens = low.str.extract_all(r"[a-z]+").explode().drop_nulls().unique().sort()

@@ -133,6 +133,8 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         given_legal=pl.when(is_person).then(person_legal["given"]),
         surname_legal=pl.when(is_person).then(person_legal["surname"]),
         org_core_legal=pl.when(is_org).then(business_parts(pl.col("_legal"))["core"]),
+        _legal_category=pl.when(is_org).then(business_parts(pl.col("_legal"))["category"]),
+        _legal_detail=pl.when(is_org).then(business_parts(pl.col("_legal"))["category_detail"]),
         structure_category="structure_category",
         dob="date_of_birth",
         email=normalise_email(pl.col("email")),
@@ -159,7 +161,7 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         surname_sx=soundex(pl.col("surname")),
         # category: what the name says, else what the structure says (org records only)
         category=pl.when(pl.col("kind") == "org").then(
-            pl.coalesce(pl.col("org_category"), pl.col("structure_category").replace("person", None))
+            pl.coalesce(pl.col("org_category"), pl.col("_legal_category"), pl.col("structure_category").replace("person", None))
         ),
         abn=_valid_or_null(out["abn_raw"], "ABN"),
         nzbn=_valid_or_null(out["nzbn_raw"], "NZBN"),
@@ -170,7 +172,10 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
     phones = out.select(pl.int_range(pl.len()).alias("i"), "region", "_phones").explode("_phones")
     phones = phones.with_columns(e164=phone_e164(phones["region"], phones["_phones"]))
     phone_lists = phones.group_by("i").agg(pl.col("e164").drop_nulls().unique().sort()).sort("i")["e164"]
-    out = out.with_columns(phones=phone_lists).drop("_phones")
+    # the legal name's entity wording fills in what a typo hid in the display name
+    out = out.with_columns(
+        phones=phone_lists, org_category_detail=pl.coalesce("org_category_detail", "_legal_detail")
+    ).drop("_phones", "_legal_category", "_legal_detail")
     org = (
         org_links.select("practice_id", "source", "source_client_id", "organisation_id")
         .drop_nulls("organisation_id")
