@@ -19,7 +19,7 @@ def people(names: list[str], first=None, last=None) -> pl.DataFrame:
 
 
 def businesses(names: list[str]) -> pl.DataFrame:
-    return pl.DataFrame({"n": names}).with_columns(**business_parts(pl.col("n")))
+    return pl.DataFrame({"n": names}, schema={"n": pl.String}).with_columns(**business_parts(pl.col("n")))
 
 
 def test_surname_comma_given_equals_given_surname():
