@@ -9,6 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transforms.cluster import unified_id
 from transforms.matching import match
@@ -238,3 +240,34 @@ def test_readable_examples(example):
     key = lambda r: f"{r['source']}:{r['source_client_id']}"  # noqa: E731
     merged = auto_together(res, key(example["a"]), key(example["b"]))
     assert merged == (example["expect"] == "auto")
+
+
+NAMES = ["John Smith", "Smith, John", "Jon Smith", "Mary Smith", "Smith Holdings Pty Ltd", "Smith Family Trust",
+         "Smith Unit Trust", "J & M Smith", "John Smith Jr", None]  # fmt: skip
+RECORD = st.fixed_dictionaries({
+    "source": st.sampled_from(["xpm", "hq", "tax"]),
+    "name": st.sampled_from(NAMES),
+    "date_of_birth": st.sampled_from([None, D(1970, 3, 4), D(2001, 1, 2)]),
+    "email": st.sampled_from([None, "a@x.com", "b@x.com"]),
+    "phone": st.sampled_from([None, "0412 345 678"]),
+    "tfn_hash": st.sampled_from([None, "h1", "h2"]),
+    "tfn_valid": st.sampled_from([None, True]),
+    "abn": st.sampled_from([None, "51824753556", "53004085616"]),
+})  # fmt: skip
+
+
+@settings(deadline=None, max_examples=12)
+@given(st.lists(RECORD, min_size=1, max_size=12))
+def test_every_record_lands_once_and_no_auto_cluster_breaks_a_hard_rule(rows):
+    frame = clients([{**r, "source_client_id": f"c{i}"} for i, r in enumerate(rows)])
+    res = run(frame)
+    cw = res.crosswalk
+    assert cw.height == frame.height
+    assert cw.select("source", "source_client_id").is_duplicated().sum() == 0
+    merged = cw.filter(pl.col("merge_status") == "auto").join(frame, on=["practice_id", "source", "source_client_id"])
+    per_cluster = merged.group_by("unified_client_id").agg(
+        dobs=pl.col("date_of_birth").drop_nulls().n_unique(),
+        abns=pl.col("abn").drop_nulls().n_unique(),
+        tfns=pl.col("tfn_hash").filter(pl.col("tfn_valid").fill_null(False)).drop_nulls().n_unique(),
+    )
+    assert (per_cluster["dobs"] <= 1).all() and (per_cluster["abns"] <= 1).all() and (per_cluster["tfns"] <= 1).all()
