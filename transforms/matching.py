@@ -103,7 +103,7 @@ def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -
     lv = lambda *names: pl.col("name").is_in([name_levels.index(x) for x in names])  # noqa: E731
     email_exact = pl.col("email") == FIELDS["email"].index("exact")
     dob_exact = pl.col("dob") == FIELDS["dob"].index("exact")
-    # a shared identifier outweighs a typo in one part of the name (never a Jr/Sr difference);
+    # a shared identifier outweighs a mistyped name (never a Jr/Sr difference);
     # a shared birthday only a typo in the surname (a change of married name), not in the given
     # name, which twins would show
     name_ok = (
@@ -114,10 +114,9 @@ def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -
         | (lv("given_only") & dob_exact)
     )
     # a person's namesake in the same household (parent and child) shares name, phone and
-    # address: without an identity field (DOB, identifier, Xero org) ask for the same email,
-    # and no contact that contradicts
-    # a legacy link (sync, Tax's XPM reference) with an agreeing name counts as identity evidence:
-    # the links that joined two clients show it by a veto or a name that differs
+    # address: without identity evidence ask for the same email and no contact that contradicts.
+    # Identity: DOB, identifier, Xero org, or a legacy link (sync, Tax's XPM reference) under an
+    # agreeing name; the legacy links that joined two clients show a veto or a differing name.
     identity = dob_exact | id_exact | (pl.col("orgs") == 1) | pl.col("_legacy")
     contradicts = pl.col("email").is_in([FIELDS["email"].index(x) for x in ("different", "same_local_part")]) | (
         pl.col("phone") == FIELDS["phone"].index("different")
