@@ -133,6 +133,8 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, auto_ids: pl.Seri
     from transforms.survivorship import survive
 
     # GX pins this module's logger to INFO and announces a temporary docs folder on every context.
+    import great_expectations.data_context.types.base  # noqa: F401  (so our level is set after GX's)
+
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     ids = strategies["practice_id"].implode()
