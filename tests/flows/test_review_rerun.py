@@ -1,0 +1,54 @@
+"""Review decisions survive a rerun: an accepted pair always merges, a rejected pair never does."""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+pytestmark = pytest.mark.prefect
+
+
+def unified_of(path: Path, pid: str, source: str, sid: str) -> tuple[str, str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.sql(
+            "select unified_client_id, merge_status from client_crosswalk "
+            "where practice_id = $p and source = $s and source_client_id = $i",
+            params={"p": pid, "s": source, "i": sid},
+        ).fetchall()[0]
+
+
+def test_decisions_are_honoured_by_a_rerun(tmp_path, prefect_api):
+    from flows.wave import nightly_wave, rerun_practice
+    from warehouse.db import connect
+    from warehouse.review import apply_review, export_review
+    from warehouse.synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", 30, seed=13)
+    landing, wh = str(tmp_path / "zone" / "landing"), tmp_path / "scr.duckdb"
+    nightly_wave(landing=landing, warehouse=str(wh), select="all")
+    with connect(wh, read_only=True) as con:
+        pending = con.sql(
+            "select practice_id, count(*) n from client_match where decision = 'review' group by 1 having n >= 2 order by n desc, 1"
+        ).fetchall()
+    assert pending, "the zone should leave some practice with two links to review"
+    pid = pending[0][0]
+    sheet = tmp_path / "review.csv"
+    with connect(wh) as con:
+        assert export_review(con, pid, sheet) >= 2
+    rows = pl.read_csv(sheet, infer_schema=False)
+    accept, reject = rows.row(0, named=True), rows.row(1, named=True)
+    rows.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("accept")).when(pl.int_range(pl.len()) == 1).then(pl.lit("reject")).otherwise(pl.lit("")).alias("decision")
+    ).write_csv(sheet)
+    with connect(wh) as con:
+        assert apply_review(con, sheet) == 2
+
+    for _ in range(2):  # and again: decisions hold on every later run
+        rerun_practice(practices=[pid], landing=landing, warehouse=str(wh))
+        a_l = unified_of(wh, pid, accept["source_l"], accept["source_client_id_l"])
+        a_r = unified_of(wh, pid, accept["source_r"], accept["source_client_id_r"])
+        assert a_l[0] == a_r[0] and a_l[1] == a_r[1] == "auto"
+        r_l = unified_of(wh, pid, reject["source_l"], reject["source_client_id_l"])
+        r_r = unified_of(wh, pid, reject["source_r"], reject["source_client_id_r"])
+        assert r_l[0] != r_r[0]
