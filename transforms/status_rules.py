@@ -6,6 +6,9 @@ import polars as pl
 
 STATUSES = ("connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete")
 
+# No XPM and no Tax: nothing to connect, nothing to merge across systems.
+HQ_ONLY = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
+
 
 def step_one(practices: pl.DataFrame) -> pl.DataFrame:
     """practice_id, status, detail for step one: connect / confirm, or null when it is done.
@@ -14,10 +17,9 @@ def step_one(practices: pl.DataFrame) -> pl.DataFrame:
     else still waits for confirmation. HQ-only practices (no XPM, no Tax) have nothing to
     connect: their step one is done.
     """
-    hq_only = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
     by_admin = pl.col("connected_by").str.to_lowercase() == pl.col("master_admin").str.to_lowercase()
     status = (
-        pl.when(hq_only)
+        pl.when(HQ_ONLY)
         .then(None)
         .when(pl.col("connection") == "none")
         .then(pl.lit("connect"))
@@ -28,7 +30,7 @@ def step_one(practices: pl.DataFrame) -> pl.DataFrame:
         .otherwise(None)
     )
     detail = (
-        pl.when(hq_only)
+        pl.when(HQ_ONLY)
         .then(None)
         .when(pl.col("connection") == "none")
         .then(pl.lit("HQ is not connected to an XPM or Xero Tax account"))
@@ -47,20 +49,18 @@ def auto_consolidates(practices: pl.DataFrame, counts: pl.DataFrame, small_max: 
     counts: practice_id, source, n (client records per source file).
     """
     largest = counts.group_by("practice_id").agg(pl.col("n").max().alias("largest"))
-    hq_only = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
     small = pl.col("largest").fill_null(0) <= small_max
     return (
         practices.select("practice_id", "uses_xpm", "uses_tax")
         .join(largest, on="practice_id", how="left")
-        .select("practice_id", (hq_only | small).alias("auto"))
+        .select("practice_id", (HQ_ONLY | small).alias("auto"))
         .sort("practice_id")
     )
 
 
 def effective_strategy(practices: pl.DataFrame, auto: pl.DataFrame) -> pl.DataFrame:
     """practice_id, strategy: the chosen one, else keep_hq for HQ-only and combine for small practices."""
-    hq_only = ~pl.col("uses_xpm").fill_null(False) & ~pl.col("uses_tax").fill_null(False)
-    fallback = pl.when(hq_only).then(pl.lit("keep_hq")).otherwise(pl.lit("combine"))
+    fallback = pl.when(HQ_ONLY).then(pl.lit("keep_hq")).otherwise(pl.lit("combine"))
     return (
         practices.join(auto, on="practice_id", how="left")
         .select(
