@@ -11,10 +11,11 @@ from transforms import audit
 from transforms.candidates import candidate_pairs, hint_pairs
 from transforms.cluster import constrained_components, unified_ids
 from transforms.compare import FIELDS, compare
-from transforms.model import estimate_u, fit, level_matrix, level_weights, prior_weight, random_pairs, score
+from transforms.decide import IDS, decide
+from transforms.model import Model, estimate_u, fit, level_matrix, level_weights, prior_weight, random_pairs, score
 from transforms.standardise import standardise
 
-__all__ = ["MatchResult", "match", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
+__all__ = ["MatchResult", "Model", "match", "fit_model", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -40,13 +41,6 @@ CROSSWALK_SCHEMA = pl.Schema(
         "match_probability": pl.Float64,
     }
 )
-
-# name levels that say "same name": without one, shared contacts never merge automatically (spouses)
-_NAME_AGREES = ["exact", "nickname", "fuzzy", "initial", "swapped", "org_exact", "org_fuzzy", "partnership_partial"]
-_NAME_WEAK = ["given_missing", "generation_one_side"]  # agrees only with a shared identifier or date of birth
-_NAME_DISAGREES = ["different", "generation_differs", "org_different", "surname_only", "given_only", "org_partial"]
-_IDS = ["abn", "acn", "nzbn", "tfn", "ird"]
-_PERSON_LEVELS = ["exact", "nickname", "fuzzy", "initial", "swapped", "given_missing", "generation_one_side"]
 
 
 @dataclass
@@ -89,67 +83,6 @@ def _evidence(cmp: pl.DataFrame, weights: dict[str, np.ndarray]) -> pl.Expr:
     return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
-def _decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) -> pl.DataFrame:
-    """Threshold decision per link; hard vetoes and the name guard keep a strong link out of auto.
-
-    Review is for plausible same-client pairs only: names that clearly differ (spouses, parent and
-    child, a company and its director) are rejected unless they share an identifier.
-    """
-    name_levels = FIELDS["name"]
-    agrees = pl.col("name").is_in([name_levels.index(x) for x in _NAME_AGREES])
-    disagrees = pl.col("name").is_in([name_levels.index(x) for x in _NAME_DISAGREES])
-    weak = pl.col("name").is_in([name_levels.index(x) for x in _NAME_WEAK])
-    id_exact = pl.any_horizontal([pl.col(f) == 1 for f in _IDS])
-    lv = lambda *names: pl.col("name").is_in([name_levels.index(x) for x in names])  # noqa: E731
-    email_exact = pl.col("email") == FIELDS["email"].index("exact")
-    dob_exact = pl.col("dob") == FIELDS["dob"].index("exact")
-    # a shared identifier outweighs a mistyped name (never a Jr/Sr difference);
-    # a shared birthday only a typo in the surname (a change of married name), not in the given
-    # name, which twins would show
-    name_ok = (
-        agrees
-        | (weak & (id_exact | dob_exact))
-        | (lv("generation_one_side") & email_exact)
-        | (id_exact & ~lv("generation_differs"))
-        | (lv("given_only") & dob_exact)
-    )
-    # a person's namesake in the same household (parent and child) shares name, phone and
-    # address: without identity evidence ask for the same email and no contact that contradicts.
-    # Identity: DOB, identifier, Xero org, or a legacy link (sync, Tax's XPM reference) under an
-    # agreeing name; the legacy links that joined two clients show a veto or a differing name.
-    identity = dob_exact | id_exact | (pl.col("orgs") == 1) | pl.col("_legacy")
-    contradicts = pl.col("email").is_in([FIELDS["email"].index(x) for x in ("different", "same_local_part")]) | (
-        pl.col("phone") == FIELDS["phone"].index("different")
-    )
-    person = pl.col("name").is_in([name_levels.index(x) for x in _PERSON_LEVELS])
-    thin = person & ~identity & (contradicts | ~email_exact)
-    name_ok = name_ok & ~thin
-    prob = pl.col("match_probability")
-    same_place = pl.col("address").is_in([1, 2])
-    # names that differ are still worth a look when the person's own facts agree (a keying error)
-    corroborated = (dob_exact & (same_place | id_exact)) | (id_exact & same_place)
-    # a vetoed link is reviewed only where the rule may rest on a slip: a one-part DOB typo of
-    # the same name and place, or a DOB that disagrees under the same tax number
-    only_dob_veto = pl.col("veto") == "dob"
-    dob_slip = pl.col("dob") == FIELDS["dob"].index("one_part_differs")
-    reviewable = pl.when(pl.col("veto").is_not_null()).then(
-        (only_dob_veto & (agrees | weak) & dob_slip & same_place) | (only_dob_veto & id_exact)
-    ).otherwise((~disagrees & (pl.col("name") > 0)) | id_exact | corroborated)
-    veto = (
-        pl.when(pl.col("veto").is_not_null()).then(pl.col("veto"))
-        .when((prob >= auto_threshold) & thin).then(pl.lit("thin_evidence"))
-        .when((prob >= auto_threshold) & ~name_ok).then(pl.lit("name"))
-        .otherwise(None)
-    )
-    decision = (
-        pl.when((prob >= auto_threshold) & pl.col("veto").is_null() & name_ok).then(pl.lit("auto"))
-        # review needs evidence for the match, not just the prior
-        .when((prob >= review_threshold) & (pl.col("_evidence_w") > 0) & reviewable).then(pl.lit("review"))
-        .otherwise(pl.lit("reject"))
-    )
-    return cmp.with_columns(decision=decision, veto=veto)
-
-
 def _record_conflicts(std: pl.DataFrame, rejected: pl.DataFrame):
     """conflicts(pairs) for clustering: pairs a hard rule separates, plus pairs a reviewer rejected."""
 
@@ -164,6 +97,50 @@ def _record_conflicts(std: pl.DataFrame, rejected: pl.DataFrame):
     return conflicts
 
 
+@dataclass
+class _Compared:
+    """One call's records, legacy hints, review decisions and compared candidate pairs."""
+
+    std: pl.DataFrame
+    hints: pl.DataFrame
+    reviewed: pl.DataFrame
+    cmp: pl.DataFrame
+    gamma: np.ndarray
+    legacy: np.ndarray  # pair is a sync link or a Tax row naming the XPM client
+    by_id: np.ndarray  # pair shares a business or tax identifier
+
+
+def _compared(clients, org_links, sync_links, practices, decisions) -> _Compared:
+    """Standardise, block and compare; nothing here looks across practices."""
+    std = standardise(clients, org_links, practices)
+    hints = hint_pairs(std, sync_links)
+    reviewed = _decision_pairs(std, decisions)
+    pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
+    cmp = compare(std, pairs)
+    legacy = cmp.select(
+        pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())
+    ).to_series().to_numpy()
+    by_id = cmp.select(pl.any_horizontal([pl.col(f) == 1 for f in IDS])).to_series().to_numpy()
+    return _Compared(std, hints, reviewed, cmp, level_matrix(cmp), legacy, by_id)
+
+
+def _fit(c: _Compared) -> Model:
+    """u from random within-practice pairs, m and prior by EM anchored on the hinted pairs."""
+    u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std))))
+    return fit(c.gamma, u, c.legacy | c.by_id, c.by_id & ~c.legacy)
+
+
+def fit_model(
+    clients: pl.DataFrame,
+    org_links: pl.DataFrame,
+    sync_links: pl.DataFrame,
+    practices: pl.DataFrame,
+    decisions: pl.DataFrame | None = None,
+) -> Model:
+    """The model match() would fit on these practices: fit once, save it, then match every chunk with it."""
+    return _fit(_compared(clients, org_links, sync_links, practices, decisions))
+
+
 def match(
     clients: pl.DataFrame,
     org_links: pl.DataFrame,
@@ -173,27 +150,22 @@ def match(
     *,
     auto_threshold: float = 0.995,
     review_threshold: float = 0.5,
+    model: Model | None = None,
 ) -> MatchResult:
-    """Links, crosswalk and suspect legacy links for every practice in `clients`, in one vectorised pass."""
-    std = standardise(clients, org_links, practices)
-    hints = hint_pairs(std, sync_links)
-    reviewed = _decision_pairs(std, decisions)
-    pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
-    cmp = compare(std, pairs)
-    gamma = level_matrix(cmp)
-    u = estimate_u(level_matrix(compare(std, random_pairs(std))))
-    legacy = cmp.select(
-        pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())
-    ).to_series().to_numpy()
-    by_id = cmp.select(pl.any_horizontal([(pl.col(f) == 1) for f in ("abn", "acn", "nzbn")] + [
-        (pl.col(f) == 1) for f in ("tfn", "ird")
-    ])).to_series().to_numpy()
-    model = fit(gamma, u, legacy | by_id, by_id & ~legacy)
-    mw, prob = score(gamma, model)
+    """Links, crosswalk and suspect legacy links for every practice in `clients`, in one vectorised pass.
+
+    With a `model`, nothing is estimated from this call's data, so a practice's results do not
+    depend on which practices share the call; without one, the model is fitted on this call.
+    """
+    c = _compared(clients, org_links, sync_links, practices, decisions)
+    if model is None:
+        model = _fit(c)
+    cmp, reviewed = c.cmp, c.reviewed
+    mw, prob = score(c.gamma, model)
     cmp = cmp.with_columns(
         match_weight=pl.Series(mw), match_probability=pl.Series(prob), _evidence_w=pl.Series(mw - prior_weight(model))
     )
-    cmp = _decide(cmp.with_columns(_legacy=pl.Series(legacy)), auto_threshold, review_threshold)
+    cmp = decide(cmp.with_columns(_legacy=pl.Series(c.legacy)), auto_threshold, review_threshold)
     # review decisions override the model
     cmp = cmp.join(reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
         decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
@@ -202,8 +174,8 @@ def match(
         veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
     )
     cmp = cmp.with_columns(evidence=_evidence(cmp, level_weights(model)))
-    labels_auto, labels = _cluster(std, cmp, reviewed)
-    return _assemble(std, cmp, hints, reviewed, labels_auto, labels)
+    labels_auto, labels = _cluster(c.std, cmp, reviewed)
+    return _assemble(c.std, cmp, c.hints, reviewed, labels_auto, labels)
 
 
 def _cluster(std: pl.DataFrame, cmp: pl.DataFrame, reviewed: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:

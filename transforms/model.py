@@ -9,7 +9,7 @@ import polars as pl
 
 from transforms.compare import FIELDS
 
-__all__ = ["Model", "level_matrix", "random_pairs", "estimate_u", "fit", "score", "level_weights", "prior_weight"]
+__all__ = ["Model", "ModelMismatch", "FORMAT_VERSION", "level_matrix", "random_pairs", "estimate_u", "fit", "score", "level_weights", "prior_weight"]
 
 _PSEUDO = 0.5  # pseudo-count: a level never seen still gets a finite weight
 # Expert starting values (level 0 unused). They act as a prior worth K_* pairs, so a tiny zone
@@ -59,6 +59,13 @@ DISAGREE: dict[str, tuple[str, ...]] = {
 }  # cap |log2 Bayes factor| per level: one field never decides on its own beyond this
 
 
+FORMAT_VERSION = 1
+
+
+class ModelMismatch(ValueError):
+    """A stored model this code cannot score with (other format, other comparison levels): refit it."""
+
+
 @dataclass
 class Model:
     """Per field: m and u probabilities per level (index 0 = null, unused); prior = P(match) among candidates."""
@@ -67,6 +74,29 @@ class Model:
     u: dict[str, np.ndarray]
     prior: float
     iterations: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form; floats round-trip exactly, so scores from the copy are identical."""
+        return {
+            "format_version": FORMAT_VERSION,
+            # the level names pin what each array index means: a model from other levels is refused
+            "fields": {f: list(levels) for f, levels in FIELDS.items()},
+            "m": {f: [float(x) for x in self.m[f]] for f in FIELDS},
+            "u": {f: [float(x) for x in self.u[f]] for f in FIELDS},
+            "prior": float(self.prior),
+            "iterations": int(self.iterations),
+        }
+
+    @staticmethod
+    def from_dict(d: dict) -> "Model":
+        """The model to_dict wrote; ModelMismatch if it was made for another format or other levels."""
+        if d.get("format_version") != FORMAT_VERSION:
+            raise ModelMismatch(f"model format {d.get('format_version')!r}, this code reads {FORMAT_VERSION}")
+        if d.get("fields") != {f: list(levels) for f, levels in FIELDS.items()}:
+            raise ModelMismatch("model was fitted on other comparison fields or levels")
+        m = {f: np.asarray(d["m"][f], dtype=np.float64) for f in FIELDS}
+        u = {f: np.asarray(d["u"][f], dtype=np.float64) for f in FIELDS}
+        return Model(m=m, u=u, prior=float(d["prior"]), iterations=int(d.get("iterations", 0)))
 
 
 def level_matrix(cmp: pl.DataFrame) -> np.ndarray:
