@@ -92,6 +92,7 @@ def run(
     practice: PracticeIds = None,
     runner: Runner = "thread",
     dask_address: DaskAddress = None,
+    refit_model: Annotated[bool, typer.Option("--refit-model", help="fit and store a new match model first")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Run the whole journey (extract, match, gate, promote) for every practice, or the ones named."""
@@ -107,6 +108,7 @@ def run(
         warehouse=str(warehouse or s.warehouse),
         practices=practice or None,
         select="all",
+        refit_model=refit_model,
     )
     _print_summary(summary)
     _print_status(warehouse or s.warehouse)
@@ -162,7 +164,10 @@ def demo(
     if out.exists():
         shutil.rmtree(out)
     generate(out=out, practices=practices, seed=seed, bad=3)
-    run(landing=out / "landing", warehouse=out / "scr.duckdb", practice=None, runner="thread", dask_address=None, verbose=False)
+    run(
+        landing=out / "landing", warehouse=out / "scr.duckdb", practice=None, runner="thread",
+        dask_address=None, refit_model=False, verbose=False,
+    )
     console.print(f"\nquery it: [bold]scr status --warehouse {out / 'scr.duckdb'} --all[/]")
 
 

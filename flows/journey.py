@@ -46,10 +46,20 @@ def extract(landing: Path, practices: pl.DataFrame, hash_key: str) -> tuple[Fram
     return Frames.concat(parts) if parts else Frames.empty(), failed
 
 
+def fit(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None) -> dict:
+    """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict."""
+    from transforms.matching import fit_model
+
+    frames, _ = extract(Path(landing), practices, hash_key)
+    return fit_model(frames.client, frames.org_link, frames.sync_link, practices, decisions).to_dict()
+
+
 def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None, params: dict):
     from transforms.matching import match
+    from transforms.model import Model
 
     ids = practices["practice_id"]
+    model = params.get("model")
     return match(
         frames.client.filter(pl.col("practice_id").is_in(ids.implode())),
         frames.org_link.filter(pl.col("practice_id").is_in(ids.implode())),
@@ -58,6 +68,8 @@ def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | No
         decisions,
         auto_threshold=params["auto_threshold"],
         review_threshold=params["review_threshold"],
+        # one stored model for every chunk, so a practice's merges do not depend on its chunk
+        model=Model.from_dict(model) if model else None,
     )
 
 

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     hash_key: SecretStr = Field(SecretStr("scr-demo-key-change-me"), description="key for tax-number hashes")
     cutover_date: date = Field(date(2023, 11, 1), description="legacy client sync ends on this date")
     chunk_practices: int = Field(50, ge=1, description="practices per chunk task")
+    model_sample_practices: int = Field(
+        300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"
+    )
     small_practice_max: int = Field(10, ge=0, description="a practice with at most this many clients per file consolidates automatically")
     auto_threshold: float = Field(0.995, description="match probability at or above which a link merges without review")
     review_threshold: float = Field(0.5, description="match probability at or above which a link goes to review")

@@ -17,7 +17,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
-from flows.journey import ChunkResult, run_chunk
+from flows.journey import ChunkResult, fit, run_chunk
 from flows.settings import get_settings
 from transforms.planning import chunks, plan_wave
 from transforms.status_rules import step_one
@@ -34,6 +34,45 @@ def journey_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decision
     """Extract, match, survive and gate one chunk of practices (retried on transient errors)."""
     get_run_logger().info("chunk of %d practices: %s", practices.height, ", ".join(practices["practice_id"].to_list()[:5]))
     return run_chunk(landing, practices, hash_key, decisions, params)
+
+
+@task(name="fit-match-model", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
+def fit_model_task(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None) -> dict:
+    """Fit the match model on a fixed sample of practices."""
+    get_run_logger().info("fitting the match model on %d practices", practices.height)
+    return fit(landing, practices, hash_key, decisions)
+
+
+def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool) -> dict:
+    """The stored match model, or one fitted now on the first practices (by id) whose step one is done, then stored.
+
+    The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
+    """
+    from transforms.model import ModelMismatch
+    from warehouse.model_store import load_model, save_model
+
+    if not refit:
+        try:
+            stored = load_model(con)
+        except ModelMismatch as exc:
+            get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
+            stored = None
+        if stored is not None:
+            return stored.to_dict()
+    s = get_settings()
+    ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
+    sample = (
+        registry.join(ready, on="practice_id", how="semi")
+        .filter(~pl.col("practice_id").is_in(list(problems)))
+        .sort("practice_id")
+        .head(s.model_sample_practices)
+    )
+    progress.report("fitting the match model", 0, 1)
+    model = fit_model_task(str(landing), sample, s.hash_key.get_secret_value(), decisions)
+    from transforms.model import Model
+
+    save_model(con, Model.from_dict(model), run_id, sample.height, 0)
+    return model
 
 
 def _params() -> dict:
@@ -81,6 +120,7 @@ def run_journey(
     wave: int | None,
     record_budget: int | None,
     select: str,
+    refit: bool = False,
 ) -> dict:
     """Plan, run chunk tasks, write each chunk as it completes, publish the summary."""
     logger = get_run_logger()
@@ -105,11 +145,14 @@ def run_journey(
             sizes = practice_sizes(landing, candidates["practice_id"].to_list())
             todo = plan_wave(candidates, current, sizes, wave=wave, record_budget=record_budget)
         decisions = _read_decisions(con)
+        params = _params()
+        if not todo.is_empty():
+            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit)
         parts = chunks(todo, settings.chunk_practices)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = [
-            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, _params())
+            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, params)
             for part in parts
         ]
         stats, done = [], 0
@@ -169,10 +212,13 @@ def nightly_wave(
     wave: int | None = None,
     record_budget: int | None = None,
     select: str = "eligible",
+    refit_model: bool = False,
 ) -> dict:
     """A migration wave: eligible practices (or the named ones, or `select="all"`), chunked, journeyed, promoted."""
     s = get_settings()
-    return run_journey(Path(landing or s.landing), Path(warehouse or s.warehouse), practices, wave, record_budget, select)
+    return run_journey(
+        Path(landing or s.landing), Path(warehouse or s.warehouse), practices, wave, record_budget, select, refit_model
+    )
 
 
 @flow(name="rerun-practice", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=True)
