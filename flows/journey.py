@@ -30,7 +30,7 @@ class ChunkResult:
     stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links
 
 
-def extract(landing: Path, practices: pl.DataFrame, hash_key: str) -> tuple[Frames, dict[str, str]]:
+def extract(landing: Path, practices: pl.DataFrame, hash_key: str, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
     """Read each practice's files; bad input fails that practice alone, with the file and record."""
     parts, failed = [], {}
     for row in practices.iter_rows(named=True):  # one iteration per practice (file I/O), not per record
@@ -39,7 +39,8 @@ def extract(landing: Path, practices: pl.DataFrame, hash_key: str) -> tuple[Fram
             parts.append(read_practice(landing, row, hash_key))
         except BadInput as exc:
             failed[pid] = str(exc)
-            log.warning("practice %s: extract: bad input: %s", pid, exc)
+            if not quiet:
+                log.warning("practice %s: extract: bad input: %s", pid, exc)
         except Exception as exc:  # noqa: BLE001 - an unexpected error fails its practice, not the wave
             failed[pid] = f"extract: unexpected error: {exc!r}"
             log.exception("practice %s: extract failed", pid)
@@ -50,7 +51,7 @@ def fit(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.Data
     """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict."""
     from transforms.matching import fit_model
 
-    frames, _ = extract(Path(landing), practices, hash_key)
+    frames, _ = extract(Path(landing), practices, hash_key, quiet=True)  # the chunk reports bad input
     return fit_model(frames.client, frames.org_link, frames.sync_link, practices, decisions).to_dict()
 
 
