@@ -164,6 +164,11 @@ def run_journey(
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(result.practice_ids), done, todo.height)
         summary = _summarise(con, run_id, todo.height, stats)
+        summary["failures"] = {
+            r["practice_id"]: r["detail"]
+            for r in read_status(con).filter(pl.col("status").is_in(["failed", "blocked"])).iter_rows(named=True)
+            if r["practice_id"] in set(todo["practice_id"].to_list()) | set(problems)
+        }
         record_run(con, run_id, summary)
     _publish(summary)
     return summary
@@ -198,6 +203,8 @@ def _publish(summary: dict) -> None:
                 f"- practices run: {summary['practices']}\n- records: {summary['records']}\n"
                 f"- automatic merges (links): {summary['auto_links']}\n- links awaiting review: {summary['review_links']}\n"
                 + "".join(f"- {k}: {v}\n" for k, v in summary["by_status"].items())
+                + ("\n## Failed or blocked\n\n| practice | why |\n|---|---|\n" if summary["failures"] else "")
+                + "".join(f"| {p} | {why.replace('|', '/')} |\n" for p, why in summary["failures"].items())
             ),
         )
     except Exception as exc:  # noqa: BLE001 - artifacts are a courtesy; the warehouse has the record

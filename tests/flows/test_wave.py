@@ -140,3 +140,19 @@ def test_rerun_of_an_unknown_practice_is_refused(zone, warehouse):
 
     with pytest.raises(ValueError, match="not in"):
         rerun_practice(practices=["NOPE"], landing=str(zone / "landing"), warehouse=str(warehouse))
+
+
+def test_the_wave_publishes_its_summary_artifacts(warehouse):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def latest(key: str):
+        async with get_client() as client:
+            found = await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+            return found[-1] if found else None
+
+    summary = asyncio.run(latest("wave-summary"))
+    assert summary is not None and "Failed or blocked" in summary.data
+    assert asyncio.run(latest("wave-status")) is not None
