@@ -115,6 +115,30 @@ def run(
 
 
 @app.command()
+def wave(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    number: Annotated[int | None, typer.Option("--wave", help="wave number from the registry (default: the lowest planned)")] = None,
+    budget: Annotated[int | None, typer.Option("--budget", help="record budget, filled largest practice first")] = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run one planned wave now, as the nightly schedule would: eligible practices only."""
+    _quiet_prefect(verbose)
+    from flows.wave import nightly_wave
+
+    s = get_settings()
+    summary = _run_flow(
+        nightly_wave, runner, dask_address,
+        landing=str(landing or s.landing), warehouse=str(warehouse or s.warehouse),
+        wave=number, record_budget=budget, select="eligible",
+    )
+    _print_summary(summary)
+    _print_status(warehouse or s.warehouse)
+
+
+@app.command()
 def rerun(
     practice: Annotated[list[str], typer.Option("--practice", "-p", help="practice id (repeatable)")],
     landing: Landing = None,

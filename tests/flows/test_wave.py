@@ -156,3 +156,20 @@ def test_the_wave_publishes_its_summary_artifacts(warehouse):
     summary = asyncio.run(latest("wave-summary"))
     assert summary is not None and "Failed or blocked" in summary.data
     assert asyncio.run(latest("wave-status")) is not None
+
+
+def test_a_planned_wave_takes_only_eligible_practices(zone, warehouse):
+    from flows.wave import nightly_wave
+    from transforms.planning import eligible
+    from warehouse.landing import read_registry, registry_problems
+
+    registry = read_registry(zone / "landing")
+    registry = registry.filter(~pl.col("practice_id").is_in(list(registry_problems(zone / "landing", registry))))
+    status = q(warehouse, "select practice_id, status from practice_status")
+    expected = eligible(registry, status)
+    summary = nightly_wave(landing=str(zone / "landing"), warehouse=str(warehouse), select="eligible")
+    if expected["wave"].is_not_null().any():
+        expected = expected.filter(pl.col("wave") == expected["wave"].min())
+    assert summary["practices"] == expected.height
+    completed = status.filter(pl.col("status") == "complete")["practice_id"]
+    assert not set(completed.to_list()) & set(expected["practice_id"].to_list())
