@@ -52,15 +52,25 @@ def decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) ->
     thin = person & ~identity & (contradicts | ~email_exact)
     name_ok = name_ok & ~thin
     prob = pl.col("match_probability")
-    same_place = pl.col("address").is_in([1, 2])
-    # names that differ are still worth a look when the person's own facts agree (a keying error)
-    corroborated = (dob_exact & (same_place | id_exact)) | (id_exact & same_place)
+    addr = lambda *names: pl.col("address").is_in([FIELDS["address"].index(x) for x in names])  # noqa: E731
+    same_place = addr("exact", "fuzzy")
+    # the same street, or the same postcode or suburb under a mistyped or changed street line
+    same_area = addr("exact", "fuzzy", "postcode_and_city", "postcode_or_city")
+    # names that differ are still worth a look when the person's own facts agree (a keying error;
+    # twins, who share birthday and home, are for a person to tell apart)
+    corroborated = (dob_exact & (same_area | id_exact)) | (id_exact & same_place)
     # a vetoed link is reviewed only where the rule may rest on a slip: a one-part DOB typo of
     # the same name and place, or a DOB that disagrees under the same tax number
     only_dob_veto = pl.col("veto") == "dob"
     dob_slip = pl.col("dob") == FIELDS["dob"].index("one_part_differs")
+    # a birthday that disagrees outright under a name, place and model that all say "same client"
+    # may be a keying error (or a namesake parent): a person decides, never the matcher
+    dob_only_doubt = (
+        only_dob_veto & lv("exact", "nickname", "fuzzy") & addr("exact", "fuzzy", "postcode_and_city")
+        & ~contradicts & (prob >= auto_threshold)
+    )
     reviewable = pl.when(pl.col("veto").is_not_null()).then(
-        (only_dob_veto & (agrees | weak) & dob_slip & same_place) | (only_dob_veto & id_exact)
+        (only_dob_veto & (agrees | weak) & dob_slip & same_place) | (only_dob_veto & id_exact) | dob_only_doubt
     ).otherwise((~disagrees & (pl.col("name") > 0)) | id_exact | corroborated)
     veto = (
         pl.when(pl.col("veto").is_not_null()).then(pl.col("veto"))
