@@ -57,8 +57,13 @@ def decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) ->
     # the same street, or the same postcode or suburb under a mistyped or changed street line
     same_area = addr("exact", "fuzzy", "postcode_and_city", "postcode_or_city")
     # names that differ are still worth a look when the person's own facts agree (a keying error;
-    # twins, who share birthday and home, are for a person to tell apart)
-    corroborated = (dob_exact & (same_area | id_exact)) | (id_exact & same_place)
+    # twins, who share birthday and home, are for a person to tell apart); a new surname under the
+    # same given name and email is a married name
+    corroborated = (
+        (dob_exact & (same_area | id_exact | email_exact))
+        | (id_exact & same_place)
+        | (lv("given_only") & email_exact & ~addr("different"))
+    )
     # a vetoed link is reviewed only where the rule may rest on a slip: a one-part DOB typo of
     # the same name and place, or a DOB that disagrees under the same tax number
     only_dob_veto = pl.col("veto") == "dob"

@@ -54,3 +54,19 @@ def test_a_disagreeing_birthday_stays_rejected_without_every_other_sign():
     other_given = pair(name="surname_only", dob="different", address="exact", veto="dob")
     two_vetoes = pair(name="exact", dob="different", address="exact", veto="dob,identifier")
     assert decisions(unsure, other_email, other_phone, elsewhere, other_given, two_vetoes) == ["reject"] * 6
+
+
+def test_a_changed_surname_under_the_same_given_name_and_email_is_reviewed():
+    # a married name: same given name, same email, no other address
+    moved_in = pair(name="given_only", email="exact", address="exact")
+    no_address = pair(name="given_only", email="exact")
+    elsewhere = pair(name="given_only", email="exact", address="different")
+    other_email = pair(name="given_only", email="different", address="exact")
+    assert decisions(moved_in, no_address, elsewhere, other_email) == ["review", "review", "reject", "reject"]
+
+
+def test_same_birthday_and_email_under_another_name_is_reviewed():
+    assert decisions(pair(name="different", dob="exact", email="exact"), pair(name="different", email="exact")) == [
+        "review",
+        "reject",
+    ]
