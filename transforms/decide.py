@@ -55,12 +55,13 @@ def decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) ->
     addr = lambda *names: pl.col("address").is_in([FIELDS["address"].index(x) for x in names])  # noqa: E731
     same_place = addr("exact", "fuzzy")
     # the same street, or the same postcode or suburb under a mistyped or changed street line
-    same_area = addr("exact", "fuzzy", "postcode_and_city", "postcode_or_city")
+    # and no contact that says otherwise
+    same_area = addr("exact", "fuzzy", "postcode_and_city", "postcode_or_city") & ~contradicts
     # names that differ are still worth a look when the person's own facts agree (a keying error;
     # twins, who share birthday and home, are for a person to tell apart); a new surname under the
     # same given name and email is a married name
     corroborated = (
-        (dob_exact & (same_area | id_exact | email_exact))
+        (dob_exact & (same_place | same_area | id_exact | email_exact))
         | (id_exact & same_place)
         | (lv("given_only") & email_exact & ~addr("different"))
     )

@@ -33,7 +33,8 @@ def test_same_birthday_elsewhere_or_another_birthday_in_the_suburb_is_rejected()
     elsewhere = pair(name="surname_only", dob="exact", address="different")
     no_birthday = pair(name="surname_only", address="postcode_and_city")
     other_birthday = pair(name="surname_only", dob="different", address="postcode_and_city", veto="dob")
-    assert decisions(elsewhere, no_birthday, other_birthday) == ["reject", "reject", "reject"]
+    other_phone = pair(name="surname_only", dob="exact", address="postcode_and_city", phone="different")
+    assert decisions(elsewhere, no_birthday, other_birthday, other_phone) == ["reject"] * 4
 
 
 def test_a_birthday_that_disagrees_under_a_sure_name_and_street_is_reviewed():
