@@ -23,6 +23,7 @@ from transforms.planning import chunks, plan_wave
 from transforms.status_rules import step_one
 from warehouse import db
 from warehouse.landing import read_registry, registry_problems
+from warehouse.review import read_decisions
 from warehouse.run_store import record_run, write_chunk
 from warehouse.staging import load_practices
 from warehouse.status import read_status, write_status
@@ -105,14 +106,6 @@ def _baseline_status(registry: pl.DataFrame, current: pl.DataFrame, problems: di
     return pl.concat([base.join(bad, on="practice_id", how="anti"), bad]).sort("practice_id")
 
 
-def _read_decisions(con) -> pl.DataFrame | None:
-    try:
-        from warehouse.review import read_decisions
-    except ImportError:
-        return None
-    return read_decisions(con)
-
-
 def run_journey(
     landing: Path,
     warehouse: Path,
@@ -144,38 +137,42 @@ def run_journey(
         else:
             sizes = practice_sizes(landing, candidates["practice_id"].to_list())
             todo = plan_wave(candidates, current, sizes, wave=wave, record_budget=record_budget)
-        decisions = _read_decisions(con)
+        decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
             params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit)
         parts = chunks(todo, settings.chunk_practices)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
-        futures = [
-            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, params)
+        futures = {
+            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, params): part
             for part in parts
-        ]
-        stats, done = [], 0
-        for future in as_completed(futures):
-            result: ChunkResult = future.result()
-            write_chunk(con, result, run_id)
-            stats.append(result.stats)
-            done += len(result.practice_ids)
-            progress.report("practices", done, todo.height)
-            logger.info("chunk written: %d practices (%d/%d)", len(result.practice_ids), done, todo.height)
-        summary = _summarise(con, run_id, todo.height, stats)
-        summary["failures"] = {
-            r["practice_id"]: r["detail"]
-            for r in read_status(con).filter(pl.col("status").is_in(["failed", "blocked"])).iter_rows(named=True)
-            if r["practice_id"] in set(todo["practice_id"].to_list()) | set(problems)
         }
+        stats, done = [], 0
+        for future in as_completed(list(futures)):
+            ids = futures[future]["practice_id"].to_list()
+            try:
+                result: ChunkResult = future.result()
+            except Exception as exc:  # noqa: BLE001 - a chunk that still fails after its retries fails its practices only
+                logger.error("chunk of %s failed after retries: %r", ", ".join(ids[:5]), exc)
+                write_status(con, pl.DataFrame({"practice_id": ids, "status": "failed", "detail": f"chunk failed: {exc!r}"}))
+            else:
+                write_chunk(con, result, run_id)
+                stats.append(result.stats)
+            done += len(ids)
+            progress.report("practices", done, todo.height)
+            logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
+        summary = _summarise(con, run_id, todo.height, set(todo["practice_id"].to_list()) | set(problems), stats)
         record_run(con, run_id, summary)
     _publish(summary)
     return summary
 
 
-def _summarise(con, run_id: str, practices: int, stats: list[pl.DataFrame]) -> dict:
-    by_status = {r["status"]: r["n"] for r in read_status(con).group_by("status").agg(pl.len().alias("n")).iter_rows(named=True)}
+def _summarise(con, run_id: str, practices: int, touched: set[str], stats: list[pl.DataFrame]) -> dict:
+    """Counts of the run, statuses of every practice, and the failed or blocked practices this run touched."""
+    status = read_status(con)
+    by_status = {r["status"]: r["n"] for r in status.group_by("status").agg(pl.len().alias("n")).iter_rows(named=True)}
+    bad = status.filter(pl.col("status").is_in(["failed", "blocked"]) & pl.col("practice_id").is_in(list(touched)))
     frame = pl.concat(stats, how="vertical_relaxed") if stats else pl.DataFrame()
     total = lambda c: int(frame[c].sum()) if c in frame.columns else 0  # noqa: E731
     return {
@@ -185,6 +182,7 @@ def _summarise(con, run_id: str, practices: int, stats: list[pl.DataFrame]) -> d
         "auto_links": total("auto_links"),
         "review_links": total("review_links"),
         "by_status": dict(sorted(by_status.items())),
+        "failures": dict(bad.select("practice_id", "detail").iter_rows()),
     }
 
 

@@ -61,3 +61,34 @@ def test_the_journey_is_deterministic(zone):
     order = ["practice_id", "source", "source_client_id"]
     assert a.match.crosswalk.sort(order).equals(b.match.crosswalk.sort(order))
     assert a.status.sort("practice_id").equals(b.status.sort("practice_id"))
+
+
+def test_a_chunk_that_keeps_failing_fails_its_practices_and_the_wave_goes_on(zone, tmp_path, prefect_api, monkeypatch):
+    import duckdb
+
+    import flows.wave as wave
+
+    practices = confirmed(zone)["practice_id"].to_list()
+    victim = practices[0]
+    real = wave.run_chunk
+
+    def flaky(landing, chunk, *args):  # fault injection into our own chunk, not a mock of a component
+        if victim in chunk["practice_id"].to_list():
+            raise OSError("injected: landing zone unreachable")
+        return real(landing, chunk, *args)
+
+    monkeypatch.setattr(wave, "run_chunk", flaky)
+    monkeypatch.setattr(wave, "journey_chunk", wave.journey_chunk.with_options(retries=0))
+    monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
+    get_settings.cache_clear()
+    try:
+        summary = wave.nightly_wave(landing=str(zone), warehouse=str(tmp_path / "w.duckdb"), select="all")
+    finally:
+        get_settings.cache_clear()
+    assert "injected" in summary["failures"][victim]
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        status = dict(con.sql("select practice_id, status from practice_status").fetchall())
+        staged = {r[0] for r in con.sql("select distinct practice_id from stg_client").fetchall()}
+    assert status[victim] == "failed"
+    assert victim not in staged
+    assert len(staged) >= len(practices) - 2  # only the victim's chunk (of two) is lost
