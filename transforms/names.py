@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 from rapidfuzz import process
@@ -18,6 +20,7 @@ __all__ = [
     "STRUCTURE_CATEGORY",
     "soundex",
     "fix_legal_typos",
+    "FrameStages",
 ]
 
 TITLES = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "master", "lady", "lord", "hon"]
@@ -139,9 +142,31 @@ _ENTITY_WORDS = [
 _GENERIC_DETAIL = ["trust", "trust fund"]
 
 
-def clean_text(expr: pl.Expr) -> pl.Expr:
+def _inline(expr: pl.Expr) -> pl.Expr:
+    return expr
+
+
+class FrameStages:
+    """A `stage` for the name rules: each intermediate value becomes a column of `frame`, computed once.
+
+    An eager Polars expression is evaluated as written: a value a rule uses three times is computed
+    three times, and rules built on rules multiply that (business_parts on 125k names: 14 s inline,
+    under 1 s staged). Same expressions, same results.
+    """
+
+    def __init__(self, frame: pl.DataFrame, prefix: str = "__stage"):
+        self.frame, self._prefix, self._n = frame, prefix, 0
+
+    def __call__(self, expr: pl.Expr) -> pl.Expr:
+        name = f"{self._prefix}{self._n}"
+        self._n += 1
+        self.frame = self.frame.with_columns(expr.alias(name))
+        return pl.col(name)
+
+
+def clean_text(expr: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> pl.Expr:
     """Lowercase ascii-ish text: '&' to 'and', punctuation to spaces, single spaces, empty to null."""
-    out = (
+    out = stage(
         expr.str.to_lowercase()
         .str.replace_all(r"['’`]", "")
         .str.replace_all(r"&", " and ")
@@ -162,45 +187,47 @@ def _strip_titles(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(pat, " ").str.replace_all(r"\s+", " ").str.strip_chars()
 
 
-def person_parts(name: pl.Expr, first: pl.Expr, last: pl.Expr) -> dict[str, pl.Expr]:
+def person_parts(
+    name: pl.Expr, first: pl.Expr, last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline
+) -> dict[str, pl.Expr]:
     """given, other_given, surname, generation, couple from first/last when given, else parsed from name.
 
     Handles "Surname, Given", titles, couples ("John and Mary Smith", "Mr & Mrs J Smith")
     and generation suffixes (Jr/Sr), which separate a parent from a child of the same name.
     """
-    raw = name.str.to_lowercase()
+    raw = stage(name.str.to_lowercase())
     comma = raw.str.contains(",")
     # "Surname, Given" -> "Given Surname" before punctuation is dropped
     swapped = pl.when(comma).then(
         raw.str.split_exact(",", 1).struct.field("field_1") + pl.lit(" ") + raw.str.split_exact(",", 1).struct.field("field_0")
     ).otherwise(raw)
-    txt = clean_text(swapped.str.replace_all(r"(\p{L})-(\p{L})", "$1$2"))
+    txt = stage(clean_text(swapped.str.replace_all(r"(\p{L})-(\p{L})", "$1$2"), stage))
     gen_pat = r"\b(" + "|".join(GENERATIONS) + r")\b"
     generation = txt.str.extract(gen_pat, 1).replace(GENERATIONS)
-    txt = _strip_titles(txt.str.replace_all(gen_pat, " "))
-    couple = txt.str.contains(r"(^| )and( |$)")
+    txt = stage(_strip_titles(txt.str.replace_all(gen_pat, " ")))
+    couple = stage(txt.str.contains(r"(^| )and( |$)"))
     parts = txt.str.split_exact(" and ", 1)
     left = parts.struct.field("field_0").str.strip_chars()
-    right = parts.struct.field("field_1").str.strip_chars()
-    left = pl.when(couple).then(left.str.replace(r"^and\s*", "")).otherwise(txt)
-    left_tokens = left.str.split(" ")
-    right_tokens = right.str.split(" ")
+    right = stage(parts.struct.field("field_1").str.strip_chars())
+    left = stage(pl.when(couple).then(left.str.replace(r"^and\s*", "")).otherwise(txt))
+    left_tokens = stage(left.str.split(" "))
+    right_tokens = stage(right.str.split(" "))
     has_left = left.str.len_chars() > 0
     p_given = pl.when(has_left).then(left_tokens.list.first()).otherwise(right_tokens.list.first())
-    p_surname = (
+    p_surname = stage(
         pl.when(couple & right.is_not_null() & (right.str.len_chars() > 0))
         .then(right_tokens.list.last())
         .otherwise(left_tokens.list.last())
     )
     other = pl.when(couple & has_left).then(right_tokens.list.first()).otherwise(None)
-    f = clean_text(first)
-    f = _strip_titles(f).str.split(" ").list.first()
+    f = clean_text(first, stage)
+    f = stage(_strip_titles(f).str.split(" ").list.first())
     f = pl.when(f.str.len_chars() > 0).then(f).otherwise(None)
-    l = clean_text(last.str.replace_all("-", "")).str.replace_all(gen_pat, " ").str.strip_chars()
+    l = stage(clean_text(last.str.replace_all("-", ""), stage).str.replace_all(gen_pat, " ").str.strip_chars())
     l = pl.when(l.str.len_chars() > 0).then(l.str.replace_all(" ", "")).otherwise(None)
     single = left_tokens.list.len() <= 1
     # a one-token name is a surname only ("Smith"); given stays null
-    p_given = pl.when(~couple & single).then(None).otherwise(p_given)
+    p_given = stage(pl.when(~couple & single).then(None).otherwise(p_given))
     # the structured fields win; a missing one is taken from the display name
     given = pl.coalesce(f, p_given)
     surname = pl.coalesce(l, p_surname)
@@ -215,32 +242,33 @@ def person_parts(name: pl.Expr, first: pl.Expr, last: pl.Expr) -> dict[str, pl.E
     }
 
 
-def business_parts(name: pl.Expr) -> dict[str, pl.Expr]:
+def business_parts(name: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> dict[str, pl.Expr]:
     """core (name without legal form, trustee wording, entity words), category, legal_form, trustee, trading."""
     low = name.str.to_lowercase().str.strip_chars()
-    low = low.str.replace_all(r"\bp\s*/\s*l\b", " pty ltd ").str.replace_all(r"\ba\.t\.f\.?", " atf ")
+    low = stage(low.str.replace_all(r"\bp\s*/\s*l\b", " pty ltd ").str.replace_all(r"\ba\.t\.f\.?", " atf "))
     # "X T/A Y": X is the legal entity; the trading name is kept beside it
-    has_ta = low.str.contains(r"\bt\s*/\s*a\b|\btrading as\b")
+    has_ta = stage(low.str.contains(r"\bt\s*/\s*a\b|\btrading as\b"))
     legal_part = pl.when(has_ta).then(low.str.replace(r"(\bt\s*/\s*a\b|\btrading as\b).*$", "")).otherwise(low)
-    trading = pl.when(has_ta).then(clean_text(low.str.replace(r"^.*?(\bt\s*/\s*a\b|\btrading as\b)", ""))).otherwise(None)
-    txt = clean_text(legal_part)
+    trading = pl.when(has_ta).then(clean_text(low.str.replace(r"^.*?(\bt\s*/\s*a\b|\btrading as\b)", ""), stage)).otherwise(None)
+    txt = stage(clean_text(legal_part, stage))
     trustee_for = txt.str.contains(r"^(the )?trustees? for (the )?")
-    txt = txt.str.replace(r"^(the )?trustees? for (the )?", "")
+    txt = stage(txt.str.replace(r"^(the )?trustees? for (the )?", ""))
     # "X ATF Y" / "X as trustee for Y": the client is Y, X is its trustee
-    atf = txt.str.contains(r"\b(atf|as trustees? for)\b")
+    atf = stage(txt.str.contains(r"\b(atf|as trustees? for)\b"))
     trustee = pl.when(atf).then(txt.str.replace(r"\s*\b(atf|as trustees? for)\b.*$", "")).otherwise(None)
-    txt = pl.when(atf).then(txt.str.replace(r"^.*\b(atf|as trustees? for)\b\s*(the )?", "")).otherwise(txt)
-    legal = txt.str.contains(r"\b(" + _LEGAL + r")\b")
-    txt = txt.str.replace_all(r"\b(" + _LEGAL + r")\b", " ")
+    txt = stage(pl.when(atf).then(txt.str.replace(r"^.*\b(atf|as trustees? for)\b\s*(the )?", "")).otherwise(txt))
+    legal = stage(txt.str.contains(r"\b(" + _LEGAL + r")\b"))
+    txt = stage(txt.str.replace_all(r"\b(" + _LEGAL + r")\b", " "))
     category = pl.lit(None, dtype=pl.String)
     for pat, cat in reversed(_ENTITY_WORDS):
         category = pl.when(txt.str.contains(r"\b(" + pat + r")\b")).then(pl.lit(cat)).otherwise(category)
+    category = stage(category)
     # the entity phrase itself: "family trust" and "unit trust" of one family are two clients
     detail = txt.str.extract(r"\b(" + "|".join(p for p, _ in _ENTITY_WORDS) + r")\b", 1)
     detail = pl.when(category == "trust").then(detail.replace(_GENERIC_DETAIL, None))
     for pat, _cat in _ENTITY_WORDS:
         txt = txt.str.replace_all(r"\b(" + pat + r")\b", " ")
-    txt = txt.str.replace_all(r"\s+", " ").str.strip_chars().str.replace(r"^(the\b\s*)+", "").str.strip_chars()
+    txt = stage(txt.str.replace_all(r"\s+", " ").str.strip_chars().str.replace(r"^(the\b\s*)+", "").str.strip_chars())
     category = pl.when(category.is_null() & legal).then(pl.lit("company")).otherwise(category)
     # "The Trustee for X" alone: a trust or a super fund, the structure field may say which
     core = pl.when(txt.str.len_chars() > 0).then(txt).otherwise(None)
@@ -249,7 +277,7 @@ def business_parts(name: pl.Expr) -> dict[str, pl.Expr]:
         "category": category,
         "category_detail": detail,
         "legal_form": legal.fill_null(False),
-        "trustee": clean_text(trustee),
+        "trustee": clean_text(trustee, stage),
         "trading": trading,
     }
 
