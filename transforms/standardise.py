@@ -8,6 +8,7 @@ import polars as pl
 from transforms import identifiers
 from transforms.names import (
     STRUCTURE_CATEGORY,
+    FrameStages,
     business_parts,
     canonical_given,
     clean_text,
@@ -113,10 +114,14 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         _legal=pl.when(pl.col("kind") == "person").then(pl.col("_legal")).otherwise(fixed_legal),
     )
     c = c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
-    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"))
-    biz = business_parts(pl.col("_name"))
+    # each rule's intermediate values become columns of c, computed once (inline they are recomputed per use)
+    stage = FrameStages(c)
+    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"), stage)
+    biz = business_parts(pl.col("_name"), stage)
     null = pl.lit(None, dtype=pl.String)
-    person_legal = person_parts(pl.col("_legal"), null, null)
+    person_legal = person_parts(pl.col("_legal"), null, null, stage)
+    biz_legal = business_parts(pl.col("_legal"), stage)
+    c = stage.frame
     is_person = (pl.col("kind") != "org").fill_null(True)
     is_org = pl.col("kind") == "org"
     phone_raw = pl.concat_list(pl.col("phone"), pl.col("mobile"))
@@ -132,9 +137,9 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         **{f"org_{k}": pl.when(is_org).then(v) for k, v in biz.items()},
         given_legal=pl.when(is_person).then(person_legal["given"]),
         surname_legal=pl.when(is_person).then(person_legal["surname"]),
-        org_core_legal=pl.when(is_org).then(business_parts(pl.col("_legal"))["core"]),
-        _legal_category=pl.when(is_org).then(business_parts(pl.col("_legal"))["category"]),
-        _legal_detail=pl.when(is_org).then(business_parts(pl.col("_legal"))["category_detail"]),
+        org_core_legal=pl.when(is_org).then(biz_legal["core"]),
+        _legal_category=pl.when(is_org).then(biz_legal["category"]),
+        _legal_detail=pl.when(is_org).then(biz_legal["category_detail"]),
         structure_category="structure_category",
         dob="date_of_birth",
         email=normalise_email(pl.col("email")),
