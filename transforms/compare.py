@@ -39,22 +39,24 @@ _PAIR_COLS = [
 ]
 
 
-def _distinct_cpdist(a: pl.Series, b: pl.Series, scorer) -> pl.Series:
-    """cpdist over aligned pairs, scored once per distinct non-null (a, b); null where a side is null."""
+def _distinct_cpdist(a: pl.Series, b: pl.Series, scorer, null_value: float | int) -> np.ndarray:
+    """cpdist over aligned pairs, scored once per distinct non-null (a, b); null_value where a side is null."""
     # pairs repeat their strings ("smith"/"smith" thousands of times): about 1 in 6 non-null pairs is new
-    d = pl.DataFrame({"a": a.cast(pl.String), "b": b.cast(pl.String)})
-    u = d.drop_nulls().unique()
-    s = process.cpdist(u["a"].to_list(), u["b"].to_list(), scorer=scorer, workers=-1)
-    u = u.with_columns(s=pl.Series(s))
-    return d.join(u, on=["a", "b"], how="left", maintain_order="left")["s"]
+    d = pl.DataFrame({"a": a.cast(pl.String), "b": b.cast(pl.String)}).with_row_index("i")
+    groups = d.drop_nulls().group_by("a", "b").agg("i")
+    s = process.cpdist(groups["a"].to_list(), groups["b"].to_list(), scorer=scorer, workers=-1)
+    rows = groups.select("i", s=pl.Series(s)).explode("i")
+    out = np.full(d.height, null_value, dtype=np.float64 if isinstance(null_value, float) else np.int64)
+    out[rows["i"].to_numpy()] = rows["s"].to_numpy()
+    return out
 
 
 def similarity(a: pl.Series, b: pl.Series, scorer=JaroWinkler.normalized_similarity) -> np.ndarray:
     """Scorer over aligned pairs (0..1); 0 where either side is null."""
-    out = _distinct_cpdist(a, b, scorer).cast(pl.Float64)
+    out = _distinct_cpdist(a, b, scorer, 0.0)
     if scorer is not JaroWinkler.normalized_similarity:
         out = out / 100.0
-    return out.fill_null(0.0).to_numpy()
+    return out
 
 
 def pair_frame(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -115,9 +117,9 @@ def _scores(p: pl.DataFrame) -> pl.DataFrame:
         _addr=pl.Series(similarity(p["address_l"], p["address_r"], fuzz.token_sort_ratio)),
         _city=pl.Series(similarity(p["city_l"], p["city_r"])),
         # one swapped or mistyped digit in YYYYMMDD ("02-12" for "01-22") is a slip, not another person
-        _dob_edits=_distinct_cpdist(
-            p["dob_l"].dt.strftime("%Y%m%d"), p["dob_r"].dt.strftime("%Y%m%d"), OSA.distance
-        ).fill_null(99),
+        _dob_edits=pl.Series(
+            _distinct_cpdist(p["dob_l"].dt.strftime("%Y%m%d"), p["dob_r"].dt.strftime("%Y%m%d"), OSA.distance, 99)
+        ),
     )
 
 
