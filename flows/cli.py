@@ -78,6 +78,21 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
     return {}
 
 
+def _journey(flow_name: str, landing, warehouse, runner: str, dask_address, verbose: bool, only=None, **kwargs) -> None:
+    """Run a migration flow (nightly_wave or rerun_practice), then print its summary and the progress table."""
+    _quiet_prefect(verbose)
+    from flows import wave as flows_wave
+
+    s = get_settings()
+    warehouse = warehouse or s.warehouse
+    summary = _run_flow(
+        getattr(flows_wave, flow_name), runner, dask_address,
+        landing=str(landing or s.landing), warehouse=str(warehouse), **kwargs,
+    )
+    _print_summary(summary)
+    _print_status(warehouse, only=only)
+
+
 def _print_summary(summary: dict) -> None:
     console.print(
         f"run [bold]{summary['run_id']}[/]: {summary['practices']} practices, {summary['records']} records, "
@@ -96,22 +111,10 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's logs")] = False,
 ) -> None:
     """Run the whole journey (extract, match, gate, promote) for every practice, or the ones named."""
-    _quiet_prefect(verbose)
-    from flows.wave import nightly_wave
-
-    s = get_settings()
-    summary = _run_flow(
-        nightly_wave,
-        runner,
-        dask_address,
-        landing=str(landing or s.landing),
-        warehouse=str(warehouse or s.warehouse),
-        practices=practice or None,
-        select="all",
-        refit_model=refit_model,
+    _journey(
+        "nightly_wave", landing, warehouse, runner, dask_address, verbose,
+        practices=practice or None, select="all", refit_model=refit_model,
     )
-    _print_summary(summary)
-    _print_status(warehouse or s.warehouse)
 
 
 @app.command()
@@ -125,17 +128,10 @@ def wave(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run one planned wave now, as the nightly schedule would: eligible practices only."""
-    _quiet_prefect(verbose)
-    from flows.wave import nightly_wave
-
-    s = get_settings()
-    summary = _run_flow(
-        nightly_wave, runner, dask_address,
-        landing=str(landing or s.landing), warehouse=str(warehouse or s.warehouse),
+    _journey(
+        "nightly_wave", landing, warehouse, runner, dask_address, verbose,
         wave=number, record_budget=budget, select="eligible",
     )
-    _print_summary(summary)
-    _print_status(warehouse or s.warehouse)
 
 
 @app.command()
@@ -148,16 +144,7 @@ def rerun(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Rerun the named practices through the same flow."""
-    _quiet_prefect(verbose)
-    from flows.wave import rerun_practice
-
-    s = get_settings()
-    summary = _run_flow(
-        rerun_practice, runner, dask_address,
-        practices=practice, landing=str(landing or s.landing), warehouse=str(warehouse or s.warehouse),
-    )
-    _print_summary(summary)
-    _print_status(warehouse or s.warehouse, only=practice)
+    _journey("rerun_practice", landing, warehouse, runner, dask_address, verbose, only=practice, practices=practice)
 
 
 @app.command()

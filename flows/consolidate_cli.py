@@ -73,21 +73,27 @@ def apply(
     out.print(f"[green]{n}[/] decisions recorded from {file}; rerun the practice to apply them")
 
 
+def _with_warehouse(warehouse: Path | None, action):
+    """Run action(con) on the warehouse; a PromotionError becomes a clear error and exit 1."""
+    from warehouse.promote import PromotionError
+
+    con = _open(warehouse)
+    try:
+        return action(con)
+    except PromotionError as exc:
+        _fail(str(exc))
+    finally:
+        con.close()
+
+
 def rollback(
     practice: Annotated[str, typer.Option("--practice", help="practice id")],
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Restore the practice's previous promoted version."""
-    from warehouse.promote import PromotionError
     from warehouse.promote import rollback as do_rollback
 
-    con = _open(warehouse)
-    try:
-        version = do_rollback(con, practice)
-    except PromotionError as exc:
-        _fail(str(exc))
-    finally:
-        con.close()
+    version = _with_warehouse(warehouse, lambda con: do_rollback(con, practice))
     out.print(f"practice [bold]{practice}[/] is back on version [green]{version}[/]")
 
 
@@ -96,16 +102,9 @@ def unmerge(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Split a unified client into one per source record; its pairs are recorded as rejected."""
-    from warehouse.promote import PromotionError
     from warehouse.unmerge import unmerge as do_unmerge
 
-    con = _open(warehouse)
-    try:
-        ids = do_unmerge(con, unified_id)
-    except PromotionError as exc:
-        _fail(str(exc))
-    finally:
-        con.close()
+    ids = _with_warehouse(warehouse, lambda con: do_unmerge(con, unified_id))
     out.print(f"[bold]{unified_id}[/] split into {len(ids)} unified clients:")
     for i in ids:
         out.print(f"  {i}")

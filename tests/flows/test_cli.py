@@ -35,3 +35,21 @@ def test_every_interface_command_is_registered():
     result = runner.invoke(app, ["--help"])
     for command in ("run", "rerun", "generate", "demo", "status", "retire-sync", "review", "rollback", "unmerge", "serve"):
         assert command in result.output
+
+
+def test_run_wave_rerun_and_status_on_a_small_zone(tmp_path, prefect_api):
+    out, wh = tmp_path / "zone", str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["generate", "--out", str(out), "--practices", "5", "--seed", "9", "--bad", "1"]).exit_code == 0
+    landing = str(out / "landing")
+    first = runner.invoke(app, ["run", "--landing", landing, "--warehouse", wh])
+    assert first.exit_code == 0, first.output
+    assert "migration progress" in first.output and "failed" in first.output
+    registry = json.loads((out / "landing" / "practices.json").read_text())
+    pid = registry[0]["practice_id"]
+    again = runner.invoke(app, ["rerun", "--practice", pid, "--landing", landing, "--warehouse", wh])
+    assert again.exit_code == 0, again.output
+    assert pid in again.output
+    planned = runner.invoke(app, ["wave", "--landing", landing, "--warehouse", wh])
+    assert planned.exit_code == 0, planned.output
+    status = runner.invoke(app, ["status", "--warehouse", wh, "--all"])
+    assert status.exit_code == 0 and pid in status.output
