@@ -10,10 +10,6 @@ MAX_BLOCK = 60  # a key shared by more records than this is a placeholder or too
 RARE_TOKENS = 2  # each record blocks on its rarest name tokens within the practice
 
 
-def _key(ktype: str, value: pl.Expr) -> pl.Expr:
-    return pl.struct(ktype=pl.lit(ktype), kval=value)
-
-
 def _rare_token_keys(std: pl.DataFrame) -> pl.DataFrame:
     """Each record's RARE_TOKENS rarest full-name tokens (rarity counted within its practice)."""
     toks = (
@@ -47,9 +43,8 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         ("addr", pl.col("address")),
         ("name", pl.col("full_name")),
     ]
-    base = std.select(
-        "practice_id", "rid", k=pl.concat_list([_key(t, e) for t, e in specs])
-    ).explode("k").unnest("k")
+    # one frame per key type, stacked (a list of structs exploded per record is ten times slower)
+    base = pl.concat([std.select("practice_id", "rid", ktype=pl.lit(t), kval=e) for t, e in specs])
     phones = std.select("practice_id", "rid", ktype=pl.lit("phone"), kval="phones").explode("kval")
     keys = pl.concat([base, phones, _rare_token_keys(std)], how="vertical_relaxed")
     return keys.drop_nulls("kval").filter(pl.col("kval").str.len_chars() > 0).unique()
@@ -81,9 +76,16 @@ def hint_pairs(std: pl.DataFrame, sync_links: pl.DataFrame) -> pl.DataFrame:
 def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_block: int = MAX_BLOCK) -> pl.DataFrame:
     """(practice_id, rid_l, rid_r) with rid_l < rid_r, both in one practice; extra pairs (hints) always kept."""
     keys = blocking_keys(std)
-    keys = keys.filter(pl.len().over("practice_id", "ktype", "kval") <= max_block)
+    # each block gets an integer id, so the self-join is on one integer, not three strings
+    blocks = (
+        keys.drop_nulls("practice_id")
+        .group_by("practice_id", "ktype", "kval")
+        .agg("rid")
+        .filter(pl.col("rid").list.len().is_between(2, max_block))
+    )
+    members = blocks.select("practice_id", "rid", block=pl.int_range(pl.len(), dtype=pl.UInt32)).explode("rid")
     pairs = (
-        keys.join(keys, on=["practice_id", "ktype", "kval"], suffix="_r")
+        members.join(members.select("block", rid_r="rid"), on="block")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .select("practice_id", rid_l="rid", rid_r="rid_r")
     )
