@@ -30,6 +30,8 @@ FIELDS: dict[str, list[str]] = {
 }
 # hard rules: a pair breaking one is never merged automatically
 VETO_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation"]
+# pairs compared at once: both sides' features side by side cost about 1.5 KB a pair, so bound the peak
+CHUNK_PAIRS = 250_000
 
 _PAIR_COLS = [
     "practice_id", "kind", "given", "given_canon", "surname", "given_alt", "given_alt_canon", "surname_alt",
@@ -198,6 +200,8 @@ def _dob_levels() -> pl.Expr:
 
 def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """(practice_id, rid_l, rid_r, one Int8 level column per FIELDS key, veto)."""
+    if pairs.height > CHUNK_PAIRS:  # every level is per pair, so chunks concatenate to the same frame
+        return pl.concat([compare(std, pairs.slice(i, CHUNK_PAIRS)) for i in range(0, pairs.height, CHUNK_PAIRS)])
     p = _scores(pair_frame(std, pairs))
     email_local_l = pl.col("email_l").str.split("@").list.first()
     email_local_r = pl.col("email_r").str.split("@").list.first()
