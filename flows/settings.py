@@ -10,13 +10,16 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+DEMO_HASH_KEY = "scr-demo-key-change-me"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCR_", env_file=".env", extra="ignore")
 
     warehouse: Path = Field(Path("scr.duckdb"), description="DuckDB warehouse file")
     landing: Path = Field(Path("landing"), description="landing zone folder")
     # Keyed hash for TFN / IRD numbers: they are matched on this hash, never stored raw.
-    hash_key: SecretStr = Field(SecretStr("scr-demo-key-change-me"), description="key for tax-number hashes")
+    hash_key: SecretStr = Field(SecretStr(DEMO_HASH_KEY), description="key for tax-number hashes")
     cutover_date: date = Field(date(2023, 11, 1), description="legacy client sync ends on this date")
     chunk_practices: int = Field(50, ge=1, description="practices per chunk task")
     model_sample_practices: int = Field(

@@ -18,7 +18,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
 from flows.journey import ChunkResult, fit, run_chunk
-from flows.settings import get_settings
+from flows.settings import DEMO_HASH_KEY, get_settings
 from transforms.planning import chunks, plan_wave
 from transforms.status_rules import step_one
 from warehouse import db
@@ -119,6 +119,8 @@ def run_journey(
     logger = get_run_logger()
     settings = get_settings()
     run_id = uuid.uuid4().hex[:12]
+    if settings.hash_key.get_secret_value() == DEMO_HASH_KEY:
+        logger.warning("SCR_HASH_KEY is the demo default: set a secret key before migrating real practices")
     registry = read_registry(landing)
     problems = registry_problems(landing, registry)
     with db.connect(warehouse) as con:
