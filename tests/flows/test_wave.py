@@ -89,6 +89,15 @@ def test_no_raw_tax_numbers_in_the_warehouse(zone, warehouse):
             for col in ("tfn", "ird_number"):
                 if col in frame.columns:
                     raw |= {v.replace(" ", "") for v in frame[col].drop_nulls().to_list() if len(v.replace(" ", "")) >= 8}
+        hq = folder / "hq_clients.json"
+        try:
+            clients = json.loads(hq.read_text())["clients"]
+        except Exception:
+            continue
+        raw |= {
+            "".join(ch for ch in (i.get("value") or "") if ch.isdigit())
+            for c in clients for i in (c.get("identifiers") or []) if i.get("type") in ("TFN", "IRD")
+        } - {""}
     assert raw, "the zone should carry tax numbers"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cols = con.sql(
