@@ -1,6 +1,7 @@
 """End to end through the real Prefect flow on a small generated zone."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,10 @@ def test_no_raw_tax_numbers_in_the_warehouse(zone, warehouse):
             for col in ("tfn", "ird_number"):
                 if col in frame.columns:
                     raw |= {v.replace(" ", "") for v in frame[col].drop_nulls().to_list() if len(v.replace(" ", "")) >= 8}
+        xpm = folder / "xpm_clients.xml"
+        if xpm.exists():
+            text = xpm.read_bytes().decode("utf-8", "replace")
+            raw |= {re.sub(r"\D", "", v) for v in re.findall(r"<TaxNumber>([^<]+)</TaxNumber>", text)} - {""}
         hq = folder / "hq_clients.json"
         try:
             clients = json.loads(hq.read_text())["clients"]
