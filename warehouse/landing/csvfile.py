@@ -58,6 +58,21 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str]) -> Ta
     return Table({name: by_name.get(name, empty) for name in known}, lines, hashes)
 
 
+def labelled_frame(path: Path, file: str, known: list[str], required: list[str], id_column: str) -> pl.DataFrame:
+    """The CSV as strings with record_no, raw_hash and a label naming each record by its line and id."""
+    table = read_csv(path, file, known, required)
+    raw = pl.DataFrame(table.columns, schema={c: pl.String for c in known}).with_columns(
+        record_no=pl.Series(table.lines, dtype=pl.Int64), raw_hash=pl.Series(table.raw_hashes, dtype=pl.String)
+    )
+    key = pl.col(id_column).str.strip_chars()
+    return raw.with_columns(
+        pl.when(key.str.len_chars() > 0)
+        .then(pl.format("line {} ({}={})", "record_no", pl.lit(id_column), key))
+        .otherwise(pl.format("line {}", "record_no"))
+        .alias(LABEL)
+    )
+
+
 def check_records(raw: pl.DataFrame, file: str, key: list[str], required: list[str]) -> None:
     """Each record has its required fields and a key unique in the file; else BadInput naming the line."""
     present = [pl.col(c).str.strip_chars().str.len_chars().fill_null(0) > 0 for c in required]

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from warehouse import schema
-from warehouse.landing.csvfile import check_records, read_csv
-from warehouse.landing.values import LABEL, frame_of
+from warehouse.landing.csvfile import check_records, labelled_frame
+from warehouse.landing.values import frame_of
 
 FILE = "sync_links.csv"
 COLUMNS = ["xpm_client_uuid", "hq_client_id", "linked_at", "last_synced_at", "state"]
@@ -17,17 +17,7 @@ REQUIRED = ["xpm_client_uuid", "hq_client_id"]
 
 def read_sync(path: Path, practice_id: str) -> pl.DataFrame:
     """One practice's sync_links.csv; a link without both ids, or repeated, is BadInput naming the line."""
-    table = read_csv(path, FILE, COLUMNS, REQUIRED)
-    raw = pl.DataFrame(table.columns, schema={c: pl.String for c in COLUMNS}).with_columns(
-        record_no=pl.Series(table.lines, dtype=pl.Int64)
-    )
-    xpm = pl.col("xpm_client_uuid").str.strip_chars()
-    raw = raw.with_columns(
-        pl.when(xpm.str.len_chars() > 0)
-        .then(pl.format("line {} (xpm_client_uuid={})", "record_no", xpm))
-        .otherwise(pl.format("line {}", "record_no"))
-        .alias(LABEL)
-    )
+    raw = labelled_frame(path, FILE, COLUMNS, REQUIRED, "xpm_client_uuid").drop("raw_hash")
     check_records(raw, FILE, ["xpm_client_uuid", "hq_client_id"], REQUIRED)
     raw = raw.with_columns(pl.col("state").str.strip_chars().str.to_lowercase())
     cols = {c: raw.get_column(c).to_list() for c in raw.columns}

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from warehouse import schema
-from warehouse.landing.csvfile import check_records, read_csv
+from warehouse.landing.csvfile import check_records, labelled_frame
 from warehouse.landing.frames import Frames
 from warehouse.landing.idents import LONG, Parsed, finish
 from warehouse.landing.values import LABEL, frame_of
@@ -33,17 +33,8 @@ ID_COLUMNS = {"tfn": "TFN", "ird_number": "IRD", "abn": "ABN"}
 
 def parse_tax(path: Path, practice_id: str) -> Parsed:
     """tax_clients.csv parsed and typed; BadInput names the line and client_code; identifiers left raw."""
-    table = read_csv(path, FILE, COLUMNS, REQUIRED)
-    raw = pl.DataFrame(table.columns, schema={c: pl.String for c in COLUMNS}).with_columns(
-        record_no=pl.Series(table.lines, dtype=pl.Int64), raw_hash=pl.Series(table.raw_hashes, dtype=pl.String)
-    )
+    raw = labelled_frame(path, FILE, COLUMNS, REQUIRED, "client_code")
     code = pl.col("client_code").str.strip_chars()
-    raw = raw.with_columns(
-        pl.when(code.str.len_chars() > 0)
-        .then(pl.format("line {} (client_code={})", "record_no", code))
-        .otherwise(pl.format("line {}", "record_no"))
-        .alias(LABEL)
-    )
     check_records(raw, FILE, ["client_code"], REQUIRED)
     raw = raw.with_columns(client_code=code)
     client_cols = {dst: raw.get_column(src).to_list() for src, dst in CLIENT_COLUMNS.items()}
