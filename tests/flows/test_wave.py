@@ -10,7 +10,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from flows.settings import get_settings
 
 pytestmark = pytest.mark.prefect
 
