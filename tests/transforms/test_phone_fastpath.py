@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import phonenumbers
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.standardise import e164_fast, phone_e164
+from transforms.standardise import _e164, e164_fast, phone_e164
 
 REGIONS = ["AU", "NZ", "UK", "US", "ROW", None]
-_LIBRARY_REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB", "US": "US"}
 # starts that steer phonenumbers' parsing: trunk prefixes, country codes, IDD prefixes, AU 1831/UK 180020 carriers
 PREFIXES = [
     "", "+", "0", "00", "01", "02", "04", "07", "1", "61", "64", "44", "0011", "011", "0161", "0183", "01831",
@@ -20,14 +18,8 @@ PREFIXES = [
 
 
 def library(region: str | None, raw: str) -> str | None:
-    """What phonenumbers itself says: E.164 of a possible number, else None."""
-    try:
-        num = phonenumbers.parse(raw, _LIBRARY_REGION.get(region or ""))
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    """What phonenumbers itself says (the product's slow path): E.164 of a possible number, else None."""
+    return _e164(region, raw)
 
 
 def fast(rows: list[tuple[str | None, str]]) -> list[str | None]:
