@@ -47,12 +47,3 @@ def read_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     if not _exists(con):
         return pl.DataFrame(schema=EMPTY)
     return con.sql("select * from practice_status order by practice_id").pl()
-
-
-def status_counts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """status, practices: how many practices are in each status."""
-    if not _exists(con):
-        return pl.DataFrame(schema={"status": pl.String, "practices": pl.Int64})
-    return con.sql(
-        "select status, count(*) as practices from practice_status group by status order by status"
-    ).pl()

@@ -10,6 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from transforms.status_rules import STATUSES
+
 
 pytestmark = pytest.mark.prefect
 
@@ -43,9 +45,7 @@ def test_every_registry_practice_has_one_status(zone, warehouse):
     status = q(warehouse, "select * from practice_status")
     assert set(r["practice_id"] for r in registry) <= set(status["practice_id"].to_list())
     assert status["practice_id"].is_unique().all()
-    assert set(status["status"].unique().to_list()) <= {
-        "connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete"
-    }
+    assert set(status["status"].unique().to_list()) <= set(STATUSES)
 
 
 def test_bad_practices_fail_with_the_file_named(zone, warehouse):
