@@ -30,7 +30,7 @@ bench-match: setup  ## matching benchmark against Splink and Febrl (not a test)
 bench: bench-match
 
 lint: setup  ## pyflakes-level checks
-	$(BIN)/ruff check flows transforms quality warehouse benchmarks tests
+	$(BIN)/ruff check flows landing synthetic transforms quality warehouse benchmarks tests
 
 clean:
 	rm -rf .venv .tools demo .pytest_cache

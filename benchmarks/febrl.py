@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from warehouse.schema import CLIENT, PRACTICE
+from landing.schema import CLIENT, PRACTICE
 
 __all__ = ["Dataset", "febrl3", "febrl4"]
 

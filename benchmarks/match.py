@@ -17,7 +17,7 @@ from rich.table import Table
 
 from benchmarks.febrl import Dataset, febrl3, febrl4
 from benchmarks.scoring import score_crosswalk
-from warehouse.schema import ORG_LINK, SYNC_LINK, empty
+from landing.schema import ORG_LINK, SYNC_LINK, empty
 
 app = typer.Typer(add_completion=False)
 console = Console(width=140)
@@ -37,8 +37,8 @@ def _need(module: str, owner: str):
 
 def generated(out: Path, practices: int, seed: int, hash_key: str, bad: int = 0) -> tuple[Dataset, dict]:
     """Generate a zone, read every good practice with the readers, and load its truth."""
-    synthetic = _need("warehouse.synthetic", "engineer B's generator")
-    landing_mod = _need("warehouse.landing", "engineer A's readers")
+    synthetic = _need("synthetic", "engineer B's generator")
+    landing_mod = _need("landing", "engineer A's readers")
     t0 = time.perf_counter()
     summary = synthetic.generate_zone(out, practices, seed, bad_practices=bad)
     t1 = time.perf_counter()

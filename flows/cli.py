@@ -50,7 +50,7 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
     from flows import progress
     from flows.wave import with_runner
     from warehouse.db import WarehouseBusy
-    from warehouse.landing import BadInput
+    from landing import BadInput
 
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -155,7 +155,7 @@ def generate(
     bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
 ) -> None:
     """Write a synthetic landing zone (out/landing) and its ground truth (out/truth)."""
-    from warehouse.synthetic import generate_zone
+    from synthetic import generate_zone
 
     with console.status(f"generating {practices} practices"):
         summary = generate_zone(out, practices, seed, bad_practices=bad)

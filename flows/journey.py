@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
-from warehouse.landing import BadInput, Frames, read_practice
+from landing import BadInput, Frames, read_practice
 
 log = logging.getLogger("scr.journey")
 

@@ -19,8 +19,8 @@ from rich.table import Table
 from flows.settings import get_settings
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
-from warehouse.landing import BadInput, read_practice, read_registry, registry_problems
-from warehouse.schema import CLIENT, SYNC_LINK
+from landing import BadInput, read_practice, read_registry, registry_problems
+from landing.schema import CLIENT, SYNC_LINK
 from warehouse.sync_retirement import plan_retirement, read_retired, unconnected, write_retirement
 
 __all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "retire_sync_command", "summarise"]

@@ -22,12 +22,12 @@ from flows.settings import DEMO_HASH_KEY, get_settings
 from transforms.planning import chunks, plan_wave
 from transforms.status_rules import step_one
 from warehouse import db
-from warehouse.landing import read_registry, registry_problems
+from landing import read_registry, registry_problems
 from warehouse.review import read_decisions
 from warehouse.run_store import record_run, write_chunk
 from warehouse.staging import load_practices
 from warehouse.status import read_status, write_status
-from warehouse.zone_sizes import practice_sizes
+from landing.sizes import practice_sizes
 
 
 @task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

@@ -14,7 +14,7 @@ from quality.suites import Suite, suites
 
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
-    from warehouse.landing import Frames
+    from landing import Frames
 
 __all__ = ["GateResult", "run_gate"]
 

@@ -13,7 +13,7 @@ import polars as pl
 
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
-    from warehouse.landing import Frames
+    from landing import Frames
 
 __all__ = ["Spec", "Suite", "suites"]
 

@@ -9,7 +9,7 @@ import polars as pl
 from transforms.cluster import unified_id, unified_ids
 
 if TYPE_CHECKING:
-    from warehouse.landing import Frames
+    from landing import Frames
 
 __all__ = ["membership", "carry_all", "own_id"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from warehouse.schema import S, TS
+from landing.schema import S, TS
 
 __all__ = ["DRIFT", "SYNCED_FIELDS", "drift", "link_sides", "normalise"]
 

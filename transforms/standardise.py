@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 
-from transforms import identifiers
+from landing import identifiers
 from transforms.names import (
     STRUCTURE_CATEGORY,
     FrameStages,

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from transforms.carry import carry_all, membership
-from transforms.identifiers import digits, is_valid
+from landing.identifiers import digits, is_valid
 
 if TYPE_CHECKING:
-    from warehouse.landing import Frames
+    from landing import Frames
 
 __all__ = ["Unified", "survive", "GROUPS", "STRATEGIES"]
 

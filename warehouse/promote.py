@@ -57,7 +57,7 @@ def create_promoted(con: duckdb.DuckDBPyConnection) -> None:
     if all(_exists(con, f"{t}_version") for t in TABLES.values()):
         return
     from transforms.survivorship import survive
-    from warehouse.landing.frames import Frames
+    from landing.frames import Frames
 
     none = pl.DataFrame(schema={"practice_id": pl.String, "strategy": pl.String})
     crosswalk = pl.DataFrame(schema={c: pl.String for c in CROSSWALK_COLS[:-1]} | {"match_probability": pl.Float64})

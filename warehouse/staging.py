@@ -1,4 +1,4 @@
-"""DuckDB staging tables stg_*: created from warehouse.schema.STAGING, replaced per practice in one transaction."""
+"""DuckDB staging tables stg_*: created from landing.schema.STAGING, replaced per practice in one transaction."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from contextlib import contextmanager
 import duckdb
 import polars as pl
 
-from warehouse import schema
-from warehouse.landing.frames import Frames
+from landing import schema
+from landing.frames import Frames
 
 # uniqueness the loader relies on; other tables are child rows without a natural key
 KEYS = {"practice": ["practice_id"], "client": ["practice_id", "source", "source_client_id"]}

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from transforms.drift import DRIFT
-from warehouse.schema import SYNC_LINK, B, I, S, TS
+from landing.schema import SYNC_LINK, B, I, S, TS
 
 __all__ = [
     "PLAN",

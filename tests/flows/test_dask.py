@@ -17,7 +17,7 @@ def crosswalk(path: Path) -> pl.DataFrame:
 def test_dask_run_matches_the_local_run(tmp_path, prefect_api, monkeypatch):
     from flows.settings import get_settings
     from flows.wave import nightly_wave, with_runner
-    from warehouse.synthetic import generate_zone
+    from synthetic import generate_zone
 
     monkeypatch.setenv("SCR_CHUNK_PRACTICES", "3")  # several chunks, so both workers get work
     get_settings.cache_clear()

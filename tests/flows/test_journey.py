@@ -5,12 +5,12 @@ import pytest
 
 from flows.journey import run_chunk
 from flows.settings import get_settings
-from warehouse.landing import read_registry
+from landing import read_registry
 
 
 @pytest.fixture(scope="module")
 def zone(tmp_path_factory):
-    from warehouse.synthetic import generate_zone
+    from synthetic import generate_zone
 
     out = tmp_path_factory.mktemp("zone")
     generate_zone(out, 10, seed=5)

@@ -22,7 +22,7 @@ def test_decisions_are_honoured_by_a_rerun(tmp_path, prefect_api):
     from flows.wave import nightly_wave, rerun_practice
     from warehouse.db import connect
     from warehouse.review import apply_review, export_review
-    from warehouse.synthetic import generate_zone
+    from synthetic import generate_zone
 
     generate_zone(tmp_path / "zone", 30, seed=13)
     landing, wh = str(tmp_path / "zone" / "landing"), tmp_path / "scr.duckdb"

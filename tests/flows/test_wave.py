@@ -18,7 +18,7 @@ pytestmark = pytest.mark.prefect
 
 @pytest.fixture(scope="module")
 def zone(tmp_path_factory) -> Path:
-    from warehouse.synthetic import generate_zone
+    from synthetic import generate_zone
 
     out = tmp_path_factory.mktemp("zone")
     generate_zone(out, 12, seed=3, bad_practices=3)
@@ -175,7 +175,7 @@ def test_the_wave_publishes_its_summary_artifacts(warehouse):
 def test_a_planned_wave_takes_only_eligible_practices(zone, warehouse):
     from flows.wave import nightly_wave
     from transforms.planning import eligible
-    from warehouse.landing import read_registry, registry_problems
+    from landing import read_registry, registry_problems
 
     registry = read_registry(zone / "landing")
     registry = registry.filter(~pl.col("practice_id").is_in(list(registry_problems(zone / "landing", registry))))

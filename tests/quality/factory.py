@@ -6,9 +6,9 @@ from datetime import datetime
 
 import polars as pl
 
-from warehouse import schema
-from warehouse.landing.frames import Frames
-from warehouse.secrets import keyed_hash
+from landing import schema
+from landing.frames import Frames
+from landing.secrets import keyed_hash
 
 KEY = "test-key"
 # valid check digits: ABN 51 824 753 556, ACN 004 085 616, TFN 123 456 782
@@ -39,7 +39,7 @@ def frames(clients: list[dict], **extra: list[dict]) -> Frames:
 
 def identifiers_of(c: pl.DataFrame) -> pl.DataFrame:
     """The IDENTIFIER rows a reader would emit for the client columns."""
-    from transforms.identifiers import is_valid
+    from landing.identifiers import is_valid
 
     key = ["practice_id", "source", "source_client_id"]
     parts = []

@@ -12,7 +12,7 @@ from quality.gate import run_gate
 from quality.suites import suites
 from tests.quality.factory import practice, strategies
 from transforms.survivorship import survive
-from warehouse.landing.frames import Frames
+from landing.frames import Frames
 
 
 def _merge(cw: pl.DataFrame, pid: str, ids: list[str], into: str) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import polars as pl
 
 from transforms.candidates import candidate_pairs, hint_pairs, pairs_per_record
 from transforms.standardise import standardise
-from warehouse.schema import CLIENT, ORG_LINK, PRACTICE, SYNC_LINK, empty
+from landing.schema import CLIENT, ORG_LINK, PRACTICE, SYNC_LINK, empty
 
 
 def std(rows: list[dict]) -> pl.DataFrame:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from transforms.compare import FIELDS, compare
 from transforms.standardise import standardise
-from warehouse.schema import CLIENT, ORG_LINK, PRACTICE, empty
+from landing.schema import CLIENT, ORG_LINK, PRACTICE, empty
 
 
 def std(rows: list[dict], org_links: pl.DataFrame | None = None) -> pl.DataFrame:

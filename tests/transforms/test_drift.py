@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms.drift import DRIFT, SYNCED_FIELDS, drift, link_sides, normalise
-from warehouse.schema import CLIENT, SYNC_LINK
+from landing.schema import CLIENT, SYNC_LINK
 
 SYNCED = datetime(2023, 9, 1)
 

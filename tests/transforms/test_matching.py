@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from transforms.cluster import unified_id
 from transforms.matching import match
-from warehouse.schema import CLIENT, ORG_LINK, PRACTICE, SYNC_LINK, empty
+from landing.schema import CLIENT, ORG_LINK, PRACTICE, SYNC_LINK, empty
 
 D = dt.date
 TFN = {"john": "h-john", "mary": "h-mary", "junior": "h-junior"}

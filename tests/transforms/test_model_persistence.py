@@ -13,8 +13,8 @@ from polars.testing import assert_frame_equal
 from transforms.compare import FIELDS
 from transforms.matching import MatchResult, fit_model, match
 from transforms.model import FORMAT_VERSION, Model, ModelMismatch, score
-from warehouse.landing import Frames, read_practice, read_registry
-from warehouse.synthetic import generate_zone
+from landing import Frames, read_practice, read_registry
+from synthetic import generate_zone
 
 KEY = "test-key"
 

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from transforms.planning import chunks, eligible, plan_wave
-from warehouse.schema import PRACTICE
+from landing.schema import PRACTICE
 
 
 def registry(n: int, waves: list[int | None] | None = None) -> pl.DataFrame:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms.standardise import normalise_address, normalise_email, phone_e164, standardise
-from warehouse.schema import CLIENT, ORG_LINK, PRACTICE, empty
+from landing.schema import CLIENT, ORG_LINK, PRACTICE, empty
 
 
 def clients(rows: list[dict], practice: str = "p1") -> pl.DataFrame:

@@ -1,7 +1,7 @@
 import polars as pl
 
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
-from warehouse.schema import PRACTICE
+from landing.schema import PRACTICE
 
 
 def practices(*rows: dict) -> pl.DataFrame:

@@ -141,7 +141,7 @@ def test_lineage_covers_every_field_from_a_member(p1):
 def test_only_practices_with_a_strategy_are_consolidated():
     f1, cw1 = practice("p1")
     f2, cw2 = practice("p2")
-    from warehouse.landing.frames import Frames
+    from landing.frames import Frames
 
     u = survive(Frames.concat([f1, f2]), pl.concat([cw1, cw2]), strategies(p2="keep_hq"))
     for name in ["client", "contact", "lineage", "crosswalk", "org_link"]:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.quality.factory import TFN_RAW, crosswalk, practice, strategies
 from transforms.survivorship import survive
-from warehouse.landing.frames import Frames
+from landing.frames import Frames
 from warehouse.promote import TABLES, PromotionError, create_promoted, promote, refresh_crosswalk, rollback
 from warehouse.staging import create_staging, load_staging
 

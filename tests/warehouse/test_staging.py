@@ -7,9 +7,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from tests.warehouse.fixtures import KEY, RAW_TAX_NUMBERS, all_text, practice, zone
-from warehouse import schema
-from warehouse.landing import Frames, read_practice, read_registry
+from tests.landing.fixtures import KEY, RAW_TAX_NUMBERS, all_text, practice, zone
+from landing import schema
+from landing import Frames, read_practice, read_registry
 from warehouse.staging import create_staging, load_practices, load_staging, read_practices, read_staging
 
 SORT = {n: list(schema.STAGING[n].names()) for n in schema.STAGING}

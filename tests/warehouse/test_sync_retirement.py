@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from transforms.drift import drift, link_sides
-from warehouse.schema import CLIENT, SYNC_LINK
+from landing.schema import CLIENT, SYNC_LINK
 from warehouse.sync_retirement import (
     UNCONNECTED_NOTE,
     create_tables,

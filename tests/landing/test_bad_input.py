@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.warehouse.fixtures import KEY, practice, zone
-from warehouse.landing import BadInput, read_practice
+from tests.landing.fixtures import KEY, practice, zone
+from landing import BadInput, read_practice
 
 
 def bad(landing, pid="P_AU") -> BadInput:

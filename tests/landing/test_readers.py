@@ -8,11 +8,11 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from tests.warehouse.fixtures import KEY, practice, zone
-from warehouse import schema
-from warehouse.landing import Frames, read_practice
-from warehouse.landing.xpm import read_xpm
-from warehouse.secrets import keyed_hash
+from tests.landing.fixtures import KEY, practice, zone
+from landing import schema
+from landing import Frames, read_practice
+from landing.xpm import read_xpm
+from landing.secrets import keyed_hash
 
 
 def h(value: str) -> str:

@@ -9,11 +9,11 @@ from pathlib import Path
 import polars as pl
 from lxml import etree
 
-from warehouse import schema
-from warehouse.landing.errors import BadInput
-from warehouse.landing.frames import Frames
-from warehouse.landing.idents import Parsed, finish, long_ids
-from warehouse.landing.values import LABEL, frame_of
+from landing import schema
+from landing.errors import BadInput
+from landing.frames import Frames
+from landing.idents import Parsed, finish, long_ids
+from landing.values import LABEL, frame_of
 
 FILE = "xpm_clients.xml"
 

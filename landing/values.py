@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from warehouse.landing.errors import BadInput
+from landing.errors import BadInput
 
 LABEL = "_label"  # per-row "record 3 (UUID=...)" / "line 7 (client_code=...)" for messages
 

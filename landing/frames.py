@@ -1,4 +1,4 @@
-"""The frames one practice's landing files yield: one per staging table, in warehouse.schema shapes."""
+"""The frames one practice's landing files yield: one per staging table, in landing.schema shapes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from warehouse import schema
+from landing import schema
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Frames:
 
     @staticmethod
     def names() -> list[str]:
-        """Field names, which are also the staging table keys of warehouse.schema.STAGING."""
+        """Field names, which are also the staging table keys of landing.schema.STAGING."""
         return [f.name for f in fields(Frames)]
 
     @staticmethod

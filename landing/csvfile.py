@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse.landing.errors import BadInput, decode_utf8
-from warehouse.landing.values import LABEL
+from landing.errors import BadInput, decode_utf8
+from landing.values import LABEL
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warehouse.synthetic.build import PracticeData
+from synthetic.build import PracticeData
 
 DEFECTS = ("malformed_xml", "truncated_json", "non_utf8_csv", "client_without_id", "client_without_name",
            "repeated_id", "extra_folder", "missing_hq", "unknown_csv_column", "empty_file")

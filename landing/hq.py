@@ -8,11 +8,11 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse import schema
-from warehouse.landing.errors import BadInput, decode_utf8
-from warehouse.landing.frames import Frames
-from warehouse.landing.idents import Parsed, finish, long_ids
-from warehouse.landing.values import LABEL, frame_of
+from landing import schema
+from landing.errors import BadInput, decode_utf8
+from landing.frames import Frames
+from landing.idents import Parsed, finish, long_ids
+from landing.values import LABEL, frame_of
 
 FILE = "hq_clients.json"
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from warehouse.synthetic.build import EXPORTED_AT
+from synthetic.build import EXPORTED_AT
 
 TAX_COLUMNS = ["client_code", "client_name", "entity_type", "first_name", "last_name", "date_of_birth",
                "tfn", "ird_number", "abn", "email", "phone", "postal_line1", "postal_suburb", "postal_state",

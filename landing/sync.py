@@ -6,9 +6,9 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse import schema
-from warehouse.landing.csvfile import check_records, labelled_frame
-from warehouse.landing.values import frame_of
+from landing import schema
+from landing.csvfile import check_records, labelled_frame
+from landing.values import frame_of
 
 FILE = "sync_links.csv"
 COLUMNS = ["xpm_client_uuid", "hq_client_id", "linked_at", "last_synced_at", "state"]

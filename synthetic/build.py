@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from warehouse.synthetic import vocab
-from warehouse.synthetic.entities import Entity, Maker, make_cast
-from warehouse.synthetic.sources import Context, render
+from synthetic import vocab
+from synthetic.entities import Entity, Maker, make_cast
+from synthetic.sources import Context, render
 
 SOURCES = ("xpm", "hq", "tax")
 EXPORTED_AT = "2023-10-31T23:00:00Z"

@@ -7,7 +7,7 @@ import string
 
 from stdnum.au import abn as _abn
 
-from warehouse.synthetic import vocab
+from synthetic import vocab
 
 SUFFIX_VARIANTS = {
     "Pty Ltd": ("Pty. Ltd.", "Pty Limited", "Pty. Limited", "Proprietary Limited", "P/L", "PTY LTD"),

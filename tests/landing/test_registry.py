@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.warehouse.fixtures import zone
-from warehouse import schema
-from warehouse.landing import BadInput, read_registry, registry_problems
+from tests.landing.fixtures import zone
+from landing import schema
+from landing import BadInput, read_registry, registry_problems
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Synthetic landing zone with ground truth, for tests, demos and the matching benchmark."""
 
-from warehouse.synthetic.zone import build_zone, generate_zone
+from synthetic.zone import build_zone, generate_zone
 
 __all__ = ["generate_zone", "build_zone"]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse import schema
-from warehouse.landing.errors import BadInput
-from warehouse.landing.hq import FILE as HQ_FILE
-from warehouse.landing.hq import load_json
+from landing import schema
+from landing.errors import BadInput
+from landing.hq import FILE as HQ_FILE
+from landing.hq import load_json
 
 FILE = "practices.json"
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")

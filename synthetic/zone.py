@@ -8,8 +8,8 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
-from warehouse.synthetic import defects, writers
-from warehouse.synthetic.build import PracticeData, Zone, build_practice, build_zone
+from synthetic import defects, writers
+from synthetic.build import PracticeData, Zone, build_practice, build_zone
 
 __all__ = ["generate_zone", "build_zone", "plan_defects"]
 

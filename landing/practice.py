@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from warehouse.landing import hq, sync, tax, xpm
-from warehouse.landing.errors import BadInput
-from warehouse.landing.frames import Frames
-from warehouse.landing.idents import finish
-from warehouse.landing.registry import FILE as REGISTRY_FILE
-from warehouse.landing.registry import ID_PATTERN
+from landing import hq, sync, tax, xpm
+from landing.errors import BadInput
+from landing.frames import Frames
+from landing.idents import finish
+from landing.registry import FILE as REGISTRY_FILE
+from landing.registry import ID_PATTERN
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""Property: every record the generator writes comes back through warehouse.landing.read_practice field for field."""
+"""Property: every record the generator writes comes back through landing.read_practice field for field."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warehouse.landing import read_practice, read_registry
-from warehouse.secrets import keyed_hash
-from warehouse.synthetic import build_zone, generate_zone
+from landing import read_practice, read_registry
+from landing.secrets import keyed_hash
+from synthetic import build_zone, generate_zone
 
 KEY = "roundtrip-test-key"
 HASHED = {"TFN", "IRD"}

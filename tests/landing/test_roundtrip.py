@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from warehouse.landing.hq import read_hq
-from warehouse.landing.tax import COLUMNS, read_tax
-from warehouse.landing.xpm import read_xpm
+from landing.hq import read_hq
+from landing.tax import COLUMNS, read_tax
+from landing.xpm import read_xpm
 
 KEY = "k"
 # XML 1.0 cannot hold control characters, and a parser turns \r into \n: both are outside what systems write

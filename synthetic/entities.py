@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from warehouse.synthetic import ids, vocab
+from synthetic import ids, vocab
 
 # kind -> XPM BusinessStructure
 STRUCTURE = {

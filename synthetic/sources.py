@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from warehouse.synthetic import ids, noise, vocab
-from warehouse.synthetic.entities import PERSON_KINDS, STRUCTURE, Entity
+from synthetic import ids, noise, vocab
+from synthetic.entities import PERSON_KINDS, STRUCTURE, Entity
 
 
 @dataclass

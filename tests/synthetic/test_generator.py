@@ -18,11 +18,11 @@ from stdnum import ean
 from stdnum.au import abn, acn, tfn
 from stdnum.nz import ird
 
-from warehouse.landing import BadInput, read_practice, read_registry, registry_problems
-from warehouse.synthetic import generate_zone
-from warehouse.synthetic import ids as gen_ids
-from warehouse.synthetic.defects import DEFECTS
-from warehouse.synthetic.writers import SYNC_COLUMNS, TAX_COLUMNS
+from landing import BadInput, read_practice, read_registry, registry_problems
+from synthetic import generate_zone
+from synthetic import ids as gen_ids
+from synthetic.defects import DEFECTS
+from synthetic.writers import SYNC_COLUMNS, TAX_COLUMNS
 
 XPM_TAGS = ("UUID Name Title FirstName OtherName LastName DateOfBirth Email Phone Mobile Fax Website Address City "
             "Region PostCode Country PostalAddress PostalCity PostalRegion PostalPostCode PostalCountry "
@@ -64,7 +64,7 @@ def test_same_seed_same_bytes_other_seed_other_zone(tmp_path: Path) -> None:
 
 def test_same_bytes_in_another_process_with_other_hash_seed(tmp_path: Path) -> None:
     generate_zone(tmp_path / "here", 4, 21, bad_practices=2)
-    code = "import sys; from pathlib import Path; from warehouse.synthetic import generate_zone; generate_zone(Path(sys.argv[1]), 4, 21, bad_practices=2)"
+    code = "import sys; from pathlib import Path; from synthetic import generate_zone; generate_zone(Path(sys.argv[1]), 4, 21, bad_practices=2)"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "there")], check=True, env=env, cwd=Path(__file__).parents[2])
     assert _files(tmp_path / "here") == _files(tmp_path / "there")

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from transforms.identifiers import digits, is_valid
-from warehouse import schema
-from warehouse.landing.frames import Frames
-from warehouse.landing.values import clean
-from warehouse.secrets import keyed_hash, last3
+from landing.identifiers import digits, is_valid
+from landing import schema
+from landing.frames import Frames
+from landing.values import clean
+from landing.secrets import keyed_hash, last3
 
 HASHED = ["TFN", "IRD", "TAX"]  # TAX: an XPM TaxNumber outside AU/NZ, hashed the same way
 DIGITS_ONLY = ["ABN", "ACN", "NZBN", "COMPANY"]

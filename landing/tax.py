@@ -6,11 +6,11 @@ from pathlib import Path
 
 import polars as pl
 
-from warehouse import schema
-from warehouse.landing.csvfile import check_records, labelled_frame
-from warehouse.landing.frames import Frames
-from warehouse.landing.idents import LONG, Parsed, finish
-from warehouse.landing.values import LABEL, frame_of
+from landing import schema
+from landing.csvfile import check_records, labelled_frame
+from landing.frames import Frames
+from landing.idents import LONG, Parsed, finish
+from landing.values import LABEL, frame_of
 
 FILE = "tax_clients.csv"
 
