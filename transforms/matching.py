@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from landing.frames import Frames
 from transforms import audit
 from transforms.candidates import candidate_pairs, hint_pairs
 from transforms.cluster import constrained_components, unified_ids
@@ -15,7 +16,7 @@ from transforms.decide import IDS, decide
 from transforms.model import Model, estimate_u, fit, level_matrix, level_weights, prior_weight, random_pairs, score
 from transforms.standardise import standardise
 
-__all__ = ["MatchResult", "Model", "match", "fit_model", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
+__all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -110,10 +111,10 @@ class _Compared:
     by_id: np.ndarray  # pair shares a business or tax identifier
 
 
-def _compared(clients, org_links, sync_links, practices, decisions) -> _Compared:
+def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
     """Standardise, block and compare; nothing here looks across practices."""
-    std = standardise(clients, org_links, practices)
-    hints = hint_pairs(std, sync_links)
+    std = standardise(frames.client, frames.org_link, practices)
+    hints = hint_pairs(std, frames.sync_link)
     reviewed = _decision_pairs(std, decisions)
     pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
     cmp = compare(std, pairs)
@@ -124,27 +125,30 @@ def _compared(clients, org_links, sync_links, practices, decisions) -> _Compared
     return _Compared(std, hints, reviewed, cmp, level_matrix(cmp), legacy, by_id)
 
 
+def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
+    """Every pair blocking proposes, keyed (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)."""
+    std = standardise(frames.client, frames.org_link, practices)
+    hints = hint_pairs(std, frames.sync_link)
+    pairs = candidate_pairs(std, hints.select("rid_l", "rid_r"))
+    keys = std.select("rid", "source", "source_client_id")
+    return pairs.join(keys.rename(lambda c: c + "_l"), on="rid_l").join(keys.rename(lambda c: c + "_r"), on="rid_r").select(
+        "practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"
+    )
+
+
 def _fit(c: _Compared) -> Model:
     """u from random within-practice pairs, m and prior by EM anchored on the hinted pairs."""
     u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std))))
     return fit(c.gamma, u, c.legacy | c.by_id, c.by_id & ~c.legacy)
 
 
-def fit_model(
-    clients: pl.DataFrame,
-    org_links: pl.DataFrame,
-    sync_links: pl.DataFrame,
-    practices: pl.DataFrame,
-    decisions: pl.DataFrame | None = None,
-) -> Model:
+def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
     """The model match() would fit on these practices: fit once, save it, then match every chunk with it."""
-    return _fit(_compared(clients, org_links, sync_links, practices, decisions))
+    return _fit(_compared(frames, practices, decisions))
 
 
 def match(
-    clients: pl.DataFrame,
-    org_links: pl.DataFrame,
-    sync_links: pl.DataFrame,
+    frames: Frames,
     practices: pl.DataFrame,
     decisions: pl.DataFrame | None = None,
     *,
@@ -157,7 +161,7 @@ def match(
     With a `model`, nothing is estimated from this call's data, so a practice's results do not
     depend on which practices share the call; without one, the model is fitted on this call.
     """
-    c = _compared(clients, org_links, sync_links, practices, decisions)
+    c = _compared(frames, practices, decisions)
     if model is None:
         model = _fit(c)
     cmp, reviewed = c.cmp, c.reviewed
