@@ -13,13 +13,16 @@ from transforms.compare import FIELDS, ID_FIELDS, compare
 from transforms.decide import decide
 from transforms.linked import related_pairs
 from transforms.model import MATCH, NONMATCH, Model, estimate_u, fit, level_matrix, level_weights, random_pairs, score
+from transforms.profile import profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
-from transforms.threshold import FALLBACK, TARGET_PRECISION, choose_threshold, expected_threshold
+from transforms.calibrate import fit_calibration
+from transforms.threshold import AUTO_FLOOR, TARGET_PRECISION, expected_threshold
 
 __all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
 REVIEW_THRESHOLD = 0.5
+PROFILE_PASSES = 2
 RANDOM_PAIRS = 400_000  # enough to see every common level among unrelated clients; more only costs time
 # name levels that say "these two names differ": a legacy link between them is not used to learn what a match is
 _NAME_DIFFERS = ["surname_only", "given_only", "different", "generation_differs", "org_different", "couple_vs_single"]
@@ -148,13 +151,11 @@ def _gold(c: _Compared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _threshold(c: _Compared, model: Model) -> float:
-    """The automatic threshold: from the gold pairs when there are enough, else the model's own expected precision."""
+    """Calibrate the model on the gold pairs, then the automatic threshold for the target precision."""
     hidden, answer = _gold(c)
-    t = choose_threshold(score(hidden, model)[1], answer, TARGET_PRECISION)
-    if t is not None:
-        return t
+    model.calibration = fit_calibration(score(hidden, model)[0], answer).to_dict() or None
     free = c.cmp["veto"].is_null().to_numpy()
-    return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, FALLBACK)
+    return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR)
 
 
 def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
@@ -212,8 +213,28 @@ def match(
     cmp = cmp.with_columns(evidence=_evidence(level_weights(model)))
     conflicts = _conflicts(c.std, c.reviewed, c.related)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
+    for _ in range(PROFILE_PASSES):
+        doubted = _doubted(cmp, labels_auto, model, threshold)
+        if len(doubted) == 0:
+            break
+        # a member its cluster's other records contradict is reviewed, not merged: its automatic links become proposals
+        touches = pl.col("rid_l").is_in(doubted) | pl.col("rid_r").is_in(doubted)
+        demote = (pl.col("decision") == "auto") & touches & pl.col("review").is_null()
+        cmp = cmp.with_columns(
+            veto=pl.when(demote).then(pl.lit("cluster_profile")).otherwise(pl.col("veto")),
+            decision=pl.when(demote).then(pl.lit("review")).otherwise(pl.col("decision")),
+        )
+        labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels)
     return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
+
+
+def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float) -> np.ndarray:
+    """Records of automatic clusters whose profile against the rest of their cluster scores below the threshold."""
+    rid, gamma = profile_levels(cmp, labels)
+    if len(rid) == 0:
+        return rid
+    return rid[score(gamma, model)[1] < threshold]
 
 
 def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame):

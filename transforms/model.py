@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from transforms.calibrate import Calibration
 from transforms.compare import FIELDS
 
 __all__ = [
@@ -131,6 +132,7 @@ class Model:
     h: list[dict[str, np.ndarray]] | None = None
     prior_h: list[float] | None = None
     auto_threshold: float | None = None  # chosen at fit time for the target precision (transforms.threshold)
+    calibration: dict | None = None  # transforms.calibrate.Calibration as a dict, fitted on the zone's gold pairs
 
     def classes(self) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
         """Every class's distributions (match first, unrelated last) and their priors."""
@@ -156,6 +158,8 @@ class Model:
             out["prior_h"] = [float(x) for x in self.prior_h]
         if self.auto_threshold is not None:
             out["auto_threshold"] = float(self.auto_threshold)
+        if self.calibration:
+            out["calibration"] = self.calibration
         return out
 
     @staticmethod
@@ -171,7 +175,7 @@ class Model:
             m=arr(d["m"]), u=arr(d["u"]), prior=float(d["prior"]), iterations=int(d.get("iterations", 0)),
             h=[arr(h) for h in d["h"]] if "h" in d else None,
             prior_h=[float(x) for x in d["prior_h"]] if "prior_h" in d else None,
-            auto_threshold=None if threshold is None else float(threshold),
+            auto_threshold=None if threshold is None else float(threshold), calibration=d.get("calibration"),
         )  # fmt: skip
 
 
@@ -251,12 +255,15 @@ def _posteriors(gamma: np.ndarray, model: Model) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def score(gamma: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
-    """(match_weight = log2 odds of a match, match_probability) per pair."""
+def score(gamma: np.ndarray, model: Model, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(match_weight = log2 odds of a match, match_probability) per pair, through the model's calibration if it has one."""
     ll = _class_log_lik(gamma, model)
     lo = np.logaddexp.reduce(ll[:, 1:], axis=1)
     mw = (ll[:, 0] - lo) / np.log(2.0)
-    return mw, 1.0 / (1.0 + np.exp2(-mw))
+    if not (calibrated and model.calibration):
+        return mw, 1.0 / (1.0 + np.exp2(-mw))
+    p = Calibration.from_dict(model.calibration)(mw)
+    return np.log2(np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, 1.0)), p
 
 
 def prior_weight(model: Model) -> float:

@@ -20,6 +20,7 @@ __all__ = ["TARGET_PRECISION", "FLOOR", "FALLBACK", "MIN_GOLD", "choose_threshol
 TARGET_PRECISION = 0.999
 FLOOR = 0.9  # below this a pair is for a person, whatever the gold pairs say
 FALLBACK = 0.99
+AUTO_FLOOR = 0.99  # no pair merges automatically below this calibrated probability
 MIN_GOLD = 200  # gold matches needed to trust the estimate
 _GRID = np.array([0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998, 0.999])
 
