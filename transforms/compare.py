@@ -301,17 +301,19 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
 
 def veto_expr() -> pl.Expr:
     """Comma-joined names of the hard rules a compared pair breaks (null when none)."""
-    ident = pl.lit(False)
+    ident, same_number = pl.lit(False), pl.lit(False)
     for f in ID_FIELDS:
         ident = ident | (pl.col(f) == _lvl(f, "different"))
+        same_number = same_number | (pl.col(f) == _lvl(f, "exact"))
     rules = {
         # two numbers of one kind whose check digits both pass: two registrations, two clients
         "identifier": ident,
         "entity_kind": pl.col("_kind_conflict"),
         # a family trust and a unit trust (or a trust and its trustee company) are two clients
         "entity_type": pl.col("_type_conflict"),
-        # birthdays that differ by more than one slip of the keyboard
-        "dob": pl.col("dob") == _lvl("dob", "different"),
+        # birthdays that differ by more than one slip of the keyboard, unless the two share a tax or
+        # business number (then the birthday is the keying error, and the model weighs it)
+        "dob": (pl.col("dob") == _lvl("dob", "different")) & ~same_number,
         "org_link": pl.col("orgs") == _lvl("orgs", "disjoint"),
         "generation": pl.col("_gen_conflict"),
     }

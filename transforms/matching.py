@@ -106,7 +106,10 @@ def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
     # two identifiers whose check digits pass and agree: the same client, as surely as a legacy link
     by_id = cmp.select(pl.any_horizontal([pl.col(f) == 1 for f in ID_FIELDS])).to_series()
     sure = ((legacy | by_id) & ~differs).to_numpy()
-    labels = np.where(vetoed.to_numpy(), NONMATCH, np.where(sure, MATCH, 0))
+    # a veto is not a label: a birthday keyed wrongly twice would teach the model that a duplicate's name,
+    # number and address mean "two clients"; only a source system's own relationship record is one
+    stated = cmp["veto"].str.contains("related").fill_null(False)
+    labels = np.where(stated.to_numpy(), NONMATCH, np.where(sure & ~vetoed.to_numpy(), MATCH, 0))
     return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels)
 
 
@@ -170,9 +173,9 @@ def _unvetoed(gamma: np.ndarray, veto: pl.Series, model: Model) -> np.ndarray:
     if not has.any():
         return out
     g = gamma[has].copy()
-    names = veto.filter(veto.is_not_null()).to_list()
+    names = veto.filter(veto.is_not_null())
     for rule, fields in _VETO_FIELDS.items():
-        rows = np.array([rule in v.split(",") for v in names])  # one check per vetoed pair; few of them
+        rows = names.str.contains(rf"\b{rule}\b").to_numpy()
         for f in fields:
             g[rows, list(FIELDS).index(f)] = 0
     out[has] = score(g, model)[1]

@@ -284,6 +284,37 @@ def level_weights(model: Model) -> dict[str, np.ndarray]:
     return out
 
 
+_SIZES = [len(v) for v in FIELDS.values()]
+_OFFSETS = np.concatenate([[0], np.cumsum(_SIZES)[:-1]])
+
+
+def _flat(gamma: np.ndarray) -> np.ndarray:
+    """(rows x fields) index of each level among all levels of all fields."""
+    return gamma.astype(np.int64) + _OFFSETS[None, :]
+
+
+def _stack(dists: list[dict[str, np.ndarray]]) -> np.ndarray:
+    """(all levels x classes) log-probabilities, 0 on null levels."""
+    out = np.zeros((int(sum(_SIZES)), len(dists)))
+    for k, d in enumerate(dists):
+        for f, off in zip(FIELDS, _OFFSETS, strict=True):
+            out[off + 1 : off + _SIZES[list(FIELDS).index(f)], k] = np.log(d[f][1:])
+    return out
+
+
+def _smooth(counts: np.ndarray, anchor: dict[str, np.ndarray], strength: float) -> dict[str, np.ndarray]:
+    """Per field, level counts smoothed toward `anchor` worth `strength` pairs, plus a pseudo-count; null unused."""
+    out = {}
+    for f, off, size in zip(FIELDS, _OFFSETS, _SIZES, strict=True):
+        c = counts[off : off + size].astype(np.float64).copy()
+        prior = np.asarray(anchor[f], dtype=np.float64)
+        c += strength * prior / prior[1:].sum()
+        c[0] = 0.0
+        c[1:] += _PSEUDO
+        out[f] = c / c[1:].sum()
+    return out
+
+
 def fit(
     gamma: np.ndarray,
     u: dict[str, np.ndarray],
@@ -295,7 +326,7 @@ def fit(
 
     Each class's distributions are re-estimated every step, pulled toward their anchors: m toward the
     labelled matches (then DEFAULT_M), each related class toward its DEFAULT_H table, u toward the
-    random pairs' `u`.
+    random pairs' `u`. A step is two matrix products over the distinct patterns.
     """
     norm = lambda d: {f: np.asarray(v, dtype=np.float64) / sum(v[1:]) for f, v in d.items()}  # noqa: E731
     pat, plab, counts, _ = patterns(gamma, labels)
@@ -308,21 +339,30 @@ def fit(
     n = counts.sum()
     if n == 0:
         return model
+    # gathers and bincounts, not matrix products: BLAS threads fight for two busy cores
+    idx = _flat(pat)
+    flat_idx = idx.ravel()
+    total = int(sum(_SIZES))
     fixed_n = plab == NONMATCH
+    dists, pri = model.classes()
     for it in range(iterations):
-        post = _posteriors(pat, model)
+        logp = _stack(dists)
+        ll = np.stack([logp[:, j][idx].sum(axis=1) for j in range(k)], axis=1) + np.log(np.maximum(pri, 1e-300))
+        ll -= ll.max(axis=1, keepdims=True)
+        post = np.exp(ll)
+        post /= post.sum(axis=1, keepdims=True)
         post[lab_m] = np.eye(k)[0]
         rest = post[fixed_n, 1:].sum(axis=1, keepdims=True)
         post[fixed_n, 0] = 0.0
         post[fixed_n, 1:] /= np.maximum(rest, 1e-300)
         w = post * counts[:, None]
-        dists = [_distribution(pat, a, s, w[:, j]) for j, (a, s) in enumerate(zip(anchors, strength, strict=True))]
-        pri = np.clip(w.sum(axis=0) / n, 1e-4, 0.95)
-        new = Model(m=dists[0], u=dists[-1], h=dists[1:-1], prior=float(pri[0]), prior_h=[float(x) for x in pri[1:-1]],
-                    iterations=it + 1)  # fmt: skip
-        delta = max(float(np.abs(a[f] - b[f]).max()) for a, b in zip(new.classes()[0], model.classes()[0], strict=True) for f in FIELDS)
-        delta = max(delta, float(np.abs(new.classes()[1] - model.classes()[1]).max()))
-        model = new
+        level_counts = [np.bincount(flat_idx, weights=np.repeat(w[:, j], idx.shape[1]), minlength=total) for j in range(k)]
+        new = [_smooth(level_counts[j], a, s) for j, (a, s) in enumerate(zip(anchors, strength, strict=True))]
+        new_pri = np.clip(w.sum(axis=0) / n, 1e-4, 0.95)
+        delta = max(float(np.abs(a[f] - b[f]).max()) for a, b in zip(new, dists, strict=True) for f in FIELDS)
+        delta = max(delta, float(np.abs(new_pri - pri).max()))
+        dists, pri = new, new_pri
         if delta < tol:
             break
-    return model
+    return Model(m=dists[0], u=dists[-1], h=dists[1:-1], prior=float(pri[0]), prior_h=[float(v) for v in pri[1:-1]],
+                 iterations=it + 1)  # fmt: skip

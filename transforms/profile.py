@@ -16,11 +16,13 @@ from transforms.compare import FIELDS
 
 __all__ = ["RANK", "profile_levels"]
 
-# name levels from agreement to disagreement (a cluster holds people or organisations, never both)
+# name levels from agreement to disagreement (a cluster holds people or organisations, never both); an initial
+# or a missing given name says least, so it counts only when no member offers a whole name to compare:
+# "Matthew" against the members' "Mere" outweighs "M" against one member's "Matthew"
 _NAME_ORDER = [
-    "exact", "org_exact", "nickname", "fuzzy", "org_fuzzy", "initial", "given_missing", "swapped", "generation_one_side",
-    "partnership_partial", "org_partial", "couple_vs_single", "given_only", "surname_only", "different", "org_different",
-    "generation_differs", "org_exact_other_type", "org_fuzzy_other_type", "org_partial_other_type",
+    "exact", "org_exact", "nickname", "fuzzy", "org_fuzzy", "swapped", "generation_one_side", "partnership_partial",
+    "org_partial", "couple_vs_single", "given_only", "surname_only", "different", "org_different", "generation_differs",
+    "org_exact_other_type", "org_fuzzy_other_type", "org_partial_other_type", "initial", "given_missing",
 ]  # fmt: skip
 _UNKNOWN = 100
 
