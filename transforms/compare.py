@@ -50,7 +50,7 @@ CHUNK_PAIRS = 250_000
 _PAIR_COLS = [
     "practice_id", "source", "kind", "given", "surname", "given_alt", "surname_alt", "given_legal", "surname_legal",
     "org_core_legal", "generation", "couple", "org_core", "category", "org_category_detail", "org_core_partners", "dob",
-    *ID_FIELDS, *[f"{f}_checked" for f in ID_FIELDS], "abn9", "acn", "email", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
+    *ID_FIELDS, *[f"{f}_checked" for f in ID_FIELDS], "abn9", "acn", "email", "emails", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
     "postal_postcode", "city", "postal_city", "orgs", "contact_emails", "contact_phones", "contact_names", "groups", "manager",
     "name_in_source",
 ]
@@ -268,8 +268,8 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         "name": pl.col("_name"),
         "dob": _dob_levels(),
         **{f: _id_level(f) for f in ID_FIELDS},
-        "email": pl.when(el.is_null() | er.is_null()).then(0)
-        .when(el == er).then(1)
+        "email": pl.when(_list_level("emails") == 1).then(1)
+        .when(el.is_null() | er.is_null()).then(_list_level("emails").replace(2, 5))
         .when(el.str.split("@").list.first() == er.str.split("@").list.first()).then(2)
         .when(pl.col("_email_edits") <= 1).then(3)
         .when((pl.col("email_domain_l") == pl.col("email_domain_r")).fill_null(False)).then(4)
@@ -278,7 +278,7 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         "mobile": _list_level("mobiles"),
         "address": _address_levels(),
         "orgs": _list_level("orgs"),
-        "contacts": _list_level("contacts", ["contact_emails", "contact_phones", "contact_names"]),
+        "contacts": _list_level("contact_names"),
         "groups": _list_level("groups"),
         "manager": pl.when(pl.col("manager_l").is_null() | pl.col("manager_r").is_null()).then(0)
         .when(pl.col("manager_l") == pl.col("manager_r")).then(1)

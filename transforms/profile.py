@@ -5,6 +5,8 @@ phone, nothing else) while another member of that client holds an email that con
 compares the record with everything known about the client; so does this: per field, the strongest
 level the record reaches against any compared member (a field only one side has stays unknown), scored
 by the model. A record whose profile falls below the automatic threshold leaves the cluster for review.
+Two fields are taken at their least reassuring: a member from the record's own system, and a second
+record of the same name in one system, are what tell a namesake in the household from a duplicate.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ def _ranks() -> dict[str, np.ndarray]:
         if f == "name":
             for rank, name in enumerate(_NAME_ORDER):
                 r[levels.index(name)] = rank
-        elif f == "source":  # another system's record is what a duplicate looks like
-            r[levels.index("different")], r[levels.index("same")] = 0, 1
+        elif f == "source":  # a member from the record's own system is the telling comparison (two of one name there?)
+            r[levels.index("same")], r[levels.index("different")] = 0, 1
+        elif f == "name_count":  # the client would hold two records of one name in one system
+            r[levels.index("repeated_in_a_system")], r[levels.index("once_per_system")] = 0, 1
         else:  # every other field lists its levels from agreement to disagreement
             r[1:] = np.arange(len(levels) - 1)
         out[f] = r

@@ -213,12 +213,18 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
         org_category_detail=pl.coalesce("org_category_detail", "_legal_detail"),
     ).drop("_phones", "_legal_category", "_legal_detail")
     out = out.with_columns(
-        mobiles=pl.col("phones").list.eval(pl.element().filter(pl.element().str.contains(MOBILE_PREFIX))),
-        landlines=pl.col("phones").list.eval(pl.element().filter(~pl.element().str.contains(MOBILE_PREFIX))),
         # a mail domain few of the practice's clients use is the client's own (smithplumbing.com.au, not gmail.com)
         email_domain=pl.when(pl.col("email").n_unique().over("practice_id", "_domain") <= 3).then(pl.col("_domain")),
     ).drop("_domain")
     out = _linked(out, frames)
+    # the client's own numbers and mailbox, and those its contacts list: one system keeps them on the client,
+    # another on its contact
+    every_phone = pl.concat_list("phones", "contact_phones").list.unique().list.sort()
+    out = out.with_columns(
+        mobiles=every_phone.list.eval(pl.element().filter(pl.element().str.contains(MOBILE_PREFIX))),
+        landlines=every_phone.list.eval(pl.element().filter(~pl.element().str.contains(MOBILE_PREFIX))),
+        emails=pl.concat_list(pl.col("email").fill_null(pl.lit(None, pl.String)), "contact_emails").list.drop_nulls().list.unique().list.sort(),
+    )
     out = out.with_columns(
         # partners named by initials or in full ("L & M Taylor", "Liam & Margaret Taylor"): keep the family name
         org_core_partners=pl.when(pl.col("category") == "partnership").then(
