@@ -43,18 +43,27 @@ class Calibration:
         return Calibration(np.asarray(d["x"], dtype=np.float64), np.asarray(d["y"], dtype=np.float64))
 
 
-def _pav(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Isotonic (non-decreasing) share k/n by pool-adjacent-violators; each pooled block's share gets a
-    half-count either way, so a block of 2,000 right merges says 0.99975, not 1. Loops over bins, not pairs."""
+def _pool(k: list[float], n: list[float], strict: bool) -> tuple[list[float], list[float], list[int]]:
+    """Pool adjacent blocks whose share k/n falls (and, unless strict, stays level): pool-adjacent-violators."""
     ks, ns, sizes = [], [], []
-    for ki, ni in zip(k.tolist(), n.tolist(), strict=True):
+    for ki, ni in zip(k, n, strict=True):
         ks.append(ki)
         ns.append(ni)
         sizes.append(1)
-        # pool violators, and equal shares too (a run of bins without a wrong merge is one block)
-        while len(ks) > 1 and ks[-2] * ns[-1] >= ks[-1] * ns[-2]:
+        while len(ks) > 1 and (ks[-2] * ns[-1] > ks[-1] * ns[-2] or (not strict and ks[-2] * ns[-1] == ks[-1] * ns[-2])):
             ks[-2:], ns[-2:], sizes[-2:] = [ks[-2] + ks[-1]], [ns[-2] + ns[-1]], [sizes[-2] + sizes[-1]]
-    rate = [(kb + _PSEUDO * 0.5) / (nb + _PSEUDO) for kb, nb in zip(ks, ns, strict=True)]
+    return ks, ns, sizes
+
+
+def _pav(k: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Isotonic (non-decreasing) share per bin. Runs of equal share are pooled, then each block's share
+    gets a half-count either way (a block of 2,000 right merges says 0.99975, not 1), then blocks that
+    this made fall are pooled again. Loops over bins, not pairs."""
+    ks, ns, sizes = _pool(k.tolist(), n.tolist(), strict=False)
+    adj_k = [kb + _PSEUDO * 0.5 for kb in ks]
+    adj_n = [nb + _PSEUDO for nb in ns]
+    ks2, ns2, sizes2 = _pool(adj_k, adj_n, strict=True)
+    rate = np.repeat([kb / nb for kb, nb in zip(ks2, ns2, strict=True)], sizes2)
     return np.repeat(rate, sizes)
 
 
@@ -66,6 +75,8 @@ def fit_calibration(match_weight: np.ndarray, gold: np.ndarray) -> Calibration:
     order = np.argsort(mw, kind="stable")
     mw, gold = mw[order], gold[order]
     edges = np.unique(np.quantile(mw, np.linspace(0, 1, _BINS + 1)))
+    if len(edges) < 2:  # every pair scored alike: one bin
+        edges = np.array([mw[0], mw[0] + 1.0])
     idx = np.clip(np.searchsorted(edges, mw, side="right") - 1, 0, len(edges) - 2)
     n = np.bincount(idx, minlength=len(edges) - 1).astype(np.float64)
     k = np.bincount(idx, weights=gold, minlength=len(edges) - 1)

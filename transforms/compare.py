@@ -22,10 +22,12 @@ FIELDS: dict[str, list[str]] = {
         "org_exact_other_type", "org_fuzzy_other_type", "org_partial_other_type",
     ],
     "dob": ["null", "exact", "transposed", "year_off", "one_digit", "one_part", "different"],
-    "tax_no": ["null", "exact", "different", "different_unchecked"],
-    "business_no": ["null", "exact", "different", "different_unchecked"],
-    "company_no": ["null", "exact", "different", "different_unchecked"],
-    "other_no": ["null", "exact", "different", "different_unchecked"],
+    # different: both numbers' check digits pass and they differ; different_same_ending: so do they, but end
+    # alike (the same number written otherwise, or a slip in its first digits): weighed, never a veto
+    "tax_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
+    "business_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
+    "company_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
+    "other_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
     "email": ["null", "exact", "same_local_part", "fuzzy", "same_own_domain", "different"],
     # a landline is a household's, a mobile one person's: two fields
     "phone": ["null", "shared", "different"],
@@ -50,7 +52,7 @@ CHUNK_PAIRS = 250_000
 _PAIR_COLS = [
     "practice_id", "source", "kind", "given", "surname", "given_alt", "surname_alt", "given_legal", "surname_legal",
     "org_core_legal", "generation", "couple", "org_core", "category", "org_category_detail", "org_core_partners", "dob",
-    *ID_FIELDS, *[f"{f}_checked" for f in ID_FIELDS], "abn9", "acn", "email", "emails", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
+    *ID_FIELDS, *[f"{f}_{x}" for f in ID_FIELDS for x in ("checked", "ending")], "abn9", "acn", "email", "emails", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
     "postal_postcode", "city", "postal_city", "orgs", "contact_emails", "contact_phones", "contact_names", "groups", "manager",
     "name_in_source",
 ]
@@ -232,7 +234,14 @@ def _id_level(f: str) -> pl.Expr:
     l, r = pl.col(f + "_l"), pl.col(f + "_r")
     same_kind = l.str.split(":").list.first() == r.str.split(":").list.first()
     checked = pl.col(f + "_checked_l").fill_null(False) & pl.col(f + "_checked_r").fill_null(False)
-    out = pl.when(l.is_null() | r.is_null()).then(0).when(l == r).then(1).when(same_kind & checked).then(2).otherwise(3)
+    same_end = (pl.col(f + "_ending_l") == pl.col(f + "_ending_r")).fill_null(False)
+    out = (
+        pl.when(l.is_null() | r.is_null()).then(0)
+        .when(l == r).then(1)
+        .when(same_kind & checked & same_end).then(4)
+        .when(same_kind & checked).then(2)
+        .otherwise(3)
+    )
     if f == "company_no":  # a company's ABN embeds its ACN: one system's ACN equals the other's ABN digits
         embeds = ((pl.col("acn_l") == pl.col("abn9_r")) | (pl.col("abn9_l") == pl.col("acn_r"))).fill_null(False)
         out = pl.when(embeds).then(1).otherwise(out)
@@ -301,18 +310,19 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
 
 def veto_expr() -> pl.Expr:
     """Comma-joined names of the hard rules a compared pair breaks (null when none)."""
-    ident, same_number = pl.lit(False), pl.lit(False)
+    ident = pl.lit(False)
     for f in ID_FIELDS:
         ident = ident | (pl.col(f) == _lvl(f, "different"))
-        same_number = same_number | (pl.col(f) == _lvl(f, "exact"))
+    # a tax number is one person's; a business number may be a family's (parent and child in one business)
+    same_number = pl.col("tax_no") == _lvl("tax_no", "exact")
     rules = {
         # two numbers of one kind whose check digits both pass: two registrations, two clients
         "identifier": ident,
         "entity_kind": pl.col("_kind_conflict"),
         # a family trust and a unit trust (or a trust and its trustee company) are two clients
         "entity_type": pl.col("_type_conflict"),
-        # birthdays that differ by more than one slip of the keyboard, unless the two share a tax or
-        # business number (then the birthday is the keying error, and the model weighs it)
+        # birthdays that differ by more than one slip of the keyboard, unless the two share a tax number
+        # (then the birthday is the keying error, and the model weighs it)
         "dob": (pl.col("dob") == _lvl("dob", "different")) & ~same_number,
         "org_link": pl.col("orgs") == _lvl("orgs", "disjoint"),
         "generation": pl.col("_gen_conflict"),

@@ -12,17 +12,18 @@ from transforms.candidates import candidate_pairs, hint_pairs
 from transforms.compare import FIELDS, ID_FIELDS, compare
 from transforms.decide import decide
 from transforms.linked import related_pairs
-from transforms.model import MATCH, NONMATCH, Model, estimate_u, fit, level_matrix, level_weights, random_pairs, score
+from transforms.model import MATCH, NONMATCH, Model, estimate_u, expert_model, fit, level_matrix, level_weights, random_pairs, score
 from transforms.profile import profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibration
-from transforms.threshold import AUTO_FLOOR, TARGET_PRECISION, expected_threshold
+from transforms.threshold import AUTO_FLOOR, FALLBACK, TARGET_PRECISION, expected_threshold
 
 __all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
 REVIEW_THRESHOLD = 0.5
 PROFILE_PASSES = 2
+MIN_FIT_PAIRS = 1_000  # fewer candidate pairs than this say too little to fit a model on
 RANDOM_PAIRS = 400_000  # enough to see every common level among unrelated clients; more only costs time
 # name levels that say "these two names differ": a legacy link between them is not used to learn what a match is
 _NAME_DIFFERS = ["surname_only", "given_only", "different", "generation_differs", "org_different", "couple_vs_single"]
@@ -125,7 +126,13 @@ def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
 
 
 def _fit(c: _Compared) -> Model:
-    """u from random within-practice pairs; the three classes by EM; the automatic threshold for the target precision."""
+    """u from random within-practice pairs; the classes by EM; calibration and threshold for the target precision.
+
+    A call with too few candidate pairs to learn from (a test, a handful of small practices) gets the
+    expert starting values and the fallback threshold: fit a model on a real sample and pass it instead.
+    """
+    if len(c.gamma) < MIN_FIT_PAIRS:
+        return expert_model(auto_threshold=FALLBACK)
     per_record = max(1, min(4, RANDOM_PAIRS // max(c.std.height, 1)))
     u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std, per_record))))
     # every candidate pair trains the model, vetoed ones too: a veto is a function of the levels, so the
@@ -214,7 +221,7 @@ def match(
         veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
     )
     cmp = cmp.with_columns(evidence=_evidence(level_weights(model)))
-    conflicts = _conflicts(c.std, c.reviewed, c.related)
+    conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):
         doubted = _doubted(cmp, labels_auto, model, threshold)
@@ -240,16 +247,23 @@ def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: flo
     return rid[score(gamma, model)[1] < threshold]
 
 
-def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame):
-    """conflicts(pairs) for clustering: pairs a hard rule separates, related pairs, and pairs a reviewer rejected."""
+def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame):
+    """conflicts(pairs) for clustering: pairs a hard rule separates, related pairs, and pairs a reviewer rejected.
+
+    Candidate pairs were compared already; only pairs a chain of links brought together are compared here.
+    """
     rejected = reviewed.filter(pl.col("review") == "reject").select("rid_l", "rid_r")
     apart = pl.concat([rejected, related.select("rid_l", "rid_r")]).unique()
+    known = cmp.select("rid_l", "rid_r", "veto")
 
     def conflicts(pairs: pl.DataFrame) -> pl.DataFrame:
         if pairs.height == 0:
             return pairs
         p = pairs.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"))
-        vetoed = compare(std, p).filter(pl.col("veto").is_not_null()).select(a="rid_l", b="rid_r")
+        seen = p.join(known, on=["rid_l", "rid_r"])
+        new = p.join(known, on=["rid_l", "rid_r"], how="anti")
+        fresh = compare(std, new).select("rid_l", "rid_r", "veto") if new.height else seen.clear()
+        vetoed = pl.concat([seen, fresh]).filter(pl.col("veto").is_not_null()).select(a="rid_l", b="rid_r")
         rej = p.join(apart, on=["rid_l", "rid_r"]).select(a="rid_l", b="rid_r")
         return pl.concat([vetoed, rej]).unique()
 

@@ -24,13 +24,13 @@ from transforms.compare import FIELDS
 
 __all__ = [
     "Model", "ModelMismatch", "FORMAT_VERSION", "DEFAULT_M", "DEFAULT_H", "DEFAULT_U", "MATCH", "NONMATCH", "level_matrix", "random_pairs",
-    "estimate_u", "fit", "score", "level_weights", "prior_weight", "patterns",
+    "estimate_u", "fit", "score", "level_weights", "prior_weight", "patterns", "expert_model",
 ]
 
 _PSEUDO = 0.5  # pseudo-count: a level never seen still gets a finite probability
 K_M, K_H, K_U = 200.0, 200.0, 500.0
 # expert starting values per class (level 0 unused); a tiny zone leans on them, a real zone's counts dominate
-_ID_M, _ID_H, _ID_U = [0, .97, .01, .02], [0, .001, .9, .099], [0, .0005, .9, .0995]
+_ID_M, _ID_H, _ID_U = [0, .97, .01, .02, .005], [0, .001, .9, .099, .001], [0, .0005, .9, .0995, .001]
 DEFAULT_M: dict[str, list[float]] = {
     "name": [0, .45, .04, .08, .02, .01, .01, .01, .005, .0005, .25, .08, .01, .005, .02, .005, .01, .002, .005, .002, .001],
     "dob": [0, .93, .01, .01, .02, .01, .02],
@@ -177,6 +177,13 @@ class Model:
             prior_h=[float(x) for x in d["prior_h"]] if "prior_h" in d else None,
             auto_threshold=None if threshold is None else float(threshold), calibration=d.get("calibration"),
         )  # fmt: skip
+
+
+def expert_model(auto_threshold: float | None = None) -> Model:
+    """The expert starting values as a model (no data): for calls too small to fit on."""
+    norm = lambda d: {f: np.asarray(v, dtype=np.float64) / sum(v[1:]) for f, v in d.items()}  # noqa: E731
+    return Model(m=norm(DEFAULT_M), u=norm(DEFAULT_U), prior=0.3, h=[norm(h) for h in DEFAULT_H],
+                 prior_h=[0.1] * len(DEFAULT_H), auto_threshold=auto_threshold)  # fmt: skip
 
 
 def level_matrix(cmp: pl.DataFrame) -> np.ndarray:
