@@ -143,8 +143,8 @@ def bench_dataset(ds: Dataset, folder: Path, splink: bool, splink_threshold: flo
     own = crosswalk(records, pairs, splink_threshold)
     out["splink"] = {**cost, "threshold": splink_threshold, **score_crosswalk(ds.truth, ds.hard_pairs, own)}
     budget = out["ours"]["review_share"]
-    t, cw = at_review_budget(records, pairs, budget, review=0.5 if not febrl else 0.2)
-    out["splink@budget"] = {**cost, "threshold": t, **score_crosswalk(ds.truth, ds.hard_pairs, cw)}
+    hi, cw = at_review_budget(records, pairs, budget, splink_threshold)
+    out["splink@budget"] = {**cost, "threshold": hi, "review_threshold": splink_threshold, **score_crosswalk(ds.truth, ds.hard_pairs, cw)}
     return out
 
 

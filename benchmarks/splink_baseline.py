@@ -232,12 +232,18 @@ def crosswalk(records: pl.DataFrame, pairs: pl.DataFrame, auto: float, review: f
     )
 
 
-def at_review_budget(records: pl.DataFrame, pairs: pl.DataFrame, budget: float, review: float = 0.5) -> tuple[float, pl.DataFrame]:
-    """The highest automatic threshold whose review share (records joined only at `review`) stays within `budget`."""
-    best = (review, crosswalk(records, pairs, review))
-    for t in (0.8, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 0.999999):
-        cw = crosswalk(records, pairs, t, review)
+def at_review_budget(records: pl.DataFrame, pairs: pl.DataFrame, budget: float, own: float) -> tuple[float, pl.DataFrame]:
+    """Splink given our review budget for its least sure merges: links from its own threshold up to an automatic
+    threshold go to review; the automatic threshold is the highest whose review share stays within `budget`.
+
+    Returns (automatic threshold, crosswalk).
+    """
+    best = (own, crosswalk(records, pairs, own))
+    for hi in (0.97, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 0.999999):
+        if hi <= own:
+            continue
+        cw = crosswalk(records, pairs, hi, own)
         if float((cw["merge_status"] == "review").mean()) > budget:
             break
-        best = (t, cw)
+        best = (hi, cw)
     return best
