@@ -24,7 +24,7 @@ __all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCH
 REVIEW_THRESHOLD = 0.5
 PROFILE_PASSES = 2
 MIN_FIT_PAIRS = 1_000  # fewer candidate pairs than this say too little to fit a model on
-RANDOM_PAIRS = 400_000  # enough to see every common level among unrelated clients; more only costs time
+RANDOM_PAIRS = 200_000  # enough to see every common level among unrelated clients; more only costs time
 # name levels that say "these two names differ": a legacy link between them is not used to learn what a match is
 _NAME_DIFFERS = ["surname_only", "given_only", "different", "generation_differs", "org_different", "couple_vs_single"]
 # fields a veto rests on, left unknown to ask "would the rest of the evidence be certain?"

@@ -43,9 +43,8 @@ def normalise_address(expr: pl.Expr) -> pl.Expr:
     """Lowercase street line with unit words dropped and street types abbreviated."""
     a = clean_text(expr.str.replace_all("/", " "))
     a = a.str.replace_all(r"\b(unit|apartment|apt|flat|suite|shop|level|lvl|u)\b", " ")
-    for word, abbr in _STREET.items():
-        a = a.str.replace_all(rf"\b{word}\b", abbr)
-    a = a.str.replace_all(r"\s+", " ").str.strip_chars()
+    # word by word through one table, not one regular expression per street type
+    a = a.str.split(" ").list.eval(pl.element().replace(_STREET).filter(pl.element().str.len_chars() > 0)).list.join(" ")
     return pl.when(a.str.len_chars() > 0).then(a).otherwise(None)
 
 
@@ -159,6 +158,34 @@ def _linked(out: pl.DataFrame, frames: Frames) -> pl.DataFrame:
 
 
 _KEY = ["practice_id", "source", "source_client_id"]
+_PERSON_COLS = ["given", "given_alt", "surname_alt", "other_given", "surname", "generation", "couple"]
+_ORG_COLS = ["org_core", "org_category", "org_category_detail", "org_legal_form", "org_trustee", "org_trading"]
+
+
+def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
+    """c with the person readings of people's names and the business readings of organisations' names.
+
+    Each rule runs on the rows it is for only (a person's name is never read as a business), and its
+    intermediate values are staged as columns, computed once (inline they are recomputed per use).
+    """
+    c = c.with_row_index("_row")
+    is_org = (pl.col("kind") == "org").fill_null(False)
+    null = pl.lit(None, dtype=pl.String)
+    people = FrameStages(c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name"))
+    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"), people)
+    legal = person_parts(pl.col("_legal"), null, null, people)
+    p = people.frame.select(
+        "_row", **{k: person[k] for k in _PERSON_COLS}, given_legal=legal["given"], surname_legal=legal["surname"]
+    )
+    orgs = FrameStages(c.filter(is_org).select("_row", "_name", "_legal"))
+    biz = business_parts(pl.col("_name"), orgs)
+    biz_legal = business_parts(pl.col("_legal"), orgs)
+    o = orgs.frame.select(
+        "_row", **{f"org_{k}": v for k, v in biz.items()}, org_core_legal=biz_legal["core"],
+        _legal_category=biz_legal["category"], _legal_detail=biz_legal["category_detail"],
+    )  # fmt: skip
+    out = c.join(p, on="_row", how="left").join(o, on="_row", how="left").sort("_row")
+    return out.with_columns(pl.col("couple").fill_null(False)).drop("_row")
 
 
 def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
@@ -166,30 +193,13 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
     regions = practices.select("practice_id", pl.col("region").alias("practice_region")).unique("practice_id")
     c = frames.client.join(regions, on="practice_id", how="left").sort(_KEY)
     c = _names(c)
-    # each rule's intermediate values become columns of c, computed once (inline they are recomputed per use)
-    stage = FrameStages(c)
-    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"), stage)
-    biz = business_parts(pl.col("_name"), stage)
-    null = pl.lit(None, dtype=pl.String)
-    person_legal = person_parts(pl.col("_legal"), null, null, stage)
-    biz_legal = business_parts(pl.col("_legal"), stage)
-    c = stage.frame
-    is_person = (pl.col("kind") != "org").fill_null(True)
-    is_org = pl.col("kind") == "org"
+    c = _name_parts(c)
     out = c.select(
-        *_KEY,
+        *_KEY, *_PERSON_COLS, *_ORG_COLS,
+        "given_legal", "surname_legal", "org_core_legal", "_legal_category", "_legal_detail", "structure_category",
         key=record_key(pl.col("source"), pl.col("source_client_id")),
         kind="kind",
         region="practice_region",
-        **{k: pl.when(is_person).then(v) for k, v in person.items() if k != "couple"},
-        couple=pl.when(is_person).then(person["couple"]).otherwise(False),
-        **{f"org_{k}": pl.when(is_org).then(v) for k, v in biz.items()},
-        given_legal=pl.when(is_person).then(person_legal["given"]),
-        surname_legal=pl.when(is_person).then(person_legal["surname"]),
-        org_core_legal=pl.when(is_org).then(biz_legal["core"]),
-        _legal_category=pl.when(is_org).then(biz_legal["category"]),
-        _legal_detail=pl.when(is_org).then(biz_legal["category_detail"]),
-        structure_category="structure_category",
         dob=_without_placeholders(pl.col("date_of_birth")),
         email=normalise_email(pl.col("email")),
         _phones=pl.concat_list(pl.col("phone"), pl.col("mobile")),
@@ -216,6 +226,14 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
         # a mail domain few of the practice's clients use is the client's own (smithplumbing.com.au, not gmail.com)
         email_domain=pl.when(pl.col("email").n_unique().over("practice_id", "_domain") <= 3).then(pl.col("_domain")),
     ).drop("_domain")
+    # a second reading equal to the first says nothing new: left out, it costs no comparison
+    same_alt = (pl.col("given_alt").eq_missing(pl.col("given")) & pl.col("surname_alt").eq_missing(pl.col("surname")))
+    same_legal = (pl.col("given_legal").eq_missing(pl.col("given")) & pl.col("surname_legal").eq_missing(pl.col("surname")))
+    out = out.with_columns(
+        given_alt=pl.when(~same_alt).then("given_alt"), surname_alt=pl.when(~same_alt).then("surname_alt"),
+        given_legal=pl.when(~same_legal).then("given_legal"), surname_legal=pl.when(~same_legal).then("surname_legal"),
+        org_core_legal=pl.when(~pl.col("org_core_legal").eq_missing(pl.col("org_core"))).then("org_core_legal"),
+    )
     out = _linked(out, frames)
     # the client's own numbers and mailbox, and those its contacts list: one system keeps them on the client,
     # another on its contact
