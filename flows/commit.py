@@ -15,7 +15,7 @@ from flows import faults
 from warehouse.db import transaction
 from warehouse.matches import write_match_results
 from warehouse.promote import promote
-from warehouse.run_store import write_gate_results
+from warehouse.run_store import write_gate_results, write_run_practices
 from warehouse.staging import load_staging
 from warehouse.status import mark_changed, write_extracts, write_status
 
@@ -44,6 +44,16 @@ def unified_tables(unified) -> dict[str, pl.DataFrame]:
     }
 
 
+def run_practices(result) -> pl.DataFrame:
+    """Every practice of the chunk with its figures (zero when it got no further than reading) and its status."""
+    base = pl.DataFrame({"practice_id": result.practice_ids}, schema={"practice_id": pl.String})
+    status = result.status.select("practice_id", "status", "detail").unique("practice_id", keep="last")
+    stats = result.stats.select("practice_id", *[pl.col(c).cast(pl.Int64) for c in ("records", "clusters", "auto_links", "review_links")])
+    return base.join(stats, on="practice_id", how="left").join(status, on="practice_id", how="left").with_columns(
+        pl.col("records", "auto_links", "review_links").fill_null(0)
+    )
+
+
 def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]) -> None:
     good = [p for p in result.practice_ids if p not in result.failed]
     write_extracts(con, result.extracts, run_id)
@@ -60,6 +70,7 @@ def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]
             promote(con, unified_tables(result.unified), passed, run_id)
     faults.point("chunk:promoted")
     write_status(con, result.status, run_id)
+    write_run_practices(con, run_practices(result), run_id)
     mark_changed(con, result.practice_ids)
 
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from warehouse.load import registered
 
-__all__ = ["write_gate_results", "start_run", "finish_run", "read_runs"]
+__all__ = ["write_gate_results", "write_run_practices", "start_run", "finish_run", "read_runs"]
 
 
 def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, run_id: str) -> None:
@@ -32,6 +32,16 @@ def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, ru
         con.execute(
             "insert into quality_result by name "
             "select * replace (result::json as result), now()::timestamp as checked_at from _gate_rows"
+        )
+
+
+def write_run_practices(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str) -> None:
+    """Per practice a run took: records, clusters, links and the status it left (one row per run and practice)."""
+    if rows.is_empty():
+        return
+    with registered(con, _run_rows=rows.with_columns(run_id=pl.lit(run_id, pl.String))):
+        con.execute(
+            "insert or replace into run_practice by name select *, now()::timestamp as written_at from _run_rows"
         )
 
 

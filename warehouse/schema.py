@@ -139,6 +139,10 @@ def _tables() -> dict[str, Table]:
     add("pipeline_run",
         {"run_id": V, "kind": V, "started_at": TS, "finished_at": TS, "status": V, "summary": J, "invariants": J},
         ("run_id",), practice=False, doc="one row per run")
+    add("run_practice",
+        {"run_id": V, "practice_id": V, "records": BI, "clusters": BI, "auto_links": BI, "review_links": BI,
+         "status": V, "detail": V, "written_at": TS},
+        ("run_id", "practice_id"), doc="what each run did to each practice it took")  # fmt: skip
     add("sync_retirement",
         {"practice_id": V, "xpm_client_uuid": V, "hq_client_id": V, "linked_at": TS, "last_synced_at": TS,
          "retired_at": TS, "state_before": V, "as_of": D, "run_id": V, "xpm_found": B, "hq_found": B,
