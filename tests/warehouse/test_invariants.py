@@ -8,7 +8,7 @@ import pytest
 from flows.commit import unified_tables
 from landing.identifiers import PUBLIC_KINDS
 from landing.frames import Frames
-from tests.quality.factory import TFN_RAW, crosswalk, practice, strategies
+from tests.quality.factory import TFN_RAW, practice, strategies
 from transforms.survivorship import survive
 from warehouse.db import transaction
 from warehouse.invariants import CHECKS, check
