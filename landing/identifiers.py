@@ -45,3 +45,6 @@ def is_valid(values: pl.Series, id_type: str) -> pl.Series:
     distinct = values.drop_nulls().unique().to_list()
     verdict = {v: check(v) for v in distinct}  # once per distinct value, stdnum is per-string
     return values.replace_strict(verdict, default=None, return_dtype=pl.Boolean)
+
+# Identifier kinds from public registers: the only ones ever stored in clear (every other kind is hashed).
+PUBLIC_KINDS = frozenset({"ABN", "ACN", "ARBN", "NZBN", "NZCN", "UKCRN", "CRN", "COMPANY"})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from landing.identifiers import digits, is_valid
+from landing.identifiers import PUBLIC_KINDS, digits, is_valid
 from landing import schema
 from landing.frames import Frames
 from landing.values import clean
@@ -65,7 +65,8 @@ def identifiers(long: pl.DataFrame, practice_id: str, hash_key: str) -> pl.DataF
         clean(pl.col("id_type")).str.to_uppercase().alias("id_type"),
         clean(pl.col("value")).alias("value"),
     ).filter(pl.col("id_type").is_not_null() & pl.col("value").is_not_null())
-    hashed = pl.col("id_type").is_in(HASHED)
+    # allow-list: a kind not from a public register is only ever kept as a keyed hash
+    hashed = ~pl.col("id_type").is_in(list(PUBLIC_KINDS))
     df = df.with_columns(_digits=digits(pl.col("value"))).with_columns(
         id_value=pl.when(hashed)
         .then(None)
