@@ -52,7 +52,7 @@ CHUNK_PAIRS = 250_000
 _PAIR_COLS = [
     "practice_id", "source", "kind", "given", "surname", "given_alt", "surname_alt", "given_legal", "surname_legal",
     "org_core_legal", "generation", "couple", "org_core", "category", "org_category_detail", "org_core_partners", "dob",
-    *ID_FIELDS, *[f"{f}_{x}" for f in ID_FIELDS for x in ("checked", "ending")], "abn9", "acn", "email", "emails", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
+    *ID_FIELDS, *[f"{f}_{x}" for f in ID_FIELDS for x in ("checked", "ending", "kind")], "abn9", "acn", "email", "emails", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
     "postal_postcode", "city", "postal_city", "orgs", "contact_emails", "contact_phones", "contact_names", "groups", "manager",
     "name_in_source",
 ]
@@ -232,7 +232,7 @@ def _dob_levels() -> pl.Expr:
 def _id_level(f: str) -> pl.Expr:
     """exact; different when both numbers' check digits pass (same kind); else different_unchecked; null if a side has none."""
     l, r = pl.col(f + "_l"), pl.col(f + "_r")
-    same_kind = l.str.split(":").list.first() == r.str.split(":").list.first()
+    same_kind = pl.col(f + "_kind_l") == pl.col(f + "_kind_r")
     checked = pl.col(f + "_checked_l").fill_null(False) & pl.col(f + "_checked_r").fill_null(False)
     same_end = (pl.col(f + "_ending_l") == pl.col(f + "_ending_r")).fill_null(False)
     out = (

@@ -27,8 +27,8 @@ def _group_of(kind: pl.Expr) -> pl.Expr:
 
 
 def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
-    """Per record and identifier field: '<KIND>:<hash or value>', whether its check digits pass, its last three
-    characters, and the ACN an ABN embeds.
+    """Per record and identifier field: its keyed hash (or value), whether its check digits pass, its last three
+    characters and its kind, and the ACN an ABN embeds.
 
     A record with two numbers of one field keeps the one whose check digits pass (then the first);
     the number is compared by its keyed hash when there is one (every kind, per the identifier contract).
@@ -36,7 +36,10 @@ def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
     ids = identifier.select(
         *KEY,
         group=_group_of(pl.col("id_type")),
-        key=pl.col("id_type") + pl.lit(":") + pl.coalesce("id_hash", "id_value"),
+        # by hash or value alone: kinds that name one register (HQ's CRN, XPM's CompanyNumber) must meet
+        # even before the readers map them to one kind; the kind is kept beside it for the veto
+        key=pl.coalesce("id_hash", "id_value"),
+        kind=pl.col("id_type"),
         checked=pl.col("is_valid").fill_null(False),
         ending=pl.col("id_last3"),
         rank=pl.when(pl.col("is_valid")).then(0).when(pl.col("is_valid").is_null()).then(1).otherwise(2),
@@ -44,21 +47,21 @@ def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
         acn=pl.when(pl.col("id_type") == "ACN").then(pl.col("id_value")),
     ).drop_nulls("key").with_row_index("_order")
     best = ids.sort("rank", "_order").unique([*KEY, "group"], keep="first")
-    wide = best.pivot(on="group", index=KEY, values=["key", "checked", "ending"], aggregate_function="first")
+    wide = best.pivot(on="group", index=KEY, values=["key", "checked", "ending", "kind"], aggregate_function="first")
     wide = wide.rename({c: _pivot_name(c) for c in wide.columns if c not in KEY})
     for g in (*ID_GROUPS, "other_no"):
-        for col, dtype in ((g, pl.String), (f"{g}_checked", pl.Boolean), (f"{g}_ending", pl.String)):
+        for col, dtype in ((g, pl.String), (f"{g}_checked", pl.Boolean), (f"{g}_ending", pl.String), (f"{g}_kind", pl.String)):
             if col not in wide.columns:
                 wide = wide.with_columns(pl.lit(None, dtype).alias(col))
     # a company's ABN is 2 check digits + its ACN: the two agree across systems that hold one each
     extra = ids.group_by(KEY).agg(abn9=pl.col("abn9").drop_nulls().first(), acn=pl.col("acn").drop_nulls().first())
     return wide.join(extra, on=KEY, how="left").select(
-        *KEY, *[c for g in (*ID_GROUPS, "other_no") for c in (g, f"{g}_checked", f"{g}_ending")], "abn9", "acn"
+        *KEY, *[c for g in (*ID_GROUPS, "other_no") for c in (g, f"{g}_checked", f"{g}_ending", f"{g}_kind")], "abn9", "acn"
     )
 
 
 def _pivot_name(col: str) -> str:
-    # pivot names columns "key_tax_no" / "checked_tax_no" / "ending_tax_no" (several value columns)
+    # pivot names columns "key_tax_no" / "checked_tax_no" / "ending_tax_no" / "kind_tax_no" (several value columns)
     kind, _, group = col.partition("_")
     return group if kind == "key" else f"{group}_{kind}"
 

@@ -32,7 +32,7 @@ def test_entity_kind_from_type_structure_or_wording():
 
 def test_identifiers_come_from_the_identifier_rows_by_kind_with_their_verdict():
     out = std([{"name": "A Pty Ltd", "abn": "51 824 753 556"}, {"name": "B Pty Ltd", "abn": "51824753557"}])
-    assert out["business_no"].to_list() == ["ABN:h:ABN:51824753556", "ABN:h:ABN:51824753557"]
+    assert out["business_no"].to_list() == ["h:ABN:51824753556", "h:ABN:51824753557"] and out["business_no_kind"][0] == "ABN"
     assert out["business_no_checked"].to_list() == [True, False]
     # a company's ABN embeds its ACN, kept in clear to compare with another system's ACN
     assert out["abn9"].to_list() == ["824753556", "824753557"]
@@ -40,7 +40,7 @@ def test_identifiers_come_from_the_identifier_rows_by_kind_with_their_verdict():
 
 def test_unknown_tfn_verdict_is_kept_but_not_checked():
     out = std([{"name": "A", "tfn_hash": "h1", "tfn_valid": None}, {"name": "B", "tfn_hash": "h2", "tfn_valid": False}])
-    assert out["tax_no"].to_list() == ["TFN:h1", "TFN:h2"]
+    assert out["tax_no"].to_list() == ["h1", "h2"]
     assert out["tax_no_checked"].to_list() == [False, False]
 
 
