@@ -128,10 +128,7 @@ def run_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: p
             waiting.select(
                 "practice_id",
                 pl.lit("in_review").alias("status"),
-                pl.format(
-                    "strategy not chosen yet (keep_xpm, keep_hq or combine); {} links await review",
-                    pl.col("review_links").fill_null(0),
-                ).alias("detail"),
+                pl.format("strategy not chosen yet (keep_xpm, keep_hq or combine); {}", _awaiting(pl.col("review_links"))).alias("detail"),
             )
         )
         if not chosen.is_empty():
@@ -174,13 +171,19 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataF
                 "practice_id",
                 pl.when(waits).then(pl.lit("in_review")).otherwise(pl.lit("complete")).alias("status"),
                 pl.when(waits)
-                .then(pl.format("promoted ({}); {} links await review", pl.col("strategy"), pl.col("review_links")))
+                .then(pl.format("promoted ({}); {}", pl.col("strategy"), _awaiting(pl.col("review_links"))))
                 .otherwise(pl.format("promoted ({})", pl.col("strategy")))
                 .alias("detail"),
             ),
         ],
         how="vertical_relaxed",
     )
+
+
+def _awaiting(n: pl.Expr) -> pl.Expr:
+    """'1 link awaits review', '3 links await review'."""
+    n = n.fill_null(0)
+    return pl.when(n == 1).then(pl.lit("1 link awaits review")).otherwise(pl.format("{} links await review", n))
 
 
 def failed_status(failed: dict[str, str]) -> pl.DataFrame:

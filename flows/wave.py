@@ -24,8 +24,9 @@ from landing import read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
 from transforms.planning import chunks, plan_wave
-from transforms.status_rules import baseline, step_one
+from transforms.status_rules import baseline, step_one, with_choices
 from warehouse import db
+from warehouse.choices import latest_choices, read_pins
 from warehouse.invariants import check as check_invariants
 from warehouse.review import read_decisions
 from warehouse.run_store import finish_run, start_run
@@ -36,6 +37,21 @@ from warehouse.status import mark_changed, read_extracts, read_status, write_sta
 
 class InvariantBroken(RuntimeError):
     """A run finished with the warehouse in a state that must never be: the run is failed loudly."""
+
+
+class RunRefused(ValueError):
+    """The run was asked for something it must not do (a pinned practice, a landing zone that is not one)."""
+
+
+def _check_where(landing: Path, warehouse: Path) -> None:
+    """The deployment's (or command's) landing zone and warehouse, checked before any work."""
+    if not (landing / "practices.json").is_file():
+        raise RunRefused(
+            f"landing zone {landing} has no practices.json: give the flow its `landing` parameter "
+            "(scr serve --landing DIR, or SCR_LANDING for the work-pool route)"
+        )
+    if warehouse.exists() and warehouse.is_dir():
+        raise RunRefused(f"warehouse {warehouse} is a folder: give the flow a DuckDB file as `warehouse`")
 
 
 @task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -108,15 +124,24 @@ def run_journey(
     run_id = uuid.uuid4().hex[:12]
     if settings.hash_key.get_secret_value() == DEMO_HASH_KEY:
         logger.warning("SCR_HASH_KEY is the demo default: set a secret key before migrating real practices")
-    registry = read_registry(landing)
-    problems = registry_problems(landing, registry)
+    _check_where(landing, warehouse)
+    files = read_registry(landing)
+    problems = registry_problems(landing, files)
     if practice_ids:
-        unknown = sorted(set(practice_ids) - set(registry["practice_id"].to_list()))
+        unknown = sorted(set(practice_ids) - set(files["practice_id"].to_list()))
         if unknown:
-            raise ValueError(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
+            raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
+    elif select == "named":
+        raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
     with db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
+        # practices.json as the operators' recorded choices amend it (strategy, step one confirmed)
+        registry = with_choices(files, latest_choices(con))
+        pinned = set(read_pins(con)["practice_id"].to_list())
+        held = sorted(set(practice_ids or []) & pinned)
+        if held:
+            raise RunRefused(f"{', '.join(held)} pinned after a rollback: `scr practice release {held[0]}` first")
         start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select})
         faults.point("run:started")
         prints = fingerprints(landing, registry["practice_id"].to_list())
@@ -125,7 +150,8 @@ def run_journey(
             base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
             mark_changed(con, write_status(con, base, run_id))
         current = read_status(con)
-        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)))
+        # a practice pinned after a rollback is left alone until released
+        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
         if practice_ids:
             todo = candidates.filter(pl.col("practice_id").is_in(practice_ids))
         elif select == "all":

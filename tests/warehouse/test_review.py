@@ -6,18 +6,22 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from flows.consolidate_cli import review_app
+from flows.cli import app as scr
 from tests.quality.factory import ABN_OK2, practice, strategies
 from transforms.carry import own_id
 from transforms.survivorship import survive
 from flows.commit import unified_tables
-from flows.undo import unmerge
+from flows.operations import unmerge as _unmerge
 from warehouse.db import connect, transaction
 from warehouse.promote import PromotionError, promote
 from warehouse.review import ReviewError, export_review, read_decisions
 from warehouse.review import apply_review as _apply_review
 from warehouse.schema import create_all
 from warehouse.staging import load_staging
+
+
+def unmerge(con, uid):
+    return _unmerge(con, uid, by="tester")[1]
 
 
 def apply_review(con, path):
@@ -120,34 +124,30 @@ def test_unmerge_splits_into_one_client_per_record_and_rejects_its_pairs(warehou
 
 
 def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
-    import typer
-
-    from flows.consolidate_cli import rollback, unmerge
-
     con, path = warehouse
     con.close()  # the CLI opens the file itself
     runner = CliRunner()
+
+    def scr_(*args: str):
+        return runner.invoke(scr, [*args, "--warehouse", str(path)])
 
     def said(res) -> str:  # the words, whatever the terminal's width
         return " ".join(res.output.split())
 
     out = tmp_path / "r.csv"
-    res = runner.invoke(review_app, ["export", "--practice", "p1", "--out", str(out), "--warehouse", str(path)])
+    res = scr_("review", "export", "--practice", "p1", "--out", str(out))
     assert res.exit_code == 0 and "2 links" in said(res) and out.exists()
-    res = runner.invoke(review_app, ["export", "--practice", "nope", "--warehouse", str(path)])
-    assert res.exit_code == 1 and "unknown practice" in said(res)
+    res = scr_("review", "export", "-p", "nope")
+    assert res.exit_code == 2 and "unknown practice" in said(res)  # bad usage: no such practice
     pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
-    res = runner.invoke(review_app, ["apply", str(out), "--warehouse", str(path)])
-    assert res.exit_code == 0 and "2 decisions" in said(res)
+    res = scr_("review", "apply", str(out), "--by", "reviewer@p1")
+    assert res.exit_code == 0 and "2 decisions recorded" in said(res) and "by reviewer@p1" in said(res)
 
-    app = typer.Typer()
-    app.command("rollback")(rollback)
-    app.command("unmerge")(unmerge)
-    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(path)])
-    assert res.exit_code == 1 and "no version before" in said(res)
-    res = runner.invoke(app, ["unmerge", "--unified-id", "p1-u2", "--warehouse", str(path)])
+    res = scr_("rollback", "--practice", "p1", "--by", "ops")
+    assert res.exit_code == 1 and "no version before" in said(res)  # refused
+    res = scr_("unmerge", "--unified-id", "p1-u2", "--by", "ops")
     assert res.exit_code == 0 and "split into 2" in said(res)
-    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(path)])
-    assert res.exit_code == 0 and "version 1" in said(res)
-    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
-    assert res.exit_code == 1 and "does not exist" in said(res)
+    res = scr_("rollback", "-p", "p1", "--by", "ops")
+    assert res.exit_code == 0 and "version 2 -> 1" in said(res) and "pinned" in said(res)
+    res = runner.invoke(scr, ["rollback", "-p", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
+    assert res.exit_code == 2 and "no warehouse at" in said(res)
