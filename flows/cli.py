@@ -45,9 +45,29 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _check_key(landing: Path, warehouse: Path):
+    """The run's hash key, refused before Prefect starts (exit 2) when missing or not the warehouse's."""
+    from flows.hashkey import KeyMismatch, check_warehouse_key
+    from flows.settings import HashKeyMissing, hash_key
+    from warehouse.db import WarehouseBusy, connect
+
+    try:
+        key = hash_key(landing)
+        if Path(warehouse).exists():
+            with connect(warehouse, read_only=True) as con:
+                check_warehouse_key(con, key, warehouse)
+    except (HashKeyMissing, KeyMismatch, WarehouseBusy) as exc:
+        _fail(f"the run cannot start: {exc}")
+    if key.origin.startswith("throwaway"):
+        err.print(f"[yellow]note:[/] hashing with the {key.origin}: for synthetic data only")
+    return key
+
+
 def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
     """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
     from flows import progress
+    from flows.hashkey import KeyMismatch
+    from flows.settings import HashKeyMissing
     from flows.wave import with_runner
     from warehouse.db import WarehouseBusy
     from landing import BadInput
@@ -69,7 +89,7 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
             return with_runner(fn, runner, dask_address)(**kwargs)
         except WarehouseBusy as exc:
             _fail(str(exc))
-        except BadInput as exc:
+        except (BadInput, HashKeyMissing, KeyMismatch) as exc:
             _fail(f"the run cannot start: {exc}")
         except (ValueError, FileNotFoundError) as exc:
             _fail(str(exc))
@@ -81,10 +101,11 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
 def _journey(flow_name: str, landing, warehouse, runner: str, dask_address, verbose: bool, only=None, **kwargs) -> None:
     """Run a migration flow (nightly_wave or rerun_practice), then print its summary and the progress table."""
     _quiet_prefect(verbose)
-    from flows import wave as flows_wave
-
     s = get_settings()
     warehouse = warehouse or s.warehouse
+    _check_key(Path(landing or s.landing), Path(warehouse))
+    from flows import wave as flows_wave
+
     summary = _run_flow(
         getattr(flows_wave, flow_name), runner, dask_address,
         landing=str(landing or s.landing), warehouse=str(warehouse), **kwargs,
@@ -155,11 +176,15 @@ def generate(
     bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
 ) -> None:
     """Write a synthetic landing zone (out/landing) and its ground truth (out/truth)."""
+    from landing.secrets import write_zone_key
     from synthetic import generate_zone
 
     with console.status(f"generating {practices} practices"):
         summary = generate_zone(out, practices, seed, bad_practices=bad)
+    marker = write_zone_key(out / "landing")
     console.print(f"wrote [bold]{out / 'landing'}[/] and its ground truth in {out / 'truth'}")
+    console.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {marker}; "
+                  "runs on the zone use it unless SCR_HASH_KEY or SCR_HASH_KEY_FILE is set")
     console.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
 
 
@@ -180,6 +205,45 @@ def demo(
         dask_address=None, refit_model=False, verbose=False,
     )
     console.print(f"\nquery it: [bold]scr status --warehouse {out / 'scr.duckdb'} --all[/]")
+
+
+@app.command()
+def rekey(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Change the hash key to the one now set: forget every hash made with the old key, then re-read every practice.
+
+    Hashes cannot be converted from one key to another; every practice is read again from the landing
+    zone with the new key, so every promoted practice gets a new version.
+    """
+    from flows.hashkey import rekey as do_rekey
+    from flows.settings import HashKeyMissing, hash_key
+    from warehouse.db import WarehouseBusy, connect
+    from warehouse.meta import KEY_FINGERPRINT, read_meta
+
+    s = get_settings()
+    landing, warehouse = Path(landing or s.landing), Path(warehouse or s.warehouse)
+    if not warehouse.exists():
+        _fail(f"no warehouse at {warehouse}: nothing to rekey (`scr run` records the key on its first run)")
+    try:
+        key = hash_key(landing)
+        with connect(warehouse) as con:
+            if read_meta(con, KEY_FINGERPRINT) == key.fingerprint:
+                console.print(f"warehouse {warehouse} already uses this key ({key.origin}): nothing to do")
+                return
+            cleared = do_rekey(con, key)
+    except (HashKeyMissing, WarehouseBusy) as exc:
+        _fail(str(exc))
+    console.print(
+        f"forgot {sum(cleared.values())} hashes made with the old key; the warehouse now uses the key from {key.origin} "
+        f"(fingerprint {key.fingerprint[:12]})"
+    )
+    console.print("re-reading every practice with the new key: every promoted practice gets a new version")
+    _journey("nightly_wave", landing, warehouse, runner, dask_address, verbose, practices=None, select="all", refit_model=False)
 
 
 def _print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:

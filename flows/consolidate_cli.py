@@ -12,7 +12,7 @@ __all__ = ["review_app", "rollback", "unmerge"]
 
 review_app = typer.Typer(help="Pending links out to a person, decisions back in.", no_args_is_help=True)
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages name paths: never wrapped at the terminal width
 
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="DuckDB warehouse file (default: settings)")]
 

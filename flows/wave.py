@@ -18,11 +18,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import progress
 from flows.journey import ChunkResult, fit, run_chunk
-from flows.settings import DEMO_HASH_KEY, get_settings
+from flows.hashkey import adopt_key, check_task_key
+from flows.settings import get_settings, hash_key
 from transforms.planning import chunks, plan_wave
 from transforms.status_rules import step_one
 from warehouse import db
-from landing import read_registry, registry_problems
+from landing import read_registry, redact, registry_problems
 from warehouse.review import read_decisions
 from warehouse.run_store import record_run, write_chunk
 from warehouse.staging import load_practices
@@ -30,21 +31,32 @@ from warehouse.status import read_status, write_status
 from landing.sizes import practice_sizes
 
 
+def _task_key(landing: str, key_fingerprint: str):
+    """The hash key where the task runs (settings, i.e. this process's environment), checked against the flow's.
+
+    Tasks never receive the key as an argument: Prefect records task and flow parameters.
+    """
+    key = hash_key(landing)
+    check_task_key(key, key_fingerprint)
+    return key
+
+
 @task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def journey_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
+def journey_chunk(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """Extract, match, survive and gate one chunk of practices (retried on transient errors)."""
     get_run_logger().info("chunk of %d practices: %s", practices.height, ", ".join(practices["practice_id"].to_list()[:5]))
-    return run_chunk(landing, practices, hash_key, decisions, params)
+    return run_chunk(landing, practices, _task_key(landing, key_fingerprint), decisions, params)
 
 
 @task(name="fit-match-model", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def fit_model_task(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None) -> dict:
+def fit_model_task(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None) -> dict:
     """Fit the match model on a fixed sample of practices."""
     get_run_logger().info("fitting the match model on %d practices", practices.height)
-    return fit(landing, practices, hash_key, decisions)
+    return fit(landing, practices, _task_key(landing, key_fingerprint), decisions)
 
 
-def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool) -> dict:
+def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
+           key_fingerprint: str) -> dict:
     """The stored match model, or one fitted now on the first practices (by id) whose step one is done, then stored.
 
     The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
@@ -69,7 +81,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
         .head(s.model_sample_practices)
     )
     progress.report("fitting the match model", 0, 1)
-    model = fit_model_task(str(landing), sample, s.hash_key.get_secret_value(), decisions)
+    model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     from transforms.model import Model
 
     save_model(con, Model.from_dict(model), run_id, sample.height, 0)
@@ -119,11 +131,13 @@ def run_journey(
     logger = get_run_logger()
     settings = get_settings()
     run_id = uuid.uuid4().hex[:12]
-    if settings.hash_key.get_secret_value() == DEMO_HASH_KEY:
-        logger.warning("SCR_HASH_KEY is the demo default: set a secret key before migrating real practices")
+    key = hash_key(landing)  # HashKeyMissing: no run without a key
+    if key.origin.startswith("throwaway"):
+        logger.warning("hashing with the %s: synthetic data only", key.origin)
     registry = read_registry(landing)
     problems = registry_problems(landing, registry)
     with db.connect(warehouse) as con:
+        adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
         load_practices(con, registry)
         current = read_status(con)
         write_status(con, _baseline_status(registry, current, problems))
@@ -142,12 +156,12 @@ def run_journey(
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
-            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit)
+            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
         parts = chunks(todo, settings.chunk_practices)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = {
-            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, params): part
+            journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params): part
             for part in parts
         }
         stats, done = [], 0
@@ -156,8 +170,9 @@ def run_journey(
             try:
                 result: ChunkResult = future.result()
             except Exception as exc:  # noqa: BLE001 - a chunk that still fails after its retries fails its practices only
-                logger.error("chunk of %s failed after retries: %r", ", ".join(ids[:5]), exc)
-                write_status(con, pl.DataFrame({"practice_id": ids, "status": "failed", "detail": f"chunk failed: {exc!r}"}))
+                detail = redact(f"chunk failed: {exc!r}")  # an error's text may quote a record's values
+                logger.error("chunk of %s failed after retries: %s", ", ".join(ids[:5]), detail)
+                write_status(con, pl.DataFrame({"practice_id": ids, "status": "failed", "detail": detail}))
             else:
                 write_chunk(con, result, run_id)
                 stats.append(result.stats)
