@@ -218,7 +218,7 @@ def rekey(
     """Change the hash key to the one now set: forget every hash made with the old key, then re-read every practice.
 
     Hashes cannot be converted from one key to another; every practice is read again from the landing
-    zone with the new key, so every promoted practice gets a new version.
+    zone with the new key, so every promoted practice whose records hold hashes gets a new version.
     """
     from flows.hashkey import rekey as do_rekey
     from flows.settings import HashKeyMissing, hash_key
@@ -242,7 +242,8 @@ def rekey(
         f"forgot {sum(cleared.values())} hashes made with the old key; the warehouse now uses the key from {key.origin} "
         f"(fingerprint {key.fingerprint[:12]})"
     )
-    console.print("re-reading every practice with the new key: every promoted practice gets a new version")
+    console.print("re-reading every practice with the new key: every promoted practice whose records hold hashes "
+                  "gets a new version")
     _journey("nightly_wave", landing, warehouse, runner, dask_address, verbose, practices=None, select="all", refit_model=False)
 
 

@@ -19,7 +19,7 @@ __all__ = ["KeyMismatch", "check_warehouse_key", "adopt_key", "check_task_key", 
 REKEY_HINT = (
     "set the key it was built with (SCR_HASH_KEY or SCR_HASH_KEY_FILE), or change the key with `scr rekey`, "
     "which forgets every hash made with the old key and re-reads every practice with the new one "
-    "(each promoted practice then gets a new version)"
+    "(each promoted practice whose records hold hashes then gets a new version)"
 )
 
 
