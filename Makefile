@@ -31,6 +31,7 @@ bench: bench-match
 
 lint: setup  ## pyflakes-level checks
 	$(BIN)/ruff check flows landing synthetic transforms quality warehouse benchmarks tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf .venv .tools demo .pytest_cache

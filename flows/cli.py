@@ -82,10 +82,10 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
 
         progress.set_listener(listen)
         try:
-            # Refuse before Prefect starts if another process holds the warehouse.
-            from warehouse.db import connect
+            # Wait (bounded) or refuse before Prefect starts if another process holds the warehouse.
+            from warehouse.db import wait_free
 
-            connect(kwargs["warehouse"]).close()
+            wait_free(kwargs["warehouse"], get_settings().wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]"))
             return with_runner(fn, runner, dask_address)(**kwargs)
         except WarehouseBusy as exc:
             _fail(str(exc))
@@ -270,7 +270,7 @@ def _print_status(warehouse: Path, only: list[str] | None = None, every: bool = 
         detail = Table(show_lines=False)
         for col in ("practice_id", "status", "detail"):
             detail.add_column(col, overflow="fold")
-        for pid, status, text, _ in rows.iter_rows():
+        for pid, status, text in rows.select("practice_id", "status", "detail").iter_rows():
             detail.add_row(pid, status, text or "")
         console.print(detail)
 

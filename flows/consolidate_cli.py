@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,21 +12,28 @@ from rich.console import Console
 __all__ = ["review_app", "rollback", "unmerge"]
 
 review_app = typer.Typer(help="Pending links out to a person, decisions back in.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True, soft_wrap=True)  # messages name paths: never wrapped at the terminal width
+# messages never wrap: a long path stays one line whatever the terminal's width
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="DuckDB warehouse file (default: settings)")]
 
 
+@contextmanager
 def _open(warehouse: Path | None):
+    """The warehouse's writer connection (waiting, bounded, for another writer), tables ensured."""
     from flows.settings import get_settings
-    from warehouse.db import WarehouseBusy, connect
+    from warehouse.db import WarehouseBusy, transaction, writer
+    from warehouse.schema import create_all
 
     path = warehouse or get_settings().warehouse
     if not Path(path).exists():
         _fail(f"warehouse {path} does not exist")
     try:
-        return connect(path)
+        with writer(path, get_settings().wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]")) as con:
+            with transaction(con):
+                create_all(con)
+            yield con
     except WarehouseBusy as exc:
         _fail(str(exc))
 
@@ -45,13 +53,11 @@ def export(
     from warehouse.review import ReviewError, export_review
 
     target = out_file or Path(f"review-{practice}.csv")
-    con = _open(warehouse)
-    try:
-        n = export_review(con, practice, target)
-    except ReviewError as exc:
-        _fail(str(exc))
-    finally:
-        con.close()
+    with _open(warehouse) as con:
+        try:
+            n = export_review(con, practice, target)
+        except ReviewError as exc:
+            _fail(str(exc))
     out.print(f"[green]{n}[/] links of practice [bold]{practice}[/] await review: {target}")
 
 
@@ -63,13 +69,14 @@ def apply(
     """Record the accept/reject decisions of a filled-in review CSV (rerunnable: same file, same result)."""
     from warehouse.review import ReviewError, apply_review
 
-    con = _open(warehouse)
-    try:
-        n = apply_review(con, file)
-    except ReviewError as exc:
-        _fail(str(exc))
-    finally:
-        con.close()
+    from warehouse.db import transaction
+
+    with _open(warehouse) as con:
+        try:
+            with transaction(con):
+                n = apply_review(con, file)
+        except ReviewError as exc:
+            _fail(str(exc))
     out.print(f"[green]{n}[/] decisions recorded from {file}; rerun the practice to apply them")
 
 
@@ -77,13 +84,11 @@ def _with_warehouse(warehouse: Path | None, action):
     """Run action(con) on the warehouse; a PromotionError becomes a clear error and exit 1."""
     from warehouse.promote import PromotionError
 
-    con = _open(warehouse)
-    try:
-        return action(con)
-    except PromotionError as exc:
-        _fail(str(exc))
-    finally:
-        con.close()
+    with _open(warehouse) as con:
+        try:
+            return action(con)
+        except PromotionError as exc:
+            _fail(str(exc))
 
 
 def rollback(
@@ -91,7 +96,7 @@ def rollback(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Restore the practice's previous promoted version."""
-    from warehouse.promote import rollback as do_rollback
+    from flows.undo import rollback as do_rollback
 
     version = _with_warehouse(warehouse, lambda con: do_rollback(con, practice))
     out.print(f"practice [bold]{practice}[/] is back on version [green]{version}[/]")
@@ -102,7 +107,7 @@ def unmerge(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Split a unified client into one per source record; its pairs are recorded as rejected."""
-    from warehouse.unmerge import unmerge as do_unmerge
+    from flows.undo import unmerge as do_unmerge
 
     ids = _with_warehouse(warehouse, lambda con: do_unmerge(con, unified_id))
     out.print(f"[bold]{unified_id}[/] split into {len(ids)} unified clients:")

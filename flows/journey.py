@@ -12,8 +12,10 @@ from pathlib import Path
 
 import polars as pl
 
-from transforms.status_rules import auto_consolidates, effective_strategy, step_one
+from flows import faults
 from landing import BadInput, Frames, HashKey, read_practice, redact
+from landing.fingerprint import fingerprints
+from transforms.status_rules import auto_consolidates, effective_strategy, step_one
 
 log = logging.getLogger("scr.journey")
 
@@ -28,6 +30,7 @@ class ChunkResult:
     gate: object | None = None  # quality.gate.GateResult
     status: pl.DataFrame | None = None  # practice_id, status, detail
     stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links
+    extracts: pl.DataFrame | None = None  # practice_id, fingerprint, ok, detail: what reading found
 
 
 def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
@@ -35,6 +38,7 @@ def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = 
     parts, failed = [], {}
     for row in practices.iter_rows(named=True):  # one iteration per practice (file I/O), not per record
         pid = row["practice_id"]
+        faults.point("extract:practice")
         try:
             parts.append(read_practice(landing, row, key))
         except BadInput as exc:
@@ -103,6 +107,8 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str])
 
 def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """The journey for one chunk of practices: every stage vectorised over the whole chunk."""
+    # the fingerprint is taken before reading: if a file changes while it is read, the next run reads it again
+    prints = fingerprints(Path(landing), practices["practice_id"].to_list())
     frames, failed = extract(Path(landing), practices, key)
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
@@ -131,9 +137,14 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
             )
         )
         if not chosen.is_empty():
-            statuses.append(consolidate(result, chosen, auto_ids=auto.filter(pl.col("auto"))["practice_id"], pending=pending))
+            statuses.append(consolidate(result, chosen, pending=pending))
     result.status = pl.concat(statuses + [failed_status(failed)], how="vertical_relaxed")
     result.stats = chunk_stats(result)
+    result.extracts = prints.with_columns(
+        ok=~pl.col("practice_id").is_in(list(failed)),
+        detail=pl.col("practice_id").replace_strict(failed, default=None, return_dtype=pl.String),
+    )
+    faults.point("chunk:computed")
     return result
 
 
@@ -142,15 +153,10 @@ def review_load(links: pl.DataFrame) -> pl.DataFrame:
     return links.filter(pl.col("decision") == "review").group_by("practice_id").agg(pl.len().alias("review_links"))
 
 
-def consolidate(result: ChunkResult, strategies: pl.DataFrame, auto_ids: pl.Series, pending: pl.DataFrame) -> pl.DataFrame:
+def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataFrame) -> pl.DataFrame:
     """Survivorship and the quality gate for practices whose strategy is known; returns their statuses."""
     from quality.gate import run_gate
     from transforms.survivorship import survive
-
-    # GX pins this module's logger to INFO and announces a temporary docs folder on every context.
-    import great_expectations.data_context.types.base  # noqa: F401  (so our level is set after GX's)
-
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     ids = strategies["practice_id"].implode()
     crosswalk = result.match.crosswalk.filter(pl.col("practice_id").is_in(ids))
@@ -161,7 +167,8 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, auto_ids: pl.Seri
         schema={"practice_id": pl.String, "detail": pl.String},
     )
     passed = strategies.filter(pl.col("practice_id").is_in(result.gate.passed)).join(pending, on="practice_id", how="left")
-    waits = (pl.col("review_links").fill_null(0) > 0) & ~pl.col("practice_id").is_in(auto_ids.implode())
+    # a link that awaits a person keeps the practice in review, even where auto merges were promoted
+    waits = pl.col("review_links").fill_null(0) > 0
     return pl.concat(
         [
             blocked.select("practice_id", pl.lit("blocked").alias("status"), "detail"),

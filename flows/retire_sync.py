@@ -21,7 +21,9 @@ from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
 from landing import BadInput, HashKey, read_practice, read_registry, redact, registry_problems
 from landing.schema import CLIENT, SYNC_LINK
-from warehouse.sync_retirement import plan_retirement, read_retired, unconnected, write_retirement
+from transforms.retirement import plan_retirement, unconnected
+from warehouse.schema import create_all
+from warehouse.sync_retirement import read_retired, write_retirement
 
 __all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "retire_sync_command", "summarise"]
 
@@ -88,8 +90,8 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
 @task(name="retire-sync-write", cache_policy=NO_CACHE)
 def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date) -> dict[str, int]:
     """Record retirements, drift and unconnected practices through one connection, one transaction."""
-    con = db.connect(warehouse)
-    try:
+    with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con, db.transaction(con):
+        create_all(con)
         return write_retirement(
             con,
             computed["plan"],
@@ -99,8 +101,6 @@ def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: da
             retired_at=datetime.now(UTC).replace(tzinfo=None),
             as_of=as_of,
         )
-    finally:
-        con.close()
 
 
 def summarise(practices: list[str], plan: pl.DataFrame, drifted: pl.DataFrame) -> pl.DataFrame:

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     hash_key_file: Path | None = Field(None, description="file holding the HMAC key (SCR_HASH_KEY_FILE)")
     cutover_date: date = Field(date(2023, 11, 1), description="legacy client sync ends on this date")
     chunk_practices: int = Field(50, ge=1, description="practices per chunk task")
+    wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"
     )

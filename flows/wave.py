@@ -16,19 +16,27 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import progress
+from flows import faults, progress
+from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, fit, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
-from transforms.planning import chunks, plan_wave
-from transforms.status_rules import step_one
-from warehouse import db
-from landing import read_registry, redact, registry_problems
-from warehouse.review import read_decisions
-from warehouse.run_store import record_run, write_chunk
-from warehouse.staging import load_practices
-from warehouse.status import read_status, write_status
+from landing import read_registry, registry_problems
+from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
+from transforms.planning import chunks, plan_wave
+from transforms.status_rules import baseline, step_one
+from warehouse import db
+from warehouse.invariants import check as check_invariants
+from warehouse.review import read_decisions
+from warehouse.run_store import finish_run, start_run
+from warehouse.schema import create_all
+from warehouse.staging import load_practices
+from warehouse.status import mark_changed, read_extracts, read_status, write_status
+
+
+class InvariantBroken(RuntimeError):
+    """A run finished with the warehouse in a state that must never be: the run is failed loudly."""
 
 
 def _task_key(landing: str, key_fingerprint: str):
@@ -61,17 +69,17 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
 
     The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
     """
-    from transforms.model import ModelMismatch
+    from transforms.model import Model, ModelMismatch
     from warehouse.model_store import load_model, save_model
 
     if not refit:
-        try:
-            stored = load_model(con)
-        except ModelMismatch as exc:
-            get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
-            stored = None
+        stored = load_model(con)
         if stored is not None:
-            return stored.to_dict()
+            try:
+                Model.from_dict(stored)
+                return stored
+            except ModelMismatch as exc:
+                get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     s = get_settings()
     ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
     sample = (
@@ -82,9 +90,8 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
     )
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
-    from transforms.model import Model
-
-    save_model(con, Model.from_dict(model), run_id, sample.height, 0)
+    with db.transaction(con):
+        save_model(con, model, run_id, sample.height, 0)
     return model
 
 
@@ -97,27 +104,6 @@ def _params() -> dict:
     }
 
 
-def _baseline_status(registry: pl.DataFrame, current: pl.DataFrame, problems: dict[str, str]) -> pl.DataFrame:
-    """Statuses every registry practice gets before this run's work: step one, coming_soon, or failed registry problems.
-
-    Results of earlier runs (in_review, blocked, failed, complete) are kept unless step one regressed.
-    """
-    base = step_one(registry).with_columns(
-        pl.col("status").fill_null("coming_soon"),
-        pl.col("detail").fill_null("waiting for its consolidation wave"),
-    )
-    keep = current.filter(~pl.col("status").is_in(["connect", "confirm", "coming_soon"])).select("practice_id")
-    base = base.join(keep, on="practice_id", how="anti").vstack(
-        # step one undone again overrides an earlier pipeline state
-        step_one(registry).filter(pl.col("status").is_not_null()).join(keep, on="practice_id", how="semi")
-    )
-    bad = pl.DataFrame(
-        {"practice_id": list(problems), "status": ["failed"] * len(problems), "detail": list(problems.values())},
-        schema=base.schema,
-    )
-    return pl.concat([base.join(bad, on="practice_id", how="anti"), bad]).sort("practice_id")
-
-
 def run_journey(
     landing: Path,
     warehouse: Path,
@@ -126,8 +112,9 @@ def run_journey(
     record_budget: int | None,
     select: str,
     refit: bool = False,
+    kind: str = "wave",
 ) -> dict:
-    """Plan, run chunk tasks, write each chunk as it completes, publish the summary."""
+    """Plan, run chunk tasks, commit each chunk whole as it completes, check the invariants, publish the summary."""
     logger = get_run_logger()
     settings = get_settings()
     run_id = uuid.uuid4().hex[:12]
@@ -136,17 +123,24 @@ def run_journey(
         logger.warning("hashing with the %s: synthetic data only", key.origin)
     registry = read_registry(landing)
     problems = registry_problems(landing, registry)
-    with db.connect(warehouse) as con:
-        adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
-        load_practices(con, registry)
-        current = read_status(con)
-        write_status(con, _baseline_status(registry, current, problems))
+    if practice_ids:
+        unknown = sorted(set(practice_ids) - set(registry["practice_id"].to_list()))
+        if unknown:
+            raise ValueError(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
+    with db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
+        with db.transaction(con):
+            create_all(con)
+            adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
+        start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select})
+        faults.point("run:started")
+        prints = fingerprints(landing, registry["practice_id"].to_list())
+        with db.transaction(con):
+            load_practices(con, registry)
+            base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
+            mark_changed(con, write_status(con, base, run_id))
         current = read_status(con)
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)))
         if practice_ids:
-            unknown = sorted(set(practice_ids) - set(registry["practice_id"].to_list()))
-            if unknown:
-                raise ValueError(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
             todo = candidates.filter(pl.col("practice_id").is_in(practice_ids))
         elif select == "all":
             todo = candidates
@@ -164,25 +158,41 @@ def run_journey(
             journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params): part
             for part in parts
         }
-        stats, done = [], 0
+        stats, done, promoted = [], 0, []
         for future in as_completed(list(futures)):
             ids = futures[future]["practice_id"].to_list()
             try:
                 result: ChunkResult = future.result()
             except Exception as exc:  # noqa: BLE001 - a chunk that still fails after its retries fails its practices only
-                detail = redact(f"chunk failed: {exc!r}")  # an error's text may quote a record's values
-                logger.error("chunk of %s failed after retries: %s", ", ".join(ids[:5]), detail)
-                write_status(con, pl.DataFrame({"practice_id": ids, "status": "failed", "detail": detail}))
+                logger.error("chunk of %s failed after retries: %s", ", ".join(ids[:5]), why(exc))
+                with db.transaction(con):
+                    failed = pl.DataFrame({"practice_id": ids, "status": "failed", "detail": f"chunk failed: {why(exc)}"})
+                    mark_changed(con, write_status(con, failed, run_id))
             else:
-                write_chunk(con, result, run_id)
-                stats.append(result.stats)
+                if write_chunk(con, result, run_id):
+                    stats.append(result.stats)
+                    if result.gate is not None:
+                        promoted += result.gate.passed
+            faults.point("chunk:committed")
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
-        summary = _summarise(con, run_id, todo.height, set(todo["practice_id"].to_list()) | set(problems), stats)
-        record_run(con, run_id, summary)
+        faults.point("run:before-finish")
+        touched = sorted(set(todo["practice_id"].to_list()) | set(problems))
+        invariants = _invariants(con, sorted(promoted), touched)
+        summary = _summarise(con, run_id, todo.height, set(touched), stats)
+        broken = [k for k, v in invariants.items() if not v["ok"]]
+        finish_run(con, run_id, "broken" if broken else "completed", summary, invariants)
     _publish(summary)
+    if broken:
+        raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary
+
+
+def _invariants(con, promoted: list[str], touched: list[str]) -> dict:
+    from landing.identifiers import PUBLIC_KINDS
+
+    return check_invariants(con, promoted, touched, sorted(PUBLIC_KINDS))
 
 
 def _summarise(con, run_id: str, practices: int, touched: set[str], stats: list[pl.DataFrame]) -> dict:
@@ -247,7 +257,7 @@ def nightly_wave(
 def rerun_practice(practices: list[str], landing: str | None = None, warehouse: str | None = None) -> dict:
     """The same journey for the named practices, on demand."""
     s = get_settings()
-    return run_journey(Path(landing or s.landing), Path(warehouse or s.warehouse), practices, None, None, "named")
+    return run_journey(Path(landing or s.landing), Path(warehouse or s.warehouse), practices, None, None, "named", kind="rerun")
 
 
 def with_runner(fn, runner: str = "thread", dask_address: str | None = None):

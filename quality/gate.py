@@ -50,6 +50,8 @@ def _validation(suite: Suite) -> Any:
     if ctx is None:
         # GX logs its temporary docs folder at INFO on every new context: not news for a wave's log
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        # GX pins this module's logger to INFO and announces a temporary docs folder on every context
+        logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         ctx.data_sources.add_pandas("scr_gate")

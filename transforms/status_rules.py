@@ -18,6 +18,7 @@ def step_one(practices: pl.DataFrame) -> pl.DataFrame:
     connect: their step one is done.
     """
     by_admin = pl.col("connected_by").str.to_lowercase() == pl.col("master_admin").str.to_lowercase()
+    practices = practices.with_columns(pl.col("connection").fill_null("none"))
     status = (
         pl.when(HQ_ONLY)
         .then(None)
@@ -69,3 +70,50 @@ def effective_strategy(practices: pl.DataFrame, auto: pl.DataFrame) -> pl.DataFr
         )
         .sort("practice_id")
     )
+
+
+def baseline(
+    registry: pl.DataFrame, current: pl.DataFrame, extracts: pl.DataFrame, prints: pl.DataFrame, problems: dict[str, str]
+) -> pl.DataFrame:
+    """Every registry practice's status before a run's work, from the evidence, not from the last command.
+
+    - a registry or folder problem: failed, with the problem;
+    - step one not done: connect / confirm;
+    - the last reading failed and the files have not changed since: failed, with that reason;
+    - a pipeline state (in_review, blocked, complete) stays until a run says otherwise;
+    - anything else waits for its wave: coming_soon (a failed practice whose files changed, too).
+
+    `current`: practice_id, status, detail (practice_status); `extracts`: practice_id, fingerprint, ok,
+    detail (the last reading); `prints`: practice_id, fingerprint (the files now).
+    """
+    s = pl.String
+    bad = pl.DataFrame({"practice_id": list(problems), "p_detail": list(problems.values())}, schema={"practice_id": s, "p_detail": s})
+    reading = extracts.select("practice_id", pl.col("fingerprint").alias("read_print"), "ok", pl.col("detail").alias("e_detail"))
+    df = (
+        registry.select("practice_id")
+        .join(bad, on="practice_id", how="full", coalesce=True)
+        .join(step_one(registry).rename({"status": "s1", "detail": "s1_detail"}), on="practice_id", how="left")
+        .join(reading, on="practice_id", how="left")
+        .join(prints.select("practice_id", pl.col("fingerprint").alias("now_print")), on="practice_id", how="left")
+        .join(current.select("practice_id", pl.col("status").alias("cur"), pl.col("detail").alias("cur_detail")), on="practice_id", how="left")
+    )
+    unchanged = pl.col("read_print") == pl.col("now_print")
+    still_failed = (pl.col("ok") == False) & unchanged  # noqa: E712 - null (never read) is not a failure
+    kept = pl.col("cur").is_in(["in_review", "blocked", "complete"])
+    status = (
+        pl.when(pl.col("p_detail").is_not_null()).then(pl.lit("failed"))
+        .when(pl.col("s1").is_not_null()).then(pl.col("s1"))
+        .when(still_failed.fill_null(False)).then(pl.lit("failed"))
+        .when(kept).then(pl.col("cur"))
+        .otherwise(pl.lit("coming_soon"))
+    )  # fmt: skip
+    changed_since = (pl.col("cur") == "failed") & ~unchanged.fill_null(True)
+    detail = (
+        pl.when(pl.col("p_detail").is_not_null()).then(pl.col("p_detail"))
+        .when(pl.col("s1").is_not_null()).then(pl.col("s1_detail"))
+        .when(still_failed.fill_null(False)).then(pl.col("e_detail"))
+        .when(kept).then(pl.col("cur_detail"))
+        .when(changed_since).then(pl.lit("its files changed since it failed: waiting for its consolidation wave"))
+        .otherwise(pl.lit("waiting for its consolidation wave"))
+    )  # fmt: skip
+    return df.select("practice_id", status.alias("status"), detail.alias("detail")).sort("practice_id")

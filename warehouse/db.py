@@ -1,27 +1,174 @@
-"""Opening the warehouse: one writer process; a clear message when another holds the file."""
+"""Opening the warehouse: one writer at a time, who waits (bounded) and says who holds the file.
+
+The writer takes an advisory lock on `<warehouse>.lock` for as long as it works, then opens DuckDB.
+The lock file names its holder (pid, command, since when), so a second writer can say who it waits
+for; the operating system releases the lock when the holder dies, even by SIGKILL. Readers never
+open the live file: they read the analysts' snapshot (warehouse.snapshot).
+"""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import re
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+__all__ = ["WarehouseBusy", "connect", "writer", "wait_free", "transaction", "lock_path", "holder"]
+
 
 class WarehouseBusy(RuntimeError):
-    """Another process holds the warehouse file."""
+    """Another process holds the warehouse and did not let go in the time allowed."""
+
+
+def lock_path(path: Path | str) -> Path:
+    path = Path(path)
+    return path.with_name(path.name + ".lock")
+
+
+def holder(path: Path | str) -> str:
+    """Who holds (or last held) the warehouse, as the lock file says."""
+    try:
+        info = json.loads(lock_path(path).read_text() or "{}")
+    except (OSError, ValueError):
+        return "another process"
+    if not info:
+        return "another process"
+    return f"pid {info.get('pid')} on {info.get('host')} ({info.get('command')}, since {info.get('since')})"
+
+
+def _try_lock(path: Path):
+    """The locked file object, or None when another process holds the lock."""
+    lock = lock_path(path)
+    f = open(lock, "a+")  # noqa: SIM115 - held for the writer's whole life
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        return None
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps({
+        "pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
+        "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }))  # fmt: skip
+    f.flush()
+    return f
+
+
+def _open(path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
+    """DuckDB's own lock: a process that opened the live file directly (a notebook) also holds it."""
+    try:
+        return duckdb.connect(str(path)), ""
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            return None, _duckdb_holder(exc)
+        raise
+
+
+@contextmanager
+def writer(
+    path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse's single read-write connection, held until the block ends.
+
+    Waits up to `wait_seconds` (backing off from 0.2 s to 10 s) while another process holds the
+    lock or the file, telling `on_wait` whom it waits for; then raises WarehouseBusy naming them.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
+    lock = con = None
+    while True:
+        lock = lock or _try_lock(path)
+        if lock is not None:
+            con, direct = _open(path)
+            if con is not None:
+                break
+        who = (
+            holder(path) if lock is None
+            else f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
+        )  # fmt: skip
+        if time.monotonic() >= deadline:
+            if lock is not None:
+                lock.close()
+            raise WarehouseBusy(
+                f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
+                "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
+            )
+        if on_wait and not told:
+            on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
+            told = True
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 10.0)
+    try:
+        yield con
+    finally:
+        con.close()
+        lock.close()
+
+
+def _duckdb_holder(exc: Exception) -> str:
+    """The process DuckDB names in its lock error ("... is held in /usr/bin/python3 (PID 123)")."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
+    return f"pid {found.group(2)} ({Path(found.group(1)).name})" if found else "another process"
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse file; raise WarehouseBusy naming the file if another process holds it."""
+    """Open the file directly (tests and tools on a quiet warehouse); WarehouseBusy if another process holds it."""
     path = Path(path)
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseBusy(
-                f"warehouse {path} is in use by another process (a wave or rerun is running); "
-                "try again when it finishes, or query the analysts' snapshot"
-            ) from exc
+            raise WarehouseBusy(f"warehouse {path} is in use by another process, {_duckdb_holder(exc)}") from exc
         raise
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: everything inside commits together or not at all (no nesting in DuckDB)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def wait_free(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None) -> None:
+    """Return once no other writer holds the warehouse (WarehouseBusy after `wait_seconds`); holds nothing after."""
+    path = Path(path)
+    if not path.parent.exists():
+        return
+    deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
+    while True:
+        lock, who = _try_lock(path), ""
+        if lock is not None:
+            con, direct = _open(path) if path.exists() else (None, "")
+            lock.close()
+            if con is not None or not direct:
+                if con is not None:
+                    con.close()
+                return
+            who = f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
+        who = who or holder(path)
+        if time.monotonic() >= deadline:
+            raise WarehouseBusy(
+                f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
+                "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
+            )
+        if on_wait and not told:
+            on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
+            told = True
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 10.0)

@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 
 from landing.spreadsheet import escape_frame, unescape_frame
+from warehouse.load import registered
 
 __all__ = ["export_review", "apply_review", "read_decisions", "record_decisions", "ReviewError", "DECISIONS"]
 
@@ -18,20 +19,6 @@ CHOICES = ("accept", "reject")
 
 class ReviewError(ValueError):
     """A review export or decision file that cannot be used (unknown practice, bad decision, unknown pair)."""
-
-
-def _ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        """create table if not exists review_decision (
-             practice_id varchar not null, source_l varchar not null, source_client_id_l varchar not null,
-             source_r varchar not null, source_client_id_r varchar not null, decision varchar not null,
-             decided_at timestamp not null, source_file varchar,
-             primary key (practice_id, source_l, source_client_id_l, source_r, source_client_id_r))"""
-    )
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.sql("select count(*) from information_schema.tables where table_name = $t", params={"t": table}).fetchall()[0][0])
 
 
 def _masked_ids(side: str) -> str:
@@ -63,7 +50,7 @@ def _pending_sql() -> str:
 
 def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
     for table in ("stg_practice", "client_match"):
-        if _exists(con, table) and con.sql(f"select count(*) from {table} where practice_id = $p", params={"p": practice_id}).fetchall()[0][0]:
+        if con.sql(f"select count(*) from {table} where practice_id = $p", params={"p": practice_id}).fetchall()[0][0]:
             return True
     return False
 
@@ -73,11 +60,8 @@ def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -
 
     Text cells a spreadsheet would evaluate (a name like `=HYPERLINK(...)`) are escaped (landing.spreadsheet).
     """
-    _ensure(con)
     if not _known_practice(con, practice_id):
         raise ReviewError(f"unknown practice {practice_id!r}: not in the registry and no links proposed")
-    if not (_exists(con, "client_match") and _exists(con, "stg_client")):
-        raise ReviewError(f"practice {practice_id!r} has not been matched yet: no links to review")
     rows = con.sql(_pending_sql(), params={"p": practice_id}).pl()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -100,10 +84,8 @@ def _oriented(df: pl.DataFrame) -> pl.DataFrame:
 
 def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str) -> int:
     """Upsert decisions (DECISIONS shape); a pair whose decision is unchanged keeps its first record."""
-    _ensure(con)
     df = _oriented(decisions.select(DECISIONS.names()).cast(DECISIONS)).unique(PAIR, keep="last", maintain_order=True)
-    con.register("_review_in", df.to_arrow())
-    try:
+    with registered(con, _review_in=df):
         con.execute(
             """insert into review_decision
                select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision,
@@ -113,8 +95,6 @@ def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, so
                where review_decision.decision <> excluded.decision""",
             {"f": source_file},
         )
-    finally:
-        con.unregister("_review_in")
     return df.height
 
 
@@ -133,27 +113,17 @@ def apply_review(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     if not bad.is_empty():
         r = bad.row(0, named=True)
         raise ReviewError(f"{path}: line {r['line']}: decision {r['decision']!r} is not accept or reject")
-    if _exists(con, "client_match"):
-        unknown = _oriented(df).join(con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl(),
-                                     on=PAIR, how="anti")
-        if not unknown.is_empty():
-            r = unknown.sort("line").row(0, named=True)
-            raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
-                              f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}")
-    con.execute("begin transaction")
-    try:
-        n = record_decisions(con, df, str(path.name))
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return n
+    unknown = _oriented(df).join(con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl(),
+                                 on=PAIR, how="anti")
+    if not unknown.is_empty():
+        r = unknown.sort("line").row(0, named=True)
+        raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
+                          f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}")
+    return record_decisions(con, df, str(path.name))
 
 
 def read_decisions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> pl.DataFrame:
     """Recorded decisions in the matcher's `decisions` shape, sorted (empty before any review)."""
-    if not _exists(con, "review_decision"):
-        return pl.DataFrame(schema=DECISIONS)
     q = "select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision from review_decision"
     if practice_ids is None:
         out = con.sql(q + " order by all").pl()

@@ -1,96 +1,66 @@
-"""Writes one chunk's results and the run record: called only from the flow process (single writer)."""
+"""What a run records beside the data: quality results per practice and expectation, one row per run."""
 
 from __future__ import annotations
 
 import json
-import logging
 
 import duckdb
 import polars as pl
 
-from warehouse.status import write_status
+from warehouse.load import registered
 
-log = logging.getLogger("scr.warehouse")
-
-RUN_DDL = """
-create table if not exists pipeline_run (
-    run_id varchar primary key,
-    finished_at timestamp not null,
-    summary json
-)
-"""
-
-GATE_DDL = """
-create table if not exists quality_result (
-    run_id varchar,
-    practice_id varchar,
-    suite varchar,
-    expectation varchar,
-    success boolean,
-    unexpected_count bigint,
-    result json,
-    checked_at timestamp
-)
-"""
-
-
-def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str) -> None:
-    """Staging, proposals, promotion, gate results and statuses of one chunk, in pipeline order.
-
-    A practice whose write fails is marked failed with the error; the other practices still land.
-    """
-    from warehouse.staging import load_staging
-
-    failed = dict(result.failed)
-    good = [p for p in result.practice_ids if p not in failed]
-    statuses = result.status
-    try:
-        load_staging(con, result.frames, good)
-        if result.match is not None:
-            from warehouse.matches import write_match_results
-
-            matched = result.match.crosswalk["practice_id"].unique().sort().to_list()
-            write_match_results(con, result.match, matched)
-        if result.gate is not None:
-            write_gate_results(con, result.gate.results, run_id)
-        if result.unified is not None and result.gate is not None and result.gate.passed:
-            from warehouse.promote import promote
-
-            promote(con, result.unified, sorted(result.gate.passed), run_id)
-        if result.gate is not None and result.gate.blocked:
-            from warehouse.promote import refresh_crosswalk
-
-            # a blocked practice keeps what it had promoted: put its promoted crosswalk back over the proposals
-            refresh_crosswalk(con, sorted(result.gate.blocked))
-    except Exception as exc:  # noqa: BLE001 - the chunk's practices fail, the wave goes on
-        log.exception("writing chunk failed")
-        statuses = pl.DataFrame(
-            {"practice_id": good, "status": ["failed"] * len(good), "detail": [f"warehouse write failed: {exc!r}"] * len(good)}
-        ).vstack(statuses.filter(pl.col("status") == "failed"))
-    write_status(con, statuses)
+__all__ = ["write_gate_results", "write_run_practices", "start_run", "finish_run", "read_runs"]
 
 
 def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, run_id: str) -> None:
-    """Keep the full validation results (one row per practice and expectation)."""
-    con.sql(GATE_DDL)
+    """Keep the full validation results (one row per practice and expectation), replacing this run's earlier rows."""
     if results is None or results.is_empty():
         return
-    rows = results.select(  # noqa: F841
+    rows = results.select(
         pl.lit(run_id).alias("run_id"),
         pl.col("practice_id").cast(pl.String),
         pl.col("suite").cast(pl.String),
         pl.col("expectation").cast(pl.String),
         pl.col("success").cast(pl.Boolean),
         pl.col("unexpected_count").cast(pl.Int64),
-        pl.col("result_json").cast(pl.String),
+        pl.col("result_json").cast(pl.String).alias("result"),
     )
-    con.sql(
-        "insert into quality_result select run_id, practice_id, suite, expectation, success, unexpected_count, "
-        "result_json::json, now()::timestamp from rows"
+    with registered(con, _gate_rows=rows):
+        con.execute(
+            "delete from quality_result where run_id = $r and practice_id in (select practice_id from _gate_rows)", {"r": run_id}
+        )
+        con.execute(
+            "insert into quality_result by name "
+            "select * replace (result::json as result), now()::timestamp as checked_at from _gate_rows"
+        )
+
+
+def write_run_practices(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str) -> None:
+    """Per practice a run took: records, clusters, links and the status it left (one row per run and practice)."""
+    if rows.is_empty():
+        return
+    with registered(con, _run_rows=rows.with_columns(run_id=pl.lit(run_id, pl.String))):
+        con.execute(
+            "insert or replace into run_practice by name select *, now()::timestamp as written_at from _run_rows"
+        )
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters: dict) -> None:
+    """A run row, status running, as the run starts (a run that dies stays `running` with no finish time)."""
+    con.execute(
+        "insert into pipeline_run (run_id, kind, started_at, status, summary) values (?, ?, now()::timestamp, 'running', ?)",
+        [run_id, kind, json.dumps({"parameters": parameters}, sort_keys=True)],
     )
 
 
-def record_run(con: duckdb.DuckDBPyConnection, run_id: str, summary: dict) -> None:
-    """One row per run with its summary."""
-    con.sql(RUN_DDL)
-    con.execute("insert into pipeline_run values (?, now()::timestamp, ?)", [run_id, json.dumps(summary)])
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict, invariants: dict) -> None:
+    """The run's outcome, summary and the invariants checked at its end."""
+    con.execute(
+        "update pipeline_run set finished_at = now()::timestamp, status = ?, summary = ?, invariants = ? where run_id = ?",
+        [status, json.dumps(summary, sort_keys=True), json.dumps(invariants, sort_keys=True), run_id],
+    )
+
+
+def read_runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every run, oldest first."""
+    return con.sql("select * from pipeline_run order by started_at, run_id").pl()

@@ -1,49 +1,75 @@
-"""practice_status: one row per practice, upserted as the pipeline learns more."""
+"""practice_status (one row per practice), its history, the last extraction of each practice, change marks."""
 
 from __future__ import annotations
 
 import duckdb
 import polars as pl
 
-DDL = """
-create table if not exists practice_status (
-    practice_id varchar primary key,
-    status varchar not null,
-    detail varchar,
-    updated_at timestamp not null
-)
-"""
+from warehouse.load import registered
+
+__all__ = ["write_status", "read_status", "write_extracts", "read_extracts", "mark_changed", "STATUS"]
+
+STATUS = pl.Schema({"practice_id": pl.String, "status": pl.String, "detail": pl.String, "updated_at": pl.Datetime("us"), "run_id": pl.String})
 
 
-def create_status(con: duckdb.DuckDBPyConnection) -> None:
-    con.sql(DDL)
+def write_status(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str | None) -> list[str]:
+    """Upsert practice_id, status, detail; a change (status or detail) is also appended to the history.
 
-
-def write_status(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
-    """Upsert practice_id, status, detail (updated_at is now)."""
+    Returns the practices whose status or detail changed.
+    """
     if rows.is_empty():
-        return
-    create_status(con)
-    incoming = rows.select("practice_id", "status", "detail").unique("practice_id", keep="last")  # noqa: F841
-    con.sql(
-        """
-        insert into practice_status
-        select practice_id, status, detail, now()::timestamp from incoming
-        on conflict (practice_id) do update
-        set status = excluded.status, detail = excluded.detail, updated_at = excluded.updated_at
-        """
-    )
-
-
-EMPTY = pl.Schema({"practice_id": pl.String, "status": pl.String, "detail": pl.String, "updated_at": pl.Datetime("us")})
-
-
-def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.sql("select 1 from duckdb_tables() where table_name = 'practice_status'").fetchall())
+        return []
+    incoming = rows.select("practice_id", "status", "detail").unique("practice_id", keep="last").sort("practice_id")
+    with registered(con, _status_in=incoming):
+        changed = [r[0] for r in con.sql(
+            """select i.practice_id from _status_in i left join practice_status s using (practice_id)
+               where s.practice_id is null or s.status is distinct from i.status or s.detail is distinct from i.detail
+               order by 1""").fetchall()]  # fmt: skip
+        con.execute(
+            """insert into practice_status_history
+               select i.practice_id, i.status, i.detail, $run, now()::timestamp from _status_in i
+               where i.practice_id in (select unnest($changed::varchar[]))""",
+            {"run": run_id, "changed": changed},
+        )
+        con.execute(
+            """insert into practice_status select practice_id, status, detail, now()::timestamp, $run from _status_in
+               where practice_id in (select unnest($changed::varchar[]))
+               on conflict (practice_id) do update set status = excluded.status, detail = excluded.detail,
+                   updated_at = excluded.updated_at, run_id = excluded.run_id""",
+            {"run": run_id, "changed": changed},
+        )
+    return changed
 
 
 def read_status(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every practice's status, sorted by practice_id (empty when nothing has run; works read-only)."""
-    if not _exists(con):
-        return pl.DataFrame(schema=EMPTY)
-    return con.sql("select * from practice_status order by practice_id").pl()
+    """Every practice's status, sorted by practice_id."""
+    return con.sql("select practice_id, status, detail, updated_at, run_id from practice_status order by practice_id").pl().cast(STATUS)
+
+
+def write_extracts(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str) -> None:
+    """The last reading of each practice: fingerprint of its files, ok, detail (why it failed)."""
+    if rows.is_empty():
+        return
+    frame = rows.select("practice_id", "fingerprint", "ok", "detail").unique("practice_id", keep="last")
+    with registered(con, _extract_in=frame):
+        con.execute(
+            """insert or replace into practice_extract
+               select practice_id, fingerprint, ok, detail, $run, now()::timestamp from _extract_in""",
+            {"run": run_id},
+        )
+
+
+def read_extracts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return con.sql("select practice_id, fingerprint, ok, detail from practice_extract order by practice_id").pl()
+
+
+def mark_changed(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:
+    """A new commit generation for these practices (what the snapshot must publish again); returns it."""
+    gen = con.sql("select coalesce(max(generation), 0) + 1 from practice_change").fetchall()[0][0]
+    if practice_ids:
+        con.execute(
+            """insert into practice_change select unnest($ids::varchar[]), $g
+               on conflict (practice_id) do update set generation = excluded.generation""",
+            {"ids": sorted(set(practice_ids)), "g": gen},
+        )
+    return gen

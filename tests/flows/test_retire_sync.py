@@ -35,7 +35,9 @@ def _hq(practice: str, clients: list[dict]) -> str:
 def _practice(pid: str, connection: str) -> dict:
     return {
         "practice_id": pid, "name": f"{pid} Accountants", "region": "AU", "uses_xpm": True, "uses_tax": False,
-        "connection": connection, "connected_by": None, "master_admin": f"admin@{pid}.example",
+        "connection": connection, "master_admin": f"admin@{pid}.example",
+        # step one is done only when the Master Admin confirmed the connection (the same rule as the status)
+        "connected_by": f"admin@{pid}.example" if connection == "confirmed" else None,
         "strategy": None, "wave": 1,
     }  # fmt: skip
 

@@ -114,20 +114,29 @@ def test_no_raw_tax_numbers_in_the_warehouse(zone, warehouse):
     assert hits == []
 
 
-def test_second_writer_is_refused_clearly(warehouse, zone, tmp_path):
+def test_a_second_writer_waits_for_the_first_or_is_refused_clearly(warehouse, zone, tmp_path):
+    import os
+
+    # a notebook that opened the live file read-write, until the test lets it go
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(warehouse)!r}); print('ok', flush=True); time.sleep(30)"],
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-c", f"import duckdb,sys; c=duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.readline()"],
+        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
     )
+    run = [sys.executable, "-m", "flows.cli", "run", "--landing", str(zone / "landing"), "--warehouse", str(warehouse)]
     try:
         assert holder.stdout.readline().strip() == "ok"
-        for command in (["status"], ["run", "--landing", str(zone / "landing")]):
-            out = subprocess.run(
-                [sys.executable, "-m", "flows.cli", *command, "--warehouse", str(warehouse)],
-                capture_output=True, text=True, timeout=120,
-            )
-            assert out.returncode != 0
-            assert "in use by another process" in " ".join(out.stderr.split())
+        refused = subprocess.run(run, capture_output=True, text=True, timeout=120, env={**os.environ, "SCR_WAIT_SECONDS": "1"})
+        assert refused.returncode == 2
+        said = " ".join(refused.stderr.split())
+        assert f"pid {holder.pid}" in said and "waited 1 s" in said
+        waiting = subprocess.Popen(run, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                                   env={**os.environ, "SCR_WAIT_SECONDS": "120"})
+        first = waiting.stderr.readline()
+        assert "waiting up to 120 s" in first and f"pid {holder.pid}" in first
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        holder.wait(timeout=30)
+        assert waiting.wait(timeout=180) == 0, waiting.stderr.read()
     finally:
         holder.kill()
 

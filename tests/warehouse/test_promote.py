@@ -8,13 +8,34 @@ import duckdb
 import polars as pl
 import pytest
 
+from flows.commit import unified_tables
+from landing.frames import Frames
 from tests.quality.factory import TFN_RAW, crosswalk, practice, strategies
 from transforms.survivorship import survive
-from landing.frames import Frames
-from warehouse.promote import TABLES, PromotionError, create_promoted, promote, refresh_crosswalk, rollback
-from warehouse.staging import create_staging, load_staging
+from warehouse.db import transaction
+from warehouse.promote import PromotionError
+from warehouse.promote import promote as _promote
+from warehouse.promote import rollback as _rollback
+from warehouse.schema import VERSIONED, create_all
+from warehouse.staging import load_staging
 
-VIEWS = [t for t in TABLES.values()]
+VIEWS = VERSIONED
+
+
+def fresh() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    create_all(con)
+    return con
+
+
+def promote(con, unified, ids, run_id):
+    with transaction(con):
+        return _promote(con, unified_tables(unified), ids, run_id)
+
+
+def rollback(con, pid):
+    with transaction(con):
+        return _rollback(con, pid)
 
 
 def snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
@@ -35,7 +56,7 @@ def two():
 
 def test_rerun_of_the_same_inputs_changes_nothing(two):
     f, cw = two
-    con = duckdb.connect()
+    con = fresh()
     strat = strategies(p1="combine", p2="keep_xpm")
     assert promote(con, survive(f, cw, strat), ["p1", "p2"], "run-1") == {"p1": 1, "p2": 1}
     before = snapshot(con)
@@ -46,7 +67,7 @@ def test_rerun_of_the_same_inputs_changes_nothing(two):
 
 def test_new_inputs_make_a_new_version_and_rollback_restores_the_old(two):
     f, cw = two
-    con = duckdb.connect()
+    con = fresh()
     promote(con, survive(f, cw, strategies(p1="combine", p2="combine")), ["p1", "p2"], "run-1")
     v1 = snapshot(con)
     # p1 switches to keep_hq: p1 gets version 2, p2 is unchanged
@@ -64,23 +85,25 @@ def test_new_inputs_make_a_new_version_and_rollback_restores_the_old(two):
         rollback(con, "p9")
 
 
-def test_promotion_overwrites_only_the_promoted_practices_crosswalk_rows(two):
+def test_client_crosswalk_shows_promoted_practices_only_and_proposals_live_apart(two):
     f, cw = two
-    con = duckdb.connect()
+    con = fresh()
     # the matcher's proposals for p1, p2 and a practice not promoted yet
     proposals = pl.concat([cw, crosswalk([("p3", "hq", "z", "p3-u", "unique")])])
-    con.execute("create table client_crosswalk as select * from proposals")
+    con.execute("insert into proposed_crosswalk by name select * from proposals")
     u = survive(f, cw, strategies(p1="combine"))
     promote(con, u, ["p1"], "run-1")
-    got = con.sql("select * from client_crosswalk order by all").pl()
-    assert got.filter(pl.col("practice_id") == "p1").equals(u.crosswalk.drop("role").sort(pl.all()))
-    others = proposals.filter(pl.col("practice_id") != "p1").sort(pl.all())
-    assert got.filter(pl.col("practice_id") != "p1").equals(others)
+    got = con.sql("select * exclude (role) from client_crosswalk order by all").pl()
+    assert got.equals(u.crosswalk.drop("role").sort(pl.all()))
+    assert set(got["practice_id"]) == {"p1"}
+    # every promoted crosswalk row points at a unified client of the same version
+    assert con.sql("select count(*) from client_crosswalk anti join unified_client using (practice_id, unified_client_id)").fetchall() == [(0,)]
+    assert con.sql("select count(*) from proposed_crosswalk").fetchall() == [(proposals.height,)]
 
 
 def test_a_failing_promotion_leaves_the_warehouse_as_it_was(two):
     f, cw = two
-    con = duckdb.connect()
+    con = fresh()
     u = survive(f, cw, strategies(p1="combine", p2="combine"))
     promote(con, u, ["p1"], "run-1")
     before = snapshot(con)
@@ -88,14 +111,15 @@ def test_a_failing_promotion_leaves_the_warehouse_as_it_was(two):
     broken = replace(u, crosswalk=u.crosswalk.with_columns(match_probability=pl.lit("not a number")))
     with pytest.raises(duckdb.Error):
         promote(con, broken, ["p1", "p2"], "run-2")
+    # and the same inside a chunk's transaction that fails after promoting
     assert snapshot(con) == before
 
 
 def test_no_raw_tax_number_anywhere_after_promotion(two):
     f, cw = two
-    con = duckdb.connect()
-    create_staging(con)
-    load_staging(con, f, ["p1", "p2"])
+    con = fresh()
+    with transaction(con):
+        load_staging(con, f, ["p1", "p2"])
     promote(con, survive(f, cw, strategies(p1="combine", p2="keep_xpm")), ["p1", "p2"], "run-1")
     assert con.sql("select count(*) from unified_client where tfn_last3 = '782'").fetchall() == [(2,)]
     cols = con.sql(
@@ -111,20 +135,19 @@ def test_no_raw_tax_number_anywhere_after_promotion(two):
 
 
 def test_views_exist_empty_before_any_promotion():
-    con = duckdb.connect()
-    create_promoted(con)
-    create_promoted(con)  # idempotent
+    con = fresh()
+    create_all(con)  # idempotent
     for view in VIEWS:
         assert con.sql(f"select count(*) from {view}").fetchall() == [(0,)]
     cols = [r[0] for r in con.sql("describe unified_client").fetchall()]
     assert cols[:5] == ["practice_id", "unified_client_id", "name", "entity_type", "archived"]
     cw = [r[0] for r in con.sql("describe client_crosswalk").fetchall()]
-    assert cw == ["practice_id", "source", "source_client_id", "unified_client_id", "merge_status", "match_probability"]
+    assert cw[:6] == ["practice_id", "source", "source_client_id", "unified_client_id", "merge_status", "match_probability"]
 
 
 def test_a_retrained_probability_alone_is_not_a_new_version(two):
     f, cw = two
-    con = duckdb.connect()
+    con = fresh()
     u = survive(f, cw, strategies(p1="combine"))
     promote(con, u, ["p1"], "run-1")
     wobble = u.crosswalk.with_columns(pl.col("match_probability") * 0.999)
@@ -133,16 +156,14 @@ def test_a_retrained_probability_alone_is_not_a_new_version(two):
     assert promote(con, replace(u, crosswalk=moved), ["p1"], "run-3") == {"p1": 2}
 
 
-def test_refresh_crosswalk_restores_promoted_practices_only(two):
+def test_a_practice_promoted_earlier_keeps_its_crosswalk_whatever_the_matcher_proposes_next(two):
     f, cw = two
-    con = duckdb.connect()
+    con = fresh()
     u = survive(f, cw, strategies(p1="combine"))
     promote(con, u, ["p1"], "run-1")
     promoted = con.sql("select * from client_crosswalk order by all").fetchall()
-    # the matcher later writes proposals for p1 (then blocked) and p2 (never promoted)
-    con.execute("delete from client_crosswalk")
-    con.execute("insert into client_crosswalk select * from cw")
-    refresh_crosswalk(con, ["p1", "p2"])
-    got = con.sql("select * from client_crosswalk order by all").pl()
-    assert got.filter(pl.col("practice_id") == "p1").rows() == promoted
-    assert got.filter(pl.col("practice_id") == "p2").equals(cw.filter(pl.col("practice_id") == "p2").sort(pl.all()))
+    # the matcher later proposes something else for p1 (then blocked) and p2 (never promoted)
+    with transaction(con):
+        con.execute("delete from proposed_crosswalk")
+        con.execute("insert into proposed_crosswalk by name select * from cw")
+    assert con.sql("select * from client_crosswalk order by all").fetchall() == promoted

@@ -1,4 +1,4 @@
-"""DuckDB staging: tables from the schema, per-practice replace in one transaction, round trip, no raw tax numbers."""
+"""DuckDB staging: tables from the schema, per-practice replace inside a transaction, round trip, no raw tax numbers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from polars.testing import assert_frame_equal
 from tests.landing.fixtures import KEY, RAW_TAX_NUMBERS, all_text, practice, zone
 from landing import schema
 from landing import Frames, read_practice, read_registry
-from warehouse.staging import create_staging, load_practices, load_staging, read_practices, read_staging
+from warehouse.db import transaction
+from warehouse.schema import create_all
+from warehouse.staging import load_practices, read_practices, read_staging
+from warehouse.staging import load_staging as _load_staging
+
+
+def load_staging(con, frames, ids):
+    with transaction(con):
+        _load_staging(con, frames, ids)
 
 SORT = {n: list(schema.STAGING[n].names()) for n in schema.STAGING}
 
@@ -28,7 +36,7 @@ def frames(landing) -> dict[str, Frames]:
 @pytest.fixture
 def con(tmp_path):
     c = duckdb.connect(str(tmp_path / "wh.duckdb"))
-    create_staging(c)
+    create_all(c)
     yield c
     c.close()
 

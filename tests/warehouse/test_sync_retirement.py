@@ -10,14 +10,22 @@ import pytest
 
 from transforms.drift import drift, link_sides
 from landing.schema import CLIENT, SYNC_LINK
-from warehouse.sync_retirement import (
-    UNCONNECTED_NOTE,
-    create_tables,
-    plan_retirement,
-    read_retired,
-    unconnected,
-    write_retirement,
-)
+from transforms.retirement import UNCONNECTED_NOTE, plan_retirement, unconnected
+from warehouse.db import transaction
+from warehouse.schema import create_all
+from warehouse.sync_retirement import read_retired
+from warehouse.sync_retirement import write_retirement as _write_retirement
+
+
+def write_retirement(con, *args, **kw):
+    with transaction(con):
+        return _write_retirement(con, *args, **kw)
+
+
+def fresh():
+    con = duckdb.connect()
+    create_all(con)
+    return con
 
 
 def _client(source: str, cid: str, practice: str, **kw) -> dict:
@@ -52,8 +60,16 @@ def zone() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         schema=SYNC_LINK,
         orient="row",
     )
+    # p4 uses HQ only: nothing to connect; p5 was "confirmed" by someone who is not its Master Admin
     registry = pl.DataFrame(
-        {"practice_id": ["p1", "p2", "p3"], "connection": ["confirmed", "unconfirmed", None]}
+        {
+            "practice_id": ["p1", "p2", "p3", "p4", "p5"],
+            "connection": ["confirmed", "unconfirmed", None, "none", "confirmed"],
+            "connected_by": ["boss@p1", None, None, None, "staff@p5"],
+            "master_admin": ["boss@p1", "boss@p2", "boss@p3", "boss@p4", "boss@p5"],
+            "uses_xpm": [True, True, True, False, True],
+            "uses_tax": [False, False, False, False, False],
+        }
     )
     return clients, links, registry
 
@@ -80,7 +96,7 @@ def test_plan_retires_active_links_once_and_skips_paused(zone):
 
 
 def test_write_then_rewrite_changes_nothing(zone):
-    con = duckdb.connect()
+    con = fresh()
     plan, written = _run(con, zone, "run-1")
     assert written == {"retired": 3, "drift_rows": 2}
     first = {t: con.sql(f"select * from {t} order by all").fetchall() for t in ("sync_retirement", "sync_drift", "sync_unconnected")}
@@ -93,7 +109,7 @@ def test_write_then_rewrite_changes_nothing(zone):
 
 
 def test_drift_rows_and_unconnected_list(zone):
-    con = duckdb.connect()
+    con = fresh()
     _run(con, zone, "run-1")
     assert con.sql(
         "select practice_id, field, xpm_value, hq_value, edited_side from sync_drift order by all"
@@ -104,13 +120,14 @@ def test_drift_rows_and_unconnected_list(zone):
     assert con.sql("select * from sync_unconnected order by practice_id").fetchall() == [
         ("p2", "unconfirmed", UNCONNECTED_NOTE),
         ("p3", "none", UNCONNECTED_NOTE),
+        ("p5", "confirmed", UNCONNECTED_NOTE),
     ]
 
 
 def test_read_retired_without_table_is_empty_and_write_rolls_back_on_error(zone):
-    con = duckdb.connect()
+    assert read_retired(duckdb.connect()).height == 0
+    con = fresh()
     assert read_retired(con).height == 0
-    create_tables(con)
     clients, links, registry = zone
     d = drift(clients, links)
     plan = plan_retirement(links, link_sides(clients, links), d, read_retired(con))

@@ -1,0 +1,98 @@
+"""Writing one chunk: staging, extraction evidence, proposals, quality results, promotion and statuses in ONE transaction.
+
+After a crash at any instant the warehouse holds the whole chunk or none of it (DuckDB's WAL makes
+the commit atomic). Only the flow process calls this: it is the warehouse's single writer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import polars as pl
+
+from flows import faults
+from landing import redact
+from warehouse.db import transaction
+from warehouse.matches import write_match_results
+from warehouse.promote import promote
+from warehouse.run_store import write_gate_results, write_run_practices
+from warehouse.staging import load_staging
+from warehouse.status import mark_changed, write_extracts, write_status
+
+log = logging.getLogger("scr.commit")
+
+__all__ = ["write_chunk", "unified_tables", "why"]
+
+
+def why(exc: BaseException) -> str:
+    """An error as one line for a status detail or a log: its kind and message, bounded, long numbers masked
+    (an error's text may quote a record's values, and any field may hold a tax number)."""
+    text = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def unified_tables(unified) -> dict[str, pl.DataFrame]:
+    """A transforms.survivorship.Unified as the promoted tables of warehouse.schema.VERSIONED."""
+    return {
+        "unified_client": unified.client,
+        "unified_contact": unified.contact,
+        "unified_group_member": unified.group_member,
+        "unified_custom_field": unified.custom_field,
+        "unified_relationship": unified.relationship,
+        "unified_org_link": unified.org_link,
+        "field_lineage": unified.lineage,
+        "client_crosswalk": unified.crosswalk,
+    }
+
+
+def run_practices(result) -> pl.DataFrame:
+    """Every practice of the chunk with its figures (zero when it got no further than reading) and its status."""
+    base = pl.DataFrame({"practice_id": result.practice_ids}, schema={"practice_id": pl.String})
+    status = result.status.select("practice_id", "status", "detail").unique("practice_id", keep="last")
+    stats = result.stats.select("practice_id", *[pl.col(c).cast(pl.Int64) for c in ("records", "clusters", "auto_links", "review_links")])
+    return base.join(stats, on="practice_id", how="left").join(status, on="practice_id", how="left").with_columns(
+        pl.col("records", "auto_links", "review_links").fill_null(0)
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]) -> None:
+    good = [p for p in result.practice_ids if p not in result.failed]
+    write_extracts(con, result.extracts, run_id)
+    load_staging(con, result.frames, good)
+    faults.point("chunk:staged")
+    if result.match is not None:
+        matched = result.match.crosswalk["practice_id"].unique().sort().to_list()
+        write_match_results(con, result.match.links, result.match.crosswalk, result.match.suspect_links, matched)
+    if result.gate is not None:
+        write_gate_results(con, result.gate.results, run_id)
+        passed = sorted(set(result.gate.passed) - pinned)
+        if result.unified is not None and passed:
+            faults.point("chunk:promoting")
+            promote(con, unified_tables(result.unified), passed, run_id)
+    faults.point("chunk:promoted")
+    write_status(con, result.status, run_id)
+    write_run_practices(con, run_practices(result), run_id)
+    mark_changed(con, result.practice_ids)
+
+
+def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str] = frozenset()) -> bool:
+    """Commit the chunk whole; if the write fails, its practices are marked failed (in a transaction of their own).
+
+    Returns True when the chunk's results landed.
+    """
+    try:
+        with transaction(con):
+            _write(con, result, run_id, set(pinned))
+            faults.point("chunk:before-commit")
+        return True
+    except Exception as exc:  # noqa: BLE001 - the chunk's practices fail, the wave goes on
+        log.exception("writing chunk %s failed", ", ".join(result.practice_ids[:5]))
+        failed = pl.DataFrame(
+            {"practice_id": result.practice_ids, "status": "failed", "detail": f"warehouse write failed: {why(exc)}"},
+            schema={"practice_id": pl.String, "status": pl.String, "detail": pl.String},
+        )
+        with transaction(con):
+            write_status(con, failed, run_id)
+            mark_changed(con, result.practice_ids)
+        return False

@@ -1,0 +1,51 @@
+"""Fault injection for the crash and soak tests: kill or fail the process at a named point.
+
+`SCR_FAULT="<point>@<n>[:raise]"` makes the n-th arrival at `<point>` SIGKILL this process (or raise
+InjectedFault with `:raise`). Unset, every point is a dictionary lookup and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+__all__ = ["point", "InjectedFault", "POINTS"]
+
+# Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction.
+POINTS = (
+    "run:started", "extract:practice", "chunk:computed", "chunk:staged", "chunk:promoting", "chunk:promoted",
+    "chunk:before-commit", "chunk:committed", "run:before-finish",
+)  # fmt: skip
+
+
+class InjectedFault(RuntimeError):
+    """A failure injected on purpose by SCR_FAULT."""
+
+
+_hits: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+def _spec() -> tuple[str, int, bool] | None:
+    raw = os.environ.get("SCR_FAULT", "")
+    if not raw:
+        return None
+    where, _, mode = raw.partition(":raise")
+    name, _, n = where.partition("@")
+    return name, int(n or 1), raw.endswith(":raise")
+
+
+def point(name: str) -> None:
+    """A place where the crash tests may stop the process."""
+    spec = _spec()
+    if spec is None or spec[0] != name:
+        return
+    with _lock:
+        _hits[name] = _hits.get(name, 0) + 1
+        due = _hits[name] == spec[1]
+    if not due:
+        return
+    if spec[2]:
+        raise InjectedFault(f"fault injected at {name} (arrival {spec[1]})")
+    os.kill(os.getpid(), signal.SIGKILL)
