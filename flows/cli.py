@@ -54,9 +54,12 @@ def _check_key(landing: Path, warehouse: Path):
     try:
         key = hash_key(landing)
         if Path(warehouse).exists():
-            with connect(warehouse, read_only=True) as con:
-                check_warehouse_key(con, key, warehouse)
-    except (HashKeyMissing, KeyMismatch, WarehouseBusy) as exc:
+            try:
+                with connect(warehouse, read_only=True) as con:
+                    check_warehouse_key(con, key, warehouse)
+            except WarehouseBusy:
+                pass  # another run holds it: this run waits for it, and its flow checks the key under the lock
+    except (HashKeyMissing, KeyMismatch) as exc:
         _fail(f"the run cannot start: {exc}")
     if key.origin.startswith("throwaway"):
         err.print(f"[yellow]note:[/] hashing with the {key.origin}: for synthetic data only")
@@ -222,8 +225,9 @@ def rekey(
     """
     from flows.hashkey import rekey as do_rekey
     from flows.settings import HashKeyMissing, hash_key
-    from warehouse.db import WarehouseBusy, connect
+    from warehouse.db import WarehouseBusy, transaction, writer
     from warehouse.meta import KEY_FINGERPRINT, read_meta
+    from warehouse.schema import create_all
 
     s = get_settings()
     landing, warehouse = Path(landing or s.landing), Path(warehouse or s.warehouse)
@@ -231,7 +235,9 @@ def rekey(
         _fail(f"no warehouse at {warehouse}: nothing to rekey (`scr run` records the key on its first run)")
     try:
         key = hash_key(landing)
-        with connect(warehouse) as con:
+        with writer(warehouse, s.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]")) as con:
+            with transaction(con):
+                create_all(con)
             if read_meta(con, KEY_FINGERPRINT) == key.fingerprint:
                 console.print(f"warehouse {warehouse} already uses this key ({key.origin}): nothing to do")
                 return

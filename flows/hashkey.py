@@ -7,11 +7,13 @@ hash made under the old key before the new one is recorded.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from landing.secrets import HashKey
+from warehouse.db import transaction
 from warehouse.meta import KEY_FINGERPRINT, forget_keyed_hashes, has_hashed_data, read_meta, write_meta
 
 __all__ = ["KeyMismatch", "check_warehouse_key", "adopt_key", "check_task_key", "rekey", "REKEY_HINT"]
@@ -63,12 +65,8 @@ def rekey(con: duckdb.DuckDBPyConnection, key: HashKey) -> dict[str, int]:
 
     Returns rows cleared per table.column. The caller then re-reads every practice with the new key.
     """
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         cleared = forget_keyed_hashes(con)
         write_meta(con, KEY_FINGERPRINT, key.fingerprint)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        write_meta(con, "hash_key_changed_at", datetime.now(UTC).isoformat(timespec="seconds"))
     return cleared

@@ -10,6 +10,8 @@ from __future__ import annotations
 import duckdb
 
 from landing.secrets import KEYED_COLUMNS
+from warehouse.promote import content_sql
+from warehouse.schema import VERSIONED
 
 __all__ = ["META_DDL", "KEY_FINGERPRINT", "read_meta", "write_meta", "has_hashed_data", "forget_keyed_hashes"]
 
@@ -56,9 +58,11 @@ def has_hashed_data(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def forget_keyed_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Set every keyed-hash column of every table (staging, history, current) to null; the caller holds the transaction.
+    """Set every keyed-hash column of every table (staging and every promoted version) to null, and record each
+    version's content hash anew, so that versions still hash to what is recorded; the caller holds the transaction.
 
     Returns rows cleared per table.column. Last-three columns stay: they show a number without revealing it.
+    This is the one deliberate rewrite of promoted versions: it erases what the old key made.
     """
     cleared = {}
     for table, column in _keyed_columns(con):
@@ -66,4 +70,10 @@ def forget_keyed_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         if n:
             con.execute(f'update "{table}" set "{column}" = null where "{column}" is not null')
         cleared[f"{table}.{column}"] = int(n)
+    if _exists(con, "promotion_version"):
+        relations = {t: f"{t}_version" for t in VERSIONED}
+        con.execute(
+            f"update promotion_version p set content_hash = c.content from ({content_sql(relations, ['practice_id', 'version'])}) c "
+            "where p.practice_id = c.practice_id and p.version = c.version and p.content_hash <> c.content"
+        )
     return cleared

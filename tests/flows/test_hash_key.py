@@ -15,6 +15,7 @@ from landing import HashKey, read_practice, read_registry
 from landing.secrets import ZONE_KEY_FILE
 from tests.landing.fixtures import practice, zone
 from warehouse.meta import KEY_FINGERPRINT, read_meta, write_meta
+from warehouse.schema import create_all
 from warehouse.staging import load_staging
 
 runner = CliRunner()
@@ -97,6 +98,7 @@ def _warehouse_with(tmp_path, key: HashKey, fingerprint: bool = True):
     path = tmp_path / "wh.duckdb"
     landing = zone(tmp_path)
     con = duckdb.connect(str(path))
+    create_all(con)
     if fingerprint:  # as a run does: the key is adopted before anything hashed is written
         adopt_key(con, key, path)
     load_staging(con, read_practice(landing, practice(landing, "P_AU"), key), ["P_AU"])

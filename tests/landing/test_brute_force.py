@@ -18,6 +18,7 @@ import pytest
 from lxml import etree
 
 from landing import HashKey, read_practice, read_registry
+from warehouse.schema import create_all
 from warehouse.staging import load_staging
 
 SECRET = "brute-force-test-key-the-attacker-lacks"
@@ -62,6 +63,7 @@ def staged(tmp_path_factory):
     key = HashKey(SECRET, "test")
     frames = read_practice(landing, rows[0], key)
     con = duckdb.connect(str(out / "scr.duckdb"))
+    create_all(con)
     load_staging(con, frames, [rows[0]["practice_id"]])
     client = con.sql("select * from stg_client where tfn_last3 is not null order by all").pl()
     con.close()
