@@ -71,7 +71,7 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
     from flows import progress
     from flows.hashkey import KeyMismatch
     from flows.settings import HashKeyMissing
-    from flows.wave import with_runner
+    from flows.wave import InvariantBroken, with_runner
     from warehouse.db import WarehouseBusy
     from landing import BadInput
 
@@ -92,6 +92,9 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
             return with_runner(fn, runner, dask_address)(**kwargs)
         except WarehouseBusy as exc:
             _fail(str(exc))
+        except InvariantBroken as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(1) from None
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:
             _fail(f"the run cannot start: {exc}")
         except (ValueError, FileNotFoundError) as exc:

@@ -29,10 +29,10 @@ def warehouse_state(path: Path) -> dict[str, list[tuple]]:
         return out
 
 
-def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> dict[str, str]:
-    """table -> a short account of how two states differ (empty when identical)."""
+def differences(a: dict[str, list[tuple]], b: dict[str, list[tuple]], ignore: frozenset[str] = frozenset()) -> dict[str, str]:
+    """table -> a short account of how two states differ (empty when identical); `ignore` names tables left out."""
     diff = {}
-    for table in sorted(set(a) | set(b)):
+    for table in sorted((set(a) | set(b)) - set(ignore)):
         ra, rb = set(a.get(table, [])), set(b.get(table, []))
         if ra != rb:
             diff[table] = f"{len(ra - rb)} rows only in the first, {len(rb - ra)} only in the second; e.g. {sorted(ra ^ rb)[:2]}"
