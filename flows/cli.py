@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for _name in ("run", "wave", "rerun", "generate", "demo", "serve"):
+for _name in ("run", "wave", "rerun", "rekey", "generate", "demo", "serve"):
     app.command(_name)(getattr(cli_run, _name))
 app.add_typer(practice_app, name="practice")
 app.add_typer(cli_review.review_app, name="review")

@@ -45,8 +45,10 @@ def refuse(message: str) -> NoReturn:
 
 
 def plural(n: int, word: str) -> str:
-    """'1 link', '2 links'."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+    """'1 link', '2 links', '3 hashes'."""
+    if n == 1:
+        return f"{n:,} {word}"
+    return f"{n:,} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
 
 
 def operator(by: str | None) -> str:

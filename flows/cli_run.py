@@ -25,7 +25,7 @@ from flows.cli_common import (
     warehouse_path,
 )
 
-__all__ = ["run", "wave", "rerun", "serve", "generate", "demo"]
+__all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
 
 Runner = Annotated[str, typer.Option("--runner", help="task runner: thread (local) or dask")]
 DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler", show_default=False)]
@@ -57,6 +57,27 @@ def _pinned(warehouse: Path) -> set[str]:
     return set()
 
 
+def _check_key(landing: Path, warehouse: Path):
+    """The run's hash key, refused before Prefect starts (exit 2) when missing or not the warehouse's."""
+    from flows.hashkey import KeyMismatch, check_warehouse_key
+    from flows.settings import HashKeyMissing, hash_key
+    from warehouse.db import WarehouseBusy, connect
+
+    try:
+        key = hash_key(landing)
+        if warehouse.exists():
+            try:
+                with connect(warehouse, read_only=True) as con:
+                    check_warehouse_key(con, key, warehouse)
+            except WarehouseBusy:
+                pass  # another run holds it: this run waits for it, and its flow checks the key under the lock
+    except (HashKeyMissing, KeyMismatch) as exc:
+        fail(f"the run cannot start: {exc}")
+    if key.origin.startswith("throwaway"):
+        err.print(f"[yellow]note:[/] hashing with the {key.origin}: for synthetic data only", highlight=False)
+    return key
+
+
 def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runner: str, dask_address: str | None,
              verbose: bool, practices: list[str] | None = None, **kwargs) -> None:  # fmt: skip
     """Check the arguments, then run a migration flow with a progress bar and print what it did."""
@@ -66,6 +87,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     landing = landing or settings.landing
     wh = warehouse_path(warehouse)
     registry = registry_of(landing)
+    _check_key(landing, wh)
     check_practices(registry["practice_id"].to_list(), practices, str(landing / "practices.json"))
     held = sorted(set(practices or []) & _pinned(wh))
     if held:
@@ -95,6 +117,8 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
     from flows import progress
     from flows import wave as flows_wave
+    from flows.hashkey import KeyMismatch
+    from flows.settings import HashKeyMissing
     from landing import BadInput
     from warehouse.db import WarehouseBusy
 
@@ -103,8 +127,10 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
         progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
         try:
             return flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)(**kwargs)
-        except (WarehouseBusy, BadInput, FileNotFoundError) as exc:
+        except (WarehouseBusy, FileNotFoundError) as exc:
             fail(str(exc))
+        except (BadInput, HashKeyMissing, KeyMismatch) as exc:
+            fail(f"the run cannot start: {exc}")
         except flows_wave.RunRefused as exc:
             refuse(str(exc))
         except flows_wave.InvariantBroken as exc:
@@ -159,11 +185,15 @@ def generate(
     bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
 ) -> None:
     """Write a synthetic landing zone (OUT/landing) and its ground truth (OUT/truth)."""
+    from landing.secrets import write_zone_key
     from synthetic import generate_zone
 
     with out.status(f"generating {plural(practices, 'practice')}"):
         summary = generate_zone(out_dir, practices, seed, bad_practices=bad)
+    marker = write_zone_key(out_dir / "landing")
     out.print(f"wrote [bold]{out_dir / 'landing'}[/] and its ground truth in {out_dir / 'truth'}", highlight=False)
+    out.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {marker}; runs on the zone "
+              "use it unless SCR_HASH_KEY or SCR_HASH_KEY_FILE is set", highlight=False)  # fmt: skip
     out.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
 
 
@@ -203,3 +233,44 @@ def serve(
     out.print(f"serving nightly-wave/nightly on [bold]{cron}[/] ({timezone}), rerun-practice/rerun and "
               f"retire-legacy-sync/retire-sync; landing {landing}, warehouse {wh}", highlight=False)  # fmt: skip
     serve_all(landing, wh, cron, timezone)
+
+
+def rekey(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Verbose = False,
+) -> None:
+    """Change the hash key to the one now set: forget every hash made with the old key, then re-read every practice.
+
+    Hashes cannot be converted from one key to another; every practice is read again from the landing
+    zone with the new key, so every promoted practice whose records hold hashes gets a new version.
+    """
+    from flows.hashkey import rekey as do_rekey
+    from flows.settings import HashKeyMissing, get_settings, hash_key
+    from warehouse.db import WarehouseBusy, transaction, writer
+    from warehouse.meta import KEY_FINGERPRINT, read_meta
+    from warehouse.schema import create_all
+
+    s = get_settings()
+    landing = landing or s.landing
+    wh = warehouse_path(warehouse)
+    if not wh.exists():
+        fail(f"no warehouse at {wh}: nothing to rekey (`scr run` records the key on its first run)")
+    registry_of(landing)
+    try:
+        key = hash_key(landing)
+        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False)) as con:
+            with transaction(con):
+                create_all(con)
+            if read_meta(con, KEY_FINGERPRINT) == key.fingerprint:
+                out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False)
+                return
+            cleared = do_rekey(con, key)
+    except (HashKeyMissing, WarehouseBusy) as exc:
+        fail(str(exc))
+    out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
+              f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False)  # fmt: skip
+    out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
+    _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="all", refit_model=False)

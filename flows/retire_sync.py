@@ -17,7 +17,7 @@ from flows.cutover import SyncRetirementRefused, check_cutover
 from flows.settings import get_settings
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
-from landing import BadInput, read_practice, read_registry, registry_problems
+from landing import BadInput, HashKey, read_practice, read_registry, redact, registry_problems
 from landing.schema import CLIENT, SYNC_LINK
 from transforms.retirement import plan_retirement, unconnected
 from warehouse.schema import create_all
@@ -49,10 +49,11 @@ def plan_task(landing: Path, warehouse: Path) -> tuple[pl.DataFrame, dict[str, s
 
 
 @task(name="retire-sync-compute", cache_policy=NO_CACHE)
-def compute_task(
-    landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame, hash_key: str
-) -> dict[str, Any]:
+def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame) -> dict[str, Any]:
     """Read every practice's clients and links; a practice with bad input is skipped with its reason."""
+    # Drift compares the two sides' tax-number hashes within this task and stores only their last three
+    # digits: a key that lives in memory for this task alone is enough, and needs no operator set-up.
+    key = HashKey.ephemeral()
     skipped = dict(problems)
     clients, links, done = [], [], []
     for practice in registry.sort("practice_id").iter_rows(named=True):  # per practice: file reading, not rows
@@ -60,12 +61,12 @@ def compute_task(
         if pid in skipped:
             continue
         try:
-            frames = read_practice(landing, practice, hash_key)
+            frames = read_practice(landing, practice, key)
         except BadInput as exc:
             skipped[pid] = str(exc)
             continue
         except Exception as exc:  # an unexpected reader error fails this practice, never the run
-            skipped[pid] = f"{type(exc).__name__}: {exc}"
+            skipped[pid] = redact(f"{type(exc).__name__}: {exc}")
             continue
         clients.append(frames.client.filter(pl.col("source").is_in(["xpm", "hq"])))
         links.append(frames.sync_link)
@@ -147,18 +148,16 @@ def retire_legacy_sync(
     dry_run: bool = False,
     force: bool = False,
     cutover: date | None = None,
-    hash_key: str | None = None,
 ) -> dict:
     """End every active legacy sync link per practice, record it in sync_retirement, report drift."""
     settings = get_settings()
     as_of = as_of or datetime.now(UTC).date()
     cutover = cutover or settings.cutover_date
     check_cutover(as_of, cutover, force)
-    hash_key = hash_key or settings.hash_key.get_secret_value()
     landing, warehouse = Path(landing), Path(warehouse)
     run_id = str(flow_run.id or uuid.uuid4())
     registry, problems, retired = plan_task(landing, warehouse)
-    computed = compute_task(landing, registry, problems, retired, hash_key)
+    computed = compute_task(landing, registry, problems, retired)
     written = None if dry_run else write_task(warehouse, computed, run_id, as_of)
     per_practice = summarise(computed["practices"], computed["plan"], computed["drift"])
     result = {

@@ -19,7 +19,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import faults, progress
 from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, fit, run_chunk
-from flows.settings import DEMO_HASH_KEY, get_settings
+from flows.hashkey import adopt_key, check_task_key
+from flows.settings import get_settings, hash_key
 from landing import read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
@@ -54,21 +55,32 @@ def _check_where(landing: Path, warehouse: Path) -> None:
         raise RunRefused(f"warehouse {warehouse} is a folder: give the flow a DuckDB file as `warehouse`")
 
 
+def _task_key(landing: str, key_fingerprint: str):
+    """The hash key where the task runs (settings, i.e. this process's environment), checked against the flow's.
+
+    Tasks never receive the key as an argument: Prefect records task and flow parameters.
+    """
+    key = hash_key(landing)
+    check_task_key(key, key_fingerprint)
+    return key
+
+
 @task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def journey_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
+def journey_chunk(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """Extract, match, survive and gate one chunk of practices (retried on transient errors)."""
     get_run_logger().info("chunk of %d practices: %s", practices.height, ", ".join(practices["practice_id"].to_list()[:5]))
-    return run_chunk(landing, practices, hash_key, decisions, params)
+    return run_chunk(landing, practices, _task_key(landing, key_fingerprint), decisions, params)
 
 
 @task(name="fit-match-model", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def fit_model_task(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None) -> dict:
+def fit_model_task(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None) -> dict:
     """Fit the match model on a fixed sample of practices."""
     get_run_logger().info("fitting the match model on %d practices", practices.height)
-    return fit(landing, practices, hash_key, decisions)
+    return fit(landing, practices, _task_key(landing, key_fingerprint), decisions)
 
 
-def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool) -> dict:
+def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
+           key_fingerprint: str) -> dict:
     """The stored match model, or one fitted now on the first practices (by id) whose step one is done, then stored.
 
     The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
@@ -93,7 +105,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
         .head(s.model_sample_practices)
     )
     progress.report("fitting the match model", 0, 1)
-    model = fit_model_task(str(landing), sample, s.hash_key.get_secret_value(), decisions)
+    model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     with db.transaction(con):
         save_model(con, model, run_id, sample.height, 0)
     return model
@@ -122,9 +134,10 @@ def run_journey(
     logger = get_run_logger()
     settings = get_settings()
     run_id = uuid.uuid4().hex[:12]
-    if settings.hash_key.get_secret_value() == DEMO_HASH_KEY:
-        logger.warning("SCR_HASH_KEY is the demo default: set a secret key before migrating real practices")
     _check_where(landing, warehouse)
+    key = hash_key(landing)  # HashKeyMissing: no run without a key
+    if key.origin.startswith("throwaway"):
+        logger.warning("hashing with the %s: synthetic data only", key.origin)
     files = read_registry(landing)
     problems = registry_problems(landing, files)
     if practice_ids:
@@ -136,6 +149,7 @@ def run_journey(
     with db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
+            adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
         # practices.json as the operators' recorded choices amend it (strategy, step one confirmed)
         registry = with_choices(files, latest_choices(con))
         pinned = set(read_pins(con)["practice_id"].to_list())
@@ -162,12 +176,12 @@ def run_journey(
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
-            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit)
+            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
         parts = chunks(todo, settings.chunk_practices)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = {
-            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, params): part
+            journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params): part
             for part in parts
         }
         stats, done, promoted = [], 0, []

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
 __all__ = ["export_review", "apply_review", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
@@ -55,13 +56,16 @@ def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
 
 
 def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:
-    """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written."""
+    """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written.
+
+    Text cells a spreadsheet would evaluate (a name like `=HYPERLINK(...)`) are escaped (landing.spreadsheet).
+    """
     if not _known_practice(con, practice_id):
         raise ReviewError(f"unknown practice {practice_id!r}: not in the registry and no links proposed")
     rows = con.sql(_pending_sql(), params={"p": practice_id}).pl()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows.write_csv(out)
+    escape_frame(rows).write_csv(out)
     return rows.height
 
 
@@ -158,7 +162,7 @@ def apply_review(con: duckdb.DuckDBPyConnection, path: Path, by: str | None = No
     path = Path(path)
     if not path.exists():
         raise ReviewError(f"{path}: no such file")
-    df = pl.read_csv(path, infer_schema=False)
+    df = unescape_frame(pl.read_csv(path, infer_schema=False))  # exactly what export wrote, before its escaping
     missing = [c for c in DECISIONS.names() if c not in df.columns]
     if missing:
         raise ReviewError(f"{path}: missing columns {', '.join(missing)}")

@@ -75,7 +75,8 @@ PROMOTED: dict[str, dict[str, str]] = {
     },  # fmt: skip
     "unified_group_member": {**UKEY, "group_id": V, "group_name": V, "source": V, "source_client_id": V},
     "unified_custom_field": {
-        **UKEY, "field_id": V, "field_name": V, "value_type": V, "value": V, "source": V, "source_client_id": V,
+        **UKEY, "field_id": V, "field_name": V, "value_type": V, "value": V, "value_hash": V, "value_last3": V,
+        "is_secret": B, "source": V, "source_client_id": V,
     },  # fmt: skip
     "unified_relationship": {
         **UKEY, "relationship_type": V, "related_unified_client_id": V, "related_client_name": V, "relationship_id": V,

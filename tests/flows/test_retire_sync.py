@@ -98,7 +98,7 @@ def _tables(path: Path) -> dict[str, list]:
 
 def _run(landing: Path, wh: Path, **kw) -> dict:
     kw.setdefault("as_of", date(2023, 11, 1))
-    return retire_legacy_sync(landing=landing, warehouse=wh, cutover=CUTOVER, hash_key="test-key", **kw)
+    return retire_legacy_sync(landing=landing, warehouse=wh, cutover=CUTOVER, **kw)
 
 
 def _by_practice(result: dict) -> dict[str, dict]:

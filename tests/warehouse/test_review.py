@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flows.cli import app as scr
@@ -151,3 +153,44 @@ def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
     assert res.exit_code == 0 and "version 2 -> 1" in said(res) and "pinned" in said(res)
     res = runner.invoke(scr, ["rollback", "-p", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
     assert res.exit_code == 2 and "no warehouse at" in said(res)
+
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _cells(path) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return [cell for row in csv.reader(f) for cell in row]
+
+
+def test_exported_cells_are_inert_and_apply_reads_back_exactly_what_was_exported(warehouse, tmp_path):
+    con, _ = warehouse
+    hostile_id = '=HYPERLINK("http://x","x4")'
+    con.execute("update stg_client set name = '=HYPERLINK(\"http://evil\",\"Acme\")' where source_client_id = 'h3'")
+    con.execute("update stg_client set name = '@SUM(1+1)', source_client_id = $i where source_client_id = 'x4'", {"i": hostile_id})
+    con.execute("update client_match set source_client_id_r = $i where source_client_id_r = 'x4'", {"i": hostile_id})
+    out = tmp_path / "review.csv"
+    assert export_review(con, "p1", out) == 2
+    cells = _cells(out)
+    assert "'=HYPERLINK(\"http://evil\",\"Acme\")" in cells and "'@SUM(1+1)" in cells and "'" + hostile_id in cells
+    assert not [c for c in cells if c[:1] in TRIGGERS[:-1]]  # nothing a spreadsheet would evaluate
+    sheet = pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("accept"))
+    sheet.write_csv(out)  # the reviewer's tool writes the escaped cells back as they are
+    assert apply_review(con, out) == 2
+    assert ("p1", "hq", "h3", "xpm", hostile_id, "accept") in read_decisions(con).rows()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), min_size=1, max_size=12))
+def test_any_source_id_survives_export_and_apply(warehouse, tmp_path, ident):
+    con, _ = warehouse
+    con.execute("delete from review_decision")  # each example starts undecided
+    con.execute("update client_match set source_client_id_r = $i where source_l = 'hq' and source_client_id_l = 'h3'",
+                {"i": ident})
+    out = tmp_path / "prop.csv"
+    assert export_review(con, "p1", out) == 2
+    pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
+    assert apply_review(con, out) == 2
+    assert ("p1", "hq", "h3", "xpm", ident) in [r[:5] for r in read_decisions(con).rows()]
