@@ -25,7 +25,14 @@ console = Console(width=160)
 CORRUPTIONS = ("default", "geco")
 
 
-def generated(out: Path, practices: int, seed: int, hash_key: str, corruption: str, bad: int = 0) -> tuple[Dataset, dict]:
+def landing_key():
+    """An ephemeral hash key for a benchmark that stores nothing."""
+    from landing.secrets import HashKey
+
+    return HashKey.ephemeral()
+
+
+def generated(out: Path, practices: int, seed: int, hash_key, corruption: str, bad: int = 0) -> tuple[Dataset, dict]:
     """Generate a zone, read every good practice with the readers, and load its truth."""
     import landing as landing_mod
     import synthetic
@@ -169,15 +176,14 @@ def main(
     bad_practices: int = typer.Option(0, help="practices the generator gives bad input (the readers skip them)"),
 ) -> None:
     """Generate, read, match and score; print one table; write the same figures as JSON."""
-    from flows.settings import get_settings
-
     results: dict[str, dict] = {}
     meta: dict = {"commit": _commit(), "practices": practices, "seed": seed, "splink_threshold": splink_threshold}
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
         work = keep or Path(tmp)
         if not skip_generated:
-            key = get_settings().hash_key.get_secret_value()
+            # the benchmark stores nothing: a key that lives only in this process will do
+            key = landing_key()
             for model in corruption:
                 ds, meta[model] = generated(work / f"zone-{model}", practices, seed, key, model, bad_practices)
                 results[model] = bench_dataset(ds, work / model, not skip_splink, splink_threshold, seed)
