@@ -79,7 +79,9 @@ def _db():
     import duckdb
     from splink import DuckDBAPI
 
-    return DuckDBAPI(connection=duckdb.connect(config={"enable_progress_bar": False}))
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return DuckDBAPI(connection=con)
 
 
 def _linker(frame: pl.DataFrame, rules: list, u=None, prior: float | None = None, retain: bool = False):
