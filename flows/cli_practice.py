@@ -8,7 +8,6 @@ from typing import Annotated
 import click
 import typer
 import typer.core
-from rich.table import Table
 
 from flows.cli_common import By, Warehouse, existing_warehouse, fail, operator, out, plural, refuse, writing
 
@@ -54,7 +53,11 @@ def _act(warehouse, action) -> None:
 
 
 @practice_app.command("show")
-def show(practice_id: PracticeId, warehouse: Warehouse = None) -> None:
+def show(
+    practice_id: PracticeId,
+    warehouse: Warehouse = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the practice as JSON")] = False,
+) -> None:
     """Show one practice whole: status and why, sources, strategy, connection, reviews, versions, the next step."""
     from flows.operations import UnknownPractice, practice_row
     from transforms.status_rules import next_step
@@ -74,36 +77,40 @@ def show(practice_id: PracticeId, warehouse: Warehouse = None) -> None:
     except WarehouseBusy as exc:
         fail(f"{exc}; try again when it finishes")
     st = status[0] if status else {"status": None, "detail": None, "updated_at": None}
-    table = Table(title=f"practice {practice_id}: {row['name']}", show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value", overflow="fold")
-    table.add_row("status", f"{st['status']}: {st['detail']}")
-    table.add_row("region, wave", f"{row['region']}, {row['wave'] if row['wave'] is not None else 'not planned'}")
-    uses = ", ".join(s for s, on in (("XPM", row["uses_xpm"]), ("Tax", row["uses_tax"])) if on) or "HQ only"
-    table.add_row("systems", f"HQ, {uses}" if uses != "HQ only" else uses)
-    table.add_row("step one", f"{row['connection']}" + (f" by {row['connected_by']}" if row["connected_by"] else "")
-                  + f" (Master Admin {row['master_admin']})")  # fmt: skip
+    rows: list[tuple[str, str]] = [("status", f"{st['status']}: {st['detail']}")]
+    rows.append(("region, wave", f"{row['region']}, {row['wave'] if row['wave'] is not None else 'not planned'}"))
+    uses = [s for s, on in (("XPM", row["uses_xpm"]), ("Tax", row["uses_tax"])) if on]
+    rows.append(("systems", ", ".join(["HQ", *uses]) if uses else "HQ only"))
+    rows.append(("step one", f"{row['connection']}" + (f" by {row['connected_by']}" if row["connected_by"] else "")
+                 + f" (Master Admin {row['master_admin']})"))  # fmt: skip
     chosen = [c for c in facts["choices"] if c[0] == "strategy"]
-    table.add_row("strategy", (row["strategy"] or "not chosen") + (f" (chosen by {chosen[-1][3]} at {chosen[-1][4]:%Y-%m-%d %H:%M})" if chosen else ""))
-    table.add_row("records", ", ".join(f"{plural(n, 'record')} from {s}" for s, n in facts["records"].items()) or "none read yet")
-    table.add_row("links", ", ".join(f"{n} {d}" for d, n in facts["links"].items()) or "none proposed")
-    table.add_row("awaiting review", plural(facts["pending_reviews"], "link"))
-    table.add_row("decisions", ", ".join(f"{n} {d}" for d, n in facts["decisions"].items()) or "none")
-    versions = [f"v{v}{' (current)' if cur else ''} {run}" for v, run, _, cur in facts["versions"]]
-    table.add_row("versions", "; ".join(versions) or "never promoted")
+    rows.append(("strategy", (row["strategy"] or "not chosen")
+                 + (f" (chosen by {chosen[-1][3]} at {chosen[-1][4]:%Y-%m-%d %H:%M})" if chosen else "")))  # fmt: skip
+    rows.append(("records", ", ".join(f"{plural(n, 'record')} from {s}" for s, n in facts["records"].items()) or "none read yet"))
+    rows.append(("links", ", ".join(f"{n} {d}" for d, n in facts["links"].items()) or "none proposed"))
+    rows.append(("awaiting review", plural(facts["pending_reviews"], "link")))
+    rows.append(("decisions", ", ".join(f"{n} {d}" for d, n in facts["decisions"].items()) or "none"))
+    rows.append(("versions", "; ".join(f"v{v}{' (current)' if cur else ''} {run}" for v, run, _, cur in facts["versions"])
+                 or "never promoted"))  # fmt: skip
     if facts["promoted_clients"]:
-        table.add_row("promoted", f"{plural(facts['promoted_clients'], 'unified client')} from records merged "
-                      + ", ".join(f"{n} {s}" for s, n in facts["merge_status"].items()))  # fmt: skip
+        rows.append(("promoted", f"{plural(facts['promoted_clients'], 'unified client')} from records merged "
+                     + ", ".join(f"{n} {s}" for s, n in facts["merge_status"].items())))  # fmt: skip
     if facts["pin"]:
-        v, by, at, _ = facts["pin"]
-        table.add_row("pinned", f"on {'no version' if v is None else f'version {v}'} by {by} at {at:%Y-%m-%d %H:%M}")
+        v, who, at, _ = facts["pin"]
+        rows.append(("pinned", f"on {'no version' if v is None else f'version {v}'} by {who} at {at:%Y-%m-%d %H:%M}"))
     if facts["suspect_links"]:
         shown = "; ".join(f"{k} {a} - {b}" for k, a, b in facts["suspect_links"][:5])
-        table.add_row("suspect legacy links", f"{len(facts['suspect_links'])}: {shown}")
+        rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {shown}"))
     if facts["failed_expectations"]:
-        table.add_row("failed expectations", ", ".join(facts["failed_expectations"]))
-    table.add_row("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None))
-    out.print(table)
+        rows.append(("failed expectations", ", ".join(facts["failed_expectations"])))
+    rows.append(("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None)))
+    if as_json:
+        out.print_json(data=dict(rows, practice_id=practice_id, name=row["name"]))
+        return
+    # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
+    out.print(f"[bold]practice {practice_id}[/]: {row['name']}", highlight=False)
+    for what, value in rows:
+        out.print(f"  [bold]{what + ':':<21}[/] {value}", highlight=False)
 
 
 @practice_app.command("strategy")

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from flows.commit import unified_tables
+from landing.schema import PRACTICE
 from transforms.status_rules import step_one, with_choices
 from transforms.survivorship import STRATEGIES
 from warehouse.choices import latest_choices, pin, read_pins, record_choice, unpin
@@ -80,7 +81,7 @@ def _finish(con: duckdb.DuckDBPyConnection, out: Outcome, by: str) -> Outcome:
 
 
 def _step_one_status(row: dict) -> tuple[str | None, str | None]:
-    s = step_one(pl.DataFrame([row]))
+    s = step_one(pl.DataFrame([row], schema=PRACTICE))
     return s["status"][0], s["detail"][0]
 
 

@@ -13,9 +13,8 @@ from landing.secrets import KEYED_COLUMNS
 from warehouse.promote import content_sql
 from warehouse.schema import VERSIONED
 
-__all__ = ["META_DDL", "KEY_FINGERPRINT", "read_meta", "write_meta", "has_hashed_data", "forget_keyed_hashes"]
+__all__ = ["KEY_FINGERPRINT", "read_meta", "write_meta", "has_hashed_data", "forget_keyed_hashes"]
 
-META_DDL = "create table if not exists warehouse_meta (key varchar primary key, value varchar)"
 KEY_FINGERPRINT = "hash_key_fingerprint"
 
 
@@ -33,8 +32,7 @@ def read_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 
 
 def write_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
-    """Set one fact (inside the caller's transaction, if any)."""
-    con.execute(META_DDL)
+    """Set one fact (inside the caller's transaction, if any); the table comes from warehouse.schema."""
     con.execute("insert or replace into warehouse_meta values ($k, $v)", {"k": key, "v": value})
 
 
