@@ -115,7 +115,7 @@ def _params() -> dict:
     s = get_settings()
     return {
         # the model's own threshold (chosen for 0.999 precision on the zone's gold pairs) unless an operator set one
-        "auto_threshold": s.auto_threshold if "auto_threshold" in s.model_fields_set else None,
+        "auto_threshold": s.auto_threshold,
         "review_threshold": s.review_threshold,
         "small_practice_max": s.small_practice_max,
     }
