@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from transforms.names import soundex
 from transforms.nicknames import root_keys
 
-__all__ = ["blocking_keys", "candidate_pairs", "hint_pairs", "pairs_per_record", "MAX_BLOCK"]
+__all__ = ["KEY_TYPES", "blocking_keys", "candidate_pairs", "hint_pairs", "pairs_per_record", "MAX_BLOCK"]
 
 MAX_BLOCK = 60  # a key shared by more records than this is a placeholder or too common to say anything
 MAX_WEAK_BLOCK = 30
 # keys that make a candidate only together with another kind of key
 WEAK_KEYS = ("token", "pc", "pc_given", "email_local", "skel_init", "sur_init", "dob_dm", "dob_md", "dob_ym", "dob_yd")
 RARE_TOKENS = 2  # each record blocks on its rarest name tokens within the practice
+
+
+# every key type, in a fixed order: its index is the key's kind (and the seed of its hash)
+KEY_TYPES = (
+    "tax_no", "business_no", "company_no", "other_no", "acn", "email", "email_local", "org", "org_first", "org_last", "pc",
+    "pc_given", "addr", "name", "phone", "root_sur", "root_sx", "sur_init", "skel_init", "given_sur2", "dob", "dob_dm",
+    "dob_md", "dob_ym", "dob_yd", "token",
+)  # fmt: skip
+_KIND = {t: i for i, t in enumerate(KEY_TYPES)}
+_WEAK = [_KIND[t] for t in WEAK_KEYS]
+
+
+def _hash(kval: pl.Expr, ktype: str) -> pl.Expr:
+    """A key's text as a 64-bit hash (seeded by its type); null for a missing or empty key.
+
+    Blocks are groups of equal hashes: two different texts of one type and practice share a hash with
+    odds of about one in 10^19 per pair of keys, and would only add a candidate pair to compare.
+    """
+    return pl.when(kval.str.len_chars() > 0).then(kval.hash(seed=_KIND[ktype]))
+
+
+def _keys(frame: pl.DataFrame, ktype: str, kval: pl.Expr) -> pl.DataFrame:
+    return frame.select("rid", kind=pl.lit(_KIND[ktype], dtype=pl.UInt8), key=_hash(kval, ktype))
 
 
 def _rare_token_keys(std: pl.DataFrame) -> pl.DataFrame:
@@ -26,17 +50,13 @@ def _rare_token_keys(std: pl.DataFrame) -> pl.DataFrame:
     )
     toks = toks.with_columns(n=pl.len().over("practice_id", "tok"))
     toks = toks.sort(["rid", "n", "tok"]).group_by("rid", maintain_order=True).head(RARE_TOKENS)
-    return toks.select("practice_id", "rid", ktype=pl.lit("token"), kval="tok")
-
-
-def _list_keys(std: pl.DataFrame, ktype: str, col: pl.Expr) -> pl.DataFrame:
-    return std.select("practice_id", "rid", ktype=pl.lit(ktype), kval=col).explode("kval")
+    return _keys(toks, "token", pl.col("tok"))
 
 
 def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     """Given name (every nickname root, every reading) with the surname or its sound, and the surname alone with initials."""
     readings = pl.concat([
-        std.select("practice_id", "rid", g=pl.col(g), s=pl.col(s))
+        std.select("rid", g=pl.col(g), s=pl.col(s))
         for g, s in (("given", "surname"), ("given_alt", "surname_alt"), ("given_legal", "surname_legal"), ("surname", "given"))
     ]).drop_nulls().unique()  # fmt: skip  (the last reading is given and family name keyed in each other's place)
     distinct = readings.select("g").unique()
@@ -48,14 +68,14 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     readings = readings.join(sounds, on="s")
     sx, skeleton = pl.col("sx"), pl.col("skel")
     return pl.concat([
-        r.select("practice_id", "rid", ktype=pl.lit("root_sur"), kval=pl.col("root") + "|" + pl.col("s")),
-        r.select("practice_id", "rid", ktype=pl.lit("root_sx"), kval=pl.col("root") + "|" + sx),
+        _keys(r, "root_sur", pl.col("root") + "|" + pl.col("s")),
+        _keys(r, "root_sx", pl.col("root") + "|" + sx),
         # a slip in the surname's first letter ("Zdams", "tevens") escapes both of the above: the surname
         # without its first letter shares the key kind with the whole surname, so a dropped letter also meets
-        r.select("practice_id", "rid", ktype=pl.lit("root_sur"), kval=pl.col("root") + "|" + pl.col("s").str.slice(1)),
-        readings.select("practice_id", "rid", ktype=pl.lit("sur_init"), kval=pl.col("s") + "|" + pl.col("g").str.slice(0, 1)),
-        readings.select("practice_id", "rid", ktype=pl.lit("skel_init"), kval=skeleton + "|" + pl.col("g").str.slice(0, 1)),
-        readings.select("practice_id", "rid", ktype=pl.lit("given_sur2"), kval=pl.col("g") + "|" + pl.col("s").str.slice(0, 2)),
+        _keys(r, "root_sur", pl.col("root") + "|" + pl.col("s").str.slice(1)),
+        _keys(readings, "sur_init", pl.col("s") + "|" + pl.col("g").str.slice(0, 1)),
+        _keys(readings, "skel_init", skeleton + "|" + pl.col("g").str.slice(0, 1)),
+        _keys(readings, "given_sur2", pl.col("g") + "|" + pl.col("s").str.slice(0, 2)),
     ])  # fmt: skip
 
 
@@ -76,17 +96,18 @@ def _dob_keys(std: pl.DataFrame) -> pl.DataFrame:
     y, m, dd = d.dt.year().cast(pl.String), d.dt.month(), d.dt.day()
     lo, hi = pl.min_horizontal(m, dd).cast(pl.String), pl.max_horizontal(m, dd).cast(pl.String)
     initial = pl.coalesce(pl.col("surname"), pl.col("full_name")).str.slice(0, 1)
+    born = std.filter(pl.col("dob").is_not_null())
     return pl.concat([
-        std.select("practice_id", "rid", ktype=pl.lit("dob"), kval=d.cast(pl.String)),
-        std.select("practice_id", "rid", ktype=pl.lit("dob_dm"), kval=y + "|" + lo + "|" + hi),
-        std.select("practice_id", "rid", ktype=pl.lit("dob_md"), kval=d.dt.strftime("%m-%d") + "|" + initial),
-        std.select("practice_id", "rid", ktype=pl.lit("dob_ym"), kval=d.dt.strftime("%Y-%m") + "|" + initial),
-        std.select("practice_id", "rid", ktype=pl.lit("dob_yd"), kval=d.dt.strftime("%Y-%d") + "|" + initial),
+        _keys(born, "dob", d.cast(pl.String)),
+        _keys(born, "dob_dm", y + "|" + lo + "|" + hi),
+        _keys(born, "dob_md", d.dt.strftime("%m-%d") + "|" + initial),
+        _keys(born, "dob_ym", d.dt.strftime("%Y-%m") + "|" + initial),
+        _keys(born, "dob_yd", d.dt.strftime("%Y-%d") + "|" + initial),
     ])  # fmt: skip
 
 
 def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
-    """(practice_id, rid, ktype, kval): every blocking key of every record."""
+    """(rid, kind, key): every blocking key of every record, each record's keys once (kind: index in KEY_TYPES)."""
     initial = pl.col("full_name").str.slice(0, 1)
     sur_initial = pl.coalesce(pl.col("surname"), pl.col("full_name")).str.slice(0, 1)
     local = pl.col("email").str.split("@").list.first()
@@ -94,7 +115,6 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         *[(g, pl.col(g)) for g in ("tax_no", "business_no", "company_no", "other_no")],
         ("acn", pl.col("acn")),
         ("acn", pl.col("abn9")),  # a company's ABN embeds its ACN
-        ("email", pl.col("email")),
         ("email_local", pl.when(local.str.len_chars() >= 5).then(local)),
         ("org", pl.col("org_core")),
         ("org", pl.col("org_core_legal")),
@@ -107,15 +127,62 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         ("addr", pl.col("postal")),
         ("name", pl.col("full_name")),
     ]
-    # one frame per key type, stacked (a list of structs exploded per record is ten times slower)
-    base = pl.concat([std.select("practice_id", "rid", ktype=pl.lit(t), kval=e) for t, e in specs])
+    # one wide frame of hashes, one column per key, then stacked
+    wide = std.select("rid", *[_hash(e, t).alias(str(i)) for i, (t, e) in enumerate(specs)])
+    base = [wide.select("rid", kind=pl.lit(_KIND[t], dtype=pl.UInt8), key=pl.col(str(i))) for i, (t, _) in enumerate(specs)]
+    # the client's own mailbox and its contacts' (emails), every phone of the record and its contacts
     lists = [
-        _list_keys(std, "phone", pl.col("phones")),
-        _list_keys(std, "phone", pl.col("contact_phones")),
-        _list_keys(std, "email", pl.col("contact_emails")),
+        std.select("rid", v=pl.col(c)).explode("v").pipe(_keys, t, pl.col("v"))
+        for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"))
     ]
-    keys = pl.concat([base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)], how="vertical_relaxed")
-    return keys.drop_nulls("kval").filter(pl.col("kval").str.len_chars() > 0).unique()
+    keys = pl.concat([*base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)])
+    return keys.drop_nulls("key").unique()
+
+
+def _block_pairs(rid: np.ndarray, start: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair (i < j) of positions inside each block [start, start + size), and each pair's block."""
+    member = np.repeat(start, size) + (np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size))
+    block = np.repeat(np.arange(len(size)), size)
+    later = np.repeat(start + size, size) - member - 1  # members after this one in its block
+    left = np.repeat(member, later)
+    right = left + 1 + (np.arange(later.sum()) - np.repeat(np.cumsum(later) - later, later))
+    return rid[left], rid[right], np.repeat(block, later)
+
+
+def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_block: int = MAX_BLOCK) -> pl.DataFrame:
+    """(practice_id, rid_l, rid_r) with rid_l < rid_r, both in one practice; extra pairs (hints) always kept.
+
+    A pair is kept when it shares a strong key, or two keys of different kinds: a postcode and an
+    initial alone, or one rare word, join too many unrelated clients to be worth comparing.
+    """
+    # records sorted by practice: a record's practice is its run of practice_id
+    practice = std.select(pl.col("practice_id").rle_id())["practice_id"].to_numpy()
+    keys = blocking_keys(std)
+    keys = keys.with_columns(p=pl.Series(practice[keys["rid"].to_numpy()]))
+    # a block is one (practice, kind, key); sorted by block, then record
+    keys = keys.sort(["key", "kind", "p", "rid"])
+    key, kind, p, rid = (keys[c].to_numpy() for c in ("key", "kind", "p", "rid"))
+    n = len(rid)
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        new[1:] = (key[1:] != key[:-1]) | (kind[1:] != kind[:-1]) | (p[1:] != p[:-1])
+    start = np.flatnonzero(new)
+    size = np.diff(np.append(start, n))
+    weak = np.isin(kind[start], _WEAK)
+    cap = np.where(weak, min(max_block, MAX_WEAK_BLOCK), max_block)
+    ok = (size >= 2) & (size <= cap)
+    left, right, block = _block_pairs(rid.astype(np.int64), start[ok], size[ok])
+    code = left * std.height + right
+    strong = ~weak[ok][block]
+    # a pair of weak keys only: at least two kinds of key
+    weak_codes = pl.DataFrame({"code": code[~strong], "kind": kind[start[ok]][block[~strong]]}).unique()
+    twice = weak_codes.group_by("code").len().filter(pl.col("len") >= 2)["code"]
+    codes = pl.concat([pl.Series("code", code[strong]), twice])
+    if extra is not None and extra.height:
+        codes = pl.concat([codes, (extra["rid_l"].cast(pl.Int64) * std.height + extra["rid_r"].cast(pl.Int64)).alias("code")])
+    codes = codes.unique().sort().to_numpy()
+    rid_l, rid_r = codes // max(std.height, 1), codes % max(std.height, 1)
+    return pl.DataFrame({"practice_id": std["practice_id"].gather(rid_l), "rid_l": rid_l, "rid_r": rid_r})
 
 
 def hint_pairs(std: pl.DataFrame, sync_links: pl.DataFrame) -> pl.DataFrame:
@@ -139,39 +206,6 @@ def hint_pairs(std: pl.DataFrame, sync_links: pl.DataFrame) -> pl.DataFrame:
     return both.select(
         rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"), hint_kind="kind"
     ).unique().sort(["rid_l", "rid_r", "hint_kind"])
-
-
-def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_block: int = MAX_BLOCK) -> pl.DataFrame:
-    """(practice_id, rid_l, rid_r) with rid_l < rid_r, both in one practice; extra pairs (hints) always kept.
-
-    A pair is kept when it shares a strong key, or two keys of different kinds: a postcode and an
-    initial alone, or one rare word, join too many unrelated clients to be worth comparing.
-    """
-    keys = blocking_keys(std)
-    weak = pl.col("ktype").is_in(list(WEAK_KEYS))
-    # each block gets an integer id, so the self-join is on one integer, not three strings
-    blocks = (
-        keys.drop_nulls("practice_id")
-        .group_by("practice_id", "ktype", "kval")
-        .agg("rid")
-        .filter(pl.col("rid").list.len().is_between(2, pl.when(weak).then(min(max_block, MAX_WEAK_BLOCK)).otherwise(max_block)))
-    )
-    members = blocks.select(
-        "practice_id", "rid", block=pl.int_range(pl.len(), dtype=pl.UInt32), kind=pl.col("ktype").cast(pl.Categorical).to_physical(),
-        strong=~weak,
-    ).explode("rid")
-    pairs = (
-        members.join(members.select("block", rid_r="rid"), on="block")
-        .filter(pl.col("rid") < pl.col("rid_r"))
-        .group_by("practice_id", "rid", "rid_r")
-        .agg(strong=pl.col("strong").any(), kinds=pl.col("kind").n_unique())
-        .filter(pl.col("strong") | (pl.col("kinds") >= 2))
-        .select("practice_id", rid_l="rid", rid_r="rid_r")
-    )
-    if extra is not None and extra.height:
-        prac = std.select(rid_l="rid", practice_id="practice_id")
-        pairs = pl.concat([pairs, extra.select("rid_l", "rid_r").join(prac, on="rid_l").select(pairs.columns)])
-    return pairs.unique().sort(["rid_l", "rid_r"])
 
 
 def pairs_per_record(pairs: pl.DataFrame, std: pl.DataFrame) -> pl.DataFrame:

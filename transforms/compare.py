@@ -52,22 +52,32 @@ CHUNK_PAIRS = 250_000
 _PAIR_COLS = [
     "practice_id", "source", "kind", "given", "surname", "given_alt", "surname_alt", "given_legal", "surname_legal",
     "org_core_legal", "generation", "couple", "org_core", "category", "org_category_detail", "org_core_partners", "dob",
-    *ID_FIELDS, *[f"{f}_{x}" for f in ID_FIELDS for x in ("checked", "ending", "kind")], "abn9", "acn", "email", "emails", "email_domain", "landlines", "mobiles", "address", "postal", "postcode",
-    "postal_postcode", "city", "postal_city", "orgs", "contact_emails", "contact_phones", "contact_names", "groups", "manager",
-    "name_in_source",
-]
+    *ID_FIELDS, *[f"{f}_{x}" for f in ID_FIELDS for x in ("checked", "ending", "kind")], "abn9", "acn", "email", "emails",
+    "email_domain", "landlines", "mobiles", "address", "postal", "postcode", "postal_postcode", "city", "postal_city", "orgs",
+    "contact_names", "groups", "manager", "name_in_source",
+]  # fmt: skip
 _READINGS = (("given", "surname"), ("given_alt", "surname_alt"), ("given_legal", "surname_legal"))
+_ADDRESS = [("address", "postcode", "city"), ("postal", "postal_postcode", "postal_city")]
 
 
 def _distinct_cpdist(a: pl.Series, b: pl.Series, scorer, null_value: float | int) -> np.ndarray:
     """cpdist over aligned pairs, scored once per distinct non-null (a, b); null_value where a side is null."""
-    # pairs repeat their strings ("smith"/"smith" thousands of times): about 1 in 6 non-null pairs is new
-    d = pl.DataFrame({"a": a.cast(pl.String), "b": b.cast(pl.String)}).with_row_index("i")
-    groups = d.drop_nulls().group_by("a", "b").agg("i")
-    s = process.cpdist(groups["a"].to_list(), groups["b"].to_list(), scorer=scorer, workers=-1)
-    rows = groups.select("i", s=pl.Series(s)).explode("i")
-    out = np.full(d.height, null_value, dtype=np.float64 if isinstance(null_value, float) else np.int64)
-    out[rows["i"].to_numpy()] = rows["s"].to_numpy()
+    # pairs repeat their strings ("smith"/"smith" thousands of times): a few in a hundred pairs are new
+    values = pl.concat([a.cast(pl.String), b.cast(pl.String)]).drop_nulls().unique()
+    out = np.full(len(a), null_value, dtype=np.float64 if isinstance(null_value, float) else np.int64)
+    if values.len() == 0:
+        return out
+    codes = pl.Series(np.arange(values.len(), dtype=np.int64))
+    ca = a.cast(pl.String).replace_strict(values, codes, default=-1).to_numpy()
+    cb = b.cast(pl.String).replace_strict(values, codes, default=-1).to_numpy()
+    ok = (ca >= 0) & (cb >= 0)
+    if not ok.any():
+        return out
+    key = pl.Series(ca[ok] * values.len() + cb[ok])
+    distinct = key.unique()
+    text, d = values.to_numpy(), distinct.to_numpy()
+    s = process.cpdist(text[d // values.len()], text[d % values.len()], scorer=scorer, workers=1)
+    out[ok] = key.replace_strict(distinct, pl.Series(s)).to_numpy()
     return out
 
 
@@ -81,9 +91,9 @@ def similarity(a: pl.Series, b: pl.Series, scorer=JaroWinkler.normalized_similar
 
 def pair_frame(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     """Left and right features side by side (rid is std's row index, so a gather, no join)."""
-    cols = [c for c in _PAIR_COLS if c in std.columns]
-    left = std.select(cols)[pairs["rid_l"]]
-    right = std.select(cols)[pairs["rid_r"]]
+    cols = std.select([c for c in _PAIR_COLS if c in std.columns])
+    left = cols[pairs["rid_l"]]
+    right = cols[pairs["rid_r"]]
     return pl.concat(
         [pairs.select("rid_l", "rid_r"), left.rename(lambda c: c + "_l"), right.rename(lambda c: c + "_r")],
         how="horizontal",
@@ -121,34 +131,78 @@ def _any_shared(lists: list[str]) -> pl.Expr:
     return pl.any_horizontal([pl.col(f"{c}_l").list.set_intersection(pl.col(f"{c}_r")).list.len() > 0 for c in lists])
 
 
-def _scores(p: pl.DataFrame) -> pl.DataFrame:
-    """String similarities the levels need, as columns beside the pair features."""
-    ymd = lambda side: p[f"dob_{side}"].dt.strftime("%Y%m%d")  # noqa: E731
-    addr_pairs = [("address", "address"), ("address", "postal"), ("postal", "address"), ("postal", "postal")]
-    addr = np.stack([similarity(p[f"{a}_l"], p[f"{b}_r"], fuzz.token_sort_ratio) for a, b in addr_pairs]).max(axis=0)
+def _on(p: pl.DataFrame, rows: pl.Series, features: list[str], score, default: float | bool = 0.0) -> pl.Series:
+    """score(p's rows where `rows`, both sides of `features`) in place, `default` elsewhere.
+
+    A score is computed only where a level reads it, on the columns it reads.
+    """
+    mask = rows.fill_null(False).to_numpy()
+    out = np.full(p.height, default, dtype=type(default) if isinstance(default, bool) else np.float64)
+    if mask.any():
+        out[mask] = score(p.select([f"{f}_{s}" for f in features for s in ("l", "r")]).filter(pl.Series(mask)))
+    return pl.Series(out)
+
+
+def _flags(p: pl.DataFrame) -> pl.DataFrame:
+    """Per pair, the conditions the scores and levels share, computed once (eager expressions repeat work)."""
+    kl, kr = pl.col("kind_l"), pl.col("kind_r")
+    any_of = lambda side: pl.any_horizontal([pl.col(f"{c}_{side}").is_not_null() for s in _ADDRESS for c in s])  # noqa: E731
+    el, er = pl.col("email_l"), pl.col("email_r")
     return p.with_columns(
-        _sur=pl.Series(_best(p, [s for _, s in _READINGS])),
-        _giv=pl.Series(_best(p, [g for g, _ in _READINGS])),
-        _nick=pl.Series(_nickname(p)),
-        _swap=pl.Series(
-            (similarity(p["given_l"], p["surname_r"]) >= 0.92) & (similarity(p["surname_l"], p["given_r"]) >= 0.92)
+        _person=(kl != "org").fill_null(True) & (kr != "org").fill_null(True),
+        _org=((kl == "org") & (kr == "org")).fill_null(False),
+        _surnames=pl.col("surname_l").is_not_null() & pl.col("surname_r").is_not_null(),
+        _cores=pl.col("org_core_l").is_not_null() & pl.col("org_core_r").is_not_null(),
+        _addr_known=any_of("l") & any_of("r"),
+        _addr_exact=pl.any_horizontal(
+            [(pl.col(f"{a}_l") == pl.col(f"{b}_r")).fill_null(False) for a, *_ in _ADDRESS for b, *_ in _ADDRESS]
         ),
-        _ojw=pl.Series(_best(p, ["org_core", "org_core_legal"])),
-        _osort=pl.Series(_best(p, ["org_core", "org_core_legal"], fuzz.token_sort_ratio)),
-        _oset=pl.Series(_best(p, ["org_core", "org_core_legal"], fuzz.token_set_ratio)),
-        _pset=pl.Series(similarity(p["org_core_partners_l"], p["org_core_partners_r"], fuzz.token_set_ratio)),
-        # partners' family name: the last word, spelt slightly differently in one system
-        _pfam=pl.Series(
-            similarity(
-                p["org_core_partners_l"].str.split(" ").list.last(), p["org_core_partners_r"].str.split(" ").list.last()
-            )
-        ),
-        _addr=pl.Series(addr),
-        _city=pl.Series(np.maximum(similarity(p["city_l"], p["city_r"]), similarity(p["postal_city_l"], p["postal_city_r"]))),
-        # one swapped or mistyped digit in YYYYMMDD ("02-12" for "01-22") is a slip, not another person
-        _dob_edits=pl.Series(_distinct_cpdist(ymd("l"), ymd("r"), OSA.distance, 99)),
-        _email_edits=pl.Series(_distinct_cpdist(p["email_l"], p["email_r"], OSA.distance, 99)),
+        _emails_shared=_any_shared(["emails"]),
+        _emails_empty=(pl.col("emails_l").list.len().fill_null(0) == 0) | (pl.col("emails_r").list.len().fill_null(0) == 0),
+        _email_null=el.is_null() | er.is_null(),
+        _same_local=el.str.split("@").list.first() == er.str.split("@").list.first(),
     )
+
+
+def _scores(p: pl.DataFrame) -> pl.DataFrame:
+    """String similarities the levels need, as columns beside the pair features, each where a level reads it."""
+    p = _flags(p)
+    person = p["_person"] & p["_surnames"]
+    org = p["_org"] & p["_cores"]
+    near = ~p["_addr_exact"] & p["_addr_known"]
+    addr_pairs = [("address", "address"), ("address", "postal"), ("postal", "address"), ("postal", "postal")]
+    ymd = lambda q, side: q[f"dob_{side}"].dt.strftime("%Y%m%d")  # noqa: E731
+    sur, giv, cores = [s for _, s in _READINGS], [g for g, _ in _READINGS], ["org_core", "org_core_legal"]
+    addresses = ["address", "postal", "city", "postal_city"]
+    p = p.with_columns(
+        _sur=_on(p, person, sur, lambda q: _best(q, sur)),
+        _giv=_on(p, person, giv, lambda q: _best(q, giv)),
+        _swap=_on(p, person, ["given", "surname"], lambda q: (
+            (similarity(q["given_l"], q["surname_r"]) >= 0.92) & (similarity(q["surname_l"], q["given_r"]) >= 0.92)
+        ), False),  # fmt: skip
+        _ojw=_on(p, org, cores, lambda q: _best(q, cores)),
+        _osort=_on(p, org, cores, lambda q: _best(q, cores, fuzz.token_sort_ratio)),
+        _oset=_on(p, org, cores, lambda q: _best(q, cores, fuzz.token_set_ratio)),
+        _pset=_on(p, org, ["org_core_partners"], lambda q: similarity(q["org_core_partners_l"], q["org_core_partners_r"], fuzz.token_set_ratio)),
+        # partners' family name: the last word, spelt slightly differently in one system
+        _pfam=_on(p, org, ["org_core_partners"], lambda q: similarity(
+            q["org_core_partners_l"].str.split(" ").list.last(), q["org_core_partners_r"].str.split(" ").list.last()
+        )),  # fmt: skip
+        _addr=_on(p, near, addresses, lambda q: np.stack(
+            [similarity(q[f"{a}_l"], q[f"{b}_r"], fuzz.token_sort_ratio) for a, b in addr_pairs]
+        ).max(axis=0)),  # fmt: skip
+        _city=_on(p, near, addresses, lambda q: np.maximum(
+            similarity(q["city_l"], q["city_r"]), similarity(q["postal_city_l"], q["postal_city_r"])
+        )),  # fmt: skip
+        # one swapped or mistyped digit in YYYYMMDD ("02-12" for "01-22") is a slip, not another person
+        _dob_edits=_on(p, p["dob_l"] != p["dob_r"], ["dob"], lambda q: _distinct_cpdist(ymd(q, "l"), ymd(q, "r"), OSA.distance, 99), 99.0),
+        _email_edits=_on(
+            p, ~p["_emails_shared"] & ~p["_email_null"] & ~p["_same_local"].fill_null(False), ["email"],
+            lambda q: _distinct_cpdist(q["email_l"], q["email_r"], OSA.distance, 99), 99.0,
+        ),
+    )
+    # a person's given name only counts as a nickname where it is not already close (then the level never reads it)
+    return p.with_columns(_nick=_on(p, person & (p["_giv"] < 0.88), giv, _nickname, False))
 
 
 def _name_levels() -> pl.Expr:
@@ -194,17 +248,14 @@ def _name_levels() -> pl.Expr:
 
 
 def _address_levels() -> pl.Expr:
-    sides = [("address", "postcode", "city"), ("postal", "postal_postcode", "postal_city")]
-    exact = pl.any_horizontal([(pl.col(f"{a}_l") == pl.col(f"{b}_r")).fill_null(False) for a, *_ in sides for b, *_ in sides])
     pc = pl.any_horizontal(
-        [(pl.col(f"{a}_l") == pl.col(f"{b}_r")).fill_null(False) for _, a, _ in sides for _, b, _ in sides]
+        [(pl.col(f"{a}_l") == pl.col(f"{b}_r")).fill_null(False) for _, a, _ in _ADDRESS for _, b, _ in _ADDRESS]
     )
     city = (pl.col("_city") >= 0.9).fill_null(False)
-    any_of = lambda side: pl.any_horizontal([pl.col(f"{c}_{side}").is_not_null() for s in sides for c in s])  # noqa: E731
     no_pc = pl.all_horizontal([pl.col(f"{c}_{s}").is_null() for s in ("l", "r") for c in ("postcode", "postal_postcode")])
     return (
-        pl.when(~any_of("l") | ~any_of("r")).then(0)
-        .when(exact).then(_lvl("address", "exact"))
+        pl.when(~pl.col("_addr_known")).then(0)
+        .when(pl.col("_addr_exact")).then(_lvl("address", "exact"))
         .when((pl.col("_addr") >= 0.85) & (pc | city | no_pc)).then(_lvl("address", "fuzzy"))
         .when(pc & city).then(_lvl("address", "postcode_and_city"))
         .when(pc | city).then(_lvl("address", "postcode_or_city"))
@@ -259,8 +310,7 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     if pairs.height > CHUNK_PAIRS:  # every level is per pair, so chunks concatenate to the same frame
         return pl.concat([compare(std, pairs.slice(i, CHUNK_PAIRS)) for i in range(0, pairs.height, CHUNK_PAIRS)])
     p = _scores(pair_frame(std, pairs))
-    el, er = pl.col("email_l"), pl.col("email_r")
-    org_cat = (pl.col("kind_l") == "org") & (pl.col("kind_r") == "org")
+    org_cat = pl.col("_org")
     det_l, det_r = pl.col("org_category_detail_l"), pl.col("org_category_detail_r")
     # entity type of two organisations: 1 same (or detail unknown), 2 same kind other detail (family / unit trust), 3 other
     p = p.with_columns(
@@ -277,9 +327,9 @@ def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         "name": pl.col("_name"),
         "dob": _dob_levels(),
         **{f: _id_level(f) for f in ID_FIELDS},
-        "email": pl.when(_list_level("emails") == 1).then(1)
-        .when(el.is_null() | er.is_null()).then(_list_level("emails").replace(2, 5))
-        .when(el.str.split("@").list.first() == er.str.split("@").list.first()).then(2)
+        "email": pl.when(pl.col("_emails_shared")).then(1)
+        .when(pl.col("_email_null")).then(pl.when(pl.col("_emails_empty")).then(0).otherwise(5))
+        .when(pl.col("_same_local")).then(2)
         .when(pl.col("_email_edits") <= 1).then(3)
         .when((pl.col("email_domain_l") == pl.col("email_domain_r")).fill_null(False)).then(4)
         .otherwise(5),

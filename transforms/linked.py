@@ -66,14 +66,11 @@ def _pivot_name(col: str) -> str:
     return group if kind == "key" else f"{group}_{kind}"
 
 
-def contact_features(contact: pl.DataFrame, email, phone) -> pl.DataFrame:
-    """Per record: its contacts' emails, phones (E.164) and names; `email`/`phone` are the normalisers to use."""
-    c = contact.select(*KEY, "name", "email", "phone", "mobile")
-    phones = pl.concat([c.select(*KEY, raw="phone"), c.select(*KEY, raw="mobile")]).drop_nulls("raw")
-    phones = phones.with_columns(e164=phone(phones))
+def contact_features(contact: pl.DataFrame, email) -> pl.DataFrame:
+    """Per record: its contacts' emails and names; `email` is the normaliser to use (phones: standardise._phones)."""
+    c = contact.select(*KEY, "name", "email")
     names = c.select(*KEY, n=pl.col("name").str.to_lowercase().str.replace_all(r"[^\p{L}\s]", "").str.replace_all(r"\s+", " ").str.strip_chars())
     out = c.select(*KEY, e=email(pl.col("email"))).group_by(KEY).agg(contact_emails=pl.col("e").drop_nulls().unique().sort())
-    out = out.join(phones.group_by(KEY).agg(contact_phones=pl.col("e164").drop_nulls().unique().sort()), on=KEY, how="full", coalesce=True)
     out = out.join(
         names.filter(pl.col("n").str.len_chars() > 0).group_by(KEY).agg(contact_names=pl.col("n").unique().sort()),
         on=KEY, how="full", coalesce=True,

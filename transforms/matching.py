@@ -12,7 +12,9 @@ from transforms.candidates import candidate_pairs, hint_pairs
 from transforms.compare import FIELDS, ID_FIELDS, compare
 from transforms.decide import decide
 from transforms.linked import related_pairs
-from transforms.model import MATCH, NONMATCH, Model, estimate_u, expert_model, fit, level_matrix, level_weights, random_pairs, score
+from transforms.model import (
+    MATCH, NONMATCH, Model, estimate_u, expert_model, fit, level_matrix, level_weights, patterns, random_pairs, score,
+)  # fmt: skip
 from transforms.profile import profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
@@ -185,7 +187,8 @@ def _unvetoed(gamma: np.ndarray, veto: pl.Series, model: Model) -> np.ndarray:
         rows = names.str.contains(rf"\b{rule}\b").to_numpy()
         for f in fields:
             g[rows, list(FIELDS).index(f)] = 0
-    out[has] = score(g, model)[1]
+    pattern, _, _, which = patterns(g)
+    out[has] = score(pattern, model)[1][which]
     return out
 
 
@@ -208,9 +211,13 @@ def match(
     if model is None:
         model = _fit(c)
     threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
-    mw, prob = score(c.gamma, model)
+    # pairs with the same levels score alike: each distinct pattern is scored, and its evidence written, once
+    pattern, _, _, which = patterns(c.gamma)
+    mw, prob = score(pattern, model)
+    evidence = pl.DataFrame(pattern, schema=list(FIELDS), orient="row").select(_evidence(level_weights(model))).to_series()
     cmp = c.cmp.with_columns(
-        match_weight=pl.Series(mw), match_probability=pl.Series(prob), _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model))
+        match_weight=pl.Series(mw[which]), match_probability=pl.Series(prob[which]),
+        _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model)), evidence=evidence.gather(which),
     )
     cmp = decide(cmp, threshold, review_threshold)
     # review decisions override the model
@@ -220,7 +227,6 @@ def match(
         .otherwise(pl.col("decision")),
         veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
     )
-    cmp = cmp.with_columns(evidence=_evidence(level_weights(model)))
     conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):

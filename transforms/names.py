@@ -86,7 +86,8 @@ def clean_text(expr: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> 
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
-    return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
+    # not when/then on `out`: an eager expression used twice is computed twice
+    return out.replace("", None)
 
 
 def _strip_titles(expr: pl.Expr) -> pl.Expr:

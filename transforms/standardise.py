@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import phonenumbers
 import polars as pl
 
@@ -35,8 +37,8 @@ def record_key(source: pl.Expr, source_client_id: pl.Expr) -> pl.Expr:
 
 def normalise_email(expr: pl.Expr) -> pl.Expr:
     """Lowercase, trimmed, null unless it looks like an address."""
-    e = expr.str.strip_chars().str.to_lowercase()
-    return pl.when(e.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")).then(e).otherwise(None)
+    # the whole value or null, in one pass (an eager expression used twice is computed twice)
+    return expr.str.strip_chars().str.to_lowercase().str.extract(r"^([^@\s]+@[^@\s]+\.[^@\s]+)$", 1)
 
 
 def normalise_address(expr: pl.Expr) -> pl.Expr:
@@ -45,7 +47,7 @@ def normalise_address(expr: pl.Expr) -> pl.Expr:
     a = a.str.replace_all(r"\b(unit|apartment|apt|flat|suite|shop|level|lvl|u)\b", " ")
     # word by word through one table, not one regular expression per street type
     a = a.str.split(" ").list.eval(pl.element().replace(_STREET).filter(pl.element().str.len_chars() > 0)).list.join(" ")
-    return pl.when(a.str.len_chars() > 0).then(a).otherwise(None)
+    return a.replace("", None)
 
 
 def _e164(region: str | None, raw: str) -> str | None:
@@ -104,11 +106,15 @@ def _without_placeholders(dob: pl.Expr) -> pl.Expr:
     return pl.when(dob.cast(pl.String).is_in(_PLACEHOLDER_DOBS)).then(None).otherwise(dob)
 
 
-def _phone_lists(region: pl.Series, raw_lists: pl.Series) -> pl.Series:
-    """E.164 numbers of each row's list of raw numbers (parsed once per distinct number), sorted and unique."""
-    phones = pl.DataFrame({"region": region, "_phones": raw_lists}).with_row_index("i").explode("_phones")
-    phones = phones.with_columns(e164=phone_e164(phones["region"], phones["_phones"]))
-    return phones.group_by("i").agg(pl.col("e164").drop_nulls().unique().sort()).sort("i")["e164"]
+def per_value(columns: list[pl.Series], rule: Callable[[pl.Expr], pl.Expr]) -> list[pl.Series]:
+    """`rule` applied once per distinct non-null value of the columns together; null stays null.
+
+    Client files repeat their values (a suburb thousands of times, one client's street in every
+    system that holds it): each is read once, and the readings are mapped back.
+    """
+    values = pl.concat([c.cast(pl.String).alias("v") for c in columns]).drop_nulls().unique()
+    read = pl.DataFrame({"v": values}).select(rule(pl.col("v")).cast(pl.String)).to_series()
+    return [c.cast(pl.String).replace_strict(values, read, default=None, return_dtype=pl.String) for c in columns]
 
 
 def _names(c: pl.DataFrame) -> pl.DataFrame:
@@ -139,21 +145,45 @@ def _names(c: pl.DataFrame) -> pl.DataFrame:
     return c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
 
 
+def _phones(out: pl.DataFrame, contact: pl.DataFrame) -> pl.DataFrame:
+    """The client's own phones, its contacts' phones, and all of them split into mobiles and landlines (E.164 lists).
+
+    One table of (record, number) rows, every number parsed once per distinct (region, raw) value.
+    """
+    rows = out.select(*_KEY, "region", "phone", "mobile").with_row_index("_row")
+    own = pl.concat([rows.select("_row", "region", raw=c, own=pl.lit(True)) for c in ("phone", "mobile")])
+    theirs = contact.select(*_KEY, "phone", "mobile").join(rows.select(*_KEY, "_row", "region"), on=_KEY)
+    theirs = pl.concat([theirs.select("_row", "region", raw=c, own=pl.lit(False)) for c in ("phone", "mobile")])
+    nums = pl.concat([own, theirs]).drop_nulls("raw")
+    nums = nums.with_columns(e164=phone_e164(nums["region"], nums["raw"])).drop_nulls("e164")
+    nums = nums.with_columns(mobile=pl.col("e164").str.contains(MOBILE_PREFIX))
+    e164 = pl.col("e164")
+    lists = nums.group_by("_row").agg(
+        phones=e164.filter(pl.col("own")).unique().sort(),
+        contact_phones=e164.filter(~pl.col("own")).unique().sort(),
+        mobiles=e164.filter(pl.col("mobile")).unique().sort(),
+        landlines=e164.filter(~pl.col("mobile")).unique().sort(),
+    )
+    empty = pl.lit([], dtype=pl.List(pl.String))
+    cols = ["phones", "contact_phones", "mobiles", "landlines"]
+    got = rows.select("_row").join(lists, on="_row", how="left", maintain_order="left")
+    return got.select(pl.col(c).fill_null(empty) for c in cols)
+
+
 def _linked(out: pl.DataFrame, frames: Frames) -> pl.DataFrame:
     """Identifier, contact, group and organisation features joined on per record (null lists become empty)."""
-    region = out.select(*_KEY, "region")
 
-    def phone(f: pl.DataFrame) -> pl.Series:
-        r = f.join(region, on=_KEY, how="left", maintain_order="left")["region"]
-        return phone_e164(r, f["raw"])
+    def email(expr: pl.Expr) -> pl.Expr:
+        return expr  # contacts' emails arrive normalised (below), once per distinct value
 
+    contact = frames.contact.with_columns(email=per_value([frames.contact["email"]], normalise_email)[0])
     parts = [
-        identifier_features(frames.identifier), contact_features(frames.contact, normalise_email, phone),
+        identifier_features(frames.identifier), contact_features(contact, email),
         group_features(frames.group_member), org_features(frames.org_link),
     ]  # fmt: skip
     for part in parts:
         out = out.join(part, on=_KEY, how="left", maintain_order="left")
-    lists = ["contact_emails", "contact_phones", "contact_names", "groups", "orgs"]
+    lists = ["contact_emails", "contact_names", "groups", "orgs"]
     return out.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in lists)
 
 
@@ -194,6 +224,10 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
     c = frames.client.join(regions, on="practice_id", how="left").sort(_KEY)
     c = _names(c)
     c = _name_parts(c)
+    # values read once per distinct value: one street table for both address lines, one for both suburbs
+    address, postal = per_value([c["address_line1"], c["postal_line1"]], normalise_address)
+    city, postal_city = per_value([c["city"], c["postal_city"]], clean_text)
+    (email,) = per_value([c["email"]], normalise_email)
     out = c.select(
         *_KEY, *_PERSON_COLS, *_ORG_COLS,
         "given_legal", "surname_legal", "org_core_legal", "_legal_category", "_legal_detail", "structure_category",
@@ -201,27 +235,29 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
         kind="kind",
         region="practice_region",
         dob=_without_placeholders(pl.col("date_of_birth")),
-        email=normalise_email(pl.col("email")),
-        _phones=pl.concat_list(pl.col("phone"), pl.col("mobile")),
-        address=normalise_address(pl.col("address_line1")),
-        postal=normalise_address(pl.col("postal_line1")),
-        city=clean_text(pl.col("city")),
-        postal_city=clean_text(pl.col("postal_city")),
+        email=email,
+        phone="phone",
+        mobile="mobile",
+        address=address,
+        postal=postal,
+        city=city,
+        postal_city=postal_city,
         postcode=pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
         postal_postcode=pl.col("postal_postcode").str.replace_all(r"\s", "").str.to_uppercase(),
         manager="account_manager_id",
         xpm_client_uuid="xpm_client_uuid",
-    )
+    )  # fmt: skip
+    phones = _phones(out, frames.contact)
     out = out.with_columns(
         # category: what the name says, else what the structure says (org records only)
         category=pl.when(pl.col("kind") == "org").then(
             pl.coalesce(pl.col("org_category"), pl.col("_legal_category"), pl.col("structure_category").replace("person", None))
         ),
-        phones=_phone_lists(out["region"], out["_phones"]),
+        phones=phones["phones"],
         _domain=pl.col("email").str.split("@").list.last(),
         # the legal name's entity wording fills in what a typo hid in the display name
         org_category_detail=pl.coalesce("org_category_detail", "_legal_detail"),
-    ).drop("_phones", "_legal_category", "_legal_detail")
+    ).drop("phone", "mobile", "_legal_category", "_legal_detail")
     out = out.with_columns(
         # a mail domain few of the practice's clients use is the client's own (smithplumbing.com.au, not gmail.com)
         email_domain=pl.when(pl.col("email").n_unique().over("practice_id", "_domain") <= 3).then(pl.col("_domain")),
@@ -237,10 +273,8 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
     out = _linked(out, frames)
     # the client's own numbers and mailbox, and those its contacts list: one system keeps them on the client,
     # another on its contact
-    every_phone = pl.concat_list("phones", "contact_phones").list.unique().list.sort()
     out = out.with_columns(
-        mobiles=every_phone.list.eval(pl.element().filter(pl.element().str.contains(MOBILE_PREFIX))),
-        landlines=every_phone.list.eval(pl.element().filter(~pl.element().str.contains(MOBILE_PREFIX))),
+        contact_phones=phones["contact_phones"], mobiles=phones["mobiles"], landlines=phones["landlines"],
         emails=pl.concat_list(pl.col("email").fill_null(pl.lit(None, pl.String)), "contact_emails").list.drop_nulls().list.unique().list.sort(),
     )
     out = out.with_columns(
