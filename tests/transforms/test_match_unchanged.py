@@ -1,0 +1,56 @@
+"""The matcher's outputs on fixed generated zones, pinned by digest: a change made for speed must not move them.
+
+The digests were taken with the matcher whose results a change claims to keep (the commit is named
+beside each). A change that means to move results (a new rule, a new level) updates them in the same
+commit and says why; a change for speed alone must leave them as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import landing
+import synthetic
+from transforms.matching import fit_model, match
+
+# (corruption, seed, practices) -> sha256 of the outputs; taken at commit 5b93bcb (before the speed work)
+EXPECTED = {
+    ("default", 3, 40): "871b00a2bfff821c454b8442bc2a69a4a5bfe20a6eb107471ce318cbc4a90246",
+    ("geco", 1, 40): "c6dc7dda2f93df7f279e57b51e3697bd709f304df60c617ad3d1e5f9a6887c8c",
+}
+
+
+def zone_frames(out: Path, corruption: str, seed: int, practices: int) -> tuple[landing.Frames, pl.DataFrame]:
+    synthetic.generate_zone(out, practices, seed, corruption=corruption)
+    registry = landing.read_registry(out / "landing")
+    key = landing.HashKey("a fixed key for a fixed digest", "test")
+    return landing.Frames.concat([landing.read_practice(out / "landing", p, key) for p in registry.to_dicts()]), registry
+
+
+def digest(frames: landing.Frames, registry: pl.DataFrame) -> str:
+    """sha256 over the outputs of one fitted call and of chunked calls with a stored model, as CSV."""
+    h = hashlib.sha256()
+    fitted = match(frames, registry)
+    model = fit_model(frames, registry)
+    ids = registry["practice_id"].sort()
+    chunked = []
+    for i in range(0, len(ids), 4):  # chunks of practices, as a wave runs them
+        part = registry.filter(pl.col("practice_id").is_in(ids[i : i + 4].implode()))
+        sub = landing.Frames(**{n: getattr(frames, n).filter(pl.col("practice_id").is_in(part["practice_id"].implode())) for n in landing.Frames.names()})
+        chunked.append(match(sub, part, model=model))
+    for result in (fitted, *chunked):
+        for frame in (result.links, result.crosswalk, result.suspect_links):
+            h.update(frame.write_csv().encode())
+    h.update(repr(fitted.auto_threshold).encode())
+    return h.hexdigest()
+
+
+@pytest.mark.parametrize("corruption,seed,practices", list(EXPECTED))
+def test_outputs_on_fixed_zones_are_unchanged(tmp_path, corruption, seed, practices):
+    frames, registry = zone_frames(tmp_path, corruption, seed, practices)
+    assert frames.client.height > 1_000  # enough pairs to fit a model, not the expert fallback
+    assert digest(frames, registry) == EXPECTED[(corruption, seed, practices)]
