@@ -107,7 +107,7 @@ def _dob_keys(std: pl.DataFrame) -> pl.DataFrame:
 
 
 def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
-    """(rid, kind, key): every blocking key of every record, each record's keys once (kind: index in KEY_TYPES)."""
+    """(rid, kind, key): every blocking key of every record (kind: index in KEY_TYPES); a key may repeat."""
     initial = pl.col("full_name").str.slice(0, 1)
     sur_initial = pl.coalesce(pl.col("surname"), pl.col("full_name")).str.slice(0, 1)
     local = pl.col("email").str.split("@").list.first()
@@ -135,8 +135,7 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         std.select("rid", v=pl.col(c)).explode("v").pipe(_keys, t, pl.col("v"))
         for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"))
     ]
-    keys = pl.concat([*base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)])
-    return keys.drop_nulls("key").unique()
+    return pl.concat([*base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)]).drop_nulls("key")
 
 
 def _block_pairs(rid: np.ndarray, start: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -156,16 +155,21 @@ def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_bl
     initial alone, or one rare word, join too many unrelated clients to be worth comparing.
     """
     # records sorted by practice: a record's practice is its run of practice_id
-    practice = std.select(pl.col("practice_id").rle_id())["practice_id"].to_numpy()
+    practice = std.select(pl.col("practice_id").rle_id())["practice_id"].to_numpy().astype(np.uint64)
     keys = blocking_keys(std)
-    keys = keys.with_columns(p=pl.Series(practice[keys["rid"].to_numpy()]))
-    # a block is one (practice, kind, key); sorted by block, then record
-    keys = keys.sort(["key", "kind", "p", "rid"])
-    key, kind, p, rid = (keys[c].to_numpy() for c in ("key", "kind", "p", "rid"))
+    rid = keys["rid"].to_numpy()
+    # a block is one (practice, kind, key): the practice mixed into the key's hash (the kind seeded it)
+    block_key = keys["key"].to_numpy() ^ (practice[rid] * np.uint64(0x9E3779B97F4A7C15))
+    keys = pl.DataFrame({"key": block_key, "rid": rid, "kind": keys["kind"]}).sort(["key", "rid"])
+    key, rid, kind = (keys[c].to_numpy() for c in ("key", "rid", "kind"))
+    # one record's key twice (two readings of its name give one key) counts once
+    once = np.ones(len(rid), dtype=bool)
+    once[1:] = (key[1:] != key[:-1]) | (rid[1:] != rid[:-1])
+    key, rid, kind = key[once], rid[once], kind[once]
     n = len(rid)
     new = np.ones(n, dtype=bool)
     if n > 1:
-        new[1:] = (key[1:] != key[:-1]) | (kind[1:] != kind[:-1]) | (p[1:] != p[:-1])
+        new[1:] = key[1:] != key[:-1]
     start = np.flatnonzero(new)
     size = np.diff(np.append(start, n))
     weak = np.isin(kind[start], _WEAK)

@@ -1,22 +1,30 @@
-"""Per-record features from the staged tables beside the client: identifiers, contacts, groups, Xero organisations.
+"""Per-record features from the staged tables beside the client: identifiers, contacts, phones, emails, groups, Xero organisations.
 
-Each function takes one staged frame and returns one row per (practice_id, source, source_client_id)
-that has any; standardise() joins them onto the clients. Relationships become record pairs (related_pairs).
+standardise() numbers its records (`_row`); rows_of() finds each staged row's record once, and the
+features are gathered per `_row`. Lists are sorted and hold each value once. Relationships become
+record pairs (related_pairs).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-__all__ = ["ID_GROUPS", "identifier_features", "contact_features", "group_features", "org_features", "related_pairs"]
+__all__ = ["ID_GROUPS", "ROW", "rows_of", "identifier_features", "list_features", "related_pairs"]
 
 KEY = ["practice_id", "source", "source_client_id"]
+ROW = "_row"
 # identifier kinds (identifier contract) compared as one field each; an unknown kind is "other_no"
 ID_GROUPS: dict[str, tuple[str, ...]] = {
     "tax_no": ("TFN", "IRD", "UTR", "TAX"),
     "business_no": ("ABN", "NZBN", "BUSINESS", "EIN"),
     "company_no": ("ACN", "NZCN", "UKCRN", "CRN", "COMPANY", "ARBN"),
 }
+ID_COLUMNS = [c for g in (*ID_GROUPS, "other_no") for c in (g, f"{g}_checked", f"{g}_ending", f"{g}_kind")] + ["abn9", "acn"]
+
+
+def rows_of(table: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """`table` with the `_row` of its record (records: KEY + _row); rows of unknown records dropped, order kept."""
+    return table.join(records.select(*KEY, ROW), on=KEY, how="inner", maintain_order="left")
 
 
 def _group_of(kind: pl.Expr) -> pl.Expr:
@@ -27,14 +35,14 @@ def _group_of(kind: pl.Expr) -> pl.Expr:
 
 
 def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
-    """Per record and identifier field: its keyed hash (or value), whether its check digits pass, its last three
+    """Per `_row` and identifier field: its keyed hash (or value), whether its check digits pass, its last three
     characters and its kind, and the ACN an ABN embeds.
 
     A record with two numbers of one field keeps the one whose check digits pass (then the first);
     the number is compared by its keyed hash when there is one (every kind, per the identifier contract).
     """
     ids = identifier.select(
-        *KEY,
+        ROW,
         group=_group_of(pl.col("id_type")),
         # by hash or value alone: kinds that name one register (HQ's CRN, XPM's CompanyNumber) must meet
         # even before the readers map them to one kind; the kind is kept beside it for the veto
@@ -46,48 +54,24 @@ def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
         abn9=pl.when(pl.col("id_type") == "ABN").then(pl.col("id_value").str.slice(2)),
         acn=pl.when(pl.col("id_type") == "ACN").then(pl.col("id_value")),
     ).drop_nulls("key").with_row_index("_order")
-    best = ids.sort("rank", "_order").unique([*KEY, "group"], keep="first")
-    wide = best.pivot(on="group", index=KEY, values=["key", "checked", "ending", "kind"], aggregate_function="first")
-    wide = wide.rename({c: _pivot_name(c) for c in wide.columns if c not in KEY})
-    for g in (*ID_GROUPS, "other_no"):
-        for col, dtype in ((g, pl.String), (f"{g}_checked", pl.Boolean), (f"{g}_ending", pl.String), (f"{g}_kind", pl.String)):
-            if col not in wide.columns:
-                wide = wide.with_columns(pl.lit(None, dtype).alias(col))
-    # a company's ABN is 2 check digits + its ACN: the two agree across systems that hold one each
-    extra = ids.group_by(KEY).agg(abn9=pl.col("abn9").drop_nulls().first(), acn=pl.col("acn").drop_nulls().first())
-    return wide.join(extra, on=KEY, how="left").select(
-        *KEY, *[c for g in (*ID_GROUPS, "other_no") for c in (g, f"{g}_checked", f"{g}_ending", f"{g}_kind")], "abn9", "acn"
-    )
+    # per record, its numbers best first: the first of a field is the one kept
+    best = ids.sort([ROW, "rank", "_order"])
+    fields = [
+        pl.col(value).filter(pl.col("group") == g).first().alias(name)
+        for g in (*ID_GROUPS, "other_no")
+        for value, name in (("key", g), ("checked", f"{g}_checked"), ("ending", f"{g}_ending"), ("kind", f"{g}_kind"))
+    ]
+    wide = best.group_by(ROW).agg(fields)
+    # a company's ABN is 2 check digits + its ACN: the two agree across systems that hold one each (first as read)
+    extra = ids.group_by(ROW).agg(abn9=pl.col("abn9").drop_nulls().first(), acn=pl.col("acn").drop_nulls().first())
+    return wide.join(extra, on=ROW, how="left").select(ROW, *ID_COLUMNS)
 
 
-def _pivot_name(col: str) -> str:
-    # pivot names columns "key_tax_no" / "checked_tax_no" / "ending_tax_no" / "kind_tax_no" (several value columns)
-    kind, _, group = col.partition("_")
-    return group if kind == "key" else f"{group}_{kind}"
-
-
-def contact_features(contact: pl.DataFrame, email) -> pl.DataFrame:
-    """Per record: its contacts' emails and names; `email` is the normaliser to use (phones: standardise._phones)."""
-    c = contact.select(*KEY, "name", "email")
-    names = c.select(*KEY, n=pl.col("name").str.to_lowercase().str.replace_all(r"[^\p{L}\s]", "").str.replace_all(r"\s+", " ").str.strip_chars())
-    out = c.select(*KEY, e=email(pl.col("email"))).group_by(KEY).agg(contact_emails=pl.col("e").drop_nulls().unique().sort())
-    out = out.join(
-        names.filter(pl.col("n").str.len_chars() > 0).group_by(KEY).agg(contact_names=pl.col("n").unique().sort()),
-        on=KEY, how="full", coalesce=True,
-    )  # fmt: skip
-    return out
-
-
-def group_features(group_member: pl.DataFrame) -> pl.DataFrame:
-    """Per record: the names of its client groups (ids differ between systems, names do not)."""
-    g = group_member.select(*KEY, n=pl.col("group_name").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars())
-    return g.drop_nulls("n").group_by(KEY).agg(groups=pl.col("n").unique().sort())
-
-
-def org_features(org_link: pl.DataFrame) -> pl.DataFrame:
-    """Per record: the Xero organisations it is connected to."""
-    o = org_link.select(*KEY, "organisation_id").drop_nulls("organisation_id")
-    return o.group_by(KEY).agg(orgs=pl.col("organisation_id").unique().sort())
+def list_features(values: pl.DataFrame, lists: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Per `_row`, one sorted list of distinct `value`s per entry of `lists` (name -> which rows of `values` it takes)."""
+    ordered = values.drop_nulls("value").sort(ROW, "value")
+    v = pl.col("value")
+    return ordered.group_by(ROW, maintain_order=True).agg(**{name: v.filter(rows).unique(maintain_order=True) for name, rows in lists.items()})
 
 
 def related_pairs(std: pl.DataFrame, relationship: pl.DataFrame) -> pl.DataFrame:

@@ -13,6 +13,8 @@ __all__ = [
     "TITLES",
     "clean_text",
     "person_parts",
+    "given_field",
+    "surname_field",
     "business_parts",
     "looks_organisation",
     "STRUCTURE_CATEGORY",
@@ -95,13 +97,31 @@ def _strip_titles(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(pat, " ").str.replace_all(r"\s+", " ").str.strip_chars()
 
 
+_GEN_PAT = r"\b(" + "|".join(GENERATIONS) + r")\b"
+
+
+def given_field(first: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> pl.Expr:
+    """The given name a structured first-name field holds: its first word, titles dropped."""
+    f = clean_text(first, stage)
+    f = stage(_strip_titles(f).str.split(" ").list.first())
+    return pl.when(f.str.len_chars() > 0).then(f).otherwise(None)
+
+
+def surname_field(last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> pl.Expr:
+    """The surname a structured last-name field holds: one word, hyphens and Jr/Sr dropped."""
+    l = stage(clean_text(last.str.replace_all("-", ""), stage).str.replace_all(_GEN_PAT, " ").str.strip_chars())
+    return pl.when(l.str.len_chars() > 0).then(l.str.replace_all(" ", "")).otherwise(None)
+
+
 def person_parts(
-    name: pl.Expr, first: pl.Expr, last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline
+    name: pl.Expr, first: pl.Expr, last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline, *, fields_read: bool = False
 ) -> dict[str, pl.Expr]:
     """given, other_given, surname, generation, couple from first/last when given, else parsed from name.
 
     Handles "Surname, Given", titles, couples ("John and Mary Smith", "Mr & Mrs J Smith")
     and generation suffixes (Jr/Sr), which separate a parent from a child of the same name.
+    With `fields_read`, first and last are already given_field / surname_field readings (a field's
+    few distinct values are read once, not per record).
     """
     raw = stage(name.str.to_lowercase())
     comma = raw.str.contains(",")
@@ -110,7 +130,7 @@ def person_parts(
         raw.str.split_exact(",", 1).struct.field("field_1") + pl.lit(" ") + raw.str.split_exact(",", 1).struct.field("field_0")
     ).otherwise(raw)
     txt = stage(clean_text(swapped.str.replace_all(r"(\p{L})-(\p{L})", "$1$2"), stage))
-    gen_pat = r"\b(" + "|".join(GENERATIONS) + r")\b"
+    gen_pat = _GEN_PAT
     generation = txt.str.extract(gen_pat, 1).replace(GENERATIONS)
     txt = stage(_strip_titles(txt.str.replace_all(gen_pat, " ")))
     couple = stage(txt.str.contains(r"(^| )and( |$)"))
@@ -128,11 +148,8 @@ def person_parts(
         .otherwise(left_tokens.list.last())
     )
     other = pl.when(couple & has_left).then(right_tokens.list.first()).otherwise(None)
-    f = clean_text(first, stage)
-    f = stage(_strip_titles(f).str.split(" ").list.first())
-    f = pl.when(f.str.len_chars() > 0).then(f).otherwise(None)
-    l = stage(clean_text(last.str.replace_all("-", ""), stage).str.replace_all(gen_pat, " ").str.strip_chars())
-    l = pl.when(l.str.len_chars() > 0).then(l.str.replace_all(" ", "")).otherwise(None)
+    f = first if fields_read else given_field(first, stage)
+    l = last if fields_read else surname_field(last, stage)
     single = left_tokens.list.len() <= 1
     # a one-token name is a surname only ("Smith"); given stays null
     p_given = stage(pl.when(~couple & single).then(None).otherwise(p_given))

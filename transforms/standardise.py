@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import phonenumbers
+import numpy as np
 import polars as pl
 
 from landing.frames import Frames
-from transforms.linked import contact_features, group_features, identifier_features, org_features
+from transforms.linked import ROW, identifier_features, list_features, rows_of
+from transforms.phones import MOBILE_PREFIX, REGION, e164_fast, phone_e164
 from transforms.names import (
     STRUCTURE_CATEGORY,
     FrameStages,
     business_parts,
     clean_text,
+    given_field,
+    surname_field,
     fix_legal_typos,
     looks_organisation,
     person_parts,
 )
 
-__all__ = ["standardise", "phone_e164", "e164_fast", "normalise_email", "normalise_address", "record_key"]
+__all__ = ["standardise", "phone_e164", "e164_fast", "normalise_email", "normalise_address", "record_key", "per_value", "REGION", "MOBILE_PREFIX"]
 
-_REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB", "US": "US"}
 _STREET = {
     "street": "st", "road": "rd", "avenue": "ave", "av": "ave", "drive": "dr", "court": "ct", "place": "pl",
     "crescent": "cres", "parade": "pde", "highway": "hwy", "lane": "ln", "terrace": "tce", "boulevard": "blvd",
@@ -50,54 +52,6 @@ def normalise_address(expr: pl.Expr) -> pl.Expr:
     return a.replace("", None)
 
 
-def _e164(region: str | None, raw: str) -> str | None:
-    try:
-        num = phonenumbers.parse(raw, _REGION.get(region or ""))
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-
-
-# shapes phonenumbers reads plainly (checked against it for every 4-digit number start, and by a property
-# test): +61/+64/+44/+1 with a national number; AU/NZ/UK trunk 0 or US trunk 1 dropped for the country code
-# ([0-9], not \d: phonenumbers turns other scripts' digits into ASCII ones)
-_FAST_INTERNATIONAL = r"^\+(?:61[2-9][0-9]{8}|64[2-9][0-9]{7,9}|44[1-9][0-9]{8,9}|1[2-9][0-9]{9})$"
-_FAST_NATIONAL = {
-    "AU": (r"^0[2-9][0-9]{8}$", "+61", 1),
-    "NZ": (r"^0[2-9][0-9]{7,9}$", "+64", 1),
-    "GB": (r"^0[1-9][0-9]{8,9}$", "+44", 1),
-    "US": (r"^1?[2-9][0-9]{9}$", "+1", -10),
-}
-
-
-def e164_fast(region: pl.Expr, compact: pl.Expr) -> pl.Expr:
-    """E.164 of a digits-and-plus number in a common AU/NZ/UK/US shape; null otherwise (phonenumbers decides)."""
-    r = region.replace_strict(_REGION, default=None, return_dtype=pl.String)
-    out = pl.when(compact.str.contains(_FAST_INTERNATIONAL)).then(compact)
-    for reg, (pattern, cc, start) in _FAST_NATIONAL.items():
-        out = out.when((r == reg) & compact.str.contains(pattern)).then(pl.lit(cc) + compact.str.slice(start))
-    return out.otherwise(None)
-
-
-def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
-    """E.164 per (practice region, raw) value; parsed once per DISTINCT pair, null if unparseable."""
-    # formatting says nothing phonenumbers needs: "0412 345 678" and "0412-345-678" are one lookup
-    compact = raw.cast(pl.String).str.replace_all(r"[^\d+]", "")
-    frame = pl.DataFrame({"region": region.cast(pl.String), "raw": pl.select(pl.when(compact.str.len_chars() > 0).then(compact)).to_series()})
-    distinct = frame.drop_nulls("raw").unique().sort(["region", "raw"], nulls_last=True)
-    distinct = distinct.with_columns(e164=e164_fast(pl.col("region"), pl.col("raw")))
-    slow = distinct.filter(pl.col("e164").is_null()).drop("e164")
-    parsed = [_e164(r, v) for r, v in slow.iter_rows()]  # one library call per distinct unusual value
-    table = pl.concat([distinct.drop_nulls("e164"), slow.with_columns(e164=pl.Series(parsed, dtype=pl.String))])
-    out = frame.join(table, on=["region", "raw"], how="left", nulls_equal=True, maintain_order="left")
-    return out["e164"].alias(raw.name)
-
-
-# E.164 starts of mobile numbers: a mobile is one person's, a landline a household's
-MOBILE_PREFIX = r"^\+(614|642[0-9]|447|6[0-9]{1}9)"
-
 _PLACEHOLDER_DOBS = ["1900-01-01", "1901-01-01", "1899-12-31", "1800-01-01", "0001-01-01"]
 
 
@@ -124,67 +78,82 @@ def _names(c: pl.DataFrame) -> pl.DataFrame:
         STRUCTURE_CATEGORY, default=None, return_dtype=pl.String
     )
     has_person_fields = pl.col("first_name").is_not_null() | pl.col("last_name").is_not_null()
+    client_type = pl.col("client_type").str.to_uppercase()
+    c = c.with_columns(structure_category=structure, _name=name)
+    structure = pl.col("structure_category")
     kind = (
-        pl.when(pl.col("client_type").str.to_uppercase() == "PERSON").then(pl.lit("person"))
-        .when(pl.col("client_type").str.to_uppercase() == "ORGANISATION").then(pl.lit("org"))
+        pl.when(client_type == "PERSON").then(pl.lit("person"))
+        .when(client_type == "ORGANISATION").then(pl.lit("org"))
         .when(structure == "person").then(pl.lit("person"))
         .when(structure.is_not_null()).then(pl.lit("org"))
-        .when(looks_organisation(name)).then(pl.lit("org"))
+        .when(looks_organisation(pl.col("_name"))).then(pl.lit("org"))
         .when(has_person_fields).then(pl.lit("person"))
         .otherwise(None)
     )
     # HQ's legal name is a second reading of the client's name ("Judith" for "Judy", no typos)
-    legal = pl.when(pl.col("legal_name") != name).then(pl.col("legal_name"))
-    c = c.with_columns(kind=kind, structure_category=structure, _name=name, _legal=legal)
+    legal = pl.when(pl.col("legal_name") != pl.col("_name")).then(pl.col("legal_name"))
+    c = c.with_columns(kind=kind, _legal=legal)
     # typo'd legal words ("Ptyy Ltd") only on records not known to be people ("Funda" stays a name)
-    fixed, fixed_legal = fix_legal_typos(c["_name"]), fix_legal_typos(c["_legal"])
-    c = c.with_columns(
-        _name=pl.when(pl.col("kind") == "person").then(pl.col("_name")).otherwise(fixed),
-        _legal=pl.when(pl.col("kind") == "person").then(pl.col("_legal")).otherwise(fixed_legal),
-    )
+    rows = np.flatnonzero(c.select((pl.col("kind") != "person").fill_null(True)).to_series().to_numpy())
+    if len(rows):
+        c = c.with_columns(
+            _name=c["_name"].scatter(rows, fix_legal_typos(c["_name"].gather(rows))),
+            _legal=c["_legal"].scatter(rows, fix_legal_typos(c["_legal"].gather(rows))),
+        )
     return c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
 
 
-def _phones(out: pl.DataFrame, contact: pl.DataFrame) -> pl.DataFrame:
-    """The client's own phones, its contacts' phones, and all of them split into mobiles and landlines (E.164 lists).
+_LISTS = ["phones", "contact_phones", "mobiles", "landlines", "emails", "contact_emails", "contact_names", "groups", "orgs"]
+_OWN_PHONE, _CONTACT_PHONE, _OWN_EMAIL, _CONTACT_EMAIL, _CONTACT_NAME, _GROUP, _ORG = range(7)
 
-    One table of (record, number) rows, every number parsed once per distinct (region, raw) value.
-    """
-    rows = out.select(*_KEY, "region", "phone", "mobile").with_row_index("_row")
-    own = pl.concat([rows.select("_row", "region", raw=c, own=pl.lit(True)) for c in ("phone", "mobile")])
-    theirs = contact.select(*_KEY, "phone", "mobile").join(rows.select(*_KEY, "_row", "region"), on=_KEY)
-    theirs = pl.concat([theirs.select("_row", "region", raw=c, own=pl.lit(False)) for c in ("phone", "mobile")])
-    nums = pl.concat([own, theirs]).drop_nulls("raw")
-    nums = nums.with_columns(e164=phone_e164(nums["region"], nums["raw"])).drop_nulls("e164")
-    nums = nums.with_columns(mobile=pl.col("e164").str.contains(MOBILE_PREFIX))
-    e164 = pl.col("e164")
-    lists = nums.group_by("_row").agg(
-        phones=e164.filter(pl.col("own")).unique().sort(),
-        contact_phones=e164.filter(~pl.col("own")).unique().sort(),
-        mobiles=e164.filter(pl.col("mobile")).unique().sort(),
-        landlines=e164.filter(~pl.col("mobile")).unique().sort(),
-    )
-    empty = pl.lit([], dtype=pl.List(pl.String))
-    cols = ["phones", "contact_phones", "mobiles", "landlines"]
-    got = rows.select("_row").join(lists, on="_row", how="left", maintain_order="left")
-    return got.select(pl.col(c).fill_null(empty) for c in cols)
+
+def _contact_name(expr: pl.Expr) -> pl.Expr:
+    return expr.str.to_lowercase().str.replace_all(r"[^\p{L}\s]", "").str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
+
+
+def _group_name(expr: pl.Expr) -> pl.Expr:
+    return expr.str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
 
 
 def _linked(out: pl.DataFrame, frames: Frames) -> pl.DataFrame:
-    """Identifier, contact, group and organisation features joined on per record (null lists become empty)."""
+    """Identifier features and the record's lists: its own and its contacts' phones (E.164, mobiles and landlines
+    apart) and mailboxes, its contacts' names, its groups and its Xero organisations (empty lists where none).
 
-    def email(expr: pl.Expr) -> pl.Expr:
-        return expr  # contacts' emails arrive normalised (below), once per distinct value
-
-    contact = frames.contact.with_columns(email=per_value([frames.contact["email"]], normalise_email)[0])
-    parts = [
-        identifier_features(frames.identifier), contact_features(contact, email),
-        group_features(frames.group_member), org_features(frames.org_link),
-    ]  # fmt: skip
-    for part in parts:
-        out = out.join(part, on=_KEY, how="left", maintain_order="left")
-    lists = ["contact_emails", "contact_names", "groups", "orgs"]
-    return out.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in lists)
+    The client's own numbers and mailbox, and those its contacts list, are one list each: one system keeps
+    them on the client, another on its contact. Every staged value is read once per distinct value.
+    """
+    records = out.select(*_KEY, "region", "email", "phone", "mobile").with_row_index(ROW)
+    ids = identifier_features(rows_of(frames.identifier, records))
+    contact = rows_of(frames.contact.select(*_KEY, "name", "email", "phone", "mobile"), records)
+    contact = contact.with_columns(region=records["region"].gather(contact[ROW]))
+    phones = pl.concat(
+        [records.select(ROW, "region", raw=c, tag=pl.lit(_OWN_PHONE, pl.UInt8)) for c in ("phone", "mobile")]
+        + [contact.select(ROW, "region", raw=c, tag=pl.lit(_CONTACT_PHONE, pl.UInt8)) for c in ("phone", "mobile")]
+    ).drop_nulls("raw")
+    phones = phones.select(ROW, "tag", value=phone_e164(phones["region"], phones["raw"]))
+    (contact_email,) = per_value([contact["email"]], normalise_email)
+    (contact_name,) = per_value([contact["name"]], _contact_name)
+    groups = rows_of(frames.group_member.select(*_KEY, "group_name"), records)
+    (group,) = per_value([groups["group_name"]], _group_name)
+    orgs = rows_of(frames.org_link.select(*_KEY, "organisation_id"), records)
+    tagged = lambda frame, tag, value: frame.select(ROW, tag=pl.lit(tag, pl.UInt8), value=value)  # noqa: E731
+    values = pl.concat([
+        phones,
+        tagged(records, _OWN_EMAIL, pl.col("email")),
+        tagged(contact, _CONTACT_EMAIL, contact_email),
+        tagged(contact, _CONTACT_NAME, contact_name),
+        tagged(groups, _GROUP, group),
+        tagged(orgs, _ORG, pl.col("organisation_id")),
+    ]).with_columns(mobile=pl.col("value").str.contains(MOBILE_PREFIX))  # fmt: skip
+    tag, phone = pl.col("tag"), pl.col("tag").is_in([_OWN_PHONE, _CONTACT_PHONE])
+    lists = list_features(values, {
+        "phones": tag == _OWN_PHONE, "contact_phones": tag == _CONTACT_PHONE,
+        "mobiles": phone & pl.col("mobile"), "landlines": phone & ~pl.col("mobile"),
+        "emails": tag.is_in([_OWN_EMAIL, _CONTACT_EMAIL]), "contact_emails": tag == _CONTACT_EMAIL,
+        "contact_names": tag == _CONTACT_NAME, "groups": tag == _GROUP, "orgs": tag == _ORG,
+    })  # fmt: skip
+    out = out.with_row_index(ROW).join(ids, on=ROW, how="left").join(lists, on=ROW, how="left").sort(ROW).drop(ROW)
+    return out.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in _LISTS)
 
 
 _KEY = ["practice_id", "source", "source_client_id"]
@@ -201,18 +170,27 @@ def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
     c = c.with_row_index("_row")
     is_org = (pl.col("kind") == "org").fill_null(False)
     null = pl.lit(None, dtype=pl.String)
-    people = FrameStages(c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name"))
-    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"), people)
-    legal = person_parts(pl.col("_legal"), null, null, people)
-    p = people.frame.select(
-        "_row", **{k: person[k] for k in _PERSON_COLS}, given_legal=legal["given"], surname_legal=legal["surname"]
+    rows = c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name")
+    # the structured fields repeat (a few thousand given names): read once per distinct value
+    (first,) = per_value([rows["first_name"]], given_field)
+    (last,) = per_value([rows["last_name"]], surname_field)
+    people = FrameStages(rows.select("_row", "_name", _first=first, _last=last))
+    person = person_parts(pl.col("_name"), pl.col("_first"), pl.col("_last"), people, fields_read=True)
+    # HQ's legal name, where there is one (a missing one reads as nothing)
+    legal_people = FrameStages(rows.select("_row", "_legal").drop_nulls("_legal"))
+    legal = person_parts(pl.col("_legal"), null, null, legal_people, fields_read=True)
+    p = people.frame.select("_row", **{k: person[k] for k in _PERSON_COLS}).join(
+        legal_people.frame.select("_row", given_legal=legal["given"], surname_legal=legal["surname"]), on="_row", how="left"
     )
-    orgs = FrameStages(c.filter(is_org).select("_row", "_name", "_legal"))
+    orgs = FrameStages(c.filter(is_org).select("_row", "_name"))
     biz = business_parts(pl.col("_name"), orgs)
-    biz_legal = business_parts(pl.col("_legal"), orgs)
-    o = orgs.frame.select(
-        "_row", **{f"org_{k}": v for k, v in biz.items()}, org_core_legal=biz_legal["core"],
-        _legal_category=biz_legal["category"], _legal_detail=biz_legal["category_detail"],
+    legal_orgs = FrameStages(c.filter(is_org).select("_row", "_legal").drop_nulls("_legal"))
+    biz_legal = business_parts(pl.col("_legal"), legal_orgs)
+    o = orgs.frame.select("_row", **{f"org_{k}": v for k, v in biz.items()}).join(
+        legal_orgs.frame.select(
+            "_row", org_core_legal=biz_legal["core"], _legal_category=biz_legal["category"], _legal_detail=biz_legal["category_detail"]
+        ),
+        on="_row", how="left",
     )  # fmt: skip
     out = c.join(p, on="_row", how="left").join(o, on="_row", how="left").sort("_row")
     return out.with_columns(pl.col("couple").fill_null(False)).drop("_row")
@@ -247,17 +225,15 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
         manager="account_manager_id",
         xpm_client_uuid="xpm_client_uuid",
     )  # fmt: skip
-    phones = _phones(out, frames.contact)
     out = out.with_columns(
         # category: what the name says, else what the structure says (org records only)
         category=pl.when(pl.col("kind") == "org").then(
             pl.coalesce(pl.col("org_category"), pl.col("_legal_category"), pl.col("structure_category").replace("person", None))
         ),
-        phones=phones["phones"],
         _domain=pl.col("email").str.split("@").list.last(),
         # the legal name's entity wording fills in what a typo hid in the display name
         org_category_detail=pl.coalesce("org_category_detail", "_legal_detail"),
-    ).drop("phone", "mobile", "_legal_category", "_legal_detail")
+    ).drop("_legal_category", "_legal_detail")
     out = out.with_columns(
         # a mail domain few of the practice's clients use is the client's own (smithplumbing.com.au, not gmail.com)
         email_domain=pl.when(pl.col("email").n_unique().over("practice_id", "_domain") <= 3).then(pl.col("_domain")),
@@ -270,13 +246,7 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
         given_legal=pl.when(~same_legal).then("given_legal"), surname_legal=pl.when(~same_legal).then("surname_legal"),
         org_core_legal=pl.when(~pl.col("org_core_legal").eq_missing(pl.col("org_core"))).then("org_core_legal"),
     )
-    out = _linked(out, frames)
-    # the client's own numbers and mailbox, and those its contacts list: one system keeps them on the client,
-    # another on its contact
-    out = out.with_columns(
-        contact_phones=phones["contact_phones"], mobiles=phones["mobiles"], landlines=phones["landlines"],
-        emails=pl.concat_list(pl.col("email").fill_null(pl.lit(None, pl.String)), "contact_emails").list.drop_nulls().list.unique().list.sort(),
-    )
+    out = _linked(out, frames).drop("phone", "mobile")
     out = out.with_columns(
         # partners named by initials or in full ("L & M Taylor", "Liam & Margaret Taylor"): keep the family name
         org_core_partners=pl.when(pl.col("category") == "partnership").then(

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.standardise import _e164, e164_fast, phone_e164
+from transforms.phones import _e164, e164_fast, phone_e164
 
 REGIONS = ["AU", "NZ", "UK", "US", "ROW", None]
 # starts that steer phonenumbers' parsing: trunk prefixes, country codes, IDD prefixes, AU 1831/UK 180020 carriers
