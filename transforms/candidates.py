@@ -179,9 +179,9 @@ def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_bl
     code = left * std.height + right
     strong = ~weak[ok][block]
     # a pair of weak keys only: at least two kinds of key
-    weak_codes = pl.DataFrame({"code": code[~strong], "kind": kind[start[ok]][block[~strong]]}).unique()
-    twice = weak_codes.group_by("code").len().filter(pl.col("len") >= 2)["code"]
-    codes = pl.concat([pl.Series("code", code[strong]), twice])
+    with_kind = (pl.Series(code[~strong]) * len(KEY_TYPES) + pl.Series(kind[start[ok]][block[~strong]]).cast(pl.Int64)).unique()
+    pair = with_kind // len(KEY_TYPES)
+    codes = pl.concat([pl.Series("code", code[strong]), pair.filter(pair.is_duplicated()).alias("code")])
     if extra is not None and extra.height:
         codes = pl.concat([codes, (extra["rid_l"].cast(pl.Int64) * std.height + extra["rid_r"].cast(pl.Int64)).alias("code")])
     codes = codes.unique().sort().to_numpy()

@@ -1,15 +1,16 @@
-"""Per-field comparison levels for record pairs (rapidfuzz cpdist over distinct string pairs) and the hard vetoes."""
+"""Per-field comparison levels for record pairs and the hard vetoes: numpy over coded features, strings scored once per distinct pair."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
+from transforms.coded import Sets, Strings, eq, hashed
 from transforms.nicknames import related
 
-__all__ = ["FIELDS", "VETO_RULES", "ID_FIELDS", "compare", "pair_frame", "similarity", "veto_expr"]
+__all__ = ["FIELDS", "VETO_RULES", "ID_FIELDS", "Features", "compare"]
 
 # field -> level names; level 0 is always "null" (no information, weight 0)
 FIELDS: dict[str, list[str]] = {
@@ -46,337 +47,290 @@ ID_FIELDS = ["tax_no", "business_no", "company_no", "other_no"]
 # hard rules: a pair breaking one is never merged automatically ("related" is added by the matcher,
 # from the source systems' own relationship records)
 VETO_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation", "related"]
-# pairs compared at once: both sides' features side by side cost about 2 KB a pair, so bound the peak
+# pairs compared at once: each costs some hundred bytes of levels and scores, so bound the peak
 CHUNK_PAIRS = 250_000
 
-_PAIR_COLS = [
-    "practice_id", "source", "kind", "given", "surname", "given_alt", "surname_alt", "given_legal", "surname_legal",
-    "org_core_legal", "generation", "couple", "org_core", "category", "org_category_detail", "org_core_partners", "dob",
-    *ID_FIELDS, *[f"{f}_{x}" for f in ID_FIELDS for x in ("checked", "ending", "kind")], "abn9", "acn", "email", "emails",
-    "email_domain", "landlines", "mobiles", "address", "postal", "postcode", "postal_postcode", "city", "postal_city", "orgs",
-    "contact_names", "groups", "manager", "name_in_source",
-]  # fmt: skip
 _READINGS = (("given", "surname"), ("given_alt", "surname_alt"), ("given_legal", "surname_legal"))
-_ADDRESS = [("address", "postcode", "city"), ("postal", "postal_postcode", "postal_city")]
-
-
-def _distinct_cpdist(a: pl.Series, b: pl.Series, scorer, null_value: float | int) -> np.ndarray:
-    """cpdist over aligned pairs, scored once per distinct non-null (a, b); null_value where a side is null."""
-    # pairs repeat their strings ("smith"/"smith" thousands of times): a few in a hundred pairs are new
-    values = pl.concat([a.cast(pl.String), b.cast(pl.String)]).drop_nulls().unique()
-    out = np.full(len(a), null_value, dtype=np.float64 if isinstance(null_value, float) else np.int64)
-    if values.len() == 0:
-        return out
-    codes = pl.Series(np.arange(values.len(), dtype=np.int64))
-    ca = a.cast(pl.String).replace_strict(values, codes, default=-1).to_numpy()
-    cb = b.cast(pl.String).replace_strict(values, codes, default=-1).to_numpy()
-    ok = (ca >= 0) & (cb >= 0)
-    if not ok.any():
-        return out
-    key = pl.Series(ca[ok] * values.len() + cb[ok])
-    distinct = key.unique()
-    text, d = values.to_numpy(), distinct.to_numpy()
-    s = process.cpdist(text[d // values.len()], text[d % values.len()], scorer=scorer, workers=1)
-    out[ok] = key.replace_strict(distinct, pl.Series(s)).to_numpy()
-    return out
-
-
-def similarity(a: pl.Series, b: pl.Series, scorer=JaroWinkler.normalized_similarity) -> np.ndarray:
-    """Scorer over aligned pairs (0..1); 0 where either side is null."""
-    out = _distinct_cpdist(a, b, scorer, 0.0)
-    if scorer is not JaroWinkler.normalized_similarity:
-        out = out / 100.0
-    return out
-
-
-def pair_frame(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Left and right features side by side (rid is std's row index, so a gather, no join)."""
-    cols = std.select([c for c in _PAIR_COLS if c in std.columns])
-    left = cols[pairs["rid_l"]]
-    right = cols[pairs["rid_r"]]
-    return pl.concat(
-        [pairs.select("rid_l", "rid_r"), left.rename(lambda c: c + "_l"), right.rename(lambda c: c + "_r")],
-        how="horizontal",
-    )
+_GIVEN, _SURNAME = [g for g, _ in _READINGS], [s for _, s in _READINGS]
+_LISTS = {"emails": "emails", "phone": "landlines", "mobile": "mobiles", "orgs": "orgs", "contacts": "contact_names", "groups": "groups"}
 
 
 def _lvl(field: str, name: str) -> int:
     return FIELDS[field].index(name)
 
 
-def _best(p: pl.DataFrame, cols: list[str], scorer=JaroWinkler.normalized_similarity) -> np.ndarray:
-    """Best score over every reading of a name (structured field, display name, legal name), both sides."""
-    combos = [(a, b) for a in cols for b in cols]
-    # one scoring pass over every reading pair: the readings mostly repeat one another
-    left = pl.concat([p[a + "_l"].alias("a") for a, _ in combos])
-    right = pl.concat([p[b + "_r"].alias("b") for _, b in combos])
-    return similarity(left, right, scorer).reshape(len(combos), p.height).max(axis=0, initial=0.0)
+class Features:
+    """One call's records as numbers: string families as codes, list columns as sets, the rest as arrays (by rid)."""
+
+    def __init__(self, std: pl.DataFrame):
+        col = std.get_column
+        self.practice = col("practice_id")
+        self.n = std.height
+        num = std.select(
+            kind=pl.col("kind").replace_strict({"person": 1, "org": 2}, default=0, return_dtype=pl.Int8).fill_null(0),
+            couple=pl.col("couple").fill_null(False),
+            given_len=pl.col("given").str.len_chars().fill_null(-1).cast(pl.Int64),
+            dob=pl.col("dob").cast(pl.Int64).fill_null(np.iinfo(np.int64).min),
+            dob_known=pl.col("dob").is_not_null(),
+            y=pl.col("dob").dt.year().fill_null(0).cast(pl.Int64),
+            m=pl.col("dob").dt.month().fill_null(0).cast(pl.Int64),
+            d=pl.col("dob").dt.day().fill_null(0).cast(pl.Int64),
+            name_in_source=pl.col("name_in_source").fill_null(0).cast(pl.Int64),
+            **{f"{f}_checked": pl.col(f"{f}_checked").fill_null(False) for f in ID_FIELDS},
+        )
+        self.num = {c: num[c].to_numpy() for c in num.columns}
+        self.dob = col("dob")
+        self.names = Strings({c: col(c) for c in (*_GIVEN, *_SURNAME)})
+        self.orgs = Strings({c: col(c) for c in ("org_core", "org_core_legal")})
+        self.partners = Strings({"p": col("org_core_partners"), "last": col("org_core_partners").str.split(" ").list.last()})
+        self.address = Strings({c: col(c) for c in ("address", "postal")})
+        self.postcode = Strings({c: col(c) for c in ("postcode", "postal_postcode")})
+        self.city = Strings({c: col(c) for c in ("city", "postal_city")})
+        self.email = Strings({"email": col("email")})
+        # columns compared for equality only, as hashes
+        self.plain = hashed({
+            "initial": col("given").str.slice(0, 1), "generation": col("generation"), "category": col("category"),
+            "detail": col("org_category_detail"), "local": col("email").str.split("@").list.first(),
+            "domain": col("email_domain"), "manager": col("manager"), "source": col("source"),
+            **{f"{f}_{x}": col(f"{f}_{x}") for f in ID_FIELDS for x in ("kind", "ending")},
+            **{f: col(f) for f in ID_FIELDS}, "acn": col("acn"), "abn9": col("abn9"),
+        })  # fmt: skip
+        self.ids = self.plain
+        self.sets = {f: Sets(col(c)) for f, c in _LISTS.items()}
 
 
-def _nickname(p: pl.DataFrame) -> np.ndarray:
+def _max(scores: np.ndarray) -> np.ndarray:
+    return scores.max(axis=0, initial=0.0)
+
+
+def _nickname(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Any reading's given names related through the nickname list, or one a 2+ letter start of the other (Kat, Katherine)."""
-    cols = [g for g, _ in _READINGS]
-    combos = [(a, b) for a in cols for b in cols]
-    left = pl.concat([p[a + "_l"].alias("a") for a, _ in combos])
-    right = pl.concat([p[b + "_r"].alias("b") for _, b in combos])
-    short = pl.DataFrame({"a": left, "b": right}).select(
-        ((pl.col("a").str.len_chars() >= 2) & (pl.col("b").str.len_chars() >= 2)
-         & (pl.col("a").str.starts_with(pl.col("b")) | pl.col("b").str.starts_with(pl.col("a")))).fill_null(False)
+    codes = f.names.codes
+    combos = [(codes[a][l], codes[b][r]) for a in _GIVEN for b in _GIVEN]
+    known, left, right, inverse = f.names.distinct(combos)
+    a, b = pl.Series(left, dtype=pl.String), pl.Series(right, dtype=pl.String)
+    short = pl.DataFrame({"a": a, "b": b}).select(
+        (pl.col("a").str.len_chars() >= 2) & (pl.col("b").str.len_chars() >= 2)
+        & (pl.col("a").str.starts_with(pl.col("b")) | pl.col("b").str.starts_with(pl.col("a")))
     ).to_series().to_numpy()  # fmt: skip
-    return (related(left, right) | short).reshape(len(combos), p.height).any(axis=0)
+    hit = np.zeros(len(known), dtype=bool)
+    hit[known] = (related(a, b) | short)[inverse]
+    return hit.reshape(len(combos), len(l)).any(axis=0)
 
 
-def _any_shared(lists: list[str]) -> pl.Expr:
-    """Do the two sides share an element of any of the list columns (contacts: emails, phones, names)?"""
-    return pl.any_horizontal([pl.col(f"{c}_l").list.set_intersection(pl.col(f"{c}_r")).list.len() > 0 for c in lists])
-
-
-def _on(p: pl.DataFrame, rows: pl.Series, features: list[str], score, default: float | bool = 0.0) -> pl.Series:
-    """score(p's rows where `rows`, both sides of `features`) in place, `default` elsewhere.
-
-    A score is computed only where a level reads it, on the columns it reads.
-    """
-    mask = rows.fill_null(False).to_numpy()
-    out = np.full(p.height, default, dtype=type(default) if isinstance(default, bool) else np.float64)
-    if mask.any():
-        out[mask] = score(p.select([f"{f}_{s}" for f in features for s in ("l", "r")]).filter(pl.Series(mask)))
-    return pl.Series(out)
-
-
-def _flags(p: pl.DataFrame) -> pl.DataFrame:
-    """Per pair, the conditions the scores and levels share, computed once (eager expressions repeat work)."""
-    kl, kr = pl.col("kind_l"), pl.col("kind_r")
-    any_of = lambda side: pl.any_horizontal([pl.col(f"{c}_{side}").is_not_null() for s in _ADDRESS for c in s])  # noqa: E731
-    el, er = pl.col("email_l"), pl.col("email_r")
-    return p.with_columns(
-        _person=(kl != "org").fill_null(True) & (kr != "org").fill_null(True),
-        _org=((kl == "org") & (kr == "org")).fill_null(False),
-        _surnames=pl.col("surname_l").is_not_null() & pl.col("surname_r").is_not_null(),
-        _cores=pl.col("org_core_l").is_not_null() & pl.col("org_core_r").is_not_null(),
-        _addr_known=any_of("l") & any_of("r"),
-        _addr_exact=pl.any_horizontal(
-            [(pl.col(f"{a}_l") == pl.col(f"{b}_r")).fill_null(False) for a, *_ in _ADDRESS for b, *_ in _ADDRESS]
-        ),
-        _emails_shared=_any_shared(["emails"]),
-        _emails_empty=(pl.col("emails_l").list.len().fill_null(0) == 0) | (pl.col("emails_r").list.len().fill_null(0) == 0),
-        _email_null=el.is_null() | er.is_null(),
-        _same_local=el.str.split("@").list.first() == er.str.split("@").list.first(),
-    )
-
-
-def _scores(p: pl.DataFrame) -> pl.DataFrame:
-    """String similarities the levels need, as columns beside the pair features, each where a level reads it."""
-    p = _flags(p)
-    person = p["_person"] & p["_surnames"]
-    org = p["_org"] & p["_cores"]
-    near = ~p["_addr_exact"] & p["_addr_known"]
-    addr_pairs = [("address", "address"), ("address", "postal"), ("postal", "address"), ("postal", "postal")]
-    ymd = lambda q, side: q[f"dob_{side}"].dt.strftime("%Y%m%d")  # noqa: E731
-    sur, giv, cores = [s for _, s in _READINGS], [g for g, _ in _READINGS], ["org_core", "org_core_legal"]
-    addresses = ["address", "postal", "city", "postal_city"]
-    p = p.with_columns(
-        _sur=_on(p, person, sur, lambda q: _best(q, sur)),
-        _giv=_on(p, person, giv, lambda q: _best(q, giv)),
-        _swap=_on(p, person, ["given", "surname"], lambda q: (
-            (similarity(q["given_l"], q["surname_r"]) >= 0.92) & (similarity(q["surname_l"], q["given_r"]) >= 0.92)
-        ), False),  # fmt: skip
-        _ojw=_on(p, org, cores, lambda q: _best(q, cores)),
-        _osort=_on(p, org, cores, lambda q: _best(q, cores, fuzz.token_sort_ratio)),
-        _oset=_on(p, org, cores, lambda q: _best(q, cores, fuzz.token_set_ratio)),
-        _pset=_on(p, org, ["org_core_partners"], lambda q: similarity(q["org_core_partners_l"], q["org_core_partners_r"], fuzz.token_set_ratio)),
+def _name_level(f: Features, l: np.ndarray, r: np.ndarray, category: np.ndarray) -> np.ndarray:
+    """Person levels for two people's names, organisation levels for two organisations' (with their types), else null."""
+    n = len(l)
+    kind_l, kind_r = f.num["kind"][l], f.num["kind"][r]
+    codes, plain = f.names.codes, f.plain
+    person = (kind_l != 2) & (kind_r != 2) & (codes["surname"][l] >= 0) & (codes["surname"][r] >= 0)
+    org = (kind_l == 2) & (kind_r == 2) & (f.orgs["org_core"][l] >= 0) & (f.orgs["org_core"][r] >= 0)
+    out = np.zeros(n, dtype=np.int8)
+    p = np.flatnonzero(person)
+    if len(p):
+        pl_, pr = l[p], r[p]
+        jw = JaroWinkler.normalized_similarity
+        sur = _max(f.names.scores([(codes[a][pl_], codes[b][pr]) for a in _SURNAME for b in _SURNAME], jw))
+        giv = _max(f.names.scores([(codes[a][pl_], codes[b][pr]) for a in _GIVEN for b in _GIVEN], jw))
+        crossed = f.names.scores([(codes["given"][pl_], codes["surname"][pr]), (codes["surname"][pl_], codes["given"][pr])], jw)
+        swap = (crossed[0] >= 0.92) & (crossed[1] >= 0.92)
+        # a nickname counts only where the given names are not close already (elsewhere no level reads it)
+        nick = np.zeros(len(p), dtype=bool)
+        far = np.flatnonzero(giv < 0.88)
+        if len(far):
+            nick[far] = _nickname(f, pl_[far], pr[far])
+        gl_known, gr_known = codes["given"][pl_] >= 0, codes["given"][pr] >= 0
+        initial_ok = gl_known & gr_known & ((f.num["given_len"][pl_] == 1) | (f.num["given_len"][pr] == 1))
+        initial_ok &= eq(plain["initial"][pl_], plain["initial"][pr])
+        sur_ok, giv_ok = sur >= 0.92, (giv >= 0.88) | nick
+        gen_l, gen_r = plain["generation"][pl_], plain["generation"][pr]
+        choices = [
+            ((gen_l != 0) & (gen_r != 0) & (gen_l != gen_r), "generation_differs"),
+            # "John and Mary Smith" is a joint client, not John alone
+            ((f.num["couple"][pl_] != f.num["couple"][pr]) & sur_ok, "couple_vs_single"),
+            # "Sr" on one side only of an otherwise equal name: the same person, or the parent of a namesake
+            (((gen_l == 0) != (gen_r == 0)) & sur_ok & giv_ok, "generation_one_side"),
+            ((sur == 1.0) & (giv == 1.0), "exact"),
+            (sur_ok & nick & (giv < 0.88), "nickname"),
+            (sur_ok & giv_ok, "fuzzy"),
+            (sur_ok & initial_ok, "initial"),
+            (sur_ok & ~(gl_known & gr_known), "given_missing"),
+            (swap, "swapped"),
+            (sur_ok, "surname_only"),
+            (giv_ok, "given_only"),
+        ]
+        out[p] = np.select([c for c, _ in choices], [_lvl("name", x) for _, x in choices], _lvl("name", "different"))
+    o = np.flatnonzero(org)
+    if len(o):
+        ol, orr = l[o], r[o]
+        combos = [(f.orgs[a][ol], f.orgs[b][orr]) for a in ("org_core", "org_core_legal") for b in ("org_core", "org_core_legal")]
+        jw = _max(f.orgs.scores(combos, JaroWinkler.normalized_similarity))
+        sort = _max(f.orgs.scores(combos, fuzz.token_sort_ratio) / 100.0)
+        tset = _max(f.orgs.scores(combos, fuzz.token_set_ratio) / 100.0)
+        pset = f.partners.scores([(f.partners["p"][ol], f.partners["p"][orr])], fuzz.token_set_ratio)[0] / 100.0
         # partners' family name: the last word, spelt slightly differently in one system
-        _pfam=_on(p, org, ["org_core_partners"], lambda q: similarity(
-            q["org_core_partners_l"].str.split(" ").list.last(), q["org_core_partners_r"].str.split(" ").list.last()
-        )),  # fmt: skip
-        _addr=_on(p, near, addresses, lambda q: np.stack(
-            [similarity(q[f"{a}_l"], q[f"{b}_r"], fuzz.token_sort_ratio) for a, b in addr_pairs]
-        ).max(axis=0)),  # fmt: skip
-        _city=_on(p, near, addresses, lambda q: np.maximum(
-            similarity(q["city_l"], q["city_r"]), similarity(q["postal_city_l"], q["postal_city_r"])
-        )),  # fmt: skip
-        # one swapped or mistyped digit in YYYYMMDD ("02-12" for "01-22") is a slip, not another person
-        _dob_edits=_on(p, p["dob_l"] != p["dob_r"], ["dob"], lambda q: _distinct_cpdist(ymd(q, "l"), ymd(q, "r"), OSA.distance, 99), 99.0),
-        _email_edits=_on(
-            p, ~p["_emails_shared"] & ~p["_email_null"] & ~p["_same_local"].fill_null(False), ["email"],
-            lambda q: _distinct_cpdist(q["email_l"], q["email_r"], OSA.distance, 99), 99.0,
-        ),
-    )
-    # a person's given name only counts as a nickname where it is not already close (then the level never reads it)
-    return p.with_columns(_nick=_on(p, person & (p["_giv"] < 0.88), giv, _nickname, False))
-
-
-def _name_levels() -> pl.Expr:
-    sur, giv, swap = pl.col("_sur"), pl.col("_giv"), pl.col("_swap")
-    org_jw, org_sort, org_set = pl.col("_ojw"), pl.col("_osort"), pl.col("_oset")
-    person = (pl.col("kind_l") != "org").fill_null(True) & (pl.col("kind_r") != "org").fill_null(True)
-    org = (pl.col("kind_l") == "org") & (pl.col("kind_r") == "org")
-    gl, gr = pl.col("given_l"), pl.col("given_r")
-    initial_ok = ((gl.str.len_chars() == 1) | (gr.str.len_chars() == 1)) & (gl.str.slice(0, 1) == gr.str.slice(0, 1))
-    sur_ok = sur >= 0.92
-    giv_ok = (giv >= 0.88) | pl.col("_nick")
-    gen_l, gen_r = pl.col("generation_l"), pl.col("generation_r")
-    person_level = (
-        pl.when(pl.col("surname_l").is_null() | pl.col("surname_r").is_null()).then(0)
-        .when(gen_l.is_not_null() & gen_r.is_not_null() & (gen_l != gen_r)).then(_lvl("name", "generation_differs"))
-        # "John and Mary Smith" is a joint client, not John alone
-        .when((pl.col("couple_l") != pl.col("couple_r")) & sur_ok).then(_lvl("name", "couple_vs_single"))
-        # "Sr" on one side only of an otherwise equal name: the same person, or the parent of a namesake
-        .when((gen_l.is_null() != gen_r.is_null()) & sur_ok & giv_ok).then(_lvl("name", "generation_one_side"))
-        .when((sur == 1.0) & (giv == 1.0)).then(_lvl("name", "exact"))
-        .when(sur_ok & pl.col("_nick") & (giv < 0.88)).then(_lvl("name", "nickname"))
-        .when(sur_ok & giv_ok).then(_lvl("name", "fuzzy"))
-        .when(sur_ok & initial_ok).then(_lvl("name", "initial"))
-        .when(sur_ok & (gl.is_null() | gr.is_null())).then(_lvl("name", "given_missing"))
-        .when(swap).then(_lvl("name", "swapped"))
-        .when(sur_ok).then(_lvl("name", "surname_only"))
-        .when(giv_ok).then(_lvl("name", "given_only"))
-        .otherwise(_lvl("name", "different"))
-    )
-    other_type = pl.col("_category") >= 2
-    org_level = (
-        pl.when(pl.col("org_core_l").is_null() | pl.col("org_core_r").is_null()).then(0)
-        .when((org_jw == 1.0) & other_type).then(_lvl("name", "org_exact_other_type"))
-        .when(org_jw == 1.0).then(_lvl("name", "org_exact"))
-        .when(((org_jw >= 0.94) | (org_sort >= 0.9)) & other_type).then(_lvl("name", "org_fuzzy_other_type"))
-        .when((org_jw >= 0.94) | (org_sort >= 0.9)).then(_lvl("name", "org_fuzzy"))
-        .when((pl.col("_pset") >= 0.99) | (pl.col("_pfam") >= 0.92)).then(_lvl("name", "partnership_partial"))
-        .when((org_set >= 0.99) & other_type).then(_lvl("name", "org_partial_other_type"))
-        .when(org_set >= 0.99).then(_lvl("name", "org_partial"))
-        .otherwise(_lvl("name", "org_different"))
-    )
-    return pl.when(person).then(person_level).when(org).then(org_level).otherwise(0)
-
-
-def _address_levels() -> pl.Expr:
-    pc = pl.any_horizontal(
-        [(pl.col(f"{a}_l") == pl.col(f"{b}_r")).fill_null(False) for _, a, _ in _ADDRESS for _, b, _ in _ADDRESS]
-    )
-    city = (pl.col("_city") >= 0.9).fill_null(False)
-    no_pc = pl.all_horizontal([pl.col(f"{c}_{s}").is_null() for s in ("l", "r") for c in ("postcode", "postal_postcode")])
-    return (
-        pl.when(~pl.col("_addr_known")).then(0)
-        .when(pl.col("_addr_exact")).then(_lvl("address", "exact"))
-        .when((pl.col("_addr") >= 0.85) & (pc | city | no_pc)).then(_lvl("address", "fuzzy"))
-        .when(pc & city).then(_lvl("address", "postcode_and_city"))
-        .when(pc | city).then(_lvl("address", "postcode_or_city"))
-        .otherwise(_lvl("address", "different"))
-    )
-
-
-def _dob_levels() -> pl.Expr:
-    l, r = pl.col("dob_l"), pl.col("dob_r")
-    same_y, same_m, same_d = l.dt.year() == r.dt.year(), l.dt.month() == r.dt.month(), l.dt.day() == r.dt.day()
-    parts = same_y.cast(pl.Int8) + same_m.cast(pl.Int8) + same_d.cast(pl.Int8)
-    transposed = same_y & (l.dt.month() == r.dt.day()) & (l.dt.day() == r.dt.month())
-    year_off = same_m & same_d & ((l.dt.year() - r.dt.year()).abs() == 1)
-    return (
-        pl.when(l.is_null() | r.is_null()).then(0)
-        .when(l == r).then(_lvl("dob", "exact"))
-        .when(transposed).then(_lvl("dob", "transposed"))
-        .when(year_off).then(_lvl("dob", "year_off"))
-        .when(pl.col("_dob_edits") <= 1).then(_lvl("dob", "one_digit"))
-        .when(parts == 2).then(_lvl("dob", "one_part"))
-        .otherwise(_lvl("dob", "different"))
-    )
-
-
-def _id_level(f: str) -> pl.Expr:
-    """exact; different when both numbers' check digits pass (same kind); else different_unchecked; null if a side has none."""
-    l, r = pl.col(f + "_l"), pl.col(f + "_r")
-    same_kind = pl.col(f + "_kind_l") == pl.col(f + "_kind_r")
-    checked = pl.col(f + "_checked_l").fill_null(False) & pl.col(f + "_checked_r").fill_null(False)
-    same_end = (pl.col(f + "_ending_l") == pl.col(f + "_ending_r")).fill_null(False)
-    out = (
-        pl.when(l.is_null() | r.is_null()).then(0)
-        .when(l == r).then(1)
-        .when(same_kind & checked & same_end).then(4)
-        .when(same_kind & checked).then(2)
-        .otherwise(3)
-    )
-    if f == "company_no":  # a company's ABN embeds its ACN: one system's ACN equals the other's ABN digits
-        embeds = ((pl.col("acn_l") == pl.col("abn9_r")) | (pl.col("abn9_l") == pl.col("acn_r"))).fill_null(False)
-        out = pl.when(embeds).then(1).otherwise(out)
+        pfam = f.partners.scores([(f.partners["last"][ol], f.partners["last"][orr])], JaroWinkler.normalized_similarity)[0]
+        other_type = category[o] >= 2
+        close = (jw >= 0.94) | (sort >= 0.9)
+        choices = [
+            ((jw == 1.0) & other_type, "org_exact_other_type"),
+            (jw == 1.0, "org_exact"),
+            (close & other_type, "org_fuzzy_other_type"),
+            (close, "org_fuzzy"),
+            ((pset >= 0.99) | (pfam >= 0.92), "partnership_partial"),
+            ((tset >= 0.99) & other_type, "org_partial_other_type"),
+            (tset >= 0.99, "org_partial"),
+        ]
+        out[o] = np.select([c for c, _ in choices], [_lvl("name", x) for _, x in choices], _lvl("name", "org_different"))
     return out
 
 
-def _list_level(col: str, lists: list[str] | None = None) -> pl.Expr:
-    cols = lists or [col]
-    empty = lambda side: pl.all_horizontal([pl.col(f"{c}_{side}").list.len().fill_null(0) == 0 for c in cols])  # noqa: E731
-    return pl.when(empty("l") | empty("r")).then(0).when(_any_shared(cols)).then(1).otherwise(2)
+def _category(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Entity type of two organisations: 0 unknown, 1 same (or detail unknown), 2 same kind other detail (family / unit trust), 3 other."""
+    cat_l, cat_r, det_l, det_r = f.plain["category"][l], f.plain["category"][r], f.plain["detail"][l], f.plain["detail"][r]
+    org = (f.num["kind"][l] == 2) & (f.num["kind"][r] == 2)
+    same = cat_l == cat_r
+    return np.select(
+        [~org | (cat_l == 0) | (cat_r == 0), same & ((det_l == 0) | (det_r == 0) | (det_l == det_r)), same], [0, 1, 2], 3
+    ).astype(np.int8)
 
 
-def compare(std: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """(practice_id, rid_l, rid_r, one Int8 level column per FIELDS key, veto)."""
-    if pairs.height > CHUNK_PAIRS:  # every level is per pair, so chunks concatenate to the same frame
-        return pl.concat([compare(std, pairs.slice(i, CHUNK_PAIRS)) for i in range(0, pairs.height, CHUNK_PAIRS)])
-    p = _scores(pair_frame(std, pairs))
-    org_cat = pl.col("_org")
-    det_l, det_r = pl.col("org_category_detail_l"), pl.col("org_category_detail_r")
-    # entity type of two organisations: 1 same (or detail unknown), 2 same kind other detail (family / unit trust), 3 other
-    p = p.with_columns(
-        _category=pl.when(~org_cat | pl.col("category_l").is_null() | pl.col("category_r").is_null()).then(0)
-        .when((pl.col("category_l") == pl.col("category_r")) & (det_l.is_null() | det_r.is_null() | (det_l == det_r)))
-        .then(1)
-        .when(pl.col("category_l") == pl.col("category_r")).then(2)
-        .otherwise(3)
+def _dob_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    num = f.num
+    known = num["dob_known"][l] & num["dob_known"][r]
+    same = known & (num["dob"][l] == num["dob"][r])
+    yl, ml, dl, yr, mr, dr = num["y"][l], num["m"][l], num["d"][l], num["y"][r], num["m"][r], num["d"][r]
+    transposed = (yl == yr) & (ml == dr) & (dl == mr)
+    year_off = (ml == mr) & (dl == dr) & (np.abs(yl - yr) == 1)
+    parts = (yl == yr).astype(np.int8) + (ml == mr) + (dl == dr)
+    # one swapped or mistyped digit in YYYYMMDD ("02-12" for "01-22") is a slip, not another person
+    edits = np.full(len(l), 99.0)
+    slip = np.flatnonzero(known & ~same)
+    if len(slip):
+        days = pl.DataFrame({"a": num["dob"][l[slip]], "b": num["dob"][r[slip]]})
+        distinct = days.unique()
+        text = distinct.select(pl.col(c).cast(pl.Date).dt.strftime("%Y%m%d") for c in ("a", "b"))
+        s = Strings({"a": text["a"], "b": text["b"]})
+        distinct = distinct.with_columns(e=pl.Series(s.scores([(s["a"], s["b"])], OSA.distance, 99.0)[0]))
+        edits[slip] = days.join(distinct, on=["a", "b"], how="left", maintain_order="left")["e"].to_numpy()
+    choices = [(same, "exact"), (transposed, "transposed"), (year_off, "year_off"), (edits <= 1, "one_digit"), (parts == 2, "one_part")]
+    return np.where(known, np.select([c for c, _ in choices], [_lvl("dob", x) for _, x in choices], _lvl("dob", "different")), 0)
+
+
+def _id_level(f: Features, field: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """exact; different when both numbers' check digits pass (same kind); else different_unchecked; null if a side has none."""
+    a, b = f.ids[field][l], f.ids[field][r]
+    same_kind = eq(f.plain[f"{field}_kind"][l], f.plain[f"{field}_kind"][r])
+    checked = f.num[f"{field}_checked"][l] & f.num[f"{field}_checked"][r]
+    same_end = eq(f.plain[f"{field}_ending"][l], f.plain[f"{field}_ending"][r])
+    out = np.select(
+        [(a == 0) | (b == 0), a == b, same_kind & checked & same_end, same_kind & checked], [0, 1, 4, 2], 3
     )
-    p = p.with_columns(_name=_name_levels())
-    p = p.with_columns(_name_exact=pl.col("_name").is_in([_lvl("name", x) for x in ("exact", "org_exact", "org_exact_other_type")]))
-    same_source = (pl.col("source_l") == pl.col("source_r")).cast(pl.Int32)
+    if field == "company_no":  # a company's ABN embeds its ACN: one system's ACN equals the other's ABN digits
+        embeds = eq(f.ids["acn"][l], f.ids["abn9"][r]) | eq(f.ids["abn9"][l], f.ids["acn"][r])
+        out = np.where(embeds, 1, out)
+    return out
+
+
+def _list_level(f: Features, field: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    s = f.sets[field]
+    return np.select([s.empty(l) | s.empty(r), s.shared(l, r)], [0, 1], 2)
+
+
+def _email_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    s, e = f.sets["emails"], f.email["email"]
+    shared, empty = s.shared(l, r), s.empty(l) | s.empty(r)
+    missing = (e[l] < 0) | (e[r] < 0)
+    same_local = eq(f.plain["local"][l], f.plain["local"][r])
+    edits = np.full(len(l), 99.0)
+    typo = np.flatnonzero(~shared & ~missing & ~same_local)
+    if len(typo):
+        edits[typo] = f.email.scores([(e[l[typo]], e[r[typo]])], OSA.distance, 99.0)[0]
+    return np.select(
+        [shared, missing & empty, missing, same_local, edits <= 1, eq(f.plain["domain"][l], f.plain["domain"][r])], [1, 0, 5, 2, 3, 4], 5
+    )
+
+
+def _address_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    a, pc, city = f.address.codes, f.postcode.codes, f.city.codes
+    cols = [(a["address"], pc["postcode"], city["city"]), (a["postal"], pc["postal_postcode"], city["postal_city"])]
+    known = lambda side: np.logical_or.reduce([c[side] >= 0 for group in cols for c in group])  # noqa: E731
+    both = known(l) & known(r)
+    exact = np.logical_or.reduce([eq(x[l], y[r]) for x in (a["address"], a["postal"]) for y in (a["address"], a["postal"])])
+    same_pc = np.logical_or.reduce([eq(x[l], y[r]) for x in (pc["postcode"], pc["postal_postcode"]) for y in (pc["postcode"], pc["postal_postcode"])])
+    no_pc = np.logical_and.reduce([c[side] < 0 for side in (l, r) for c in (pc["postcode"], pc["postal_postcode"])])
+    street, suburb = np.zeros(len(l)), np.zeros(len(l))
+    near = np.flatnonzero(both & ~exact)
+    if len(near):
+        nl, nr = l[near], r[near]
+        combos = [(a[x][nl], a[y][nr]) for x in ("address", "postal") for y in ("address", "postal")]
+        street[near] = _max(f.address.scores(combos, fuzz.token_sort_ratio) / 100.0)
+        suburb[near] = _max(f.city.scores([(city["city"][nl], city["city"][nr]), (city["postal_city"][nl], city["postal_city"][nr])],
+                                          JaroWinkler.normalized_similarity))  # fmt: skip
+    same_city = suburb >= 0.9
+    choices = [(~both, 0), (exact, 1), ((street >= 0.85) & (same_pc | same_city | no_pc), 2), (same_pc & same_city, 3), (same_pc | same_city, 4)]
+    return np.select([c for c, _ in choices], [v for _, v in choices], 5)
+
+
+def _compare(f: Features, l: np.ndarray, r: np.ndarray) -> pl.DataFrame:
+    category = _category(f, l, r)
+    name = _name_level(f, l, r, category)
+    same_source = f.plain["source"][l] == f.plain["source"][r]
+    exact_name = np.isin(name, [_lvl("name", x) for x in ("exact", "org_exact", "org_exact_other_type")])
+    # a third record of the name in either record's system (the pair itself does not count)
+    repeated = (f.num["name_in_source"][l] - 1 - same_source > 0) | (f.num["name_in_source"][r] - 1 - same_source > 0)
+    manager_l, manager_r = f.plain["manager"][l], f.plain["manager"][r]
+    gen_l, gen_r = f.plain["generation"][l], f.plain["generation"][r]
+    kind_l, kind_r = f.num["kind"][l], f.num["kind"][r]
     levels = {
-        "name": pl.col("_name"),
-        "dob": _dob_levels(),
-        **{f: _id_level(f) for f in ID_FIELDS},
-        "email": pl.when(pl.col("_emails_shared")).then(1)
-        .when(pl.col("_email_null")).then(pl.when(pl.col("_emails_empty")).then(0).otherwise(5))
-        .when(pl.col("_same_local")).then(2)
-        .when(pl.col("_email_edits") <= 1).then(3)
-        .when((pl.col("email_domain_l") == pl.col("email_domain_r")).fill_null(False)).then(4)
-        .otherwise(5),
-        "phone": _list_level("landlines"),
-        "mobile": _list_level("mobiles"),
-        "address": _address_levels(),
-        "orgs": _list_level("orgs"),
-        "contacts": _list_level("contact_names"),
-        "groups": _list_level("groups"),
-        "manager": pl.when(pl.col("manager_l").is_null() | pl.col("manager_r").is_null()).then(0)
-        .when(pl.col("manager_l") == pl.col("manager_r")).then(1)
-        .otherwise(2),
-        "source": pl.when(pl.col("source_l") == pl.col("source_r")).then(1).otherwise(2),
-        # a third record of the name in either record's system (the pair itself does not count)
-        "name_count": pl.when(~pl.col("_name_exact")).then(0)
-        .when((pl.col("name_in_source_l") - 1 - same_source > 0) | (pl.col("name_in_source_r") - 1 - same_source > 0)).then(2)
-        .otherwise(1),
+        "name": name,
+        "dob": _dob_level(f, l, r),
+        **{field: _id_level(f, field, l, r) for field in ID_FIELDS},
+        "email": _email_level(f, l, r),
+        "phone": _list_level(f, "phone", l, r),
+        "mobile": _list_level(f, "mobile", l, r),
+        "address": _address_level(f, l, r),
+        "orgs": _list_level(f, "orgs", l, r),
+        "contacts": _list_level(f, "contacts", l, r),
+        "groups": _list_level(f, "groups", l, r),
+        "manager": np.select([(manager_l == 0) | (manager_r == 0), manager_l == manager_r], [0, 1], 2),
+        "source": np.where(same_source, 1, 2),
+        "name_count": np.select([~exact_name, repeated], [0, 2], 1),
     }
-    out = p.select(
-        pl.col("practice_id_l").alias("practice_id"), "rid_l", "rid_r",
-        *[e.fill_null(0).cast(pl.Int8).alias(f) for f, e in levels.items()],
-        _kind_conflict=(pl.col("kind_l") != pl.col("kind_r")).fill_null(False),
-        _type_conflict=pl.col("_category") >= 2,
-        _gen_conflict=(pl.col("generation_l") != pl.col("generation_r")).fill_null(False),
-    )
-    return out.with_columns(veto=veto_expr()).drop("_kind_conflict", "_type_conflict", "_gen_conflict")
+    veto = _veto(levels, kind=(kind_l > 0) & (kind_r > 0) & (kind_l != kind_r), type_=category >= 2,
+                 generation=(gen_l != 0) & (gen_r != 0) & (gen_l != gen_r))  # fmt: skip
+    return pl.DataFrame({
+        "practice_id": f.practice.gather(l), "rid_l": l, "rid_r": r,
+        **{k: pl.Series(v, dtype=pl.Int8) for k, v in levels.items()}, "veto": veto,
+    })  # fmt: skip
 
 
-def veto_expr() -> pl.Expr:
-    """Comma-joined names of the hard rules a compared pair breaks (null when none)."""
-    ident = pl.lit(False)
-    for f in ID_FIELDS:
-        ident = ident | (pl.col(f) == _lvl(f, "different"))
+def _veto(levels: dict[str, np.ndarray], kind: np.ndarray, type_: np.ndarray, generation: np.ndarray) -> pl.Series:
+    """Comma-joined names of the hard rules each pair breaks (null when none)."""
     # a tax number is one person's; a business number may be a family's (parent and child in one business)
-    same_number = pl.col("tax_no") == _lvl("tax_no", "exact")
+    same_number = levels["tax_no"] == _lvl("tax_no", "exact")
     rules = {
         # two numbers of one kind whose check digits both pass: two registrations, two clients
-        "identifier": ident,
-        "entity_kind": pl.col("_kind_conflict"),
+        "identifier": np.logical_or.reduce([levels[f] == _lvl(f, "different") for f in ID_FIELDS]),
+        "entity_kind": kind,
         # a family trust and a unit trust (or a trust and its trustee company) are two clients
-        "entity_type": pl.col("_type_conflict"),
+        "entity_type": type_,
         # birthdays that differ by more than one slip of the keyboard, unless the two share a tax number
         # (then the birthday is the keying error, and the model weighs it)
-        "dob": (pl.col("dob") == _lvl("dob", "different")) & ~same_number,
-        "org_link": pl.col("orgs") == _lvl("orgs", "disjoint"),
-        "generation": pl.col("_gen_conflict"),
+        "dob": (levels["dob"] == _lvl("dob", "different")) & ~same_number,
+        "org_link": levels["orgs"] == _lvl("orgs", "disjoint"),
+        "generation": generation,
     }
-    parts = [pl.when(cond).then(pl.lit(name)) for name, cond in rules.items()]
-    joined = pl.concat_str(parts, separator=",", ignore_nulls=True)
-    return pl.when(joined.str.len_chars() > 0).then(joined).otherwise(None)
+    bits = sum(cond.astype(np.int64) << i for i, cond in enumerate(rules.values()))
+    names = list(rules)
+    text = {int(b): ",".join(n for i, n in enumerate(names) if b >> i & 1) or None for b in np.unique(bits)}
+    return pl.Series(bits).replace_strict(text, return_dtype=pl.String)
+
+
+def compare(std: pl.DataFrame, pairs: pl.DataFrame, features: Features | None = None) -> pl.DataFrame:
+    """(practice_id, rid_l, rid_r, one Int8 level column per FIELDS key, veto); `features` of std if already built."""
+    f = features if features is not None else Features(std)
+    l, r = pairs["rid_l"].cast(pl.Int64).to_numpy(), pairs["rid_r"].cast(pl.Int64).to_numpy()
+    # every level is per pair, so chunks concatenate to the same frame
+    parts = [_compare(f, l[i : i + CHUNK_PAIRS], r[i : i + CHUNK_PAIRS]) for i in range(0, max(len(l), 1), CHUNK_PAIRS)]
+    return pl.concat(parts)

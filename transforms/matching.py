@@ -9,7 +9,7 @@ import polars as pl
 
 from landing.frames import Frames
 from transforms.candidates import candidate_pairs, hint_pairs
-from transforms.compare import FIELDS, ID_FIELDS, compare
+from transforms.compare import FIELDS, ID_FIELDS, Features, compare
 from transforms.decide import decide
 from transforms.linked import related_pairs
 from transforms.model import (
@@ -63,14 +63,12 @@ def _decision_pairs(std: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.Dat
 
 
 def _evidence(weights: dict[str, np.ndarray]) -> pl.Expr:
-    """JSON object per pair: field -> {level, weight}, null levels left out."""
+    """JSON object per pair: field -> {level, weight}, null levels left out (one fragment per field and level)."""
     parts = []
     for f, levels in FIELDS.items():
-        lvl = pl.col(f)
-        name = lvl.replace_strict(dict(enumerate(levels)), return_dtype=pl.String)
-        w = lvl.replace_strict(dict(enumerate(np.round(weights[f], 3).tolist())), return_dtype=pl.Float64)
-        frag = pl.concat_str([pl.lit(f'"{f}":{{"level":"'), name, pl.lit('","weight":'), w.cast(pl.String), pl.lit("}")])
-        parts.append(pl.when(lvl > 0).then(frag))
+        w = pl.Series(np.round(weights[f][1:], 3)).cast(pl.String).to_list()
+        fragments = [None] + [f'"{f}":{{"level":"{name}","weight":{v}}}' for name, v in zip(levels[1:], w, strict=True)]
+        parts.append(pl.col(f).replace_strict(dict(enumerate(fragments)), return_dtype=pl.String))
     return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
@@ -93,6 +91,7 @@ class _Compared:
     cmp: pl.DataFrame
     gamma: np.ndarray
     labels: np.ndarray  # MATCH for clean legacy links, NONMATCH for vetoed pairs, else FREE (0)
+    features: Features  # std's features as compare reads them, built once per call
 
 
 def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
@@ -102,7 +101,8 @@ def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
     reviewed = _decision_pairs(std, decisions)
     related = related_pairs(std, frames.relationship)
     pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
-    cmp = _with_related(compare(std, pairs), related)
+    features = Features(std)
+    cmp = _with_related(compare(std, pairs, features), related)
     legacy = cmp.select(pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())).to_series()
     differs = cmp["name"].is_in([FIELDS["name"].index(x) for x in _NAME_DIFFERS])
     vetoed = cmp["veto"].is_not_null()
@@ -113,7 +113,7 @@ def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
     # number and address mean "two clients"; only a source system's own relationship record is one
     stated = cmp["veto"].str.contains("related").fill_null(False)
     labels = np.where(stated.to_numpy(), NONMATCH, np.where(sure & ~vetoed.to_numpy(), MATCH, 0))
-    return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels)
+    return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels, features)
 
 
 def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
@@ -136,7 +136,7 @@ def _fit(c: _Compared) -> Model:
     if len(c.gamma) < MIN_FIT_PAIRS:
         return expert_model(auto_threshold=FALLBACK)
     per_record = max(1, min(4, RANDOM_PAIRS // max(c.std.height, 1)))
-    u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std, per_record))))
+    u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std, per_record), c.features)))
     # every candidate pair trains the model, vetoed ones too: a veto is a function of the levels, so the
     # posterior of an unvetoed pattern is the same whether or not its vetoed neighbours are seen
     model = fit(c.gamma, u, c.labels)
@@ -227,7 +227,7 @@ def match(
         .otherwise(pl.col("decision")),
         veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
     )
-    conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp)
+    conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):
         doubted = _doubted(cmp, labels_auto, model, threshold)
@@ -253,7 +253,7 @@ def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: flo
     return rid[score(gamma, model)[1] < threshold]
 
 
-def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame):
+def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame, features: Features):
     """conflicts(pairs) for clustering: pairs a hard rule separates, related pairs, and pairs a reviewer rejected.
 
     Candidate pairs were compared already; only pairs a chain of links brought together are compared here.
@@ -268,7 +268,7 @@ def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame,
         p = pairs.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"))
         seen = p.join(known, on=["rid_l", "rid_r"])
         new = p.join(known, on=["rid_l", "rid_r"], how="anti")
-        fresh = compare(std, new).select("rid_l", "rid_r", "veto") if new.height else seen.clear()
+        fresh = compare(std, new, features).select("rid_l", "rid_r", "veto") if new.height else seen.clear()
         vetoed = pl.concat([seen, fresh]).filter(pl.col("veto").is_not_null()).select(a="rid_l", b="rid_r")
         rej = p.join(apart, on=["rid_l", "rid_r"]).select(a="rid_l", b="rid_r")
         return pl.concat([vetoed, rej]).unique()

@@ -61,13 +61,30 @@ def profile_levels(cmp: pl.DataFrame, labels: np.ndarray) -> tuple[np.ndarray, n
     within = cmp.filter(pl.Series(inside)).select("rid_l", "rid_r", *FIELDS)
     if within.height == 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, len(FIELDS)), dtype=np.int8)
-    both = pl.concat([within.rename({"rid_l": "rid"}).drop("rid_r"), within.rename({"rid_r": "rid"}).drop("rid_l")])
-    ranked = both.with_columns(
-        pl.col(f).replace_strict(dict(enumerate(RANK[f].tolist())), return_dtype=pl.Int16).alias(f) for f in FIELDS
-    )
-    best = ranked.group_by("rid").agg(pl.col(f).min() for f in FIELDS).sort("rid")
-    levels = []
-    for f in FIELDS:  # rank back to level (each level has its own rank; unknown is null)
-        back = {rank: level for level, rank in enumerate(RANK[f].tolist()) if rank != _UNKNOWN}
-        levels.append(best[f].replace_strict(back, default=0, return_dtype=pl.Int8).to_numpy())
-    return best["rid"].to_numpy(), np.stack(levels, axis=1)
+    rid = np.concatenate([within["rid_l"].to_numpy(), within["rid_r"].to_numpy()])
+    levels = within.select(list(FIELDS)).to_numpy().astype(np.int64)
+    levels = np.concatenate([levels, levels])
+    # per field, the rank of each level (0 strongest); per record, the strongest rank it reaches
+    ranked = np.stack([RANK[f][levels[:, j]] for j, f in enumerate(FIELDS)], axis=1)
+    order = np.argsort(rid, kind="stable")
+    rid, ranked = rid[order], ranked[order]
+    start = np.flatnonzero(np.r_[True, rid[1:] != rid[:-1]])
+    best = np.minimum.reduceat(ranked, start, axis=0)
+    # rank back to level (each level has its own rank; unknown is level 0)
+    back = [_BACK[f][best[:, j]] for j, f in enumerate(FIELDS)]
+    return rid[start], np.stack(back, axis=1).astype(np.int8)
+
+
+def _back() -> dict[str, np.ndarray]:
+    """Per field, the level of each rank (index _UNKNOWN: level 0)."""
+    out = {}
+    for f, levels in FIELDS.items():
+        table = np.zeros(_UNKNOWN + 1, dtype=np.int8)
+        for level, rank in enumerate(RANK[f].tolist()):
+            if rank != _UNKNOWN:
+                table[rank] = level
+        out[f] = table
+    return out
+
+
+_BACK = _back()

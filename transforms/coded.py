@@ -1,0 +1,100 @@
+"""Records' features as numbers, for comparing many pairs at once: strings as codes, lists as sets.
+
+A pair's levels are a function of its two records' features. A string column that is scored becomes
+codes into one dictionary per family of columns scored against one another (every reading of a
+person's name is one family), so a similarity is computed once per distinct pair of strings. A
+column only tested for equality, and each item of a list column, becomes its 64-bit hash (0 for
+null): two different strings share a hash with odds of about one in 10^19 per comparison, far below
+any other error in the data, and a hash costs a tenth of a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from rapidfuzz import process
+
+__all__ = ["Strings", "Sets", "eq", "hashed", "spread"]
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: mixes a record number into an item's hash
+
+
+def eq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Equal and known (codes -1 or hashes 0 are null): what `a == b` is in a filter, where null is false."""
+    return (a == b) & (a > 0) if a.dtype == np.uint64 else (a == b) & (a >= 0)
+
+
+def hashed(columns: dict[str, pl.Series]) -> dict[str, np.ndarray]:
+    """Each string column as 64-bit hashes, 0 where null."""
+    frame = pl.DataFrame(columns)
+    out = frame.select(pl.when(pl.col(c).is_not_null()).then(pl.col(c).cast(pl.String).hash()).otherwise(0).alias(c) for c in frame.columns)
+    return {c: out[c].to_numpy() for c in out.columns}
+
+
+def spread(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items counted per owner: (owner of each item, position of each item within its owner)."""
+    owner = np.repeat(np.arange(len(length)), length)
+    within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    return owner, within
+
+
+class Strings:
+    """The distinct strings of a family of columns, and each column as codes into them (-1 where null)."""
+
+    def __init__(self, columns: dict[str, pl.Series]):
+        values = pl.concat([s.cast(pl.String).alias("v") for s in columns.values()]).drop_nulls().unique()
+        self.size = values.len()
+        self.text = np.array(values.to_list(), dtype=object)
+        index = pl.Series(np.arange(self.size, dtype=np.int64))
+        self.codes = {
+            name: s.cast(pl.String).replace_strict(values, index, default=-1, return_dtype=pl.Int64).to_numpy()
+            for name, s in columns.items()
+        }
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.codes[column]
+
+    def distinct(self, combos: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Aligned code pairs, stacked: (where both are known, distinct left strings, right strings, index of each known pair)."""
+        a = np.concatenate([x for x, _ in combos]) if combos else np.zeros(0, dtype=np.int64)
+        b = np.concatenate([y for _, y in combos]) if combos else np.zeros(0, dtype=np.int64)
+        known = (a >= 0) & (b >= 0)
+        key = a[known] * max(self.size, 1) + b[known]
+        distinct, inverse = np.unique(key, return_inverse=True)
+        return known, self.text[distinct // max(self.size, 1)], self.text[distinct % max(self.size, 1)], inverse.ravel()
+
+    def scores(self, combos: list[tuple[np.ndarray, np.ndarray]], scorer, null: float = 0.0) -> np.ndarray:
+        """(len(combos), pairs) scorer values of aligned code pairs, each distinct pair scored once; `null` where a side is."""
+        n = len(combos[0][0]) if combos else 0
+        known, left, right, inverse = self.distinct(combos)
+        out = np.full(len(known), null, dtype=np.float64)
+        if len(inverse):
+            s = np.asarray(process.cpdist(left, right, scorer=scorer, workers=1), dtype=np.float64)
+            out[known] = s[inverse]
+        return out.reshape(len(combos), n)
+
+
+class Sets:
+    """One list column as a set per record (hashes of its items): emptiness and "do two records' lists meet?"."""
+
+    def __init__(self, lists: pl.Series):
+        self.length = lists.list.len().fill_null(0).to_numpy().astype(np.int64)
+        known = lists.list.drop_nulls()
+        self.count = known.list.len().fill_null(0).to_numpy().astype(np.int64)
+        self.items = known.explode().drop_nulls().hash().to_numpy()  # an empty list explodes to one null
+        self.offset = np.cumsum(self.count) - self.count
+        owner = np.repeat(np.arange(len(self.count), dtype=np.uint64), self.count)
+        self.keys = np.sort(self.items ^ (owner * _MIX))
+
+    def empty(self, rid: np.ndarray) -> np.ndarray:
+        return self.length[rid] == 0
+
+    def shared(self, rid_l: np.ndarray, rid_r: np.ndarray) -> np.ndarray:
+        """Per pair: does any item of the left record's list appear in the right record's?"""
+        pair, within = spread(self.count[rid_l])
+        probe = self.items[self.offset[rid_l][pair] + within] ^ (rid_r[pair].astype(np.uint64) * _MIX)
+        out = np.zeros(len(rid_l), dtype=bool)
+        if len(self.keys):
+            found = np.minimum(np.searchsorted(self.keys, probe), len(self.keys) - 1)
+            out[pair[self.keys[found] == probe]] = True
+        return out
