@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import process
 
-__all__ = ["Strings", "Sets", "eq", "hashed", "spread"]
+__all__ = ["Strings", "Sets", "distinct_index", "eq", "hashed", "spread"]
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: mixes a record number into an item's hash
 
@@ -31,6 +31,23 @@ def hashed(columns: dict[str, pl.Series]) -> dict[str, np.ndarray]:
     return {c: out[c].to_numpy() for c in out.columns}
 
 
+def distinct_index(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(the distinct non-null values, each row's index among them, null where the row is null).
+
+    Rows find their value by hash (a sorted search); should two distinct values share a hash, by value.
+    """
+    distinct = values.drop_nulls().unique()
+    if distinct.len() == 0:
+        return distinct, pl.repeat(None, len(values), dtype=pl.Int64, eager=True)
+    hv = distinct.hash().to_numpy()
+    order = np.argsort(hv)
+    hs = hv[order]
+    if (hs[1:] == hs[:-1]).any():
+        return distinct, values.replace_strict(distinct, pl.Series(np.arange(distinct.len(), dtype=np.int64)), default=None, return_dtype=pl.Int64)
+    pos = order[np.minimum(np.searchsorted(hs, values.hash().to_numpy()), len(hs) - 1)]
+    return distinct, pl.select(pl.when(values.is_null()).then(None).otherwise(pl.Series(pos))).to_series()
+
+
 def spread(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For items counted per owner: (owner of each item, position of each item within its owner)."""
     owner = np.repeat(np.arange(len(length)), length)
@@ -42,14 +59,12 @@ class Strings:
     """The distinct strings of a family of columns, and each column as codes into them (-1 where null)."""
 
     def __init__(self, columns: dict[str, pl.Series]):
-        values = pl.concat([s.cast(pl.String).alias("v") for s in columns.values()]).drop_nulls().unique()
+        values, index = distinct_index(pl.concat([s.cast(pl.String).alias("v") for s in columns.values()]))
         self.size = values.len()
         self.text = np.array(values.to_list(), dtype=object)
-        index = pl.Series(np.arange(self.size, dtype=np.int64))
-        self.codes = {
-            name: s.cast(pl.String).replace_strict(values, index, default=-1, return_dtype=pl.Int64).to_numpy()
-            for name, s in columns.items()
-        }
+        codes = index.fill_null(-1).to_numpy()
+        ends = np.cumsum([0, *(len(s) for s in columns.values())])
+        self.codes = {name: codes[a:b] for name, a, b in zip(columns, ends[:-1], ends[1:], strict=True)}
 
     def __getitem__(self, column: str) -> np.ndarray:
         return self.codes[column]
@@ -78,10 +93,10 @@ class Sets:
     """One list column as a set per record (hashes of its items): emptiness and "do two records' lists meet?"."""
 
     def __init__(self, lists: pl.Series):
+        # standardise builds every list from non-null values: a list's length is its number of items
         self.length = lists.list.len().fill_null(0).to_numpy().astype(np.int64)
-        known = lists.list.drop_nulls()
-        self.count = known.list.len().fill_null(0).to_numpy().astype(np.int64)
-        self.items = known.explode().drop_nulls().hash().to_numpy()  # an empty list explodes to one null
+        self.count = self.length
+        self.items = lists.explode().drop_nulls().hash().to_numpy()  # an empty list explodes to one null
         self.offset = np.cumsum(self.count) - self.count
         owner = np.repeat(np.arange(len(self.count), dtype=np.uint64), self.count)
         self.keys = np.sort(self.items ^ (owner * _MIX))

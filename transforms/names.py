@@ -13,6 +13,7 @@ __all__ = [
     "TITLES",
     "clean_text",
     "person_parts",
+    "name_reading",
     "given_field",
     "surname_field",
     "business_parts",
@@ -113,15 +114,11 @@ def surname_field(last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) 
     return pl.when(l.str.len_chars() > 0).then(l.str.replace_all(" ", "")).otherwise(None)
 
 
-def person_parts(
-    name: pl.Expr, first: pl.Expr, last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline, *, fields_read: bool = False
-) -> dict[str, pl.Expr]:
-    """given, other_given, surname, generation, couple from first/last when given, else parsed from name.
+def name_reading(name: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> dict[str, pl.Expr]:
+    """A display name read as a person's: given_alt, surname_alt, other_given, generation, couple.
 
     Handles "Surname, Given", titles, couples ("John and Mary Smith", "Mr & Mrs J Smith")
     and generation suffixes (Jr/Sr), which separate a parent from a child of the same name.
-    With `fields_read`, first and last are already given_field / surname_field readings (a field's
-    few distinct values are read once, not per record).
     """
     raw = stage(name.str.to_lowercase())
     comma = raw.str.contains(",")
@@ -130,9 +127,8 @@ def person_parts(
         raw.str.split_exact(",", 1).struct.field("field_1") + pl.lit(" ") + raw.str.split_exact(",", 1).struct.field("field_0")
     ).otherwise(raw)
     txt = stage(clean_text(swapped.str.replace_all(r"(\p{L})-(\p{L})", "$1$2"), stage))
-    gen_pat = _GEN_PAT
-    generation = txt.str.extract(gen_pat, 1).replace(GENERATIONS)
-    txt = stage(_strip_titles(txt.str.replace_all(gen_pat, " ")))
+    generation = txt.str.extract(_GEN_PAT, 1).replace(GENERATIONS)
+    txt = stage(_strip_titles(txt.str.replace_all(_GEN_PAT, " ")))
     couple = stage(txt.str.contains(r"(^| )and( |$)"))
     parts = txt.str.split_exact(" and ", 1)
     left = parts.struct.field("field_0").str.strip_chars()
@@ -148,22 +144,32 @@ def person_parts(
         .otherwise(left_tokens.list.last())
     )
     other = pl.when(couple & has_left).then(right_tokens.list.first()).otherwise(None)
-    f = first if fields_read else given_field(first, stage)
-    l = last if fields_read else surname_field(last, stage)
     single = left_tokens.list.len() <= 1
     # a one-token name is a surname only ("Smith"); given stays null
     p_given = stage(pl.when(~couple & single).then(None).otherwise(p_given))
-    # the structured fields win; a missing one is taken from the display name
-    given = pl.coalesce(f, p_given)
-    surname = pl.coalesce(l, p_surname)
+    return {"given_alt": p_given, "surname_alt": p_surname, "other_given": other, "generation": generation, "couple": couple.fill_null(False)}
+
+
+def person_parts(
+    name: pl.Expr, first: pl.Expr, last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline, *, fields_read: bool = False
+) -> dict[str, pl.Expr]:
+    """given, other_given, surname, generation, couple from first/last when given, else parsed from name.
+
+    With `fields_read`, first and last are already given_field / surname_field readings (a field's
+    few distinct values are read once, not per record).
+    """
+    read = name_reading(name, stage)
+    f = first if fields_read else given_field(first, stage)
+    l = last if fields_read else surname_field(last, stage)
     return {
-        "given": given,
-        "given_alt": p_given,  # the display name's reading: a typo in one field is not in the other
-        "surname_alt": p_surname,
-        "other_given": other,
-        "surname": surname,
-        "generation": generation,
-        "couple": couple.fill_null(False),
+        # the structured fields win; a missing one is taken from the display name
+        "given": pl.coalesce(f, read["given_alt"]),
+        "given_alt": read["given_alt"],  # the display name's reading: a typo in one field is not in the other
+        "surname_alt": read["surname_alt"],
+        "other_given": read["other_given"],
+        "surname": pl.coalesce(l, read["surname_alt"]),
+        "generation": read["generation"],
+        "couple": read["couple"],
     }
 
 

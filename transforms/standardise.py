@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from landing.frames import Frames
+from transforms.coded import distinct_index
 from transforms.linked import ROW, identifier_features, list_features, rows_of
 from transforms.phones import MOBILE_PREFIX, REGION, e164_fast, phone_e164
 from transforms.names import (
@@ -16,10 +17,10 @@ from transforms.names import (
     business_parts,
     clean_text,
     given_field,
+    name_reading,
     surname_field,
     fix_legal_typos,
     looks_organisation,
-    person_parts,
 )
 
 __all__ = ["standardise", "phone_e164", "e164_fast", "normalise_email", "normalise_address", "record_key", "per_value", "REGION", "MOBILE_PREFIX"]
@@ -66,9 +67,11 @@ def per_value(columns: list[pl.Series], rule: Callable[[pl.Expr], pl.Expr]) -> l
     Client files repeat their values (a suburb thousands of times, one client's street in every
     system that holds it): each is read once, and the readings are mapped back.
     """
-    values = pl.concat([c.cast(pl.String).alias("v") for c in columns]).drop_nulls().unique()
-    read = pl.DataFrame({"v": values}).select(rule(pl.col("v")).cast(pl.String)).to_series()
-    return [c.cast(pl.String).replace_strict(values, read, default=None, return_dtype=pl.String) for c in columns]
+    stacked = pl.concat([c.cast(pl.String).alias("v") for c in columns])
+    values, index = distinct_index(stacked)
+    read = pl.DataFrame({"v": values}).select(rule(pl.col("v")).cast(pl.String)).to_series().gather(index)
+    ends = np.cumsum([0, *(len(c) for c in columns)])
+    return [read.slice(int(a), int(b - a)).alias(c.name) for a, b, c in zip(ends[:-1], ends[1:], columns, strict=True)]
 
 
 def _names(c: pl.DataFrame) -> pl.DataFrame:
@@ -161,37 +164,48 @@ _PERSON_COLS = ["given", "given_alt", "surname_alt", "other_given", "surname", "
 _ORG_COLS = ["org_core", "org_category", "org_category_detail", "org_legal_form", "org_trustee", "org_trading"]
 
 
+def _read_distinct(names: pl.Series, reading) -> pl.DataFrame:
+    """reading(name, stage) of each distinct non-null name once (staged), as columns aligned with `names`."""
+    values, index = distinct_index(names)
+    stages = FrameStages(pl.DataFrame({"_v": values}, schema={"_v": pl.String}))
+    exprs = reading(pl.col("_v"), stages)
+    read = stages.frame.select(**exprs)
+    return pl.DataFrame([read[c].gather(index) for c in read.columns])
+
+
 def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
     """c with the person readings of people's names and the business readings of organisations' names.
 
-    Each rule runs on the rows it is for only (a person's name is never read as a business), and its
-    intermediate values are staged as columns, computed once (inline they are recomputed per use).
+    Each rule runs on the rows it is for only (a person's name is never read as a business), once per
+    distinct name (one client's name repeats across its systems), and its intermediate values are staged
+    as columns, computed once (inline they are recomputed per use).
     """
     c = c.with_row_index("_row")
     is_org = (pl.col("kind") == "org").fill_null(False)
-    null = pl.lit(None, dtype=pl.String)
     rows = c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name")
     # the structured fields repeat (a few thousand given names): read once per distinct value
     (first,) = per_value([rows["first_name"]], given_field)
     (last,) = per_value([rows["last_name"]], surname_field)
-    people = FrameStages(rows.select("_row", "_name", _first=first, _last=last))
-    person = person_parts(pl.col("_name"), pl.col("_first"), pl.col("_last"), people, fields_read=True)
+    read = _read_distinct(rows["_name"], name_reading)
     # HQ's legal name, where there is one (a missing one reads as nothing)
-    legal_people = FrameStages(rows.select("_row", "_legal").drop_nulls("_legal"))
-    legal = person_parts(pl.col("_legal"), null, null, legal_people, fields_read=True)
-    p = people.frame.select("_row", **{k: person[k] for k in _PERSON_COLS}).join(
-        legal_people.frame.select("_row", given_legal=legal["given"], surname_legal=legal["surname"]), on="_row", how="left"
-    )
-    orgs = FrameStages(c.filter(is_org).select("_row", "_name"))
-    biz = business_parts(pl.col("_name"), orgs)
-    legal_orgs = FrameStages(c.filter(is_org).select("_row", "_legal").drop_nulls("_legal"))
-    biz_legal = business_parts(pl.col("_legal"), legal_orgs)
-    o = orgs.frame.select("_row", **{f"org_{k}": v for k, v in biz.items()}).join(
-        legal_orgs.frame.select(
-            "_row", org_core_legal=biz_legal["core"], _legal_category=biz_legal["category"], _legal_detail=biz_legal["category_detail"]
-        ),
-        on="_row", how="left",
-    )  # fmt: skip
+    legal = _read_distinct(rows["_legal"], name_reading)
+    p = pl.DataFrame([
+        rows["_row"],
+        # the structured fields win; a missing one is taken from the display name
+        pl.select(pl.coalesce(first, read["given_alt"])).to_series().alias("given"),
+        read["given_alt"], read["surname_alt"], read["other_given"],
+        pl.select(pl.coalesce(last, read["surname_alt"])).to_series().alias("surname"),
+        read["generation"], read["couple"],
+        legal["given_alt"].alias("given_legal"), legal["surname_alt"].alias("surname_legal"),
+    ])  # fmt: skip
+    org_rows = c.filter(is_org).select("_row", "_name", "_legal")
+    biz = _read_distinct(org_rows["_name"], business_parts)
+    biz_legal = _read_distinct(org_rows["_legal"], business_parts)
+    o = pl.DataFrame([
+        org_rows["_row"], *[biz[k].alias(f"org_{k}") for k in biz.columns],
+        biz_legal["core"].alias("org_core_legal"), biz_legal["category"].alias("_legal_category"),
+        biz_legal["category_detail"].alias("_legal_detail"),
+    ]).with_columns(pl.col("org_legal_form").fill_null(False))  # fmt: skip
     out = c.join(p, on="_row", how="left").join(o, on="_row", how="left").sort("_row")
     return out.with_columns(pl.col("couple").fill_null(False)).drop("_row")
 
