@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from transforms.coded import block_pairs
 from transforms.names import soundex
 from transforms.nicknames import root_keys
 
@@ -138,16 +139,6 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([*base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)]).drop_nulls("key")
 
 
-def _block_pairs(rid: np.ndarray, start: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair (i < j) of positions inside each block [start, start + size), and each pair's block."""
-    member = np.repeat(start, size) + (np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size))
-    block = np.repeat(np.arange(len(size)), size)
-    later = np.repeat(start + size, size) - member - 1  # members after this one in its block
-    left = np.repeat(member, later)
-    right = left + 1 + (np.arange(later.sum()) - np.repeat(np.cumsum(later) - later, later))
-    return rid[left], rid[right], np.repeat(block, later)
-
-
 def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_block: int = MAX_BLOCK) -> pl.DataFrame:
     """(practice_id, rid_l, rid_r) with rid_l < rid_r, both in one practice; extra pairs (hints) always kept.
 
@@ -175,7 +166,7 @@ def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_bl
     weak = np.isin(kind[start], _WEAK)
     cap = np.where(weak, min(max_block, MAX_WEAK_BLOCK), max_block)
     ok = (size >= 2) & (size <= cap)
-    left, right, block = _block_pairs(rid.astype(np.int64), start[ok], size[ok])
+    left, right, block = block_pairs(rid.astype(np.int64), start[ok], size[ok])
     code = left * std.height + right
     strong = ~weak[ok][block]
     # a pair of weak keys only: at least two kinds of key

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import polars as pl
 
+from transforms.coded import block_pairs
+
 __all__ = ["unified_id", "unified_ids", "components", "constrained_components", "intra_pairs"]
 
 
@@ -21,8 +23,9 @@ def unified_ids(practice_ids: pl.Series, smallest_keys: pl.Series) -> pl.Series:
     """unified_id per (practice_id, smallest member key) row; hashed once per distinct cluster."""
     frame = pl.DataFrame({"p": practice_ids.cast(pl.String), "k": smallest_keys.cast(pl.String)})
     distinct = frame.unique().sort(["p", "k"])
-    # hashlib per distinct cluster (no sha256 expression in Polars; SQL stays in warehouse/)
-    ids = [unified_id(p, [k]) for p, k in distinct.iter_rows()]
+    # hashlib per distinct cluster (no sha256 expression in Polars; SQL stays in warehouse/), as unified_id does
+    sha = hashlib.sha256
+    ids = ["uc_" + sha(f"{p}|{k}".encode()).hexdigest()[:20] for p, k in zip(distinct["p"].to_list(), distinct["k"].to_list(), strict=True)]
     table = distinct.with_columns(uid=pl.Series(ids, dtype=pl.String))
     out = frame.join(table, on=["p", "k"], how="left", maintain_order="left")["uid"]
     return out.alias("unified_client_id")
@@ -46,11 +49,13 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def intra_pairs(labels: np.ndarray, nodes: np.ndarray | None = None) -> pl.DataFrame:
     """(a, b), a < b: every pair of nodes sharing a label, for labels held by more than one node."""
-    idx = np.arange(len(labels)) if nodes is None else nodes
-    frame = pl.DataFrame({"node": idx, "label": labels[idx]})
-    frame = frame.filter(pl.len().over("label") > 1)
-    pairs = frame.join(frame, on="label", suffix="_r").filter(pl.col("node") < pl.col("node_r"))
-    return pairs.select(a="node", b="node_r")
+    idx = np.arange(len(labels)) if nodes is None else np.asarray(nodes)
+    order = np.lexsort((idx, labels[idx]))
+    idx, lab = idx[order], labels[idx][order]
+    start = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]]) if len(lab) else np.zeros(0, dtype=np.int64)
+    size = np.diff(np.append(start, len(lab)))
+    a, b, _ = block_pairs(idx.astype(np.int64), start[size > 1], size[size > 1])
+    return pl.DataFrame({"a": a, "b": b}, schema={"a": pl.Int64, "b": pl.Int64})
 
 
 def constrained_components(

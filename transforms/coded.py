@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import process
 
-__all__ = ["Strings", "Sets", "distinct_index", "eq", "hashed", "spread"]
+__all__ = ["Strings", "Sets", "block_pairs", "distinct_index", "eq", "hashed", "spread"]
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: mixes a record number into an item's hash
 
@@ -53,6 +53,16 @@ def spread(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     owner = np.repeat(np.arange(len(length)), length)
     within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
     return owner, within
+
+
+def block_pairs(values: np.ndarray, start: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair (i < j) of positions inside each block [start, start + size) of `values`: (values[i], values[j], block)."""
+    block, within = spread(size)
+    member = start[block] + within
+    later = (start + size)[block] - member - 1  # members after this one in its block
+    pair, step = spread(later)
+    left = member[pair]
+    return values[left], values[left + 1 + step], block[pair]
 
 
 class Strings:

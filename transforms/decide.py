@@ -22,7 +22,8 @@ def decide(cmp: pl.DataFrame, auto_threshold: float, review_threshold: float) ->
     """decision per pair from match_probability, veto and _p_unvetoed (the probability with the vetoed fields unknown)."""
     prob = pl.col("match_probability")
     veto = pl.col("veto")
-    only_slips = veto.str.split(",").list.eval(pl.element().is_in(list(SLIP_VETOES))).list.all()
+    slip = "(" + "|".join(SLIP_VETOES) + ")"
+    only_slips = veto.str.contains(f"^{slip}(,{slip})*$")
     decision = (
         pl.when(veto.is_null() & (prob >= auto_threshold)).then(pl.lit("auto"))
         .when(veto.is_null() & (prob >= review_threshold)).then(pl.lit("review"))

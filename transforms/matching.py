@@ -183,8 +183,9 @@ def _unvetoed(gamma: np.ndarray, veto: pl.Series, model: Model) -> np.ndarray:
         return out
     g = gamma[has].copy()
     names = veto.filter(veto.is_not_null())
+    kinds = names.unique()  # a few combinations of rules
     for rule, fields in _VETO_FIELDS.items():
-        rows = names.str.contains(rf"\b{rule}\b").to_numpy()
+        rows = names.is_in(kinds.filter(kinds.str.contains(rf"\b{rule}\b")).implode()).to_numpy()
         for f in fields:
             g[rows, list(FIELDS).index(f)] = 0
     pattern, _, _, which = patterns(g)
@@ -258,19 +259,27 @@ def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame,
 
     Candidate pairs were compared already; only pairs a chain of links brought together are compared here.
     """
+    n = max(std.height, 1)
+    code = lambda lo, hi: lo.astype(np.int64) * n + hi.astype(np.int64)  # noqa: E731
     rejected = reviewed.filter(pl.col("review") == "reject").select("rid_l", "rid_r")
-    apart = pl.concat([rejected, related.select("rid_l", "rid_r")]).unique()
-    known = cmp.select("rid_l", "rid_r", "veto")
+    apart = pl.concat([rejected, related.select("rid_l", "rid_r")])
+    apart = np.unique(code(apart["rid_l"].to_numpy(), apart["rid_r"].to_numpy()))
+    order = np.argsort(known := code(cmp["rid_l"].to_numpy(), cmp["rid_r"].to_numpy()))
+    known, known_veto = known[order], cmp["veto"].is_not_null().to_numpy()[order]
 
     def conflicts(pairs: pl.DataFrame) -> pl.DataFrame:
         if pairs.height == 0:
             return pairs
-        p = pairs.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"))
-        seen = p.join(known, on=["rid_l", "rid_r"])
-        new = p.join(known, on=["rid_l", "rid_r"], how="anti")
-        fresh = compare(std, new, features).select("rid_l", "rid_r", "veto") if new.height else seen.clear()
-        vetoed = pl.concat([seen, fresh]).filter(pl.col("veto").is_not_null()).select(a="rid_l", b="rid_r")
-        rej = p.join(apart, on=["rid_l", "rid_r"]).select(a="rid_l", b="rid_r")
-        return pl.concat([vetoed, rej]).unique()
+        a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        c = code(lo, hi)
+        pos = np.minimum(np.searchsorted(known, c), max(len(known) - 1, 0))
+        seen = known[pos] == c if len(known) else np.zeros(len(c), dtype=bool)
+        vetoed = seen & (known_veto[pos] if len(known) else seen)
+        if (~seen).any():
+            fresh = compare(std, pl.DataFrame({"rid_l": lo[~seen], "rid_r": hi[~seen]}), features)
+            vetoed[~seen] = fresh["veto"].is_not_null().to_numpy()
+        bad = vetoed | np.isin(c, apart)
+        return pl.DataFrame({"a": lo[bad], "b": hi[bad]}).unique()
 
     return conflicts

@@ -264,4 +264,7 @@ def fix_legal_typos(names: pl.Series, threshold: float = 0.9) -> pl.Series:
     table = {t: _LEGAL_VOCAB[b] for t, b, k in zip(tokens.to_list(), best.tolist(), ok.tolist(), strict=True) if k}
     if not table:
         return low
-    return low.str.split(" ").list.eval(pl.element().replace(table)).list.join(" ")
+    # only names holding one of the typo'd words (as text, a superset of holding it as a word) are split
+    rows = np.flatnonzero(low.str.contains_any(list(table)).fill_null(False).to_numpy())
+    fixed = low.gather(rows).str.split(" ").list.eval(pl.element().replace(table)).list.join(" ")
+    return low.scatter(rows, fixed) if len(rows) else low

@@ -5,6 +5,8 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 
+from transforms.coded import distinct_index
+
 __all__ = ["REGION", "MOBILE_PREFIX", "e164_fast", "phone_e164"]
 
 REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB", "US": "US"}
@@ -43,16 +45,21 @@ def e164_fast(region: pl.Expr, compact: pl.Expr) -> pl.Expr:
 
 def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
     """E.164 per (practice region, raw) value; parsed once per DISTINCT pair, null if unparseable."""
-    # formatting says nothing phonenumbers needs: "0412 345 678" and "0412-345-678" are one lookup
-    compact = raw.cast(pl.String).str.replace_all(r"[^\d+]", "")
-    frame = pl.DataFrame({"region": region.cast(pl.String), "raw": pl.select(pl.when(compact.str.len_chars() > 0).then(compact)).to_series()})
-    distinct = frame.drop_nulls("raw").unique().sort(["region", "raw"], nulls_last=True)
+    # formatting says nothing phonenumbers needs: "0412 345 678" and "0412-345-678" are one lookup; a missing
+    # region and an empty one read alike
+    frame = pl.DataFrame({"region": region.cast(pl.String), "raw": raw.cast(pl.String)}).select(
+        region=pl.col("region").fill_null(""), raw=pl.col("raw").str.replace_all(r"[^\d+]", "").replace("", None)
+    )
+    key = frame.select(pl.when(pl.col("raw").is_not_null()).then(pl.col("region") + "|" + pl.col("raw"))).to_series()
+    values, index = distinct_index(key)
+    distinct = pl.DataFrame({"k": values}).select(
+        region=pl.col("k").str.extract(r"^(.*)\|[^|]*$", 1), raw=pl.col("k").str.extract(r"\|([^|]*)$", 1)
+    )
     distinct = distinct.with_columns(e164=e164_fast(pl.col("region"), pl.col("raw")))
-    slow = distinct.filter(pl.col("e164").is_null()).drop("e164")
-    parsed = [_e164(r, v) for r, v in slow.iter_rows()]  # one library call per distinct unusual value
-    table = pl.concat([distinct.drop_nulls("e164"), slow.with_columns(e164=pl.Series(parsed, dtype=pl.String))])
-    out = frame.join(table, on=["region", "raw"], how="left", nulls_equal=True, maintain_order="left")
-    return out["e164"].alias(raw.name)
+    slow = distinct.with_row_index("i").filter(pl.col("e164").is_null())
+    parsed = [_e164(r, v) for r, v in slow.select("region", "raw").iter_rows()]  # one library call per distinct unusual value
+    e164 = distinct["e164"].scatter(slow["i"].to_numpy(), pl.Series(parsed, dtype=pl.String)) if slow.height else distinct["e164"]
+    return e164.gather(index).alias(raw.name)
 
 
 # E.164 starts of mobile numbers: a mobile is one person's, a landline a household's

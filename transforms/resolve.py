@@ -41,10 +41,12 @@ CROSSWALK_SCHEMA = pl.Schema(
 def cluster(n: int, cmp: pl.DataFrame, reviewed: pl.DataFrame, conflicts: Callable[[pl.DataFrame], pl.DataFrame]) -> tuple[np.ndarray, np.ndarray]:
     """Auto clusters, then proposed clusters (auto + review links, at most one auto cluster each)."""
     rejected = reviewed.filter(pl.col("review") == "reject").select("rid_l", "rid_r")
-    edge = lambda f: cmp.filter(f).select(  # noqa: E731
-        a="rid_l", b="rid_r", weight="match_weight", forced=(pl.col("review") == "accept").fill_null(False)
-    )
-    auto = constrained_components(n, edge(pl.col("decision") == "auto"), conflicts)
+    links = cmp.select(
+        a="rid_l", b="rid_r", weight="match_weight", forced=(pl.col("review") == "accept").fill_null(False), decision="decision"
+    )  # fmt: skip
+    decision = links["decision"].to_numpy()
+    edge = lambda kind: links.filter(pl.Series(decision == kind)).drop("decision")  # noqa: E731
+    auto = constrained_components(n, edge("auto"), conflicts)
     size = np.bincount(auto, minlength=n)[auto]
 
     # stage two works on auto clusters as nodes: two merged clusters never join through review
@@ -55,10 +57,9 @@ def cluster(n: int, cmp: pl.DataFrame, reviewed: pl.DataFrame, conflicts: Callab
         rej = pairs.join(rej_nodes, on=["a", "b"])
         return pl.concat([both_merged, rej.select("a", "b")]).unique()
 
-    review = edge(pl.col("decision") == "review").with_columns(
-        a=pl.Series(auto[cmp.filter(pl.col("decision") == "review")["rid_l"].to_numpy()]),
-        b=pl.Series(auto[cmp.filter(pl.col("decision") == "review")["rid_r"].to_numpy()]),
-    ).filter(pl.col("a") != pl.col("b"))
+    review = edge("review")
+    review = review.with_columns(a=pl.Series(auto[review["a"].to_numpy()]), b=pl.Series(auto[review["b"].to_numpy()]))
+    review = review.filter(pl.col("a") != pl.col("b"))
     review = review.select(a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b"), weight="weight", forced="forced")
     proposed = constrained_components(n, review, cluster_conflicts)[auto]
     return auto, proposed
