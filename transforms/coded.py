@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import process
 
-__all__ = ["Strings", "Sets", "block_pairs", "distinct_index", "eq", "hashed", "spread"]
+__all__ = ["Strings", "Sets", "block_pairs", "distinct_index", "distinct_rows", "eq", "hashed", "spread"]
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: mixes a record number into an item's hash
 
@@ -46,6 +46,26 @@ def distinct_index(values: pl.Series) -> tuple[pl.Series, pl.Series]:
         return distinct, values.replace_strict(distinct, pl.Series(np.arange(distinct.len(), dtype=np.int64)), default=None, return_dtype=pl.Int64)
     pos = order[np.minimum(np.searchsorted(hs, values.hash().to_numpy()), len(hs) - 1)]
     return distinct, pl.select(pl.when(values.is_null()).then(None).otherwise(pl.Series(pos))).to_series()
+
+
+def distinct_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """(the distinct rows of `frame`, each row's index among them), by row hash; by value should two rows share one."""
+    if frame.height == 0:
+        return frame, np.zeros(0, dtype=np.int64)
+    h = frame.hash_rows().to_numpy()
+    order = np.argsort(h, kind="stable")
+    first = np.r_[True, h[order][1:] != h[order][:-1]]
+    distinct = frame[order[first]]
+    index = np.empty(len(h), dtype=np.int64)
+    index[order] = np.cumsum(first) - 1
+    same = pl.concat([distinct[index].rename(lambda c: c + "_d"), frame], how="horizontal").select(
+        pl.all_horizontal([pl.col(c + "_d").eq_missing(pl.col(c)) for c in frame.columns])
+    ).to_series()
+    if not same.all():  # two different rows share a hash
+        distinct = frame.unique(maintain_order=True)
+        index = frame.join(distinct.with_row_index("_i"), on=frame.columns, how="left", nulls_equal=True, maintain_order="left")["_i"]
+        return distinct, index.to_numpy().astype(np.int64)
+    return distinct, index
 
 
 def spread(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import phonenumbers
 import polars as pl
 
-from transforms.coded import distinct_index
+from transforms.coded import distinct_rows
 
 __all__ = ["REGION", "MOBILE_PREFIX", "e164_fast", "phone_e164"]
 
@@ -50,16 +51,15 @@ def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
     frame = pl.DataFrame({"region": region.cast(pl.String), "raw": raw.cast(pl.String)}).select(
         region=pl.col("region").fill_null(""), raw=pl.col("raw").str.replace_all(r"[^\d+]", "").replace("", None)
     )
-    key = frame.select(pl.when(pl.col("raw").is_not_null()).then(pl.col("region") + "|" + pl.col("raw"))).to_series()
-    values, index = distinct_index(key)
-    distinct = pl.DataFrame({"k": values}).select(
-        region=pl.col("k").str.extract(r"^(.*)\|[^|]*$", 1), raw=pl.col("k").str.extract(r"\|([^|]*)$", 1)
-    )
+    known = np.flatnonzero(frame["raw"].is_not_null().to_numpy())
+    distinct, index = distinct_rows(frame[known])
     distinct = distinct.with_columns(e164=e164_fast(pl.col("region"), pl.col("raw")))
     slow = distinct.with_row_index("i").filter(pl.col("e164").is_null())
     parsed = [_e164(r, v) for r, v in slow.select("region", "raw").iter_rows()]  # one library call per distinct unusual value
     e164 = distinct["e164"].scatter(slow["i"].to_numpy(), pl.Series(parsed, dtype=pl.String)) if slow.height else distinct["e164"]
-    return e164.gather(index).alias(raw.name)
+    out = np.full(len(raw), -1, dtype=np.int64)
+    out[known] = index
+    return e164.gather(pl.Series(out).replace(-1, None)).alias(raw.name)
 
 
 # E.164 starts of mobile numbers: a mobile is one person's, a landline a household's
