@@ -34,11 +34,21 @@ def _hash(kval: pl.Expr, ktype: str) -> pl.Expr:
     Blocks are groups of equal hashes: two different texts of one type and practice share a hash with
     odds of about one in 10^19 per pair of keys, and would only add a candidate pair to compare.
     """
-    return pl.when(kval.str.len_chars() > 0).then(kval.hash(seed=_KIND[ktype]))
+    return pl.when(kval != "").then(kval.hash(seed=_KIND[ktype]))
+
+
+def _hash_parts(ktype: str, *parts: pl.Expr) -> pl.Expr:
+    """A key of several parts (a given name and a surname, a birthday and an initial) as one hash; null if a part is."""
+    known = pl.all_horizontal([p.is_not_null() for p in parts])
+    return pl.when(known).then(pl.struct([p.alias(f"_{i}") for i, p in enumerate(parts)]).hash(seed=_KIND[ktype]))
 
 
 def _keys(frame: pl.DataFrame, ktype: str, kval: pl.Expr) -> pl.DataFrame:
     return frame.select("rid", kind=pl.lit(_KIND[ktype], dtype=pl.UInt8), key=_hash(kval, ktype))
+
+
+def _parts(frame: pl.DataFrame, ktype: str, *parts: pl.Expr) -> pl.DataFrame:
+    return frame.select("rid", kind=pl.lit(_KIND[ktype], dtype=pl.UInt8), key=_hash_parts(ktype, *parts))
 
 
 def _rare_token_keys(std: pl.DataFrame) -> pl.DataFrame:
@@ -67,16 +77,16 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     sounds = sounds.with_columns(sx=soundex(pl.col("s")), skel=_skeleton(pl.col("s")))
     r = r.join(sounds, on="s")
     readings = readings.join(sounds, on="s")
-    sx, skeleton = pl.col("sx"), pl.col("skel")
+    root, sur, given = pl.col("root"), pl.col("s"), pl.col("g")
     return pl.concat([
-        _keys(r, "root_sur", pl.col("root") + "|" + pl.col("s")),
-        _keys(r, "root_sx", pl.col("root") + "|" + sx),
+        _parts(r, "root_sur", root, sur),
+        _parts(r, "root_sx", root, pl.col("sx")),
         # a slip in the surname's first letter ("Zdams", "tevens") escapes both of the above: the surname
         # without its first letter shares the key kind with the whole surname, so a dropped letter also meets
-        _keys(r, "root_sur", pl.col("root") + "|" + pl.col("s").str.slice(1)),
-        _keys(readings, "sur_init", pl.col("s") + "|" + pl.col("g").str.slice(0, 1)),
-        _keys(readings, "skel_init", skeleton + "|" + pl.col("g").str.slice(0, 1)),
-        _keys(readings, "given_sur2", pl.col("g") + "|" + pl.col("s").str.slice(0, 2)),
+        _parts(r, "root_sur", root, sur.str.slice(1)),
+        _parts(readings, "sur_init", sur, given.str.slice(0, 1)),
+        _parts(readings, "skel_init", pl.col("skel"), given.str.slice(0, 1)),
+        _parts(readings, "given_sur2", given, sur.str.slice(0, 2)),
     ])  # fmt: skip
 
 
@@ -94,16 +104,15 @@ def _skeleton(expr: pl.Expr) -> pl.Expr:
 def _dob_keys(std: pl.DataFrame) -> pl.DataFrame:
     """Birthday exact, with day and month in either order, and with one part free (a year, month or day keyed wrongly)."""
     d = pl.col("dob")
-    y, m, dd = d.dt.year().cast(pl.String), d.dt.month(), d.dt.day()
-    lo, hi = pl.min_horizontal(m, dd).cast(pl.String), pl.max_horizontal(m, dd).cast(pl.String)
+    y, m, dd = d.dt.year(), d.dt.month(), d.dt.day()
     initial = pl.coalesce(pl.col("surname"), pl.col("full_name")).str.slice(0, 1)
-    born = std.filter(pl.col("dob").is_not_null())
+    born = std.filter(d.is_not_null())
     return pl.concat([
-        _keys(born, "dob", d.cast(pl.String)),
-        _keys(born, "dob_dm", y + "|" + lo + "|" + hi),
-        _keys(born, "dob_md", d.dt.strftime("%m-%d") + "|" + initial),
-        _keys(born, "dob_ym", d.dt.strftime("%Y-%m") + "|" + initial),
-        _keys(born, "dob_yd", d.dt.strftime("%Y-%d") + "|" + initial),
+        _parts(born, "dob", d),
+        _parts(born, "dob_dm", y, pl.min_horizontal(m, dd), pl.max_horizontal(m, dd)),
+        _parts(born, "dob_md", m, dd, initial),
+        _parts(born, "dob_ym", y, m, initial),
+        _parts(born, "dob_yd", y, dd, initial),
     ])  # fmt: skip
 
 
@@ -122,14 +131,16 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         # an organisation's first and last words (the family name of "Smith Holdings", "J & M Smith")
         ("org_first", pl.col("org_core").str.extract(r"^(\w{3,})", 1)),
         ("org_last", pl.col("org_core").str.extract(r"(\w{3,})$", 1)),
-        ("pc", pl.col("postcode") + pl.lit("|") + sur_initial),
-        ("pc_given", pl.col("postcode") + pl.lit("|") + initial),
         ("addr", pl.col("address")),
         ("addr", pl.col("postal")),
         ("name", pl.col("full_name")),
     ]
     # one wide frame of hashes, one column per key, then stacked
-    wide = std.select("rid", *[_hash(e, t).alias(str(i)) for i, (t, e) in enumerate(specs)])
+    specs = [(t, _hash(e, t)) for t, e in specs] + [
+        ("pc", _hash_parts("pc", pl.col("postcode"), sur_initial)),
+        ("pc_given", _hash_parts("pc_given", pl.col("postcode"), initial)),
+    ]
+    wide = std.select("rid", *[e.alias(str(i)) for i, (_, e) in enumerate(specs)])
     base = [wide.select("rid", kind=pl.lit(_KIND[t], dtype=pl.UInt8), key=pl.col(str(i))) for i, (t, _) in enumerate(specs)]
     # the client's own mailbox and its contacts' (emails), every phone of the record and its contacts
     lists = [
