@@ -7,7 +7,9 @@
 The model is fitted once on the first practices (as a wave fits on its sample, untimed); then every
 chunk of `--chunk` practices is matched with it, `--workers` chunks at a time in threads (the wave's
 ThreadPoolTaskRunner). Reported: wall seconds of the matching, seconds per 1M records, records per
-second, the slowest chunk, and the peak RSS of this process.
+second, the slowest chunk, CPU seconds of all threads (per 1M records: the cost whatever else the
+machine runs; on two idle cores the wall time approaches half of it), the load average before the
+run, and the peak RSS of this process.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import cProfile
 import io
 import json
+import os
 import pstats
 import resource
 import time
@@ -130,16 +133,20 @@ def main(
         r = match(f, p, model=model)
         return f.client.height, time.perf_counter() - t, r.links.height
 
-    t0 = time.perf_counter()
+    load = os.getloadavg()[0]
+    t0, c0 = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = list(pool.map(one, parts))
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     records = sum(d[0] for d in done)
     slowest = max(done, key=lambda d: d[1])
     figures = {
         "records": records, "practices": regs.height, "chunks": len(parts), "workers": workers, "chunk_practices": chunk,
         "wall_seconds": round(wall, 2), "seconds_per_1m_records": round(wall / records * 1e6, 1),
         "records_per_second": round(records / wall), "slowest_chunk": {"records": slowest[0], "seconds": round(slowest[1], 2)},
+        # CPU seconds of all threads: what the matching costs whatever else the machine runs
+        "cpu_seconds": round(cpu, 2), "cpu_seconds_per_1m_records": round(cpu / records * 1e6, 1),
+        "load_average_before": round(load, 2),
         "links": sum(d[2] for d in done), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "fit_seconds": round(fit_s, 1),
     }  # fmt: skip

@@ -80,13 +80,14 @@ class Features:
         )
         self.num = {c: num[c].to_numpy() for c in num.columns}
         self.dob = col("dob")
-        self.names = Strings({c: col(c) for c in (*_GIVEN, *_SURNAME)})
-        self.orgs = Strings({c: col(c) for c in ("org_core", "org_core_legal")})
-        self.partners = Strings({"p": col("org_core_partners"), "last": col("org_core_partners").str.split(" ").list.last()})
-        self.address = Strings({c: col(c) for c in ("address", "postal")})
-        self.postcode = Strings({c: col(c) for c in ("postcode", "postal_postcode")})
-        self.city = Strings({c: col(c) for c in ("city", "postal_city")})
-        self.email = Strings({"email": col("email")})
+        # one dictionary for every scored string column: a pair's two strings are scored once, whichever columns
+        # they come from
+        strings = Strings({
+            **{c: col(c) for c in (*_GIVEN, *_SURNAME, "org_core", "org_core_legal", "address", "postal", "city", "postal_city", "email")},
+            "partners": col("org_core_partners"), "partners_last": col("org_core_partners").str.split(" ").list.last(),
+        })  # fmt: skip
+        self.names = self.orgs = self.partners = self.address = self.city = self.email = strings
+        self.postcode = hashed({c: col(c) for c in ("postcode", "postal_postcode")})
         # columns compared for equality only, as hashes
         self.plain = hashed({
             "initial": col("given").str.slice(0, 1), "generation": col("generation"), "category": col("category"),
@@ -167,9 +168,9 @@ def _name_level(f: Features, l: np.ndarray, r: np.ndarray, category: np.ndarray)
         jw = _max(f.orgs.scores(combos, JaroWinkler.normalized_similarity))
         sort = _max(f.orgs.scores(combos, fuzz.token_sort_ratio) / 100.0)
         tset = _max(f.orgs.scores(combos, fuzz.token_set_ratio) / 100.0)
-        pset = f.partners.scores([(f.partners["p"][ol], f.partners["p"][orr])], fuzz.token_set_ratio)[0] / 100.0
+        pset = f.partners.scores([(f.partners["partners"][ol], f.partners["partners"][orr])], fuzz.token_set_ratio)[0] / 100.0
         # partners' family name: the last word, spelt slightly differently in one system
-        pfam = f.partners.scores([(f.partners["last"][ol], f.partners["last"][orr])], JaroWinkler.normalized_similarity)[0]
+        pfam = f.partners.scores([(f.partners["partners_last"][ol], f.partners["partners_last"][orr])], JaroWinkler.normalized_similarity)[0]
         other_type = category[o] >= 2
         close = (jw >= 0.94) | (sort >= 0.9)
         choices = [
@@ -252,13 +253,13 @@ def _email_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _address_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    a, pc, city = f.address.codes, f.postcode.codes, f.city.codes
-    cols = [(a["address"], pc["postcode"], city["city"]), (a["postal"], pc["postal_postcode"], city["postal_city"])]
-    known = lambda side: np.logical_or.reduce([c[side] >= 0 for group in cols for c in group])  # noqa: E731
+    a, pc, city = f.address.codes, f.postcode, f.city.codes
+    strings = (a["address"], city["city"], a["postal"], city["postal_city"])
+    known = lambda side: np.logical_or.reduce([c[side] >= 0 for c in strings] + [c[side] != 0 for c in pc.values()])  # noqa: E731
     both = known(l) & known(r)
     exact = np.logical_or.reduce([eq(x[l], y[r]) for x in (a["address"], a["postal"]) for y in (a["address"], a["postal"])])
-    same_pc = np.logical_or.reduce([eq(x[l], y[r]) for x in (pc["postcode"], pc["postal_postcode"]) for y in (pc["postcode"], pc["postal_postcode"])])
-    no_pc = np.logical_and.reduce([c[side] < 0 for side in (l, r) for c in (pc["postcode"], pc["postal_postcode"])])
+    same_pc = np.logical_or.reduce([eq(x[l], y[r]) for x in pc.values() for y in pc.values()])
+    no_pc = np.logical_and.reduce([c[side] == 0 for side in (l, r) for c in pc.values()])
     street, suburb = np.zeros(len(l)), np.zeros(len(l))
     near = np.flatnonzero(both & ~exact)
     if len(near):

@@ -123,7 +123,6 @@ def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFra
     asserted = pl.struct("rid_l", "rid_r").is_in(
         pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]).select(pl.struct("rid_l", "rid_r")).to_series().implode()
     )
-    out_links = links.filter((pl.col("decision") != "reject") | asserted).select(list(LINK_SCHEMA)).sort(
-        ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
-    )
+    # by (practice, source, id) of each end: rid numbers records in that order, so by (rid_l, rid_r)
+    out_links = links.filter((pl.col("decision") != "reject") | asserted).sort(["rid_l", "rid_r"]).select(list(LINK_SCHEMA))
     return out_links, crosswalk.cast(CROSSWALK_SCHEMA), suspects.cast(audit.SUSPECT_SCHEMA)
