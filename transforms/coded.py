@@ -34,18 +34,20 @@ def hashed(columns: dict[str, pl.Series]) -> dict[str, np.ndarray]:
 def distinct_index(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(the distinct non-null values, each row's index among them, null where the row is null).
 
-    Rows find their value by hash (a sorted search); should two distinct values share a hash, by value.
+    Through a categorical of the call's own (a dictionary by value, freed with it).
     """
-    distinct = values.drop_nulls().unique()
-    if distinct.len() == 0:
-        return distinct, pl.repeat(None, len(values), dtype=pl.Int64, eager=True)
-    hv = distinct.hash().to_numpy()
-    order = np.argsort(hv)
-    hs = hv[order]
-    if (hs[1:] == hs[:-1]).any():
-        return distinct, values.replace_strict(distinct, pl.Series(np.arange(distinct.len(), dtype=np.int64)), default=None, return_dtype=pl.Int64)
-    pos = order[np.minimum(np.searchsorted(hs, values.hash().to_numpy()), len(hs) - 1)]
-    return distinct, pl.select(pl.when(values.is_null()).then(None).otherwise(pl.Series(pos))).to_series()
+    codes = values.cast(pl.String).cast(pl.Categorical(pl.Categories.random())).to_physical()
+    known = codes.is_not_null().to_numpy()
+    c = codes.drop_nulls().to_numpy().astype(np.int64)
+    if len(c) == 0:
+        return values.cast(pl.String).drop_nulls(), pl.repeat(None, len(values), dtype=pl.Int64, eager=True)
+    dense = c if (np.bincount(c) > 0).all() else np.unique(c, return_inverse=True)[1].ravel()  # 0..k-1
+    position = np.flatnonzero(known)
+    first = np.empty(int(dense.max()) + 1, dtype=np.int64)
+    first[dense[::-1]] = position[::-1]  # the last write wins: each value's first row
+    index = np.zeros(len(values), dtype=np.int64)
+    index[known] = dense
+    return values.cast(pl.String).gather(first), pl.select(pl.when(pl.Series(known)).then(pl.Series(index))).to_series()
 
 
 def distinct_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
