@@ -5,6 +5,11 @@ duplicates (name, email and address all agree) and too sure of a parent and chil
 share a home. Gold pairs, answered by identifiers whose check digits pass and judged with those
 identifiers and the birthday hidden, show how often pairs of each probability really are one client;
 the monotone map from model probability to that share is applied to every pair.
+
+People and organisations are calibrated apart: the model's errors are not the same for both (a
+household shares a name and a home; two trusts of one family share a name and a trustee), so one map
+for both would be too sure of one and not sure enough of the other. A kind with too few gold pairs
+uses the map of all pairs.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Calibration", "fit_calibration", "MIN_GOLD"]
+from transforms.compare import FIELDS
+
+__all__ = ["Calibration", "fit_calibration", "fit_calibrations", "calibrated", "pair_kinds", "MIN_GOLD"]
 
 MIN_GOLD = 200  # gold matches (and as many non-matches) needed before the map replaces the model's word
 _BINS = 200  # the model's probabilities are pooled into this many quantile bins before PAV
@@ -84,3 +91,32 @@ def fit_calibration(match_weight: np.ndarray, gold: np.ndarray) -> Calibration:
     used = n > 0
     n, k, centre = n[used], k[used], centre[used] / n[used]
     return Calibration(centre, _pav(k, n))
+
+
+_ORG_LEVELS = [i for i, name in enumerate(FIELDS["name"]) if name.startswith("org_") or name == "partnership_partial"]
+_NAME = list(FIELDS).index("name")
+
+
+def pair_kinds(gamma: np.ndarray) -> np.ndarray:
+    """Per pair (levels in FIELDS order): "org" for an organisation's name level, "person" for a person's, else "other"."""
+    name = gamma[:, _NAME]
+    return np.where(np.isin(name, _ORG_LEVELS), "org", np.where(name > 0, "person", "other"))
+
+
+def fit_calibrations(match_weight: np.ndarray, gold: np.ndarray, kinds: np.ndarray) -> dict:
+    """{"all": map, "person": map, "org": map} (as dicts), each fitted on its own gold pairs; empty where too few."""
+    out = {"all": fit_calibration(match_weight, gold).to_dict()}
+    for kind in ("person", "org"):
+        rows = kinds == kind
+        out[kind] = fit_calibration(match_weight[rows], np.asarray(gold)[rows]).to_dict()
+    return out
+
+
+def calibrated(calibration: dict, match_weight: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Calibrated probability per pair: its kind's map, else the map of all pairs, else the model's own."""
+    p = Calibration.from_dict(calibration.get("all"))(match_weight)
+    for kind in ("person", "org"):
+        if calibration.get(kind):
+            rows = kinds == kind
+            p[rows] = Calibration.from_dict(calibration[kind])(match_weight[rows])
+    return p

@@ -10,7 +10,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from transforms.coded import Sets, Strings, eq, hashed
 from transforms.nicknames import related
 
-__all__ = ["FIELDS", "VETO_RULES", "ID_FIELDS", "Features", "compare"]
+__all__ = ["FIELDS", "VETO_RULES", "ID_FIELDS", "Features", "common_dobs", "compare"]
 
 # field -> level names; level 0 is always "null" (no information, weight 0)
 FIELDS: dict[str, list[str]] = {
@@ -22,7 +22,8 @@ FIELDS: dict[str, list[str]] = {
         # a name because they are two entities of one family, so name and type are one field
         "org_exact_other_type", "org_fuzzy_other_type", "org_partial_other_type",
     ],
-    "dob": ["null", "exact", "transposed", "year_off", "one_digit", "one_part", "different"],
+    # exact_common: the same birthday, but one many records carry (a placeholder, a clamp, a default): weak
+    "dob": ["null", "exact", "transposed", "year_off", "one_digit", "one_part", "different", "exact_common"],
     # different: both numbers' check digits pass and they differ; different_same_ending: so do they, but end
     # alike (the same number written otherwise, or a slip in its first digits): weighed, never a veto
     "tax_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
@@ -62,7 +63,7 @@ def _lvl(field: str, name: str) -> int:
 class Features:
     """One call's records as numbers: string families as codes, list columns as sets, the rest as arrays (by rid)."""
 
-    def __init__(self, std: pl.DataFrame):
+    def __init__(self, std: pl.DataFrame, common_dobs: list[str] | None = None):
         col = std.get_column
         self.practice = col("practice_id")
         self.n = std.height
@@ -72,6 +73,7 @@ class Features:
             given_len=pl.col("given").str.len_chars().fill_null(-1).cast(pl.Int64),
             dob=pl.col("dob").cast(pl.Int64).fill_null(np.iinfo(np.int64).min),
             dob_known=pl.col("dob").is_not_null(),
+            dob_common=pl.col("dob").cast(pl.String).is_in(common_dobs or []).fill_null(False),
             y=pl.col("dob").dt.year().fill_null(0).cast(pl.Int64),
             m=pl.col("dob").dt.month().fill_null(0).cast(pl.Int64),
             d=pl.col("dob").dt.day().fill_null(0).cast(pl.Int64),
@@ -98,6 +100,20 @@ class Features:
         })  # fmt: skip
         self.ids = self.plain
         self.sets = {f: Sets(col(c)) for f, c in _LISTS.items()}
+
+
+COMMON_DOB_SHARE = 0.002  # a birthday more than this share of dated records carry is a placeholder, not a birthday
+COMMON_DOB_MIN = 20  # ... and at least this many records (a small sample says nothing)
+
+
+def common_dobs(std: pl.DataFrame) -> list[str]:
+    """Birthdays (ISO dates) that far more records carry than any real birthday is shared: defaults, clamps, placeholders.
+
+    Counted on the sample a model is fitted on and stored with it, so every chunk reads them alike.
+    """
+    dated = std.select(pl.col("dob").cast(pl.String)).drop_nulls()
+    floor = max(COMMON_DOB_MIN, COMMON_DOB_SHARE * dated.height)
+    return sorted(dated.group_by("dob").len().filter(pl.col("len") >= floor)["dob"].to_list())
 
 
 def _max(scores: np.ndarray) -> np.ndarray:
@@ -214,7 +230,8 @@ def _dob_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
         s = Strings({"a": text["a"], "b": text["b"]})
         distinct = distinct.with_columns(e=pl.Series(s.scores([(s["a"], s["b"])], OSA.distance, 99.0)[0]))
         edits[slip] = days.join(distinct, on=["a", "b"], how="left", maintain_order="left")["e"].to_numpy()
-    choices = [(same, "exact"), (transposed, "transposed"), (year_off, "year_off"), (edits <= 1, "one_digit"), (parts == 2, "one_part")]
+    common = same & num["dob_common"][l]
+    choices = [(common, "exact_common"), (same, "exact"), (transposed, "transposed"), (year_off, "year_off"), (edits <= 1, "one_digit"), (parts == 2, "one_part")]
     return np.where(known, np.select([c for c, _ in choices], [_lvl("dob", x) for _, x in choices], _lvl("dob", "different")), 0)
 
 
@@ -329,7 +346,8 @@ def _veto(levels: dict[str, np.ndarray], kind: np.ndarray, type_: np.ndarray, ge
 
 
 def compare(std: pl.DataFrame, pairs: pl.DataFrame, features: Features | None = None) -> pl.DataFrame:
-    """(practice_id, rid_l, rid_r, one Int8 level column per FIELDS key, veto); `features` of std if already built."""
+    """(practice_id, rid_l, rid_r, one Int8 level column per FIELDS key, veto); `features` of std if already built
+    (with the model's common birthdays, see common_dobs)."""
     f = features if features is not None else Features(std)
     l, r = pairs["rid_l"].cast(pl.Int64).to_numpy(), pairs["rid_r"].cast(pl.Int64).to_numpy()
     # every level is per pair, so chunks concatenate to the same frame

@@ -9,7 +9,7 @@ import polars as pl
 
 from landing.frames import Frames
 from transforms.candidates import candidate_pairs, hint_pairs
-from transforms.compare import FIELDS, ID_FIELDS, Features, compare
+from transforms.compare import FIELDS, ID_FIELDS, Features, common_dobs, compare
 from transforms.decide import decide
 from transforms.linked import related_pairs
 from transforms.model import (
@@ -18,7 +18,7 @@ from transforms.model import (
 from transforms.profile import profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
-from transforms.calibrate import fit_calibration
+from transforms.calibrate import fit_calibrations, pair_kinds
 from transforms.threshold import AUTO_FLOOR, FALLBACK, TARGET_PRECISION, expected_threshold
 
 __all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
@@ -92,16 +92,22 @@ class _Compared:
     gamma: np.ndarray
     labels: np.ndarray  # MATCH for clean legacy links, NONMATCH for vetoed pairs, else FREE (0)
     features: Features  # std's features as compare reads them, built once per call
+    common_dobs: list[str]  # placeholder birthdays (the model's, or this call's when it is fitted here)
 
 
-def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
-    """Standardise, block and compare; nothing here looks across practices."""
+def _compared(frames: Frames, practices: pl.DataFrame, decisions, model: Model | None = None) -> _Compared:
+    """Standardise, block and compare; nothing here looks across practices.
+
+    Placeholder birthdays are the stored model's; without one, they are counted on this call (it is the
+    sample the model will be fitted on).
+    """
     std = standardise(frames, practices)
+    common = common_dobs(std) if model is None or model.common_dobs is None else model.common_dobs
     hints = hint_pairs(std, frames.sync_link)
     reviewed = _decision_pairs(std, decisions)
     related = related_pairs(std, frames.relationship)
     pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
-    features = Features(std)
+    features = Features(std, common)
     cmp = _with_related(compare(std, pairs, features), related)
     legacy = cmp.select(pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())).to_series()
     differs = cmp["name"].is_in([FIELDS["name"].index(x) for x in _NAME_DIFFERS])
@@ -113,7 +119,7 @@ def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
     # number and address mean "two clients"; only a source system's own relationship record is one
     stated = cmp["veto"].str.contains("related").fill_null(False)
     labels = np.where(stated.to_numpy(), NONMATCH, np.where(sure & ~vetoed.to_numpy(), MATCH, 0))
-    return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels, features)
+    return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels, features, common)
 
 
 def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
@@ -134,12 +140,15 @@ def _fit(c: _Compared) -> Model:
     expert starting values and the fallback threshold: fit a model on a real sample and pass it instead.
     """
     if len(c.gamma) < MIN_FIT_PAIRS:
-        return expert_model(auto_threshold=FALLBACK)
+        model = expert_model(auto_threshold=FALLBACK)
+        model.common_dobs = c.common_dobs
+        return model
     per_record = max(1, min(4, RANDOM_PAIRS // max(c.std.height, 1)))
     u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std, per_record), c.features)))
     # every candidate pair trains the model, vetoed ones too: a veto is a function of the levels, so the
     # posterior of an unvetoed pattern is the same whether or not its vetoed neighbours are seen
     model = fit(c.gamma, u, c.labels)
+    model.common_dobs = c.common_dobs
     model.auto_threshold = _threshold(c, model)
     return model
 
@@ -165,7 +174,7 @@ def _gold(c: _Compared) -> tuple[np.ndarray, np.ndarray]:
 def _threshold(c: _Compared, model: Model) -> float:
     """Calibrate the model on the gold pairs, then the automatic threshold for the target precision."""
     hidden, answer = _gold(c)
-    model.calibration = fit_calibration(score(hidden, model)[0], answer).to_dict() or None
+    model.calibration = fit_calibrations(score(hidden, model)[0], answer, pair_kinds(hidden))
     free = c.cmp["veto"].is_null().to_numpy()
     return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR)
 
@@ -208,7 +217,7 @@ def match(
     depend on which practices share the call; without one, the model is fitted on this call.
     `auto_threshold` None uses the model's own (chosen at fit time for TARGET_PRECISION).
     """
-    c = _compared(frames, practices, decisions)
+    c = _compared(frames, practices, decisions, model)
     if model is None:
         model = _fit(c)
     threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
@@ -231,7 +240,7 @@ def match(
     conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):
-        doubted = _doubted(cmp, labels_auto, model, threshold)
+        doubted = _doubted(cmp, labels_auto, model, threshold, c.std)
         if len(doubted) == 0:
             break
         # a member its cluster's other records contradict is reviewed, not merged: its automatic links become proposals
@@ -246,9 +255,9 @@ def match(
     return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
 
 
-def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float) -> np.ndarray:
+def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float, std: pl.DataFrame) -> np.ndarray:
     """Records of automatic clusters whose profile against the rest of their cluster scores below the threshold."""
-    rid, gamma = profile_levels(cmp, labels)
+    rid, gamma = profile_levels(cmp, labels, std.select("practice_id", "source", "full_name", "name_in_source"))
     if len(rid) == 0:
         return rid
     return rid[score(gamma, model)[1] < threshold]

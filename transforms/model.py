@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from transforms.calibrate import Calibration
+from transforms.calibrate import calibrated as apply_calibration, pair_kinds
 from transforms.compare import FIELDS
 from transforms.priors import DEFAULT_H, DEFAULT_M, DEFAULT_U
 
@@ -31,7 +31,7 @@ __all__ = [
 _PSEUDO = 0.5  # pseudo-count: a level never seen still gets a finite probability
 K_M, K_H, K_U = 200.0, 200.0, 500.0
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: calibration per kind of pair (people, organisations)
 MATCH, NONMATCH, FREE = 1, 2, 0  # fixed labels of training pairs
 
 
@@ -54,7 +54,8 @@ class Model:
     h: list[dict[str, np.ndarray]] | None = None
     prior_h: list[float] | None = None
     auto_threshold: float | None = None  # chosen at fit time for the target precision (transforms.threshold)
-    calibration: dict | None = None  # transforms.calibrate.Calibration as a dict, fitted on the zone's gold pairs
+    calibration: dict | None = None  # kind -> transforms.calibrate.Calibration as a dict, fitted on the zone's gold pairs
+    common_dobs: list[str] | None = None  # birthdays too many records carry to tell clients apart (compare.common_dobs)
 
     def classes(self) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
         """Every class's distributions (match first, unrelated last) and their priors."""
@@ -82,6 +83,8 @@ class Model:
             out["auto_threshold"] = float(self.auto_threshold)
         if self.calibration:
             out["calibration"] = self.calibration
+        if self.common_dobs is not None:
+            out["common_dobs"] = list(self.common_dobs)
         return out
 
     @staticmethod
@@ -98,6 +101,7 @@ class Model:
             h=[arr(h) for h in d["h"]] if "h" in d else None,
             prior_h=[float(x) for x in d["prior_h"]] if "prior_h" in d else None,
             auto_threshold=None if threshold is None else float(threshold), calibration=d.get("calibration"),
+            common_dobs=d.get("common_dobs"),
         )  # fmt: skip
 
 
@@ -191,7 +195,7 @@ def score(gamma: np.ndarray, model: Model, calibrated: bool = True) -> tuple[np.
     mw = (ll[:, 0] - lo) / np.log(2.0)
     if not (calibrated and model.calibration):
         return mw, 1.0 / (1.0 + np.exp2(-mw))
-    p = Calibration.from_dict(model.calibration)(mw)
+    p = apply_calibration(model.calibration, mw, pair_kinds(gamma))
     return np.log2(np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, 1.0)), p
 
 

@@ -11,7 +11,7 @@ __all__ = ["DEFAULT_M", "DEFAULT_H", "DEFAULT_U", "DEFAULT_COUPLE", "DEFAULT_NAM
 _ID_M, _ID_H, _ID_U = [0, .97, .01, .02, .005], [0, .001, .9, .099, .001], [0, .0005, .9, .0995, .001]
 DEFAULT_M: dict[str, list[float]] = {
     "name": [0, .45, .04, .08, .02, .01, .01, .01, .005, .0005, .25, .08, .01, .005, .02, .005, .01, .002, .005, .002, .001],
-    "dob": [0, .93, .01, .01, .02, .01, .02],
+    "dob": [0, .93, .01, .01, .02, .01, .02, .01],
     "tax_no": _ID_M, "business_no": _ID_M, "company_no": _ID_M, "other_no": _ID_M,
     "email": [0, .85, .03, .02, .02, .08],
     "phone": [0, .8, .2],
@@ -28,7 +28,7 @@ DEFAULT_M: dict[str, list[float]] = {
 # child of one name, or two people who share a common name), and relatives or sister entities elsewhere
 DEFAULT_COUPLE: dict[str, list[float]] = {
     "name": [0, .005, .005, .005, .01, .001, .6, .02, .15, .005, .005, .005, .05, .05, .01, .005, .005, .02, .03, .01, .05],
-    "dob": [0, .002, .0005, .001, .005, .01, .98],
+    "dob": [0, .002, .0005, .001, .005, .01, .98, .005],
     "tax_no": _ID_H, "business_no": _ID_H, "company_no": _ID_H, "other_no": _ID_H,
     "email": [0, .4, .01, .005, .05, .535],
     "phone": [0, .7, .3],
@@ -43,7 +43,7 @@ DEFAULT_COUPLE: dict[str, list[float]] = {
 }
 DEFAULT_NAMESAKE: dict[str, list[float]] = {
     "name": [0, .5, .02, .05, .02, .001, .05, .01, .02, .1, .05, .01, .02, .01, .01, .1, .005, .01, .05, .01, .02],
-    "dob": [0, .002, .0005, .001, .005, .01, .98],
+    "dob": [0, .002, .0005, .001, .005, .01, .98, .005],
     "tax_no": _ID_H, "business_no": _ID_H, "company_no": _ID_H, "other_no": _ID_H,
     "email": [0, .05, .05, .01, .02, .87],
     "phone": [0, .4, .6],
@@ -58,7 +58,7 @@ DEFAULT_NAMESAKE: dict[str, list[float]] = {
 }
 DEFAULT_APART: dict[str, list[float]] = {
     "name": [0, .02, .01, .02, .01, .001, .3, .05, .2, .02, .01, .01, .15, .2, .01, .01, .01, .01, .03, .01, .05],
-    "dob": [0, .002, .0005, .001, .005, .01, .98],
+    "dob": [0, .002, .0005, .001, .005, .01, .98, .005],
     "tax_no": _ID_H, "business_no": _ID_H, "company_no": _ID_H, "other_no": _ID_H,
     "email": [0, .05, .02, .005, .05, .875],
     "phone": [0, .1, .9],
@@ -74,7 +74,7 @@ DEFAULT_APART: dict[str, list[float]] = {
 DEFAULT_H = [DEFAULT_COUPLE, DEFAULT_NAMESAKE, DEFAULT_APART]
 DEFAULT_U: dict[str, list[float]] = {
     "name": [0, .0005, .0002, .001, .001, .0005, .02, .02, .55, .001, .0005, .001, .01, .39, .002, .0005, .0005, .001, .0005, .0005, .005],
-    "dob": [0, .0003, .00002, .0003, .003, .01, .986],
+    "dob": [0, .0003, .00002, .0003, .003, .01, .986, .001],
     "tax_no": _ID_U, "business_no": _ID_U, "company_no": _ID_U, "other_no": _ID_U,
     "email": [0, .003, .002, .001, .002, .992],
     "phone": [0, .005, .995],

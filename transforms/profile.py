@@ -39,6 +39,9 @@ def _ranks() -> dict[str, np.ndarray]:
                 r[levels.index(name)] = rank
         elif f == "source":  # a member from the record's own system is the telling comparison (two of one name there?)
             r[levels.index("same")], r[levels.index("different")] = 0, 1
+        elif f == "dob":  # a placeholder birthday shared agrees less than a slip of one digit
+            for rank, name in enumerate(("exact", "transposed", "year_off", "one_digit", "one_part", "exact_common", "different")):
+                r[levels.index(name)] = rank
         elif f == "name_count":  # the client would hold two records of one name in one system
             r[levels.index("repeated_in_a_system")], r[levels.index("once_per_system")] = 0, 1
         else:  # every other field lists its levels from agreement to disagreement
@@ -50,10 +53,24 @@ def _ranks() -> dict[str, np.ndarray]:
 RANK = _ranks()
 
 
-def profile_levels(cmp: pl.DataFrame, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def outside_namesakes(names: pl.DataFrame, labels: np.ndarray) -> np.ndarray:
+    """Per record: does a system hold a record of one of its cluster's names that is not in the cluster?
+
+    `names` holds, per rid, practice_id, source, full_name and name_in_source (records of that name in
+    that system). Two records of one name in one system are two clients, or one client keyed twice: a
+    cluster that holds both explains the repeat; one that leaves a namesake out does not.
+    """
+    counted = names.select("practice_id", "source", "full_name", "name_in_source").with_columns(cluster=pl.Series(labels))
+    members = pl.len().over("cluster", "practice_id", "source", "full_name")
+    outside = counted.select(cluster="cluster", out=(pl.col("name_in_source") - members > 0) & pl.col("full_name").is_not_null())
+    return outside.select(pl.col("out").any().over("cluster")).to_series().to_numpy()
+
+
+def profile_levels(cmp: pl.DataFrame, labels: np.ndarray, names: pl.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(rid, levels) per record of a cluster of three or more: its best level per field over compared members.
 
-    `cmp` holds rid_l, rid_r and one level column per field; `labels` is the cluster label per rid.
+    `cmp` holds rid_l, rid_r and one level column per field; `labels` is the cluster label per rid. With
+    `names` (see outside_namesakes), a repeated name counts only when a namesake is left outside the cluster.
     """
     size = np.bincount(labels, minlength=len(labels))
     la, lb = labels[cmp["rid_l"].to_numpy()], labels[cmp["rid_r"].to_numpy()]
@@ -71,8 +88,14 @@ def profile_levels(cmp: pl.DataFrame, labels: np.ndarray) -> tuple[np.ndarray, n
     start = np.flatnonzero(np.r_[True, rid[1:] != rid[:-1]])
     best = np.minimum.reduceat(ranked, start, axis=0)
     # rank back to level (each level has its own rank; unknown is level 0)
-    back = [_BACK[f][best[:, j]] for j, f in enumerate(FIELDS)]
-    return rid[start], np.stack(back, axis=1).astype(np.int8)
+    back = np.stack([_BACK[f][best[:, j]] for j, f in enumerate(FIELDS)], axis=1).astype(np.int8)
+    rid = rid[start]
+    if names is not None:
+        j = list(FIELDS).index("name_count")
+        known = back[:, j] > 0  # the name is exact with some member: is a namesake left out?
+        out = outside_namesakes(names, labels)[rid]
+        back[known, j] = np.where(out[known], FIELDS["name_count"].index("repeated_in_a_system"), FIELDS["name_count"].index("once_per_system"))
+    return rid, back
 
 
 def _back() -> dict[str, np.ndarray]:
