@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.transforms.frames import clients, frames_of, practices
-from transforms.compare import FIELDS, compare
+from transforms.compare import FIELDS, Features, common_dobs, compare
 from transforms.standardise import standardise
 from landing.schema import ORG_LINK
 
@@ -169,3 +169,21 @@ def test_comparison_is_symmetric(rows):
     fwd = compare(s, a).drop("rid_l", "rid_r")
     back = compare(s, a.select(rid_l="rid_r", rid_r="rid_l")).drop("rid_l", "rid_r")
     assert fwd.equals(back)
+
+
+def test_a_birthday_many_records_carry_is_weak_agreement_and_still_vetoes_a_real_one():
+    a = {"name": "Ann Lee", "date_of_birth": dt.date(2005, 12, 31)}
+    s = std([a, {"name": "Ann Lee", "date_of_birth": dt.date(2005, 12, 31)}, {"name": "Ann Lee", "date_of_birth": dt.date(1971, 2, 3)}])
+    both = pl.DataFrame({"rid_l": [0, 0], "rid_r": [1, 2]})
+    placeholder = compare(s, both, Features(s, ["2005-12-31"]))
+    assert [FIELDS["dob"][v] for v in placeholder["dob"]] == ["exact_common", "different"]
+    assert "dob" in placeholder["veto"][1]  # a placeholder on one side and a real birthday on the other still differ
+    assert [FIELDS["dob"][v] for v in compare(s, both)["dob"]] == ["exact", "different"]
+
+
+def test_placeholder_birthdays_are_those_far_more_records_carry_than_any_birthday():
+    dates = [dt.date(2005, 12, 31)] * 30 + [dt.date(1950, 1, 1) + dt.timedelta(days=i) for i in range(600) for _ in range(2)]
+    s = pl.DataFrame({"dob": dates})
+    assert common_dobs(s) == ["2005-12-31"]
+    assert common_dobs(s.head(40)) == ["2005-12-31"]
+    assert common_dobs(s.head(19)) == []  # too few records to say

@@ -17,10 +17,11 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; taken at commit 5b93bcb (before the speed work)
+# (corruption, seed, practices) -> sha256 of the outputs; taken after 31fcce3 (calibration per kind of pair, placeholder
+# birthdays), which moves results on purpose; the speed work before it kept the digests taken at 5b93bcb
 EXPECTED = {
-    ("default", 3, 40): "871b00a2bfff821c454b8442bc2a69a4a5bfe20a6eb107471ce318cbc4a90246",
-    ("geco", 1, 40): "c6dc7dda2f93df7f279e57b51e3697bd709f304df60c617ad3d1e5f9a6887c8c",
+    ("default", 3, 40): "b3b31e15b13e2315fbf723ff8cece53c5f9363b7c717b5c2a6553c39982d4ce9",
+    ("geco", 1, 40): "6b4629c020744908f0af9cb74bc7780adaee8c2482fa0ab04e2a5a1448062b8d",
 }
 
 

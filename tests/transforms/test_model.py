@@ -7,9 +7,9 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.calibrate import fit_calibration
+from transforms.calibrate import Calibration, calibrated, fit_calibration, fit_calibrations, pair_kinds
 from transforms.compare import FIELDS
-from transforms.model import MATCH, Model, estimate_u, fit, level_weights, patterns, random_pairs, score
+from transforms.model import MATCH, Model, estimate_u, expert_model, fit, level_weights, patterns, random_pairs, score
 from transforms.threshold import expected_threshold
 
 F = list(FIELDS)
@@ -127,3 +127,32 @@ def test_random_pairs_stay_inside_a_practice():
     assert pairs.height > 0
     assert all(prac[a] == prac[b] and a < b for a, b in pairs.iter_rows())
     assert random_pairs(std, per_record=5, seed=1).equals(pairs)
+
+
+def test_people_and_organisations_are_calibrated_apart():
+    # one model score, two truths: at this score a person pair is a household half the time, an organisation never
+    rng = np.random.default_rng(5)
+    n = 4000
+    mw = rng.normal(0, 6, 2 * n)
+    kinds = np.r_[np.full(n, "person"), np.full(n, "org")]
+    true_p = np.where(kinds == "person", 1 / (1 + np.exp2(-(mw - 4))), 1 / (1 + np.exp2(-(mw + 4))))
+    gold = rng.random(2 * n) < true_p
+    cal = fit_calibrations(mw, gold, kinds)
+    at = np.array([2.0, 2.0])
+    p = calibrated(cal, at, np.array(["person", "org"]))
+    assert abs(p[0] - 1 / (1 + 2**2)) < 0.08 and abs(p[1] - 1 / (1 + 2**-6)) < 0.03
+    # a kind the gold pairs do not cover takes the map of all pairs
+    assert calibrated(cal, at, np.array(["other", "other"]))[0] == Calibration.from_dict(cal["all"])(at)[0]
+
+
+def test_a_pairs_kind_is_read_from_its_name_level():
+    g = np.zeros((3, len(F)), dtype=np.int8)
+    g[0, F.index("name")] = lvl("name", "exact")
+    g[1, F.index("name")] = lvl("name", "partnership_partial")
+    assert pair_kinds(g).tolist() == ["person", "org", "other"]
+
+
+def test_model_round_trips_its_placeholder_birthdays():
+    model = expert_model(0.99)
+    model.common_dobs = ["2005-12-31"]
+    assert Model.from_dict(model.to_dict()).common_dobs == ["2005-12-31"]

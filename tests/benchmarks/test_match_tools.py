@@ -1,0 +1,65 @@
+"""The speed and sweep benchmarks: what they feed the matcher and how they report (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+from typer.testing import CliRunner
+
+from benchmarks import match_speed, match_sweep
+from landing.frames import Frames
+from landing.schema import CLIENT, CONTACT, PRACTICE
+
+
+def _frames() -> tuple[Frames, pl.DataFrame]:
+    rows = [("P1", "a"), ("P1", "b"), ("P2", "a"), ("P3", "a"), ("P3", "b"), ("P3", "c")]
+    client = pl.DataFrame([{**{k: None for k in CLIENT}, "practice_id": p, "source": "xpm", "source_client_id": c, "xpm_client_uuid": c}
+                           for p, c in rows], schema=CLIENT)  # fmt: skip
+    contact = pl.DataFrame([{**{k: None for k in CONTACT}, "practice_id": "P2", "source": "xpm", "source_client_id": "a", "contact_id": "k"}],
+                           schema=CONTACT)  # fmt: skip
+    practices = pl.DataFrame([{**{k: None for k in PRACTICE}, "practice_id": p} for p in ("P1", "P2", "P3")], schema=PRACTICE)
+    return Frames.empty().with_(client=client, contact=contact), practices
+
+
+def test_folding_practices_keeps_every_record_distinct_in_fewer_larger_practices():
+    frames, practices = _frames()
+    folded, kept = match_speed.fold(frames, practices, big=1, per_big=2)
+    # the two largest (P3, then P1) become one practice; the rest stay as they were
+    assert sorted(kept["practice_id"].to_list()) == ["P2", "P3"]
+    c = folded.client
+    assert c.height == frames.client.height
+    assert c.select("practice_id", "source", "source_client_id").n_unique() == c.height
+    assert c.filter(pl.col("practice_id") == "P3").height == 5
+    # references to a client move with it (contacts here; sync and relationship rows alike)
+    assert folded.contact["practice_id"].to_list() == ["P2"] and folded.contact["source_client_id"].to_list() == ["a"]
+    assert match_speed.fold(frames, practices, big=0, per_big=2)[0].client.equals(frames.client)
+
+
+def test_chunks_cover_every_practice_once_in_order():
+    _, practices = _frames()
+    parts = match_speed.chunks(practices, 2)
+    assert [p["practice_id"].to_list() for p in parts] == [["P1", "P2"], ["P3"]]
+
+
+def test_the_speed_benchmark_reports_what_it_matched(tmp_path):
+    out = tmp_path / "speed.json"
+    args = ["--zone", str(tmp_path / "zone"), "--practices", "6", "--seed", "3", "--chunk", "2", "--fit-practices", "6", "--out", str(out)]
+    result = CliRunner().invoke(match_speed.app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text())
+    truth = pl.read_csv(tmp_path / "zone" / "truth" / "records.csv", infer_schema=False)
+    assert figures["records"] == truth.height and figures["practices"] == 6 and figures["chunks"] == 3
+    assert figures["cpu_seconds"] > 0 and figures["seconds_per_1m_records"] > 0
+
+
+def test_the_sweep_table_marks_every_missed_target():
+    row = {"corruption": "geco", "seed": 2, "set": "dev", "records": 41669, "precision": 0.9998, "recall": 0.93, "f1": 0.96,
+           "review": 0.045, "blocking": 0.9995, "seconds": 2.0, "worst_hard": {"kind": "parent_child", "rate": 0.002, "pairs": 1}}  # fmt: skip
+    good = {**row, "seed": 3, "f1": 0.995, "review": 0.02, "worst_hard": {"kind": "spouses", "rate": 0.0, "pairs": 0}}
+    lines = match_sweep.markdown([row, good]).splitlines()
+    assert len(lines) == 4
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    assert cells[4] == "0.99980" and cells[6] == "**0.9600**" and cells[7] == "**4.50%**" and cells[8] == "0.9995"
+    assert cells[9] == "**0.20% (parent/child 1)**"
+    assert "**" not in lines[3]
