@@ -1,4 +1,4 @@
-"""hq_clients.json (Xero HQ export) to staging frames."""
+"""hq_clients.json (Xero HQ export) to staging frames: parsed one file at a time, typed once per batch."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from pathlib import Path
 import polars as pl
 
 from landing import schema
-from landing.errors import BadInput, decode_utf8
+from landing.batch import Reader, parse_file, read_file
+from landing.errors import BadInput, Failures, decode_utf8
 from landing.frames import Frames
-from landing.idents import Parsed, finish, long_ids
+from landing.idents import Parsed, long_ids
 from landing.secrets import HashKey
-from landing.values import LABEL, frame_of
+from landing.values import LABEL, RECORD_NO, type_tables
 
 FILE = "hq_clients.json"
+RANK = 1  # read first: every practice has Xero HQ
 
 # HQ key -> CLIENT column (top level of a client object)
 SIMPLE = {
@@ -63,13 +65,13 @@ def load_json(path: Path, file: str) -> object:
         raise BadInput(file, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
 
 
-def _columns(clients: list, practice_id: str) -> dict[str, dict[str, list]]:
+def _columns(clients: list) -> dict[str, dict[str, list]]:
     cols = {
-        "client": {c: [] for c in [*SIMPLE.values(), *ADDRESS.values(), "source_client_id", "record_no", "raw_hash", LABEL]},
-        "ident": {"source_client_id": [], "id_type": [], "value": []},
+        "client": {c: [] for c in [*SIMPLE.values(), *ADDRESS.values(), "source_client_id", RECORD_NO, "raw_hash", LABEL]},
+        "ids": {"source_client_id": [], "id_type": [], "value": []},
         "contact": {c: [] for c in ["source_client_id", *CONTACT.values(), LABEL]},
-        "group": {"source_client_id": [], "group_id": [], "group_name": []},
-        "org": {"source_client_id": [], "organisation_id": [], "organisation_name": []},
+        "group_member": {"source_client_id": [], "group_id": [], "group_name": []},
+        "org_link": {"source_client_id": [], "organisation_id": [], "organisation_name": []},
     }
     seen: dict[str, int] = {}
     c = cols["client"]
@@ -93,14 +95,14 @@ def _columns(clients: list, practice_id: str) -> dict[str, dict[str, list]]:
         for key, col in ADDRESS.items():
             c[col].append(_s(address.get(key)))
         c["source_client_id"].append(cid)
-        c["record_no"].append(no)
+        c[RECORD_NO].append(no)
         canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         # an unkeyed digest only until `finish` keys it: the record holds tax numbers
         c["raw_hash"].append(hashlib.sha256(canonical.encode()).hexdigest())
         c[LABEL].append(label)
         for item in _objects(obj.get("identifiers"), label, "identifiers"):
             for col, v in (("source_client_id", cid), ("id_type", _s(item.get("type"))), ("value", _s(item.get("value")))):
-                cols["ident"][col].append(v)
+                cols["ids"][col].append(v)
         for k, item in enumerate(_objects(obj.get("contacts"), label, "contacts"), 1):
             cols["contact"]["source_client_id"].append(cid)
             cols["contact"][LABEL].append(f"{label} contact {k}")
@@ -108,35 +110,49 @@ def _columns(clients: list, practice_id: str) -> dict[str, dict[str, list]]:
                 cols["contact"][col].append(_s(item.get(key)))
         for item in _objects(obj.get("groups"), label, "groups"):
             for col, v in (("source_client_id", cid), ("group_id", _s(item.get("id"))), ("group_name", _s(item.get("name")))):
-                cols["group"][col].append(v)
+                cols["group_member"][col].append(v)
         for item in _objects(obj.get("organisations"), label, "organisations"):
             for col, v in (("source_client_id", cid), ("organisation_id", _s(item.get("organisationId"))),
                            ("organisation_name", _s(item.get("name")))):  # fmt: skip
-                cols["org"][col].append(v)
+                cols["org_link"][col].append(v)
     return cols
 
 
-def parse_hq(path: Path, practice_id: str) -> Parsed:
-    """hq_clients.json parsed and typed; its practiceId must be the folder's practice; identifiers left raw."""
+def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
+    """hq_clients.json as raw column lists per table; its practiceId must be the folder's practice."""
     doc = load_json(path, FILE)
     if not isinstance(doc, dict) or not isinstance(doc.get("clients"), list):
         raise BadInput(FILE, None, "expected an object with a 'clients' list")
     if _s(doc.get("practiceId")) != practice_id:
         raise BadInput(FILE, None, f"practiceId {doc.get('practiceId')!r} is not the folder's practice {practice_id!r}")
-    cols = _columns(doc["clients"], practice_id)
+    return _columns(doc["clients"])
 
-    def frame(key: str, shape: pl.Schema, fields=None) -> pl.DataFrame:
-        return frame_of(cols[key], practice_id, "hq", shape, FILE, fields)
 
-    frames = Frames.empty().with_(
-        client=frame("client", schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE)),
-        contact=frame("contact", schema.CONTACT, {"is_primary": "contacts.isPrimary"}),
-        group_member=frame("group", schema.GROUP_MEMBER),
-        org_link=frame("org", schema.ORG_LINK),
-    )
-    return Parsed(frames, long_ids(cols["ident"], "hq"))
+# table, shape, field names for messages: in the order one practice's file is typed
+SPEC = (
+    ("client", schema.CLIENT, FIELD_NAMES),
+    ("contact", schema.CONTACT, {"is_primary": "contacts.isPrimary"}),
+    ("group_member", schema.GROUP_MEMBER, None),
+    ("org_link", schema.ORG_LINK, None),
+)
+
+
+def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
+    """A batch's parsed HQ tables typed (and "ids" left raw); a practice with a bad value is noted in `failures`."""
+    out = type_tables(raw, SPEC, "hq", FILE, RANK, failures)
+    out["client"] = out["client"].with_columns(source_file=pl.lit(FILE))
+    out["ids"] = long_ids(raw["ids"], "hq")
+    return out
+
+
+READER = Reader(FILE, RANK, parse, typed)
+
+
+def parse_hq(path: Path, practice_id: str) -> Parsed:
+    """hq_clients.json parsed and typed; identifiers left raw for `finish`."""
+    return parse_file(READER, path, practice_id)
 
 
 def read_hq(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's hq_clients.json as staging frames."""
-    return finish([parse_hq(path, practice_id)], practice_id, region, key)
+    return read_file(READER, path, practice_id, region, key)

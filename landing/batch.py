@@ -1,0 +1,133 @@
+"""Reading many practices at once: each file parsed on its own into raw column lists (cheap Python, one pass),
+then typing, checks, identifiers, keyed hashes and free-text protection run once over the whole batch.
+
+A practice's result does not depend on the batch it is read in: every check is per practice, and a practice
+fails with the bad input it would have met first read alone (files in reading order, then each file's checks
+in order; landing.errors.Failures), and only that practice fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from landing import schema
+from landing.errors import BadInput, Failures
+from landing.frames import Frames
+from landing.idents import Parsed, finish, stack
+from landing.secrets import HashKey
+from landing.values import PRACTICE, raw_frame
+
+__all__ = ["Reader", "Job", "read_batch", "read_file", "parse_file"]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One kind of landing file: its name, its place in reading order, its parser and its batch typing."""
+
+    file: str
+    rank: int
+    parse: Callable[[Path, str], dict[str, dict[str, list]]]  # path, practice_id -> table -> column lists
+    typed: Callable[[dict[str, pl.DataFrame], Failures], dict[str, pl.DataFrame]]  # raw tables -> typed tables
+
+
+@dataclass
+class Job:
+    """One practice of a batch: its files in reading order, or the bad input that stops it before any file."""
+
+    practice_id: str
+    region: str | None
+    files: list[tuple[Reader, Path]] = field(default_factory=list)
+    refused: BadInput | None = None
+
+
+class _Gathered:
+    """One kind of file's raw tables across a batch: column lists concatenated, rows counted per practice."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, dict[str, list]] = {}
+        self.rows: dict[str, tuple[list[int], list[int]]] = {}  # table -> (practice numbers, row counts)
+
+    def add(self, p: int, tables: dict[str, dict[str, list]]) -> None:
+        for name, cols in tables.items():
+            into = self.columns.setdefault(name, {c: [] for c in cols})
+            for c, values in cols.items():
+                into[c].extend(values)
+            practices, counts = self.rows.setdefault(name, ([], []))
+            practices.append(p)
+            counts.append(len(next(iter(cols.values()))) if cols else 0)
+
+    def frames(self, practice_ids: pl.Series) -> dict[str, pl.DataFrame]:
+        out = {}
+        for name, cols in self.columns.items():
+            practices, counts = self.rows[name]
+            p = pl.Series(PRACTICE, np.repeat(np.asarray(practices, dtype=np.int64), counts))
+            out[name] = raw_frame(cols).with_columns(p, practice_ids.gather(p).alias("practice_id"))
+        return out
+
+
+def _parse(reader: Reader, path: Path, practice_id: str) -> dict[str, dict[str, list]]:
+    try:
+        return reader.parse(path, practice_id)
+    except OSError as exc:  # unreadable file: still bad input of that practice, not a crash of the run
+        raise BadInput(path.name, None, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _typed(jobs: list[Job], failures: Failures) -> dict[Reader, dict[str, pl.DataFrame]]:
+    """Every job's files parsed, then each kind of file typed once for the batch; bad input noted per practice."""
+    gathered: dict[Reader, _Gathered] = {}
+    for p, job in enumerate(jobs):  # one iteration per practice: its files, parsed in reading order
+        if job.refused is not None:
+            failures.add(p, (0,), job.refused)
+            continue
+        for reader, path in job.files:
+            try:
+                tables = _parse(reader, path, job.practice_id)
+            except BadInput as exc:
+                failures.add(p, (reader.rank, 0), exc)
+                break  # files after the first unreadable one are never reached when the practice is read alone
+            gathered.setdefault(reader, _Gathered()).add(p, tables)
+    ids = pl.Series("practice_id", [j.practice_id if isinstance(j.practice_id, str) else None for j in jobs], dtype=pl.String)
+    return {reader: reader.typed(g.frames(ids), failures) for reader, g in sorted(gathered.items(), key=lambda kv: kv[0].rank)}
+
+
+def read_batch(jobs: list[Job], key: HashKey) -> tuple[Frames, dict[int, BadInput]]:
+    """The jobs' files as staging Frames of the good practices (in job order), and job number -> BadInput of the
+    bad ones, each the bad input its practice read alone would meet first."""
+    failures = Failures()
+    typed = _typed(jobs, failures)
+    bad = failures.errors()
+
+    def good(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.filter(~pl.col(PRACTICE).is_in(sorted(bad))) if bad else frame
+
+    parts = [{n: good(f) for n, f in tables.items()} for tables in typed.values()]
+    regions = pl.DataFrame({PRACTICE: list(range(len(jobs))), "region": [j.region for j in jobs]},
+                           schema={PRACTICE: pl.Int64, "region": pl.String})  # fmt: skip
+    tables = finish(parts, regions, key)
+    tables["sync_link"] = stack([p["sync_link"] for p in parts if "sync_link" in p], schema.SYNC_LINK)
+    return Frames(**{n: tables[n].select(schema.STAGING[n].names()).cast(schema.STAGING[n]) for n in Frames.names()}), bad
+
+
+def read_file(reader: Reader, path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
+    """One practice's one file as staging Frames (secrets hashed); BadInput on bad input."""
+    frames, bad = read_batch([Job(practice_id, region, [(reader, Path(path))])], key)
+    if bad:
+        raise bad[0]
+    return frames
+
+
+def parse_file(reader: Reader, path: Path, practice_id: str) -> Parsed:
+    """One practice's one file parsed and typed, identifiers left raw, lineage digests unkeyed; BadInput on bad input."""
+    failures = Failures()
+    typed = _typed([Job(practice_id, None, [(reader, Path(path))])], failures)
+    if 0 in failures:
+        raise failures.errors()[0]
+    tables = {n: f.drop(PRACTICE) for n, f in typed.get(reader, {}).items()}
+    ids = tables.pop("ids", pl.DataFrame(schema={"source": pl.String, "source_client_id": pl.String,
+                                                 "id_type": pl.String, "value": pl.String}))  # fmt: skip
+    return Parsed(Frames.empty().with_(**tables), ids.drop("practice_id", strict=False))
