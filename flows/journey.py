@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import faults
-from landing import BadInput, Frames, HashKey, read_practice, redact
+from landing import BadInput, Frames, HashKey, read_practice, read_practices, redact
 from landing.fingerprint import fingerprints
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
 
@@ -34,17 +34,36 @@ class ChunkResult:
 
 
 def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
-    """Read each practice's files; bad input fails that practice alone, with the file and record."""
+    """Read the practices' files as one batch; bad input fails that practice alone, with the file and record."""
+    failed: dict[str, str] = {}
+    for pid in practices.get_column("practice_id").to_list():  # one fault point per practice, as before batching
+        try:
+            faults.point("extract:practice")
+        except Exception as exc:  # noqa: BLE001 - an injected fault fails its practice, like an unexpected error
+            failed[pid] = redact(f"extract: unexpected error: {exc!r}")
+            log.error("practice %s: %s", pid, failed[pid])
+    batch = practices.filter(~pl.col("practice_id").is_in(list(failed)))
+    try:
+        frames, bad = read_practices(landing, batch, key)
+    except Exception as exc:  # noqa: BLE001 - an unexpected error in the batch: find its practice by reading one by one
+        log.warning("extract: batch read failed (%s); reading practice by practice", redact(repr(exc)))
+        frames, bad = _one_by_one(landing, batch, key)
+    for pid, text in bad.items():
+        failed[pid] = text
+        if not quiet and not text.startswith("extract: unexpected error"):
+            log.warning("practice %s: extract: bad input: %s", pid, text)
+    order = practices.get_column("practice_id").to_list()
+    return frames, {pid: failed[pid] for pid in order if pid in failed}
+
+
+def _one_by_one(landing: Path, practices: pl.DataFrame, key: HashKey) -> tuple[Frames, dict[str, str]]:
     parts, failed = [], {}
     for row in practices.iter_rows(named=True):  # one iteration per practice (file I/O), not per record
         pid = row["practice_id"]
-        faults.point("extract:practice")
         try:
             parts.append(read_practice(landing, row, key))
         except BadInput as exc:
             failed[pid] = str(exc)
-            if not quiet:
-                log.warning("practice %s: extract: bad input: %s", pid, exc)
         except Exception as exc:  # noqa: BLE001 - an unexpected error fails its practice, not the wave
             # an unexpected error's text may quote a value from the files: stored and logged redacted
             failed[pid] = redact(f"extract: unexpected error: {exc!r}")

@@ -52,7 +52,10 @@ def _texts(el: etree._Element) -> dict[str, str | None]:
 
 
 class _Columns:
-    """Column lists for every table, filled one client at a time; frames are built once at the end."""
+    """Column lists for every table, filled one client at a time; frames are built once per batch.
+
+    The list appends are bound once here: a file's clients are the parser's one per-record loop.
+    """
 
     def __init__(self) -> None:
         self.client: dict[str, list] = {c: [] for c in [*SIMPLE.values(), "account_manager_id",
@@ -63,13 +66,17 @@ class _Columns:
         self.rel = {"source_client_id": [], "relationship_id": [], "relationship_type": [],
                     "related_client_id": [], "related_client_name": []}  # fmt: skip
         self.custom = {"source_client_id": [], "field_id": [], "field_name": [], "value_type": [], "value": []}
+        self.simple = [(tag, self.client[col].append) for tag, col in SIMPLE.items()]
+        self.contact_cols = [(src, self.contact[col].append) for src, col in CONTACT.items()]
 
 
 def _split(el: etree._Element) -> tuple[dict[str, str | None], list[tuple[str, etree._Element]]]:
     """A client's leaf texts by tag, and its nested lists."""
     text, nested = {}, []
     for ch in el:
-        tag = _local(ch.tag)
+        tag = ch.tag
+        if tag[0] == "{":  # _local, inline: this runs for every element of the file
+            tag = tag.rpartition("}")[2]
         if len(ch):
             nested.append((tag, ch))
         else:
@@ -82,12 +89,13 @@ def _add_nested(cols: _Columns, uuid: str, label: str, tag: str, el: etree._Elem
     if tag == "AccountManager":
         return _texts(el)
     if tag == "Contacts":
+        ids, labels = cols.contact["source_client_id"], cols.contact[LABEL]
         for k, contact in enumerate(el, 1):
             t = _texts(contact)
-            cols.contact["source_client_id"].append(uuid)
-            cols.contact[LABEL].append(f"{label} contact {k}")
-            for src, col in CONTACT.items():
-                cols.contact[col].append(t.get(src))
+            ids.append(uuid)
+            labels.append(f"{label} contact {k}")
+            for src, add in cols.contact_cols:
+                add(t.get(src))
     elif tag == "Groups":
         for group in el:
             t = _texts(group)
@@ -103,19 +111,23 @@ def _add_nested(cols: _Columns, uuid: str, label: str, tag: str, el: etree._Elem
                            ("related_client_name", other.get("Name"))):  # fmt: skip
                 cols.rel[col].append(v)
     elif tag == "CustomFields":
+        custom = cols.custom
         for field in el:
             t = _texts(field)
             kind = next((k for k in VALUE_TAGS if k in t), None)
-            for col, v in (("source_client_id", uuid), ("field_id", t.get("UUID")), ("field_name", t.get("Name")),
-                           ("value_type", kind.lower() if kind else None), ("value", t.get(kind) if kind else None)):  # fmt: skip
-                cols.custom[col].append(v)
+            custom["source_client_id"].append(uuid)
+            custom["field_id"].append(t.get("UUID"))
+            custom["field_name"].append(t.get("Name"))
+            custom["value_type"].append(kind.lower() if kind else None)
+            custom["value"].append(t.get(kind) if kind else None)
     return {}
 
 
 def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int]) -> None:
     text, nested = _split(el)
-    uuid = (text.get("UUID") or "").strip()
-    name = (text.get("Name") or "").strip()
+    get = text.get
+    uuid = (get("UUID") or "").strip()
+    name = (get("Name") or "").strip()
     label = f"record {no} (UUID={uuid})" if uuid else f"record {no}"
     if not uuid:
         raise BadInput(FILE, label, "missing UUID")
@@ -125,8 +137,8 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
         raise BadInput(FILE, label, f"UUID repeats record {seen[uuid]}")
     seen[uuid] = no
     c = cols.client
-    for tag, col in SIMPLE.items():
-        c[col].append(text.get(tag))
+    for tag, add in cols.simple:
+        add(get(tag))
     c["source_client_id"][-1] = uuid
     c[RECORD_NO].append(no)
     # an unkeyed digest only until `finish` keys it: the record holds the tax number
@@ -138,7 +150,7 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
     c["account_manager_id"].append(manager.get("UUID"))
     c["account_manager_name"].append(manager.get("Name"))
     for tag in ID_TAGS:  # kinds by region are decided in landing.identifiers
-        if text.get(tag) is not None:
+        if get(tag) is not None:
             cols.ident["source_client_id"].append(uuid)
             cols.ident["id_type"].append(tag)
             cols.ident["value"].append(text[tag])
