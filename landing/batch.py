@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from landing import schema
+from landing import pool, schema
 from landing.errors import BadInput, Failures
 from landing.frames import Frames
 from landing.idents import Parsed, finish, stack
@@ -61,12 +61,12 @@ class _Gathered:
             practices.append(p)
             counts.append(len(next(iter(cols.values()))) if cols else 0)
 
-    def frames(self, practice_ids: pl.Series) -> dict[str, pl.DataFrame]:
+    def frames(self) -> dict[str, pl.DataFrame]:
         out = {}
         for name, cols in self.columns.items():
             practices, counts = self.rows[name]
             p = pl.Series(PRACTICE, np.repeat(np.asarray(practices, dtype=np.int64), counts))
-            out[name] = raw_frame(cols).with_columns(p, practice_ids.gather(p).alias("practice_id"))
+            out[name] = raw_frame(cols).with_columns(p)
         return out
 
 
@@ -77,22 +77,76 @@ def _parse(reader: Reader, path: Path, practice_id: str) -> dict[str, dict[str, 
         raise BadInput(path.name, None, f"cannot read: {exc.strerror or exc}") from None
 
 
-def _typed(jobs: list[Job], failures: Failures) -> dict[Reader, dict[str, pl.DataFrame]]:
-    """Every job's files parsed, then each kind of file typed once for the batch; bad input noted per practice."""
+Gathered = tuple[dict[Reader, dict[str, pl.DataFrame]], list[tuple[int, tuple, BadInput]]]
+
+
+def _gather(jobs: list[tuple[int, Job]]) -> Gathered:
+    """The numbered jobs' files parsed (in whichever process runs this): each kind of file's raw tables, with
+    PRACTICE, and each bad input met as (practice number, stage, BadInput). Needs no key."""
     gathered: dict[Reader, _Gathered] = {}
-    for p, job in enumerate(jobs):  # one iteration per practice: its files, parsed in reading order
+    errors = []
+    for p, job in jobs:  # one iteration per practice: its files, parsed in reading order
         if job.refused is not None:
-            failures.add(p, (0,), job.refused)
+            errors.append((p, (0,), job.refused))
             continue
         for reader, path in job.files:
             try:
                 tables = _parse(reader, path, job.practice_id)
             except BadInput as exc:
-                failures.add(p, (reader.rank, 0), exc)
+                errors.append((p, (reader.rank, 0), exc))
                 break  # files after the first unreadable one are never reached when the practice is read alone
             gathered.setdefault(reader, _Gathered()).add(p, tables)
+    return {reader: g.frames() for reader, g in gathered.items()}, errors
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _groups(numbered: list[tuple[int, Job]], sizes: list[int], count: int) -> list[list[tuple[int, Job]]]:
+    """Consecutive groups of jobs of about equal bytes (consecutive: results concatenate in practice order)."""
+    target = sum(sizes) / max(1, count)
+    groups: list[list[tuple[int, Job]]] = [[]]
+    held = 0
+    for item, size in zip(numbered, sizes):
+        if held >= target and len(groups) < count:
+            groups.append([])
+            held = 0
+        groups[-1].append(item)
+        held += size
+    return groups
+
+
+def _typed(jobs: list[Job], failures: Failures) -> dict[Reader, dict[str, pl.DataFrame]]:
+    """Every job's files parsed (a large batch in the parse pool), then each kind of file typed once for the
+    batch; bad input noted per practice."""
+    numbered = list(enumerate(jobs))
+    results = None
+    if pool.processes():
+        sizes = [sum(_size(path) for _, path in job.files) for job in jobs]  # one stat per file
+        if sum(sizes) >= pool.MIN_BYTES:
+            results = pool.run(_gather, _groups(numbered, sizes, 2 * pool.processes()))
+    if results is None:
+        results = [_gather(numbered)]
+    merged: dict[Reader, dict[str, list[pl.DataFrame]]] = {}
+    for tables, errors in results:  # groups in practice order
+        for p, stage, exc in errors:
+            failures.add(p, stage, exc)
+        for reader, frames in tables.items():
+            for name, frame in frames.items():
+                merged.setdefault(reader, {}).setdefault(name, []).append(frame)
     ids = pl.Series("practice_id", [j.practice_id if isinstance(j.practice_id, str) else None for j in jobs], dtype=pl.String)
-    return {reader: reader.typed(g.frames(ids), failures) for reader, g in sorted(gathered.items(), key=lambda kv: kv[0].rank)}
+    typed = {}
+    for reader in sorted(merged, key=lambda r: r.rank):
+        raw = {}
+        for name, frames in merged[reader].items():
+            frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+            raw[name] = frame.with_columns(ids.gather(frame.get_column(PRACTICE)))
+        typed[reader] = reader.typed(raw, failures)
+    return typed
 
 
 def read_batch(jobs: list[Job], key: HashKey) -> tuple[Frames, dict[int, BadInput]]:

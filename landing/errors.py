@@ -31,6 +31,17 @@ class BadInput(Exception):
     def __str__(self) -> str:
         return f"{self.file}: {self.record}: {self.message}" if self.record else f"{self.file}: {self.message}"
 
+    def __reduce__(self):
+        # from a parsing process to the caller, exactly as it was (already redacted)
+        return (_rebuilt, (self.file, self.record, self.message))
+
+
+def _rebuilt(file: str, record: str | None, message: str) -> BadInput:
+    exc = BadInput.__new__(BadInput)
+    exc.file, exc.record, exc.message = file, record, message
+    Exception.__init__(exc, str(exc))
+    return exc
+
 
 def decode_utf8(data: bytes, file: str) -> str:
     """The file's text (a UTF-8 BOM tolerated); bytes that are not UTF-8 are BadInput naming the line."""

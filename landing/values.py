@@ -20,7 +20,7 @@ _FALSE = ["no", "false", "n", "0"]
 def clean(expr: pl.Expr) -> pl.Expr:
     """Whitespace stripped; empty becomes null."""
     s = expr.cast(pl.String).str.strip_chars()
-    return pl.when(s.str.len_chars() > 0).then(s).otherwise(None)
+    return pl.when(s.str.len_bytes() > 0).then(s).otherwise(None)  # bytes: no need to count characters
 
 
 def parse_bool(expr: pl.Expr) -> pl.Expr:
