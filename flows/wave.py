@@ -114,7 +114,8 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
 def _params() -> dict:
     s = get_settings()
     return {
-        "auto_threshold": s.auto_threshold,
+        # the model's own threshold (chosen for 0.999 precision on the zone's gold pairs) unless an operator set one
+        "auto_threshold": s.auto_threshold if "auto_threshold" in s.model_fields_set else None,
         "review_threshold": s.review_threshold,
         "small_practice_max": s.small_practice_max,
     }
