@@ -87,6 +87,16 @@ def _kinds(df: pl.DataFrame) -> pl.DataFrame:
     return pairs.with_columns(id_type=pl.Series(kinds, dtype=pl.String))
 
 
+def _canonical(df: pl.DataFrame) -> pl.Series:
+    """canonical() of every row; the UK company number form computed for UKCRN rows only (few: it is costly)."""
+    canon = df.select(canonical(pl.col("id_type"), pl.col("value"), uk=False)).to_series()
+    uk = df.get_column("id_type") == "UKCRN"
+    if uk.any():
+        rows = df.filter(uk)
+        canon = canon.scatter(uk.arg_true(), rows.select(canonical(pl.col("id_type"), pl.col("value"))).to_series())
+    return canon
+
+
 def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     """A batch's `long` rows (PRACTICE, practice_id and LONG, practices in order, files in order) -> PRACTICE and
     the IDENTIFIER frame in the same order; kinds by each practice's region; values in clear only for public kinds."""
@@ -101,7 +111,7 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
     df = df.join(regions.select(PRACTICE, pl.col("region").cast(pl.String)), on=PRACTICE, how="left", maintain_order="left")
     df = df.join(_kinds(df), on=["_label", "region"], how="left", maintain_order="left", nulls_equal=True)
     # an id with nothing left after canonicalisation (e.g. a TFN "n/a") carries nothing to match on
-    df = df.with_columns(_canon=canonical(pl.col("id_type"), pl.col("value"))).filter(pl.col("_canon").is_not_null())
+    df = df.with_columns(_canon=_canonical(df)).filter(pl.col("_canon").is_not_null())
     df = df.join(_verdicts(df), on=["id_type", "_canon"], how="left", maintain_order="left", nulls_equal=False)
     message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
     df = df.with_columns(
