@@ -1,8 +1,9 @@
 """Reading benchmark: a generated zone read as a wave reads it (flows.journey.extract on chunks of practices,
 on one or two threads), records per second and peak memory, best of N runs each in a fresh process.
 
-"cpu s" is the reading process's own CPU time: the parse pool's workers (landing/pool.py) are not in it, their
-memory is in "peak RSS" (the process's peak plus each worker's). SCR_PARSE_PROCESSES=0 reads without the pool.
+"cpu s" is the reading process's own CPU time: the parse pool's workers (landing/pool.py, off unless
+SCR_PARSE_PROCESSES is set; `--pool` compares sizes) are not in it; their memory is in "peak RSS" (the
+process's peak plus each worker's).
 
     .venv/bin/python -m benchmarks.readers --practices 200            # ~25k records
     .venv/bin/python -m benchmarks.readers --practices 1000           # ~125k records

@@ -2,15 +2,16 @@
 file at a time. A small pool of worker processes parses a large batch's files at once and sends back frames;
 the caller types and finishes them, and keeps the hash key: parsing needs none, so it never leaves.
 
-Measured on the 2-core machine (benchmarks/readers.py): parsing 117k records took 2.95 s in one process and
-1.8 s in two, while the caller spent 0.2 s receiving the frames.
+Measured on the shared 2-core machine (benchmarks/readers.py): with the cores otherwise idle (load about 2.5)
+two reading threads took 29 µs per record with a pool of two and 41 µs without; with the cores busy (load 7
+to 12) the pool was 10-40% slower, its processes competing for them. In a wave the other chunk thread is
+matching on those cores, so the pool is off unless asked for.
 
 Workers are plain Python processes running `serve`, talking pickle over their stdin and stdout, not
 multiprocessing's: those re-import the caller's main script in every worker, which runs an unguarded script
 twice. A worker exits when its stdin closes, so it never outlives the process that started it, even killed.
 
-`SCR_PARSE_PROCESSES` sets the pool's size (0: parse in the calling thread); by default two processes on a
-machine with at least two cores.
+`SCR_PARSE_PROCESSES` sets the pool's size; unset or 0, files are parsed in the calling thread.
 """
 
 from __future__ import annotations
@@ -46,20 +47,19 @@ class _Broken(Exception):
 
 
 def processes() -> int:
-    """The pool's size: SCR_PARSE_PROCESSES, else 2 on a machine with two cores or more, else 0; always 0 in a
-    daemonic process (a Dask worker: one of several processes already, each reading in its own thread)."""
+    """The pool's size: SCR_PARSE_PROCESSES (default 0, no pool); always 0 in a daemonic process (a Dask
+    worker: one of several processes already, each reading in its own thread)."""
     if multiprocessing.current_process().daemon:
         return 0
     raw = os.environ.get("SCR_PARSE_PROCESSES", "").strip()
-    if raw:
-        return max(0, int(raw))
-    return 2 if (os.cpu_count() or 1) >= 2 else 0
+    return max(0, int(raw)) if raw else 0
 
 
 class _Worker:
     def __init__(self) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([_ROOT, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+        env.setdefault("POLARS_MAX_THREADS", "1")  # the workers are the parallelism: no thread pool each on top
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from landing.pool import serve; serve()"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env,
