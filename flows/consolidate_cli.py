@@ -23,6 +23,7 @@ WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="DuckDB w
 def _open(warehouse: Path | None):
     """The warehouse's writer connection (waiting, bounded, for another writer), tables ensured."""
     from flows.settings import get_settings
+    from flows.snapshot_hook import publish_snapshot
     from warehouse.db import WarehouseBusy, transaction, writer
     from warehouse.schema import create_all
 
@@ -34,6 +35,7 @@ def _open(warehouse: Path | None):
             with transaction(con):
                 create_all(con)
             yield con
+            publish_snapshot(con, path)  # the command committed: analysts see it
     except WarehouseBusy as exc:
         _fail(str(exc))
 
@@ -67,14 +69,17 @@ def apply(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Record the accept/reject decisions of a filled-in review CSV (rerunnable: same file, same result)."""
-    from warehouse.review import ReviewError, apply_review
+    import polars as pl
 
     from warehouse.db import transaction
+    from warehouse.review import ReviewError, apply_review
+    from warehouse.status import mark_changed
 
     with _open(warehouse) as con:
         try:
             with transaction(con):
                 n = apply_review(con, file)
+                mark_changed(con, pl.read_csv(file, columns=["practice_id"], infer_schema=False)["practice_id"].unique().to_list())
         except ReviewError as exc:
             _fail(str(exc))
     out.print(f"[green]{n}[/] decisions recorded from {file}; rerun the practice to apply them")

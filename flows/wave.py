@@ -19,6 +19,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import faults, progress
 from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, fit, run_chunk
+from flows.snapshot_hook import publish_snapshot
 from flows.settings import DEMO_HASH_KEY, get_settings
 from landing import read_registry, registry_problems
 from landing.fingerprint import fingerprints
@@ -124,6 +125,7 @@ def run_journey(
             load_practices(con, registry)
             base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
             mark_changed(con, write_status(con, base, run_id))
+        publish_snapshot(con, warehouse)
         current = read_status(con)
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)))
         if practice_ids:
@@ -160,6 +162,7 @@ def run_journey(
                     if result.gate is not None:
                         promoted += result.gate.passed
             faults.point("chunk:committed")
+            publish_snapshot(con, warehouse)
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
@@ -169,6 +172,7 @@ def run_journey(
         summary = _summarise(con, run_id, todo.height, set(touched), stats)
         broken = [k for k, v in invariants.items() if not v["ok"]]
         finish_run(con, run_id, "broken" if broken else "completed", summary, invariants)
+        publish_snapshot(con, warehouse)
     _publish(summary)
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
