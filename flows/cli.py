@@ -18,7 +18,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from flows.settings import get_settings
 
@@ -90,7 +89,9 @@ def _journey(flow_name: str, landing, warehouse, runner: str, dask_address, verb
         landing=str(landing or s.landing), warehouse=str(warehouse), **kwargs,
     )
     _print_summary(summary)
-    _print_status(warehouse, only=only)
+    from flows.cli_analyst import print_status
+
+    print_status(warehouse, only=only)
 
 
 def _print_summary(summary: dict) -> None:
@@ -182,47 +183,6 @@ def demo(
     console.print(f"\nquery it: [bold]scr status --warehouse {out / 'scr.duckdb'} --all[/]")
 
 
-def _print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:
-    from warehouse.db import WarehouseBusy, connect
-    from warehouse.status import read_status
-
-    try:
-        with connect(warehouse, read_only=True) as con:
-            rows = read_status(con)
-    except WarehouseBusy as exc:
-        _fail(str(exc))
-    if only:
-        rows = rows.filter(rows["practice_id"].is_in(only))
-    counts = rows.group_by("status").len().sort("status")
-    table = Table(title=f"migration progress: {warehouse}")
-    table.add_column("status")
-    table.add_column("practices", justify="right")
-    for status, n in counts.iter_rows():
-        table.add_row(status, str(n))
-    table.add_row("[bold]total", f"[bold]{rows.height}")
-    console.print(table)
-    if every or only:
-        detail = Table(show_lines=False)
-        for col in ("practice_id", "status", "detail"):
-            detail.add_column(col, overflow="fold")
-        for pid, status, text in rows.select("practice_id", "status", "detail").iter_rows():
-            detail.add_row(pid, status, text or "")
-        console.print(detail)
-
-
-@app.command()
-def status(
-    warehouse: Warehouse = None,
-    all_: Annotated[bool, typer.Option("--all", "-a", help="list every practice with its detail")] = False,
-    practice: PracticeIds = None,
-) -> None:
-    """Print migration progress: practices by status."""
-    path = warehouse or get_settings().warehouse
-    if not Path(path).exists():
-        _fail(f"no warehouse at {path}: run `scr run` first")
-    _print_status(path, only=practice, every=all_)
-
-
 @app.command()
 def serve(
     cron: Annotated[str, typer.Option("--cron", help="nightly wave schedule (cron)")] = "0 1 * * *",
@@ -245,7 +205,8 @@ def serve(
 
 
 def _register() -> None:
-    """Commands that live beside the migration flows: review, rollback, unmerge, retire-sync."""
+    """Commands that live beside the migration flows: review, rollback, unmerge, retire-sync, and the analysts' commands."""
+    from flows import cli_analyst
     from flows.consolidate_cli import review_app, rollback, unmerge
     from flows.retire_sync import retire_sync_command
 
@@ -253,6 +214,8 @@ def _register() -> None:
     app.command("rollback")(rollback)
     app.command("unmerge")(unmerge)
     app.command("retire-sync")(retire_sync_command)
+    for name in ("status", "query", "shell", "report", "snapshot"):  # analysts' commands: read the snapshot, no Prefect
+        app.command(name)(getattr(cli_analyst, name))
 
 
 _register()

@@ -125,3 +125,24 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("insert into sync_unconnected values ('C1', 'none', 'from the cutover, new clients appear in one system only')")
     con.execute("""
         insert into practice_change select practice_id, 1 from stg_practice""")
+
+
+HOSTILE_NAME = '<script>alert("name")</script> & =HYPERLINK("http://example.invalid")'
+HOSTILE_DETAIL = "hq_clients.json: <img src=x onerror=alert(1)> & more"
+
+
+def published(path, hostile: bool = False):
+    """A file warehouse at `path` holding the hand-made rows (practice B1's name and B2's failure made hostile on
+    request), with its analysts' snapshot published; returns the path."""
+    from warehouse.snapshot import publish
+
+    con = duckdb.connect(str(path))
+    try:
+        build(con)
+        if hostile:
+            con.execute("update stg_practice set name = ? where practice_id = 'B1'", [HOSTILE_NAME])
+            con.execute("update practice_status set detail = ? where practice_id = 'B2'", [HOSTILE_DETAIL])
+        publish(con, path)
+    finally:
+        con.close()
+    return path
