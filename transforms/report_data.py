@@ -17,7 +17,7 @@ MERGE_STATUSES = ("auto", "reviewed", "review", "unique")
 
 def funnel(progress: pl.DataFrame) -> pl.DataFrame:
     """status, practices, share: every status in the funnel's order, zeros included (migration_progress rows in)."""
-    counts = progress.group_by("status").agg(pl.col("practices").sum().cast(pl.Int64))
+    counts = progress.group_by(pl.col("status").cast(pl.String)).agg(pl.col("practices").sum().cast(pl.Int64))
     order = pl.DataFrame({"status": list(STATUSES), "order": list(range(len(STATUSES)))})
     out = order.join(counts, on="status", how="left").with_columns(pl.col("practices").fill_null(0))
     total = out["practices"].sum()
