@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup demo test bench bench-match lint clean
+.PHONY: setup demo test bench bench-match soak lint clean
 
 $(UV):
 	python3 -m venv .tools
@@ -22,12 +22,15 @@ demo: setup  ## generate a demo landing zone, run a full wave, print progress
 	$(BIN)/scr demo
 
 test: setup  ## run the test suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 bench-match: setup  ## matching benchmark against Splink and Febrl (not a test)
 	$(BIN)/python -m benchmarks.match
 
 bench: bench-match
+
+soak: setup  ## waves and reruns over a 1,000-practice zone with random kills and write errors (not in CI)
+	$(BIN)/python -m benchmarks.soak $(SOAK_ARGS)
 
 lint: setup  ## pyflakes-level checks
 	$(BIN)/ruff check flows landing synthetic transforms quality warehouse benchmarks tests

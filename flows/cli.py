@@ -47,7 +47,7 @@ def _fail(message: str) -> None:
 def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
     """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
     from flows import progress
-    from flows.wave import with_runner
+    from flows.wave import InvariantBroken, with_runner
     from warehouse.db import WarehouseBusy
     from landing import BadInput
 
@@ -68,6 +68,9 @@ def _run_flow(fn, runner: str, dask_address: str | None, **kwargs) -> dict:
             return with_runner(fn, runner, dask_address)(**kwargs)
         except WarehouseBusy as exc:
             _fail(str(exc))
+        except InvariantBroken as exc:
+            err.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(1) from None
         except BadInput as exc:
             _fail(f"the run cannot start: {exc}")
         except (ValueError, FileNotFoundError) as exc:

@@ -46,7 +46,11 @@ def write_run_practices(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters: dict) -> None:
-    """A run row, status running, as the run starts (a run that dies stays `running` with no finish time)."""
+    """A run row, status running, as the run starts.
+
+    Only the writer starts a run, so a run still `running` here died without finishing: it is marked interrupted.
+    """
+    con.execute("update pipeline_run set status = 'interrupted' where status = 'running'")
     con.execute(
         "insert into pipeline_run (run_id, kind, started_at, status, summary) values (?, ?, now()::timestamp, 'running', ?)",
         [run_id, kind, json.dumps({"parameters": parameters}, sort_keys=True)],
