@@ -50,9 +50,17 @@ def _results(warehouse: Path) -> dict[str, list[tuple]]:
         return {t: con.sql(f"select {cols} from {t} order by all").fetchall() for t, cols in RESULTS.items()}
 
 
+def _scr(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+
+
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
 def _scr_query(warehouse: Path, sql: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "flows.cli", "query", "--warehouse", str(warehouse), sql, "--format", "csv"]
-    return subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+    return _scr("query", "--warehouse", str(warehouse), sql, "--format", "csv")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +93,11 @@ def test_readers_query_the_snapshot_throughout_a_wave(zone, reference, tmp_path)
     held = open_snapshot(warehouse)
     held_generation = held.sql("select value from snapshot_info where key = 'generation'").fetchall()
     held_rows = held.sql("select * from migration_progress").fetchall()
-    answers, errors, generations, cli_calls = 0, [], set(), []
+    answers, errors, generations = 0, [], set()
+    query = ("query", "--warehouse", str(warehouse), "select * from migration_progress", "--format", "csv")
+    # a person's commands while the wave runs, started without stopping the polling above
+    planned = {1: [query, ("status", "--warehouse", str(warehouse))], 15: [query], 30: [query]}
+    launched: list[tuple[str, subprocess.Popen]] = []
     while wave.poll() is None:
         try:
             with open_snapshot(warehouse) as con:
@@ -97,16 +109,17 @@ def test_readers_query_the_snapshot_throughout_a_wave(zone, reference, tmp_path)
             answers += 1
         except Exception as exc:  # noqa: BLE001 - every failure to answer is the finding
             errors.append(repr(exc))
-        if answers % 25 == 1 and len(cli_calls) < 3:
-            cli_calls.append(_scr_query(warehouse, "select * from migration_progress"))
+        for args in planned.pop(answers, []):
+            launched.append((args[0], _start(*args)))
         time.sleep(0.05)
     out = wave.stdout.read()
-    print(f"answers {answers}, generations {sorted(generations)}, scr query calls {len(cli_calls)}")  # shown with -s
+    done = [(kind, *p.communicate(timeout=120), p.returncode) for kind, p in launched]
+    print(f"answers {answers}, generations {sorted(generations)}, commands {len(done)}")  # shown with -s
     assert wave.returncode == 0, out
     assert errors == []
     assert answers >= 20 and len(generations) >= 3  # the snapshot moved on while the wave ran
-    assert [c.returncode for c in cli_calls] == [0] * len(cli_calls) and cli_calls, [c.stderr for c in cli_calls]
-    assert cli_calls[0].stdout.startswith("region,wave,status,practices,source_records")
+    assert [(kind, code) for kind, _, _, code in done] == [("query", 0), ("status", 0), ("query", 0), ("query", 0)], done
+    assert done[0][1].startswith("region,wave,status,practices,source_records") and "migration progress" in done[1][1]
     # the connection held all along still answers, from the version it opened
     assert held.sql("select value from snapshot_info where key = 'generation'").fetchall() == held_generation
     assert held.sql("select * from migration_progress").fetchall() == held_rows
