@@ -35,7 +35,14 @@ def _need(module: str, owner: str):
         raise ImportError(f"benchmark needs {module} ({owner}), not importable yet: {e}") from e
 
 
-def generated(out: Path, practices: int, seed: int, hash_key: str, bad: int = 0) -> tuple[Dataset, dict]:
+def landing_key():
+    """An ephemeral hash key for a benchmark that stores nothing."""
+    from landing.secrets import HashKey
+
+    return HashKey.ephemeral()
+
+
+def generated(out: Path, practices: int, seed: int, hash_key, bad: int = 0) -> tuple[Dataset, dict]:
     """Generate a zone, read every good practice with the readers, and load its truth."""
     synthetic = _need("synthetic", "engineer B's generator")
     landing_mod = _need("landing", "engineer A's readers")
@@ -200,15 +207,14 @@ def main(
     bad_practices: int = typer.Option(0, help="practices the generator gives bad input (the readers skip them)"),
 ) -> None:
     """Generate, read, match and score; print one table; write the same figures as JSON."""
-    from flows.settings import get_settings
-
     systems = [s for s in SYSTEMS if not (skip_splink and s == "splink")]
     results: dict[str, dict] = {}
     meta: dict = {"practices": practices, "seed": seed, "splink_threshold": splink_threshold}
     with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
         work = keep or Path(tmp)
         if not skip_generated:
-            key = get_settings().hash_key.get_secret_value()
+            # the benchmark stores nothing: a key that lives only in this process will do
+            key = landing_key()
             try:
                 ds, meta["generated"] = generated(work / "zone", practices, seed, key, bad_practices)
                 results["generated"] = bench_dataset(ds, work / "generated", systems, splink_threshold, seed)

@@ -68,7 +68,7 @@ def main(
     landing = work / "zone" / "landing"
     ids = sorted(p["practice_id"] for p in json.loads((landing / "practices.json").read_text()))
     with prefect_server(work / "prefect") as env:
-        env = {**env, "SCR_CHUNK_PRACTICES": str(chunk), "SCR_HASH_KEY": "soak-key", "SCR_WAIT_SECONDS": "120"}
+        env = {**env, "SCR_CHUNK_PRACTICES": str(chunk), "SCR_HASH_KEY": "soak-key-a-throwaway-of-32-chars-or-more", "SCR_WAIT_SECONDS": "120"}
         ref, wh = work / "reference.duckdb", work / "soak.duckdb"
         t0 = time.monotonic()
         assert _scr(env, "run", "--landing", str(landing), "--warehouse", str(ref)) == 0, "the clean reference run failed"

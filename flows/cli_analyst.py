@@ -16,14 +16,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from flows.cli_common import Practices, Warehouse, fail, out, refuse, warehouse_path, writing
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
-Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file [env SCR_WAREHOUSE]")]
 
 
 class Format(str, Enum):
@@ -32,37 +30,14 @@ class Format(str, Enum):
     json = "json"
 
 
-def _exit(code: int, message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    raise typer.Exit(code)
-
-
-def _warehouse(warehouse: Path | None) -> Path:
-    from flows.settings import get_settings
-
-    return Path(warehouse or get_settings().warehouse)
-
-
 def _snapshot(warehouse: Path | None):
     """A read-only connection to the snapshot; exit 2 when there is none yet."""
     from warehouse.reader import SnapshotMissing, open_snapshot
 
     try:
-        return open_snapshot(_warehouse(warehouse))
+        return open_snapshot(warehouse_path(warehouse))
     except SnapshotMissing as exc:
-        _exit(2, str(exc))
-
-
-def _inert(frame):
-    """Text cells a spreadsheet would run as a formula (= + - @, tab, CR) get a leading apostrophe."""
-    import polars as pl
-
-    # to be replaced by landing.spreadsheet.escape_frame when it lands: the same rule, one line to swap
-    triggers = "^['=+\\-@\t\r\uff1d\uff0b\uff0d\uff20]"
-    text = [c for c, t in frame.schema.items() if t == pl.String]
-    return frame.with_columns(
-        pl.when(pl.col(c).str.contains(triggers)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c) for c in text
-    )
+        fail(str(exc))
 
 
 def _flat(frame):
@@ -82,9 +57,9 @@ def _print_table(frame, max_rows: int) -> None:
         table.add_column(c, overflow="fold", justify="right" if frame.schema[c].is_numeric() else "left")
     for row in _flat(frame.head(max_rows)).iter_rows():  # terminal output, bounded by max_rows
         table.add_row(*("" if v is None else str(v) for v in row))
-    console.print(table)
+    out.print(table)
     more = frame.height - max_rows
-    console.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
+    out.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
 
 
 def query(
@@ -101,13 +76,15 @@ def query(
         rel = con.sql(sql)
         frame = rel.pl() if rel is not None else None
     except duckdb.Error as exc:
-        _exit(1, f"query refused: {exc}")
+        refuse(f"query refused: {exc}")
     finally:
         con.close()
     if frame is None:
-        console.print("done (no rows returned)")
+        out.print("done (no rows returned)")
     elif fmt is Format.csv:
-        sys.stdout.write(_flat(_inert(frame)).write_csv())
+        from landing.spreadsheet import escape_frame
+
+        sys.stdout.write(_flat(escape_frame(frame)).write_csv())
     elif fmt is Format.json:
         sys.stdout.write(frame.write_json() + "\n")
     else:
@@ -119,7 +96,7 @@ def shell(warehouse: Warehouse = None) -> None:
     from warehouse.snapshot import snapshot_path
 
     con = _snapshot(warehouse)  # exits 2 when there is no snapshot
-    path = snapshot_path(_warehouse(warehouse))
+    path = snapshot_path(warehouse_path(warehouse))
     cli = shutil.which("duckdb")
     if cli:
         con.close()
@@ -152,19 +129,22 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         practices = practice_statuses(con, only)
     finally:
         con.close()
+    unknown = sorted(set(only or []) - set(practices["practice_id"].to_list()))
+    if unknown:
+        refuse(f"no practice {', '.join(unknown)} in {warehouse}")
     head = rd.headline(views["migration_progress"], views["merge_summary"], views["review_queue"], views["wave_summary"])
     if only:
         counts = practices.group_by("status").len().rename({"len": "practices"})
         views["migration_progress"] = counts.with_columns(source_records=0)
     funnel = rd.funnel(views["migration_progress"])
-    table = Table(title=f"migration progress: {warehouse}")
+    table = Table(title=f"migration progress: {warehouse}", title_justify="left")
     for col, justify in (("status", "left"), ("practices", "right"), ("share", "right")):
         table.add_column(col, justify=justify)
     for status, n, share in funnel.iter_rows():
         table.add_row(status, str(n), f"{share:.1%}")
     table.add_row("[bold]total", f"[bold]{funnel['practices'].sum()}", "")
-    console.print(table)
-    console.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
+    out.print(table)
+    out.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
     if not only:
         _print_headline(head, views)
     if every or only:
@@ -173,13 +153,13 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
             detail.add_column(col, overflow="fold")
         for pid, status, text in practices.iter_rows():
             detail.add_row(pid, status, text or "")
-        console.print(detail)
+        out.print(detail)
 
 
 def _print_headline(head: dict, views: dict) -> None:
     from transforms import report_data as rd
 
-    console.print(
+    out.print(
         f"complete: [bold]{head['share_complete']:.1%}[/] of {head['practices']} practices; {head['source_records']:,} source "
         f"records read; {head['unified_clients']:,} unified clients; {head['pending_links']:,} links await review in "
         f"{head['practices_with_pending_links']} practices", highlight=False,
@@ -187,7 +167,7 @@ def _print_headline(head: dict, views: dict) -> None:
     last = head["last_run"]
     if last:
         took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
-        console.print(
+        out.print(
             f"last run {last['run_id']} ({last['kind']}, {last['status']}, {took}): {last['planned']} practices taken, "
             f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "
             f"{last['records_in']:,} records in, {last['unified_clients_out']:,} unified clients out", highlight=False,
@@ -195,21 +175,23 @@ def _print_headline(head: dict, views: dict) -> None:
     for title, frame in (("top failure reasons", rd.top_failures(views["failure_reasons"], 3)),
                          ("quality failures", rd.quality_summary(views["quality_failures"], 3))):  # fmt: skip
         for row in frame.iter_rows():
-            console.print(f"{title}: {row[0]} ({row[1]} practices)", highlight=False, markup=False)
+            out.print(f"{title}: {row[0]} ({row[1]} practices)", highlight=False, markup=False)
 
 
 def status(
     warehouse: Warehouse = None,
     all_: Annotated[bool, typer.Option("--all", "-a", help="list every practice with its detail")] = False,
-    practice: Annotated[list[str] | None, typer.Option("--practice", "-p", help="practice id (repeatable)")] = None,
+    practice: Practices = None,
 ) -> None:
-    """Print migration progress from the analysts' snapshot (works while a wave runs)."""
-    print_status(_warehouse(warehouse), only=practice, every=all_)
+    """Print migration progress from the analysts' snapshot: the funnel and headline figures (works while a wave runs)."""
+    print_status(warehouse_path(warehouse), only=practice, every=all_)
+    if not all_ and not practice:
+        out.print("[dim]each practice with its detail: scr status --all, or scr practice ID[/]", highlight=False)
 
 
 def report(
     warehouse: Warehouse = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path("report.html"),
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path("report.html"),
 ) -> None:
     """Write the visual progress report: one self-contained HTML page that opens offline."""
     from flows.report import build_report
@@ -220,26 +202,15 @@ def report(
         views, info = read_views(con), snapshot_info(con)
     finally:
         con.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    build_report(views, info, out)
-    console.print(f"report written: [bold]{out}[/]", highlight=False)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    build_report(views, info, out_file)
+    out.print(f"report written: [bold]{out_file}[/]", highlight=False)
 
 
 def snapshot(warehouse: Warehouse = None) -> None:
     """Publish the analysts' snapshot now (a warehouse from before snapshots, or one whose snapshot folder was lost)."""
-    from flows.settings import get_settings
-    from warehouse.db import WarehouseBusy, transaction, writer
-    from warehouse.schema import create_all
     from warehouse.snapshot import publish
 
-    path = _warehouse(warehouse)
-    if not path.exists():
-        _exit(2, f"no warehouse at {path}: run `scr run` first")
-    try:
-        with writer(path, get_settings().wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]")) as con:
-            with transaction(con):
-                create_all(con)
-            done = publish(con, path)
-    except WarehouseBusy as exc:
-        _exit(2, str(exc))
-    console.print(f"snapshot {done['generation']} published: {done['snapshot']} ({done['files_written']} files written)", highlight=False)
+    with writing(warehouse) as con:
+        done = publish(con, warehouse_path(warehouse))
+    out.print(f"snapshot {done['generation']} published: {done['snapshot']} ({done['files_written']} files written)", highlight=False)

@@ -12,6 +12,7 @@ import duckdb
 import polars as pl
 
 from flows import faults
+from landing import redact
 from warehouse.db import transaction
 from warehouse.matches import write_match_results
 from warehouse.promote import promote
@@ -25,8 +26,9 @@ __all__ = ["write_chunk", "unified_tables", "why"]
 
 
 def why(exc: BaseException) -> str:
-    """An error as one line for a status detail or a log: its kind and message, bounded."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    """An error as one line for a status detail or a log: its kind and message, bounded, long numbers masked
+    (an error's text may quote a record's values, and any field may hold a tax number)."""
+    text = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
     return text if len(text) <= 300 else text[:297] + "..."
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from flows import faults
-from landing import BadInput, Frames, read_practice
+from landing import BadInput, Frames, HashKey, read_practice, redact
 from landing.fingerprint import fingerprints
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
 
@@ -33,29 +33,30 @@ class ChunkResult:
     extracts: pl.DataFrame | None = None  # practice_id, fingerprint, ok, detail: what reading found
 
 
-def extract(landing: Path, practices: pl.DataFrame, hash_key: str, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
+def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
     """Read each practice's files; bad input fails that practice alone, with the file and record."""
     parts, failed = [], {}
     for row in practices.iter_rows(named=True):  # one iteration per practice (file I/O), not per record
         pid = row["practice_id"]
         faults.point("extract:practice")
         try:
-            parts.append(read_practice(landing, row, hash_key))
+            parts.append(read_practice(landing, row, key))
         except BadInput as exc:
             failed[pid] = str(exc)
             if not quiet:
                 log.warning("practice %s: extract: bad input: %s", pid, exc)
         except Exception as exc:  # noqa: BLE001 - an unexpected error fails its practice, not the wave
-            failed[pid] = f"extract: unexpected error: {exc!r}"
-            log.exception("practice %s: extract failed", pid)
+            # an unexpected error's text may quote a value from the files: stored and logged redacted
+            failed[pid] = redact(f"extract: unexpected error: {exc!r}")
+            log.error("practice %s: %s", pid, failed[pid])
     return Frames.concat(parts) if parts else Frames.empty(), failed
 
 
-def fit(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None) -> dict:
+def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None) -> dict:
     """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict."""
     from transforms.matching import fit_model
 
-    frames, _ = extract(Path(landing), practices, hash_key, quiet=True)  # the chunk reports bad input
+    frames, _ = extract(Path(landing), practices, key, quiet=True)  # the chunk reports bad input
     return fit_model(frames.client, frames.org_link, frames.sync_link, practices, decisions).to_dict()
 
 
@@ -82,16 +83,17 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str])
     """Match the chunk in one vectorised pass; if that raises, retry practice by practice so one fails alone."""
     try:
         return _match(frames, practices, decisions, params)
-    except Exception:  # noqa: BLE001
-        log.exception("chunk match failed; isolating the failing practice")
+    except Exception as exc:  # noqa: BLE001
+        # no traceback: an error's text can quote a record's values (redacted here)
+        log.warning("chunk match failed (%s); isolating the failing practice", redact(repr(exc)))
     results = []
     for pid in practices["practice_id"].to_list():
         one = practices.filter(pl.col("practice_id") == pid)
         try:
             results.append(_match(frames, one, decisions, params))
         except Exception as exc:  # noqa: BLE001
-            failed[pid] = f"match: unexpected error: {exc!r}"
-            log.exception("practice %s: match failed", pid)
+            failed[pid] = redact(f"match: unexpected error: {exc!r}")
+            log.error("practice %s: %s", pid, failed[pid])
     if not results:
         return None
     from transforms.matching import MatchResult
@@ -103,11 +105,11 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str])
     )
 
 
-def run_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
+def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """The journey for one chunk of practices: every stage vectorised over the whole chunk."""
     # the fingerprint is taken before reading: if a file changes while it is read, the next run reads it again
     prints = fingerprints(Path(landing), practices["practice_id"].to_list())
-    frames, failed = extract(Path(landing), practices, hash_key)
+    frames, failed = extract(Path(landing), practices, key)
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     base = step_one(good)
@@ -128,10 +130,7 @@ def run_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: p
             waiting.select(
                 "practice_id",
                 pl.lit("in_review").alias("status"),
-                pl.format(
-                    "strategy not chosen yet (keep_xpm, keep_hq or combine); {} links await review",
-                    pl.col("review_links").fill_null(0),
-                ).alias("detail"),
+                pl.format("strategy not chosen yet (keep_xpm, keep_hq or combine); {}", _awaiting(pl.col("review_links"))).alias("detail"),
             )
         )
         if not chosen.is_empty():
@@ -174,13 +173,19 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataF
                 "practice_id",
                 pl.when(waits).then(pl.lit("in_review")).otherwise(pl.lit("complete")).alias("status"),
                 pl.when(waits)
-                .then(pl.format("promoted ({}); {} links await review", pl.col("strategy"), pl.col("review_links")))
+                .then(pl.format("promoted ({}); {}", pl.col("strategy"), _awaiting(pl.col("review_links"))))
                 .otherwise(pl.format("promoted ({})", pl.col("strategy")))
                 .alias("detail"),
             ),
         ],
         how="vertical_relaxed",
     )
+
+
+def _awaiting(n: pl.Expr) -> pl.Expr:
+    """'1 link awaits review', '3 links await review'."""
+    n = n.fill_null(0)
+    return pl.when(n == 1).then(pl.lit("1 link awaits review")).otherwise(pl.format("{} links await review", n))
 
 
 def failed_status(failed: dict[str, str]) -> pl.DataFrame:

@@ -5,65 +5,57 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import polars as pl
-import typer
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from rich.console import Console
-from rich.table import Table
 
+from flows.cutover import SyncRetirementRefused, check_cutover
 from flows.settings import get_settings
 from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
-from landing import BadInput, read_practice, read_registry, registry_problems
+from landing import BadInput, HashKey, read_practice, read_registry, redact, registry_problems
 from landing.schema import CLIENT, SYNC_LINK
 from transforms.retirement import plan_retirement, unconnected
 from warehouse.schema import create_all
 from warehouse.status import mark_changed
 from warehouse.sync_retirement import read_retired, write_retirement
 
-__all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "retire_sync_command", "summarise"]
+__all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "summarise"]
 
 ARTIFACT_KEY = "legacy-sync-retirement"
 
 
-class SyncRetirementRefused(RuntimeError):
-    """Retiring the legacy sync was asked for before the cutover date without --force."""
-
-
-def check_cutover(as_of: date, cutover: date, force: bool) -> None:
-    """Refuse a retirement before the cutover date unless forced."""
-    if as_of < cutover and not force:
-        raise SyncRetirementRefused(
-            f"refusing to retire the legacy client sync on {as_of}: the cutover is {cutover} "
-            "(Xero ends the client sync then); use --force to retire it early"
-        )
-
-
 @task(name="retire-sync-plan", cache_policy=NO_CACHE)
 def plan_task(landing: Path, warehouse: Path) -> tuple[pl.DataFrame, dict[str, str], pl.DataFrame]:
-    """Registry, its problems, and the links already retired (read-only: a dry run must not touch the file)."""
+    """Registry (with the operators' recorded choices), its problems, and the links already retired.
+
+    Read-only: a dry run must not touch the file.
+    """
+    from transforms.status_rules import with_choices
+    from warehouse.choices import latest_choices
+
     registry = read_registry(landing)
     problems = registry_problems(landing, registry)
     if not warehouse.exists():
         return registry, problems, read_retired(None)
     con = db.connect(warehouse, read_only=True)
     try:
-        return registry, problems, read_retired(con)
+        return with_choices(registry, latest_choices(con)), problems, read_retired(con)
     finally:
         con.close()
 
 
 @task(name="retire-sync-compute", cache_policy=NO_CACHE)
-def compute_task(
-    landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame, hash_key: str
-) -> dict[str, Any]:
+def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame) -> dict[str, Any]:
     """Read every practice's clients and links; a practice with bad input is skipped with its reason."""
+    # Drift compares the two sides' tax-number hashes within this task and stores only their last three
+    # digits: a key that lives in memory for this task alone is enough, and needs no operator set-up.
+    key = HashKey.ephemeral()
     skipped = dict(problems)
     clients, links, done = [], [], []
     for practice in registry.sort("practice_id").iter_rows(named=True):  # per practice: file reading, not rows
@@ -71,12 +63,12 @@ def compute_task(
         if pid in skipped:
             continue
         try:
-            frames = read_practice(landing, practice, hash_key)
+            frames = read_practice(landing, practice, key)
         except BadInput as exc:
             skipped[pid] = str(exc)
             continue
         except Exception as exc:  # an unexpected reader error fails this practice, never the run
-            skipped[pid] = f"{type(exc).__name__}: {exc}"
+            skipped[pid] = redact(f"{type(exc).__name__}: {exc}")
             continue
         clients.append(frames.client.filter(pl.col("source").is_in(["xpm", "hq"])))
         links.append(frames.sync_link)
@@ -162,18 +154,16 @@ def retire_legacy_sync(
     dry_run: bool = False,
     force: bool = False,
     cutover: date | None = None,
-    hash_key: str | None = None,
 ) -> dict:
     """End every active legacy sync link per practice, record it in sync_retirement, report drift."""
     settings = get_settings()
     as_of = as_of or datetime.now(UTC).date()
     cutover = cutover or settings.cutover_date
     check_cutover(as_of, cutover, force)
-    hash_key = hash_key or settings.hash_key.get_secret_value()
     landing, warehouse = Path(landing), Path(warehouse)
     run_id = str(flow_run.id or uuid.uuid4())
     registry, problems, retired = plan_task(landing, warehouse)
-    computed = compute_task(landing, registry, problems, retired, hash_key)
+    computed = compute_task(landing, registry, problems, retired)
     written = None if dry_run else write_task(warehouse, computed, run_id, as_of)
     per_practice = summarise(computed["practices"], computed["plan"], computed["drift"])
     result = {
@@ -199,61 +189,3 @@ def retire_legacy_sync(
         result["totals"],
     )
     return result
-
-
-def _print(result: dict, console: Console) -> None:
-    """The run's result as rich tables."""
-    title = "Legacy sync retirement" + (" (dry run: nothing written)" if result["dry_run"] else "")
-    counts = ("retired", "already_retired", "paused_skipped", "drift_pairs")
-    table = Table(title=f"{title}, as of {result['as_of']}", show_footer=True)
-    table.add_column("practice", footer="total")
-    for c in counts:
-        table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]))
-    for p in result["practices"]:
-        table.add_row(p["practice_id"], *(str(p[c]) for c in counts))
-    console.print(table)
-    if result["skipped"]:
-        skipped = Table(title="Skipped practices")
-        skipped.add_column("practice")
-        skipped.add_column("reason")
-        for s in result["skipped"]:
-            skipped.add_row(s["practice_id"], s["reason"])
-        console.print(skipped)
-    if result["unconnected"]:
-        # the note is the same for every practice: say it once
-        unc = Table(title="Practices without a confirmed connection")
-        for col in ("practice", "connection"):
-            unc.add_column(col)
-        for u in result["unconnected"]:
-            unc.add_row(u["practice_id"], u["connection"])
-        console.print(unc)
-        console.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
-
-
-def retire_sync_command(
-    warehouse: Annotated[Path | None, typer.Option(envvar="SCR_WAREHOUSE", help="DuckDB warehouse file")] = None,
-    landing: Annotated[Path | None, typer.Option(envvar="SCR_LANDING", help="landing zone folder")] = None,
-    as_of: Annotated[
-        datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="retirement date (default today)")
-    ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
-    force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
-) -> None:
-    """Retire the legacy client sync: freeze every active link, report drift and unconnected practices."""
-    settings = get_settings()
-    console = Console()
-    day = as_of.date() if as_of else datetime.now(UTC).date()
-    try:
-        # refuse before starting Prefect: no flow run for a request that cannot proceed
-        check_cutover(day, settings.cutover_date, force)
-        result = retire_legacy_sync(
-            landing=landing or settings.landing,
-            warehouse=warehouse or settings.warehouse,
-            as_of=day,
-            dry_run=dry_run,
-            force=force,
-        )
-    except (SyncRetirementRefused, BadInput, db.WarehouseBusy) as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(code=1) from exc
-    _print(result, console)

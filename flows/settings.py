@@ -9,8 +9,17 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from landing.secrets import MIN_KEY_LENGTH, HashKey, read_zone_key
 
-DEMO_HASH_KEY = "scr-demo-key-change-me"
+HOW_TO_SET_KEY = (
+    "set SCR_HASH_KEY to a secret of at least {n} random characters, or SCR_HASH_KEY_FILE to a file holding one "
+    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))' > scr-hash.key`); keep it safe: "
+    "every hash in the warehouse depends on it"
+).format(n=MIN_KEY_LENGTH)
+
+
+class HashKeyMissing(RuntimeError):
+    """No usable hash key: a run on real data refuses to start (the message says how to set one, never a key)."""
 
 
 class Settings(BaseSettings):
@@ -18,8 +27,9 @@ class Settings(BaseSettings):
 
     warehouse: Path = Field(Path("scr.duckdb"), description="DuckDB warehouse file")
     landing: Path = Field(Path("landing"), description="landing zone folder")
-    # Keyed hash for TFN / IRD numbers: they are matched on this hash, never stored raw.
-    hash_key: SecretStr = Field(SecretStr(DEMO_HASH_KEY), description="key for tax-number hashes")
+    # The HMAC key every secret identifier is stored under; never a flow or task parameter, never logged.
+    hash_key: SecretStr | None = Field(None, description="HMAC key for identifiers (SCR_HASH_KEY)")
+    hash_key_file: Path | None = Field(None, description="file holding the HMAC key (SCR_HASH_KEY_FILE)")
     cutover_date: date = Field(date(2023, 11, 1), description="legacy client sync ends on this date")
     chunk_practices: int = Field(50, ge=1, description="practices per chunk task")
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
@@ -34,3 +44,38 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def _operator_key(s: Settings) -> HashKey | None:
+    if s.hash_key is not None and s.hash_key_file is not None:
+        raise HashKeyMissing("both SCR_HASH_KEY and SCR_HASH_KEY_FILE are set: set only one")
+    if s.hash_key is not None:
+        secret, origin = s.hash_key.get_secret_value().strip(), "SCR_HASH_KEY"
+    elif s.hash_key_file is not None:
+        try:
+            secret = Path(s.hash_key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise HashKeyMissing(f"cannot read SCR_HASH_KEY_FILE {s.hash_key_file}: {exc.strerror or exc}") from None
+        origin = f"SCR_HASH_KEY_FILE ({s.hash_key_file})"
+    else:
+        return None
+    if len(secret) < MIN_KEY_LENGTH:
+        # never echo the key: its length is all the message says
+        raise HashKeyMissing(f"the hash key from {origin} is too short ({len(secret)} characters): {HOW_TO_SET_KEY}")
+    return HashKey(secret, origin)
+
+
+def hash_key(landing: Path | str | None = None) -> HashKey:
+    """The key to hash with: the operator's (SCR_HASH_KEY / SCR_HASH_KEY_FILE), else a zone's own throwaway key.
+
+    Only a zone `scr generate` made carries a throwaway key; any other zone without an operator key is
+    refused (HashKeyMissing). Tasks call this where they run: on a Dask worker the key comes from that
+    worker's environment (set SCR_HASH_KEY or SCR_HASH_KEY_FILE there too), never from a task argument.
+    """
+    s = get_settings()
+    key = _operator_key(s)
+    if key is None and landing is not None:
+        key = read_zone_key(Path(landing))
+    if key is None:
+        raise HashKeyMissing(f"no hash key for the landing zone {landing or s.landing}: {HOW_TO_SET_KEY}")
+    return key

@@ -19,14 +19,16 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import faults, progress
 from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, fit, run_chunk
+from flows.hashkey import adopt_key, check_task_key
+from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
-from flows.settings import DEMO_HASH_KEY, get_settings
 from landing import read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
 from transforms.planning import chunks, plan_wave
-from transforms.status_rules import baseline, step_one
+from transforms.status_rules import baseline, step_one, with_choices
 from warehouse import db
+from warehouse.choices import latest_choices, read_pins
 from warehouse.invariants import check as check_invariants
 from warehouse.review import read_decisions
 from warehouse.run_store import finish_run, start_run
@@ -39,21 +41,47 @@ class InvariantBroken(RuntimeError):
     """A run finished with the warehouse in a state that must never be: the run is failed loudly."""
 
 
+class RunRefused(ValueError):
+    """The run was asked for something it must not do (a pinned practice, a landing zone that is not one)."""
+
+
+def _check_where(landing: Path, warehouse: Path) -> None:
+    """The deployment's (or command's) landing zone and warehouse, checked before any work."""
+    if not (landing / "practices.json").is_file():
+        raise RunRefused(
+            f"landing zone {landing} has no practices.json: give the flow its `landing` parameter "
+            "(scr serve --landing DIR, or SCR_LANDING for the work-pool route)"
+        )
+    if warehouse.exists() and warehouse.is_dir():
+        raise RunRefused(f"warehouse {warehouse} is a folder: give the flow a DuckDB file as `warehouse`")
+
+
+def _task_key(landing: str, key_fingerprint: str):
+    """The hash key where the task runs (settings, i.e. this process's environment), checked against the flow's.
+
+    Tasks never receive the key as an argument: Prefect records task and flow parameters.
+    """
+    key = hash_key(landing)
+    check_task_key(key, key_fingerprint)
+    return key
+
+
 @task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def journey_chunk(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
+def journey_chunk(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """Extract, match, survive and gate one chunk of practices (retried on transient errors)."""
     get_run_logger().info("chunk of %d practices: %s", practices.height, ", ".join(practices["practice_id"].to_list()[:5]))
-    return run_chunk(landing, practices, hash_key, decisions, params)
+    return run_chunk(landing, practices, _task_key(landing, key_fingerprint), decisions, params)
 
 
 @task(name="fit-match-model", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def fit_model_task(landing: str, practices: pl.DataFrame, hash_key: str, decisions: pl.DataFrame | None) -> dict:
+def fit_model_task(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None) -> dict:
     """Fit the match model on a fixed sample of practices."""
     get_run_logger().info("fitting the match model on %d practices", practices.height)
-    return fit(landing, practices, hash_key, decisions)
+    return fit(landing, practices, _task_key(landing, key_fingerprint), decisions)
 
 
-def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool) -> dict:
+def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
+           key_fingerprint: str) -> dict:
     """The stored match model, or one fitted now on the first practices (by id) whose step one is done, then stored.
 
     The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
@@ -78,7 +106,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
         .head(s.model_sample_practices)
     )
     progress.report("fitting the match model", 0, 1)
-    model = fit_model_task(str(landing), sample, s.hash_key.get_secret_value(), decisions)
+    model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     with db.transaction(con):
         save_model(con, model, run_id, sample.height, 0)
     return model
@@ -107,17 +135,28 @@ def run_journey(
     logger = get_run_logger()
     settings = get_settings()
     run_id = uuid.uuid4().hex[:12]
-    if settings.hash_key.get_secret_value() == DEMO_HASH_KEY:
-        logger.warning("SCR_HASH_KEY is the demo default: set a secret key before migrating real practices")
-    registry = read_registry(landing)
-    problems = registry_problems(landing, registry)
+    _check_where(landing, warehouse)
+    key = hash_key(landing)  # HashKeyMissing: no run without a key
+    if key.origin.startswith("throwaway"):
+        logger.warning("hashing with the %s: synthetic data only", key.origin)
+    files = read_registry(landing)
+    problems = registry_problems(landing, files)
     if practice_ids:
-        unknown = sorted(set(practice_ids) - set(registry["practice_id"].to_list()))
+        unknown = sorted(set(practice_ids) - set(files["practice_id"].to_list()))
         if unknown:
-            raise ValueError(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
+            raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
+    elif select == "named":
+        raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
     with db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
+            adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
+        # practices.json as the operators' recorded choices amend it (strategy, step one confirmed)
+        registry = with_choices(files, latest_choices(con))
+        pinned = set(read_pins(con)["practice_id"].to_list())
+        held = sorted(set(practice_ids or []) & pinned)
+        if held:
+            raise RunRefused(f"{', '.join(held)} pinned after a rollback: `scr practice release {held[0]}` first")
         start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select})
         faults.point("run:started")
         prints = fingerprints(landing, registry["practice_id"].to_list())
@@ -127,7 +166,8 @@ def run_journey(
             mark_changed(con, write_status(con, base, run_id))
         publish_snapshot(con, warehouse)
         current = read_status(con)
-        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)))
+        # a practice pinned after a rollback is left alone until released
+        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
         if practice_ids:
             todo = candidates.filter(pl.col("practice_id").is_in(practice_ids))
         elif select == "all":
@@ -138,12 +178,12 @@ def run_journey(
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
-            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit)
+            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
         parts = chunks(todo, settings.chunk_practices)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = {
-            journey_chunk.submit(str(landing), part, settings.hash_key.get_secret_value(), decisions, params): part
+            journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params): part
             for part in parts
         }
         stats, done, promoted = [], 0, []

@@ -1,15 +1,31 @@
-"""Bad input in the landing zone: names the file and the record so an operator can find it."""
+"""Bad input in the landing zone: names the file and the record so an operator can find it, never a secret."""
 
 from __future__ import annotations
+
+import re
+
+__all__ = ["BadInput", "decode_utf8", "redact"]
+
+# eight or more digits, as people write numbers: every tax number, account and phone number is that long
+_LONG_NUMBER = re.compile(r"\d(?:[ .\-/]?\d){7,}")
+
+
+def redact(text: str) -> str:
+    """`text` with every run of eight or more digits masked to *** and its last three digits.
+
+    For anything that is stored or logged (practice_status.detail, logs, artifacts): a message may quote a
+    field value, and any field may hold a tax number someone typed in the wrong place.
+    """
+    return _LONG_NUMBER.sub(lambda m: "***" + re.sub(r"\D", "", m.group())[-3:], text)
 
 
 class BadInput(Exception):
     """A landing file that cannot be read as the contract says; fails its practice alone."""
 
     def __init__(self, file: str, record: str | None, message: str) -> None:
-        self.file = file
-        self.record = record
-        self.message = message
+        self.file = redact(file)
+        self.record = redact(record) if record else record
+        self.message = redact(message)
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from landing import schema
 from landing.errors import BadInput, decode_utf8
 from landing.frames import Frames
 from landing.idents import Parsed, finish, long_ids
+from landing.secrets import HashKey
 from landing.values import LABEL, frame_of
 
 FILE = "hq_clients.json"
@@ -94,6 +95,7 @@ def _columns(clients: list, practice_id: str) -> dict[str, dict[str, list]]:
         c["source_client_id"].append(cid)
         c["record_no"].append(no)
         canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        # an unkeyed digest only until `finish` keys it: the record holds tax numbers
         c["raw_hash"].append(hashlib.sha256(canonical.encode()).hexdigest())
         c[LABEL].append(label)
         for item in _objects(obj.get("identifiers"), label, "identifiers"):
@@ -135,6 +137,6 @@ def parse_hq(path: Path, practice_id: str) -> Parsed:
     return Parsed(frames, long_ids(cols["ident"], "hq"))
 
 
-def read_hq(path: Path, practice_id: str, hash_key: str) -> Frames:
+def read_hq(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's hq_clients.json as staging frames."""
-    return finish([parse_hq(path, practice_id)], practice_id, hash_key)
+    return finish([parse_hq(path, practice_id)], practice_id, region, key)

@@ -1,4 +1,5 @@
-"""Identifier rows of one file: tax numbers hashed (never kept raw), business numbers as digits, first of each kind."""
+"""Identifier rows of one practice: canonical kind and value, a keyed hash for every kind, clear values only
+for public-register kinds (landing.identifiers.PUBLIC_KINDS); the client frame's wide identifier columns."""
 
 from __future__ import annotations
 
@@ -6,38 +7,24 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from landing.identifiers import PUBLIC_KINDS, digits, is_valid
 from landing import schema
+from landing.freetext import protect_free_text
 from landing.frames import Frames
+from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kinds
+from landing.secrets import HashKey
 from landing.values import clean
-from landing.secrets import keyed_hash, last3
 
-HASHED = ["TFN", "IRD", "TAX"]  # TAX: an XPM TaxNumber outside AU/NZ, hashed the same way
-DIGITS_ONLY = ["ABN", "ACN", "NZBN", "COMPANY"]
-# identifier kind -> wide client column family; ACN and NZ company numbers share `acn`
-WIDE = {"ABN": "abn", "ACN": "acn", "COMPANY": "acn", "NZBN": "nzbn", "TFN": "tfn", "IRD": "ird"}
+# identifier kind -> wide client column family; a company number of any region goes to `acn`
+WIDE = {"ABN": "abn", "ACN": "acn", "NZCN": "acn", "UKCRN": "acn", "CRN": "acn", "NZBN": "nzbn", "TFN": "tfn", "IRD": "ird"}
 KEY = ["source", "source_client_id"]  # within one practice
 WIDE_COLUMNS = ["abn", "acn", "nzbn", "tfn_hash", "tfn_last3", "tfn_valid", "ird_hash", "ird_last3", "ird_valid"]
-
-
-def _verdicts(df: pl.DataFrame) -> pl.DataFrame:
-    """Check-digit verdict per distinct (id_type, checked value); stdnum runs once per distinct value."""
-    pairs = df.select("id_type", "_check").unique().drop_nulls().sort("id_type", "_check")
-    parts = [
-        part.with_columns(is_valid=is_valid(part.get_column("_check"), str(kind[0])))
-        for kind, part in pairs.group_by("id_type", maintain_order=True)
-    ]
-    if not parts:
-        return pairs.with_columns(is_valid=pl.lit(None, dtype=pl.Boolean))
-    return pl.concat(parts)
-
-
+# a source's identifier as read: id_type is the source's own label (XPM tag, HQ type, Tax column)
 LONG = pl.Schema({"source": pl.String, "source_client_id": pl.String, "id_type": pl.String, "value": pl.String})
 
 
 @dataclass
 class Parsed:
-    """One file read but not finished: identifier columns still empty, its identifiers raw in `ids` (LONG shape)."""
+    """One file read but not finished: identifiers raw in `ids` (LONG), raw_hash still an unkeyed digest."""
 
     frames: Frames
     ids: pl.DataFrame
@@ -49,40 +36,48 @@ def long_ids(columns: dict[str, list], source: str) -> pl.DataFrame:
     return df.select(pl.lit(source, dtype=pl.String).alias("source"), pl.all())
 
 
-def finish(parts: list[Parsed], practice_id: str, hash_key: str) -> Frames:
-    """The files of one practice with identifiers hashed in one go (keyed_hash costs a DuckDB connection per call)."""
+def finish(parts: list[Parsed], practice_id: str, region: str | None, key: HashKey) -> Frames:
+    """The files of one practice, secrets hashed: identifiers, lineage digests, secret-bearing free text."""
     frames = Frames.concat([p.frames for p in parts])
     long = pl.concat([p.ids.cast(LONG) for p in parts]) if parts else pl.DataFrame(schema=LONG)
-    ident = identifiers(long, practice_id, hash_key)
-    return frames.with_(client=with_identifiers(frames.client, ident), identifier=ident)
+    ident = identifiers(long, practice_id, region, key)
+    client = with_identifiers(frames.client, ident)
+    # the readers' digest of a raw record covers its tax numbers: only its HMAC is kept
+    digests = client.select(pl.concat_str(pl.lit("record:"), "raw_hash")).to_series()
+    client = client.with_columns(raw_hash=key.hash_series(digests))
+    return protect_free_text(frames.with_(client=client, identifier=ident), key)
 
 
-def identifiers(long: pl.DataFrame, practice_id: str, hash_key: str) -> pl.DataFrame:
-    """`long` (LONG: raw strings in file order) -> IDENTIFIER frame, same order; tax numbers only as hashes."""
+def _verdicts(df: pl.DataFrame) -> pl.DataFrame:
+    """Check-digit verdict per distinct (id_type, canonical value); stdnum runs once per distinct value."""
+    pairs = df.select("id_type", "_canon").unique().drop_nulls().sort("id_type", "_canon")
+    parts = [
+        part.with_columns(is_valid=is_valid(part.get_column("_canon"), str(kind[0])))
+        for kind, part in pairs.group_by("id_type", maintain_order=True)
+    ]
+    if not parts:
+        return pairs.with_columns(is_valid=pl.lit(None, dtype=pl.Boolean))
+    return pl.concat(parts)
+
+
+def identifiers(long: pl.DataFrame, practice_id: str, region: str | None, key: HashKey) -> pl.DataFrame:
+    """`long` (LONG, file order) -> IDENTIFIER frame in the same order; values in clear only for public kinds."""
     df = long.select(
         pl.col("source"),
         pl.col("source_client_id"),
-        clean(pl.col("id_type")).str.to_uppercase().alias("id_type"),
+        clean(pl.col("id_type")).alias("_label"),
         clean(pl.col("value")).alias("value"),
-    ).filter(pl.col("id_type").is_not_null() & pl.col("value").is_not_null())
-    # allow-list: a kind not from a public register is only ever kept as a keyed hash
-    hashed = ~pl.col("id_type").is_in(list(PUBLIC_KINDS))
-    df = df.with_columns(_digits=digits(pl.col("value"))).with_columns(
-        id_value=pl.when(hashed)
-        .then(None)
-        .when(pl.col("id_type").is_in(DIGITS_ONLY))
-        .then(pl.col("_digits"))
-        .otherwise(pl.col("value")),
-        _secret=pl.when(hashed).then(pl.col("_digits")),
+    ).filter(pl.col("_label").is_not_null() & pl.col("value").is_not_null())
+    df = df.with_columns(id_type=kinds(df.get_column("_label"), region))
+    # an id with nothing left after canonicalisation (e.g. a TFN "n/a") carries nothing to match on
+    df = df.with_columns(_canon=canonical(pl.col("id_type"), pl.col("value"))).filter(pl.col("_canon").is_not_null())
+    df = df.join(_verdicts(df), on=["id_type", "_canon"], how="left", maintain_order="left", nulls_equal=False)
+    message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
+    df = df.with_columns(
+        id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS))).then(pl.col("_canon")),
+        id_hash=key.hash_series(message),
+        id_last3=pl.col("_canon").str.slice(-3),
     )
-    df = df.with_columns(_check=pl.coalesce("_secret", "id_value"))
-    df = df.join(_verdicts(df), on=["id_type", "_check"], how="left", maintain_order="left", nulls_equal=False)
-    secret = df.get_column("_secret")
-    # keyed_hash opens a DuckDB connection per call: skip it when there are no tax numbers
-    hashes = keyed_hash(secret, hash_key) if secret.null_count() < len(secret) else secret
-    df = df.with_columns(id_hash=hashes, id_last3=last3(secret))
-    # an id with no digits at all (e.g. a TFN "n/a") carries nothing to match on
-    df = df.filter(pl.col("id_value").is_not_null() | pl.col("id_hash").is_not_null())
     return df.select(
         pl.lit(practice_id, dtype=pl.String).alias("practice_id"),
         *[pl.col(c) for c in list(schema.IDENTIFIER.names())[1:]],

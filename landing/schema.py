@@ -1,8 +1,9 @@
 """The canonical staging shape: every landing-zone reader yields frames with exactly these schemas.
 
 Keys: (practice_id, source, source_client_id), source in xpm / hq / tax.
-TFN and IRD numbers never leave the readers in plain text: they arrive as a keyed
-hash (``*_hash``), the last three digits (``*_last3``) and a check-digit verdict.
+Only identifiers from public registers leave the readers in clear (landing.identifiers.PUBLIC_KINDS):
+every other identifier, and every secret custom field, arrives as an HMAC under the operator's key
+(``*_hash``), its last three characters (``*_last3``) and, where a check exists, a check-digit verdict.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ CLIENT = pl.Schema(
         "updated_at": TS,  # HQ updatedAt
         "record_no": I,  # 1-based position of the record in its file (line for CSV)
         "source_file": S,  # file name inside the practice folder
-        "raw_hash": S,  # sha256 of the raw record, for lineage
+        "raw_hash": S,  # HMAC of the raw record's SHA-256, for lineage (keyed: the record holds tax numbers)
     }
 )
 
@@ -84,10 +85,10 @@ IDENTIFIER = pl.Schema(
         "practice_id": S,
         "source": S,
         "source_client_id": S,
-        "id_type": S,  # ABN ACN TFN IRD NZBN CRN UTR EIN COMPANY
-        "id_value": S,  # NULL for TFN / IRD
-        "id_hash": S,  # keyed hash for TFN / IRD, NULL otherwise
-        "id_last3": S,
+        "id_type": S,  # canonical kind: ABN ACN ARBN NZBN NZCN UKCRN CRN TFN IRD UTR EIN SSN TAX ... (any other)
+        "id_value": S,  # canonical value, ONLY for public-register kinds; NULL for every other kind
+        "id_hash": S,  # HMAC-SHA256(key, kind ":" canonical value), for every kind
+        "id_last3": S,  # last three characters of the canonical value
         "is_valid": B,  # check digits pass (NULL where no check exists)
     }
 )
@@ -133,7 +134,10 @@ CUSTOM_FIELD = pl.Schema(
         "field_id": S,
         "field_name": S,
         "value_type": S,  # text number date boolean
-        "value": S,
+        "value": S,  # NULL when is_secret
+        "value_hash": S,  # HMAC of a secret value's letters and digits (landing.freetext)
+        "value_last3": S,
+        "is_secret": B,  # named like a secret (TFN, bank account...) or holds a valid TFN / IRD number
     }
 )
 

@@ -10,6 +10,7 @@ from landing import schema
 from landing.csvfile import check_records, labelled_frame
 from landing.frames import Frames
 from landing.idents import LONG, Parsed, finish
+from landing.secrets import HashKey
 from landing.values import LABEL, frame_of
 
 FILE = "tax_clients.csv"
@@ -28,7 +29,7 @@ CLIENT_COLUMNS = {
     "postal_state": "postal_region", "postal_postcode": "postal_postcode",
     "xpm_client_uuid": "xpm_client_uuid", "archived": "archived",
 }  # fmt: skip
-ID_COLUMNS = {"tfn": "TFN", "ird_number": "IRD", "abn": "ABN"}
+ID_COLUMNS = {"tfn": "tfn", "ird_number": "ird_number", "abn": "abn"}  # column -> label (kinds: landing.identifiers)
 
 
 def parse_tax(path: Path, practice_id: str) -> Parsed:
@@ -54,6 +55,6 @@ def parse_tax(path: Path, practice_id: str) -> Parsed:
     return Parsed(frames, long.cast(LONG))
 
 
-def read_tax(path: Path, practice_id: str, hash_key: str) -> Frames:
+def read_tax(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's tax_clients.csv as staging frames."""
-    return finish([parse_tax(path, practice_id)], practice_id, hash_key)
+    return finish([parse_tax(path, practice_id)], practice_id, region, key)

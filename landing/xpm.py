@@ -1,4 +1,9 @@
-"""xpm_clients.xml (XPM client.api/list?detailed=true), streamed with lxml.iterparse, to staging frames."""
+"""xpm_clients.xml (XPM client.api/list?detailed=true), streamed with lxml.iterparse, to staging frames.
+
+Hostile XML: a DOCTYPE (the only place entities can be declared) is refused before the parser reads
+the body; libxml2 keeps its default depth and text-size limits (no huge_tree), and what it refuses
+becomes a BadInput naming the file and line.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from landing import schema
 from landing.errors import BadInput
 from landing.frames import Frames
 from landing.idents import Parsed, finish, long_ids
+from landing.secrets import HashKey
 from landing.values import LABEL, frame_of
 
 FILE = "xpm_clients.xml"
@@ -32,6 +38,7 @@ FIELD_NAMES = {v: k for k, v in SIMPLE.items()} | {"account_manager_id": "Accoun
 CONTACT = {"UUID": "contact_id", "IsPrimary": "is_primary", "Name": "name", "Salutation": "salutation",
            "Addressee": "addressee", "Email": "email", "Phone": "phone", "Mobile": "mobile", "Position": "position"}  # fmt: skip
 VALUE_TAGS = ("Text", "Number", "Date", "Boolean")
+ID_TAGS = ("TaxNumber", "CompanyNumber", "BusinessNumber")
 
 
 def _local(tag: str) -> str:
@@ -40,15 +47,6 @@ def _local(tag: str) -> str:
 
 def _texts(el: etree._Element) -> dict[str, str | None]:
     return {_local(ch.tag): ch.text for ch in el}
-
-
-def _id_types(region: str | None) -> tuple[str, str, str]:
-    """(TaxNumber, CompanyNumber, BusinessNumber) identifier kinds for the practice's region."""
-    if region == "AU":
-        return "TFN", "ACN", "ABN"
-    if region == "NZ":
-        return "IRD", "COMPANY", "NZBN"
-    return "TAX", "COMPANY", "BUSINESS"
 
 
 class _Columns:
@@ -112,7 +110,7 @@ def _add_nested(cols: _Columns, uuid: str, label: str, tag: str, el: etree._Elem
     return {}
 
 
-def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int], kinds: tuple) -> None:
+def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int]) -> None:
     text, nested = _split(el)
     uuid = (text.get("UUID") or "").strip()
     name = (text.get("Name") or "").strip()
@@ -129,6 +127,7 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
         c[col].append(text.get(tag))
     c["source_client_id"][-1] = uuid
     c["record_no"].append(no)
+    # an unkeyed digest only until `finish` keys it: the record holds the tax number
     c["raw_hash"].append(hashlib.sha256(etree.tostring(el, with_tail=False)).hexdigest())
     c[LABEL].append(label)
     manager: dict = {}
@@ -136,18 +135,18 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
         manager = _add_nested(cols, uuid, label, tag, child) or manager
     c["account_manager_id"].append(manager.get("UUID"))
     c["account_manager_name"].append(manager.get("Name"))
-    for kind, tag in zip(kinds, ("TaxNumber", "CompanyNumber", "BusinessNumber")):
+    for tag in ID_TAGS:  # kinds by region are decided in landing.identifiers
         if text.get(tag) is not None:
             cols.ident["source_client_id"].append(uuid)
-            cols.ident["id_type"].append(kind)
+            cols.ident["id_type"].append(tag)
             cols.ident["value"].append(text[tag])
 
 
-def _parse(path: Path, kinds: tuple) -> _Columns:
+def _parse(path: Path) -> _Columns:
     cols, seen, no = _Columns(), {}, 0
     events = etree.iterparse(
         str(path), events=("end",), tag=("{*}Client", "{*}Status"), remove_comments=True,
-        resolve_entities=False, no_network=True, huge_tree=True,
+        resolve_entities=False, no_network=True, load_dtd=False,
     )  # fmt: skip
     try:
         for _, el in events:
@@ -157,15 +156,44 @@ def _parse(path: Path, kinds: tuple) -> _Columns:
                     raise BadInput(FILE, f"line {el.sourceline}", f"Status {el.text!r}: the export did not succeed")
                 continue
             no += 1
-            _add_client(cols, el, no, seen, kinds)
+            _add_client(cols, el, no, seen)
             # free what is parsed: the file can be tens of MB
             el.clear()
             parent = el.getparent()
             while el.getprevious() is not None and parent is not None:
                 del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise BadInput(FILE, f"line {exc.lineno}", f"not valid XML: {exc.msg}") from None
+        line, msg = _error(exc, path)
+        raise BadInput(FILE, f"line {line}", f"not valid XML: {_plain(msg)}") from None
     return cols
+
+
+def _error(exc: etree.XMLSyntaxError, path: Path) -> tuple[int, str]:
+    """The line and text of the parse error; where iterparse only says "no element found" on line 0 after
+    an earlier error, that error (the newest entry of the log for this file: lxml's log outlives a parse)."""
+    line, msg = exc.lineno, exc.msg or ""
+    if not line:
+        mine = [e for e in (exc.error_log or []) if e.filename == str(path)]
+        if mine:
+            line, msg = mine[-1].line, mine[-1].message
+    return line, re.sub(r", line \d+, column \d+$", "", msg.strip())  # the line is reported on its own
+
+
+# libxml2's wording for the limits it keeps without huge_tree, in an operator's words
+_LIMITS = (
+    ("Excessive depth", "elements nested deeper than libxml2's limit of 256 levels"),
+    ("huge text node", "a text node longer than libxml2's limit of 10,000,000 characters"),
+    ("text node too long", "a text node longer than libxml2's limit of 10,000,000 characters"),
+    ("Huge input lookup", "a single piece of markup longer than libxml2's limit"),
+    ("entity", "an entity reference (entities are not allowed)"),
+)
+
+
+def _plain(msg: str) -> str:
+    for jargon, plain in _LIMITS:
+        if jargon.lower() in (msg or "").lower():
+            return f"{plain} ({msg.strip()})"
+    return msg
 
 
 def _frame(columns: dict[str, list], practice_id: str, shape: pl.Schema, fields=None) -> pl.DataFrame:
@@ -183,12 +211,48 @@ def _check_encoding(path: Path) -> None:
         raise BadInput(FILE, "line 1", f"not UTF-8 (declared {declared.group(1).decode('ascii', 'replace')})")
 
 
-def parse_xpm(path: Path, practice_id: str, region: str | None) -> Parsed:
+def _refuse_doctype(path: Path) -> None:
+    """A DOCTYPE in the prolog is BadInput naming its line, before any parser reads the file's body.
+
+    The XPM API never sends one; a DOCTYPE is where entities (billion laughs, external files or URLs) are declared.
+    """
+    data, pos = b"", 0
+    with path.open("rb") as f:
+        while True:
+            more = f.read(1 << 16)
+            data += more
+            if data.startswith(b"\xef\xbb\xbf") and pos == 0:
+                pos = 3
+            while pos < len(data) and data[pos : pos + 1].isspace():
+                pos += 1
+            rest = data[pos:]
+            closing = b"?>" if rest.startswith(b"<?") else b"-->" if rest.startswith(b"<!--") else None
+            if closing is not None:
+                end = rest.find(closing, 2)
+                if end >= 0:
+                    pos += end + len(closing)
+                    continue
+                if not more:
+                    return  # unterminated: the parser names it
+                continue
+            if rest.startswith(b"<!"):
+                if len(rest) < 9 and more:
+                    continue
+                line = data[:pos].count(b"\n") + 1
+                what = "a DOCTYPE" if rest[2:9].upper() == b"DOCTYPE" else "a markup declaration"
+                raise BadInput(FILE, f"line {line}", f"{what} before the root element: refused unparsed "
+                               "(DTDs and entity declarations are not allowed)")
+            if rest or not more:
+                return  # the root element (or text the parser will refuse)
+
+
+def parse_xpm(path: Path, practice_id: str) -> Parsed:
     """xpm_clients.xml parsed and typed; identifiers left raw for `finish`."""
     if path.stat().st_size == 0:
         raise BadInput(FILE, None, "empty file")
     _check_encoding(path)
-    cols = _parse(path, _id_types(region))
+    _refuse_doctype(path)
+    cols = _parse(path)
     client = _frame(cols.client, practice_id, schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE))
     frames = Frames.empty().with_(
         client=client,
@@ -200,6 +264,6 @@ def parse_xpm(path: Path, practice_id: str, region: str | None) -> Parsed:
     return Parsed(frames, long_ids(cols.ident, "xpm"))
 
 
-def read_xpm(path: Path, practice_id: str, region: str | None, hash_key: str) -> Frames:
+def read_xpm(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's xpm_clients.xml as staging frames; BadInput names the record and field."""
-    return finish([parse_xpm(path, practice_id, region)], practice_id, hash_key)
+    return finish([parse_xpm(path, practice_id)], practice_id, region, key)

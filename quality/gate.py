@@ -112,7 +112,9 @@ def run_gate(unified: Unified, frames: Frames) -> GateResult:
     """Validate the consolidated practices; a practice with any failing row is blocked, naming the expectations."""
     practices = sorted(set(unified.crosswalk["practice_id"].to_list()) | set(unified.client["practice_id"].to_list()))
     parts, raw = [pl.DataFrame(schema=RESULTS)], {}
-    for suite in suites(unified, frames):
+    checks = suites(unified, frames)
+    warnings_only = [s.name for suite in checks for s in suite.specs if not s.blocking]
+    for suite in checks:
         if suite.frame.is_empty():
             parts.append(pl.DataFrame(
                 [(p, suite.name, s.name, True, 0, "{}") for p in practices for s in suite.specs], schema=RESULTS, orient="row"
@@ -122,6 +124,11 @@ def run_gate(unified: Unified, frames: Frames) -> GateResult:
             outcome, raw[suite.name] = _run(suite)
         parts.append(_rows(suite, outcome, practices))
     results = pl.concat(parts).sort("practice_id", "suite", "expectation")
-    failed = results.filter(~pl.col("success")).group_by("practice_id").agg(pl.col("expectation").unique().sort())
+    # a non-blocking expectation's failures are kept in the results, they block nothing
+    failed = (
+        results.filter(~pl.col("success") & ~pl.col("expectation").is_in(warnings_only))
+        .group_by("practice_id")
+        .agg(pl.col("expectation").unique().sort())
+    )
     blocked = {r["practice_id"]: "failed expectations: " + ", ".join(r["expectation"]) for r in failed.iter_rows(named=True)}
     return GateResult(passed=[p for p in practices if p not in blocked], blocked=blocked, results=results, raw=raw)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from landing.spreadsheet import formula_like, has_control_chars
+
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
     from landing import Frames
@@ -20,15 +22,20 @@ __all__ = ["Spec", "Suite", "suites"]
 RKEY = ["practice_id", "source", "source_client_id"]
 UKEY = ["practice_id", "unified_client_id"]
 ID_KINDS = ["ABN", "ACN", "NZBN", "TFN", "IRD"]
+NAME_COLUMNS = ["name", "legal_name", "first_name", "last_name"]
 
 
 @dataclass
 class Spec:
-    """One expectation: its name (what a blocked practice is told), the GX class and its kwargs."""
+    """One expectation: its name (what a blocked practice is told), the GX class and its kwargs.
+
+    A non-blocking expectation (GX severity "warning") is recorded in quality_result but blocks nothing.
+    """
 
     name: str
     gx_class: str
     kwargs: dict = field(default_factory=dict)
+    blocking: bool = True
 
 
 @dataclass
@@ -70,13 +77,20 @@ def client_frame(unified: Unified, frames: Frames) -> pl.DataFrame:
     per_id = cw.group_by("unified_client_id").agg(n_practices=pl.col("practice_id").n_unique().cast(pl.Int64))
     expected = cw.group_by(UKEY).agg(archived_expected=pl.col("archived").fill_null(False).all())
     c = unified.client
+    names = [n for n in NAME_COLUMNS if n in c.columns]
+    # `=` starts no real name and control characters belong in none: someone injected it, or the export broke
+    hostile = pl.any_horizontal([pl.col(n).str.contains(r"^[=\x{ff1d}]").fill_null(False) | has_control_chars(pl.col(n))
+                                 for n in names])
+    # a leading + - @ can be a real trading name ("@Home Realty"); exports escape it, survivorship avoids it
+    formula = pl.any_horizontal([formula_like(pl.col(n)) for n in names])
     flagged = pl.all_horizontal(
         [(pl.col(v).is_null() | pl.col(f"{v}_valid").is_not_null()) for v in ["abn", "acn", "nzbn"]]
         + [(pl.col(h).is_null() | pl.col(h.replace("_hash", "_last3")).is_not_null()) for h in ["tfn_hash", "ird_hash"]]
     )
     return (
         c.select(*UKEY, "name", "entity_type", "archived", "abn", "acn", "nzbn", "abn_valid", "acn_valid", "nzbn_valid",
-                 "tfn_hash", "tfn_last3", "ird_hash", "ird_last3")
+                 "tfn_hash", "tfn_last3", "ird_hash", "ird_last3",
+                 names_inert=~hostile, names_plain=~formula)
         .join(per_id, on="unified_client_id", how="left")
         .join(expected, on=UKEY, how="left")
         .with_columns(
@@ -85,7 +99,8 @@ def client_frame(unified: Unified, frames: Frames) -> pl.DataFrame:
             ids_checked=flagged.fill_null(False),
             n_practices=pl.col("n_practices").fill_null(0),
         )
-        .select(*UKEY, "name_present", "entity_type", "n_practices", "archived_ok", "ids_checked")
+        .select(*UKEY, "name_present", "entity_type", "n_practices", "archived_ok", "ids_checked", "names_inert",
+                "names_plain")
         .sort(UKEY)
     )
 
@@ -120,6 +135,9 @@ def suites(unified: Unified, frames: Frames) -> list[Suite]:
             Spec("one_practice_per_client", "ExpectColumnValuesToBeBetween", {"column": "n_practices", **between_1}),
             Spec("archived_consistent", "ExpectColumnValuesToBeInSet", {"column": "archived_ok", **is_true}),
             Spec("identifiers_checked_or_flagged", "ExpectColumnValuesToBeInSet", {"column": "ids_checked", **is_true}),
+            Spec("names_without_formula_or_control_chars", "ExpectColumnValuesToBeInSet", {"column": "names_inert", **is_true}),
+            Spec("names_not_formula_like", "ExpectColumnValuesToBeInSet",
+                 {"column": "names_plain", **is_true, "severity": "warning"}, blocking=False),
         ]),
         Suite("identifiers", identifier_frame(unified, frames), UKEY + ["id_type"], [
             Spec("one_valid_identifier_per_kind", "ExpectColumnValuesToBeBetween",

@@ -1,4 +1,4 @@
-"""Test-wide environment: Prefect state in a temporary home, no telemetry, quiet logs."""
+"""Test-wide environment: Prefect state in a temporary home, no telemetry, quiet logs, a throwaway hash key."""
 
 import os
 import tempfile
@@ -10,6 +10,9 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# A throwaway key for tests only (never a real one): runs refuse to start without a key.
+os.environ["SCR_HASH_KEY"] = "tests-only-throwaway-hash-key-not-a-secret"
+os.environ.pop("SCR_HASH_KEY_FILE", None)
 
 import pytest
 

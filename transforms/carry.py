@@ -97,9 +97,11 @@ def carry_all(frames: Frames, members: pl.DataFrame) -> dict[str, pl.DataFrame]:
     )
     fields = _first(
         _mapped(frames.custom_field, members),
-        [*UKEY, _norm("field_name"), "value_type", "value"],
+        [*UKEY, _norm("field_name"), "value_type", "value", "value_hash"],
         ["_prio", "source_client_id", "field_id"],
-        [*UKEY, "field_id", "field_name", "value_type", "value", "source", "source_client_id"],
+        # a secret value travels only as its hash and last three (landing.freetext)
+        [*UKEY, "field_id", "field_name", "value_type", "value", "value_hash", "value_last3", "is_secret",
+         "source", "source_client_id"],
     )
     related = members.select(
         "practice_id", "source", pl.col("source_client_id").alias("related_client_id"),

@@ -243,13 +243,23 @@ def _assemble(std, cmp, hints, reviewed, labels_auto, labels) -> MatchResult:
             links.filter(pl.Series(same), pl.col("decision") != "reject").select(rid="rid_r", p="match_probability"),
         ]
     ).group_by("rid").agg(pl.col("p").max())
+    # a merge a person accepted is theirs, not the machine's: its cluster is `reviewed`, its link `accepted`
+    accepted = links.filter((pl.col("review") == "accept") & pl.Series(same_auto))
+    by_person = np.unique(labels_auto[accepted["rid_l"].to_numpy()])
     crosswalk = (
         rec.join(strongest, on="rid", how="left")
-        .with_columns(match_probability=pl.when(pl.col("merge_status") != "unique").then(pl.col("p")))
+        .with_columns(
+            match_probability=pl.when(pl.col("merge_status") != "unique").then(pl.col("p")),
+            merge_status=pl.when((pl.col("merge_status") == "auto") & pl.col("_auto").is_in(by_person.tolist()))
+            .then(pl.lit("reviewed")).otherwise(pl.col("merge_status")),
+        )
         .sort("rid")
         .select(list(CROSSWALK_SCHEMA))
     )
     suspects = audit.suspect_links(hints, links, pl.Series(same))
+    links = links.with_columns(
+        decision=pl.when((pl.col("review") == "accept") & (pl.col("decision") == "auto")).then(pl.lit("accepted")).otherwise("decision")
+    )
     # client_match keeps proposals, plus rejected pairs someone asserted (legacy links, reviewers)
     asserted = pl.struct("rid_l", "rid_r").is_in(
         pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]).select(pl.struct("rid_l", "rid_r")).to_series().implode()

@@ -117,3 +117,48 @@ def baseline(
         .otherwise(pl.lit("waiting for its consolidation wave"))
     )  # fmt: skip
     return df.select("practice_id", status.alias("status"), detail.alias("detail")).sort("practice_id")
+
+
+def with_choices(registry: pl.DataFrame, choices: pl.DataFrame) -> pl.DataFrame:
+    """The registry as the operators' recorded choices amend it (they override practices.json from then on).
+
+    `choices`: practice_id, choice, value, chosen_by (the choice in force per practice and kind): `strategy` sets
+    the step-two strategy; `connection` `confirmed` records step one confirmed by `chosen_by`, `unconfirmed` undoes it.
+    """
+    def pick(kind: str, **cols: pl.Expr) -> pl.DataFrame:
+        return choices.filter(pl.col("choice") == kind).select("practice_id", **cols)
+
+    strategy = pick("strategy", _strategy=pl.col("value"))
+    connection = pick("connection", _connection=pl.col("value"), _by=pl.col("chosen_by"))
+    out = registry.join(strategy, on="practice_id", how="left").join(connection, on="practice_id", how="left")
+    confirmed = pl.col("_connection") == "confirmed"
+    return out.with_columns(
+        strategy=pl.coalesce("_strategy", "strategy"),
+        connection=pl.coalesce("_connection", "connection"),
+        connected_by=pl.when(pl.col("_connection").is_null()).then("connected_by").when(confirmed).then("_by").otherwise(None),
+    ).select(registry.columns)
+
+
+def next_step(practice_id: str, status: str | None, detail: str | None, row: dict, pending: int, pinned: bool) -> str:
+    """What a person does next for a practice, as the command to type."""
+    p = practice_id
+    if status == "connect":
+        return f"connect HQ to the practice's XPM/Tax account, then `scr practice confirm {p} --by {row.get('master_admin')}`"
+    if status == "confirm":
+        return f"the Master Admin confirms step one: `scr practice confirm {p} --by {row.get('master_admin')}`"
+    if status == "failed":
+        return f"fix the file and record the detail names, then `scr rerun -p {p}`"
+    if status == "blocked":
+        return f"fix what the failed expectations name (`scr query \"select * from quality_failures where practice_id = '{p}'\"`), then `scr rerun -p {p}`"
+    if pinned:
+        return f"pinned after a rollback: `scr practice release {p}` when waves may run it again"
+    if row.get("strategy") is None and status in ("in_review", "coming_soon"):
+        return f"choose step two: `scr practice strategy {p} keep_xpm|keep_hq|combine`"
+    if pending:
+        return f"`scr review export -p {p}`, fill in the decision column, `scr review apply FILE`, then `scr rerun -p {p}`"
+    if status == "coming_soon":
+        wave = row.get("wave")
+        return f"wait for its wave{f' ({wave})' if wave is not None else ''}, or `scr rerun -p {p}` now"
+    if status == "complete":
+        return "nothing: its unified clients are promoted"
+    return f"`scr rerun -p {p}`"

@@ -8,6 +8,9 @@ Strategies (per practice):
   records carry a date, then source priority xpm > tax > hq. Only HQ carries updated_at, so recency can
   only decide between two HQ records: it is sorted after source priority, which gives exactly that.
 Composite fields (street address, postal block, person name, tax numbers) survive together from one record.
+In every strategy, a value a spreadsheet would evaluate (leading `=`, `+`, `-`, `@`, tab, CR) or holding
+control characters never wins over a clean one (rule `clean_over_unsafe`, right after present over empty):
+an injected name must not become the unified client's name because of its source.
 `entity_type` is `person` or `organisation`; the business_structure vocabulary stays in its own column.
 """
 
@@ -20,6 +23,7 @@ import polars as pl
 
 from transforms.carry import carry_all, membership
 from landing.identifiers import digits, is_valid
+from landing.spreadsheet import unsafe_text
 
 if TYPE_CHECKING:
     from landing import Frames
@@ -133,6 +137,8 @@ def _survive_fields(ranked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
 def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
     """Top record per unified client for one group, with the rule that beat the runner-up."""
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in VALUE_COLS[group]])
+    texts = [c for c in VALUE_COLS[group] if ranked.schema[c] == pl.String]
+    unsafe = pl.any_horizontal([unsafe_text(pl.col(c)) for c in texts]) if texts else pl.lit(False)
     v = VALIDITY.get(group)
     verdict = pl.lit(1, pl.Int8) if v is None else pl.when(pl.col(v)).then(0).when(pl.col(v).not_()).then(2).otherwise(1)
     combine = pl.col("strategy") == "combine"
@@ -141,6 +147,7 @@ def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
     # source priority, (keep_*) source priority before validity, then recency, then the id
     keys = {
         "k_present": "present_over_empty",
+        "k_clean": "clean_over_unsafe",
         "k_eligible": "survivor_source",
         "k_x": None,
         "k_y": None,
@@ -150,6 +157,7 @@ def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
     }
     df = ranked.with_columns(
         k_present=(~present).cast(pl.Int8),
+        k_clean=unsafe.cast(pl.Int8),
         k_x=pl.when(combine).then(valid_rank).otherwise(pl.col("k_prio")),
         k_y=pl.when(combine).then(pl.col("k_prio")).otherwise(valid_rank),
     ).sort(KEY + list(keys))
@@ -163,6 +171,7 @@ def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
         pl.when(pl.col("source_client_id_r").is_null()).then(pl.lit("single_record"))
         .when(pl.col("k_present") == 1).then(pl.lit("no_value"))
         .when(pl.col("k_present") != pl.col("k_present_r")).then(pl.lit("present_over_empty"))
+        .when(pl.col("k_clean") != pl.col("k_clean_r")).then(pl.lit("clean_over_unsafe"))
         .when(pl.col("k_eligible") != pl.col("k_eligible_r")).then(pl.lit("survivor_source"))
         .when(pl.col("k_x") != pl.col("k_x_r")).then(x_rule)
         .when(pl.col("k_y") != pl.col("k_y_r")).then(y_rule)

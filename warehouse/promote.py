@@ -15,7 +15,7 @@ import polars as pl
 from warehouse.load import registered
 from warehouse.schema import PROMOTED, VERSIONED
 
-__all__ = ["content_sql", "promote", "rollback", "current_rows", "current_versions", "unified_members", "PromotionError"]
+__all__ = ["content_sql", "promote", "rollback", "versions", "current_rows", "current_versions", "unified_members", "PromotionError"]
 
 
 class PromotionError(ValueError):
@@ -95,19 +95,37 @@ def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], i
     return {p: int(out[p]) for p in ids}
 
 
-def rollback(con: duckdb.DuckDBPyConnection, practice_id: str) -> int:
-    """Make the practice's previous version current again; returns that version."""
+def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, to: int | None | str = "previous") -> tuple[int | None, int | None]:
+    """Make an earlier version current: the previous one by default, a given one, or None (nothing promoted).
+
+    Returns (version left, version now current); the caller holds the transaction.
+    """
     cur = con.sql("select version from promotion_version where practice_id = $p and is_current", params={"p": practice_id}).fetchall()
-    if not cur:
-        raise PromotionError(f"practice {practice_id!r} has no promoted version")
-    prev = con.sql(
-        "select max(version) from promotion_version where practice_id = $p and version < $v",
-        params={"p": practice_id, "v": cur[0][0]},
-    ).fetchall()[0][0]
-    if prev is None:
-        raise PromotionError(f"practice {practice_id!r} has no version before its current version {cur[0][0]}")
-    con.execute("update promotion_version set is_current = (version = $v) where practice_id = $p", {"v": prev, "p": practice_id})
-    return int(prev)
+    have = [r[0] for r in con.sql("select version from promotion_version where practice_id = $p order by 1", params={"p": practice_id}).fetchall()]
+    if not have:
+        raise PromotionError(f"practice {practice_id!r} has never been promoted")
+    current = cur[0][0] if cur else None
+    if to == "previous":
+        if current is None:
+            raise PromotionError(f"practice {practice_id!r} has no promoted version now: name one with --to")
+        earlier = [v for v in have if v < current]
+        if not earlier:
+            raise PromotionError(f"practice {practice_id!r} has no version before its current version {current} (use --to none)")
+        to = earlier[-1]
+    if to is not None and to not in have:
+        raise PromotionError(f"practice {practice_id!r} has no version {to} (versions: {', '.join(map(str, have))})")
+    if to == current:
+        raise PromotionError(f"practice {practice_id!r} is already on {'no version' if to is None else f'version {to}'}")
+    con.execute("update promotion_version set is_current = (version = $v) where practice_id = $p", {"v": to, "p": practice_id})
+    return current, to
+
+
+def versions(con: duckdb.DuckDBPyConnection, practice_id: str) -> pl.DataFrame:
+    """Every promoted version of a practice: version, run_id, promoted_at, is_current."""
+    return con.sql(
+        "select version, run_id, promoted_at, is_current from promotion_version where practice_id = $p order by version",
+        params={"p": practice_id},
+    ).pl()
 
 
 def unified_members(con: duckdb.DuckDBPyConnection, unified_client_id: str) -> pl.DataFrame:

@@ -7,9 +7,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
-__all__ = ["export_review", "apply_review", "read_decisions", "record_decisions", "ReviewError", "DECISIONS"]
+__all__ = ["export_review", "apply_review", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -55,13 +56,16 @@ def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
 
 
 def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:
-    """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written."""
+    """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written.
+
+    Text cells a spreadsheet would evaluate (a name like `=HYPERLINK(...)`) are escaped (landing.spreadsheet).
+    """
     if not _known_practice(con, practice_id):
         raise ReviewError(f"unknown practice {practice_id!r}: not in the registry and no links proposed")
     rows = con.sql(_pending_sql(), params={"p": practice_id}).pl()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows.write_csv(out)
+    escape_frame(rows).write_csv(out)
     return rows.height
 
 
@@ -78,28 +82,87 @@ def _oriented(df: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str) -> int:
-    """Upsert decisions (DECISIONS shape); a pair whose decision is unchanged keeps its first record."""
+def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str, by: str | None = None) -> int:
+    """Upsert decisions (DECISIONS shape); a pair whose decision is unchanged keeps its first record. Logged."""
     df = _oriented(decisions.select(DECISIONS.names()).cast(DECISIONS)).unique(PAIR, keep="last", maintain_order=True)
     with registered(con, _review_in=df):
+        # the log first: it records what changed (a new decision or a different one), with who and when
+        con.execute(
+            """insert into review_decision_log
+               select i.practice_id, i.source_l, i.source_client_id_l, i.source_r, i.source_client_id_r, 'decide',
+                      i.decision, $f, $by, now()::timestamp
+               from _review_in i left join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
+               where d.decision is distinct from i.decision""",
+            {"f": source_file, "by": by},
+        )
         con.execute(
             """insert into review_decision
                select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision,
-                      now()::timestamp, $f from _review_in
+                      now()::timestamp, $f, $by from _review_in
                on conflict do update set decision = excluded.decision, decided_at = excluded.decided_at,
-                      source_file = excluded.source_file
+                      source_file = excluded.source_file, decided_by = excluded.decided_by
                where review_decision.decision <> excluded.decision""",
-            {"f": source_file},
+            {"f": source_file, "by": by},
         )
     return df.height
 
 
-def apply_review(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def revoke_decisions(
+    con: duckdb.DuckDBPyConnection, practice_id: str, by: str, pairs: pl.DataFrame | None = None, source_file: str | None = None
+) -> pl.DataFrame:
+    """Withdraw decisions of a practice (these pairs, or those from one file or unmerge, or all); logged. Returns them.
+
+    A withdrawn decision gives way to the one it replaced, if any (an unmerge's reject over a reviewer's
+    accept: withdrawing the unmerge's brings the accept back), so undoing is exact.
+    """
+    found = read_decision_rows(con, practice_id)
+    if pairs is not None:
+        found = found.join(_oriented(pairs.select(PAIR).cast({c: pl.String for c in PAIR})), on=PAIR, how="semi")
+    if source_file is not None:
+        found = found.filter(pl.col("source_file") == source_file)
+    keys = ", ".join(PAIR)
+    with registered(con, _revoke=found.select(*PAIR, "decided_at")):
+        # what was in force just before each withdrawn decision: the log's last word on the pair before it
+        before = con.sql(
+            f"""select l.* exclude (rn) from (
+                  select l.*, row_number() over (partition by {', '.join('l.' + c for c in PAIR)}
+                                                 order by l.logged_at desc, l.rowid desc) as rn
+                  from review_decision_log l join _revoke r using ({keys}) where l.logged_at < r.decided_at) l
+                where rn = 1 and action in ('decide', 'restore')"""
+        ).pl()
+        con.execute(
+            f"""insert into review_decision_log
+                select d.practice_id, d.source_l, d.source_client_id_l, d.source_r, d.source_client_id_r, 'revoke',
+                       d.decision, d.source_file, $by, now()::timestamp
+                from review_decision d semi join _revoke r using ({keys})""",
+            {"by": by},
+        )
+        con.execute(f"delete from review_decision where ({keys}) in (select ({keys}) from _revoke)")
+    if not before.is_empty():
+        with registered(con, _restore=before):
+            con.execute(
+                f"""insert into review_decision select {keys}, decision, now()::timestamp, source_file, $by from _restore""",
+                {"by": by},
+            )
+            con.execute(
+                f"""insert into review_decision_log select {keys}, 'restore', decision, source_file, $by, now()::timestamp
+                    from _restore""",
+                {"by": by},
+            )
+    return found
+
+
+def read_decision_rows(con: duckdb.DuckDBPyConnection, practice_id: str) -> pl.DataFrame:
+    """A practice's decisions in force with where they came from, who and when."""
+    return con.sql("select * from review_decision where practice_id = $p order by all", params={"p": practice_id}).pl()
+
+
+def apply_review(con: duckdb.DuckDBPyConnection, path: Path, by: str | None = None) -> int:
     """Record the accept/reject decisions of a filled-in review CSV; blank decisions are skipped. Idempotent."""
     path = Path(path)
     if not path.exists():
         raise ReviewError(f"{path}: no such file")
-    df = pl.read_csv(path, infer_schema=False)
+    df = unescape_frame(pl.read_csv(path, infer_schema=False))  # exactly what export wrote, before its escaping
     missing = [c for c in DECISIONS.names() if c not in df.columns]
     if missing:
         raise ReviewError(f"{path}: missing columns {', '.join(missing)}")
@@ -115,7 +178,7 @@ def apply_review(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         r = unknown.sort("line").row(0, named=True)
         raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
                           f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}")
-    return record_decisions(con, df, str(path.name))
+    return record_decisions(con, df, str(path.name), by)
 
 
 def read_decisions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> pl.DataFrame:

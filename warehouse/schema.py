@@ -76,7 +76,8 @@ PROMOTED: dict[str, dict[str, str]] = {
     },  # fmt: skip
     "unified_group_member": {**UKEY, "group_id": V, "group_name": V, "source": V, "source_client_id": V},
     "unified_custom_field": {
-        **UKEY, "field_id": V, "field_name": V, "value_type": V, "value": V, "source": V, "source_client_id": V,
+        **UKEY, "field_id": V, "field_name": V, "value_type": V, "value": V, "value_hash": V, "value_last3": V,
+        "is_secret": B, "source": V, "source_client_id": V,
     },  # fmt: skip
     "unified_relationship": {
         **UKEY, "relationship_type": V, "related_unified_client_id": V, "related_client_name": V, "relationship_id": V,
@@ -122,8 +123,19 @@ def _tables() -> dict[str, Table]:
         {"model_id": V, "trained_at": TS, "run_id": V, "practices": I, "records": BI, "model": J, "is_current": B},
         ("model_id",), practice=False, doc="the stored match model")
     add("review_decision",
-        {**PAIR, "decision": V, "decided_at": TS, "source_file": V},
-        tuple(PAIR), doc="a person's accept / reject of a link")
+        {**PAIR, "decision": V, "decided_at": TS, "source_file": V, "decided_by": V},
+        tuple(PAIR), doc="a person's accept / reject of a link, in force")
+    add("review_decision_log",
+        {**PAIR, "action": V, "decision": V, "source_file": V, "logged_by": V, "logged_at": TS},
+        doc="every decision recorded and withdrawn, with who and when")
+
+    # an operator's choices: the step-two strategy, step one's confirmation, pins after a rollback
+    add("practice_choice",
+        {"practice_id": V, "choice": V, "value": V, "previous": V, "chosen_by": V, "chosen_at": TS, "note": V},
+        doc="every choice made for a practice, with who, when and the value it replaced")
+    add("practice_pin",
+        {"practice_id": V, "version": I, "pinned_by": V, "pinned_at": TS, "reason": V}, ("practice_id",),
+        doc="practices held on a version (NULL: not promoted) until released; waves leave them alone")
 
     # quality and promotion
     add("quality_result",

@@ -32,7 +32,7 @@ POINTS = {"extract:practice": 14, "chunk:staged": 4, "chunk:promoting": 3, "chun
 def env(tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     with prefect_server(home) as env:
-        yield {**env, "SCR_CHUNK_PRACTICES": "4", "SCR_HASH_KEY": "crash-test-key", "SCR_WAIT_SECONDS": "60"}
+        yield {**env, "SCR_CHUNK_PRACTICES": "4", "SCR_HASH_KEY": "crash-test-key-a-throwaway-of-32-chars-or-more", "SCR_WAIT_SECONDS": "60"}
 
 
 @pytest.fixture(scope="module")

@@ -20,12 +20,33 @@ def test_prefect_yaml_entrypoints_are_flows_with_the_parameters_given():
         assert set(deployment.get("parameters") or {}) <= params
     nightly = next(d for d in spec["deployments"] if d["name"] == "nightly")
     assert nightly["schedules"][0]["cron"]
+    for deployment in spec["deployments"]:
+        # each knows where it works and runs one at a time
+        assert deployment["parameters"]["landing"] == "{{ $SCR_LANDING }}"
+        assert deployment["parameters"]["warehouse"] == "{{ $SCR_WAREHOUSE }}"
+        assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
 
 
-def test_serve_builds_a_nightly_schedule():
-    from prefect.schedules import Cron
+def test_serve_binds_every_deployment_to_its_landing_zone_and_warehouse_one_run_at_a_time(tmp_path):
+    from flows.deployments import deployments
 
-    from flows.wave import nightly_wave
+    built = {d.name: d for d in deployments(tmp_path / "landing", tmp_path / "scr.duckdb", "0 1 * * *", "Australia/Sydney")}
+    assert set(built) == {"nightly", "rerun", "retire-sync"}
+    assert built["nightly"].schedules[0].schedule.cron == "0 1 * * *"
+    for d in built.values():
+        assert d.parameters["landing"] == str(tmp_path / "landing") and d.parameters["warehouse"] == str(tmp_path / "scr.duckdb")
+        assert d.concurrency_limit == 1 and d.concurrency_options.collision_strategy.value == "ENQUEUE"
 
-    deployment = nightly_wave.to_deployment(name="nightly", schedule=Cron("0 1 * * *", timezone="Australia/Sydney"))
-    assert deployment.schedules and deployment.schedules[0].schedule.cron == "0 1 * * *"
+
+def test_a_flow_started_without_its_landing_zone_says_which_parameter_is_wrong(tmp_path, prefect_api):
+    import pytest
+
+    from flows.wave import RunRefused, nightly_wave, rerun_practice
+
+    with pytest.raises(RunRefused, match="has no practices.json: give the flow its `landing` parameter"):
+        nightly_wave(landing=str(tmp_path / "nowhere"), warehouse=str(tmp_path / "scr.duckdb"))
+    assert not (tmp_path / "scr.duckdb").exists()
+    (tmp_path / "zone").mkdir()
+    (tmp_path / "zone" / "practices.json").write_text("[]")
+    with pytest.raises(RunRefused, match="needs the practices"):
+        rerun_practice(practices=[], landing=str(tmp_path / "zone"), warehouse=str(tmp_path / "scr.duckdb"))

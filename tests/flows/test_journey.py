@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from flows.journey import run_chunk
-from flows.settings import get_settings
+from flows.settings import get_settings, hash_key
 from landing import read_registry
 
 
@@ -44,7 +44,7 @@ def test_a_practice_that_raises_in_matching_fails_alone(zone, monkeypatch):
         return real(clients, *args, **kwargs)
 
     monkeypatch.setattr(matching, "match", flaky)
-    result = run_chunk(str(zone), practices, get_settings().hash_key.get_secret_value(), None, params())
+    result = run_chunk(str(zone), practices, hash_key(zone), None, params())
     assert "injected fault" in result.failed[victim]
     others = set(practices["practice_id"].to_list()) - {victim}
     assert others == set(result.match.crosswalk["practice_id"].unique().to_list()) & others
@@ -55,7 +55,7 @@ def test_a_practice_that_raises_in_matching_fails_alone(zone, monkeypatch):
 
 def test_the_journey_is_deterministic(zone):
     practices = confirmed(zone)
-    key = get_settings().hash_key.get_secret_value()
+    key = hash_key(zone)
     a = run_chunk(str(zone), practices, key, None, params())
     b = run_chunk(str(zone), practices, key, None, params())
     order = ["practice_id", "source", "source_client_id"]

@@ -26,7 +26,7 @@ MEASURE = """JSON.stringify([...document.querySelectorAll('figure.chart')].map(f
 def test_every_chart_is_drawn_with_no_error_and_no_request(tmp_path):
     warehouse = published(tmp_path / "w.duckdb", hostile=True)
     out = tmp_path / "report.html"
-    report(warehouse=warehouse, out=out)
+    report(warehouse=warehouse, out_file=out)
     with Page(BROWSER) as page:
         page.open(out.as_uri())
         charts = json.loads(page.evaluate(MEASURE))

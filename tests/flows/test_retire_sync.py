@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import typer
 from prefect.artifacts import Artifact
 from typer.testing import CliRunner
 
-from flows.retire_sync import ARTIFACT_KEY, SyncRetirementRefused, retire_legacy_sync, retire_sync_command
+from flows.cli import app as scr
+from flows.retire_sync import ARTIFACT_KEY, SyncRetirementRefused, retire_legacy_sync
 
 pytestmark = pytest.mark.prefect
 
@@ -98,7 +98,7 @@ def _tables(path: Path) -> dict[str, list]:
 
 def _run(landing: Path, wh: Path, **kw) -> dict:
     kw.setdefault("as_of", date(2023, 11, 1))
-    return retire_legacy_sync(landing=landing, warehouse=wh, cutover=CUTOVER, hash_key="test-key", **kw)
+    return retire_legacy_sync(landing=landing, warehouse=wh, cutover=CUTOVER, **kw)
 
 
 def _by_practice(result: dict) -> dict[str, dict]:
@@ -177,13 +177,11 @@ def test_dry_run_writes_nothing(prefect_api, landing, tmp_path):
 
 
 def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, tmp_path):
-    app = typer.Typer()
-    app.command("retire-sync")(retire_sync_command)
-    app.command("noop")(lambda: None)  # two commands: the subcommand name is parsed, as in `scr`
+    app = scr
     wh = tmp_path / "wh.duckdb"
     runner = CliRunner()
     refused = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-10-01"])
-    assert refused.exit_code != 0
+    assert refused.exit_code == 1  # refused
     assert "cutover" in refused.output and not wh.exists()
     ok = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-11-02"])
     assert ok.exit_code == 0, ok.output

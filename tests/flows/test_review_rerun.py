@@ -48,7 +48,7 @@ def test_decisions_are_honoured_by_a_rerun(tmp_path, prefect_api):
         rerun_practice(practices=[pid], landing=landing, warehouse=str(wh))
         a_l = unified_of(wh, pid, accept["source_l"], accept["source_client_id_l"])
         a_r = unified_of(wh, pid, accept["source_r"], accept["source_client_id_r"])
-        assert a_l[0] == a_r[0] and a_l[1] == a_r[1] == "auto"
+        assert a_l[0] == a_r[0] and a_l[1] == a_r[1] == "reviewed"  # a person merged them, not the machine
         r_l = unified_of(wh, pid, reject["source_l"], reject["source_client_id_l"])
         r_r = unified_of(wh, pid, reject["source_r"], reject["source_client_id_r"])
         assert r_l[0] != r_r[0]

@@ -12,11 +12,11 @@ from tests.landing.fixtures import KEY, practice, zone
 from landing import schema
 from landing import Frames, read_practice
 from landing.xpm import read_xpm
-from landing.secrets import keyed_hash
 
 
-def h(value: str) -> str:
-    return keyed_hash(pl.Series([value]), KEY)[0]
+def h(value: str, kind: str = "TFN") -> str:
+    """The contract's id_hash: HMAC-SHA256(key, KIND:canonical value)."""
+    return KEY.digest(f"{kind}:{value}")
 
 
 @pytest.fixture
@@ -81,17 +81,21 @@ def test_xpm_nested_lists(au):
 
 def test_xpm_identifiers_by_region(au, tmp_path):
     ids = au.identifier.filter(pl.col("source") == "xpm").select("id_type", "id_value", "id_last3", "is_valid").rows()
-    assert ids == [("TFN", None, "782", True), ("ACN", "004085616", None, True), ("ABN", "51824753556", None, True)]
+    assert ids == [("TFN", None, "782", True), ("ACN", "004085616", "616", True), ("ABN", "51824753556", "556", True)]
     landing = zone(tmp_path)
     nz = read_practice(landing, practice(landing, "P-NZ"), KEY)
     c = one(nz.client, source="xpm")
     assert (c["acn"], c["nzbn"], c["ird_hash"], c["ird_last3"], c["ird_valid"]) == (
-        "1234567", "9429041535127", h("136410132"), "132", True)  # fmt: skip
-    assert nz.identifier.filter(pl.col("source") == "xpm").get_column("id_type").to_list() == ["IRD", "COMPANY", "NZBN"]
+        "001234567", "9429041535127", h("136410132", "IRD"), "132", True)  # fmt: skip
+    assert nz.identifier.filter(pl.col("source") == "xpm").get_column("id_type").to_list() == ["IRD", "NZCN", "NZBN"]
+    # the same file in a UK practice: TaxNumber is a UTR (hashed; 9 digits fail its check), CompanyNumber a UK one
     uk = read_xpm(landing / "P-NZ" / "xpm_clients.xml", "P-NZ", "UK", KEY)
-    tax = one(uk.identifier, id_type="TAX")
-    assert tax["id_value"] is None and tax["id_hash"] == h("136410132") and tax["is_valid"] is None
+    utr = one(uk.identifier, id_type="UTR")
+    assert utr["id_value"] is None and utr["id_hash"] == h("136410132", "UTR") and utr["is_valid"] is False
+    assert one(uk.identifier, id_type="UKCRN")["id_value"] == "01234567"
     assert one(uk.client)["ird_hash"] is None and one(uk.client)["tfn_hash"] is None
+    us = read_xpm(landing / "P-NZ" / "xpm_clients.xml", "P-NZ", "US", KEY)
+    assert us.identifier.select("id_type", "id_value").rows() == [("TAX", None), ("CRN", "1234567"), ("BUSINESS", None)]
 
 
 def test_hq_fields(au):
@@ -111,8 +115,9 @@ def test_hq_fields(au):
 
 def test_hq_identifiers_all_kept_and_lists(au):
     ids = au.identifier.filter(pl.col("source") == "hq", pl.col("source_client_id") == "h-1")
+    # HQ's CRN is the company number of the practice's region: an ACN in AU, digits only, nine of them
     assert ids.select("id_type", "id_value").rows() == [
-        ("TFN", None), ("ABN", "51824753556"), ("ABN", "53004085616"), ("CRN", "SC123456")]  # fmt: skip
+        ("TFN", None), ("ABN", "51824753556"), ("ABN", "53004085616"), ("ACN", "000123456")]  # fmt: skip
     assert one(au.org_link, source="hq")["organisation_name"] == "Smith Trading"
     contact = one(au.contact, source="hq")
     assert (contact["contact_id"], contact["is_primary"], contact["position"]) == ("hc-1", True, "Owner")
@@ -156,10 +161,13 @@ def test_header_only_csv_is_zero_rows(tmp_path):
     assert frames.client.filter(pl.col("source") == "tax").height == 0
 
 
-def test_raw_hash_is_sha256_of_the_csv_record(au):
-    fields = ["T2", 'Acme "The Best" Pty Ltd', "Company", "", "", "", "", "", "51824753556", *[""] * 8, "true"]
-    expected = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
-    assert one(au.client, source="tax", source_client_id="T2")["raw_hash"] == expected
+def test_raw_hash_is_keyed_hmac_of_the_records_digest(au):
+    fields = ["T1", "Smith, John", "Individual", "John", "Smith", "1970-03-04", "123 456 782", "", "", "john@smith.example",
+              "0299991111", "Unit 1\r\n2 George St", "Sydney", "NSW", "2000", "x-1", "org-1", "false"]
+    digest = hashlib.sha256("\x1f".join(fields).encode()).hexdigest()
+    stored = one(au.client, source="tax", source_client_id="T1")["raw_hash"]
+    # an unkeyed digest of a record holding a TFN can be brute-forced from its last three digits: never stored
+    assert stored != digest and stored == KEY.digest("record:" + digest)
 
 
 def test_reading_leaves_raw_files_unchanged(tmp_path):

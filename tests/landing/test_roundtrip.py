@@ -14,9 +14,10 @@ from lxml import etree
 
 from landing.hq import read_hq
 from landing.tax import COLUMNS, read_tax
+from landing.secrets import HashKey
 from landing.xpm import read_xpm
 
-KEY = "k"
+KEY = HashKey.ephemeral()
 # XML 1.0 cannot hold control characters, and a parser turns \r into \n: both are outside what systems write
 text = st.text(
     st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from([",", '"', "\n", " ", "&", "<", ">"]),
@@ -41,7 +42,7 @@ def test_tax_csv_round_trip(values):
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "tax_clients.csv"
         path.write_bytes(buf.getvalue().encode("utf-8"))
-        client = read_tax(path, "P1", KEY).client
+        client = read_tax(path, "P1", "AU", KEY).client
     assert client.get_column("name").to_list() == expected(values)
     # a record starts on the line after the previous one ends
     ends = [1] + [1 + sum(1 + (v.count("\n")) for v in values[: i + 1]) for i in range(len(values))]
@@ -71,5 +72,5 @@ def test_hq_json_round_trip(values):
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "hq_clients.json"
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-        client = read_hq(path, "P1", KEY).client
+        client = read_hq(path, "P1", "AU", KEY).client
     assert client.get_column("name").to_list() == expected(values)

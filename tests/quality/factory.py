@@ -8,16 +8,16 @@ import polars as pl
 
 from landing import schema
 from landing.frames import Frames
-from landing.secrets import keyed_hash
+from landing.secrets import HashKey
 
-KEY = "test-key"
+KEY = HashKey("quality-factory-test-key-" + "x" * 16, "test")
 # valid check digits: ABN 51 824 753 556, ACN 004 085 616, TFN 123 456 782
 ABN_OK, ABN_OK2, ABN_BAD = "51824753556", "53004085616", "51824753557"
 TFN_RAW = "123456782"
 
 
 def tfn_hash(raw: str) -> str:
-    return keyed_hash(pl.Series([raw]), KEY)[0]
+    return KEY.digest("TFN:" + raw)
 
 
 def client(pid: str, source: str, cid: str, name: str, **kw) -> dict:

@@ -108,3 +108,30 @@ def test_gates_on_two_threads_at_once_agree(three):
         results = list(pool.map(lambda _: run_gate(u, f), range(4)))
     assert all(r.blocked == {"p2": "failed expectations: one_valid_identifier_per_kind"} for r in results)
     assert all(r.results.equals(results[0].results) for r in results)
+
+
+def _renamed(f: Frames, pid: str, cid: str, name: str) -> Frames:
+    hit = (pl.col("practice_id") == pid) & (pl.col("source_client_id") == cid)
+    return replace(f, client=f.client.with_columns(name=pl.when(hit).then(pl.lit(name)).otherwise(pl.col("name"))))
+
+
+def test_a_formula_or_control_character_name_blocks_its_practice(three):
+    f, cw = three
+    # h3 stands alone in review: its name is the unified client's name, whatever it holds
+    hostile = _renamed(_renamed(f, "p1", "h3", '=HYPERLINK("http://x","Acme")'), "p3", "h3", "Acme\x1b[2J Pty Ltd")
+    g = run_gate(survive(hostile, cw, strategies(p1="combine", p2="combine", p3="combine")), hostile)
+    assert g.passed == ["p2"]
+    # the block names the blocking expectation only; p1's formula warning is in the results too
+    assert g.blocked == {p: "failed expectations: names_without_formula_or_control_chars" for p in ("p1", "p3")}
+    warned = g.results.filter(~pl.col("success") & (pl.col("expectation") == "names_not_formula_like"))
+    assert warned["practice_id"].to_list() == ["p1"]
+
+
+def test_a_name_starting_with_plus_minus_or_at_is_flagged_without_blocking(three):
+    f, cw = three
+    flagged = _renamed(_renamed(f, "p1", "h3", "@Home Realty"), "p2", "h3", "-Minus Design")
+    g = run_gate(survive(flagged, cw, strategies(p1="combine", p2="combine", p3="combine")), flagged)
+    assert g.passed == ["p1", "p2", "p3"] and g.blocked == {}
+    warned = g.results.filter(~pl.col("success")).select("practice_id", "expectation").rows()
+    assert sorted(warned) == [("p1", "names_not_formula_like"), ("p2", "names_not_formula_like")]
+    assert '"severity": "warning"' in g.results.filter(~pl.col("success"))["result_json"][0]

@@ -18,7 +18,7 @@ from stdnum import ean
 from stdnum.au import abn, acn, tfn
 from stdnum.nz import ird
 
-from landing import BadInput, read_practice, read_registry, registry_problems
+from landing import BadInput, HashKey, read_practice, read_registry, registry_problems
 from synthetic import generate_zone
 from synthetic import ids as gen_ids
 from synthetic.defects import DEFECTS
@@ -213,7 +213,7 @@ def test_defects_produce_the_files_described(zone: Path) -> None:
         if row["practice_id"] in problems:
             continue
         try:
-            read_practice(landing, row, "k")
+            read_practice(landing, row, HashKey.ephemeral())
         except BadInput:
             rejected.add(row["practice_id"])
     assert rejected == {r["practice_id"] for d, r in bad.items() if d not in ("extra_folder", "missing_hq")}

@@ -86,6 +86,11 @@ def auto_together(result, a: str, b: str) -> bool:
     return ua == ub and sa == sb == "auto"
 
 
+def merged_by_a_person(result, a: str, b: str) -> bool:
+    (ua, sa), (ub, sb) = cluster_of(result, a), cluster_of(result, b)
+    return ua == ub and sa == sb == "reviewed"
+
+
 @pytest.fixture(scope="module")
 def result():
     return run(household())
@@ -172,7 +177,9 @@ def test_review_decisions_are_honoured(result):
     assert not auto_together(rejected, "hq:h-john", "xpm:x-john")
     accept = {"practice_id": "p1", "source_l": "hq", "source_client_id_l": "h-mary", "source_r": "xpm", "source_client_id_r": "x-mary"}
     accepted = run(household(), decisions=pl.DataFrame([{**accept, "decision": "accept"}]))
-    assert auto_together(accepted, "hq:h-mary", "xpm:x-mary")
+    assert merged_by_a_person(accepted, "hq:h-mary", "xpm:x-mary")
+    link = accepted.links.filter(source_client_id_l="h-mary", source_client_id_r="x-mary")
+    assert link["decision"].to_list() == ["accepted"]
 
 
 def test_different_xero_organisations_never_auto():
@@ -212,9 +219,10 @@ def test_no_clients_and_a_lone_client():
 def test_a_decision_in_either_orientation_and_reject_over_accept():
     flipped = {"practice_id": "p1", "source_l": "xpm", "source_client_id_l": "x-mary", "source_r": "hq", "source_client_id_r": "h-mary"}
     accepted = run(household(), decisions=pl.DataFrame([{**flipped, "decision": "accept"}]))
-    assert auto_together(accepted, "hq:h-mary", "xpm:x-mary")
+    assert merged_by_a_person(accepted, "hq:h-mary", "xpm:x-mary")
     both = pl.DataFrame([{**flipped, "decision": "accept"}, {**flipped, "decision": "reject"}])
-    assert not auto_together(run(household(), decisions=both), "hq:h-mary", "xpm:x-mary")
+    both_run = run(household(), decisions=both)
+    assert not auto_together(both_run, "hq:h-mary", "xpm:x-mary") and not merged_by_a_person(both_run, "hq:h-mary", "xpm:x-mary")
 
 
 def test_a_namesake_without_identity_evidence_is_not_merged_automatically():

@@ -13,10 +13,10 @@ from polars.testing import assert_frame_equal
 from transforms.compare import FIELDS
 from transforms.matching import MatchResult, fit_model, match
 from transforms.model import FORMAT_VERSION, Model, ModelMismatch, score
-from landing import Frames, read_practice, read_registry
+from landing import Frames, HashKey, read_practice, read_registry
 from synthetic import generate_zone
 
-KEY = "test-key"
+KEY = HashKey.ephemeral()
 
 
 @pytest.fixture(scope="module")

@@ -51,3 +51,48 @@ def test_effective_strategy_keeps_choice_and_falls_back_only_when_automatic():
     auto = pl.DataFrame({"practice_id": ["hq", "small", "chosen", "big"], "auto": [True, True, False, False]})
     out = dict(effective_strategy(df, auto).iter_rows())
     assert out == {"big": None, "chosen": "keep_xpm", "hq": "keep_hq", "small": "combine"}
+
+
+def _evidence(*rows: tuple) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=["practice_id", "fingerprint", "ok", "detail"], orient="row")
+
+
+def test_baseline_keeps_a_failure_until_its_files_change_and_pipeline_states_until_a_run():
+    from transforms.status_rules import baseline
+
+    admin = {"uses_xpm": True, "connection": "confirmed", "master_admin": "m@x", "connected_by": "m@x"}
+    reg = practices(*({"practice_id": p, **admin} for p in ("bad", "fixed", "done", "new", "waiting")),
+                    {"practice_id": "hq_only", "uses_xpm": False, "uses_tax": False, "connection": "none"})
+    reg = reg.with_columns(pl.when(pl.col("practice_id") == "waiting").then(pl.lit("unconfirmed")).otherwise("connection").alias("connection"))
+    current = pl.DataFrame(
+        [("bad", "failed", "xpm_clients.xml: line 4: not valid XML"), ("fixed", "failed", "hq_clients.json: line 2: ..."),
+         ("done", "complete", "promoted (combine)"), ("waiting", "in_review", "promoted (keep_hq)")],
+        schema=["practice_id", "status", "detail"], orient="row",
+    )  # fmt: skip
+    extracts = _evidence(("bad", "f1", False, "xpm_clients.xml: line 4: not valid XML"), ("fixed", "f2", False, "hq..."),
+                         ("done", "f3", True, None))  # fmt: skip
+    now = pl.DataFrame({"practice_id": ["bad", "fixed", "done", "new", "waiting", "hq_only"],
+                        "fingerprint": ["f1", "f2-edited", "f3-edited", "f4", "f5", "f6"]})  # fmt: skip
+    out = {r[0]: (r[1], r[2]) for r in baseline(reg, current, extracts, now, {"ghost": "ghost: folder not in practices.json"}).rows()}
+    assert out["bad"] == ("failed", "xpm_clients.xml: line 4: not valid XML")  # same file: still failed, same reason
+    assert out["fixed"] == ("coming_soon", "its files changed since it failed: waiting for its consolidation wave")
+    assert out["done"] == ("complete", "promoted (combine)")  # a pipeline state stands until a run says otherwise
+    assert out["new"][0] == "coming_soon" and out["hq_only"][0] == "coming_soon"
+    assert out["waiting"][0] == "confirm"  # step one undone again overrides the pipeline state
+    assert out["ghost"] == ("failed", "ghost: folder not in practices.json")
+
+
+def test_recorded_choices_override_the_registry():
+    from transforms.status_rules import with_choices
+
+    reg = practices({"practice_id": "a", "uses_xpm": True, "connection": "unconfirmed", "master_admin": "m@x", "strategy": None},
+                    {"practice_id": "b", "uses_xpm": True, "connection": "confirmed", "connected_by": "m@x", "master_admin": "m@x",
+                     "strategy": "keep_hq"})  # fmt: skip
+    choices = pl.DataFrame([("a", "strategy", "combine", "ops"), ("a", "connection", "confirmed", "m@x"),
+                            ("b", "connection", "unconfirmed", "ops")], schema=["practice_id", "choice", "value", "chosen_by"],
+                           orient="row")  # fmt: skip
+    out = with_choices(reg, choices)
+    assert out.columns == reg.columns
+    assert out.select("practice_id", "strategy", "connection", "connected_by").rows() == [
+        ("a", "combine", "confirmed", "m@x"), ("b", "keep_hq", "unconfirmed", None)]
+    assert dict(step_one(out).select("practice_id", "status").rows()) == {"a": None, "b": "confirm"}

@@ -205,3 +205,35 @@ def test_a_field_is_empty_only_when_every_member_left_it_empty(case, col):
     both = any_member.join(got, on=["practice_id", "unified_client_id"])
     assert both.height == u.client.height
     assert (both["has"] == both["got"]).all()
+
+
+@pytest.mark.parametrize("strategy", ["keep_xpm", "keep_hq", "combine"])
+@pytest.mark.parametrize("hostile", ["=HYPERLINK(\"http://x\",\"Smith\")", "+1-800-SMITH", "@SUM(A1)", "Smith\tTrust",
+                                     "Smith\u202eTrust"])
+def test_a_formula_like_or_control_char_value_never_wins_over_a_clean_one(p1, strategy, hostile):
+    f, cw = p1
+    # every record of u1 hostile but one: whichever source the strategy prefers, the clean one wins
+    for clean_source in ("xpm", "hq", "tax"):
+        names = {"xpm": hostile, "hq": hostile, "tax": hostile, clean_source: "Smith Family Trust"}
+        client = f.client.with_columns(
+            name=pl.when(pl.col("source_client_id").is_in(["x1", "h1", "t1"]))
+            .then(pl.col("source").replace_strict(names, default=None))
+            .otherwise(pl.col("name"))
+        )
+        u = survive(replace(f, client=client), cw, strategies(p1=strategy))
+        assert row(u, "p1-u1")["name"] == "Smith Family Trust", (strategy, clean_source)
+        src, _, _, rule = lineage(u, "p1-u1", "name")
+        assert src == clean_source
+        preferred = {"keep_xpm": "xpm", "keep_hq": "hq", "combine": "xpm"}[strategy]
+        if clean_source != preferred:
+            assert rule == f"{strategy}:clean_over_unsafe"
+
+
+def test_a_hostile_value_still_beats_an_empty_one(p1):
+    f, cw = p1
+    client = f.client.with_columns(
+        name=pl.when(pl.col("source_client_id") == "x4").then(pl.lit("=cmd|' /C calc'!A0")).otherwise(pl.col("name")),
+    )
+    u = survive(replace(f, client=client), cw, strategies(p1="combine"))
+    # nothing is invented: the only name x4 has survives, flagged by the gate, escaped by every export
+    assert row(u, own_id("p1", "xpm", "x4"))["name"] == "=cmd|' /C calc'!A0"

@@ -93,7 +93,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
                ('A2', 'xpm', 'y1', 'xpm', 'y2', 1.0, 0.6, 'review', null, '{evidence}'),
                ('B1', 'hq', 'b1', 'hq', 'b2', 1.5, 0.7, 'review', 'thin_evidence', '{evidence}')""")
     con.execute(f"""
-        insert into review_decision values ('A2', 'xpm', 'y1', 'xpm', 'y2', 'accept', {s(t1, 30)}, 'review-A2.csv')""")
+        insert into review_decision (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision, decided_at, source_file)
+        values ('A2', 'xpm', 'y1', 'xpm', 'y2', 'accept', {s(t1, 30)}, 'review-A2.csv')""")
     con.execute(f"""
         insert into promotion_version values ('A1', 1, 'R0', 'h1', {s(t0, 20)}, false), ('A1', 2, 'R0', 'h2', {s(t0, 30)}, true),
                                              ('A2', 1, 'R1', 'h3', {s(t1, 10)}, true)""")

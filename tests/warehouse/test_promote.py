@@ -75,13 +75,13 @@ def test_new_inputs_make_a_new_version_and_rollback_restores_the_old(two):
     names = dict(con.sql("select unified_client_id, name from unified_client where practice_id = 'p1'").fetchall())
     assert names["p1-u1"] == "Smith Family Trust (HQ)"
     assert con.sql("select count(distinct version) from unified_client_version where practice_id = 'p1'").fetchall() == [(2,)]
-    assert rollback(con, "p1") == 1
+    assert rollback(con, "p1") == (2, 1)
     after = snapshot(con)
     for view in VIEWS:
         assert after[view] == v1[view], view
     with pytest.raises(PromotionError, match="no version before"):
         rollback(con, "p1")
-    with pytest.raises(PromotionError, match="no promoted version"):
+    with pytest.raises(PromotionError, match="never been promoted"):
         rollback(con, "p9")
 
 

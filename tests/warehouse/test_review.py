@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from flows.consolidate_cli import review_app
+from flows.cli import app as scr
 from tests.quality.factory import ABN_OK2, practice, strategies
 from transforms.carry import own_id
 from transforms.survivorship import survive
 from flows.commit import unified_tables
-from flows.undo import unmerge
+from flows.operations import unmerge as _unmerge
 from warehouse.db import connect, transaction
 from warehouse.promote import PromotionError, promote
 from warehouse.review import ReviewError, export_review, read_decisions
 from warehouse.review import apply_review as _apply_review
 from warehouse.schema import create_all
 from warehouse.staging import load_staging
+
+
+def unmerge(con, uid):
+    return _unmerge(con, uid, by="tester")[1]
 
 
 def apply_review(con, path):
@@ -120,34 +126,71 @@ def test_unmerge_splits_into_one_client_per_record_and_rejects_its_pairs(warehou
 
 
 def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
-    import typer
-
-    from flows.consolidate_cli import rollback, unmerge
-
     con, path = warehouse
     con.close()  # the CLI opens the file itself
     runner = CliRunner()
+
+    def scr_(*args: str):
+        return runner.invoke(scr, [*args, "--warehouse", str(path)])
 
     def said(res) -> str:  # the words, whatever the terminal's width
         return " ".join(res.output.split())
 
     out = tmp_path / "r.csv"
-    res = runner.invoke(review_app, ["export", "--practice", "p1", "--out", str(out), "--warehouse", str(path)])
+    res = scr_("review", "export", "--practice", "p1", "--out", str(out))
     assert res.exit_code == 0 and "2 links" in said(res) and out.exists()
-    res = runner.invoke(review_app, ["export", "--practice", "nope", "--warehouse", str(path)])
-    assert res.exit_code == 1 and "unknown practice" in said(res)
+    res = scr_("review", "export", "-p", "nope")
+    assert res.exit_code == 2 and "unknown practice" in said(res)  # bad usage: no such practice
     pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
-    res = runner.invoke(review_app, ["apply", str(out), "--warehouse", str(path)])
-    assert res.exit_code == 0 and "2 decisions" in said(res)
+    res = scr_("review", "apply", str(out), "--by", "reviewer@p1")
+    assert res.exit_code == 0 and "2 decisions recorded" in said(res) and "by reviewer@p1" in said(res)
 
-    app = typer.Typer()
-    app.command("rollback")(rollback)
-    app.command("unmerge")(unmerge)
-    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(path)])
-    assert res.exit_code == 1 and "no version before" in said(res)
-    res = runner.invoke(app, ["unmerge", "--unified-id", "p1-u2", "--warehouse", str(path)])
+    res = scr_("rollback", "--practice", "p1", "--by", "ops")
+    assert res.exit_code == 1 and "no version before" in said(res)  # refused
+    res = scr_("unmerge", "--unified-id", "p1-u2", "--by", "ops")
     assert res.exit_code == 0 and "split into 2" in said(res)
-    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(path)])
-    assert res.exit_code == 0 and "version 1" in said(res)
-    res = runner.invoke(app, ["rollback", "--practice", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
-    assert res.exit_code == 1 and "does not exist" in said(res)
+    res = scr_("rollback", "-p", "p1", "--by", "ops")
+    assert res.exit_code == 0 and "version 2 -> 1" in said(res) and "pinned" in said(res)
+    res = runner.invoke(scr, ["rollback", "-p", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
+    assert res.exit_code == 2 and "no warehouse at" in said(res)
+
+
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _cells(path) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return [cell for row in csv.reader(f) for cell in row]
+
+
+def test_exported_cells_are_inert_and_apply_reads_back_exactly_what_was_exported(warehouse, tmp_path):
+    con, _ = warehouse
+    hostile_id = '=HYPERLINK("http://x","x4")'
+    con.execute("update stg_client set name = '=HYPERLINK(\"http://evil\",\"Acme\")' where source_client_id = 'h3'")
+    con.execute("update stg_client set name = '@SUM(1+1)', source_client_id = $i where source_client_id = 'x4'", {"i": hostile_id})
+    con.execute("update client_match set source_client_id_r = $i where source_client_id_r = 'x4'", {"i": hostile_id})
+    out = tmp_path / "review.csv"
+    assert export_review(con, "p1", out) == 2
+    cells = _cells(out)
+    assert "'=HYPERLINK(\"http://evil\",\"Acme\")" in cells and "'@SUM(1+1)" in cells and "'" + hostile_id in cells
+    assert not [c for c in cells if c[:1] in TRIGGERS[:-1]]  # nothing a spreadsheet would evaluate
+    sheet = pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("accept"))
+    sheet.write_csv(out)  # the reviewer's tool writes the escaped cells back as they are
+    assert apply_review(con, out) == 2
+    assert ("p1", "hq", "h3", "xpm", hostile_id, "accept") in read_decisions(con).rows()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), min_size=1, max_size=12))
+def test_any_source_id_survives_export_and_apply(warehouse, tmp_path, ident):
+    con, _ = warehouse
+    con.execute("delete from review_decision")  # each example starts undecided
+    con.execute("update client_match set source_client_id_r = $i where source_l = 'hq' and source_client_id_l = 'h3'",
+                {"i": ident})
+    out = tmp_path / "prop.csv"
+    assert export_review(con, "p1", out) == 2
+    pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
+    assert apply_review(con, out) == 2
+    assert ("p1", "hq", "h3", "xpm", ident) in [r[:5] for r in read_decisions(con).rows()]

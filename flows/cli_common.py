@@ -1,0 +1,121 @@
+"""What every `scr` command shares: the same options and short forms, the same errors and exit codes.
+
+Exit codes everywhere: 0 done; 1 what was asked for was refused or not found; 2 bad usage or
+environment (missing key, busy warehouse, unknown practice, missing landing zone). Nothing here imports
+Prefect: commands that run no flow never pay for it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+__all__ = [
+    "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
+    "existing_warehouse", "writing", "registry_of", "check_practices", "operator",
+]  # fmt: skip
+
+# messages never wrap: a long path stays on one line whatever the terminal's width
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file (env SCR_WAREHOUSE)", show_default=False)]
+Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing zone folder (env SCR_LANDING)", show_default=False)]
+Practices = Annotated[list[str] | None, typer.Option("--practice", "-p", help="practice id (repeat for more)", show_default=False)]
+By = Annotated[str | None, typer.Option("--by", help="who makes this choice, kept with it (env SCR_OPERATOR, else your login)", show_default=False)]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's and the pipeline's logs")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error and exit: 2 bad usage or environment (the default), 1 refused or not found."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def refuse(message: str) -> NoReturn:
+    """What was asked for was refused or not found: exit 1."""
+    fail(message, 1)
+
+
+def plural(n: int, word: str) -> str:
+    """'1 link', '2 links', '3 hashes'."""
+    if n == 1:
+        return f"{n:,} {word}"
+    return f"{n:,} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+
+
+def operator(by: str | None) -> str:
+    """Who is acting: --by, else SCR_OPERATOR, else the login name."""
+    who = by or os.environ.get("SCR_OPERATOR") or getpass.getuser()
+    if not who.strip():
+        fail("say who makes this choice with --by NAME (or set SCR_OPERATOR)")
+    return who.strip()
+
+
+def warehouse_path(option: Path | None) -> Path:
+    """The warehouse named, else the settings' one, else the one `make demo` made (when only that exists)."""
+    from flows.settings import get_settings
+
+    if option is not None:
+        return option
+    if os.environ.get("SCR_WAREHOUSE"):
+        return Path(os.environ["SCR_WAREHOUSE"])
+    default = get_settings().warehouse
+    demo = Path("demo") / "scr.duckdb"
+    if not default.exists() and demo.exists():
+        err.print(f"[dim]using the demo warehouse {demo} (set SCR_WAREHOUSE or --warehouse for another)[/]", highlight=False)
+        return demo
+    return default
+
+
+def existing_warehouse(option: Path | None) -> Path:
+    """The warehouse path, which must exist (exit 2 naming it otherwise)."""
+    path = warehouse_path(option)
+    if not path.exists():
+        fail(f"no warehouse at {path}: run `scr run --landing DIR --warehouse {path}` first (or `make demo`)")
+    return path
+
+
+@contextmanager
+def writing(option: Path | None) -> Iterator:
+    """The warehouse's single writer connection for a command, tables ensured; a busy warehouse is exit 2."""
+    from flows.settings import get_settings
+    from flows.snapshot_hook import publish_snapshot
+    from warehouse.db import WarehouseBusy, transaction, writer
+    from warehouse.schema import create_all
+
+    path = existing_warehouse(option)
+    try:
+        with writer(path, get_settings().wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False)) as con:
+            with transaction(con):
+                create_all(con)
+            yield con
+            publish_snapshot(con, path)  # the command committed: analysts see it
+    except WarehouseBusy as exc:
+        fail(str(exc))
+
+
+def registry_of(landing: Path):
+    """practices.json of a landing zone, or exit 2 saying what is wrong with it."""
+    from landing import BadInput, read_registry
+
+    if not landing.is_dir():
+        fail(f"no landing zone at {landing} (--landing DIR or SCR_LANDING)")
+    try:
+        return read_registry(landing)
+    except BadInput as exc:
+        fail(f"the landing zone {landing} cannot be used: {exc}")
+
+
+def check_practices(known: list[str], asked: list[str] | None, where: str) -> None:
+    """Every asked practice is known, or exit 2 naming the unknown ones."""
+    unknown = sorted(set(asked or []) - set(known))
+    if unknown:
+        fail(f"unknown {plural(len(unknown), 'practice').split(' ', 1)[1]} {', '.join(unknown)}: not in {where}")

@@ -1,0 +1,154 @@
+"""`scr practice ID` (one practice whole, with its next step) and the choices made for it:
+`strategy`, `confirm` / `unconfirm` (step one) and `release` (after a rollback). Each choice is kept with who and when."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import click
+import typer
+import typer.core
+
+from flows.cli_common import By, Warehouse, existing_warehouse, fail, operator, out, plural, refuse, writing
+
+__all__ = ["practice_app", "print_outcome"]
+
+
+class _PracticeGroup(typer.core.TyperGroup):
+    """`scr practice ID` shows the practice; `scr practice strategy ID ...` and the others act on it."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().resolve_command(ctx, args)
+
+
+practice_app = typer.Typer(
+    cls=_PracticeGroup, no_args_is_help=True, rich_markup_mode=None,
+    help="One practice whole (`scr practice ID`), and the choices made for it, each kept with who and when.",
+)  # fmt: skip
+
+PracticeId = Annotated[str, typer.Argument(help="practice id", show_default=False)]
+
+
+def print_outcome(outcome) -> None:
+    """What an operator's command changed, then the status it left."""
+    for change in outcome.changes:
+        out.print(f"  {change}", highlight=False)
+    if outcome.status:
+        out.print(f"practice [bold]{outcome.practice_id}[/] is now [bold]{outcome.status}[/]: {outcome.detail}", highlight=False)
+
+
+def _act(warehouse, action) -> None:
+    from flows.operations import OperationRefused, UnknownPractice
+
+    with writing(warehouse) as con:
+        try:
+            outcome = action(con)
+        except UnknownPractice as exc:
+            fail(str(exc))
+        except OperationRefused as exc:
+            refuse(str(exc))
+    print_outcome(outcome)
+
+
+@practice_app.command("show")
+def show(
+    practice_id: PracticeId,
+    warehouse: Warehouse = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the practice as JSON")] = False,
+) -> None:
+    """Show one practice whole: status and why, sources, strategy, connection, reviews, versions, the next step."""
+    from flows.operations import UnknownPractice, practice_row
+    from transforms.status_rules import next_step
+    from warehouse.db import WarehouseBusy, connect
+    from warehouse.inspect import practice_facts
+    from warehouse.status import read_status
+
+    path = existing_warehouse(warehouse)
+    try:
+        with connect(path, read_only=True) as con:
+            try:
+                row = practice_row(con, practice_id)
+            except UnknownPractice as exc:
+                fail(str(exc))
+            facts = practice_facts(con, practice_id)
+            status = read_status(con).filter(practice_id=practice_id).to_dicts()
+    except WarehouseBusy as exc:
+        fail(f"{exc}; try again when it finishes")
+    st = status[0] if status else {"status": None, "detail": None, "updated_at": None}
+    rows: list[tuple[str, str]] = [("status", f"{st['status']}: {st['detail']}")]
+    rows.append(("region, wave", f"{row['region']}, {row['wave'] if row['wave'] is not None else 'not planned'}"))
+    uses = [s for s, on in (("XPM", row["uses_xpm"]), ("Tax", row["uses_tax"])) if on]
+    rows.append(("systems", ", ".join(["HQ", *uses]) if uses else "HQ only"))
+    rows.append(("step one", f"{row['connection']}" + (f" by {row['connected_by']}" if row["connected_by"] else "")
+                 + f" (Master Admin {row['master_admin']})"))  # fmt: skip
+    chosen = [c for c in facts["choices"] if c[0] == "strategy"]
+    rows.append(("strategy", (row["strategy"] or "not chosen")
+                 + (f" (chosen by {chosen[-1][3]} at {chosen[-1][4]:%Y-%m-%d %H:%M})" if chosen else "")))  # fmt: skip
+    rows.append(("records", ", ".join(f"{plural(n, 'record')} from {s}" for s, n in facts["records"].items()) or "none read yet"))
+    rows.append(("links", ", ".join(f"{n} {d}" for d, n in facts["links"].items()) or "none proposed"))
+    rows.append(("awaiting review", plural(facts["pending_reviews"], "link")))
+    rows.append(("decisions", ", ".join(f"{n} {d}" for d, n in facts["decisions"].items()) or "none"))
+    rows.append(("versions", "; ".join(f"v{v}{' (current)' if cur else ''} {run}" for v, run, _, cur in facts["versions"])
+                 or "never promoted"))  # fmt: skip
+    if facts["promoted_clients"]:
+        rows.append(("promoted", f"{plural(facts['promoted_clients'], 'unified client')} from records merged "
+                     + ", ".join(f"{n} {s}" for s, n in facts["merge_status"].items())))  # fmt: skip
+    if facts["pin"]:
+        v, who, at, _ = facts["pin"]
+        rows.append(("pinned", f"on {'no version' if v is None else f'version {v}'} by {who} at {at:%Y-%m-%d %H:%M}"))
+    if facts["suspect_links"]:
+        shown = "; ".join(f"{k} {a} - {b}" for k, a, b in facts["suspect_links"][:5])
+        rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {shown}"))
+    if facts["failed_expectations"]:
+        rows.append(("failed expectations", ", ".join(facts["failed_expectations"])))
+    rows.append(("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None)))
+    if as_json:
+        out.print_json(data=dict(rows, practice_id=practice_id, name=row["name"]))
+        return
+    # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
+    out.print(f"[bold]practice {practice_id}[/]: {row['name']}", highlight=False)
+    for what, value in rows:
+        out.print(f"  [bold]{what + ':':<21}[/] {value}", highlight=False)
+
+
+@practice_app.command("strategy")
+def strategy(
+    practice_id: PracticeId,
+    choice: Annotated[str, typer.Argument(help="keep_xpm, keep_hq or combine", show_default=False)],
+    by: By = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Choose step two: keep XPM/Tax clients (keep_xpm), keep HQ clients (keep_hq) or combine field by field."""
+    from flows.operations import set_strategy
+
+    who = operator(by)
+    _act(warehouse, lambda con: set_strategy(con, practice_id, choice, who))
+
+
+@practice_app.command("confirm")
+def confirm(practice_id: PracticeId, by: By = None, warehouse: Warehouse = None) -> None:
+    """Record step one: the practice's Master Admin confirms its HQ connection (give their email with --by)."""
+    from flows.operations import confirm as do_confirm
+
+    who = operator(by)
+    _act(warehouse, lambda con: do_confirm(con, practice_id, who))
+
+
+@practice_app.command("unconfirm")
+def unconfirm(practice_id: PracticeId, by: By = None, warehouse: Warehouse = None) -> None:
+    """Withdraw a recorded step-one confirmation."""
+    from flows.operations import unconfirm as do_unconfirm
+
+    who = operator(by)
+    _act(warehouse, lambda con: do_unconfirm(con, practice_id, who))
+
+
+@practice_app.command("release")
+def release(practice_id: PracticeId, by: By = None, warehouse: Warehouse = None) -> None:
+    """Unpin a practice held after a rollback: the next wave runs it again."""
+    from flows.operations import release as do_release
+
+    who = operator(by)
+    _act(warehouse, lambda con: do_release(con, practice_id, who))

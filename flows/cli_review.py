@@ -1,0 +1,156 @@
+"""A person's hand on the merges: review export / apply / revoke, rollback and unmerge. Each says what it changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+
+from flows.cli_common import By, Practices, Warehouse, fail, operator, out, plural, refuse, writing
+from flows.cli_practice import print_outcome
+
+__all__ = ["review_app", "rollback", "unmerge"]
+
+review_app = typer.Typer(help="Pending links out to a person, decisions back in, decisions withdrawn.", no_args_is_help=True,
+                         rich_markup_mode=None)
+
+
+@review_app.command("export")
+def export(
+    practice: Practices = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write (default review-<practice>.csv)", show_default=False)] = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Write the links awaiting a person to a CSV: fill its `decision` column with accept or reject, then `scr review apply`.
+
+    `veto` says why the matcher would not merge the pair on its own (see the README's review section).
+    """
+    from warehouse.review import ReviewError, export_review
+
+    if not practice:
+        fail("name the practice to review with --practice ID (repeat for more)")
+    target = out_file or Path(f"review-{practice[0]}.csv" if len(practice) == 1 else "review.csv")
+    with writing(warehouse) as con:
+        try:
+            counts = {p: export_review(con, p, target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}"))
+                      for p in practice}  # fmt: skip
+        except ReviewError as exc:
+            fail(str(exc)) if "unknown practice" in str(exc) else refuse(str(exc))
+    for p, n in counts.items():
+        where = target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}")
+        out.print(f"{plural(n, 'link')} of practice [bold]{p}[/] {'awaits' if n == 1 else 'await'} review: {where}", highlight=False)
+
+
+@review_app.command("apply")
+def apply(
+    file: Annotated[Path, typer.Argument(help="a review CSV with its decision column filled in", show_default=False)],
+    by: By = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Record the accept/reject decisions of a filled-in review CSV (the same file twice changes nothing)."""
+    from warehouse.db import transaction
+    from warehouse.review import ReviewError, apply_review
+    from warehouse.status import mark_changed
+
+    who = operator(by)
+    with writing(warehouse) as con:
+        try:
+            with transaction(con):
+                n = apply_review(con, file, who)
+                ids = pl.read_csv(file, infer_schema=False, columns=["practice_id"])["practice_id"].unique().to_list()
+                mark_changed(con, ids)
+        except ReviewError as exc:
+            refuse(str(exc))
+    out.print(f"{plural(n, 'decision')} recorded from {file} (by {who}); `scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies them",
+              highlight=False)  # fmt: skip
+
+
+def _pairs(values: list[str], practice_id: str) -> pl.DataFrame:
+    rows = []
+    for v in values:
+        try:
+            left, right = (side.split(":", 1) for side in v.split(","))
+        except ValueError:
+            fail(f"--pair {v!r}: write it as SOURCE:ID,SOURCE:ID (e.g. xpm:1f2e...,hq:93)")
+        rows.append((practice_id, left[0].strip(), left[1].strip(), right[0].strip(), right[1].strip()))
+    return pl.DataFrame(rows, schema=["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"], orient="row")
+
+
+@review_app.command("revoke")
+def revoke(
+    practice: Annotated[str, typer.Option("--practice", "-p", help="practice id", show_default=False)],
+    pair: Annotated[list[str] | None, typer.Option("--pair", help="SOURCE:ID,SOURCE:ID of one decision (repeat for more)", show_default=False)] = None,
+    file: Annotated[str | None, typer.Option("--file", help="withdraw every decision that came from this review file (its name)", show_default=False)] = None,
+    unmerge_of: Annotated[str | None, typer.Option("--unmerge", help="withdraw the decisions an unmerge of this unified client recorded", show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="withdraw every decision of the practice")] = False,
+    by: By = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Withdraw review decisions; the next run of the practice proposes those pairs afresh."""
+    from flows.operations import OperationRefused, UnknownPractice, revoke as do_revoke
+
+    chosen = [x for x in (pair, file, unmerge_of, all_) if x]
+    if len(chosen) != 1:
+        fail("say which decisions to withdraw: one of --pair, --file, --unmerge or --all")
+    who = operator(by)
+    source = file if file else (f"unmerge:{unmerge_of}" if unmerge_of else None)
+    with writing(warehouse) as con:
+        try:
+            outcome = do_revoke(con, practice, who, pairs=_pairs(pair, practice) if pair else None, source_file=source)
+        except UnknownPractice as exc:
+            fail(str(exc))
+        except OperationRefused as exc:
+            refuse(str(exc))
+    print_outcome(outcome)
+
+
+def rollback(
+    practice: Annotated[str, typer.Option("--practice", "-p", help="practice id", show_default=False)],
+    to: Annotated[str | None, typer.Option("--to", help="version to restore, or `none` for not promoted (default: the previous one)", show_default=False)] = None,
+    by: By = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Restore an earlier promoted version (or none) and pin the practice there until `scr practice release`."""
+    from flows.operations import OperationRefused, UnknownPractice, rollback as do_rollback
+    from warehouse.promote import PromotionError
+
+    target: int | None | str = "previous"
+    if to is not None:
+        if to.lower() == "none":
+            target = None
+        elif to.isdigit():
+            target = int(to)
+        else:
+            fail(f"--to {to!r}: give a version number or none")
+    who = operator(by)
+    with writing(warehouse) as con:
+        try:
+            outcome = do_rollback(con, practice, who, target)
+        except UnknownPractice as exc:
+            fail(str(exc))
+        except (OperationRefused, PromotionError) as exc:
+            refuse(str(exc))
+    print_outcome(outcome)
+
+
+def unmerge(
+    unified_id: Annotated[str, typer.Option("--unified-id", "-u", help="unified client id to split", show_default=False)],
+    by: By = None,
+    warehouse: Warehouse = None,
+) -> None:
+    """Split a unified client into one per source record; its pairs are recorded as rejected so no run merges them again."""
+    from flows.operations import unmerge as do_unmerge
+    from warehouse.promote import PromotionError
+
+    who = operator(by)
+    with writing(warehouse) as con:
+        try:
+            outcome, ids = do_unmerge(con, unified_id, who)
+        except PromotionError as exc:
+            refuse(str(exc))
+    out.print(f"[bold]{unified_id}[/] split into {plural(len(ids), 'unified client')}:", highlight=False)
+    for i in ids:
+        out.print(f"  {i}", highlight=False)
+    print_outcome(outcome)

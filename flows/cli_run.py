@@ -1,0 +1,276 @@
+"""The commands that run a flow: run, wave, rerun, serve, and generate / demo. Prefect is imported only
+once the arguments have been checked, so a mistyped practice costs nothing and writes nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from flows.cli_common import (
+    Landing,
+    Practices,
+    Verbose,
+    Warehouse,
+    check_practices,
+    err,
+    fail,
+    out,
+    plural,
+    refuse,
+    registry_of,
+    warehouse_path,
+)
+
+__all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
+
+Runner = Annotated[str, typer.Option("--runner", help="task runner: thread (local) or dask")]
+DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler", show_default=False)]
+
+
+def _quiet(verbose: bool) -> None:
+    # Prefect reads its settings at import: set them before any flow module is imported
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the temporary API takes ~10 s to start on an idle 2-core machine; give a busy one room
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _pinned(warehouse: Path) -> set[str]:
+    """Practices pinned after a rollback (read without waiting; the flow checks again under its lock)."""
+    if not warehouse.exists():
+        return set()
+    from warehouse.choices import read_pins
+    from warehouse.db import WarehouseBusy, connect
+
+    try:
+        with connect(warehouse, read_only=True) as con:
+            if con.sql("select count(*) from duckdb_tables() where table_name = 'practice_pin'").fetchall()[0][0]:
+                return set(read_pins(con)["practice_id"].to_list())
+    except WarehouseBusy:
+        pass
+    return set()
+
+
+def _check_key(landing: Path, warehouse: Path):
+    """The run's hash key, refused before Prefect starts (exit 2) when missing or not the warehouse's."""
+    from flows.hashkey import KeyMismatch, check_warehouse_key
+    from flows.settings import HashKeyMissing, hash_key
+    from warehouse.db import WarehouseBusy, connect
+
+    try:
+        key = hash_key(landing)
+        if warehouse.exists():
+            try:
+                with connect(warehouse, read_only=True) as con:
+                    check_warehouse_key(con, key, warehouse)
+            except WarehouseBusy:
+                pass  # another run holds it: this run waits for it, and its flow checks the key under the lock
+    except (HashKeyMissing, KeyMismatch) as exc:
+        fail(f"the run cannot start: {exc}")
+    if key.origin.startswith("throwaway"):
+        err.print(f"[yellow]note:[/] hashing with the {key.origin}: for synthetic data only", highlight=False)
+    return key
+
+
+def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runner: str, dask_address: str | None,
+             verbose: bool, practices: list[str] | None = None, **kwargs) -> None:  # fmt: skip
+    """Check the arguments, then run a migration flow with a progress bar and print what it did."""
+    from flows.settings import get_settings
+
+    settings = get_settings()
+    landing = landing or settings.landing
+    wh = warehouse_path(warehouse)
+    registry = registry_of(landing)
+    _check_key(landing, wh)
+    check_practices(registry["practice_id"].to_list(), practices, str(landing / "practices.json"))
+    held = sorted(set(practices or []) & _pinned(wh))
+    if held:
+        refuse(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} pinned after a rollback: "
+               f"`scr practice release {held[0]}` first")  # fmt: skip
+    if runner not in ("thread", "dask"):
+        fail(f"unknown runner {runner!r}: use thread or dask")
+    from warehouse.db import WarehouseBusy, wait_free
+
+    try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
+        wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False))
+    except WarehouseBusy as exc:
+        fail(str(exc))
+    _quiet(verbose)
+    summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
+    out.print(
+        f"run [bold]{summary['run_id']}[/]: {plural(summary['practices'], 'practice')}, {plural(summary['records'], 'record')}, "
+        f"{plural(summary['auto_links'], 'automatic merge link')}, {plural(summary['review_links'], 'link')} for review",
+        highlight=False,
+    )
+    from flows.cli_analyst import print_status
+
+    print_status(wh, only=practices)
+
+
+def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -> dict:
+    """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
+    from flows import progress
+    from flows import wave as flows_wave
+    from flows.hashkey import KeyMismatch
+    from flows.settings import HashKeyMissing
+    from landing import BadInput
+    from warehouse.db import WarehouseBusy
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
+        task = bar.add_task("starting Prefect", total=None)
+        progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
+        try:
+            return flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)(**kwargs)
+        except (WarehouseBusy, FileNotFoundError) as exc:
+            fail(str(exc))
+        except (BadInput, HashKeyMissing, KeyMismatch) as exc:
+            fail(f"the run cannot start: {exc}")
+        except flows_wave.RunRefused as exc:
+            refuse(str(exc))
+        except flows_wave.InvariantBroken as exc:
+            refuse(str(exc))
+        finally:
+            progress.set_listener(None)
+
+
+def run(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    practice: Practices = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    refit_model: Annotated[bool, typer.Option("--refit-model", help="fit and store a new match model first")] = False,
+    verbose: Verbose = False,
+) -> None:
+    """Run the whole journey (extract, match, gate, promote) for every practice, or the ones named."""
+    _journey("nightly_wave", landing, warehouse, runner, dask_address, verbose, practices=practice or None, select="all",
+             refit_model=refit_model)  # fmt: skip
+
+
+def wave(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    number: Annotated[int | None, typer.Option("--wave", help="wave number from the registry (default: the lowest planned)", show_default=False)] = None,
+    budget: Annotated[int | None, typer.Option("--budget", help="record budget, filled largest practice first", show_default=False)] = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Verbose = False,
+) -> None:
+    """Run one planned wave now, as the nightly schedule would: eligible practices only."""
+    _journey("nightly_wave", landing, warehouse, runner, dask_address, verbose, wave=number, record_budget=budget, select="eligible")
+
+
+def rerun(
+    practice: Annotated[list[str], typer.Option("--practice", "-p", help="practice id (repeat for more)", show_default=False)],
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Verbose = False,
+) -> None:
+    """Rerun the named practices through the same flow."""
+    _journey("rerun_practice", landing, warehouse, runner, dask_address, verbose, practices=practice)
+
+
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for landing/ and truth/")],
+    practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 20,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 42,
+    bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
+) -> None:
+    """Write a synthetic landing zone (OUT/landing) and its ground truth (OUT/truth)."""
+    from landing.secrets import write_zone_key
+    from synthetic import generate_zone
+
+    with out.status(f"generating {plural(practices, 'practice')}"):
+        summary = generate_zone(out_dir, practices, seed, bad_practices=bad)
+    marker = write_zone_key(out_dir / "landing")
+    out.print(f"wrote [bold]{out_dir / 'landing'}[/] and its ground truth in {out_dir / 'truth'}", highlight=False)
+    out.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {marker}; runs on the zone "
+              "use it unless SCR_HASH_KEY or SCR_HASH_KEY_FILE is set", highlight=False)  # fmt: skip
+    out.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+
+
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the demo zone and warehouse")] = Path("demo"),
+    practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 40,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 7,
+) -> None:
+    """Generate a demo landing zone, run a full wave on it, print the progress."""
+    import shutil
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    generate(out_dir=out_dir, practices=practices, seed=seed, bad=3)
+    run(landing=out_dir / "landing", warehouse=out_dir / "scr.duckdb", practice=None, runner="thread", dask_address=None,
+        refit_model=False, verbose=False)  # fmt: skip
+    out.print(f"\nnext: [bold]scr status[/] (it finds {out_dir / 'scr.duckdb'}), [bold]scr practice <id>[/], "
+              f"[bold]scr query \"select * from migration_progress\"[/]", highlight=False)  # fmt: skip
+
+
+def serve(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    cron: Annotated[str, typer.Option("--cron", help="nightly wave schedule (cron)")] = "0 1 * * *",
+    timezone: Annotated[str, typer.Option("--timezone", help="time zone of the schedule")] = "Australia/Sydney",
+) -> None:
+    """Run the scheduled deployments locally (nightly wave, rerun, retire-sync) until interrupted."""
+    from flows.settings import get_settings
+
+    settings = get_settings()
+    landing = (landing or settings.landing).resolve()
+    wh = warehouse_path(warehouse).resolve()
+    registry_of(landing)
+    _quiet(False)
+    from flows.deployments import serve_all
+
+    out.print(f"serving nightly-wave/nightly on [bold]{cron}[/] ({timezone}), rerun-practice/rerun and "
+              f"retire-legacy-sync/retire-sync; landing {landing}, warehouse {wh}", highlight=False)  # fmt: skip
+    serve_all(landing, wh, cron, timezone)
+
+
+def rekey(
+    landing: Landing = None,
+    warehouse: Warehouse = None,
+    runner: Runner = "thread",
+    dask_address: DaskAddress = None,
+    verbose: Verbose = False,
+) -> None:
+    """Change the hash key to the one now set: forget every hash made with the old key, then re-read every practice.
+
+    Hashes cannot be converted from one key to another; every practice is read again from the landing
+    zone with the new key, so every promoted practice whose records hold hashes gets a new version.
+    """
+    from flows.hashkey import rekey as do_rekey
+    from flows.settings import HashKeyMissing, get_settings, hash_key
+    from warehouse.db import WarehouseBusy, transaction, writer
+    from warehouse.meta import KEY_FINGERPRINT, read_meta
+    from warehouse.schema import create_all
+
+    s = get_settings()
+    landing = landing or s.landing
+    wh = warehouse_path(warehouse)
+    if not wh.exists():
+        fail(f"no warehouse at {wh}: nothing to rekey (`scr run` records the key on its first run)")
+    registry_of(landing)
+    try:
+        key = hash_key(landing)
+        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False)) as con:
+            with transaction(con):
+                create_all(con)
+            if read_meta(con, KEY_FINGERPRINT) == key.fingerprint:
+                out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False)
+                return
+            cleared = do_rekey(con, key)
+    except (HashKeyMissing, WarehouseBusy) as exc:
+        fail(str(exc))
+    out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
+              f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False)  # fmt: skip
+    out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
+    _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="all", refit_model=False)

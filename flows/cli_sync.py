@@ -1,0 +1,79 @@
+"""`scr retire-sync`: retire the legacy client sync on the cutover date (refused earlier without --force)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from flows.cli_common import Landing, Warehouse, err, fail, out, plural, refuse, registry_of, warehouse_path
+
+__all__ = ["retire_sync"]
+
+
+def _print(result: dict) -> None:
+    """The run's result as rich tables."""
+    title = "Legacy sync retirement" + (" (dry run: nothing written)" if result["dry_run"] else "")
+    counts = ("retired", "already_retired", "paused_skipped", "drift_pairs")
+    table = Table(title=f"{title}, as of {result['as_of']}", show_footer=True)
+    table.add_column("practice", footer="total")
+    for c in counts:
+        table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]))
+    for p in result["practices"]:
+        table.add_row(p["practice_id"], *(str(p[c]) for c in counts))
+    out.print(table)
+    if result["skipped"]:
+        skipped = Table(title="Skipped practices")
+        skipped.add_column("practice")
+        skipped.add_column("reason", overflow="fold")
+        for s in result["skipped"]:
+            skipped.add_row(s["practice_id"], s["reason"])
+        out.print(skipped)
+    if result["unconnected"]:
+        unc = Table(title="Practices without step one done")
+        for col in ("practice", "connection"):
+            unc.add_column(col)
+        for u in result["unconnected"]:
+            unc.add_row(u["practice_id"], u["connection"])
+        out.print(unc)
+        out.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
+    t = result["totals"]
+    verb = "would retire" if result["dry_run"] else "retired"
+    out.print(f"{verb} {plural(t['retired'], 'link')}; {plural(t['paused_skipped'], 'paused link')} skipped; "
+              f"{plural(t['drift_pairs'], 'pair')} drifted since the last sync")  # fmt: skip
+
+
+def retire_sync(
+    warehouse: Warehouse = None,
+    landing: Landing = None,
+    as_of: Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="retirement date (default today)", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
+    force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
+) -> None:
+    """Retire the legacy client sync: freeze every active link, report drift and practices without step one."""
+    from flows.cutover import SyncRetirementRefused, check_cutover
+    from flows.settings import get_settings
+
+    settings = get_settings()
+    day = as_of.date() if as_of else datetime.now(UTC).date()
+    try:
+        # refuse before starting Prefect: no flow run for a request that cannot proceed
+        check_cutover(day, settings.cutover_date, force)
+    except SyncRetirementRefused as exc:
+        refuse(str(exc))
+    landing = landing or settings.landing
+    registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
+    wh = warehouse_path(warehouse)
+    from flows.retire_sync import retire_legacy_sync
+    from landing import BadInput
+    from warehouse.db import WarehouseBusy
+
+    try:
+        result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force)
+    except (BadInput, WarehouseBusy) as exc:
+        fail(str(exc))
+    _print(result)
+    if result["dry_run"]:
+        err.print("[dim]dry run: nothing was written[/]")

@@ -1,0 +1,247 @@
+"""What an operator does to one practice: step-two strategy, step one confirmed, undo (rollback, unmerge,
+revoke) and release. Each is one transaction that also records who and when, and leaves a status that says
+what happened and what comes next. No Prefect here: these commands run no flow.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from flows.commit import unified_tables
+from landing.schema import PRACTICE
+from transforms.status_rules import step_one, with_choices
+from transforms.survivorship import STRATEGIES
+from warehouse.choices import latest_choices, pin, read_pins, record_choice, unpin
+from warehouse.db import transaction
+from warehouse.promote import PromotionError, current_rows, promote, unified_members
+from warehouse.promote import rollback as rollback_version
+from warehouse.review import record_decisions, revoke_decisions
+from warehouse.staging import read_practices, read_staging
+from warehouse.status import mark_changed, read_status, write_status
+
+__all__ = [
+    "OperationRefused", "UnknownPractice", "Outcome", "effective_registry", "practice_row", "set_strategy", "confirm",
+    "unconfirm", "release", "rollback", "unmerge", "revoke",
+]  # fmt: skip
+
+
+class OperationRefused(ValueError):
+    """What was asked cannot be done (exit 1): the message says why and what to do instead."""
+
+
+class UnknownPractice(OperationRefused):
+    """The practice is not in the registry the warehouse knows (exit 2: bad usage)."""
+
+
+@dataclass
+class Outcome:
+    """What a command changed, in words a person reads, and the status it left."""
+
+    practice_id: str
+    changes: list[str] = field(default_factory=list)
+    status: str | None = None
+    detail: str | None = None
+
+
+def effective_registry(con: duckdb.DuckDBPyConnection, registry: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The registry (practices.json as last read, or the one given) with the operators' choices applied."""
+    base = read_practices(con) if registry is None else registry
+    return with_choices(base, latest_choices(con))
+
+
+def practice_row(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
+    """The practice's effective registry row; UnknownPractice if the warehouse has never seen it."""
+    reg = effective_registry(con).filter(pl.col("practice_id") == practice_id)
+    if reg.is_empty():
+        raise UnknownPractice(f"unknown practice {practice_id!r}: not in the registry the warehouse last read (run `scr run` first?)")
+    return reg.row(0, named=True)
+
+
+def _pinned(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict | None:
+    pins = read_pins(con).filter(pl.col("practice_id") == practice_id)
+    return None if pins.is_empty() else pins.row(0, named=True)
+
+
+def _current_status(con: duckdb.DuckDBPyConnection, practice_id: str) -> tuple[str | None, str | None]:
+    row = read_status(con).filter(pl.col("practice_id") == practice_id)
+    return (None, None) if row.is_empty() else (row["status"][0], row["detail"][0])
+
+
+def _finish(con: duckdb.DuckDBPyConnection, out: Outcome, by: str) -> Outcome:
+    """Write the outcome's status (and its history), mark the practice changed for the snapshot."""
+    if out.status is not None:
+        frame = pl.DataFrame({"practice_id": [out.practice_id], "status": [out.status], "detail": [out.detail]})
+        write_status(con, frame, f"operator:{by}")
+    mark_changed(con, [out.practice_id])
+    return out
+
+
+def _step_one_status(row: dict) -> tuple[str | None, str | None]:
+    s = step_one(pl.DataFrame([row], schema=PRACTICE))
+    return s["status"][0], s["detail"][0]
+
+
+def set_strategy(con: duckdb.DuckDBPyConnection, practice_id: str, strategy: str, by: str) -> Outcome:
+    """Record the step-two strategy (keep_xpm, keep_hq or combine); the next wave consolidates with it."""
+    if strategy not in STRATEGIES:
+        raise OperationRefused(f"strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
+    with transaction(con):
+        row = practice_row(con, practice_id)
+        if row["strategy"] == strategy:
+            raise OperationRefused(f"practice {practice_id} already has strategy {strategy}")
+        record_choice(con, practice_id, "strategy", strategy, row["strategy"], by)
+        out = Outcome(practice_id, [f"strategy {row['strategy'] or 'not chosen'} -> {strategy} (by {by})"])
+        s1, s1_detail = _step_one_status(row)
+        if s1 is not None:
+            out.status, out.detail = s1, f"{s1_detail}; strategy {strategy} chosen by {by}"
+        elif _pinned(con, practice_id):
+            out.status, out.detail = _current_status(con, practice_id)
+            out.detail = f"strategy {strategy} chosen by {by}; pinned: `scr practice release {practice_id}` to apply it"
+        else:
+            out.status, out.detail = "coming_soon", f"strategy {strategy} chosen by {by}: waiting for its consolidation wave"
+        return _finish(con, out, by)
+
+
+def confirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcome:
+    """Step one: the Master Admin confirms the practice's connection (only they may)."""
+    with transaction(con):
+        row = practice_row(con, practice_id)
+        if not row["uses_xpm"] and not row["uses_tax"]:
+            raise OperationRefused(f"practice {practice_id} uses Xero HQ only: there is no connection to confirm")
+        admin = (row["master_admin"] or "").lower()
+        if by.lower() != admin:
+            raise OperationRefused(f"only the Master Admin of {practice_id} ({row['master_admin']}) may confirm its connection, not {by}")
+        if _step_one_status(row)[0] is None:
+            raise OperationRefused(f"practice {practice_id}'s connection is already confirmed by {row['connected_by']}")
+        record_choice(con, practice_id, "connection", "confirmed", row["connection"], by)
+        out = Outcome(practice_id, [f"connection {row['connection']} -> confirmed (by {by})"])
+        out.status, out.detail = "coming_soon", f"step one confirmed by {by}: waiting for its consolidation wave"
+        return _finish(con, out, by)
+
+
+def unconfirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcome:
+    """Withdraw a recorded confirmation: the practice waits for its Master Admin again."""
+    with transaction(con):
+        row = practice_row(con, practice_id)
+        if row["connection"] != "confirmed":
+            raise OperationRefused(f"practice {practice_id}'s connection is not confirmed ({row['connection']})")
+        record_choice(con, practice_id, "connection", "unconfirmed", row["connection"], by)
+        after = {**row, "connection": "unconfirmed", "connected_by": None}
+        out = Outcome(practice_id, [f"connection confirmed -> unconfirmed (by {by})"])
+        out.status, out.detail = _step_one_status(after)
+        return _finish(con, out, by)
+
+
+def release(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcome:
+    """Unpin a practice held after a rollback: the next wave runs it again."""
+    with transaction(con):
+        practice_row(con, practice_id)
+        held = _pinned(con, practice_id)
+        if held is None:
+            raise OperationRefused(f"practice {practice_id} is not pinned")
+        unpin(con, practice_id)
+        record_choice(con, practice_id, "pin", None, str(held["version"]) if held["version"] is not None else "none", by, "released")
+        out = Outcome(practice_id, [f"released from {'version ' + str(held['version']) if held['version'] else 'no version'} (by {by})"])
+        out.status, out.detail = "coming_soon", f"released by {by}: waiting for its consolidation wave"
+        return _finish(con, out, by)
+
+
+def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int | None | str = "previous") -> Outcome:
+    """Restore an earlier version (or none) and pin the practice there; undoes the unmerges it steps back over."""
+    with transaction(con):
+        practice_row(con, practice_id)
+        left, now = rollback_version(con, practice_id, to)
+        pin(con, practice_id, now, by, f"rollback from {left}")
+        record_choice(con, practice_id, "pin", "none" if now is None else str(now), None if left is None else str(left), by, "rollback")
+        out = Outcome(practice_id, [f"version {left if left is not None else 'none'} -> {now if now is not None else 'none (not promoted)'}"])
+        # an unmerge stepped back over is undone whole: its reject decisions go too, or a later run would split again
+        undone = current_unmerges(con, practice_id, after=now)
+        for source in undone:
+            gone = revoke_decisions(con, practice_id, by, source_file=source)
+            if gone.height:
+                out.changes.append(f"withdrew {_n(gone.height, 'decision')} of {source}")
+        out.changes.append(f"pinned: waves leave {practice_id} alone until `scr practice release {practice_id}`")
+        if now is None:
+            out.status, out.detail = "in_review", f"rolled back to not promoted by {by}; pinned until `scr practice release {practice_id}`"
+        else:
+            out.status, out.detail = "complete", f"rolled back to version {now} by {by}; pinned until `scr practice release {practice_id}`"
+        return _finish(con, out, by)
+
+
+def current_unmerges(con: duckdb.DuckDBPyConnection, practice_id: str, after: int | None) -> list[str]:
+    """Sources (`unmerge:<id>`) of the unmerge versions above `after` (all of them when None)."""
+    from warehouse.promote import versions
+
+    v = versions(con, practice_id)
+    if after is not None:
+        v = v.filter(pl.col("version") > after)
+    return sorted({r for r in v["run_id"].to_list() if r and r.startswith("unmerge:")})
+
+
+def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> tuple[Outcome, list[str]]:
+    """Split a promoted unified client into one per source record: a new version, reject decisions for its pairs."""
+    from transforms.survivorship import survive
+
+    members = unified_members(con, unified_client_id)
+    if members.is_empty():
+        raise PromotionError(f"unknown unified client {unified_client_id!r}: not in any current promoted version")
+    pid = members["practice_id"][0]
+    if members.height < 2:
+        raise PromotionError(f"unified client {unified_client_id!r} holds a single source record: nothing to split")
+    # the split records drop out of the crosswalk: survive gives each its own deterministic id
+    crosswalk = current_rows(con, "client_crosswalk", pid).filter(pl.col("unified_client_id") != unified_client_id)
+    strategy = current_rows(con, "unified_client", pid)["strategy"].drop_nulls().unique().sort()
+    strategies = pl.DataFrame({"practice_id": [pid], "strategy": [strategy[0] if len(strategy) else "combine"]})
+    unified = survive(read_staging(con, [pid]), crosswalk, strategies)
+    keys = members.select("source", "source_client_id").sort("source", "source_client_id").rows()
+    pairs = pl.DataFrame(
+        [(pid, a[0], a[1], b[0], b[1], "reject") for a, b in itertools.combinations(keys, 2)],  # the members of one client
+        schema=["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r", "decision"],
+        orient="row",
+    )
+    source = f"unmerge:{unified_client_id}"
+    # the split and the decisions that keep it split commit together
+    with transaction(con):
+        record_decisions(con, pairs, source, by)
+        version = promote(con, unified_tables(unified), [pid], run_id=source)[pid]
+        out = Outcome(pid, [f"{unified_client_id} split into {_n(members.height, 'unified client')} (version {version})",
+                            f"recorded {_n(pairs.height, 'reject decision')} ({source}) so no run merges them again"])  # fmt: skip
+        held = _pinned(con, pid)
+        if held is not None:  # a deliberate split of what was pinned: the pin follows it
+            pin(con, pid, version, by, f"unmerge of {unified_client_id}")
+            out.changes.append(f"still pinned, now on version {version}")
+        status, detail = _current_status(con, pid)
+        out.status, out.detail = status, _bounded(f"split {unified_client_id} by {by} (version {version}); {detail or ''}")
+        _finish(con, out, by)
+    split = unified.crosswalk.join(members.select("practice_id", "source", "source_client_id"), on=["practice_id", "source", "source_client_id"])
+    return out, sorted(split["unified_client_id"].to_list())
+
+
+def revoke(
+    con: duckdb.DuckDBPyConnection, practice_id: str, by: str, pairs: pl.DataFrame | None = None, source_file: str | None = None
+) -> Outcome:
+    """Withdraw review decisions (these pairs, one file's or one unmerge's, or all of the practice's)."""
+    with transaction(con):
+        practice_row(con, practice_id)
+        gone = revoke_decisions(con, practice_id, by, pairs=pairs, source_file=source_file)
+        if gone.is_empty():
+            raise OperationRefused(f"practice {practice_id} has no such decision in force")
+        out = Outcome(practice_id, [f"withdrew {_n(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
+        held = _pinned(con, practice_id)
+        out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies it")
+        status, detail = _current_status(con, practice_id)
+        out.status, out.detail = status, _bounded(f"{_n(gone.height, 'decision')} withdrawn by {by}: rerun to apply; {detail or ''}")
+        return _finish(con, out, by)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _bounded(text: str) -> str:
+    text = text.rstrip("; ")
+    return text if len(text) <= 500 else text[:497] + "..."

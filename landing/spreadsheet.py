@@ -1,0 +1,76 @@
+"""Text a spreadsheet would evaluate: the escaping every CSV the project writes uses, its exact inverse,
+and the tests of a value for formula-like or control characters (quality and survivorship use them).
+
+A cell that starts with `=`, `+`, `-`, `@` (or their full-width forms), a tab or a carriage return is
+a formula to Excel, LibreOffice and Google Sheets; it is written with a leading apostrophe, which
+they show as text. A cell that already starts with an apostrophe gets one more, so reading a file
+back (`unescape_*`) restores exactly what was written, whatever it held.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+__all__ = [
+    "TRIGGERS", "escape_cell", "unescape_cell", "escape_frame", "unescape_frame",
+    "formula_like", "has_control_chars", "unsafe_text",
+]  # fmt: skip
+
+TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"  # what makes a spreadsheet evaluate a cell, full-width forms included
+_ESCAPED = TRIGGERS + "'"
+_NEEDS = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _ESCAPED) + "]"
+_ESCAPED_RE = "^'[" + "".join(f"\\x{{{ord(c):x}}}" for c in _ESCAPED) + "]"
+_FORMULA = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in TRIGGERS) + "]"
+# C0 and C1 controls (tab, CR and LF included), DEL, and bidirectional overrides that reorder what a reader sees
+_CONTROL = r"[\x00-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+
+
+def escape_cell(value: str | None) -> str | None:
+    """One cell as it is written: a leading apostrophe before a trigger (or an apostrophe)."""
+    if value and value[0] in _ESCAPED:
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str | None) -> str | None:
+    """The exact inverse of escape_cell."""
+    if value and len(value) > 1 and value[0] == "'" and value[1] in _ESCAPED:
+        return value[1:]
+    return value
+
+
+def _text_columns(frame: pl.DataFrame) -> list[str]:
+    return [c for c, t in frame.schema.items() if t == pl.String]
+
+
+def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column escaped with escape_cell (vectorised); write the result with any CSV writer."""
+    cols = _text_columns(frame)
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_NEEDS)).then(pl.concat_str(pl.lit("'"), pl.col(c))).otherwise(pl.col(c)).alias(c)
+        for c in cols
+    )
+
+
+def unescape_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text column unescaped (a CSV read back with infer_schema=False): the exact inverse of escape_frame."""
+    cols = _text_columns(frame)
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(_ESCAPED_RE)).then(pl.col(c).str.slice(1)).otherwise(pl.col(c)).alias(c)
+        for c in cols
+    )
+
+
+def formula_like(expr: pl.Expr) -> pl.Expr:
+    """True where the text starts with a formula trigger (after no trimming: a spreadsheet does none)."""
+    return expr.str.contains(_FORMULA).fill_null(False)
+
+
+def has_control_chars(expr: pl.Expr) -> pl.Expr:
+    """True where the text holds a control character or a bidirectional override."""
+    return expr.str.contains(_CONTROL).fill_null(False)
+
+
+def unsafe_text(expr: pl.Expr) -> pl.Expr:
+    """True where the text is formula-like or holds control characters: never preferred over a clean value."""
+    return formula_like(expr) | has_control_chars(expr)

@@ -1,0 +1,113 @@
+"""Looking everywhere for raw secret values: warehouse tables and views, files, logs, Prefect's records, exports.
+
+A secret is matched in any formatting a person could reasonably have used: digits with any single spaces,
+dots, dashes or slashes between them (leading zeros ignored), or, for values with letters, the letters
+and digits in order whatever the case and punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+_RUN = r"[0-9](?:[ ./-]?[0-9])*"
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value).lstrip("0")
+
+
+def _alnum(value: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", value.upper())
+
+
+@dataclass
+class Secrets:
+    """Raw secret values, kept in the two forms the scan looks for."""
+
+    digits: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+
+    def add(self, value: str | None) -> None:
+        if not value or not value.strip():
+            return
+        if re.search(r"[A-Za-z]", value):
+            if len(_alnum(value)) >= 6:
+                self.words.add(_alnum(value))
+        elif len(_digits(value)) >= 7:  # shorter numbers cannot be told from any other number
+            self.digits.add(_digits(value))
+
+    def __len__(self) -> int:
+        return len(self.digits) + len(self.words)
+
+
+def _sub_runs(run: str) -> set[str]:
+    """A digit run's groups (split at separators) and every contiguous concatenation of them, zeros stripped."""
+    groups = re.split(r"[ ./-]", run)
+    return {"".join(groups[i:j]).lstrip("0") for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)}
+
+
+def scan_series(values: pl.Series, secrets: Secrets) -> set[str]:
+    """Secrets found in any value of the series (cast to text)."""
+    text = values.cast(pl.String).drop_nulls()
+    if text.is_empty():
+        return set()
+    found: set[str] = set()
+    if secrets.digits:
+        runs = text.str.extract_all(_RUN).explode().drop_nulls().unique().to_list()
+        found |= {s for run in runs for s in _sub_runs(run) if s in secrets.digits}
+    if secrets.words:
+        squashed = text.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
+        words = sorted(secrets.words)
+        hits = squashed.filter(squashed.str.contains_any(words))
+        found |= {w for w in words if hits.str.contains(w, literal=True).any()}
+    return found
+
+
+def scan_text(text: str, secrets: Secrets) -> set[str]:
+    return scan_series(pl.Series([text]), secrets)
+
+
+def scan_warehouse(con: duckdb.DuckDBPyConnection, secrets: Secrets) -> dict[str, set[str]]:
+    """Every column of every table and view, any type, cast to text (JSON, structs and lists included)."""
+    out: dict[str, set[str]] = {}
+    columns = con.sql(
+        "select table_name, column_name from information_schema.columns where table_schema = 'main' order by all"
+    ).fetchall()
+    assert columns, "the warehouse has no tables"
+    for table, column in columns:
+        values = con.sql(f'select cast("{column}" as varchar) as v from "{table}" where "{column}" is not null').pl()
+        found = scan_series(values["v"], secrets)
+        if found:
+            out[f"{table}.{column}"] = found
+    return out
+
+
+def scan_folder(folder: Path, secrets: Secrets) -> dict[str, set[str]]:
+    """Every file under `folder`: Parquet read through DuckDB, everything else as text (binary as latin-1)."""
+    out: dict[str, set[str]] = {}
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            con = duckdb.connect()
+            try:
+                source = f"read_parquet('{path}')"
+                cols = con.sql(f"select * from {source} limit 0").columns
+                found = set().union(
+                    *(scan_series(con.sql(f'select cast("{c}" as varchar) v from {source}').pl()["v"], secrets) for c in cols)
+                )
+            finally:
+                con.close()
+        else:
+            found = scan_text(path.read_bytes().decode("latin-1"), secrets)
+        if found:
+            out[str(path)] = found
+    return out
+
+
+def masked(found: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Where leaks were found, each secret shown by its last three characters only."""
+    return {where: sorted("***" + s[-3:] for s in secrets) for where, secrets in found.items()}

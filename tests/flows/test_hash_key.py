@@ -1,0 +1,193 @@
+"""The hash key: from settings only, refused when missing or not the warehouse's, changed only by `scr rekey`."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.hashkey import KeyMismatch, adopt_key, check_task_key, check_warehouse_key, rekey
+from flows.settings import HashKeyMissing, get_settings, hash_key
+from landing import HashKey, read_practice, read_registry
+from landing.secrets import ZONE_KEY_FILE
+from tests.landing.fixtures import practice, zone
+from warehouse.meta import KEY_FINGERPRINT, read_meta, write_meta
+from warehouse.schema import create_all
+from warehouse.staging import load_staging
+
+runner = CliRunner()
+KEY_A = "operator-key-a-0123456789-abcdefghijklmnop"
+KEY_B = "operator-key-b-9876543210-zyxwvutsrqponmlk"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """Set or unset SCR_HASH_KEY / SCR_HASH_KEY_FILE; settings are re-read each time and after the test."""
+
+    def use(key: str | None = None, key_file=None) -> None:
+        for name, value in (("SCR_HASH_KEY", key), ("SCR_HASH_KEY_FILE", key_file)):
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, str(value))
+        get_settings.cache_clear()
+
+    yield use
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def generated(tmp_path, n: int = 3, seed: int = 3):
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", n, seed)
+    return tmp_path / "zone" / "landing"
+
+
+def test_run_without_a_key_refuses_before_prefect_starts(tmp_path, env):
+    env(None)
+    landing, wh = generated(tmp_path), tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "no hash key" in text and "SCR_HASH_KEY " in text and "SCR_HASH_KEY_FILE" in text
+    assert "starting Prefect" not in result.output and not wh.exists()
+
+
+def test_the_key_comes_from_the_environment_or_a_file_never_echoed(tmp_path, env):
+    key_file = tmp_path / "scr-hash.key"
+    key_file.write_text(KEY_A + "\n")
+    env(None, key_file)
+    key = hash_key(tmp_path)
+    assert key == HashKey(KEY_A, "x") and "SCR_HASH_KEY_FILE" in key.origin
+    env(KEY_A, key_file)
+    with pytest.raises(HashKeyMissing, match="set only one"):
+        hash_key(tmp_path)
+    env("short-but-secret")
+    with pytest.raises(HashKeyMissing, match="too short") as info:
+        hash_key(tmp_path)
+    assert "short-but-secret" not in str(info.value)
+    env(None, tmp_path / "missing.key")
+    with pytest.raises(HashKeyMissing, match="cannot read"):
+        hash_key(tmp_path)
+
+
+def test_only_a_generated_zone_brings_its_own_throwaway_key(tmp_path, env):
+    out = tmp_path / "zone"
+    result = runner.invoke(app, ["generate", "--out", str(out), "--practices", "2", "--seed", "5"])
+    assert result.exit_code == 0 and "throwaway hash key" in " ".join(result.output.split())
+    assert (out / "landing" / ZONE_KEY_FILE).is_file()
+    env(None)
+    key = hash_key(out / "landing")
+    assert key.origin.startswith("throwaway") and hash_key(out / "landing") == key
+    # the registry check looks at folders only: the marker is no practice
+    from landing import registry_problems
+
+    assert registry_problems(out / "landing", read_registry(out / "landing")) == {}
+    env(KEY_A)
+    assert hash_key(out / "landing") == HashKey(KEY_A, "env")  # an operator's key always wins
+    env(None)
+    with pytest.raises(HashKeyMissing):
+        hash_key(generated(tmp_path / "plain"))  # made without the CLI: no marker, no key
+
+
+def _warehouse_with(tmp_path, key: HashKey, fingerprint: bool = True):
+    path = tmp_path / "wh.duckdb"
+    landing = zone(tmp_path)
+    con = duckdb.connect(str(path))
+    create_all(con)
+    if fingerprint:  # as a run does: the key is adopted before anything hashed is written
+        adopt_key(con, key, path)
+    load_staging(con, read_practice(landing, practice(landing, "P_AU"), key), ["P_AU"])
+    return con, path, landing
+
+
+def test_a_run_with_another_key_than_the_warehouses_is_refused(tmp_path, env):
+    con, path, landing = _warehouse_with(tmp_path, HashKey(KEY_A, "a"))
+    con.close()
+    env(KEY_B)
+    result = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(path)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "built with another hash key" in text and "scr rekey" in text and "starting Prefect" not in result.output
+    assert KEY_A not in text and KEY_B not in text
+
+
+def test_a_warehouse_with_hashes_of_an_unrecorded_key_is_refused(tmp_path):
+    con, path, _ = _warehouse_with(tmp_path, HashKey(KEY_A, "a"), fingerprint=False)
+    with pytest.raises(KeyMismatch, match="no record of their key"):
+        check_warehouse_key(con, HashKey(KEY_A, "a"), path)
+    con.close()
+
+
+def test_rekey_forgets_every_hash_of_the_old_key_and_records_the_new_one(tmp_path):
+    a, b = HashKey(KEY_A, "a"), HashKey(KEY_B, "b")
+    con, path, _ = _warehouse_with(tmp_path, a)
+    assert read_meta(con, KEY_FINGERPRINT) == a.fingerprint
+    cleared = rekey(con, b)
+    assert cleared["stg_identifier.id_hash"] > 0 and cleared["stg_client.raw_hash"] > 0
+    for table, column in [("stg_identifier", "id_hash"), ("stg_client", "tfn_hash"), ("stg_client", "raw_hash")]:
+        assert con.sql(f"select count(*) from {table} where {column} is not null").fetchall() == [(0,)]
+    assert con.sql("select count(*) from stg_client where tfn_last3 is not null").fetchall()[0][0] > 0
+    check_warehouse_key(con, b, path)
+    with pytest.raises(KeyMismatch):
+        check_warehouse_key(con, a, path)
+    con.close()
+
+
+def test_a_worker_with_another_key_fails_its_task():
+    with pytest.raises(KeyMismatch, match="worker"):
+        check_task_key(HashKey(KEY_B, "worker env"), HashKey(KEY_A, "flow").fingerprint)
+
+
+def test_meta_is_a_small_key_value_table(tmp_path):
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    assert read_meta(con, "anything") is None
+    write_meta(con, "a", "1")
+    write_meta(con, "a", "2")
+    assert read_meta(con, "a") == "2"
+    con.close()
+
+
+@pytest.mark.prefect
+def test_demo_works_with_no_set_up(tmp_path, env, prefect_api):
+    env(None)
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--practices", "4", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "throwaway hash key" in text and "migration progress" in text
+
+
+@pytest.mark.prefect
+def test_rekey_rereads_every_practice_and_gives_each_promoted_practice_a_new_version(tmp_path, env, prefect_api):
+    landing, wh = generated(tmp_path, 4, 9), tmp_path / "wh" / "scr.duckdb"
+    env(KEY_A)
+    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
+    with duckdb.connect(str(wh), read_only=True) as con:
+        before = dict(con.sql("select practice_id, version from promotion_version where is_current").fetchall())
+        hashed = {r[0] for r in con.sql("select distinct practice_id from unified_client where tfn_hash is not null "
+                                        "or ird_hash is not null").fetchall()}
+    assert hashed, "the zone should promote some practice with tax numbers"
+    env(KEY_B)
+    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 2
+    result = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"forgot \d+ hashes", " ".join(result.output.split()))
+    with duckdb.connect(str(wh), read_only=True) as con:
+        after = dict(con.sql("select practice_id, version from promotion_version where is_current").fetchall())
+        staged = set(con.sql("select id_hash from stg_identifier").pl()["id_hash"].to_list())
+        promoted = {h for row in con.sql("select tfn_hash, ird_hash from unified_client").fetchall() for h in row if h}
+        assert read_meta(con, KEY_FINGERPRINT) == HashKey(KEY_B, "b").fingerprint
+    # a promoted practice whose records hold hashes gets a new version; one without keeps its own
+    assert {p: after[p] - before[p] for p in before} == {p: int(p in hashed) for p in before}
+    registry = read_registry(landing)
+    new = set().union(*(set(read_practice(landing, r, HashKey(KEY_B, "b")).identifier["id_hash"].to_list())
+                        for r in registry.iter_rows(named=True) if r["practice_id"] in after))
+    old = set().union(*(set(read_practice(landing, r, HashKey(KEY_A, "a")).identifier["id_hash"].to_list())
+                        for r in registry.iter_rows(named=True) if r["practice_id"] in after))
+    assert promoted and promoted <= new and not (staged | promoted) & old
+    again = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    assert again.exit_code == 0 and "nothing to do" in again.output

@@ -1,0 +1,267 @@
+"""No raw secret anywhere: a generated zone enriched with every identifier kind (and secrets typed where they do
+not belong) goes through the real flows; then every table and view, every file under the warehouse's folder,
+the run's logs, Prefect's flow and task runs, logs and artifacts, and every exported file are scanned."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from lxml import etree
+from stdnum.au import tfn as std_tfn
+from stdnum.nz import ird as std_ird
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.flows.leakscan import Secrets, masked, scan_folder, scan_series, scan_text, scan_warehouse
+
+pytestmark = pytest.mark.prefect
+runner = CliRunner()
+# identifier labels of public registers: everything else a source holds is a secret
+PUBLIC_LABELS = {"ABN", "ACN", "ARBN", "NZBN", "CRN", "NZCN", "UKCRN", "COMPANY", "COMPANYNUMBER", "BUSINESSNUMBER"}
+SECRET_FIELDS = {"TFN", "Bank Account", "IRD Number"}
+
+
+class Planter:
+    """Fresh valid numbers in the formattings people use."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def digits(self, n: int) -> str:
+        return str(self.rng.randrange(1, 10)) + "".join(str(self.rng.randrange(10)) for _ in range(n - 1))
+
+    def tfn(self) -> str:
+        while True:
+            body = self.digits(8)
+            last = sum(w * int(d) for w, d in zip((1, 4, 3, 7, 5, 8, 6, 9), body)) % 11
+            if last < 10 and std_tfn.is_valid(body + str(last)):
+                return body + str(last)
+
+    def ird(self) -> str:
+        while True:
+            body = str(self.rng.randrange(1_000_000, 9_999_999))
+            value = body + std_ird.calc_check_digit(body)
+            if std_ird.is_valid(value):
+                return value  # eight digits: often written with a leading zero
+
+    def spaced(self, v: str, sep: str) -> str:
+        return sep.join(v[i : i + 3] for i in range(0, len(v), 3))
+
+
+def _retarget(landing: Path, registry: list[dict]) -> dict[str, str]:
+    """Two XPM practices become UK and US (no Xero Tax there), so XPM tax numbers of every region appear."""
+    xpm = [r for r in registry if r["uses_xpm"] and r["region"] == "AU"]
+    assert len(xpm) >= 3, "the generated zone needs three AU practices with XPM"
+    out = {}
+    for row, region in zip(xpm[-2:], ("UK", "US")):
+        row.update(region=region, uses_tax=False)
+        (landing / row["practice_id"] / "tax_clients.csv").unlink(missing_ok=True)
+        out[row["practice_id"]] = region
+    if not any(r["region"] == "NZ" for r in registry):
+        xpm[-3].update(region="NZ")
+    return out
+
+
+def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> None:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    for obj in doc["clients"][:2]:
+        ird = p.ird()
+        obj["identifiers"] = (obj.get("identifiers") or []) + [
+            {"type": "UTR", "value": p.digits(5) + " " + p.digits(5)},
+            {"type": "EIN", "value": p.digits(2) + "-" + p.digits(7)},
+            {"type": "SSN", "value": f"{p.digits(3)}-{p.digits(2)}-{p.digits(4)}"},
+            {"type": "GST", "value": "0" + p.spaced(ird, "-") if region == "NZ" else p.spaced(p.digits(9), "-")},
+            {"type": "Passport", "value": "pa " + p.digits(7)},
+            {"type": "Medicare No", "value": f"{p.digits(4)} {p.digits(5)} {p.digits(1)}"},
+            {"type": "XYZ reference", "value": f"QZ-{p.digits(6)}-K"},
+            {"type": "tfn", "value": p.spaced(p.tfn(), ".")},
+            {"type": "IRD", "value": "0" + ird},
+        ]
+    if bad:  # a tax number typed into a date field: this practice fails, its message must not quote it
+        doc["clients"][0]["dateOfBirth"] = p.spaced(p.tfn(), " ")
+    path.write_text(json.dumps(doc), encoding="utf-8")
+
+
+def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
+    """Tax numbers in every client's TaxNumber of two clients, and secrets in custom fields; returns free-text secrets."""
+    tree = etree.parse(str(path))
+    hidden = []
+    for client in list(tree.iter("{*}Client"))[:2]:
+        number = {"AU": lambda: p.spaced(p.tfn(), "-"), "NZ": lambda: "0" + p.spaced(p.ird(), " "),
+                  "UK": lambda: p.digits(5) + " " + p.digits(5), "US": lambda: f"{p.digits(3)}-{p.digits(2)}-{p.digits(4)}"}
+        tax = client.find("{*}TaxNumber")
+        if tax is None:
+            tax = etree.SubElement(client, "TaxNumber")
+        tax.text = number.get(region, number["US"])()
+        fields = client.find("{*}CustomFields")
+        if fields is None:
+            fields = etree.SubElement(client, "CustomFields")
+        note_tfn = p.tfn()
+        hidden.append(note_tfn)
+        for name, tag, value in (
+            ("TFN", "Text", p.spaced(p.tfn(), " ")),
+            ("Notes", "Text", f"Per ATO letter the TFN is {p.spaced(note_tfn, '-')}, confirmed"),
+            ("Bank Account", "Text", f"062-000 {p.digits(8)}"),
+            ("IRD Number", "Number", p.ird()),
+        ):
+            field = etree.SubElement(fields, "CustomField")
+            etree.SubElement(field, "UUID").text = f"planted-{name}-{p.digits(6)}"
+            etree.SubElement(field, "Name").text = name
+            etree.SubElement(field, tag).text = value
+    tree.write(str(path), xml_declaration=True, encoding="utf-8")
+    return hidden
+
+
+def enrich(landing: Path, seed: int) -> dict:
+    """Every identifier kind and misplaced secret in the generated zone's own files (the generator is not changed)."""
+    p = Planter(seed)
+    registry = json.loads((landing / "practices.json").read_text())
+    moved = _retarget(landing, registry)
+    (landing / "practices.json").write_text(json.dumps(registry))
+    bad = next(r["practice_id"] for r in registry if r["uses_xpm"] and r["region"] == "AU")
+    hidden = []
+    for row in registry:
+        folder = landing / row["practice_id"]
+        _enrich_hq(folder / "hq_clients.json", p, row["region"], bad=row["practice_id"] == bad)
+        if (folder / "xpm_clients.xml").is_file():
+            hidden += _enrich_xpm(folder / "xpm_clients.xml", p, row["region"])
+    return {"moved": moved, "bad": bad, "hidden": hidden}
+
+
+def collect(landing: Path, hidden: list[str]) -> Secrets:
+    """Every raw secret value in the landing zone, from the files themselves."""
+    import csv
+
+    secrets, public = Secrets(), Secrets()
+    for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
+        if (folder / "tax_clients.csv").is_file():
+            with open(folder / "tax_clients.csv", newline="", encoding="utf-8") as f:
+                for row in csv.DictReader(f):
+                    secrets.add(row["tfn"])
+                    secrets.add(row["ird_number"])
+                    public.add(row["abn"])
+        for obj in json.loads((folder / "hq_clients.json").read_text(encoding="utf-8"))["clients"]:
+            for ident in obj.get("identifiers") or []:
+                label = re.sub(r"[^A-Z0-9]", "", str(ident.get("type")).upper())
+                (public if label in PUBLIC_LABELS else secrets).add(ident.get("value"))
+            if re.fullmatch(r"[\d ]{9,}", obj.get("dateOfBirth") or ""):
+                secrets.add(obj["dateOfBirth"])
+        if (folder / "xpm_clients.xml").is_file():
+            for client in etree.parse(str(folder / "xpm_clients.xml")).iter("{*}Client"):
+                secrets.add(client.findtext("{*}TaxNumber"))
+                for tag in ("CompanyNumber", "BusinessNumber"):
+                    public.add(client.findtext(f"{{*}}{tag}"))
+                for field in client.iter("{*}CustomField"):
+                    if field.findtext("{*}Name") in SECRET_FIELDS:
+                        secrets.add(next(v for v in (field.findtext(f"{{*}}{t}") for t in ("Text", "Number")) if v))
+    for value in hidden:
+        secrets.add(value)
+    # a number that is also someone's public register number is not a secret leak
+    secrets.digits -= public.digits
+    return secrets
+
+
+class Capture(logging.Handler):
+    """Every log record of the process, formatted, exception text included."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def _page(read) -> list:
+    out, offset = [], 0
+    while True:
+        batch = read(offset)
+        out += batch
+        if len(batch) < 200:
+            return out
+        offset += len(batch)
+
+
+def prefect_records(since: datetime) -> dict[str, list[str]]:
+    """This test's flow runs (parameters included), their task runs, logs and artifacts, as JSON text."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        runs = [r for r in _page(lambda o: client.read_flow_runs(limit=200, offset=o)) if r.created >= since]
+        ids = {r.id for r in runs}
+        tasks = [t for t in _page(lambda o: client.read_task_runs(limit=200, offset=o)) if t.flow_run_id in ids]
+        logs = [x for x in _page(lambda o: client.read_logs(limit=200, offset=o)) if x.flow_run_id in ids]
+        artifacts = [a for a in _page(lambda o: client.read_artifacts(limit=200, offset=o)) if a.flow_run_id in ids]
+    return {kind: [x.model_dump_json() for x in items]
+            for kind, items in (("flow_runs", runs), ("task_runs", tasks), ("logs", logs), ("artifacts", artifacts))}
+
+
+def test_no_raw_secret_leaves_the_landing_zone(tmp_path, prefect_api):
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", 8, seed=11)
+    landing = tmp_path / "zone" / "landing"
+    planted = enrich(landing, seed=2024)
+    secrets = collect(landing, planted["hidden"])
+    assert len(secrets.digits) > 300 and len(secrets.words) >= 10
+    # the scan recognises every one of them as the landing files write it: a clean scan below means something
+    assert set().union(*scan_folder(landing, secrets).values()) == secrets.digits | secrets.words
+    wh_dir, exports = tmp_path / "warehouse", tmp_path / "exports"
+    wh = wh_dir / "scr.duckdb"
+
+    capture, root, prefect_logger = Capture(), logging.getLogger(), logging.getLogger("prefect")
+    levels = (root.level, prefect_logger.level)
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    prefect_logger.setLevel(logging.INFO)
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    outputs = []
+    try:
+        for args in (["run", "--landing", str(landing), "--warehouse", str(wh)],
+                     ["retire-sync", "--landing", str(landing), "--warehouse", str(wh), "--force"],
+                     ["status", "--warehouse", str(wh), "--all"]):  # fmt: skip
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+        with duckdb.connect(str(wh), read_only=True) as con:
+            pending = [r[0] for r in con.sql("select distinct practice_id from client_match where decision = 'review'").fetchall()]
+        assert pending, "some practice should have links awaiting review"
+        for pid in pending:
+            result = runner.invoke(app, ["review", "export", "--practice", pid, "--out", str(exports / f"{pid}.csv"),
+                                         "--warehouse", str(wh)])
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(levels[0])
+        prefect_logger.setLevel(levels[1])
+
+    # the planted secrets went where they should: hashed identifiers of every kind, flagged fields, a redacted failure
+    with duckdb.connect(str(wh), read_only=True) as con:
+        kinds = {r[0] for r in con.sql("select distinct id_type from stg_identifier where id_value is null").fetchall()}
+        assert {"TFN", "IRD", "UTR", "EIN", "SSN", "TAX", "GST", "PASSPORT", "MEDICARENO", "XYZREFERENCE"} <= kinds
+        assert con.sql("select count(*) from stg_custom_field where is_secret").fetchall()[0][0] >= 16
+        detail = con.sql("select status, detail from practice_status where practice_id = $p", params={"p": planted["bad"]}).fetchall()
+        assert detail[0][0] == "failed" and "dateOfBirth" in detail[0][1] and "***" in detail[0][1]
+        leaks = {"warehouse": scan_warehouse(con, secrets)}
+    leaks["files under the warehouse's folder"] = scan_folder(wh_dir, secrets)
+    leaks["exported files"] = scan_folder(exports, secrets)
+    assert list(exports.glob("*.csv"))
+    leaks["logs and console"] = {f"line {i}": found for i, line in enumerate(capture.lines + outputs)
+                                 if (found := scan_text(line, secrets))}
+    assert len(capture.lines) > 20
+    records = prefect_records(since)
+    assert len(records["flow_runs"]) >= 2 and records["task_runs"] and records["logs"] and records["artifacts"]
+    leaks["prefect"] = {kind: found for kind, texts in records.items()
+                        if (found := scan_series(pl.Series(texts, dtype=pl.String), secrets))}
+    assert all(not found for found in leaks.values()), {k: masked(v) for k, v in leaks.items() if v}
+

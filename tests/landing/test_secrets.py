@@ -1,0 +1,107 @@
+"""The hash key never shows itself; secrets in free text are hashed or masked; error text never quotes a secret."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import pickle
+
+import polars as pl
+import pytest
+
+from landing import BadInput, read_practice, redact
+from landing.freetext import protect_custom_fields
+from landing.schema import CUSTOM_FIELD
+from landing.secrets import HashKey, read_zone_key, write_zone_key
+from tests.landing.fixtures import KEY, practice, zone
+
+SECRET = "a-very-secret-key-of-thirty-two-plus-chars"
+
+
+def test_a_key_never_shows_or_serialises_its_secret():
+    key = HashKey(SECRET, "test")
+    assert SECRET not in repr(key) and SECRET not in str(key) and SECRET not in f"{key!r} {[key]}"
+    with pytest.raises(TypeError, match="never serialised"):
+        pickle.dumps(key)
+    assert key.fingerprint == hmac.new(SECRET.encode(), b"single-client-record/hash-key-fingerprint/v1", "sha256").hexdigest()
+    assert HashKey(SECRET + "x", "test").fingerprint != key.fingerprint and HashKey(SECRET, "other") == key
+
+
+def test_hashes_are_hmac_sha256_once_per_value_and_null_stays_null():
+    key = HashKey(SECRET, "test")
+    out = key.hash_series(pl.Series(["TFN:123456782", None, "TFN:123456782"]))
+    want = hmac.new(SECRET.encode(), b"TFN:123456782", "sha256").hexdigest()
+    assert out.to_list() == [want, None, want] and key.digest("TFN:123456782") == want
+
+
+def test_a_generated_zone_key_is_random_and_read_back(tmp_path):
+    first = write_zone_key(tmp_path)
+    assert first.name.startswith(".") and oct(first.stat().st_mode)[-3:] == "600"
+    key = read_zone_key(tmp_path)
+    assert key is not None and key.origin.startswith("throwaway")
+    write_zone_key(tmp_path)
+    assert read_zone_key(tmp_path) != key
+    assert read_zone_key(tmp_path / "elsewhere") is None
+
+
+def test_redact_masks_long_numbers_to_their_last_three():
+    assert redact("dateOfBirth: not a date: '123 456 782'") == "dateOfBirth: not a date: '***782'"
+    assert redact("TFN123-456-782, IRD 49.091.850, phone 0412345678") == "TFN***782, IRD ***850, phone ***678"
+    assert redact("line 12 (client_code=C1234)") == "line 12 (client_code=C1234)"
+
+
+def test_bad_input_text_never_quotes_a_tax_number(tmp_path):
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["dateOfBirth"] = "123 456 782"  # a TFN typed into the wrong field
+    path.write_text(json.dumps(doc))
+    with pytest.raises(BadInput) as info:
+        read_practice(landing, practice(landing, "P_AU"), KEY)
+    text = str(info.value)
+    assert "hq_clients.json" in text and "dateOfBirth" in text and "***782" in text
+    assert "123456782" not in text.replace(" ", "") and "456" not in text
+    assert "456" not in info.value.message
+
+
+def fields(rows: list[tuple[str, str, str | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [("P1", "xpm", f"c{i}", f"f{i}", name, kind, value, None, None, None) for i, (name, kind, value) in enumerate(rows)],
+        schema=CUSTOM_FIELD, orient="row",
+    )
+
+
+def test_secret_custom_fields_are_hashed_flagged_and_others_kept():
+    got = protect_custom_fields(fields([
+        ("TFN", "text", "123 456 782"),
+        ("Bank account no.", "text", "062-000 1234 5678"),
+        ("Notes", "text", "per letter, TFN is 123-456-782 (confirmed)"),
+        ("Referral Source", "text", "Word of mouth"),
+        ("Year End", "date", "2024-06-30T00:00:00"),
+        ("Annual Fee", "number", "12345678"),  # not a valid TFN or IRD: a number, kept
+        ("Thirdparty", "text", "kept"),  # "ird" inside a word is not a secret name
+    ]), KEY)  # fmt: skip
+    flags = got["is_secret"].to_list()
+    assert flags == [True, True, True, False, False, False, False]
+    secret = got.filter(pl.col("is_secret"))
+    assert secret["value"].null_count() == 3 and secret["value_hash"].null_count() == 0
+    assert secret["value_last3"].to_list() == ["782", "678", "MED"]
+    assert secret["value_hash"][0] == KEY.digest("FREE:123456782")
+    kept = got.filter(~pl.col("is_secret"))
+    assert kept["value"].to_list() == ["Word of mouth", "2024-06-30T00:00:00", "12345678", "kept"]
+    assert kept["value_hash"].null_count() == 4
+
+
+def test_a_tax_number_in_any_other_free_text_is_masked(tmp_path):
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][1]["displayName"] = "Acme Pty Ltd TFN 123 456 782"
+    doc["clients"][1]["address"] = {"line1": "Level 3, 2019-01-05 Expo 1234 5678 Rd"}  # a date (its digits pass the TFN check) and a non-TFN number stay
+    doc["clients"][0]["contacts"][0]["position"] = "IRD 49-091-850"
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    hq = frames.client.filter(pl.col("source_client_id") == "h-2").row(0, named=True)
+    assert hq["name"] == "Acme Pty Ltd TFN ***782"
+    assert hq["address_line1"] == "Level 3, 2019-01-05 Expo 1234 5678 Rd"
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["position"].to_list() == ["IRD ***850"]
