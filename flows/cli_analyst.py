@@ -17,11 +17,11 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from flows.cli_common import Practices, Warehouse, fail, out, refuse, warehouse_path, writing
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
-
 
 
 class Format(str, Enum):
@@ -56,7 +56,7 @@ def _print_table(frame, max_rows: int) -> None:
     for c in frame.columns:
         table.add_column(c, overflow="fold", justify="right" if frame.schema[c].is_numeric() else "left")
     for row in _flat(frame.head(max_rows)).iter_rows():  # terminal output, bounded by max_rows
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))  # data, never markup
     out.print(table)
     more = frame.height - max_rows
     out.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
@@ -152,7 +152,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         for col in ("practice_id", "status", "detail"):
             detail.add_column(col, overflow="fold")
         for pid, status, text in practices.iter_rows():
-            detail.add_row(pid, status, text or "")
+            detail.add_row(Text(pid), Text(status), Text(text or ""))
         out.print(detail)
 
 

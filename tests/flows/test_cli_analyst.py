@@ -69,6 +69,11 @@ def test_query_as_a_table(wh):
     assert "3 rows (1 not shown" in result.stdout
 
 
+def test_values_are_printed_as_they_are_never_as_markup(wh):
+    result = scr("query", "-w", str(wh), "select '[red]x[/red]' as v")
+    assert result.exit_code == 0 and "[red]x[/red]" in result.stdout
+
+
 def test_a_query_duckdb_rejects_is_refused_with_exit_1(wh):
     bad = scr("query", "-w", str(wh), "select * from no_such_view")
     assert bad.exit_code == 1 and "no_such_view" in bad.output
