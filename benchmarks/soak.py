@@ -45,6 +45,14 @@ def _scr(env: dict, *args: str, fault: str | None = None, kill_after: float | No
     return proc.returncode
 
 
+def _injected_failures(wh: Path) -> int:
+    """Status changes recorded for a chunk whose write an injected fault rolled back."""
+    if not wh.exists():
+        return 0
+    with duckdb.connect(str(wh), read_only=True) as con:
+        return con.sql("select count(*) from practice_status_history where detail like '%InjectedFault%'").fetchall()[0][0]
+
+
 def _stored_invariants(wh: Path) -> list[str]:
     with duckdb.connect(str(wh), read_only=True) as con:
         rows = con.sql("select run_id, invariants from pipeline_run where status in ('completed', 'broken')").fetchall()
@@ -92,8 +100,17 @@ def main(
                 fault = f"{rng.choice(['chunk:promoting', 'chunk:before-commit', 'chunk:staged'])}@{rng.randint(1, 3)}:raise"
             elif kind == "kill_at_random_instant":
                 kill_after = rng.uniform(2, clean_seconds if args[0] == "run" else 12)
+            failed_before = _injected_failures(wh)
             code = _scr(env, *args, fault=fault, kill_after=kill_after)
-            faults[kind if code in (0, -signal.SIGKILL) or kind == "none" else f"{kind} (exit {code})"] += 1
+            # count what happened, not what was asked: a point the run never reached injects nothing
+            if code == -signal.SIGKILL:
+                faults["killed"] += 1
+            elif _injected_failures(wh) > failed_before:
+                faults["write error (chunk rolled back, practices failed)"] += 1
+            elif code == 0:
+                faults["clean run (fault point not reached)" if kind != "none" else "clean run"] += 1
+            else:
+                faults[f"exit {code}"] += 1
             if wh.exists():
                 torn = torn_practices(wh, ref)
                 violations += [f"run {i}: {p}: {why}" for p, why in sorted(torn.items())]

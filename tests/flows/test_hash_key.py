@@ -145,6 +145,10 @@ def test_a_worker_with_another_key_fails_its_task():
 
 def test_meta_is_a_small_key_value_table(tmp_path):
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    assert read_meta(con, "anything") is None  # an old warehouse without the table
+    from warehouse.schema import create_all
+
+    create_all(con)
     assert read_meta(con, "anything") is None
     write_meta(con, "a", "1")
     write_meta(con, "a", "2")
