@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from landing.schema import CLIENT, PRACTICE
+from landing.frames import Frames
+from landing.schema import CLIENT, IDENTIFIER, PRACTICE
 
 __all__ = ["Dataset", "febrl3", "febrl4"]
 
@@ -18,12 +19,15 @@ class Dataset:
     """One benchmark input: CLIENT-shaped records, a practice registry, and truth (key + entity_id)."""
 
     name: str
-    clients: pl.DataFrame
+    frames: Frames
     practices: pl.DataFrame
     truth: pl.DataFrame
     hard_pairs: pl.DataFrame | None = None
-    org_links: pl.DataFrame | None = None
-    sync_links: pl.DataFrame | None = None
+    link_only: bool = False  # two lists without duplicates inside either (Febrl4)
+
+    @property
+    def clients(self) -> pl.DataFrame:
+        return self.frames.client
 
 
 def _load():
@@ -78,6 +82,15 @@ def _clients(raw: pl.DataFrame, source: str, file: str) -> pl.DataFrame:
     )
 
 
+def _frames(clients: pl.DataFrame) -> Frames:
+    """The client frame, with soc_sec_id also as an identifier row (kind TFN, no check digit known)."""
+    ids = clients.filter(pl.col("tfn_hash").is_not_null()).select(
+        "practice_id", "source", "source_client_id", id_type=pl.lit("TFN"), id_value=pl.lit(None, pl.String),
+        id_hash="tfn_hash", id_last3=pl.col("tfn_hash").str.slice(-3), is_valid=pl.lit(None, pl.Boolean),
+    )  # fmt: skip
+    return Frames.empty().with_(client=clients, identifier=ids.cast(IDENTIFIER))
+
+
 def _truth(clients: pl.DataFrame, prefix: str) -> pl.DataFrame:
     # rec-<n>-org and rec-<n>-dup-<k> are the same person: <n> is the entity
     return clients.select(
@@ -99,7 +112,7 @@ def febrl3() -> Dataset:
     clients = _clients(pl.from_pandas(df.reset_index()), "xpm", "febrl3.csv")
     truth = _truth(clients, "f3-")
     _check(truth, len(links), "febrl3")
-    return Dataset("febrl3", clients, _practice(), truth)
+    return Dataset("febrl3", _frames(clients), _practice(), truth)
 
 
 def febrl4() -> Dataset:
@@ -113,4 +126,4 @@ def febrl4() -> Dataset:
     )
     truth = _truth(clients, "f4-")
     _check(truth, len(links), "febrl4")
-    return Dataset("febrl4", clients, _practice(), truth)
+    return Dataset("febrl4", _frames(clients), _practice(), truth, link_only=True)

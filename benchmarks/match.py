@@ -1,38 +1,28 @@
-"""`make bench-match`: our matcher against Splink 5 on a generated zone, Febrl3 and Febrl4, one table, one JSON."""
+"""`make bench-match`: our matcher against a fair Splink 5 on zones of both corruption models, Febrl3 and Febrl4."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import polars as pl
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from benchmarks.febrl import Dataset, febrl3, febrl4
-from benchmarks.scoring import score_crosswalk
-from landing.schema import ORG_LINK, SYNC_LINK, empty
+from benchmarks.report import render
+from benchmarks.scoring import pair_recall, score_crosswalk
+from landing.frames import Frames
 
 app = typer.Typer(add_completion=False)
-console = Console(width=140)
+console = Console(width=160)
 
-SYSTEMS = ("ours", "splink")
-
-
-def _need(module: str, owner: str):
-    """Import a piece built by another engineer, or say plainly which piece is missing."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise ImportError(f"benchmark needs {module} ({owner}), not importable yet: {e}") from e
+CORRUPTIONS = ("default", "geco")
 
 
 def landing_key():
@@ -42,12 +32,13 @@ def landing_key():
     return HashKey.ephemeral()
 
 
-def generated(out: Path, practices: int, seed: int, hash_key, bad: int = 0) -> tuple[Dataset, dict]:
+def generated(out: Path, practices: int, seed: int, hash_key, corruption: str, bad: int = 0) -> tuple[Dataset, dict]:
     """Generate a zone, read every good practice with the readers, and load its truth."""
-    synthetic = _need("synthetic", "engineer B's generator")
-    landing_mod = _need("landing", "engineer A's readers")
+    import landing as landing_mod
+    import synthetic
+
     t0 = time.perf_counter()
-    summary = synthetic.generate_zone(out, practices, seed, bad_practices=bad)
+    summary = synthetic.generate_zone(out, practices, seed, bad_practices=bad, corruption=corruption)
     t1 = time.perf_counter()
     landing = out / "landing"
     registry = landing_mod.read_registry(landing)
@@ -61,33 +52,29 @@ def generated(out: Path, practices: int, seed: int, hash_key, bad: int = 0) -> t
             failed[practice["practice_id"]] = str(e)
     frames = landing_mod.Frames.concat(parts)
     t2 = time.perf_counter()
-    truth_dir = out / "truth"
-    truth = pl.read_csv(truth_dir / "records.csv", infer_schema=False).select(
+    truth = pl.read_csv(out / "truth" / "records.csv", infer_schema=False).select(
         "practice_id", "source", "source_client_id", "entity_id"
     )
-    hard = pl.read_csv(truth_dir / "hard_pairs.csv", infer_schema=False)
+    hard = pl.read_csv(out / "truth" / "hard_pairs.csv", infer_schema=False)
     read_ok = registry.filter(~pl.col("practice_id").is_in(list(failed)))
     info = {
-        "practices": practices,
-        "practices_read": read_ok.height,
-        "practices_skipped": len(failed),
-        "skipped": dict(sorted(failed.items())),
-        "records": frames.client.height,
-        "generate_seconds": round(t1 - t0, 2),
-        "read_seconds": round(t2 - t1, 2),
-        "generator_summary": summary,
-    }
-    ds = Dataset("generated", frames.client, read_ok, truth, hard, frames.org_link, frames.sync_link)
-    return ds, info
+        "practices_read": read_ok.height, "practices_skipped": len(failed), "records": frames.client.height,
+        "generate_seconds": round(t1 - t0, 2), "read_seconds": round(t2 - t1, 2), "generator_summary": summary,
+    }  # fmt: skip
+    return Dataset(corruption, frames, read_ok, truth, hard), info
 
 
 def _save(ds: Dataset, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    ds.clients.write_parquet(folder / "clients.parquet")
+    for name in Frames.names():
+        getattr(ds.frames, name).write_parquet(folder / f"{name}.parquet")
     ds.practices.write_parquet(folder / "practices.parquet")
-    (ds.org_links if ds.org_links is not None else empty(ORG_LINK)).write_parquet(folder / "org_links.parquet")
-    (ds.sync_links if ds.sync_links is not None else empty(SYNC_LINK)).write_parquet(folder / "sync_links.parquet")
     return folder
+
+
+def _load(folder: Path) -> tuple[Frames, pl.DataFrame]:
+    frames = Frames(**{n: pl.read_parquet(folder / f"{n}.parquet") for n in Frames.names()})
+    return frames, pl.read_parquet(folder / "practices.parquet")
 
 
 def _status_mb(field: str) -> float:
@@ -102,129 +89,109 @@ def _status_mb(field: str) -> float:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def _child(system: str, folder: str, splink_threshold: float, seed: int) -> dict:
-    """Runs in a fresh process: one system on one saved dataset; writes <system>.parquet, returns time and peak RSS."""
+def _child(system: str, folder: str, febrl: bool, link_only: bool, seed: int) -> dict:
+    """Runs in a fresh process: one system on one saved dataset; writes its outputs, returns time and peak RSS."""
     folder_p = Path(folder)
-    clients = pl.read_parquet(folder_p / "clients.parquet")
+    frames, practices = _load(folder_p)
     if system == "ours":
-        matching = _need("transforms.matching", "engineer C's matcher")
-        args = [pl.read_parquet(folder_p / f"{n}.parquet") for n in ("org_links", "sync_links", "practices")]
+        from transforms import matching
+
         rss0 = _status_mb("VmRSS")
         t0 = time.perf_counter()
-        crosswalk = matching.match(clients, *args).crosswalk
+        result = matching.match(frames, practices)
+        seconds = time.perf_counter() - t0
+        peak = _status_mb("VmHWM")
+        result.crosswalk.write_parquet(folder_p / "ours.parquet")
+        matching.candidates(frames, practices).write_parquet(folder_p / "ours_pairs.parquet")  # untimed
+        extra = {"auto_threshold": result.auto_threshold} if hasattr(result, "auto_threshold") else {}
     else:
         from benchmarks.splink_baseline import run_splink
 
         rss0 = _status_mb("VmRSS")
         t0 = time.perf_counter()
-        crosswalk = run_splink(clients, threshold=splink_threshold, seed=seed)
-    seconds = time.perf_counter() - t0
+        records, pairs = run_splink(frames, practices, febrl=febrl, link_only=link_only, seed=seed)
+        seconds = time.perf_counter() - t0
+        peak = _status_mb("VmHWM")
+        records.write_parquet(folder_p / "splink_records.parquet")
+        pairs.write_parquet(folder_p / "splink_pairs.parquet")
+        extra = {}
     # the process's own peak, interpreter and imports included; rss_before_mb is that baseline
-    cost = {"seconds": round(seconds, 2), "peak_rss_mb": _status_mb("VmHWM"), "rss_before_mb": rss0}
-    crosswalk.write_parquet(folder_p / f"{system}.parquet")
-    return cost
+    return {"seconds": round(seconds, 2), "peak_rss_mb": peak, "rss_before_mb": rss0, **extra}
 
 
-def run_system(system: str, folder: Path, splink_threshold: float, seed: int) -> dict:
+def run_system(system: str, folder: Path, febrl: bool, link_only: bool, seed: int) -> dict:
     """One system in its own spawned process, so peak memory and time are that system's alone."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_child, system, str(folder), splink_threshold, seed).result()
+        return pool.submit(_child, system, str(folder), febrl, link_only, seed).result()
 
 
-def bench_dataset(ds: Dataset, folder: Path, systems: list[str], splink_threshold: float, seed: int) -> dict:
-    """Run and score each system on one dataset."""
+def bench_dataset(ds: Dataset, folder: Path, splink: bool, splink_threshold: float, seed: int) -> dict:
+    """Run and score ours, then Splink at its own threshold and at our review budget."""
+    from benchmarks.splink_baseline import at_review_budget, crosswalk
+
     _save(ds, folder)
-    out = {}
-    for system in systems:
-        console.log(f"{ds.name}: {system} on {ds.clients.height:,} records")
-        try:
-            cost = run_system(system, folder, splink_threshold, seed)
-        except Exception as e:  # one broken system must not hide the others' figures
-            console.log(f"[red]{ds.name}: {system} failed: {type(e).__name__}: {e}")
-            out[system] = {"error": f"{type(e).__name__}: {e}"}
-            continue
-        crosswalk = pl.read_parquet(folder / f"{system}.parquet")
-        out[system] = {**cost, **score_crosswalk(ds.truth, ds.hard_pairs, crosswalk)}
+    febrl = ds.name.startswith("febrl")
+    out: dict[str, dict] = {}
+    console.log(f"{ds.name}: ours on {ds.clients.height:,} records")
+    cost = run_system("ours", folder, febrl, ds.link_only, seed)
+    ours = score_crosswalk(ds.truth, ds.hard_pairs, pl.read_parquet(folder / "ours.parquet"))
+    ours["blocking"] = pair_recall(ds.truth, pl.read_parquet(folder / "ours_pairs.parquet"))
+    out["ours"] = {**cost, **ours}
+    if not splink:
+        return out
+    console.log(f"{ds.name}: splink on {ds.clients.height:,} records")
+    try:
+        cost = run_system("splink", folder, febrl, ds.link_only, seed)
+    except Exception as e:  # one broken system must not hide the others' figures
+        console.log(f"[red]{ds.name}: splink failed: {type(e).__name__}: {e}")
+        out["splink"] = {"error": f"{type(e).__name__}: {e}"}
+        return out
+    records, pairs = pl.read_parquet(folder / "splink_records.parquet"), pl.read_parquet(folder / "splink_pairs.parquet")
+    own = crosswalk(records, pairs, splink_threshold)
+    out["splink"] = {**cost, "threshold": splink_threshold, **score_crosswalk(ds.truth, ds.hard_pairs, own)}
+    budget = out["ours"]["review_share"]
+    hi, cw = at_review_budget(records, pairs, budget, splink_threshold)
+    out["splink@budget"] = {**cost, "threshold": hi, "review_threshold": splink_threshold, **score_crosswalk(ds.truth, ds.hard_pairs, cw)}
     return out
 
 
-def _fmt(v, spec: str) -> str:
-    return "-" if v is None else format(v, spec)
-
-
-def _rows(results: dict) -> list[tuple[str, str, Callable]]:
-    kinds = sorted({k for ds in results.values() for s in ds.values() for k in s.get("hard_cases", {})})
-    ratio = ".4f"
-    rows = [
-        ("records scored", ",", lambda s: s["all"]["records"]),
-        ("records lost / not in truth", "", lambda s: f'{s["missing_from_crosswalk"]} / {s["not_in_truth"]}'),
-        ("precision (all)", ratio, lambda s: s["all"]["precision"]),
-        ("recall (all)", ratio, lambda s: s["all"]["recall"]),
-        ("F1 (all)", ratio, lambda s: s["all"]["f1"]),
-        ("precision (auto)", ratio, lambda s: s["auto"]["precision"]),
-        ("recall (auto)", ratio, lambda s: s["auto"]["recall"]),
-        ("share in review", ratio, lambda s: s["review_share"]),
-    ]
-    for k in kinds:
-        rows.append((f"{k}: auto", ratio, lambda s, k=k: s["hard_cases"].get(k, {}).get("auto_rate")))
-        rows.append((f"{k}: review", ratio, lambda s, k=k: s["hard_cases"].get(k, {}).get("review_rate")))
-    rows += [
-        ("wall seconds", ",.1f", lambda s: s["seconds"]),
-        ("peak RSS MB", ",.0f", lambda s: s["peak_rss_mb"]),
-    ]
-    return rows
-
-
-def render(results: dict) -> Table:
-    """One table: a row per metric, a column per dataset and system."""
-    table = Table(title="Matching benchmark: ours vs Splink 5")
-    table.add_column("metric (hard cases by kind)", no_wrap=True)
-    cols = [(d, s) for d, per in results.items() for s in per]
-    for d, s in cols:
-        table.add_column(f"{d}\n{s}", justify="right")
-    for label, spec, get in _rows(results):
-        cells = []
-        for d, s in cols:
-            r = results[d][s]
-            try:
-                cells.append("error" if "error" in r else _fmt(get(r), spec))
-            except (KeyError, TypeError):
-                cells.append("-")
-        table.add_row(label, *cells)
-    return table
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 @app.command()
 def main(
-    practices: int = typer.Option(1000, help="practices in the generated zone"),
+    practices: int = typer.Option(300, help="practices in each generated zone"),
     seed: int = typer.Option(7, help="generator and Splink sampling seed"),
+    corruption: list[str] = typer.Option(list(CORRUPTIONS), help="corruption models of the generated zones"),
     out: Path = typer.Option(Path("bench-out/match.json"), help="JSON figures"),
     skip_splink: bool = typer.Option(False, help="do not run Splink"),
     skip_febrl: bool = typer.Option(False, help="do not run Febrl3/Febrl4"),
-    skip_generated: bool = typer.Option(False, help="do not run the generated zone"),
-    splink_threshold: float = typer.Option(0.95, help="Splink clustering threshold (match probability)"),
-    keep: Path | None = typer.Option(None, help="keep the zone, inputs and crosswalks in this folder"),
+    skip_generated: bool = typer.Option(False, help="do not run the generated zones"),
+    splink_threshold: float = typer.Option(0.95, help="Splink's own clustering threshold (match probability)"),
+    keep: Path | None = typer.Option(None, help="keep the zones, inputs and outputs in this folder"),
     bad_practices: int = typer.Option(0, help="practices the generator gives bad input (the readers skip them)"),
 ) -> None:
     """Generate, read, match and score; print one table; write the same figures as JSON."""
-    systems = [s for s in SYSTEMS if not (skip_splink and s == "splink")]
     results: dict[str, dict] = {}
-    meta: dict = {"practices": practices, "seed": seed, "splink_threshold": splink_threshold}
+    meta: dict = {"commit": _commit(), "practices": practices, "seed": seed, "splink_threshold": splink_threshold}
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-match-") as tmp:
         work = keep or Path(tmp)
         if not skip_generated:
             # the benchmark stores nothing: a key that lives only in this process will do
             key = landing_key()
-            try:
-                ds, meta["generated"] = generated(work / "zone", practices, seed, key, bad_practices)
-                results["generated"] = bench_dataset(ds, work / "generated", systems, splink_threshold, seed)
-            except ImportError as e:
-                console.log(f"[red]generated zone skipped: {e}")
-                meta["generated"] = {"error": str(e)}
+            for model in corruption:
+                ds, meta[model] = generated(work / f"zone-{model}", practices, seed, key, model, bad_practices)
+                results[model] = bench_dataset(ds, work / model, not skip_splink, splink_threshold, seed)
         if not skip_febrl:
             for load in (febrl3, febrl4):
                 ds = load()
-                results[ds.name] = bench_dataset(ds, work / ds.name, systems, splink_threshold, seed)
+                results[ds.name] = bench_dataset(ds, work / ds.name, not skip_splink, splink_threshold, seed)
+    meta["wall_seconds"] = round(time.perf_counter() - t0, 1)
     console.print(render(results))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))

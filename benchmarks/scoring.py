@@ -14,6 +14,7 @@ __all__ = [
     "review_share",
     "hard_case_rates",
     "score_crosswalk",
+    "pair_recall",
 ]
 
 # a source record; practice_id first so no count ever spans two practices
@@ -64,14 +65,15 @@ def pairwise(truth: pl.DataFrame, proposed: pl.DataFrame, key: list[str] = KEY) 
 
 
 def auto_clusters(crosswalk: pl.DataFrame) -> pl.DataFrame:
-    """The clustering formed by automatic merges only: a record awaiting review stands alone."""
+    """The clustering formed by automatic merges only: a record awaiting review stands alone.
+
+    A crosswalk may carry `auto_cluster_id` when its automatic clusters are finer than its proposals.
+    """
     alone = pl.concat_str([pl.lit("single"), *[pl.col(c) for c in KEY]], separator="\x1f")
+    auto_id = pl.col("auto_cluster_id") if "auto_cluster_id" in crosswalk.columns else pl.col("unified_client_id")
     return crosswalk.select(
         *KEY,
-        pl.when(pl.col("merge_status") == "review")
-        .then(alone)
-        .otherwise(pl.col("unified_client_id"))
-        .alias("cluster_id"),
+        pl.when(pl.col("merge_status") == "review").then(alone).otherwise(auto_id).alias("cluster_id"),
     )
 
 
@@ -154,3 +156,51 @@ def score_crosswalk(truth: pl.DataFrame, hard_pairs: pl.DataFrame | None, crossw
         rates = hard_case_rates(truth, hard_pairs, full, auto)
         out["hard_cases"] = {r.pop("kind"): r for r in rates.to_dicts()}
     return out
+
+
+def pair_recall(truth: pl.DataFrame, pairs: pl.DataFrame) -> dict:
+    """Blocking recall: share of true pairs that are candidate pairs, directly and through chains of candidates.
+
+    `pairs` holds practice_id, source_l, source_client_id_l, source_r, source_client_id_r (each pair once).
+    "Direct" counts a true pair only when it was itself compared; "connected" when its two records are joined
+    by a chain of compared pairs (what a clustering could still merge).
+    """
+    ent = truth.select(*KEY, "entity_id")
+    left = ent.rename({"source": "source_l", "source_client_id": "source_client_id_l", "entity_id": "e_l"})
+    right = ent.rename({"source": "source_r", "source_client_id": "source_client_id_r", "entity_id": "e_r"})
+    joined = pairs.join(left, on=["practice_id", "source_l", "source_client_id_l"]).join(
+        right, on=["practice_id", "source_r", "source_client_id_r"]
+    )
+    true_pairs = _pairs(ent, ["practice_id", "entity_id"])
+    hit = joined.filter(pl.col("e_l") == pl.col("e_r")).height
+    # connected components of the candidate graph, by label propagation over record indices
+    idx = ent.select(*KEY).with_row_index("i")
+    ends = joined.join(idx.rename({"source": "source_l", "source_client_id": "source_client_id_l", "i": "a"}),
+                       on=["practice_id", "source_l", "source_client_id_l"]).join(
+        idx.rename({"source": "source_r", "source_client_id": "source_client_id_r", "i": "b"}),
+        on=["practice_id", "source_r", "source_client_id_r"])
+    labels = _components(idx.height, ends["a"].to_numpy(), ends["b"].to_numpy())
+    comp = ent.with_columns(cluster_id=pl.Series(labels))
+    connected = pairwise(truth, comp)
+    return {
+        "true_pairs": true_pairs,
+        "candidate_pairs": pairs.height,
+        "direct": hit / true_pairs if true_pairs else 1.0,
+        "connected": connected.recall,
+    }
+
+
+def _components(n: int, a, b):
+    import numpy as np
+
+    labels = np.arange(n, dtype=np.int64)
+    while len(a):
+        low = np.minimum(labels[a], labels[b])
+        new = labels.copy()
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        new = new[new]
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels

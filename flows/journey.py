@@ -57,19 +57,17 @@ def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataF
     from transforms.matching import fit_model
 
     frames, _ = extract(Path(landing), practices, key, quiet=True)  # the chunk reports bad input
-    return fit_model(frames.client, frames.org_link, frames.sync_link, practices, decisions).to_dict()
+    return fit_model(frames, practices, decisions).to_dict()
 
 
 def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None, params: dict):
     from transforms.matching import match
     from transforms.model import Model
 
-    ids = practices["practice_id"]
+    ids = practices["practice_id"].implode()
     model = params.get("model")
     return match(
-        frames.client.filter(pl.col("practice_id").is_in(ids.implode())),
-        frames.org_link.filter(pl.col("practice_id").is_in(ids.implode())),
-        frames.sync_link.filter(pl.col("practice_id").is_in(ids.implode())),
+        Frames(**{n: getattr(frames, n).filter(pl.col("practice_id").is_in(ids)) for n in Frames.names()}),
         practices,
         decisions,
         auto_threshold=params["auto_threshold"],

@@ -115,6 +115,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
 def _params() -> dict:
     s = get_settings()
     return {
+        # the model's own threshold (chosen for 0.999 precision on the zone's gold pairs) unless an operator set one
         "auto_threshold": s.auto_threshold,
         "review_threshold": s.review_threshold,
         "small_practice_max": s.small_practice_max,

@@ -9,9 +9,13 @@ from datetime import datetime, timedelta
 
 from synthetic import vocab
 from synthetic.entities import Entity, Maker, make_cast
+from synthetic.geco import draw_profile, render_geco
 from synthetic.sources import Context, render
 
 SOURCES = ("xpm", "hq", "tax")
+# how records are spoilt: "default" (this project's first model, sources.render) or "geco" (published
+# kinds of error at rates drawn per zone, geco.render_geco)
+CORRUPTIONS = ("default", "geco")
 EXPORTED_AT = "2023-10-31T23:00:00Z"
 
 
@@ -86,8 +90,10 @@ def _stamp(rng: random.Random, lo: datetime, hi: datetime) -> datetime:
     return lo + timedelta(seconds=rng.randrange(int((hi - lo).total_seconds())))
 
 
-def build_practice(seed: int, index: int, waves: int) -> PracticeData:
-    """One practice, a function of (seed, index) alone so practices can be built in any order."""
+def build_practice(seed: int, index: int, waves: int, corruption: str = "default") -> PracticeData:
+    """One practice, a function of (seed, index, corruption) alone so practices can be built in any order."""
+    if corruption not in CORRUPTIONS:
+        raise ValueError(f"corruption must be one of {CORRUPTIONS}, not {corruption!r}")
     rng = random.Random(f"scr-synthetic:{seed}:{index}")
     pid = f"P{index + 1:05d}"
     p = _registry_row(rng, pid, waves)
@@ -100,10 +106,12 @@ def build_practice(seed: int, index: int, waves: int) -> PracticeData:
     ctx.staff = [(maker.uid(), f"{rng.choice(vocab.MALE + vocab.FEMALE)} {rng.choice(vocab.SURNAMES)}") for _ in range(rng.randint(1, 5))]
     used = [s for s in SOURCES if s == "hq" or p[f"uses_{s}"]]
     records: dict[str, list[dict]] = {s: [] for s in used}
+    rates = draw_profile(seed).vary(rng).rates if corruption == "geco" else None
+    p_twice = rates["duplicate_in_system"] if rates else 0.03
     for e in cast.entities:
         for s in _systems(rng, e, p):
-            for _ in range(2 if not small and rng.random() < 0.03 else 1):
-                r = render(e, s, ctx)
+            for _ in range(2 if not small and rng.random() < p_twice else 1):
+                r = render_geco(e, s, ctx, rates, maker.phone) if rates else render(e, s, ctx)
                 r["id"] = maker.uid() if s != "tax" else _code(ctx, e)
                 records[s].append(r)
     data = PracticeData(p, records, None, cast.hard_pairs)
@@ -165,7 +173,7 @@ def _sync(rng: random.Random, data: PracticeData) -> list[dict]:
     return links
 
 
-def build_zone(practices: int, seed: int) -> Zone:
+def build_zone(practices: int, seed: int, corruption: str = "default") -> Zone:
     """All practices of a zone, in memory."""
     waves = max(1, min(12, practices // 40 + 1))
-    return Zone([build_practice(seed, i, waves) for i in range(practices)])
+    return Zone([build_practice(seed, i, waves, corruption) for i in range(practices)])

@@ -20,7 +20,8 @@ _XPM_FLAT = [("UUID", "id"), ("Name", "name"), ("Title", "title"), ("FirstName",
              ("Country", "country"), ("PostalAddress", "postal_line1"), ("PostalCity", "postal_city"),
              ("PostalRegion", "postal_region"), ("PostalPostCode", "postal_postcode"),
              ("PostalCountry", "postal_country"), ("BusinessStructure", "business_structure")]
-_XPM_IDS = (("TaxNumber", ("TFN", "IRD")), ("CompanyNumber", ("ACN", "COMPANY")), ("BusinessNumber", ("ABN", "NZBN")))
+_XPM_IDS = (("TaxNumber", ("TFN", "IRD", "UTR")), ("CompanyNumber", ("ACN", "COMPANY", "CRN")),
+            ("BusinessNumber", ("ABN", "NZBN")))
 _VALUE_TAG = {"text": "Text", "number": "Number", "date": "Date", "boolean": "Boolean"}
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from synthetic import defects, writers
 from synthetic.build import PracticeData, Zone, build_practice, build_zone
+from synthetic.geco import draw_profile
 
 __all__ = ["generate_zone", "build_zone", "plan_defects"]
 
@@ -58,18 +59,22 @@ def _csv(path: Path, header: list[str], rows) -> None:
     writers.write_csv(path, header, rows)
 
 
-def generate_zone(out: Path, practices: int, seed: int, bad_practices: int = 0) -> dict:
-    """Write out/landing (the zone per contract) and out/truth (ground truth); returns summary counts."""
+def generate_zone(out: Path, practices: int, seed: int, bad_practices: int = 0, corruption: str = "default") -> dict:
+    """Write out/landing (the zone per contract) and out/truth (ground truth); returns summary counts.
+
+    `corruption` picks how records are spoilt: "default" (this project's first model) or "geco"
+    (kinds of error from GeCo/Febrl, rates drawn per zone; the rates go into truth/summary.json).
+    """
     out = Path(out)
     landing, truth = out / "landing", out / "truth"
     for d in (landing, truth):
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
-    zone = build_zone(practices, seed)
+    zone = build_zone(practices, seed, corruption)
     waves = max(1, min(12, practices // 40 + 1))
     n_extra = sum(1 for i in range(bad_practices) if defects.DEFECTS[i % len(defects.DEFECTS)] == "extra_folder")
-    extra = [build_practice(seed, practices + j, waves) for j in range(n_extra)]
+    extra = [build_practice(seed, practices + j, waves, corruption) for j in range(n_extra)]
     plan = plan_defects(zone, seed, bad_practices, extra)
     writers.write_registry(landing / "practices.json", zone.registry)
     records, pairs, wrong, bad = [], [], [], []
@@ -93,6 +98,7 @@ def generate_zone(out: Path, practices: int, seed: int, bad_practices: int = 0) 
     _csv(truth / "wrong_links.csv", ["practice_id", "link_kind", "left_id", "right_id"], sorted(wrong))
     summary = {
         "seed": seed,
+        "corruption": corruption,
         "practices": practices,
         "extra_folders": len(extra),
         "records": len(records),
@@ -104,5 +110,7 @@ def generate_zone(out: Path, practices: int, seed: int, bad_practices: int = 0) 
         "bad_practices": len(bad),
         "defects": dict(sorted(Counter(d for *_, d in bad).items())),
     }
+    if corruption == "geco":
+        summary["error_rates"] = {k: round(v, 4) for k, v in sorted(draw_profile(seed).rates.items())}
     (truth / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return summary

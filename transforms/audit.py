@@ -6,7 +6,7 @@ import polars as pl
 
 __all__ = ["SUSPECT_SCHEMA", "HARD_RULES", "suspect_links"]
 
-HARD_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation", "rejected_in_review"]
+HARD_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation", "related", "rejected_in_review"]
 
 SUSPECT_SCHEMA = pl.Schema(
     {

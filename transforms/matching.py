@@ -1,4 +1,4 @@
-"""The matcher's facade: standardise -> candidates -> compare -> model -> cluster -> audit, all practices at once."""
+"""The matcher's facade: standardise -> candidates -> compare -> model -> decide -> cluster, all practices at once."""
 
 from __future__ import annotations
 
@@ -7,40 +7,28 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from transforms import audit
+from landing.frames import Frames
 from transforms.candidates import candidate_pairs, hint_pairs
-from transforms.cluster import constrained_components, unified_ids
-from transforms.compare import FIELDS, compare
-from transforms.decide import IDS, decide
-from transforms.model import Model, estimate_u, fit, level_matrix, level_weights, prior_weight, random_pairs, score
+from transforms.compare import FIELDS, ID_FIELDS, compare
+from transforms.decide import decide
+from transforms.linked import related_pairs
+from transforms.model import MATCH, NONMATCH, Model, estimate_u, expert_model, fit, level_matrix, level_weights, random_pairs, score
+from transforms.profile import profile_levels
+from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
+from transforms.calibrate import fit_calibration
+from transforms.threshold import AUTO_FLOOR, FALLBACK, TARGET_PRECISION, expected_threshold
 
-__all__ = ["MatchResult", "Model", "match", "fit_model", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
+__all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
-LINK_SCHEMA = pl.Schema(
-    {
-        "practice_id": pl.String,
-        "source_l": pl.String,
-        "source_client_id_l": pl.String,
-        "source_r": pl.String,
-        "source_client_id_r": pl.String,
-        "match_weight": pl.Float64,
-        "match_probability": pl.Float64,
-        "decision": pl.String,
-        "veto": pl.String,
-        "evidence": pl.String,
-    }
-)
-CROSSWALK_SCHEMA = pl.Schema(
-    {
-        "practice_id": pl.String,
-        "source": pl.String,
-        "source_client_id": pl.String,
-        "unified_client_id": pl.String,
-        "merge_status": pl.String,
-        "match_probability": pl.Float64,
-    }
-)
+REVIEW_THRESHOLD = 0.5
+PROFILE_PASSES = 2
+MIN_FIT_PAIRS = 1_000  # fewer candidate pairs than this say too little to fit a model on
+RANDOM_PAIRS = 200_000  # enough to see every common level among unrelated clients; more only costs time
+# name levels that say "these two names differ": a legacy link between them is not used to learn what a match is
+_NAME_DIFFERS = ["surname_only", "given_only", "different", "generation_differs", "org_different", "couple_vs_single"]
+# fields a veto rests on, left unknown to ask "would the rest of the evidence be certain?"
+_VETO_FIELDS = {"identifier": ID_FIELDS, "dob": ["dob"], "org_link": ["orgs"]}
 
 
 @dataclass
@@ -48,6 +36,7 @@ class MatchResult:
     links: pl.DataFrame
     crosswalk: pl.DataFrame
     suspect_links: pl.DataFrame
+    auto_threshold: float | None = None  # the match probability automatic merges needed
 
 
 def _decision_pairs(std: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.DataFrame:
@@ -71,7 +60,7 @@ def _decision_pairs(std: pl.DataFrame, decisions: pl.DataFrame | None) -> pl.Dat
     return d.sort(["rid_l", "rid_r"])
 
 
-def _evidence(cmp: pl.DataFrame, weights: dict[str, np.ndarray]) -> pl.Expr:
+def _evidence(weights: dict[str, np.ndarray]) -> pl.Expr:
     """JSON object per pair: field -> {level, weight}, null levels left out."""
     parts = []
     for f, levels in FIELDS.items():
@@ -83,188 +72,199 @@ def _evidence(cmp: pl.DataFrame, weights: dict[str, np.ndarray]) -> pl.Expr:
     return pl.lit("{") + pl.concat_str(parts, separator=",", ignore_nulls=True) + pl.lit("}")
 
 
-def _record_conflicts(std: pl.DataFrame, rejected: pl.DataFrame):
-    """conflicts(pairs) for clustering: pairs a hard rule separates, plus pairs a reviewer rejected."""
-
-    def conflicts(pairs: pl.DataFrame) -> pl.DataFrame:
-        if pairs.height == 0:
-            return pairs
-        p = pairs.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"))
-        vetoed = compare(std, p).filter(pl.col("veto").is_not_null()).select(a="rid_l", b="rid_r")
-        rej = p.join(rejected, on=["rid_l", "rid_r"]).select(a="rid_l", b="rid_r")
-        return pl.concat([vetoed, rej]).unique()
-
-    return conflicts
+def _with_related(cmp: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
+    """The 'related' veto on pairs a source system records as two related clients (spouse, director, trustee)."""
+    flag = cmp.select(pl.struct("rid_l", "rid_r").is_in(related.select(pl.struct("rid_l", "rid_r")).to_series().implode()))
+    hit = flag.to_series()
+    veto = pl.when(hit).then(pl.concat_str([pl.col("veto"), pl.lit("related")], separator=",", ignore_nulls=True)).otherwise(pl.col("veto"))
+    return cmp.with_columns(veto=veto)
 
 
 @dataclass
 class _Compared:
-    """One call's records, legacy hints, review decisions and compared candidate pairs."""
+    """One call's records, legacy hints, review decisions, related pairs and compared candidate pairs."""
 
     std: pl.DataFrame
     hints: pl.DataFrame
     reviewed: pl.DataFrame
+    related: pl.DataFrame
     cmp: pl.DataFrame
     gamma: np.ndarray
-    legacy: np.ndarray  # pair is a sync link or a Tax row naming the XPM client
-    by_id: np.ndarray  # pair shares a business or tax identifier
+    labels: np.ndarray  # MATCH for clean legacy links, NONMATCH for vetoed pairs, else FREE (0)
 
 
-def _compared(clients, org_links, sync_links, practices, decisions) -> _Compared:
+def _compared(frames: Frames, practices: pl.DataFrame, decisions) -> _Compared:
     """Standardise, block and compare; nothing here looks across practices."""
-    std = standardise(clients, org_links, practices)
-    hints = hint_pairs(std, sync_links)
+    std = standardise(frames, practices)
+    hints = hint_pairs(std, frames.sync_link)
     reviewed = _decision_pairs(std, decisions)
+    related = related_pairs(std, frames.relationship)
     pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
-    cmp = compare(std, pairs)
-    legacy = cmp.select(
-        pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())
-    ).to_series().to_numpy()
-    by_id = cmp.select(pl.any_horizontal([pl.col(f) == 1 for f in IDS])).to_series().to_numpy()
-    return _Compared(std, hints, reviewed, cmp, level_matrix(cmp), legacy, by_id)
+    cmp = _with_related(compare(std, pairs), related)
+    legacy = cmp.select(pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())).to_series()
+    differs = cmp["name"].is_in([FIELDS["name"].index(x) for x in _NAME_DIFFERS])
+    vetoed = cmp["veto"].is_not_null()
+    # two identifiers whose check digits pass and agree: the same client, as surely as a legacy link
+    by_id = cmp.select(pl.any_horizontal([pl.col(f) == 1 for f in ID_FIELDS])).to_series()
+    sure = ((legacy | by_id) & ~differs).to_numpy()
+    # a veto is not a label: a birthday keyed wrongly twice would teach the model that a duplicate's name,
+    # number and address mean "two clients"; only a source system's own relationship record is one
+    stated = cmp["veto"].str.contains("related").fill_null(False)
+    labels = np.where(stated.to_numpy(), NONMATCH, np.where(sure & ~vetoed.to_numpy(), MATCH, 0))
+    return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels)
+
+
+def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
+    """Every pair blocking proposes, keyed (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)."""
+    std = standardise(frames, practices)
+    hints = hint_pairs(std, frames.sync_link)
+    pairs = candidate_pairs(std, hints.select("rid_l", "rid_r"))
+    keys = std.select("rid", "source", "source_client_id")
+    return pairs.join(keys.rename(lambda c: c + "_l"), on="rid_l").join(keys.rename(lambda c: c + "_r"), on="rid_r").select(
+        "practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"
+    )
 
 
 def _fit(c: _Compared) -> Model:
-    """u from random within-practice pairs, m and prior by EM anchored on the hinted pairs."""
-    u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std))))
-    return fit(c.gamma, u, c.legacy | c.by_id, c.by_id & ~c.legacy)
+    """u from random within-practice pairs; the classes by EM; calibration and threshold for the target precision.
+
+    A call with too few candidate pairs to learn from (a test, a handful of small practices) gets the
+    expert starting values and the fallback threshold: fit a model on a real sample and pass it instead.
+    """
+    if len(c.gamma) < MIN_FIT_PAIRS:
+        return expert_model(auto_threshold=FALLBACK)
+    per_record = max(1, min(4, RANDOM_PAIRS // max(c.std.height, 1)))
+    u = estimate_u(level_matrix(compare(c.std, random_pairs(c.std, per_record))))
+    # every candidate pair trains the model, vetoed ones too: a veto is a function of the levels, so the
+    # posterior of an unvetoed pattern is the same whether or not its vetoed neighbours are seen
+    model = fit(c.gamma, u, c.labels)
+    model.auto_threshold = _threshold(c, model)
+    return model
 
 
-def fit_model(
-    clients: pl.DataFrame,
-    org_links: pl.DataFrame,
-    sync_links: pl.DataFrame,
-    practices: pl.DataFrame,
-    decisions: pl.DataFrame | None = None,
-) -> Model:
+def _gold(c: _Compared) -> tuple[np.ndarray, np.ndarray]:
+    """Gold pairs (answered by identifiers whose check digits pass) with identifiers and birthday hidden: (levels, answer).
+
+    Birthdays are hidden too, so a gold pair is judged as a pair with neither; they are not used as
+    answers: a birthday keyed wrongly would count a true match as a wrong merge.
+    """
+    g = c.gamma
+    col = {f: list(FIELDS).index(f) for f in FIELDS}
+    ids = g[:, [col[f] for f in ID_FIELDS]]
+    answer = np.where((ids == 1).any(axis=1), 1, np.where((ids == 2).any(axis=1), 0, -1))
+    # a pair another rule separates is never merged, whatever its gold answer
+    other = c.cmp["veto"].str.replace_all(r"\b(identifier|dob)\b", "").str.replace_all(",", "").str.len_chars().fill_null(0) > 0
+    keep = (answer >= 0) & ~other.to_numpy()
+    hidden = g[keep].copy()
+    hidden[:, [col[f] for f in (*ID_FIELDS, "dob")]] = 0
+    return hidden, answer[keep]
+
+
+def _threshold(c: _Compared, model: Model) -> float:
+    """Calibrate the model on the gold pairs, then the automatic threshold for the target precision."""
+    hidden, answer = _gold(c)
+    model.calibration = fit_calibration(score(hidden, model)[0], answer).to_dict() or None
+    free = c.cmp["veto"].is_null().to_numpy()
+    return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR)
+
+
+def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
     """The model match() would fit on these practices: fit once, save it, then match every chunk with it."""
-    return _fit(_compared(clients, org_links, sync_links, practices, decisions))
+    return _fit(_compared(frames, practices, decisions))
+
+
+def _unvetoed(gamma: np.ndarray, veto: pl.Series, model: Model) -> np.ndarray:
+    """Per pair, the match probability with the fields its slip vetoes rest on left unknown (NaN where no veto)."""
+    out = np.full(len(gamma), np.nan)
+    has = veto.is_not_null().to_numpy()
+    if not has.any():
+        return out
+    g = gamma[has].copy()
+    names = veto.filter(veto.is_not_null())
+    for rule, fields in _VETO_FIELDS.items():
+        rows = names.str.contains(rf"\b{rule}\b").to_numpy()
+        for f in fields:
+            g[rows, list(FIELDS).index(f)] = 0
+    out[has] = score(g, model)[1]
+    return out
 
 
 def match(
-    clients: pl.DataFrame,
-    org_links: pl.DataFrame,
-    sync_links: pl.DataFrame,
+    frames: Frames,
     practices: pl.DataFrame,
     decisions: pl.DataFrame | None = None,
     *,
-    auto_threshold: float = 0.995,
-    review_threshold: float = 0.5,
+    auto_threshold: float | None = None,
+    review_threshold: float = REVIEW_THRESHOLD,
     model: Model | None = None,
 ) -> MatchResult:
-    """Links, crosswalk and suspect legacy links for every practice in `clients`, in one vectorised pass.
+    """Links, crosswalk and suspect legacy links for every practice in `frames`, in one vectorised pass.
 
     With a `model`, nothing is estimated from this call's data, so a practice's results do not
     depend on which practices share the call; without one, the model is fitted on this call.
+    `auto_threshold` None uses the model's own (chosen at fit time for TARGET_PRECISION).
     """
-    c = _compared(clients, org_links, sync_links, practices, decisions)
+    c = _compared(frames, practices, decisions)
     if model is None:
         model = _fit(c)
-    cmp, reviewed = c.cmp, c.reviewed
+    threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
     mw, prob = score(c.gamma, model)
-    cmp = cmp.with_columns(
-        match_weight=pl.Series(mw), match_probability=pl.Series(prob), _evidence_w=pl.Series(mw - prior_weight(model))
+    cmp = c.cmp.with_columns(
+        match_weight=pl.Series(mw), match_probability=pl.Series(prob), _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model))
     )
-    cmp = decide(cmp.with_columns(_legacy=pl.Series(c.legacy)), auto_threshold, review_threshold)
+    cmp = decide(cmp, threshold, review_threshold)
     # review decisions override the model
-    cmp = cmp.join(reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
+    cmp = cmp.join(c.reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
         decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
         .when(pl.col("review") == "reject").then(pl.lit("reject"))
         .otherwise(pl.col("decision")),
         veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
     )
-    cmp = cmp.with_columns(evidence=_evidence(cmp, level_weights(model)))
-    labels_auto, labels = _cluster(c.std, cmp, reviewed)
-    return _assemble(c.std, cmp, c.hints, reviewed, labels_auto, labels)
-
-
-def _cluster(std: pl.DataFrame, cmp: pl.DataFrame, reviewed: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Auto clusters, then proposed clusters (auto + review links, at most one auto cluster each)."""
-    n = std.height
-    rejected = reviewed.filter(pl.col("review") == "reject").select("rid_l", "rid_r")
-    conflicts = _record_conflicts(std, rejected)
-    edge = lambda f: cmp.filter(f).select(  # noqa: E731
-        a="rid_l", b="rid_r", weight="match_weight", forced=(pl.col("review") == "accept").fill_null(False)
-    )
-    auto = constrained_components(n, edge(pl.col("decision") == "auto"), conflicts)
-    size = np.bincount(auto, minlength=n)[auto]
-
-    # stage two works on auto clusters as nodes: two merged clusters never join through review
-    def cluster_conflicts(pairs: pl.DataFrame) -> pl.DataFrame:
-        both_merged = pairs.filter(pl.Series(size[pairs["a"].to_numpy()] > 1) & pl.Series(size[pairs["b"].to_numpy()] > 1))
-        ra, rb = auto[rejected["rid_l"].to_numpy()], auto[rejected["rid_r"].to_numpy()]
-        rej_nodes = pl.DataFrame({"a": np.minimum(ra, rb), "b": np.maximum(ra, rb)})
-        rej = pairs.join(rej_nodes, on=["a", "b"])
-        return pl.concat([both_merged, rej.select("a", "b")]).unique()
-
-    review = edge(pl.col("decision") == "review").with_columns(
-        a=pl.Series(auto[cmp.filter(pl.col("decision") == "review")["rid_l"].to_numpy()]),
-        b=pl.Series(auto[cmp.filter(pl.col("decision") == "review")["rid_r"].to_numpy()]),
-    ).filter(pl.col("a") != pl.col("b"))
-    review = review.select(a=pl.min_horizontal("a", "b"), b=pl.max_horizontal("a", "b"), weight="weight", forced="forced")
-    proposed = constrained_components(n, review, cluster_conflicts)[auto]
-    return auto, proposed
-
-
-def _assemble(std, cmp, hints, reviewed, labels_auto, labels) -> MatchResult:
-    """client_match links, crosswalk and suspect links from the clustered comparison."""
-    n = std.height
-    size_auto = np.bincount(labels_auto, minlength=n)[labels_auto]
-    size_prop = np.bincount(labels, minlength=n)[labels]
-    rec = std.select("rid", "practice_id", "source", "source_client_id", "key").with_columns(
-        _auto=pl.Series(labels_auto), _prop=pl.Series(labels),
-        merge_status=pl.Series(np.where(size_auto > 1, "auto", np.where(size_prop > 1, "review", "unique"))),
-    )
-    # the id comes from the auto-merged core when there is one, so resolving a review keeps it stable
-    rec = rec.with_columns(
-        _core=pl.when(pl.col("merge_status") == "auto").then(pl.col("key")).min().over("_prop"),
-        _all=pl.col("key").min().over("_prop"),
-    )
-    rec = rec.with_columns(_idkey=pl.coalesce("_core", "_all"))
-    rec = rec.with_columns(unified_client_id=unified_ids(rec["practice_id"], rec["_idkey"]))
-    same = labels[cmp["rid_l"].to_numpy()] == labels[cmp["rid_r"].to_numpy()]
-    same_auto = labels_auto[cmp["rid_l"].to_numpy()] == labels_auto[cmp["rid_r"].to_numpy()]
-    # an auto link the constraints refused is only a proposal
-    cmp = cmp.with_columns(
-        veto=pl.when((pl.col("decision") == "auto") & ~pl.Series(same_auto)).then(
-            pl.coalesce(pl.col("veto"), pl.lit("cluster_conflict"))
-        ).otherwise(pl.col("veto")),
-        decision=pl.when((pl.col("decision") == "auto") & ~pl.Series(same_auto)).then(pl.lit("review")).otherwise(
-            pl.col("decision")
-        ),
-    )
-    keys = std.select("rid", "source", "source_client_id")
-    links = cmp.join(keys.rename(lambda c: c + "_l"), on="rid_l", how="left", maintain_order="left").join(
-        keys.rename(lambda c: c + "_r"), on="rid_r", how="left", maintain_order="left"
-    )
-    strongest = pl.concat(
-        [
-            links.filter(pl.Series(same), pl.col("decision") != "reject").select(rid="rid_l", p="match_probability"),
-            links.filter(pl.Series(same), pl.col("decision") != "reject").select(rid="rid_r", p="match_probability"),
-        ]
-    ).group_by("rid").agg(pl.col("p").max())
-    # a merge a person accepted is theirs, not the machine's: its cluster is `reviewed`, its link `accepted`
-    accepted = links.filter((pl.col("review") == "accept") & pl.Series(same_auto))
-    by_person = np.unique(labels_auto[accepted["rid_l"].to_numpy()])
-    crosswalk = (
-        rec.join(strongest, on="rid", how="left")
-        .with_columns(
-            match_probability=pl.when(pl.col("merge_status") != "unique").then(pl.col("p")),
-            merge_status=pl.when((pl.col("merge_status") == "auto") & pl.col("_auto").is_in(by_person.tolist()))
-            .then(pl.lit("reviewed")).otherwise(pl.col("merge_status")),
+    cmp = cmp.with_columns(evidence=_evidence(level_weights(model)))
+    conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp)
+    labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
+    for _ in range(PROFILE_PASSES):
+        doubted = _doubted(cmp, labels_auto, model, threshold)
+        if len(doubted) == 0:
+            break
+        # a member its cluster's other records contradict is reviewed, not merged: its automatic links become proposals
+        touches = pl.col("rid_l").is_in(doubted) | pl.col("rid_r").is_in(doubted)
+        demote = (pl.col("decision") == "auto") & touches & pl.col("review").is_null()
+        cmp = cmp.with_columns(
+            veto=pl.when(demote).then(pl.lit("cluster_profile")).otherwise(pl.col("veto")),
+            decision=pl.when(demote).then(pl.lit("review")).otherwise(pl.col("decision")),
         )
-        .sort("rid")
-        .select(list(CROSSWALK_SCHEMA))
-    )
-    suspects = audit.suspect_links(hints, links, pl.Series(same))
-    links = links.with_columns(
-        decision=pl.when((pl.col("review") == "accept") & (pl.col("decision") == "auto")).then(pl.lit("accepted")).otherwise("decision")
-    )
-    # client_match keeps proposals, plus rejected pairs someone asserted (legacy links, reviewers)
-    asserted = pl.struct("rid_l", "rid_r").is_in(
-        pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]).select(pl.struct("rid_l", "rid_r")).to_series().implode()
-    )
-    out_links = links.filter((pl.col("decision") != "reject") | asserted).select(list(LINK_SCHEMA)).sort(
-        ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
-    )
-    return MatchResult(links=out_links, crosswalk=crosswalk.cast(CROSSWALK_SCHEMA), suspect_links=suspects.cast(audit.SUSPECT_SCHEMA))
+        labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
+    links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels)
+    return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
+
+
+def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float) -> np.ndarray:
+    """Records of automatic clusters whose profile against the rest of their cluster scores below the threshold."""
+    rid, gamma = profile_levels(cmp, labels)
+    if len(rid) == 0:
+        return rid
+    return rid[score(gamma, model)[1] < threshold]
+
+
+def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame):
+    """conflicts(pairs) for clustering: pairs a hard rule separates, related pairs, and pairs a reviewer rejected.
+
+    Candidate pairs were compared already; only pairs a chain of links brought together are compared here.
+    """
+    rejected = reviewed.filter(pl.col("review") == "reject").select("rid_l", "rid_r")
+    apart = pl.concat([rejected, related.select("rid_l", "rid_r")]).unique()
+    known = cmp.select("rid_l", "rid_r", "veto")
+
+    def conflicts(pairs: pl.DataFrame) -> pl.DataFrame:
+        if pairs.height == 0:
+            return pairs
+        p = pairs.select(rid_l=pl.min_horizontal("a", "b"), rid_r=pl.max_horizontal("a", "b"))
+        seen = p.join(known, on=["rid_l", "rid_r"])
+        new = p.join(known, on=["rid_l", "rid_r"], how="anti")
+        fresh = compare(std, new).select("rid_l", "rid_r", "veto") if new.height else seen.clear()
+        vetoed = pl.concat([seen, fresh]).filter(pl.col("veto").is_not_null()).select(a="rid_l", b="rid_r")
+        rej = p.join(apart, on=["rid_l", "rid_r"]).select(a="rid_l", b="rid_r")
+        return pl.concat([vetoed, rej]).unique()
+
+    return conflicts

@@ -1,4 +1,4 @@
-"""Person and business name rules (AU/NZ legal forms, trusts, couples, nicknames) as Polars expressions."""
+"""Person and business name rules (AU/NZ legal forms, trusts, couples, generations) as Polars expressions."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 __all__ = [
-    "NICKNAMES",
     "TITLES",
     "clean_text",
-    "canonical_given",
     "person_parts",
     "business_parts",
     "looks_organisation",
@@ -25,92 +23,6 @@ __all__ = [
 
 TITLES = ["mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "rev", "master", "lady", "lord", "hon"]
 GENERATIONS = {"jr": "jr", "jnr": "jr", "junior": "jr", "sr": "sr", "snr": "sr", "senior": "sr", "ii": "ii", "iii": "iii"}
-
-# nickname -> canonical given name; a level of its own in comparison, not an exact match
-_NICK_GROUPS = {
-    "william": "bill billy will willy liam",
-    "robert": "bob bobby rob robbie bert",
-    "richard": "rick ricky dick rich richie",
-    "james": "jim jimmy jamie",
-    "john": "jack johnny jon",
-    "jonathan": "jon jonny",
-    "michael": "mike mick micky mikey",
-    "thomas": "tom tommy",
-    "christopher": "chris kit",
-    "christine": "chris chrissy tina",
-    "christina": "tina",
-    "anthony": "tony",
-    "joseph": "joe joey",
-    "daniel": "dan danny",
-    "david": "dave davy",
-    "edward": "ed eddie ted ned",
-    "benjamin": "ben benny",
-    "samuel": "sam sammy",
-    "samantha": "sam sammy",
-    "alexander": "alex alec sandy",
-    "alexandra": "alex lexi sandra",
-    "andrew": "andy drew",
-    "matthew": "matt matty",
-    "nicholas": "nick nicky",
-    "patrick": "pat paddy",
-    "patricia": "pat patty trish",
-    "peter": "pete",
-    "stephen": "steve stevie",
-    "steven": "steve",
-    "timothy": "tim timmy",
-    "gregory": "greg",
-    "jeffrey": "jeff",
-    "kenneth": "ken kenny",
-    "ronald": "ron ronnie",
-    "donald": "don donny",
-    "lawrence": "larry laurie",
-    "raymond": "ray",
-    "gerald": "gerry jerry",
-    "frederick": "fred freddie",
-    "henry": "harry hank",
-    "charles": "charlie chuck chas",
-    "francis": "frank",
-    "douglas": "doug",
-    "phillip": "phil",
-    "philip": "phil",
-    "nathan": "nate",
-    "nathaniel": "nate nat",
-    "zachary": "zac zach",
-    "joshua": "josh",
-    "jacob": "jake",
-    "terence": "terry",
-    "vincent": "vince",
-    "elizabeth": "liz lizzie beth betty bess libby eliza",
-    "margaret": "maggie meg peggy marge",
-    "katherine": "kate kathy katie kat",
-    "catherine": "cathy cate kate",
-    "jennifer": "jen jenny",
-    "rebecca": "becky bec",
-    "susan": "sue suzie",
-    "deborah": "deb debbie",
-    "victoria": "vicky tori",
-    "jessica": "jess jessie",
-    "rosemary": "rose rosie",
-    "barbara": "barb babs",
-    "dorothy": "dot dottie",
-    "kimberley": "kim",
-    "kimberly": "kim",
-    "abigail": "abby",
-    "amanda": "mandy",
-    "josephine": "jo josie",
-    "joanne": "jo",
-    "frances": "fran",
-    "pamela": "pam",
-    "theresa": "terri tess",
-    "valerie": "val",
-    "judith": "judy",
-    "eleanor": "ellie nell",
-    "helen": "nell",
-}
-NICKNAMES: dict[str, str] = {}
-for _canon, _nicks in _NICK_GROUPS.items():
-    for _n in _nicks.split():
-        NICKNAMES.setdefault(_n, _canon)  # first group wins for shared nicknames (chris, sam...)
 
 # XPM / HQ / Tax BusinessStructure -> entity category; None means "says nothing"
 STRUCTURE_CATEGORY = {
@@ -175,11 +87,6 @@ def clean_text(expr: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> 
         .str.strip_chars()
     )
     return pl.when(out.str.len_chars() > 0).then(out).otherwise(None)
-
-
-def canonical_given(expr: pl.Expr) -> pl.Expr:
-    """Given name mapped through the nickname table (unchanged when not a nickname)."""
-    return expr.replace(NICKNAMES)
 
 
 def _strip_titles(expr: pl.Expr) -> pl.Expr:

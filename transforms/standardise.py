@@ -5,17 +5,16 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 
-from landing import identifiers
+from landing.frames import Frames
+from transforms.linked import contact_features, group_features, identifier_features, org_features
 from transforms.names import (
     STRUCTURE_CATEGORY,
     FrameStages,
     business_parts,
-    canonical_given,
     clean_text,
     fix_legal_typos,
     looks_organisation,
     person_parts,
-    soundex,
 )
 
 __all__ = ["standardise", "phone_e164", "e164_fast", "normalise_email", "normalise_address", "record_key"]
@@ -44,9 +43,8 @@ def normalise_address(expr: pl.Expr) -> pl.Expr:
     """Lowercase street line with unit words dropped and street types abbreviated."""
     a = clean_text(expr.str.replace_all("/", " "))
     a = a.str.replace_all(r"\b(unit|apartment|apt|flat|suite|shop|level|lvl|u)\b", " ")
-    for word, abbr in _STREET.items():
-        a = a.str.replace_all(rf"\b{word}\b", abbr)
-    a = a.str.replace_all(r"\s+", " ").str.strip_chars()
+    # word by word through one table, not one regular expression per street type
+    a = a.str.split(" ").list.eval(pl.element().replace(_STREET).filter(pl.element().str.len_chars() > 0)).list.join(" ")
     return pl.when(a.str.len_chars() > 0).then(a).otherwise(None)
 
 
@@ -95,11 +93,8 @@ def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
     return out["e164"].alias(raw.name)
 
 
-def _valid_or_null(values: pl.Series, id_type: str) -> pl.Series:
-    """The identifier when its check digits do not fail (an invalid one carries no weight)."""
-    verdict = identifiers.is_valid(values, id_type).fill_null(True)
-    return pl.select(pl.when(verdict).then(values)).to_series().alias(values.name)
-
+# E.164 starts of mobile numbers: a mobile is one person's, a landline a household's
+MOBILE_PREFIX = r"^\+(614|642[0-9]|447|6[0-9]{1}9)"
 
 _PLACEHOLDER_DOBS = ["1900-01-01", "1901-01-01", "1899-12-31", "1800-01-01", "0001-01-01"]
 
@@ -109,10 +104,15 @@ def _without_placeholders(dob: pl.Expr) -> pl.Expr:
     return pl.when(dob.cast(pl.String).is_in(_PLACEHOLDER_DOBS)).then(None).otherwise(dob)
 
 
-def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.DataFrame) -> pl.DataFrame:
-    """One row per client with the features compare/candidates use; sorted by (practice_id, key), rid = row."""
-    regions = practices.select("practice_id", pl.col("region").alias("practice_region")).unique("practice_id")
-    c = clients.join(regions, on="practice_id", how="left").sort(["practice_id", "source", "source_client_id"])
+def _phone_lists(region: pl.Series, raw_lists: pl.Series) -> pl.Series:
+    """E.164 numbers of each row's list of raw numbers (parsed once per distinct number), sorted and unique."""
+    phones = pl.DataFrame({"region": region, "_phones": raw_lists}).with_row_index("i").explode("_phones")
+    phones = phones.with_columns(e164=phone_e164(phones["region"], phones["_phones"]))
+    return phones.group_by("i").agg(pl.col("e164").drop_nulls().unique().sort()).sort("i")["e164"]
+
+
+def _names(c: pl.DataFrame) -> pl.DataFrame:
+    """Entity kind and the person / business readings of the display name and HQ's legal name."""
     name = pl.coalesce(pl.col("name"), pl.col("legal_name"))
     structure = pl.col("business_structure").str.to_lowercase().str.strip_chars().replace_strict(
         STRUCTURE_CATEGORY, default=None, return_dtype=pl.String
@@ -136,83 +136,114 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
         _name=pl.when(pl.col("kind") == "person").then(pl.col("_name")).otherwise(fixed),
         _legal=pl.when(pl.col("kind") == "person").then(pl.col("_legal")).otherwise(fixed_legal),
     )
-    c = c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
-    # each rule's intermediate values become columns of c, computed once (inline they are recomputed per use)
-    stage = FrameStages(c)
-    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"), stage)
-    biz = business_parts(pl.col("_name"), stage)
+    return c.with_columns(kind=pl.when(pl.col("kind").is_null() & looks_organisation(pl.col("_name"))).then(pl.lit("org")).otherwise(pl.col("kind")))
+
+
+def _linked(out: pl.DataFrame, frames: Frames) -> pl.DataFrame:
+    """Identifier, contact, group and organisation features joined on per record (null lists become empty)."""
+    region = out.select(*_KEY, "region")
+
+    def phone(f: pl.DataFrame) -> pl.Series:
+        r = f.join(region, on=_KEY, how="left", maintain_order="left")["region"]
+        return phone_e164(r, f["raw"])
+
+    parts = [
+        identifier_features(frames.identifier), contact_features(frames.contact, normalise_email, phone),
+        group_features(frames.group_member), org_features(frames.org_link),
+    ]  # fmt: skip
+    for part in parts:
+        out = out.join(part, on=_KEY, how="left", maintain_order="left")
+    lists = ["contact_emails", "contact_phones", "contact_names", "groups", "orgs"]
+    return out.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in lists)
+
+
+_KEY = ["practice_id", "source", "source_client_id"]
+_PERSON_COLS = ["given", "given_alt", "surname_alt", "other_given", "surname", "generation", "couple"]
+_ORG_COLS = ["org_core", "org_category", "org_category_detail", "org_legal_form", "org_trustee", "org_trading"]
+
+
+def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
+    """c with the person readings of people's names and the business readings of organisations' names.
+
+    Each rule runs on the rows it is for only (a person's name is never read as a business), and its
+    intermediate values are staged as columns, computed once (inline they are recomputed per use).
+    """
+    c = c.with_row_index("_row")
+    is_org = (pl.col("kind") == "org").fill_null(False)
     null = pl.lit(None, dtype=pl.String)
-    person_legal = person_parts(pl.col("_legal"), null, null, stage)
-    biz_legal = business_parts(pl.col("_legal"), stage)
-    c = stage.frame
-    is_person = (pl.col("kind") != "org").fill_null(True)
-    is_org = pl.col("kind") == "org"
-    phone_raw = pl.concat_list(pl.col("phone"), pl.col("mobile"))
+    people = FrameStages(c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name"))
+    person = person_parts(pl.col("_name"), pl.col("first_name"), pl.col("last_name"), people)
+    legal = person_parts(pl.col("_legal"), null, null, people)
+    p = people.frame.select(
+        "_row", **{k: person[k] for k in _PERSON_COLS}, given_legal=legal["given"], surname_legal=legal["surname"]
+    )
+    orgs = FrameStages(c.filter(is_org).select("_row", "_name", "_legal"))
+    biz = business_parts(pl.col("_name"), orgs)
+    biz_legal = business_parts(pl.col("_legal"), orgs)
+    o = orgs.frame.select(
+        "_row", **{f"org_{k}": v for k, v in biz.items()}, org_core_legal=biz_legal["core"],
+        _legal_category=biz_legal["category"], _legal_detail=biz_legal["category_detail"],
+    )  # fmt: skip
+    out = c.join(p, on="_row", how="left").join(o, on="_row", how="left").sort("_row")
+    return out.with_columns(pl.col("couple").fill_null(False)).drop("_row")
+
+
+def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
+    """One row per client with the features compare/candidates use; sorted by (practice_id, key), rid = row."""
+    regions = practices.select("practice_id", pl.col("region").alias("practice_region")).unique("practice_id")
+    c = frames.client.join(regions, on="practice_id", how="left").sort(_KEY)
+    c = _names(c)
+    c = _name_parts(c)
     out = c.select(
-        "practice_id",
-        "source",
-        "source_client_id",
+        *_KEY, *_PERSON_COLS, *_ORG_COLS,
+        "given_legal", "surname_legal", "org_core_legal", "_legal_category", "_legal_detail", "structure_category",
         key=record_key(pl.col("source"), pl.col("source_client_id")),
         kind="kind",
         region="practice_region",
-        **{k: pl.when(is_person).then(v) for k, v in person.items() if k != "couple"},
-        couple=pl.when(is_person).then(person["couple"]).otherwise(False),
-        **{f"org_{k}": pl.when(is_org).then(v) for k, v in biz.items()},
-        given_legal=pl.when(is_person).then(person_legal["given"]),
-        surname_legal=pl.when(is_person).then(person_legal["surname"]),
-        org_core_legal=pl.when(is_org).then(biz_legal["core"]),
-        _legal_category=pl.when(is_org).then(biz_legal["category"]),
-        _legal_detail=pl.when(is_org).then(biz_legal["category_detail"]),
-        structure_category="structure_category",
-        dob="date_of_birth",
+        dob=_without_placeholders(pl.col("date_of_birth")),
         email=normalise_email(pl.col("email")),
-        _phones=phone_raw,
-        address=normalise_address(pl.coalesce("address_line1", "postal_line1")),
-        city=clean_text(pl.coalesce("city", "postal_city")),
-        postcode=pl.coalesce("postcode", "postal_postcode").str.replace_all(r"\s", "").str.to_uppercase(),
-        abn_raw=identifiers.digits(pl.col("abn")),
-        acn_raw=identifiers.digits(pl.col("acn")),
-        nzbn_raw=identifiers.digits(pl.col("nzbn")),
-        tfn=pl.when(pl.col("tfn_valid").fill_null(True)).then(pl.col("tfn_hash")),
-        tfn_strict=pl.col("tfn_valid").fill_null(False),
-        ird=pl.when(pl.col("ird_valid").fill_null(True)).then(pl.col("ird_hash")),
-        ird_strict=pl.col("ird_valid").fill_null(False),
-        tfn_any="tfn_hash",
-        ird_any="ird_hash",
+        _phones=pl.concat_list(pl.col("phone"), pl.col("mobile")),
+        address=normalise_address(pl.col("address_line1")),
+        postal=normalise_address(pl.col("postal_line1")),
+        city=clean_text(pl.col("city")),
+        postal_city=clean_text(pl.col("postal_city")),
+        postcode=pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
+        postal_postcode=pl.col("postal_postcode").str.replace_all(r"\s", "").str.to_uppercase(),
+        manager="account_manager_id",
         xpm_client_uuid="xpm_client_uuid",
     )
-    out = out.with_columns(dob=_without_placeholders(pl.col("dob")))
     out = out.with_columns(
-        given_canon=canonical_given(pl.col("given")),
-        given_alt_canon=canonical_given(pl.col("given_alt")),
-        given_legal_canon=canonical_given(pl.col("given_legal")),
-        surname_sx=soundex(pl.col("surname")),
         # category: what the name says, else what the structure says (org records only)
         category=pl.when(pl.col("kind") == "org").then(
             pl.coalesce(pl.col("org_category"), pl.col("_legal_category"), pl.col("structure_category").replace("person", None))
         ),
-        abn=_valid_or_null(out["abn_raw"], "ABN"),
-        nzbn=_valid_or_null(out["nzbn_raw"], "NZBN"),
-        # ACN check digits exist only for AU; an NZ company number has no check (kept, no veto)
-        acn=pl.when(pl.col("region") == "AU").then(_valid_or_null(out["acn_raw"], "ACN")).otherwise(pl.col("acn_raw")),
-        acn_strict=(pl.col("region") == "AU") & identifiers.is_valid(out["acn_raw"], "ACN").fill_null(False),
-    )
-    phones = out.select(pl.int_range(pl.len()).alias("i"), "region", "_phones").explode("_phones")
-    phones = phones.with_columns(e164=phone_e164(phones["region"], phones["_phones"]))
-    phone_lists = phones.group_by("i").agg(pl.col("e164").drop_nulls().unique().sort()).sort("i")["e164"]
-    # the legal name's entity wording fills in what a typo hid in the display name
-    out = out.with_columns(
-        phones=phone_lists, org_category_detail=pl.coalesce("org_category_detail", "_legal_detail")
+        phones=_phone_lists(out["region"], out["_phones"]),
+        _domain=pl.col("email").str.split("@").list.last(),
+        # the legal name's entity wording fills in what a typo hid in the display name
+        org_category_detail=pl.coalesce("org_category_detail", "_legal_detail"),
     ).drop("_phones", "_legal_category", "_legal_detail")
-    org = (
-        org_links.select("practice_id", "source", "source_client_id", "organisation_id")
-        .drop_nulls("organisation_id")
-        .group_by("practice_id", "source", "source_client_id")
-        .agg(orgs=pl.col("organisation_id").unique().sort())
-    )
-    out = out.join(org, on=["practice_id", "source", "source_client_id"], how="left", maintain_order="left")
     out = out.with_columns(
-        abn9=pl.col("abn").str.slice(2),  # a company's ABN embeds its ACN
+        # a mail domain few of the practice's clients use is the client's own (smithplumbing.com.au, not gmail.com)
+        email_domain=pl.when(pl.col("email").n_unique().over("practice_id", "_domain") <= 3).then(pl.col("_domain")),
+    ).drop("_domain")
+    # a second reading equal to the first says nothing new: left out, it costs no comparison
+    same_alt = (pl.col("given_alt").eq_missing(pl.col("given")) & pl.col("surname_alt").eq_missing(pl.col("surname")))
+    same_legal = (pl.col("given_legal").eq_missing(pl.col("given")) & pl.col("surname_legal").eq_missing(pl.col("surname")))
+    out = out.with_columns(
+        given_alt=pl.when(~same_alt).then("given_alt"), surname_alt=pl.when(~same_alt).then("surname_alt"),
+        given_legal=pl.when(~same_legal).then("given_legal"), surname_legal=pl.when(~same_legal).then("surname_legal"),
+        org_core_legal=pl.when(~pl.col("org_core_legal").eq_missing(pl.col("org_core"))).then("org_core_legal"),
+    )
+    out = _linked(out, frames)
+    # the client's own numbers and mailbox, and those its contacts list: one system keeps them on the client,
+    # another on its contact
+    every_phone = pl.concat_list("phones", "contact_phones").list.unique().list.sort()
+    out = out.with_columns(
+        mobiles=every_phone.list.eval(pl.element().filter(pl.element().str.contains(MOBILE_PREFIX))),
+        landlines=every_phone.list.eval(pl.element().filter(~pl.element().str.contains(MOBILE_PREFIX))),
+        emails=pl.concat_list(pl.col("email").fill_null(pl.lit(None, pl.String)), "contact_emails").list.drop_nulls().list.unique().list.sort(),
+    )
+    out = out.with_columns(
         # partners named by initials or in full ("L & M Taylor", "Liam & Margaret Taylor"): keep the family name
         org_core_partners=pl.when(pl.col("category") == "partnership").then(
             pl.col("org_core").str.replace_all(r"\b(and|\w)\b", " ").str.replace_all(r"\s+", " ").str.strip_chars()
@@ -221,4 +252,6 @@ def standardise(clients: pl.DataFrame, org_links: pl.DataFrame, practices: pl.Da
             pl.concat_str([pl.col("given"), pl.col("surname")], separator=" ", ignore_nulls=True)
         ),
     )
+    # records of this name in this system (two of them: two clients of that name, or a duplicate)
+    out = out.with_columns(name_in_source=pl.len().over("practice_id", "source", "full_name").cast(pl.Int32))
     return out.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))

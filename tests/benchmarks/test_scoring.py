@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.scoring import auto_clusters, hard_case_rates, pairwise, review_share, score_crosswalk
+from benchmarks.scoring import auto_clusters, hard_case_rates, pair_recall, pairwise, review_share, score_crosswalk
 
 
 def _frames(rows: list[tuple[str, str, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -130,3 +130,42 @@ def test_lost_and_invented_records_are_counted():
     truth = pl.concat([truth.head(2), truth.head(1).with_columns(source_client_id=pl.lit("lost"))])
     scored = score_crosswalk(truth, None, cw)
     assert scored["missing_from_crosswalk"] == 1 and scored["not_in_truth"] == 1
+
+
+def test_blocking_recall_counts_direct_and_chained_pairs():
+    truth = pl.DataFrame({
+        "practice_id": ["p1"] * 4, "source": ["xpm"] * 4, "source_client_id": ["a", "b", "c", "d"],
+        "entity_id": ["E", "E", "E", "F"],
+    })  # fmt: skip
+    pairs = pl.DataFrame({
+        "practice_id": ["p1", "p1"], "source_l": ["xpm", "xpm"], "source_client_id_l": ["a", "b"],
+        "source_r": ["xpm", "xpm"], "source_client_id_r": ["b", "c"],
+    })  # fmt: skip
+    r = pair_recall(truth, pairs)
+    # E has 3 true pairs: a-b and b-c compared directly, a-c only through the chain
+    assert r["true_pairs"] == 3 and r["direct"] == pytest.approx(2 / 3) and r["connected"] == 1.0
+
+
+def test_an_auto_cluster_id_keeps_two_automatic_clusters_apart_in_the_automatic_view():
+    cw = _crosswalk(["auto", "auto", "auto", "auto", "review"], ["u1", "u1", "u1", "u1", "u1"]).with_columns(
+        auto_cluster_id=pl.Series(["a", "a", "b", "b", "x"])
+    )
+    auto = auto_clusters(cw)
+    assert auto["cluster_id"][0] == auto["cluster_id"][1] != auto["cluster_id"][2]
+
+
+def test_splink_crosswalk_at_a_review_budget():
+    from benchmarks.splink_baseline import at_review_budget, crosswalk
+
+    records = pl.DataFrame({"unique_id": list("abcd"), "practice_id": ["p"] * 4, "source": ["xpm"] * 4,
+                            "source_client_id": list("abcd")})  # fmt: skip
+    pairs = pl.DataFrame({"unique_id_l": ["a", "c"], "unique_id_r": ["b", "d"], "match_probability": [0.9999, 0.96]})
+    own = crosswalk(records, pairs, 0.95)
+    assert own["merge_status"].to_list() == ["auto"] * 4
+    strict = crosswalk(records, pairs, 0.99, review=0.5)
+    assert strict["merge_status"].to_list() == ["auto", "auto", "review", "review"]
+    hi, cw = at_review_budget(records, pairs, budget=0.0, own=0.95)
+    assert hi == 0.95 and (cw["merge_status"] == "review").sum() == 0  # no budget: its own threshold
+    hi, cw = at_review_budget(records, pairs, budget=0.5, own=0.95)
+    # the 0.96 link is its least sure merge: reviewed; the 0.9999 one stays automatic
+    assert 0.96 < hi <= 0.9999 and cw["merge_status"].to_list() == ["auto", "auto", "review", "review"]

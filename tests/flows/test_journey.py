@@ -38,10 +38,10 @@ def test_a_practice_that_raises_in_matching_fails_alone(zone, monkeypatch):
     victim = practices["practice_id"][0]
     real = matching.match
 
-    def flaky(clients, *args, **kwargs):  # fault injection into our own stage, not a mock of a component
-        if victim in clients["practice_id"].to_list():
+    def flaky(frames, *args, **kwargs):  # fault injection into our own stage, not a mock of a component
+        if victim in frames.client["practice_id"].to_list():
             raise RuntimeError("injected fault")
-        return real(clients, *args, **kwargs)
+        return real(frames, *args, **kwargs)
 
     monkeypatch.setattr(matching, "match", flaky)
     result = run_chunk(str(zone), practices, hash_key(zone), None, params())

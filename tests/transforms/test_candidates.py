@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import polars as pl
 
+import datetime as dt
+
+import pytest
+
+from tests.transforms.frames import frames_of, practices
 from transforms.candidates import candidate_pairs, hint_pairs, pairs_per_record
 from transforms.standardise import standardise
-from landing.schema import CLIENT, ORG_LINK, PRACTICE, SYNC_LINK, empty
+from landing.schema import CLIENT, SYNC_LINK
 
 
 def std(rows: list[dict]) -> pl.DataFrame:
     frame = pl.DataFrame([{**{k: None for k in CLIENT}, **r} for r in rows], schema=CLIENT)
-    ids = sorted(set(frame["practice_id"]))
-    regs = pl.DataFrame([{**{k: None for k in PRACTICE}, "practice_id": p, "region": "AU"} for p in ids], schema=PRACTICE)
-    return standardise(frame, empty(ORG_LINK), regs)
+    return standardise(frames_of(frame), practices(sorted(set(frame["practice_id"]))))
 
 
 def rec(practice, cid, name, **kw) -> dict:
@@ -53,10 +56,43 @@ def test_pairs_are_ordered_and_unique():
     assert (pairs["rid_l"] < pairs["rid_r"]).all()
 
 
-def test_huge_blocks_are_capped():
-    s = std([rec("p1", f"c{i:03d}", f"Person{i} Unique{i}", postcode="2000") for i in range(30)])
+def test_huge_blocks_are_capped_and_weak_keys_need_company():
+    s = std([rec("p1", f"c{i:03d}", f"Person{i} Unique{i}", email=f"shared{i // 20}@x.com") for i in range(40)])
     assert candidate_pairs(s, max_block=10).height == 0
     assert candidate_pairs(s, max_block=100).height > 0
+    # a postcode and an initial alone join too many unrelated clients: not a candidate
+    s = std([rec("p1", "a", "Alice Nguyen", postcode="2000"), rec("p1", "b", "Andrew Kowalski", postcode="2000")])
+    assert candidate_pairs(s).height == 0
+
+
+# the variations of issue 12 that a person merges at a glance: every one must be a candidate pair
+VARIATIONS = {
+    "case": ({"name": "BRENT REES", "email": "brent@x.com"}, {"name": "Brent Rees", "date_of_birth": dt.date(1980, 1, 2)}),
+    "surname_comma_given_typo": ({"name": "Zemanovic, Jacck", "postcode": "2000"}, {"name": "Jack Zemanovic"}),
+    "nickname_other_initial": ({"name": "Bob Marley"}, {"name": "Robert Marley"}),
+    "nickname_jon": ({"name": "Jon Clarke"}, {"name": "Jonathan Clarke"}),
+    "nickname_mike": ({"name": "Mike Manson"}, {"name": "Michael Manson"}),
+    "email_case_only": ({"name": "C Billman", "email": "Callum.B@X.com"}, {"name": "Totally Other", "email": "callum.b@x.com"}),
+    "dob_day_month_swapped": ({"name": "Ann Lee", "date_of_birth": dt.date(1980, 3, 7)},
+                              {"name": "Anne Leigh", "date_of_birth": dt.date(1980, 7, 3)}),
+    "dob_year_apart": ({"name": "Callum Billman", "date_of_birth": dt.date(1980, 3, 7)},
+                       {"name": "Calum Bilman", "date_of_birth": dt.date(1981, 3, 7)}),
+    "surname_typo_in_first_letter": ({"name": "Nicholas Zdams"}, {"name": "Nicky Adams"}),
+    "given_and_family_name_swapped": ({"name": "x", "first_name": "Esposito", "last_name": "Jonathan"},
+                                      {"name": "Jonathan Esposito", "first_name": "Jonathan", "last_name": "Esposito"}),
+    "phone_formatting": ({"name": "Q", "phone": "(02) 9999 1234"}, {"name": "R", "mobile": "+61 2 9999 1234"}),
+    "abn_formatting": ({"name": "Acme", "abn": "51 824 753 556"}, {"name": "Acme Holdings", "abn": "51824753556"}),
+    "partners_initials": ({"name": "J & N Wallace", "business_structure": "Partnership"},
+                          {"name": "Joseph and Natalie Wallace", "business_structure": "Partnership"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(VARIATIONS))
+def test_every_variation_of_one_client_is_a_candidate(kind):
+    a, b = VARIATIONS[kind]
+    noise = [rec("p1", f"z{i}", n) for i, n in enumerate(["Aroha Ngata", "Wei Chen", "Priya Sharma", "Liam Walsh"])]
+    s = std([{**rec("p1", "a", None), **a}, {**rec("p1", "b", None), **b}, *noise])
+    assert ("xpm:a", "xpm:b") in keys(s, candidate_pairs(s)), kind
 
 
 def test_hint_pairs_from_sync_links_and_tax_references():

@@ -1,73 +1,42 @@
-"""Decision rules on compared pairs: which strong links a person reviews instead of the matcher merging or dropping."""
+"""Decisions: the calibrated probability decides; a veto keeps a pair from automatic merging; a slip veto may be reviewed."""
 
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
-from transforms.compare import FIELDS
-from transforms.decide import decide
+from transforms.decide import SLIP_VETOES, decide
 
-AUTO, REVIEW = 0.995, 0.5
-
-
-def pair(prob: float = 0.9999, veto: str | None = None, **levels: str) -> dict:
-    """One compared pair: named levels per field (others null), its model probability and veto."""
-    row = {f: 0 for f in FIELDS}
-    row.update({f: FIELDS[f].index(name) for f, name in levels.items()})
-    return {**row, "veto": veto, "match_probability": prob, "_evidence_w": 10.0, "_legacy": False}
+AUTO, REVIEW = 0.99, 0.5
 
 
-def decisions(*pairs: dict) -> list[str]:
-    frame = pl.DataFrame(list(pairs)).with_columns(pl.col(f).cast(pl.Int8) for f in FIELDS)
-    return decide(frame.with_columns(pl.col("veto").cast(pl.String)), AUTO, REVIEW)["decision"].to_list()
-
-
-def test_same_birthday_and_suburb_under_another_given_name_is_reviewed_never_merged():
-    # a keying error in the given name, or twins: a person tells them apart
-    same_suburb = pair(name="surname_only", dob="exact", address="postcode_and_city")
-    same_postcode = pair(name="surname_only", dob="exact", address="postcode_or_city")
-    assert decisions(same_suburb, same_postcode) == ["review", "review"]
-
-
-def test_same_birthday_elsewhere_or_another_birthday_in_the_suburb_is_rejected():
-    elsewhere = pair(name="surname_only", dob="exact", address="different")
-    no_birthday = pair(name="surname_only", address="postcode_and_city")
-    other_birthday = pair(name="surname_only", dob="different", address="postcode_and_city", veto="dob")
-    other_phone = pair(name="surname_only", dob="exact", address="postcode_and_city", phone="different")
-    assert decisions(elsewhere, no_birthday, other_birthday, other_phone) == ["reject"] * 4
-
-
-def test_a_birthday_that_disagrees_under_a_sure_name_and_street_is_reviewed():
-    same_street = pair(name="exact", dob="different", address="exact", veto="dob")
-    same_suburb = pair(name="fuzzy", dob="different", address="postcode_and_city", veto="dob")
-    out = decide(
-        pl.DataFrame([same_street, same_suburb]).with_columns(pl.col(f).cast(pl.Int8) for f in FIELDS), AUTO, REVIEW
+def decisions(*rows: tuple[float, str | None, float | None]) -> list[str]:
+    frame = pl.DataFrame(
+        [{"match_probability": p, "veto": v, "_p_unvetoed": q} for p, v, q in rows],
+        schema={"match_probability": pl.Float64, "veto": pl.String, "_p_unvetoed": pl.Float64},
     )
-    assert out["decision"].to_list() == ["review", "review"]
-    assert out["veto"].to_list() == ["dob", "dob"]  # the reviewer sees why it was not merged
+    return decide(frame, AUTO, REVIEW)["decision"].to_list()
 
 
-def test_a_disagreeing_birthday_stays_rejected_without_every_other_sign():
-    unsure = pair(prob=0.97, name="exact", dob="different", address="exact", veto="dob")
-    other_email = pair(name="exact", dob="different", address="exact", email="different", veto="dob")
-    other_phone = pair(name="exact", dob="different", address="exact", phone="different", veto="dob")
-    elsewhere = pair(name="exact", dob="different", address="postcode_or_city", veto="dob")
-    other_given = pair(name="surname_only", dob="different", address="exact", veto="dob")
-    two_vetoes = pair(name="exact", dob="different", address="exact", veto="dob,identifier")
-    assert decisions(unsure, other_email, other_phone, elsewhere, other_given, two_vetoes) == ["reject"] * 6
+def test_probability_alone_decides_an_unvetoed_pair():
+    assert decisions((0.999, None, None), (0.99, None, None), (0.9, None, None), (0.5, None, None), (0.49, None, None)) == [
+        "auto", "auto", "review", "review", "reject",
+    ]  # fmt: skip
 
 
-def test_a_changed_surname_under_the_same_given_name_and_email_is_reviewed():
-    # a married name: same given name, same email, no other address
-    moved_in = pair(name="given_only", email="exact", address="exact")
-    no_address = pair(name="given_only", email="exact")
-    elsewhere = pair(name="given_only", email="exact", address="different")
-    other_email = pair(name="given_only", email="different", address="exact")
-    assert decisions(moved_in, no_address, elsewhere, other_email) == ["review", "review", "reject", "reject"]
+@pytest.mark.parametrize("veto", ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation", "related"])
+def test_a_vetoed_pair_is_never_merged_automatically(veto):
+    assert decisions((0.99999, veto, 0.5)) == ["reject"]
 
 
-def test_same_birthday_and_email_under_another_name_is_reviewed():
-    assert decisions(pair(name="different", dob="exact", email="exact"), pair(name="different", email="exact")) == [
-        "review",
-        "reject",
-    ]
+def test_a_slip_veto_is_reviewed_when_everything_else_is_certain():
+    # same name, email, phone and address; two birthdays that differ: a keying error or a namesake, a person decides
+    assert decisions(*[(0.2, v, 0.999) for v in SLIP_VETOES]) == ["review"] * len(SLIP_VETOES)
+    assert decisions((0.2, "dob,identifier", 0.999)) == ["review"]
+    assert decisions((0.2, "dob", 0.9)) == ["reject"]  # the rest is not certain either
+
+
+def test_a_structural_veto_is_never_reviewed():
+    # a person and a company, a family trust and a unit trust, Jr and Sr, a spouse the system records: two clients
+    for v in ("entity_kind", "entity_type", "generation", "related", "dob,related"):
+        assert decisions((0.2, v, 0.99999)) == ["reject"], v

@@ -1,12 +1,16 @@
-"""Fellegi-Sunter model: u from random pairs, anchored EM, weights that respect disagreement."""
+"""Latent-class model: EM separates matches from households and strangers; calibration and threshold from gold pairs."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from transforms.calibrate import fit_calibration
 from transforms.compare import FIELDS
-from transforms.model import DISAGREE, estimate_u, fit, level_weights, random_pairs, score
+from transforms.model import MATCH, Model, estimate_u, fit, level_weights, patterns, random_pairs, score
+from transforms.threshold import expected_threshold
 
 F = list(FIELDS)
 
@@ -15,48 +19,105 @@ def lvl(field: str, name: str) -> int:
     return FIELDS[field].index(name)
 
 
-def synthetic(n_match: int, n_non: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Level matrix where matches mostly agree and non-matches mostly differ; returns (gamma, is_match)."""
+def population(n_match: int, n_couple: int, n_strange: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Levels for duplicates, couples (same surname and home, own given name and mailbox) and strangers."""
     rng = np.random.default_rng(seed)
-    g = np.zeros((n_match + n_non, len(F)), dtype=np.int8)
-    agree = {"name": "exact", "dob": "exact", "email": "exact", "phone": "shared", "address": "exact"}
-    differ = {"name": "different", "dob": "different", "email": "different", "phone": "different", "address": "different"}
-    for f in agree:
-        j = F.index(f)
-        g[:n_match, j] = np.where(rng.random(n_match) < 0.9, lvl(f, agree[f]), lvl(f, differ[f]))
-        g[n_match:, j] = np.where(rng.random(n_non) < 0.03, lvl(f, agree[f]), lvl(f, differ[f]))
-    return g, np.r_[np.ones(n_match, bool), np.zeros(n_non, bool)]
+    g = np.zeros((n_match + n_couple + n_strange, len(F)), dtype=np.int8)
+
+    def put(rows, field, level, p):
+        g[rows, F.index(field)] = np.where(rng.random(len(rows)) < p, lvl(field, level), g[rows, F.index(field)])
+
+    m = np.arange(n_match)
+    c = np.arange(n_match, n_match + n_couple)
+    s = np.arange(n_match + n_couple, len(g))
+    for rows, name in ((m, "exact"), (c, "surname_only"), (s, "different")):
+        put(rows, "name", name, 1.0)
+    put(m, "name", "fuzzy", 0.1)
+    put(m, "email", "exact", 0.9), put(m, "email", "different", 0.05)
+    put(c, "email", "different", 0.6), put(c, "email", "exact", 0.4)
+    put(s, "email", "different", 0.9)
+    for rows, p in ((m, 0.85), (c, 0.95), (s, 0.01)):
+        put(rows, "address", "exact", p)
+    for rows, p in ((m, 0.7), (c, 0.7), (s, 0.005)):
+        put(rows, "phone", "shared", p)
+    put(m, "dob", "exact", 0.8), put(c, "dob", "different", 0.8), put(s, "dob", "different", 0.8)
+    truth = np.r_[np.ones(n_match, bool), np.zeros(n_couple + n_strange, bool)]
+    return g, truth
 
 
-def test_em_separates_matches_from_non_matches():
-    gamma, truth = synthetic(500, 5000)
-    u = estimate_u(gamma[truth.size - 3000:])
-    hints = truth & (np.arange(truth.size) % 5 == 0)  # a fifth of the matches are hinted
-    model = fit(gamma, u, hints)
+def test_em_separates_duplicates_from_couples_and_strangers():
+    gamma, truth = population(600, 400, 3000)
+    labels = np.where(truth & (np.arange(len(truth)) % 5 == 0), MATCH, 0)  # a fifth of the matches are legacy links
+    model = fit(gamma, estimate_u(gamma[~truth][-2000:]), labels)
     _, p = score(gamma, model)
     assert (p[truth] > 0.5).mean() > 0.95
     assert (p[~truth] < 0.5).mean() > 0.99
-    assert 0.03 < model.prior < 0.2
+    # a couple shares home, phone and sometimes the mailbox: never a likely match on that alone
+    couple = np.zeros((1, len(F)), dtype=np.int8)
+    for f, name in (("name", "surname_only"), ("email", "exact"), ("address", "exact"), ("phone", "shared")):
+        couple[0, F.index(f)] = lvl(f, name)
+    assert score(couple, model)[1][0] < 0.5
 
 
-def test_disagreement_is_never_evidence_for_a_match():
-    gamma, truth = synthetic(500, 500)
-    model = fit(gamma, estimate_u(gamma[truth]), truth)  # u from matches: a deliberately bad model
-    w = level_weights(model)
-    for field, levels in DISAGREE.items():
-        for name in levels:
-            assert w[field][FIELDS[field].index(name)] <= 0.0
-    assert all(w[f][0] == 0.0 for f in F)
-
-
-def test_more_agreement_scores_higher():
-    gamma, truth = synthetic(300, 3000)
-    model = fit(gamma, estimate_u(gamma[~truth]), truth)
+def test_more_agreement_never_scores_lower():
+    gamma, truth = population(300, 200, 2000)
+    model = fit(gamma, estimate_u(gamma[~truth]), np.where(truth, MATCH, 0))
     base = np.zeros((2, len(F)), dtype=np.int8)
     base[:, F.index("name")] = lvl("name", "exact")
     base[1, F.index("dob")] = lvl("dob", "exact")
     mw, p = score(base, model)
     assert mw[1] > mw[0] and p[1] > p[0]
+    assert all(w[0] == 0.0 for w in level_weights(model).values())  # null says nothing
+
+
+def test_patterns_count_every_pair_once():
+    gamma, _ = population(50, 20, 100)
+    labels = np.arange(len(gamma)) % 3
+    pat, plab, counts, inverse = patterns(gamma, labels)
+    assert counts.sum() == len(gamma)
+    assert np.array_equal(pat[inverse], gamma) and np.array_equal(plab[inverse], labels)
+
+
+def test_model_round_trips_with_its_classes_calibration_and_threshold():
+    gamma, truth = population(200, 100, 600)
+    model = fit(gamma, estimate_u(gamma[~truth]), np.where(truth, MATCH, 0))
+    model.auto_threshold = 0.99
+    model.calibration = fit_calibration(score(gamma, model)[0], truth).to_dict()
+    again = Model.from_dict(model.to_dict())
+    assert again.to_dict() == model.to_dict()
+    for x, y in zip(score(gamma, model), score(gamma, again), strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_calibration_follows_the_gold_share_and_never_claims_certainty():
+    rng = np.random.default_rng(3)
+    mw = rng.normal(0, 8, 20_000)
+    true_p = 1 / (1 + np.exp2(-(mw / 2)))  # the model is twice too sure of itself
+    gold = rng.random(len(mw)) < true_p
+    cal = fit_calibration(mw, gold)
+    for w in (-6.0, 0.0, 2.0, 6.0):
+        assert abs(cal(np.array([w]))[0] - 1 / (1 + 2 ** (-w / 2))) < 0.08
+    assert cal(np.array([60.0]))[0] < 1.0
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.integers(0, 2**32 - 1), st.floats(0.1, 10), st.floats(-3, 3), st.integers(1, 50))
+def test_calibration_is_monotone(seed, spread, slope, distinct):
+    # any scores and any answers, however unrelated or tied: the map never decreases
+    rng = np.random.default_rng(seed)
+    mw = np.round(rng.normal(0, spread, 3000) * distinct) / distinct
+    gold = rng.random(3000) < 1 / (1 + np.exp(-slope * mw))
+    gold[:300], gold[300:600] = True, False  # enough of both for the map to be fitted
+    cal = fit_calibration(mw, gold)
+    grid = np.linspace(-25, 25, 101)
+    assert np.all(np.diff(cal(grid)) >= -1e-12)
+
+
+def test_threshold_holds_the_expected_precision_and_the_floor():
+    p = np.r_[np.full(10_000, 0.9999), np.full(100, 0.995), np.full(100, 0.95)]
+    t = expected_threshold(p, target=0.999, floor=0.99)
+    assert t == 0.995  # the 0.95 pairs would be within target on average, but lie below the floor
+    assert expected_threshold(np.full(10, 0.5), target=0.999, floor=0.99) == 0.99  # nothing qualifies: the floor stands
 
 
 def test_random_pairs_stay_inside_a_practice():

@@ -21,18 +21,18 @@ KEY = HashKey.ephemeral()
 
 @pytest.fixture(scope="module")
 def zone(tmp_path_factory: pytest.TempPathFactory) -> tuple[Frames, pl.DataFrame]:
-    """Three generated practices, read by the real readers."""
+    """Twelve generated practices, read by the real readers (enough pairs to fit a model on half of them)."""
     out: Path = tmp_path_factory.mktemp("zone")
-    generate_zone(out, 3, seed=5)
+    generate_zone(out, 12, seed=5)
     registry = read_registry(out / "landing")
     parts = [read_practice(out / "landing", row, KEY) for row in registry.iter_rows(named=True)]
     return Frames.concat(parts), registry
 
 
-def inputs(zone, ids: list[str]) -> tuple[pl.DataFrame, ...]:
+def inputs(zone, ids: list[str]) -> tuple[Frames, pl.DataFrame]:
     frames, registry = zone
     only = lambda f: f.filter(pl.col("practice_id").is_in(ids))  # noqa: E731
-    return only(frames.client), only(frames.org_link), only(frames.sync_link), only(registry)
+    return Frames(**{n: only(getattr(frames, n)) for n in Frames.names()}), only(registry)
 
 
 def rows_of(result: MatchResult, practice: str) -> dict[str, pl.DataFrame]:
@@ -68,7 +68,7 @@ def test_a_model_from_other_levels_or_format_is_refused(zone):
 
 
 def test_fit_model_is_the_estimation_match_does_on_its_own(zone):
-    args = inputs(zone, zone[1]["practice_id"].to_list()[:2])
+    args = inputs(zone, zone[1]["practice_id"].to_list()[:6])
     fitted, own = match(*args, model=fit_model(*args)), match(*args)
     for name in ("links", "crosswalk", "suspect_links"):
         assert_frame_equal(getattr(fitted, name), getattr(own, name))
@@ -76,9 +76,9 @@ def test_fit_model_is_the_estimation_match_does_on_its_own(zone):
 
 def test_with_one_model_a_practice_matches_the_same_in_any_chunk(zone):
     ids = zone[1]["practice_id"].to_list()
-    model = fit_model(*inputs(zone, ids[:1]))
+    model = fit_model(*inputs(zone, ids[:6]))
     # the chunks' own models would differ, so only the shared model makes the chunks agree
-    assert fit_model(*inputs(zone, ids[1:])).to_dict() != model.to_dict()
+    assert fit_model(*inputs(zone, ids[6:])).to_dict() != model.to_dict()
     together = match(*inputs(zone, ids), model=model)
     assert together.links.height > 0 and (together.crosswalk["merge_status"] == "auto").any()
     for i, p in enumerate(ids):

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.names import business_parts, canonical_given, clean_text, fix_legal_typos, person_parts, soundex
+from transforms.names import business_parts, clean_text, fix_legal_typos, person_parts, soundex
+from transforms.nicknames import related, root_keys
 
 NULL = pl.lit(None, dtype=pl.String)
 
@@ -84,9 +85,17 @@ def test_trading_as_keeps_the_legal_entity():
     assert (row["core"], row["trading"], row["category"]) == ("abc", "joes cafe", "company")
 
 
-def test_nicknames_map_to_one_given_name():
-    out = pl.select(canonical_given(pl.lit(pl.Series(["bob", "rob", "robert", "liz", "zelda"])))).to_series()
-    assert out.to_list() == ["robert", "robert", "robert", "elizabeth", "zelda"]
+def test_nicknames_relate_through_a_shared_formal_name():
+    a = pl.Series(["bob", "jon", "mike", "chris", "christopher", "zelda", None, "ann"])
+    b = pl.Series(["robert", "jonathan", "michael", "christine", "christine", "zelda", "ann", "ann"])
+    # Chris is Christopher's and Christine's, but Christopher is not Christine; equal names are not "related"
+    assert related(a, b).tolist() == [True, True, True, True, False, False, False, False]
+
+
+def test_a_nickname_blocks_on_every_formal_name_it_shortens():
+    keys = root_keys(pl.Series(["jon", "jonathan", "zelda", None])).to_list()
+    assert "jonathan" in keys[0] and "john" in keys[0] and "jonathan" in keys[1]
+    assert keys[2] == ["zelda"] and keys[3] is None
 
 
 def test_soundex_known_codes():

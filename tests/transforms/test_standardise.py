@@ -8,21 +8,14 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.transforms.frames import clients, frames_of, practices
 from transforms.standardise import normalise_address, normalise_email, phone_e164, standardise
-from landing.schema import CLIENT, ORG_LINK, PRACTICE, empty
+from landing.schema import ORG_LINK
 
 
-def clients(rows: list[dict], practice: str = "p1") -> pl.DataFrame:
-    return pl.DataFrame([{**{k: None for k in CLIENT}, "practice_id": practice, **r} for r in rows], schema=CLIENT)
-
-
-def practices(region: str = "AU") -> pl.DataFrame:
-    return pl.DataFrame([{**{k: None for k in PRACTICE}, "practice_id": "p1", "region": region}], schema=PRACTICE)
-
-
-def std(rows: list[dict], region: str = "AU", org_links: pl.DataFrame | None = None) -> pl.DataFrame:
+def std(rows: list[dict], region: str = "AU", org_links: pl.DataFrame | None = None, **tables) -> pl.DataFrame:
     rows = [{"source": "xpm", "source_client_id": f"c{i}", **r} for i, r in enumerate(rows)]
-    return standardise(clients(rows), org_links if org_links is not None else empty(ORG_LINK), practices(region))
+    return standardise(frames_of(clients(rows), org_links, **tables), practices(region=region))
 
 
 def test_entity_kind_from_type_structure_or_wording():
@@ -37,16 +30,26 @@ def test_entity_kind_from_type_structure_or_wording():
     assert out["kind"].to_list() == ["person", "person", "org", "org", "person", None]
 
 
-def test_invalid_identifier_is_kept_but_carries_no_weight():
+def test_identifiers_come_from_the_identifier_rows_by_kind_with_their_verdict():
     out = std([{"name": "A Pty Ltd", "abn": "51 824 753 556"}, {"name": "B Pty Ltd", "abn": "51824753557"}])
-    assert out["abn_raw"].to_list() == ["51824753556", "51824753557"]
-    assert out["abn"].to_list() == ["51824753556", None]
+    assert out["business_no"].to_list() == ["h:ABN:51824753556", "h:ABN:51824753557"] and out["business_no_kind"][0] == "ABN"
+    assert out["business_no_checked"].to_list() == [True, False]
+    # a company's ABN embeds its ACN, kept in clear to compare with another system's ACN
+    assert out["abn9"].to_list() == ["824753556", "824753557"]
 
 
-def test_unknown_tfn_verdict_matches_but_never_vetoes():
+def test_unknown_tfn_verdict_is_kept_but_not_checked():
     out = std([{"name": "A", "tfn_hash": "h1", "tfn_valid": None}, {"name": "B", "tfn_hash": "h2", "tfn_valid": False}])
-    assert out["tfn"].to_list() == ["h1", None]
-    assert out["tfn_strict"].to_list() == [False, False]
+    assert out["tax_no"].to_list() == ["h1", "h2"]
+    assert out["tax_no_checked"].to_list() == [False, False]
+
+
+def test_contacts_groups_and_account_manager_are_features():
+    contact = [{"source": "xpm", "source_client_id": "c0", "contact_id": "k", "name": "Jo SMITH", "email": " Jo@X.com", "mobile": "0412 345 678"}]
+    out = std([{"name": "Smith Pty Ltd", "account_manager_id": "m1"}], contact=contact)
+    row = out.row(0, named=True)
+    assert row["contact_emails"] == ["jo@x.com"] and row["contact_names"] == ["jo smith"]
+    assert row["mobiles"] == ["+61412345678"] and row["emails"] == ["jo@x.com"] and row["manager"] == "m1"
 
 
 def test_phones_in_local_and_international_form_agree():
@@ -65,7 +68,7 @@ def test_org_links_become_a_sorted_list():
         schema=ORG_LINK,
     )
     out = std([{"name": "A Pty Ltd"}, {"name": "B Pty Ltd"}], org_links=links)
-    assert out["orgs"].to_list() == [["a", "b"], None]
+    assert out["orgs"].to_list() == [["a", "b"], []]
 
 
 def test_rows_are_ordered_by_key_with_row_index():
