@@ -108,7 +108,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         f"{plural(summary['auto_links'], 'automatic merge link')}, {plural(summary['review_links'], 'link')} for review",
         highlight=False,
     )
-    from flows.cli import print_status
+    from flows.cli_analyst import print_status
 
     print_status(wh, only=practices)
 
@@ -183,13 +183,14 @@ def generate(
     practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 20,
     seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 42,
     bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
+    corruption: Annotated[str, typer.Option("--corruption", help="how sources differ: default, or geco (GeCo/Febrl kinds of error, rates drawn per zone)")] = "default",
 ) -> None:
     """Write a synthetic landing zone (OUT/landing) and its ground truth (OUT/truth)."""
     from landing.secrets import write_zone_key
     from synthetic import generate_zone
 
     with out.status(f"generating {plural(practices, 'practice')}"):
-        summary = generate_zone(out_dir, practices, seed, bad_practices=bad)
+        summary = generate_zone(out_dir, practices, seed, bad_practices=bad, corruption=corruption)
     marker = write_zone_key(out_dir / "landing")
     out.print(f"wrote [bold]{out_dir / 'landing'}[/] and its ground truth in {out_dir / 'truth'}", highlight=False)
     out.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {marker}; runs on the zone "
@@ -207,7 +208,7 @@ def demo(
 
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    generate(out_dir=out_dir, practices=practices, seed=seed, bad=3)
+    generate(out_dir=out_dir, practices=practices, seed=seed, bad=3, corruption="default")
     run(landing=out_dir / "landing", warehouse=out_dir / "scr.duckdb", practice=None, runner="thread", dask_address=None,
         refit_model=False, verbose=False)  # fmt: skip
     out.print(f"\nnext: [bold]scr status[/] (it finds {out_dir / 'scr.duckdb'}), [bold]scr practice <id>[/], "

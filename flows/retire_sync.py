@@ -15,12 +15,14 @@ from prefect.runtime import flow_run
 
 from flows.cutover import SyncRetirementRefused, check_cutover
 from flows.settings import get_settings
+from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
 from landing import BadInput, HashKey, read_practice, read_practices, read_registry, redact, registry_problems
 from landing.schema import CLIENT, SYNC_LINK
 from transforms.retirement import plan_retirement, unconnected
 from warehouse.schema import create_all
+from warehouse.status import mark_changed
 from warehouse.sync_retirement import read_retired, write_retirement
 
 __all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "summarise"]
@@ -82,17 +84,21 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
 @task(name="retire-sync-write", cache_policy=NO_CACHE)
 def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date) -> dict[str, int]:
     """Record retirements, drift and unconnected practices through one connection, one transaction."""
-    with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con, db.transaction(con):
-        create_all(con)
-        return write_retirement(
-            con,
-            computed["plan"],
-            computed["drift"],
-            computed["unconnected"],
-            run_id=run_id,
-            retired_at=datetime.now(UTC).replace(tzinfo=None),
-            as_of=as_of,
-        )
+    with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con:
+        with db.transaction(con):
+            create_all(con)
+            written = write_retirement(
+                con,
+                computed["plan"],
+                computed["drift"],
+                computed["unconnected"],
+                run_id=run_id,
+                retired_at=datetime.now(UTC).replace(tzinfo=None),
+                as_of=as_of,
+            )
+            mark_changed(con, sorted(set(computed["plan"]["practice_id"]) | set(computed["drift"]["practice_id"])))
+        publish_snapshot(con, warehouse)
+        return written
 
 
 def summarise(practices: list[str], plan: pl.DataFrame, drifted: pl.DataFrame) -> pl.DataFrame:

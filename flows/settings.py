@@ -37,7 +37,10 @@ class Settings(BaseSettings):
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"
     )
     small_practice_max: int = Field(10, ge=0, description="a practice with at most this many clients per file consolidates automatically")
-    auto_threshold: float = Field(0.995, description="match probability at or above which a link merges without review")
+    auto_threshold: float | None = Field(
+        None, description="match probability at or above which a link merges without review (default: the model's own, "
+        "chosen to keep expected precision at 0.999)"
+    )
     review_threshold: float = Field(0.5, description="match probability at or above which a link goes to review")
 
 

@@ -21,6 +21,7 @@ from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, fit, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
+from flows.snapshot_hook import publish_snapshot
 from landing import read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
@@ -115,7 +116,7 @@ def _params() -> dict:
     s = get_settings()
     return {
         # the model's own threshold (chosen for 0.999 precision on the zone's gold pairs) unless an operator set one
-        "auto_threshold": s.auto_threshold if "auto_threshold" in s.model_fields_set else None,
+        "auto_threshold": s.auto_threshold,
         "review_threshold": s.review_threshold,
         "small_practice_max": s.small_practice_max,
     }
@@ -164,6 +165,7 @@ def run_journey(
             load_practices(con, registry)
             base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
             mark_changed(con, write_status(con, base, run_id))
+        publish_snapshot(con, warehouse)
         current = read_status(con)
         # a practice pinned after a rollback is left alone until released
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
@@ -201,6 +203,7 @@ def run_journey(
                     if result.gate is not None:
                         promoted += result.gate.passed
             faults.point("chunk:committed")
+            publish_snapshot(con, warehouse)
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
@@ -210,6 +213,7 @@ def run_journey(
         summary = _summarise(con, run_id, todo.height, set(touched), stats)
         broken = [k for k, v in invariants.items() if not v["ok"]]
         finish_run(con, run_id, "broken" if broken else "completed", summary, invariants)
+        publish_snapshot(con, warehouse)
     _publish(summary)
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
