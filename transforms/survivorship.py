@@ -28,7 +28,7 @@ from landing.spreadsheet import unsafe_text
 if TYPE_CHECKING:
     from landing import Frames
 
-__all__ = ["Unified", "survive", "GROUPS", "STRATEGIES"]
+__all__ = ["Unified", "survive", "explode_lineage", "GROUPS", "STRATEGIES", "LINEAGE"]
 
 STRATEGIES = ("keep_xpm", "keep_hq", "combine")
 
@@ -79,10 +79,15 @@ class Unified:
     crosswalk: pl.DataFrame
 
 
+# Lineage, compact: one row per unified client, source record and rule, listing the fields that record gave
+# under that rule (a client of one record is one row). explode_lineage() gives one row per field.
 LINEAGE = pl.Schema(
-    {"practice_id": pl.String, "unified_client_id": pl.String, "field": pl.String, "source": pl.String,
-     "source_client_id": pl.String, "source_field": pl.String, "rule": pl.String}
+    {"practice_id": pl.String, "unified_client_id": pl.String, "source": pl.String, "source_client_id": pl.String,
+     "rule": pl.String, "fields": pl.List(pl.String)}
 )
+FIELDS = [c for cols in GROUPS.values() for c in cols] + ["archived", "entity_type"]
+# fields not copied from a column of the same name
+SOURCE_FIELD = {"entity_type": "client_type,business_structure"}
 
 
 def survive(frames: Frames, crosswalk: pl.DataFrame, strategies: pl.DataFrame) -> Unified:
@@ -121,17 +126,45 @@ def _rank_inputs(clients: pl.DataFrame, members: pl.DataFrame, strategies: pl.Da
 
 
 def _survive_fields(ranked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Winner of every field group per unified client, and one lineage row per field."""
-    out = ranked.select(KEY).unique().sort(KEY)
-    lineage: list[pl.DataFrame] = []
-    for group, cols in GROUPS.items():
-        winners = _winners(ranked, group)
-        out = out.join(winners.select(*KEY, *cols), on=KEY, how="left", maintain_order="left")
-        lineage.append(_lineage(winners, cols))
-    out = _derive(out, ranked)
+    """Winner of every field group per unified client, and the lineage of every field (compact)."""
+    size = pl.len().over(KEY)
+    ranked = ranked.with_columns(_size=size)
+    alone, merged = ranked.filter(pl.col("_size") == 1), ranked.filter(pl.col("_size") > 1)
+    cols = [c for group in GROUPS.values() for c in group]
+    # a client of one record: every field is that record's, no ranking needed (most clients are)
+    parts = [alone.select(*KEY, *cols)]
+    lineage = [alone.select(*KEY, "source", "source_client_id", pl.format("{}:single_record", "strategy").alias("rule"),
+                            pl.lit(FIELDS[:-2]).alias("fields"))]  # fmt: skip
+    if merged.height:
+        out = merged.select(KEY).unique()
+        rows: list[pl.DataFrame] = []
+        for group, group_cols in GROUPS.items():
+            winners = _winners(merged, group)
+            out = out.join(winners.select(*KEY, *group_cols), on=KEY, how="left")
+            rows.append(winners.select(*KEY, "source", "source_client_id", "rule", pl.lit(group_cols).alias("fields")))
+        parts.append(out.select(*KEY, *cols))
+        lineage.append(
+            pl.concat(rows).explode("fields").group_by(*KEY, "source", "source_client_id", "rule")
+            .agg(pl.col("fields"))  # fmt: skip
+        )
+    out = _derive(pl.concat(parts).sort(KEY), ranked)
     lineage.append(_derived_lineage(ranked))
-    lin = pl.concat(lineage, how="vertical").sort(KEY + ["field"])
-    return out, lin
+    lin = pl.concat(lineage, how="vertical").explode("fields")
+    lin = (
+        lin.group_by(*KEY, "source", "source_client_id", "rule").agg(pl.col("fields").unique().sort())
+        .sort(KEY + ["source", "source_client_id", "rule"])
+    )  # fmt: skip
+    return out, lin.cast(LINEAGE)
+
+
+def explode_lineage(lineage: pl.DataFrame) -> pl.DataFrame:
+    """One row per unified client and field: the record and column it came from, and the rule."""
+    return (
+        lineage.explode("fields").rename({"fields": "field"})
+        .with_columns(source_field=pl.col("field").replace(SOURCE_FIELD))
+        .select("practice_id", "unified_client_id", "field", "source", "source_client_id", "source_field", "rule")
+        .sort("practice_id", "unified_client_id", "field")
+    )  # fmt: skip
 
 
 def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
@@ -181,17 +214,6 @@ def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
     return first.with_columns(rule=pl.format("{}:{}", pl.col("strategy"), rule))
 
 
-def _lineage(winners: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
-    """One lineage row per (unified client, column) of a group: the record and column it came from."""
-    return pl.concat(
-        [
-            winners.select(*KEY, pl.lit(c).alias("field"), "source", "source_client_id", pl.lit(c).alias("source_field"), "rule")
-            for c in cols
-        ],
-        how="vertical",
-    )
-
-
 def _derive(out: pl.DataFrame, ranked: pl.DataFrame) -> pl.DataFrame:
     """entity_type from the survived type fields; archived only when every member is; member counts."""
     structure = pl.col("business_structure").str.to_lowercase().str.strip_chars()
@@ -226,9 +248,7 @@ def _derived_lineage(ranked: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("_any") == 1).then(pl.lit("active_member_keeps_client_active"))
         .otherwise(pl.lit("all_active"))
     )
-    archived = first.select(*KEY, pl.lit("archived").alias("field"), "source", "source_client_id",
-                            pl.lit("archived").alias("source_field"), rule.alias("rule"))
+    archived = first.select(*KEY, "source", "source_client_id", rule.alias("rule"), pl.lit(["archived"]).alias("fields"))
     lead = ranked.sort(order).group_by(KEY, maintain_order=True).agg(pl.col("source").first(), pl.col("source_client_id").first())
-    entity = lead.select(*KEY, pl.lit("entity_type").alias("field"), "source", "source_client_id",
-                         pl.lit("client_type,business_structure").alias("source_field"), pl.lit("derived").alias("rule"))
+    entity = lead.select(*KEY, "source", "source_client_id", pl.lit("derived").alias("rule"), pl.lit(["entity_type"]).alias("fields"))
     return pl.concat([archived, entity], how="vertical")

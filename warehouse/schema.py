@@ -84,7 +84,8 @@ PROMOTED: dict[str, dict[str, str]] = {
         "source": V, "source_client_id": V,
     },  # fmt: skip
     "unified_org_link": {**UKEY, "organisation_id": V, "organisation_name": V, "source": V, "source_client_id": V},
-    "field_lineage": {**UKEY, "field": V, "source": V, "source_client_id": V, "source_field": V, "rule": V},
+    # compact: one row per client, source record and rule, with the fields it gave (view field_lineage_by_field explodes it)
+    "field_lineage": {**UKEY, "source": V, "source_client_id": V, "rule": V, "fields": "VARCHAR[]"},
     "client_crosswalk": {**CROSSWALK, "role": V},
 }
 VERSIONED = list(PROMOTED)

@@ -266,6 +266,16 @@ def failure_reasons() -> str:
 
 
 # the views the interface contract names, then the ones the report and `scr status` read besides
+def field_lineage_by_field() -> str:
+    """One row per unified client and field: the source record and column it came from, and the rule."""
+    return """
+        with rows as (select practice_id, unified_client_id, source, source_client_id, rule, unnest(fields) as field
+                      from field_lineage)
+        select practice_id, unified_client_id, field, source, source_client_id,
+               case field when 'entity_type' then 'client_type,business_structure' else field end as source_field, rule
+        from rows"""
+
+
 ANALYST_VIEWS: dict[str, Callable[[], str]] = {
     "migration_progress": migration_progress,
     "wave_summary": wave_summary,
@@ -275,7 +285,10 @@ ANALYST_VIEWS: dict[str, Callable[[], str]] = {
     "practice_timeline": practice_timeline,
     "sync_retirement_status": sync_retirement_status,
 }
-VIEWS: dict[str, Callable[[], str]] = {**ANALYST_VIEWS, "progress_by_run": progress_by_run, "failure_reasons": failure_reasons}
+VIEWS: dict[str, Callable[[], str]] = {
+    **ANALYST_VIEWS, "progress_by_run": progress_by_run, "failure_reasons": failure_reasons,
+    "field_lineage_by_field": field_lineage_by_field,
+}
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
