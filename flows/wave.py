@@ -178,14 +178,14 @@ def run_journey(
         elif select == "all":
             todo = candidates
         else:
-            sizes = practice_sizes(landing, candidates["practice_id"].to_list())
-            todo = plan_wave(candidates, current, sizes, wave=wave, record_budget=record_budget)
+            todo = plan_wave(candidates, current, practice_sizes(landing, candidates["practice_id"].to_list()),
+                             wave=wave, record_budget=record_budget)  # fmt: skip
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
             with clock.stage("model"):
                 params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
-        parts = chunks(todo, settings.chunk_practices)
+        parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = {
