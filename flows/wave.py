@@ -6,6 +6,8 @@ the warehouse's only writer.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -178,14 +180,16 @@ def run_journey(
         elif select == "all":
             todo = candidates
         else:
-            sizes = practice_sizes(landing, candidates["practice_id"].to_list())
-            todo = plan_wave(candidates, current, sizes, wave=wave, record_budget=record_budget)
+            todo = plan_wave(candidates, current, practice_sizes(landing, candidates["practice_id"].to_list()),
+                             wave=wave, record_budget=record_budget)  # fmt: skip
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
+            # the gate's first call imports Great Expectations (seconds): let it happen while the model is fitted
+            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
             with clock.stage("model"):
                 params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
-        parts = chunks(todo, settings.chunk_practices)
+        parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = {
@@ -231,6 +235,15 @@ def run_journey(
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary
+
+
+def _warm_gate() -> None:
+    from quality.gate import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first gate pays for it, and says why
+        logging.getLogger("scr.gate").warning("could not warm up the quality gate", exc_info=True)
 
 
 def _invariants(con, promoted: list[str], touched: list[str]) -> dict:
