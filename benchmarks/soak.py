@@ -62,7 +62,7 @@ def _stored_invariants(wh: Path) -> list[str]:
 @app.command()
 def main(
     practices: int = typer.Option(1000, help="practices in the zone"),
-    runs: int = typer.Option(24, help="faulted runs (waves and reruns)"),
+    runs: int = typer.Option(24, help="runs with a fault asked for (waves and reruns)"),
     seed: int = typer.Option(5, help="seed of the zone and of the faults"),
     chunk: int = typer.Option(50, help="practices per chunk"),
 ) -> None:
@@ -87,17 +87,22 @@ def main(
         checked = 0
         for i in range(runs):
             if i == 0 or rng.random() < 0.35:
-                args = ["run", "--landing", str(landing), "--warehouse", str(wh)]
+                args, taken = ["run", "--landing", str(landing), "--warehouse", str(wh)], len(ids)
             else:
-                args = ["rerun", "--landing", str(landing), "--warehouse", str(wh)]
-                for pid in rng.sample(ids, rng.randint(1, 20)):
+                picked = rng.sample(ids, rng.randint(1, 20))
+                args, taken = ["rerun", "--landing", str(landing), "--warehouse", str(wh)], len(picked)
+                for pid in picked:
                     args += ["--practice", pid]
-            kind = rng.choice(["kill_at_point", "kill_at_point", "write_error", "kill_at_random_instant", "none"])
+            # how often each point is reached in this run, so every fault asked for is a fault injected
+            arrivals = {"extract:practice": taken, "run:started": 1, "run:before-finish": 1}
+            chunks = max(1, -(-taken // chunk))
+            kind = rng.choice(["kill_at_point", "kill_at_point", "write_error", "kill_at_random_instant"])
             fault = kill_after = None
             if kind == "kill_at_point":
-                fault = f"{rng.choice(POINTS)}@{rng.randint(1, 3)}"
+                point = rng.choice(POINTS)
+                fault = f"{point}@{rng.randint(1, min(3, arrivals.get(point, chunks)))}"
             elif kind == "write_error":
-                fault = f"{rng.choice(['chunk:promoting', 'chunk:before-commit', 'chunk:staged'])}@{rng.randint(1, 3)}:raise"
+                fault = f"{rng.choice(['chunk:promoting', 'chunk:before-commit', 'chunk:staged'])}@{rng.randint(1, min(3, chunks))}:raise"
             elif kind == "kill_at_random_instant":
                 kill_after = rng.uniform(2, clean_seconds if args[0] == "run" else 12)
             failed_before = _injected_failures(wh)
@@ -124,7 +129,8 @@ def main(
         violations += [f"final state differs: {t}: {d}" for t, d in final.items()]
     console.print(f"\nruns: {runs} faulted + 1 final clean (and 1 clean reference), {practices} practices, "
                   f"{time.monotonic() - started:.0f} s")  # fmt: skip
-    console.print("faults injected: " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())))
+    injected = faults["killed"] + faults["write error (chunk rolled back, practices failed)"]
+    console.print(f"faulted runs: {injected} of {runs} (" + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())) + ")")
     console.print(f"records checked: {checked:,}")
     console.print(f"invariant violations: {len(violations)}")
     for v in violations[:20]:

@@ -87,6 +87,7 @@ def existing_warehouse(option: Path | None) -> Path:
 def writing(option: Path | None) -> Iterator:
     """The warehouse's single writer connection for a command, tables ensured; a busy warehouse is exit 2."""
     from flows.settings import get_settings
+    from flows.snapshot_hook import publish_snapshot
     from warehouse.db import WarehouseBusy, transaction, writer
     from warehouse.schema import create_all
 
@@ -96,6 +97,7 @@ def writing(option: Path | None) -> Iterator:
             with transaction(con):
                 create_all(con)
             yield con
+            publish_snapshot(con, path)  # the command committed: analysts see it
     except WarehouseBusy as exc:
         fail(str(exc))
 

@@ -108,7 +108,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         f"{plural(summary['auto_links'], 'automatic merge link')}, {plural(summary['review_links'], 'link')} for review",
         highlight=False,
     )
-    from flows.cli import print_status
+    from flows.cli_analyst import print_status
 
     print_status(wh, only=practices)
 

@@ -7,11 +7,13 @@ the commit atomic). Only the flow process calls this: it is the warehouse's sing
 from __future__ import annotations
 
 import logging
+import time
 
 import duckdb
 import polars as pl
 
 from flows import faults
+from flows.timing import Stopwatch
 from landing import redact
 from warehouse.db import transaction
 from warehouse.matches import write_match_results
@@ -56,35 +58,43 @@ def run_practices(result) -> pl.DataFrame:
     )
 
 
-def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]) -> None:
+def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str], clock: Stopwatch) -> None:
     good = [p for p in result.practice_ids if p not in result.failed]
-    write_extracts(con, result.extracts, run_id)
-    load_staging(con, result.frames, good)
+    with clock.stage("write_staging"):
+        write_extracts(con, result.extracts, run_id)
+        load_staging(con, result.frames, good)
     faults.point("chunk:staged")
     if result.match is not None:
-        matched = result.match.crosswalk["practice_id"].unique().sort().to_list()
-        write_match_results(con, result.match.links, result.match.crosswalk, result.match.suspect_links, matched)
+        with clock.stage("write_matches"):
+            matched = result.match.crosswalk["practice_id"].unique().sort().to_list()
+            write_match_results(con, result.match.links, result.match.crosswalk, result.match.suspect_links, matched)
     if result.gate is not None:
-        write_gate_results(con, result.gate.results, run_id)
+        with clock.stage("write_gate"):
+            write_gate_results(con, result.gate.results, run_id)
         passed = sorted(set(result.gate.passed) - pinned)
         if result.unified is not None and passed:
             faults.point("chunk:promoting")
-            promote(con, unified_tables(result.unified), passed, run_id)
+            with clock.stage("promote"):
+                promote(con, unified_tables(result.unified), passed, run_id)
     faults.point("chunk:promoted")
-    write_status(con, result.status, run_id)
-    write_run_practices(con, run_practices(result), run_id)
-    mark_changed(con, result.practice_ids)
+    with clock.stage("write_status"):
+        write_status(con, result.status, run_id)
+        write_run_practices(con, run_practices(result), run_id)
+        mark_changed(con, result.practice_ids)
 
 
-def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str] = frozenset()) -> bool:
+def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str] = frozenset(), clock: Stopwatch | None = None) -> bool:
     """Commit the chunk whole; if the write fails, its practices are marked failed (in a transaction of their own).
 
     Returns True when the chunk's results landed.
     """
+    clock = clock or Stopwatch()
     try:
         with transaction(con):
-            _write(con, result, run_id, set(pinned))
+            _write(con, result, run_id, set(pinned), clock)
             faults.point("chunk:before-commit")
+            start = time.perf_counter()
+        clock.add("commit", time.perf_counter() - start)
         return True
     except Exception as exc:  # noqa: BLE001 - the chunk's practices fail, the wave goes on
         log.exception("writing chunk %s failed", ", ".join(result.practice_ids[:5]))

@@ -13,7 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from flows import faults
-from landing import BadInput, Frames, HashKey, read_practice, redact
+from flows.timing import Stopwatch
+from landing import BadInput, Frames, HashKey, read_practice, read_practices, redact
 from landing.fingerprint import fingerprints
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
 
@@ -31,20 +32,40 @@ class ChunkResult:
     status: pl.DataFrame | None = None  # practice_id, status, detail
     stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links
     extracts: pl.DataFrame | None = None  # practice_id, fingerprint, ok, detail: what reading found
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage in this chunk
 
 
 def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
-    """Read each practice's files; bad input fails that practice alone, with the file and record."""
+    """Read the practices' files as one batch; bad input fails that practice alone, with the file and record."""
+    failed: dict[str, str] = {}
+    for pid in practices.get_column("practice_id").to_list():  # one fault point per practice, as before batching
+        try:
+            faults.point("extract:practice")
+        except Exception as exc:  # noqa: BLE001 - an injected fault fails its practice, like an unexpected error
+            failed[pid] = redact(f"extract: unexpected error: {exc!r}")
+            log.error("practice %s: %s", pid, failed[pid])
+    batch = practices.filter(~pl.col("practice_id").is_in(list(failed)))
+    try:
+        frames, bad = read_practices(landing, batch, key)
+    except Exception as exc:  # noqa: BLE001 - an unexpected error in the batch: find its practice by reading one by one
+        log.warning("extract: batch read failed (%s); reading practice by practice", redact(repr(exc)))
+        frames, bad = _one_by_one(landing, batch, key)
+    for pid, text in bad.items():
+        failed[pid] = text
+        if not quiet and not text.startswith("extract: unexpected error"):
+            log.warning("practice %s: extract: bad input: %s", pid, text)
+    order = practices.get_column("practice_id").to_list()
+    return frames, {pid: failed[pid] for pid in order if pid in failed}
+
+
+def _one_by_one(landing: Path, practices: pl.DataFrame, key: HashKey) -> tuple[Frames, dict[str, str]]:
     parts, failed = [], {}
     for row in practices.iter_rows(named=True):  # one iteration per practice (file I/O), not per record
         pid = row["practice_id"]
-        faults.point("extract:practice")
         try:
             parts.append(read_practice(landing, row, key))
         except BadInput as exc:
             failed[pid] = str(exc)
-            if not quiet:
-                log.warning("practice %s: extract: bad input: %s", pid, exc)
         except Exception as exc:  # noqa: BLE001 - an unexpected error fails its practice, not the wave
             # an unexpected error's text may quote a value from the files: stored and logged redacted
             failed[pid] = redact(f"extract: unexpected error: {exc!r}")
@@ -105,9 +126,11 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str])
 
 def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """The journey for one chunk of practices: every stage vectorised over the whole chunk."""
-    # the fingerprint is taken before reading: if a file changes while it is read, the next run reads it again
-    prints = fingerprints(Path(landing), practices["practice_id"].to_list())
-    frames, failed = extract(Path(landing), practices, key)
+    clock = Stopwatch()
+    with clock.stage("read"):
+        # the fingerprint is taken before reading: if a file changes while it is read, the next run reads it again
+        prints = fingerprints(Path(landing), practices["practice_id"].to_list())
+        frames, failed = extract(Path(landing), practices, key)
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     base = step_one(good)
@@ -116,7 +139,8 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
 
     counts = frames.client.group_by("practice_id", "source").agg(pl.len().cast(pl.Int64).alias("n"))
     if not ready.is_empty():
-        result.match = match_isolated(frames, ready, decisions, params, failed)
+        with clock.stage("match"):
+            result.match = match_isolated(frames, ready, decisions, params, failed)
         ready = ready.filter(~pl.col("practice_id").is_in(list(failed)))
     if result.match is not None and not ready.is_empty():
         auto = auto_consolidates(ready, counts, params["small_practice_max"])
@@ -132,13 +156,14 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
             )
         )
         if not chosen.is_empty():
-            statuses.append(consolidate(result, chosen, pending=pending))
+            statuses.append(consolidate(result, chosen, pending=pending, clock=clock))
     result.status = pl.concat(statuses + [failed_status(failed)], how="vertical_relaxed")
     result.stats = chunk_stats(result)
     result.extracts = prints.with_columns(
         ok=~pl.col("practice_id").is_in(list(failed)),
         detail=pl.col("practice_id").replace_strict(failed, default=None, return_dtype=pl.String),
     )
+    result.timings = clock.seconds
     faults.point("chunk:computed")
     return result
 
@@ -148,15 +173,18 @@ def review_load(links: pl.DataFrame) -> pl.DataFrame:
     return links.filter(pl.col("decision") == "review").group_by("practice_id").agg(pl.len().alias("review_links"))
 
 
-def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataFrame) -> pl.DataFrame:
+def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataFrame, clock: Stopwatch | None = None) -> pl.DataFrame:
     """Survivorship and the quality gate for practices whose strategy is known; returns their statuses."""
     from quality.gate import run_gate
     from transforms.survivorship import survive
 
     ids = strategies["practice_id"].implode()
     crosswalk = result.match.crosswalk.filter(pl.col("practice_id").is_in(ids))
-    result.unified = survive(result.frames, crosswalk, strategies)
-    result.gate = run_gate(result.unified, result.frames)
+    clock = clock or Stopwatch()
+    with clock.stage("survive"):
+        result.unified = survive(result.frames, crosswalk, strategies)
+    with clock.stage("gate"):
+        result.gate = run_gate(result.unified, result.frames)
     blocked = pl.DataFrame(
         {"practice_id": list(result.gate.blocked), "detail": list(result.gate.blocked.values())},
         schema={"practice_id": pl.String, "detail": pl.String},

@@ -15,12 +15,14 @@ from prefect.runtime import flow_run
 
 from flows.cutover import SyncRetirementRefused, check_cutover
 from flows.settings import get_settings
+from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
-from landing import BadInput, HashKey, read_practice, read_registry, redact, registry_problems
+from landing import BadInput, HashKey, read_practice, read_practices, read_registry, redact, registry_problems
 from landing.schema import CLIENT, SYNC_LINK
 from transforms.retirement import plan_retirement, unconnected
 from warehouse.schema import create_all
+from warehouse.status import mark_changed
 from warehouse.sync_retirement import read_retired, write_retirement
 
 __all__ = ["SyncRetirementRefused", "check_cutover", "retire_legacy_sync", "summarise"]
@@ -55,22 +57,23 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
     # digits: a key that lives in memory for this task alone is enough, and needs no operator set-up.
     key = HashKey.ephemeral()
     skipped = dict(problems)
-    clients, links, done = [], [], []
-    for practice in registry.sort("practice_id").iter_rows(named=True):  # per practice: file reading, not rows
-        pid = practice["practice_id"]
-        if pid in skipped:
-            continue
-        try:
-            frames = read_practice(landing, practice, key)
-        except BadInput as exc:
-            skipped[pid] = str(exc)
-            continue
-        except Exception as exc:  # an unexpected reader error fails this practice, never the run
-            skipped[pid] = redact(f"{type(exc).__name__}: {exc}")
-            continue
-        clients.append(frames.client.filter(pl.col("source").is_in(["xpm", "hq"])))
-        links.append(frames.sync_link)
-        done.append(pid)
+    todo = registry.sort("practice_id").filter(~pl.col("practice_id").is_in(list(skipped)))
+    try:
+        read, bad = read_practices(landing, todo, key)  # one batch: bad input skips its own practice only
+        parts = [read]
+    except Exception:  # noqa: BLE001 - an unexpected reader error: read one by one so it fails its practice only
+        parts, bad = [], {}
+        for practice in todo.iter_rows(named=True):  # per practice: file reading, not rows
+            try:
+                parts.append(read_practice(landing, practice, key))
+            except BadInput as exc:
+                bad[practice["practice_id"]] = str(exc)
+            except Exception as exc:  # an unexpected reader error fails this practice, never the run
+                bad[practice["practice_id"]] = redact(f"{type(exc).__name__}: {exc}")
+    skipped.update(bad)
+    done = [pid for pid in todo.get_column("practice_id").to_list() if pid not in bad]
+    clients = [frames.client.filter(pl.col("source").is_in(["xpm", "hq"])) for frames in parts]
+    links = [frames.sync_link for frames in parts]
     client = pl.concat(clients, how="vertical_relaxed") if clients else pl.DataFrame(schema=CLIENT)
     link = pl.concat(links, how="vertical_relaxed") if links else pl.DataFrame(schema=SYNC_LINK)
     drifted = drift(client, link) if link.height else pl.DataFrame(schema=DRIFT)
@@ -81,17 +84,21 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
 @task(name="retire-sync-write", cache_policy=NO_CACHE)
 def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date) -> dict[str, int]:
     """Record retirements, drift and unconnected practices through one connection, one transaction."""
-    with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con, db.transaction(con):
-        create_all(con)
-        return write_retirement(
-            con,
-            computed["plan"],
-            computed["drift"],
-            computed["unconnected"],
-            run_id=run_id,
-            retired_at=datetime.now(UTC).replace(tzinfo=None),
-            as_of=as_of,
-        )
+    with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con:
+        with db.transaction(con):
+            create_all(con)
+            written = write_retirement(
+                con,
+                computed["plan"],
+                computed["drift"],
+                computed["unconnected"],
+                run_id=run_id,
+                retired_at=datetime.now(UTC).replace(tzinfo=None),
+                as_of=as_of,
+            )
+            mark_changed(con, sorted(set(computed["plan"]["practice_id"]) | set(computed["drift"]["practice_id"])))
+        publish_snapshot(con, warehouse)
+        return written
 
 
 def summarise(practices: list[str], plan: pl.DataFrame, drifted: pl.DataFrame) -> pl.DataFrame:

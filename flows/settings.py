@@ -31,7 +31,10 @@ class Settings(BaseSettings):
     hash_key: SecretStr | None = Field(None, description="HMAC key for identifiers (SCR_HASH_KEY)")
     hash_key_file: Path | None = Field(None, description="file holding the HMAC key (SCR_HASH_KEY_FILE)")
     cutover_date: date = Field(date(2023, 11, 1), description="legacy client sync ends on this date")
-    chunk_practices: int = Field(50, ge=1, description="practices per chunk task")
+    chunk_practices: int = Field(500, ge=1, description="at most this many practices per chunk task")
+    chunk_records: int = Field(
+        40_000, ge=1, description="at most this many (estimated) source records per chunk task: bounds a chunk's memory"
+    )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"

@@ -6,6 +6,9 @@ the warehouse's only writer.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +24,8 @@ from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, fit, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
+from flows.snapshot_hook import publish_snapshot
+from flows.timing import Stopwatch
 from landing import read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
@@ -135,6 +140,7 @@ def run_journey(
     logger = get_run_logger()
     settings = get_settings()
     run_id = uuid.uuid4().hex[:12]
+    clock, started = Stopwatch(), time.perf_counter()
     _check_where(landing, warehouse)
     key = hash_key(landing)  # HashKeyMissing: no run without a key
     if key.origin.startswith("throwaway"):
@@ -160,10 +166,12 @@ def run_journey(
         start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select})
         faults.point("run:started")
         prints = fingerprints(landing, registry["practice_id"].to_list())
-        with db.transaction(con):
+        with clock.stage("plan"), db.transaction(con):
             load_practices(con, registry)
             base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
             mark_changed(con, write_status(con, base, run_id))
+        with clock.stage("snapshot"):
+            publish_snapshot(con, warehouse)
         current = read_status(con)
         # a practice pinned after a rollback is left alone until released
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
@@ -172,13 +180,16 @@ def run_journey(
         elif select == "all":
             todo = candidates
         else:
-            sizes = practice_sizes(landing, candidates["practice_id"].to_list())
-            todo = plan_wave(candidates, current, sizes, wave=wave, record_budget=record_budget)
+            todo = plan_wave(candidates, current, practice_sizes(landing, candidates["practice_id"].to_list()),
+                             wave=wave, record_budget=record_budget)  # fmt: skip
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
-            params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
-        parts = chunks(todo, settings.chunk_practices)
+            # the gate's first call imports Great Expectations (seconds): let it happen while the model is fitted
+            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
+            with clock.stage("model"):
+                params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
+        parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
         futures = {
@@ -186,7 +197,9 @@ def run_journey(
             for part in parts
         }
         stats, done, promoted = [], 0, []
+        waited = time.perf_counter()
         for future in as_completed(list(futures)):
+            clock.add("writer_waiting", time.perf_counter() - waited)
             ids = futures[future]["practice_id"].to_list()
             try:
                 result: ChunkResult = future.result()
@@ -196,24 +209,41 @@ def run_journey(
                     failed = pl.DataFrame({"practice_id": ids, "status": "failed", "detail": f"chunk failed: {why(exc)}"})
                     mark_changed(con, write_status(con, failed, run_id))
             else:
-                if write_chunk(con, result, run_id):
+                clock.merge(result.timings)
+                if write_chunk(con, result, run_id, clock=clock):
                     stats.append(result.stats)
                     if result.gate is not None:
                         promoted += result.gate.passed
             faults.point("chunk:committed")
+            with clock.stage("snapshot"):
+                publish_snapshot(con, warehouse)
+            waited = time.perf_counter()
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
         faults.point("run:before-finish")
         touched = sorted(set(todo["practice_id"].to_list()) | set(problems))
-        invariants = _invariants(con, sorted(promoted), touched)
+        with clock.stage("invariants"):
+            invariants = _invariants(con, sorted(promoted), touched)
         summary = _summarise(con, run_id, todo.height, set(touched), stats)
+        # seconds per stage: chunk stages are summed over chunks (two run at once), writer stages are the flow's own
+        summary["timings"] = {**clock.rounded(), "run_wall": round(time.perf_counter() - started, 3)}
         broken = [k for k, v in invariants.items() if not v["ok"]]
         finish_run(con, run_id, "broken" if broken else "completed", summary, invariants)
+        publish_snapshot(con, warehouse)
     _publish(summary)
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary
+
+
+def _warm_gate() -> None:
+    from quality.gate import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first gate pays for it, and says why
+        logging.getLogger("scr.gate").warning("could not warm up the quality gate", exc_info=True)
 
 
 def _invariants(con, promoted: list[str], touched: list[str]) -> dict:

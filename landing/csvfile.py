@@ -1,4 +1,4 @@
-"""RFC 4180 CSV files of the landing zone: header checked, each record with the line it starts on."""
+"""RFC 4180 CSV files of the landing zone: header checked, each record with the line it starts on; records checked per batch."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
-from landing.errors import BadInput, decode_utf8
-from landing.values import LABEL
+from landing.errors import BadInput, Failures, decode_utf8
+from landing.values import LABEL, PRACTICE, RECORD_NO
 
 
 @dataclass
@@ -23,7 +23,7 @@ class Table:
     raw_hashes: list[str]
 
 
-def read_csv(path: Path, file: str, known: list[str], required: list[str]) -> Table:
+def read_csv(path: Path, file: str, known: list[str], required: list[str], digests: bool = True) -> Table:
     """Read `path` strictly: unknown, repeated or missing required header names and ragged rows are BadInput."""
     data = path.read_bytes()
     if not data.strip():
@@ -49,8 +49,8 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str]) -> Ta
                 for values, v in zip(cols, row):
                     values.append(v)
                 lines.append(start)
-                # an unkeyed digest only until landing.idents.finish keys it: the record holds tax numbers
-                hashes.append(hashlib.sha256("\x1f".join(row).encode()).hexdigest())
+                if digests:  # an unkeyed digest only until landing.idents.finish keys it: the record holds tax numbers
+                    hashes.append(hashlib.sha256("\x1f".join(row).encode()).hexdigest())
             start = reader.line_num + 1
     except csv.Error as exc:
         raise BadInput(file, f"line {reader.line_num}", f"not valid CSV: {exc}") from None
@@ -59,32 +59,37 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str]) -> Ta
     return Table({name: by_name.get(name, empty) for name in known}, lines, hashes)
 
 
-def labelled_frame(path: Path, file: str, known: list[str], required: list[str], id_column: str) -> pl.DataFrame:
-    """The CSV as strings with record_no, raw_hash and a label naming each record by its line and id."""
-    table = read_csv(path, file, known, required)
-    raw = pl.DataFrame(table.columns, schema={c: pl.String for c in known}).with_columns(
-        record_no=pl.Series(table.lines, dtype=pl.Int64), raw_hash=pl.Series(table.raw_hashes, dtype=pl.String)
-    )
+def columns(path: Path, file: str, known: list[str], required: list[str], digests: bool = True) -> dict[str, list]:
+    """The CSV's raw column lists (every contract column), record_no (start lines) and, if asked, raw_hash."""
+    table = read_csv(path, file, known, required, digests)
+    out: dict[str, list] = {**table.columns, RECORD_NO: table.lines}
+    if digests:
+        out["raw_hash"] = table.raw_hashes
+    return out
+
+
+def labelled(raw: pl.DataFrame, id_column: str) -> pl.DataFrame:
+    """The records of a batch with a label naming each by its line and id."""
     key = pl.col(id_column).str.strip_chars()
     return raw.with_columns(
         pl.when(key.str.len_chars() > 0)
-        .then(pl.format("line {} ({}={})", "record_no", pl.lit(id_column), key))
-        .otherwise(pl.format("line {}", "record_no"))
+        .then(pl.format("line {} ({}={})", RECORD_NO, pl.lit(id_column), key))
+        .otherwise(pl.format("line {}", RECORD_NO))
         .alias(LABEL)
     )
 
 
-def check_records(raw: pl.DataFrame, file: str, key: list[str], required: list[str]) -> None:
-    """Each record has its required fields and a key unique in the file; else BadInput naming the line."""
+def check_records(raw: pl.DataFrame, file: str, key: list[str], required: list[str], failures: Failures,
+                  stage: tuple) -> None:  # fmt: skip
+    """Each record has its required fields and a key unique in its practice's file; else the practice fails with
+    BadInput naming the line: its first record missing a field (stage + 1) or else its first repeat (stage + 2)."""
     present = [pl.col(c).str.strip_chars().str.len_chars().fill_null(0) > 0 for c in required]
-    missing = raw.with_row_index("_i").filter(~pl.all_horizontal(present))
-    if missing.height:
-        row = missing.row(0, named=True)
+    missing = raw.filter(~pl.all_horizontal(present)).unique(PRACTICE, keep="first", maintain_order=True)
+    for row in missing.iter_rows(named=True):  # one row per practice with bad input
         name = next(c for c in required if not (row[c] or "").strip())
-        raise BadInput(file, row[LABEL], f"missing {name}")
+        failures.add(row[PRACTICE], (*stage, 1), BadInput(file, row[LABEL], f"missing {name}"))
     keys = [pl.col(c).str.strip_chars() for c in key]
-    repeats = raw.with_columns(_first=pl.struct(keys).is_first_distinct()).filter(~pl.col("_first"))
-    if repeats.height:
-        row = repeats.row(0, named=True)
+    repeats = raw.filter(~pl.struct(PRACTICE, *keys).is_first_distinct()).unique(PRACTICE, keep="first", maintain_order=True)
+    for row in repeats.iter_rows(named=True):
         what = ", ".join(f"{c}={row[c].strip()}" for c in key)
-        raise BadInput(file, row[LABEL], f"{what} repeats an earlier record")
+        failures.add(row[PRACTICE], (*stage, 2), BadInput(file, row[LABEL], f"{what} repeats an earlier record"))

@@ -21,10 +21,9 @@ import polars as pl
 from stdnum.au import tfn
 from stdnum.nz import ird
 
-from landing.frames import Frames
 from landing.secrets import HashKey
 
-__all__ = ["SECRET_FIELD_NAME", "tax_number_runs", "mask_runs", "protect_custom_fields", "protect_free_text"]
+__all__ = ["SECRET_FIELD_NAME", "tax_number_runs", "practice_runs", "mask_runs", "protect_custom_fields", "protect_free_text"]
 
 log = logging.getLogger("scr.landing")
 
@@ -53,26 +52,75 @@ def _is_tax_number(run: str) -> bool:
     return len(d) in (8, 9) and (tfn.is_valid(d) or ird.is_valid(d))
 
 
+def _tax_numbers(runs: list[str]) -> list[str]:
+    return sorted(r for r in runs if _is_tax_number(r))  # once per distinct run
+
+
 def tax_number_runs(values: pl.Series) -> list[str]:
     """Distinct digit runs, as written in `values`, that are check-digit-valid TFN or IRD numbers."""
     hits = values.filter(values.str.contains(_EIGHT).fill_null(False))
     if hits.is_empty():
         return []
-    runs = hits.str.extract_all(_RUN).explode().drop_nulls().unique().to_list()
-    return sorted(r for r in runs if _is_tax_number(r))  # once per distinct run
+    return _tax_numbers(hits.str.extract_all(_RUN).explode().drop_nulls().unique().to_list())
+
+
+_NO_RUNS = pl.DataFrame(schema={"practice_id": pl.String, "run": pl.String})
+_NO_ROWS = pl.DataFrame(schema={"_row": pl.Int64, "run": pl.String})
+
+
+def practice_runs(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
+    """practice_id, run: per practice, the distinct digit runs written in `text` that are valid TFN or IRD numbers."""
+    hits = frame.select("practice_id", text.alias("_text")).filter(pl.col("_text").str.contains(_EIGHT).fill_null(False))
+    if hits.is_empty():
+        return _NO_RUNS
+    pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
+    return pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
+
+
+def _holding(frame: pl.DataFrame, column: str, runs: pl.DataFrame) -> pl.DataFrame:
+    """_row, run: each row whose `column` holds one of its own practice's runs, once per such run.
+
+    A practice's numbers are masked in that practice only: another practice may write the same digits
+    inside a longer number, which is no tax number there.
+    """
+    if runs.is_empty():
+        return _NO_ROWS
+    anywhere = runs.get_column("run").unique().to_list()
+    held = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), "practice_id", pl.col(column).alias("_text"))
+    held = held.filter(pl.col("_text").str.contains_any(anywhere).fill_null(False))  # cheap pre-filter, few rows pass
+    if held.is_empty():
+        return _NO_ROWS
+    held = held.join(runs, on="practice_id").filter(pl.col("_text").str.contains(pl.col("run"), literal=True))
+    return held.select("_row", "run")
+
+
+def _masks(runs: list[str]) -> tuple[list[str], list[str]]:
+    runs = sorted(runs, key=len, reverse=True)  # longest first
+    return runs, ["***" + re.sub(r"\D", "", r)[-3:] for r in runs]
 
 
 def mask_runs(expr: pl.Expr, runs: list[str]) -> pl.Expr:
     """`expr` with each of `runs` replaced by *** and its last three digits (longest first)."""
-    runs = sorted(runs, key=len, reverse=True)
-    return expr.str.replace_many(runs, ["***" + re.sub(r"\D", "", r)[-3:] for r in runs])
+    return expr.str.replace_many(*_masks(runs))
+
+
+def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
+    """`values` with each held row's runs masked; a row's practice's other runs do not occur in it, so masking
+    with the runs it holds is masking with all its practice's runs."""
+    sets = held.group_by("_row").agg(pl.col("run").sort().str.join("\n").alias("_set"))
+    for (runs,), part in sets.group_by("_set"):  # once per distinct set of numbers, a handful
+        rows = part.get_column("_row")
+        values = values.scatter(rows, values.gather(rows).str.replace_many(*_masks(runs.split("\n"))))
+    return values
 
 
 def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
-    """Secret custom fields (by name or by a tax number in the value) kept only as HMAC + last three, flagged."""
-    runs = tax_number_runs(fields.filter(pl.col("value_type") != "date").get_column("value"))
+    """Secret custom fields (by name, or by a tax number of their practice in the value) kept only as HMAC + last
+    three, flagged. Any number of practices at once."""
+    runs = practice_runs(fields.filter(pl.col("value_type") != "date"), pl.col("value"))
     named = pl.col("field_name").str.contains(SECRET_FIELD_NAME).fill_null(False)
-    holds = pl.col("value").str.contains_any(runs).fill_null(False) if runs else pl.lit(False)
+    held = _holding(fields, "value", runs).get_column("_row")
+    holds = pl.int_range(pl.len(), dtype=pl.Int64).is_in(held.implode()) if held.len() else pl.lit(False)
     secret = (named | holds) & pl.col("value").is_not_null()
     canon = pl.col("value").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
     df = fields.with_columns(is_secret=secret, _canon=pl.when(secret).then(canon))
@@ -84,32 +132,40 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     ).drop("_canon")
 
 
-def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The frame with its practices' tax numbers masked in every free-text column; the practice_id of each row hit."""
     cols = [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP]
+    none = pl.Series("practice_id", [], dtype=pl.String)
     if not cols or frame.is_empty():
-        return frame, 0
+        return frame, none
     # one pass over all the frame's text (a run never spans the line break between two columns)
-    text = frame.select(pl.concat_str(cols, separator="\n", ignore_nulls=True)).to_series()
-    runs = tax_number_runs(text)
-    if not runs:
-        return frame, 0
-    hit = pl.any_horizontal([pl.col(c).str.contains_any(runs).fill_null(False) for c in cols])
-    n = frame.select(hit.sum()).item()
-    return frame.with_columns(mask_runs(pl.col(c), runs) for c in cols), n
+    runs = practice_runs(frame, pl.concat_str(cols, separator="\n", ignore_nulls=True))
+    if runs.is_empty():
+        return frame, none
+    masked, rows = {}, []
+    for c in cols:
+        held = _holding(frame, c, runs)
+        if held.height:
+            masked[c] = _mask(frame.get_column(c), held)
+            rows.append(held.get_column("_row"))
+    hit = pl.concat(rows).unique() if rows else pl.Series("_row", [], dtype=pl.Int64)
+    return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
 
 
-def protect_free_text(frames: Frames, key: HashKey) -> Frames:
-    """Every free-text secret of a practice's frames hashed (custom fields) or masked (other text)."""
-    out = {"custom_field": protect_custom_fields(frames.custom_field, key)}
-    masked = 0
+def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.DataFrame]:
+    """Every free-text secret of a batch's tables hashed (custom fields) or masked (other text), practice by practice."""
+    out = dict(tables)
+    out["custom_field"] = protect_custom_fields(tables["custom_field"], key)
+    hits = []
     for name in ("client", "contact", "group_member", "relationship", "custom_field", "org_link"):
-        frame, n = _masked(out.get(name, getattr(frames, name)))
-        out[name], masked = frame, masked + n
-    secret = int(out["custom_field"].get_column("is_secret").sum())
-    if masked or secret:
-        pid = frames.client.get_column("practice_id")
+        out[name], hit = _masked(out[name])
+        hits.append(hit)
+    masked = pl.concat(hits).value_counts(name="masked")
+    secret = out["custom_field"].filter(pl.col("is_secret")).get_column("practice_id").value_counts(name="secret")
+    counts = masked.join(secret, on="practice_id", how="full", coalesce=True).fill_null(0).sort("practice_id")
+    for pid, n, k in counts.select("practice_id", "masked", "secret").iter_rows():  # practices with secrets only
         log.warning(
             "practice %s: %d custom field values kept only as hashes, %d rows with a tax number masked in free text",
-            pid[0] if len(pid) else "?", secret, masked,
+            pid, k, n,
         )
-    return frames.with_(**out)
+    return out

@@ -1,4 +1,4 @@
-"""hq_clients.json (Xero HQ export) to staging frames."""
+"""hq_clients.json (Xero HQ export) to staging frames: parsed one file at a time, typed once per batch."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import hashlib
 import json
 from pathlib import Path
 
+import orjson
 import polars as pl
 
 from landing import schema
-from landing.errors import BadInput, decode_utf8
+from landing.batch import Reader, parse_file, read_file
+from landing.errors import BadInput, Failures, decode_utf8
 from landing.frames import Frames
-from landing.idents import Parsed, finish, long_ids
+from landing.idents import Parsed, long_ids
 from landing.secrets import HashKey
-from landing.values import LABEL, frame_of
+from landing.values import LABEL, RECORD_NO, type_tables
 
 FILE = "hq_clients.json"
+RANK = 1  # read first: every practice has Xero HQ
 
 # HQ key -> CLIENT column (top level of a client object)
 SIMPLE = {
@@ -56,87 +59,149 @@ def load_json(path: Path, file: str) -> object:
     data = path.read_bytes()
     if not data.strip():
         raise BadInput(file, None, "empty file")
-    text = decode_utf8(data, file)
+    return _loads(decode_utf8(data, file), file)
+
+
+def _loads(text: str, file: str, **hooks) -> object:
     try:
-        return json.loads(text)
+        return json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise BadInput(file, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
 
 
-def _columns(clients: list, practice_id: str) -> dict[str, dict[str, list]]:
+def _canonical_digest(obj: dict) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+def _fast_digest(obj: dict) -> str:
+    """_canonical_digest by orjson, five times faster: the same bytes for strings, 64-bit integers, booleans, null,
+    lists and objects (tests/landing/test_batch.py checks it); a document with other numbers never takes this path."""
+    try:
+        return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes
+        return _canonical_digest(obj)
+
+
+def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
+    """Raw column lists of every client (a loop per record is the parse itself: keep its body lean)."""
     cols = {
-        "client": {c: [] for c in [*SIMPLE.values(), *ADDRESS.values(), "source_client_id", "record_no", "raw_hash", LABEL]},
-        "ident": {"source_client_id": [], "id_type": [], "value": []},
+        "client": {c: [] for c in [*SIMPLE.values(), *ADDRESS.values(), "source_client_id", RECORD_NO, "raw_hash", LABEL]},
+        "ids": {"source_client_id": [], "id_type": [], "value": []},
         "contact": {c: [] for c in ["source_client_id", *CONTACT.values(), LABEL]},
-        "group": {"source_client_id": [], "group_id": [], "group_name": []},
-        "org": {"source_client_id": [], "organisation_id": [], "organisation_name": []},
+        "group_member": {"source_client_id": [], "group_id": [], "group_name": []},
+        "org_link": {"source_client_id": [], "organisation_id": [], "organisation_name": []},
     }
-    seen: dict[str, int] = {}
     c = cols["client"]
+    simple = [(key, c[col].append) for key, col in SIMPLE.items()]
+    address_cols = [(key, c[col].append) for key, col in ADDRESS.items()]
+    add_id, add_no, add_hash, add_label = c["source_client_id"].append, c[RECORD_NO].append, c["raw_hash"].append, c[LABEL].append
+    ids, contact, group, org = cols["ids"], cols["contact"], cols["group_member"], cols["org_link"]
+    contact_cols = [(key, contact[col].append) for key, col in CONTACT.items()]
+    digest = _fast_digest if fast else _canonical_digest
+    seen: dict[str, int] = {}
     for no, obj in enumerate(clients, 1):
         if not isinstance(obj, dict):
             raise BadInput(FILE, f"record {no}", "client is not an object")
-        cid = (_s(obj.get("id")) or "").strip()
+        get = obj.get
+        cid = (_s(get("id")) or "").strip()
         label = f"record {no} (id={cid})" if cid else f"record {no}"
         if not cid:
             raise BadInput(FILE, label, "missing id")
-        if not (_s(obj.get("displayName")) or "").strip():
+        if not (_s(get("displayName")) or "").strip():
             raise BadInput(FILE, label, "missing displayName")
         if cid in seen:
             raise BadInput(FILE, label, f"id repeats record {seen[cid]}")
         seen[cid] = no
-        for key, col in SIMPLE.items():
-            c[col].append(_s(obj.get(key)))
-        address = obj.get("address") or {}
+        for key, add in simple:
+            v = get(key)
+            add(v if v is None or v.__class__ is str else _s(v))
+        address = get("address") or {}
         if not isinstance(address, dict):
             raise BadInput(FILE, label, "address: not an object")
-        for key, col in ADDRESS.items():
-            c[col].append(_s(address.get(key)))
-        c["source_client_id"].append(cid)
-        c["record_no"].append(no)
-        canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        # an unkeyed digest only until `finish` keys it: the record holds tax numbers
-        c["raw_hash"].append(hashlib.sha256(canonical.encode()).hexdigest())
-        c[LABEL].append(label)
-        for item in _objects(obj.get("identifiers"), label, "identifiers"):
-            for col, v in (("source_client_id", cid), ("id_type", _s(item.get("type"))), ("value", _s(item.get("value")))):
-                cols["ident"][col].append(v)
-        for k, item in enumerate(_objects(obj.get("contacts"), label, "contacts"), 1):
-            cols["contact"]["source_client_id"].append(cid)
-            cols["contact"][LABEL].append(f"{label} contact {k}")
-            for key, col in CONTACT.items():
-                cols["contact"][col].append(_s(item.get(key)))
-        for item in _objects(obj.get("groups"), label, "groups"):
-            for col, v in (("source_client_id", cid), ("group_id", _s(item.get("id"))), ("group_name", _s(item.get("name")))):
-                cols["group"][col].append(v)
-        for item in _objects(obj.get("organisations"), label, "organisations"):
-            for col, v in (("source_client_id", cid), ("organisation_id", _s(item.get("organisationId"))),
-                           ("organisation_name", _s(item.get("name")))):  # fmt: skip
-                cols["org"][col].append(v)
+        for key, add in address_cols:
+            v = address.get(key)
+            add(v if v is None or v.__class__ is str else _s(v))
+        add_id(cid)
+        add_no(no)
+        add_hash(digest(obj))  # an unkeyed digest only until `finish` keys it: the record holds tax numbers
+        add_label(label)
+        for item in _objects(get("identifiers"), label, "identifiers"):
+            ids["source_client_id"].append(cid)
+            ids["id_type"].append(_s(item.get("type")))
+            ids["value"].append(_s(item.get("value")))
+        for k, item in enumerate(_objects(get("contacts"), label, "contacts"), 1):
+            contact["source_client_id"].append(cid)
+            contact[LABEL].append(f"{label} contact {k}")
+            for key, add in contact_cols:
+                add(_s(item.get(key)))
+        for item in _objects(get("groups"), label, "groups"):
+            group["source_client_id"].append(cid)
+            group["group_id"].append(_s(item.get("id")))
+            group["group_name"].append(_s(item.get("name")))
+        for item in _objects(get("organisations"), label, "organisations"):
+            org["source_client_id"].append(cid)
+            org["organisation_id"].append(_s(item.get("organisationId")))
+            org["organisation_name"].append(_s(item.get("name")))
     return cols
 
 
-def parse_hq(path: Path, practice_id: str) -> Parsed:
-    """hq_clients.json parsed and typed; its practiceId must be the folder's practice; identifiers left raw."""
-    doc = load_json(path, FILE)
+def _load_clients(path: Path) -> tuple[object, bool]:
+    """hq_clients.json parsed; True when it holds no float, NaN or integer beyond 64 bits, the values on which
+    orjson would write a record differently from the canonical json.dumps (so its digests may use orjson)."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise BadInput(FILE, None, "empty file")
+    plain = [True]
+
+    def other_number(text: str) -> float:
+        plain[0] = False
+        return float(text)
+
+    def integer(text: str) -> int:
+        value = int(text)
+        if not -(2**63) <= value < 2**63:
+            plain[0] = False
+        return value
+
+    doc = _loads(decode_utf8(data, FILE), FILE, parse_float=other_number, parse_int=integer, parse_constant=other_number)
+    return doc, plain[0]
+
+
+def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
+    """hq_clients.json as raw column lists per table; its practiceId must be the folder's practice."""
+    doc, fast = _load_clients(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("clients"), list):
         raise BadInput(FILE, None, "expected an object with a 'clients' list")
     if _s(doc.get("practiceId")) != practice_id:
         raise BadInput(FILE, None, f"practiceId {doc.get('practiceId')!r} is not the folder's practice {practice_id!r}")
-    cols = _columns(doc["clients"], practice_id)
+    return _columns(doc["clients"], fast)
 
-    def frame(key: str, shape: pl.Schema, fields=None) -> pl.DataFrame:
-        return frame_of(cols[key], practice_id, "hq", shape, FILE, fields)
 
-    frames = Frames.empty().with_(
-        client=frame("client", schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE)),
-        contact=frame("contact", schema.CONTACT, {"is_primary": "contacts.isPrimary"}),
-        group_member=frame("group", schema.GROUP_MEMBER),
-        org_link=frame("org", schema.ORG_LINK),
-    )
-    return Parsed(frames, long_ids(cols["ident"], "hq"))
+# table, shape, field names for messages: in the order one practice's file is typed
+SPEC = (
+    ("client", schema.CLIENT, FIELD_NAMES),
+    ("contact", schema.CONTACT, {"is_primary": "contacts.isPrimary"}),
+    ("group_member", schema.GROUP_MEMBER, None),
+    ("org_link", schema.ORG_LINK, None),
+)
+
+
+def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
+    """A batch's parsed HQ tables typed (and "ids" left raw); a practice with a bad value is noted in `failures`."""
+    out = type_tables(raw, SPEC, "hq", FILE, RANK, failures)
+    out["client"] = out["client"].with_columns(source_file=pl.lit(FILE))
+    out["ids"] = long_ids(raw["ids"], "hq")
+    return out
+
+
+READER = Reader(FILE, RANK, parse, typed)
+
+
+def parse_hq(path: Path, practice_id: str) -> Parsed:
+    """hq_clients.json parsed and typed; identifiers left raw for `finish`."""
+    return parse_file(READER, path, practice_id)
 
 
 def read_hq(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's hq_clients.json as staging frames."""
-    return finish([parse_hq(path, practice_id)], practice_id, region, key)
+    return read_file(READER, path, practice_id, region, key)

@@ -72,24 +72,26 @@ def kinds(labels: pl.Series, region: str | None) -> pl.Series:
     return labels.replace_strict(table, default=None, return_dtype=pl.String)
 
 
-def canonical(kind: pl.Expr, value: pl.Expr) -> pl.Expr:
+def canonical(kind: pl.Expr, value: pl.Expr, uk: bool = True) -> pl.Expr:
     """One form per kind whatever the formatting: digits (IRD/ACN/ARBN/NZCN padded to 9), UK company numbers
-    upper-case padded to 8, other kinds upper-case letters and digits; nothing left is null."""
+    upper-case padded to 8, other kinds upper-case letters and digits; nothing left is null.
+
+    uk=False leaves out the UK company number form (every branch is computed for every row): only for values
+    none of whose kinds is UKCRN, where the result is the same."""
     alnum = value.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
     nums = value.str.replace_all(r"[^0-9]", "")
-    # UK: an optional two-letter prefix (SC, NI, OC...) then digits, zero-padded to eight characters
-    uk_prefix = alnum.str.extract(r"^([A-Z]{0,2})[0-9]+$", 1)
-    uk_digits = alnum.str.extract(r"^[A-Z]{0,2}([0-9]+)$", 1)
-    uk = pl.when(uk_prefix.is_not_null()).then(
-        pl.concat_str(uk_prefix, uk_digits.str.zfill(8 - uk_prefix.str.len_chars()))
-    ).otherwise(alnum)
-    out = (
-        pl.when(kind.is_in(PADDED_9)).then(pl.when(nums.str.len_chars() > 0).then(nums.str.zfill(9)))
-        .when(kind.is_in(NUMERIC)).then(nums)
-        .when(kind == "UKCRN").then(uk)
-        .otherwise(alnum)
-    )  # fmt: skip
-    return pl.when(out.str.len_chars() > 0).then(out)
+    out = pl.when(kind.is_in(PADDED_9)).then(pl.when(nums.str.len_chars() > 0).then(nums.str.zfill(9)))
+    out = out.when(kind.is_in(NUMERIC)).then(nums)
+    if uk:
+        # UK: an optional two-letter prefix (SC, NI, OC...) then digits, zero-padded to eight characters
+        uk_prefix = alnum.str.extract(r"^([A-Z]{0,2})[0-9]+$", 1)
+        uk_digits = alnum.str.extract(r"^[A-Z]{0,2}([0-9]+)$", 1)
+        uk_form = pl.when(uk_prefix.is_not_null()).then(
+            pl.concat_str(uk_prefix, uk_digits.str.zfill(8 - uk_prefix.str.len_chars()))
+        ).otherwise(alnum)
+        out = out.when(kind == "UKCRN").then(uk_form)
+    out = out.otherwise(alnum)
+    return pl.when(out.str.len_bytes() > 0).then(out)
 
 
 def _tfn(v: str) -> bool | None:

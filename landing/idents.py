@@ -1,5 +1,9 @@
-"""Identifier rows of one practice: canonical kind and value, a keyed hash for every kind, clear values only
-for public-register kinds (landing.identifiers.PUBLIC_KINDS); the client frame's wide identifier columns."""
+"""Identifier rows of a batch of practices: canonical kind and value, a keyed hash for every kind, clear values only
+for public-register kinds (landing.identifiers.PUBLIC_KINDS); the client frame's wide identifier columns.
+
+Everything here runs once per batch; each practice's kinds follow its own region, and "first of each kind"
+is per practice and client.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,18 @@ import polars as pl
 from landing import schema
 from landing.freetext import protect_free_text
 from landing.frames import Frames
-from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kinds
+from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kind_of
 from landing.secrets import HashKey
-from landing.values import clean
+from landing.values import PRACTICE, clean
 
 # identifier kind -> wide client column family; a company number of any region goes to `acn`
 WIDE = {"ABN": "abn", "ACN": "acn", "NZCN": "acn", "UKCRN": "acn", "CRN": "acn", "NZBN": "nzbn", "TFN": "tfn", "IRD": "ird"}
-KEY = ["source", "source_client_id"]  # within one practice
+KEY = ["practice_id", "source", "source_client_id"]
 WIDE_COLUMNS = ["abn", "acn", "nzbn", "tfn_hash", "tfn_last3", "tfn_valid", "ird_hash", "ird_last3", "ird_valid"]
 # a source's identifier as read: id_type is the source's own label (XPM tag, HQ type, Tax column)
 LONG = pl.Schema({"source": pl.String, "source_client_id": pl.String, "id_type": pl.String, "value": pl.String})
+# the tables a practice's client files fill, and their shapes
+TABLES = {n: schema.STAGING[n] for n in ("client", "contact", "group_member", "relationship", "custom_field", "org_link")}
 
 
 @dataclass
@@ -30,22 +36,36 @@ class Parsed:
     ids: pl.DataFrame
 
 
-def long_ids(columns: dict[str, list], source: str) -> pl.DataFrame:
-    """Raw identifier column lists (source_client_id, id_type, value) of one file as a LONG frame."""
-    df = pl.DataFrame(columns, schema={c: pl.String for c in ("source_client_id", "id_type", "value")})
-    return df.select(pl.lit(source, dtype=pl.String).alias("source"), pl.all())
+def long_ids(raw: pl.DataFrame, source: str) -> pl.DataFrame:
+    """A batch's raw identifier rows of one source (source_client_id, id_type, value) in LONG order."""
+    return raw.select(PRACTICE, "practice_id", pl.lit(source, dtype=pl.String).alias("source"),
+                      *[pl.col(c).cast(t) for c, t in LONG.items() if c != "source"])  # fmt: skip
 
 
-def finish(parts: list[Parsed], practice_id: str, region: str | None, key: HashKey) -> Frames:
-    """The files of one practice, secrets hashed: identifiers, lineage digests, secret-bearing free text."""
-    frames = Frames.concat([p.frames for p in parts])
-    long = pl.concat([p.ids.cast(LONG) for p in parts]) if parts else pl.DataFrame(schema=LONG)
-    ident = identifiers(long, practice_id, region, key)
-    client = with_identifiers(frames.client, ident)
+def stack(frames: list[pl.DataFrame], shape: pl.Schema) -> pl.DataFrame:
+    """Frames of several files stacked as each practice read alone would stack them: practice by practice
+    (PRACTICE order), files in list order, records in file order."""
+    cols = [PRACTICE, *shape.names()]
+    frames = [f.select(cols) for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame(schema={PRACTICE: pl.Int64, **shape})
+    out = pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    return out.sort(PRACTICE, maintain_order=True).cast(shape)  # a stable sort keeps file and record order
+
+
+def finish(parts: list[dict[str, pl.DataFrame]], regions: pl.DataFrame, key: HashKey) -> dict[str, pl.DataFrame]:
+    """The typed tables of a batch's client files (a dict per file, in reading order), secrets hashed:
+    identifiers, lineage digests, secret-bearing free text. `regions`: PRACTICE, region."""
+    tables = {n: stack([p[n] for p in parts if n in p], shape) for n, shape in TABLES.items()}
+    long_shape = pl.Schema({"practice_id": pl.String, **LONG})
+    long = stack([p["ids"] for p in parts if "ids" in p], long_shape)
+    ident = identifiers_of(long, regions, key)
+    client = with_identifiers(tables["client"], ident)
     # the readers' digest of a raw record covers its tax numbers: only its HMAC is kept
     digests = client.select(pl.concat_str(pl.lit("record:"), "raw_hash")).to_series()
-    client = client.with_columns(raw_hash=key.hash_series(digests))
-    return protect_free_text(frames.with_(client=client, identifier=ident), key)
+    tables["client"] = client.with_columns(raw_hash=key.hash_series(digests))
+    tables["identifier"] = ident
+    return protect_free_text(tables, key)
 
 
 def _verdicts(df: pl.DataFrame) -> pl.DataFrame:
@@ -60,17 +80,38 @@ def _verdicts(df: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts)
 
 
-def identifiers(long: pl.DataFrame, practice_id: str, region: str | None, key: HashKey) -> pl.DataFrame:
-    """`long` (LONG, file order) -> IDENTIFIER frame in the same order; values in clear only for public kinds."""
+def _kinds(df: pl.DataFrame) -> pl.DataFrame:
+    """Canonical kind of each (label, region): kind_of once per distinct pair."""
+    pairs = df.select("_label", "region").unique(maintain_order=True)
+    kinds = [kind_of(label, region) for label, region in pairs.iter_rows()]  # once per distinct label and region
+    return pairs.with_columns(id_type=pl.Series(kinds, dtype=pl.String))
+
+
+def _canonical(df: pl.DataFrame) -> pl.Series:
+    """canonical() of every row; the UK company number form computed for UKCRN rows only (few: it is costly)."""
+    canon = df.select(canonical(pl.col("id_type"), pl.col("value"), uk=False)).to_series()
+    uk = df.get_column("id_type") == "UKCRN"
+    if uk.any():
+        rows = df.filter(uk)
+        canon = canon.scatter(uk.arg_true(), rows.select(canonical(pl.col("id_type"), pl.col("value"))).to_series())
+    return canon
+
+
+def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> pl.DataFrame:
+    """A batch's `long` rows (PRACTICE, practice_id and LONG, practices in order, files in order) -> PRACTICE and
+    the IDENTIFIER frame in the same order; kinds by each practice's region; values in clear only for public kinds."""
     df = long.select(
+        PRACTICE,
+        pl.col("practice_id"),
         pl.col("source"),
         pl.col("source_client_id"),
         clean(pl.col("id_type")).alias("_label"),
         clean(pl.col("value")).alias("value"),
     ).filter(pl.col("_label").is_not_null() & pl.col("value").is_not_null())
-    df = df.with_columns(id_type=kinds(df.get_column("_label"), region))
+    df = df.join(regions.select(PRACTICE, pl.col("region").cast(pl.String)), on=PRACTICE, how="left", maintain_order="left")
+    df = df.join(_kinds(df), on=["_label", "region"], how="left", maintain_order="left", nulls_equal=True)
     # an id with nothing left after canonicalisation (e.g. a TFN "n/a") carries nothing to match on
-    df = df.with_columns(_canon=canonical(pl.col("id_type"), pl.col("value"))).filter(pl.col("_canon").is_not_null())
+    df = df.with_columns(_canon=_canonical(df)).filter(pl.col("_canon").is_not_null())
     df = df.join(_verdicts(df), on=["id_type", "_canon"], how="left", maintain_order="left", nulls_equal=False)
     message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
     df = df.with_columns(
@@ -78,10 +119,15 @@ def identifiers(long: pl.DataFrame, practice_id: str, region: str | None, key: H
         id_hash=key.hash_series(message),
         id_last3=pl.col("_canon").str.slice(-3),
     )
-    return df.select(
-        pl.lit(practice_id, dtype=pl.String).alias("practice_id"),
-        *[pl.col(c) for c in list(schema.IDENTIFIER.names())[1:]],
-    ).cast(schema.IDENTIFIER)
+    return df.select(PRACTICE, *schema.IDENTIFIER.names()).cast(schema.IDENTIFIER)
+
+
+def identifiers(long: pl.DataFrame, practice_id: str, region: str | None, key: HashKey) -> pl.DataFrame:
+    """One practice's `long` (LONG, file order) -> IDENTIFIER frame in the same order."""
+    batch = long.select(pl.lit(0, dtype=pl.Int64).alias(PRACTICE), pl.lit(practice_id, dtype=pl.String).alias("practice_id"),
+                        *LONG.names())  # fmt: skip
+    regions = pl.DataFrame({PRACTICE: [0], "region": [region]}, schema={PRACTICE: pl.Int64, "region": pl.String})
+    return identifiers_of(batch, regions, key).drop(PRACTICE)
 
 
 def wide(ident: pl.DataFrame) -> pl.DataFrame:
@@ -109,6 +155,6 @@ def wide(ident: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_identifiers(client: pl.DataFrame, ident: pl.DataFrame) -> pl.DataFrame:
-    """The client frame with its identifier columns filled from `ident`, in CLIENT shape and order."""
+    """The client frame (PRACTICE and CLIENT) with its identifier columns filled from `ident`, in CLIENT order."""
     joined = client.drop(WIDE_COLUMNS).join(wide(ident), on=KEY, how="left", maintain_order="left")
-    return joined.select(schema.CLIENT.names())
+    return joined.select(PRACTICE, *schema.CLIENT.names())

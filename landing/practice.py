@@ -1,43 +1,61 @@
-"""One practice's landing folder: every file present read into staging frames; absent files are empty."""
+"""Practices' landing folders: every file present read into staging frames (absent files are empty), a whole
+batch of practices at once (landing.batch); bad input fails its own practice only."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+
+import polars as pl
 
 from landing import hq, sync, tax, xpm
+from landing.batch import Job, read_batch
 from landing.errors import BadInput
 from landing.frames import Frames
-from landing.idents import finish
 from landing.registry import FILE as REGISTRY_FILE
 from landing.registry import ID_PATTERN
 from landing.secrets import HashKey
 
-T = TypeVar("T")
+__all__ = ["read_practices", "read_practice", "FILES_IN_ORDER"]
+
+# the order one practice's files are read in: the first bad one is the one reported
+FILES_IN_ORDER = (hq.READER, xpm.READER, tax.READER, sync.READER)
 
 
-def _read(path: Path, reader: Callable[..., T], *args: object) -> T:
-    try:
-        return reader(path, *args)
-    except OSError as exc:  # unreadable file: still bad input of that practice, not a crash of the run
-        raise BadInput(path.name, None, f"cannot read: {exc.strerror or exc}") from None
+def _job(landing: Path, practice: dict) -> Job:
+    pid = practice["practice_id"]
+    job = Job(pid, practice.get("region"))
+    if not isinstance(pid, str) or not ID_PATTERN.fullmatch(pid):  # never a path outside the zone
+        job.refused = BadInput(REGISTRY_FILE, f"practice_id={pid!r}", "not a valid practice id")
+        return job
+    folder = landing / pid
+    if not (folder / hq.FILE).is_file():
+        job.refused = BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
+        return job
+    job.files = [(r, folder / r.file) for r in FILES_IN_ORDER if (folder / r.file).is_file()]
+    return job
+
+
+def read_batch_of(landing: Path, practices: list[dict], key: HashKey) -> tuple[Frames, dict[str, BadInput]]:
+    """Practices (dicts with practice_id and region, each id once) as Frames of the good ones in the given order,
+    and practice_id -> BadInput of each bad one: what reading it alone would raise."""
+    ids = [p["practice_id"] for p in practices]
+    if len(set(map(repr, ids))) != len(ids):
+        raise ValueError("a batch names a practice more than once")
+    frames, bad = read_batch([_job(Path(landing), p) for p in practices], key)
+    return frames, {ids[i]: exc for i, exc in sorted(bad.items())}
+
+
+def read_practices(landing: Path, practices: pl.DataFrame, key: HashKey) -> tuple[Frames, dict[str, str]]:
+    """Registry rows (practice_id, region) read at once: the Frames of the good practices (practice_id in every
+    row, secrets hashed with `key`, practices in the given order) and practice_id -> BadInput text of the bad ones,
+    each exactly what `read_practice` would raise for it alone."""
+    frames, bad = read_batch_of(landing, practices.to_dicts(), key)
+    return frames, {pid: str(exc) for pid, exc in bad.items()}
 
 
 def read_practice(landing: Path, practice: dict, key: HashKey) -> Frames:
     """All of one practice's files as Frames (practice_id in every row), secrets hashed with `key`; BadInput on bad input."""
-    pid = practice["practice_id"]
-    if not isinstance(pid, str) or not ID_PATTERN.fullmatch(pid):  # never a path outside the zone
-        raise BadInput(REGISTRY_FILE, f"practice_id={pid!r}", "not a valid practice id")
-    folder = Path(landing) / pid
-    if not (folder / hq.FILE).is_file():
-        raise BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
-    parts = [_read(folder / hq.FILE, hq.parse_hq, pid)]
-    if (folder / xpm.FILE).is_file():
-        parts.append(_read(folder / xpm.FILE, xpm.parse_xpm, pid))
-    if (folder / tax.FILE).is_file():
-        parts.append(_read(folder / tax.FILE, tax.parse_tax, pid))
-    frames = finish(parts, pid, practice.get("region"), key)
-    if (folder / sync.FILE).is_file():
-        frames = frames.with_(sync_link=_read(folder / sync.FILE, sync.read_sync, pid))
+    frames, bad = read_batch_of(landing, [practice], key)
+    if bad:
+        raise next(iter(bad.values()))
     return frames

@@ -27,13 +27,15 @@ _FINGERPRINT_LABEL = b"single-client-record/hash-key-fingerprint/v1"
 class HashKey:
     """The HMAC key; `origin` says where it came from (environment, file, throwaway zone key, ephemeral)."""
 
-    __slots__ = ("_secret", "origin", "fingerprint")
+    __slots__ = ("_secret", "_prepared", "origin", "fingerprint")
 
     def __init__(self, secret: str | bytes, origin: str) -> None:
         raw = secret.encode() if isinstance(secret, str) else bytes(secret)
         if not raw:
             raise ValueError("empty hash key")
         self._secret = raw
+        # the key schedule, computed once: each message's HMAC starts from a copy of it
+        self._prepared = hmac.new(raw, digestmod="sha256")
         self.origin = origin
         self.fingerprint = hmac.digest(raw, _FINGERPRINT_LABEL, "sha256").hex()
 
@@ -63,9 +65,14 @@ class HashKey:
 
     def hash_series(self, messages: pl.Series) -> pl.Series:
         """HMAC-SHA256 of every value (null stays null); computed once per distinct value."""
-        distinct = messages.drop_nulls().unique().to_list()
-        table = {m: hmac.digest(self._secret, m.encode(), "sha256").hex() for m in distinct}
-        return messages.replace_strict(table, default=None, return_dtype=pl.String).alias(messages.name)
+        distinct = messages.drop_nulls().unique()
+        digests = pl.Series([self._hex(m) for m in distinct.to_list()], dtype=pl.String)
+        return messages.replace_strict(distinct, digests, default=None, return_dtype=pl.String).alias(messages.name)
+
+    def _hex(self, message: str) -> str:
+        h = self._prepared.copy()
+        h.update(message.encode())
+        return h.hexdigest()
 
 
 def last3(values: pl.Series) -> pl.Series:

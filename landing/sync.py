@@ -1,4 +1,4 @@
-"""sync_links.csv (the legacy client sync's state) to the SYNC_LINK frame."""
+"""sync_links.csv (the legacy client sync's state) to the SYNC_LINK frame, typed once per batch."""
 
 from __future__ import annotations
 
@@ -7,18 +7,30 @@ from pathlib import Path
 import polars as pl
 
 from landing import schema
-from landing.csvfile import check_records, labelled_frame
-from landing.values import frame_of
+from landing.batch import Reader
+from landing.csvfile import check_records, columns, labelled
+from landing.errors import Failures
+from landing.values import typed as typed_frame
 
 FILE = "sync_links.csv"
+RANK = 4  # read last, after the practice's clients are finished
 COLUMNS = ["xpm_client_uuid", "hq_client_id", "linked_at", "last_synced_at", "state"]
 REQUIRED = ["xpm_client_uuid", "hq_client_id"]
 
 
-def read_sync(path: Path, practice_id: str) -> pl.DataFrame:
-    """One practice's sync_links.csv; a link without both ids, or repeated, is BadInput naming the line."""
-    raw = labelled_frame(path, FILE, COLUMNS, REQUIRED, "xpm_client_uuid").drop("raw_hash")
-    check_records(raw, FILE, ["xpm_client_uuid", "hq_client_id"], REQUIRED)
-    raw = raw.with_columns(pl.col("state").str.strip_chars().str.to_lowercase())
-    cols = {c: raw.get_column(c).to_list() for c in raw.columns}
-    return frame_of(cols, practice_id, None, schema.SYNC_LINK, FILE)
+def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
+    """sync_links.csv as raw column lists (no lineage digests: a link is not a client record)."""
+    return {"table": columns(path, FILE, COLUMNS, REQUIRED, digests=False)}
+
+
+def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
+    """A batch's links: a link without both ids, repeated, or with a bad timestamp fails its practice."""
+    table = labelled(raw["table"], "xpm_client_uuid")
+    check_records(table, FILE, ["xpm_client_uuid", "hq_client_id"], REQUIRED, failures, (RANK,))
+    table = table.with_columns(pl.col("state").str.strip_chars().str.to_lowercase())
+    frame, errors = typed_frame(table, schema.SYNC_LINK, FILE)
+    failures.update((RANK, 3), errors)
+    return {"sync_link": frame}
+
+
+READER = Reader(FILE, RANK, parse, typed)

@@ -1,4 +1,4 @@
-"""tax_clients.csv (Xero Tax export) to staging frames; record_no is the line the record starts on."""
+"""tax_clients.csv (Xero Tax export) to staging frames; record_no is the line the record starts on; typed per batch."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from pathlib import Path
 import polars as pl
 
 from landing import schema
-from landing.csvfile import check_records, labelled_frame
+from landing.batch import Reader, parse_file, read_file
+from landing.csvfile import check_records, columns, labelled
+from landing.errors import Failures
 from landing.frames import Frames
-from landing.idents import LONG, Parsed, finish
+from landing.idents import LONG, Parsed
 from landing.secrets import HashKey
-from landing.values import LABEL, frame_of
+from landing.values import LABEL, PRACTICE, RECORD_NO, typed as typed_frame
 
 FILE = "tax_clients.csv"
+RANK = 3  # read after xpm_clients.xml
 
 COLUMNS = [
     "client_code", "client_name", "entity_type", "first_name", "last_name", "date_of_birth",
@@ -32,29 +35,46 @@ CLIENT_COLUMNS = {
 ID_COLUMNS = {"tfn": "tfn", "ird_number": "ird_number", "abn": "abn"}  # column -> label (kinds: landing.identifiers)
 
 
+_FIELDS = {v: k for k, v in CLIENT_COLUMNS.items()}
+
+
+def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
+    """tax_clients.csv as raw column lists (header, quoting, UTF-8 and ragged rows checked)."""
+    return {"table": columns(path, FILE, COLUMNS, REQUIRED)}
+
+
+def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
+    """A batch's tax records checked and typed: client, org_link and raw identifiers ("ids")."""
+    table = labelled(raw["table"], "client_code")
+    check_records(table, FILE, ["client_code"], REQUIRED, failures, (RANK,))
+    table = table.with_columns(client_code=pl.col("client_code").str.strip_chars())
+    client, errors = typed_frame(
+        table.select(PRACTICE, "practice_id", *[pl.col(src).alias(dst) for src, dst in CLIENT_COLUMNS.items()],
+                     RECORD_NO, "raw_hash", LABEL, source=pl.lit("tax", dtype=pl.String)),
+        schema.CLIENT, FILE, _FIELDS,
+    )  # fmt: skip
+    failures.update((RANK, 3), errors)
+    ids = pl.concat(
+        [table.select(PRACTICE, "practice_id", source=pl.lit("tax"), source_client_id="client_code", id_type=pl.lit(kind),
+                      value=src, _k=pl.lit(k), _i=RECORD_NO)
+         for k, (src, kind) in enumerate(ID_COLUMNS.items())]  # fmt: skip
+    ).sort(PRACTICE, "_i", "_k").drop("_i", "_k")
+    org = table.filter(pl.col("organisation_id").str.strip_chars().str.len_chars() > 0).select(
+        PRACTICE, "practice_id", source=pl.lit("tax", dtype=pl.String), source_client_id="client_code",
+        organisation_id=pl.col("organisation_id").str.strip_chars(), organisation_name=pl.lit(None, dtype=pl.String),
+    )  # fmt: skip
+    return {"client": client.with_columns(source_file=pl.lit(FILE)), "org_link": org,
+            "ids": ids.cast({c: t for c, t in LONG.items()})}  # fmt: skip
+
+
+READER = Reader(FILE, RANK, parse, typed)
+
+
 def parse_tax(path: Path, practice_id: str) -> Parsed:
     """tax_clients.csv parsed and typed; BadInput names the line and client_code; identifiers left raw."""
-    raw = labelled_frame(path, FILE, COLUMNS, REQUIRED, "client_code")
-    code = pl.col("client_code").str.strip_chars()
-    check_records(raw, FILE, ["client_code"], REQUIRED)
-    raw = raw.with_columns(client_code=code)
-    client_cols = {dst: raw.get_column(src).to_list() for src, dst in CLIENT_COLUMNS.items()}
-    client_cols |= {c: raw.get_column(c).to_list() for c in ("record_no", "raw_hash", LABEL)}
-    client = frame_of(client_cols, practice_id, "tax", schema.CLIENT, FILE, {v: k for k, v in CLIENT_COLUMNS.items()})
-    long = pl.concat(
-        [raw.select(source=pl.lit("tax"), source_client_id="client_code", id_type=pl.lit(kind), value=src,
-                    _k=pl.lit(k), _i="record_no")
-         for k, (src, kind) in enumerate(ID_COLUMNS.items())]  # fmt: skip
-    ).sort("_i", "_k").drop("_i", "_k")
-    org = raw.select(source_client_id="client_code", organisation_id="organisation_id").with_columns(
-        practice_id=pl.lit(practice_id), source=pl.lit("tax"), organisation_name=pl.lit(None, dtype=pl.String)
-    )
-    org = org.filter(pl.col("organisation_id").str.strip_chars().str.len_chars() > 0)
-    org = org.with_columns(pl.col("organisation_id").str.strip_chars()).select(schema.ORG_LINK.names())
-    frames = Frames.empty().with_(client=client.with_columns(source_file=pl.lit(FILE)), org_link=org.cast(schema.ORG_LINK))
-    return Parsed(frames, long.cast(LONG))
+    return parse_file(READER, path, practice_id)
 
 
 def read_tax(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's tax_clients.csv as staging frames."""
-    return finish([parse_tax(path, practice_id)], practice_id, region, key)
+    return read_file(READER, path, practice_id, region, key)

@@ -1,12 +1,17 @@
-"""Typing raw landing strings into a staging shape: strip, empty to null, flags, dates; bad values named."""
+"""Typing raw landing strings into a staging shape: strip, empty to null, flags, dates; bad values named.
+
+Typing runs once per batch of practices; a bad value fails only its own practice (column PRACTICE).
+"""
 
 from __future__ import annotations
 
 import polars as pl
 
-from landing.errors import BadInput
+from landing.errors import BadInput, Failures
 
 LABEL = "_label"  # per-row "record 3 (UUID=...)" / "line 7 (client_code=...)" for messages
+PRACTICE = "_p"  # per-row position of the record's practice in the batch being read
+RECORD_NO = "record_no"
 
 _TRUE = ["yes", "true", "y", "1"]
 _FALSE = ["no", "false", "n", "0"]
@@ -15,7 +20,7 @@ _FALSE = ["no", "false", "n", "0"]
 def clean(expr: pl.Expr) -> pl.Expr:
     """Whitespace stripped; empty becomes null."""
     s = expr.cast(pl.String).str.strip_chars()
-    return pl.when(s.str.len_chars() > 0).then(s).otherwise(None)
+    return pl.when(s.str.len_bytes() > 0).then(s).otherwise(None)  # bytes: no need to count characters
 
 
 def parse_bool(expr: pl.Expr) -> pl.Expr:
@@ -56,8 +61,10 @@ def _parser(dtype: pl.DataType):
     return _PARSERS.get(dtype.base_type(), (None, None))
 
 
-def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str] | None = None) -> pl.DataFrame:
-    """`raw` (strings, plus LABEL) in `shape`; a value that does not parse is BadInput naming file, record, field."""
+def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str] | None = None,
+          by: str = PRACTICE) -> tuple[pl.DataFrame, dict[int, BadInput]]:  # fmt: skip
+    """`raw` (strings, plus LABEL and `by`) in `shape` plus `by`, and for each practice (`by`) with a value that
+    does not parse, a BadInput naming file, record and field: its first such record in file order."""
     fields = fields or {}
     texts, parsed, checks, rest = [], [], [], []
     for col, dtype in shape.items():
@@ -72,28 +79,41 @@ def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str]
             parsed.append(parse(pl.col(col)).alias(col))
             checks.append((col, kind))
     exprs = [*rest, *parsed] + ([clean(pl.col(texts))] if texts else [])
-    out = raw.select(*exprs, pl.col(LABEL), *[pl.col(c).alias(f"_raw_{c}") for c, _ in checks])
+    out = raw.select(by, *exprs, pl.col(LABEL), *[pl.col(c).alias(f"_raw_{c}") for c, _ in checks])
+    errors: dict[int, BadInput] = {}
     if checks and out.height:
-        # a value present in the file that did not parse; first such record in file order
-        bad_exprs = [(clean(pl.col(f"_raw_{c}")).is_not_null() & pl.col(c).is_null()).alias(f"_bad_{c}") for c, _ in checks]
-        bad = out.with_row_index("_i").select("_i", LABEL, *bad_exprs).filter(pl.any_horizontal(pl.col("^_bad_.*$")))
-        if bad.height:
-            row = bad.row(0, named=True)
-            for col, kind in checks:
-                if row[f"_bad_{col}"]:
-                    value = out.get_column(f"_raw_{col}")[row["_i"]]
-                    raise BadInput(file, row[LABEL], f"{fields.get(col, col)}: not a {kind}: {value!r}")
-    return out.select(shape.names())
+        # a value present in the file that did not parse; per practice its first such record (rows are in file order)
+        flags = [(clean(pl.col(f"_raw_{c}")).is_not_null() & pl.col(c).is_null()).alias(f"_bad_{c}") for c, _ in checks]
+        bad = (
+            out.lazy().with_row_index("_i").select("_i", by, LABEL, *flags)
+            .filter(pl.any_horizontal(pl.col("^_bad_.*$")))
+            .unique(by, keep="first", maintain_order=True)
+            .collect(engine="in-memory")  # the streaming engine may reorder rows: the first bad record counts
+        )  # fmt: skip
+        for row in bad.iter_rows(named=True):  # one row per practice with bad input
+            col, kind = next((c, k) for c, k in checks if row[f"_bad_{c}"])
+            value = out.get_column(f"_raw_{col}")[row["_i"]]
+            errors[row[by]] = BadInput(file, row[LABEL], f"{fields.get(col, col)}: not a {kind}: {value!r}")
+    out = out.select(by, *shape.names())
+    return out, errors
 
 
-def frame_of(columns: dict[str, list], practice_id: str, source: str | None, shape: pl.Schema, file: str,
-             fields: dict[str, str] | None = None) -> pl.DataFrame:  # fmt: skip
-    """Column lists of raw strings (record_no as int) -> a typed frame of `shape` for one practice and source."""
-    raw = pl.DataFrame(columns, schema={k: pl.Int64 if k == "record_no" else pl.String for k in columns})
-    keys = {"practice_id": pl.lit(practice_id, dtype=pl.String)}
-    if source is not None:
-        keys["source"] = pl.lit(source, dtype=pl.String)
-    raw = raw.with_columns(**keys)
+def raw_frame(columns: dict[str, list], **constants: str | None) -> pl.DataFrame:
+    """Column lists of raw strings (record_no and PRACTICE as integers) as a frame, plus constant text columns."""
+    ints = (RECORD_NO, PRACTICE)
+    raw = pl.DataFrame(columns, schema={k: pl.Int64 if k in ints else pl.String for k in columns})
     if LABEL not in raw.columns:
         raw = raw.with_columns(pl.lit(None, dtype=pl.String).alias(LABEL))
-    return typed(raw, shape, file, fields)
+    return raw.with_columns(pl.lit(v, dtype=pl.String).alias(k) for k, v in constants.items())
+
+
+def type_tables(raw: dict[str, pl.DataFrame], spec, source: str, file: str, rank: int,
+                failures: Failures) -> dict[str, pl.DataFrame]:  # fmt: skip
+    """A batch's raw tables of one file typed table by table in `spec` order (table, shape, field names);
+    each practice with a bad value is noted in `failures` at stage (rank, 1, position in spec)."""
+    out = {}
+    for k, (name, shape, fields) in enumerate(spec):
+        frame, errors = typed(raw[name].with_columns(source=pl.lit(source, dtype=pl.String)), shape, file, fields)
+        failures.update((rank, 1, k), errors)
+        out[name] = frame
+    return out

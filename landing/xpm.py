@@ -1,4 +1,4 @@
-"""xpm_clients.xml (XPM client.api/list?detailed=true), streamed with lxml.iterparse, to staging frames.
+"""xpm_clients.xml (XPM client.api/list?detailed=true), streamed with lxml.iterparse, typed once per batch.
 
 Hostile XML: a DOCTYPE (the only place entities can be declared) is refused before the parser reads
 the body; libxml2 keeps its default depth and text-size limits (no huge_tree), and what it refuses
@@ -15,13 +15,15 @@ import polars as pl
 from lxml import etree
 
 from landing import schema
-from landing.errors import BadInput
+from landing.batch import Reader, parse_file, read_file
+from landing.errors import BadInput, Failures
 from landing.frames import Frames
-from landing.idents import Parsed, finish, long_ids
+from landing.idents import Parsed, long_ids
 from landing.secrets import HashKey
-from landing.values import LABEL, frame_of
+from landing.values import LABEL, RECORD_NO, type_tables
 
 FILE = "xpm_clients.xml"
+RANK = 2  # read after hq_clients.json
 
 # XPM element -> CLIENT column, for the client's simple (text) children
 SIMPLE = {
@@ -50,24 +52,31 @@ def _texts(el: etree._Element) -> dict[str, str | None]:
 
 
 class _Columns:
-    """Column lists for every table, filled one client at a time; frames are built once at the end."""
+    """Column lists for every table, filled one client at a time; frames are built once per batch.
+
+    The list appends are bound once here: a file's clients are the parser's one per-record loop.
+    """
 
     def __init__(self) -> None:
         self.client: dict[str, list] = {c: [] for c in [*SIMPLE.values(), "account_manager_id",
-                                                        "account_manager_name", "record_no", "raw_hash", LABEL]}  # fmt: skip
+                                                        "account_manager_name", RECORD_NO, "raw_hash", LABEL]}  # fmt: skip
         self.ident = {"source_client_id": [], "id_type": [], "value": []}
         self.contact: dict[str, list] = {c: [] for c in ["source_client_id", *CONTACT.values(), LABEL]}
         self.group = {"source_client_id": [], "group_id": [], "group_name": []}
         self.rel = {"source_client_id": [], "relationship_id": [], "relationship_type": [],
                     "related_client_id": [], "related_client_name": []}  # fmt: skip
         self.custom = {"source_client_id": [], "field_id": [], "field_name": [], "value_type": [], "value": []}
+        self.simple = [(tag, self.client[col].append) for tag, col in SIMPLE.items()]
+        self.contact_cols = [(src, self.contact[col].append) for src, col in CONTACT.items()]
 
 
 def _split(el: etree._Element) -> tuple[dict[str, str | None], list[tuple[str, etree._Element]]]:
     """A client's leaf texts by tag, and its nested lists."""
     text, nested = {}, []
     for ch in el:
-        tag = _local(ch.tag)
+        tag = ch.tag
+        if tag[0] == "{":  # _local, inline: this runs for every element of the file
+            tag = tag.rpartition("}")[2]
         if len(ch):
             nested.append((tag, ch))
         else:
@@ -80,12 +89,13 @@ def _add_nested(cols: _Columns, uuid: str, label: str, tag: str, el: etree._Elem
     if tag == "AccountManager":
         return _texts(el)
     if tag == "Contacts":
+        ids, labels = cols.contact["source_client_id"], cols.contact[LABEL]
         for k, contact in enumerate(el, 1):
             t = _texts(contact)
-            cols.contact["source_client_id"].append(uuid)
-            cols.contact[LABEL].append(f"{label} contact {k}")
-            for src, col in CONTACT.items():
-                cols.contact[col].append(t.get(src))
+            ids.append(uuid)
+            labels.append(f"{label} contact {k}")
+            for src, add in cols.contact_cols:
+                add(t.get(src))
     elif tag == "Groups":
         for group in el:
             t = _texts(group)
@@ -101,19 +111,23 @@ def _add_nested(cols: _Columns, uuid: str, label: str, tag: str, el: etree._Elem
                            ("related_client_name", other.get("Name"))):  # fmt: skip
                 cols.rel[col].append(v)
     elif tag == "CustomFields":
+        custom = cols.custom
         for field in el:
             t = _texts(field)
             kind = next((k for k in VALUE_TAGS if k in t), None)
-            for col, v in (("source_client_id", uuid), ("field_id", t.get("UUID")), ("field_name", t.get("Name")),
-                           ("value_type", kind.lower() if kind else None), ("value", t.get(kind) if kind else None)):  # fmt: skip
-                cols.custom[col].append(v)
+            custom["source_client_id"].append(uuid)
+            custom["field_id"].append(t.get("UUID"))
+            custom["field_name"].append(t.get("Name"))
+            custom["value_type"].append(kind.lower() if kind else None)
+            custom["value"].append(t.get(kind) if kind else None)
     return {}
 
 
 def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int]) -> None:
     text, nested = _split(el)
-    uuid = (text.get("UUID") or "").strip()
-    name = (text.get("Name") or "").strip()
+    get = text.get
+    uuid = (get("UUID") or "").strip()
+    name = (get("Name") or "").strip()
     label = f"record {no} (UUID={uuid})" if uuid else f"record {no}"
     if not uuid:
         raise BadInput(FILE, label, "missing UUID")
@@ -123,10 +137,10 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
         raise BadInput(FILE, label, f"UUID repeats record {seen[uuid]}")
     seen[uuid] = no
     c = cols.client
-    for tag, col in SIMPLE.items():
-        c[col].append(text.get(tag))
+    for tag, add in cols.simple:
+        add(get(tag))
     c["source_client_id"][-1] = uuid
-    c["record_no"].append(no)
+    c[RECORD_NO].append(no)
     # an unkeyed digest only until `finish` keys it: the record holds the tax number
     c["raw_hash"].append(hashlib.sha256(etree.tostring(el, with_tail=False)).hexdigest())
     c[LABEL].append(label)
@@ -136,7 +150,7 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
     c["account_manager_id"].append(manager.get("UUID"))
     c["account_manager_name"].append(manager.get("Name"))
     for tag in ID_TAGS:  # kinds by region are decided in landing.identifiers
-        if text.get(tag) is not None:
+        if get(tag) is not None:
             cols.ident["source_client_id"].append(uuid)
             cols.ident["id_type"].append(tag)
             cols.ident["value"].append(text[tag])
@@ -196,10 +210,6 @@ def _plain(msg: str) -> str:
     return msg
 
 
-def _frame(columns: dict[str, list], practice_id: str, shape: pl.Schema, fields=None) -> pl.DataFrame:
-    return frame_of(columns, practice_id, "xpm", shape, FILE, fields)
-
-
 def _check_encoding(path: Path) -> None:
     """The contract says UTF-8: a declaration of another encoding (or a UTF-16 BOM) is bad input."""
     with path.open("rb") as f:
@@ -246,24 +256,43 @@ def _refuse_doctype(path: Path) -> None:
                 return  # the root element (or text the parser will refuse)
 
 
-def parse_xpm(path: Path, practice_id: str) -> Parsed:
-    """xpm_clients.xml parsed and typed; identifiers left raw for `finish`."""
+def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
+    """xpm_clients.xml as raw column lists per table (the file alone says nothing of its practice)."""
     if path.stat().st_size == 0:
         raise BadInput(FILE, None, "empty file")
     _check_encoding(path)
     _refuse_doctype(path)
     cols = _parse(path)
-    client = _frame(cols.client, practice_id, schema.CLIENT, FIELD_NAMES).with_columns(source_file=pl.lit(FILE))
-    frames = Frames.empty().with_(
-        client=client,
-        contact=_frame(cols.contact, practice_id, schema.CONTACT, {"is_primary": "Contact/IsPrimary"}),
-        group_member=_frame(cols.group, practice_id, schema.GROUP_MEMBER),
-        relationship=_frame(cols.rel, practice_id, schema.RELATIONSHIP),
-        custom_field=_frame(cols.custom, practice_id, schema.CUSTOM_FIELD),
-    )
-    return Parsed(frames, long_ids(cols.ident, "xpm"))
+    return {"client": cols.client, "contact": cols.contact, "group_member": cols.group, "relationship": cols.rel,
+            "custom_field": cols.custom, "ids": cols.ident}  # fmt: skip
+
+
+# table, shape, field names for messages: in the order one practice's file is typed
+SPEC = (
+    ("client", schema.CLIENT, FIELD_NAMES),
+    ("contact", schema.CONTACT, {"is_primary": "Contact/IsPrimary"}),
+    ("group_member", schema.GROUP_MEMBER, None),
+    ("relationship", schema.RELATIONSHIP, None),
+    ("custom_field", schema.CUSTOM_FIELD, None),
+)
+
+
+def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
+    """A batch's parsed XPM tables typed (and "ids" left raw); a practice with a bad value is noted in `failures`."""
+    out = type_tables(raw, SPEC, "xpm", FILE, RANK, failures)
+    out["client"] = out["client"].with_columns(source_file=pl.lit(FILE))
+    out["ids"] = long_ids(raw["ids"], "xpm")
+    return out
+
+
+READER = Reader(FILE, RANK, parse, typed)
+
+
+def parse_xpm(path: Path, practice_id: str) -> Parsed:
+    """xpm_clients.xml parsed and typed; identifiers left raw for `finish`."""
+    return parse_file(READER, path, practice_id)
 
 
 def read_xpm(path: Path, practice_id: str, region: str | None, key: HashKey) -> Frames:
     """One practice's xpm_clients.xml as staging frames; BadInput names the record and field."""
-    return finish([parse_xpm(path, practice_id)], practice_id, region, key)
+    return read_file(READER, path, practice_id, region, key)

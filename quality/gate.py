@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from transforms.survivorship import Unified
     from landing import Frames
 
-__all__ = ["GateResult", "run_gate"]
+__all__ = ["GateResult", "run_gate", "warm_up"]
 
 RESULTS = pl.Schema(
     {"practice_id": pl.String, "suite": pl.String, "expectation": pl.String, "success": pl.Boolean,
@@ -39,10 +39,13 @@ _VALIDATIONS: dict[str, Any] = {}  # suite name -> GX ValidationDefinition, buil
 _LOCK = threading.Lock()
 
 
-def _validation(suite: Suite) -> Any:
-    """The GX validation definition of a suite, on one ephemeral context per process."""
-    if suite.name in _VALIDATIONS:
-        return _VALIDATIONS[suite.name]
+def warm_up() -> None:
+    """Import Great Expectations and make its context now (seconds, once per process), e.g. while a model fits."""
+    with _LOCK:
+        _context()
+
+
+def _context() -> Any:
     import great_expectations as gx  # 3 s import: only when a gate runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -56,6 +59,16 @@ def _validation(suite: Suite) -> Any:
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         ctx.data_sources.add_pandas("scr_gate")
         _VALIDATIONS["_ctx"] = ctx
+    return ctx
+
+
+def _validation(suite: Suite) -> Any:
+    """The GX validation definition of a suite, on one ephemeral context per process."""
+    if suite.name in _VALIDATIONS:
+        return _VALIDATIONS[suite.name]
+    import great_expectations as gx
+
+    ctx = _context()
     batch = ctx.data_sources.get("scr_gate").add_dataframe_asset(name=suite.name).add_batch_definition_whole_dataframe(suite.name)
     expectations = [getattr(gx.expectations, s.gx_class)(**s.kwargs, meta={"name": s.name}) for s in suite.specs]
     gsuite = ctx.suites.add(gx.ExpectationSuite(name=f"scr_{suite.name}", expectations=expectations))

@@ -90,14 +90,19 @@ def _stamp(rng: random.Random, lo: datetime, hi: datetime) -> datetime:
     return lo + timedelta(seconds=rng.randrange(int((hi - lo).total_seconds())))
 
 
-def build_practice(seed: int, index: int, waves: int, corruption: str = "default") -> PracticeData:
-    """One practice, a function of (seed, index, corruption) alone so practices can be built in any order."""
+def build_practice(seed: int, index: int, waves: int, corruption: str = "default", clients: int | None = None) -> PracticeData:
+    """One practice, a function of (seed, index, corruption) alone so practices can be built in any order.
+
+    `clients` overrides the drawn size, for zones that need a few very large practices.
+    """
     if corruption not in CORRUPTIONS:
         raise ValueError(f"corruption must be one of {CORRUPTIONS}, not {corruption!r}")
     rng = random.Random(f"scr-synthetic:{seed}:{index}")
     pid = f"P{index + 1:05d}"
     p = _registry_row(rng, pid, waves)
     size, small = _size(rng)
+    if clients is not None:  # the draw still happens, so the rest of the practice is built as it would be
+        size, small = clients, clients <= 10
     # a small practice (10 or fewer per file) gets no households, which could overshoot its size
     cast = make_cast(rng, p["region"], pid, size, households=not small)
     maker = Maker(rng, p["region"], pid)
@@ -173,7 +178,8 @@ def _sync(rng: random.Random, data: PracticeData) -> list[dict]:
     return links
 
 
-def build_zone(practices: int, seed: int, corruption: str = "default") -> Zone:
-    """All practices of a zone, in memory."""
+def build_zone(practices: int, seed: int, corruption: str = "default", sizes: dict[int, int] | None = None) -> Zone:
+    """All practices of a zone, in memory; `sizes` maps a practice's index to its number of clients."""
     waves = max(1, min(12, practices // 40 + 1))
-    return Zone([build_practice(seed, i, waves, corruption) for i in range(practices)])
+    sizes = sizes or {}
+    return Zone([build_practice(seed, i, waves, corruption, sizes.get(i)) for i in range(practices)])

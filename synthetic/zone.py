@@ -59,11 +59,14 @@ def _csv(path: Path, header: list[str], rows) -> None:
     writers.write_csv(path, header, rows)
 
 
-def generate_zone(out: Path, practices: int, seed: int, bad_practices: int = 0, corruption: str = "default") -> dict:
+def generate_zone(
+    out: Path, practices: int, seed: int, bad_practices: int = 0, corruption: str = "default", sizes: dict[int, int] | None = None
+) -> dict:
     """Write out/landing (the zone per contract) and out/truth (ground truth); returns summary counts.
 
     `corruption` picks how records are spoilt: "default" (this project's first model) or "geco"
     (kinds of error from GeCo/Febrl, rates drawn per zone; the rates go into truth/summary.json).
+    `sizes` maps practice indexes to a number of clients (e.g. {0: 20000} for one very large practice).
     """
     out = Path(out)
     landing, truth = out / "landing", out / "truth"
@@ -71,7 +74,7 @@ def generate_zone(out: Path, practices: int, seed: int, bad_practices: int = 0, 
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
-    zone = build_zone(practices, seed, corruption)
+    zone = build_zone(practices, seed, corruption, sizes)
     waves = max(1, min(12, practices // 40 + 1))
     n_extra = sum(1 for i in range(bad_practices) if defects.DEFECTS[i % len(defects.DEFECTS)] == "extra_folder")
     extra = [build_practice(seed, practices + j, waves, corruption) for j in range(n_extra)]

@@ -45,7 +45,20 @@ def plan_wave(
     return ranked.filter(keep).drop("records", "_total").sort("practice_id")
 
 
-def chunks(practices: pl.DataFrame, size: int) -> list[pl.DataFrame]:
-    """Cut the practices into chunks of at most `size`, in practice_id order (deterministic)."""
+def chunks(practices: pl.DataFrame, size: int, sizes: pl.DataFrame | None = None, max_records: int | None = None) -> list[pl.DataFrame]:
+    """Cut the practices into chunks in practice_id order (deterministic): at most `size` practices each and,
+    given `sizes` (practice_id, records), at most `max_records` estimated records each; a practice larger
+    than that is a chunk of its own. Fewer, fuller chunks keep the per-task cost out of the per-record cost;
+    the record bound keeps a chunk's memory bounded whatever the zone."""
     ordered = practices.sort("practice_id")
-    return [ordered.slice(i, size) for i in range(0, ordered.height, size)]
+    if sizes is None or max_records is None:
+        return [ordered.slice(i, size) for i in range(0, ordered.height, size)]
+    records = ordered.select("practice_id").join(sizes, on="practice_id", how="left")["records"].fill_null(0).to_list()
+    starts, total, count = [0], 0, 0
+    for i, n in enumerate(records):  # one step per practice (a few thousand), not per record
+        if count and (count == size or total + n > max_records):
+            starts.append(i)
+            total, count = 0, 0
+        total, count = total + n, count + 1
+    bounds = [*starts, ordered.height]
+    return [ordered.slice(a, b - a) for a, b in zip(bounds, bounds[1:]) if b > a]

@@ -23,12 +23,13 @@ import polars as pl
 
 from transforms.carry import carry_all, membership
 from landing.identifiers import digits, is_valid
+from landing.schema import CLIENT
 from landing.spreadsheet import unsafe_text
 
 if TYPE_CHECKING:
     from landing import Frames
 
-__all__ = ["Unified", "survive", "GROUPS", "STRATEGIES"]
+__all__ = ["Unified", "survive", "explode_lineage", "GROUPS", "STRATEGIES", "LINEAGE"]
 
 STRATEGIES = ("keep_xpm", "keep_hq", "combine")
 
@@ -61,6 +62,8 @@ VALIDITY = {"abn": "abn_valid", "acn": "acn_valid", "nzbn": "nzbn_valid", "tfn":
 # columns that say whether a group is present (verdict columns are not values)
 VALUE_COLS = {g: [c for c in cols if not c.endswith("_valid")] for g, cols in GROUPS.items()}
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# value columns that are not text (their values cannot carry a formula)
+_NOT_TEXT = {c for c, t in CLIENT.items() if t != pl.String}
 KEY = ["practice_id", "unified_client_id"]
 PERSON_STRUCTURES = ["individual", "sole trader"]
 
@@ -79,10 +82,15 @@ class Unified:
     crosswalk: pl.DataFrame
 
 
+# Lineage, compact: one row per unified client, source record and rule, listing the fields that record gave
+# under that rule (a client of one record is one row). explode_lineage() gives one row per field.
 LINEAGE = pl.Schema(
-    {"practice_id": pl.String, "unified_client_id": pl.String, "field": pl.String, "source": pl.String,
-     "source_client_id": pl.String, "source_field": pl.String, "rule": pl.String}
+    {"practice_id": pl.String, "unified_client_id": pl.String, "source": pl.String, "source_client_id": pl.String,
+     "rule": pl.String, "fields": pl.List(pl.String)}
 )
+FIELDS = [c for cols in GROUPS.values() for c in cols] + ["archived", "entity_type"]
+# fields not copied from a column of the same name
+SOURCE_FIELD = {"entity_type": "client_type,business_structure"}
 
 
 def survive(frames: Frames, crosswalk: pl.DataFrame, strategies: pl.DataFrame) -> Unified:
@@ -121,75 +129,107 @@ def _rank_inputs(clients: pl.DataFrame, members: pl.DataFrame, strategies: pl.Da
 
 
 def _survive_fields(ranked: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Winner of every field group per unified client, and one lineage row per field."""
-    out = ranked.select(KEY).unique().sort(KEY)
-    lineage: list[pl.DataFrame] = []
-    for group, cols in GROUPS.items():
-        winners = _winners(ranked, group)
-        out = out.join(winners.select(*KEY, *cols), on=KEY, how="left", maintain_order="left")
-        lineage.append(_lineage(winners, cols))
-    out = _derive(out, ranked)
+    """Winner of every field group per unified client, and the lineage of every field (compact)."""
+    size = pl.len().over(KEY)
+    ranked = ranked.with_columns(_size=size)
+    alone, merged = ranked.filter(pl.col("_size") == 1), ranked.filter(pl.col("_size") > 1)
+    cols = [c for group in GROUPS.values() for c in group]
+    # a client of one record: every field is that record's, no ranking needed (most clients are)
+    parts = [alone.select(*KEY, *cols)]
+    lineage = [alone.select(*KEY, "source", "source_client_id", pl.format("{}:single_record", "strategy").alias("rule"),
+                            pl.lit(FIELDS[:-2]).alias("fields"))]  # fmt: skip
+    if merged.height:
+        won, rows = _winners_all(merged)
+        parts.append(won.select(*KEY, *cols))
+        lineage.append(rows)
+    out = _derive(pl.concat(parts).sort(KEY), ranked)
     lineage.append(_derived_lineage(ranked))
-    lin = pl.concat(lineage, how="vertical").sort(KEY + ["field"])
-    return out, lin
+    # the derived fields' rules are their own, so no row of theirs merges with a group's
+    lin = pl.concat(lineage, how="vertical").with_columns(pl.col("fields").list.sort())
+    return out, lin.sort(KEY + ["source", "source_client_id", "rule"]).cast(LINEAGE)
 
 
-def _winners(ranked: pl.DataFrame, group: str) -> pl.DataFrame:
-    """Top record per unified client for one group, with the rule that beat the runner-up."""
+def explode_lineage(lineage: pl.DataFrame) -> pl.DataFrame:
+    """One row per unified client and field: the record and column it came from, and the rule."""
+    return (
+        lineage.explode("fields").rename({"fields": "field"})
+        .with_columns(source_field=pl.col("field").replace(SOURCE_FIELD))
+        .select("practice_id", "unified_client_id", "field", "source", "source_client_id", "source_field", "rule")
+        .sort("practice_id", "unified_client_id", "field")
+    )  # fmt: skip
+
+
+# A group's winner is its member with the smallest packed key: the parts below, most significant first,
+# then (combine) validity before source priority or (keep_*) source priority before validity, then the
+# most recent, then the record id. Each part's width (bits) is fixed, so the key orders as the tuple would.
+_WIDTH = 20  # ranks within one cluster (recency, record id): clusters have fewer than 2**20 members
+
+
+def _packed(group: str) -> pl.Expr:
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in VALUE_COLS[group]])
-    texts = [c for c in VALUE_COLS[group] if ranked.schema[c] == pl.String]
+    texts = [c for c in VALUE_COLS[group] if c not in _NOT_TEXT]
     unsafe = pl.any_horizontal([unsafe_text(pl.col(c)) for c in texts]) if texts else pl.lit(False)
     v = VALIDITY.get(group)
-    verdict = pl.lit(1, pl.Int8) if v is None else pl.when(pl.col(v)).then(0).when(pl.col(v).not_()).then(2).otherwise(1)
+    valid = pl.lit(1) if v is None else pl.when(pl.col(v)).then(0).when(pl.col(v).not_()).then(2).otherwise(1)
+    head = ((~present).cast(pl.Int64) * 2 + unsafe.cast(pl.Int64)) * 2 + pl.col("k_eligible").cast(pl.Int64)
+    prio = pl.col("k_prio").cast(pl.Int64)
+    middle = pl.when(pl.col("strategy") == "combine").then((head * 3 + valid) * 4 + prio).otherwise((head * 4 + prio) * 3 + valid)
+    return (middle * (1 << _WIDTH) + pl.col("_recent_rank")) * (1 << _WIDTH) + pl.col("_id_rank")
+
+
+def _unpack(key: pl.Expr) -> dict[str, pl.Expr]:
+    """The parts of a packed key, by name."""
+    middle, low = key // (1 << (2 * _WIDTH)), key % (1 << (2 * _WIDTH))
     combine = pl.col("strategy") == "combine"
-    valid_rank = verdict.cast(pl.Int8)
-    # one key order for all strategies: present, survivor side (archived records only fill gaps), then (combine) validity before
-    # source priority, (keep_*) source priority before validity, then recency, then the id
-    keys = {
-        "k_present": "present_over_empty",
-        "k_clean": "clean_over_unsafe",
-        "k_eligible": "survivor_source",
-        "k_x": None,
-        "k_y": None,
-        "k_recent": "most_recent",
-        "source": "tie_by_id",
-        "source_client_id": "tie_by_id",
-    }
-    df = ranked.with_columns(
-        k_present=(~present).cast(pl.Int8),
-        k_clean=unsafe.cast(pl.Int8),
-        k_x=pl.when(combine).then(valid_rank).otherwise(pl.col("k_prio")),
-        k_y=pl.when(combine).then(pl.col("k_prio")).otherwise(valid_rank),
-    ).sort(KEY + list(keys))
-    df = df.with_columns(_pos=pl.int_range(pl.len()).over(KEY)).filter(pl.col("_pos") < 2)
-    first = df.filter(pl.col("_pos") == 0)
-    second = df.filter(pl.col("_pos") == 1).select(KEY + [pl.col(k).alias(f"{k}_r") for k in keys])
-    first = first.join(second, on=KEY, how="left", maintain_order="left")
+    a, b = middle % 4, (middle // 4) % 3  # combine: prio, valid; keep: valid (a % 3), prio
+    valid = pl.when(combine).then(b).otherwise(middle % 3)
+    prio = pl.when(combine).then(a).otherwise((middle // 3) % 4)
+    head = middle // 12  # both orders put 3 x 4 = 12 values under the head
+    return {"present": head // 4, "clean": (head // 2) % 2, "eligible": head % 2, "valid": valid, "prio": prio,
+            "recent": low // (1 << _WIDTH)}  # fmt: skip
+
+
+def _rule(first: pl.Expr, second: pl.Expr) -> pl.Expr:
+    """Why the winner beat the runner-up, from their packed keys."""
+    f, r = _unpack(first), _unpack(second)
+    combine = pl.col("strategy") == "combine"
     x_rule = pl.when(combine).then(pl.lit("valid_over_invalid")).otherwise(pl.lit("source_priority"))
     y_rule = pl.when(combine).then(pl.lit("source_priority")).otherwise(pl.lit("valid_over_invalid"))
-    rule = (
-        pl.when(pl.col("source_client_id_r").is_null()).then(pl.lit("single_record"))
-        .when(pl.col("k_present") == 1).then(pl.lit("no_value"))
-        .when(pl.col("k_present") != pl.col("k_present_r")).then(pl.lit("present_over_empty"))
-        .when(pl.col("k_clean") != pl.col("k_clean_r")).then(pl.lit("clean_over_unsafe"))
-        .when(pl.col("k_eligible") != pl.col("k_eligible_r")).then(pl.lit("survivor_source"))
-        .when(pl.col("k_x") != pl.col("k_x_r")).then(x_rule)
-        .when(pl.col("k_y") != pl.col("k_y_r")).then(y_rule)
-        .when(pl.col("k_recent") != pl.col("k_recent_r")).then(pl.lit("most_recent"))
+    x_differs = pl.when(combine).then(f["valid"] != r["valid"]).otherwise(f["prio"] != r["prio"])
+    y_differs = pl.when(combine).then(f["prio"] != r["prio"]).otherwise(f["valid"] != r["valid"])
+    return (
+        pl.when(second.is_null()).then(pl.lit("single_record"))
+        .when(f["present"] == 1).then(pl.lit("no_value"))
+        .when(f["present"] != r["present"]).then(pl.lit("present_over_empty"))
+        .when(f["clean"] != r["clean"]).then(pl.lit("clean_over_unsafe"))
+        .when(f["eligible"] != r["eligible"]).then(pl.lit("survivor_source"))
+        .when(x_differs).then(x_rule)
+        .when(y_differs).then(y_rule)
+        .when(f["recent"] != r["recent"]).then(pl.lit("most_recent"))
         .otherwise(pl.lit("tie_by_id"))
-    )
-    return first.with_columns(rule=pl.format("{}:{}", pl.col("strategy"), rule))
+    )  # fmt: skip
 
 
-def _lineage(winners: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
-    """One lineage row per (unified client, column) of a group: the record and column it came from."""
-    return pl.concat(
-        [
-            winners.select(*KEY, pl.lit(c).alias("field"), "source", "source_client_id", pl.lit(c).alias("source_field"), "rule")
-            for c in cols
-        ],
-        how="vertical",
-    )
+def _winners_all(merged: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every group's winner per unified client of two or more records, in one grouped pass; and their lineage."""
+    df = merged.with_columns(
+        _recent_rank=pl.col("k_recent").rank("dense").over(KEY).cast(pl.Int64) - 1,
+        _id_rank=pl.struct("source", "source_client_id").rank("ordinal").over(KEY).cast(pl.Int64) - 1,
+    ).with_columns(**{f"_key_{g}": _packed(g) for g in GROUPS})
+    aggs = [pl.col("strategy").first()]
+    for g, cols in GROUPS.items():
+        at = pl.col(f"_key_{g}").arg_min()
+        aggs += [pl.col(c).get(at) for c in cols]
+        aggs += [pl.col("source").get(at).alias(f"_src_{g}"), pl.col("source_client_id").get(at).alias(f"_sid_{g}"),
+                 pl.col(f"_key_{g}").min().alias(f"_k1_{g}"), pl.col(f"_key_{g}").bottom_k(2).max().alias(f"_k2_{g}")]  # fmt: skip
+    won = df.group_by(KEY).agg(aggs)
+    rows = pl.concat([
+        won.select(*KEY, pl.col(f"_src_{g}").alias("source"), pl.col(f"_sid_{g}").alias("source_client_id"),
+                   pl.format("{}:{}", "strategy", _rule(pl.col(f"_k1_{g}"), pl.col(f"_k2_{g}"))).alias("rule"),
+                   pl.lit(cols).alias("fields"))
+        for g, cols in GROUPS.items()
+    ]).group_by(*KEY, "source", "source_client_id", "rule").agg(pl.col("fields").list.explode(keep_nulls=False, empty_as_null=False))  # fmt: skip
+    return won, rows
 
 
 def _derive(out: pl.DataFrame, ranked: pl.DataFrame) -> pl.DataFrame:
@@ -226,9 +266,7 @@ def _derived_lineage(ranked: pl.DataFrame) -> pl.DataFrame:
         .when(pl.col("_any") == 1).then(pl.lit("active_member_keeps_client_active"))
         .otherwise(pl.lit("all_active"))
     )
-    archived = first.select(*KEY, pl.lit("archived").alias("field"), "source", "source_client_id",
-                            pl.lit("archived").alias("source_field"), rule.alias("rule"))
+    archived = first.select(*KEY, "source", "source_client_id", rule.alias("rule"), pl.lit(["archived"]).alias("fields"))
     lead = ranked.sort(order).group_by(KEY, maintain_order=True).agg(pl.col("source").first(), pl.col("source_client_id").first())
-    entity = lead.select(*KEY, pl.lit("entity_type").alias("field"), "source", "source_client_id",
-                         pl.lit("client_type,business_structure").alias("source_field"), pl.lit("derived").alias("rule"))
+    entity = lead.select(*KEY, "source", "source_client_id", pl.lit("derived").alias("rule"), pl.lit(["entity_type"]).alias("fields"))
     return pl.concat([archived, entity], how="vertical")

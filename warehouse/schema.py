@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from landing import schema as staging_shapes
+from warehouse.views import create_views
 
 __all__ = ["Table", "TABLES", "VERSIONED", "create_all", "columns", "duckdb_type", "table_names"]
 
@@ -83,7 +84,8 @@ PROMOTED: dict[str, dict[str, str]] = {
         "source": V, "source_client_id": V,
     },  # fmt: skip
     "unified_org_link": {**UKEY, "organisation_id": V, "organisation_name": V, "source": V, "source_client_id": V},
-    "field_lineage": {**UKEY, "field": V, "source": V, "source_client_id": V, "source_field": V, "rule": V},
+    # compact: one row per client, source record and rule, with the fields it gave (view field_lineage_by_field explodes it)
+    "field_lineage": {**UKEY, "source": V, "source_client_id": V, "rule": V, "fields": "VARCHAR[]"},
     "client_crosswalk": {**CROSSWALK, "role": V},
 }
 VERSIONED = list(PROMOTED)
@@ -171,6 +173,12 @@ def _tables() -> dict[str, Table]:
     add("practice_change", {"practice_id": V, "generation": BI}, ("practice_id",),
         doc="the last commit generation that changed each practice")
     add("warehouse_meta", {"key": V, "value": V}, ("key",), practice=False, doc="facts about the warehouse itself")
+    # what the analysts' snapshot holds (warehouse.snapshot): its files, and which file holds each practice's rows
+    add("snapshot_file",
+        {"relation": V, "file": V, "rows": BI, "columns": V, "content_hash": V, "written_at": TS, "retired_at": TS},
+        ("file",), practice=False, doc="Parquet files of the analysts' snapshot; retired ones are deleted after a grace period")
+    add("snapshot_manifest", {"relation": V, "practice_id": V, "file": V, "rows": BI}, ("relation", "practice_id"),
+        practice=False, doc="the snapshot file holding each practice's rows of each relation")
     return out
 
 
@@ -194,7 +202,7 @@ def _current_view(name: str) -> str:
 
 
 def create_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table and the current-version views; add columns an older warehouse lacks (idempotent)."""
+    """Create every table, the current-version views and the analysts' views; add columns an older warehouse lacks (idempotent)."""
     have = _existing_columns(con)
     for table in TABLES.values():
         if table.name not in have:
@@ -209,6 +217,7 @@ def create_all(con: duckdb.DuckDBPyConnection) -> None:
             # a warehouse from before proposals and promotions lived apart kept client_crosswalk as a table
             con.execute(f"drop table {name}")
         con.execute(_current_view(name))
+    create_views(con)
 
 
 def _existing_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import duckdb
 
-# bookkeeping of runs themselves: a crashed run is recorded (as interrupted), a clean one is not
-RUN_BOOKKEEPING = {"pipeline_run", "run_practice", "practice_change", "warehouse_meta"}
+from warehouse.views import VIEWS
+
+# bookkeeping of runs themselves: a crashed run is recorded (as interrupted), a clean one is not; what the
+# analysts' snapshot holds (its file names are new on every publish); the analysts' views, which summarise the
+# tables compared here with run durations and waiting times
+RUN_BOOKKEEPING = {"pipeline_run", "run_practice", "practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifest", *VIEWS}
 
 
 def _volatile(column: str) -> bool:

@@ -55,3 +55,17 @@ def test_chunks_cover_every_practice_once(n, size):
     ids = [p for part in parts for p in part["practice_id"].to_list()]
     assert sorted(ids) == sorted(reg["practice_id"].to_list())
     assert all(0 < part.height <= size for part in parts)
+
+
+@given(records=st.lists(st.integers(0, 50_000), max_size=60), size=st.integers(1, 17), budget=st.integers(1, 60_000))
+def test_chunks_by_records_cover_every_practice_once_within_both_bounds(records, size, budget):
+    reg = registry(len(records))
+    sizes = pl.DataFrame({"practice_id": reg["practice_id"], "records": records}, schema={"practice_id": pl.String, "records": pl.Int64})
+    parts = chunks(reg, size, sizes, budget)
+    ids = [p for part in parts for p in part["practice_id"].to_list()]
+    assert ids == sorted(reg["practice_id"].to_list())  # in order, each once
+    by_id = dict(zip(reg["practice_id"], records))
+    for part in parts:
+        assert 0 < part.height <= size
+        # over the record bound only when a single practice is larger than it
+        assert sum(by_id[p] for p in part["practice_id"]) <= budget or part.height == 1

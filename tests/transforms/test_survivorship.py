@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tests.quality.factory import ABN_BAD, ABN_OK, client, crosswalk, frames, practice, strategies
 from transforms.carry import own_id
-from transforms.survivorship import GROUPS, survive
+from transforms.survivorship import GROUPS, explode_lineage, survive
 
 
 def row(u, uid: str) -> dict:
@@ -20,7 +20,7 @@ def row(u, uid: str) -> dict:
 
 
 def lineage(u, uid: str, field: str) -> tuple[str, str, str, str]:
-    r = u.lineage.filter((pl.col("unified_client_id") == uid) & (pl.col("field") == field)).row(0, named=True)
+    r = explode_lineage(u.lineage).filter((pl.col("unified_client_id") == uid) & (pl.col("field") == field)).row(0, named=True)
     return r["source"], r["source_client_id"], r["source_field"], r["rule"]
 
 
@@ -132,10 +132,16 @@ def test_nothing_lost_contacts_groups_fields_relationships_org_links(p1):
 def test_lineage_covers_every_field_from_a_member(p1):
     u = survive(*p1, strategies(p1="combine"))
     fields = [c for cols in GROUPS.values() for c in cols] + ["archived", "entity_type"]
-    assert u.lineage.height == u.client.height * len(fields)
-    assert u.lineage.select("unified_client_id", "field").n_unique() == u.lineage.height
+    every = explode_lineage(u.lineage)
+    assert every.height == u.client.height * len(fields)
+    assert every.select("unified_client_id", "field").n_unique() == every.height
     members = u.crosswalk.select("practice_id", "unified_client_id", "source", "source_client_id")
-    assert u.lineage.join(members, on=members.columns, how="anti").is_empty()
+    assert every.join(members, on=members.columns, how="anti").is_empty()
+    # stored compact: one row per client, record and rule; a client of one record is a single row
+    alone = u.crosswalk.filter(pl.len().over("unified_client_id") == 1)["unified_client_id"]
+    assert u.lineage.filter(pl.col("unified_client_id").is_in(alone.implode()), ~pl.col("rule").str.ends_with("single_record"),
+                            ~pl.col("fields").list.contains("archived"), ~pl.col("fields").list.contains("entity_type")).is_empty()
+    assert u.lineage.select("unified_client_id", "source", "source_client_id", "rule").n_unique() == u.lineage.height
 
 
 def test_only_practices_with_a_strategy_are_consolidated():

@@ -1,0 +1,216 @@
+"""Analysts' commands: `scr query`, `scr shell`, `scr status`, `scr report` read the snapshot; `scr snapshot` publishes it.
+
+They run no flow and never import Prefect: they answer in a second, and while a wave holds the
+warehouse, because they read the analysts' snapshot (warehouse.snapshot), never the live file.
+Exit codes: 0 done; 1 refused (a query DuckDB rejects); 2 bad usage or environment (no snapshot yet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from flows.cli_common import Practices, Warehouse, fail, out, refuse, warehouse_path, writing
+
+__all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _snapshot(warehouse: Path | None):
+    """A read-only connection to the snapshot; exit 2 when there is none yet."""
+    from warehouse.reader import SnapshotMissing, open_snapshot
+
+    try:
+        return open_snapshot(warehouse_path(warehouse))
+    except SnapshotMissing as exc:
+        fail(str(exc))
+
+
+def _flat(frame):
+    """Nested columns (lists, structs) as text, for CSV and the terminal."""
+    import polars as pl
+
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    # {"name":value} as JSON, less its wrapping: the value's own JSON text
+    return frame.with_columns(
+        pl.struct(c).struct.json_encode().str.slice(len(json.dumps(c)) + 2).str.head(-1).alias(c) for c in nested
+    )
+
+
+def _print_table(frame, max_rows: int) -> None:
+    table = Table(show_lines=False)
+    for c in frame.columns:
+        table.add_column(c, overflow="fold", justify="right" if frame.schema[c].is_numeric() else "left")
+    for row in _flat(frame.head(max_rows)).iter_rows():  # terminal output, bounded by max_rows
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))  # data, never markup
+    out.print(table)
+    more = frame.height - max_rows
+    out.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
+
+
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over the snapshot: the warehouse's tables and the analysts' views")],
+    warehouse: Warehouse = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json")] = Format.table,
+    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="rows shown in table format")] = 1000,
+) -> None:
+    """Answer SQL from the analysts' snapshot (works while a wave runs)."""
+    import duckdb
+
+    con = _snapshot(warehouse)
+    try:
+        rel = con.sql(sql)
+        frame = rel.pl() if rel is not None else None
+    except duckdb.Error as exc:
+        refuse(f"query refused: {exc}")
+    finally:
+        con.close()
+    if frame is None:
+        out.print("done (no rows returned)")
+    elif fmt is Format.csv:
+        from landing.spreadsheet import escape_frame
+
+        sys.stdout.write(_flat(escape_frame(frame)).write_csv())
+    elif fmt is Format.json:
+        sys.stdout.write(frame.write_json() + "\n")
+    else:
+        _print_table(frame, max_rows)
+
+
+def shell(warehouse: Warehouse = None) -> None:
+    """Open the snapshot read-only in the DuckDB CLI, or in a Python REPL (with `con`) where the CLI is not installed."""
+    from warehouse.snapshot import snapshot_path
+
+    con = _snapshot(warehouse)  # exits 2 when there is no snapshot
+    path = snapshot_path(warehouse_path(warehouse))
+    cli = shutil.which("duckdb")
+    if cli:
+        con.close()
+        os.execv(cli, [cli, "-readonly", str(path)])
+    import code
+
+    import polars as pl
+
+    banner = (
+        f"analysts' snapshot {path} (read-only)\n"
+        "  con.sql('select * from migration_progress').pl()   # a Polars frame\n"
+        "  views: migration_progress wave_summary review_queue quality_failures merge_summary practice_timeline "
+        "sync_retirement_status\n  reconnect (duckdb.connect(path, read_only=True)) to see later publishes; exit() to leave"
+    )
+    import duckdb
+
+    code.interact(banner=banner, local={"con": con, "duckdb": duckdb, "pl": pl, "path": str(path)}, exitmsg="")
+
+
+def print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:
+    """Migration progress from the snapshot: the funnel, the report's headline figures, and practices on request."""
+    from transforms import report_data as rd
+    from warehouse.reader import practice_statuses, read_views, snapshot_info
+
+    con = _snapshot(warehouse)
+    try:
+        info = snapshot_info(con)
+        views = read_views(con, ["migration_progress", "merge_summary", "review_queue", "wave_summary", "failure_reasons",
+                                 "quality_failures"])  # fmt: skip
+        practices = practice_statuses(con, only)
+    finally:
+        con.close()
+    unknown = sorted(set(only or []) - set(practices["practice_id"].to_list()))
+    if unknown:
+        refuse(f"no practice {', '.join(unknown)} in {warehouse}")
+    head = rd.headline(views["migration_progress"], views["merge_summary"], views["review_queue"], views["wave_summary"])
+    if only:
+        counts = practices.group_by("status").len().rename({"len": "practices"})
+        views["migration_progress"] = counts.with_columns(source_records=0)
+    funnel = rd.funnel(views["migration_progress"])
+    table = Table(title=f"migration progress: {warehouse}", title_justify="left")
+    for col, justify in (("status", "left"), ("practices", "right"), ("share", "right")):
+        table.add_column(col, justify=justify)
+    for status, n, share in funnel.iter_rows():
+        table.add_row(status, str(n), f"{share:.1%}")
+    table.add_row("[bold]total", f"[bold]{funnel['practices'].sum()}", "")
+    out.print(table)
+    out.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
+    if not only:
+        _print_headline(head, views)
+    if every or only:
+        detail = Table()
+        for col in ("practice_id", "status", "detail"):
+            detail.add_column(col, overflow="fold")
+        for pid, status, text in practices.iter_rows():
+            detail.add_row(Text(pid), Text(status), Text(text or ""))
+        out.print(detail)
+
+
+def _print_headline(head: dict, views: dict) -> None:
+    from transforms import report_data as rd
+
+    out.print(
+        f"complete: [bold]{head['share_complete']:.1%}[/] of {head['practices']} practices; {head['source_records']:,} source "
+        f"records read; {head['unified_clients']:,} unified clients; {head['pending_links']:,} links await review in "
+        f"{head['practices_with_pending_links']} practices", highlight=False,
+    )  # fmt: skip
+    last = head["last_run"]
+    if last:
+        took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
+        out.print(
+            f"last run {last['run_id']} ({last['kind']}, {last['status']}, {took}): {last['planned']} practices taken, "
+            f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "
+            f"{last['records_in']:,} records in, {last['unified_clients_out']:,} unified clients out", highlight=False,
+        )  # fmt: skip
+    for title, frame in (("top failure reasons", rd.top_failures(views["failure_reasons"], 3)),
+                         ("quality failures", rd.quality_summary(views["quality_failures"], 3))):  # fmt: skip
+        for row in frame.iter_rows():
+            out.print(f"{title}: {row[0]} ({row[1]} practices)", highlight=False, markup=False)
+
+
+def status(
+    warehouse: Warehouse = None,
+    all_: Annotated[bool, typer.Option("--all", "-a", help="list every practice with its detail")] = False,
+    practice: Practices = None,
+) -> None:
+    """Print migration progress from the analysts' snapshot: the funnel and headline figures (works while a wave runs)."""
+    print_status(warehouse_path(warehouse), only=practice, every=all_)
+    if not all_ and not practice:
+        out.print("[dim]each practice with its detail: scr status --all, or scr practice ID[/]", highlight=False)
+
+
+def report(
+    warehouse: Warehouse = None,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path("report.html"),
+) -> None:
+    """Write the visual progress report: one self-contained HTML page that opens offline."""
+    from flows.report import build_report
+    from warehouse.reader import read_views, snapshot_info
+
+    con = _snapshot(warehouse)
+    try:
+        views, info = read_views(con), snapshot_info(con)
+    finally:
+        con.close()
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    build_report(views, info, out_file)
+    out.print(f"report written: [bold]{out_file}[/]", highlight=False)
+
+
+def snapshot(warehouse: Warehouse = None) -> None:
+    """Publish the analysts' snapshot now (a warehouse from before snapshots, or one whose snapshot folder was lost)."""
+    from warehouse.snapshot import publish
+
+    with writing(warehouse) as con:
+        done = publish(con, warehouse_path(warehouse))
+    out.print(f"snapshot {done['generation']} published: {done['snapshot']} ({done['files_written']} files written)", highlight=False)

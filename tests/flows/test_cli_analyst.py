@@ -1,0 +1,146 @@
+"""`scr query`, `scr shell`, `scr status`, `scr report`, `scr snapshot` on a hand-made warehouse's snapshot."""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.warehouse.handmade import published
+from warehouse.snapshot import snapshot_dir, snapshot_path
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory) -> Path:
+    path = published(tmp_path_factory.mktemp("cli") / "w.duckdb", hostile=True)
+    # a name a spreadsheet would run as a formula
+    with duckdb.connect(str(path)) as con:
+        con.execute("update stg_practice set name = '=1+2' where practice_id = 'C1'")
+        from warehouse.snapshot import publish
+
+        publish(con, path)
+    return path
+
+
+def scr(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_query_as_csv_is_the_views_rows(wh):
+    result = scr("query", "--warehouse", str(wh), "select region, wave, status, practices from migration_progress", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(io.StringIO(result.stdout))
+    assert frame.rows() == [("AU", 1, "in_review", 1), ("AU", 1, "complete", 1), ("NZ", 2, "blocked", 1), ("NZ", 2, "failed", 1),
+                            ("UK", None, "connect", 1), ("UK", None, "confirm", 1), ("UK", None, "coming_soon", 1)]  # fmt: skip
+
+
+def test_csv_cells_are_inert_in_a_spreadsheet(wh):
+    result = scr("query", "-w", str(wh), "select practice_id, name, -1 as n from stg_practice order by 1", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    rows = {r["practice_id"]: r for r in pl.read_csv(io.StringIO(result.stdout), infer_schema=False).to_dicts()}
+    assert rows["C1"]["name"] == "'=1+2"
+    assert rows["B1"]["name"].startswith("<script>")  # not a formula: left as it is
+    assert rows["A1"]["n"] == "-1"  # numbers are numbers
+
+
+def test_query_as_json_and_nested_values(wh):
+    result = scr("query", "-w", str(wh), "select * from failure_reasons", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == [{"reason": "hq_clients.json: <img src=x onerror=alert", "practices": 1, "practice_ids": ["B2"]}]
+    as_csv = scr("query", "-w", str(wh), "select * from failure_reasons", "-f", "csv")
+    assert pl.read_csv(io.StringIO(as_csv.stdout))["practice_ids"].to_list() == ['["B2"]']
+
+
+def test_query_as_a_table(wh):
+    result = scr("query", "-w", str(wh), "select practice_id, records_in from merge_summary where records_in > 0", "--max-rows", "2")
+    assert result.exit_code == 0, result.output
+    assert "A1" in result.stdout and "A2" in result.stdout and "B1" not in result.stdout
+    assert "3 rows (1 not shown" in result.stdout
+
+
+def test_values_are_printed_as_they_are_never_as_markup(wh):
+    result = scr("query", "-w", str(wh), "select '[red]x[/red]' as v")
+    assert result.exit_code == 0 and "[red]x[/red]" in result.stdout
+
+
+def test_a_query_duckdb_rejects_is_refused_with_exit_1(wh):
+    bad = scr("query", "-w", str(wh), "select * from no_such_view")
+    assert bad.exit_code == 1 and "no_such_view" in bad.output
+    write = scr("query", "-w", str(wh), "create table t as select 1")
+    assert write.exit_code == 1  # the snapshot is read-only
+
+
+def test_no_snapshot_or_no_warehouse_is_exit_2(tmp_path):
+    missing = scr("query", "-w", str(tmp_path / "none.duckdb"), "select 1")
+    assert missing.exit_code == 2 and "no warehouse" in missing.output
+    duckdb.connect(str(tmp_path / "old.duckdb")).close()
+    unpublished = scr("status", "-w", str(tmp_path / "old.duckdb"))
+    assert unpublished.exit_code == 2 and "scr snapshot" in unpublished.output
+    bad_format = scr("query", "-w", str(tmp_path / "old.duckdb"), "select 1", "-f", "xml")
+    assert bad_format.exit_code == 2
+
+
+def test_status_shows_the_funnel_and_the_headline_figures(wh):
+    result = scr("status", "-w", str(wh))
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "migration progress" in out
+    for status in ("connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete"):
+        assert f"{status} │ 1 │ 14.3%" in out
+    assert "complete: 14.3% of 7 practices; 10 source records read; 4 unified clients; 2 links await review in 2 practices" in out
+    assert "last run R1 (rerun, completed, in 120.0 s): 2 practices taken" in out
+    assert "quality failures: unified_client_id_unique (1 practices)" in out
+    listed = scr("status", "-w", str(wh), "--practice", "B2")
+    assert listed.exit_code == 0 and "B2" in listed.stdout and "A1" not in listed.stdout
+
+
+def test_report_writes_one_page(wh, tmp_path):
+    out = tmp_path / "sub" / "report.html"
+    result = scr("report", "-w", str(wh), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!DOCTYPE html>") and out.read_text().count("<svg") >= 6
+
+
+def test_snapshot_publishes_a_warehouse_whose_snapshot_was_lost(wh, tmp_path):
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(wh, copy)
+    result = scr("snapshot", "-w", str(copy))
+    assert result.exit_code == 0, result.output
+    assert scr("query", "-w", str(copy), "select count(*) from merge_summary", "-f", "csv").stdout.splitlines()[1] == "7"
+    assert scr("snapshot", "-w", str(tmp_path / "none.duckdb")).exit_code == 2
+
+
+def _shell(wh: Path, path_env: str, stdin: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": path_env}
+    return subprocess.run([sys.executable, "-m", "flows.cli", "shell", "-w", str(wh)], input=stdin, capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=120)  # fmt: skip
+
+
+def test_shell_opens_the_duckdb_cli_read_only_where_it_is_installed(wh, tmp_path):
+    fake = tmp_path / "bin" / "duckdb"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "duckdb cli: $*"\n')
+    fake.chmod(0o755)
+    done = _shell(wh, f"{fake.parent}:{os.environ['PATH']}")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"duckdb cli: -readonly {snapshot_path(wh)}"
+
+
+def test_shell_falls_back_to_python_with_a_read_only_connection(wh, tmp_path):
+    no_cli = tmp_path / "empty"
+    no_cli.mkdir()
+    done = _shell(wh, str(no_cli), "print(con.sql('select count(*) from merge_summary').fetchall())\n")
+    assert done.returncode == 0, done.stderr
+    assert "[(7,)]" in done.stdout + done.stderr
+    assert snapshot_dir(wh).exists()

@@ -1,0 +1,221 @@
+"""The analysts' snapshot: what it publishes, only what changed, atomically, and what it keeps for open sessions."""
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.warehouse.handmade import build
+from warehouse import snapshot as snap
+from warehouse.db import transaction
+from warehouse.reader import open_snapshot
+from warehouse.schema import create_all
+from warehouse.snapshot import publish, relations, snapshot_dir
+from warehouse.status import mark_changed
+from warehouse.views import VIEWS
+
+
+@pytest.fixture()
+def wh(tmp_path):
+    """A file warehouse holding the hand-made rows, and its path."""
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    build(con)
+    yield con, path
+    con.close()
+
+
+def frame(con, relation: str) -> pl.DataFrame:
+    df = con.sql(f"select * from {relation}").pl()
+    return df.with_columns(pl.struct(c).struct.json_encode().alias(c) for c, t in df.schema.items() if t.is_nested()).sort(pl.all(), nulls_last=True)
+
+
+def reader(path: Path) -> duckdb.DuckDBPyConnection:
+    return open_snapshot(path)
+
+
+def assert_same(con, path: Path) -> None:
+    """Every relation and view of the snapshot holds what the live warehouse holds."""
+    with reader(path) as r:
+        for name in [*relations(), *VIEWS]:
+            live, published = frame(con, name), frame(r, name)
+            assert published.schema == live.schema, name
+            assert published.equals(live), name
+
+
+def files_on_disk(path: Path) -> set[str]:
+    root = snapshot_dir(path)
+    return {p.relative_to(root).as_posix() for p in root.glob("data/*/*.parquet")}
+
+
+def referenced(path: Path) -> set[str]:
+    root = snapshot_dir(path)
+    with reader(path) as r:
+        return {Path(p).relative_to(root).as_posix() for (p,) in r.sql("select path from snapshot_files").fetchall()}
+
+
+def change_a2(con, detail: str) -> None:
+    with transaction(con):
+        con.execute("update practice_status set detail = ? where practice_id = 'A2'", [detail])
+        mark_changed(con, ["A2"])
+
+
+def test_every_relation_and_view_answers_on_a_fresh_warehouse(tmp_path):
+    path = tmp_path / "fresh.duckdb"
+    with duckdb.connect(str(path)) as con:
+        create_all(con)
+        done = publish(con, path)
+        assert done["swapped"] and done["files_written"] == 0
+        assert_same(con, path)
+    with reader(path) as r:
+        for name in VIEWS:
+            assert r.sql(f"select count(*) from {name}").fetchall() == [(0,)], name
+
+
+def test_the_snapshot_holds_what_the_warehouse_holds(wh):
+    con, path = wh
+    publish(con, path)
+    assert_same(con, path)
+    with reader(path) as r:
+        # the current-version views are published, their version tables are not
+        assert r.sql("select count(*) from unified_client where practice_id = 'A1'").fetchall() == [(2,)]
+        names = {n for (n,) in r.sql("select view_name from duckdb_views() where not internal").fetchall()}
+        assert "unified_client_version" not in names and "practice_change" not in names
+
+
+def test_only_the_practices_that_changed_are_written_again(wh):
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "promoted (keep_xpm); still waiting")
+    done = publish(con, path)
+    a2_rows = sum(con.sql(f"select count(*) from {r} where practice_id = 'A2'").fetchall()[0][0]
+                  for r, kind in relations().items() if kind == "practice")  # fmt: skip
+    assert done["practices"] == 1 and done["rows_written"] == a2_rows
+    new = referenced(path) - set(con.sql("select file from snapshot_file where written_at < (select max(written_at) from snapshot_file)").pl()["file"])
+    ids = duckdb.sql(f"select distinct practice_id from read_parquet({[str(snapshot_dir(path) / f) for f in new]})").fetchall()
+    assert ids == [("A2",)]
+    assert_same(con, path)
+
+
+def test_nothing_changed_publishes_nothing(wh):
+    con, path = wh
+    publish(con, path)
+    again = publish(con, path)
+    assert not again["swapped"] and again["files_written"] == 0 and again["practices"] == 0
+
+
+def test_rows_a_practice_no_longer_has_are_gone_from_the_snapshot(wh):
+    con, path = wh
+    publish(con, path)
+    with transaction(con):
+        con.execute("delete from client_match where practice_id = 'A2'")
+        mark_changed(con, ["A2"])
+    publish(con, path)
+    with reader(path) as r:
+        assert r.sql("select count(*) from client_match where practice_id = 'A2'").fetchall() == [(0,)]
+        assert r.sql("select count(*) from client_match").fetchall() == [(2,)]
+    assert_same(con, path)
+
+
+def test_an_open_session_keeps_its_snapshot_while_newer_ones_are_published(wh):
+    con, path = wh
+    publish(con, path)
+    held = reader(path)
+    before = held.sql("select detail from practice_status where practice_id = 'A2'").fetchall()
+    for i in range(3):
+        change_a2(con, f"edit {i}")
+        publish(con, path, grace_seconds=3600)
+    assert held.sql("select detail from practice_status where practice_id = 'A2'").fetchall() == before
+    assert held.sql("select count(*) from review_queue").fetchall() == [(2,)]
+    with reader(path) as fresh:
+        assert fresh.sql("select detail from practice_status where practice_id = 'A2'").fetchall() == [("edit 2",)]
+    held.close()
+
+
+def test_files_no_longer_current_are_deleted_after_the_grace_period_only(wh):
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "edit")
+    publish(con, path, grace_seconds=3600)
+    assert files_on_disk(path) > referenced(path)  # the previous files wait for sessions that still read them
+    change_a2(con, "edit again")
+    done = publish(con, path, grace_seconds=0)
+    assert done["files_deleted"] > 0
+    assert files_on_disk(path) == referenced(path)
+    assert_same(con, path)
+
+
+def test_a_commit_whose_publish_was_lost_is_published_by_the_next(wh):
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "committed, never published")  # the process died before publishing
+    with transaction(con):
+        con.execute("update practice_status set detail = 'later' where practice_id = 'B1'")
+        mark_changed(con, ["B1"])
+    done = publish(con, path)
+    assert done["practices"] == 2
+    assert_same(con, path)
+
+
+def test_a_crash_between_the_swap_and_its_record_is_caught_up(wh, monkeypatch):
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "swapped, not recorded")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(snap, "_record", crash)
+    with pytest.raises(RuntimeError):
+        publish(con, path)
+    monkeypatch.undo()
+    change_a2(con, "next commit")
+    publish(con, path, grace_seconds=0)
+    assert_same(con, path)
+    assert files_on_disk(path) == referenced(path)  # what the interrupted publish wrote is collected
+
+
+def test_many_publishes_are_compacted_into_few_files(wh):
+    con, path = wh
+    publish(con, path)
+    for i in range(12):
+        pid = ["A1", "A2", "B1"][i % 3]
+        with transaction(con):
+            con.execute("update practice_status set detail = ? where practice_id = ?", [f"edit {i}", pid])
+            mark_changed(con, [pid])
+        publish(con, path, max_files=4, grace_seconds=0)
+    with reader(path) as r:
+        most = r.sql("select max(n) from (select relation, count(*) as n from snapshot_files group by relation)").fetchall()[0][0]
+    assert most <= 4
+    assert_same(con, path)
+
+
+def test_whole_tables_are_rewritten_only_when_their_content_changes(wh):
+    con, path = wh
+    publish(con, path)
+    con.execute("insert into pipeline_run (run_id, kind, started_at, status) values ('R2', 'wave', now()::timestamp, 'running')")
+    done = publish(con, path)
+    assert done["files_written"] == 1 and done["practices"] == 0
+    assert_same(con, path)
+
+
+def test_a_relation_whose_columns_changed_is_published_whole_again(wh):
+    con, path = wh
+    publish(con, path)
+    con.execute("alter table run_practice add column note varchar")
+    con.execute("update run_practice set note = 'n' where practice_id = 'B1'")
+    publish(con, path)
+    with reader(path) as r:
+        assert r.sql("select count(*) from run_practice where note = 'n'").fetchall() == [(2,)]
+    assert_same(con, path)
+
+
+def test_a_lost_snapshot_folder_is_published_again_whole(wh):
+    import shutil
+
+    con, path = wh
+    publish(con, path)
+    shutil.rmtree(snapshot_dir(path))
+    publish(con, path)
+    assert_same(con, path)

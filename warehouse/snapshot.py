@@ -1,0 +1,310 @@
+"""The analysts' snapshot: a read-only copy of the warehouse that the writer publishes after each commit.
+
+Readers never open the live file (DuckDB lets no other process in while the writer holds it). The
+writer keeps, beside the warehouse, `<stem>.snapshot/`:
+
+- `data/<relation>/<generation>-<id>.parquet`: the rows of the practices that changed since the last
+  publish (practice_change.generation above the published one), one file per relation and publish;
+  small practice-less tables whole, rewritten only when their content changes;
+- `snapshot.duckdb`: built anew on every publish and swapped in with os.replace, it holds views
+  over exactly the current files (absolute paths) and the analysts' views (warehouse.views). A file
+  that also holds rows since republished elsewhere is read through its live practices only.
+
+A reader sees the previous snapshot or the next, never half of one; a session holding the previous
+`snapshot.duckdb` open keeps working, because the files it reads are deleted only a grace period
+after they stop being current. What is published is recorded in the warehouse (snapshot_file,
+snapshot_manifest, warehouse_meta) after the swap: a crash between a commit and its publish, or
+between the swap and that record, is caught up by the next publish. A relation with too many files
+is compacted by republishing the practices of its smallest files from the warehouse into one file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from warehouse.db import transaction
+from warehouse.load import registered
+from warehouse.schema import PROMOTED, TABLES
+from warehouse.views import create_views
+
+__all__ = ["publish", "snapshot_dir", "snapshot_path", "relations", "GRACE_SECONDS", "MAX_FILES"]
+
+GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
+MAX_FILES = 16  # live files of one relation before it is compacted
+SNAPSHOT = "snapshot.duckdb"
+GENERATION_KEY = "snapshot.generation"
+# bookkeeping, not data; the *_version tables are published as their current-version views
+_SKIP = {"practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifest"} | {f"{t}_version" for t in PROMOTED}
+# tables their writers replace whole (the registry, the unconnected list): no practice marks their change
+_WHOLE = {"stg_practice", "sync_unconnected"}
+_FILES = pl.Schema({"relation": pl.String, "file": pl.String, "rows": pl.Int64, "columns": pl.String, "content_hash": pl.String})
+_MANIFEST = pl.Schema({"relation": pl.String, "practice_id": pl.String, "file": pl.String, "rows": pl.Int64})
+
+
+def snapshot_dir(warehouse: Path | str) -> Path:
+    """The folder of a warehouse's snapshot: `<dir>/<stem>.snapshot`, absolute."""
+    warehouse = Path(warehouse).absolute()
+    return warehouse.with_name(warehouse.stem + ".snapshot")
+
+
+def snapshot_path(warehouse: Path | str) -> Path:
+    """The snapshot database analysts open (read-only)."""
+    return snapshot_dir(warehouse) / SNAPSHOT
+
+
+@cache
+def relations() -> dict[str, str]:
+    """Every relation the snapshot publishes -> "practice" (per practice, as they change) or "whole"."""
+    out = {t.name: "practice" if t.practice and t.name not in _WHOLE else "whole" for t in TABLES.values() if t.name not in _SKIP}
+    out.update({name: "practice" for name in PROMOTED})
+    return out
+
+
+@dataclass
+class _Plan:
+    """What one publish does, in order: each step replaces a relation's manifest rows for some practices (None: all)."""
+
+    generation: int
+    files: list[dict] = field(default_factory=list)  # new snapshot_file rows
+    retired: set[str] = field(default_factory=set)
+    steps: list[tuple[str, list[str] | None, pl.DataFrame]] = field(default_factory=list)
+    columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    signatures: dict[str, str] = field(default_factory=dict)
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(ids: list[str]) -> str:
+    return "where practice_id in (" + ", ".join(_q(i) for i in ids) + ")"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    rel = con.sql(f"select * from {relation} limit 0")
+    return [(c, str(t)) for c, t in zip(rel.columns, rel.types)]
+
+
+def _export(con, root: Path, plan: _Plan, relation: str, where: str, content_hash: str | None = None) -> pl.DataFrame:
+    """Write the relation's rows (matching `where`) to a new file; returns its manifest rows (practice, rows)."""
+    (root / "data" / relation).mkdir(parents=True, exist_ok=True)
+    name = f"data/{relation}/{plan.generation:09d}-{uuid.uuid4().hex[:8]}.parquet"
+    per_practice = relations()[relation] == "practice"
+    order = " order by practice_id" if per_practice else ""
+    path = _q(str(root / name))
+    written = con.execute(f"copy (select * from {relation} {where}{order}) to {path} (format parquet)").fetchall()[0][0]
+    if not written:
+        (root / name).unlink(missing_ok=True)
+        return pl.DataFrame(schema=_MANIFEST)
+    plan.files.append({"relation": relation, "file": name, "rows": written, "columns": plan.signatures[relation],
+                       "content_hash": content_hash})  # fmt: skip
+    if not per_practice:
+        return pl.DataFrame(schema=_MANIFEST)
+    counts = con.sql(f"select practice_id, count(*)::bigint as rows from read_parquet({path}) group by 1").pl()
+    return counts.select(pl.lit(relation).alias("relation"), "practice_id", pl.lit(name).alias("file"), "rows").cast(_MANIFEST)
+
+
+def _plan_practice(con, root, plan: _Plan, relation: str, full: bool, changed: list[str], live: pl.DataFrame) -> None:
+    """Republish the changed practices of one relation (all of them when it is new or its columns changed)."""
+    if full:
+        plan.retired |= set(live["file"])
+        plan.steps.append((relation, None, _export(con, root, plan, relation, "")))
+    elif changed:
+        plan.steps.append((relation, changed, _export(con, root, plan, relation, _in(changed))))
+
+
+def _plan_whole(con, root, plan: _Plan, relation: str, full: bool, live: pl.DataFrame) -> None:
+    """Rewrite a whole small table, only when its content changed."""
+    content = con.sql(f"select md5(coalesce(string_agg(t::varchar, '|' order by t::varchar), '')) from {relation} t").fetchall()[0][0]
+    if full or not live.height or live["content_hash"][0] != content:
+        plan.retired |= set(live["file"])
+        _export(con, root, plan, relation, "", content)
+
+
+def _apply(files: pl.DataFrame, manifest: pl.DataFrame, plan: _Plan) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Live files and manifest once the plan is done; files no practice points at any more are retired."""
+    for relation, ids, rows in plan.steps:
+        drop = pl.col("relation") == relation
+        if ids is not None:
+            drop = drop & pl.col("practice_id").is_in(ids)
+        manifest = pl.concat([manifest.filter(~drop), rows], how="vertical_relaxed")
+    files = pl.concat([files, pl.DataFrame(plan.files, schema=_FILES)], how="vertical_relaxed")
+    per_practice = pl.col("relation").is_in([r for r, k in relations().items() if k == "practice"])
+    dead = files.filter(per_practice & ~pl.col("file").is_in(manifest["file"].unique().implode()))
+    plan.retired |= set(dead["file"])
+    return files.filter(~pl.col("file").is_in(list(plan.retired))), manifest
+
+
+def _compact(con, root: Path, plan: _Plan, files: pl.DataFrame, manifest: pl.DataFrame, max_files: int) -> None:
+    """A relation with more than max_files files: the practices of its smallest (and mostly dead) ones into one new file."""
+    new = {f["file"] for f in plan.files}
+    live_rows = manifest.group_by("file").agg(pl.col("rows").sum().alias("live_rows"))
+    sized = files.join(live_rows, on="file", how="left").with_columns(pl.col("live_rows").fill_null(0))
+    for relation in sorted(set(sized["relation"])):
+        group = sized.filter(pl.col("relation") == relation)
+        if relations()[relation] != "practice" or group.height <= max_files:
+            continue
+        old = group.filter(~pl.col("file").is_in(list(new))).sort("live_rows", "file")
+        merge = set(old.head(group.height - max_files // 2 + 1)["file"]) | set(
+            old.filter(pl.col("live_rows") * 2 < pl.col("rows"))["file"]
+        )
+        ids = manifest.filter(pl.col("file").is_in(list(merge)))["practice_id"].unique().sort().to_list()
+        plan.retired |= merge
+        plan.steps.append((relation, ids, _export(con, root, plan, relation, _in(ids))))
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection, warehouse: Path | str, *, grace_seconds: float = GRACE_SECONDS, max_files: int = MAX_FILES
+) -> dict:
+    """Publish what changed since the last publish and swap in a new snapshot; returns what it did.
+
+    Called by the warehouse's single writer, outside any transaction, right after a commit.
+    """
+    started = time.perf_counter()
+    root = snapshot_dir(warehouse)
+    root.mkdir(parents=True, exist_ok=True)
+    meta = dict(con.sql("select key, value from warehouse_meta where key like 'snapshot.%'").fetchall())
+    files = con.sql("select relation, file, rows, columns, content_hash from snapshot_file where retired_at is null").pl().cast(_FILES)
+    manifest = con.sql("select relation, practice_id, file, rows from snapshot_manifest").pl().cast(_MANIFEST)
+    if any(not (root / f).exists() for f in files["file"]) or (files.height and not (root / SNAPSHOT).exists()):
+        _forget(con)  # the folder lost files (deleted or moved by hand): publish everything again
+        meta, files, manifest = {}, files.clear(), manifest.clear()
+    published = int(meta.get(GENERATION_KEY, 0))
+    changed = [r[0] for r in con.sql(
+        "select practice_id from practice_change where generation > $g order by 1", params={"g": published}).fetchall()]  # fmt: skip
+    top = con.sql("select coalesce(max(generation), 0) from practice_change").fetchall()[0][0]
+    plan = _Plan(generation=max(top, published))
+    for relation, kind in relations().items():
+        plan.columns[relation] = _columns(con, relation)
+        plan.signatures[relation] = hashlib.sha256(repr(plan.columns[relation]).encode()).hexdigest()[:16]
+        full = meta.get(f"snapshot.columns.{relation}") != plan.signatures[relation]
+        live = files.filter(pl.col("relation") == relation)
+        if kind == "whole":
+            _plan_whole(con, root, plan, relation, full, live)
+        else:
+            _plan_practice(con, root, plan, relation, full, changed, live)
+    _compact(con, root, plan, *_apply(files, manifest, plan), max_files)
+    now_files, now_manifest = _apply(files, manifest, plan)
+    swapped = bool(plan.files or plan.retired) or not (root / SNAPSHOT).exists()
+    if swapped:
+        _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest)
+    if swapped or plan.generation != published or plan.steps:
+        _record(con, plan, now_manifest)
+    deleted = _collect(con, root, grace_seconds)
+    return {
+        "snapshot": str(root / SNAPSHOT), "generation": plan.generation, "practices": len(changed), "swapped": swapped,
+        "files_written": len(plan.files), "rows_written": int(sum(f["rows"] for f in plan.files)),
+        "files_retired": len(plan.retired), "files_deleted": deleted, "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
+
+
+def _relation_sql(relation: str, root: Path, files: pl.DataFrame, live_rows: dict[str, int], cols: list[tuple[str, str]]) -> str:
+    """A relation over its files; a file holding rows republished elsewhere is read through its live practices only."""
+    names = ", ".join(f'"{c}"' for c, _ in cols)
+    if files.is_empty():
+        return "select " + ", ".join(f'cast(null as {t}) as "{c}"' for c, t in cols) + " where false"
+    clean = [f for f, n in files.select("file", "rows").iter_rows() if live_rows.get(f, n) == n]
+    stale = [f for f in files["file"] if f not in clean]
+    paths = lambda fs: "[" + ", ".join(_q(str(root / f)) for f in fs) + "]"  # noqa: E731
+    parts = [f"select {names} from read_parquet({paths(clean)})"] if clean else []
+    if stale:
+        parts.append(
+            f"select {names} from read_parquet({paths(stale)}, filename = true) t where exists (select 1 from snapshot_live m "
+            f"where m.relation = {_q(relation)} and m.practice_id = t.practice_id and m.path = t.filename)"
+        )
+    return " union all ".join(parts)
+
+
+def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manifest: pl.DataFrame) -> None:
+    """A new snapshot.duckdb over exactly these files, swapped in atomically."""
+    practice_files = manifest.group_by("file").agg(pl.col("rows").sum())
+    live_rows = dict(practice_files.iter_rows())
+    stale = {f for f, n in files.select("file", "rows").iter_rows() if live_rows.get(f, n) != n}
+    live = manifest.filter(pl.col("file").is_in(list(stale))).select(
+        "relation", "practice_id", (pl.lit(str(root) + "/") + pl.col("file")).alias("path")
+    )
+    listing = files.select("relation", (pl.lit(str(root) + "/") + pl.col("file")).alias("path"), "rows").sort("relation", "path")
+    info = pl.DataFrame({
+        "key": ["generation", "published_at", "warehouse"],
+        "value": [str(plan.generation), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), str(warehouse)],
+    })  # fmt: skip
+    tmp = root / f".{SNAPSHOT}.{uuid.uuid4().hex[:8]}.tmp"
+    snap = duckdb.connect(str(tmp))
+    try:
+        snap.execute("begin transaction")  # one commit: a file-backed DuckDB syncs on every statement otherwise
+        for name, frame in (("snapshot_live", live), ("snapshot_info", info), ("snapshot_files", listing)):
+            snap.register("_frame", frame.to_arrow())
+            snap.execute(f"create table {name} as select * from _frame")
+            snap.unregister("_frame")
+        for relation in relations():
+            mine = files.filter(pl.col("relation") == relation).sort("file")
+            snap.execute(f"create view {relation} as {_relation_sql(relation, root, mine, live_rows, plan.columns[relation])}")
+        create_views(snap)
+        snap.execute("commit")
+    finally:
+        snap.close()
+    os.replace(tmp, root / SNAPSHOT)
+
+
+def _record(con, plan: _Plan, manifest: pl.DataFrame) -> None:
+    """What the snapshot now holds, in the warehouse (after the swap: a crash before this republishes, loses nothing)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    whole = sorted({r for r, ids, _ in plan.steps if ids is None})
+    keys = pl.DataFrame([(r, p) for r, ids, _ in plan.steps if ids is not None for p in ids],
+                        schema={"relation": pl.String, "practice_id": pl.String}, orient="row").unique()  # fmt: skip
+    touched = pl.concat([
+        manifest.filter(pl.col("relation").is_in(whole)),
+        manifest.join(keys, on=["relation", "practice_id"], how="semi"),
+    ]).unique(["relation", "practice_id"])  # fmt: skip
+    values = {GENERATION_KEY: str(plan.generation), **{f"snapshot.columns.{r}": s for r, s in plan.signatures.items()}}
+    new_files = pl.DataFrame(plan.files, schema=_FILES)
+    with transaction(con), registered(con, _snap_keys=keys, _snap_rows=touched, _snap_files=new_files):
+        con.execute("delete from snapshot_manifest where relation in (select unnest($r::varchar[]))", {"r": whole})
+        con.execute("delete from snapshot_manifest m using _snap_keys k where m.relation = k.relation and m.practice_id = k.practice_id")
+        con.execute("insert into snapshot_manifest by name select * from _snap_rows")
+        con.execute("insert into snapshot_file by name select *, $t as written_at from _snap_files", {"t": now})
+        con.execute(
+            "update snapshot_file set retired_at = $t where file in (select unnest($f::varchar[])) and retired_at is null",
+            {"t": now, "f": sorted(plan.retired)},
+        )
+        con.execute(
+            "insert or replace into warehouse_meta select unnest($k::varchar[]), unnest($v::varchar[])",
+            {"k": list(values), "v": list(values.values())},
+        )
+
+
+def _forget(con) -> None:
+    """Start the snapshot over: every file retired, nothing published."""
+    with transaction(con):
+        con.execute("update snapshot_file set retired_at = now()::timestamp where retired_at is null")
+        con.execute("delete from snapshot_manifest")
+        con.execute("delete from warehouse_meta where key like 'snapshot.%'")
+
+
+def _collect(con, root: Path, grace_seconds: float) -> int:
+    """Delete files retired more than the grace period ago, and as old leftovers of interrupted publishes."""
+    cutoff = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=grace_seconds)
+    old = [r[0] for r in con.sql("select file from snapshot_file where retired_at <= $c", params={"c": cutoff}).fetchall()]
+    known = {r[0] for r in con.sql("select file from snapshot_file").fetchall()}
+    deadline = time.time() - grace_seconds
+    leftovers = [
+        p.relative_to(root).as_posix()
+        for p in [*root.glob("data/*/*.parquet"), *root.glob(f".{SNAPSHOT}.*.tmp")]
+        if p.relative_to(root).as_posix() not in known and p.stat().st_mtime <= deadline
+    ]
+    for name in old + leftovers:
+        (root / name).unlink(missing_ok=True)
+    if old:
+        with transaction(con):
+            con.execute("delete from snapshot_file where file in (select unnest($f::varchar[]))", {"f": old})
+    return len(old) + len(leftovers)
