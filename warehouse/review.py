@@ -122,13 +122,20 @@ def revoke_decisions(
         found = found.filter(pl.col("source_file") == source_file)
     keys = ", ".join(PAIR)
     with registered(con, _revoke=found.select(*PAIR, "decided_at")):
-        # what was in force just before each withdrawn decision: the log's last word on the pair before it
+        # what was in force just before each withdrawn decision. The log is a stack per pair: a decision pushes,
+        # a withdrawal pops (a restore is only what the pop uncovered), so the decision under the one in force
+        # is the last decision that left the stack one shorter than it is now
         before = con.sql(
-            f"""select l.* exclude (rn) from (
-                  select l.*, row_number() over (partition by {', '.join('l.' + c for c in PAIR)}
-                                                 order by l.logged_at desc, l.rowid desc) as rn
-                  from review_decision_log l join _revoke r using ({keys}) where l.logged_at < r.decided_at) l
-                where rn = 1 and action in ('decide', 'restore')"""
+            f"""with ev as (
+                  select l.*, l.rowid as seq,
+                         sum(case l.action when 'decide' then 1 when 'revoke' then -1 else 0 end)
+                           over (partition by {', '.join('l.' + c for c in PAIR)} order by l.logged_at, l.rowid
+                                 rows between unbounded preceding and current row) as depth
+                  from review_decision_log l semi join _revoke r using ({keys})),
+                now_ as (select {keys}, arg_max(depth, seq) as depth from ev group by all)
+                select ev.* exclude (seq, depth) from ev join now_ n using ({keys})
+                where ev.action = 'decide' and ev.depth = n.depth - 1 and n.depth > 1
+                qualify row_number() over (partition by {', '.join('ev.' + c for c in PAIR)} order by ev.seq desc) = 1"""
         ).pl()
         con.execute(
             f"""insert into review_decision_log
