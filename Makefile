@@ -27,8 +27,9 @@ test: setup  ## run the test suite
 bench-match: setup  ## matching benchmark against Splink and Febrl (not a test)
 	$(BIN)/python -m benchmarks.match
 
-bench: setup  ## the whole journey at ~100k, 300k and 1M records beside Splink, then the matcher benchmark (not a test)
+bench: setup  ## the whole journey at ~100k, 300k and 1M records beside Splink, the operators' commands, then the matcher benchmark (not a test)
 	$(BIN)/python -m benchmarks.journey
+	$(BIN)/python -m benchmarks.operator
 	$(BIN)/python -m benchmarks.match
 
 soak: setup  ## waves and reruns over a 1,000-practice zone with random kills and write errors (not in CI)
