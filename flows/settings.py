@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     chunk_records: int = Field(
         40_000, ge=1, description="at most this many (estimated) source records per chunk task: bounds a chunk's memory"
     )
+    chunks_ahead: int = Field(
+        3, ge=1, description="chunk tasks in flight or waiting for the writer at once: bounds a wave's memory "
+        "(raise it with more workers, e.g. a Dask cluster)"
+    )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"

@@ -192,15 +192,23 @@ def run_journey(
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
-        futures = {
-            journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params): part
-            for part in parts
-        }
+        # a window of chunks in flight: the workers compute ahead of the writer, but never more than
+        # chunks_ahead results wait in memory, so memory stays flat however large the wave
+        queue, pending = list(parts), {}
+
+        def top_up() -> None:
+            while queue and len(pending) < settings.chunks_ahead:
+                part = queue.pop(0)
+                pending[journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params)] = part
+
+        top_up()
         stats, done, promoted = [], 0, []
-        waited = time.perf_counter()
-        for future in as_completed(list(futures)):
+        while pending:
+            waited = time.perf_counter()
+            future = next(as_completed(list(pending)))
             clock.add("writer_waiting", time.perf_counter() - waited)
-            ids = futures[future]["practice_id"].to_list()
+            ids = pending.pop(future)["practice_id"].to_list()
+            top_up()  # the next chunk starts while this one is written
             try:
                 result: ChunkResult = future.result()
             except Exception as exc:  # noqa: BLE001 - a chunk that still fails after its retries fails its practices only
@@ -214,10 +222,10 @@ def run_journey(
                     stats.append(result.stats)
                     if result.gate is not None:
                         promoted += result.gate.passed
+            future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
             with clock.stage("snapshot"):
                 publish_snapshot(con, warehouse)
-            waited = time.perf_counter()
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)

@@ -196,3 +196,35 @@ def test_a_planned_wave_takes_only_eligible_practices(zone, warehouse):
     assert summary["practices"] == expected.height
     completed = status.filter(pl.col("status") == "complete")["practice_id"]
     assert not set(completed.to_list()) & set(expected["practice_id"].to_list())
+
+
+def test_chunks_in_flight_are_bounded_and_the_window_does_not_change_results(zone, tmp_path, monkeypatch):
+    import threading
+
+    from flows import wave
+    from flows.settings import get_settings
+    from tests.support.state import differences, warehouse_state
+
+    wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "default.duckdb"), select="all")
+    real, lock, running, most = wave.run_chunk, threading.Lock(), [0], [0]
+
+    def counted(*args):  # counts our own chunk function's concurrent calls; the engine is the real one
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            return real(*args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(wave, "run_chunk", counted)
+    monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
+    monkeypatch.setenv("SCR_CHUNKS_AHEAD", "1")
+    get_settings.cache_clear()
+    try:
+        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "w.duckdb"), select="all")
+    finally:
+        get_settings.cache_clear()
+    assert most[0] == 1  # two workers, but one chunk at a time: the next starts when the writer takes this one
+    assert differences(warehouse_state(tmp_path / "default.duckdb"), warehouse_state(tmp_path / "w.duckdb")) == {}
