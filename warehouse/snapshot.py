@@ -40,7 +40,7 @@ from warehouse.views import create_views
 __all__ = ["publish", "snapshot_dir", "snapshot_path", "relations", "GRACE_SECONDS", "MAX_FILES"]
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
-MAX_FILES = 16  # live files of one relation before it is compacted
+MAX_FILES = 64  # live files of one relation before it is compacted
 SNAPSHOT = "snapshot.duckdb"
 GENERATION_KEY = "snapshot.generation"
 # bookkeeping, not data; the *_version tables are published as their current-version views
