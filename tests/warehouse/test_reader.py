@@ -1,0 +1,25 @@
+"""Reading the snapshot's views as frames: the same frames, values and types, as DuckDB's own Arrow path."""
+
+import duckdb
+
+from tests.warehouse.handmade import published
+from warehouse.reader import _frame, open_snapshot, practice_statuses, read_views
+from warehouse.views import VIEWS
+
+
+def test_every_view_reads_as_duckdbs_own_frame(tmp_path):
+    path = published(tmp_path / "w.duckdb", hostile=True)
+    with open_snapshot(path) as con:
+        views = read_views(con)
+        assert set(views) == set(VIEWS)
+        for name, frame in views.items():
+            arrow = con.sql(f"select * from {name}").pl()
+            assert frame.schema == arrow.schema and frame.equals(arrow), name
+        assert sum(f.height for f in views.values()) > 0
+        assert practice_statuses(con).equals(con.sql("select practice_id, status, detail from practice_status order by 1").pl())
+
+
+def test_a_type_the_views_do_not_use_takes_the_general_path():
+    con = duckdb.connect()
+    frame = _frame(con.sql("select 1.5::decimal(4, 2) as d, [1, 2] as l, null::varchar as s"))
+    assert frame.equals(con.sql("select 1.5::decimal(4, 2) as d, [1, 2] as l, null::varchar as s").pl())
