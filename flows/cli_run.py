@@ -115,12 +115,6 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
 
 def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -> dict:
     """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
-    import threading
-
-    from flows.journey import warm_up
-
-    if runner == "thread":  # the chunks run in this process: their one-off imports happen while Prefect starts
-        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     from flows import progress
     from flows import wave as flows_wave
     from flows.hashkey import KeyMismatch

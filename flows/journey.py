@@ -21,20 +21,6 @@ from transforms.status_rules import auto_consolidates, effective_strategy, step_
 log = logging.getLogger("scr.journey")
 
 
-def warm_up() -> None:
-    """Pay ahead, once per process, what a chunk's first call would: Great Expectations' import and context, the
-    matcher's imports and nickname list. Run in a thread while Prefect starts or the model fits; never fails a run."""
-    try:
-        from quality.gate import warm_up as warm_gate
-        from transforms import matching  # noqa: F401 - imported for its cost
-        from transforms.nicknames import roots
-
-        roots()
-        warm_gate()
-    except Exception:  # noqa: BLE001 - a failed warm-up only means the first chunk pays for it, and says why
-        log.warning("could not warm up the chunk's work", exc_info=True)
-
-
 @dataclass
 class ChunkResult:
     practice_ids: list[str]

@@ -6,6 +6,7 @@ the warehouse's only writer.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import faults, progress
 from flows.commit import why, write_chunk
-from flows.journey import ChunkResult, fit, run_chunk, warm_up
+from flows.journey import ChunkResult, fit, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
@@ -185,7 +186,7 @@ def run_journey(
         params = _params()
         if not todo.is_empty():
             # the gate's first call imports Great Expectations (seconds): let it happen while the model is fitted
-            threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
             with clock.stage("model"):
                 params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
@@ -242,6 +243,15 @@ def run_journey(
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary
+
+
+def _warm_gate() -> None:
+    from quality.gate import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first gate pays for it, and says why
+        logging.getLogger("scr.gate").warning("could not warm up the quality gate", exc_info=True)
 
 
 def _invariants(con, promoted: list[str], touched: list[str]) -> dict:
