@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import Practices, Warehouse, fail, out, refuse, warehouse_path, writing
+from flows.cli_common import Practices, Warehouse, fail, out, plural, refuse, warehouse_path, writing
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
@@ -160,22 +160,23 @@ def _print_headline(head: dict, views: dict) -> None:
     from transforms import report_data as rd
 
     out.print(
-        f"complete: [bold]{head['share_complete']:.1%}[/] of {head['practices']} practices; {head['source_records']:,} source "
-        f"records read; {head['unified_clients']:,} unified clients; {head['pending_links']:,} links await review in "
-        f"{head['practices_with_pending_links']} practices", highlight=False,
+        f"complete: [bold]{head['share_complete']:.1%}[/] of {plural(head['practices'], 'practice')}; "
+        f"{plural(head['source_records'], 'source record')} read; {plural(head['unified_clients'], 'unified client')}; "
+        f"{plural(head['pending_links'], 'link')} {'awaits' if head['pending_links'] == 1 else 'await'} review in "
+        f"{plural(head['practices_with_pending_links'], 'practice')}", highlight=False,
     )  # fmt: skip
     last = head["last_run"]
     if last:
         took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
         out.print(
-            f"last run {last['run_id']} ({last['kind']}, {last['status']}, {took}): {last['planned']} practices taken, "
+            f"last run {last['run_id']} ({last['kind']}, {last['status']}, {took}): {plural(last['planned'], 'practice')} taken, "
             f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "
-            f"{last['records_in']:,} records in, {last['unified_clients_out']:,} unified clients out", highlight=False,
+            f"{plural(last['records_in'], 'record')} in, {plural(last['unified_clients_out'], 'unified client')} out", highlight=False,
         )  # fmt: skip
     for title, frame in (("top failure reasons", rd.top_failures(views["failure_reasons"], 3)),
                          ("quality failures", rd.quality_summary(views["quality_failures"], 3))):  # fmt: skip
         for row in frame.iter_rows():
-            out.print(f"{title}: {row[0]} ({row[1]} practices)", highlight=False, markup=False)
+            out.print(f"{title}: {row[0]} ({plural(row[1], 'practice')})", highlight=False, markup=False)
 
 
 def status(

@@ -100,7 +100,7 @@ def test_status_shows_the_funnel_and_the_headline_figures(wh):
         assert f"{status} │ 1 │ 14.3%" in out
     assert "complete: 14.3% of 7 practices; 10 source records read; 4 unified clients; 2 links await review in 2 practices" in out
     assert "last run R1 (rerun, completed, in 120.0 s): 2 practices taken" in out
-    assert "quality failures: unified_client_id_unique (1 practices)" in out
+    assert "quality failures: unified_client_id_unique (1 practice)" in out  # one practice, not "1 practices"
     listed = scr("status", "-w", str(wh), "--practice", "B2")
     assert listed.exit_code == 0 and "B2" in listed.stdout and "A1" not in listed.stdout
 
