@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,13 @@ FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--no-default-browser-check", "--remote-debugging-port=0",
 ]  # fmt: skip
+
+
+def _short_tmp() -> str | None:
+    """A folder for Chromium's sockets: the temporary folder when its path is short, else /tmp (None: the default)."""
+    if len(tempfile.gettempdir()) <= 40 or not os.access("/tmp", os.W_OK):
+        return None
+    return "/tmp"
 
 
 def chromium() -> str | None:
@@ -35,10 +43,12 @@ class Page:
     """One page of a private headless Chromium; use as a context manager."""
 
     def __init__(self, binary: str, width: int = 1300, height: int = 900) -> None:
-        self.profile = tempfile.mkdtemp(prefix="scr-chromium-")
+        # Chromium makes Unix sockets in its profile and under TMPDIR, and aborts when their path passes the
+        # kernel's 108 bytes: on a long TMPDIR (macOS's, a CI's) both go to a short folder of their own
+        self.profile = tempfile.mkdtemp(prefix="scr-chromium-", dir=_short_tmp())
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": self.profile},
         )  # fmt: skip
         self.events: list[dict] = []
         self._ids = itertools.count(1)
