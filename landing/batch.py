@@ -23,11 +23,11 @@ import polars as pl
 from landing import pool, schema
 from landing.errors import BadInput, Failures
 from landing.frames import Frames
-from landing.idents import Parsed, finish, stack
+from landing.idents import Parsed, finish, long_ids, stack
 from landing.secrets import HashKey
-from landing.values import PRACTICE, raw_frame
+from landing.values import PRACTICE, raw_frame, type_tables
 
-__all__ = ["Reader", "Job", "read_batch", "read_file", "parse_file"]
+__all__ = ["Reader", "Job", "read_batch", "read_file", "parse_file", "type_client_file"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,15 @@ class Reader:
     rank: int
     parse: Callable[[Path, str], dict[str, dict[str, list]]]  # path, practice_id -> table -> column lists
     typed: Callable[[dict[str, pl.DataFrame], Failures], dict[str, pl.DataFrame]]  # raw tables -> typed tables
+
+
+def type_client_file(raw: dict[str, pl.DataFrame], failures: Failures, spec, source: str, file: str, rank: int) -> dict[str, pl.DataFrame]:
+    """A batch's parsed client file (XPM's, HQ's) typed: its tables in `spec` order (table, shape, field names), clients
+    marked with their file, identifiers ("ids") left raw for `finish`; a practice with a bad value is noted in `failures`."""
+    out = type_tables(raw, spec, source, file, rank, failures)
+    out["client"] = out["client"].with_columns(source_file=pl.lit(file))
+    out["ids"] = long_ids(raw["ids"], source)
+    return out
 
 
 @dataclass

@@ -10,12 +10,12 @@ import orjson
 import polars as pl
 
 from landing import schema
-from landing.batch import Reader, parse_file, read_file
+from landing.batch import Reader, parse_file, read_file, type_client_file
 from landing.errors import BadInput, Failures, decode_utf8
 from landing.frames import Frames
-from landing.idents import Parsed, long_ids
+from landing.idents import Parsed
 from landing.secrets import HashKey
-from landing.values import LABEL, RECORD_NO, type_tables
+from landing.values import LABEL, RECORD_NO
 
 FILE = "hq_clients.json"
 RANK = 1  # read first: every practice has Xero HQ
@@ -187,11 +187,8 @@ SPEC = (
 
 
 def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
-    """A batch's parsed HQ tables typed (and "ids" left raw); a practice with a bad value is noted in `failures`."""
-    out = type_tables(raw, SPEC, "hq", FILE, RANK, failures)
-    out["client"] = out["client"].with_columns(source_file=pl.lit(FILE))
-    out["ids"] = long_ids(raw["ids"], "hq")
-    return out
+    """A batch's parsed HQ tables typed (a module function: a reader travels to parsing processes by name)."""
+    return type_client_file(raw, failures, SPEC, "hq", FILE, RANK)
 
 
 READER = Reader(FILE, RANK, parse, typed)

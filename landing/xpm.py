@@ -15,12 +15,12 @@ import polars as pl
 from lxml import etree
 
 from landing import schema
-from landing.batch import Reader, parse_file, read_file
+from landing.batch import Reader, parse_file, read_file, type_client_file
 from landing.errors import BadInput, Failures
 from landing.frames import Frames
-from landing.idents import Parsed, long_ids
+from landing.idents import Parsed
 from landing.secrets import HashKey
-from landing.values import LABEL, RECORD_NO, type_tables
+from landing.values import LABEL, RECORD_NO
 
 FILE = "xpm_clients.xml"
 RANK = 2  # read after hq_clients.json
@@ -278,11 +278,8 @@ SPEC = (
 
 
 def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
-    """A batch's parsed XPM tables typed (and "ids" left raw); a practice with a bad value is noted in `failures`."""
-    out = type_tables(raw, SPEC, "xpm", FILE, RANK, failures)
-    out["client"] = out["client"].with_columns(source_file=pl.lit(FILE))
-    out["ids"] = long_ids(raw["ids"], "xpm")
-    return out
+    """A batch's parsed XPM tables typed (a module function: a reader travels to parsing processes by name)."""
+    return type_client_file(raw, failures, SPEC, "xpm", FILE, RANK)
 
 
 READER = Reader(FILE, RANK, parse, typed)
