@@ -9,20 +9,16 @@ from warehouse.views import ANALYST_VIEWS, VIEWS
 
 
 @pytest.fixture()
-def hand():
-    con = duckdb.connect()
-    build(con)
-    yield con
-    con.close()
+def hand(con):
+    build(con)  # on the fresh warehouse of tests/warehouse/conftest.py
+    return con
 
 
 def rows(con, view: str, order: str | None = None) -> list[tuple]:
     return con.sql(f"select * from {view}" + (f" order by {order}" if order else "")).fetchall()
 
 
-def test_every_view_answers_empty_on_a_fresh_warehouse():
-    con = duckdb.connect()
-    create_all(con)
+def test_every_view_answers_empty_on_a_fresh_warehouse(con):
     for name in VIEWS:
         assert rows(con, name) == [], name
     assert set(ANALYST_VIEWS) == {"migration_progress", "wave_summary", "review_queue", "quality_failures", "merge_summary",
