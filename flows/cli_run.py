@@ -50,8 +50,7 @@ def _pinned(warehouse: Path) -> set[str]:
 
     try:
         with connect(warehouse, read_only=True) as con:
-            if con.sql("select count(*) from duckdb_tables() where table_name = 'practice_pin'").fetchall()[0][0]:
-                return set(read_pins(con)["practice_id"].to_list())
+            return set(read_pins(con)["practice_id"].to_list())
     except WarehouseBusy:
         pass
     return set()

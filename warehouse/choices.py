@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from warehouse.schema import has_table
+
 __all__ = ["record_choice", "read_choices", "latest_choices", "pin", "unpin", "read_pins"]
 
 
@@ -25,7 +27,7 @@ def read_choices(con: duckdb.DuckDBPyConnection, practice_id: str | None = None)
 
 def latest_choices(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """The choice in force per practice and kind: practice_id, choice, value, chosen_by, chosen_at (empty without any)."""
-    if not con.sql("select count(*) from duckdb_tables() where table_name = 'practice_choice'").fetchall()[0][0]:
+    if not has_table(con, "practice_choice"):
         return pl.DataFrame(schema={"practice_id": pl.String, "choice": pl.String, "value": pl.String, "chosen_by": pl.String,
                                     "chosen_at": pl.Datetime("us")})  # fmt: skip
     return con.sql(
@@ -48,5 +50,8 @@ def unpin(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
 
 
 def read_pins(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """practice_id, version, pinned_by, pinned_at, reason of every pinned practice."""
+    """practice_id, version, pinned_by, pinned_at, reason of every pinned practice (none on a warehouse from before pins)."""
+    if not has_table(con, "practice_pin"):
+        return pl.DataFrame(schema={"practice_id": pl.String, "version": pl.Int32, "pinned_by": pl.String,
+                                    "pinned_at": pl.Datetime("us"), "reason": pl.String})  # fmt: skip
     return con.sql("select * from practice_pin order by practice_id").pl()

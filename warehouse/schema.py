@@ -15,7 +15,7 @@ import polars as pl
 from landing import schema as staging_shapes
 from warehouse.views import create_views
 
-__all__ = ["Table", "TABLES", "VERSIONED", "create_all", "columns", "duckdb_type", "table_names"]
+__all__ = ["Table", "TABLES", "VERSIONED", "create_all", "columns", "duckdb_type", "has_table", "table_names"]
 
 V, B, D, TS, I, BI, F, J = "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "INTEGER", "BIGINT", "DOUBLE", "JSON"
 
@@ -199,6 +199,11 @@ def _current_view(name: str) -> str:
         f"create or replace view {name} as select t.* exclude (version) from {name}_version t "
         "join promotion_version p using (practice_id, version) where p.is_current"
     )
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse has this table yet (a warehouse from before it was added has not)."""
+    return bool(con.sql("select count(*) from duckdb_tables() where table_name = $n", params={"n": name}).fetchall()[0][0])
 
 
 def create_all(con: duckdb.DuckDBPyConnection) -> None:

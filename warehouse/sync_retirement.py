@@ -7,6 +7,8 @@ from datetime import date, datetime
 import duckdb
 import polars as pl
 
+from warehouse.schema import has_table
+
 __all__ = ["read_retired", "write_retirement"]
 
 _LINK_KEY = ["practice_id", "xpm_client_uuid", "hq_client_id"]
@@ -15,7 +17,7 @@ _LINK_KEY = ["practice_id", "xpm_client_uuid", "hq_client_id"]
 def read_retired(con: duckdb.DuckDBPyConnection | None) -> pl.DataFrame:
     """Keys of links already retired (empty when there is no warehouse yet)."""
     empty = pl.DataFrame(schema={k: pl.String for k in _LINK_KEY})
-    if con is None or not con.sql("select count(*) from duckdb_tables() where table_name = 'sync_retirement'").fetchall()[0][0]:
+    if con is None or not has_table(con, "sync_retirement"):
         return empty
     return con.sql(f"select {', '.join(_LINK_KEY)} from sync_retirement").pl().cast(empty.schema)  # type: ignore[arg-type]
 
