@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.commit import why
 from warehouse.snapshot import publish
 
 __all__ = ["publish_snapshot"]
@@ -19,7 +20,7 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path | str) -> d
     try:
         done = publish(con, warehouse)
     except Exception as exc:  # noqa: BLE001 - the commit it follows stands; the next publish catches up
-        log.warning("analysts' snapshot not published (the next commit will catch up): %s: %s", type(exc).__name__, exc)
+        log.warning("analysts' snapshot not published (the next commit will catch up): %s", why(exc))
         return None
     log.debug("snapshot published: %s", done)
     return done
