@@ -26,7 +26,7 @@ from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
 from flows.timing import Stopwatch
-from landing import read_registry, registry_problems
+from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
 from transforms.planning import chunks, plan_wave
@@ -103,16 +103,20 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     s = get_settings()
     ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
-    sample = (
+    first = (
         registry.join(ready, on="practice_id", how="semi")
         .filter(~pl.col("practice_id").is_in(list(problems)))
         .sort("practice_id")
         .head(s.model_sample_practices)
     )
+    # ... and no more records than the bound: the practices before the one that would cross it (at least one)
+    sizes = practice_sizes(landing, first["practice_id"].to_list())
+    within = sizes.filter((pl.col("records").cum_sum() <= s.model_sample_records) | (pl.int_range(pl.len()) == 0))
+    sample = first.join(within.select("practice_id"), on="practice_id", how="semi")
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     with db.transaction(con):
-        save_model(con, model, run_id, sample.height, 0)
+        save_model(con, model, run_id, sample.height, int(within["records"].sum()))
     return model
 
 
@@ -153,7 +157,7 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
-    with db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
+    with pool.sized(settings.parse_processes), db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
             adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
@@ -172,6 +176,7 @@ def run_journey(
             mark_changed(con, write_status(con, base, run_id))
         with clock.stage("snapshot"):
             publish_snapshot(con, warehouse)
+        published_at = time.perf_counter()
         current = read_status(con)
         # a practice pinned after a rollback is left alone until released
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
@@ -224,11 +229,16 @@ def run_journey(
                         promoted += result.gate.passed
             future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
-            with clock.stage("snapshot"):
-                publish_snapshot(con, warehouse)
+            # each publish exports what changed since the last one: fewer, larger publishes cost the writer less
+            if time.perf_counter() - published_at >= settings.snapshot_seconds:
+                with clock.stage("snapshot"):
+                    publish_snapshot(con, warehouse)
+                published_at = time.perf_counter()
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
+        with clock.stage("snapshot"):
+            publish_snapshot(con, warehouse)  # the run's data; after finish_run only its record is left to publish
         faults.point("run:before-finish")
         touched = sorted(set(todo["practice_id"].to_list()) | set(problems))
         with clock.stage("invariants"):
