@@ -51,10 +51,6 @@ class Settings(BaseSettings):
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"
     )
-    model_sample_records: int = Field(
-        60_000, ge=1, description="and at most this many (estimated) source records: a zone whose first practices are "
-        "large fits on fewer of them, not on more records"
-    )
     small_practice_max: int = Field(10, ge=0, description="a practice with at most this many clients per file consolidates automatically")
     auto_threshold: float | None = Field(
         None, description="match probability at or above which a link merges without review (default: the model's own, "

@@ -103,20 +103,16 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     s = get_settings()
     ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
-    first = (
+    sample = (
         registry.join(ready, on="practice_id", how="semi")
         .filter(~pl.col("practice_id").is_in(list(problems)))
         .sort("practice_id")
         .head(s.model_sample_practices)
     )
-    # ... and no more records than the bound: the practices before the one that would cross it (at least one)
-    sizes = practice_sizes(landing, first["practice_id"].to_list())
-    within = sizes.filter((pl.col("records").cum_sum() <= s.model_sample_records) | (pl.int_range(pl.len()) == 0))
-    sample = first.join(within.select("practice_id"), on="practice_id", how="semi")
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     with db.transaction(con):
-        save_model(con, model, run_id, sample.height, int(within["records"].sum()))
+        save_model(con, model, run_id, sample.height, 0)
     return model
 
 
