@@ -186,10 +186,11 @@ def run_journey(
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
-            # the gate's first call imports Great Expectations (seconds): let it happen while the model is fitted
-            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
             with clock.stage("model"):
                 params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
+            # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
+            # while the first chunks are read, parsed in the pool's processes, rather than beside the model's fit
+            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
         progress.report("practices", 0, todo.height)
@@ -225,8 +226,11 @@ def run_journey(
                         promoted += result.gate.passed
             future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
-            # each publish exports what changed since the last one: fewer, larger publishes cost the writer less
-            if time.perf_counter() - published_at >= settings.snapshot_seconds:
+            # each publish exports what changed since the last one: fewer, larger publishes cost the writer less;
+            # publish when the interval has passed, or when no chunk is ready to write (the writer would wait);
+            # after the last chunk the run's own publish follows
+            idle = bool(pending) and not any(map(_ready, pending))
+            if idle or time.perf_counter() - published_at >= settings.snapshot_seconds:
                 with clock.stage("snapshot"):
                     publish_snapshot(con, warehouse)
                 published_at = time.perf_counter()
@@ -249,6 +253,12 @@ def run_journey(
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary
+
+
+def _ready(future) -> bool:
+    """A chunk's result can be taken now without waiting (asked of the runner's own future: no API call)."""
+    inner = getattr(future, "wrapped_future", None)
+    return bool(inner is not None and inner.done())
 
 
 def _warm_gate() -> None:
