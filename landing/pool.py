@@ -5,8 +5,9 @@ the caller types and finishes them, and keeps the hash key: parsing needs none, 
 Measured on the shared 2-core machine (benchmarks/readers.py): with the cores otherwise idle (load about 2.5)
 two reading threads took 29 µs per record with a pool of two and 41 µs without; with the cores busy (load 7
 to 12) the pool was 10-40% slower, its processes competing for them. A whole wave on an otherwise idle
-machine is faster with it (308k records: 39.8 s with a pool of two, 45.3 s without): the flow process's
-threads share one GIL, which parsing would otherwise hold, so a wave turns it on (flows.settings).
+machine is faster with it (308k records: 42.8 s with a pool of two, 47.7 s without: the flow process's
+threads share one GIL, which parsing would otherwise hold), but a 1M wave's peak memory rose from 2.6 GB
+to 3.9-4.6 GB (the process tree), so a wave leaves it off unless SCR_PARSE_PROCESSES asks for it.
 
 Workers are plain Python processes running `serve`, talking pickle over their stdin and stdout, not
 multiprocessing's: those re-import the caller's main script in every worker, which runs an unguarded script
