@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         3, ge=1, description="chunk tasks in flight or waiting for the writer at once: bounds a wave's memory "
         "(raise it with more workers, e.g. a Dask cluster)"
     )
+    snapshot_seconds: float = Field(
+        30, ge=0, description="during a wave, the analysts' snapshot is published after a commit when this many seconds "
+        "have passed since the last publish (0: after every commit); always when the run ends"
+    )
+    parse_processes: int = Field(
+        2, ge=0, description="processes that parse a wave's landing files beside the flow's threads (0: parse in "
+        "the chunk's own thread); see landing/pool.py for the measurements"
+    )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"

@@ -26,7 +26,7 @@ from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
 from flows.timing import Stopwatch
-from landing import read_registry, registry_problems
+from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
 from transforms.planning import chunks, plan_wave
@@ -153,7 +153,7 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
-    with db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
+    with pool.sized(settings.parse_processes), db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
             adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
@@ -172,6 +172,7 @@ def run_journey(
             mark_changed(con, write_status(con, base, run_id))
         with clock.stage("snapshot"):
             publish_snapshot(con, warehouse)
+        published_at = time.perf_counter()
         current = read_status(con)
         # a practice pinned after a rollback is left alone until released
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
@@ -224,11 +225,16 @@ def run_journey(
                         promoted += result.gate.passed
             future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
-            with clock.stage("snapshot"):
-                publish_snapshot(con, warehouse)
+            # each publish exports what changed since the last one: fewer, larger publishes cost the writer less
+            if time.perf_counter() - published_at >= settings.snapshot_seconds:
+                with clock.stage("snapshot"):
+                    publish_snapshot(con, warehouse)
+                published_at = time.perf_counter()
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
+        with clock.stage("snapshot"):
+            publish_snapshot(con, warehouse)  # the run's data; after finish_run only its record is left to publish
         faults.point("run:before-finish")
         touched = sorted(set(todo["practice_id"].to_list()) | set(problems))
         with clock.stage("invariants"):

@@ -4,14 +4,16 @@ the caller types and finishes them, and keeps the hash key: parsing needs none, 
 
 Measured on the shared 2-core machine (benchmarks/readers.py): with the cores otherwise idle (load about 2.5)
 two reading threads took 29 µs per record with a pool of two and 41 µs without; with the cores busy (load 7
-to 12) the pool was 10-40% slower, its processes competing for them. In a wave the other chunk thread is
-matching on those cores, so the pool is off unless asked for.
+to 12) the pool was 10-40% slower, its processes competing for them. A whole wave on an otherwise idle
+machine is faster with it (308k records: 39.8 s with a pool of two, 45.3 s without): the flow process's
+threads share one GIL, which parsing would otherwise hold, so a wave turns it on (flows.settings).
 
 Workers are plain Python processes running `serve`, talking pickle over their stdin and stdout, not
 multiprocessing's: those re-import the caller's main script in every worker, which runs an unguarded script
 twice. A worker exits when its stdin closes, so it never outlives the process that started it, even killed.
 
-`SCR_PARSE_PROCESSES` sets the pool's size; unset or 0, files are parsed in the calling thread.
+`sized(n)` sets the pool's size for a while (a wave does, from its settings); otherwise `SCR_PARSE_PROCESSES` does;
+unset or 0, files are parsed in the calling thread.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["MIN_BYTES", "processes", "run", "serve", "worker_pids", "shutdown"]
+__all__ = ["MIN_BYTES", "configure", "sized", "processes", "run", "serve", "worker_pids", "shutdown"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,11 +49,33 @@ class _Broken(Exception):
     """A worker died or its stream broke: the batch is parsed in the calling process instead."""
 
 
+_configured: int | None = None
+
+
+def configure(size: int | None) -> None:
+    """Set the pool's size for this process (None: back to SCR_PARSE_PROCESSES)."""
+    global _configured
+    _configured = None if size is None else max(0, int(size))
+
+
+@contextmanager
+def sized(size: int | None) -> Iterator[None]:
+    """The pool at this size for the duration (a wave), then as it was."""
+    before = _configured
+    configure(size)
+    try:
+        yield
+    finally:
+        configure(before)
+
+
 def processes() -> int:
-    """The pool's size: SCR_PARSE_PROCESSES (default 0, no pool); always 0 in a daemonic process (a Dask
-    worker: one of several processes already, each reading in its own thread)."""
+    """The pool's size: as configured, else SCR_PARSE_PROCESSES (default 0, no pool); always 0 in a daemonic
+    process (a Dask worker: one of several processes already, each reading in its own thread)."""
     if multiprocessing.current_process().daemon:
         return 0
+    if _configured is not None:
+        return _configured
     raw = os.environ.get("SCR_PARSE_PROCESSES", "").strip()
     return max(0, int(raw)) if raw else 0
 

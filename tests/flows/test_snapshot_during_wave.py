@@ -37,7 +37,8 @@ RESULTS = {
 
 
 def _env() -> dict:
-    return {**os.environ, "SCR_CHUNK_PRACTICES": "2", "SCR_WAIT_SECONDS": "5"}
+    # a publish after every commit (a wave's default waits SCR_SNAPSHOT_SECONDS between them): the most churn
+    return {**os.environ, "SCR_CHUNK_PRACTICES": "2", "SCR_WAIT_SECONDS": "5", "SCR_SNAPSHOT_SECONDS": "0"}
 
 
 def _run(landing: Path, warehouse: Path) -> subprocess.Popen:

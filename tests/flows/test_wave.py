@@ -228,3 +228,35 @@ def test_chunks_in_flight_are_bounded_and_the_window_does_not_change_results(zon
         get_settings.cache_clear()
     assert most[0] == 1  # two workers, but one chunk at a time: the next starts when the writer takes this one
     assert differences(warehouse_state(tmp_path / "default.duckdb"), warehouse_state(tmp_path / "w.duckdb")) == {}
+
+
+@pytest.mark.parametrize("every, extra", [("3600", 0), ("0", 1)])
+def test_the_snapshot_is_published_at_most_every_snapshot_seconds_and_always_at_the_end(zone, tmp_path, monkeypatch, every, extra):
+    from flows import wave
+    from flows.settings import get_settings
+    from warehouse.reader import open_snapshot
+
+    real, calls = wave.publish_snapshot, []
+
+    def counted(con, warehouse):  # the real publish, counted
+        calls.append(warehouse)
+        return real(con, warehouse)
+
+    monkeypatch.setattr(wave, "publish_snapshot", counted)
+    monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
+    monkeypatch.setenv("SCR_SNAPSHOT_SECONDS", every)
+    get_settings.cache_clear()
+    path = tmp_path / "w.duckdb"
+    try:
+        summary = wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    finally:
+        get_settings.cache_clear()
+    chunks = -(-summary["practices"] // 2)
+    assert chunks >= 3
+    # one publish when the run starts, one for its data and one for its record; with 0, one more per chunk
+    assert len(calls) == 3 + extra * chunks
+    with duckdb.connect(str(path), read_only=True) as con:
+        want = {t: con.sql(f"select count(*) from {t}").fetchall()[0][0] for t in ("unified_client", "client_crosswalk", "pipeline_run")}
+    with open_snapshot(path) as snap:
+        got = {t: snap.sql(f"select count(*) from {t}").fetchall()[0][0] for t in want}
+    assert got == want and want["unified_client"] > 0

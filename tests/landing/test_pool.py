@@ -108,3 +108,16 @@ def test_workers_end_when_the_process_that_started_them_is_killed():
     while any(_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(p) for p in pids)
+
+
+def test_a_sized_pool_is_back_as_it_was_afterwards(monkeypatch):
+    monkeypatch.setenv("SCR_PARSE_PROCESSES", "0")
+    assert pool.processes() == 0
+    with pool.sized(2):
+        assert pool.processes() == 2
+        with pool.sized(0):
+            assert pool.processes() == 0
+        assert pool.processes() == 2
+    assert pool.processes() == 0  # the environment's again
+    monkeypatch.setenv("SCR_PARSE_PROCESSES", "1")
+    assert pool.processes() == 1
