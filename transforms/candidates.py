@@ -22,7 +22,7 @@ RARE_TOKENS = 2  # each record blocks on its rarest name tokens within the pract
 KEY_TYPES = (
     "tax_no", "business_no", "company_no", "other_no", "acn", "email", "email_local", "org", "org_first", "org_last", "pc",
     "pc_given", "addr", "name", "phone", "root_sur", "root_sx", "sur_init", "skel_init", "given_sur2", "dob", "dob_dm",
-    "dob_md", "dob_ym", "dob_yd", "token",
+    "dob_md", "dob_ym", "dob_yd", "token", "org_link",
 )  # fmt: skip
 _KIND = {t: i for i, t in enumerate(KEY_TYPES)}
 _WEAK = [_KIND[t] for t in WEAK_KEYS]
@@ -64,12 +64,28 @@ def _rare_token_keys(std: pl.DataFrame) -> pl.DataFrame:
     return _keys(toks, "token", pl.col("tok"))
 
 
+# letters a scanner or a hurried typist confuses (OCR: rn/m, vv/w, cl/d; digits read for letters): both spellings
+# of a name are read back to one, so "rnatthew sirnpson" meets "matthew simpson" and "vvright" meets "wright"
+_LOOKALIKES = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("0", "o"), ("1", "l"), ("3", "e"), ("5", "s"), ("8", "b"), ("q", "g"))
+
+
+def lookalike(expr: pl.Expr) -> pl.Expr:
+    """A name with OCR look-alike letters read one way (see _LOOKALIKES); a name without any is unchanged."""
+    for a, b in _LOOKALIKES:
+        expr = expr.str.replace_all(a, b, literal=True)
+    return expr
+
+
 def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     """Given name (every nickname root, every reading) with the surname or its sound, and the surname alone with initials."""
     readings = pl.concat([
         std.select("rid", g=pl.col(g), s=pl.col(s))
         for g, s in (("given", "surname"), ("given_alt", "surname_alt"), ("given_legal", "surname_legal"), ("surname", "given"))
-    ]).drop_nulls().unique()  # fmt: skip  (the last reading is given and family name keyed in each other's place)
+    ]).drop_nulls()  # fmt: skip  (the last reading is given and family name keyed in each other's place)
+    # the look-alike reading, only where it differs (most names hold no look-alike letters)
+    look = readings.select("rid", g=lookalike(pl.col("g")), s=lookalike(pl.col("s")), changed=lookalike(pl.col("g") + " " + pl.col("s")) != pl.col("g") + " " + pl.col("s"))
+    look = look.filter("changed").drop("changed")
+    readings = pl.concat([readings, look]).unique()
     distinct = readings.select("g").unique()
     distinct = distinct.with_columns(root=root_keys(distinct["g"]))
     r = readings.join(distinct, on="g").explode("root")
@@ -145,7 +161,8 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
     # the client's own mailbox and its contacts' (emails), every phone of the record and its contacts
     lists = [
         std.select("rid", v=pl.col(c)).explode("v").pipe(_keys, t, pl.col("v"))
-        for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"))
+        # two records linked to one Xero organisation: the client's own Xero file (different links veto a pair)
+        for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"), ("org_link", "orgs"))
     ]
     return pl.concat([*base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)]).drop_nulls("key")
 

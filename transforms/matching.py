@@ -19,7 +19,7 @@ from transforms.profile import profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
-from transforms.threshold import AUTO_FLOOR, FALLBACK, TARGET_PRECISION, expected_threshold
+from transforms.threshold import AUTO_FLOOR, FALLBACK, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold
 
 __all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
@@ -150,6 +150,7 @@ def _fit(c: _Compared) -> Model:
     model = fit(c.gamma, u, c.labels)
     model.common_dobs = c.common_dobs
     model.auto_threshold = _threshold(c, model)
+    model.review_threshold = _review_threshold(c, model)
     return model
 
 
@@ -177,6 +178,19 @@ def _threshold(c: _Compared, model: Model) -> float:
     model.calibration = fit_calibrations(score(hidden, model)[0], answer, pair_kinds(hidden))
     free = c.cmp["veto"].is_null().to_numpy()
     return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR)
+
+
+def _review_threshold(c: _Compared, model: Model) -> float:
+    """The review threshold that keeps the fitting sample's review load within REVIEW_BUDGET (transforms.threshold)."""
+    pattern, _, _, which = patterns(c.gamma)
+    prob = score(pattern, model)[1][which]
+    cmp = c.cmp.with_columns(match_probability=pl.Series(prob), _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model)))
+    d = decide(cmp, model.auto_threshold, REVIEW_THRESHOLD)["decision"]
+    l, r = c.cmp["rid_l"].to_numpy(), c.cmp["rid_r"].to_numpy()
+    # clustering constraints and the profile check turn some automatic links into proposals after this
+    # estimate: a tenth of the budget is kept for them
+    budget = REVIEW_BUDGET * 0.9
+    return budget_threshold(l, r, prob, (d == "auto").to_numpy(), (d == "review").to_numpy(), c.std.height, budget, REVIEW_THRESHOLD)
 
 
 def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
@@ -215,12 +229,15 @@ def match(
 
     With a `model`, nothing is estimated from this call's data, so a practice's results do not
     depend on which practices share the call; without one, the model is fitted on this call.
-    `auto_threshold` None uses the model's own (chosen at fit time for TARGET_PRECISION).
+    `auto_threshold` None uses the model's own (chosen at fit time for TARGET_PRECISION); `review_threshold`
+    is the lowest probability a person is shown, raised to the model's own when the fitting sample's
+    proposals would show reviewers more than REVIEW_BUDGET of the records.
     """
     c = _compared(frames, practices, decisions, model)
     if model is None:
         model = _fit(c)
     threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
+    review_threshold = max(review_threshold, model.review_threshold or 0.0)
     # pairs with the same levels score alike: each distinct pattern is scored, and its evidence written, once
     pattern, _, _, which = patterns(c.gamma)
     mw, prob = score(pattern, model)

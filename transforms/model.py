@@ -56,6 +56,7 @@ class Model:
     auto_threshold: float | None = None  # chosen at fit time for the target precision (transforms.threshold)
     calibration: dict | None = None  # kind -> transforms.calibrate.Calibration as a dict, fitted on the zone's gold pairs
     common_dobs: list[str] | None = None  # birthdays too many records carry to tell clients apart (compare.common_dobs)
+    review_threshold: float | None = None  # raised at fit time to keep the review load within budget (transforms.threshold)
 
     def classes(self) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
         """Every class's distributions (match first, unrelated last) and their priors."""
@@ -85,6 +86,8 @@ class Model:
             out["calibration"] = self.calibration
         if self.common_dobs is not None:
             out["common_dobs"] = list(self.common_dobs)
+        if self.review_threshold is not None:
+            out["review_threshold"] = float(self.review_threshold)
         return out
 
     @staticmethod
@@ -101,7 +104,7 @@ class Model:
             h=[arr(h) for h in d["h"]] if "h" in d else None,
             prior_h=[float(x) for x in d["prior_h"]] if "prior_h" in d else None,
             auto_threshold=None if threshold is None else float(threshold), calibration=d.get("calibration"),
-            common_dobs=d.get("common_dobs"),
+            common_dobs=d.get("common_dobs"), review_threshold=d.get("review_threshold"),
         )  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests.transforms.frames import frames_of, practices
 from transforms.candidates import candidate_pairs, hint_pairs, pairs_per_record
 from transforms.standardise import standardise
-from landing.schema import CLIENT, SYNC_LINK
+from landing.schema import CLIENT, ORG_LINK, SYNC_LINK
 
 
 def std(rows: list[dict]) -> pl.DataFrame:
@@ -84,6 +84,9 @@ VARIATIONS = {
     "abn_formatting": ({"name": "Acme", "abn": "51 824 753 556"}, {"name": "Acme Holdings", "abn": "51824753556"}),
     "partners_initials": ({"name": "J & N Wallace", "business_structure": "Partnership"},
                           {"name": "Joseph and Natalie Wallace", "business_structure": "Partnership"}),
+    # a scanned form read "m" as "rn" in both names, and "w" as "vv": nothing else links the two records
+    "ocr_rn_for_m": ({"name": "Rnatthew Simpson"}, {"name": "Matthew Sirnpson", "date_of_birth": dt.date(1952, 11, 6)}),
+    "ocr_vv_for_w": ({"name": "Victoria Vvright", "email": "vw@x.com"}, {"name": "Victoria Wrigbt", "postcode": "2067"}),
 }  # fmt: skip
 
 
@@ -93,6 +96,16 @@ def test_every_variation_of_one_client_is_a_candidate(kind):
     noise = [rec("p1", f"z{i}", n) for i, n in enumerate(["Aroha Ngata", "Wei Chen", "Priya Sharma", "Liam Walsh"])]
     s = std([{**rec("p1", "a", None), **a}, {**rec("p1", "b", None), **b}, *noise])
     assert ("xpm:a", "xpm:b") in keys(s, candidate_pairs(s)), kind
+
+
+def test_two_records_of_one_xero_organisation_are_candidates():
+    # "Webb Entsrprises" and "Wegb Enterprises": a typo in each name, but one Xero organisation behind both
+    client = pl.DataFrame([{**{k: None for k in CLIENT}, **rec("p1", c, n, client_type="ORGANISATION")}
+                           for c, n in (("a", "Webb Entsrprises"), ("b", "Wegb Enterprises"), ("z", "Aroha Ngata"))], schema=CLIENT)
+    links = pl.DataFrame([{"practice_id": "p1", "source": "xpm", "source_client_id": c, "organisation_id": "org-1", "organisation_name": None}
+                          for c in "ab"], schema=ORG_LINK)  # fmt: skip
+    s = standardise(frames_of(client, links), practices(["p1"]))
+    assert keys(s, candidate_pairs(s)) == {("xpm:a", "xpm:b")}
 
 
 def test_hint_pairs_from_sync_links_and_tax_references():

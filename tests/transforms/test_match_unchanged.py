@@ -17,11 +17,12 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; taken after 31fcce3 (calibration per kind of pair, placeholder
-# birthdays), which moves results on purpose; the speed work before it kept the digests taken at 5b93bcb
+# (corruption, seed, practices) -> sha256 of the outputs; re-taken with the look-alike and Xero-organisation blocking
+# keys and the review budget (match3), which move results on purpose (the default zone's did not move);
+# before that taken after 31fcce3 (calibration per kind of pair, placeholder birthdays)
 EXPECTED = {
     ("default", 3, 40): "b3b31e15b13e2315fbf723ff8cece53c5f9363b7c717b5c2a6553c39982d4ce9",
-    ("geco", 1, 40): "6b4629c020744908f0af9cb74bc7780adaee8c2482fa0ab04e2a5a1448062b8d",
+    ("geco", 1, 40): "0cac70b536d84cb1efd7ba3419eba3f1c69e308e7f6aa1b93606c43e8f8e7c67",
 }
 
 

@@ -294,3 +294,22 @@ def test_every_record_lands_once_and_no_auto_cluster_breaks_a_hard_rule(rows):
     dated = merged.filter(pl.col("date_of_birth").is_not_null()).select("unified_client_id", "source_client_id", "date_of_birth", "tfn_hash")
     both = dated.join(dated, on="unified_client_id", suffix="_o").filter(pl.col("date_of_birth") != pl.col("date_of_birth_o"))
     assert (both["tfn_hash"].is_not_null() & (both["tfn_hash"] == both["tfn_hash_o"])).all()
+
+
+def test_a_model_review_threshold_leaves_unlikely_proposals_apart(reference_model):
+    # "Olivia Clarke" in HQ and in XPM, nothing else in common: a proposal under the budget's floor of 0.5,
+    # left apart when the fitting sample's review load raised the model's review threshold above it
+    import copy
+
+    a = {"source": "hq", "source_client_id": "h1", "name": "Olivia Clarke", "client_type": "PERSON", "email": "clarke.o@outlook.com"}
+    b = {"source": "xpm", "source_client_id": "x1", "name": "Olivia Clarke", "client_type": "PERSON", "date_of_birth": D(1999, 9, 2)}
+    open_model = copy.copy(reference_model)
+    open_model.review_threshold = None
+    shown = run(clients([a, b]), model=open_model)
+    p = shown.links["match_probability"]
+    assert shown.links.height == 1 and 0.5 <= p[0] < open_model.auto_threshold  # proposed for review
+    tight = copy.copy(reference_model)
+    tight.review_threshold = float(p[0]) + 1e-9
+    apart = run(clients([a, b]), model=tight)
+    assert apart.links.height == 0
+    assert set(apart.crosswalk["merge_status"]) == {"unique"}

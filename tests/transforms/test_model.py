@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from transforms.calibrate import Calibration, calibrated, fit_calibration, fit_calibrations, pair_kinds
 from transforms.compare import FIELDS
 from transforms.model import MATCH, Model, estimate_u, expert_model, fit, level_weights, patterns, random_pairs, score
-from transforms.threshold import expected_threshold
+from transforms.threshold import budget_threshold, expected_threshold
 
 F = list(FIELDS)
 
@@ -118,6 +118,19 @@ def test_threshold_holds_the_expected_precision_and_the_floor():
     t = expected_threshold(p, target=0.999, floor=0.99)
     assert t == 0.995  # the 0.95 pairs would be within target on average, but lie below the floor
     assert expected_threshold(np.full(10, 0.5), target=0.999, floor=0.99) == 0.99  # nothing qualifies: the floor stands
+
+
+def test_review_budget_shows_the_likeliest_proposals_first():
+    # ten records: 0-1 merged automatically; 2..9 proposed in pairs at falling probabilities
+    l, r = np.array([0, 2, 4, 6, 8, 1]), np.array([1, 3, 5, 7, 9, 2])
+    prob = np.array([0.999, 0.95, 0.8, 0.6, 0.55, 0.9])
+    auto = np.array([True, False, False, False, False, False])
+    review = ~auto
+    # record 1 is merged, so its proposal (0.9) shows only record 2, whose best proposal is 0.95 anyway
+    assert budget_threshold(l, r, prob, auto, review, 10, budget=1.0) == 0.5  # everything fits: the floor stands
+    t = budget_threshold(l, r, prob, auto, review, 10, budget=0.4)  # four records: 2, 3 (0.95) and 4, 5 (0.8)
+    assert 0.6 < t <= 0.8
+    assert budget_threshold(l, r, prob, auto, review, 10, budget=0.3) > 0.8  # a tie at the cut goes out whole
 
 
 def test_random_pairs_stay_inside_a_practice():

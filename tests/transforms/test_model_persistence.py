@@ -50,6 +50,7 @@ def test_round_trip_through_json_gives_identical_scores(zone):
     text = json.dumps(model.to_dict(), sort_keys=True)
     copy = Model.from_dict(json.loads(text))
     assert json.dumps(copy.to_dict(), sort_keys=True) == text
+    assert model.review_threshold is not None and copy.review_threshold == model.review_threshold
     rng = np.random.default_rng(1)
     gamma = np.stack([rng.integers(0, len(levels), 500) for levels in FIELDS.values()], axis=1).astype(np.int8)
     for a, b in zip(score(gamma, model), score(gamma, copy), strict=True):
