@@ -57,7 +57,10 @@ class Settings(BaseSettings):
         None, description="match probability at or above which a link merges without review (default: the model's own, "
         "chosen to keep expected precision at 0.999)"
     )
-    review_threshold: float = Field(0.5, description="match probability at or above which a link goes to review")
+    review_threshold: float = Field(
+        0.5, description="the lowest match probability at which a link goes to review; the model may raise it "
+        "(it keeps the review load on its fitting sample within a budget, transforms/threshold.py)"
+    )
 
 
 @lru_cache(maxsize=1)

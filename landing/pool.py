@@ -61,13 +61,16 @@ def configure(size: int | None) -> None:
 
 @contextmanager
 def sized(size: int | None) -> Iterator[None]:
-    """The pool at this size for the duration (a wave), then as it was."""
+    """The pool at this size for the duration (a wave), then as it was; workers started meanwhile are stopped
+    (a long-lived process, `scr serve`, keeps no idle parsers between waves)."""
     before = _configured
     configure(size)
     try:
         yield
     finally:
         configure(before)
+        if size:
+            shutdown()
 
 
 def processes() -> int:

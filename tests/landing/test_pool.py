@@ -115,9 +115,12 @@ def test_a_sized_pool_is_back_as_it_was_afterwards(monkeypatch):
     assert pool.processes() == 0
     with pool.sized(2):
         assert pool.processes() == 2
+        assert pool.run(boom, [0, 1]) == [0, 10]
+        assert len(pool.worker_pids()) == 2
         with pool.sized(0):
             assert pool.processes() == 0
         assert pool.processes() == 2
     assert pool.processes() == 0  # the environment's again
+    assert not pool.worker_pids()  # and the workers it started are gone
     monkeypatch.setenv("SCR_PARSE_PROCESSES", "1")
     assert pool.processes() == 1
