@@ -189,7 +189,7 @@ def run_journey(
             with clock.stage("model"):
                 params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
             # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
-            # while the first chunks are read, parsed in the pool's processes, rather than beside the model's fit
+            # while the first chunks are read rather than beside the model's fit, which it slowed by as much
             threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
