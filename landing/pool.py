@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["MIN_BYTES", "configure", "sized", "processes", "run", "serve", "worker_pids", "shutdown"]
+__all__ = ["MIN_BYTES", "sized", "processes", "run", "serve", "worker_pids", "shutdown"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,7 +53,7 @@ class _Broken(Exception):
 _configured: int | None = None
 
 
-def configure(size: int | None) -> None:
+def _configure(size: int | None) -> None:
     """Set the pool's size for this process (None: back to SCR_PARSE_PROCESSES)."""
     global _configured
     _configured = None if size is None else max(0, int(size))
@@ -64,11 +64,11 @@ def sized(size: int | None) -> Iterator[None]:
     """The pool at this size for the duration (a wave), then as it was; workers started meanwhile are stopped
     (a long-lived process, `scr serve`, keeps no idle parsers between waves)."""
     before = _configured
-    configure(size)
+    _configure(size)
     try:
         yield
     finally:
-        configure(before)
+        _configure(before)
         if size:
             shutdown()
 

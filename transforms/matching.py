@@ -182,9 +182,8 @@ def _threshold(c: _Compared, model: Model) -> float:
 
 def _review_threshold(c: _Compared, model: Model) -> float:
     """The review threshold that keeps the fitting sample's review load within REVIEW_BUDGET (transforms.threshold)."""
-    pattern, _, _, which = patterns(c.gamma)
-    prob = score(pattern, model)[1][which]
-    cmp = c.cmp.with_columns(match_probability=pl.Series(prob), _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model)))
+    cmp, _, _ = _scored(c, model)
+    prob = cmp["match_probability"].to_numpy()
     d = decide(cmp, model.auto_threshold, REVIEW_THRESHOLD)["decision"]
     l, r = c.cmp["rid_l"].to_numpy(), c.cmp["rid_r"].to_numpy()
     # clustering constraints and the profile check turn some automatic links into proposals after this
@@ -196,6 +195,18 @@ def _review_threshold(c: _Compared, model: Model) -> float:
 def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
     """The model match() would fit on these practices: fit once, save it, then match every chunk with it."""
     return _fit(_compared(frames, practices, decisions))
+
+
+def _scored(c: _Compared, model: Model) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The compared pairs with match_weight, match_probability and _p_unvetoed; pairs with the same levels score
+    alike, so each distinct pattern is scored once. Also the patterns and each pair's pattern (for the evidence)."""
+    pattern, _, _, which = patterns(c.gamma)
+    mw, prob = score(pattern, model)
+    cmp = c.cmp.with_columns(
+        match_weight=pl.Series(mw[which]), match_probability=pl.Series(prob[which]),
+        _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model)),
+    )
+    return cmp, pattern, which
 
 
 def _unvetoed(gamma: np.ndarray, veto: pl.Series, model: Model) -> np.ndarray:
@@ -238,15 +249,10 @@ def match(
         model = _fit(c)
     threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
     review_threshold = max(review_threshold, model.review_threshold or 0.0)
-    # pairs with the same levels score alike: each distinct pattern is scored, and its evidence written, once
-    pattern, _, _, which = patterns(c.gamma)
-    mw, prob = score(pattern, model)
+    cmp, pattern, which = _scored(c, model)
+    # each distinct pattern's evidence is written once
     evidence = pl.DataFrame(pattern, schema=list(FIELDS), orient="row").select(_evidence(level_weights(model))).to_series()
-    cmp = c.cmp.with_columns(
-        match_weight=pl.Series(mw[which]), match_probability=pl.Series(prob[which]),
-        _p_unvetoed=pl.Series(_unvetoed(c.gamma, c.cmp["veto"], model)), evidence=evidence.gather(which),
-    )
-    cmp = decide(cmp, threshold, review_threshold)
+    cmp = decide(cmp.with_columns(evidence=evidence.gather(which)), threshold, review_threshold)
     # review decisions override the model
     cmp = cmp.join(c.reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
         decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
