@@ -81,7 +81,7 @@ def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataF
     return fit_model(frames, practices, decisions).to_dict()
 
 
-def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None, params: dict):
+def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None, params: dict, clock: Stopwatch | None = None):
     from transforms.matching import match
     from transforms.model import Model
 
@@ -95,13 +95,16 @@ def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | No
         review_threshold=params["review_threshold"],
         # one stored model for every chunk, so a practice's merges do not depend on its chunk
         model=Model.from_dict(model) if model else None,
+        stage=(clock or Stopwatch()).stage,
     )
 
 
-def match_isolated(frames, practices, decisions, params, failed: dict[str, str]):
-    """Match the chunk in one vectorised pass; if that raises, retry practice by practice so one fails alone."""
+def match_isolated(frames, practices, decisions, params, failed: dict[str, str], clock: Stopwatch | None = None):
+    """Match the chunk in one vectorised pass; if that raises, retry practice by practice so one fails alone.
+
+    `clock` gets the matcher's steps (match.standardise, .candidates, .compare, .score, .cluster)."""
     try:
-        return _match(frames, practices, decisions, params)
+        return _match(frames, practices, decisions, params, clock)
     except Exception as exc:  # noqa: BLE001
         # no traceback: an error's text can quote a record's values (redacted here)
         log.warning("chunk match failed (%s); isolating the failing practice", redact(repr(exc)))
@@ -109,7 +112,7 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str])
     for pid in practices["practice_id"].to_list():
         one = practices.filter(pl.col("practice_id") == pid)
         try:
-            results.append(_match(frames, one, decisions, params))
+            results.append(_match(frames, one, decisions, params, clock))
         except Exception as exc:  # noqa: BLE001
             failed[pid] = redact(f"match: unexpected error: {exc!r}")
             log.error("practice %s: %s", pid, failed[pid])
@@ -140,7 +143,7 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
     counts = frames.client.group_by("practice_id", "source").agg(pl.len().cast(pl.Int64).alias("n"))
     if not ready.is_empty():
         with clock.stage("match"):
-            result.match = match_isolated(frames, ready, decisions, params, failed)
+            result.match = match_isolated(frames, ready, decisions, params, failed, clock)
         ready = ready.filter(~pl.col("practice_id").is_in(list(failed)))
     if result.match is not None and not ready.is_empty():
         auto = auto_consolidates(ready, counts, params["small_practice_max"])

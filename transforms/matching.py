@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,20 +97,35 @@ class _Compared:
     common_dobs: list[str]  # placeholder birthdays (the model's, or this call's when it is fitted here)
 
 
-def _compared(frames: Frames, practices: pl.DataFrame, decisions, model: Model | None = None) -> _Compared:
+Stage = Callable[[str], AbstractContextManager]
+
+
+def _untimed(name: str) -> AbstractContextManager:
+    return nullcontext()
+
+
+def _compared(frames: Frames, practices: pl.DataFrame, decisions, model: Model | None = None, stage: Stage = _untimed) -> _Compared:
     """Standardise, block and compare; nothing here looks across practices.
 
     Placeholder birthdays are the stored model's; without one, they are counted on this call (it is the
     sample the model will be fitted on).
     """
-    std = standardise(frames, practices)
-    common = common_dobs(std) if model is None or model.common_dobs is None else model.common_dobs
-    hints = hint_pairs(std, frames.sync_link)
-    reviewed = _decision_pairs(std, decisions)
-    related = related_pairs(std, frames.relationship)
-    pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
-    features = Features(std, common)
-    cmp = _with_related(compare(std, pairs, features), related)
+    with stage("match.standardise"):
+        std = standardise(frames, practices)
+        common = common_dobs(std) if model is None or model.common_dobs is None else model.common_dobs
+    with stage("match.candidates"):
+        hints = hint_pairs(std, frames.sync_link)
+        reviewed = _decision_pairs(std, decisions)
+        related = related_pairs(std, frames.relationship)
+        pairs = candidate_pairs(std, pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]))
+    with stage("match.compare"):
+        features = Features(std, common)
+        cmp = _with_related(compare(std, pairs, features), related)
+        return _labelled(std, hints, reviewed, related, cmp, features, common)
+
+
+def _labelled(std, hints, reviewed, related, cmp: pl.DataFrame, features: Features, common: list[str]) -> _Compared:
+    """The compared pairs with their training labels: legacy links and agreeing identifiers are matches."""
     legacy = cmp.select(pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())).to_series()
     differs = cmp["name"].is_in([FIELDS["name"].index(x) for x in _NAME_DIFFERS])
     vetoed = cmp["veto"].is_not_null()
@@ -235,6 +252,7 @@ def match(
     auto_threshold: float | None = None,
     review_threshold: float = REVIEW_THRESHOLD,
     model: Model | None = None,
+    stage: Stage = _untimed,
 ) -> MatchResult:
     """Links, crosswalk and suspect legacy links for every practice in `frames`, in one vectorised pass.
 
@@ -243,23 +261,32 @@ def match(
     `auto_threshold` None uses the model's own (chosen at fit time for TARGET_PRECISION); `review_threshold`
     is the lowest probability a person is shown, raised to the model's own when the fitting sample's
     proposals would show reviewers more than REVIEW_BUDGET of the records.
+    `stage(name)` is entered around each step (match.standardise, .candidates, .compare, .score, .cluster): a
+    caller's stopwatch, for the run's timings.
     """
-    c = _compared(frames, practices, decisions, model)
+    c = _compared(frames, practices, decisions, model, stage)
     if model is None:
         model = _fit(c)
     threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
     review_threshold = max(review_threshold, model.review_threshold or 0.0)
-    cmp, pattern, which = _scored(c, model)
-    # each distinct pattern's evidence is written once
-    evidence = pl.DataFrame(pattern, schema=list(FIELDS), orient="row").select(_evidence(level_weights(model))).to_series()
-    cmp = decide(cmp.with_columns(evidence=evidence.gather(which)), threshold, review_threshold)
-    # review decisions override the model
-    cmp = cmp.join(c.reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
-        decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
-        .when(pl.col("review") == "reject").then(pl.lit("reject"))
-        .otherwise(pl.col("decision")),
-        veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
-    )
+    with stage("match.score"):
+        cmp, pattern, which = _scored(c, model)
+        # each distinct pattern's evidence is written once
+        evidence = pl.DataFrame(pattern, schema=list(FIELDS), orient="row").select(_evidence(level_weights(model))).to_series()
+        cmp = decide(cmp.with_columns(evidence=evidence.gather(which)), threshold, review_threshold)
+        # review decisions override the model
+        cmp = cmp.join(c.reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
+            decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
+            .when(pl.col("review") == "reject").then(pl.lit("reject"))
+            .otherwise(pl.col("decision")),
+            veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
+        )
+    with stage("match.cluster"):
+        return _clustered(c, cmp, model, threshold)
+
+
+def _clustered(c: _Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> MatchResult:
+    """Clusters of the decided pairs, their members doubted by their own cluster demoted to review, as a MatchResult."""
     conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):

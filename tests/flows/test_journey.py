@@ -63,6 +63,13 @@ def test_the_journey_is_deterministic(zone):
     assert a.status.sort("practice_id").equals(b.status.sort("practice_id"))
 
 
+def test_a_chunk_reports_the_time_of_each_matching_step(zone):
+    result = run_chunk(str(zone), confirmed(zone), hash_key(zone), None, params())
+    steps = {k: v for k, v in result.timings.items() if k.startswith("match.")}
+    assert sorted(steps) == sorted(f"match.{s}" for s in ("standardise", "candidates", "compare", "score", "cluster"))
+    assert all(v >= 0 for v in steps.values()) and sum(steps.values()) <= result.timings["match"]
+
+
 def test_a_chunk_that_keeps_failing_fails_its_practices_and_the_wave_goes_on(zone, tmp_path, prefect_api, monkeypatch):
     import duckdb
 

@@ -313,3 +313,20 @@ def test_a_model_review_threshold_leaves_unlikely_proposals_apart(reference_mode
     apart = run(clients([a, b]), model=tight)
     assert apart.links.height == 0
     assert set(apart.crosswalk["merge_status"]) == {"unique"}
+
+
+def test_each_step_of_the_matcher_is_timed_once_in_order_and_timing_changes_nothing():
+    from contextlib import contextmanager
+
+    entered: list[str] = []
+
+    @contextmanager
+    def stage(name: str):
+        entered.append(name)
+        yield
+
+    frames = frames_of(household())
+    timed = match(frames, practices(), stage=stage)
+    assert entered == ["match.standardise", "match.candidates", "match.compare", "match.score", "match.cluster"]
+    untimed = match(frames, practices())
+    assert timed.crosswalk.equals(untimed.crosswalk) and timed.links.equals(untimed.links)
