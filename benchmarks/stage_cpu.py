@@ -32,7 +32,7 @@ def main(landing: Path, warehouse: Path) -> None:
     from flows.timing import Stopwatch
     from landing import read_registry, registry_problems
     from landing.sizes import practice_sizes
-    from transforms.planning import chunks
+    from transforms.planning import chunks, model_sample
     from transforms.status_rules import step_one
     from warehouse import db
     from warehouse.run_store import start_run
@@ -58,7 +58,9 @@ def main(landing: Path, warehouse: Path) -> None:
 
         warm_up()
     ready = step_one(good).filter(pl.col("status").is_null()).select("practice_id")
-    sample = good.join(ready, on="practice_id", how="semi").sort("practice_id").head(s.model_sample_practices)
+    ok = good.join(ready, on="practice_id", how="semi")
+    sample = model_sample(ok, practice_sizes(landing, ok["practice_id"].to_list()), s.model_sample_practices,
+                          s.model_sample_practice_records)  # fmt: skip
     with stage("model_fit"):
         model = fit(str(landing), sample, key, None)
     params = {"auto_threshold": s.auto_threshold, "review_threshold": s.review_threshold,

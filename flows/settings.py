@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"
     )
+    model_sample_practice_records: int = Field(
+        5000, ge=1, description="a practice estimated larger than this many source records is left out of the model's "
+        "sample (it would make most of the sample, and the fit's time, on its own)"
+    )
     small_practice_max: int = Field(10, ge=0, description="a practice with at most this many clients per file consolidates automatically")
     auto_threshold: float | None = Field(
         None, description="match probability at or above which a link merges without review (default: the model's own, "

@@ -29,7 +29,7 @@ from flows.timing import Stopwatch
 from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
-from transforms.planning import chunks, plan_wave
+from transforms.planning import chunks, model_sample, plan_wave
 from transforms.status_rules import baseline, step_one, with_choices
 from warehouse import db
 from warehouse.choices import latest_choices, read_pins
@@ -86,7 +86,8 @@ def fit_model_task(landing: str, practices: pl.DataFrame, key_fingerprint: str, 
 
 def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
            key_fingerprint: str) -> dict:
-    """The stored match model, or one fitted now on the first practices (by id) whose step one is done, then stored.
+    """The stored match model, or one fitted now on a sample of the practices whose step one is done (the first by
+    id, giant practices left out while there are enough others: transforms.planning.model_sample), then stored.
 
     The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
     """
@@ -103,12 +104,9 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     s = get_settings()
     ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
-    sample = (
-        registry.join(ready, on="practice_id", how="semi")
-        .filter(~pl.col("practice_id").is_in(list(problems)))
-        .sort("practice_id")
-        .head(s.model_sample_practices)
-    )
+    eligible = registry.join(ready, on="practice_id", how="semi").filter(~pl.col("practice_id").is_in(list(problems)))
+    sizes = practice_sizes(landing, eligible["practice_id"].to_list())
+    sample = model_sample(eligible, sizes, s.model_sample_practices, s.model_sample_practice_records)
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     with db.transaction(con):

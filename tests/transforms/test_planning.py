@@ -69,3 +69,18 @@ def test_chunks_by_records_cover_every_practice_once_within_both_bounds(records,
         assert 0 < part.height <= size
         # over the record bound only when a single practice is larger than it
         assert sum(by_id[p] for p in part["practice_id"]) <= budget or part.height == 1
+
+
+def test_the_model_sample_leaves_out_giant_practices_while_there_are_enough_others():
+    from transforms.planning import model_sample
+
+    ids = [f"P{i:05d}" for i in range(1, 9)]
+    practices = pl.DataFrame({"practice_id": ids})
+    sizes = pl.DataFrame({"practice_id": ids, "records": [40_000, 120, 30_000, 80, 5_000, 60, 7_000, 90]})
+    sample = model_sample(practices, sizes, 4, 5_000)
+    assert sample["practice_id"].to_list() == ["P00002", "P00004", "P00005", "P00006"]  # first four not above 5,000
+    # fewer typical practices than asked: the smallest ids of the large ones fill the sample
+    assert model_sample(practices, sizes, 7, 5_000)["practice_id"].to_list() == ["P00001", *ids[1:6], "P00008"]
+    # a practice without a size estimate counts as small; the caller's columns come back unchanged
+    unsized = model_sample(practices.with_columns(region=pl.lit("AU")), sizes.head(0), 2, 5_000)
+    assert unsized.columns == ["practice_id", "region"] and unsized["practice_id"].to_list() == ids[:2]
