@@ -13,7 +13,7 @@ $(UV):
 	.tools/bin/pip install --quiet uv==0.13.9
 
 $(BIN)/scr: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python python3
+	$(UV) sync --frozen --python python3 --compile-bytecode
 	@touch $@
 
 setup: $(BIN)/scr  ## create the environment from the lock file
