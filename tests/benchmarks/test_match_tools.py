@@ -7,7 +7,7 @@ import json
 import polars as pl
 from typer.testing import CliRunner
 
-from benchmarks import match_speed, match_sweep
+from benchmarks import match_ambiguity, match_speed, match_sweep
 from landing.frames import Frames
 from landing.schema import CLIENT, CONTACT, PRACTICE
 
@@ -63,3 +63,20 @@ def test_the_sweep_table_marks_every_missed_target():
     assert cells[4] == "0.99980" and cells[6] == "**0.9600**" and cells[7] == "**4.50%**" and cells[8] == "0.9995"
     assert cells[9] == "**0.20% (parent/child 1)**"
     assert "**" not in lines[3]
+
+
+def test_the_ambiguity_tool_refuses_held_out_seeds(tmp_path):
+    result = CliRunner().invoke(match_ambiguity.app, ["--seed", "2", "--seed", "11", "--cache", str(tmp_path)])
+    assert result.exit_code != 0 and "held out" in result.output
+    assert not any(tmp_path.iterdir())  # nothing generated, nothing matched
+
+
+def test_the_ambiguity_ceiling_counts_only_what_the_zone_left_apart(tmp_path):
+    args = ["--seed", "1", "--corruption", "default", "--practices", "12", "--cache", str(tmp_path)]
+    result = CliRunner().invoke(match_ambiguity.app, args)
+    assert result.exit_code == 0, result.output
+    z = match_ambiguity.zone(tmp_path / "default-1-12")  # cached by the first call: the same zone
+    assert z["true_pairs"] > 0 and 0 <= z["shares_levels_with_a_hard_pair"] <= z["compared_left_apart"] <= z["left_apart"]
+    free = z["compared_left_apart"] - z["shares_levels_with_a_hard_pair"]
+    assert abs(z["recall_ceiling"] - (z["true_pairs"] - z["left_apart"] + free) / z["true_pairs"]) < 1e-12
+    assert z["recall"] <= z["recall_ceiling"] <= 1.0 and z["f1"] <= z["f1_ceiling"]
