@@ -89,7 +89,8 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
     """The stored match model, or one fitted now on a sample of the practices whose step one is done (the first by
     id, giant practices left out while there are enough others: transforms.planning.model_sample), then stored.
 
-    The sample depends only on the registry, so a fresh warehouse fits the same model on every machine.
+    The sample depends only on the registry and the sizes of the practices' files, so a fresh warehouse fits the
+    same model on every machine.
     """
     from transforms.model import Model, ModelMismatch
     from warehouse.model_store import load_model, save_model
