@@ -20,8 +20,8 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from benchmarks.match import _load, _save, generated, landing_key
-from benchmarks.match_misses import capture
+from benchmarks.match import _load
+from benchmarks.match_misses import cached_zone, capture
 from benchmarks.match_sweep import DEVELOPMENT
 from benchmarks.scoring import pairwise
 
@@ -77,13 +77,7 @@ def main(
         raise typer.BadParameter(f"seeds {held_out} are held out: looking at their misses would tune on the test set")
     for s in seed:
         for model in corruption:
-            folder = cache / f"{model}-{s}-{practices}"
-            if not (folder / "truth.parquet").exists():
-                ds, _ = generated(cache / f"gen-{model}-{s}", practices, s, landing_key(), model)
-                _save(ds, folder)
-                ds.truth.write_parquet(folder / "truth.parquet")
-                ds.hard_pairs.write_parquet(folder / "hard.parquet")
-            console.print(f"{model} seed {s}:", zone(folder))
+            console.print(f"{model} seed {s}:", zone(cached_zone(cache, model, s, practices)))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,17 @@ def capture(frames, practices):
     return result, seen
 
 
+def cached_zone(cache: Path, corruption: str, seed: int, practices: int) -> Path:
+    """The folder of a generated zone's frames, truth and hard pairs, generated on first use."""
+    folder = cache / f"{corruption}-{seed}-{practices}"
+    if not (folder / "truth.parquet").exists():
+        ds, _ = generated(cache / f"gen-{corruption}-{seed}", practices, seed, landing_key(), corruption)
+        _save(ds, folder)
+        ds.truth.write_parquet(folder / "truth.parquet")
+        ds.hard_pairs.write_parquet(folder / "hard.parquet")
+    return folder
+
+
 @app.command()
 def main(
     seed: int = typer.Option(2), corruption: str = typer.Option("geco"), practices: int = typer.Option(300),
@@ -48,12 +59,7 @@ def main(
 ) -> None:
     from transforms.compare import FIELDS
 
-    folder = cache / f"{corruption}-{seed}-{practices}"
-    if not (folder / "truth.parquet").exists():
-        ds, _ = generated(cache / f"gen-{corruption}-{seed}", practices, seed, landing_key(), corruption)
-        _save(ds, folder)
-        ds.truth.write_parquet(folder / "truth.parquet")
-        ds.hard_pairs.write_parquet(folder / "hard.parquet")
+    folder = cached_zone(cache, corruption, seed, practices)
     frames, prac = _load(folder)
     truth = pl.read_parquet(folder / "truth.parquet")
     result, seen = capture(frames, prac)

@@ -26,14 +26,13 @@ app = typer.Typer(add_completion=False)
 def main(landing: Path, warehouse: Path) -> None:
     os.environ.setdefault("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef")
     from flows.commit import write_chunk
-    from flows.journey import fit, run_chunk
+    from flows.journey import fit, model_sample_of, run_chunk
     from flows.settings import get_settings, hash_key
     from flows.snapshot_hook import publish_snapshot
     from flows.timing import Stopwatch
     from landing import read_registry, registry_problems
     from landing.sizes import practice_sizes
-    from transforms.planning import chunks, model_sample
-    from transforms.status_rules import step_one
+    from transforms.planning import chunks
     from warehouse import db
     from warehouse.run_store import start_run
     from warehouse.schema import create_all
@@ -57,10 +56,7 @@ def main(landing: Path, warehouse: Path) -> None:
         from quality.gate import warm_up
 
         warm_up()
-    ready = step_one(good).filter(pl.col("status").is_null()).select("practice_id")
-    ok = good.join(ready, on="practice_id", how="semi")
-    sample = model_sample(ok, practice_sizes(landing, ok["practice_id"].to_list()), s.model_sample_practices,
-                          s.model_sample_practice_records)  # fmt: skip
+    sample = model_sample_of(landing, good, {})
     with stage("model_fit"):
         model = fit(str(landing), sample, key, None)
     params = {"auto_threshold": s.auto_threshold, "review_threshold": s.review_threshold,

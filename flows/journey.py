@@ -73,6 +73,20 @@ def _one_by_one(landing: Path, practices: pl.DataFrame, key: HashKey) -> tuple[F
     return Frames.concat(parts) if parts else Frames.empty(), failed
 
 
+def model_sample_of(landing: Path, registry: pl.DataFrame, problems: dict[str, str]) -> pl.DataFrame:
+    """The practices a fresh model is fitted on: step one done, no registry problem, chosen by
+    transforms.planning.model_sample from their ids and file sizes (the same sample on every machine)."""
+    from flows.settings import get_settings
+    from landing.sizes import practice_sizes
+    from transforms.planning import model_sample
+
+    s = get_settings()
+    ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
+    eligible = registry.join(ready, on="practice_id", how="semi").filter(~pl.col("practice_id").is_in(list(problems)))
+    sizes = practice_sizes(Path(landing), eligible["practice_id"].to_list())
+    return model_sample(eligible, sizes, s.model_sample_practices, s.model_sample_practice_records)
+
+
 def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None) -> dict:
     """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict."""
     from transforms.matching import fit_model

@@ -21,7 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import faults, progress
 from flows.commit import why, write_chunk
-from flows.journey import ChunkResult, fit, run_chunk
+from flows.journey import ChunkResult, fit, model_sample_of, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
@@ -29,8 +29,8 @@ from flows.timing import Stopwatch
 from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
-from transforms.planning import chunks, model_sample, plan_wave
-from transforms.status_rules import baseline, step_one, with_choices
+from transforms.planning import chunks, plan_wave
+from transforms.status_rules import baseline, with_choices
 from warehouse import db
 from warehouse.choices import latest_choices, read_pins
 from warehouse.invariants import check as check_invariants
@@ -103,11 +103,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
                 return stored
             except ModelMismatch as exc:
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
-    s = get_settings()
-    ready = step_one(registry).filter(pl.col("status").is_null()).select("practice_id")
-    eligible = registry.join(ready, on="practice_id", how="semi").filter(~pl.col("practice_id").is_in(list(problems)))
-    sizes = practice_sizes(landing, eligible["practice_id"].to_list())
-    sample = model_sample(eligible, sizes, s.model_sample_practices, s.model_sample_practice_records)
+    sample = model_sample_of(landing, registry, problems)
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
     with db.transaction(con):
