@@ -7,6 +7,9 @@ frames. The flow process is the warehouse's only writer.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,8 +38,90 @@ class ChunkResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage in this chunk
 
 
-def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = False) -> tuple[Frames, dict[str, str]]:
-    """Read the practices' files as one batch; bad input fails that practice alone, with the file and record."""
+@dataclass
+class Taken:
+    """Frames already read for some practices, with the fingerprints taken before they were read."""
+
+    frames: Frames
+    prints: pl.DataFrame  # practice_id, fingerprint
+
+
+class Kept:
+    """Frames this process has read already, kept for one run so that no practice is read twice: the match
+    model's sample is read to fit the model, and its chunks take those frames instead of the files.
+
+    In-process only (a wave keeps them when its chunks run in its own threads). Each practice's frames are
+    given out once, to a chunk that reads it as the same region (all that reading takes from the registry);
+    any other chunk reads the files. `forget` drops what a run kept.
+    """
+
+    _lock = threading.Lock()
+    _runs: dict[str, tuple[Taken, dict[str, object]]] = {}
+
+    @classmethod
+    def keep(cls, token: str, taken: Taken, practices: pl.DataFrame) -> None:
+        with cls._lock:
+            cls._runs[token] = (taken, _regions(practices))
+
+    @classmethod
+    def take(cls, token: str | None, practices: pl.DataFrame) -> Taken | None:
+        """What was kept of these practices (each given out once), or None."""
+        if token is None:
+            return None
+        with cls._lock:
+            if token not in cls._runs:
+                return None
+            kept, rows = cls._runs[token]
+            mine = [pid for pid, region in _regions(practices).items() if pid in rows and rows[pid] == region]
+            for pid in mine:
+                del rows[pid]
+            if not rows:
+                del cls._runs[token]
+        return _only(kept, mine) if mine else None
+
+    @classmethod
+    def forget(cls, token: str) -> None:
+        with cls._lock:
+            cls._runs.pop(token, None)
+
+    @classmethod
+    @contextmanager
+    def held(cls, token: str) -> Iterator[str]:
+        """For the duration of a run: whatever it kept and did not give out is dropped at the end."""
+        try:
+            yield token
+        finally:
+            cls.forget(token)
+
+
+def _regions(practices: pl.DataFrame) -> dict[str, object]:
+    """practice_id -> region, as reading sees them (one entry per practice, not per record)."""
+    regions = practices["region"].to_list() if "region" in practices.columns else [None] * practices.height
+    return dict(zip(practices["practice_id"].to_list(), regions))
+
+
+def _only(taken: Taken, practice_ids: list[str]) -> Taken:
+    ids = pl.Series(practice_ids, dtype=pl.String).implode()
+    frames = Frames(**{n: getattr(taken.frames, n).filter(pl.col("practice_id").is_in(ids)) for n in Frames.names()})
+    return Taken(frames, taken.prints.filter(pl.col("practice_id").is_in(ids)))
+
+
+def _in_order(frames: Frames, order: list[str]) -> Frames:
+    """Each table's rows in the practices' order (a practice's own rows keep theirs), as one batch read gives them."""
+    rank = pl.DataFrame({"practice_id": order, "_rank": range(len(order))}, schema={"practice_id": pl.String, "_rank": pl.Int64})
+    return Frames(**{
+        n: getattr(frames, n).join(rank, on="practice_id", how="left", maintain_order="left")
+        .sort("_rank", maintain_order=True).drop("_rank")
+        for n in Frames.names()
+    })  # fmt: skip
+
+
+def extract(
+    landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = False, taken: Taken | None = None
+) -> tuple[Frames, dict[str, str]]:
+    """Read the practices' files as one batch; bad input fails that practice alone, with the file and record.
+
+    Practices in `taken` (frames read earlier in this process, `Kept`) are not read again."""
     failed: dict[str, str] = {}
     for pid in practices.get_column("practice_id").to_list():  # one fault point per practice, as before batching
         try:
@@ -45,11 +130,16 @@ def extract(landing: Path, practices: pl.DataFrame, key: HashKey, quiet: bool = 
             failed[pid] = redact(f"extract: unexpected error: {exc!r}")
             log.error("practice %s: %s", pid, failed[pid])
     batch = practices.filter(~pl.col("practice_id").is_in(list(failed)))
+    if taken is not None:
+        taken = _only(taken, batch.join(taken.prints, on="practice_id", how="semi")["practice_id"].to_list())
+        batch = batch.join(taken.prints, on="practice_id", how="anti")
     try:
         frames, bad = read_practices(landing, batch, key)
     except Exception as exc:  # noqa: BLE001 - an unexpected error in the batch: find its practice by reading one by one
         log.warning("extract: batch read failed (%s); reading practice by practice", redact(repr(exc)))
         frames, bad = _one_by_one(landing, batch, key)
+    if taken is not None and taken.prints.height:
+        frames = _in_order(Frames.concat([taken.frames, frames]), practices.get_column("practice_id").to_list())
     for pid, text in bad.items():
         failed[pid] = text
         if not quiet and not text.startswith("extract: unexpected error"):
@@ -87,11 +177,17 @@ def model_sample_of(landing: Path, registry: pl.DataFrame, problems: dict[str, s
     return model_sample(eligible, sizes, s.model_sample_practices, s.model_sample_practice_records)
 
 
-def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None) -> dict:
-    """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict."""
+def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None, keep: str | None = None) -> dict:
+    """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict.
+
+    With `keep` (a run's token), the good practices' frames stay in this process for their chunks (`Kept`)."""
     from transforms.matching import fit_model
 
-    frames, _ = extract(Path(landing), practices, key, quiet=True)  # the chunk reports bad input
+    prints = fingerprints(Path(landing), practices["practice_id"].to_list()) if keep else None
+    frames, failed = extract(Path(landing), practices, key, quiet=True)  # the chunk reports bad input
+    if keep:
+        good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
+        Kept.keep(keep, Taken(frames, prints.join(good, on="practice_id", how="semi")), good)
     return fit_model(frames, practices, decisions).to_dict()
 
 
@@ -147,7 +243,10 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
     with clock.stage("read"):
         # the fingerprint is taken before reading: if a file changes while it is read, the next run reads it again
         prints = fingerprints(Path(landing), practices["practice_id"].to_list())
-        frames, failed = extract(Path(landing), practices, key)
+        taken = Kept.take(params.get("kept"), practices)
+        frames, failed = extract(Path(landing), practices, key, taken=taken)
+        if taken is not None:  # frames kept from the model's fit: the fingerprint taken before that read
+            prints = prints.update(taken.prints, on="practice_id")
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     base = step_one(good)

@@ -21,7 +21,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import faults, progress
 from flows.commit import why, write_chunk
-from flows.journey import ChunkResult, fit, model_sample_of, run_chunk
+from flows.journey import ChunkResult, Kept, fit, model_sample_of, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
@@ -78,19 +78,21 @@ def journey_chunk(landing: str, practices: pl.DataFrame, key_fingerprint: str, d
 
 
 @task(name="fit-match-model", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def fit_model_task(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None) -> dict:
-    """Fit the match model on a fixed sample of practices."""
+def fit_model_task(
+    landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None, keep: str | None = None
+) -> dict:
+    """Fit the match model on a fixed sample of practices (with `keep`, their frames stay for their chunks)."""
     get_run_logger().info("fitting the match model on %d practices", practices.height)
-    return fit(landing, practices, _task_key(landing, key_fingerprint), decisions)
+    return fit(landing, practices, _task_key(landing, key_fingerprint), decisions, keep)
 
 
 def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
-           key_fingerprint: str) -> dict:
+           key_fingerprint: str, keep: str | None = None) -> dict:
     """The stored match model, or one fitted now on a sample of the practices whose step one is done (the first by
     id, giant practices left out while there are enough others: transforms.planning.model_sample), then stored.
 
     The sample depends only on the registry and the sizes of the practices' files, so a fresh warehouse fits the
-    same model on every machine.
+    same model on every machine. With `keep`, the sample's frames stay in this process for their chunks.
     """
     from transforms.model import Model, ModelMismatch
     from warehouse.model_store import load_model, save_model
@@ -105,7 +107,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     sample = model_sample_of(landing, registry, problems)
     progress.report("fitting the match model", 0, 1)
-    model = fit_model_task(str(landing), sample, key_fingerprint, decisions)
+    model = fit_model_task(str(landing), sample, key_fingerprint, decisions, keep)
     with db.transaction(con):
         save_model(con, model, run_id, sample.height, 0)
     return model
@@ -148,7 +150,7 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
-    with pool.sized(settings.parse_processes), db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
+    with pool.sized(settings.parse_processes), Kept.held(run_id), db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
             adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
@@ -181,8 +183,11 @@ def run_journey(
         decisions = read_decisions(con)
         params = _params()
         if not todo.is_empty():
+            # chunks in this process's threads take the frames the model's fit read rather than read them again
+            keep = run_id if _local_threads() else None
             with clock.stage("model"):
-                params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint)
+                params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint, keep)
+            params["kept"] = keep
             # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
             # while the first chunks are read rather than beside the model's fit, which it slowed by as much
             threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
@@ -248,6 +253,14 @@ def run_journey(
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary
+
+
+def _local_threads() -> bool:
+    """Whether this flow's tasks run in its own process's threads (not on a Dask cluster)."""
+    from prefect.context import FlowRunContext
+
+    ctx = FlowRunContext.get()
+    return isinstance(getattr(ctx, "task_runner", None), ThreadPoolTaskRunner)
 
 
 def _ready(future) -> bool:

@@ -99,3 +99,86 @@ def test_a_chunk_that_keeps_failing_fails_its_practices_and_the_wave_goes_on(zon
     assert status[victim] == "failed"
     assert victim not in staged
     assert len(staged) >= len(practices) - 2  # only the victim's chunk (of two) is lost
+
+
+def _frames_equal(a, b) -> None:
+    from polars.testing import assert_frame_equal
+
+    from landing import Frames
+
+    for name in Frames.names():
+        assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_a_chunk_takes_the_frames_the_models_fit_read_and_reads_only_the_rest(zone, tmp_path, monkeypatch):
+    import shutil
+
+    from flows import journey
+    from flows.journey import Kept, extract, fit
+    from landing.fingerprint import fingerprints
+
+    landing = tmp_path / "landing"
+    shutil.copytree(zone, landing)
+    practices = read_registry(landing).sort("practice_id")
+    ids = practices["practice_id"].to_list()
+    broken = ids[3]
+    (landing / broken / "hq_clients.json").write_text("{", encoding="utf-8")
+    sample_ids = [ids[0], ids[2], ids[3], ids[6], ids[7]]  # interleaved with practices it leaves out; one is bad
+    key = hash_key(landing)
+    whole, whole_failed = extract(landing, practices, key)  # everything read at once: what a chunk must get
+    assert broken in whole_failed
+
+    fit(str(landing), practices.filter(pl.col("practice_id").is_in(sample_ids)), key, None, keep="run-a")
+    read: list[list[str]] = []
+    real = journey.read_practices
+    monkeypatch.setattr(journey, "read_practices", lambda land, batch, k: read.append(batch["practice_id"].to_list()) or real(land, batch, k))
+    taken = Kept.take("run-a", practices)
+    frames, failed = extract(landing, practices, key, taken=taken)
+
+    _frames_equal(frames, whole)
+    assert failed == whole_failed  # the bad practice was not kept: it is read again and reports its own file
+    kept = [ids[0], ids[2], ids[6], ids[7]]
+    assert read == [[p for p in ids if p not in kept]]
+    assert sorted(taken.prints["practice_id"].to_list()) == kept
+    assert taken.prints.sort("practice_id").equals(fingerprints(landing, kept))
+    assert Kept.take("run-a", practices) is None  # each practice's frames are given out once
+
+
+def test_kept_frames_go_only_to_a_chunk_that_reads_the_practice_as_the_same_region(zone):
+    from flows.journey import Kept, Taken, extract
+
+    practices = read_registry(zone).sort("practice_id").head(3)
+    key = hash_key(zone)
+    frames, _ = extract(zone, practices, key)
+    Kept.keep("run-b", Taken(frames, practices.select("practice_id", fingerprint=pl.lit("x"))), practices)
+    other = "NZ" if practices["region"][0] != "NZ" else "AU"
+    moved = practices.with_columns(pl.when(pl.col("practice_id") == practices["practice_id"][0]).then(pl.lit(other))
+                                   .otherwise(pl.col("region")).alias("region"))  # fmt: skip
+    taken = Kept.take("run-b", moved)
+    assert sorted(taken.prints["practice_id"].to_list()) == practices["practice_id"].to_list()[1:]
+    assert Kept.take("run-b", practices.head(1)) is not None  # still kept for the region it was read as
+    with Kept.held("run-c"):
+        Kept.keep("run-c", Taken(frames, practices.select("practice_id", fingerprint=pl.lit("x"))), practices)
+    assert Kept.take("run-c", practices) is None  # what a run did not give out is dropped when it ends
+
+
+def test_a_file_changed_after_the_fit_read_it_is_read_again_by_the_next_run(zone, tmp_path):
+    import os
+    import shutil
+
+    from flows.journey import fit
+    from landing.fingerprint import fingerprints
+
+    landing = tmp_path / "landing"
+    shutil.copytree(zone, landing)
+    practices = confirmed(landing)
+    pid = practices["practice_id"][0]
+    before = fingerprints(landing, [pid])["fingerprint"][0]
+    key = hash_key(landing)
+    fit(str(landing), practices, key, None, keep="run-d")
+    hq = landing / pid / "hq_clients.json"
+    os.utime(hq, ns=(hq.stat().st_atime_ns, hq.stat().st_mtime_ns + 10**9))  # changed after the fit read it
+    result = run_chunk(str(landing), practices, key, None, {**params(), "kept": "run-d"})
+    prints = dict(result.extracts.select("practice_id", "fingerprint").iter_rows())
+    # the chunk staged what the fit read: it records the fingerprint of that read, so the change is seen next run
+    assert prints[pid] == before != fingerprints(landing, [pid])["fingerprint"][0]

@@ -230,6 +230,31 @@ def test_chunks_in_flight_are_bounded_and_the_window_does_not_change_results(zon
     assert differences(warehouse_state(tmp_path / "default.duckdb"), warehouse_state(tmp_path / "w.duckdb")) == {}
 
 
+def test_a_wave_reads_the_models_sample_once_and_lands_what_reading_it_twice_lands(zone, tmp_path, monkeypatch):
+    from flows import journey, wave
+    from tests.support.state import differences, warehouse_state
+
+    read: list[str] = []
+    real = journey.read_practices
+
+    def counted(landing, batch, key):  # counts our own reader's calls; files are read for real
+        read.extend(batch["practice_id"].to_list())
+        return real(landing, batch, key)
+
+    monkeypatch.setattr(journey, "read_practices", counted)
+    wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "kept.duckdb"), select="all")
+    kept, read[:] = list(read), []
+    monkeypatch.setattr(wave, "_local_threads", lambda: False)  # as on a Dask cluster: every chunk reads its files
+    wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "again.duckdb"), select="all")
+
+    failed = set(q(tmp_path / "kept.duckdb", "select practice_id from practice_status where status = 'failed'")["practice_id"])
+    assert len(read) > len(set(read))  # the model's sample is read by the fit and again by its chunks
+    assert {p for p in kept if kept.count(p) > 1} <= failed  # only a sample practice that failed is read again
+    assert set(kept) == set(read)
+    assert not journey.Kept._runs  # nothing is left behind in the process
+    assert differences(warehouse_state(tmp_path / "kept.duckdb"), warehouse_state(tmp_path / "again.duckdb")) == {}
+
+
 # one publish when the run starts, one for its data and one for its record; one more after each commit when the
 # interval is 0, and after each commit but the last (the run's own publish follows it) when the writer is idle
 @pytest.mark.parametrize(
