@@ -207,6 +207,7 @@ def main(
 ) -> None:
     """Generate each zone, run the whole journey on it, time Splink on the same records, print and save the figures."""
     root = Path(keep or tempfile.mkdtemp(prefix="scr-bench-"))
+    root.mkdir(parents=True, exist_ok=True)  # a --keep folder that does not exist yet (the server's home goes in it)
     with prefect_server(root / "prefect-server") as server:
         results = _sizes(root, [int(s) for s in sizes.split(",")], seed, runner, skip_splink, server)
     console.print(_table(results))
