@@ -3,7 +3,8 @@
     .venv/bin/python -m benchmarks.stage_cpu LANDING WAREHOUSE
 
 Runs what a wave runs, without Prefect and without overlap: the Great Expectations import, the model
-fit on the first 300 practices, then chunk by chunk (as the wave plans them) read, match, survive and
+fit on the wave's sample (`flows.journey.model_sample_of`: the first 300 practices by id, giant ones left
+out), then chunk by chunk (as the wave plans them) read, match, survive and
 gate, the chunk's one transaction and a snapshot publish. Prints process CPU and wall seconds per
 stage, so a profile says where a 2-core wave's CPU goes. WAREHOUSE must not exist yet.
 """
