@@ -110,6 +110,9 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     from flows.cli_analyst import print_status
 
     print_status(wh, only=practices)
+    from flows.collector import spare_exit
+
+    spare_exit()
 
 
 def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -> dict:

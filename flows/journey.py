@@ -37,6 +37,18 @@ class ChunkResult:
     extracts: pl.DataFrame | None = None  # practice_id, fingerprint, ok, detail: what reading found
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage in this chunk
 
+    def release(self) -> None:
+        """Let go of the chunk's frames once it is written, keeping its stats and timings.
+
+        The task runner's future keeps this object in a reference cycle (Prefect's future registers one of
+        its own methods as a done-callback of the thread pool's future, which holds the task's state and
+        this result), so dropping the future does not free it: only a full run of the cycle collector does,
+        and with the run's imports alive that comes rarely. Without this, written chunks' frames pile up.
+        """
+        self.frames = None  # type: ignore[assignment] - written: nothing reads a released result
+        self.match = self.unified = self.gate = None
+        self.status = self.extracts = None
+
 
 @dataclass
 class Taken:

@@ -19,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import faults, progress
+from flows import collector, faults, progress
 from flows.commit import why, write_chunk
 from flows.journey import ChunkResult, Kept, fit, model_sample_of, run_chunk
 from flows.hashkey import adopt_key, check_task_key
@@ -150,7 +150,7 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
-    with pool.sized(settings.parse_processes), Kept.held(run_id), db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
+    with collector.tuned(), pool.sized(settings.parse_processes), Kept.held(run_id), db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con:
         with db.transaction(con):
             create_all(con)
             adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
@@ -224,6 +224,7 @@ def run_journey(
                     stats.append(result.stats)
                     if result.gate is not None:
                         promoted += result.gate.passed
+                result.release()  # the runner's future outlives this loop in a reference cycle: free the frames now
             future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
             # each publish exports what changed since the last one: fewer, larger publishes cost the writer less;

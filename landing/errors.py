@@ -65,6 +65,10 @@ class Failures:
     def add(self, practice: int, stage: tuple, exc: BadInput) -> None:
         """Note `exc` for practice number `practice` at `stage`, unless an earlier stage already failed it."""
         seen = self._first.get(practice)
+        # kept as its message alone (which names the file and record): its traceback, or that of the parser's
+        # error it replaced, would keep the reading frames, and through their callers the batch's frames, alive
+        # in a reference cycle until the cycle collector's next full run
+        exc.__traceback__ = exc.__context__ = exc.__cause__ = None
         if seen is None or stage < seen[0]:
             self._first[practice] = (stage, exc)
 

@@ -255,6 +255,60 @@ def test_a_wave_reads_the_models_sample_once_and_lands_what_reading_it_twice_lan
     assert differences(warehouse_state(tmp_path / "kept.duckdb"), warehouse_state(tmp_path / "again.duckdb")) == {}
 
 
+def test_a_written_chunks_frames_are_freed_without_waiting_for_the_cycle_collector(zone, tmp_path, monkeypatch):
+    import gc
+    import weakref
+
+    from flows import wave
+
+    frames: list[weakref.ref] = []
+    real = wave.run_chunk
+
+    def watched(*args):  # our own chunk function, run for real; its result's frames are watched
+        result = real(*args)
+        frames.extend(weakref.ref(f) for f in (result.frames.client, result.unified and result.unified.lineage) if f is not None)
+        return result
+
+    monkeypatch.setattr(wave, "run_chunk", watched)
+    monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
+    from flows.settings import get_settings
+
+    get_settings.cache_clear()
+    gc.disable()  # what a written chunk leaves in a reference cycle stays, as it does between a big wave's collections
+    try:
+        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "w.duckdb"), select="all")
+        alive = sum(ref() is not None for ref in frames)
+    finally:
+        gc.enable()
+        get_settings.cache_clear()
+    assert len(frames) >= 6  # three chunks or more, each with records
+    assert alive == 0
+
+
+def test_a_run_tunes_the_cycle_collector_and_leaves_it_as_it_was():
+    import gc
+
+    from flows import collector
+
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    with collector.tuned(young=12_345):
+        assert gc.get_threshold()[0] == 12_345
+        assert gc.get_freeze_count() > 0  # what existed when the run began is left out of its collections
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+    with pytest.raises(RuntimeError):
+        with collector.tuned():
+            raise RuntimeError("a run that fails")
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, 0)
+    gc.freeze()  # someone else's freeze (a process preparing to fork) is theirs to undo
+    try:
+        with collector.tuned():
+            pass
+        assert gc.get_freeze_count() > 0  # not unfrozen (objects freed meanwhile leave the count)
+    finally:
+        gc.unfreeze()
+
+
 # one publish when the run starts, one for its data and one for its record; one more after each commit when the
 # interval is 0, and after each commit but the last (the run's own publish follows it) when the writer is idle
 @pytest.mark.parametrize(

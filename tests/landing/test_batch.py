@@ -221,3 +221,25 @@ def test_numbers_orjson_would_write_differently_take_the_standard_path(tmp_path,
     client = read_hq(path, "P1", "AU", KEY).client
     canonical = hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
     assert client["raw_hash"].to_list() == [KEY.digest(f"record:{canonical.hexdigest()}")]
+
+
+def test_a_batchs_bad_input_keeps_its_message_and_nothing_of_the_reading(generated, tmp_path):
+    """A bad practice's error is kept as its message: not its traceback, nor the parser's error it replaced, whose
+    frames (and their callers', holding the batch's frames) would otherwise stay alive in a reference cycle."""
+    from landing.practice import read_batch_of
+
+    landing = tmp_path / "landing"
+    shutil.copytree(generated, landing)
+    taken: set[str] = set()
+    planted = {_with_file(landing, "hq_clients.json", taken): "not JSON"}
+    (landing / next(iter(planted)) / "hq_clients.json").write_text('{"clients": [', encoding="utf-8")
+    pid = _with_file(landing, MUTATIONS["xpm_malformed"][0], taken)
+    assert mutate(landing / pid, "xpm_malformed", random.Random(1))
+    planted[pid] = "xpm_malformed"
+    registry = read_registry(landing)
+    _, bad = read_batch_of(landing, registry.to_dicts(), KEY)
+    assert set(bad) == set(planted)
+    for exc in bad.values():
+        assert isinstance(exc, BadInput) and str(exc)
+        assert exc.__traceback__ is None and exc.__context__ is None and exc.__cause__ is None
+    assert {pid: str(exc) for pid, exc in bad.items()} == alone(landing, registry)[1]
