@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,6 +127,7 @@ def _ours(landing: Path, wh: Path, home: Path, runner: str, server: dict | None 
     env.pop("PREFECT_API_URL", None)  # without a server: the journey as a bare `scr run` does it, temporary API included
     if server:
         env |= {k: v for k, v in server.items() if k.startswith("PREFECT_")}
+    _fresh(wh)
     measured = run_measured([sys.executable, "-m", "flows.cli", "run", "-l", str(landing), "-w", str(wh), "--runner", runner], env)
     with duckdb.connect(str(wh), read_only=True) as con:
         summary = json.loads(con.sql("select summary from pipeline_run order by started_at desc limit 1").fetchall()[0][0])
@@ -135,6 +137,16 @@ def _ours(landing: Path, wh: Path, home: Path, runner: str, server: dict | None 
     # what the run itself did not account for: the CLI's imports, Prefect's API start and stop, flow and task runs
     measured["prefect_and_startup_s"] = measured["wall_s"] - measured["timings"].get("run_wall", 0.0)
     return measured
+
+
+def _fresh(wh: Path) -> None:
+    """No warehouse left from an earlier bench in a --keep folder: a run on one reuses its stored match model and
+    writes new versions over promoted ones, which is not the first wave this benchmark times."""
+    from warehouse.snapshot import snapshot_dir
+
+    for path in (wh, wh.with_name(wh.name + ".wal"), wh.with_name(wh.name + ".lock")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(snapshot_dir(wh), ignore_errors=True)
 
 
 def _commit() -> str:

@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     )
     parse_processes: int = Field(
         0, ge=0, description="processes that parse a wave's landing files beside the flow's threads (0: parse in "
-        "the chunk's own thread); 2 was about 10% faster on 300k records but raised a 1M wave's peak memory "
-        "from 2.6 to over 4 GB (landing/pool.py)"
+        "the chunk's own thread); 2 was about 1 s faster at 100k records and not steadily faster at 1M, with a "
+        "0.4 GB higher peak (landing/pool.py)"
     )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(

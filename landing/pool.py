@@ -6,8 +6,11 @@ Measured on the shared 2-core machine (benchmarks/readers.py): with the cores ot
 two reading threads took 29 µs per record with a pool of two and 41 µs without; with the cores busy (load 7
 to 12) the pool was 10-40% slower, its processes competing for them. A whole wave on an otherwise idle
 machine is faster with it (308k records: 42.8 s with a pool of two, 47.7 s without: the flow process's
-threads share one GIL, which parsing would otherwise hold), but a 1M wave's peak memory rose from 2.6 GB
-to 3.9-4.6 GB (the process tree), so a wave leaves it off unless SCR_PARSE_PROCESSES asks for it.
+threads share one GIL, which parsing would otherwise hold). A 1M wave's peak memory once rose from 2.6 GB
+to 3.9-4.6 GB with it: written chunks' frames waited in reference cycles for the cycle collector (fixed in
+flows.journey.ChunkResult.release and landing.errors.Failures); since, the process tree peaks at 2.5 GB with
+the pool against 2.1 GB without, and five alternating pairs of 1M waves showed no steady gain (94-127 s with
+it, 100-120 s without), so a wave leaves it off unless SCR_PARSE_PROCESSES asks for it.
 
 Workers are plain Python processes running `serve`, talking pickle over their stdin and stdout, not
 multiprocessing's: those re-import the caller's main script in every worker, which runs an unguarded script
