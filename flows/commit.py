@@ -24,7 +24,7 @@ from warehouse.status import mark_changed, write_extracts, write_status
 
 log = logging.getLogger("scr.commit")
 
-__all__ = ["write_chunk", "unified_tables", "why"]
+__all__ = ["write_chunk", "unified_tables", "why", "forget_frames"]
 
 
 def why(exc: BaseException) -> str:
@@ -32,6 +32,19 @@ def why(exc: BaseException) -> str:
     (an error's text may quote a record's values, and any field may hold a tax number)."""
     text = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def forget_frames(exc: BaseException) -> None:
+    """Drop the tracebacks of an error and of the errors it came from, once it has been logged.
+
+    A chunk task's error is also held by the task runner's future, in a reference cycle that only a full
+    run of the cycle collector frees; its traceback holds the failed chunk's frames (and their data frames).
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc.__traceback__ = None
+        exc = exc.__cause__ or exc.__context__
 
 
 def unified_tables(unified) -> dict[str, pl.DataFrame]:

@@ -20,7 +20,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import collector, faults, progress
-from flows.commit import why, write_chunk
+from flows.commit import forget_frames, why, write_chunk
 from flows.journey import ChunkResult, Kept, fit, model_sample_of, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
@@ -218,6 +218,7 @@ def run_journey(
                 with db.transaction(con):
                     failed = pl.DataFrame({"practice_id": ids, "status": "failed", "detail": f"chunk failed: {why(exc)}"})
                     mark_changed(con, write_status(con, failed, run_id))
+                forget_frames(exc)  # its traceback holds the chunk's frames, and the runner's future holds it
             else:
                 clock.merge(result.timings)
                 if write_chunk(con, result, run_id, clock=clock):
