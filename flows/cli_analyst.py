@@ -146,7 +146,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
     out.print(table)
     out.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
     if not only:
-        _print_headline(head, views)
+        _print_headline(head, views, _stale_run(warehouse, head["last_run"]))
     if every or only:
         detail = Table()
         for col in ("practice_id", "status", "detail"):
@@ -156,7 +156,14 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         out.print(detail)
 
 
-def _print_headline(head: dict, views: dict) -> None:
+def _stale_run(warehouse: Path, last: dict | None) -> bool:
+    """A last run the snapshot shows as running whose process is gone: no process on this machine holds the warehouse."""
+    from warehouse.db import writer_running
+
+    return bool(last and last["status"] == "running" and writer_running(warehouse) is False)
+
+
+def _print_headline(head: dict, views: dict, stale: bool = False) -> None:
     from transforms import report_data as rd
 
     out.print(
@@ -168,6 +175,9 @@ def _print_headline(head: dict, views: dict) -> None:
     last = head["last_run"]
     if last:
         took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
+        if stale:  # the row says running, but its process ended without finishing (killed, out of disk or memory)
+            last = {**last, "status": "interrupted"}
+            took = "its process ended without finishing it; the next run records it as interrupted"
         out.print(
             f"last run {last['run_id']} ({last['kind']}, {last['status']}, {took}): {plural(last['planned'], 'practice')} taken, "
             f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "

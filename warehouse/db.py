@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "connect", "writer", "wait_free", "transaction", "lock_path", "holder"]
+__all__ = ["WarehouseBusy", "connect", "writer", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
 
 
 class WarehouseBusy(RuntimeError):
@@ -43,6 +43,31 @@ def holder(path: Path | str) -> str:
     if not info:
         return "another process"
     return f"pid {info.get('pid')} on {info.get('host')} ({info.get('command')}, since {info.get('since')})"
+
+
+def writer_running(path: Path | str, locks: Path = Path("/proc/locks")) -> bool | None:
+    """Whether a process holds the warehouse's writer lock now, as this machine's kernel lists its locks.
+
+    Asks without taking the lock (taking it, even briefly, could turn a starting writer away). None when
+    it cannot be told: no lock file (no writer ever), no lock table (not Linux), or the last holder ran on
+    another host (its lock is that host's to list).
+    """
+    lock = lock_path(path)
+    try:
+        st = lock.stat()
+        table = locks.read_text()
+        info = json.loads(lock.read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or info.get("host", socket.gethostname()) != socket.gethostname():
+        return None
+    device = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in table.splitlines():
+        # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:2228471 0 EOF"; a process waiting for it is "1: -> FLOCK ..."
+        parts = line.split()
+        if len(parts) >= 6 and parts[1] == "FLOCK" and parts[3] == "WRITE" and parts[5] == device:
+            return True
+    return False
 
 
 def _try_lock(path: Path):

@@ -144,3 +144,27 @@ def test_shell_falls_back_to_python_with_a_read_only_connection(wh, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "[(7,)]" in done.stdout + done.stderr
     assert snapshot_dir(wh).exists()
+
+
+def test_status_says_a_run_whose_process_ended_unfinished_was_interrupted(tmp_path):
+    from warehouse.db import writer
+    from warehouse.run_store import start_run, write_run_practices
+    from warehouse.snapshot import publish
+    from warehouse.status import mark_changed
+
+    path = published(tmp_path / "w.duckdb")
+    with writer(path) as con:  # a run starts and writes its first chunk; the snapshot shows it running
+        start_run(con, "R9", "wave", {})
+        write_run_practices(con, pl.DataFrame({"practice_id": ["A1"], "records": [3], "clusters": [2], "auto_links": [1],
+                                               "review_links": [0], "status": ["complete"], "detail": [None]}), "R9")  # fmt: skip
+        mark_changed(con, ["A1"])
+        publish(con, path)
+        running = scr("status", "-w", str(path))
+    assert running.exit_code == 0, running.output
+    assert "last run R9 (wave, running, still running)" in " ".join(running.stdout.split())
+    # the run's process is gone (killed, out of disk) without finishing: its row still says running
+    gone = scr("status", "-w", str(path))
+    assert gone.exit_code == 0, gone.output
+    assert "last run R9 (wave, interrupted, its process ended without finishing it; the next run records it as interrupted)" in (
+        " ".join(gone.stdout.split())
+    )

@@ -1,0 +1,70 @@
+"""warehouse.db: who holds the warehouse, asked of the kernel's lock table without taking the lock."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from warehouse.db import lock_path, writer, writer_running
+
+LINUX = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel's lock table is Linux's /proc/locks")
+
+
+def test_no_writer_ever_cannot_be_told(tmp_path):
+    assert writer_running(tmp_path / "w.duckdb") is None
+
+
+@LINUX
+def test_a_writer_in_this_process_holds_it_until_it_closes(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with writer(path):
+        assert writer_running(path) is True
+    assert writer_running(path) is False
+
+
+@LINUX
+def test_a_writer_killed_outright_holds_it_no_longer(tmp_path):
+    path = tmp_path / "w.duckdb"
+    code = f"from warehouse.db import writer\nwith writer({str(path)!r}):\n    print('held', flush=True)\n    input()\n"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "held"
+        assert writer_running(path) is True
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+    deadline = time.monotonic() + 10
+    while writer_running(path) and time.monotonic() < deadline:  # the kernel lets go as the process is reaped
+        time.sleep(0.1)
+    assert writer_running(path) is False
+    assert json.loads(lock_path(path).read_text())["pid"] == child.pid  # the file still names the dead holder
+
+
+def test_a_holder_on_another_host_is_that_hosts_to_tell(tmp_path):
+    path = tmp_path / "w.duckdb"
+    lock_path(path).write_text(json.dumps({"pid": 1, "host": socket.gethostname() + "-elsewhere"}))
+    assert writer_running(path, locks=tmp_path / "locks") is None
+
+
+def test_only_a_held_write_lock_on_this_very_file_counts(tmp_path):
+    path = tmp_path / "w.duckdb"
+    lock_path(path).write_text("{}")
+    st = lock_path(path).stat()
+    me = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    other = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino + 1}"
+    table = tmp_path / "locks"
+    table.write_text(f"1: POSIX  ADVISORY  WRITE 77 {me} 0 EOF\n2: FLOCK  ADVISORY  WRITE 78 {other} 0 EOF\n"
+                     f"2: -> FLOCK  ADVISORY  WRITE 79 {me} 0 EOF\n")  # fmt: skip
+    assert writer_running(path, locks=table) is False  # DuckDB's own lock, another file's, a waiter
+    table.write_text(table.read_text() + f"3: FLOCK  ADVISORY  WRITE 80 {me} 0 EOF\n")
+    assert writer_running(path, locks=table) is True
+    table.unlink()
+    assert writer_running(path, locks=table) is None
