@@ -41,10 +41,14 @@ def forget_frames(exc: BaseException) -> None:
     run of the cycle collector frees; its traceback holds the failed chunk's frames (and their data frames).
     """
     seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
         seen.add(id(exc))
         exc.__traceback__ = None
-        exc = exc.__cause__ or exc.__context__
+        todo += [exc.__cause__, exc.__context__]
 
 
 def unified_tables(unified) -> dict[str, pl.DataFrame]:

@@ -35,6 +35,13 @@ def test_forget_frames_drops_the_tracebacks_of_an_error_and_of_the_errors_it_cam
     assert why(exc) == "OSError: while failing it"  # what is logged and stored is unchanged
 
 
+def test_forget_frames_follows_a_cause_and_a_context_that_differ():
+    exc, cause, context = (_raised(lambda: 1 / 0) for _ in range(3))
+    exc.__cause__, exc.__context__ = cause, context
+    forget_frames(exc)
+    assert [e.__traceback__ for e in (exc, cause, context)] == [None, None, None]
+
+
 def test_forget_frames_ends_on_an_error_that_is_its_own_context():
     exc = _raised(lambda: 1 / 0)
     exc.__context__ = exc
