@@ -255,37 +255,10 @@ def test_a_wave_reads_the_models_sample_once_and_lands_what_reading_it_twice_lan
     assert differences(warehouse_state(tmp_path / "kept.duckdb"), warehouse_state(tmp_path / "again.duckdb")) == {}
 
 
-def test_a_written_chunks_frames_are_freed_without_waiting_for_the_cycle_collector(zone, tmp_path, monkeypatch):
-    import gc
-    import weakref
-
-    from flows import wave
-
-    frames: list[weakref.ref] = []
-    real = wave.run_chunk
-
-    def watched(*args):  # our own chunk function, run for real; its result's frames are watched
-        result = real(*args)
-        frames.extend(weakref.ref(f) for f in (result.frames.client, result.unified and result.unified.lineage) if f is not None)
-        return result
-
-    monkeypatch.setattr(wave, "run_chunk", watched)
-    monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
-    from flows.settings import get_settings
-
-    get_settings.cache_clear()
-    gc.disable()  # what a written chunk leaves in a reference cycle stays, as it does between a big wave's collections
-    try:
-        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "w.duckdb"), select="all")
-        alive = sum(ref() is not None for ref in frames)
-    finally:
-        gc.enable()
-        get_settings.cache_clear()
-    assert len(frames) >= 6  # three chunks or more, each with records
-    assert alive == 0
-
-
-def test_a_failed_chunks_frames_are_freed_without_waiting_for_the_cycle_collector(zone, tmp_path, monkeypatch):
+def _frames_left(zone: Path, warehouse: Path, monkeypatch, fail: bool) -> tuple[int, int]:
+    """Run a wave with the cycle collector off (what a chunk leaves in a reference cycle stays, as it does
+    between a big wave's collections); every chunk is our own chunk function, run for real, whose frames are
+    watched, failing after its work with `fail`. Returns (frames watched, frames still alive)."""
     import gc
     import logging
     import weakref
@@ -293,34 +266,45 @@ def test_a_failed_chunks_frames_are_freed_without_waiting_for_the_cycle_collecto
     from _pytest.logging import LogCaptureHandler
 
     from flows import wave
+    from flows.settings import get_settings
 
     frames: list[weakref.ref] = []
     real = wave.run_chunk
 
-    def failing(*args):  # the chunk's work is done for real, then it fails with its frames in its traceback
+    def watched(*args):
         result = real(*args)
         frames.extend(weakref.ref(f) for f in (result.frames.client, result.unified and result.unified.lineage) if f is not None)
-        raise OSError("the disk went away")
+        if fail:
+            raise OSError("the disk went away")  # its traceback holds `result`
+        return result
 
-    monkeypatch.setattr(wave, "run_chunk", failing)
+    monkeypatch.setattr(wave, "run_chunk", watched)
     monkeypatch.setattr(wave, "journey_chunk", wave.journey_chunk.with_options(retries=0))
     monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
-    from flows.settings import get_settings
-
     get_settings.cache_clear()
-    gc.disable()  # what a failed chunk leaves in a reference cycle stays, as it does between a big wave's collections
+    gc.disable()
     try:
-        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "w.duckdb"), select="all")
+        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(warehouse), select="all")
         # pytest's log capture keeps every record, and Prefect logs a failed task with its traceback; a run's
         # own handlers format a record and let it go
         for handler in logging.getLogger().handlers:
             if isinstance(handler, LogCaptureHandler):
                 handler.records.clear()
-        alive = sum(ref() is not None for ref in frames)
+        return len(frames), sum(ref() is not None for ref in frames)
     finally:
         gc.enable()
         get_settings.cache_clear()
-    assert len(frames) >= 6  # three chunks or more, each with records
+
+
+def test_a_written_chunks_frames_are_freed_without_waiting_for_the_cycle_collector(zone, tmp_path, monkeypatch):
+    watched, alive = _frames_left(zone, tmp_path / "w.duckdb", monkeypatch, fail=False)
+    assert watched >= 6  # three chunks or more, each with records
+    assert alive == 0
+
+
+def test_a_failed_chunks_frames_are_freed_without_waiting_for_the_cycle_collector(zone, tmp_path, monkeypatch):
+    watched, alive = _frames_left(zone, tmp_path / "w.duckdb", monkeypatch, fail=True)
+    assert watched >= 6
     assert alive == 0
     detail = q(tmp_path / "w.duckdb", "select distinct detail from practice_status where detail like 'chunk failed%'")["detail"]
     assert detail.to_list() == ["chunk failed: OSError: the disk went away"]  # the practices still say why
