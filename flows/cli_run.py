@@ -56,6 +56,26 @@ def _pinned(warehouse: Path) -> set[str]:
     return set()
 
 
+def _note_unfinished(warehouse: Path) -> None:
+    """Say so when an earlier run ended without finishing (killed, out of disk): its committed chunks stand."""
+    if not warehouse.exists():
+        return
+    from warehouse.db import WarehouseBusy, connect
+    from warehouse.run_store import unfinished_runs
+
+    try:
+        with connect(warehouse, read_only=True) as con:
+            runs = unfinished_runs(con)
+    except WarehouseBusy:
+        return  # another process took the warehouse meanwhile: this run waits for it, and that one is not over
+    for run_id, kind, started in runs.iter_rows():
+        err.print(
+            f"[yellow]note:[/] run {run_id} ({kind}, started {started:%Y-%m-%d %H:%M:%S}) ended without finishing; "
+            "the chunks it committed stand, and it is recorded as interrupted",
+            highlight=False,
+        )
+
+
 def _check_key(landing: Path, warehouse: Path):
     """The run's hash key, refused before Prefect starts (exit 2) when missing or not the warehouse's."""
     from flows.hashkey import KeyMismatch, check_warehouse_key
@@ -100,6 +120,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False))
     except WarehouseBusy as exc:
         fail(str(exc))
+    _note_unfinished(wh)
     _quiet(verbose)
     summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
     out.print(

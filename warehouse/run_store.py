@@ -9,7 +9,7 @@ import polars as pl
 
 from warehouse.load import registered
 
-__all__ = ["write_gate_results", "write_run_practices", "start_run", "finish_run", "read_runs"]
+__all__ = ["write_gate_results", "write_run_practices", "start_run", "finish_run", "read_runs", "unfinished_runs"]
 
 
 def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, run_id: str) -> None:
@@ -68,3 +68,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary
 def read_runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every run, oldest first."""
     return con.sql("select * from pipeline_run order by started_at, run_id").pl()
+
+
+def unfinished_runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Runs recorded as running (run_id, kind, started_at), oldest first: with no writer holding the warehouse,
+    runs whose process ended without finishing them (the next run marks them interrupted)."""
+    return con.sql("select run_id, kind, started_at from pipeline_run where status = 'running' order by started_at, run_id").pl()

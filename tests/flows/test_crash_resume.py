@@ -79,11 +79,24 @@ def test_a_wave_killed_at_any_point_then_rerun_equals_a_run_that_never_crashed(f
     wh = tmp_path / "scr.duckdb"
     killed = scr_run(env, zone, wh, fault=fault)
     assert killed.returncode == -signal.SIGKILL, f"{fault} should have killed the run: {killed.stderr[-2000:]}"
+    unfinished = []
     if wh.exists():  # as before each chunk or after it: never half a chunk
         assert torn_practices(wh, reference_wh) == {}
+        with duckdb.connect(str(wh), read_only=True) as con:
+            unfinished = [r[0] for r in con.sql("select run_id from pipeline_run where status = 'running'").fetchall()]
+        # the analysts' snapshot may still hold the run as running: status never says it still runs
+        status = subprocess.run([sys.executable, "-m", "flows.cli", "status", "--warehouse", str(wh)], env=env,
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert status.returncode in (0, 2), status.stderr  # 2: killed before its first snapshot
+        said = " ".join(status.stdout.split())
+        assert "still running" not in said
+        if any(f"last run {r} " in said for r in unfinished):
+            assert "interrupted, its process ended without finishing it" in said
     resumed = scr_run(env, zone, wh)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert differences(warehouse_state(wh), reference) == {}
+    for run_id in unfinished:  # the operator is told, before the run starts
+        assert f"note: run {run_id} (wave, started " in " ".join(resumed.stderr.split())
     with duckdb.connect(str(wh), read_only=True) as con:
         runs = dict(con.sql("select status, count(*) from pipeline_run group by 1").fetchall())
     # the killed run is on record as interrupted (unless it died before recording itself), the rerun completed
