@@ -60,6 +60,8 @@ def _note_unfinished(warehouse: Path) -> None:
     """Say so when an earlier run ended without finishing (killed, out of disk): its committed chunks stand."""
     if not warehouse.exists():
         return
+    import duckdb
+
     from warehouse.db import WarehouseBusy, connect
     from warehouse.run_store import unfinished_runs
 
@@ -68,6 +70,8 @@ def _note_unfinished(warehouse: Path) -> None:
             runs = unfinished_runs(con)
     except WarehouseBusy:
         return  # another process took the warehouse meanwhile: this run waits for it, and that one is not over
+    except duckdb.Error:
+        return  # no run table yet (a first run killed before it made one): nothing to name
     for run_id, kind, started in runs.iter_rows():
         err.print(
             f"[yellow]note:[/] run {run_id} ({kind}, started {started:%Y-%m-%d %H:%M:%S}) ended without finishing; "

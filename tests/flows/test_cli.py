@@ -53,3 +53,25 @@ def test_run_wave_rerun_and_status_on_a_small_zone(tmp_path, prefect_api):
     assert planned.exit_code == 0, planned.output
     status = runner.invoke(app, ["status", "--warehouse", wh, "--all"])
     assert status.exit_code == 0 and pid in status.output
+
+
+def test_a_run_names_an_earlier_run_that_ended_without_finishing(tmp_path, capsys):
+    import duckdb
+
+    from flows.cli_run import _note_unfinished
+    from tests.warehouse.handmade import published
+    from warehouse.db import writer
+    from warehouse.run_store import start_run
+
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    _note_unfinished(empty)  # no run table yet (a first run killed before it made one): nothing to name, no error
+    path = published(tmp_path / "w.duckdb")  # its runs all finished
+    _note_unfinished(path)
+    with writer(path) as con:  # a run starts, and its process ends there
+        start_run(con, "R9", "wave", {})
+    _note_unfinished(path)
+    said = " ".join(capsys.readouterr().err.split())
+    assert said.count("note:") == 1
+    assert "note: run R9 (wave, started " in said
+    assert "ended without finishing; the chunks it committed stand, and it is recorded as interrupted" in said
