@@ -40,8 +40,9 @@ class Settings(BaseSettings):
         "(raise it with more workers, e.g. a Dask cluster)"
     )
     snapshot_seconds: float = Field(
-        30, ge=0, description="during a wave, the analysts' snapshot is published after a commit when this many seconds "
-        "have passed since the last publish (0: after every commit); always when the run ends"
+        30, ge=0, description="during a wave, the analysts' snapshot is published once this many seconds have passed "
+        "since the last publish, after a commit or while waiting for the next chunk (0: after every commit); "
+        "always when the run ends"
     )
     parse_processes: int = Field(
         0, ge=0, description="processes that parse a wave's landing files beside the flow's threads (0: parse in "

@@ -205,10 +205,19 @@ def run_journey(
 
         top_up()
         stats, done, promoted = [], 0, []
+        unpublished = False  # commits the analysts' snapshot does not hold yet
         while pending:
-            waited = time.perf_counter()
+            waited, publishing = time.perf_counter(), 0.0
+            if unpublished and _wait_for_a_chunk(list(pending), published_at + settings.snapshot_seconds):
+                # no chunk came before the interval was up: publish while waiting, so a slow chunk does
+                # not hold back what was committed before it
+                started_publish = time.perf_counter()
+                with clock.stage("snapshot"):
+                    publish_snapshot(con, warehouse)
+                published_at, unpublished = time.perf_counter(), False
+                publishing = published_at - started_publish
             future = next(as_completed(list(pending)))
-            clock.add("writer_waiting", time.perf_counter() - waited)
+            clock.add("writer_waiting", time.perf_counter() - waited - publishing)  # a publish is not waiting
             ids = pending.pop(future)["practice_id"].to_list()
             top_up()  # the next chunk starts while this one is written
             try:
@@ -228,14 +237,14 @@ def run_journey(
                 result.release()  # the runner's future outlives this loop in a reference cycle: free the frames now
             future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
-            # each publish exports what changed since the last one: fewer, larger publishes cost the writer less;
-            # publish when the interval has passed, or when no chunk is ready to write (the writer would wait);
+            # each publish exports what changed since the last one, and each has a fixed cost over every table:
+            # publish at most every snapshot_seconds, after a commit or while waiting for the next chunk (above);
             # after the last chunk the run's own publish follows
-            idle = bool(pending) and not any(map(_ready, pending))
-            if idle or time.perf_counter() - published_at >= settings.snapshot_seconds:
+            unpublished = True
+            if time.perf_counter() - published_at >= settings.snapshot_seconds:
                 with clock.stage("snapshot"):
                     publish_snapshot(con, warehouse)
-                published_at = time.perf_counter()
+                published_at, unpublished = time.perf_counter(), False
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
@@ -269,6 +278,21 @@ def _ready(future) -> bool:
     """A chunk's result can be taken now without waiting (asked of the runner's own future: no API call)."""
     inner = getattr(future, "wrapped_future", None)
     return bool(inner is not None and inner.done())
+
+
+def _wait_for_a_chunk(futures: list, deadline: float) -> bool:
+    """Wait until a chunk is ready or the deadline (perf_counter) passes; True when the deadline came first.
+
+    Asks the runners' own futures (threads or Dask) every tenth of a second; where a future cannot be asked,
+    returns False at once (the caller waits for the chunk as before)."""
+    if not all(getattr(f, "wrapped_future", None) is not None for f in futures):
+        return False
+    while not any(map(_ready, futures)):
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return True
+        time.sleep(min(left, 0.1))
+    return False
 
 
 def _warm_gate() -> None:
