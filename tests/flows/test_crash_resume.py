@@ -20,6 +20,7 @@ import pytest
 
 from tests.support.prefect_server import prefect_server
 from tests.support.state import differences, torn_practices, warehouse_state
+from warehouse.run_store import unfinished_runs
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -83,7 +84,7 @@ def test_a_wave_killed_at_any_point_then_rerun_equals_a_run_that_never_crashed(f
     if wh.exists():  # as before each chunk or after it: never half a chunk
         assert torn_practices(wh, reference_wh) == {}
         with duckdb.connect(str(wh), read_only=True) as con:
-            unfinished = [r[0] for r in con.sql("select run_id from pipeline_run where status = 'running'").fetchall()]
+            unfinished = unfinished_runs(con)["run_id"].to_list()
         # the analysts' snapshot may still hold the run as running: status never says it still runs
         status = subprocess.run([sys.executable, "-m", "flows.cli", "status", "--warehouse", str(wh)], env=env,
                                 capture_output=True, text=True, timeout=120)  # fmt: skip
