@@ -4,14 +4,17 @@ values in clear only for public-register kinds (the allow-list)."""
 from __future__ import annotations
 
 import hmac
+import random
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stdnum import ean
 from stdnum.au import abn, acn, tfn
+from stdnum.nz import ird
 
-from landing.identifiers import PUBLIC_KINDS, canonical, kind_of
+from landing.identifiers import CHECKS, PUBLIC_KINDS, VECTORISED, canonical, is_valid, kind_of
 from landing.idents import LONG, identifiers
 from landing.secrets import HashKey
 
@@ -147,3 +150,76 @@ def one_row(frame: pl.DataFrame, kind: str) -> dict:
 def test_a_veto_can_trust_is_valid_only_where_a_check_exists():
     got = ids([("hq", "TFN", "12345678"), ("hq", "TFN", "123456783"), ("hq", "NZCN", "1234567"), ("hq", "ABN", "51824753556")])
     assert got["is_valid"].to_list() == [None, False, None, True]
+
+
+def _near_valid(kind: str, body: str) -> str:
+    """A number of `kind` built from `body` with its check digit right (so that about half the cases are valid)."""
+    if kind == "ABN":
+        return abn.calc_check_digits(body[:9]) + body[:9]
+    if kind in ("ACN", "ARBN"):
+        return body[:8] + acn.calc_check_digit(body[:8])
+    if kind == "IRD":
+        return "0" + body[:7] + ird.calc_check_digit(body[:7]) if body[0] in "01" else body[:8] + ird.calc_check_digit(body[:8])
+    if kind == "NZBN":
+        return "94" + body[:10] + ean.calc_check_digit("94" + body[:10])
+    return body[:9]
+
+
+@st.composite
+def candidate_numbers(draw):
+    kind = draw(st.sampled_from(sorted(VECTORISED)))
+    body = draw(st.text("0123456789", min_size=12, max_size=12))
+    value = draw(st.one_of(
+        st.just(_near_valid(kind, body)),  # right check digit
+        st.text("0123456789", max_size=15),  # any length, mostly wrong
+        st.text("0123456789 -NZnz.a\u0663", max_size=15),  # what stdnum cleans, and what it refuses
+        st.just(body[:9]), st.just("94" + body[:11]),
+    ))  # fmt: skip
+    if draw(st.booleans()) and value:  # one digit changed: a typo
+        i = draw(st.integers(0, len(value) - 1))
+        value = value[:i] + draw(st.sampled_from("0123456789")) + value[i + 1 :]
+    return kind, value
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(candidate_numbers(), min_size=1, max_size=40))
+def test_vectorised_check_digits_agree_with_python_stdnum_on_any_text(cases):
+    """The column expressions give python-stdnum's verdict (CHECKS) on every input, valid or not, digits or not."""
+    for kind in {k for k, _ in cases}:
+        values = [v for k, v in cases if k == kind] + [None]
+        got = is_valid(pl.Series(values, dtype=pl.String), kind).to_list()
+        assert got == [None if v is None else CHECKS[kind](v) for v in values], kind
+
+
+def _checked_digit_strings(seed: int, n: int) -> list[str]:
+    """Digit strings a check must get right: random ones of every length near the kinds' lengths, each kind's
+    numbers with the right check digit under any prefix, and IRD numbers around the ends of its range."""
+    rnd = random.Random(seed)
+    out = ["".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 14))) for _ in range(n)]
+    for _ in range(n):
+        body = "".join(rnd.choice("0123456789") for _ in range(12))
+        out += [abn.calc_check_digits(body[:9]) + body[:9], body[:8] + acn.calc_check_digit(body[:8]),
+                body[:8] + ird.calc_check_digit(body[:8]), body[:7] + ird.calc_check_digit(body[:7]),
+                body + ean.calc_check_digit(body), "94" + body[:10] + ean.calc_check_digit("94" + body[:10])]  # fmt: skip
+    for end in (10_000_000, 150_000_000):
+        for number in range(end // 10 - 300, end // 10 + 300):  # without the check digit
+            body = str(number)
+            out += [body + ird.calc_check_digit(body), body.zfill(8) + ird.calc_check_digit(body)]
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(VECTORISED))
+def test_vectorised_check_digits_agree_with_python_stdnum_on_many_numbers(kind):
+    values = _checked_digit_strings(7, 3000)
+    got = is_valid(pl.Series(values, dtype=pl.String), kind).to_list()
+    wrong = [(v, g) for v, g in zip(values, got) if g != CHECKS[kind](v)]
+    assert not wrong, wrong[:5]
+    assert sum(g is True for g in got) > 500  # the valid side is exercised too
+
+
+def test_vectorised_check_digits_say_true_for_known_valid_numbers():
+    known = {"ABN": "51824753556", "ACN": "004085616", "ARBN": "004085616", "TFN": "123456782", "IRD": "049091850",
+             "NZBN": "9429041535127"}  # fmt: skip
+    for kind, value in known.items():
+        typo = value[:-1] + str((int(value[-1]) + 1) % 10)
+        assert is_valid(pl.Series([value, typo]), kind).to_list() == [True, False], kind
