@@ -31,6 +31,7 @@ ADDRESS = {"line1": "address_line1", "line2": "address_line2", "city": "city", "
            "postalCode": "postcode", "country": "country"}  # fmt: skip
 CONTACT = {"id": "contact_id", "name": "name", "email": "email", "phone": "phone", "position": "position",
            "isPrimary": "is_primary"}  # fmt: skip
+TOO_DEEP = "arrays or objects nested deeper than the reader allows (about a thousand levels)"
 FIELD_NAMES = {v: k for k, v in SIMPLE.items()} | {v: f"address.{k}" for k, v in ADDRESS.items()}
 
 
@@ -67,6 +68,8 @@ def _loads(text: str, file: str, **hooks) -> object:
         return json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise BadInput(file, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+    except RecursionError:  # arrays or objects nested a thousand deep: refused, not a crash of the batch
+        raise BadInput(file, None, f"not valid JSON: {TOO_DEEP}") from None
 
 
 def _canonical_digest(obj: dict) -> str:
@@ -99,49 +102,53 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
     contact_cols = [(key, contact[col].append) for key, col in CONTACT.items()]
     digest = _fast_digest if fast else _canonical_digest
     seen: dict[str, int] = {}
-    for no, obj in enumerate(clients, 1):
-        if not isinstance(obj, dict):
-            raise BadInput(FILE, f"record {no}", "client is not an object")
-        get = obj.get
-        cid = (_s(get("id")) or "").strip()
-        label = f"record {no} (id={cid})" if cid else f"record {no}"
-        if not cid:
-            raise BadInput(FILE, label, "missing id")
-        if not (_s(get("displayName")) or "").strip():
-            raise BadInput(FILE, label, "missing displayName")
-        if cid in seen:
-            raise BadInput(FILE, label, f"id repeats record {seen[cid]}")
-        seen[cid] = no
-        for key, add in simple:
-            v = get(key)
-            add(v if v is None or v.__class__ is str else _s(v))
-        address = get("address") or {}
-        if not isinstance(address, dict):
-            raise BadInput(FILE, label, "address: not an object")
-        for key, add in address_cols:
-            v = address.get(key)
-            add(v if v is None or v.__class__ is str else _s(v))
-        add_id(cid)
-        add_no(no)
-        add_hash(digest(obj))  # an unkeyed digest only until `finish` keys it: the record holds tax numbers
-        add_label(label)
-        for item in _objects(get("identifiers"), label, "identifiers"):
-            ids["source_client_id"].append(cid)
-            ids["id_type"].append(_s(item.get("type")))
-            ids["value"].append(_s(item.get("value")))
-        for k, item in enumerate(_objects(get("contacts"), label, "contacts"), 1):
-            contact["source_client_id"].append(cid)
-            contact[LABEL].append(f"{label} contact {k}")
-            for key, add in contact_cols:
-                add(_s(item.get(key)))
-        for item in _objects(get("groups"), label, "groups"):
-            group["source_client_id"].append(cid)
-            group["group_id"].append(_s(item.get("id")))
-            group["group_name"].append(_s(item.get("name")))
-        for item in _objects(get("organisations"), label, "organisations"):
-            org["source_client_id"].append(cid)
-            org["organisation_id"].append(_s(item.get("organisationId")))
-            org["organisation_name"].append(_s(item.get("name")))
+    no = 0
+    try:  # a value nested a thousand deep exhausts the recursion of its digest or text: bad input of its record
+        for no, obj in enumerate(clients, 1):
+            if not isinstance(obj, dict):
+                raise BadInput(FILE, f"record {no}", "client is not an object")
+            get = obj.get
+            cid = (_s(get("id")) or "").strip()
+            label = f"record {no} (id={cid})" if cid else f"record {no}"
+            if not cid:
+                raise BadInput(FILE, label, "missing id")
+            if not (_s(get("displayName")) or "").strip():
+                raise BadInput(FILE, label, "missing displayName")
+            if cid in seen:
+                raise BadInput(FILE, label, f"id repeats record {seen[cid]}")
+            seen[cid] = no
+            for key, add in simple:
+                v = get(key)
+                add(v if v is None or v.__class__ is str else _s(v))
+            address = get("address") or {}
+            if not isinstance(address, dict):
+                raise BadInput(FILE, label, "address: not an object")
+            for key, add in address_cols:
+                v = address.get(key)
+                add(v if v is None or v.__class__ is str else _s(v))
+            add_id(cid)
+            add_no(no)
+            add_hash(digest(obj))  # an unkeyed digest only until `finish` keys it: the record holds tax numbers
+            add_label(label)
+            for item in _objects(get("identifiers"), label, "identifiers"):
+                ids["source_client_id"].append(cid)
+                ids["id_type"].append(_s(item.get("type")))
+                ids["value"].append(_s(item.get("value")))
+            for k, item in enumerate(_objects(get("contacts"), label, "contacts"), 1):
+                contact["source_client_id"].append(cid)
+                contact[LABEL].append(f"{label} contact {k}")
+                for key, add in contact_cols:
+                    add(_s(item.get(key)))
+            for item in _objects(get("groups"), label, "groups"):
+                group["source_client_id"].append(cid)
+                group["group_id"].append(_s(item.get("id")))
+                group["group_name"].append(_s(item.get("name")))
+            for item in _objects(get("organisations"), label, "organisations"):
+                org["source_client_id"].append(cid)
+                org["organisation_id"].append(_s(item.get("organisationId")))
+                org["organisation_name"].append(_s(item.get("name")))
+    except RecursionError:
+        raise BadInput(FILE, f"record {no}", TOO_DEEP) from None
     return cols
 
 

@@ -231,3 +231,20 @@ def test_practice_id_outside_pattern_is_never_a_path(landing):
 def test_xml_status_not_ok(landing):
     edit(landing / "P_AU" / "xpm_clients.xml", "<Status>OK</Status>", "<Status>ERROR</Status>")
     assert str(bad(landing)) == "xpm_clients.xml: line 3: Status 'ERROR': the export did not succeed"
+
+
+@pytest.mark.parametrize("field", ["x", "displayName", "id"])
+@pytest.mark.parametrize("depth", [1000, 1100, 100_000])
+def test_json_nested_too_deep_is_bad_input_of_its_practice_alone(landing, depth, field):
+    """Nesting deep enough to exhaust Python's recursion (in the reading, or in the record's digest) is bad input
+    naming the file, not an error that stops the batch."""
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["clients"][1][field] = "HERE"
+    text = json.dumps(doc).replace('"HERE"', "[" * depth + "]" * depth, 1)
+    assert text != json.dumps(doc)
+    path.write_text(text, encoding="utf-8")
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and "nested deeper than the reader allows" in e.message
+    assert e.record in (None, "record 2")  # the record, where the reading got that far
+    assert read_practice(landing, practice(landing, "P-NZ"), KEY).client.height == 2
