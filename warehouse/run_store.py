@@ -9,7 +9,7 @@ import polars as pl
 
 from warehouse.load import registered
 
-__all__ = ["write_gate_results", "write_run_practices", "start_run", "finish_run", "read_runs", "unfinished_runs"]
+__all__ = ["write_gate_results", "write_run_practices", "start_run", "finish_run", "fail_run", "read_runs", "unfinished_runs"]
 
 
 def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, run_id: str) -> None:
@@ -63,6 +63,20 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary
         "update pipeline_run set finished_at = now()::timestamp, status = ?, summary = ?, invariants = ? where run_id = ?",
         [status, json.dumps(summary, sort_keys=True), json.dumps(invariants, sort_keys=True), run_id],
     )
+
+
+def fail_run(con: duckdb.DuckDBPyConnection, run_id: str, error: str) -> bool:
+    """A run that stopped on an error (its chunks committed so far stand): failed, the error in its summary.
+    False when the run is not recorded as running (never started, or already finished)."""
+    rows = con.sql("select summary from pipeline_run where run_id = $r and status = 'running'", params={"r": run_id}).fetchall()
+    if not rows:
+        return False
+    summary = {**json.loads(rows[0][0] or "{}"), "error": error}
+    con.execute(
+        "update pipeline_run set finished_at = now()::timestamp, status = 'failed', summary = ? where run_id = ?",
+        [json.dumps(summary, sort_keys=True), run_id],
+    )
+    return True
 
 
 def read_runs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
