@@ -119,7 +119,7 @@ def shell(warehouse: Warehouse = None) -> None:
 def print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:
     """Migration progress from the snapshot: the funnel, the report's headline figures, and practices on request."""
     from transforms import report_data as rd
-    from warehouse.reader import practice_statuses, read_views, snapshot_info
+    from warehouse.reader import latest_run, practice_statuses, read_views, snapshot_info
 
     con = _snapshot(warehouse)
     try:
@@ -127,6 +127,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         views = read_views(con, ["migration_progress", "merge_summary", "review_queue", "wave_summary", "failure_reasons",
                                  "quality_failures"])  # fmt: skip
         practices = practice_statuses(con, only)
+        latest = latest_run(con)
     finally:
         con.close()
     unknown = sorted(set(only or []) - set(practices["practice_id"].to_list()))
@@ -146,7 +147,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
     out.print(table)
     out.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
     if not only:
-        _print_headline(head, views, _stale_run(warehouse, head["last_run"]))
+        _print_headline(head, views, _stale_run(warehouse, head["last_run"]), latest, warehouse)
     if every or only:
         detail = Table()
         for col in ("practice_id", "status", "detail"):
@@ -163,7 +164,9 @@ def _stale_run(warehouse: Path, last: dict | None) -> bool:
     return bool(last and last["status"] == "running" and writer_running(warehouse) is False)
 
 
-def _print_headline(head: dict, views: dict, stale: bool = False) -> None:
+def _print_headline(head: dict, views: dict, stale: bool = False, latest: dict | None = None, warehouse: Path | None = None) -> None:
+    from rich.markup import escape
+
     from transforms import report_data as rd
 
     out.print(
@@ -173,15 +176,21 @@ def _print_headline(head: dict, views: dict, stale: bool = False) -> None:
         f"{plural(head['practices_with_pending_links'], 'practice')}", highlight=False,
     )  # fmt: skip
     last = head["last_run"]
-    if last:
+    error = f"; {latest['error']}" if latest and latest["error"] else ""
+    if latest and (not last or latest["run_id"] != last["run_id"]):  # it stopped before it took a practice
+        status, took = latest["status"], "it took no practice"
+        if status == "running" and warehouse is not None and _stale_run(warehouse, latest):
+            status, took = "interrupted", "its process ended before it took a practice"
+        out.print(escape(f"last run {latest['run_id']} ({latest['kind']}, {status}{error}): {took}"), highlight=False)
+    elif last:
         took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
         if stale:  # the row says running, but its process ended without finishing (killed, out of disk or memory)
             last = {**last, "status": "interrupted"}
             took = "its process ended without finishing it; the next run records it as interrupted"
-        out.print(
-            f"last run {last['run_id']} ({last['kind']}, {last['status']}, {took}): {plural(last['planned'], 'practice')} taken, "
+        out.print(escape(
+            f"last run {last['run_id']} ({last['kind']}, {last['status']}{error}, {took}): {plural(last['planned'], 'practice')} taken, "
             f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "
-            f"{plural(last['records_in'], 'record')} in, {plural(last['unified_clients_out'], 'unified client')} out", highlight=False,
+            f"{plural(last['records_in'], 'record')} in, {plural(last['unified_clients_out'], 'unified client')} out"), highlight=False,
         )  # fmt: skip
     for title, frame in (("top failure reasons", rd.top_failures(views["failure_reasons"], 3)),
                          ("quality failures", rd.quality_summary(views["quality_failures"], 3))):  # fmt: skip

@@ -106,52 +106,6 @@ class Kept:
             cls.forget(token)
 
 
-class ModelToCome:
-    """The match model of a run whose first chunks start reading while it is fitted, handed to them once fitted.
-
-    In-process only, like `Kept` (a wave's chunks in its own threads). A chunk that has read its practices waits
-    here for the model; if the fit fails, it fails with it rather than wait for ever. `held` closes a run's entry.
-    """
-
-    _lock = threading.Lock()
-    _runs: dict[str, tuple[threading.Event, dict]] = {}
-
-    @classmethod
-    def expect(cls, token: str) -> None:
-        with cls._lock:
-            cls._runs[token] = (threading.Event(), {})
-
-    @classmethod
-    def give(cls, token: str, model: dict | None = None, failure: str | None = None) -> None:
-        with cls._lock:
-            entry = cls._runs.get(token)
-        if entry is not None and not entry[0].is_set():
-            entry[1].update(model=model, failure=failure)
-            entry[0].set()
-
-    @classmethod
-    def wait(cls, token: str) -> dict:
-        with cls._lock:
-            entry = cls._runs.get(token)
-        if entry is None:
-            raise RuntimeError(f"run {token} has no match model to come")
-        entry[0].wait()
-        if entry[1].get("model") is None:
-            raise RuntimeError(f"the match model could not be fitted: {entry[1].get('failure') or 'no model'}")
-        return entry[1]["model"]
-
-    @classmethod
-    @contextmanager
-    def held(cls, token: str) -> Iterator[str]:
-        """For the duration of a run: a model never given is given as failed, so no chunk waits past the run."""
-        try:
-            yield token
-        finally:
-            cls.give(token, failure="the run ended before it was fitted")
-            with cls._lock:
-                cls._runs.pop(token, None)
-
-
 def _regions(practices: pl.DataFrame) -> dict[str, object]:
     """practice_id -> region, as reading sees them (one entry per practice, not per record)."""
     regions = practices["region"].to_list() if "region" in practices.columns else [None] * practices.height
@@ -305,9 +259,6 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
         frames, failed = extract(Path(landing), practices, key, taken=taken)
         if taken is not None:  # frames kept from the model's fit: the fingerprint taken before that read
             prints = prints.update(taken.prints, on="practice_id")
-    if params.get("model") is None and params.get("model_to_come"):  # read while the model was fitted
-        with clock.stage("model_wait"):
-            params = {**params, "model": ModelToCome.wait(params["model_to_come"])}
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     base = step_one(good)

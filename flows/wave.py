@@ -6,13 +6,12 @@ the warehouse's only writer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
 import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -24,7 +23,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import collector, faults, progress
 from flows.commit import forget_frames, why, write_chunk
-from flows.journey import ChunkResult, Kept, ModelToCome, fit, model_sample_of, run_chunk
+from flows.journey import ChunkResult, Kept, fit, model_sample_of, run_chunk
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
@@ -90,13 +89,12 @@ def fit_model_task(
 
 
 def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
-           key_fingerprint: str, keep: str | None = None, meanwhile: Callable[[pl.DataFrame], None] | None = None) -> dict:
+           key_fingerprint: str, keep: str | None = None) -> dict:
     """The stored match model, or one fitted now on a sample of the practices whose step one is done (the first by
     id, giant practices left out while there are enough others: transforms.planning.model_sample), then stored.
 
     The sample depends only on the registry and the sizes of the practices' files, so a fresh warehouse fits the
     same model on every machine. With `keep`, the sample's frames stay in this process for their chunks.
-    `meanwhile(sample)` is called before a fit starts (the wave starts chunks without the sample's practices).
     """
     from transforms.model import Model, ModelMismatch
     from warehouse.model_store import load_model, save_model
@@ -110,8 +108,6 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
             except ModelMismatch as exc:
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     sample = model_sample_of(landing, registry, problems)
-    if meanwhile is not None:
-        meanwhile(sample)
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions, keep)
     with db.transaction(con):
@@ -160,7 +156,6 @@ def run_journey(
         collector.tuned(),
         pool.sized(settings.parse_processes),
         Kept.held(run_id),
-        ModelToCome.held(run_id),
         db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con,
         _failure_recorded(con, run_id, warehouse),
     ):
@@ -195,49 +190,27 @@ def run_journey(
                              wave=wave, record_budget=record_budget)  # fmt: skip
         decisions = read_decisions(con)
         params = _params()
+        if not todo.is_empty():
+            # chunks in this process's threads take the frames the model's fit read rather than read them again
+            keep = run_id if _local_threads() else None
+            with clock.stage("model"):
+                params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint, keep)
+            params["kept"] = keep
+            # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
+            # while the first chunks are read rather than beside the model's fit, which it slowed by as much
+            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
+        progress.report("practices", 0, todo.height)
         # a window of chunks in flight: the workers compute ahead of the writer, but never more than
         # chunks_ahead results wait in memory, so memory stays flat however large the wave
         queue, pending = list(parts), {}
 
-        def submit(part: pl.DataFrame, with_params: dict) -> None:
-            pending[journey_chunk.submit(str(landing), part, key.fingerprint, decisions, with_params)] = part
-
         def top_up() -> None:
             while queue and len(pending) < settings.chunks_ahead:
-                submit(queue.pop(0), params)
+                part = queue.pop(0)
+                pending[journey_chunk.submit(str(landing), part, key.fingerprint, decisions, params)] = part
 
-        if not todo.is_empty():
-            # chunks in this process's threads take the frames the model's fit read rather than read them again
-            keep = run_id if _local_threads() else None
-            params["kept"] = keep
-
-            def meanwhile(sample: pl.DataFrame) -> None:
-                """While the model is fitted, chunks without a practice of its sample read their files (a core
-                would be idle otherwise) and then wait for the model (flows.journey.ModelToCome)."""
-                if keep is None:
-                    return
-                ModelToCome.expect(run_id)
-                taken = set(sample["practice_id"].to_list())
-                early = [i for i, part in enumerate(queue) if taken.isdisjoint(part["practice_id"].to_list())]
-                early = early[: settings.chunks_ahead]
-                for part in [queue[i] for i in early]:
-                    submit(part, {**params, "model": None, "model_to_come": run_id})
-                queue[:] = [part for i, part in enumerate(queue) if i not in early]
-
-            with clock.stage("model"):
-                try:
-                    params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint,
-                                             keep, meanwhile)  # fmt: skip
-                except BaseException as exc:
-                    ModelToCome.give(run_id, failure=why(exc))
-                    raise
-                ModelToCome.give(run_id, params["model"])
-            # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
-            # while the first chunks are read rather than beside the model's fit, which it slowed by as much
-            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
-        progress.report("practices", 0, todo.height)
         top_up()
         stats, done, promoted = [], 0, []
         unpublished = False  # commits the analysts' snapshot does not hold yet

@@ -10,7 +10,7 @@ import polars as pl
 from warehouse.snapshot import snapshot_path
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "open_snapshot", "snapshot_info", "read_views", "practice_statuses"]
+__all__ = ["SnapshotMissing", "open_snapshot", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
 
 
 class SnapshotMissing(FileNotFoundError):
@@ -59,3 +59,14 @@ def practice_statuses(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | 
     """practice_id, status, detail of every practice (or the named ones), by practice_id."""
     rows = _frame(con.sql("select practice_id, status, detail from practice_status order by practice_id"))
     return rows.filter(pl.col("practice_id").is_in(practice_ids)) if practice_ids else rows
+
+
+def latest_run(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The latest run on record (run_id, kind, status, started_at, finished_at, error), whether or not it took a
+    practice: wave_summary only has runs that did; a run that failed before its first chunk is only here."""
+    rel = con.sql(
+        "select run_id, kind, status, started_at, finished_at, json_extract_string(summary, '$.error') as error "
+        "from pipeline_run order by started_at desc, run_id desc limit 1"
+    )
+    rows = rel.fetchall()
+    return dict(zip(rel.columns, rows[0])) if rows else None

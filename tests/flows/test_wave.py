@@ -255,85 +255,22 @@ def test_a_wave_reads_the_models_sample_once_and_lands_what_reading_it_twice_lan
     assert differences(warehouse_state(tmp_path / "kept.duckdb"), warehouse_state(tmp_path / "again.duckdb")) == {}
 
 
-def _fit_held_until_a_chunk_reads(monkeypatch, fail: bool = False) -> dict:
-    """Our own fit, run for real, held (at most 20 s) until some chunk has started: started early, a chunk
-    calls our chunk function while the fit still runs. Returns what was seen: the sample, the practices of
-    chunks that started before the fit ended, whether the hold was released by a chunk; set "hold" False to
-    let the fit run without waiting."""
-    import threading
-
+def test_a_run_that_stops_on_an_error_is_recorded_failed_with_its_error(zone, tmp_path, monkeypatch):
+    """Here the model's fit fails (retries off): the run is on record as failed with its error, in the warehouse
+    and in the snapshot analysts read, not left `running` until the next run calls it interrupted."""
     from flows import wave
-
-    seen: dict = {"sample": [], "early": [], "released": False, "fitted": False, "hold": True}
-    started = threading.Event()
-    real_fit, real_chunk = wave.fit, wave.run_chunk
-
-    def fit(landing, practices, key, decisions, keep=None):
-        seen["sample"] = practices["practice_id"].to_list()
-        try:
-            seen["released"] = started.wait(20) if seen["hold"] else False
-            if fail:
-                raise OSError("the sample's disk went away")
-            return real_fit(landing, practices, key, decisions, keep)
-        finally:
-            seen["fitted"] = True
-
-    def chunk(landing, practices, key, decisions, params):
-        if not seen["fitted"]:
-            seen["early"] += practices["practice_id"].to_list()
-        started.set()
-        return real_chunk(landing, practices, key, decisions, params)
-
-    monkeypatch.setattr(wave, "fit", fit)
-    monkeypatch.setattr(wave, "run_chunk", chunk)
-    monkeypatch.setattr(wave, "fit_model_task", wave.fit_model_task.with_options(retries=0))
-    monkeypatch.setenv("SCR_CHUNK_PRACTICES", "2")
-    monkeypatch.setenv("SCR_MODEL_SAMPLE_PRACTICES", "4")
-    return seen
-
-
-def test_chunks_without_a_sample_practice_read_while_the_model_is_fitted_and_land_the_same(zone, tmp_path, monkeypatch):
-    from flows import journey, wave
-    from flows.settings import get_settings
-    from tests.support.state import differences, warehouse_state
-
-    seen = _fit_held_until_a_chunk_reads(monkeypatch)
-    get_settings.cache_clear()
-    try:
-        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "early.duckdb"), select="all")
-        early = dict(seen)
-        seen.update(early=[], hold=False, fitted=False)
-        monkeypatch.setattr(wave, "_local_threads", lambda: False)  # as on a Dask cluster: chunks start after the fit
-        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "after.duckdb"), select="all")
-    finally:
-        get_settings.cache_clear()
-    assert early["released"] and early["early"]  # chunks read while the fit ran
-    assert len(early["sample"]) == 4 and not set(early["early"]) & set(early["sample"])
-    assert not seen["early"]  # where the model cannot be handed over in-process, no chunk starts before it
-    assert not journey.ModelToCome._runs and not journey.Kept._runs  # nothing is left behind in the process
-    assert differences(warehouse_state(tmp_path / "early.duckdb"), warehouse_state(tmp_path / "after.duckdb")) == {}
-
-
-def test_a_failed_fit_ends_the_chunks_waiting_for_it(zone, tmp_path, monkeypatch):
-    from flows import journey, wave
-    from flows.settings import get_settings
-
-    seen = _fit_held_until_a_chunk_reads(monkeypatch, fail=True)
-    monkeypatch.setattr(wave, "journey_chunk", wave.journey_chunk.with_options(retries=0))
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(OSError, match="the sample's disk went away"):
-            wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "w.duckdb"), select="all")
-    finally:
-        get_settings.cache_clear()
-    assert seen["released"] and seen["early"]  # chunks were waiting for the model when the fit failed
-    assert not journey.ModelToCome._runs and not journey.Kept._runs
-    # the run is on record as failed, with its error; the snapshot analysts read says so too
     from warehouse.snapshot import snapshot_path
 
+    def fit(*args, **kwargs):
+        raise OSError("the sample's disk went away")
+
+    monkeypatch.setattr(wave, "fit", fit)
+    monkeypatch.setattr(wave, "fit_model_task", wave.fit_model_task.with_options(retries=0))
+    with pytest.raises(OSError, match="the sample's disk went away"):
+        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "w.duckdb"), select="all")
     for path in (tmp_path / "w.duckdb", snapshot_path(tmp_path / "w.duckdb")):
-        runs = q(path, "select status, summary from pipeline_run")
-        assert runs["status"].to_list() == ["failed"], path
+        runs = q(path, "select status, finished_at, summary from pipeline_run")
+        assert runs["status"].to_list() == ["failed"] and runs["finished_at"].null_count() == 0, path
         assert json.loads(runs["summary"][0])["error"] == "OSError: the sample's disk went away"
 
 
