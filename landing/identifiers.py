@@ -125,7 +125,8 @@ def digits(expr: pl.Expr) -> pl.Expr:
 
 
 def _digit(value: pl.Expr, i: int) -> pl.Expr:
-    return value.str.slice(i, 1).cast(pl.Int64)
+    # not strict: every branch is computed for every row, and rows that are not digits are answered elsewhere
+    return value.str.slice(i, 1).cast(pl.Int64, strict=False)
 
 
 def _weighted(value: pl.Expr, weights: tuple[int, ...], start: int = 0) -> pl.Expr:
@@ -140,7 +141,7 @@ def _shaped(value: pl.Expr, lengths: tuple[int, ...], check: pl.Expr) -> pl.Expr
 
 
 def _abn(v: pl.Expr) -> pl.Expr:  # stdnum.au.abn: the first two digits are 11 + (-sum - 1) mod 89
-    return _shaped(v, (11,), v.str.slice(0, 2).cast(pl.Int64) == 11 + (-_weighted(v, (3, 5, 7, 9, 11, 13, 15, 17, 19), 2) - 1) % 89)
+    return _shaped(v, (11,), v.str.slice(0, 2).cast(pl.Int64, strict=False) == 11 + (-_weighted(v, (3, 5, 7, 9, 11, 13, 15, 17, 19), 2) - 1) % 89)
 
 
 def _acn(v: pl.Expr) -> pl.Expr:  # stdnum.au.acn: the ninth digit is sum(digit * (i - 8)) mod 10
