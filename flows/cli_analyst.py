@@ -177,11 +177,14 @@ def _print_headline(head: dict, views: dict, stale: bool = False, latest: dict |
     )  # fmt: skip
     last = head["last_run"]
     error = f"; {latest['error']}" if latest and latest["error"] else ""
-    if latest and (not last or latest["run_id"] != last["run_id"]):  # it stopped before it took a practice
-        status, took = latest["status"], "it took no practice"
-        if status == "running" and warehouse is not None and _stale_run(warehouse, latest):
-            status, took = "interrupted", "its process ended before it took a practice"
-        out.print(escape(f"last run {latest['run_id']} ({latest['kind']}, {status}{error}): {took}"), highlight=False)
+    if latest and (not last or latest["run_id"] != last["run_id"]):  # none of its practices published (yet)
+        status, tail = latest["status"] + error, "no practice of it in the snapshot"
+        if latest["status"] == "running":
+            if warehouse is not None and _stale_run(warehouse, latest):
+                status = "interrupted, its process ended without finishing it; the next run records it as interrupted"
+            else:
+                tail += " yet"
+        out.print(escape(f"last run {latest['run_id']} ({latest['kind']}, {status}): {tail}"), highlight=False)
     elif last:
         took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
         if stale:  # the row says running, but its process ended without finishing (killed, out of disk or memory)

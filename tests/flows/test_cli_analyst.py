@@ -171,8 +171,9 @@ def test_status_says_a_run_whose_process_ended_unfinished_was_interrupted(tmp_pa
 
 
 def test_status_names_a_run_that_stopped_before_its_first_chunk_and_a_failed_runs_error(tmp_path):
-    """wave_summary only has runs that took practices: a run that failed (or was killed) before its first chunk
-    is still the last run `scr status` names, with its error; a failed run's error follows its status."""
+    """wave_summary only has runs whose practices the snapshot holds: a run that failed (or was killed) before
+    its first chunk, or before a publish, is still the last run `scr status` names, with its error; a failed
+    run's error follows its status."""
     from warehouse.db import writer
     from warehouse.run_store import fail_run, start_run, write_run_practices
     from warehouse.snapshot import publish
@@ -187,13 +188,14 @@ def test_status_names_a_run_that_stopped_before_its_first_chunk_and_a_failed_run
     with writer(path) as con:
         start_run(con, "R10", "wave", {})
         publish(con, path)
-        assert "last run R10 (wave, running): it took no practice" in said()
-    assert "last run R10 (wave, interrupted): its process ended before it took a practice" in said()
+        assert "last run R10 (wave, running): no practice of it in the snapshot yet" in said()
+    assert ("last run R10 (wave, interrupted, its process ended without finishing it; the next run records it as "
+            "interrupted): no practice of it in the snapshot") in said()
     with writer(path) as con:
         start_run(con, "R11", "wave", {})
         fail_run(con, "R11", "OSError: [Errno 28] the sample's disk went away")
         publish(con, path)
-    assert "last run R11 (wave, failed; OSError: [Errno 28] the sample's disk went away): it took no practice" in said()
+    assert "last run R11 (wave, failed; OSError: [Errno 28] the sample's disk went away): no practice of it in the snapshot" in said()
     with writer(path) as con:  # a run that wrote a chunk, then failed
         start_run(con, "R12", "wave", {})
         write_run_practices(con, pl.DataFrame({"practice_id": ["A1"], "records": [3], "clusters": [2], "auto_links": [1],
