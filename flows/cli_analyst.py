@@ -147,7 +147,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
     out.print(table)
     out.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
     if not only:
-        _print_headline(head, views, _stale_run(warehouse, head["last_run"]), latest, warehouse)
+        _print_headline(head, views, latest, warehouse)
     if every or only:
         detail = Table()
         for col in ("practice_id", "status", "detail"):
@@ -164,7 +164,10 @@ def _stale_run(warehouse: Path, last: dict | None) -> bool:
     return bool(last and last["status"] == "running" and writer_running(warehouse) is False)
 
 
-def _print_headline(head: dict, views: dict, stale: bool = False, latest: dict | None = None, warehouse: Path | None = None) -> None:
+def _print_headline(head: dict, views: dict, latest: dict | None = None, warehouse: Path | None = None) -> None:
+    """The headline figures and the last run: wave_summary's (with its practices) unless a later run is on record
+    whose practices the snapshot does not hold; a run the snapshot shows running whose process is gone is
+    shown interrupted (`warehouse` given: this machine's lock table is asked)."""
     from rich.markup import escape
 
     from transforms import report_data as rd
@@ -175,19 +178,22 @@ def _print_headline(head: dict, views: dict, stale: bool = False, latest: dict |
         f"{plural(head['pending_links'], 'link')} {'awaits' if head['pending_links'] == 1 else 'await'} review in "
         f"{plural(head['practices_with_pending_links'], 'practice')}", highlight=False,
     )  # fmt: skip
+    def _stale(run: dict) -> bool:
+        return warehouse is not None and _stale_run(warehouse, run)
+
     last = head["last_run"]
     error = f"; {latest['error']}" if latest and latest["error"] else ""
     if latest and (not last or latest["run_id"] != last["run_id"]):  # none of its practices published (yet)
         status, tail = latest["status"] + error, "no practice of it in the snapshot"
         if latest["status"] == "running":
-            if warehouse is not None and _stale_run(warehouse, latest):
+            if _stale(latest):
                 status = "interrupted, its process ended without finishing it; the next run records it as interrupted"
             else:
                 tail += " yet"
         out.print(escape(f"last run {latest['run_id']} ({latest['kind']}, {status}): {tail}"), highlight=False)
     elif last:
         took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
-        if stale:  # the row says running, but its process ended without finishing (killed, out of disk or memory)
+        if _stale(last):  # the row says running, but its process ended without finishing (killed, out of disk or memory)
             last = {**last, "status": "interrupted"}
             took = "its process ended without finishing it; the next run records it as interrupted"
         out.print(escape(
