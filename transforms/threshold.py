@@ -20,9 +20,14 @@ __all__ = ["TARGET_PRECISION", "FLOOR", "FALLBACK", "MIN_GOLD", "REVIEW_BUDGET",
 TARGET_PRECISION = 0.999
 FLOOR = 0.9  # below this a pair is for a person, whatever the gold pairs say
 FALLBACK = 0.99
-# no pair merges automatically below this calibrated probability. Tried at 0.95 (match3): F1 rose to 0.994+ on
-# every default zone, but held-out zones merged a parent and child of one name on 8 of 12 (up to 0.67%)
-AUTO_FLOOR = 0.99
+# no pair merges automatically below this calibrated probability: a merge whose own chance of being wrong is more
+# than five times the target's is for a person, however sure the merges above it are on average. At 0.99 the
+# zones' thresholds sat on the floor, and the band 0.99-0.995 (about 1 in 140 wrong) held most hard look-alikes
+# that were merged: a parent and child of one name, one record without a birthday, the family's phone and email
+# (4 of 18 zones above 0.1%, 1 at 0.995); the cost is recall (F1 up to 1.5 points lower, those pairs in review).
+# `python -m benchmarks.match_sweep`, both figures in benchmarks/README.md. Tried at 0.95 (match3): F1 rose to
+# 0.994+ on every default zone, but held-out zones merged a parent and child of one name on 8 of 12 (up to 0.67%)
+AUTO_FLOOR = 0.995
 MIN_GOLD = 200  # gold matches needed to trust the estimate
 REVIEW_BUDGET = 0.03  # share of records a practice's reviewers are shown at most
 _GRID = np.array([0.9, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998, 0.999])

@@ -17,11 +17,13 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; re-taken with the look-alike and Xero-organisation blocking
-# keys and the review budget (match3), which move results on purpose (the default zone's did not move);
-# before that taken after 31fcce3 (calibration per kind of pair, placeholder birthdays)
+# (corruption, seed, practices) -> sha256 of the outputs; the default zone's re-taken when the automatic floor rose
+# from 0.99 to 0.995 (transforms.threshold.AUTO_FLOOR: its threshold sat on the floor; the geco zone's, at 0.999,
+# did not move); before that with the look-alike and Xero-organisation blocking keys and the review budget
+# (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
+# placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "b3b31e15b13e2315fbf723ff8cece53c5f9363b7c717b5c2a6553c39982d4ce9",
+    ("default", 3, 40): "454d27dead07209b231198eb8f0bfd736e2bc1c12667039dfdd74e7e4b9e5a38",
     ("geco", 1, 40): "0cac70b536d84cb1efd7ba3419eba3f1c69e308e7f6aa1b93606c43e8f8e7c67",
 }
 

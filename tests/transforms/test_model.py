@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from transforms.calibrate import Calibration, calibrated, fit_calibration, fit_calibrations, pair_kinds
 from transforms.compare import FIELDS
 from transforms.model import MATCH, Model, estimate_u, expert_model, fit, level_weights, patterns, random_pairs, score
-from transforms.threshold import budget_threshold, expected_threshold
+from transforms.threshold import AUTO_FLOOR, TARGET_PRECISION, budget_threshold, expected_threshold
 
 F = list(FIELDS)
 
@@ -118,6 +118,14 @@ def test_threshold_holds_the_expected_precision_and_the_floor():
     t = expected_threshold(p, target=0.999, floor=0.99)
     assert t == 0.995  # the 0.95 pairs would be within target on average, but lie below the floor
     assert expected_threshold(np.full(10, 0.5), target=0.999, floor=0.99) == 0.99  # nothing qualifies: the floor stands
+
+
+def test_a_pair_about_one_in_140_wrong_is_never_merged_automatically():
+    # the band where hard look-alikes merged (a parent and child of one name, one record without a birthday): its
+    # pairs keep the merges' average precision above target, but each alone is seven times the target's risk
+    p = np.r_[np.full(10_000, 0.99999), np.full(100, 0.993)]
+    assert expected_threshold(p, target=TARGET_PRECISION, floor=0.0) == 0.993  # on average they would pass
+    assert expected_threshold(p, target=TARGET_PRECISION, floor=AUTO_FLOOR) == 0.99999
 
 
 def test_review_budget_shows_the_likeliest_proposals_first():
