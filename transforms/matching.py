@@ -21,7 +21,7 @@ from transforms.profile import profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
-from transforms.threshold import AUTO_FLOOR, FALLBACK, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold
+from transforms.threshold import AUTO_FLOOR, FALLBACK, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
 
 __all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
 
@@ -203,10 +203,26 @@ def _review_threshold(c: _Compared, model: Model) -> float:
     prob = cmp["match_probability"].to_numpy()
     d = decide(cmp, model.auto_threshold, REVIEW_THRESHOLD)["decision"]
     l, r = c.cmp["rid_l"].to_numpy(), c.cmp["rid_r"].to_numpy()
+    auto, review = (d == "auto").to_numpy(), (d == "review").to_numpy()
     # clustering constraints and the profile check turn some automatic links into proposals after this
-    # estimate: a tenth of the budget is kept for them
+    # estimate: a tenth of the budget is kept for them, and where the whole decision on the sample still
+    # shows reviewers more than the budget, the excess comes off the proposals' share
     budget = REVIEW_BUDGET * 0.9
-    return budget_threshold(l, r, prob, (d == "auto").to_numpy(), (d == "review").to_numpy(), c.std.height, budget, REVIEW_THRESHOLD)
+    threshold = budget_threshold(l, r, prob, auto, review, c.std.height, budget, REVIEW_THRESHOLD)
+    excess = _review_share(c, cmp, model, threshold) - REVIEW_BUDGET
+    if excess > 0:
+        shown = shown_share(l, r, prob, auto, review, c.std.height, threshold)
+        threshold = budget_threshold(l, r, prob, auto, review, c.std.height, max(shown - excess, 0.0), REVIEW_THRESHOLD)
+    return threshold
+
+
+def _review_share(c: _Compared, cmp: pl.DataFrame, model: Model, review_threshold: float) -> float:
+    """Share of the records that match() would leave awaiting review at these thresholds, clusters included."""
+    decided = _reviewed(decide(cmp, model.auto_threshold, review_threshold), c.reviewed)
+    _, labels_auto, labels = _clusters(c, decided, model, model.auto_threshold)
+    merged = np.bincount(labels_auto, minlength=len(labels_auto))[labels_auto] > 1
+    proposed = np.bincount(labels, minlength=len(labels))[labels] > 1
+    return float((~merged & proposed).mean()) if len(labels) else 0.0
 
 
 def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
@@ -273,20 +289,31 @@ def match(
         cmp, pattern, which = _scored(c, model)
         # each distinct pattern's evidence is written once
         evidence = pl.DataFrame(pattern, schema=list(FIELDS), orient="row").select(_evidence(level_weights(model))).to_series()
-        cmp = decide(cmp.with_columns(evidence=evidence.gather(which)), threshold, review_threshold)
-        # review decisions override the model
-        cmp = cmp.join(c.reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
-            decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
-            .when(pl.col("review") == "reject").then(pl.lit("reject"))
-            .otherwise(pl.col("decision")),
-            veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
-        )
+        cmp = _reviewed(decide(cmp.with_columns(evidence=evidence.gather(which)), threshold, review_threshold), c.reviewed)
     with stage("match.cluster"):
         return _clustered(c, cmp, model, threshold)
 
 
+def _reviewed(cmp: pl.DataFrame, reviewed: pl.DataFrame) -> pl.DataFrame:
+    """The decided pairs with the review decisions people made, which override the model."""
+    return cmp.join(reviewed, on=["rid_l", "rid_r"], how="left", maintain_order="left").with_columns(
+        decision=pl.when(pl.col("review") == "accept").then(pl.lit("auto"))
+        .when(pl.col("review") == "reject").then(pl.lit("reject"))
+        .otherwise(pl.col("decision")),
+        veto=pl.when(pl.col("review") == "reject").then(pl.lit("rejected_in_review")).otherwise(pl.col("veto")),
+    )
+
+
 def _clustered(c: _Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> MatchResult:
     """Clusters of the decided pairs, their members doubted by their own cluster demoted to review, as a MatchResult."""
+    cmp, labels_auto, labels = _clusters(c, cmp, model, threshold)
+    links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels)
+    return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
+
+
+def _clusters(c: _Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """The decided pairs after the profile check (doubted members' automatic links demoted to review), with the
+    automatic and the proposed cluster label per record."""
     conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features)
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):
@@ -301,8 +328,7 @@ def _clustered(c: _Compared, cmp: pl.DataFrame, model: Model, threshold: float) 
             decision=pl.when(demote).then(pl.lit("review")).otherwise(pl.col("decision")),
         )
         labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
-    links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels)
-    return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
+    return cmp, labels_auto, labels
 
 
 def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float, std: pl.DataFrame) -> np.ndarray:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TARGET_PRECISION", "FLOOR", "FALLBACK", "MIN_GOLD", "REVIEW_BUDGET", "choose_threshold", "expected_threshold", "budget_threshold"]
+__all__ = [
+    "TARGET_PRECISION", "FLOOR", "FALLBACK", "MIN_GOLD", "REVIEW_BUDGET", "choose_threshold", "expected_threshold", "budget_threshold",
+    "shown_share",
+]
 
 TARGET_PRECISION = 0.999
 FLOOR = 0.9  # below this a pair is for a person, whatever the gold pairs say
@@ -66,6 +69,29 @@ def expected_threshold(prob: np.ndarray, target: float = TARGET_PRECISION, floor
     return float(p[within - 1]) if within else float(floor)
 
 
+def _best_proposals(rid_l: np.ndarray, rid_r: np.ndarray, prob: np.ndarray, auto: np.ndarray, review: np.ndarray, n_records: int) -> np.ndarray:
+    """Per record a person would be shown (proposed by a `review` pair, merged by no `auto` pair): its best
+    proposal's probability, highest first."""
+    merged = np.zeros(max(n_records, 1), dtype=bool)
+    merged[rid_l[auto]] = True
+    merged[rid_r[auto]] = True
+    ends = np.concatenate([rid_l[review], rid_r[review]])
+    p = np.concatenate([prob[review], prob[review]])
+    keep = ~merged[ends]
+    ends, p = ends[keep], p[keep]
+    best = np.full(max(n_records, 1), -1.0)
+    np.maximum.at(best, ends, p)
+    return np.sort(best[best >= 0])[::-1]
+
+
+def shown_share(
+    rid_l: np.ndarray, rid_r: np.ndarray, prob: np.ndarray, auto: np.ndarray, review: np.ndarray, n_records: int, threshold: float
+) -> float:
+    """Share of the records a person is shown at this review threshold (pairs as for budget_threshold)."""
+    best = _best_proposals(rid_l, rid_r, prob, auto, review, n_records)
+    return float((best >= threshold).sum() / max(n_records, 1))
+
+
 def budget_threshold(
     rid_l: np.ndarray, rid_r: np.ndarray, prob: np.ndarray, auto: np.ndarray, review: np.ndarray, n_records: int,
     budget: float = REVIEW_BUDGET, floor: float = 0.5,
@@ -77,18 +103,9 @@ def budget_threshold(
     ranked by their best proposal, and the threshold is the best proposal of the last record within budget.
     Proposals below it are left apart; with fewer proposed records than the budget the floor stands.
     """
-    merged = np.zeros(max(n_records, 1), dtype=bool)
-    merged[rid_l[auto]] = True
-    merged[rid_r[auto]] = True
-    ends = np.concatenate([rid_l[review], rid_r[review]])
-    p = np.concatenate([prob[review], prob[review]])
-    keep = ~merged[ends]
-    ends, p = ends[keep], p[keep]
-    if len(ends) == 0:
+    best = _best_proposals(rid_l, rid_r, prob, auto, review, n_records)
+    if len(best) == 0:
         return float(floor)
-    best = np.full(max(n_records, 1), -1.0)
-    np.maximum.at(best, ends, p)
-    best = np.sort(best[best >= 0])[::-1]
     allowed = int(budget * n_records)
     if len(best) <= allowed:
         return float(floor)

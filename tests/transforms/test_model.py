@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from transforms.calibrate import Calibration, calibrated, fit_calibration, fit_calibrations, pair_kinds
 from transforms.compare import FIELDS
 from transforms.model import MATCH, Model, estimate_u, expert_model, fit, level_weights, patterns, random_pairs, score
-from transforms.threshold import AUTO_FLOOR, TARGET_PRECISION, budget_threshold, expected_threshold
+from transforms.threshold import AUTO_FLOOR, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
 
 F = list(FIELDS)
 
@@ -139,6 +139,8 @@ def test_review_budget_shows_the_likeliest_proposals_first():
     t = budget_threshold(l, r, prob, auto, review, 10, budget=0.4)  # four records: 2, 3 (0.95) and 4, 5 (0.8)
     assert 0.6 < t <= 0.8
     assert budget_threshold(l, r, prob, auto, review, 10, budget=0.3) > 0.8  # a tie at the cut goes out whole
+    # what a threshold shows: records 2-9 at 0.5, 2-5 at 0.8, none above the best proposal
+    assert [shown_share(l, r, prob, auto, review, 10, t) for t in (0.5, 0.8, 0.96)] == [0.8, 0.4, 0.0]
 
 
 def test_random_pairs_stay_inside_a_practice():
