@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -256,12 +257,15 @@ def run_journey(
             done += len(ids)
             progress.report("practices", done, todo.height)
             logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
-        with clock.stage("snapshot"):
-            publish_snapshot(con, warehouse)  # the run's data; after finish_run only its record is left to publish
-        faults.point("run:before-finish")
         touched = sorted(set(todo["practice_id"].to_list()) | set(problems))
-        with clock.stage("invariants"):
-            invariants = _invariants(con, sorted(promoted), touched)
+        # the invariants read the warehouse on their own cursor while the run's data is published: both are
+        # DuckDB's work and the chunks are done (1M bench zone: 7.0 -> 5.6 s from the last commit to the summary)
+        with con.cursor() as reader, ThreadPoolExecutor(1, thread_name_prefix="scr-invariants") as checker:
+            checking = checker.submit(_invariants, reader, sorted(promoted), touched, clock)
+            with clock.stage("snapshot"):
+                publish_snapshot(con, warehouse)  # the run's data; after finish_run only its record is left to publish
+            faults.point("run:before-finish")
+            invariants = checking.result()
         summary = _summarise(con, run_id, todo.height, set(touched), stats)
         # seconds per stage: chunk stages are summed over chunks (two run at once), writer stages are the flow's own
         summary["timings"] = {**clock.rounded(), "run_wall": round(time.perf_counter() - started, 3)}
@@ -329,10 +333,11 @@ def _warm_gate() -> None:
         logging.getLogger("scr.gate").warning("could not warm up the quality gate", exc_info=True)
 
 
-def _invariants(con, promoted: list[str], touched: list[str]) -> dict:
+def _invariants(con, promoted: list[str], touched: list[str], clock: Stopwatch) -> dict:
     from landing.identifiers import PUBLIC_KINDS
 
-    return check_invariants(con, promoted, touched, sorted(PUBLIC_KINDS))
+    with clock.stage("invariants"):
+        return check_invariants(con, promoted, touched, sorted(PUBLIC_KINDS))
 
 
 def _summarise(con, run_id: str, practices: int, touched: set[str], stats: list[pl.DataFrame]) -> dict:
