@@ -18,7 +18,7 @@ from transforms.model import (
     MATCH, NONMATCH, Model, estimate_u, expert_model, fit, level_matrix, level_weights, patterns, random_pairs, score,
 )  # fmt: skip
 from transforms.profile import profile_levels
-from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster
+from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster, merge_statuses
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
 from transforms.threshold import AUTO_FLOOR, FALLBACK, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
@@ -220,9 +220,7 @@ def _review_share(c: _Compared, cmp: pl.DataFrame, model: Model, review_threshol
     """Share of the records that match() would leave awaiting review at these thresholds, clusters included."""
     decided = _reviewed(decide(cmp, model.auto_threshold, review_threshold), c.reviewed)
     _, labels_auto, labels = _clusters(c, decided, model, model.auto_threshold)
-    merged = np.bincount(labels_auto, minlength=len(labels_auto))[labels_auto] > 1
-    proposed = np.bincount(labels, minlength=len(labels))[labels] > 1
-    return float((~merged & proposed).mean()) if len(labels) else 0.0
+    return float((merge_statuses(labels_auto, labels) == "review").mean()) if len(labels) else 0.0
 
 
 def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:

@@ -10,7 +10,7 @@ import polars as pl
 from transforms import audit
 from transforms.cluster import constrained_components, unified_ids
 
-__all__ = ["LINK_SCHEMA", "CROSSWALK_SCHEMA", "cluster", "assemble"]
+__all__ = ["LINK_SCHEMA", "CROSSWALK_SCHEMA", "cluster", "assemble", "merge_statuses"]
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -65,14 +65,18 @@ def cluster(n: int, cmp: pl.DataFrame, reviewed: pl.DataFrame, conflicts: Callab
     return auto, proposed
 
 
-def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """client_match links, crosswalk and suspect links from the clustered comparison."""
-    n = std.height
+def merge_statuses(labels_auto: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per record: 'auto' in an automatic cluster of two or more, else 'review' in a proposed one, else 'unique'."""
+    n = len(labels_auto)
     size_auto = np.bincount(labels_auto, minlength=n)[labels_auto]
     size_prop = np.bincount(labels, minlength=n)[labels]
+    return np.where(size_auto > 1, "auto", np.where(size_prop > 1, "review", "unique"))
+
+
+def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """client_match links, crosswalk and suspect links from the clustered comparison."""
     rec = std.select("rid", "practice_id", "source", "source_client_id", "key").with_columns(
-        _auto=pl.Series(labels_auto), _prop=pl.Series(labels),
-        merge_status=pl.Series(np.where(size_auto > 1, "auto", np.where(size_prop > 1, "review", "unique"))),
+        _auto=pl.Series(labels_auto), _prop=pl.Series(labels), merge_status=pl.Series(merge_statuses(labels_auto, labels)),
     )
     # the id comes from the auto-merged core when there is one, so resolving a review keeps it stable
     rec = rec.with_columns(
