@@ -334,7 +334,17 @@ def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: flo
     rid, gamma = profile_levels(cmp, labels, std.select("practice_id", "source", "full_name", "name_in_source"))
     if len(rid) == 0:
         return rid
-    return rid[score(gamma, model)[1] < threshold]
+    p = score(gamma, model)[1]
+    # a cluster that holds every record of its name in a system explains the repeat: it counts neither for nor
+    # against the record, so the profile takes whichever reading the zone's model finds likelier a match (where
+    # one system holds duplicates keyed twice, as in one-list data, the repeat is the reassuring reading)
+    j, once = list(FIELDS).index("name_count"), FIELDS["name_count"].index("once_per_system")
+    explained = gamma[:, j] == once
+    if explained.any():
+        repeat = gamma[explained].copy()
+        repeat[:, j] = FIELDS["name_count"].index("repeated_in_a_system")
+        p[explained] = np.maximum(p[explained], score(repeat, model)[1])
+    return rid[p < threshold]
 
 
 def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame, features: Features):

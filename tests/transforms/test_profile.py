@@ -65,3 +65,60 @@ def test_the_best_level_per_field_is_taken_and_a_field_only_one_side_has_stays_u
     # an initial says least: a whole name to compare with wins; the email is known against one member
     assert row["name"] == lvl("name", "exact") and row["email"] == lvl("email", "exact") and row["dob"] == 0
     assert dict(zip(FIELDS, levels[1].tolist(), strict=True))["source"] == lvl("source", "same")
+
+
+def _repeat_model(repeat_is_reassuring: bool):
+    """The expert model with the name's repeat in one system set to mean a duplicate (one-list data) or a namesake."""
+    from transforms.model import expert_model
+
+    model = expert_model()
+    dup, apart = np.array([0.0, 0.1, 0.9]), np.array([0.0, 0.9, 0.1])
+    model.m["name_count"] = dup if repeat_is_reassuring else apart
+    for h in [*model.h, model.u]:
+        h["name_count"] = apart if repeat_is_reassuring else dup
+    return model
+
+
+def _keyed_three_times():
+    """xpm:John Smith three times, one client, every pair alike: the cluster holds every record of the name."""
+    same = {**SAME, "source": "same", "name_count": "repeated_in_a_system"}
+    cmp = links([(0, 1, same), (0, 2, same), (1, 2, same)])
+    std = names(["xpm"] * 3, ["john smith"] * 3).with_columns(rid=pl.int_range(3))
+    return cmp, np.array([0, 0, 0]), std
+
+
+def _threshold_between(model) -> float:
+    """A threshold between the profile read with the repeat and read without it."""
+    from transforms.model import score
+
+    row = np.array([[lvl(f, {**SAME, "source": "same"}.get(f, "null")) if f != "name_count" else 0 for f in FIELDS]])
+    p = {}
+    for reading in ("once_per_system", "repeated_in_a_system"):
+        g = row.copy()
+        g[0, list(FIELDS).index("name_count")] = lvl("name_count", reading)
+        p[reading] = float(score(g, model)[1][0])
+    lo, hi = sorted(p.values())
+    assert lo < hi
+    return (lo + hi) / 2
+
+
+def test_where_the_zone_reads_a_repeated_name_as_a_duplicate_a_cluster_holding_every_namesake_is_not_doubted():
+    # Febrl3-like data: one system, a client keyed up to nine times; the fitted model finds "repeated in a system"
+    # the likelier match. The cluster explains the repeat, which must not then count against its members
+    from transforms.matching import _doubted
+
+    cmp, labels, std = _keyed_three_times()
+    model = _repeat_model(repeat_is_reassuring=True)
+    assert len(_doubted(cmp, labels, model, _threshold_between(model), std)) == 0
+
+
+def test_where_the_zone_reads_a_repeated_name_as_namesakes_one_left_outside_still_doubts_the_cluster():
+    from transforms.matching import _doubted
+
+    cmp, labels, std = _keyed_three_times()
+    model = _repeat_model(repeat_is_reassuring=False)
+    threshold = _threshold_between(model)
+    assert len(_doubted(cmp, labels, model, threshold, std)) == 0  # the cluster holds all three: explained
+    # a fourth John Smith in xpm, left apart (a parent or child of one name): the repeat is not explained
+    outside = names(["xpm"] * 4, ["john smith"] * 4).with_columns(rid=pl.int_range(4))
+    assert _doubted(cmp, np.array([0, 0, 0, 3]), model, threshold, outside).tolist() == [0, 1, 2]
