@@ -6,7 +6,9 @@ compares the record with everything known about the client; so does this: per fi
 level the record reaches against any compared member (a field only one side has stays unknown), scored
 by the model. A record whose profile falls below the automatic threshold leaves the cluster for review.
 Two fields are taken at their least reassuring: a member from the record's own system, and a second
-record of the same name in one system, are what tell a namesake in the household from a duplicate.
+record of the same name in one system, are what tell a namesake in the household from a duplicate. A
+repeat the cluster explains (it holds every record of the name) is set to "once per system"; which of the
+two readings counts as the reassuring one is the zone's model's to say (matching._doubted scores both).
 """
 
 from __future__ import annotations
