@@ -45,9 +45,9 @@ class Settings(BaseSettings):
         "always when the run ends"
     )
     parse_processes: int = Field(
-        0, ge=0, description="processes that parse a wave's landing files beside the flow's threads (0: parse in "
-        "the chunk's own thread); 2 was about 1 s faster at 100k records and not steadily faster at 1M, with a "
-        "0.4 GB higher peak (landing/pool.py)"
+        2, ge=0, description="processes that parse a wave's landing files beside the flow's threads (0: parse in "
+        "the chunk's own thread); on the 2-core machine 2 was 3-7% faster at 100k to 1M records, for a 0.4 GB "
+        "higher peak of the process tree (README, Performance)"
     )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(

@@ -10,14 +10,16 @@ threads share one GIL, which parsing would otherwise hold). A 1M wave's peak mem
 to 3.9-4.6 GB with it: written chunks' frames waited in reference cycles for the cycle collector (fixed in
 flows.journey.ChunkResult.release and landing.errors.Failures); since, the process tree peaks at 2.5 GB with
 the pool against 2.1 GB without, and five alternating pairs of 1M waves showed no steady gain (94-127 s with
-it, 100-120 s without), so a wave leaves it off unless SCR_PARSE_PROCESSES asks for it.
+it, 100-120 s without). On a quiet machine the pool was 3-7% faster from 100k to 1M records in alternating
+pairs (README, Performance), so a wave now parses in a pool of two (flows.settings parse_processes;
+SCR_PARSE_PROCESSES=0 turns it off).
 
 Workers are plain Python processes running `serve`, talking pickle over their stdin and stdout, not
 multiprocessing's: those re-import the caller's main script in every worker, which runs an unguarded script
 twice. A worker exits when its stdin closes, so it never outlives the process that started it, even killed.
 
-`sized(n)` sets the pool's size for a while (a wave does, from its settings); otherwise `SCR_PARSE_PROCESSES` does;
-unset or 0, files are parsed in the calling thread.
+`sized(n)` sets the pool's size for a while (a wave does, from its settings); otherwise `SCR_PARSE_PROCESSES` does
+(outside a wave, unset or 0: files are parsed in the calling thread).
 """
 
 from __future__ import annotations

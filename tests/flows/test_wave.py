@@ -446,3 +446,31 @@ def test_what_was_committed_is_published_within_snapshot_seconds_while_the_write
     finally:
         get_settings.cache_clear()
     assert len(seen) >= 2 and all(seen)
+
+
+def test_a_wave_parsing_in_its_pool_stores_what_one_parsing_in_its_threads_does(zone, warehouse, prefect_api, tmp_path, monkeypatch):
+    # a wave parses in a pool of processes by default (SCR_PARSE_PROCESSES, 2); this zone is below the size a
+    # batch needs to go to the pool, so the module's warehouse was read in the chunks' own threads: here every
+    # batch goes, bad practices included, and the warehouse must hold the same
+    from flows.wave import nightly_wave
+    from landing import pool
+
+    monkeypatch.setattr(pool, "MIN_BYTES", 0)
+    used, real = [], pool.run
+
+    def counted(fn, parts):
+        out = real(fn, parts)
+        used.append(out is not None)
+        return out
+
+    monkeypatch.setattr(pool, "run", counted)
+    path = tmp_path / "pooled.duckdb"
+    nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    assert used and all(used)
+    for sql in (
+        "select practice_id, status, detail from practice_status order by all",
+        "select practice_id, source, source_client_id, merge_status from client_crosswalk order by all",
+        "select practice_id, count(*) as clients from unified_client group by all order by all",
+        "select * from stg_client order by practice_id, source, source_client_id",
+    ):
+        assert q(path, sql).equals(q(warehouse, sql)), sql
