@@ -467,6 +467,7 @@ def test_a_wave_parsing_in_its_pool_stores_what_one_parsing_in_its_threads_does(
     path = tmp_path / "pooled.duckdb"
     nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
     assert used and all(used)
+    assert pool.worker_pids() == []  # the wave stopped its parsers when it ended
     for sql in (
         "select practice_id, status, detail from practice_status order by all",
         "select practice_id, source, source_client_id, merge_status from client_crosswalk order by all",
@@ -474,3 +475,25 @@ def test_a_wave_parsing_in_its_pool_stores_what_one_parsing_in_its_threads_does(
         "select * from stg_client order by practice_id, source, source_client_id",
     ):
         assert q(path, sql).equals(q(warehouse, sql)), sql
+
+
+def test_scr_parse_processes_0_keeps_a_wave_parsing_in_its_own_threads(zone, prefect_api, tmp_path, monkeypatch):
+    from flows.settings import get_settings
+    from flows.wave import nightly_wave
+    from landing import pool
+
+    monkeypatch.setattr(pool, "MIN_BYTES", 0)
+    monkeypatch.setenv("SCR_PARSE_PROCESSES", "0")
+    get_settings.cache_clear()
+    started = []
+
+    def ensure(size):  # a pool would start here: noted, and refused (a test must not wait on parsers never started)
+        started.append(size)
+        raise RuntimeError("the wave asked for parsing processes")
+
+    monkeypatch.setattr(pool, "_ensure", ensure)
+    try:
+        nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "threads.duckdb"), select="all")
+    finally:
+        get_settings.cache_clear()
+    assert started == []
