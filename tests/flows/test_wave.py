@@ -448,14 +448,32 @@ def test_what_was_committed_is_published_within_snapshot_seconds_while_the_write
     assert len(seen) >= 2 and all(seen)
 
 
-def test_a_wave_parsing_in_its_pool_stores_what_one_parsing_in_its_threads_does(zone, warehouse, prefect_api, tmp_path, monkeypatch):
-    # a wave parses in a pool of processes by default (SCR_PARSE_PROCESSES, 2); this zone is below the size a
-    # batch needs to go to the pool, so the module's warehouse was read in the chunks' own threads: here every
-    # batch goes, bad practices included, and the warehouse must hold the same
+def test_a_wave_parses_in_its_pool_by_default_scr_parse_processes_0_parses_in_its_threads_and_both_store_the_same(
+    zone, prefect_api, tmp_path, monkeypatch
+):
+    # this zone is below the size a batch needs to go to the pool: here every batch goes, bad practices included
+    from flows.settings import get_settings
     from flows.wave import nightly_wave
     from landing import pool
 
     monkeypatch.setattr(pool, "MIN_BYTES", 0)
+    threads, pooled = tmp_path / "threads.duckdb", tmp_path / "pooled.duckdb"
+    started = []
+
+    def ensure(size):  # a pool would start here: noted, and refused (a test must not wait on parsers never started)
+        started.append(size)
+        raise RuntimeError("the wave asked for parsing processes")
+
+    with monkeypatch.context() as off:
+        off.setenv("SCR_PARSE_PROCESSES", "0")
+        off.setattr(pool, "_ensure", ensure)
+        get_settings.cache_clear()
+        try:
+            nightly_wave(landing=str(zone / "landing"), warehouse=str(threads), select="all")
+        finally:
+            get_settings.cache_clear()
+    assert started == []
+
     used, real = [], pool.run
 
     def counted(fn, parts):
@@ -464,8 +482,7 @@ def test_a_wave_parsing_in_its_pool_stores_what_one_parsing_in_its_threads_does(
         return out
 
     monkeypatch.setattr(pool, "run", counted)
-    path = tmp_path / "pooled.duckdb"
-    nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    nightly_wave(landing=str(zone / "landing"), warehouse=str(pooled), select="all")
     assert used and all(used)
     assert pool.worker_pids() == []  # the wave stopped its parsers when it ended
     for sql in (
@@ -474,26 +491,4 @@ def test_a_wave_parsing_in_its_pool_stores_what_one_parsing_in_its_threads_does(
         "select practice_id, count(*) as clients from unified_client group by all order by all",
         "select * from stg_client order by practice_id, source, source_client_id",
     ):
-        assert q(path, sql).equals(q(warehouse, sql)), sql
-
-
-def test_scr_parse_processes_0_keeps_a_wave_parsing_in_its_own_threads(zone, prefect_api, tmp_path, monkeypatch):
-    from flows.settings import get_settings
-    from flows.wave import nightly_wave
-    from landing import pool
-
-    monkeypatch.setattr(pool, "MIN_BYTES", 0)
-    monkeypatch.setenv("SCR_PARSE_PROCESSES", "0")
-    get_settings.cache_clear()
-    started = []
-
-    def ensure(size):  # a pool would start here: noted, and refused (a test must not wait on parsers never started)
-        started.append(size)
-        raise RuntimeError("the wave asked for parsing processes")
-
-    monkeypatch.setattr(pool, "_ensure", ensure)
-    try:
-        nightly_wave(landing=str(zone / "landing"), warehouse=str(tmp_path / "threads.duckdb"), select="all")
-    finally:
-        get_settings.cache_clear()
-    assert started == []
+        assert q(pooled, sql).equals(q(threads, sql)), sql
