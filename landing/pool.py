@@ -89,9 +89,13 @@ def processes() -> int:
     return max(0, int(raw)) if raw else 0
 
 
+# the hash key never reaches a parser: parsing needs none, and a process without it cannot leak it
+_KEY_VARIABLES = ("SCR_HASH_KEY", "SCR_HASH_KEY_FILE")
+
+
 class _Worker:
     def __init__(self) -> None:
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k.upper() not in _KEY_VARIABLES}
         env["PYTHONPATH"] = os.pathsep.join([_ROOT, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
         env.setdefault("POLARS_MAX_THREADS", "1")  # the workers are the parallelism: no thread pool each on top
         self.proc = subprocess.Popen(

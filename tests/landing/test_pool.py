@@ -60,6 +60,18 @@ def test_the_pool_reads_what_the_calling_process_reads(workers, monkeypatch, tmp
         assert_frame_equal(getattr(got, name), getattr(want, name))
 
 
+def key_variables(_: int) -> list[str]:
+    return sorted(k for k in os.environ if k.upper().startswith("SCR_HASH_KEY"))
+
+
+def test_the_hash_key_never_reaches_a_parsing_process(workers, monkeypatch, tmp_path):
+    pool.shutdown()  # workers are started with the environment of their time: start them with the key set
+    monkeypatch.setenv("SCR_HASH_KEY", "k" * 40)
+    monkeypatch.setenv("SCR_HASH_KEY_FILE", str(tmp_path / "key"))
+    assert key_variables(0) == ["SCR_HASH_KEY", "SCR_HASH_KEY_FILE"]
+    assert pool.run(key_variables, [0, 1]) == [[], []]
+
+
 def test_what_a_worker_raises_is_raised_in_the_caller(workers):
     assert pool.run(boom, [0, 1, 3]) == [0, 10, 30]
     with pytest.raises(ValueError, match="part 2 is bad"):
