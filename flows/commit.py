@@ -92,7 +92,7 @@ def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]
         if result.unified is not None and passed:
             faults.point("chunk:promoting")
             with clock.stage("promote"):
-                promote(con, unified_tables(result.unified), passed, run_id)
+                promote(con, unified_tables(result.unified), passed, run_id, content=result.content)
     faults.point("chunk:promoted")
     with clock.stage("write_status"):
         write_status(con, result.status, run_id)

@@ -35,6 +35,7 @@ class ChunkResult:
     status: pl.DataFrame | None = None  # practice_id, status, detail
     stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links
     extracts: pl.DataFrame | None = None  # practice_id, fingerprint, ok, detail: what reading found
+    content: dict[str, str] | None = None  # practice -> content hash of its unified tables (warehouse.promote.content_of)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage in this chunk
 
     def release(self) -> None:
@@ -47,7 +48,7 @@ class ChunkResult:
         """
         self.frames = None  # type: ignore[assignment] - written: nothing reads a released result
         self.match = self.unified = self.gate = None
-        self.status = self.extracts = None
+        self.status = self.extracts = self.content = None
 
 
 @dataclass
@@ -313,6 +314,15 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataF
         result.unified = survive(result.frames, crosswalk, strategies)
     with clock.stage("gate"):
         result.gate = run_gate(result.unified, result.frames)
+    if result.gate.passed:
+        from flows.commit import unified_tables
+        from warehouse.promote import content_of
+
+        # what promotion compares with the current version, hashed here beside the writer instead of inside its
+        # transaction (the writer is the wave's critical path once parsing has its own processes)
+        with clock.stage("content"):
+            passed = pl.Series(sorted(result.gate.passed)).implode()
+            result.content = content_of({t: f.filter(pl.col("practice_id").is_in(passed)) for t, f in unified_tables(result.unified).items()})
     blocked = pl.DataFrame(
         {"practice_id": list(result.gate.blocked), "detail": list(result.gate.blocked.values())},
         schema={"practice_id": pl.String, "detail": pl.String},

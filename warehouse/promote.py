@@ -15,7 +15,7 @@ import polars as pl
 from warehouse.load import registered
 from warehouse.schema import PROMOTED, VERSIONED
 
-__all__ = ["content_sql", "promote", "rollback", "versions", "current_rows", "current_versions", "unified_members", "PromotionError"]
+__all__ = ["content_sql", "content_of", "promote", "rollback", "versions", "current_rows", "current_versions", "unified_members", "PromotionError"]
 
 
 class PromotionError(ValueError):
@@ -44,6 +44,16 @@ def content_sql(relations: dict[str, str], by: list[str]) -> str:
     )
 
 
+def content_of(tables: dict[str, pl.DataFrame]) -> dict[str, str]:
+    """practice -> content hash of these promoted tables' rows, as promote() would compute it, on a DuckDB of
+    its own: a chunk task computes it beside the writer rather than the writer inside its transaction."""
+    names = {t: f"_content_{t}" for t in VERSIONED}
+    with duckdb.connect(":memory:") as own:
+        own.execute("set threads = 1")  # a chunk task's thread: the other cores are the other chunks' and the writer's
+        with registered(own, **{rel: tables[t] for t, rel in names.items()}):
+            return dict(own.sql(content_sql(names, ["practice_id"])).fetchall())
+
+
 def current_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> dict[str, int]:
     """practice -> version now current."""
     rows = con.sql("select practice_id, version from promotion_version where is_current").fetchall()
@@ -55,10 +65,14 @@ def current_rows(con: duckdb.DuckDBPyConnection, table: str, practice_id: str) -
     return con.sql(f"select * from {table} where practice_id = $p order by all", params={"p": practice_id}).pl()
 
 
-def promote(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], practice_ids: list[str], run_id: str) -> dict[str, int]:
+def promote(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], practice_ids: list[str], run_id: str,
+    content: dict[str, str] | None = None,
+) -> dict[str, int]:
     """Promote these practices: a new version where content changed, the current one kept where not.
 
-    `tables` maps every name of warehouse.schema.VERSIONED to its rows. Returns practice -> current version.
+    `tables` maps every name of warehouse.schema.VERSIONED to its rows; `content`, content_of(tables) when the
+    caller has it already. Returns practice -> current version.
     """
     ids = sorted(set(practice_ids))
     if not ids:
@@ -68,11 +82,14 @@ def promote(con: duckdb.DuckDBPyConnection, tables: dict[str, pl.DataFrame], pra
         raise ValueError(f"promote needs every promoted table; missing {', '.join(missing)}")
     names = {t: f"_promote_{t}" for t in VERSIONED}
     with registered(con, **{rel: tables[t].filter(pl.col("practice_id").is_in(ids)) for t, rel in names.items()}):
-        return _promote_registered(con, names, ids, run_id)
+        return _promote_registered(con, names, ids, run_id, content)
 
 
-def _promote_registered(con: duckdb.DuckDBPyConnection, names: dict[str, str], ids: list[str], run_id: str) -> dict[str, int]:
-    content = dict(con.sql(content_sql(names, ["practice_id"])).fetchall())
+def _promote_registered(
+    con: duckdb.DuckDBPyConnection, names: dict[str, str], ids: list[str], run_id: str, content: dict[str, str] | None
+) -> dict[str, int]:
+    if content is None:
+        content = dict(con.sql(content_sql(names, ["practice_id"])).fetchall())
     current = {p: (v, h) for p, v, h in con.sql(
         "select practice_id, version, content_hash from promotion_version where is_current").fetchall()}  # fmt: skip
     latest = dict(con.sql("select practice_id, max(version) from promotion_version group by practice_id").fetchall())

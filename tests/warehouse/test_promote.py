@@ -167,3 +167,27 @@ def test_a_practice_promoted_earlier_keeps_its_crosswalk_whatever_the_matcher_pr
         con.execute("delete from proposed_crosswalk")
         con.execute("insert into proposed_crosswalk by name select * from cw")
     assert con.sql("select * from client_crosswalk order by all").fetchall() == promoted
+
+
+def test_content_hashed_beside_the_writer_is_what_promotion_hashes_and_what_it_stores(two):
+    # a chunk task hashes its practices' content on a DuckDB of its own (warehouse.promote.content_of) and the
+    # writer compares that with the current version: it must be the hash promote() computes itself and the one
+    # the invariants recompute from the stored rows, or every rerun would make a new version
+    from warehouse.invariants import check
+    from warehouse.promote import content_of
+
+    f, cw = two
+    tables = unified_tables(survive(f, cw, strategies(p1="combine", p2="keep_xpm")))
+    given = content_of(tables)
+    assert sorted(given) == ["p1", "p2"] and len(set(given.values())) == 2
+    itself, handed = fresh(), fresh()
+    with transaction(itself):
+        _promote(itself, tables, ["p1", "p2"], "run-1")
+    with transaction(handed):
+        _promote(handed, tables, ["p1", "p2"], "run-1", content=given)
+    stored = "select practice_id, version, content_hash from promotion_version order by all"
+    assert itself.sql(stored).fetchall() == handed.sql(stored).fetchall()
+    assert {p: h for p, _, h in handed.sql(stored).fetchall()} == given
+    assert check(handed, ["p1", "p2"], ["p1", "p2"], [])["versions_immutable"]["ok"]
+    with transaction(handed):  # the same content handed again: no new version
+        assert _promote(handed, tables, ["p1", "p2"], "run-2", content=given) == {"p1": 1, "p2": 1}
