@@ -34,7 +34,7 @@ console = Console(width=160)
 LARGE = {100_000: {0: 10_000}, 300_000: {0: 20_000, 1: 10_000}, 1_000_000: {0: 30_000, 1: 20_000, 2: 10_000}}
 RECORDS_PER_PRACTICE = 125  # measured on the generator's size distribution (scr generate)
 MATCH_STEPS = [f"match.{step}" for step in ("standardise", "candidates", "compare", "score", "cluster")]  # inside match
-STAGES = ["read", "match", *MATCH_STEPS, "survive", "gate", "write_staging", "write_matches", "write_gate", "promote",
+STAGES = ["read", "match", *MATCH_STEPS, "survive", "gate", "content", "write_staging", "write_matches", "write_gate", "promote",
           "write_status", "commit", "snapshot", "model", "plan", "invariants", "writer_waiting"]  # fmt: skip
 
 
