@@ -318,8 +318,8 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataF
         from flows.commit import unified_tables
         from warehouse.promote import content_of
 
-        # what promotion compares with the current version, hashed here beside the writer instead of inside its
-        # transaction (the writer is the wave's critical path once parsing has its own processes)
+        # what promotion compares with the current version, hashed here rather than inside the writer's transaction:
+        # the single writer is what limits a wave whose chunks run on more cores (Dask workers)
         with clock.stage("content"):
             passed = pl.Series(sorted(result.gate.passed)).implode()
             result.content = content_of({t: f.filter(pl.col("practice_id").is_in(passed)) for t, f in unified_tables(result.unified).items()})
