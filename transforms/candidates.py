@@ -22,7 +22,7 @@ RARE_TOKENS = 2  # each record blocks on its rarest name tokens within the pract
 KEY_TYPES = (
     "tax_no", "business_no", "company_no", "other_no", "acn", "email", "email_local", "org", "org_first", "org_last", "pc",
     "pc_given", "addr", "name", "phone", "root_sur", "root_sx", "sur_init", "skel_init", "given_sur2", "dob", "dob_dm",
-    "dob_md", "dob_ym", "dob_yd", "token", "org_link",
+    "dob_md", "dob_ym", "dob_yd", "token", "org_link", "addr_part",
 )  # fmt: skip
 _KIND = {t: i for i, t in enumerate(KEY_TYPES)}
 _WEAK = [_KIND[t] for t in WEAK_KEYS]
@@ -89,6 +89,10 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     distinct = readings.select("g").unique()
     distinct = distinct.with_columns(root=root_keys(distinct["g"]))
     r = readings.join(distinct, on="g").explode("root")
+    # the given name's letters in order ("filnay" and "finlay" both "afilny"): two letters keyed in each other's place
+    letters = readings.select("g").unique()
+    in_order = pl.col("g").str.replace_all("[^a-z]", "").str.split("").list.sort().list.join("")
+    letters = letters.with_columns(sorted_g=pl.when(pl.col("g").str.contains(r"^[a-z][a-z' -]*$")).then(in_order))
     sounds = readings.select("s").unique()
     sounds = sounds.with_columns(sx=soundex(pl.col("s")), skel=_skeleton(pl.col("s")))
     r = r.join(sounds, on="s")
@@ -103,6 +107,7 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
         _parts(readings, "sur_init", sur, given.str.slice(0, 1)),
         _parts(readings, "skel_init", pl.col("skel"), given.str.slice(0, 1)),
         _parts(readings, "given_sur2", given, sur.str.slice(0, 2)),
+        _parts(readings.join(letters, on="g"), "given_sur2", pl.col("sorted_g"), sur.str.slice(0, 2)),
     ])  # fmt: skip
 
 
@@ -129,6 +134,21 @@ def _dob_keys(std: pl.DataFrame) -> pl.DataFrame:
         _parts(born, "dob_md", m, dd, initial),
         _parts(born, "dob_ym", y, m, initial),
         _parts(born, "dob_yd", y, dd, initial),
+    ])  # fmt: skip
+
+
+# a house number and the street's first word ("3 larpent" of "3 larpent sztreet"): one address whose street
+# type, or the rest of its line, was mistyped or written out differently
+_NUMBER_AND_STREET = r"(\d+[a-z]?) ([a-z][a-z']{2,})"
+
+
+def _address_part_keys(std: pl.DataFrame) -> pl.DataFrame:
+    """Street address and postal address, each as house number, street word and postcode (the postcode with it:
+    the number and word alone meet "12 Smith St" of another town)."""
+    return pl.concat([
+        _parts(std, "addr_part", pl.col(line).str.extract(_NUMBER_AND_STREET, 1),
+               pl.col(line).str.extract(_NUMBER_AND_STREET, 2), pl.col(code))
+        for line, code in (("address", "postcode"), ("postal", "postal_postcode"))
     ])  # fmt: skip
 
 
@@ -164,7 +184,8 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         # two records linked to one Xero organisation: the client's own Xero file (different links veto a pair)
         for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"), ("org_link", "orgs"))
     ]
-    return pl.concat([*base, *lists, _person_name_keys(std), _dob_keys(std), _rare_token_keys(std)]).drop_nulls("key")
+    parts = [_person_name_keys(std), _dob_keys(std), _rare_token_keys(std), _address_part_keys(std)]
+    return pl.concat([*base, *lists, *parts]).drop_nulls("key")
 
 
 def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_block: int = MAX_BLOCK) -> pl.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -57,7 +58,9 @@ def test_pairs_are_ordered_and_unique():
 
 
 def test_huge_blocks_are_capped_and_weak_keys_need_company():
-    s = std([rec("p1", f"c{i:03d}", f"Person{i} Unique{i}", email=f"shared{i // 20}@x.com") for i in range(40)])
+    # no two names a typo apart (a digit read as a letter, two letters in each other's place): only the email joins them
+    prefixes = ["".join(p) for p in itertools.combinations_with_replacement("abcdefghij", 2)]
+    s = std([rec("p1", f"c{i:03d}", f"Person{i} {prefixes[i]}unique", email=f"shared{i // 20}@x.com") for i in range(40)])
     assert candidate_pairs(s, max_block=10).height == 0
     assert candidate_pairs(s, max_block=100).height > 0
     # a postcode and an initial alone join too many unrelated clients: not a candidate
@@ -87,6 +90,13 @@ VARIATIONS = {
     # a scanned form read "m" as "rn" in both names, and "w" as "vv": nothing else links the two records
     "ocr_rn_for_m": ({"name": "Rnatthew Simpson"}, {"name": "Matthew Sirnpson", "date_of_birth": dt.date(1952, 11, 6)}),
     "ocr_vv_for_w": ({"name": "Victoria Vvright", "email": "vw@x.com"}, {"name": "Victoria Wrigbt", "postcode": "2067"}),
+    # two letters of the given name keyed in each other's place, and a slip in the surname past its first two letters
+    "given_transposed_surname_typo": ({"name": "Finlay White", "postcode": "4227"}, {"name": "Filnay Whige", "postcode": "4228"}),
+    # one house with its street type mistyped: nothing else in common (Febrl3's rec-567 and rec-1493)
+    "street_type_typo": ({"name": "Isabella Shadnley", "address_line1": "57 Fincham Crescent", "postcode": "2642"},
+                         {"name": "Isabel Browne", "address_line1": "57 Fincham Cerscent", "postcode": "2642"}),
+    "postal_street_type_typo": ({"name": "Holly Green", "postal_line1": "PO 3 Larpent St", "postal_postcode": "2101"},
+                                {"name": "Matthew Grene", "postal_line1": "3 Larpent Sztreet", "postal_postcode": "2101"}),
 }  # fmt: skip
 
 
@@ -96,6 +106,15 @@ def test_every_variation_of_one_client_is_a_candidate(kind):
     noise = [rec("p1", f"z{i}", n) for i, n in enumerate(["Aroha Ngata", "Wei Chen", "Priya Sharma", "Liam Walsh"])]
     s = std([{**rec("p1", "a", None), **a}, {**rec("p1", "b", None), **b}, *noise])
     assert ("xpm:a", "xpm:b") in keys(s, candidate_pairs(s)), kind
+
+
+def test_a_house_number_and_street_word_meet_only_with_the_postcode():
+    # "12 Smith Stret" of two towns is two addresses; a unit number before the house number is read past
+    s = std([rec("p1", "a", "Aroha Ngata", address_line1="12 Smith Stret", postcode="2000"),
+             rec("p1", "b", "Wei Chen", address_line1="12 Smith Street", postcode="3000"),
+             rec("p1", "c", "Priya Sharma", address_line1="Unit 4/12 Smith Stret", postcode="3000"),
+             rec("p1", "d", "Liam Walsh", address_line1="Smith Street", postcode="3000")])  # fmt: skip
+    assert keys(s, candidate_pairs(s)) == {("xpm:b", "xpm:c")}
 
 
 def test_two_records_of_one_xero_organisation_are_candidates():

@@ -17,14 +17,16 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; the default zone's re-taken when the automatic floor rose
+# (corruption, seed, practices) -> sha256 of the outputs; both re-taken with the typo-tolerant blocking keys (a house
+# number and street word with the postcode, the given name's letters in order): more pairs compared refit the model;
+# before that the default zone's re-taken when the automatic floor rose
 # from 0.99 to 0.995 (transforms.threshold.AUTO_FLOOR: its threshold sat on the floor; the geco zone's, at 0.999,
 # did not move); before that with the look-alike and Xero-organisation blocking keys and the review budget
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "454d27dead07209b231198eb8f0bfd736e2bc1c12667039dfdd74e7e4b9e5a38",
-    ("geco", 1, 40): "0cac70b536d84cb1efd7ba3419eba3f1c69e308e7f6aa1b93606c43e8f8e7c67",
+    ("default", 3, 40): "1f5a03a2a3c4a8de61a4567f2328fd1aac5a47eb9157d1025a12dba3762dfd96",
+    ("geco", 1, 40): "3d131d6b8ab8e58410220c316266758ebf66329c6550dc4fbffb6f430572b987",
 }
 
 
