@@ -145,11 +145,11 @@ _NUMBER_AND_STREET = r"(\d+[a-z]?) ([a-z][a-z']{2,})"
 def _address_part_keys(std: pl.DataFrame) -> pl.DataFrame:
     """Street address and postal address, each as house number, street word and postcode (the postcode with it:
     the number and word alone meet "12 Smith St" of another town)."""
-    return pl.concat([
-        _parts(std, "addr_part", pl.col(line).str.extract(_NUMBER_AND_STREET, 1),
-               pl.col(line).str.extract(_NUMBER_AND_STREET, 2), pl.col(code))
-        for line, code in (("address", "postcode"), ("postal", "postal_postcode"))
-    ])  # fmt: skip
+    parts = []
+    for line, code in (("address", "postcode"), ("postal", "postal_postcode")):
+        found = std.select("rid", m=pl.col(line).str.extract_groups(_NUMBER_AND_STREET), code=pl.col(code))  # one pass
+        parts.append(_parts(found, "addr_part", pl.col("m").struct.field("1"), pl.col("m").struct.field("2"), pl.col("code")))
+    return pl.concat(parts)
 
 
 def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
