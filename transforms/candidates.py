@@ -87,12 +87,12 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     look = look.filter("changed").drop("changed")
     readings = pl.concat([readings, look]).unique()
     distinct = readings.select("g").unique()
-    distinct = distinct.with_columns(root=root_keys(distinct["g"]))
-    r = readings.join(distinct, on="g").explode("root")
     # the given name's letters in order ("filnay" and "finlay" both "afilny"): two letters keyed in each other's place
-    letters = readings.select("g").unique()
     in_order = pl.col("g").str.replace_all("[^a-z]", "").str.split("").list.sort().list.join("")
-    letters = letters.with_columns(sorted_g=pl.when(pl.col("g").str.contains(r"^[a-z][a-z' -]*$")).then(in_order))
+    distinct = distinct.with_columns(
+        root=root_keys(distinct["g"]), sorted_g=pl.when(pl.col("g").str.contains(r"^[a-z][a-z' -]*$")).then(in_order)
+    )
+    r = readings.join(distinct.drop("sorted_g"), on="g").explode("root")
     sounds = readings.select("s").unique()
     sounds = sounds.with_columns(sx=soundex(pl.col("s")), skel=_skeleton(pl.col("s")))
     r = r.join(sounds, on="s")
@@ -107,7 +107,7 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
         _parts(readings, "sur_init", sur, given.str.slice(0, 1)),
         _parts(readings, "skel_init", pl.col("skel"), given.str.slice(0, 1)),
         _parts(readings, "given_sur2", given, sur.str.slice(0, 2)),
-        _parts(readings.join(letters, on="g"), "given_sur2", pl.col("sorted_g"), sur.str.slice(0, 2)),
+        _parts(readings.join(distinct.select("g", "sorted_g"), on="g"), "given_sur2", pl.col("sorted_g"), sur.str.slice(0, 2)),
     ])  # fmt: skip
 
 
