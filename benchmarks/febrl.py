@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from landing.frames import Frames
+from landing.idents import near_hashes
+from landing.secrets import HashKey
 from landing.schema import CLIENT, IDENTIFIER, PRACTICE
 
 __all__ = ["Dataset", "febrl3", "febrl4"]
@@ -83,12 +85,19 @@ def _clients(raw: pl.DataFrame, source: str, file: str) -> pl.DataFrame:
 
 
 def _frames(clients: pl.DataFrame) -> Frames:
-    """The client frame, with soc_sec_id also as an identifier row (kind TFN, no check digit known)."""
+    """The client frame, with soc_sec_id also as an identifier row (kind TFN, no check digit known), keyed and
+    with its slip hashes as the readers make them (landing.idents), under a key that lives in memory only.
+
+    The client frame keeps soc_sec_id as it is (public data): Splink's own Febrl examples compare it by edit
+    distance (benchmarks.splink_baseline); ours compares the identifier rows only, as on any zone."""
+    key = HashKey.ephemeral()
     ids = clients.filter(pl.col("tfn_hash").is_not_null()).select(
         "practice_id", "source", "source_client_id", id_type=pl.lit("TFN"), id_value=pl.lit(None, pl.String),
-        id_hash="tfn_hash", id_last3=pl.col("tfn_hash").str.slice(-3), is_valid=pl.lit(None, pl.Boolean),
+        id_last3=pl.col("tfn_hash").str.slice(-3), is_valid=pl.lit(None, pl.Boolean), _canon="tfn_hash",
     )  # fmt: skip
-    return Frames.empty().with_(client=clients, identifier=ids.cast(IDENTIFIER))
+    ids = ids.with_columns(id_hash=key.hash_series("TFN:" + ids.get_column("_canon")))
+    ids = ids.join(near_hashes(ids, key), on=["id_type", "_canon"], how="left", maintain_order="left")
+    return Frames.empty().with_(client=clients, identifier=ids.select(IDENTIFIER.names()).cast(IDENTIFIER))
 
 
 def _truth(clients: pl.DataFrame, prefix: str) -> pl.DataFrame:

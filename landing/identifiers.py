@@ -18,7 +18,7 @@ from stdnum.gb import utr
 from stdnum.nz import ird
 from stdnum.us import ein, ssn
 
-__all__ = ["PUBLIC_KINDS", "CHECKS", "kind_of", "kinds", "canonical", "digits", "is_valid"]
+__all__ = ["PUBLIC_KINDS", "CHECKS", "kind_of", "kinds", "canonical", "digits", "is_valid", "slip_messages"]
 
 # THE allow-list: identifiers anyone can look up in a public register. Nothing else is stored in clear.
 PUBLIC_KINDS = frozenset({
@@ -167,10 +167,16 @@ def _ean13_nzbn(v: pl.Expr) -> pl.Expr:  # _nzbn: 13 digits starting 94, the EAN
     return _shaped(v, (13,), v.str.starts_with("94") & (ean_check == _digit(v, 12)))
 
 
+def _utr(v: pl.Expr) -> pl.Expr:  # stdnum.gb.utr: ten digits, the first '21987654321'[sum(digit * weight) mod 11]
+    rest = _weighted(v, (6, 7, 8, 9, 10, 5, 4, 3, 2), 1) % 11
+    check = pl.when(rest == 0).then(2).when(rest == 1).then(1).otherwise(11 - rest)
+    return _shaped(v, (10,), _digit(v, 0) == check)
+
+
 # the same verdicts as CHECKS, as expressions over whole columns (tests/landing/test_identifiers.py holds them
 # to python-stdnum on any input); kinds without one here go through CHECKS once per distinct value
 VECTORISED: dict[str, Callable[[pl.Expr], pl.Expr]] = {
-    "ABN": _abn, "ACN": _acn, "ARBN": _acn, "TFN": _tfn9, "IRD": _ird, "NZBN": _ean13_nzbn,
+    "ABN": _abn, "ACN": _acn, "ARBN": _acn, "TFN": _tfn9, "IRD": _ird, "NZBN": _ean13_nzbn, "UTR": _utr,
 }  # fmt: skip
 
 
@@ -192,3 +198,48 @@ def is_valid(values: pl.Series, id_type: str) -> pl.Series:
     distinct = values.drop_nulls().unique().to_list()
     verdict = {v: check(v) for v in distinct}  # once per distinct value, stdnum is per-string
     return values.replace_strict(verdict, default=None, return_dtype=pl.Boolean)
+
+
+# a number this long or shorter (or longer) is not one a person keys by hand: no slips are looked for
+SLIP_LENGTHS = (6, 14)
+
+
+def slip_messages(numbers: pl.DataFrame) -> pl.DataFrame:
+    """What a number may be a slip of, as the messages to hash: (id_type, value) -> (id_type, value, message).
+
+    `numbers`: distinct id_type, value (canonical) and is_valid. A slip is one digit keyed wrongly or two
+    neighbouring digits swapped. Where check digits exist (VECTORISED) and fail, the messages are the numbers one slip
+    away whose check digits pass, in the form an identifier's own hash takes ("TFN:123456782"): a record
+    holding the right number then shares one with the mistyped one. Where no check exists, they are the
+    number with one character left out ("TAX~12345678"): two numbers one slip apart share one of those.
+    A number whose check digits pass has none (its own hash stands for it). Every step is a column
+    expression over all numbers at once.
+    """
+    v = pl.col("value")
+    sized = numbers.filter(v.str.len_bytes().is_between(*SLIP_LENGTHS) & pl.col("is_valid").fill_null(False).not_())
+    positions = pl.DataFrame({"i": list(range(SLIP_LENGTHS[1]))}, schema={"i": pl.Int64})
+    at = sized.with_columns(n=v.str.len_bytes().cast(pl.Int64)).join(positions, how="cross").filter(pl.col("i") < pl.col("n"))
+    head, tail = v.str.slice(0, pl.col("i")), v.str.slice(pl.col("i") + 1)
+    # no check: the number with one character left out
+    unchecked = at.filter(pl.col("is_valid").is_null()).select(
+        "id_type", "value", message=pl.concat_str("id_type", pl.lit("~"), head, tail)
+    )
+    # check digits fail: every number one digit off or with two neighbours swapped, kept where the check passes
+    # (kinds whose check is a check digit: EIN's and SSN's reject a number's shape, and a slip passes them)
+    failed = at.filter((pl.col("is_valid") == False) & pl.col("id_type").is_in(sorted(VECTORISED)))  # noqa: E712
+    digits_ = pl.DataFrame({"d": [str(d) for d in range(10)]})
+    keyed = failed.filter(v.str.slice(pl.col("i"), 1).str.contains(r"^[0-9]$")).join(digits_, how="cross").select(
+        "id_type", "value", candidate=pl.concat_str(head, "d", tail)
+    )
+    swapped = failed.filter(pl.col("i") < pl.col("n") - 1).select(
+        "id_type", "value",
+        candidate=pl.concat_str(head, v.str.slice(pl.col("i") + 1, 1), v.str.slice(pl.col("i"), 1), v.str.slice(pl.col("i") + 2)),
+    )  # fmt: skip
+    candidates = pl.concat([keyed, swapped]).filter(pl.col("candidate") != v).unique()
+    checked = [
+        part.filter(VECTORISED[str(kind[0])](pl.col("candidate")).fill_null(False))
+        for kind, part in candidates.group_by("id_type", maintain_order=True)
+    ]
+    near = pl.concat(checked) if checked else candidates.clear()
+    near = near.select("id_type", "value", message=pl.concat_str("id_type", pl.lit(":"), "candidate"))
+    return pl.concat([unchecked, near]).unique().sort("id_type", "value", "message")

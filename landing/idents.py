@@ -14,7 +14,7 @@ import polars as pl
 from landing import schema
 from landing.freetext import protect_free_text
 from landing.frames import Frames
-from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kind_of
+from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kind_of, slip_messages
 from landing.secrets import HashKey
 from landing.values import PRACTICE, clean
 
@@ -114,12 +114,24 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
     df = df.with_columns(_canon=_canonical(df)).filter(pl.col("_canon").is_not_null())
     df = df.join(_verdicts(df), on=["id_type", "_canon"], how="left", maintain_order="left", nulls_equal=False)
     message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
+    df = df.join(near_hashes(df.select("id_type", "_canon", "is_valid"), key), on=["id_type", "_canon"], how="left", maintain_order="left")
     df = df.with_columns(
         id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS))).then(pl.col("_canon")),
         id_hash=key.hash_series(message),
         id_last3=pl.col("_canon").str.slice(-3),
     )
     return df.select(PRACTICE, *schema.IDENTIFIER.names()).cast(schema.IDENTIFIER)
+
+
+def near_hashes(numbers: pl.DataFrame, key: HashKey) -> pl.DataFrame:
+    """id_type, _canon, is_valid -> id_type, _canon, id_near: the keyed hashes of what each number may be a slip
+    of (landing.identifiers.slip_messages), cut to schema.NEAR_CHARS, sorted and space-separated; once per
+    distinct number. Numbers with none are left out."""
+    distinct = numbers.select("id_type", value="_canon", is_valid="is_valid").unique().drop_nulls(["id_type", "value"])
+    messages = slip_messages(distinct)
+    hashed = messages.with_columns(h=key.hash_series(messages.get_column("message")).str.slice(0, schema.NEAR_CHARS))
+    near = hashed.group_by("id_type", "value").agg(id_near=pl.col("h").unique().sort().str.join(" "))
+    return near.select("id_type", _canon="value", id_near="id_near")
 
 
 def identifiers(long: pl.DataFrame, practice_id: str, region: str | None, key: HashKey) -> pl.DataFrame:

@@ -90,8 +90,12 @@ IDENTIFIER = pl.Schema(
         "id_hash": S,  # HMAC-SHA256(key, kind ":" canonical value), for every kind
         "id_last3": S,  # last three characters of the canonical value
         "is_valid": B,  # check digits pass (NULL where no check exists)
+        # what the number may be a slip of (landing.identifiers.slip_messages), as keyed hashes cut to NEAR_CHARS
+        # hex characters, space-separated; NULL for a number whose check digits pass
+        "id_near": S,
     }
 )
+NEAR_CHARS = 16  # of an HMAC's hex, for id_near (and an id_hash compared with it)
 
 CONTACT = pl.Schema(
     {

@@ -20,7 +20,7 @@ MIN_KEY_LENGTH = 32
 # the marker `scr generate` leaves at the root of a zone it made: a random throwaway key for that zone only
 ZONE_KEY_FILE = ".scr-throwaway-hash-key"
 # every staged or promoted column holding an HMAC under the operator's key: a rekey forgets them all
-KEYED_COLUMNS = ("id_hash", "tfn_hash", "ird_hash", "raw_hash", "value_hash")
+KEYED_COLUMNS = ("id_hash", "id_near", "tfn_hash", "ird_hash", "raw_hash", "value_hash")
 _FINGERPRINT_LABEL = b"single-client-record/hash-key-fingerprint/v1"
 
 

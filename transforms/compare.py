@@ -25,11 +25,13 @@ FIELDS: dict[str, list[str]] = {
     # exact_common: the same birthday, but one many records carry (a placeholder, a clamp, a default): weak
     "dob": ["null", "exact", "transposed", "year_off", "one_digit", "one_part", "different", "exact_common"],
     # different: both numbers' check digits pass and they differ; different_same_ending: so do they, but end
-    # alike (the same number written otherwise, or a slip in its first digits): weighed, never a veto
-    "tax_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
-    "business_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
-    "company_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
-    "other_no": ["null", "exact", "different", "different_unchecked", "different_same_ending"],
+    # alike (the same number written otherwise, or a slip in its first digits): weighed, never a veto;
+    # one_slip: one number is the other with a digit keyed wrongly or two neighbours swapped (one's check
+    # digits fail, or neither kind has any): weighed, never a veto
+    "tax_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],
+    "business_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],
+    "company_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],
+    "other_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],
     "email": ["null", "exact", "same_local_part", "fuzzy", "same_own_domain", "different"],
     # a landline is a household's, a mobile one person's: two fields
     "phone": ["null", "shared", "different"],
@@ -100,6 +102,7 @@ class Features:
         })  # fmt: skip
         self.ids = self.plain
         self.sets = {f: Sets(col(c)) for f, c in _LISTS.items()}
+        self.near = {f: Sets(col(f"{f}_near")) for f in ID_FIELDS}
 
 
 COMMON_DOB_SHARE = 0.002  # a birthday more than this share of dated records carry is a placeholder, not a birthday
@@ -236,14 +239,18 @@ def _dob_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def _id_level(f: Features, field: str, l: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """exact; different when both numbers' check digits pass (same kind); else different_unchecked; null if a side has none."""
+    """exact; one_slip when one is a slip of the other; different when both numbers' check digits pass (same kind);
+    else different_unchecked; null if a side has none."""
     a, b = f.ids[field][l], f.ids[field][r]
     same_kind = eq(f.plain[f"{field}_kind"][l], f.plain[f"{field}_kind"][r])
     checked = f.num[f"{field}_checked"][l] & f.num[f"{field}_checked"][r]
     same_end = eq(f.plain[f"{field}_ending"][l], f.plain[f"{field}_ending"][r])
+    # two numbers whose check digits pass are never a slip of each other: their sets hold their own hashes only
+    slip = f.near[field].shared(l, r) & ~checked
     out = np.select(
-        [(a == 0) | (b == 0), a == b, same_kind & checked & same_end, same_kind & checked], [0, 1, 4, 2], 3
-    )
+        [(a == 0) | (b == 0), a == b, slip, same_kind & checked & same_end, same_kind & checked],
+        [0, 1, _lvl(field, "one_slip"), 4, 2], 3,
+    )  # fmt: skip
     if field == "company_no":  # a company's ABN embeds its ACN: one system's ACN equals the other's ABN digits
         embeds = eq(f.ids["acn"][l], f.ids["abn9"][r]) | eq(f.ids["abn9"][l], f.ids["acn"][r])
         out = np.where(embeds, 1, out)
@@ -326,7 +333,8 @@ def _compare(f: Features, l: np.ndarray, r: np.ndarray) -> pl.DataFrame:
 def _veto(levels: dict[str, np.ndarray], kind: np.ndarray, type_: np.ndarray, generation: np.ndarray) -> pl.Series:
     """Comma-joined names of the hard rules each pair breaks (null when none)."""
     # a tax number is one person's; a business number may be a family's (parent and child in one business)
-    same_number = levels["tax_no"] == _lvl("tax_no", "exact")
+    # (one of two numbers a slip of the other is that number keyed wrongly: a stranger's number is never one slip away)
+    same_number = np.isin(levels["tax_no"], [_lvl("tax_no", "exact"), _lvl("tax_no", "one_slip")])
     rules = {
         # two numbers of one kind whose check digits both pass: two registrations, two clients
         "identifier": np.logical_or.reduce([levels[f] == _lvl(f, "different") for f in ID_FIELDS]),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from landing.schema import NEAR_CHARS
+
 __all__ = ["ID_GROUPS", "ROW", "rows_of", "identifier_features", "list_features", "related_pairs"]
 
 KEY = ["practice_id", "source", "source_client_id"]
@@ -19,7 +21,8 @@ ID_GROUPS: dict[str, tuple[str, ...]] = {
     "business_no": ("ABN", "NZBN", "BUSINESS", "EIN"),
     "company_no": ("ACN", "NZCN", "UKCRN", "CRN", "COMPANY", "ARBN"),
 }
-ID_COLUMNS = [c for g in (*ID_GROUPS, "other_no") for c in (g, f"{g}_checked", f"{g}_ending", f"{g}_kind")] + ["abn9", "acn"]
+_PER_GROUP = (("key", ""), ("checked", "_checked"), ("ending", "_ending"), ("kind", "_kind"), ("near", "_near"))
+ID_COLUMNS = [g + suffix for g in (*ID_GROUPS, "other_no") for _, suffix in _PER_GROUP] + ["abn9", "acn"]
 
 
 def rows_of(table: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
@@ -36,7 +39,8 @@ def _group_of(kind: pl.Expr) -> pl.Expr:
 
 def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
     """Per `_row` and identifier field: its keyed hash (or value), whether its check digits pass, its last three
-    characters and its kind, and the ACN an ABN embeds.
+    characters, its kind, the set it meets a slip of itself by (`_near`: its own hash and the reader's id_near,
+    landing.identifiers.slip_messages), and the ACN an ABN embeds.
 
     A record with two numbers of one field keeps the one whose check digits pass (then the first);
     the number is compared by its keyed hash when there is one (every kind, per the identifier contract).
@@ -50,6 +54,9 @@ def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
         kind=pl.col("id_type"),
         checked=pl.col("is_valid").fill_null(False),
         ending=pl.col("id_last3"),
+        near=pl.concat_list(
+            pl.col("id_hash").str.slice(0, NEAR_CHARS), pl.col("id_near").str.split(" ").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        ).list.drop_nulls(),
         rank=pl.when(pl.col("is_valid")).then(0).when(pl.col("is_valid").is_null()).then(1).otherwise(2),
         abn9=pl.when(pl.col("id_type") == "ABN").then(pl.col("id_value").str.slice(2)),
         acn=pl.when(pl.col("id_type") == "ACN").then(pl.col("id_value")),
@@ -57,9 +64,7 @@ def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
     # per record, its numbers best first: the first of a field is the one kept
     best = ids.sort([ROW, "rank", "_order"])
     fields = [
-        pl.col(value).filter(pl.col("group") == g).first().alias(name)
-        for g in (*ID_GROUPS, "other_no")
-        for value, name in (("key", g), ("checked", f"{g}_checked"), ("ending", f"{g}_ending"), ("kind", f"{g}_kind"))
+        pl.col(value).filter(pl.col("group") == g).first().alias(g + suffix) for g in (*ID_GROUPS, "other_no") for value, suffix in _PER_GROUP
     ]
     wide = best.group_by(ROW).agg(fields)
     # a company's ABN is 2 check digits + its ACN: the two agree across systems that hold one each (first as read)

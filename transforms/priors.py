@@ -8,7 +8,8 @@ from __future__ import annotations
 
 __all__ = ["DEFAULT_M", "DEFAULT_H", "DEFAULT_U", "DEFAULT_COUPLE", "DEFAULT_NAMESAKE", "DEFAULT_APART"]
 
-_ID_M, _ID_H, _ID_U = [0, .97, .01, .02, .005], [0, .001, .9, .099, .001], [0, .0005, .9, .0995, .001]
+# identifiers: exact, different, different_unchecked, different_same_ending, one_slip
+_ID_M, _ID_H, _ID_U = [0, .965, .01, .02, .005, .005], [0, .001, .9, .099, .001, .0002], [0, .0005, .9, .0995, .001, .00005]
 DEFAULT_M: dict[str, list[float]] = {
     "name": [0, .45, .04, .08, .02, .01, .01, .01, .005, .0005, .25, .08, .01, .005, .02, .005, .01, .002, .005, .002, .001],
     "dob": [0, .93, .01, .01, .02, .01, .02, .01],

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import ean
 from stdnum.au import abn, acn, tfn
+from stdnum.gb import utr
 from stdnum.nz import ird
 
 from landing.identifiers import CHECKS, PUBLIC_KINDS, VECTORISED, canonical, is_valid, kind_of
@@ -162,6 +163,8 @@ def _near_valid(kind: str, body: str) -> str:
         return "0" + body[:7] + ird.calc_check_digit(body[:7]) if body[0] in "01" else body[:8] + ird.calc_check_digit(body[:8])
     if kind == "NZBN":
         return "94" + body[:10] + ean.calc_check_digit("94" + body[:10])
+    if kind == "UTR":
+        return utr.calc_check_digit(body[:9]) + body[:9]
     return body[:9]
 
 
@@ -200,7 +203,8 @@ def _checked_digit_strings(seed: int, n: int) -> list[str]:
         body = "".join(rnd.choice("0123456789") for _ in range(12))
         out += [abn.calc_check_digits(body[:9]) + body[:9], body[:8] + acn.calc_check_digit(body[:8]),
                 body[:8] + ird.calc_check_digit(body[:8]), body[:7] + ird.calc_check_digit(body[:7]),
-                body + ean.calc_check_digit(body), "94" + body[:10] + ean.calc_check_digit("94" + body[:10])]  # fmt: skip
+                body + ean.calc_check_digit(body), "94" + body[:10] + ean.calc_check_digit("94" + body[:10]),
+                utr.calc_check_digit(body[:9]) + body[:9]]  # fmt: skip
     for end in (10_000_000, 150_000_000):
         for number in range(end // 10 - 300, end // 10 + 300):  # without the check digit
             body = str(number)
@@ -219,7 +223,71 @@ def test_vectorised_check_digits_agree_with_python_stdnum_on_many_numbers(kind):
 
 def test_vectorised_check_digits_say_true_for_known_valid_numbers():
     known = {"ABN": "51824753556", "ACN": "004085616", "ARBN": "004085616", "TFN": "123456782", "IRD": "049091850",
-             "NZBN": "9429041535127"}  # fmt: skip
+             "NZBN": "9429041535127", "UTR": "1955839661"}  # fmt: skip
     for kind, value in known.items():
         typo = value[:-1] + str((int(value[-1]) + 1) % 10)
         assert is_valid(pl.Series([value, typo]), kind).to_list() == [True, False], kind
+
+
+# slips: one digit keyed wrongly, or two neighbouring digits swapped
+
+
+def _slips(value: str, rnd: random.Random) -> list[str]:
+    """Every slip of `value` that changes it: each digit replaced by each other digit, each neighbouring pair swapped."""
+    subs = [value[:i] + d + value[i + 1 :] for i in range(len(value)) for d in "0123456789" if d != value[i]]
+    swaps = [value[:i] + value[i + 1] + value[i] + value[i + 2 :] for i in range(len(value) - 1) if value[i] != value[i + 1]]
+    return subs + swaps
+
+
+def _near_set(row: dict) -> set[str]:
+    """What the matcher compares (transforms.linked): the hash cut to NEAR_CHARS, and id_near."""
+    from landing.schema import NEAR_CHARS
+
+    return {row["id_hash"][:NEAR_CHARS], *(row["id_near"] or "").split()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["TFN", "ABN", "ACN", "IRD", "NZBN"]), st.text("0123456789", min_size=12, max_size=12), st.integers(0, 10**6))
+def test_a_mistyped_number_meets_the_right_one_whatever_its_formatting(kind, body, seed):
+    """A number whose check digits fail carries the hashes of the valid numbers one slip away: the record holding
+    the right number meets it, however either is written. The right number itself carries none."""
+    value = _near_valid(kind, body) if kind != "TFN" else body[:8] + str(sum(w * int(d) for w, d in zip((1, 4, 3, 7, 5, 8, 6, 9), body)) % 11 % 10)
+    region = "NZ" if kind in ("IRD", "NZBN") else "AU"
+    if not is_valid(pl.Series([value]), kind)[0]:
+        return  # a body whose check digit cannot be made (TFN's 10) or an IRD out of range
+    rnd = random.Random(seed)
+    typos = [t for t in _slips(value, rnd) if is_valid(pl.Series([t]), kind)[0] is False]
+    typo = rnd.choice(typos)
+    spaced = " ".join(typo[i : i + 3] for i in range(0, len(typo), 3))
+    got = ids([("hq", kind, value), ("xpm", kind, spaced), ("tax", kind, typo)], region).rows(named=True)
+    assert got[0]["id_near"] is None and got[1]["id_near"] == got[2]["id_near"] is not None
+    assert _near_set(got[0]) & _near_set(got[1])
+    # what is stored is keyed: the right number's hash, cut short, and never a number in clear
+    assert all(len(h) == 16 and not h.isdigit() for h in got[1]["id_near"].split())
+    assert value not in got[1]["id_near"] and typo not in got[1]["id_near"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("0123456789", min_size=6, max_size=12), st.integers(0, 10**6), st.booleans())
+def test_numbers_without_a_check_meet_when_one_slip_apart_and_only_when_close(value, seed, slip):
+    """A kind without check digits (a passport number, an XPM TaxNumber outside AU/NZ/UK): two numbers share one of
+    their id_near hashes when one is a slip of the other; numbers that do share one are at most two edits apart."""
+    rnd = random.Random(seed)
+    if slip:
+        options = _slips(value, rnd)
+        other = rnd.choice(options)
+    else:
+        other = "".join(rnd.choice("0123456789") for _ in range(len(value)))
+    got = ids([("hq", "PASSPORT", value), ("xpm", "PASSPORT", other)], "AU").rows(named=True)
+    meet = bool(_near_set(got[0]) & _near_set(got[1]))
+    if slip:
+        assert meet
+    if meet:
+        from rapidfuzz.distance import Levenshtein
+
+        assert Levenshtein.distance(value, other) <= 2
+
+
+def test_a_number_whose_check_digits_pass_has_no_slips_and_neither_do_odd_lengths():
+    got = ids([("hq", "TFN", "123 456 782"), ("hq", "ABN", "51824753556"), ("hq", "PASSPORT", "12345"), ("hq", "PASSPORT", "X" * 15)])
+    assert got["id_near"].to_list() == [None, None, None, None]

@@ -52,7 +52,8 @@ def identifiers_of(c: pl.DataFrame) -> pl.DataFrame:
             *key, pl.lit(kind).alias("id_type"), pl.lit(None, pl.String).alias("id_value"),
             pl.col(f"{p}_hash").alias("id_hash"), pl.col(f"{p}_last3").alias("id_last3"), pl.col(f"{p}_valid").alias("is_valid"))
         parts.append(f)
-    return pl.concat(parts, how="vertical_relaxed").cast(schema.IDENTIFIER).select(schema.IDENTIFIER.names())
+    out = pl.concat(parts, how="vertical_relaxed").with_columns(id_near=pl.lit(None, pl.String))
+    return out.cast(schema.IDENTIFIER).select(schema.IDENTIFIER.names())
 
 
 def crosswalk(rows: list[tuple[str, str, str, str, str]]) -> pl.DataFrame:

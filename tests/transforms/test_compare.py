@@ -100,6 +100,36 @@ def test_a_shared_tax_number_outweighs_a_birthday_that_disagrees():
     assert "dob" in pair(b, {**b, "date_of_birth": dt.date(2001, 9, 12)})["veto"][0]
 
 
+def _with_numbers(numbers: list[tuple[str, str]], dobs: list[dt.date] | None = None) -> pl.DataFrame:
+    """Records c0, c1, ... of one name holding one number each ((label, as written), read by the readers'
+    identifier step) and the birthdays `dobs`; the pairs (c0, c1) and (c0, c2) compared."""
+    from landing.idents import LONG, identifiers
+    from landing.secrets import HashKey
+
+    long = pl.DataFrame([("xpm", f"c{i}", label, value) for i, (label, value) in enumerate(numbers)], schema=LONG, orient="row")
+    ident = identifiers(long, "p1", "AU", HashKey("compare-tests-key-not-a-secret-0000", "test"))
+    frame = clients([{"source": "xpm", "source_client_id": f"c{i}", "name": "Jo Bloggs", "date_of_birth": (dobs or [None] * 3)[i]}
+                     for i in range(len(numbers))])  # fmt: skip
+    cmp = compare(standardise(frames_of(frame).with_(identifier=ident), practices()), pl.DataFrame({"rid_l": [0, 0], "rid_r": [1, 2]}))
+    return cmp.with_columns(tax=pl.col("tax_no").replace_strict(dict(enumerate(FIELDS["tax_no"]))),
+                            other=pl.col("other_no").replace_strict(dict(enumerate(FIELDS["other_no"]))))  # fmt: skip
+
+
+def test_a_mistyped_tax_number_is_one_slip_of_the_right_one_and_never_vetoes():
+    # 123 456 782 is a valid TFN; 123456728 swaps its last two digits (check fails); 123 456 790 is another valid TFN
+    cmp = _with_numbers([("TFN", "123 456 782"), ("TaxNumber", "123456728"), ("TFN", "123456790")])
+    assert cmp["tax"].to_list() == ["one_slip", "different"]
+    assert cmp["veto"][0] is None and "identifier" in cmp["veto"][1]
+    # with birthdays far apart, the slip is the same number keyed wrongly: like a shared number, no birthday veto
+    days = [dt.date(1970, 3, 4), dt.date(1988, 11, 20), dt.date(1970, 3, 4)]
+    dobs = _with_numbers([("TFN", "123456782"), ("TFN", "123456728"), ("TFN", "123456730")], days)
+    assert dobs["tax"].to_list() == ["one_slip", "different_unchecked"] and FIELDS["dob"][dobs["dob"][0]] == "different"
+    assert dobs["veto"][0] is None
+    # numbers without a check: one slip apart, or two numbers that differ throughout
+    cmp = _with_numbers([("Passport", "PA1234567"), ("Passport", "PA1243567"), ("Passport", "PA7654321")])
+    assert cmp["other"].to_list() == ["one_slip", "different_unchecked"] and cmp["veto"].to_list() == [None, None]
+
+
 def test_different_xero_organisations_are_vetoed():
     links = pl.DataFrame(
         [{"practice_id": "p1", "source": "xpm", "source_client_id": c, "organisation_id": o, "organisation_name": o}

@@ -17,7 +17,9 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; both re-taken with the typo-tolerant blocking keys (a house
+# (corruption, seed, practices) -> sha256 of the outputs; both re-taken with the identifier level one_slip (a number
+# whose check digits fail, or of a kind without any, one slip from the other's: a new level refits the model, and
+# such a number no longer raises the birthday veto); before that both re-taken with the typo-tolerant blocking keys (a house
 # number and street word with the postcode, the given name's letters in order): more pairs compared refit the model;
 # before that the default zone's re-taken when the automatic floor rose
 # from 0.99 to 0.995 (transforms.threshold.AUTO_FLOOR: its threshold sat on the floor; the geco zone's, at 0.999,
@@ -25,8 +27,8 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "1f5a03a2a3c4a8de61a4567f2328fd1aac5a47eb9157d1025a12dba3762dfd96",
-    ("geco", 1, 40): "3d131d6b8ab8e58410220c316266758ebf66329c6550dc4fbffb6f430572b987",
+    ("default", 3, 40): "c6a0027a91d5482d6d0b04c5995c5b0de18f168f1dba4b952a58faae0ee7204a",
+    ("geco", 1, 40): "5a6008110153f962aa0430165fd489bcbde2303f17377e55b79c2ef98801d134",
 }
 
 
