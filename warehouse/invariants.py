@@ -37,11 +37,13 @@ _POINTS = """
     select c.practice_id || ':' || c.source || ':' || c.source_client_id from client_crosswalk c
     anti join unified_client u using (practice_id, unified_client_id)"""
 
-# a tax number is never kept in clear: the hash columns hold 64 hex digits, identifiers of a secret kind no value
+# a tax number is never kept in clear: the hash columns hold 64 hex digits (id_near: 16 per hash), identifiers of a
+# secret kind no value
 _SECRETS = """
     select practice_id || ':' || source || ':' || source_client_id || ':' || id_type from stg_identifier
     where (id_value is not null and id_hash is null and id_type not in (select unnest($public::varchar[])))
        or (id_hash is not null and not regexp_full_match(id_hash, '[0-9a-f]{64}'))
+       or (id_near is not null and not regexp_full_match(id_near, '[0-9a-f]{16}( [0-9a-f]{16})*'))
     union all
     select practice_id || ':' || source || ':' || source_client_id from stg_client
     where not regexp_full_match(coalesce(tfn_hash, repeat('0', 64)), '[0-9a-f]{64}')

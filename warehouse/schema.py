@@ -22,13 +22,19 @@ V, B, D, TS, I, BI, F, J = "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "INTEGER",
 
 @dataclass(frozen=True)
 class Table:
-    """One table: columns (name -> DuckDB type) and primary key; `practice` says rows carry a practice_id."""
+    """One table: columns (name -> DuckDB type) and primary key; `practice` says rows carry a practice_id.
+
+    `unique`: a key the loader keeps (warehouse.load.replace_practices refuses a frame that repeats one) instead
+    of a primary key, for the tables of a million rows a wave rewrites chunk by chunk: DuckDB's index on them
+    cost about a seventh of the writer's time (commits, staging and match writes; `benchmarks.stage_cpu`).
+    """
 
     name: str
     columns: dict[str, str]
     key: tuple[str, ...] = ()
     practice: bool = True
     doc: str = ""
+    unique: tuple[str, ...] = ()
 
     def ddl(self) -> str:
         cols = [f'"{c}" {t}' for c, t in self.columns.items()]
@@ -52,7 +58,9 @@ def _from_shape(shape: pl.Schema) -> dict[str, str]:
     return {c: duckdb_type(t) for c, t in shape.items()}
 
 
-_STAGING_KEYS = {"practice": ("practice_id",), "client": ("practice_id", "source", "source_client_id")}
+_STAGING_KEYS = {"practice": ("practice_id",)}
+RECORD = ("practice_id", "source", "source_client_id")  # one source record
+_STAGING_UNIQUE = {"client": RECORD}
 RKEY = {"practice_id": V, "source": V, "source_client_id": V}
 PAIR = {"practice_id": V, "source_l": V, "source_client_id_l": V, "source_r": V, "source_client_id_r": V}
 UKEY = {"practice_id": V, "unified_client_id": V}
@@ -94,11 +102,13 @@ VERSIONED = list(PROMOTED)
 def _tables() -> dict[str, Table]:
     out: dict[str, Table] = {}
 
-    def add(name: str, columns: dict[str, str], key: tuple[str, ...] = (), practice: bool = True, doc: str = "") -> None:
-        out[name] = Table(name, columns, key, practice, doc)
+    def add(name: str, columns: dict[str, str], key: tuple[str, ...] = (), practice: bool = True, doc: str = "",
+            unique: tuple[str, ...] = ()) -> None:  # fmt: skip
+        out[name] = Table(name, columns, key, practice, doc, unique)
 
     for name, shape in staging_shapes.STAGING.items():
-        add(f"stg_{name}", _from_shape(shape), _STAGING_KEYS.get(name, ()), doc="the landing zone as read")
+        add(f"stg_{name}", _from_shape(shape), _STAGING_KEYS.get(name, ()), doc="the landing zone as read",
+            unique=_STAGING_UNIQUE.get(name, ()))  # fmt: skip
 
     # what each practice is, and why
     add("practice_status", {"practice_id": V, "status": V, "detail": V, "updated_at": TS, "run_id": V}, ("practice_id",),
@@ -114,7 +124,7 @@ def _tables() -> dict[str, Table]:
     add("client_match",
         {**PAIR, "match_weight": F, "match_probability": F, "decision": V, "veto": V, "evidence": V},
         doc="proposed links with their evidence")
-    add("proposed_crosswalk", CROSSWALK, ("practice_id", "source", "source_client_id"),
+    add("proposed_crosswalk", CROSSWALK, unique=RECORD,
         doc="the matcher's proposal: every source client of every matched practice once")
     add("suspect_link",
         {"practice_id": V, "link_kind": V, "source_l": V, "source_client_id_l": V, "source_r": V,
@@ -207,12 +217,16 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def create_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table, the current-version views and the analysts' views; add columns an older warehouse lacks (idempotent)."""
+    """Create every table, the current-version views and the analysts' views; add columns an older warehouse lacks
+    and drop the primary keys it has where the loader now keeps the key (idempotent)."""
     have = _existing_columns(con)
+    keyed = {r[0] for r in con.sql("select table_name from duckdb_constraints() where constraint_type = 'PRIMARY KEY'").fetchall()}
     for table in TABLES.values():
         if table.name not in have:
             con.execute(table.ddl())
             continue
+        if table.name in keyed and not table.key:
+            _without_primary_key(con, table.name)
         for col, typ in table.columns.items():
             if col not in have[table.name]:
                 con.execute(f'alter table {table.name} add column "{col}" {typ}')
@@ -223,6 +237,14 @@ def create_all(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"drop table {name}")
         con.execute(_current_view(name))
     create_views(con)
+
+
+def _without_primary_key(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The table rebuilt with its rows and columns, without its primary key (DuckDB cannot drop one in place);
+    the views over it are made anew by create_all."""
+    con.execute(f"create table {name}__rebuilt as select * from {name}")
+    con.execute(f"drop table {name}")
+    con.execute(f"alter table {name}__rebuilt rename to {name}")
 
 
 def _existing_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:

@@ -69,6 +69,13 @@ def test_a_tax_number_in_clear_is_caught(sound):
     )
     sound.execute(f"update stg_client set tfn_hash = '{TFN_RAW}' where practice_id = 'p2' and source = 'xpm'")
     assert broken(sound)["no_clear_secret"] >= 3
+    # what a mistyped number may be a slip of is kept as keyed hashes only, never as the numbers
+    before = broken(sound)["no_clear_secret"]
+    sound.execute(
+        "insert into stg_identifier (practice_id, source, source_client_id, id_type, id_hash, id_near) "
+        f"values ('p1', 'hq', 'h1', 'TFN', '{'a' * 64}', '0123456789abcdef {TFN_RAW}')"
+    )
+    assert broken(sound)["no_clear_secret"] == before + 1
 
 
 def test_an_edited_promoted_version_is_caught(sound):

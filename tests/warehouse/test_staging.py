@@ -11,7 +11,8 @@ from tests.landing.fixtures import KEY, RAW_TAX_NUMBERS, all_text, practice, zon
 from landing import schema
 from landing import Frames, read_practice, read_registry
 from warehouse.db import transaction
-from warehouse.schema import create_all
+from warehouse.load import RepeatedKey
+from warehouse.schema import TABLES, create_all
 from warehouse.staging import load_practices, read_practices, read_staging
 from warehouse.staging import load_staging as _load_staging
 
@@ -84,7 +85,7 @@ def test_failed_load_changes_nothing(con, frames):
     load_staging(con, frames["P_AU"], ["P_AU"])
     before = read_staging(con)
     dup = frames["P_AU"].with_(client=pl.concat([frames["P_AU"].client, frames["P_AU"].client.head(1)]))
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(RepeatedKey, match="stg_client: 2 rows share their key"):
         load_staging(con, dup, ["P_AU"])
     after = read_staging(con)
     for name in Frames.names():
@@ -111,3 +112,27 @@ def test_no_raw_tax_number_in_frames_or_tables(con, frames):
     # the hashes are there instead
     assert both.identifier.filter(pl.col("id_type").is_in(["TFN", "IRD"])).get_column("id_hash").null_count() == 0
 
+
+
+def test_a_warehouse_whose_staged_clients_had_a_primary_key_keeps_its_rows_without_it(tmp_path, frames):
+    """Before the loader kept stg_client's and proposed_crosswalk's keys, DuckDB did, with an index: create_all
+    rebuilds those tables without it, rows and columns as they were, and the loader still refuses a repeat."""
+    c = duckdb.connect(str(tmp_path / "old.duckdb"))
+    create_all(c)
+    for table in ("stg_client", "proposed_crosswalk"):  # as an older warehouse made them
+        cols = ", ".join(f'"{n}" {t}' for n, t in TABLES[table].columns.items())
+        c.execute(f"drop table {table}")
+        c.execute(f"create table {table} ({cols}, primary key (practice_id, source, source_client_id))")
+    load_staging(c, frames["P_AU"], ["P_AU"])
+    before = read_staging(c)
+    with transaction(c):
+        create_all(c)
+    keyed = c.sql("select table_name from duckdb_constraints() where constraint_type = 'PRIMARY KEY' order by 1").fetchall()
+    assert ("stg_client",) not in keyed and ("proposed_crosswalk",) not in keyed and ("stg_practice",) in keyed
+    after = read_staging(c)
+    assert_frame_equal(before.client, after.client)
+    assert c.sql("select * from stg_client limit 0").columns == list(TABLES["stg_client"].columns)
+    dup = frames["P_AU"].with_(client=pl.concat([frames["P_AU"].client, frames["P_AU"].client.head(1)]))
+    with pytest.raises(RepeatedKey):
+        load_staging(c, dup, ["P_AU"])
+    c.close()
