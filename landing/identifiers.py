@@ -200,7 +200,8 @@ def is_valid(values: pl.Series, id_type: str) -> pl.Series:
     return values.replace_strict(verdict, default=None, return_dtype=pl.Boolean)
 
 
-# a number this long or shorter (or longer) is not one a person keys by hand: no slips are looked for
+# slips are looked for in numbers of 6 to 14 characters: shorter or longer ones are not keyed digit by digit
+# from a tax return or a register (and a long one's variants would cost more hashes than they are worth)
 SLIP_LENGTHS = (6, 14)
 
 
