@@ -22,7 +22,7 @@ RARE_TOKENS = 2  # each record blocks on its rarest name tokens within the pract
 KEY_TYPES = (
     "tax_no", "business_no", "company_no", "other_no", "acn", "email", "email_local", "org", "org_first", "org_last", "pc",
     "pc_given", "addr", "name", "phone", "root_sur", "root_sx", "sur_init", "skel_init", "given_sur2", "dob", "dob_dm",
-    "dob_md", "dob_ym", "dob_yd", "token", "org_link", "addr_part",
+    "dob_md", "dob_ym", "dob_yd", "token", "org_link", "addr_part", "id_near",
 )  # fmt: skip
 _KIND = {t: i for i, t in enumerate(KEY_TYPES)}
 _WEAK = [_KIND[t] for t in WEAK_KEYS]
@@ -184,6 +184,10 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         # two records linked to one Xero organisation: the client's own Xero file (different links veto a pair)
         for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"), ("org_link", "orgs"))
     ]
+    # a number and a slip of it (transforms.linked: each record's hash and what its number may be a slip of)
+    none = pl.lit([], dtype=pl.List(pl.String))
+    near = std.select("rid", v=pl.concat_list([pl.col(f"{g}_near").fill_null(none) for g in ("tax_no", "business_no", "company_no", "other_no")]))
+    lists.append(near.filter(pl.col("v").list.len() > 0).explode("v").pipe(_keys, "id_near", pl.col("v")))
     parts = [_person_name_keys(std), _dob_keys(std), _rare_token_keys(std), _address_part_keys(std)]
     return pl.concat([*base, *lists, *parts]).drop_nulls("key")
 

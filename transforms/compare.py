@@ -27,7 +27,7 @@ FIELDS: dict[str, list[str]] = {
     # different: both numbers' check digits pass and they differ; different_same_ending: so do they, but end
     # alike (the same number written otherwise, or a slip in its first digits): weighed, never a veto;
     # one_slip: one number is the other with a digit keyed wrongly or two neighbours swapped (one's check
-    # digits fail, or neither kind has any): weighed, never a veto
+    # digits fail, or neither kind has any), or both are such slips of one valid number: weighed, never a veto
     "tax_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],
     "business_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],
     "company_no": ["null", "exact", "different", "different_unchecked", "different_same_ending", "one_slip"],

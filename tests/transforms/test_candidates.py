@@ -50,6 +50,21 @@ def test_shared_identifier_or_phone_makes_a_candidate():
     assert keys(s, candidate_pairs(s)) == {("xpm:a", "xpm:b"), ("xpm:c", "xpm:d")}
 
 
+def test_a_tax_number_and_a_slip_of_it_make_a_candidate():
+    """The only thing two records share is a TFN, mistyped in one (its check digits fail): the readers' slip hashes
+    (landing.idents) meet the other's hash. A different valid TFN, or a number unlike both, meets nothing."""
+    from landing.idents import LONG, identifiers
+    from landing.secrets import HashKey
+
+    numbers = {"a": "123 456 782", "b": "123456728", "c": "123456790", "d": "918273645"}  # b swaps a's last two digits
+    long = pl.DataFrame([("xpm", c, "TFN", v) for c, v in numbers.items()], schema=LONG, orient="row")
+    ident = identifiers(long, "p1", "AU", HashKey("candidate-tests-key-not-a-secret-000", "test"))
+    names = {"a": "Totally Different", "b": "Other Name", "c": "Third Person", "d": "Fourth Client"}
+    frame = pl.DataFrame([{**{k: None for k in CLIENT}, **rec("p1", c, n)} for c, n in names.items()], schema=CLIENT)
+    s = standardise(frames_of(frame).with_(identifier=ident), practices(["p1"]))
+    assert keys(s, candidate_pairs(s)) == {("xpm:a", "xpm:b")}
+
+
 def test_pairs_are_ordered_and_unique():
     s = std([rec("p1", c, "John Smith", email="j@x.com", phone="0412345678") for c in "abc"])
     pairs = candidate_pairs(s)
