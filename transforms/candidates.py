@@ -18,7 +18,8 @@ WEAK_KEYS = ("token", "pc", "pc_given", "email_local", "skel_init", "sur_init", 
 RARE_TOKENS = 2  # each record blocks on its rarest name tokens within the practice
 
 
-# every key type, in a fixed order: its index is the key's kind (and the seed of its hash)
+# every key type, in a fixed order: its index is the key's kind (and the seed of its hash); the four identifier
+# fields are keyed through id_near since 15c2968 and keep their places so that every other kind keeps its index
 KEY_TYPES = (
     "tax_no", "business_no", "company_no", "other_no", "acn", "email", "email_local", "org", "org_first", "org_last", "pc",
     "pc_given", "addr", "name", "phone", "root_sur", "root_sx", "sur_init", "skel_init", "given_sur2", "dob", "dob_dm",
@@ -157,8 +158,8 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
     initial = pl.col("full_name").str.slice(0, 1)
     sur_initial = pl.coalesce(pl.col("surname"), pl.col("full_name")).str.slice(0, 1)
     local = pl.col("email").str.split("@").list.first()
+    # (identifiers: their hashes are in the id_near sets below, one key for equal numbers and slips alike)
     specs = [
-        *[(g, pl.col(g)) for g in ("tax_no", "business_no", "company_no", "other_no")],
         ("acn", pl.col("acn")),
         ("acn", pl.col("abn9")),  # a company's ABN embeds its ACN
         ("email_local", pl.when(local.str.len_chars() >= 5).then(local)),
@@ -184,7 +185,8 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
         # two records linked to one Xero organisation: the client's own Xero file (different links veto a pair)
         for t, c in (("phone", "phones"), ("phone", "contact_phones"), ("email", "emails"), ("org_link", "orgs"))
     ]
-    # a number and a slip of it (transforms.linked: each record's hash and what its number may be a slip of)
+    # one number, or a number and a slip of it (transforms.linked: each record's hash cut short, and what its
+    # number may be a slip of)
     none = pl.lit([], dtype=pl.List(pl.String))
     near = std.select("rid", v=pl.concat_list([pl.col(f"{g}_near").fill_null(none) for g in ("tax_no", "business_no", "company_no", "other_no")]))
     lists.append(near.filter(pl.col("v").list.len() > 0).explode("v").pipe(_keys, "id_near", pl.col("v")))
