@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from transforms.coded import block_pairs
+from transforms.linked import NEAR_COLUMNS
 from transforms.names import soundex
 from transforms.nicknames import root_keys
 
@@ -187,8 +188,7 @@ def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
     ]
     # one number, or a number and a slip of it (transforms.linked: each record's hash cut short, and what its
     # number may be a slip of)
-    none = pl.lit([], dtype=pl.List(pl.String))
-    near = std.select("rid", v=pl.concat_list([pl.col(f"{g}_near").fill_null(none) for g in ("tax_no", "business_no", "company_no", "other_no")]))
+    near = std.select("rid", v=pl.concat_list(NEAR_COLUMNS))
     lists.append(near.filter(pl.col("v").list.len() > 0).explode("v").pipe(_keys, "id_near", pl.col("v")))
     parts = [_person_name_keys(std), _dob_keys(std), _rare_token_keys(std), _address_part_keys(std)]
     return pl.concat([*base, *lists, *parts]).drop_nulls("key")

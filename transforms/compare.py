@@ -8,6 +8,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from transforms.coded import Sets, Strings, eq, hashed
+from transforms.linked import ID_FIELDS
 from transforms.nicknames import related
 
 __all__ = ["FIELDS", "VETO_RULES", "ID_FIELDS", "Features", "common_dobs", "compare"]
@@ -46,7 +47,6 @@ FIELDS: dict[str, list[str]] = {
     # for an exact name: does any one system hold two records of that name (two clients, or a duplicate)?
     "name_count": ["null", "once_per_system", "repeated_in_a_system"],
 }
-ID_FIELDS = ["tax_no", "business_no", "company_no", "other_no"]
 # hard rules: a pair breaking one is never merged automatically ("related" is added by the matcher,
 # from the source systems' own relationship records)
 VETO_RULES = ["identifier", "entity_kind", "entity_type", "dob", "org_link", "generation", "related"]

@@ -11,7 +11,7 @@ import polars as pl
 
 from landing.schema import NEAR_CHARS
 
-__all__ = ["ID_GROUPS", "ROW", "rows_of", "identifier_features", "list_features", "related_pairs"]
+__all__ = ["ID_GROUPS", "ID_FIELDS", "NEAR_COLUMNS", "ROW", "rows_of", "identifier_features", "list_features", "related_pairs"]
 
 KEY = ["practice_id", "source", "source_client_id"]
 ROW = "_row"
@@ -21,8 +21,10 @@ ID_GROUPS: dict[str, tuple[str, ...]] = {
     "business_no": ("ABN", "NZBN", "BUSINESS", "EIN"),
     "company_no": ("ACN", "NZCN", "UKCRN", "CRN", "COMPANY", "ARBN"),
 }
+ID_FIELDS = [*ID_GROUPS, "other_no"]  # one compared field each
 _PER_GROUP = (("key", ""), ("checked", "_checked"), ("ending", "_ending"), ("kind", "_kind"), ("near", "_near"))
-ID_COLUMNS = [g + suffix for g in (*ID_GROUPS, "other_no") for _, suffix in _PER_GROUP] + ["abn9", "acn"]
+ID_COLUMNS = [g + suffix for g in ID_FIELDS for _, suffix in _PER_GROUP] + ["abn9", "acn"]
+NEAR_COLUMNS = [f"{g}_near" for g in ID_FIELDS]  # per field, the set a number meets a slip of itself by
 
 
 def rows_of(table: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
@@ -64,7 +66,7 @@ def identifier_features(identifier: pl.DataFrame) -> pl.DataFrame:
     # per record, its numbers best first: the first of a field is the one kept
     best = ids.sort([ROW, "rank", "_order"])
     fields = [
-        pl.col(value).filter(pl.col("group") == g).first().alias(g + suffix) for g in (*ID_GROUPS, "other_no") for value, suffix in _PER_GROUP
+        pl.col(value).filter(pl.col("group") == g).first().alias(g + suffix) for g in ID_FIELDS for value, suffix in _PER_GROUP
     ]
     wide = best.group_by(ROW).agg(fields)
     # a company's ABN is 2 check digits + its ACN: the two agree across systems that hold one each (first as read)

@@ -9,7 +9,7 @@ import polars as pl
 
 from landing.frames import Frames
 from transforms.coded import distinct_index
-from transforms.linked import ROW, identifier_features, list_features, rows_of
+from transforms.linked import NEAR_COLUMNS, ROW, identifier_features, list_features, rows_of
 from transforms.phones import MOBILE_PREFIX, REGION, e164_fast, phone_e164
 from transforms.names import (
     STRUCTURE_CATEGORY,
@@ -156,7 +156,7 @@ def _linked(out: pl.DataFrame, frames: Frames) -> pl.DataFrame:
         "contact_names": tag == _CONTACT_NAME, "groups": tag == _GROUP, "orgs": tag == _ORG,
     })  # fmt: skip
     out = out.with_row_index(ROW).join(ids, on=ROW, how="left").join(lists, on=ROW, how="left").sort(ROW).drop(ROW)
-    return out.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in _LISTS)
+    return out.with_columns(pl.col(c).fill_null(pl.lit([], dtype=pl.List(pl.String))) for c in (*_LISTS, *NEAR_COLUMNS))
 
 
 _KEY = ["practice_id", "source", "source_client_id"]
