@@ -148,6 +148,14 @@ def writer(
         lock.close()
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the log's committed changes into the file now (DuckDB's CHECKPOINT), best on a cursor of its own.
+
+    Readers on other cursors go on meanwhile, and a commit made meanwhile waits for it; what is committed
+    later is checkpointed when the writer closes."""
+    con.execute("checkpoint")
+
+
 def _duckdb_holder(exc: Exception) -> str:
     """The process DuckDB names in its lock error ("... is held in /usr/bin/python3 (PID 123)")."""
     found = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))

@@ -24,6 +24,7 @@ import hashlib
 import os
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -41,6 +42,7 @@ __all__ = ["publish", "snapshot_dir", "snapshot_path", "relations", "GRACE_SECON
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
 MAX_FILES = 64  # live files of one relation before it is compacted
+EXPORTERS = 2  # relations exported at once, each on its own cursor
 SNAPSHOT = "snapshot.duckdb"
 GENERATION_KEY = "snapshot.generation"
 # bookkeeping, not data; the *_version tables are published as their current-version views
@@ -193,15 +195,29 @@ def publish(
         "select practice_id from practice_change where generation > $g order by 1", params={"g": published}).fetchall()]  # fmt: skip
     top = con.sql("select coalesce(max(generation), 0) from practice_change").fetchall()[0][0]
     plan = _Plan(generation=max(top, published))
-    for relation, kind in relations().items():
+    for relation in relations():
         plan.columns[relation] = _columns(con, relation)
         plan.signatures[relation] = hashlib.sha256(repr(plan.columns[relation]).encode()).hexdigest()[:16]
+
+    def one(relation: str) -> _Plan:
+        """One relation's part of the plan, exported on a cursor of its own."""
+        part = _Plan(plan.generation, columns=plan.columns, signatures=plan.signatures)
         full = meta.get(f"snapshot.columns.{relation}") != plan.signatures[relation]
         live = files.filter(pl.col("relation") == relation)
-        if kind == "whole":
-            _plan_whole(con, root, plan, relation, full, live)
-        else:
-            _plan_practice(con, root, plan, relation, full, changed, live)
+        with con.cursor() as cur:
+            if relations()[relation] == "whole":
+                _plan_whole(cur, root, part, relation, full, live)
+            else:
+                _plan_practice(cur, root, part, relation, full, changed, live)
+        return part
+
+    # a relation's export (DuckDB writing Parquet) mostly keeps one core: two at once (100k records' first publish,
+    # every relation written whole: 0.82 -> 0.46 s); the parts are put together in the relations' order
+    with ThreadPoolExecutor(EXPORTERS, thread_name_prefix="scr-snapshot") as exporters:
+        for part in exporters.map(one, relations()):
+            plan.files += part.files
+            plan.retired |= part.retired
+            plan.steps += part.steps
     _compact(con, root, plan, *_apply(files, manifest, plan), max_files)
     now_files, now_manifest = _apply(files, manifest, plan)
     swapped = bool(plan.files or plan.retired) or not (root / SNAPSHOT).exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.db import lock_path, writer, writer_running
+from warehouse.db import checkpoint, lock_path, writer, writer_running
 
 LINUX = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel's lock table is Linux's /proc/locks")
 
@@ -68,3 +68,17 @@ def test_only_a_held_write_lock_on_this_very_file_counts(tmp_path):
     assert writer_running(path, locks=table) is True
     table.unlink()
     assert writer_running(path, locks=table) is None
+
+
+def test_a_checkpoint_on_its_own_cursor_folds_the_log_into_the_file_while_another_cursor_reads(tmp_path):
+    path = tmp_path / "w.duckdb"
+    log = Path(str(path) + ".wal")
+    with writer(path) as con:
+        con.execute("create table t as select range as i from range(200000)")
+        assert log.exists() and log.stat().st_size > 0  # under the writer's threshold: still in the log
+        with con.cursor() as reading, con.cursor() as saving:
+            reading.execute("select count(*), sum(i) from t")
+            checkpoint(saving)
+            assert reading.fetchall() == [(200000, 199999 * 200000 // 2)]
+        assert not log.exists() or log.stat().st_size == 0
+        assert con.sql("select count(*) from t").fetchall() == [(200000,)]

@@ -73,6 +73,25 @@ def test_every_relation_and_view_answers_on_a_fresh_warehouse(tmp_path):
             assert r.sql(f"select count(*) from {name}").fetchall() == [(0,)], name
 
 
+def test_one_exporter_or_two_publish_the_same_files_and_records(wh, tmp_path, monkeypatch):
+    con, path = wh
+    copy = tmp_path / "copy.duckdb"
+    con.execute(f"attach '{copy}' as copy")
+    con.execute("copy from database w to copy")
+    con.execute("detach copy")
+    published = {}
+    for exporters, target in ((1, path), (2, copy)):
+        monkeypatch.setattr(snap, "EXPORTERS", exporters)
+        with duckdb.connect(str(target)) if target == copy else con.cursor() as c:
+            done = publish(c, target)
+            assert_same(c, target)
+            rows = lambda t: c.sql(f"select relation, rows from {t} order by all").pl()  # noqa: E731
+            published[exporters] = ({k: v for k, v in done.items() if k not in ("snapshot", "seconds")},
+                                    rows("snapshot_file"), rows("snapshot_manifest"))
+    assert published[1][0] == published[2][0] and published[1][0]["files_written"] > 5
+    assert published[1][1].equals(published[2][1]) and published[1][2].equals(published[2][2])
+
+
 def test_the_snapshot_holds_what_the_warehouse_holds(wh):
     con, path = wh
     publish(con, path)
