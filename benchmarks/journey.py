@@ -35,7 +35,7 @@ LARGE = {100_000: {0: 10_000}, 300_000: {0: 20_000, 1: 10_000}, 1_000_000: {0: 3
 RECORDS_PER_PRACTICE = 125  # measured on the generator's size distribution (scr generate)
 MATCH_STEPS = [f"match.{step}" for step in ("standardise", "candidates", "compare", "score", "cluster")]  # inside match
 STAGES = ["read", "match", *MATCH_STEPS, "survive", "gate", "content", "write_staging", "write_matches", "write_gate", "promote",
-          "write_status", "commit", "snapshot", "model", "plan", "invariants", "writer_waiting"]  # fmt: skip
+          "write_status", "commit", "snapshot", "model", "plan", "invariants", "checkpoint", "writer_waiting"]  # fmt: skip
 
 
 def _tree_rss_kb(root: int) -> int:

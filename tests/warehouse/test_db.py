@@ -77,8 +77,10 @@ def test_a_checkpoint_on_its_own_cursor_folds_the_log_into_the_file_while_anothe
         con.execute("create table t as select range as i from range(200000)")
         assert log.exists() and log.stat().st_size > 0  # under the writer's threshold: still in the log
         with con.cursor() as reading, con.cursor() as saving:
-            reading.execute("select count(*), sum(i) from t")
+            reading.execute("begin transaction")  # a reader in the middle of its transaction
+            assert reading.sql("select count(*) from t").fetchall() == [(200000,)]
             checkpoint(saving)
-            assert reading.fetchall() == [(200000, 199999 * 200000 // 2)]
+            assert reading.sql("select count(*), sum(i) from t").fetchall() == [(200000, 199999 * 200000 // 2)]
+            reading.execute("commit")
         assert not log.exists() or log.stat().st_size == 0
         assert con.sql("select count(*) from t").fetchall() == [(200000,)]
