@@ -15,7 +15,7 @@ __all__ = ["point", "InjectedFault", "POINTS"]
 # Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction.
 POINTS = (
     "run:started", "extract:practice", "chunk:computed", "chunk:staged", "chunk:promoting", "chunk:promoted",
-    "chunk:before-commit", "chunk:committed", "run:before-finish",
+    "chunk:before-commit", "chunk:committed", "run:checkpoint", "run:before-finish",
 )  # fmt: skip
 
 

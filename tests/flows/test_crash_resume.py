@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 # point -> arrivals available in the zone below (14 practices, chunks of 4: 4 chunks)
 POINTS = {"extract:practice": 14, "chunk:staged": 4, "chunk:promoting": 3, "chunk:before-commit": 4,
-          "chunk:committed": 4, "run:before-finish": 1, "run:started": 1}  # fmt: skip
+          "chunk:committed": 4, "run:checkpoint": 1, "run:before-finish": 1, "run:started": 1}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

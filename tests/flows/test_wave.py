@@ -274,6 +274,27 @@ def test_a_run_that_stops_on_an_error_is_recorded_failed_with_its_error(zone, tm
         assert json.loads(runs["summary"][0])["error"] == "OSError: the sample's disk went away"
 
 
+def test_a_checkpoint_that_fails_beside_the_final_publish_leaves_the_run_completed_and_whole(
+    zone, warehouse, tmp_path, monkeypatch, caplog
+):
+    """The run's end checkpoints on its own cursor; if that fails, the commits are in DuckDB's log and the
+    warehouse's close checkpoints them: the run completes and holds what a run without the failure holds."""
+    from flows import faults, wave
+
+    monkeypatch.setenv("SCR_FAULT", "run:checkpoint@1:raise")
+    monkeypatch.setattr(faults, "_hits", {})
+    path = tmp_path / "w.duckdb"
+    with caplog.at_level("WARNING", logger="scr.run"):
+        wave.nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    assert faults._hits == {"run:checkpoint": 1}  # the point was reached, and the fault raised there
+    assert "checkpoint beside the final publish failed" in caplog.text
+    assert not Path(str(path) + ".wal").exists() or Path(str(path) + ".wal").stat().st_size == 0
+    assert q(path, "select status from pipeline_run")["status"].to_list() == ["completed"]
+    for table in ("stg_client", "client_crosswalk", "unified_client", "practice_status"):
+        count = f"select count(*) as n from {table}"
+        assert q(path, count).equals(q(warehouse, count)), table
+
+
 def _frames_left(zone: Path, warehouse: Path, monkeypatch, fail: bool) -> tuple[int, int]:
     """Run a wave with the cycle collector off (what a chunk leaves in a reference cycle stays, as it does
     between a big wave's collections); every chunk is our own chunk function, run for real, whose frames are
