@@ -4,6 +4,10 @@ source records, with Splink 5 on the same records (read, predict, cluster) besid
 Per size: wall time, records per second, peak memory of the whole process tree (the CLI, Prefect's
 temporary API, any workers), the time of each stage (from the run's own summary) and the ratio to
 Splink. Figures go to bench-out/journey.json and benchmarks/RESULTS.md, with the commit and command.
+
+With `--repeat N` each size runs N times, ours and Splink alternating, and each side's median run (by wall
+time) stands for it; every run's wall time is listed beside the table. One run of a size on the shared
+2-core machine can be 20% off the next.
 """
 
 from __future__ import annotations
@@ -194,6 +198,12 @@ def _markdown(results: list[dict], commit: str, command: str) -> str:
                      f"{o['peak_mb']:,.0f} | {s.get('wall_s', float('nan')):.1f} | "
                      f"{(s['records'] / s['wall_s']) if s else float('nan'):,.0f} | {s.get('peak_mb', float('nan')):,.0f} | "
                      f"{(o['wall_s'] / s['wall_s']) if s else float('nan'):.2f} |")  # fmt: skip
+    if any(len(r.get("ours_walls", [])) > 1 for r in results):
+        lines += ["", "Each size ran several times, ours and Splink alternating; the table shows each side's median run. "
+                      "Every run's wall time, in order (ours / Splink):", ""]  # fmt: skip
+        for r in results:
+            walls = lambda key: ", ".join(f"{w:.1f}" for w in r.get(key, [])) or "-"  # noqa: E731
+            lines.append(f"- {r['ours']['records']:,} records: {walls('ours_walls')} s / {walls('splink_walls')} s")
     cold = next((r["temporary_api"] for r in results if "temporary_api" in r), None)
     if cold:
         lines += ["", f"With Prefect's temporary API instead of a running server, the smallest zone took {cold['wall_s']:.1f} s "
@@ -213,6 +223,7 @@ def main(
     seed: int = typer.Option(3, help="zone seed"),
     runner: str = typer.Option("thread", help="task runner of the journey: thread or dask (a local cluster)"),
     skip_splink: bool = typer.Option(False, "--skip-splink", help="time ours only"),
+    repeat: int = typer.Option(1, min=1, help="runs per size, ours and Splink alternating; each side's median run stands"),
     out: Path = typer.Option(Path("bench-out/journey.json"), help="JSON of every figure"),
     results_md: Path = typer.Option(Path("benchmarks/RESULTS.md"), help="the figures as markdown (the README links it)"),
     keep: Path | None = typer.Option(None, help="keep zones and warehouses here"),
@@ -221,19 +232,24 @@ def main(
     root = Path(keep or tempfile.mkdtemp(prefix="scr-bench-"))
     root.mkdir(parents=True, exist_ok=True)  # a --keep folder that does not exist yet (the server's home goes in it)
     with prefect_server(root / "prefect-server") as server:
-        results = _sizes(root, [int(s) for s in sizes.split(",")], seed, runner, skip_splink, server)
+        results = _sizes(root, [int(s) for s in sizes.split(",")], seed, runner, skip_splink, server, repeat)
     console.print(_table(results))
     console.print(_stages(results))
     commit = _commit()
-    command = "make bench" if sizes == "100000,300000,1000000" and runner == "thread" else \
-        f"python -m benchmarks.journey --sizes {sizes} --runner {runner}"  # fmt: skip
+    command = "make bench" if sizes == "100000,300000,1000000" and runner == "thread" and repeat == 1 else \
+        f"python -m benchmarks.journey --sizes {sizes} --runner {runner}" + (f" --repeat {repeat}" if repeat > 1 else "")  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"commit": commit, "command": command, "results": results}, indent=2, default=str))
     results_md.write_text(_markdown(results, commit, command))
     console.print(f"wrote {out} and {results_md} (commit {commit})")
 
 
-def _sizes(root: Path, targets: list[int], seed: int, runner: str, skip_splink: bool, server: dict) -> list[dict]:
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (of an even number, the faster of the middle two): a run that happened."""
+    return sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]
+
+
+def _sizes(root: Path, targets: list[int], seed: int, runner: str, skip_splink: bool, server: dict, repeat: int = 1) -> list[dict]:
     results = []
     for n, target in enumerate(targets):
         work = root / f"z{target}"
@@ -241,17 +257,22 @@ def _sizes(root: Path, targets: list[int], seed: int, runner: str, skip_splink: 
         console.print(f"[bold]{target:,} records[/]: generating")
         landing, practices, generated = _zone(work, target, seed)
         console.print(f"  {generated:,} records in {practices:,} practices; running scr run ({runner}, Prefect server running)")
-        ours = _ours(landing, work / "scr.duckdb", work / "prefect", runner, server)
-        console.print(f"  ours: {ours['wall_s']:.1f} s, {ours['records'] / ours['wall_s']:,.0f} records/s, peak {ours['peak_mb']:,.0f} MB")
-        row = {"target": target, "practices": practices, "ours": ours}
+        ours_runs, splink_runs = [], []
+        for _ in range(repeat):
+            ours_runs.append(_ours(landing, work / "scr.duckdb", work / "prefect", runner, server))
+            ours = ours_runs[-1]
+            console.print(f"  ours: {ours['wall_s']:.1f} s, {ours['records'] / ours['wall_s']:,.0f} records/s, peak {ours['peak_mb']:,.0f} MB")
+            if not skip_splink:
+                splink_runs.append(_splink(landing))
+                splink = splink_runs[-1]
+                console.print(f"  Splink: {splink['wall_s']:.1f} s (read {splink['read_s']:.1f} s), peak {splink['peak_mb']:,.0f} MB")
+        row = {"target": target, "practices": practices, "ours": median_run(ours_runs), "ours_walls": [r["wall_s"] for r in ours_runs]}
+        if splink_runs:
+            row["splink"], row["splink_walls"] = median_run(splink_runs), [r["wall_s"] for r in splink_runs]
         if n == 0:  # once: the same run with no server, as a bare `scr run` on a fresh machine does it
             cold = _ours(landing, work / "scr-cold.duckdb", work / "prefect-cold", runner)
-            row["temporary_api"] = {"wall_s": cold["wall_s"], "peak_mb": cold["peak_mb"], "extra_s": cold["wall_s"] - ours["wall_s"]}
+            row["temporary_api"] = {"wall_s": cold["wall_s"], "peak_mb": cold["peak_mb"], "extra_s": cold["wall_s"] - row["ours"]["wall_s"]}
             console.print(f"  ours with Prefect's temporary API: {cold['wall_s']:.1f} s (+{row['temporary_api']['extra_s']:.1f} s)")
-        if not skip_splink:
-            row["splink"] = _splink(landing)
-            console.print(f"  Splink: {row['splink']['wall_s']:.1f} s (read {row['splink']['read_s']:.1f} s), "
-                          f"peak {row['splink']['peak_mb']:,.0f} MB")  # fmt: skip
         results.append(row)
     return results
 

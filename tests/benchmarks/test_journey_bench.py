@@ -4,7 +4,7 @@ from pathlib import Path
 
 import duckdb
 
-from benchmarks.journey import _fresh
+from benchmarks.journey import _fresh, _markdown, median_run
 from warehouse.snapshot import snapshot_dir
 
 
@@ -21,3 +21,20 @@ def test_a_kept_folders_old_warehouse_is_removed_before_a_run(tmp_path: Path):
     assert not wh.exists() and not wh.with_name("scr.duckdb.lock").exists() and not snapshot_dir(wh).exists()
     assert other.exists()  # only the warehouse being run is removed
     _fresh(wh)  # and nothing to remove is fine
+
+
+def _run(wall: float, records: int = 1000) -> dict:
+    return {"wall_s": wall, "records": records, "peak_mb": 100.0, "timings": {"read": wall / 2}}
+
+
+def test_the_median_run_stands_for_a_size_and_every_run_is_listed():
+    assert median_run([_run(9.0), _run(7.0), _run(8.0)])["wall_s"] == 8.0
+    assert median_run([_run(9.0), _run(7.0), _run(8.0), _run(10.0)])["wall_s"] == 8.0  # the faster of the middle two
+    assert median_run([_run(5.0)])["wall_s"] == 5.0
+    ours, splink = [_run(15.0), _run(13.0), _run(16.0)], [_run(7.0), _run(6.5), _run(7.5)]
+    row = {"target": 1000, "practices": 3, "ours": median_run(ours), "ours_walls": [r["wall_s"] for r in ours],
+           "splink": median_run(splink), "splink_walls": [r["wall_s"] for r in splink]}  # fmt: skip
+    text = _markdown([row], "abc1234", "python -m benchmarks.journey --sizes 1000 --runner thread --repeat 3")
+    assert "| 1,000 | 3 | 15.0 | 67 | 100 | 7.0 | 143 | 100 | 2.14 |" in text  # medians, and the ratio of the medians
+    assert "- 1,000 records: 15.0, 13.0, 16.0 s / 7.0, 6.5, 7.5 s" in text
+    assert "ran several times" not in _markdown([{**row, "ours_walls": [15.0], "splink_walls": [7.0]}], "abc1234", "make bench")
