@@ -195,6 +195,28 @@ def test_a_crash_between_the_swap_and_its_record_is_caught_up(wh, monkeypatch):
     assert files_on_disk(path) == referenced(path)  # what the interrupted publish wrote is collected
 
 
+def test_an_export_that_fails_beside_the_others_fails_the_publish_whole_and_the_next_catches_up(wh, monkeypatch):
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "exported by one exporter, not the other")
+    real = snap._plan_practice
+
+    def failing(cur, root, part, relation, *args):
+        if relation == "practice_status":
+            raise OSError("disk full")
+        return real(cur, root, part, relation, *args)
+
+    monkeypatch.setattr(snap, "_plan_practice", failing)
+    with pytest.raises(OSError, match="disk full"):
+        publish(con, path)
+    with reader(path) as r:  # the previous snapshot stands
+        assert r.sql("select detail from practice_status where practice_id = 'A2'").fetchall() != [("exported by one exporter, not the other",)]
+    monkeypatch.undo()
+    publish(con, path, grace_seconds=0)
+    assert_same(con, path)
+    assert files_on_disk(path) == referenced(path)  # what the failed publish's other exporter wrote is collected
+
+
 def test_many_publishes_are_compacted_into_few_files(wh):
     con, path = wh
     publish(con, path)
