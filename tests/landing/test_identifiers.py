@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hmac
 import random
+import re
 
 import polars as pl
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from stdnum import ean
 from stdnum.au import abn, acn, tfn
@@ -253,6 +254,7 @@ def _near_set(row: dict) -> set[str]:
 
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(["TFN", "ABN", "ACN", "IRD", "NZBN"]), st.text("0123456789", min_size=12, max_size=12), st.integers(0, 10**6))
+@example(kind="ACN", body="881745650000", seed=47833)  # one of its hashes' first 16 hex digits are all decimal
 def test_a_mistyped_number_meets_the_right_one_whatever_its_formatting(kind, body, seed):
     """A number whose check digits fail carries the hashes of the valid numbers one slip away: the record holding
     the right number meets it, however either is written. The right number itself carries none."""
@@ -267,7 +269,10 @@ def test_a_mistyped_number_meets_the_right_one_whatever_its_formatting(kind, bod
     assert got[0]["id_near"] is None and got[1]["id_near"] == got[2]["id_near"] is not None
     assert _near_set(got[0]) & _near_set(got[1])
     # what is stored is keyed: the right number's hash, cut short, and never a number in clear
-    assert all(len(h) == 16 and not h.isdigit() for h in got[1]["id_near"].split())
+    # (a hash's 16 hex digits may all be decimal: about 1 in 1,800; a number here has 8 to 14 digits)
+    tokens = got[1]["id_near"].split()
+    assert all(re.fullmatch(r"[0-9a-f]{16}", h) for h in tokens)
+    assert not set(tokens) & {value, typo, *_slips(value)}
     assert value not in got[1]["id_near"] and typo not in got[1]["id_near"]
 
 
