@@ -211,8 +211,8 @@ def publish(
                 _plan_practice(cur, root, part, relation, full, changed, live)
         return part
 
-    # a relation's export (DuckDB writing Parquet) mostly keeps one core: two at once (100k records' first publish,
-    # every relation written whole: 0.82 -> 0.46 s); the parts are put together in the relations' order
+    # a relation's export (DuckDB writing Parquet) mostly keeps one core, so two run at once (README, Performance);
+    # the parts are put together in the relations' order
     with ThreadPoolExecutor(EXPORTERS, thread_name_prefix="scr-snapshot") as exporters:
         for part in exporters.map(one, relations()):
             plan.files += part.files
