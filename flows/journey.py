@@ -51,12 +51,44 @@ class ChunkResult:
         self.status = self.extracts = self.content = None
 
 
+class SampleMatch:
+    """The match model's sample as its fit compared it, matched once (on first use) for the chunks that take its
+    practices' kept frames: those practices are not standardised, blocked and compared a second time.
+
+    A model scores each practice alone, so a practice's links and clusters are the same whether it is matched
+    with its sample or with its chunk (tests/flows/test_journey.py holds a wave to that).
+    """
+
+    def __init__(self, compared: object) -> None:
+        self._compared = compared  # transforms.matching.Compared
+        self._result = None
+        self._lock = threading.Lock()
+
+    def result(self, params: dict, clock: Stopwatch | None = None):
+        """The sample's MatchResult with the run's model and thresholds (computed by the first chunk that asks)."""
+        from transforms.matching import match_compared
+        from transforms.model import Model
+
+        with self._lock:
+            if self._result is None:
+                compared, self._compared = self._compared, None  # matched once; the comparison is let go either way
+                if compared is None:
+                    raise RuntimeError("the model sample's earlier matching failed")
+                self._result = match_compared(
+                    compared, Model.from_dict(params["model"]), auto_threshold=params["auto_threshold"],
+                    review_threshold=params["review_threshold"], stage=(clock or Stopwatch()).stage,
+                )  # fmt: skip
+            return self._result
+
+
 @dataclass
 class Taken:
-    """Frames already read for some practices, with the fingerprints taken before they were read."""
+    """Frames already read for some practices, with the fingerprints taken before they were read (and, for the
+    match model's sample, its comparison: `SampleMatch`)."""
 
     frames: Frames
     prints: pl.DataFrame  # practice_id, fingerprint
+    sample: SampleMatch | None = None
 
 
 class Kept:
@@ -116,7 +148,7 @@ def _regions(practices: pl.DataFrame) -> dict[str, object]:
 def _only(taken: Taken, practice_ids: list[str]) -> Taken:
     ids = pl.Series(practice_ids, dtype=pl.String).implode()
     frames = Frames(**{n: getattr(taken.frames, n).filter(pl.col("practice_id").is_in(ids)) for n in Frames.names()})
-    return Taken(frames, taken.prints.filter(pl.col("practice_id").is_in(ids)))
+    return Taken(frames, taken.prints.filter(pl.col("practice_id").is_in(ids)), taken.sample)
 
 
 def _in_order(frames: Frames, order: list[str]) -> Frames:
@@ -194,14 +226,15 @@ def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataF
     """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict.
 
     With `keep` (a run's token), the good practices' frames stay in this process for their chunks (`Kept`)."""
-    from transforms.matching import fit_model
+    from transforms.matching import fit_compared
 
     prints = fingerprints(Path(landing), practices["practice_id"].to_list()) if keep else None
     frames, failed = extract(Path(landing), practices, key, quiet=True)  # the chunk reports bad input
+    model, compared = fit_compared(frames, practices, decisions)
     if keep:
         good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
-        Kept.keep(keep, Taken(frames, prints.join(good, on="practice_id", how="semi")), good)
-    return fit_model(frames, practices, decisions).to_dict()
+        Kept.keep(keep, Taken(frames, prints.join(good, on="practice_id", how="semi"), SampleMatch(compared)), good)
+    return model.to_dict()
 
 
 def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None, params: dict, clock: Stopwatch | None = None):
@@ -250,6 +283,52 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str],
     )
 
 
+def _concat_matches(results: list, order: list[str]):
+    """One MatchResult of several, each table's rows in the practices' order (a practice's own rows keep theirs)."""
+    from transforms.matching import MatchResult
+
+    rank = pl.DataFrame({"practice_id": order, "_rank": range(len(order))}, schema={"practice_id": pl.String, "_rank": pl.Int64})
+
+    def part(name: str) -> pl.DataFrame:
+        rows = pl.concat([getattr(r, name) for r in results], how="vertical_relaxed")
+        return rows.join(rank, on="practice_id", how="left", maintain_order="left").sort("_rank", maintain_order=True).drop("_rank")
+
+    return MatchResult(links=part("links"), crosswalk=part("crosswalk"), suspect_links=part("suspect_links"))
+
+
+def _match_chunk(frames, ready: pl.DataFrame, decisions, params: dict, failed: dict[str, str], clock: Stopwatch, taken: Taken | None):
+    """match_isolated, except that practices whose kept frames came with the model sample's comparison take their
+    part of the sample's own matching (`SampleMatch`) instead of being compared again."""
+    if taken is None or taken.sample is None or params.get("model") is None:
+        return match_isolated(frames, ready, decisions, params, failed, clock)
+    mine = ready.join(taken.prints, on="practice_id", how="semi")
+    if mine.is_empty():
+        return match_isolated(frames, ready, decisions, params, failed, clock)
+    try:
+        whole = taken.sample.result(params, clock)
+    except Exception as exc:  # noqa: BLE001 - the chunk matches those practices itself, isolating a failing one
+        log.warning("the model sample's matching failed (%s); matching its practices again", redact(repr(exc)))
+        return match_isolated(frames, ready, decisions, params, failed, clock)
+    ids = mine["practice_id"].implode()
+    parts = [_only_practices(whole, ids)]
+    rest = ready.join(mine, on="practice_id", how="anti")
+    if not rest.is_empty():
+        other = match_isolated(frames, rest, decisions, params, failed, clock)
+        if other is not None:
+            parts.append(other)
+    return _concat_matches(parts, ready["practice_id"].to_list())
+
+
+def _only_practices(result, ids: pl.Series):
+    from transforms.matching import MatchResult
+
+    keep = pl.col("practice_id").is_in(ids)
+    return MatchResult(
+        links=result.links.filter(keep), crosswalk=result.crosswalk.filter(keep), suspect_links=result.suspect_links.filter(keep),
+        auto_threshold=result.auto_threshold,
+    )  # fmt: skip
+
+
 def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """The journey for one chunk of practices: every stage vectorised over the whole chunk."""
     clock = Stopwatch()
@@ -269,7 +348,7 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
     counts = frames.client.group_by("practice_id", "source").agg(pl.len().cast(pl.Int64).alias("n"))
     if not ready.is_empty():
         with clock.stage("match"):
-            result.match = match_isolated(frames, ready, decisions, params, failed, clock)
+            result.match = _match_chunk(frames, ready, decisions, params, failed, clock, taken)
         ready = ready.filter(~pl.col("practice_id").is_in(list(failed)))
     if result.match is not None and not ready.is_empty():
         auto = auto_consolidates(ready, counts, params["small_practice_max"])

@@ -23,7 +23,10 @@ from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
 from transforms.threshold import AUTO_FLOOR, FALLBACK, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
 
-__all__ = ["MatchResult", "Model", "match", "fit_model", "candidates", "LINK_SCHEMA", "CROSSWALK_SCHEMA"]
+__all__ = [
+    "MatchResult", "Model", "Compared", "match", "match_compared", "fit_model", "fit_compared", "candidates", "LINK_SCHEMA",
+    "CROSSWALK_SCHEMA",
+]
 
 REVIEW_THRESHOLD = 0.5
 PROFILE_PASSES = 2
@@ -83,8 +86,11 @@ def _with_related(cmp: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
 
 
 @dataclass
-class _Compared:
-    """One call's records, legacy hints, review decisions, related pairs and compared candidate pairs."""
+class Compared:
+    """One call's records, legacy hints, review decisions, related pairs and compared candidate pairs.
+
+    Opaque to callers: fit_compared makes one, match_compared finishes it (score, decide, cluster).
+    """
 
     std: pl.DataFrame
     hints: pl.DataFrame
@@ -104,7 +110,7 @@ def _untimed(name: str) -> AbstractContextManager:
     return nullcontext()
 
 
-def _compared(frames: Frames, practices: pl.DataFrame, decisions, model: Model | None = None, stage: Stage = _untimed) -> _Compared:
+def _compared(frames: Frames, practices: pl.DataFrame, decisions, model: Model | None = None, stage: Stage = _untimed) -> Compared:
     """Standardise, block and compare; nothing here looks across practices.
 
     Placeholder birthdays are the stored model's; without one, they are counted on this call (it is the
@@ -124,7 +130,7 @@ def _compared(frames: Frames, practices: pl.DataFrame, decisions, model: Model |
         return _labelled(std, hints, reviewed, related, cmp, features, common)
 
 
-def _labelled(std, hints, reviewed, related, cmp: pl.DataFrame, features: Features, common: list[str]) -> _Compared:
+def _labelled(std, hints, reviewed, related, cmp: pl.DataFrame, features: Features, common: list[str]) -> Compared:
     """The compared pairs with their training labels: legacy links and agreeing identifiers are matches."""
     legacy = cmp.select(pl.struct("rid_l", "rid_r").is_in(hints.select(pl.struct("rid_l", "rid_r")).to_series().implode())).to_series()
     differs = cmp["name"].is_in([FIELDS["name"].index(x) for x in _NAME_DIFFERS])
@@ -136,7 +142,7 @@ def _labelled(std, hints, reviewed, related, cmp: pl.DataFrame, features: Featur
     # number and address mean "two clients"; only a source system's own relationship record is one
     stated = cmp["veto"].str.contains("related").fill_null(False)
     labels = np.where(stated.to_numpy(), NONMATCH, np.where(sure & ~vetoed.to_numpy(), MATCH, 0))
-    return _Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels, features, common)
+    return Compared(std, hints, reviewed, related, cmp, level_matrix(cmp), labels, features, common)
 
 
 def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
@@ -150,7 +156,7 @@ def candidates(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _fit(c: _Compared) -> Model:
+def _fit(c: Compared) -> Model:
     """u from random within-practice pairs; the classes by EM; calibration and threshold for the target precision.
 
     A call with too few candidate pairs to learn from (a test, a handful of small practices) gets the
@@ -171,7 +177,7 @@ def _fit(c: _Compared) -> Model:
     return model
 
 
-def _gold(c: _Compared) -> tuple[np.ndarray, np.ndarray]:
+def _gold(c: Compared) -> tuple[np.ndarray, np.ndarray]:
     """Gold pairs (answered by identifiers whose check digits pass) with identifiers and birthday hidden: (levels, answer).
 
     Birthdays are hidden too, so a gold pair is judged as a pair with neither; they are not used as
@@ -189,7 +195,7 @@ def _gold(c: _Compared) -> tuple[np.ndarray, np.ndarray]:
     return hidden, answer[keep]
 
 
-def _threshold(c: _Compared, model: Model) -> float:
+def _threshold(c: Compared, model: Model) -> float:
     """Calibrate the model on the gold pairs, then the automatic threshold for the target precision."""
     hidden, answer = _gold(c)
     model.calibration = fit_calibrations(score(hidden, model)[0], answer, pair_kinds(hidden))
@@ -197,7 +203,7 @@ def _threshold(c: _Compared, model: Model) -> float:
     return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR)
 
 
-def _review_threshold(c: _Compared, model: Model) -> float:
+def _review_threshold(c: Compared, model: Model) -> float:
     """The review threshold that keeps the fitting sample's review load within REVIEW_BUDGET (transforms.threshold)."""
     cmp, _, _ = _scored(c, model)
     prob = cmp["match_probability"].to_numpy()
@@ -216,7 +222,7 @@ def _review_threshold(c: _Compared, model: Model) -> float:
     return threshold
 
 
-def _review_share(c: _Compared, cmp: pl.DataFrame, model: Model, review_threshold: float) -> float:
+def _review_share(c: Compared, cmp: pl.DataFrame, model: Model, review_threshold: float) -> float:
     """Share of the records that match() would leave awaiting review at these thresholds, clusters included."""
     decided = _reviewed(decide(cmp, model.auto_threshold, review_threshold), c.reviewed)
     _, labels_auto, labels = _clusters(c, decided, model, model.auto_threshold)
@@ -225,10 +231,17 @@ def _review_share(c: _Compared, cmp: pl.DataFrame, model: Model, review_threshol
 
 def fit_model(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> Model:
     """The model match() would fit on these practices: fit once, save it, then match every chunk with it."""
-    return _fit(_compared(frames, practices, decisions))
+    return fit_compared(frames, practices, decisions)[0]
 
 
-def _scored(c: _Compared, model: Model) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def fit_compared(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | None = None) -> tuple[Model, Compared]:
+    """fit_model, with the comparison it was fitted on: match_compared(compared, model) then matches these
+    practices as match(frames, practices, decisions, model=model) would, without comparing them again."""
+    c = _compared(frames, practices, decisions)
+    return _fit(c), c
+
+
+def _scored(c: Compared, model: Model) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """The compared pairs with match_weight, match_probability and _p_unvetoed; pairs with the same levels score
     alike, so each distinct pattern is scored once. Also the patterns and each pair's pattern (for the evidence)."""
     pattern, _, _, which = patterns(c.gamma)
@@ -281,6 +294,17 @@ def match(
     c = _compared(frames, practices, decisions, model, stage)
     if model is None:
         model = _fit(c)
+    return match_compared(c, model, auto_threshold=auto_threshold, review_threshold=review_threshold, stage=stage)
+
+
+def match_compared(
+    c: Compared, model: Model, *, auto_threshold: float | None = None, review_threshold: float = REVIEW_THRESHOLD,
+    stage: Stage = _untimed,
+) -> MatchResult:
+    """match() after its comparison: score with `model`, decide, cluster (arguments as for match).
+
+    `model` must be the one fitted on `c` (fit_compared), or one whose placeholder birthdays `c` was compared with.
+    """
     threshold = auto_threshold if auto_threshold is not None else model.auto_threshold
     review_threshold = max(review_threshold, model.review_threshold or 0.0)
     with stage("match.score"):
@@ -302,14 +326,14 @@ def _reviewed(cmp: pl.DataFrame, reviewed: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _clustered(c: _Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> MatchResult:
+def _clustered(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> MatchResult:
     """Clusters of the decided pairs, their members doubted by their own cluster demoted to review, as a MatchResult."""
     cmp, labels_auto, labels = _clusters(c, cmp, model, threshold)
     links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels)
     return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
 
 
-def _clusters(c: _Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def _clusters(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """The decided pairs after the profile check (doubted members' automatic links demoted to review), with the
     automatic and the proposed cluster label per record."""
     conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features)

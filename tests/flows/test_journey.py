@@ -182,3 +182,56 @@ def test_a_file_changed_after_the_fit_read_it_is_read_again_by_the_next_run(zone
     prints = dict(result.extracts.select("practice_id", "fingerprint").iter_rows())
     # the chunk staged what the fit read: it records the fingerprint of that read, so the change is seen next run
     assert prints[pid] == before != fingerprints(landing, [pid])["fingerprint"][0]
+
+
+def _sample_run(zone, token: str, sample_ids: list[str]):
+    """A model fitted on some of the practices with their frames kept (as a wave does), and the run's parameters."""
+    from flows.journey import fit
+
+    practices = confirmed(zone)
+    model = fit(str(zone), practices.filter(pl.col("practice_id").is_in(sample_ids)), hash_key(zone), None, keep=token)
+    return practices, {**params(), "model": model}
+
+
+def _same_chunk(a, b) -> None:
+    from polars.testing import assert_frame_equal
+
+    for name in ("links", "crosswalk", "suspect_links"):
+        assert_frame_equal(getattr(a.match, name), getattr(b.match, name))  # rows in the same order too
+    assert_frame_equal(a.status, b.status)
+    assert a.content == b.content  # what promotion would store
+    assert_frame_equal(a.stats, b.stats)
+
+
+def test_a_chunk_takes_the_model_samples_matching_instead_of_comparing_it_again(zone, monkeypatch):
+    import transforms.matching as matching
+
+    ids = confirmed(zone)["practice_id"].to_list()
+    sample_ids = [ids[0], ids[2], ids[3]]  # interleaved with practices the sample leaves out
+    practices, p = _sample_run(zone, "run-e", sample_ids)
+    compared: list[list[str]] = []
+    real = matching._compared
+
+    def spy(frames, *args, **kwargs):  # records what is compared; the comparison itself is the real one
+        compared.append(sorted(frames.client["practice_id"].unique().to_list()))
+        return real(frames, *args, **kwargs)
+
+    monkeypatch.setattr(matching, "_compared", spy)
+    taking = run_chunk(str(zone), practices, hash_key(zone), None, {**p, "kept": "run-e"})
+    assert compared == [sorted(set(ids) - set(sample_ids))]  # the sample's practices were not compared again
+    compared.clear()
+    itself = run_chunk(str(zone), practices, hash_key(zone), None, p)  # the same chunk matching every practice itself
+    assert compared == [sorted(ids)]
+    _same_chunk(taking, itself)
+
+
+def test_a_chunk_whose_sample_matching_fails_matches_those_practices_itself(zone):
+    from flows.journey import Kept
+
+    ids = confirmed(zone)["practice_id"].to_list()
+    practices, p = _sample_run(zone, "run-f", ids[:4])
+    taken = Kept._runs["run-f"][0]
+    taken.sample._compared = None  # as after a first attempt that raised: the comparison is gone
+    taking = run_chunk(str(zone), practices, hash_key(zone), None, {**p, "kept": "run-f"})
+    assert not taking.failed
+    _same_chunk(taking, run_chunk(str(zone), practices, hash_key(zone), None, p))
