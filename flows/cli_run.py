@@ -41,6 +41,39 @@ def _quiet(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+class _TemporaryApi:
+    """Prefect's temporary API (a bare `scr run`: no PREFECT_API_URL), started while the flow's modules import.
+
+    Prefect starts it on the flow's first call to its API and waits for it, about 3 s on this machine, with
+    nothing else to do meanwhile; started in a thread once the arguments are checked, the server boots in its
+    own process while this one imports the pipeline. The flow then finds it running (Prefect keeps one per
+    process). Whatever goes wrong here is left to Prefect's own start, which says what it is.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._thread = threading.Thread(target=self._start, name="scr-temporary-api", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _start() -> None:
+        try:
+            from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+            if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+                return  # a server is set (or none may be started): nothing to start
+            from prefect.server.api.server import SubprocessASGIServer
+
+            SubprocessASGIServer().start()
+        except Exception:  # noqa: BLE001 - the flow's own start tries again and reports
+            pass
+
+    def ready(self) -> None:
+        """Wait for the start to end (it is bounded by PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
+        self._thread.join()
+
+
 def _pinned(warehouse: Path) -> set[str]:
     """Practices pinned after a rollback (read without waiting; the flow checks again under its lock)."""
     if not warehouse.exists():
@@ -142,6 +175,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
 
 def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -> dict:
     """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
+    api = _TemporaryApi()
     from flows import progress
     from flows import wave as flows_wave
     from flows.hashkey import KeyMismatch
@@ -153,7 +187,9 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
         task = bar.add_task("starting Prefect", total=None)
         progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
         try:
-            return flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)(**kwargs)
+            flow = flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)
+            api.ready()
+            return flow(**kwargs)
         except (WarehouseBusy, FileNotFoundError) as exc:
             fail(str(exc))
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:

@@ -1,0 +1,48 @@
+"""A bare `scr run` (no PREFECT_API_URL) starts Prefect's temporary API while the pipeline imports; the flow's
+client then finds that one running rather than starting another. Each case runs in a fresh interpreter, so no
+test's Prefect settings or servers are shared."""
+
+import json
+import os
+import subprocess
+import sys
+
+_PROBE = """
+import json, sys
+from flows.cli_run import _TemporaryApi
+api = _TemporaryApi()
+api.ready()
+started = "prefect.server.api.server" in sys.modules
+out = {"started": started}
+if started:
+    from prefect.client.orchestration import get_client
+    from prefect.server.api.server import SubprocessASGIServer
+    servers = [s for s in SubprocessASGIServer._instances.values() if s.running]
+    with get_client(sync_client=True) as client:
+        out.update(servers=len(servers), url=str(client.api_url), expected=servers[0].api_url if servers else None,
+                   health=client.api_healthcheck() is None)
+    servers_after = [s for s in SubprocessASGIServer._instances.values() if s.running]
+    out["servers_after"] = len(servers_after)
+print(json.dumps(out))
+"""
+
+
+def _probe(tmp_path, **env) -> dict:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    base.update(PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120", **env)  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", _PROBE], env=base, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_without_a_server_the_temporary_api_is_started_once_and_the_flows_client_uses_it(tmp_path):
+    got = _probe(tmp_path)
+    assert got["started"] and got["servers"] == 1 and got["health"]
+    assert got["url"].rstrip("/") == got["expected"].rstrip("/")
+    assert got["servers_after"] == 1  # the client took the running one: no second server
+
+
+def test_with_a_server_set_nothing_is_started(tmp_path):
+    got = _probe(tmp_path, PREFECT_API_URL="http://127.0.0.1:9/api")  # never contacted: only its being set matters
+    assert got == {"started": False}
