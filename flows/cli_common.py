@@ -60,19 +60,19 @@ def operator(by: str | None) -> str:
 
 
 def warehouse_path(option: Path | None) -> Path:
-    """The warehouse named, else the settings' one, else the one `make demo` made (when only that exists)."""
+    """The warehouse named, else the settings' one, else the one `make demo` made (when only that exists); a folder is exit 2."""
     from flows.settings import get_settings
 
-    if option is not None:
-        return option
-    if os.environ.get("SCR_WAREHOUSE"):
-        return Path(os.environ["SCR_WAREHOUSE"])
-    default = get_settings().warehouse
-    demo = Path("demo") / "scr.duckdb"
-    if not default.exists() and demo.exists():
-        err.print(f"[dim]using the demo warehouse {demo} (set SCR_WAREHOUSE or --warehouse for another)[/]", highlight=False)
-        return demo
-    return default
+    path = option if option is not None else Path(os.environ["SCR_WAREHOUSE"]) if os.environ.get("SCR_WAREHOUSE") else None
+    if path is None:
+        path = get_settings().warehouse
+        demo = Path("demo") / "scr.duckdb"
+        if not path.exists() and demo.exists():
+            err.print(f"[dim]using the demo warehouse {demo} (set SCR_WAREHOUSE or --warehouse for another)[/]", highlight=False)
+            return demo
+    if path.is_dir():
+        fail(f"the warehouse {path} is a folder: give the DuckDB file (e.g. --warehouse {path / 'scr.duckdb'})")
+    return path
 
 
 def existing_warehouse(option: Path | None) -> Path:
@@ -88,7 +88,7 @@ def writing(option: Path | None) -> Iterator:
     """The warehouse's single writer connection for a command, tables ensured; a busy warehouse is exit 2."""
     from flows.settings import get_settings
     from flows.snapshot_hook import publish_snapshot
-    from warehouse.db import WarehouseBusy, transaction, writer
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
     from warehouse.schema import create_all
 
     path = existing_warehouse(option)
@@ -98,7 +98,7 @@ def writing(option: Path | None) -> Iterator:
                 create_all(con)
             yield con
             publish_snapshot(con, path)  # the command committed: analysts see it
-    except WarehouseBusy as exc:
+    except (WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
 
 

@@ -61,7 +61,7 @@ def show(
     """Show one practice whole: status and why, sources, strategy, connection, reviews, versions, the next step."""
     from flows.operations import UnknownPractice, practice_row
     from transforms.status_rules import next_step
-    from warehouse.db import WarehouseBusy, connect
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
     from warehouse.inspect import practice_facts
     from warehouse.status import read_status
 
@@ -76,6 +76,8 @@ def show(
             status = read_status(con).filter(practice_id=practice_id).to_dicts()
     except WarehouseBusy as exc:
         fail(f"{exc}; try again when it finishes")
+    except WarehouseUnusable as exc:
+        fail(str(exc))
     st = status[0] if status else {"status": None, "detail": None, "updated_at": None}
     rows: list[tuple[str, str]] = [("status", f"{st['status']}: {st['detail']}")]
     rows.append(("region, wave", f"{row['region']}, {row['wave'] if row['wave'] is not None else 'not planned'}"))

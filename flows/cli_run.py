@@ -117,7 +117,7 @@ def _check_key(landing: Path, warehouse: Path):
     """The run's hash key, refused before Prefect starts (exit 2) when missing or not the warehouse's."""
     from flows.hashkey import KeyMismatch, check_warehouse_key
     from flows.settings import HashKeyMissing, hash_key
-    from warehouse.db import WarehouseBusy, connect
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
 
     try:
         key = hash_key(landing)
@@ -127,7 +127,7 @@ def _check_key(landing: Path, warehouse: Path):
                     check_warehouse_key(con, key, warehouse)
             except WarehouseBusy:
                 pass  # another run holds it: this run waits for it, and its flow checks the key under the lock
-    except (HashKeyMissing, KeyMismatch) as exc:
+    except (HashKeyMissing, KeyMismatch, WarehouseUnusable) as exc:
         fail(f"the run cannot start: {exc}")
     if key.origin.startswith("throwaway"):
         err.print(f"[yellow]note:[/] hashing with the {key.origin}: for synthetic data only", highlight=False)
@@ -181,7 +181,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     from flows.hashkey import KeyMismatch
     from flows.settings import HashKeyMissing
     from landing import BadInput
-    from warehouse.db import WarehouseBusy
+    from warehouse.db import WarehouseBusy, WarehouseUnusable
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("starting Prefect", total=None)
@@ -190,7 +190,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             flow = flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)
             api.ready()
             return flow(**kwargs)
-        except (WarehouseBusy, FileNotFoundError) as exc:
+        except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
             fail(str(exc))
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:
             fail(f"the run cannot start: {exc}")
@@ -313,7 +313,7 @@ def rekey(
     """
     from flows.hashkey import rekey as do_rekey
     from flows.settings import HashKeyMissing, get_settings, hash_key
-    from warehouse.db import WarehouseBusy, transaction, writer
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
     from warehouse.meta import KEY_FINGERPRINT, read_meta
     from warehouse.schema import create_all
 
@@ -332,7 +332,7 @@ def rekey(
                 out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False)
                 return
             cleared = do_rekey(con, key)
-    except (HashKeyMissing, WarehouseBusy) as exc:
+    except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
               f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False)  # fmt: skip

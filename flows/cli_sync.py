@@ -68,11 +68,11 @@ def retire_sync(
     wh = warehouse_path(warehouse)
     from flows.retire_sync import retire_legacy_sync
     from landing import BadInput
-    from warehouse.db import WarehouseBusy
+    from warehouse.db import WarehouseBusy, WarehouseUnusable
 
     try:
         result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force)
-    except (BadInput, WarehouseBusy) as exc:
+    except (BadInput, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     _print(result)
     if result["dry_run"]:

@@ -22,11 +22,20 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "connect", "writer", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
+__all__ = ["WarehouseBusy", "WarehouseUnusable", "connect", "writer", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
 
 
 class WarehouseBusy(RuntimeError):
     """Another process holds the warehouse and did not let go in the time allowed."""
+
+
+class WarehouseUnusable(RuntimeError):
+    """The warehouse path is no DuckDB database: a folder, or a file of another kind (DuckDB's reason in the message)."""
+
+
+def _unusable(path: Path, exc: Exception) -> WarehouseUnusable:
+    reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ")
+    return WarehouseUnusable(f"warehouse {path} cannot be opened as a DuckDB database: {reason}")
 
 
 def lock_path(path: Path | str) -> Path:
@@ -96,7 +105,7 @@ def _open(path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             return None, _duckdb_holder(exc)
-        raise
+        raise _unusable(path, exc) from None
 
 
 CHECKPOINT_THRESHOLD = "256MB"
@@ -110,15 +119,22 @@ def writer(
 
     Waits up to `wait_seconds` (backing off from 0.2 s to 10 s) while another process holds the
     lock or the file, telling `on_wait` whom it waits for; then raises WarehouseBusy naming them.
+    WarehouseUnusable when the path is a folder or a file DuckDB cannot open (no lock file is left beside a folder).
     """
     path = Path(path)
+    if path.is_dir():
+        raise WarehouseUnusable(f"warehouse {path} is a folder: give the DuckDB file (e.g. {path / 'scr.duckdb'})")
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
     lock = con = None
     while True:
         lock = lock or _try_lock(path)
         if lock is not None:
-            con, direct = _open(path)
+            try:
+                con, direct = _open(path)
+            except WarehouseUnusable:
+                lock.close()  # let go: the next writer in this process must not wait for a lock nobody uses
+                raise
             if con is not None:
                 break
         who = (
@@ -170,7 +186,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(f"warehouse {path} is in use by another process, {_duckdb_holder(exc)}") from exc
-        raise
+        raise _unusable(path, exc) from None
 
 
 @contextmanager
@@ -194,8 +210,10 @@ def wait_free(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str]
     while True:
         lock, who = _try_lock(path), ""
         if lock is not None:
-            con, direct = _open(path) if path.exists() else (None, "")
-            lock.close()
+            try:
+                con, direct = _open(path) if path.exists() else (None, "")
+            finally:
+                lock.close()
             if con is not None or not direct:
                 if con is not None:
                     con.close()

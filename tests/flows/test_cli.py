@@ -75,3 +75,27 @@ def test_a_run_names_an_earlier_run_that_ended_without_finishing(tmp_path, capsy
     assert said.count("note:") == 1
     assert "note: run R9 (wave, started " in said
     assert "ended without finishing; the chunks it committed stand, and it is recorded as interrupted" in said
+
+
+def test_a_warehouse_that_is_a_folder_or_another_file_is_one_clear_line_exit_2(tmp_path):
+    out = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "--out", str(out), "--practices", "2", "--seed", "5"]).exit_code == 0
+    landing = str(out / "landing")
+    folder, other = tmp_path / "folder", tmp_path / "notes.duckdb"
+    folder.mkdir()
+    other.write_text("not a database\n")
+    commands = (["status"], ["query", "select 1"], ["report", "-o", str(tmp_path / "r.html")], ["practice", "P00001"],
+                ["review", "export", "-p", "P00001", "-o", str(tmp_path / "r.csv")], ["rollback", "-p", "P00001", "--by", "me"],
+                ["snapshot"], ["run", "-l", landing], ["rekey", "-l", landing])  # fmt: skip
+    for command in commands:
+        result = runner.invoke(app, [*command, "-w", str(folder)])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"the warehouse {folder} is a folder" in " ".join(result.output.split())
+        assert isinstance(result.exception, SystemExit), (command, result.exception)  # no traceback
+    for command in commands[3:]:
+        result = runner.invoke(app, [*command, "-w", str(other)])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"warehouse {other} cannot be opened as a DuckDB database" in " ".join(result.output.split())
+        assert isinstance(result.exception, SystemExit), (command, result.exception)
+    assert list(folder.iterdir()) == [] and other.read_text() == "not a database\n"
+    assert not (tmp_path / "r.csv").exists() and not (tmp_path / "r.html").exists()

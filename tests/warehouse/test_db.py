@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.db import checkpoint, lock_path, writer, writer_running
+from warehouse.db import WarehouseUnusable, checkpoint, connect, lock_path, writer, writer_running
 
 LINUX = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel's lock table is Linux's /proc/locks")
 
@@ -84,3 +84,17 @@ def test_a_checkpoint_on_its_own_cursor_folds_the_log_into_the_file_while_anothe
             reading.execute("commit")
         assert not log.exists() or log.stat().st_size == 0
         assert con.sql("select count(*) from t").fetchall() == [(200000,)]
+
+
+def test_a_path_that_is_no_duckdb_file_is_unusable_not_a_duckdb_error(tmp_path):
+    folder, text = tmp_path / "folder", tmp_path / "notes.duckdb"
+    folder.mkdir()
+    text.write_text("not a database\n")
+    for path in (folder, text):
+        with pytest.raises(WarehouseUnusable, match=str(path)):
+            connect(path, read_only=True)
+        for _ in range(2):  # the first let go of its lock: the second is told at once, not made to wait
+            with pytest.raises(WarehouseUnusable, match=str(path)), writer(path, wait_seconds=0):
+                pass
+    assert not lock_path(folder).exists()  # nothing left beside a folder
+    assert text.read_text() == "not a database\n"
