@@ -169,7 +169,13 @@ def apply_review(con: duckdb.DuckDBPyConnection, path: Path, by: str | None = No
     path = Path(path)
     if not path.exists():
         raise ReviewError(f"{path}: no such file")
-    df = unescape_frame(pl.read_csv(path, infer_schema=False))  # exactly what export wrote, before its escaping
+    if path.is_dir():
+        raise ReviewError(f"{path}: a folder, not a review CSV")
+    try:
+        df = unescape_frame(pl.read_csv(path, infer_schema=False))  # exactly what export wrote, before its escaping
+    except (pl.exceptions.PolarsError, OSError) as exc:  # empty, not UTF-8, not comma-separated rows, unreadable
+        reason = str(exc).strip().split("\n", 1)[0]
+        raise ReviewError(f"{path}: not a review CSV (UTF-8, comma-separated, as `scr review export` wrote it): {reason}") from None
     missing = [c for c in DECISIONS.names() if c not in df.columns]
     if missing:
         raise ReviewError(f"{path}: missing columns {', '.join(missing)}")

@@ -107,6 +107,30 @@ def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
     assert read_decisions(con).is_empty()
 
 
+def test_a_file_that_is_no_review_csv_is_refused_naming_it(warehouse, tmp_path):
+    con, path = warehouse
+    export_review(con, "p1", tmp_path / "review.csv")
+    exported = (tmp_path / "review.csv").read_bytes()
+    files = {
+        "empty.csv": b"",
+        "latin1.csv": exported.replace(b"Acme", b"Acm\xe9"),  # saved as Latin-1, not UTF-8
+        "ragged.csv": exported + b",".join([b"cell"] * 20) + b"\n",  # a row longer than the header (JSON, a note)
+        "picture.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ReviewError, match=f"{name}: not a review CSV"):
+            apply_review(con, tmp_path / name)
+    with pytest.raises(ReviewError, match="a folder, not a review CSV"):
+        apply_review(con, tmp_path)
+    assert read_decisions(con).is_empty()
+    con.close()  # the CLI opens the file itself: one line, exit 1, no traceback
+    for name in [*files, "."]:
+        res = CliRunner().invoke(scr, ["review", "apply", str(tmp_path / name), "--by", "me", "-w", str(path)])
+        assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (name, res.output)
+        assert " ".join(res.output.split()).startswith(f"error: {tmp_path / name}"), res.output
+
+
 def test_unmerge_splits_into_one_client_per_record_and_rejects_its_pairs(warehouse):
     con, _ = warehouse
     ids = unmerge(con, "p1-u1")
