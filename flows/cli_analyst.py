@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import Practices, Warehouse, fail, out, plural, refuse, warehouse_path, writing
+from flows.cli_common import Practices, Warehouse, fail, out, output_file, plural, refuse, warehouse_path, writing
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
@@ -231,8 +231,11 @@ def report(
         views, info = read_views(con), snapshot_info(con)
     finally:
         con.close()
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    build_report(views, info, out_file)
+    output_file(out_file)
+    try:
+        build_report(views, info, out_file)
+    except OSError as exc:
+        fail(f"cannot write the report {out_file}: {exc.strerror or exc}")
     out.print(f"report written: [bold]{out_file}[/]", highlight=False)
 
 

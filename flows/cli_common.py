@@ -19,7 +19,7 @@ from rich.console import Console
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "writing", "registry_of", "check_practices", "operator",
+    "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -80,6 +80,20 @@ def existing_warehouse(option: Path | None) -> Path:
     path = warehouse_path(option)
     if not path.exists():
         fail(f"no warehouse at {path}: run `scr run --landing DIR --warehouse {path}` first (or `make demo`)")
+    return path
+
+
+def output_file(path: Path, option: str = "--out") -> Path:
+    """A file a command is about to write: its folder made if missing; a folder, or a path through a file, is exit 2."""
+    if path.is_dir():
+        fail(f"{option} {path} is a folder: give a file name in it")
+    above = next((a for a in path.parents if a.exists()), None)
+    if above is not None and not above.is_dir():
+        fail(f"{option} {path}: {above} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{option} {path}: cannot make its folder {path.parent} ({exc.strerror or exc})")
     return path
 
 

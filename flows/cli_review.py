@@ -8,7 +8,7 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from flows.cli_common import By, Practices, Warehouse, fail, operator, out, plural, refuse, writing
+from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, refuse, writing
 from flows.cli_practice import print_outcome
 
 __all__ = ["review_app", "rollback", "unmerge"]
@@ -27,19 +27,26 @@ def export(
 
     `veto` says why the matcher would not merge the pair on its own (see the README's review section).
     """
-    from warehouse.review import ReviewError, export_review
+    from warehouse.review import ReviewError, export_review, unknown_practices
 
     if not practice:
         fail("name the practice to review with --practice ID (repeat for more)")
     target = out_file or Path(f"review-{practice[0]}.csv" if len(practice) == 1 else "review.csv")
+    files = {p: target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}") for p in practice}
     with writing(warehouse) as con:
+        unknown = unknown_practices(con, practice)
+        if unknown:  # before any file or folder is made
+            fail(f"unknown practice {', '.join(map(repr, unknown))}: not in the registry and no links proposed")
+        for f in files.values():
+            output_file(f)
         try:
-            counts = {p: export_review(con, p, target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}"))
-                      for p in practice}  # fmt: skip
+            counts = {p: export_review(con, p, f) for p, f in files.items()}
         except ReviewError as exc:
             fail(str(exc)) if "unknown practice" in str(exc) else refuse(str(exc))
+        except OSError as exc:
+            fail(f"cannot write {exc.filename or target}: {exc.strerror or exc}")
     for p, n in counts.items():
-        where = target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}")
+        where = files[p]
         out.print(f"{plural(n, 'link')} of practice [bold]{p}[/] {'awaits' if n == 1 else 'await'} review: {where}", highlight=False)
 
 

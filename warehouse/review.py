@@ -10,7 +10,7 @@ import polars as pl
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
-__all__ = ["export_review", "apply_review", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
+__all__ = ["unknown_practices", "export_review", "apply_review", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -53,6 +53,11 @@ def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
         if con.sql(f"select count(*) from {table} where practice_id = $p", params={"p": practice_id}).fetchall()[0][0]:
             return True
     return False
+
+
+def unknown_practices(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> list[str]:
+    """The ids neither in the registry the warehouse read nor with links proposed, in the order given."""
+    return [p for p in practice_ids if not _known_practice(con, p)]
 
 
 def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:

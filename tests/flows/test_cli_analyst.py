@@ -204,3 +204,15 @@ def test_status_names_a_run_that_stopped_before_its_first_chunk_and_a_failed_run
         fail_run(con, "R12", "InvariantBroken: no")
         publish(con, path)
     assert "last run R12 (wave, failed; InvariantBroken: no, in " in said()
+
+
+def test_report_out_a_folder_or_under_a_file_is_one_line_exit_2_and_writes_nothing(wh, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file\n")
+    for target, said in ((tmp_path, f"--out {tmp_path} is a folder"),
+                         (tmp_path / "notes.txt" / "r.html", f"{tmp_path / 'notes.txt'} is a file, not a folder")):  # fmt: skip
+        result = scr("report", "-w", str(wh), "-o", str(target))
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert said in " ".join(result.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    made = tmp_path / "new" / "folder" / "r.html"  # a missing folder is made
+    assert scr("report", "-w", str(wh), "-o", str(made)).exit_code == 0 and made.exists()

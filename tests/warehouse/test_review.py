@@ -179,6 +179,20 @@ def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
     assert res.exit_code == 2 and "no warehouse at" in said(res)
 
 
+def test_cli_review_export_writes_nothing_when_a_practice_is_unknown_or_out_is_no_file(warehouse, tmp_path):
+    _, path = warehouse
+    (tmp_path / "notes.txt").write_text("a file\n")
+    runner = CliRunner()
+    cases = ((["-p", "p1", "-p", "nope", "-o", str(tmp_path / "new" / "r.csv")], "unknown practice 'nope'"),
+             (["-p", "p1", "-o", str(tmp_path)], f"--out {tmp_path} is a folder"),
+             (["-p", "p1", "-o", str(tmp_path / "notes.txt" / "r.csv")], f"{tmp_path / 'notes.txt'} is a file, not a folder"))  # fmt: skip
+    for args, message in cases:
+        res = runner.invoke(scr, ["review", "export", *args, "-w", str(path)])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+        assert message in " ".join(res.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "wh.duckdb" and not p.name.startswith("wh.")) == ["notes.txt"]
+
+
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
