@@ -245,13 +245,25 @@ def generate(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for landing/ and truth/")],
     practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 20,
     seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 42,
-    bad: Annotated[int, typer.Option("--bad", help="practices given bad input on purpose")] = 0,
+    bad: Annotated[int, typer.Option("--bad", min=0, help="practices given bad input on purpose")] = 0,
     corruption: Annotated[str, typer.Option("--corruption", help="how sources differ: default, or geco (GeCo/Febrl kinds of error, rates drawn per zone)")] = "default",
 ) -> None:
-    """Write a synthetic landing zone (OUT/landing) and its ground truth (OUT/truth)."""
-    from landing.secrets import write_zone_key
+    """Write a synthetic landing zone (OUT/landing) and its ground truth (OUT/truth), replacing a zone it wrote before."""
+    from landing.secrets import ZONE_KEY_FILE, write_zone_key
     from synthetic import generate_zone
+    from synthetic.build import CORRUPTIONS
 
+    if corruption not in CORRUPTIONS:
+        fail(f"--corruption {corruption!r}: use {' or '.join(CORRUPTIONS)}")
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out {out_dir} is a file: give a folder (landing/ and truth/ are written in it)")
+    above = next((a for a in out_dir.parents if a.exists()), None)
+    if above is not None and not above.is_dir():
+        fail(f"--out {out_dir}: {above} is a file, not a folder")
+    landing = out_dir / "landing"
+    if landing.is_dir() and any(landing.iterdir()) and not (landing / ZONE_KEY_FILE).exists():
+        # a zone `scr generate` wrote carries its throwaway key; any other is someone's exports: never replaced
+        refuse(f"{landing} holds a landing zone `scr generate` did not write: refusing to replace it; choose another --out")
     with out.status(f"generating {plural(practices, 'practice')}"):
         summary = generate_zone(out_dir, practices, seed, bad_practices=bad, corruption=corruption)
     marker = write_zone_key(out_dir / "landing")
@@ -261,15 +273,26 @@ def generate(
     out.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
 
 
+DEMO_FILES = {"landing", "truth", "scr.duckdb", "scr.duckdb.wal", "scr.duckdb.lock", "scr.snapshot"}
+
+
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the demo zone and warehouse")] = Path("demo"),
     practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 40,
     seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 7,
 ) -> None:
-    """Generate a demo landing zone, run a full wave on it, print the progress."""
+    """Generate a demo landing zone, run a full wave on it, print the progress (replacing an earlier demo in OUT)."""
     import shutil
 
+    from landing.secrets import ZONE_KEY_FILE
+
     if out_dir.exists():
+        if not out_dir.is_dir():
+            fail(f"--out {out_dir} is a file: give a folder for the demo")
+        found = {p.name for p in out_dir.iterdir()}
+        # only an earlier demo is deleted: its generated zone (with its throwaway key), truth and warehouse, nothing else
+        if found and not (found <= DEMO_FILES and (out_dir / "landing" / ZONE_KEY_FILE).exists()):
+            refuse(f"{out_dir} holds files a demo did not write: refusing to delete it; choose another --out (default ./demo)")
         shutil.rmtree(out_dir)
     generate(out_dir=out_dir, practices=practices, seed=seed, bad=3, corruption="default")
     run(landing=out_dir / "landing", warehouse=out_dir / "scr.duckdb", practice=None, runner="thread", dask_address=None,

@@ -99,3 +99,34 @@ def test_a_warehouse_that_is_a_folder_or_another_file_is_one_clear_line_exit_2(t
         assert isinstance(result.exception, SystemExit), (command, result.exception)
     assert list(folder.iterdir()) == [] and other.read_text() == "not a database\n"
     assert not (tmp_path / "r.csv").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_generate_and_demo_never_replace_what_they_did_not_write(tmp_path):
+    exports = tmp_path / "site" / "landing"  # someone's real landing zone, beside their warehouse
+    (exports / "P1").mkdir(parents=True)
+    (exports / "practices.json").write_text("[]\n")
+    (tmp_path / "site" / "scr.duckdb").write_text("theirs\n")
+    before = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    for command in (["generate", "-o", str(tmp_path / "site"), "-n", "2"], ["demo", "-o", str(tmp_path / "site")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "refusing to" in result.output
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == before
+    # a zone generate wrote is replaced by the next generate
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "3", "-s", "1"]).exit_code == 0
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2", "-s", "2"]).exit_code == 0
+    assert len(json.loads((zone / "landing" / "practices.json").read_text())) == 2
+
+
+def test_generate_mistakes_are_one_line_exit_2_and_write_nothing(tmp_path):
+    (tmp_path / "notes.txt").write_text("a file\n")
+    cases = ((["-o", str(tmp_path / "z"), "--corruption", "nope"], "--corruption 'nope': use default or geco"),
+             (["-o", str(tmp_path / "notes.txt")], "is a file: give a folder"),
+             (["-o", str(tmp_path / "notes.txt" / "z")], "is a file, not a folder"),
+             (["-o", str(tmp_path / "z"), "--bad", "-1"], "--bad"))  # fmt: skip
+    for args, said in cases:
+        result = runner.invoke(app, ["generate", "-n", "2", *args])
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert said in " ".join(result.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
