@@ -105,6 +105,12 @@ def test_status_shows_the_funnel_and_the_headline_figures(wh):
     assert listed.exit_code == 0 and "B2" in listed.stdout and "A1" not in listed.stdout
 
 
+def test_status_of_an_unknown_practice_is_bad_usage_like_every_command(wh):
+    result = scr("status", "-w", str(wh), "-p", "B2", "-p", "NOPE")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert " ".join(result.output.split()) == f"error: unknown practice NOPE: no practice of that id in {wh}"
+
+
 def test_report_writes_one_page(wh, tmp_path):
     out = tmp_path / "sub" / "report.html"
     result = scr("report", "-w", str(wh), "--out", str(out))
