@@ -20,6 +20,7 @@ from rich.console import Console
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file",
+    "quiet_prefect",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -31,6 +32,16 @@ Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing z
 Practices = Annotated[list[str] | None, typer.Option("--practice", "-p", help="practice id (repeat for more)", show_default=False)]
 By = Annotated[str | None, typer.Option("--by", help="who makes this choice, kept with it (env SCR_OPERATOR, else your login)", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's and the pipeline's logs")]
+
+
+def quiet_prefect(verbose: bool) -> None:
+    """Before a command runs a flow: Prefect reads its settings at import, so set them before any flow module is imported."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the temporary API takes ~10 s to start on an idle 2-core machine; give a busy one room
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

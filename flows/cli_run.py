@@ -3,7 +3,6 @@ once the arguments have been checked, so a mistyped practice costs nothing and w
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from flows.cli_common import (
     fail,
     out,
     plural,
+    quiet_prefect,
     refuse,
     registry_of,
     warehouse_path,
@@ -29,16 +29,6 @@ __all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
 
 Runner = Annotated[str, typer.Option("--runner", help="task runner: thread (local) or dask")]
 DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler", show_default=False)]
-
-
-def _quiet(verbose: bool) -> None:
-    # Prefect reads its settings at import: set them before any flow module is imported
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # the temporary API takes ~10 s to start on an idle 2-core machine; give a busy one room
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 class _TemporaryApi:
@@ -158,7 +148,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     except WarehouseBusy as exc:
         fail(str(exc))
     _note_unfinished(wh)
-    _quiet(verbose)
+    quiet_prefect(verbose)
     summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
     out.print(
         f"run [bold]{summary['run_id']}[/]: {plural(summary['practices'], 'practice')}, {plural(summary['records'], 'record')}, "
@@ -314,7 +304,7 @@ def serve(
     landing = (landing or settings.landing).resolve()
     wh = warehouse_path(warehouse).resolve()
     registry_of(landing)
-    _quiet(False)
+    quiet_prefect(False)
     from flows.deployments import serve_all
 
     out.print(f"serving nightly-wave/nightly on [bold]{cron}[/] ({timezone}), rerun-practice/rerun and "

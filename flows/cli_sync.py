@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli_common import Landing, Warehouse, err, fail, out, plural, refuse, registry_of, warehouse_path
+from flows.cli_common import Landing, Verbose, Warehouse, err, fail, out, plural, quiet_prefect, refuse, registry_of, warehouse_path
 
 __all__ = ["retire_sync"]
 
@@ -51,6 +51,7 @@ def retire_sync(
     as_of: Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="retirement date (default today)", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
     force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Retire the legacy client sync: freeze every active link, report drift and practices without step one."""
     from flows.cutover import SyncRetirementRefused, check_cutover
@@ -66,6 +67,7 @@ def retire_sync(
     landing = landing or settings.landing
     registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
     wh = warehouse_path(warehouse)
+    quiet_prefect(verbose)
     from flows.retire_sync import retire_legacy_sync
     from landing import BadInput
     from warehouse.db import WarehouseBusy, WarehouseUnusable

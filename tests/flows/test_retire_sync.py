@@ -187,3 +187,27 @@ def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, t
     assert ok.exit_code == 0, ok.output
     assert "p1" in ok.output and "p3" in ok.output and "new clients appear" in ok.output and "total" in ok.output
     assert len(_tables(wh)["sync_retirement"]) == 3
+
+
+@pytest.mark.parametrize(("args", "level"), [([], "WARNING"), (["-v"], None), (["--verbose"], None)])
+def test_the_cli_keeps_prefects_logs_quiet_unless_verbose(tmp_path, monkeypatch, args, level):
+    """Prefect reads its logging level at import: `scr retire-sync` sets it before the flow's module is loaded."""
+    import os
+
+    import flows.retire_sync
+    from landing import BadInput
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "practices.json").write_text("[]")
+    monkeypatch.delenv("PREFECT_LOGGING_LEVEL", raising=False)
+    seen = []
+
+    def flow(**kwargs):
+        seen.append(os.environ.get("PREFECT_LOGGING_LEVEL"))
+        raise BadInput("practices.json", None, "stop here")
+
+    monkeypatch.setattr(flows.retire_sync, "retire_legacy_sync", flow)
+    res = CliRunner().invoke(scr, ["retire-sync", "-l", str(landing), "-w", str(tmp_path / "w.duckdb"), "--as-of", "2023-11-02", *args])
+    assert res.exit_code == 2 and "stop here" in res.output, res.output
+    assert seen == [level]
