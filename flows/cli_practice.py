@@ -17,6 +17,12 @@ __all__ = ["practice_app", "print_outcome"]
 class _PracticeGroup(typer.core.TyperGroup):
     """`scr practice ID` shows the practice; `scr practice strategy ID ...` and the others act on it."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `scr practice -w FILE ID`: options before the id are show's (the group has none but --help)
+        if args and args[0].startswith("-") and args[0] != "--help" and not any(a in self.commands for a in args):
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
     def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = ["show", *args]

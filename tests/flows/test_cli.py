@@ -130,3 +130,17 @@ def test_generate_mistakes_are_one_line_exit_2_and_write_nothing(tmp_path):
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
         assert said in " ".join(result.output.split())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_practice_takes_its_options_before_the_id_too(tmp_path):
+    from tests.warehouse.handmade import published
+
+    wh = str(published(tmp_path / "w.duckdb"))
+    after = runner.invoke(app, ["practice", "A1", "-w", wh, "--json"])
+    assert after.exit_code == 0, after.output
+    for args in (["-w", wh, "A1", "--json"], ["--warehouse", wh, "--json", "A1"]):
+        before = runner.invoke(app, ["practice", *args])
+        assert before.exit_code == 0, before.output
+        assert json.loads(before.output) == json.loads(after.output)
+    unknown = runner.invoke(app, ["practice", "-w", wh, "NOPE"])
+    assert unknown.exit_code == 2 and "unknown practice 'NOPE'" in unknown.output
