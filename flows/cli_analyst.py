@@ -71,11 +71,12 @@ def query(
     """Answer SQL from the analysts' snapshot (works while a wave runs)."""
     import duckdb
 
+    from warehouse.reader import QueryRefused, answer
+
     con = _snapshot(warehouse)
     try:
-        rel = con.sql(sql)
-        frame = rel.pl() if rel is not None else None
-    except duckdb.Error as exc:
+        frame = answer(con, sql)
+    except (duckdb.Error, QueryRefused) as exc:
         refuse(f"query refused: {exc}")
     finally:
         con.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,7 @@ import polars as pl
 from warehouse.snapshot import snapshot_path
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "open_snapshot", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
+__all__ = ["SnapshotMissing", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
 
 
 class SnapshotMissing(FileNotFoundError):
@@ -18,7 +19,12 @@ class SnapshotMissing(FileNotFoundError):
 
 
 def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse's current snapshot; it keeps that version until closed."""
+    """A read-only connection to the warehouse's current snapshot; it keeps that version until closed.
+
+    Confined to the snapshot's own files (what `scr query` runs an analyst's SQL on): DuckDB's external access is
+    off but for the snapshot's data folder, and the configuration locked, so SQL cannot attach the live warehouse
+    (or any other database), read other files, or COPY rows out to a file without `scr query`'s inert escaping.
+    """
     path = snapshot_path(warehouse)
     if not path.exists():
         raise SnapshotMissing(
@@ -28,9 +34,45 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     # attached to a fresh in-memory database: duckdb.connect(path) would hand back the instance this process
     # already holds for that path, the snapshot as it was when first opened
     con = duckdb.connect(":memory:")
-    con.execute(f"attach '{str(path).replace(chr(39), chr(39) * 2)}' as snapshot (read_only)")
+    con.execute(f"attach {_q(str(path))} as snapshot (read_only)")
     con.execute("use snapshot")
+    # the views read the snapshot's Parquet files under data/; nothing else is reachable once this is locked
+    con.execute(f"set allowed_directories = [{_q(str(path.parent / 'data') + os.sep)}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
     return con
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class QueryRefused(ValueError):
+    """An analyst's SQL that is not a question: it would write, attach, copy out or change settings."""
+
+
+# what a question is: SELECT (with DESCRIBE, SHOW, SUMMARIZE, FROM-first and WITH, which DuckDB parses as SELECT) and EXPLAIN
+_QUESTIONS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+def answer(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
+    """An analyst's SQL on an open_snapshot connection, as a frame (None when the last statement returns no rows).
+
+    Only questions are run, every statement checked before the first runs: COPY, ATTACH, EXPORT, SET, CREATE and
+    the like are QueryRefused (DuckDB's parse errors and failures are duckdb.Error, as from con.sql).
+    """
+    statements = duckdb.extract_statements(sql)
+    if not statements:
+        raise QueryRefused("no SQL statement given")
+    for statement in statements:
+        if statement.type not in _QUESTIONS:
+            kind = statement.type.name.lower()
+            raise QueryRefused(f"{kind} statements are not run here: scr query answers questions (SELECT, DESCRIBE, SHOW, "
+                               "SUMMARIZE, EXPLAIN) from the snapshot; `scr shell` opens a session of your own")  # fmt: skip
+    rel = None
+    for statement in statements:
+        rel = con.sql(statement)
+    return rel.pl() if rel is not None else None
 
 
 def snapshot_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -81,6 +81,30 @@ def test_a_query_duckdb_rejects_is_refused_with_exit_1(wh):
     assert write.exit_code == 1  # the snapshot is read-only
 
 
+def test_a_query_reaches_only_the_snapshots_own_files(wh, tmp_path):
+    """No attaching the live warehouse (or any database), no reading other files, no COPY past the inert export."""
+    outside = tmp_path / "out.csv"
+    other = tmp_path / "other.csv"
+    other.write_text("a\n=1+2\n", encoding="utf-8")
+    live = str(wh).replace("'", "''")
+    for sql in (
+        f"attach '{live}' as live",
+        f"attach '{tmp_path / 'new.duckdb'}' as new",
+        f"copy (select * from stg_practice) to '{outside}'",
+        f"copy (select 1) to '{snapshot_dir(wh) / 'data' / 'x.csv'}'",
+        f"select * from read_csv('{other}')",
+        "set enable_external_access = true",
+    ):
+        result = scr("query", "-w", str(wh), sql)
+        assert result.exit_code == 1, (sql, result.output)
+        assert "query refused" in result.output
+    assert not outside.exists() and not (tmp_path / "new.duckdb").exists()
+    assert not (snapshot_dir(wh) / "data" / "x.csv").exists()
+    with duckdb.connect(str(wh), read_only=True) as con:  # the live warehouse untouched
+        assert con.sql("select name from stg_practice where practice_id = 'C1'").fetchall() == [("=1+2",)]
+    assert scr("query", "-w", str(wh), "select count(*) from migration_progress").exit_code == 0  # the snapshot still reads
+
+
 def test_no_snapshot_or_no_warehouse_is_exit_2(tmp_path):
     missing = scr("query", "-w", str(tmp_path / "none.duckdb"), "select 1")
     assert missing.exit_code == 2 and "no warehouse" in missing.output
