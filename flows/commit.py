@@ -69,7 +69,8 @@ def run_practices(result) -> pl.DataFrame:
     """Every practice of the chunk with its figures (zero when it got no further than reading) and its status."""
     base = pl.DataFrame({"practice_id": result.practice_ids}, schema={"practice_id": pl.String})
     status = result.status.select("practice_id", "status", "detail").unique("practice_id", keep="last")
-    stats = result.stats.select("practice_id", *[pl.col(c).cast(pl.Int64) for c in ("records", "clusters", "auto_links", "review_links")])
+    counts = ("records", "clusters", "auto_links", "review_links", "unified_clients")
+    stats = result.stats.select("practice_id", *[pl.col(c).cast(pl.Int64) for c in counts])
     return base.join(stats, on="practice_id", how="left").join(status, on="practice_id", how="left").with_columns(
         pl.col("records", "auto_links", "review_links").fill_null(0)
     )

@@ -33,7 +33,7 @@ class ChunkResult:
     unified: object | None = None  # transforms.survivorship.Unified
     gate: object | None = None  # quality.gate.GateResult
     status: pl.DataFrame | None = None  # practice_id, status, detail
-    stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links
+    stats: pl.DataFrame | None = None  # practice_id, records, clusters, auto_links, review_links, unified_clients
     extracts: pl.DataFrame | None = None  # practice_id, fingerprint, ok, detail: what reading found
     content: dict[str, str] | None = None  # practice -> content hash of its unified tables (warehouse.promote.content_of)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage in this chunk
@@ -439,12 +439,22 @@ def failed_status(failed: dict[str, str]) -> pl.DataFrame:
 
 
 def chunk_stats(result: ChunkResult) -> pl.DataFrame:
-    """Per practice: records staged, unified clients proposed, auto and review links."""
+    """Per practice: records staged, unified clients proposed (clusters: a proposal awaiting review counts as merged),
+    unified clients promoted (unified_clients: the gate passed them; a record awaiting review is a client of its
+    own until a person accepts the link; NULL where none were), auto and review links."""
     records = result.frames.client.group_by("practice_id").agg(pl.len().alias("records"))
     if result.match is None:
         return records.with_columns(
-            pl.lit(None, pl.UInt32).alias("clusters"), pl.lit(0, pl.UInt32).alias("auto_links"), pl.lit(0, pl.UInt32).alias("review_links")
-        )
+            pl.lit(None, pl.UInt32).alias("clusters"), pl.lit(0, pl.UInt32).alias("auto_links"), pl.lit(0, pl.UInt32).alias("review_links"),
+            pl.lit(None, pl.UInt32).alias("unified_clients"),
+        )  # fmt: skip
+    promoted = pl.DataFrame(schema={"practice_id": pl.String, "unified_clients": pl.UInt32})
+    if result.unified is not None and result.gate is not None and result.gate.passed:
+        passed = pl.Series(result.gate.passed, dtype=pl.String).implode()
+        promoted = (
+            result.unified.client.filter(pl.col("practice_id").is_in(passed)).group_by("practice_id")
+            .agg(pl.len().alias("unified_clients"))
+        )  # fmt: skip
     cw = result.match.crosswalk.group_by("practice_id").agg(pl.col("unified_client_id").n_unique().alias("clusters"))
     links = result.match.links.group_by("practice_id").agg(
         (pl.col("decision") == "auto").sum().alias("auto_links"),
@@ -453,6 +463,7 @@ def chunk_stats(result: ChunkResult) -> pl.DataFrame:
     return (
         records.join(cw, on="practice_id", how="left")
         .join(links, on="practice_id", how="left")
+        .join(promoted, on="practice_id", how="left")
         .with_columns(pl.col("auto_links", "review_links").fill_null(0))
         .sort("practice_id")
     )

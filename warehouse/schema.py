@@ -165,7 +165,7 @@ def _tables() -> dict[str, Table]:
         ("run_id",), practice=False, doc="one row per run")
     add("run_practice",
         {"run_id": V, "practice_id": V, "records": BI, "clusters": BI, "auto_links": BI, "review_links": BI,
-         "status": V, "detail": V, "written_at": TS},
+         "status": V, "detail": V, "written_at": TS, "unified_clients": BI},
         ("run_id", "practice_id"), doc="what each run did to each practice it took")  # fmt: skip
     add("sync_retirement",
         {"practice_id": V, "xpm_client_uuid": V, "hq_client_id": V, "linked_at": TS, "last_synced_at": TS,

@@ -44,7 +44,9 @@ def migration_progress() -> str:
 def wave_summary() -> str:
     """Per registry wave and run: practices taken and what they became, records in, unified clients out, links, duration.
 
-    Unified clients out counts the clusters of the practices that passed the quality gate in that run.
+    Unified clients out counts the unified clients promoted for the practices that passed the quality gate in that
+    run (a record awaiting review is one of its own), as `unified_client` holds them; for runs recorded before
+    run_practice kept that count, their proposed clusters.
     """
     return """
         with taken as (
@@ -60,7 +62,8 @@ def wave_summary() -> str:
                count(*) filter (where t.status = 'failed') as failed,
                count(*) filter (where t.status not in ('complete', 'in_review', 'blocked', 'failed')) as waiting,
                coalesce(sum(t.records), 0)::bigint as records_in,
-               coalesce(sum(t.clusters) filter (where g.practice_id is not null), 0)::bigint as unified_clients_out,
+               coalesce(sum(coalesce(t.unified_clients, t.clusters)) filter (where g.practice_id is not null), 0)::bigint
+                   as unified_clients_out,
                coalesce(sum(t.auto_links), 0)::bigint as auto_links,
                coalesce(sum(t.review_links), 0)::bigint as review_links,
                max(t.written_at) as last_written_at,

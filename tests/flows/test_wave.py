@@ -77,6 +77,16 @@ def test_crosswalk_accounts_for_every_matched_record_once(warehouse):
     assert staged.join(cw, on=["practice_id", "source", "source_client_id"], how="anti").is_empty()
 
 
+def test_the_runs_unified_clients_out_are_the_unified_clients_it_promoted(warehouse):
+    """`scr status` gives both figures: the headline's unified clients and the run's "unified clients out"."""
+    out = q(warehouse, "select sum(unified_clients_out)::bigint as n from wave_summary")["n"][0]
+    assert out == q(warehouse, "select count(*) as n from unified_client")["n"][0]
+    # the zone has links awaiting review: proposed clusters (review links taken as merged) are fewer
+    waiting = q(warehouse, "select count(*) as n from client_crosswalk where merge_status = 'review'")["n"][0]
+    assert waiting > 0
+    assert q(warehouse, "select sum(clusters)::bigint as n from run_practice where unified_clients is not null")["n"][0] < out
+
+
 def test_no_raw_tax_numbers_in_the_warehouse(zone, warehouse):
     raw = set()
     for folder in (zone / "landing").iterdir():
