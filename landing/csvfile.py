@@ -31,7 +31,10 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str], diges
     text = decode_utf8(data, file)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        first = next(reader, None)
+        if first is None:  # a byte order mark alone: nothing after it, not even a header
+            raise BadInput(file, None, "empty file (no header row)")
+        header = [h.strip().lower() for h in first]
         for name in header:
             if name not in known:
                 raise BadInput(file, "line 1", f"unknown column {name!r}")

@@ -193,6 +193,14 @@ def test_csv_not_utf8_and_empty(landing):
     assert str(bad(landing)) == "tax_clients.csv: empty file"
 
 
+
+@pytest.mark.parametrize("name", [TAX, "sync_links.csv"])
+def test_csv_byte_order_mark_alone_is_an_empty_file(landing, name):
+    # a UTF-8 BOM and nothing else: no header row to read (once a StopIteration: "unexpected error", naming no file)
+    (landing / "P_AU" / name).write_bytes(b"\xef\xbb\xbf")
+    assert str(bad(landing)) == f"{name}: empty file (no header row)"
+
+
 # --- sync_links.csv ----------------------------------------------------------------------------
 
 def test_sync_missing_side_and_bad_timestamp(landing):
