@@ -156,29 +156,52 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
             cols.ident["value"].append(text[tag])
 
 
+def _not_a_client(el: etree._Element) -> None:
+    """An element inside <Clients> that is no <Client> (another spelling, another export's shape) is bad input:
+    its records would otherwise be skipped without a word."""
+    if isinstance(el.tag, str) and _local(el.tag) != "Client":
+        raise BadInput(FILE, f"line {el.sourceline}", f"<{_local(el.tag)}> inside <Clients>: expected <Client> elements")
+
+
 def _parse(path: Path) -> _Columns:
-    cols, seen, no = _Columns(), {}, 0
+    cols, seen, no, lists = _Columns(), {}, 0, 0
     events = etree.iterparse(
-        str(path), events=("end",), tag=("{*}Client", "{*}Status"), remove_comments=True,
+        str(path), events=("end",), tag=("{*}Client", "{*}Status", "{*}Clients"), remove_comments=True,
         resolve_entities=False, no_network=True, load_dtd=False,
     )  # fmt: skip
     try:
         for _, el in events:
-            if _local(el.tag) == "Status":
+            tag = _local(el.tag)
+            if tag == "Status":
                 # the API's own verdict on the export: anything but OK means the list is not to be trusted
                 if (el.text or "").strip().upper() != "OK":
                     raise BadInput(FILE, f"line {el.sourceline}", f"Status {el.text!r}: the export did not succeed")
                 continue
+            parent = el.getparent()
+            if tag == "Clients":
+                if parent is None or parent.getparent() is not None:
+                    raise BadInput(FILE, f"line {el.sourceline}", "<Clients> is not a child of the root <Response>")
+                lists += 1
+                for child in el:  # what follows its last <Client>: those before it were checked as they were freed
+                    _not_a_client(child)
+                continue
+            if parent is None or _local(parent.tag) != "Clients":
+                raise BadInput(FILE, f"line {el.sourceline}", "<Client> outside <Response><Clients>")
             no += 1
             _add_client(cols, el, no, seen)
             # free what is parsed: the file can be tens of MB
             el.clear()
-            parent = el.getparent()
-            while el.getprevious() is not None and parent is not None:
+            while el.getprevious() is not None:
+                _not_a_client(parent[0])
                 del parent[0]
+        root = events.root
     except etree.XMLSyntaxError as exc:
         line, msg = _error(exc, path)
         raise BadInput(FILE, f"line {line}", f"not valid XML: {_plain(msg)}") from None
+    if _local(root.tag) != "Response":
+        raise BadInput(FILE, f"line {root.sourceline}", f"root element <{_local(root.tag)}>: expected <Response>")
+    if lists != 1:
+        raise BadInput(FILE, None, "expected one <Clients> list in <Response>, found " + str(lists))
     return cols
 
 

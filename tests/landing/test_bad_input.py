@@ -76,6 +76,38 @@ def test_xml_unparseable_flag(landing):
     assert e.record == "record 1 (UUID=x-1) contact 2" and "IsPrimary" in e.message
 
 
+
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        # a client spelled another way inside <Clients>: once skipped without a word, the practice read without it
+        ("<Client>\n      <UUID>x-2</UUID>", "<CLIENT>\n      <UUID>x-2</UUID>", "<CLIENT> inside <Clients>"),
+        ("<Client>\n      <UUID> x-1 </UUID>", "<client>\n      <UUID> x-1 </UUID>", "<client> inside <Clients>"),
+        ("<Clients>", "<clients>", "<Client> outside <Response><Clients>"),  # no <Clients> list: they fail, not vanish
+        ('<Response api-method="List">', "<Reply>", "expected"),
+    ],
+)
+def test_xml_clients_not_where_the_contract_puts_them(landing, old, new, message):
+    path = landing / "P_AU" / "xpm_clients.xml"
+    text = path.read_text(encoding="utf-8")
+    closing = {"<CLIENT>": ("</Client>", "</CLIENT>"), "<client>": ("</Client>", "</client>"),
+               "<clients>": ("</Clients>", "</clients>"), "<Reply>": ("</Response>", "</Reply>")}[new.split("\n")[0]]
+    at = text.index(old)
+    end = text.index(closing[0], at)
+    text = text[:at] + new + text[at + len(old) : end] + closing[1] + text[end + len(closing[0]) :]
+    path.write_text(text, encoding="utf-8")
+    e = bad(landing)
+    assert e.file == "xpm_clients.xml" and message in str(e)
+
+
+def test_xml_without_clients_list_is_bad_input_but_an_empty_list_is_no_clients(landing):
+    path = landing / "P_AU" / "xpm_clients.xml"
+    path.write_text('<Response api-method="List"><Status>OK</Status></Response>', encoding="utf-8")
+    assert "expected one <Clients> list" in str(bad(landing))
+    path.write_text('<Response api-method="List"><Status>OK</Status><Clients/></Response>', encoding="utf-8")
+    assert read_practice(landing, practice(landing, "P_AU"), KEY).client.filter(source="xpm").height == 0
+
+
 # --- hq_clients.json ---------------------------------------------------------------------------
 
 def test_json_not_valid(landing):
