@@ -7,16 +7,27 @@ import re
 __all__ = ["BadInput", "Failures", "decode_utf8", "redact"]
 
 # eight or more digits, as people write numbers: every tax number, account and phone number is that long
-_LONG_NUMBER = re.compile(r"\d(?:[ .\-/]?\d){7,}")
+_LONG_NUMBER = r"\d(?:[ .\-/]?\d){7,}"
+# what is left as written: a UUID (every XPM and HQ record's id) and a written date (the value a date field got
+# wrong), so that an operator can find the record and see the value; no tax number is written in either shape
+_UUID = r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
+_DAY, _MONTH, _YEAR = r"(?:0?[1-9]|[12][0-9]|3[01])", r"(?:0?[1-9]|1[0-2])", r"(?:1[89]|20)[0-9]{2}"
+_WRITTEN_DATE = rf"(?<![0-9])(?:{_YEAR}(?P<s1>[-/.]){_MONTH}(?P=s1){_DAY}|{_DAY}(?P<s2>[-/.]){_MONTH}(?P=s2){_YEAR})(?![0-9])"
+_REDACTED = re.compile(rf"(?P<kept>{_UUID}|{_WRITTEN_DATE})|{_LONG_NUMBER}")
+
+
+def _masked(m: re.Match) -> str:
+    return m.group() if m.group("kept") else "***" + re.sub(r"\D", "", m.group())[-3:]
 
 
 def redact(text: str) -> str:
-    """`text` with every run of eight or more digits masked to *** and its last three digits.
+    """`text` with every run of eight or more digits masked to *** and its last three digits (a UUID or a date
+    written with separators, e.g. 2024-02-30 or 30/02/2024, is left as written).
 
     For anything that is stored or logged (practice_status.detail, logs, artifacts): a message may quote a
     field value, and any field may hold a tax number someone typed in the wrong place.
     """
-    return _LONG_NUMBER.sub(lambda m: "***" + re.sub(r"\D", "", m.group())[-3:], text)
+    return _REDACTED.sub(_masked, text)
 
 
 class BadInput(Exception):

@@ -75,7 +75,7 @@ def test_a_batch_fails_exactly_its_bad_practices_each_with_its_own_message(gener
     assert failed == want_failed
     assert set(failed) == set(planted)
     said = {planted[pid]: text for pid, text in failed.items()}
-    assert said["hq_bad_date"].startswith("hq_clients.json: record ") and "dateOfBirth: not a date: '***999'" in said["hq_bad_date"]
+    assert said["hq_bad_date"].startswith("hq_clients.json: record ") and "dateOfBirth: not a date: '31/02/1999'" in said["hq_bad_date"]
     assert said["xpm_bad_flag"].startswith("xpm_clients.xml: record ") and "Contact/IsPrimary: not a flag: 'Maybe'" in said["xpm_bad_flag"]
     assert said["tax_blank_name"].startswith("tax_clients.csv: line ") and said["tax_blank_name"].endswith("missing client_name")
     assert said["sync_bad_timestamp"].startswith("sync_links.csv: line ") and "linked_at: not a timestamp" in said["sync_bad_timestamp"]

@@ -50,6 +50,20 @@ def test_redact_masks_long_numbers_to_their_last_three():
     assert redact("line 12 (client_code=C1234)") == "line 12 (client_code=C1234)"
 
 
+def test_redact_leaves_a_uuid_and_a_written_date_as_written():
+    # the id an operator searches for and the date that did not parse: once '0f***587c9-94ad***752' and '***230'
+    uuid = "cdfe3968-0f12-4587-94ad-123456789752"
+    assert redact(f"record 1 (id={uuid}): dateOfBirth: not a date: '2024-02-30'") == (
+        f"record 1 (id={uuid}): dateOfBirth: not a date: '2024-02-30'"
+    )
+    assert redact("not a date: '30/02/2024', nor '1990-05-01T00:00:00+10:00'") == (
+        "not a date: '30/02/2024', nor '1990-05-01T00:00:00+10:00'"
+    )
+    # a number beside a date, or in no date's shape, is still masked
+    assert redact("2024-02-30 123456782, 19900501, 1234-56-782, 12/34/5678") == "2024-02-30 ***782, ***501, ***782, ***678"
+    assert redact(f"x{uuid}").endswith("***752")  # glued to other text it is no UUID
+
+
 def test_bad_input_text_never_quotes_a_tax_number(tmp_path):
     landing = zone(tmp_path)
     path = landing / "P_AU" / "hq_clients.json"
