@@ -63,11 +63,30 @@ def load_json(path: Path, file: str) -> object:
     return _loads(decode_utf8(data, file), file)
 
 
+class _Constant(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, JSON has no such value."""
+
+
+def _constant(name: str) -> float:
+    raise _Constant(name)
+
+
+def _line_of_constant(text: str) -> str | None:
+    """The line of the first NaN or Infinity (orjson refuses them where they stand and says where)."""
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return f"line {exc.lineno}"
+    return None
+
+
 def _loads(text: str, file: str, **hooks) -> object:
     try:
-        return json.loads(text, **hooks)
+        return json.loads(text, parse_constant=_constant, **hooks)
     except json.JSONDecodeError as exc:
         raise BadInput(file, f"line {exc.lineno}", f"not valid JSON: {exc.msg}") from None
+    except _Constant as exc:  # once read as the float nan and kept as the text "nan" (an id, a name)
+        raise BadInput(file, _line_of_constant(text), f"not valid JSON: {exc} is not a JSON value") from None
     except RecursionError:  # arrays or objects nested a thousand deep: refused, not a crash of the batch
         raise BadInput(file, None, f"not valid JSON: {TOO_DEEP}") from None
 
@@ -153,7 +172,7 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
 
 
 def _load_clients(path: Path) -> tuple[object, bool]:
-    """hq_clients.json parsed; True when it holds no float, NaN or integer beyond 64 bits, the values on which
+    """hq_clients.json parsed; True when it holds no float or integer beyond 64 bits, the values on which
     orjson would write a record differently from the canonical json.dumps (so its digests may use orjson)."""
     data = path.read_bytes()
     if not data.strip():
@@ -170,7 +189,7 @@ def _load_clients(path: Path) -> tuple[object, bool]:
             plain[0] = False
         return value
 
-    doc = _loads(decode_utf8(data, FILE), FILE, parse_float=other_number, parse_int=integer, parse_constant=other_number)
+    doc = _loads(decode_utf8(data, FILE), FILE, parse_float=other_number, parse_int=integer)
     return doc, plain[0]
 
 

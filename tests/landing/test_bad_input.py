@@ -142,6 +142,18 @@ def test_json_missing_id_or_name(landing, key, absent):
     assert e.file == "hq_clients.json" and e.record.startswith("record 2") and e.message == f"missing {key}"
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("key", ["id", "displayName", "fee"])
+def test_json_nan_or_infinity_is_not_json(landing, constant, key):
+    # Python's json reads them; they were kept as the text 'nan' / 'inf' (an id, a name) and the practice went on
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["clients"][1][key] = "@@"
+    path.write_text(json.dumps(doc, indent=1).replace('"@@"', constant), encoding="utf-8")
+    line = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if constant in text)
+    assert str(bad(landing)) == f"hq_clients.json: line {line}: not valid JSON: {constant} is not a JSON value"
+
+
 def test_json_repeated_id(landing):
     edit(landing / "P_AU" / "hq_clients.json", '"id": "h-2"', '"id": "h-1"')
     assert str(bad(landing)) == "hq_clients.json: record 2 (id=h-1): id repeats record 1"

