@@ -28,6 +28,15 @@ def _job(landing: Path, practice: dict) -> Job:
         job.refused = BadInput(REGISTRY_FILE, f"practice_id={pid!r}", "not a valid practice id")
         return job
     folder = landing / pid
+    try:  # one listing per practice: a contract file under another case is no absent file
+        named = {p.name.lower(): p.name for p in folder.iterdir()}
+    except OSError:
+        named = {}
+    for reader in FILES_IN_ORDER:
+        other = named.get(reader.file)
+        if other is not None and other != reader.file and not (folder / reader.file).is_file():
+            job.refused = BadInput(other, None, f"the export must be named {reader.file} (names are case-sensitive)")
+            return job
     if not (folder / hq.FILE).is_file():
         job.refused = BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
         return job

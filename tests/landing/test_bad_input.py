@@ -176,6 +176,18 @@ def test_hq_file_missing(landing):
     assert bad(landing).file == "hq_clients.json"
 
 
+
+@pytest.mark.parametrize("name, other", [("tax_clients.csv", "Tax_Clients.csv"), ("xpm_clients.xml", "xpm_clients.XML"),
+                                         ("hq_clients.json", "HQ_clients.json")])  # fmt: skip
+def test_a_file_named_in_another_case_is_bad_input_not_an_absent_file(landing, name, other):
+    # once: the practice read as if it had no XPM / Tax data (or 'hq_clients.json: missing'), its records left out
+    folder = landing / "P_AU"
+    (folder / name).rename(folder / other)
+    if (folder / name).is_file():
+        pytest.skip("a case-insensitive file system finds the file under either name")
+    assert str(bad(landing)) == f"{other}: the export must be named {name} (names are case-sensitive)"
+
+
 # --- tax_clients.csv ---------------------------------------------------------------------------
 
 TAX = "tax_clients.csv"
