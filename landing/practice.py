@@ -41,6 +41,11 @@ def _job(landing: Path, practice: dict) -> Job:
         job.refused = BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
         return job
     job.files = [(r, folder / r.file) for r in FILES_IN_ORDER if (folder / r.file).is_file()]
+    for reader, path in job.files:
+        # a link out of the zone would be read, and its first line quoted in a stored message ("unknown column ...")
+        if not path.resolve().is_relative_to(landing):
+            job.refused = BadInput(reader.file, None, "a link to a file outside the landing zone: refused unread")
+            return job
     return job
 
 
@@ -50,7 +55,8 @@ def read_batch_of(landing: Path, practices: list[dict], key: HashKey) -> tuple[F
     ids = [p["practice_id"] for p in practices]
     if len(set(map(repr, ids))) != len(ids):
         raise ValueError("a batch names a practice more than once")
-    frames, bad = read_batch([_job(Path(landing), p) for p in practices], key)
+    root = Path(landing).resolve()
+    frames, bad = read_batch([_job(root, p) for p in practices], key)
     return frames, {ids[i]: exc for i, exc in sorted(bad.items())}
 
 

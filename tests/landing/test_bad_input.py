@@ -188,6 +188,21 @@ def test_a_file_named_in_another_case_is_bad_input_not_an_absent_file(landing, n
     assert str(bad(landing)) == f"{other}: the export must be named {name} (names are case-sensitive)"
 
 
+
+def test_a_link_to_a_file_outside_the_zone_is_refused_unread(landing, tmp_path):
+    # once read: its first line came back as "unknown column 'root:x:0:0:...'" in practice_status and the logs
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("secret-first-line,other\n", encoding="utf-8")
+    (landing / "P_AU" / TAX).unlink()
+    (landing / "P_AU" / TAX).symlink_to(outside)
+    assert str(bad(landing)) == f"{TAX}: a link to a file outside the landing zone: refused unread"
+    # a link that stays inside the zone is read as the file it names
+    (landing / "P_AU" / TAX).unlink()
+    (landing / "P_AU" / "copy.csv").write_text("client_code,client_name\nT1,Kim\n", encoding="utf-8")
+    (landing / "P_AU" / TAX).symlink_to(landing / "P_AU" / "copy.csv")
+    assert read_practice(landing, practice(landing, "P_AU"), KEY).client.filter(source="tax").height == 1
+
+
 # --- tax_clients.csv ---------------------------------------------------------------------------
 
 TAX = "tax_clients.csv"
