@@ -7,6 +7,9 @@ What we choose, and why:
   `value_last3`, with `is_secret` set; `value` is null.
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
+- A number is a run of digits with single spaces, dots, dashes or slashes between them, as people write
+  numbers; a run's parts between dots and slashes count too, since a tax number is written against other
+  digits that way ("123456782.00", "123456782/2023").
 - Phones and emails are matching evidence and are left alone; numbers with no check digit (UTR,
   SSN, bank accounts) cannot be told from other numbers in free text and are only caught by the name
   of a custom field.
@@ -56,12 +59,21 @@ def _tax_numbers(runs: list[str]) -> list[str]:
     return sorted(r for r in runs if _is_tax_number(r))  # once per distinct run
 
 
+def _with_parts(runs: pl.Expr) -> pl.Expr:
+    """Each run, then its parts between dots and slashes: a number is not written with those inside it, but is
+    often written against other digits with them ("123456782.00", "123456782/2023", "TFN:123456782/2023")."""
+    parts = runs.str.replace_all(r"[./]", "\n").str.split("\n")
+    return pl.concat_list(runs, parts.list.filter(pl.element().str.len_chars() >= 8))
+
+
 def tax_number_runs(values: pl.Series) -> list[str]:
-    """Distinct digit runs, as written in `values`, that are check-digit-valid TFN or IRD numbers."""
+    """Distinct digit runs (or their parts between dots and slashes), as written in `values`, that are
+    check-digit-valid TFN or IRD numbers."""
     hits = values.filter(values.str.contains(_EIGHT).fill_null(False))
     if hits.is_empty():
         return []
-    return _tax_numbers(hits.str.extract_all(_RUN).explode().drop_nulls().unique().to_list())
+    runs = hits.str.extract_all(_RUN).explode().drop_nulls().unique()
+    return _tax_numbers(runs.to_frame("run").select(_with_parts(pl.col("run"))).to_series().explode().drop_nulls().unique().to_list())
 
 
 _NO_RUNS = pl.DataFrame(schema={"practice_id": pl.String, "run": pl.String})
@@ -74,6 +86,7 @@ def practice_runs(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
     if hits.is_empty():
         return _NO_RUNS
     pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
+    pairs = pairs.select("practice_id", run=_with_parts(pl.col("run"))).explode("run").drop_nulls().unique()
     return pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
 
 

@@ -119,3 +119,25 @@ def test_a_tax_number_in_any_other_free_text_is_masked(tmp_path):
     assert hq["name"] == "Acme Pty Ltd TFN ***782"
     assert hq["address_line1"] == "Level 3, 2019-01-05 Expo 1234 5678 Rd"
     assert frames.contact.filter(pl.col("contact_id") == "hc-1")["position"].to_list() == ["IRD ***850"]
+
+
+def test_a_tax_number_written_against_other_digits_with_a_dot_or_slash_is_caught(tmp_path):
+    """Found by feeding the readers a stranger's text: '123456782.00', '123456782/2023' and 'TFN:123456782/2023'
+    were stored in clear, the whole run (11 and 13 digits) being no tax number."""
+    got = protect_custom_fields(fields([
+        ("Amount", "number", "123456782.00"),
+        ("Notes", "text", "lodged 123456782/2023"),
+        ("Version", "text", "1.2.3/45678"),  # short parts: no number
+    ]), KEY)  # fmt: skip
+    assert got["is_secret"].to_list() == [True, True, False]
+    assert got.filter(pl.col("is_secret"))["value"].null_count() == 2
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][1]["address"] = {"line1": "TFN:123456782/2023 Expo Rd", "line2": "paid 2019/01/05 ref 12345678.00"}
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    hq = frames.client.filter(pl.col("source_client_id") == "h-2").row(0, named=True)
+    assert hq["address_line1"] == "TFN:***782/2023 Expo Rd"
+    assert hq["address_line2"] == "paid 2019/01/05 ref 12345678.00"  # a date, and a number that is no TFN or IRD
+    assert "123456782" not in json.dumps(frames.client.to_dicts(), default=str)
