@@ -97,6 +97,9 @@ def _canonical(df: pl.DataFrame) -> pl.Series:
     return canon
 
 
+UNLABELLED = "UNLABELLED"  # the kind of an identifier its source gave no type: hashed like every kind not public
+
+
 def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     """A batch's `long` rows (PRACTICE, practice_id and LONG, practices in order, files in order) -> PRACTICE and
     the IDENTIFIER frame in the same order; kinds by each practice's region; values in clear only for public kinds."""
@@ -105,9 +108,10 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
         pl.col("practice_id"),
         pl.col("source"),
         pl.col("source_client_id"),
-        clean(pl.col("id_type")).alias("_label"),
+        # a number with no label is kept, hashed, as its own kind: what a source does not name is not lost
+        pl.coalesce(clean(pl.col("id_type")), pl.lit(UNLABELLED)).alias("_label"),
         clean(pl.col("value")).alias("value"),
-    ).filter(pl.col("_label").is_not_null() & pl.col("value").is_not_null())
+    ).filter(pl.col("value").is_not_null())
     df = df.join(regions.select(PRACTICE, pl.col("region").cast(pl.String)), on=PRACTICE, how="left", maintain_order="left")
     df = df.join(_kinds(df), on=["_label", "region"], how="left", maintain_order="left", nulls_equal=True)
     # an id with nothing left after canonicalisation (e.g. a TFN "n/a") carries nothing to match on

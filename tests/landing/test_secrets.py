@@ -141,3 +141,18 @@ def test_a_tax_number_written_against_other_digits_with_a_dot_or_slash_is_caught
     assert hq["address_line1"] == "TFN:***782/2023 Expo Rd"
     assert hq["address_line2"] == "paid 2019/01/05 ref 12345678.00"  # a date, and a number that is no TFN or IRD
     assert "123456782" not in json.dumps(frames.client.to_dicts(), default=str)
+
+
+def test_an_identifier_its_source_gave_no_type_is_kept_hashed_not_dropped(tmp_path):
+    """Found by the stranger-data audit: an HQ identifier with a value and no type was dropped without a word."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][1]["identifiers"] = [*(doc["clients"][1].get("identifiers") or []), {"value": "123 456 782"}, {"type": None, "value": "A-77"}]
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    kept = frames.identifier.filter((pl.col("source_client_id") == "h-2") & (pl.col("id_type") == "UNLABELLED"))
+    assert kept.height == 2
+    assert kept["id_value"].null_count() == 2  # hashed like any kind that is not a public register's
+    assert sorted(kept["id_hash"].to_list()) == sorted([KEY.digest("UNLABELLED:123456782"), KEY.digest("UNLABELLED:A77")])
+    assert "123456782" not in json.dumps(frames.identifier.to_dicts(), default=str)
