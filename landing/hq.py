@@ -41,9 +41,18 @@ def _s(value: object) -> str | None:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))  # a number written 123456782.0 is 123456782, not the digits 1234567820
     if isinstance(value, (int, float)):
         return str(value)
     return json.dumps(value, sort_keys=True)
+
+
+def _scalar(value: object, label: str, key: str) -> str | None:
+    """_s of a value that must be one (an id, a name): an object or a list there is bad input of its record."""
+    if isinstance(value, (dict, list)):
+        raise BadInput(FILE, label, f"{key}: {'an object' if isinstance(value, dict) else 'a list'}, not a value")
+    return _s(value)
 
 
 def _objects(value: object, label: str, key: str) -> list[dict]:
@@ -127,11 +136,11 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
             if not isinstance(obj, dict):
                 raise BadInput(FILE, f"record {no}", "client is not an object")
             get = obj.get
-            cid = (_s(get("id")) or "").strip()
+            cid = (_scalar(get("id"), f"record {no}", "id") or "").strip()
             label = f"record {no} (id={cid})" if cid else f"record {no}"
             if not cid:
                 raise BadInput(FILE, label, "missing id")
-            if not (_s(get("displayName")) or "").strip():
+            if not (_scalar(get("displayName"), label, "displayName") or "").strip():
                 raise BadInput(FILE, label, "missing displayName")
             if cid in seen:
                 raise BadInput(FILE, label, f"id repeats record {seen[cid]}")
@@ -151,8 +160,8 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
             add_label(label)
             for item in _objects(get("identifiers"), label, "identifiers"):
                 ids["source_client_id"].append(cid)
-                ids["id_type"].append(_s(item.get("type")))
-                ids["value"].append(_s(item.get("value")))
+                ids["id_type"].append(_scalar(item.get("type"), label, "identifiers: type"))
+                ids["value"].append(_scalar(item.get("value"), label, "identifiers: value"))
             for k, item in enumerate(_objects(get("contacts"), label, "contacts"), 1):
                 contact["source_client_id"].append(cid)
                 contact[LABEL].append(f"{label} contact {k}")

@@ -327,3 +327,27 @@ def test_json_nested_too_deep_is_bad_input_of_its_practice_alone(landing, depth,
     assert e.file == "hq_clients.json" and "nested deeper than the reader allows" in e.message
     assert e.record in (None, "record 2")  # the record, where the reading got that far
     assert read_practice(landing, practice(landing, "P-NZ"), KEY).client.height == 2
+
+
+def test_hq_values_that_must_be_scalars_and_numbers_written_as_floats(tmp_path):
+    """Found by the stranger-data audit: an id or a name given as an object was stored as its JSON text, and a TFN
+    written 123456782.0 became the digits 1234567820."""
+    import polars as pl
+
+    for key, value, said in (("id", {"n": 1}, "id: an object, not a value"), ("displayName", ["A", "B"], "displayName: a list, not a value")):
+        landing = zone(tmp_path / key)
+        path = landing / "P_AU" / "hq_clients.json"
+        doc = json.loads(path.read_text())
+        doc["clients"][1][key] = value
+        path.write_text(json.dumps(doc))
+        with pytest.raises(BadInput) as info:
+            read_practice(landing, practice(landing, "P_AU"), KEY)
+        assert "hq_clients.json" in str(info.value) and "record 2" in str(info.value) and said in str(info.value)
+    landing = zone(tmp_path / "float")
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][1]["identifiers"] = [{"type": "TFN", "value": 123456782.0}]
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    tfn = frames.identifier.filter((pl.col("source_client_id") == "h-2") & (pl.col("id_type") == "TFN")).row(0, named=True)
+    assert tfn["id_hash"] == KEY.digest("TFN:123456782") and tfn["is_valid"]
