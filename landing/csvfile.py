@@ -13,6 +13,11 @@ import polars as pl
 from landing.errors import BadInput, Failures, decode_utf8
 from landing.values import LABEL, PRACTICE, RECORD_NO
 
+# a field may be as long as a text node of xpm_clients.xml may be (libxml2's limit): Python's csv refuses fields over
+# 128 KB by default, which is valid CSV (a long note) refused; the whole file is in memory anyway
+FIELD_LIMIT = 10_000_000
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+
 
 @dataclass
 class Table:

@@ -351,3 +351,14 @@ def test_hq_values_that_must_be_scalars_and_numbers_written_as_floats(tmp_path):
     frames = read_practice(landing, practice(landing, "P_AU"), KEY)
     tfn = frames.identifier.filter((pl.col("source_client_id") == "h-2") & (pl.col("id_type") == "TFN")).row(0, named=True)
     assert tfn["id_hash"] == KEY.digest("TFN:123456782") and tfn["is_valid"]
+
+
+def test_a_csv_field_longer_than_pythons_default_limit_is_read(tmp_path):
+    """Found by the stranger-data audit: a 200 KB field (valid CSV) failed as 'field larger than field limit'."""
+    from landing.csvfile import read_csv
+
+    path = tmp_path / "tax_clients.csv"
+    note = "x" * 200_000
+    path.write_text(f'code,note\nA1,"{note}"\n', encoding="utf-8")
+    table = read_csv(path, "tax_clients.csv", ["code", "note"], ["code"])
+    assert table.columns["note"] == [note] and table.lines == [2]
