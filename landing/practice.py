@@ -28,6 +28,9 @@ def _job(landing: Path, practice: dict) -> Job:
         job.refused = BadInput(REGISTRY_FILE, f"practice_id={pid!r}", "not a valid practice id")
         return job
     folder = landing / pid
+    if not folder.is_dir():
+        job.refused = BadInput(REGISTRY_FILE, f"practice_id={pid}", f"no folder {pid}/ in the landing zone for this practice's exports")
+        return job
     try:  # one listing per practice: a contract file under another case is no absent file
         named = {p.name.lower(): p.name for p in folder.iterdir()}
     except OSError:

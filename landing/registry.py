@@ -99,7 +99,11 @@ def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
         if reason:
             problems[key] = str(BadInput(FILE, label, reason))
     for pid in registry.get_column("practice_id").to_list():
-        if pid not in problems and not (landing / pid / HQ_FILE).is_file():
+        if pid in problems:
+            continue
+        if not (landing / pid).is_dir():
+            problems[pid] = str(BadInput(FILE, f"practice_id={pid}", f"no folder {pid}/ in the landing zone for this practice's exports"))
+        elif not (landing / pid / HQ_FILE).is_file():
             problems[pid] = str(BadInput(HQ_FILE, None, "missing: every practice in practices.json has Xero HQ"))
     known = set(registry.get_column("practice_id").to_list())
     for folder in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):

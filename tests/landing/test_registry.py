@@ -95,3 +95,20 @@ def test_folder_not_in_registry_and_registry_row_without_hq(landing):
         "P-NZ": "hq_clients.json: missing: every practice in practices.json has Xero HQ",
         "P_STRAY": "P_STRAY: practice folder not in practices.json",
     }
+
+
+def test_a_registry_row_whose_folder_is_missing_says_so(landing):
+    """Found by the stranger-data audit: it said only 'hq_clients.json: missing'."""
+    import shutil
+
+    from landing import read_practice
+    from landing.errors import BadInput
+    from tests.landing.fixtures import KEY
+
+    shutil.rmtree(landing / "P-NZ")
+    registry = read_registry(landing)
+    said = "practices.json: practice_id=P-NZ: no folder P-NZ/ in the landing zone for this practice's exports"
+    assert registry_problems(landing, registry)["P-NZ"] == said
+    with pytest.raises(BadInput) as info:
+        read_practice(landing, registry.filter(registry["practice_id"] == "P-NZ").row(0, named=True), KEY)
+    assert str(info.value) == said
