@@ -58,20 +58,29 @@ def apply(
 ) -> None:
     """Record the accept/reject decisions of a filled-in review CSV (the same file twice changes nothing)."""
     from warehouse.db import transaction
-    from warehouse.review import ReviewError, apply_review
+    from warehouse.review import ReviewError, apply_review_file
     from warehouse.status import mark_changed
 
     who = operator(by)
     with writing(warehouse) as con:
         try:
             with transaction(con):
-                n = apply_review(con, file, who)
-                ids = pl.read_csv(file, infer_schema=False, columns=["practice_id"])["practice_id"].unique().to_list()
-                mark_changed(con, ids)
+                done = apply_review_file(con, file, who)
+                mark_changed(con, done.practices)
         except ReviewError as exc:
             refuse(str(exc))
-    out.print(f"{plural(n, 'decision')} recorded from {file} (by {who}); `scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies them",
-              highlight=False)  # fmt: skip
+    ids = done.practices
+    if not done.decisions:
+        out.print(f"no decision in {file}: its decision column is blank (fill it with accept or reject)", highlight=False)
+        return
+    rerun = f"`scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies them"
+    if not done.changed:  # the same file again: nothing new, nothing written
+        out.print(f"nothing changed: the {plural(done.decisions, 'decision')} in {file} {'was' if done.decisions == 1 else 'were'} "
+                  "already recorded", highlight=False)  # fmt: skip
+        return
+    unchanged = done.decisions - done.changed
+    out.print(f"{plural(done.changed, 'decision')} recorded from {file} (by {who})"
+              + (f", {unchanged:,} already recorded" if unchanged else "") + f"; {rerun}", highlight=False)  # fmt: skip
 
 
 def _pairs(values: list[str], practice_id: str) -> pl.DataFrame:

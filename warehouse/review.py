@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,7 @@ import polars as pl
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
-__all__ = ["unknown_practices", "export_review", "apply_review", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
+__all__ = ["unknown_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -19,6 +20,15 @@ CHOICES = ("accept", "reject")
 
 class ReviewError(ValueError):
     """A review export or decision file that cannot be used (unknown practice, bad decision, unknown pair)."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a review file did: decisions it holds, how many were new or different, its practices."""
+
+    decisions: int
+    changed: int
+    practices: list[str]
 
 
 def _masked_ids(side: str) -> str:
@@ -89,17 +99,22 @@ def _oriented(df: pl.DataFrame) -> pl.DataFrame:
 
 def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str, by: str | None = None) -> int:
     """Upsert decisions (DECISIONS shape); a pair whose decision is unchanged keeps its first record. Logged."""
+    return _record(con, decisions, source_file, by)[0]
+
+
+def _record(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str, by: str | None) -> tuple[int, int]:
+    """record_decisions, returning (decisions given, decisions new or different)."""
     df = _oriented(decisions.select(DECISIONS.names()).cast(DECISIONS)).unique(PAIR, keep="last", maintain_order=True)
     with registered(con, _review_in=df):
         # the log first: it records what changed (a new decision or a different one), with who and when
-        con.execute(
+        changed = con.execute(
             """insert into review_decision_log
                select i.practice_id, i.source_l, i.source_client_id_l, i.source_r, i.source_client_id_r, 'decide',
                       i.decision, $f, $by, now()::timestamp
                from _review_in i left join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
                where d.decision is distinct from i.decision""",
             {"f": source_file, "by": by},
-        )
+        ).fetchall()[0][0]
         con.execute(
             """insert into review_decision
                select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision,
@@ -109,7 +124,7 @@ def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, so
                where review_decision.decision <> excluded.decision""",
             {"f": source_file, "by": by},
         )
-    return df.height
+    return df.height, changed
 
 
 def revoke_decisions(
@@ -171,6 +186,15 @@ def read_decision_rows(con: duckdb.DuckDBPyConnection, practice_id: str) -> pl.D
 
 def apply_review(con: duckdb.DuckDBPyConnection, path: Path, by: str | None = None) -> int:
     """Record the accept/reject decisions of a filled-in review CSV; blank decisions are skipped. Idempotent."""
+    return apply_review_file(con, path, by).decisions
+
+
+def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None = None) -> Applied:
+    """apply_review, saying also how many decisions were new or different and which practices the file names.
+
+    A pair decided twice in the file (a duplicated row, or the same pair the other way round) must be decided
+    the same way: an accept and a reject of one pair is refused naming both lines, never settled by row order.
+    """
     path = Path(path)
     if not path.exists():
         raise ReviewError(f"{path}: no such file")
@@ -196,7 +220,16 @@ def apply_review(con: duckdb.DuckDBPyConnection, path: Path, by: str | None = No
         r = unknown.sort("line").row(0, named=True)
         raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
                           f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}")
-    return record_decisions(con, df, str(path.name), by)
+    oriented = _oriented(df)
+    twins = oriented.filter(pl.col("decision").n_unique().over(PAIR) > 1).sort("line")
+    if not twins.is_empty():
+        r = twins.row(0, named=True)
+        other = twins.filter(pl.all_horizontal(pl.col(c) == r[c] for c in PAIR) & (pl.col("decision") != r["decision"])).row(0, named=True)
+        raise ReviewError(f"{path}: lines {r['line']} and {other['line']} decide the same link {r['source_l']}:{r['source_client_id_l']} - "
+                          f"{r['source_r']}:{r['source_client_id_r']} differently ({r['decision']}, {other['decision']}): keep one")
+    practices = sorted(set(df["practice_id"].drop_nulls().to_list()))
+    decided, changed = _record(con, df, str(path.name), by)
+    return Applied(decided, changed, practices)
 
 
 def read_decisions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> pl.DataFrame:

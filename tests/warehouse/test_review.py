@@ -232,3 +232,47 @@ def test_any_source_id_survives_export_and_apply(warehouse, tmp_path, ident):
     pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
     assert apply_review(con, out) == 2
     assert ("p1", "hq", "h3", "xpm", ident) in [r[:5] for r in read_decisions(con).rows()]
+
+
+def test_cli_review_apply_says_when_the_same_file_changes_nothing(warehouse, tmp_path):
+    con, path = warehouse
+    con.close()
+    out = tmp_path / "r.csv"
+    runner = CliRunner()
+    assert runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(out), "-w", str(path)]).exit_code == 0
+    sheet = pl.read_csv(out, infer_schema=False)
+    sheet.with_columns(decision=pl.Series(["accept", None])).write_csv(out)
+
+    def apply_() -> str:
+        res = runner.invoke(scr, ["review", "apply", str(out), "--by", "me", "-w", str(path)])
+        assert res.exit_code == 0, res.output
+        return " ".join(res.output.split())
+
+    assert "1 decision recorded" in apply_()
+    said = apply_()  # the same file twice: nothing new, and the operator is told so
+    assert "nothing changed" in said and "already recorded" in said and "recorded from" not in said
+    sheet.with_columns(decision=pl.Series(["accept", "reject"])).write_csv(out)
+    said = apply_()  # one new decision beside one already recorded
+    assert "1 decision recorded" in said and "1 already recorded" in said
+    sheet.write_csv(out)  # the decision column left blank throughout
+    assert "no decision in" in apply_()
+    with connect(path, read_only=True) as con:
+        assert con.sql("select count(*) from review_decision_log").fetchall() == [(2,)]
+
+
+def test_a_pair_accepted_on_one_line_and_rejected_on_another_is_refused_naming_both(warehouse, tmp_path):
+    con, _ = warehouse
+    out = tmp_path / "review.csv"
+    export_review(con, "p1", out)
+    sheet = pl.read_csv(out, infer_schema=False)
+    first = sheet.head(1).with_columns(decision=pl.lit(" Accept"))
+    # its twin written the other way round, as a person copying the row might
+    twin = first.with_columns(decision=pl.lit("REJECT"), source_l=pl.col("source_r"), source_r=pl.col("source_l"),
+                              source_client_id_l=pl.col("source_client_id_r"), source_client_id_r=pl.col("source_client_id_l"))
+    pl.concat([first, sheet.tail(1), twin]).write_csv(out)
+    with pytest.raises(ReviewError, match="lines 2 and 4 decide the same link hq:h3 - xpm:x4 differently"):
+        apply_review(con, out)
+    assert read_decisions(con).is_empty()  # nothing of the file applied
+    pl.concat([first, first, sheet.tail(1)]).write_csv(out)  # a duplicated row deciding alike is fine
+    assert apply_review(con, out) == 1
+    assert read_decisions(con)["decision"].to_list() == ["accept"]
