@@ -130,9 +130,13 @@ def strategy(
 ) -> None:
     """Choose step two: keep XPM/Tax clients (keep_xpm), keep HQ clients (keep_hq) or combine field by field."""
     from flows.operations import set_strategy
+    from transforms.survivorship import STRATEGIES
 
+    chosen = choice.strip().lower().replace("-", "_")  # `Combine`, ` keep-xpm`: what the operator meant
+    if chosen not in STRATEGIES:  # bad usage, like any other argument that is not one of its choices
+        fail(f"strategy {choice!r} is not one of {', '.join(STRATEGIES)}")
     who = operator(by)
-    _act(warehouse, lambda con: set_strategy(con, practice_id, choice, who))
+    _act(warehouse, lambda con: set_strategy(con, practice_id, chosen, who))
 
 
 @practice_app.command("confirm")

@@ -1,0 +1,53 @@
+"""`scr practice ...`: the choices an operator types, as typed (case, spaces), with the contract's exit codes."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app as scr
+from landing.schema import PRACTICE
+from warehouse.db import connect, transaction
+from warehouse.schema import create_all
+from warehouse.staging import load_practices
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def wh(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    registry = pl.DataFrame(
+        [("p1", "P One", "AU", True, False, "confirmed", "admin@p1", "admin@p1", None, 1)], schema=PRACTICE, orient="row"
+    )
+    with connect(path) as con:
+        create_all(con)
+        with transaction(con):
+            load_practices(con, registry)
+    return path
+
+
+def said(res) -> str:  # the words, whatever the terminal's width
+    return " ".join(res.output.split())
+
+
+def chosen(path) -> list[tuple]:
+    with connect(path, read_only=True) as con:
+        return con.sql("select value, previous from practice_choice where choice = 'strategy' order by chosen_at").fetchall()
+
+
+def test_strategy_as_an_operator_types_it_and_one_that_is_no_strategy(wh):
+    def strategy(value: str):
+        return runner.invoke(scr, ["practice", "strategy", "p1", value, "--by", "ops", "-w", str(wh)])
+
+    res = strategy("Keep_XPM ")
+    assert res.exit_code == 0 and "strategy not chosen -> keep_xpm" in said(res), res.output
+    res = strategy("combine")
+    assert res.exit_code == 0 and "keep_xpm -> combine" in said(res), res.output
+    res = strategy("COMBINE")  # the same again: refused, nothing recorded
+    assert res.exit_code == 1 and "already has strategy combine" in said(res)
+    res = strategy("merge")  # bad usage: exit 2, one line, nothing recorded
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
+    assert "strategy 'merge' is not one of keep_xpm, keep_hq, combine" in said(res) and "Traceback" not in res.output
+    assert chosen(wh) == [("keep_xpm", None), ("combine", "keep_xpm")]
