@@ -19,7 +19,7 @@ from warehouse.choices import latest_choices, pin, read_pins, record_choice, unp
 from warehouse.db import transaction
 from warehouse.promote import PromotionError, current_rows, promote, unified_members
 from warehouse.promote import rollback as rollback_version
-from warehouse.review import record_decisions, revoke_decisions
+from warehouse.review import pending_count, record_decisions, revoke_decisions
 from warehouse.staging import read_practices, read_staging
 from warehouse.status import mark_changed, read_status, write_status
 
@@ -165,10 +165,15 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
             if gone.height:
                 out.changes.append(f"withdrew {_n(gone.height, 'decision')} of {source}")
         out.changes.append(f"pinned: waves leave {practice_id} alone until `scr practice release {practice_id}`")
+        pinned = f"pinned until `scr practice release {practice_id}`"
+        # a link that awaits a person keeps the practice in review, whichever version is promoted (as a run says)
+        pending = pending_count(con, practice_id)
+        waiting = f"; {_n(pending, 'link')} {'awaits' if pending == 1 else 'await'} review" if pending else ""
         if now is None:
-            out.status, out.detail = "in_review", f"rolled back to not promoted by {by}; pinned until `scr practice release {practice_id}`"
+            out.status, out.detail = "in_review", f"rolled back to not promoted by {by}{waiting}; {pinned}"
         else:
-            out.status, out.detail = "complete", f"rolled back to version {now} by {by}; pinned until `scr practice release {practice_id}`"
+            out.status = "in_review" if pending else "complete"
+            out.detail = f"rolled back to version {now} by {by}{waiting}; {pinned}"
         return _finish(con, out, by)
 
 

@@ -11,7 +11,7 @@ import polars as pl
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
-__all__ = ["unknown_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "ReviewError", "DECISIONS"]
+__all__ = ["unknown_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -68,6 +68,11 @@ def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
 def unknown_practices(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> list[str]:
     """The ids neither in the registry the warehouse read nor with links proposed, in the order given."""
     return [p for p in practice_ids if not _known_practice(con, p)]
+
+
+def pending_count(con: duckdb.DuckDBPyConnection, practice_id: str) -> int:
+    """How many of the practice's proposed links await a person (review, not yet decided): what export would write."""
+    return con.sql(f"select count(*) from ({_pending_sql()})", params={"p": practice_id}).fetchall()[0][0]
 
 
 def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:

@@ -276,3 +276,19 @@ def test_a_pair_accepted_on_one_line_and_rejected_on_another_is_refused_naming_b
     pl.concat([first, first, sheet.tail(1)]).write_csv(out)  # a duplicated row deciding alike is fine
     assert apply_review(con, out) == 1
     assert read_decisions(con)["decision"].to_list() == ["accept"]
+
+
+def test_a_rollback_leaves_the_practice_in_review_while_links_await_a_person(warehouse, tmp_path):
+    con, path = warehouse
+    unmerge(con, "p1-u2")  # version 2; the two review links are still undecided
+    con.close()
+    res = CliRunner().invoke(scr, ["rollback", "-p", "p1", "--by", "ops", "-w", str(path)])
+    words = " ".join(res.output.split())
+    assert res.exit_code == 0 and "version 2 -> 1" in words, res.output
+    assert "is now in_review: rolled back to version 1 by ops; 2 links await review; pinned" in words
+    with connect(path, read_only=True) as con:
+        assert con.sql("select status from practice_status where practice_id = 'p1'").fetchall() == [("in_review",)]
+    pending = tmp_path / "left.csv"
+    res = CliRunner().invoke(scr, ["review", "export", "-p", "p1", "-o", str(pending), "-w", str(path)])
+    assert res.exit_code == 0 and "2 links of practice p1 await review" in " ".join(res.output.split())
+
