@@ -111,7 +111,8 @@ def revoke(
     if len(chosen) != 1:
         fail("say which decisions to withdraw: one of --pair, --file, --unmerge or --all")
     who = operator(by)
-    source = file if file else (f"unmerge:{unmerge_of}" if unmerge_of else None)
+    # decisions keep the name of the file they came from: `--file ./review.csv` or a full path means that name
+    source = Path(file).name if file else (f"unmerge:{unmerge_of}" if unmerge_of else None)
     with writing(warehouse) as con:
         try:
             outcome = do_revoke(con, practice, who, pairs=_pairs(pair, practice) if pair else None, source_file=source)

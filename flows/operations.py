@@ -234,7 +234,8 @@ def revoke(
         practice_row(con, practice_id)
         gone = revoke_decisions(con, practice_id, by, pairs=pairs, source_file=source_file)
         if gone.is_empty():
-            raise OperationRefused(f"practice {practice_id} has no such decision in force")
+            which = f"from {source_file}" if source_file else "for those pairs" if pairs is not None else "at all"
+            raise OperationRefused(f"practice {practice_id} has no decision in force {which}")
         out = Outcome(practice_id, [f"withdrew {_n(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
         held = _pinned(con, practice_id)
         out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies it")

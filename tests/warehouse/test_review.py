@@ -292,3 +292,22 @@ def test_a_rollback_leaves_the_practice_in_review_while_links_await_a_person(war
     res = CliRunner().invoke(scr, ["review", "export", "-p", "p1", "-o", str(pending), "-w", str(path)])
     assert res.exit_code == 0 and "2 links of practice p1 await review" in " ".join(res.output.split())
 
+
+def test_revoke_takes_the_review_file_as_the_operator_names_it(warehouse, tmp_path):
+    _, path = warehouse
+    out = tmp_path / "sheets" / "r.csv"
+    runner = CliRunner()
+
+    def scr_(*args: str):
+        res = runner.invoke(scr, [*args, *(["--by", "ops"] if args[1] != "export" else []), "-w", str(path)])
+        return res.exit_code, " ".join(res.output.split())
+
+    assert scr_("review", "export", "-p", "p1", "-o", str(out))[0] == 0
+    pl.read_csv(out, infer_schema=False).with_columns(decision=pl.lit("reject")).write_csv(out)
+    assert scr_("review", "apply", str(out))[0] == 0
+    code, words = scr_("review", "revoke", "-p", "p1", "--file", str(out))  # the path it was applied from
+    assert code == 0 and "withdrew 2 decisions (r.csv)" in words, words
+    code, words = scr_("review", "revoke", "-p", "p1", "--file", "r.csv")  # twice: nothing left to withdraw
+    assert code == 1 and "practice p1 has no decision in force from r.csv" in words
+    code, words = scr_("review", "revoke", "-p", "p1", "--all")
+    assert code == 1 and "no decision in force at all" in words
