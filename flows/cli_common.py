@@ -63,7 +63,9 @@ def plural(n: int, word: str) -> str:
 
 
 def operator(by: str | None) -> str:
-    """Who is acting: --by, else SCR_OPERATOR, else the login name."""
+    """Who is acting: --by, else SCR_OPERATOR, else the login name; `--by ""` is bad usage, not the login name."""
+    if by is not None and not by.strip():
+        fail("--by is empty: say who makes this choice with --by NAME (or set SCR_OPERATOR)")
     who = by or os.environ.get("SCR_OPERATOR") or getpass.getuser()
     if not who.strip():
         fail("say who makes this choice with --by NAME (or set SCR_OPERATOR)")

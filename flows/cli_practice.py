@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import click
@@ -144,6 +145,8 @@ def confirm(practice_id: PracticeId, by: By = None, warehouse: Warehouse = None)
     """Record step one: the practice's Master Admin confirms its HQ connection (give their email with --by)."""
     from flows.operations import confirm as do_confirm
 
+    if by is None and not os.environ.get("SCR_OPERATOR"):  # the login name is nobody's Master Admin email
+        fail(f"say which Master Admin confirms {practice_id}'s connection: --by EMAIL (only the practice's Master Admin may)")
     who = operator(by)
     _act(warehouse, lambda con: do_confirm(con, practice_id, who))
 

@@ -51,3 +51,13 @@ def test_strategy_as_an_operator_types_it_and_one_that_is_no_strategy(wh):
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit)
     assert "strategy 'merge' is not one of keep_xpm, keep_hq, combine" in said(res) and "Traceback" not in res.output
     assert chosen(wh) == [("keep_xpm", None), ("combine", "keep_xpm")]
+
+
+def test_confirm_names_who_confirms_and_an_empty_by_is_bad_usage(wh, monkeypatch):
+    """Found by the operator audit: without --by the login name was taken, and the refusal read '... not root'."""
+    monkeypatch.delenv("SCR_OPERATOR", raising=False)
+    res = runner.invoke(scr, ["practice", "confirm", "p1", "-w", str(wh)])
+    assert res.exit_code == 2 and "--by EMAIL" in said(res) and "Traceback" not in res.output
+    res = runner.invoke(scr, ["practice", "strategy", "p1", "combine", "--by", " ", "-w", str(wh)])
+    assert res.exit_code == 2 and "--by is empty" in said(res)
+    assert chosen(wh) == []  # nothing recorded by either
