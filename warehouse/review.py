@@ -223,8 +223,11 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
                                  on=PAIR, how="anti")
     if not unknown.is_empty():
         r = unknown.sort("line").row(0, named=True)
+        more = f" ({unknown.height} links of the file in all)" if unknown.height > 1 else ""
         raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
-                          f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}")
+                          f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}{more}; nothing was "
+                          f"recorded: a run since the export may have changed the proposals, so export them again "
+                          f"(`scr review export -p {r['practice_id']}`)")  # fmt: skip
     oriented = _oriented(df)
     twins = oriented.filter(pl.col("decision").n_unique().over(PAIR) > 1).sort("line")
     if not twins.is_empty():

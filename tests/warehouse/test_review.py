@@ -100,8 +100,10 @@ def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
     with pytest.raises(ReviewError, match="line 2: decision 'maybe'"):
         apply_review(con, out)
     sheet.with_columns(decision=pl.Series([None, "accept"]), source_client_id_r=pl.lit("nope")).write_csv(out)
-    with pytest.raises(ReviewError, match="line 3: no proposed link"):
+    with pytest.raises(ReviewError, match="line 3: no proposed link") as info:
         apply_review(con, out)
+    # an old export after a run changed the proposals: what to do next, found by the operator audit
+    assert "nothing was recorded" in str(info.value) and "export them again (`scr review export -p p1`)" in str(info.value)
     with pytest.raises(ReviewError, match="unknown practice"):
         export_review(con, "p404", out)
     assert read_decisions(con).is_empty()
