@@ -133,7 +133,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         con.close()
     unknown = sorted(set(only or []) - set(practices["practice_id"].to_list()))
     if unknown:  # an unknown practice is bad usage (exit 2), as on every other command
-        fail(f"unknown {plural(len(unknown), 'practice').split(' ', 1)[1]} {', '.join(unknown)}: no practice of that id in {warehouse}")
+        fail(f"unknown {'practice' if len(unknown) == 1 else 'practices'} {', '.join(unknown)}: no practice of that id in {warehouse}")
     head = rd.headline(views["migration_progress"], views["merge_summary"], views["review_queue"], views["wave_summary"])
     if only:
         counts = practices.group_by("status").len().rename({"len": "practices"})

@@ -19,7 +19,7 @@ from rich.console import Console
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file",
+    "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
     "quiet_prefect",
 ]  # fmt: skip
 
@@ -96,13 +96,18 @@ def existing_warehouse(option: Path | None) -> Path:
     return path
 
 
+def not_under_a_file(path: Path, option: str = "--out") -> None:
+    """Exit 2 when `path` would be made inside a file (`--out notes.txt/report.html`)."""
+    above = next((a for a in path.parents if a.exists()), None)
+    if above is not None and not above.is_dir():
+        fail(f"{option} {path}: {above} is a file, not a folder")
+
+
 def output_file(path: Path, option: str = "--out") -> Path:
     """A file a command is about to write: its folder made if missing; a folder, or a path through a file, is exit 2."""
     if path.is_dir():
         fail(f"{option} {path} is a folder: give a file name in it")
-    above = next((a for a in path.parents if a.exists()), None)
-    if above is not None and not above.is_dir():
-        fail(f"{option} {path}: {above} is a file, not a folder")
+    not_under_a_file(path, option)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

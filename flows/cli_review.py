@@ -27,22 +27,23 @@ def export(
 
     `veto` says why the matcher would not merge the pair on its own (see the README's review section).
     """
-    from warehouse.review import ReviewError, export_review, unknown_practices
+    from warehouse.review import ReviewError, check_practices, export_review
 
     if not practice:
         fail("name the practice to review with --practice ID (repeat for more)")
     target = out_file or Path(f"review-{practice[0]}.csv" if len(practice) == 1 else "review.csv")
     files = {p: target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}") for p in practice}
     with writing(warehouse) as con:
-        unknown = unknown_practices(con, practice)
-        if unknown:  # before any file or folder is made
-            fail(f"unknown practice {', '.join(map(repr, unknown))}: not in the registry and no links proposed")
+        try:  # before any file or folder is made
+            check_practices(con, practice)
+        except ReviewError as exc:
+            fail(str(exc))
         for f in files.values():
             output_file(f)
         try:
             counts = {p: export_review(con, p, f) for p, f in files.items()}
         except ReviewError as exc:
-            fail(str(exc)) if "unknown practice" in str(exc) else refuse(str(exc))
+            refuse(str(exc))
         except OSError as exc:
             fail(f"cannot write {exc.filename or target}: {exc.strerror or exc}")
     for p, n in counts.items():

@@ -17,6 +17,7 @@ from flows.cli_common import (
     check_practices,
     err,
     fail,
+    not_under_a_file,
     out,
     plural,
     quiet_prefect,
@@ -247,9 +248,7 @@ def generate(
         fail(f"--corruption {corruption!r}: use {' or '.join(CORRUPTIONS)}")
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"--out {out_dir} is a file: give a folder (landing/ and truth/ are written in it)")
-    above = next((a for a in out_dir.parents if a.exists()), None)
-    if above is not None and not above.is_dir():
-        fail(f"--out {out_dir}: {above} is a file, not a folder")
+    not_under_a_file(out_dir)
     landing = out_dir / "landing"
     if landing.is_dir() and any(landing.iterdir()) and not (landing / ZONE_KEY_FILE).exists():
         # a zone `scr generate` wrote carries its throwaway key; any other is someone's exports: never replaced

@@ -12,7 +12,7 @@ from landing.batch import Job, read_batch
 from landing.errors import BadInput
 from landing.frames import Frames
 from landing.registry import FILE as REGISTRY_FILE
-from landing.registry import ID_PATTERN
+from landing.registry import ID_PATTERN, no_folder, no_hq
 from landing.secrets import HashKey
 
 __all__ = ["read_practices", "read_practice", "FILES_IN_ORDER"]
@@ -29,7 +29,7 @@ def _job(landing: Path, practice: dict) -> Job:
         return job
     folder = landing / pid
     if not folder.is_dir():
-        job.refused = BadInput(REGISTRY_FILE, f"practice_id={pid}", f"no folder {pid}/ in the landing zone for this practice's exports")
+        job.refused = no_folder(pid)
         return job
     try:  # one listing per practice: a contract file under another case is no absent file
         named = {p.name.lower(): p.name for p in folder.iterdir()}
@@ -41,7 +41,7 @@ def _job(landing: Path, practice: dict) -> Job:
             job.refused = BadInput(other, None, f"the export must be named {reader.file} (names are case-sensitive)")
             return job
     if not (folder / hq.FILE).is_file():
-        job.refused = BadInput(hq.FILE, None, "missing: every practice in practices.json has Xero HQ")
+        job.refused = no_hq()
         return job
     job.files = [(r, folder / r.file) for r in FILES_IN_ORDER if (folder / r.file).is_file()]
     for reader, path in job.files:

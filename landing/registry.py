@@ -82,6 +82,16 @@ def _row_problem(row: object) -> str | None:
     return None
 
 
+def no_folder(pid: str) -> BadInput:
+    """A practices.json row whose practice has no folder in the landing zone."""
+    return BadInput(FILE, f"practice_id={pid}", f"no folder {pid}/ in the landing zone for this practice's exports")
+
+
+def no_hq() -> BadInput:
+    """A practice whose folder holds no hq_clients.json."""
+    return BadInput(HQ_FILE, None, "missing: every practice in practices.json has Xero HQ")
+
+
 def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
     """Practice or folder id -> why it fails: a bad or repeated registry row, no hq_clients.json, an unknown folder."""
     problems: dict[str, str] = {}
@@ -102,9 +112,9 @@ def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
         if pid in problems:
             continue
         if not (landing / pid).is_dir():
-            problems[pid] = str(BadInput(FILE, f"practice_id={pid}", f"no folder {pid}/ in the landing zone for this practice's exports"))
+            problems[pid] = str(no_folder(pid))
         elif not (landing / pid / HQ_FILE).is_file():
-            problems[pid] = str(BadInput(HQ_FILE, None, "missing: every practice in practices.json has Xero HQ"))
+            problems[pid] = str(no_hq())
     known = set(registry.get_column("practice_id").to_list())
     for folder in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if folder.name not in known:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.snapshot import snapshot_path
+from warehouse.snapshot import snapshot_path, sql_string
 from warehouse.views import VIEWS
 
 __all__ = ["SnapshotMissing", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
@@ -34,17 +34,13 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     # attached to a fresh in-memory database: duckdb.connect(path) would hand back the instance this process
     # already holds for that path, the snapshot as it was when first opened
     con = duckdb.connect(":memory:")
-    con.execute(f"attach {_q(str(path))} as snapshot (read_only)")
+    con.execute(f"attach {sql_string(str(path))} as snapshot (read_only)")
     con.execute("use snapshot")
     # the views read the snapshot's Parquet files under data/; nothing else is reachable once this is locked
-    con.execute(f"set allowed_directories = [{_q(str(path.parent / 'data') + os.sep)}]")
+    con.execute(f"set allowed_directories = [{sql_string(str(path.parent / 'data') + os.sep)}]")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class QueryRefused(ValueError):

@@ -11,7 +11,7 @@ import polars as pl
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
-__all__ = ["unknown_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS"]
+__all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -65,9 +65,11 @@ def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
     return False
 
 
-def unknown_practices(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> list[str]:
-    """The ids neither in the registry the warehouse read nor with links proposed, in the order given."""
-    return [p for p in practice_ids if not _known_practice(con, p)]
+def check_practices(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> None:
+    """ReviewError naming the ids neither in the registry the warehouse read nor with links proposed (in the order given)."""
+    unknown = [p for p in practice_ids if not _known_practice(con, p)]
+    if unknown:
+        raise ReviewError(f"unknown practice {', '.join(map(repr, unknown))}: not in the registry and no links proposed")
 
 
 def pending_count(con: duckdb.DuckDBPyConnection, practice_id: str) -> int:
@@ -80,8 +82,7 @@ def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -
 
     Text cells a spreadsheet would evaluate (a name like `=HYPERLINK(...)`) are escaped (landing.spreadsheet).
     """
-    if not _known_practice(con, practice_id):
-        raise ReviewError(f"unknown practice {practice_id!r}: not in the registry and no links proposed")
+    check_practices(con, [practice_id])
     rows = con.sql(_pending_sql(), params={"p": practice_id}).pl()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

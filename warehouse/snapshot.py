@@ -38,7 +38,7 @@ from warehouse.load import registered
 from warehouse.schema import PROMOTED, TABLES
 from warehouse.views import create_views
 
-__all__ = ["publish", "snapshot_dir", "snapshot_path", "relations", "GRACE_SECONDS", "MAX_FILES"]
+__all__ = ["publish", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES"]
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
 MAX_FILES = 64  # live files of one relation before it is compacted
@@ -84,12 +84,13 @@ class _Plan:
     signatures: dict[str, str] = field(default_factory=dict)
 
 
-def _q(text: str) -> str:
+def sql_string(text: str) -> str:
+    """`text` as a SQL string literal (a path in an ATTACH or a COPY)."""
     return "'" + text.replace("'", "''") + "'"
 
 
 def _in(ids: list[str]) -> str:
-    return "where practice_id in (" + ", ".join(_q(i) for i in ids) + ")"
+    return "where practice_id in (" + ", ".join(sql_string(i) for i in ids) + ")"
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
@@ -109,7 +110,7 @@ def _export(con, root: Path, plan: _Plan, relation: str, where: str, content_has
     name = f"data/{relation}/{plan.generation:09d}-{uuid.uuid4().hex[:8]}.parquet"
     per_practice = relations()[relation] == "practice"
     order = " order by practice_id" if per_practice and ordered else ""
-    path = _q(str(root / name))
+    path = sql_string(str(root / name))
     written = con.execute(f"copy (select * from {relation} {where}{order}) to {path} (format parquet)").fetchall()[0][0]
     if not written:
         (root / name).unlink(missing_ok=True)
@@ -240,12 +241,12 @@ def _relation_sql(relation: str, root: Path, files: pl.DataFrame, live_rows: dic
         return "select " + ", ".join(f'cast(null as {t}) as "{c}"' for c, t in cols) + " where false"
     clean = [f for f, n in files.select("file", "rows").iter_rows() if live_rows.get(f, n) == n]
     stale = [f for f in files["file"] if f not in clean]
-    paths = lambda fs: "[" + ", ".join(_q(str(root / f)) for f in fs) + "]"  # noqa: E731
+    paths = lambda fs: "[" + ", ".join(sql_string(str(root / f)) for f in fs) + "]"  # noqa: E731
     parts = [f"select {names} from read_parquet({paths(clean)})"] if clean else []
     if stale:
         parts.append(
             f"select {names} from read_parquet({paths(stale)}, filename = true) t where exists (select 1 from snapshot_live m "
-            f"where m.relation = {_q(relation)} and m.practice_id = t.practice_id and m.path = t.filename)"
+            f"where m.relation = {sql_string(relation)} and m.practice_id = t.practice_id and m.path = t.filename)"
         )
     return " union all ".join(parts)
 
