@@ -218,6 +218,10 @@ def test_no_raw_secret_leaves_the_landing_zone(tmp_path, prefect_api):
     wh_dir, exports = tmp_path / "warehouse", tmp_path / "exports"
     wh = wh_dir / "scr.duckdb"
 
+    # Prefect configures its logging (levels from PREFECT_LOGGING_LEVEL) when prefect.main is first imported, which
+    # the first flow run would do: import it now, so that the levels set below hold when this test runs alone
+    import prefect.main  # noqa: F401
+
     capture, root, prefect_logger = Capture(), logging.getLogger(), logging.getLogger("prefect")
     levels = (root.level, prefect_logger.level)
     root.addHandler(capture)
