@@ -58,16 +58,16 @@ def apply(
     warehouse: Warehouse = None,
 ) -> None:
     """Record the accept/reject decisions of a filled-in review CSV (the same file twice changes nothing)."""
+    from flows.operations import decisions_recorded
     from warehouse.db import transaction
     from warehouse.review import ReviewError, apply_review_file
-    from warehouse.status import mark_changed
 
     who = operator(by)
     with writing(warehouse) as con:
         try:
             with transaction(con):
                 done = apply_review_file(con, file, who)
-                mark_changed(con, done.practices)
+                decisions_recorded(con, done.practices, who)
         except ReviewError as exc:
             refuse(str(exc))
     ids = done.practices

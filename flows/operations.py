@@ -6,6 +6,7 @@ what happened and what comes next. No Prefect here: these commands run no flow.
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -19,13 +20,13 @@ from warehouse.choices import latest_choices, pin, read_pins, record_choice, unp
 from warehouse.db import transaction
 from warehouse.promote import PromotionError, current_rows, promote, unified_members
 from warehouse.promote import rollback as rollback_version
-from warehouse.review import pending_count, record_decisions, revoke_decisions
+from warehouse.review import pending_count, record_decisions, review_counts, revoke_decisions
 from warehouse.staging import read_practices, read_staging
 from warehouse.status import mark_changed, read_status, write_status
 
 __all__ = [
     "OperationRefused", "UnknownPractice", "Outcome", "effective_registry", "practice_row", "set_strategy", "confirm",
-    "unconfirm", "release", "rollback", "unmerge", "revoke",
+    "unconfirm", "release", "rollback", "unmerge", "revoke", "decisions_recorded", "review_detail",
 ]  # fmt: skip
 
 
@@ -241,7 +242,43 @@ def revoke(
         out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies it")
         status, detail = _current_status(con, practice_id)
         out.status, out.detail = status, _bounded(f"{_n(gone.height, 'decision')} withdrawn by {by}: rerun to apply; {detail or ''}")
+        if status == "in_review":  # the withdrawn decisions' links await a person again
+            counts = review_counts(con, [practice_id]).row(0, named=True)
+            out.detail = _bounded(review_detail(out.detail, counts["pending"], counts["decided"]))
         return _finish(con, out, by)
+
+
+# the counts a status detail gives about review: what awaits a person, what awaits the next run
+_REVIEW_COUNTS = re.compile(r"(?:; \d[\d,]* links? awaits? review|; \d[\d,]* decisions? recorded, applied by the practice's next run)+")
+
+
+def review_detail(detail: str, pending: int, decided: int) -> str:
+    """`detail` with its review counts made current: links awaiting a person, decisions awaiting a run (none: no words)."""
+    counts = (f"; {_n(pending, 'link')} {'awaits' if pending == 1 else 'await'} review" if pending else "") + (
+        f"; {_n(decided, 'decision')} recorded, applied by the practice's next run" if decided else ""
+    )
+    if _REVIEW_COUNTS.search(detail):
+        return _REVIEW_COUNTS.sub(counts, detail, count=1)
+    return detail.rstrip("; ") + counts
+
+
+def _in_review_details(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> pl.DataFrame:
+    """practice_id, status, detail of the practices in review among these, their review counts made current."""
+    current = read_status(con).filter(pl.col("practice_id").is_in(practice_ids) & (pl.col("status") == "in_review"))
+    counts = review_counts(con, current["practice_id"].to_list())
+    rows = current.join(counts, on="practice_id").rows(named=True)  # one per practice
+    return pl.DataFrame(
+        {"practice_id": [r["practice_id"] for r in rows], "status": [r["status"] for r in rows],
+         "detail": [_bounded(review_detail(r["detail"] or "", r["pending"], r["decided"])) for r in rows]},
+        schema={"practice_id": pl.String, "status": pl.String, "detail": pl.String},
+    )  # fmt: skip
+
+
+def decisions_recorded(con: duckdb.DuckDBPyConnection, practice_ids: list[str], by: str) -> None:
+    """After a review file's decisions were recorded: a practice in review says how many links still await a person
+    and how many decisions its next run applies (the detail of the run that proposed them counted them all as waiting)."""
+    write_status(con, _in_review_details(con, practice_ids), f"operator:{by}")
+    mark_changed(con, practice_ids)
 
 
 def _n(count: int, word: str) -> str:

@@ -77,6 +77,23 @@ def pending_count(con: duckdb.DuckDBPyConnection, practice_id: str) -> int:
     return con.sql(f"select count(*) from ({_pending_sql()})", params={"p": practice_id}).fetchall()[0][0]
 
 
+def review_counts(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> pl.DataFrame:
+    """practice_id, pending (review links no one has decided), decided (review links decided since the last run,
+    which the next run applies) for these practices, each once, zero when none."""
+    return con.sql(
+        """select p.practice_id,
+                  count(m.practice_id) filter (where d.decision is null) as pending,
+                  count(d.decision) as decided
+           from (select unnest($ids::varchar[]) as practice_id) p
+           left join client_match m on m.practice_id = p.practice_id and m.decision = 'review'
+           left join review_decision d on d.practice_id = m.practice_id and d.source_l = m.source_l
+             and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
+             and d.source_client_id_r = m.source_client_id_r
+           group by p.practice_id order by p.practice_id""",
+        params={"ids": sorted(set(practice_ids))},
+    ).pl()
+
+
 def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:
     """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written.
 

@@ -52,3 +52,54 @@ def test_decisions_are_honoured_by_a_rerun(tmp_path, prefect_api):
         r_l = unified_of(wh, pid, reject["source_l"], reject["source_client_id_l"])
         r_r = unified_of(wh, pid, reject["source_r"], reject["source_client_id_r"])
         assert r_l[0] != r_r[0]
+
+
+def _status(wh: Path, pid: str) -> tuple[str, str]:
+    with duckdb.connect(str(wh), read_only=True) as con:
+        return con.sql("select status, detail from practice_status where practice_id = $p", params={"p": pid}).fetchall()[0]
+
+
+def test_status_counts_what_awaits_a_person_and_what_awaits_a_run(tmp_path, prefect_api):
+    """After `review apply` the practice's status no longer says its decided links await review: it counts the links
+    still undecided and the decisions the next run applies; a withdrawal counts them back; the run clears both."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.wave import nightly_wave
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", 30, seed=13)
+    landing, wh = str(tmp_path / "zone" / "landing"), tmp_path / "scr.duckdb"
+    nightly_wave(landing=landing, warehouse=str(wh), select="all")
+    with duckdb.connect(str(wh), read_only=True) as con:
+        pid, n = con.sql("select practice_id, count(*) n from client_match where decision = 'review' group by 1 "
+                         "having n >= 2 order by n desc, 1").fetchall()[0]  # fmt: skip
+    assert _status(wh, pid) == ("in_review", f"promoted ({_strategy(wh, pid)}); {n} links await review")
+    runner, sheet = CliRunner(), tmp_path / "review.csv"
+    assert runner.invoke(app, ["review", "export", "-p", pid, "-o", str(sheet), "-w", str(wh)]).exit_code == 0
+    rows = pl.read_csv(sheet, infer_schema=False)
+    rows.with_columns(decision=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("reject")).otherwise(pl.lit(""))).write_csv(sheet)
+    result = runner.invoke(app, ["review", "apply", str(sheet), "--by", "ops@example.com", "-w", str(wh)])
+    assert result.exit_code == 0, result.output
+    waits = "1 link awaits review" if n == 2 else f"{n - 1} links await review"
+    assert _status(wh, pid) == ("in_review", f"promoted ({_strategy(wh, pid)}); {waits}; 1 decision recorded, applied by the practice's next run")
+
+    rows.with_columns(decision=pl.lit("accept")).write_csv(sheet)  # every link accepted (the first one changes its mind)
+    assert runner.invoke(app, ["review", "apply", str(sheet), "--by", "ops@example.com", "-w", str(wh)]).exit_code == 0
+    assert _status(wh, pid) == ("in_review", f"promoted ({_strategy(wh, pid)}); {n} decisions recorded, applied by the practice's next run")
+
+    result = runner.invoke(app, ["review", "revoke", "-p", pid, "--all", "--by", "ops@example.com", "-w", str(wh)])
+    assert result.exit_code == 0, result.output
+    # withdrawing the accepts uncovers the reject each replaced (undo is a stack), the rest await a person again
+    assert _status(wh, pid) == ("in_review", f"{n} decisions withdrawn by ops@example.com: rerun to apply; promoted ({_strategy(wh, pid)}); "
+                                             f"{waits}; 1 decision recorded, applied by the practice's next run")
+
+    assert runner.invoke(app, ["review", "apply", str(sheet), "--by", "ops@example.com", "-w", str(wh)]).exit_code == 0
+    assert runner.invoke(app, ["rerun", "-p", pid, "-l", landing, "-w", str(wh)]).exit_code == 0
+    status, detail = _status(wh, pid)
+    assert "await" not in detail and "recorded" not in detail, detail  # the run applied them all; what is left is its own
+
+
+def _strategy(wh: Path, pid: str) -> str:
+    with duckdb.connect(str(wh), read_only=True) as con:
+        return con.sql("select strategy from unified_client where practice_id = $p limit 1", params={"p": pid}).fetchall()[0][0]
