@@ -33,10 +33,11 @@ def _print(result: dict) -> None:
         out.print(skipped)
     if result["unconnected"]:
         unc = Table(title="Practices without step one done")
-        for col in ("practice", "connection"):
-            unc.add_column(col)
+        unc.add_column("practice")
+        unc.add_column("connection")
+        unc.add_column("waiting for", overflow="fold")
         for u in result["unconnected"]:
-            unc.add_row(u["practice_id"], u["connection"])
+            unc.add_row(u["practice_id"], u["connection"], u["waiting_for"])
         out.print(unc)
         out.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
     t = result["totals"]

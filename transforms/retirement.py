@@ -55,10 +55,12 @@ def plan_retirement(links: pl.DataFrame, sides: pl.DataFrame, drift: pl.DataFram
 
 
 def unconnected(registry: pl.DataFrame) -> pl.DataFrame:
-    """Practices whose step one is not done, by the same rule as their status (HQ-only practices need none)."""
-    waiting = step_one(registry).filter(pl.col("status").is_not_null()).select("practice_id")
+    """Practices whose step one is not done, by the same rule as their status (HQ-only practices need none): the
+    connection as the registry has it and what step one waits for (a connection "confirmed" by someone other than
+    the Master Admin still waits for the Master Admin)."""
+    waiting = step_one(registry).filter(pl.col("status").is_not_null()).select("practice_id", pl.col("detail").alias("waiting_for"))
     return (
-        registry.join(waiting, on="practice_id", how="semi")
-        .select("practice_id", pl.col("connection").fill_null("none"), pl.lit(UNCONNECTED_NOTE).alias("note"))
+        registry.join(waiting, on="practice_id", how="inner")
+        .select("practice_id", pl.col("connection").fill_null("none"), pl.lit(UNCONNECTED_NOTE).alias("note"), "waiting_for")
         .sort("practice_id")
     )

@@ -176,7 +176,7 @@ def _tables() -> dict[str, Table]:
         {"practice_id": V, "xpm_client_uuid": V, "hq_client_id": V, "field": V, "xpm_value": V, "hq_value": V,
          "edited_side": V, "hq_updated_at": TS, "last_synced_at": TS, "state": V, "run_id": V},
         ("practice_id", "xpm_client_uuid", "hq_client_id", "field"), doc="fields edited on one side after the last sync")  # fmt: skip
-    add("sync_unconnected", {"practice_id": V, "connection": V, "note": V}, ("practice_id",),
+    add("sync_unconnected", {"practice_id": V, "connection": V, "note": V, "waiting_for": V}, ("practice_id",),
         doc="practices without step one at retirement")
 
     # bookkeeping: which practices changed in which commit (the snapshot publishes only those)

@@ -187,6 +187,10 @@ def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, t
     assert ok.exit_code == 0, ok.output
     assert "p1" in ok.output and "p3" in ok.output and "new clients appear" in ok.output and "total" in ok.output
     assert len(_tables(wh)["sync_retirement"]) == 3
+    # what step one waits for, beside the connection as the registry has it
+    waiting = {r[0]: r[-1] for r in _tables(wh)["sync_unconnected"]}
+    assert waiting and all(w.startswith(("HQ is not connected", "an old connection awaits")) for w in waiting.values()), waiting
+    assert "waiting for" in ok.output
 
 
 @pytest.mark.parametrize(("args", "level"), [([], "WARNING"), (["-v"], None), (["--verbose"], None)])

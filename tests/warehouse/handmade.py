@@ -123,7 +123,7 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         insert into sync_drift (practice_id, xpm_client_uuid, hq_client_id, field, state, run_id)
         values ('A1', 'x1', 'h1', 'name', 'active', 'S1'), ('A1', 'x1', 'h1', 'email', 'active', 'S1'),
                ('A1', 'x3', 'h3', 'phone', 'paused', 'S1')""")
-    con.execute("insert into sync_unconnected values ('C1', 'none', 'from the cutover, new clients appear in one system only')")
+    con.execute("insert into sync_unconnected values ('C1', 'none', 'from the cutover, new clients appear in one system only', 'HQ is not connected to an XPM or Xero Tax account')")
     con.execute("""
         insert into practice_change select practice_id, 1 from stg_practice""")
 

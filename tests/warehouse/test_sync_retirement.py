@@ -118,9 +118,9 @@ def test_drift_rows_and_unconnected_list(zone):
         ("p2", "city", "Auckland", "Wellington", "xpm"),
     ]
     assert con.sql("select * from sync_unconnected order by practice_id").fetchall() == [
-        ("p2", "unconfirmed", UNCONNECTED_NOTE),
-        ("p3", "none", UNCONNECTED_NOTE),
-        ("p5", "confirmed", UNCONNECTED_NOTE),
+        ("p2", "unconfirmed", UNCONNECTED_NOTE, "an old connection awaits confirmation by the Master Admin boss@p2"),
+        ("p3", "none", UNCONNECTED_NOTE, "HQ is not connected to an XPM or Xero Tax account"),
+        ("p5", "confirmed", UNCONNECTED_NOTE, "connection confirmed by staff@p5, not by the Master Admin boss@p5"),
     ]
 
 
