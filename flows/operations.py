@@ -102,6 +102,9 @@ def set_strategy(con: duckdb.DuckDBPyConnection, practice_id: str, strategy: str
         elif _pinned(con, practice_id):
             out.status, out.detail = _current_status(con, practice_id)
             out.detail = f"strategy {strategy} chosen by {by}; pinned: `scr practice release {practice_id}` to apply it"
+        elif pending_count(con, practice_id):  # a person still has its links to decide: it stays in review
+            detail = _current_status(con, practice_id)[1] or ""
+            out.status, out.detail = "in_review", _bounded(f"strategy {strategy} chosen by {by}: its next run consolidates with it; {detail}")
         else:
             out.status, out.detail = "coming_soon", f"strategy {strategy} chosen by {by}: waiting for its consolidation wave"
         return _finish(con, out, by)

@@ -103,3 +103,27 @@ def test_status_counts_what_awaits_a_person_and_what_awaits_a_run(tmp_path, pref
 def _strategy(wh: Path, pid: str) -> str:
     with duckdb.connect(str(wh), read_only=True) as con:
         return con.sql("select strategy from unified_client where practice_id = $p limit 1", params={"p": pid}).fetchall()[0][0]
+
+
+def test_a_strategy_chosen_while_links_await_review_keeps_the_practice_in_review(tmp_path, prefect_api):
+    """Choosing a strategy for a practice whose links await a person does not call it coming_soon: its links still
+    wait (review_queue lists them), and the detail says both."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.wave import nightly_wave
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", 30, seed=13)
+    landing, wh = str(tmp_path / "zone" / "landing"), tmp_path / "scr.duckdb"
+    nightly_wave(landing=landing, warehouse=str(wh), select="all")
+    with duckdb.connect(str(wh), read_only=True) as con:
+        pid, n = con.sql("select practice_id, count(*) n from client_match where decision = 'review' group by 1 order by n desc, 1").fetchall()[0]
+    other = next(s for s in ("keep_xpm", "keep_hq", "combine") if s != _strategy(wh, pid))
+    result = CliRunner().invoke(app, ["practice", "strategy", pid, other, "--by", "ops@example.com", "-w", str(wh)])
+    assert result.exit_code == 0, result.output
+    status, detail = _status(wh, pid)
+    assert status == "in_review" and detail.startswith(f"strategy {other} chosen by ops@example.com: its next run consolidates with it; ")
+    assert detail.endswith(f"{n} links await review" if n > 1 else "1 link awaits review"), detail
+    assert CliRunner().invoke(app, ["rerun", "-p", pid, "-l", landing, "-w", str(wh)]).exit_code == 0
+    assert f"promoted ({other})" in _status(wh, pid)[1]
