@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -46,10 +47,20 @@ def _print(result: dict) -> None:
               f"{plural(t['drift_pairs'], 'pair')} drifted since the last sync")  # fmt: skip
 
 
+def _day(value: str) -> date:
+    """A day written YYYY-MM-DD; anything else is bad usage naming what to write."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            return date.fromisoformat(value.strip())
+    except ValueError:
+        pass
+    raise typer.BadParameter(f"{value!r} is not a day: write it as YYYY-MM-DD, e.g. 2023-11-01")
+
+
 def retire_sync(
     warehouse: Warehouse = None,
     landing: Landing = None,
-    as_of: Annotated[datetime | None, typer.Option("--as-of", formats=["%Y-%m-%d"], help="retirement date (default today)", show_default=False)] = None,
+    as_of: Annotated[date | None, typer.Option("--as-of", parser=_day, metavar="YYYY-MM-DD", help="retirement date (default today)", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
     force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
     verbose: Verbose = False,
@@ -59,7 +70,7 @@ def retire_sync(
     from flows.settings import get_settings
 
     settings = get_settings()
-    day = as_of.date() if as_of else datetime.now(UTC).date()
+    day = as_of or datetime.now(UTC).date()
     try:
         # refuse before starting Prefect: no flow run for a request that cannot proceed
         check_cutover(day, settings.cutover_date, force)

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -144,3 +146,11 @@ def test_practice_takes_its_options_before_the_id_too(tmp_path):
         assert json.loads(before.output) == json.loads(after.output)
     unknown = runner.invoke(app, ["practice", "-w", wh, "NOPE"])
     assert unknown.exit_code == 2 and "unknown practice 'NOPE'" in unknown.output
+
+
+@pytest.mark.parametrize("day", ["2023-13-01", "20231101", "1/11/2023", "tomorrow"])
+def test_retire_sync_as_of_that_is_no_day_says_how_to_write_one(tmp_path, day):
+    res = runner.invoke(app, ["retire-sync", "-l", str(tmp_path), "-w", str(tmp_path / "wh.duckdb"), "--as-of", day])
+    words = " ".join(res.output.split())
+    assert res.exit_code == 2 and f"'{day}' is not a day: write it as YYYY-MM-DD" in words, res.output
+    assert "Value error" not in words and not (tmp_path / "wh.duckdb").exists()
