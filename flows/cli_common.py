@@ -17,6 +17,8 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from flows.words import plural  # the commands import it from here
+
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
@@ -53,13 +55,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def refuse(message: str) -> NoReturn:
     """What was asked for was refused or not found: exit 1."""
     fail(message, 1)
-
-
-def plural(n: int, word: str) -> str:
-    """'1 link', '2 links', '3 hashes'."""
-    if n == 1:
-        return f"{n:,} {word}"
-    return f"{n:,} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
 
 
 def operator(by: str | None) -> str:

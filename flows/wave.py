@@ -29,6 +29,7 @@ from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
 from flows.timing import Stopwatch
+from flows.words import plural
 from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
@@ -76,7 +77,8 @@ def _task_key(landing: str, key_fingerprint: str):
 @task(name="journey-chunk", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def journey_chunk(landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None, params: dict) -> ChunkResult:
     """Extract, match, survive and gate one chunk of practices (retried on transient errors)."""
-    get_run_logger().info("chunk of %d practices: %s", practices.height, ", ".join(practices["practice_id"].to_list()[:5]))
+    ids = practices["practice_id"].to_list()
+    get_run_logger().info("chunk of %s: %s%s", plural(len(ids), "practice"), ", ".join(ids[:5]), ", ..." if len(ids) > 5 else "")
     return run_chunk(landing, practices, _task_key(landing, key_fingerprint), decisions, params)
 
 
@@ -85,7 +87,7 @@ def fit_model_task(
     landing: str, practices: pl.DataFrame, key_fingerprint: str, decisions: pl.DataFrame | None, keep: str | None = None
 ) -> dict:
     """Fit the match model on a fixed sample of practices (with `keep`, their frames stay for their chunks)."""
-    get_run_logger().info("fitting the match model on %d practices", practices.height)
+    get_run_logger().info("fitting the match model on %s", plural(practices.height, "practice"))
     return fit(landing, practices, _task_key(landing, key_fingerprint), decisions, keep)
 
 
@@ -201,7 +203,7 @@ def run_journey(
             # while the first chunks are read rather than beside the model's fit, which it slowed by as much
             threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
-        logger.info("run %s: %d practices in %d chunks", run_id, todo.height, len(parts))
+        logger.info("run %s: %s in %s", run_id, plural(todo.height, "practice"), plural(len(parts), "chunk"))
         progress.report("practices", 0, todo.height)
         # a window of chunks in flight: the workers compute ahead of the writer, but never more than
         # chunks_ahead results wait in memory, so memory stays flat however large the wave
@@ -256,7 +258,7 @@ def run_journey(
                 published_at, unpublished = time.perf_counter(), False
             done += len(ids)
             progress.report("practices", done, todo.height)
-            logger.info("chunk written: %d practices (%d/%d)", len(ids), done, todo.height)
+            logger.info("chunk written: %s (%d/%d)", plural(len(ids), "practice"), done, todo.height)
         touched = sorted(set(todo["practice_id"].to_list()) | set(problems))
         # the invariants read the warehouse on their own cursor while the run's data is published: both are
         # DuckDB's work and the chunks are done (1M bench zone: 7.0 -> 5.6 s from the last commit to the summary);
