@@ -360,7 +360,7 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
             waiting.select(
                 "practice_id",
                 pl.lit("in_review").alias("status"),
-                pl.format("strategy not chosen yet (keep_xpm, keep_hq or combine); {}", _awaiting(pl.col("review_links"))).alias("detail"),
+                pl.concat_str(pl.lit("strategy not chosen yet (keep_xpm, keep_hq or combine)"), _awaiting(pl.col("review_links"))).alias("detail"),
             )
         )
         if not chosen.is_empty():
@@ -415,10 +415,7 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataF
             passed.select(
                 "practice_id",
                 pl.when(waits).then(pl.lit("in_review")).otherwise(pl.lit("complete")).alias("status"),
-                pl.when(waits)
-                .then(pl.format("promoted ({}); {}", pl.col("strategy"), _awaiting(pl.col("review_links"))))
-                .otherwise(pl.format("promoted ({})", pl.col("strategy")))
-                .alias("detail"),
+                pl.concat_str(pl.format("promoted ({})", pl.col("strategy")), _awaiting(pl.col("review_links"))).alias("detail"),
             ),
         ],
         how="vertical_relaxed",
@@ -426,9 +423,9 @@ def consolidate(result: ChunkResult, strategies: pl.DataFrame, pending: pl.DataF
 
 
 def _awaiting(n: pl.Expr) -> pl.Expr:
-    """'1 link awaits review', '3 links await review'."""
+    """'; 1 link awaits review', '; 3 links await review', nothing when none does (as flows.operations.review_detail)."""
     n = n.fill_null(0)
-    return pl.when(n == 1).then(pl.lit("1 link awaits review")).otherwise(pl.format("{} links await review", n))
+    return pl.when(n == 0).then(pl.lit("")).when(n == 1).then(pl.lit("; 1 link awaits review")).otherwise(pl.format("; {} links await review", n))
 
 
 def failed_status(failed: dict[str, str]) -> pl.DataFrame:

@@ -75,6 +75,11 @@ def test_status_counts_what_awaits_a_person_and_what_awaits_a_run(tmp_path, pref
         pid, n = con.sql("select practice_id, count(*) n from client_match where decision = 'review' group by 1 "
                          "having n >= 2 order by n desc, 1").fetchall()[0]  # fmt: skip
     assert _status(wh, pid) == ("in_review", f"promoted ({_strategy(wh, pid)}); {n} links await review")
+    with duckdb.connect(str(wh), read_only=True) as con:  # a practice with none to review does not say "0 links"
+        quiet = con.sql("""select s.detail from practice_status s anti join (select practice_id from client_match
+                           where decision = 'review') m using (practice_id) where s.status in ('in_review', 'complete')""").fetchall()
+    assert {d for (d,) in quiet if d.startswith("strategy not chosen")} == {"strategy not chosen yet (keep_xpm, keep_hq or combine)"}
+    assert not [d for (d,) in quiet if "await" in d], quiet
     runner, sheet = CliRunner(), tmp_path / "review.csv"
     assert runner.invoke(app, ["review", "export", "-p", pid, "-o", str(sheet), "-w", str(wh)]).exit_code == 0
     rows = pl.read_csv(sheet, infer_schema=False)
