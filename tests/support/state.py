@@ -67,6 +67,9 @@ def torn_practices(killed: Path, reference: Path) -> dict[str, str]:
     chunk writes; a practice whose chunk did not commit holds none.
     """
     with duckdb.connect(str(killed), read_only=True) as k, duckdb.connect(str(reference), read_only=True) as r:
+        tables = {row[0] for row in k.sql("select table_name from information_schema.tables").fetchall()}
+        if "run_practice" not in tables:  # killed before the schema committed (one transaction): no table at all
+            return {t: "a chunk's table without the schema" for t in CHUNK_DATA if t in tables}
         done = {row[0] for row in k.sql("select distinct practice_id from run_practice").fetchall()}
         bad: dict[str, str] = {}
         for table in CHUNK_DATA:
