@@ -2,10 +2,15 @@
 
     .venv/bin/python -m benchmarks.match_misses --seed 2 --corruption geco --practices 300
 
-For development seeds only (never tune on held-out seeds). The zone is generated once into
+For development seeds only (never tune on held-out seeds); `--febrl 3` (or 4) looks at Febrl instead. The zone is generated once into
 --cache and read back on later calls. Each true pair the automatic clusters leave apart is put in
 one group: not a candidate (blocking), reviewed, rejected (by which veto), or left below the review
 threshold, with the levels the comparison gave it; a sample of each group is printed.
+
+A client keyed n times has n(n-1)/2 true pairs, so one record split from a large client counts many
+times over. `splits` counts each split once: per two automatic clusters holding records of one true
+client, the likeliest compared pair between them and why it was not merged (a pair merged
+automatically that clustering kept apart is `auto_but_split`, a cluster conflict).
 """
 
 from __future__ import annotations
@@ -41,6 +46,24 @@ def capture(frames, practices):
     return result, seen
 
 
+def splits(cmp: pl.DataFrame, rec: pl.DataFrame) -> pl.DataFrame:
+    """Per two automatic clusters of one true client (rec: rid, entity_id, auto), the likeliest compared pair
+    between them with its decision, veto and probability, and `why` (as in main); split clusters with no
+    compared pair between them are left out (see the pair groups' not_candidate)."""
+    r = rec.filter(pl.col("entity_id").is_not_null()).select("rid", "entity_id", "auto")
+    p = cmp.select("rid_l", "rid_r", "decision", "veto", "match_probability")
+    p = p.join(r.rename({"rid": "rid_l", "entity_id": "e_l", "auto": "a_l"}), on="rid_l")
+    p = p.join(r.rename({"rid": "rid_r", "entity_id": "e_r", "auto": "a_r"}), on="rid_r")
+    p = p.filter((pl.col("e_l") == pl.col("e_r")) & (pl.col("a_l") != pl.col("a_r")))
+    p = p.with_columns(a=pl.min_horizontal("a_l", "a_r"), b=pl.max_horizontal("a_l", "a_r"))
+    best = p.sort(["match_probability", "rid_l", "rid_r"], descending=[True, False, False]).group_by("e_l", "a", "b", maintain_order=True).first()
+    return best.with_columns(
+        why=pl.when(pl.col("decision") == "auto").then(pl.lit("auto_but_split"))
+        .when(pl.col("decision") == "review").then(pl.lit("review:") + pl.col("veto").fill_null("p<auto"))
+        .otherwise(pl.lit("reject:") + pl.col("veto").fill_null("p<review"))
+    ).rename({"e_l": "entity_id"}).drop("e_r", "a_l", "a_r")
+
+
 def cached_zone(cache: Path, corruption: str, seed: int, practices: int) -> Path:
     """The folder of a generated zone's frames, truth and hard pairs, generated on first use."""
     folder = cache / f"{corruption}-{seed}-{practices}"
@@ -56,12 +79,19 @@ def cached_zone(cache: Path, corruption: str, seed: int, practices: int) -> Path
 def main(
     seed: int = typer.Option(2), corruption: str = typer.Option("geco"), practices: int = typer.Option(300),
     cache: Path = typer.Option(Path("bench-out/zones")), sample: int = typer.Option(4), out: Path | None = typer.Option(None),
+    febrl: int | None = typer.Option(None, help="3 or 4: Febrl3 / Febrl4 instead of a generated zone (seed, corruption ignored)"),
 ) -> None:
     from transforms.compare import FIELDS
 
-    folder = cached_zone(cache, corruption, seed, practices)
-    frames, prac = _load(folder)
-    truth = pl.read_parquet(folder / "truth.parquet")
+    if febrl is not None:
+        from benchmarks import febrl as fb
+
+        ds = {3: fb.febrl3, 4: fb.febrl4}[febrl]()
+        frames, prac, truth = ds.frames, ds.practices, ds.truth
+    else:
+        folder = cached_zone(cache, corruption, seed, practices)
+        frames, prac = _load(folder)
+        truth = pl.read_parquet(folder / "truth.parquet")
     result, seen = capture(frames, prac)
     std, cmp = seen["std"], seen["cmp"]
     key = ["practice_id", "source", "source_client_id"]
@@ -83,8 +113,12 @@ def main(
     console.print(f"records {std.height:,}, true pairs {tp.height:,}, missed {missed.height:,}, threshold {result.auto_threshold}")
     console.print(f"review records {(result.crosswalk['merge_status'] == 'review').sum():,}")
     groups = m.group_by("why").len().sort("len", descending=True)
+    split = splits(cmp, rec)
+    split_clients = rec.filter(pl.col("entity_id").is_not_null()).group_by("entity_id").agg(pl.col("auto").n_unique()).filter(pl.col("auto") > 1)
     with pl.Config(tbl_rows=60, tbl_width_chars=200, fmt_str_lengths=60, tbl_cols=30):
         console.print(groups)
+        console.print(f"clients split by the automatic clusters {split_clients.height:,}; splits with a compared pair, by their likeliest pair:")
+        console.print(split.group_by("why").len().sort("len", descending=True))
         show = std.select("rid", "source", "full_name", "dob", "email", "address", "postcode", "tax_no", "business_no", "company_no", "phones")
         for why in groups["why"].head(12):
             g = m.filter(pl.col("why") == why)

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from benchmarks import match_ambiguity, match_speed, match_sweep
+from benchmarks import match_ambiguity, match_misses, match_speed, match_sweep
 from landing.frames import Frames
 from landing.schema import CLIENT, CONTACT, PRACTICE
 
@@ -84,3 +84,14 @@ def test_the_ambiguity_ceiling_counts_only_what_the_zone_left_apart(tmp_path):
     free = z["compared_left_apart"] - z["shares_levels_with_a_hard_pair"]
     assert abs(z["recall_ceiling"] - (z["true_pairs"] - z["left_apart"] + free) / z["true_pairs"]) < 1e-12
     assert z["recall"] <= z["recall_ceiling"] <= 1.0 and z["f1"] <= z["f1_ceiling"]
+
+
+def test_a_split_client_counts_once_by_the_likeliest_pair_between_its_clusters():
+    # one client keyed three times, two records merged, the third kept apart: two missed pairs, one split
+    rec = pl.DataFrame({"rid": [0, 1, 2, 3], "entity_id": ["e1", "e1", "e1", "e2"], "auto": [0, 0, 2, 3]})
+    cmp = pl.DataFrame({
+        "rid_l": [0, 0, 1, 2], "rid_r": [1, 2, 2, 3], "decision": ["auto", "review", "review", "reject"],
+        "veto": [None, None, "cluster_profile", None], "match_probability": [0.999, 0.9, 0.998, 0.1],
+    })  # fmt: skip
+    split = match_misses.splits(cmp, rec)
+    assert split.select("entity_id", "rid_l", "rid_r", "why").rows() == [("e1", 1, 2, "review:cluster_profile")]
