@@ -17,7 +17,7 @@ from transforms.linked import related_pairs
 from transforms.model import (
     MATCH, NONMATCH, Model, estimate_u, expert_model, fit, level_matrix, level_weights, patterns, random_pairs, score,
 )  # fmt: skip
-from transforms.profile import profile_levels
+from transforms.profile import likeliest, profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster, merge_statuses
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
@@ -355,10 +355,11 @@ def _clusters(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) ->
 
 def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float, std: pl.DataFrame) -> np.ndarray:
     """Records of automatic clusters whose profile against the rest of their cluster scores below the threshold."""
-    rid, gamma = profile_levels(cmp, labels, std.select("practice_id", "source", "full_name", "name_in_source"))
+    rid, gamma, reach = profile_levels(cmp, labels, std.select("practice_id", "source", "full_name", "name_in_source"), reached=True)
     if len(rid) == 0:
         return rid
-    p = score(gamma, model)[1]
+    # where a record reaches several levels of a field, the profile reads the one the zone's model finds likeliest a match
+    gamma, p = likeliest(gamma, reach, lambda g: score(g, model)[1])
     # a cluster that holds every record of its name in a system explains the repeat: it counts neither for nor
     # against the record, so the profile takes whichever reading the zone's model finds likelier a match (where
     # one system holds duplicates keyed twice, as in one-list data, the repeat is the reassuring reading)

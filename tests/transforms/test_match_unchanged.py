@@ -17,7 +17,10 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken with the blocking key id_near (a number
+# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken when the profile check came to read,
+# where a record reaches several levels of a field, the one the model finds likeliest a match (profile.likeliest: 6 ->
+# 4 links demoted by the check, automatic F1 0.97718 -> 0.97756, precision 1.0 and no hard look-alike merged, both);
+# before that the geco zone's re-taken with the blocking key id_near (a number
 # and a slip of it meet: more pairs compared refit the model; the default zone's pairs did not change); before that
 # both re-taken with the identifier level one_slip (a number
 # whose check digits fail, or of a kind without any, one slip from the other's: a new level refits the model, and
@@ -30,7 +33,7 @@ from transforms.matching import fit_model, match
 # placeholder birthdays)
 EXPECTED = {
     ("default", 3, 40): "c6a0027a91d5482d6d0b04c5995c5b0de18f168f1dba4b952a58faae0ee7204a",
-    ("geco", 1, 40): "0c153494a367c375e82fc9ae32268c93c6d54a50b0270fa5260ae22de8458933",
+    ("geco", 1, 40): "750d75d7ce28fddc7c5f1330c49ffff3415f228b665363b1fbbf816c6f3bbb1f",
 }
 
 

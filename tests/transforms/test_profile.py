@@ -122,3 +122,66 @@ def test_where_the_zone_reads_a_repeated_name_as_namesakes_one_left_outside_stil
     # a fourth John Smith in xpm, left apart (a parent or child of one name): the repeat is not explained
     outside = names(["xpm"] * 4, ["john smith"] * 4).with_columns(rid=pl.int_range(4))
     assert _doubted(cmp, np.array([0, 0, 0, 3]), model, threshold, outside).tolist() == [0, 1, 2]
+
+
+def _between(model, base: dict[str, str], field: str, weaker: str, stronger: str) -> float:
+    """A threshold between a profile read with `weaker` and with `stronger` for `field` (the model must rank them so)."""
+    from transforms.model import score
+
+    p = {}
+    for level in (weaker, stronger):
+        row = np.array([[lvl(f, {**base, field: level}.get(f, "null")) for f in FIELDS]])
+        p[level] = float(score(row, model)[1][0])
+    assert p[weaker] < p[stronger]
+    return (p[weaker] + p[stronger]) / 2
+
+
+def test_a_number_one_slip_from_a_members_is_read_as_that_agreement_not_as_another_members_different_number():
+    # one client keyed three times: 0 has the right tax number, 1 and 2 each a slip of it (two slips apart from
+    # each other). Record 2's number is one keystroke from the client's: a person reads agreement. The order of
+    # the level names put "different" before "one slip" (added later), so the profile read the disagreement
+    from transforms.matching import _doubted
+    from transforms.model import expert_model
+
+    base = {**SAME, "source": "different"}
+    cmp = links([(0, 1, {**base, "tax_no": "one_slip"}), (0, 2, {**base, "tax_no": "one_slip"}),
+                 (1, 2, {**base, "tax_no": "different_unchecked"})])  # fmt: skip
+    std = names(["hq", "xpm", "tax"], ["ann lee", "ann lee", "ann lee"]).with_columns(rid=pl.int_range(3))
+    model = expert_model()
+    threshold = _between(model, base, "tax_no", "different_unchecked", "one_slip")
+    assert len(_doubted(cmp, np.array([0, 0, 0]), model, threshold, std)) == 0
+
+
+def test_a_street_spelled_as_one_members_does_not_doubt_a_record_its_postcode_and_suburb_vouch_for():
+    # Febrl3's fitted model weighs a street line keyed alike below one postcode and suburb with the street spelled
+    # otherwise ("3 larpent st" / "3 larpent sztreet", 2101): among its candidate pairs, different people share a
+    # street line more often. Records 0 and 2 spell the street alike, 1 otherwise, all in one postcode and suburb:
+    # agreeing more closely with one member must not make the cluster doubt 0 and 2
+    from transforms.matching import _doubted
+    from transforms.model import expert_model
+
+    model = expert_model()
+    model.m["address"] = np.array([0, 0.39, 0.2, 0.27, 0.12, 0.02])  # Febrl3's fitted tables, rounded
+    for other in [*model.h, model.u]:
+        other["address"] = np.array([0, 0.027, 0.0003, 0.0001, 0.012, 0.96])
+    base = {"name": "exact", "dob": "exact", "source": "same"}
+    cmp = links([(0, 1, {**base, "address": "postcode_and_city"}), (0, 2, {**base, "address": "exact"}),
+                 (1, 2, {**base, "address": "postcode_and_city"})])  # fmt: skip
+    std = names(["xpm"] * 3, ["holly green", "holly green", "holly green"]).with_columns(rid=pl.int_range(3))
+    threshold = _between(model, base, "address", "exact", "postcode_and_city")
+    assert len(_doubted(cmp, np.array([0, 0, 0]), model, threshold, std)) == 0
+
+
+def test_the_model_picks_among_the_levels_a_record_reaches_never_one_it_does_not():
+    from transforms.profile import likeliest
+
+    cmp = links([(0, 1, {"name": "exact", "email": "different"}), (0, 2, {"name": "exact", "email": "exact"}),
+                 (1, 2, {"name": "exact", "phone": "different"})])  # fmt: skip
+    rid, levels, reach = profile_levels(cmp, np.array([0, 0, 0]), reached=True)
+    email, phone = list(FIELDS).index("email"), list(FIELDS).index("phone")
+    # a model that (perversely) finds a different email likelier a match: record 0 reaches both, 1 only "different"
+    prob = lambda g: (g[:, email] == lvl("email", "different")).astype(float)  # noqa: E731
+    chosen, p = likeliest(levels, reach, prob)
+    assert chosen[:, email].tolist() == [lvl("email", "different")] * 2 + [lvl("email", "exact")]
+    assert chosen[:, phone].tolist() == [0, lvl("phone", "different"), lvl("phone", "different")]  # unknown stays unknown
+    assert p.tolist() == [1.0, 1.0, 0.0]

@@ -20,7 +20,11 @@ def test_the_review_budget_holds_after_the_clusters_demote_links_on_febrl3(data,
     # estimate of the review load, the clusters and the profile check turn some automatic links into proposals;
     # the fit measures its whole decision on the sample and takes the excess off the proposals' share. At the
     # default budget Febrl3 stays well within it, so a tighter budget is asked for here: without the measure
-    # the demoted links take reviewers to 1.7% of the records against 1.5% (checked)
+    # the demoted links took reviewers to 1.7% of the records against 1.5% (checked then; at 539c7b5 1.38% with
+    # and without it). The profile now reads the level the model finds likeliest a match where a record reaches
+    # several (profile.likeliest) and doubts no Febrl3 record, which leaves 1.0% to review: its first reading, by
+    # the order of agreement alone, is kept here so that links are demoted as before
+    monkeypatch.setattr(matching, "likeliest", lambda levels, reach, prob: (levels, prob(levels)))
     monkeypatch.setattr(matching, "REVIEW_BUDGET", 0.015)
     status = matching.match(data.frames, data.practices).crosswalk["merge_status"]
     assert status.len() == 5_000
