@@ -15,7 +15,7 @@ def record_choice(
 ) -> None:
     """Append one choice to the audit trail (inside the caller's transaction)."""
     con.execute(
-        "insert into practice_choice values (?, ?, ?, ?, ?, now()::timestamp, ?)", [practice_id, choice, value, previous, by, note]
+        "insert into practice_choice values (?, ?, ?, ?, ?, timezone('UTC', now()), ?)", [practice_id, choice, value, previous, by, note]
     )
 
 
@@ -39,7 +39,7 @@ def latest_choices(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 def pin(con: duckdb.DuckDBPyConnection, practice_id: str, version: int | None, by: str, reason: str) -> None:
     """Hold the practice on a version (None: not promoted) until released."""
-    con.execute("insert or replace into practice_pin values (?, ?, ?, now()::timestamp, ?)", [practice_id, version, by, reason])
+    con.execute("insert or replace into practice_pin values (?, ?, ?, timezone('UTC', now()), ?)", [practice_id, version, by, reason])
 
 
 def unpin(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:

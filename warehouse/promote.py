@@ -105,7 +105,7 @@ def _promote_registered(
                 con.execute(f"insert into {table}_version by name select r.*, n.version from {rel} r join _promote_new n using (practice_id)")
             con.execute("update promotion_version set is_current = false where practice_id in (select practice_id from _promote_new)")
             con.execute(
-                "insert into promotion_version select practice_id, version, $run, content_hash, now()::timestamp, true from _promote_new",
+                "insert into promotion_version select practice_id, version, $run, content_hash, timezone('UTC', now()), true from _promote_new",
                 {"run": run_id},
             )
         out.update(dict(zip(new["practice_id"], new["version"])))

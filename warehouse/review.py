@@ -133,7 +133,7 @@ def _record(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file
         changed = con.execute(
             """insert into review_decision_log
                select i.practice_id, i.source_l, i.source_client_id_l, i.source_r, i.source_client_id_r, 'decide',
-                      i.decision, $f, $by, now()::timestamp
+                      i.decision, $f, $by, timezone('UTC', now())
                from _review_in i left join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
                where d.decision is distinct from i.decision""",
             {"f": source_file, "by": by},
@@ -141,7 +141,7 @@ def _record(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file
         con.execute(
             """insert into review_decision
                select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision,
-                      now()::timestamp, $f, $by from _review_in
+                      timezone('UTC', now()), $f, $by from _review_in
                on conflict do update set decision = excluded.decision, decided_at = excluded.decided_at,
                       source_file = excluded.source_file, decided_by = excluded.decided_by
                where review_decision.decision <> excluded.decision""",
@@ -183,7 +183,7 @@ def revoke_decisions(
         con.execute(
             f"""insert into review_decision_log
                 select d.practice_id, d.source_l, d.source_client_id_l, d.source_r, d.source_client_id_r, 'revoke',
-                       d.decision, d.source_file, $by, now()::timestamp
+                       d.decision, d.source_file, $by, timezone('UTC', now())
                 from review_decision d semi join _revoke r using ({keys})""",
             {"by": by},
         )
@@ -191,11 +191,11 @@ def revoke_decisions(
     if not before.is_empty():
         with registered(con, _restore=before):
             con.execute(
-                f"""insert into review_decision select {keys}, decision, now()::timestamp, source_file, $by from _restore""",
+                f"""insert into review_decision select {keys}, decision, timezone('UTC', now()), source_file, $by from _restore""",
                 {"by": by},
             )
             con.execute(
-                f"""insert into review_decision_log select {keys}, 'restore', decision, source_file, $by, now()::timestamp
+                f"""insert into review_decision_log select {keys}, 'restore', decision, source_file, $by, timezone('UTC', now())
                     from _restore""",
                 {"by": by},
             )

@@ -31,7 +31,7 @@ def write_gate_results(con: duckdb.DuckDBPyConnection, results: pl.DataFrame, ru
         )
         con.execute(
             "insert into quality_result by name "
-            "select * replace (result::json as result), now()::timestamp as checked_at from _gate_rows"
+            "select * replace (result::json as result), timezone('UTC', now()) as checked_at from _gate_rows"
         )
 
 
@@ -41,7 +41,7 @@ def write_run_practices(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_
         return
     with registered(con, _run_rows=rows.with_columns(run_id=pl.lit(run_id, pl.String))):
         con.execute(
-            "insert or replace into run_practice by name select *, now()::timestamp as written_at from _run_rows"
+            "insert or replace into run_practice by name select *, timezone('UTC', now()) as written_at from _run_rows"
         )
 
 
@@ -52,7 +52,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters
     """
     con.execute("update pipeline_run set status = 'interrupted' where status = 'running'")
     con.execute(
-        "insert into pipeline_run (run_id, kind, started_at, status, summary) values (?, ?, now()::timestamp, 'running', ?)",
+        "insert into pipeline_run (run_id, kind, started_at, status, summary) values (?, ?, timezone('UTC', now()), 'running', ?)",
         [run_id, kind, json.dumps({"parameters": parameters}, sort_keys=True)],
     )
 
@@ -60,7 +60,7 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict, invariants: dict) -> None:
     """The run's outcome, summary and the invariants checked at its end."""
     con.execute(
-        "update pipeline_run set finished_at = now()::timestamp, status = ?, summary = ?, invariants = ? where run_id = ?",
+        "update pipeline_run set finished_at = timezone('UTC', now()), status = ?, summary = ?, invariants = ? where run_id = ?",
         [status, json.dumps(summary, sort_keys=True), json.dumps(invariants, sort_keys=True), run_id],
     )
 
@@ -73,7 +73,7 @@ def fail_run(con: duckdb.DuckDBPyConnection, run_id: str, error: str) -> bool:
         return False
     summary = {**json.loads(rows[0][0] or "{}"), "error": error}
     con.execute(
-        "update pipeline_run set finished_at = now()::timestamp, status = 'failed', summary = ? where run_id = ?",
+        "update pipeline_run set finished_at = timezone('UTC', now()), status = 'failed', summary = ? where run_id = ?",
         [json.dumps(summary, sort_keys=True), run_id],
     )
     return True

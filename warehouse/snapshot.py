@@ -312,7 +312,7 @@ def _record(con, plan: _Plan, manifest: pl.DataFrame) -> None:
 def _forget(con) -> None:
     """Start the snapshot over: every file retired, nothing published."""
     with transaction(con):
-        con.execute("update snapshot_file set retired_at = now()::timestamp where retired_at is null")
+        con.execute("update snapshot_file set retired_at = timezone('UTC', now()) where retired_at is null")
         con.execute("delete from snapshot_manifest")
         con.execute("delete from warehouse_meta where key like 'snapshot.%'")
 

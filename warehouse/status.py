@@ -27,12 +27,12 @@ def write_status(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: str
                order by 1""").fetchall()]  # fmt: skip
         con.execute(
             """insert into practice_status_history
-               select i.practice_id, i.status, i.detail, $run, now()::timestamp from _status_in i
+               select i.practice_id, i.status, i.detail, $run, timezone('UTC', now()) from _status_in i
                where i.practice_id in (select unnest($changed::varchar[]))""",
             {"run": run_id, "changed": changed},
         )
         con.execute(
-            """insert into practice_status select practice_id, status, detail, now()::timestamp, $run from _status_in
+            """insert into practice_status select practice_id, status, detail, timezone('UTC', now()), $run from _status_in
                where practice_id in (select unnest($changed::varchar[]))
                on conflict (practice_id) do update set status = excluded.status, detail = excluded.detail,
                    updated_at = excluded.updated_at, run_id = excluded.run_id""",
@@ -54,7 +54,7 @@ def write_extracts(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_id: s
     with registered(con, _extract_in=frame):
         con.execute(
             """insert or replace into practice_extract
-               select practice_id, fingerprint, ok, detail, $run, now()::timestamp from _extract_in""",
+               select practice_id, fingerprint, ok, detail, $run, timezone('UTC', now()) from _extract_in""",
             {"run": run_id},
         )
 
