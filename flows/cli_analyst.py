@@ -237,7 +237,7 @@ def report(
         build_report(views, info, out_file)
     except OSError as exc:
         fail(f"cannot write the report {out_file}: {exc.strerror or exc}")
-    out.print(f"report written: [bold]{out_file}[/]", highlight=False)
+    out.print(Text.assemble("report written: ", (str(out_file), "bold")), highlight=False)
 
 
 def snapshot(warehouse: Warehouse = None) -> None:
@@ -246,4 +246,5 @@ def snapshot(warehouse: Warehouse = None) -> None:
 
     with writing(warehouse) as con:
         done = publish(con, warehouse_path(warehouse))
-    out.print(f"snapshot {done['generation']} published: {done['snapshot']} ({done['files_written']} files written)", highlight=False)
+    out.print(f"snapshot {done['generation']} published: {done['snapshot']} ({done['files_written']} files written)", highlight=False,
+              markup=False)  # fmt: skip

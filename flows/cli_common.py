@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from flows.words import plural  # the commands import it from here
 
@@ -47,8 +48,10 @@ def quiet_prefect(verbose: bool) -> None:
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print an error and exit: 2 bad usage or environment (the default), 1 refused or not found."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print an error and exit: 2 bad usage or environment (the default), 1 refused or not found.
+
+    The message is text, never markup: it quotes what was typed (an id, DuckDB's echo of a query) and paths."""
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
     raise typer.Exit(code)
 
 
@@ -120,7 +123,7 @@ def writing(option: Path | None) -> Iterator:
 
     path = existing_warehouse(option)
     try:
-        with writer(path, get_settings().wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False)) as con:
+        with writer(path, get_settings().wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con:
             with transaction(con):
                 create_all(con)
             yield con

@@ -9,6 +9,7 @@ from typing import Annotated
 import click
 import typer
 import typer.core
+from rich.text import Text
 
 from flows.cli_common import By, Warehouse, existing_warehouse, fail, operator, out, plural, refuse, writing
 
@@ -41,9 +42,10 @@ PracticeId = Annotated[str, typer.Argument(help="practice id", show_default=Fals
 def print_outcome(outcome) -> None:
     """What an operator's command changed, then the status it left."""
     for change in outcome.changes:
-        out.print(f"  {change}", highlight=False)
-    if outcome.status:
-        out.print(f"practice [bold]{outcome.practice_id}[/] is now [bold]{outcome.status}[/]: {outcome.detail}", highlight=False)
+        out.print(Text(f"  {change}"), highlight=False)
+    if outcome.status:  # text from the data (names, details, ids as typed) is never markup
+        out.print(Text.assemble("practice ", (outcome.practice_id, "bold"), " is now ", (outcome.status, "bold"), f": {outcome.detail}"),
+                  highlight=False)  # fmt: skip
 
 
 def _act(warehouse, action) -> None:
@@ -117,9 +119,9 @@ def show(
         out.print_json(data=dict(rows, practice_id=practice_id, name=row["name"]))
         return
     # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
-    out.print(f"[bold]practice {practice_id}[/]: {row['name']}", highlight=False)
-    for what, value in rows:
-        out.print(f"  [bold]{what + ':':<21}[/] {value}", highlight=False)
+    out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {row['name']}"), highlight=False)
+    for what, value in rows:  # values from the data (names, details, emails) are text, never markup
+        out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {value}"), highlight=False)
 
 
 @practice_app.command("strategy")

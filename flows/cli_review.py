@@ -7,6 +7,7 @@ from typing import Annotated
 
 import polars as pl
 import typer
+from rich.text import Text
 
 from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, refuse, writing
 from flows.cli_practice import print_outcome
@@ -48,7 +49,8 @@ def export(
             fail(f"cannot write {exc.filename or target}: {exc.strerror or exc}")
     for p, n in counts.items():
         where = files[p]
-        out.print(f"{plural(n, 'link')} of practice [bold]{p}[/] {'awaits' if n == 1 else 'await'} review: {where}", highlight=False)
+        out.print(Text.assemble(f"{plural(n, 'link')} of practice ", (p, "bold"), f" {'awaits' if n == 1 else 'await'} review: {where}"),
+                  highlight=False)  # fmt: skip
 
 
 @review_app.command("apply")
@@ -72,16 +74,16 @@ def apply(
             refuse(str(exc))
     ids = done.practices
     if not done.decisions:
-        out.print(f"no decision in {file}: its decision column is blank (fill it with accept or reject)", highlight=False)
+        out.print(f"no decision in {file}: its decision column is blank (fill it with accept or reject)", highlight=False, markup=False)
         return
     rerun = f"`scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies them"
     if not done.changed:  # the same file again: nothing new, nothing written
         out.print(f"nothing changed: the {plural(done.decisions, 'decision')} in {file} {'was' if done.decisions == 1 else 'were'} "
-                  "already recorded", highlight=False)  # fmt: skip
+                  "already recorded", highlight=False, markup=False)  # fmt: skip
         return
     unchanged = done.decisions - done.changed
     out.print(f"{plural(done.changed, 'decision')} recorded from {file} (by {who})"
-              + (f", {unchanged:,} already recorded" if unchanged else "") + f"; {rerun}", highlight=False)  # fmt: skip
+              + (f", {unchanged:,} already recorded" if unchanged else "") + f"; {rerun}", highlight=False, markup=False)  # fmt: skip
 
 
 def _pairs(values: list[str], practice_id: str) -> pl.DataFrame:
@@ -168,7 +170,7 @@ def unmerge(
             outcome, ids = do_unmerge(con, unified_id, who)
         except PromotionError as exc:
             refuse(str(exc))
-    out.print(f"[bold]{unified_id}[/] split into {plural(len(ids), 'unified client')}:", highlight=False)
+    out.print(Text.assemble((unified_id, "bold"), f" split into {plural(len(ids), 'unified client')}:"), highlight=False)
     for i in ids:
-        out.print(f"  {i}", highlight=False)
+        out.print(f"  {i}", highlight=False, markup=False)
     print_outcome(outcome)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.text import Text
 
 from flows.cli_common import (
     Landing,
@@ -121,7 +123,7 @@ def _check_key(landing: Path, warehouse: Path):
     except (HashKeyMissing, KeyMismatch, WarehouseUnusable) as exc:
         fail(f"the run cannot start: {exc}")
     if key.origin.startswith("throwaway"):
-        err.print(f"[yellow]note:[/] hashing with the {key.origin}: for synthetic data only", highlight=False)
+        err.print(f"[yellow]note:[/] hashing with the {escape(key.origin)}: for synthetic data only", highlight=False)
     return key
 
 
@@ -145,7 +147,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     from warehouse.db import WarehouseBusy, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
-        wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False))
+        wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False))
     except WarehouseBusy as exc:
         fail(str(exc))
     _note_unfinished(wh)
@@ -256,8 +258,8 @@ def generate(
     with out.status(f"generating {plural(practices, 'practice')}"):
         summary = generate_zone(out_dir, practices, seed, bad_practices=bad, corruption=corruption)
     marker = write_zone_key(out_dir / "landing")
-    out.print(f"wrote [bold]{out_dir / 'landing'}[/] and its ground truth in {out_dir / 'truth'}", highlight=False)
-    out.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {marker}; runs on the zone "
+    out.print(f"wrote [bold]{escape(str(out_dir / 'landing'))}[/] and its ground truth in {escape(str(out_dir / 'truth'))}", highlight=False)
+    out.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {escape(str(marker))}; runs on the zone "
               "use it unless SCR_HASH_KEY or SCR_HASH_KEY_FILE is set", highlight=False)  # fmt: skip
     out.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
 
@@ -286,7 +288,7 @@ def demo(
     generate(out_dir=out_dir, practices=practices, seed=seed, bad=3, corruption="default")
     run(landing=out_dir / "landing", warehouse=out_dir / "scr.duckdb", practice=None, runner="thread", dask_address=None,
         refit_model=False, verbose=False)  # fmt: skip
-    out.print(f"\nnext: [bold]scr status[/] (it finds {out_dir / 'scr.duckdb'}), [bold]scr practice <id>[/], "
+    out.print(f"\nnext: [bold]scr status[/] (it finds {escape(str(out_dir / 'scr.duckdb'))}), [bold]scr practice <id>[/], "
               f"[bold]scr query \"select * from migration_progress\"[/]", highlight=False)  # fmt: skip
 
 
@@ -337,16 +339,16 @@ def rekey(
     registry_of(landing)
     try:
         key = hash_key(landing)
-        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(f"[yellow]{m}[/]", highlight=False)) as con:
+        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con:
             with transaction(con):
                 create_all(con)
             if read_meta(con, KEY_FINGERPRINT) == key.fingerprint:
-                out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False)
+                out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False, markup=False)
                 return
             cleared = do_rekey(con, key)
     except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
-              f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False)  # fmt: skip
+              f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False, markup=False)  # fmt: skip
     out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
     _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="all", refit_model=False)

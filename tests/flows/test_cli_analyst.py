@@ -135,6 +135,18 @@ def test_status_of_an_unknown_practice_is_bad_usage_like_every_command(wh):
     assert " ".join(result.output.split()) == f"error: unknown practice NOPE: no practice of that id in {wh}"
 
 
+@pytest.mark.parametrize(("args", "code", "quoted"), [
+    (("status", "-p", "A1[/x]"), 2, "unknown practice A1[/x]"),  # an id as typed, closing a tag never opened
+    (("query", "select * from nosuch_[red]table"), 1, "from nosuch_[red]table"),  # DuckDB's message quotes the query
+    (("query", "select x from [/bold] where"), 1, "from [/bold] where"),
+])  # fmt: skip
+def test_an_error_quoting_what_was_typed_says_it_as_typed(wh, args, code, quoted):
+    result = scr(args[0], "-w", str(wh), *args[1:])
+    assert result.exit_code == code and isinstance(result.exception, SystemExit), result.output
+    said = " ".join(result.output.split())
+    assert said.startswith("error: ") and quoted in said, said
+
+
 def test_report_writes_one_page(wh, tmp_path):
     out = tmp_path / "sub" / "report.html"
     result = scr("report", "-w", str(wh), "--out", str(out))

@@ -61,3 +61,15 @@ def test_confirm_names_who_confirms_and_an_empty_by_is_bad_usage(wh, monkeypatch
     res = runner.invoke(scr, ["practice", "strategy", "p1", "combine", "--by", " ", "-w", str(wh)])
     assert res.exit_code == 2 and "--by is empty" in said(res)
     assert chosen(wh) == []  # nothing recorded by either
+
+
+def test_a_practice_name_with_brackets_is_shown_as_written(wh):
+    """A trading name is text, never terminal markup: `[AU]` stays, `[/]` does not crash the command."""
+    with connect(wh) as con:
+        con.execute("update stg_practice set name = 'Lee [AU] Partners [/]' where practice_id = 'p1'")
+    shown = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+    assert shown.exit_code == 0 and shown.exception is None, shown.output
+    assert "practice p1: Lee [AU] Partners [/]" in said(shown)
+    chose = runner.invoke(scr, ["practice", "strategy", "p1", "combine", "--by", "ops[/b]@firm", "-w", str(wh)])
+    assert chose.exit_code == 0 and chose.exception is None, chose.output
+    assert "ops[/b]@firm" in said(chose)
