@@ -224,7 +224,8 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     if path.is_dir():
         raise ReviewError(f"{path}: a folder, not a review CSV")
     try:
-        df = unescape_frame(pl.read_csv(path, infer_schema=False))  # exactly what export wrote, before its escaping
+        # exactly what export wrote, before its escaping; the name is a file, never a pattern (`review [final].csv`)
+        df = unescape_frame(pl.read_csv(path, infer_schema=False, glob=False))
     except (pl.exceptions.PolarsError, OSError) as exc:  # empty, not UTF-8, not comma-separated rows, unreadable
         reason = str(exc).strip().split("\n", 1)[0]
         raise ReviewError(f"{path}: not a review CSV (UTF-8, comma-separated, as `scr review export` wrote it): {reason}") from None

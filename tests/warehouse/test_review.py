@@ -313,3 +313,14 @@ def test_revoke_takes_the_review_file_as_the_operator_names_it(warehouse, tmp_pa
     assert code == 1 and "practice p1 has no decision in force from r.csv" in words
     code, words = scr_("review", "revoke", "-p", "p1", "--all")
     assert code == 1 and "no decision in force at all" in words
+
+
+@pytest.mark.parametrize("name", ["review [final].csv", "review*.csv", "r?.csv"])
+def test_a_review_file_is_read_by_its_name_never_as_a_pattern(warehouse, tmp_path, name):
+    """A file name with brackets, a star or a question mark is that file, not a glob (the CSV reader's default)."""
+    con, _ = warehouse
+    out = tmp_path / name
+    assert export_review(con, "p1", out) == 2
+    pl.read_csv(out, infer_schema=False, glob=False).with_columns(decision=pl.Series(["accept", "reject"])).write_csv(out)
+    assert apply_review(con, out) == 2
+    assert read_decisions(con).get_column("decision").to_list() == ["reject", "accept"]
