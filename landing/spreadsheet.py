@@ -44,7 +44,11 @@ def _text_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column escaped with escape_cell (vectorised); write the result with any CSV writer."""
+    """Every text column escaped with escape_cell (vectorised); write the result with any CSV writer.
+
+    Categorical and Enum columns (DuckDB's ENUM) are written as the text they are, so they are escaped as text."""
+    coded = [c for c, t in frame.schema.items() if isinstance(t, pl.Categorical | pl.Enum)]
+    frame = frame.with_columns(pl.col(c).cast(pl.String) for c in coded)
     cols = _text_columns(frame)
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(_NEEDS)).then(pl.concat_str(pl.lit("'"), pl.col(c))).otherwise(pl.col(c)).alias(c)

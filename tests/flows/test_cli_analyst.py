@@ -258,3 +258,9 @@ def test_report_out_a_folder_or_under_a_file_is_one_line_exit_2_and_writes_nothi
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     made = tmp_path / "new" / "folder" / "r.html"  # a missing folder is made
     assert scr("report", "-w", str(wh), "-o", str(made)).exit_code == 0 and made.exists()
+
+
+def test_csv_of_an_enum_column_is_inert_too(wh):
+    result = scr("query", "-w", str(wh), "select '=1+2'::enum('=1+2', 'b') as e, 'b'::enum('=1+2', 'b') as f", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["e,f", "'=1+2,b"]

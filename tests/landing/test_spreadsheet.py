@@ -44,3 +44,14 @@ def test_formula_like_covers_the_owasp_list_and_full_width_forms():
     cells = ["=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1", "\uff1d1", "Smith", " =1", "1-2", "'=1"]
     got = pl.DataFrame({"c": cells}).select(formula_like(pl.col("c")))["c"].to_list()
     assert got == [True] * 7 + [False] * 4
+
+
+def test_categorical_and_enum_text_is_escaped_like_any_text():
+    """A text column DuckDB hands over as ENUM (an analyst's cast) or Polars as a category is text in the CSV too."""
+    frame = pl.DataFrame({
+        "cat": pl.Series(["=HYPERLINK(\"x\")", "ok"], dtype=pl.Categorical),
+        "enum": pl.Series(["@SUM(1)", "ok"], dtype=pl.Enum(["@SUM(1)", "ok"])),
+        "n": [-1, 2],
+    })  # fmt: skip
+    written = pl.read_csv(io.StringIO(escape_frame(frame).write_csv()), infer_schema=False)
+    assert written.rows() == [("'=HYPERLINK(\"x\")", "'@SUM(1)", "-1"), ("ok", "ok", "2")]
