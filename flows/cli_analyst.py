@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import Practices, Warehouse, fail, out, output_file, plural, refuse, warehouse_path, writing
+from flows.cli_common import Practices, Warehouse, fail, out, output_file, plural, refuse, shown, warehouse_path, writing
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
@@ -56,7 +56,7 @@ def _print_table(frame, max_rows: int) -> None:
     for c in frame.columns:
         table.add_column(c, overflow="fold", justify="right" if frame.schema[c].is_numeric() else "left")
     for row in _flat(frame.head(max_rows)).iter_rows():  # terminal output, bounded by max_rows
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))  # data, never markup
+        table.add_row(*(Text("" if v is None else shown(v)) for v in row))  # data, never markup nor terminal controls
     out.print(table)
     more = frame.height - max_rows
     out.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
@@ -139,7 +139,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         counts = practices.group_by("status").len().rename({"len": "practices"})
         views["migration_progress"] = counts.with_columns(source_records=0)
     funnel = rd.funnel(views["migration_progress"])
-    table = Table(title=f"migration progress: {warehouse}", title_justify="left")
+    table = Table(title=Text(f"migration progress: {warehouse}"), title_justify="left")
     for col, justify in (("status", "left"), ("practices", "right"), ("share", "right")):
         table.add_column(col, justify=justify)
     for status, n, share in funnel.iter_rows():
@@ -154,7 +154,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         for col in ("practice_id", "status", "detail"):
             detail.add_column(col, overflow="fold")
         for pid, status, text in practices.iter_rows():
-            detail.add_row(Text(pid), Text(status), Text(text or ""))
+            detail.add_row(Text(shown(pid)), Text(status), Text(shown(text or "")))
         out.print(detail)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from flows.words import plural  # the commands import it from here
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
-    "quiet_prefect",
+    "quiet_prefect", "shown",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -47,11 +48,21 @@ def quiet_prefect(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+# C0 and C1 controls but newline and tab, DEL, and bidirectional overrides: from the data, they would reach the
+# terminal as commands (clear the screen, retitle the window, reorder what is read)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(value: object) -> str:
+    """A value as text for the terminal: its control characters written as their codes (ESC as \\x1b)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", str(value))
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error and exit: 2 bad usage or environment (the default), 1 refused or not found.
 
     The message is text, never markup: it quotes what was typed (an id, DuckDB's echo of a query) and paths."""
-    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False)
+    err.print(Text.assemble(("error:", "bold red"), " ", shown(message)), highlight=False)
     raise typer.Exit(code)
 
 

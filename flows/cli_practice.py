@@ -11,7 +11,7 @@ import typer
 import typer.core
 from rich.text import Text
 
-from flows.cli_common import By, Warehouse, existing_warehouse, fail, operator, out, plural, refuse, writing
+from flows.cli_common import By, Warehouse, existing_warehouse, fail, operator, out, plural, refuse, shown, writing
 
 __all__ = ["practice_app", "print_outcome"]
 
@@ -42,9 +42,9 @@ PracticeId = Annotated[str, typer.Argument(help="practice id", show_default=Fals
 def print_outcome(outcome) -> None:
     """What an operator's command changed, then the status it left."""
     for change in outcome.changes:
-        out.print(Text(f"  {change}"), highlight=False)
+        out.print(Text(shown(f"  {change}")), highlight=False)
     if outcome.status:  # text from the data (names, details, ids as typed) is never markup
-        out.print(Text.assemble("practice ", (outcome.practice_id, "bold"), " is now ", (outcome.status, "bold"), f": {outcome.detail}"),
+        out.print(Text.assemble("practice ", (outcome.practice_id, "bold"), " is now ", (outcome.status, "bold"), f": {shown(outcome.detail)}"),
                   highlight=False)  # fmt: skip
 
 
@@ -110,8 +110,8 @@ def show(
         v, who, at, _ = facts["pin"]
         rows.append(("pinned", f"on {'no version' if v is None else f'version {v}'} by {who} at {at:%Y-%m-%d %H:%M}"))
     if facts["suspect_links"]:
-        shown = "; ".join(f"{k} {a} - {b}" for k, a, b in facts["suspect_links"][:5])
-        rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {shown}"))
+        listed = "; ".join(f"{k} {a} - {b}" for k, a, b in facts["suspect_links"][:5])
+        rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {listed}"))
     if facts["failed_expectations"]:
         rows.append(("failed expectations", ", ".join(facts["failed_expectations"])))
     rows.append(("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None)))
@@ -119,9 +119,9 @@ def show(
         out.print_json(data=dict(rows, practice_id=practice_id, name=row["name"]))
         return
     # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
-    out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {row['name']}"), highlight=False)
+    out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {shown(row['name'])}"), highlight=False)
     for what, value in rows:  # values from the data (names, details, emails) are text, never markup
-        out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {value}"), highlight=False)
+        out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {shown(value)}"), highlight=False)
 
 
 @practice_app.command("strategy")

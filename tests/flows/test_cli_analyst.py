@@ -264,3 +264,30 @@ def test_csv_of_an_enum_column_is_inert_too(wh):
     result = scr("query", "-w", str(wh), "select '=1+2'::enum('=1+2', 'b') as e, 'b'::enum('=1+2', 'b') as f", "-f", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["e,f", "'=1+2,b"]
+
+
+def test_control_characters_from_the_data_are_shown_never_sent_to_the_terminal(wh):
+    """A name holding an escape sequence (it clears the screen, retitles the window) or a bidi override is shown as its
+    code; the table keeps its lines."""
+    sql = "select 'Acme' || chr(27) || '[2J' || chr(7) || ' Ltd' as name, 'a' || chr(8238) || 'b' as bidi, 'x' || chr(10) || 'y' as two"
+    result = scr("query", "-w", str(wh), sql)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "Acme\\x1b[2J\\x07 Ltd" in result.stdout and "a\\u202eb" in result.stdout
+    from warehouse.snapshot import publish
+    from warehouse.status import mark_changed
+
+    with duckdb.connect(str(wh)) as con:
+        [(before,)] = con.sql("select detail from practice_status where practice_id = 'B2'").fetchall()
+        con.execute("update practice_status set detail = 'bad ' || chr(27) || ']0;pwned' || chr(7) where practice_id = 'B2'")
+        mark_changed(con, ["B2"])
+        publish(con, wh)
+    try:
+        shown = scr("status", "-w", str(wh), "-p", "B2")
+        assert shown.exit_code == 0, shown.output
+        assert "\x1b" not in shown.stdout and "bad \\x1b]0;pwned\\x07" in shown.stdout
+    finally:
+        with duckdb.connect(str(wh)) as con:
+            con.execute("update practice_status set detail = ? where practice_id = 'B2'", [before])
+            mark_changed(con, ["B2"])
+            publish(con, wh)
