@@ -78,8 +78,10 @@ def baseline(
     """Every registry practice's status before a run's work, from the evidence, not from the last command.
 
     - a registry or folder problem: failed, with the problem;
+    - the last reading failed and the files have not changed since: failed, with that reason (before step one: a
+      wave reads a practice whose step one is not done and fails it as the chunk does; a run that does not read
+      it again must not turn it back to connect / confirm);
     - step one not done: connect / confirm;
-    - the last reading failed and the files have not changed since: failed, with that reason;
     - a pipeline state (in_review, blocked, complete) stays until a run says otherwise;
     - anything else waits for its wave: coming_soon (a failed practice whose files changed, too).
 
@@ -102,16 +104,16 @@ def baseline(
     kept = pl.col("cur").is_in(["in_review", "blocked", "complete"])
     status = (
         pl.when(pl.col("p_detail").is_not_null()).then(pl.lit("failed"))
-        .when(pl.col("s1").is_not_null()).then(pl.col("s1"))
         .when(still_failed.fill_null(False)).then(pl.lit("failed"))
+        .when(pl.col("s1").is_not_null()).then(pl.col("s1"))
         .when(kept).then(pl.col("cur"))
         .otherwise(pl.lit("coming_soon"))
     )  # fmt: skip
     changed_since = (pl.col("cur") == "failed") & ~unchanged.fill_null(True)
     detail = (
         pl.when(pl.col("p_detail").is_not_null()).then(pl.col("p_detail"))
-        .when(pl.col("s1").is_not_null()).then(pl.col("s1_detail"))
         .when(still_failed.fill_null(False)).then(pl.col("e_detail"))
+        .when(pl.col("s1").is_not_null()).then(pl.col("s1_detail"))
         .when(kept).then(pl.col("cur_detail"))
         .when(changed_since).then(pl.lit("its files changed since it failed: waiting for its consolidation wave"))
         .otherwise(pl.lit("waiting for its consolidation wave"))

@@ -96,3 +96,26 @@ def test_recorded_choices_override_the_registry():
     assert out.select("practice_id", "strategy", "connection", "connected_by").rows() == [
         ("a", "combine", "confirmed", "m@x"), ("b", "keep_hq", "unconfirmed", None)]
     assert dict(step_one(out).select("practice_id", "status").rows()) == {"a": None, "b": "confirm"}
+
+
+def test_a_failed_reading_outranks_step_one_until_the_files_change():
+    """A wave reads a practice whose step one is not done (its clients are staged) and fails it on a bad file; a later
+    run that does not read it (a rerun of another practice) must not turn it back to confirm, nor every run flap
+    confirm -> failed in its timeline. Once its files change, step one says where it stands again."""
+    from transforms.status_rules import baseline
+
+    unconfirmed = {"uses_xpm": True, "connection": "confirmed", "master_admin": "m@x", "connected_by": "someone@x"}
+    reg = practices({"practice_id": "broken", **unconfirmed}, {"practice_id": "mended", **unconfirmed},
+                    {"practice_id": "none", "uses_xpm": True, "connection": "none"})  # fmt: skip
+    current = pl.DataFrame([("broken", "failed", "xpm_clients.xml: line 40: not valid XML"),
+                            ("mended", "failed", "hq_clients.json: line 2: not valid JSON"),
+                            ("none", "failed", "tax_clients.csv: not UTF-8")],
+                           schema=["practice_id", "status", "detail"], orient="row")  # fmt: skip
+    extracts = _evidence(("broken", "f1", False, "xpm_clients.xml: line 40: not valid XML"),
+                         ("mended", "f2", False, "hq_clients.json: line 2: not valid JSON"),
+                         ("none", "f3", False, "tax_clients.csv: not UTF-8"))  # fmt: skip
+    now = pl.DataFrame({"practice_id": ["broken", "mended", "none"], "fingerprint": ["f1", "f2-edited", "f3"]})
+    out = {r[0]: (r[1], r[2]) for r in baseline(reg, current, extracts, now, {}).rows()}
+    assert out["broken"] == ("failed", "xpm_clients.xml: line 40: not valid XML")
+    assert out["none"] == ("failed", "tax_clients.csv: not UTF-8")
+    assert out["mended"][0] == "confirm"
