@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.cutover import SyncRetirementRefused, check_cutover
+from flows.markdown import md_text
 from flows.settings import get_settings
 from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
@@ -135,15 +136,15 @@ def _markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {p['practice_id']} | {p['retired']} | {p['already_retired']} | {p['paused_skipped']} | {p['drift_pairs']} |"
+        f"| {md_text(p['practice_id'])} | {p['retired']} | {p['already_retired']} | {p['paused_skipped']} | {p['drift_pairs']} |"
         for p in result["practices"]
     ]
     if result["skipped"]:
         lines += ["", "## Skipped practices", "", "| practice | reason |", "|---|---|"]
-        lines += [f"| {s['practice_id']} | {s['reason'].replace('|', '/')} |" for s in result["skipped"]]
+        lines += [f"| {md_text(s['practice_id'])} | {md_text(s['reason'])} |" for s in result["skipped"]]
     if result["unconnected"]:
         lines += ["", "## Practices without a confirmed connection", "", "| practice | connection | note |", "|---|---|---|"]
-        lines += [f"| {u['practice_id']} | {u['connection']} | {u['note']} |" for u in result["unconnected"]]
+        lines += [f"| {md_text(u['practice_id'])} | {md_text(u['connection'])} | {md_text(u['note'])} |" for u in result["unconnected"]]
     return "\n".join(lines)
 
 

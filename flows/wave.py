@@ -25,6 +25,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import collector, faults, progress
 from flows.commit import forget_frames, why, write_chunk
 from flows.journey import ChunkResult, Kept, fit, model_sample_of, run_chunk
+from flows.markdown import md_text
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
@@ -379,6 +380,18 @@ def _summarise(con, run_id: str, practices: int, touched: set[str], stats: list[
     }
 
 
+def summary_markdown(summary: dict) -> str:
+    """The run's summary for the Prefect UI; a failure's detail (it can quote a landing file's value) as literal text."""
+    return (
+        f"# Run {summary['run_id']}\n\n"
+        f"- practices run: {summary['practices']}\n- records: {summary['records']}\n"
+        f"- automatic merges (links): {summary['auto_links']}\n- links awaiting review: {summary['review_links']}\n"
+        + "".join(f"- {k}: {v}\n" for k, v in summary["by_status"].items())
+        + ("\n## Failed or blocked\n\n| practice | why |\n|---|---|\n" if summary["failures"] else "")
+        + "".join(f"| {md_text(p)} | {md_text(why)} |\n" for p, why in summary["failures"].items())
+    )
+
+
 def _publish(summary: dict) -> None:
     """A table artifact (practices by status) and a markdown summary for the Prefect UI."""
     try:
@@ -387,17 +400,7 @@ def _publish(summary: dict) -> None:
             table=[{"status": k, "practices": v} for k, v in summary["by_status"].items()],
             description=f"practices by status after run {summary['run_id']}",
         )
-        create_markdown_artifact(
-            key="wave-summary",
-            markdown=(
-                f"# Run {summary['run_id']}\n\n"
-                f"- practices run: {summary['practices']}\n- records: {summary['records']}\n"
-                f"- automatic merges (links): {summary['auto_links']}\n- links awaiting review: {summary['review_links']}\n"
-                + "".join(f"- {k}: {v}\n" for k, v in summary["by_status"].items())
-                + ("\n## Failed or blocked\n\n| practice | why |\n|---|---|\n" if summary["failures"] else "")
-                + "".join(f"| {p} | {why.replace('|', '/')} |\n" for p, why in summary["failures"].items())
-            ),
-        )
+        create_markdown_artifact(key="wave-summary", markdown=summary_markdown(summary))
     except Exception as exc:  # noqa: BLE001 - artifacts are a courtesy; the warehouse has the record
         get_run_logger().warning("could not publish artifacts: %s", exc)
 
