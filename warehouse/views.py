@@ -127,12 +127,15 @@ def review_queue() -> str:
 
 
 def quality_failures() -> str:
-    """Blocked practices with the expectations they failed at their last check (a row with no expectation if none is stored)."""
+    """Blocked practices with the expectations that blocked them at their last check (a row with no expectation if none
+    is stored). A warning-only expectation (GX severity "warning") blocks nothing: it stays in quality_result only."""
     return """
         with last_check as (
             select practice_id, arg_max(run_id, checked_at) as run_id from quality_result group by practice_id
         ), failed as (
-            select q.* from quality_result q join last_check l using (practice_id, run_id) where not q.success
+            select q.* from quality_result q join last_check l using (practice_id, run_id)
+            where not q.success
+              and coalesce(json_extract_string(q.result, '$.expectation_config.severity'), 'critical') <> 'warning'
         )
         select s.practice_id, p.name as practice_name, s.detail as status_detail, s.updated_at as blocked_since,
                f.run_id, f.suite, f.expectation, f.unexpected_count, f.checked_at

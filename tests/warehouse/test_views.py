@@ -76,6 +76,15 @@ def test_quality_failures_are_the_last_check_of_blocked_practices(hand):
     ]  # fmt: skip
 
 
+def test_quality_failures_leave_out_the_warnings_that_blocked_nothing(hand):
+    """A name starting with '+' fails a warning-only expectation beside the one that blocked B1: the view says why B1 is
+    blocked (what `practice_status.detail` names), not every warning recorded beside it."""
+    warning = '{"expectation_config": {"severity": "warning", "meta": {"name": "names_not_formula_like"}}, "success": false}'
+    hand.execute("insert into quality_result values ('R1', 'B1', 'clients', 'names_not_formula_like', false, 1, ?, ?)",
+                 [warning, at(T1, 20)])  # fmt: skip
+    assert [r[6] for r in rows(hand, "quality_failures")] == ["unified_client_id_unique"]
+
+
 def test_merge_summary_per_practice_from_the_current_version(hand):
     # A1's version 2 is current: 2 unified clients (version 1 had 3), 3 records auto-merged, 2 on review decisions
     assert rows(hand, "merge_summary") == [
