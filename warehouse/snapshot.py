@@ -36,7 +36,7 @@ import polars as pl
 from warehouse.db import transaction
 from warehouse.load import registered
 from warehouse.schema import PROMOTED, TABLES
-from warehouse.views import create_views
+from warehouse.views import VIEWS, create_views
 
 __all__ = ["publish", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES"]
 
@@ -45,6 +45,7 @@ MAX_FILES = 64  # live files of one relation before it is compacted
 EXPORTERS = 2  # relations exported at once, each on its own cursor
 SNAPSHOT = "snapshot.duckdb"
 GENERATION_KEY = "snapshot.generation"
+VIEWS_KEY = "snapshot.views"
 # bookkeeping, not data; the *_version tables are published as their current-version views
 _SKIP = {"practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifest"} | {f"{t}_version" for t in PROMOTED}
 # tables their writers replace whole (the registry, the unconnected list): no practice marks their change
@@ -82,6 +83,12 @@ class _Plan:
     steps: list[tuple[str, list[str] | None, pl.DataFrame]] = field(default_factory=list)
     columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     signatures: dict[str, str] = field(default_factory=dict)
+    views: str = ""  # _views_signature() of the views it builds
+
+
+def _views_signature() -> str:
+    """The analysts' views' SQL, hashed: what the snapshot's views were built from."""
+    return hashlib.sha256(repr([(name, sql()) for name, sql in VIEWS.items()]).encode()).hexdigest()[:16]
 
 
 def sql_string(text: str) -> str:
@@ -199,6 +206,8 @@ def publish(
     for relation in relations():
         plan.columns[relation] = _columns(con, relation)
         plan.signatures[relation] = hashlib.sha256(repr(plan.columns[relation]).encode()).hexdigest()[:16]
+    # the analysts' views as this code defines them: a release that changes one rebuilds the snapshot's views
+    plan.views = _views_signature()
 
     def one(relation: str) -> _Plan:
         """One relation's part of the plan, exported on a cursor of its own."""
@@ -221,7 +230,7 @@ def publish(
             plan.steps += part.steps
     _compact(con, root, plan, *_apply(files, manifest, plan), max_files)
     now_files, now_manifest = _apply(files, manifest, plan)
-    swapped = bool(plan.files or plan.retired) or not (root / SNAPSHOT).exists()
+    swapped = bool(plan.files or plan.retired) or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
     if swapped:
         _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest)
     if swapped or plan.generation != published or plan.steps:
@@ -292,7 +301,8 @@ def _record(con, plan: _Plan, manifest: pl.DataFrame) -> None:
         manifest.filter(pl.col("relation").is_in(whole)),
         manifest.join(keys, on=["relation", "practice_id"], how="semi"),
     ]).unique(["relation", "practice_id"])  # fmt: skip
-    values = {GENERATION_KEY: str(plan.generation), **{f"snapshot.columns.{r}": s for r, s in plan.signatures.items()}}
+    values = {GENERATION_KEY: str(plan.generation), VIEWS_KEY: plan.views,
+              **{f"snapshot.columns.{r}": s for r, s in plan.signatures.items()}}
     new_files = pl.DataFrame(plan.files, schema=_FILES)
     with transaction(con), registered(con, _snap_keys=keys, _snap_rows=touched, _snap_files=new_files):
         con.execute("delete from snapshot_manifest where relation in (select unnest($r::varchar[]))", {"r": whole})

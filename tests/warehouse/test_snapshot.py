@@ -260,3 +260,20 @@ def test_a_lost_snapshot_folder_is_published_again_whole(wh):
     shutil.rmtree(snapshot_dir(path))
     publish(con, path)
     assert_same(con, path)
+
+
+def test_a_view_whose_definition_changed_reaches_the_snapshot_with_nothing_else_changed(wh, monkeypatch):
+    """A new release that changes a view's SQL: the next publish (`scr snapshot`, any command that commits) rebuilds
+    the snapshot's views, or analysts keep reading the old figures beside a live warehouse with the new ones."""
+    from warehouse import views
+
+    con, path = wh
+    publish(con, path)
+    monkeypatch.setitem(views.VIEWS, "failure_reasons", lambda: "select 'new definition' as reason")
+    views.create_views(con)
+    done = publish(con, path)
+    assert done["swapped"] and done["files_written"] == 0
+    with reader(path) as r:
+        assert r.sql("select reason from failure_reasons").fetchall() == [("new definition",)]
+    assert_same(con, path)
+    assert not publish(con, path)["swapped"]  # and once published, nothing more to do
