@@ -68,7 +68,18 @@ def answer(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
     rel = None
     for statement in statements:
         rel = con.sql(statement)
-    return rel.pl() if rel is not None else None
+    return _as_text_where_polars_cannot(rel).pl() if rel is not None else None
+
+
+def _as_text_where_polars_cannot(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The result with its INTERVAL columns (`finished_at - started_at`, also inside lists and structs) as DuckDB writes
+    them ('00:00:06.994', '3 days'): Polars cannot take DuckDB's intervals."""
+    if rel is None or not any("INTERVAL" in str(t) for t in rel.types):
+        return rel
+    # by position (#n): a result may repeat a column's name
+    quoted = ['"' + c.replace('"', '""') + '"' for c in rel.columns]
+    return rel.project(", ".join(f"#{i}{'::varchar' if 'INTERVAL' in str(t) else ''} as {q}"
+                                 for i, (q, t) in enumerate(zip(quoted, rel.types), start=1)))  # fmt: skip
 
 
 def snapshot_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -23,3 +23,19 @@ def test_a_type_the_views_do_not_use_takes_the_general_path():
     con = duckdb.connect()
     frame = _frame(con.sql("select 1.5::decimal(4, 2) as d, [1, 2] as l, null::varchar as s"))
     assert frame.equals(con.sql("select 1.5::decimal(4, 2) as d, [1, 2] as l, null::varchar as s").pl())
+
+
+def test_an_interval_is_answered_as_duckdb_writes_it(tmp_path):
+    """`finished_at - started_at` is an INTERVAL, which Polars cannot take: answered as text, lists and structs too,
+    every other column (a repeated name included) as it is."""
+    from warehouse.reader import answer
+
+    path = published(tmp_path / "w.duckdb")
+    with open_snapshot(path) as con:
+        frame = answer(con, "select run_id, finished_at - started_at as took, [interval 1 hour] as l, "
+                            "{'a': interval 2 minute} as s, 2 as x, 3 as x from pipeline_run where finished_at is not null "
+                            "order by run_id limit 1")  # fmt: skip
+    assert frame.columns == ["run_id", "took", "l", "s", "x", "x_1"]
+    row = frame.row(0, named=True)
+    assert row["took"].count(":") == 2 and row["l"] == "['01:00:00']" and row["s"] == "{'a': '00:02:00'}"
+    assert (row["x"], row["x_1"]) == (2, 3)
