@@ -71,15 +71,20 @@ def answer(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
     return _as_text_where_polars_cannot(rel).pl() if rel is not None else None
 
 
+# DuckDB types Polars cannot take (INTERVAL, UNION, TIME WITH TIME ZONE) or CSV cannot write (BLOB, BIT)
+_AS_TEXT = ("INTERVAL", "UNION", "TIME WITH TIME ZONE", "BLOB", "BIT")
+
+
 def _as_text_where_polars_cannot(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    """The result with its INTERVAL columns (`finished_at - started_at`, also inside lists and structs) as DuckDB writes
-    them ('00:00:06.994', '3 days'): Polars cannot take DuckDB's intervals."""
-    if rel is None or not any("INTERVAL" in str(t) for t in rel.types):
+    """The result with its columns of those types (`finished_at - started_at`, also inside lists and structs) as DuckDB
+    writes them ("00:00:06.994", "3 days", "ab"); every other column as it is."""
+    text = [any(k in str(t) for k in _AS_TEXT) for t in rel.types] if rel is not None else []
+    if not any(text):
         return rel
     # by position (#n): a result may repeat a column's name
     quoted = ['"' + c.replace('"', '""') + '"' for c in rel.columns]
-    return rel.project(", ".join(f"#{i}{'::varchar' if 'INTERVAL' in str(t) else ''} as {q}"
-                                 for i, (q, t) in enumerate(zip(quoted, rel.types), start=1)))  # fmt: skip
+    return rel.project(", ".join(f"#{i}{'::varchar' if cast else ''} as {q}"
+                                 for i, (q, cast) in enumerate(zip(quoted, text), start=1)))  # fmt: skip
 
 
 def snapshot_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

@@ -39,3 +39,6 @@ def test_an_interval_is_answered_as_duckdb_writes_it(tmp_path):
     row = frame.row(0, named=True)
     assert row["took"].count(":") == 2 and row["l"] == "['01:00:00']" and row["s"] == "{'a': '00:02:00'}"
     assert (row["x"], row["x_1"]) == (2, 3)
+    with open_snapshot(path) as con:
+        other = answer(con, "select 'ab'::blob as b, '101'::bit as bits, union_value(k := 1) as u, 2 as n")
+    assert other.rows() == [("ab", "101", "1", 2)]
