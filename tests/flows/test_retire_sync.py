@@ -215,3 +215,17 @@ def test_the_cli_keeps_prefects_logs_quiet_unless_verbose(tmp_path, monkeypatch,
     res = CliRunner().invoke(scr, ["retire-sync", "-l", str(landing), "-w", str(tmp_path / "w.duckdb"), "--as-of", "2023-11-02", *args])
     assert res.exit_code == 2 and "stop here" in res.output, res.output
     assert seen == [level]
+
+
+def test_cli_prints_what_the_registry_holds_as_text_never_markup(prefect_api, landing, tmp_path):
+    """A Master Admin's address (or a reason) with brackets is printed as written: Rich markup in it crashed the
+    table or vanished from it."""
+    registry = json.loads((landing / "practices.json").read_text())
+    for row in registry:
+        if row["practice_id"] == "p2":
+            row["master_admin"] = "[bold]boss[/x]@p2.example"
+    (landing / "practices.json").write_text(json.dumps(registry))
+    res = CliRunner().invoke(scr, ["retire-sync", "-w", str(tmp_path / "wh.duckdb"), "-l", str(landing), "--as-of", "2023-11-02",
+                                   "--dry-run"], env={"COLUMNS": "300"})  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "[bold]boss[/x]@p2.example" in res.output
