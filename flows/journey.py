@@ -346,9 +346,12 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
     statuses = [base.filter(pl.col("status").is_not_null())]
 
     counts = frames.client.group_by("practice_id", "source").agg(pl.len().cast(pl.Int64).alias("n"))
-    if not ready.is_empty():
+    if not good.is_empty():
+        # every practice read is matched (proposed_crosswalk holds every record that got past extraction, as the
+        # interface promises): one whose step one is not done gets proposals a person may review early, and
+        # nothing is consolidated or promoted for it until its Master Admin confirms
         with clock.stage("match"):
-            result.match = _match_chunk(frames, ready, decisions, params, failed, clock, taken)
+            result.match = _match_chunk(frames, good, decisions, params, failed, clock, taken)
         ready = ready.filter(~pl.col("practice_id").is_in(list(failed)))
     if result.match is not None and not ready.is_empty():
         auto = auto_consolidates(ready, counts, params["small_practice_max"])

@@ -100,8 +100,8 @@ def test_every_command_and_option_of_the_interface_is_spelled_as_written():
     assert all(s in strategies.output for s in ("keep_xpm", "keep_hq", "combine"))
 
 
-def _ids(con: duckdb.DuckDBPyConnection, sql: str) -> list:
-    return [r[0] for r in con.sql(sql).fetchall()]
+def _ids(con: duckdb.DuckDBPyConnection, sql: str, **params) -> list:
+    return [r[0] for r in con.sql(sql, params=params or None).fetchall()]
 
 
 def test_exit_codes_0_done_1_refused_or_not_found_2_bad_usage(zone, tmp_path):
@@ -163,15 +163,20 @@ def test_client_crosswalk_holds_every_record_of_every_promoted_practice_once(zon
         assert _ids(con, "select count(*) from (select unified_client_id from unified_client group by 1 having count(*) > 1)") == [0]
 
 
-def test_proposed_crosswalk_holds_every_record_of_every_matched_practice_once(zone):
+def test_proposed_crosswalk_holds_every_record_of_every_practice_past_extraction_once(zone):
+    """'every source client of every practice that got past extraction, exactly once': those whose step one is not
+    done too (they are matched, never promoted)."""
     _, wh = zone
     with duckdb.connect(str(wh), read_only=True) as con:
         key = "practice_id, source, source_client_id"
         assert _ids(con, f"select count(*) from (select {key} from proposed_crosswalk group by all having count(*) > 1)") == [0]
-        proposed = _ids(con, "select distinct practice_id from proposed_crosswalk")
+        extracted = _ids(con, "select practice_id from practice_extract where ok order by 1")
+        waiting = _ids(con, "select practice_id from practice_status where status in ('connect', 'confirm') order by 1")
+        assert set(waiting) & set(extracted), "the zone should hold practices read whose step one is not done"
         staged = con.sql(f"select {key} from stg_client where practice_id in (select unnest($p::varchar[])) order by all",
-                         params={"p": proposed}).fetchall()  # fmt: skip
+                         params={"p": extracted}).fetchall()  # fmt: skip
         assert con.sql(f"select {key} from proposed_crosswalk order by all").fetchall() == staged
+        assert not _ids(con, "select practice_id from client_crosswalk where practice_id in (select unnest($p::varchar[]))", p=waiting)
         columns = "select column_name, data_type from information_schema.columns where table_name = '{}' order by ordinal_position"
         assert [c for c in con.sql(columns.format("client_crosswalk")).fetchall() if c[0] in CROSSWALK] == \
                con.sql(columns.format("proposed_crosswalk")).fetchall()  # fmt: skip

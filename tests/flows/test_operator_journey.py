@@ -88,7 +88,7 @@ def test_the_operators_journey(env, tmp_path):
     assert status in ("complete", "in_review") and "promoted (combine)" in detail
 
     # review: export the links awaiting a person, accept them all, apply, rerun
-    pending = q(wh, "select practice_id, count(*) from client_match where decision = 'review' group by 1 order by 2 desc, 1 limit 1")
+    pending = q(wh, "select practice_id, count(*) from client_match where decision = 'review' and practice_id in (select practice_id from unified_client) group by 1 order by 2 desc, 1 limit 1")
     assert pending, "the zone should leave links for review"
     rp = pending[0][0]
     sheet = tmp_path / "review.csv"
