@@ -8,8 +8,10 @@ write the warehouse directly and never import Prefect. Exit codes: 0 done; 1 ref
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from flows import cli_analyst, cli_review, cli_run, cli_sync
+from flows.cli_common import err
 from flows.cli_practice import practice_app
 
 app = typer.Typer(
@@ -31,5 +33,55 @@ for _name in ("status", "query", "shell", "report", "snapshot"):  # read the ana
     app.command(_name)(getattr(cli_analyst, _name))
 
 
+# options whose environment variable is a setting's (flows/settings.py, cli_common.operator): read as always, unannounced
+SETTINGS = {"warehouse": "SCR_WAREHOUSE", "landing": "SCR_LANDING", "by": "SCR_OPERATOR"}
+
+
+def env_name(opts: list[str]) -> str:
+    """SCR_ and an option's long name: --as-of -> SCR_AS_OF, --practice -> SCR_PRACTICE."""
+    long = max((o for o in opts if o.startswith("--")), key=len)
+    return "SCR_" + long[2:].replace("-", "_").upper()
+
+
+def _options(command) -> list:
+    return [p for p in command.params if p.param_type_name == "option" and any(o.startswith("--") for o in p.opts) and p.name != "help"]
+
+
+def _from_environment(command) -> None:
+    """Every option of every command also reads SCR_<LONG NAME> (interface.md); a value taken from the environment is
+    said on stderr when the command runs, so an ambient SCR_PRACTICE or SCR_FORCE never acts unseen. (Typer builds
+    its commands with the click it carries: they are reached by their attributes only.)"""
+    for param in _options(command):
+        param.envvar, param.show_envvar = SETTINGS.get(param.name) or env_name(param.opts), True
+    if hasattr(command, "commands"):  # a group: its commands
+        for sub in command.commands.values():
+            _from_environment(sub)
+        return
+    invoke = command.invoke
+
+    def said(ctx):
+        for p in _options(command):
+            source = None if p.name in SETTINGS else ctx.get_parameter_source(p.name)
+            if source is not None and source.name == "ENVIRONMENT":
+                value = ctx.params[p.name]
+                shown = "set" if p.is_flag else " ".join(map(str, value)) if p.multiple else str(value)
+                err.print(Text(f"{max(p.opts, key=len)} {shown} (from {p.envvar})", style="dim"), highlight=False)
+        return invoke(ctx)
+
+    command.invoke = said
+
+
+def command():
+    """The `scr` command: the typer app with every option readable from the environment."""
+    cmd = typer.main.get_command(app)
+    _from_environment(cmd)
+    return cmd
+
+
+def main() -> None:
+    """The `scr` entry point."""
+    command()(prog_name="scr")
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

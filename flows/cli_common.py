@@ -31,10 +31,10 @@ __all__ = [
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file (env SCR_WAREHOUSE)", show_default=False)]
-Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing zone folder (env SCR_LANDING)", show_default=False)]
+Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file", show_default=False)]
+Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing zone folder", show_default=False)]
 Practices = Annotated[list[str] | None, typer.Option("--practice", "-p", help="practice id (repeat for more)", show_default=False)]
-By = Annotated[str | None, typer.Option("--by", help="who makes this choice, kept with it (env SCR_OPERATOR, else your login)", show_default=False)]
+By = Annotated[str | None, typer.Option("--by", help="who makes this choice, kept with it (else your login)", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's and the pipeline's logs")]
 
 

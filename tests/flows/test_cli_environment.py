@@ -1,0 +1,62 @@
+"""interface.md: every option can also come from the environment with the prefix SCR_. `scr` reads SCR_ and the
+option's long name, and says on stderr which values it took from there."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import SETTINGS, command, env_name
+from tests.warehouse.handmade import published
+
+
+def scr(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCR_") or k == "SCR_HASH_KEY"}
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=120,
+                          env={**clean, "COLUMNS": "200", **env})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory) -> Path:
+    return published(tmp_path_factory.mktemp("env") / "wh.duckdb")
+
+
+def _commands(cmd, path=()):
+    if hasattr(cmd, "commands"):
+        for name, sub in cmd.commands.items():
+            yield from _commands(sub, (*path, name))
+    else:
+        yield " ".join(path), cmd
+
+
+def test_every_option_of_every_command_has_its_variable():
+    seen = 0
+    for name, cmd in _commands(command()):
+        for p in cmd.params:
+            if p.param_type_name == "option" and p.name != "help" and any(o.startswith("--") for o in p.opts):
+                assert p.envvar == (SETTINGS.get(p.name) or env_name(p.opts)), (name, p.opts)
+                assert p.envvar.startswith("SCR_") and p.show_envvar
+                seen += 1
+    assert seen > 40
+    assert env_name(["-w", "--as-of"]) == "SCR_AS_OF"
+
+
+def test_a_practice_from_the_environment_narrows_the_command_and_says_so(wh):
+    res = scr("status", "-w", str(wh), SCR_PRACTICE="A2 B1")
+    assert res.returncode == 0, res.stderr
+    assert "--practice A2 B1 (from SCR_PRACTICE)" in res.stderr
+    listed = {line.split("│")[1].strip() for line in res.stdout.splitlines() if line.startswith("│ ") and "│" in line[2:]}
+    assert {"A2", "B1"} <= listed and not listed & {"A1", "B2", "C1", "C2", "C3"}, res.stdout
+    # the warehouse's own variable is a setting, read as always and not announced
+    res = scr("status", SCR_WAREHOUSE=str(wh))
+    assert res.returncode == 0 and "migration progress" in res.stdout and "(from SCR_WAREHOUSE)" not in res.stderr
+
+
+def test_a_bad_value_from_the_environment_is_bad_usage_naming_the_variable(tmp_path):
+    res = scr("retire-sync", "-l", str(tmp_path), "-w", str(tmp_path / "wh.duckdb"), SCR_AS_OF="2023-13-01")
+    assert res.returncode == 2 and "SCR_AS_OF" in res.stderr and "is not a day" in res.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
