@@ -11,11 +11,15 @@ import polars as pl
 from warehouse.snapshot import snapshot_path, sql_string
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
+__all__ = ["SnapshotMissing", "SnapshotElsewhere", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
 
 
 class SnapshotMissing(FileNotFoundError):
     """No snapshot has been published for this warehouse yet."""
+
+
+class SnapshotElsewhere(SnapshotMissing):
+    """The snapshot folder beside this warehouse was published for a warehouse elsewhere (the folder was moved or copied)."""
 
 
 def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
@@ -36,11 +40,26 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute(f"attach {sql_string(str(path))} as snapshot (read_only)")
     con.execute("use snapshot")
+    _check_published_here(con, warehouse, path)
     # the views read the snapshot's Parquet files under data/; nothing else is reachable once this is locked
     con.execute(f"set allowed_directories = [{sql_string(str(path.parent / 'data') + os.sep)}]")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
+
+
+def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:
+    """SnapshotElsewhere when the snapshot's views read another folder's files: its warehouse was moved or copied
+    (with the snapshot beside it) and nothing was published since. Its views would read that other folder's files,
+    which are another warehouse's, or gone."""
+    built_for = snapshot_info(con).get("warehouse")
+    if built_for is None or snapshot_path(built_for).parent.resolve() == path.parent.resolve():
+        return
+    con.close()
+    raise SnapshotElsewhere(
+        f"the analysts' snapshot {path} was published for the warehouse {built_for} (moved or copied since): "
+        f"`scr snapshot --warehouse {warehouse}` publishes it for this one (so does the next run or command)"
+    )
 
 
 class QueryRefused(ValueError):

@@ -46,6 +46,7 @@ EXPORTERS = 2  # relations exported at once, each on its own cursor
 SNAPSHOT = "snapshot.duckdb"
 GENERATION_KEY = "snapshot.generation"
 VIEWS_KEY = "snapshot.views"
+ROOT_KEY = "snapshot.root"  # the folder the current snapshot.duckdb was built in: its views read files by absolute path
 # bookkeeping, not data; the *_version tables are published as their current-version views
 _SKIP = {"practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifest"} | {f"{t}_version" for t in PROMOTED}
 # tables their writers replace whole (the registry, the unconnected list): no practice marks their change
@@ -230,11 +231,14 @@ def publish(
             plan.steps += part.steps
     _compact(con, root, plan, *_apply(files, manifest, plan), max_files)
     now_files, now_manifest = _apply(files, manifest, plan)
-    swapped = bool(plan.files or plan.retired) or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
+    # a warehouse folder moved or copied (with its snapshot) keeps a snapshot.duckdb whose views read the files of
+    # the folder it was built in: built again here, over this folder's files (nothing need be exported again)
+    moved = meta.get(ROOT_KEY) != str(root)
+    swapped = bool(plan.files or plan.retired) or moved or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
     if swapped:
         _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest)
     if swapped or plan.generation != published or plan.steps:
-        _record(con, plan, now_manifest)
+        _record(con, plan, now_manifest, root)
     deleted = _collect(con, root, grace_seconds)
     return {
         "snapshot": str(root / SNAPSHOT), "generation": plan.generation, "practices": len(changed), "swapped": swapped,
@@ -291,7 +295,7 @@ def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manife
     os.replace(tmp, root / SNAPSHOT)
 
 
-def _record(con, plan: _Plan, manifest: pl.DataFrame) -> None:
+def _record(con, plan: _Plan, manifest: pl.DataFrame, root: Path) -> None:
     """What the snapshot now holds, in the warehouse (after the swap: a crash before this republishes, loses nothing)."""
     now = datetime.now(UTC).replace(tzinfo=None)
     whole = sorted({r for r, ids, _ in plan.steps if ids is None})
@@ -301,8 +305,8 @@ def _record(con, plan: _Plan, manifest: pl.DataFrame) -> None:
         manifest.filter(pl.col("relation").is_in(whole)),
         manifest.join(keys, on=["relation", "practice_id"], how="semi"),
     ]).unique(["relation", "practice_id"])  # fmt: skip
-    values = {GENERATION_KEY: str(plan.generation), VIEWS_KEY: plan.views,
-              **{f"snapshot.columns.{r}": s for r, s in plan.signatures.items()}}
+    values = {GENERATION_KEY: str(plan.generation), VIEWS_KEY: plan.views, ROOT_KEY: str(root),
+              **{f"snapshot.columns.{r}": s for r, s in plan.signatures.items()}}  # fmt: skip
     new_files = pl.DataFrame(plan.files, schema=_FILES)
     with transaction(con), registered(con, _snap_keys=keys, _snap_rows=touched, _snap_files=new_files):
         con.execute("delete from snapshot_manifest where relation in (select unnest($r::varchar[]))", {"r": whole})

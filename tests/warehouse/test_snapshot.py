@@ -277,3 +277,32 @@ def test_a_view_whose_definition_changed_reaches_the_snapshot_with_nothing_else_
         assert r.sql("select reason from failure_reasons").fetchall() == [("new definition",)]
     assert_same(con, path)
     assert not publish(con, path)["swapped"]  # and once published, nothing more to do
+
+
+@pytest.mark.parametrize("keep_original", [False, True], ids=["moved", "copied"])
+def test_a_warehouse_folder_moved_or_copied_with_its_snapshot_reads_its_own_files_once_published(wh, tmp_path, keep_original):
+    import shutil
+
+    from warehouse.reader import SnapshotElsewhere
+
+    con, path = wh
+    publish(con, path)
+    con.close()
+    there = tmp_path / "elsewhere"
+    there.mkdir()
+    for item in (path, snapshot_dir(path)):
+        (shutil.copytree if item.is_dir() else shutil.copy2)(item, there / item.name)
+        if not keep_original:
+            (shutil.rmtree if item.is_dir() else Path.unlink)(item)
+    moved = there / path.name
+    # before anything is published there, the reader says so rather than read the other folder's files (or fail on them)
+    with pytest.raises(SnapshotElsewhere, match="published for the warehouse .*w.duckdb .moved or copied since.: `scr snapshot"):
+        reader(moved)
+    with duckdb.connect(str(moved)) as con2:
+        done = publish(con2, moved)  # nothing changed, yet the snapshot is built again over this folder's files
+        assert done["swapped"] and done["files_written"] == 0
+        with reader(moved) as r:
+            paths = [p for (p,) in r.sql("select path from snapshot_files").fetchall()]
+            assert paths and all(p.startswith(str(snapshot_dir(moved)) + "/") for p in paths)
+        assert_same(con2, moved)
+        assert not publish(con2, moved)["swapped"]  # and once only
