@@ -24,7 +24,7 @@ from flows.words import plural  # the commands import it from here
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
-    "quiet_prefect", "shown",
+    "quiet_prefect", "shown", "unwritable",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -141,6 +141,19 @@ def writing(option: Path | None) -> Iterator:
             publish_snapshot(con, path)  # the command committed: analysts see it
     except (WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
+    except Exception as exc:
+        unwritable(exc, path)
+        raise
+
+
+def unwritable(exc: BaseException, path: Path, after: str = "a transaction that did not commit left nothing behind") -> None:
+    """Exit 2 with one line naming the file when `exc` is a write that failed at the storage (disk full, a file size
+    limit, a read-only folder); returns for any other error, which goes on as it is."""
+    from warehouse.db import storage_failure
+
+    reason = storage_failure(exc)
+    if reason is not None:
+        fail(f"writing the warehouse {path} failed: {reason}; {after} (free space or lift the limit, then run the command again)")
 
 
 def registry_of(landing: Path):

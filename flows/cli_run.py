@@ -25,6 +25,7 @@ from flows.cli_common import (
     quiet_prefect,
     refuse,
     registry_of,
+    unwritable,
     warehouse_path,
 )
 
@@ -150,6 +151,9 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False))
     except WarehouseBusy as exc:
         fail(str(exc))
+    except OSError as exc:  # the lock file cannot be made: a read-only folder, a full disk
+        unwritable(exc, wh, "nothing was written")
+        raise
     _note_unfinished(wh)
     quiet_prefect(verbose)
     summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
@@ -191,6 +195,9 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             refuse(str(exc))
         except flows_wave.InvariantBroken as exc:
             refuse(str(exc))
+        except Exception as exc:
+            unwritable(exc, Path(kwargs["warehouse"]), "the chunks committed before it stand (`scr status` says what the run left)")
+            raise
         finally:
             progress.set_listener(None)
 
@@ -348,6 +355,9 @@ def rekey(
             cleared = do_rekey(con, key)
     except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
+    except Exception as exc:
+        unwritable(exc, wh)
+        raise
     out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
               f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False, markup=False)  # fmt: skip
     out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.cli_common import (
-    Landing, Verbose, Warehouse, err, fail, out, plural, quiet_prefect, refuse, registry_of, shown, warehouse_path,
+    Landing, Verbose, Warehouse, err, fail, out, plural, quiet_prefect, refuse, registry_of, shown, unwritable, warehouse_path,
 )
 
 __all__ = ["retire_sync"]
@@ -91,6 +91,9 @@ def retire_sync(
         result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force)
     except (BadInput, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
+    except Exception as exc:
+        unwritable(exc, wh)
+        raise
     _print(result)
     if result["dry_run"]:
         err.print("[dim]dry run: nothing was written[/]")

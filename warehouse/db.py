@@ -8,6 +8,7 @@ open the live file: they read the analysts' snapshot (warehouse.snapshot).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "WarehouseUnusable", "connect", "writer", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
+__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
 
 
 class WarehouseBusy(RuntimeError):
@@ -36,6 +37,35 @@ class WarehouseUnusable(RuntimeError):
 def _unusable(path: Path, exc: Exception) -> WarehouseUnusable:
     reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ")
     return WarehouseUnusable(f"warehouse {path} cannot be opened as a DuckDB database: {reason}")
+
+
+# what the operating system says when a file cannot be written: a full disk, a file size limit (`ulimit -f`), a quota,
+# a read-only file system or folder
+_STORAGE_REASONS = ("No space left on device", "File too large", "Disk quota exceeded", "Read-only file system", "Permission denied")
+_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+_DUCKDB_FILE = re.compile(r'(?:Could not|Cannot|Failed to) [a-z ]*?(?:file|directory) "([^"]+)"(?:[^:"]*): ([^"\n]+)')
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """One line naming the file and the reason when `exc` is a write to storage that failed (disk full, file too large,
+    quota, read-only), whether DuckDB's (also a database DuckDB invalidated after such a failure) or Python's; else None.
+    """
+    for e in _chain(exc):
+        if isinstance(e, OSError) and e.errno in _ERRNOS:
+            return f"cannot write {e.filename or 'a file'}: {e.strerror or e}"
+        if isinstance(e, duckdb.Error):
+            found = _DUCKDB_FILE.search(str(e))
+            if found and any(r in found.group(2) for r in _STORAGE_REASONS):
+                return f"cannot write {found.group(1)}: {found.group(2).strip().rstrip('.')}"
+    return None
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
 
 
 def lock_path(path: Path | str) -> Path:

@@ -154,3 +154,32 @@ def test_retire_sync_as_of_that_is_no_day_says_how_to_write_one(tmp_path, day):
     words = " ".join(res.output.split())
     assert res.exit_code == 2 and f"'{day}' is not a day: write it as YYYY-MM-DD" in words, res.output
     assert "Value error" not in words and not (tmp_path / "wh.duckdb").exists()
+
+
+def test_an_operator_command_on_a_full_disk_names_the_file_exits_2_and_changes_nothing(tmp_path):
+    import resource
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from tests.support.state import warehouse_state
+    from tests.warehouse.handmade import build
+
+    wh = tmp_path / "scr.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        build(con)
+    before = warehouse_state(wh)
+    size = wh.stat().st_size  # the file may not grow, nor a log beside it take more than 1 KB (`ulimit -f`)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "practice", "strategy", "A1", "keep_xpm", "--by", "ann", "-w", str(wh)],
+        capture_output=True, text=True, timeout=120,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.RLIM_INFINITY)),
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert said.startswith(f"error: writing the warehouse {wh} failed: cannot write {wh}") and "File too large" in said
+    assert "Traceback" not in done.stderr
+    assert wh.stat().st_size == size and warehouse_state(wh) == before
+    again = runner.invoke(app, ["practice", "strategy", "A1", "keep_xpm", "--by", "ann", "-w", str(wh)])
+    assert again.exit_code == 0, again.output

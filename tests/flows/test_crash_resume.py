@@ -120,3 +120,25 @@ def test_a_wave_killed_at_a_random_instant_then_rerun_equals_a_run_that_never_cr
     resumed = scr_run(env, zone, wh)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert differences(warehouse_state(wh), reference) == {}
+
+
+def test_a_wave_stopped_by_a_full_disk_says_which_file_exits_2_and_a_rerun_equals_a_run_that_never_failed(
+    env, zone, reference, reference_wh, tmp_path
+):
+    import resource
+
+    wh = tmp_path / "scr.duckdb"
+    limit = reference_wh.stat().st_size // 4  # no file may grow past a quarter of what the run writes (`ulimit -f`)
+    stopped = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--landing", str(zone), "--warehouse", str(wh)], env=env,
+        capture_output=True, text=True, timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY)),
+    )  # fmt: skip
+    said = " ".join(stopped.stderr.split())
+    assert stopped.returncode == 2, stopped.stderr[-3000:]
+    assert f"error: writing the warehouse {wh} failed: cannot write {wh}" in said and "File too large" in said
+    assert "the chunks committed before it stand" in said
+    assert torn_practices(wh, reference_wh) == {}
+    resumed = scr_run(env, zone, wh)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert differences(warehouse_state(wh), reference) == {}
