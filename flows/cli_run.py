@@ -335,7 +335,7 @@ def rekey(
     from flows.hashkey import rekey as do_rekey
     from flows.settings import HashKeyMissing, get_settings, hash_key
     from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
-    from warehouse.meta import KEY_FINGERPRINT, read_meta
+    from warehouse.meta import KEY_FINGERPRINT, REREAD_PENDING, forget_meta, read_meta
     from warehouse.schema import create_all
 
     s = get_settings()
@@ -349,16 +349,31 @@ def rekey(
         with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con:
             with transaction(con):
                 create_all(con)
-            if read_meta(con, KEY_FINGERPRINT) == key.fingerprint:
+            pending = read_meta(con, REREAD_PENDING)
+            cleared = None
+            if read_meta(con, KEY_FINGERPRINT) != key.fingerprint:
+                cleared = do_rekey(con, key)
+            elif pending is None:
                 out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False, markup=False)
                 return
-            cleared = do_rekey(con, key)
     except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     except Exception as exc:
         unwritable(exc, wh)
         raise
-    out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
-              f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False, markup=False)  # fmt: skip
-    out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
+    if cleared is None:  # an earlier rekey forgot the old key's hashes and stopped (killed) before reading every practice again
+        out.print(f"warehouse {wh} already uses this key ({key.origin}), but the reading of every practice again after its "
+                  f"rekey of {pending} did not finish: reading them now", highlight=False, markup=False)  # fmt: skip
+    else:
+        out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
+                  f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False, markup=False)  # fmt: skip
+        out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
     _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="all", refit_model=False)
+    try:  # every practice was read with the new key (the run completed): the rekey is done
+        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con, transaction(con):
+            forget_meta(con, REREAD_PENDING)
+    except (WarehouseBusy, WarehouseUnusable) as exc:
+        fail(f"every practice was read again, but the rekey could not be recorded done ({exc}): `scr rekey` again finishes it")
+    except Exception as exc:
+        unwritable(exc, wh)
+        raise

@@ -14,7 +14,7 @@ import duckdb
 
 from landing.secrets import HashKey
 from warehouse.db import transaction
-from warehouse.meta import KEY_FINGERPRINT, forget_keyed_hashes, has_hashed_data, read_meta, write_meta
+from warehouse.meta import KEY_FINGERPRINT, REREAD_PENDING, forget_keyed_hashes, has_hashed_data, read_meta, write_meta
 from warehouse.status import mark_changed, read_status
 
 __all__ = ["KeyMismatch", "check_warehouse_key", "adopt_key", "check_task_key", "rekey", "REKEY_HINT"]
@@ -69,7 +69,9 @@ def rekey(con: duckdb.DuckDBPyConnection, key: HashKey) -> dict[str, int]:
     with transaction(con):
         cleared = forget_keyed_hashes(con)
         write_meta(con, KEY_FINGERPRINT, key.fingerprint)
-        write_meta(con, "hash_key_changed_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        changed_at = datetime.now(UTC).isoformat(timespec="seconds")
+        write_meta(con, "hash_key_changed_at", changed_at)
+        write_meta(con, REREAD_PENDING, changed_at)  # until every practice is read again with the new key
         # every practice again in the analysts' snapshot: none of it keeps a hash under the old key
         mark_changed(con, read_status(con)["practice_id"].to_list())
     return cleared

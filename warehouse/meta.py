@@ -13,9 +13,12 @@ from landing.secrets import KEYED_COLUMNS
 from warehouse.promote import content_sql
 from warehouse.schema import VERSIONED
 
-__all__ = ["KEY_FINGERPRINT", "read_meta", "write_meta", "has_hashed_data", "forget_keyed_hashes"]
+__all__ = ["KEY_FINGERPRINT", "REREAD_PENDING", "read_meta", "write_meta", "forget_meta", "has_hashed_data", "forget_keyed_hashes"]
 
 KEY_FINGERPRINT = "hash_key_fingerprint"
+# set by a rekey in the transaction that forgets the old key's hashes, forgotten once every practice was read again
+# with the new key: a rekey killed in between finds it and reads them again (a wave takes no complete practice)
+REREAD_PENDING = "hash_key_reread_pending"
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -34,6 +37,11 @@ def read_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
 def write_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     """Set one fact (inside the caller's transaction, if any); the table comes from warehouse.schema."""
     con.execute("insert or replace into warehouse_meta values ($k, $v)", {"k": key, "v": value})
+
+
+def forget_meta(con: duckdb.DuckDBPyConnection, key: str) -> None:
+    """Remove one fact (inside the caller's transaction, if any)."""
+    con.execute("delete from warehouse_meta where key = $k", {"k": key})
 
 
 def _keyed_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -196,3 +196,35 @@ def test_rekey_rereads_every_practice_and_gives_each_promoted_practice_a_new_ver
     assert promoted and promoted <= new and not (staged | promoted) & old
     again = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
     assert again.exit_code == 0 and "nothing to do" in again.output
+
+
+@pytest.mark.prefect
+def test_a_rekey_stopped_before_every_practice_was_read_again_is_finished_by_the_next_rekey(tmp_path, env, prefect_api, monkeypatch):
+    import shutil
+
+    from tests.support.state import differences, warehouse_state
+    from warehouse.meta import REREAD_PENDING
+
+    landing, wh = generated(tmp_path, 4, 9), tmp_path / "wh" / "scr.duckdb"
+    env(KEY_A)
+    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
+    clean = tmp_path / "clean" / "scr.duckdb"
+    clean.parent.mkdir()
+    shutil.copy2(wh, clean)
+    env(KEY_B)
+    assert runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(clean)]).exit_code == 0
+    # the old key's hashes forgotten, then the run that reads every practice again stops at its start (killed, or out of disk)
+    monkeypatch.setenv("SCR_FAULT", "run:started@1:raise")
+    stopped = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    monkeypatch.delenv("SCR_FAULT")
+    assert stopped.exit_code != 0 and "forgot" in stopped.output
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert read_meta(con, REREAD_PENDING) is not None
+        assert con.sql("select count(*) from stg_identifier where id_hash is not null").fetchall() == [(0,)]
+    again = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    assert again.exit_code == 0, again.output
+    assert "did not finish: reading them now" in " ".join(again.output.split()) and "nothing to do" not in again.output
+    assert differences(warehouse_state(wh), warehouse_state(clean)) == {}
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert read_meta(con, REREAD_PENDING) is None
+    assert "nothing to do" in runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)]).output
