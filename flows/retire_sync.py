@@ -35,7 +35,7 @@ ARTIFACT_KEY = "legacy-sync-retirement"
 def plan_task(landing: Path, warehouse: Path) -> tuple[pl.DataFrame, dict[str, str], pl.DataFrame]:
     """Registry (with the operators' recorded choices), its problems, and the links already retired.
 
-    Read-only: a dry run must not touch the file.
+    Read-only: a dry run must not touch the file. A writer at work (a wave) is waited for, as a second writer waits.
     """
     from transforms.status_rules import with_choices
     from warehouse.choices import latest_choices
@@ -44,11 +44,8 @@ def plan_task(landing: Path, warehouse: Path) -> tuple[pl.DataFrame, dict[str, s
     problems = registry_problems(landing, registry)
     if not warehouse.exists():
         return registry, problems, read_retired(None)
-    con = db.connect(warehouse, read_only=True)
-    try:
+    with db.reader(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con:
         return with_choices(registry, latest_choices(con)), problems, read_retired(con)
-    finally:
-        con.close()
 
 
 @task(name="retire-sync-compute", cache_policy=NO_CACHE)

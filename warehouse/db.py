@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
+__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "reader", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
 
 
 class WarehouseBusy(RuntimeError):
@@ -128,10 +128,10 @@ def _try_lock(path: Path):
     return f
 
 
-def _open(path: Path) -> tuple[duckdb.DuckDBPyConnection | None, str]:
+def _open(path: Path, read_only: bool = False) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     """DuckDB's own lock: a process that opened the live file directly (a notebook) also holds it."""
     try:
-        return duckdb.connect(str(path)), ""
+        return duckdb.connect(str(path), read_only=read_only), ""
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             return None, _duckdb_holder(exc)
@@ -151,7 +151,24 @@ def writer(
     lock or the file, telling `on_wait` whom it waits for; then raises WarehouseBusy naming them.
     WarehouseUnusable when the path is a folder or a file DuckDB cannot open (no lock file is left beside a folder).
     """
-    path = Path(path)
+    with _held(Path(path), wait_seconds, on_wait, read_only=False) as con:
+        yield con
+
+
+@contextmanager
+def reader(
+    path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the live file, for a flow that reads before it writes: it waits for a writer
+    as `writer` does (DuckDB lets no reader in beside one), holding the lock while it reads; nothing is written."""
+    with _held(Path(path), wait_seconds, on_wait, read_only=True) as con:
+        yield con
+
+
+@contextmanager
+def _held(
+    path: Path, wait_seconds: float, on_wait: Callable[[str], None] | None, read_only: bool
+) -> Iterator[duckdb.DuckDBPyConnection]:
     if path.is_dir():
         raise WarehouseUnusable(f"warehouse {path} is a folder: give the DuckDB file (e.g. {path / 'scr.duckdb'})")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +178,7 @@ def writer(
         lock = lock or _try_lock(path)
         if lock is not None:
             try:
-                con, direct = _open(path)
+                con, direct = _open(path, read_only)
             except WarehouseUnusable:
                 lock.close()  # let go: the next writer in this process must not wait for a lock nobody uses
                 raise
@@ -186,7 +203,8 @@ def writer(
     # a wave commits a chunk at a time: checkpoint every 256 MB of log rather than DuckDB's 16 MB, so a
     # commit does not also rewrite the file's metadata (a cost that grows with the warehouse) every chunk;
     # committed chunks are as durable either way (the log is replayed on the next open)
-    con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    if not read_only:
+        con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     try:
         yield con
     finally:

@@ -229,3 +229,44 @@ def test_cli_prints_what_the_registry_holds_as_text_never_markup(prefect_api, la
                                    "--dry-run"], env={"COLUMNS": "300"})  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "[bold]boss[/x]@p2.example" in res.output
+
+
+def test_a_retirement_started_while_another_process_writes_waits_for_it(landing, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.support.prefect_server import prefect_server
+    from warehouse.schema import create_all
+
+    wh = tmp_path / "scr.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        create_all(con)
+    # a wave at work: the warehouse's writer, held until the test lets it go
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
+         f"with writer({str(wh)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
+        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with prefect_server(tmp_path / "prefect-home") as env:
+            retire = subprocess.Popen(
+                [sys.executable, "-m", "flows.cli", "retire-sync", "--landing", str(landing), "--warehouse", str(wh),
+                 "--as-of", "2023-11-01"],
+                env={**env, "SCR_WAIT_SECONDS": "300", "SCR_CUTOVER_DATE": "2023-11-01"}, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )  # fmt: skip
+            waiting = ""
+            while "waiting up to 300 s" not in waiting:  # it says whom it waits for, and does not give up
+                line = retire.stderr.readline()
+                assert line, f"retire-sync ended without waiting: {retire.wait()} {waiting}"
+                waiting += line
+            assert f"pid {holder.pid}" in waiting
+            holder.stdin.write("go\n")
+            holder.stdin.flush()
+            assert holder.wait(timeout=30) == 0
+            stdout, stderr = retire.communicate(timeout=300)
+            assert retire.returncode == 0, stderr[-3000:]
+    finally:
+        holder.kill()
+    assert _tables(wh)["sync_retirement"], "the links are retired once the writer has finished"
