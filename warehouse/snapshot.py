@@ -339,7 +339,8 @@ def _collect(con, root: Path, grace_seconds: float) -> int:
     deadline = time.time() - grace_seconds
     leftovers = [
         p.relative_to(root).as_posix()
-        for p in [*root.glob("data/*/*.parquet"), *root.glob(f".{SNAPSHOT}.*.tmp")]
+        # a build killed after its commit also leaves its database's log (`.tmp.wal`)
+        for p in [*root.glob("data/*/*.parquet"), *root.glob(f".{SNAPSHOT}.*.tmp"), *root.glob(f".{SNAPSHOT}.*.tmp.wal")]
         if p.relative_to(root).as_posix() not in known and p.stat().st_mtime <= deadline
     ]
     for name in old + leftovers:

@@ -306,3 +306,23 @@ def test_a_warehouse_folder_moved_or_copied_with_its_snapshot_reads_its_own_file
             assert paths and all(p.startswith(str(snapshot_dir(moved)) + "/") for p in paths)
         assert_same(con2, moved)
         assert not publish(con2, moved)["swapped"]  # and once only
+
+
+def test_what_a_publish_killed_while_building_its_snapshot_left_is_deleted_after_the_grace_period(wh):
+    import subprocess
+    import sys
+
+    con, path = wh
+    publish(con, path)
+    root = snapshot_dir(path)
+    tmp = root / ".snapshot.duckdb.0badf00d.tmp"
+    # a build killed between its commit and its close (SIGKILL): the new database and its log are left beside the snapshot
+    code = f"import duckdb, os, signal; c = duckdb.connect({str(tmp)!r}); c.execute('create table t as select 1 as x'); os.kill(os.getpid(), signal.SIGKILL)"
+    subprocess.run([sys.executable, "-c", code], check=False)
+    assert {p.name for p in root.iterdir() if p.name.startswith(".")} == {tmp.name, tmp.name + ".wal"}
+    publish(con, path)  # within the grace period: kept
+    assert tmp.exists()
+    change_a2(con, "edit")
+    publish(con, path, grace_seconds=0)
+    assert sorted(p.name for p in root.iterdir()) == ["data", "snapshot.duckdb"]
+    assert_same(con, path)
