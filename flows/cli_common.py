@@ -153,7 +153,7 @@ def unwritable(exc: BaseException, path: Path, after: str = "a transaction that 
 
     reason = storage_failure(exc)
     if reason is not None:
-        fail(f"writing the warehouse {path} failed: {reason}; {after} (free space or lift the limit, then run the command again)")
+        fail(f"writing the warehouse {path} failed: {reason}; {after} (free space, lift the limit or make the folder writable, then run the command again)")
 
 
 def registry_of(landing: Path):
