@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.cli_common import (
-    Landing, Verbose, Warehouse, err, fail, out, plural, quiet_prefect, refuse, registry_of, shown, unwritable, warehouse_path,
+    By, Landing, Verbose, Warehouse, err, fail, operator, out, plural, quiet_prefect, refuse, registry_of, shown, unwritable,
+    warehouse_path,
 )
 
 __all__ = ["retire_sync"]
@@ -47,7 +48,8 @@ def _print(result: dict) -> None:
     t = result["totals"]
     verb = "would retire" if result["dry_run"] else "retired"
     out.print(f"{verb} {plural(t['retired'], 'link')}; {plural(t['paused_skipped'], 'paused link')} skipped; "
-              f"{plural(t['drift_pairs'], 'pair')} drifted since the last sync")  # fmt: skip
+              f"{plural(t['drift_pairs'], 'pair')} drifted since the last sync"
+              + ("" if result["dry_run"] else f"; recorded as retired by {result['by']}"))  # fmt: skip
 
 
 def _day(value: str) -> date:
@@ -66,6 +68,7 @@ def retire_sync(
     as_of: Annotated[date | None, typer.Option("--as-of", parser=_day, metavar="YYYY-MM-DD", help="retirement date (default today)", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
     force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
+    by: By = None,
     verbose: Verbose = False,
 ) -> None:
     """Retire the legacy client sync: freeze every active link, report drift and practices without step one."""
@@ -73,6 +76,7 @@ def retire_sync(
     from flows.settings import get_settings
 
     settings = get_settings()
+    who = operator(by)
     day = as_of or datetime.now(UTC).date()
     try:
         # refuse before starting Prefect: no flow run for a request that cannot proceed
@@ -88,7 +92,7 @@ def retire_sync(
     from warehouse.db import WarehouseBusy, WarehouseUnusable
 
     try:
-        result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force)
+        result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force, by=who)
     except (BadInput, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     except Exception as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -80,8 +82,8 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
 
 
 @task(name="retire-sync-write", cache_policy=NO_CACHE)
-def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date) -> dict[str, int]:
-    """Record retirements, drift and unconnected practices through one connection, one transaction."""
+def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date, by: str) -> dict[str, int]:
+    """Record retirements (with who and when), drift and unconnected practices through one connection, one transaction."""
     with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con:
         with db.transaction(con):
             create_all(con)
@@ -93,6 +95,7 @@ def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: da
                 run_id=run_id,
                 retired_at=datetime.now(UTC).replace(tzinfo=None),
                 as_of=as_of,
+                retired_by=by,
             )
             mark_changed(con, sorted(set(computed["plan"]["practice_id"]) | set(computed["drift"]["practice_id"])))
         publish_snapshot(con, warehouse)
@@ -153,9 +156,12 @@ def retire_legacy_sync(
     dry_run: bool = False,
     force: bool = False,
     cutover: date | None = None,
+    by: str | None = None,
 ) -> dict:
-    """End every active legacy sync link per practice, record it in sync_retirement, report drift."""
+    """End every active legacy sync link per practice, record it in sync_retirement with who (`by`, else SCR_OPERATOR,
+    else the login the flow runs as: a deployment's) and when, report drift."""
     settings = get_settings()
+    by = (by or os.environ.get("SCR_OPERATOR") or getpass.getuser()).strip()
     as_of = as_of or datetime.now(UTC).date()
     cutover = cutover or settings.cutover_date
     check_cutover(as_of, cutover, force)
@@ -163,13 +169,14 @@ def retire_legacy_sync(
     run_id = str(flow_run.id or uuid.uuid4())
     registry, problems, retired = plan_task(landing, warehouse)
     computed = compute_task(landing, registry, problems, retired)
-    written = None if dry_run else write_task(warehouse, computed, run_id, as_of)
+    written = None if dry_run else write_task(warehouse, computed, run_id, as_of, by)
     per_practice = summarise(computed["practices"], computed["plan"], computed["drift"])
     result = {
         "run_id": run_id,
         "as_of": as_of.isoformat(),
         "cutover": cutover.isoformat(),
         "dry_run": dry_run,
+        "by": by,
         "forced": as_of < cutover,
         "practices": per_practice.to_dicts(),
         "totals": {c: int(per_practice[c].sum()) for c in per_practice.columns if c != "practice_id"},

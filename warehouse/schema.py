@@ -170,7 +170,7 @@ def _tables() -> dict[str, Table]:
     add("sync_retirement",
         {"practice_id": V, "xpm_client_uuid": V, "hq_client_id": V, "linked_at": TS, "last_synced_at": TS,
          "retired_at": TS, "state_before": V, "as_of": D, "run_id": V, "xpm_found": B, "hq_found": B,
-         "xpm_archived": B, "hq_archived": B, "drift_fields": I},
+         "xpm_archived": B, "hq_archived": B, "drift_fields": I, "retired_by": V},
         ("practice_id", "xpm_client_uuid", "hq_client_id"), doc="legacy sync links retired")  # fmt: skip
     add("sync_drift",
         {"practice_id": V, "xpm_client_uuid": V, "hq_client_id": V, "field": V, "xpm_value": V, "hq_value": V,

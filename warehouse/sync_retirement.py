@@ -31,8 +31,10 @@ def write_retirement(
     run_id: str,
     retired_at: datetime,
     as_of: date,
+    retired_by: str | None = None,
 ) -> dict[str, int]:
-    """Record the retirement (inside the caller's transaction); a link already retired keeps its first record."""
+    """Record the retirement (inside the caller's transaction): who and when with each link; a link already retired
+    keeps its first record."""
     retire = plan.filter(pl.col("action") == "retire")  # noqa: F841  (read by name in SQL)
     # drift is frozen when a link is retired (later edits are no longer the sync's business);
     # paused links record theirs once, the first time they are seen
@@ -44,10 +46,10 @@ def write_retirement(
         insert into sync_retirement by name
         select r.practice_id, r.xpm_client_uuid, r.hq_client_id, r.linked_at, r.last_synced_at,
                $retired_at as retired_at, r.state_before, $as_of as as_of, $run_id as run_id,
-               r.xpm_found, r.hq_found, r.xpm_archived, r.hq_archived, r.drift_fields
+               r.xpm_found, r.hq_found, r.xpm_archived, r.hq_archived, r.drift_fields, $retired_by as retired_by
         from retire r
         on conflict do nothing""",
-        {"retired_at": retired_at, "as_of": as_of, "run_id": run_id},
+        {"retired_at": retired_at, "as_of": as_of, "run_id": run_id, "retired_by": retired_by},
     )
     con.execute("insert into sync_drift by name select d.*, $run_id as run_id from drift_rows d on conflict do nothing", {"run_id": run_id})
     # the registry is the truth for who has not connected: replace the whole list

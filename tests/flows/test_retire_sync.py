@@ -270,3 +270,19 @@ def test_a_retirement_started_while_another_process_writes_waits_for_it(landing,
     finally:
         holder.kill()
     assert _tables(wh)["sync_retirement"], "the links are retired once the writer has finished"
+
+
+def test_the_retirement_records_who_retired_each_link_and_when(prefect_api, landing, tmp_path, monkeypatch):
+    wh = tmp_path / "wh.duckdb"
+    done = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02", "--by", "ops@firm"])
+    assert done.exit_code == 0, done.output
+    assert "retired 3 links" in " ".join(done.output.split()) and "recorded as retired by ops@firm" in " ".join(done.output.split())
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.sql("select retired_by, count(*), count(retired_at) from sync_retirement group by 1").fetchall() == [("ops@firm", 3, 3)]
+    # a deployment's run names no one: the operator set for it, else the login it runs as
+    monkeypatch.setenv("SCR_OPERATOR", "nightly-ops")
+    other = tmp_path / "other.duckdb"
+    result = _run(landing, other)
+    assert result["by"] == "nightly-ops"
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert con.sql("select distinct retired_by from sync_retirement").fetchall() == [("nightly-ops",)]
