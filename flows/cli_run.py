@@ -151,7 +151,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False))
     except WarehouseBusy as exc:
         fail(str(exc))
-    except OSError as exc:  # the lock file cannot be made: a read-only folder, a full disk
+    except Exception as exc:  # the lock file cannot be made, a log left by a killed run cannot be folded in: a read-only folder, a full disk
         unwritable(exc, wh, "nothing was written")
         raise
     _note_unfinished(wh)
