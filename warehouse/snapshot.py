@@ -47,6 +47,7 @@ SNAPSHOT = "snapshot.duckdb"
 GENERATION_KEY = "snapshot.generation"
 VIEWS_KEY = "snapshot.views"
 ROOT_KEY = "snapshot.root"  # the folder the current snapshot.duckdb was built in: its views read files by absolute path
+FILE_KEY = "snapshot.file"  # which snapshot.duckdb the warehouse last built (inode, size, mtime)
 # bookkeeping, not data; the *_version tables are published as their current-version views
 _SKIP = {"practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifest"} | {f"{t}_version" for t in PROMOTED}
 # tables their writers replace whole (the registry, the unconnected list): no practice marks their change
@@ -234,7 +235,10 @@ def publish(
     # a warehouse folder moved or copied (with its snapshot) keeps a snapshot.duckdb whose views read the files of
     # the folder it was built in: built again here, over this folder's files (nothing need be exported again)
     moved = meta.get(ROOT_KEY) != str(root)
-    swapped = bool(plan.files or plan.retired) or moved or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
+    # a snapshot.duckdb this warehouse did not build (or no longer remembers building: a backup of the warehouse
+    # file restored beside a newer snapshot) shows what the warehouse does not hold: built again too
+    foreign = meta.get(FILE_KEY) != _stamp(root / SNAPSHOT)
+    swapped = bool(plan.files or plan.retired) or moved or foreign or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
     if swapped:
         _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest)
     if swapped or plan.generation != published or plan.steps:
@@ -305,7 +309,7 @@ def _record(con, plan: _Plan, manifest: pl.DataFrame, root: Path) -> None:
         manifest.filter(pl.col("relation").is_in(whole)),
         manifest.join(keys, on=["relation", "practice_id"], how="semi"),
     ]).unique(["relation", "practice_id"])  # fmt: skip
-    values = {GENERATION_KEY: str(plan.generation), VIEWS_KEY: plan.views, ROOT_KEY: str(root),
+    values = {GENERATION_KEY: str(plan.generation), VIEWS_KEY: plan.views, ROOT_KEY: str(root), FILE_KEY: _stamp(root / SNAPSHOT),
               **{f"snapshot.columns.{r}": s for r, s in plan.signatures.items()}}  # fmt: skip
     new_files = pl.DataFrame(plan.files, schema=_FILES)
     with transaction(con), registered(con, _snap_keys=keys, _snap_rows=touched, _snap_files=new_files):
@@ -321,6 +325,15 @@ def _record(con, plan: _Plan, manifest: pl.DataFrame, root: Path) -> None:
             "insert or replace into warehouse_meta select unnest($k::varchar[]), unnest($v::varchar[])",
             {"k": list(values), "v": list(values.values())},
         )
+
+
+def _stamp(path: Path) -> str | None:
+    """Which file this is (inode, size, modification time), or None when there is none."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def _forget(con) -> None:

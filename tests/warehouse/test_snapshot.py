@@ -326,3 +326,24 @@ def test_what_a_publish_killed_while_building_its_snapshot_left_is_deleted_after
     publish(con, path, grace_seconds=0)
     assert sorted(p.name for p in root.iterdir()) == ["data", "snapshot.duckdb"]
     assert_same(con, path)
+
+
+def test_a_backup_of_the_warehouse_restored_beside_a_newer_snapshot_is_published_as_it_is(wh, tmp_path):
+    import shutil
+
+    con, path = wh
+    publish(con, path)
+    con.close()
+    backup = tmp_path / "backup.duckdb"
+    shutil.copy2(path, backup)
+    with duckdb.connect(str(path)) as con2:
+        change_a2(con2, "a choice the backup never saw")
+        publish(con2, path)
+    shutil.copy2(backup, path)  # the warehouse file restored; the snapshot folder left as it was
+    with duckdb.connect(str(path)) as con3:
+        done = publish(con3, path)  # `scr snapshot`, or the next commit
+        assert done["swapped"]
+        assert_same(con3, path)
+        with reader(path) as r:
+            assert r.sql("select count(*) from practice_status where detail = 'a choice the backup never saw'").fetchall() == [(0,)]
+        assert not publish(con3, path)["swapped"]
