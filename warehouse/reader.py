@@ -11,11 +11,15 @@ import polars as pl
 from warehouse.snapshot import snapshot_path, sql_string
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "SnapshotElsewhere", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
+__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
 
 
 class SnapshotMissing(FileNotFoundError):
     """No snapshot has been published for this warehouse yet."""
+
+
+class SnapshotDamaged(SnapshotMissing):
+    """A file the snapshot reads is gone (deleted by hand, or by a cleaner of old files)."""
 
 
 class SnapshotElsewhere(SnapshotMissing):
@@ -41,6 +45,7 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     con.execute(f"attach {sql_string(str(path))} as snapshot (read_only)")
     con.execute("use snapshot")
     _check_published_here(con, warehouse, path)
+    _check_whole(con, warehouse, path)
     # the views read the snapshot's Parquet files under data/; nothing else is reachable once this is locked
     con.execute(f"set allowed_directories = [{sql_string(str(path.parent / 'data') + os.sep)}]")
     con.execute("set enable_external_access = false")
@@ -59,6 +64,18 @@ def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str,
     raise SnapshotElsewhere(
         f"the analysts' snapshot {path} was published for the warehouse {built_for} (moved or copied since): "
         f"`scr snapshot --warehouse {warehouse}` publishes it for this one (so does the next run or command)"
+    )
+
+
+def _check_whole(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:
+    """SnapshotDamaged when a file the snapshot's views read is gone: every question touching it would fail."""
+    gone = next((p for (p,) in con.sql("select path from snapshot_files order by path").fetchall() if not os.path.exists(p)), None)
+    if gone is None:
+        return
+    con.close()
+    raise SnapshotDamaged(
+        f"the analysts' snapshot {path} lacks its file {gone} (deleted?): `scr snapshot --warehouse {warehouse}` publishes "
+        "it again whole (so does the next run or command)"
     )
 
 

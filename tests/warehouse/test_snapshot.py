@@ -347,3 +347,16 @@ def test_a_backup_of_the_warehouse_restored_beside_a_newer_snapshot_is_published
         with reader(path) as r:
             assert r.sql("select count(*) from practice_status where detail = 'a choice the backup never saw'").fetchall() == [(0,)]
         assert not publish(con3, path)["swapped"]
+
+
+def test_a_snapshot_missing_one_of_its_files_says_so_and_the_next_publish_makes_it_whole(wh):
+    from warehouse.reader import SnapshotDamaged
+
+    con, path = wh
+    publish(con, path)
+    lost = sorted(referenced(path))[0]
+    (snapshot_dir(path) / lost).unlink()  # a cleaner of old files, or a hand
+    with pytest.raises(SnapshotDamaged, match=f"lacks its file .*{lost}.*`scr snapshot --warehouse"):
+        reader(path)
+    publish(con, path)
+    assert_same(con, path)
