@@ -134,7 +134,8 @@ def writing(option: Path | None) -> Iterator:
 
     path = existing_warehouse(option)
     try:
-        with writer(path, get_settings().wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con:
+        say = lambda m: err.print(Text(m, style="yellow"), highlight=False)  # noqa: E731
+        with writer(path, get_settings().wait_seconds, on_wait=say, on_stale=lambda m: say(f"note: {m}")) as con:
             with transaction(con):
                 create_all(con)
             yield con

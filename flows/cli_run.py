@@ -148,7 +148,8 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     from warehouse.db import WarehouseBusy, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
-        wait_free(wh, settings.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False))
+        say = lambda m: err.print(Text(m, style="yellow"), highlight=False)  # noqa: E731
+        wait_free(wh, settings.wait_seconds, on_wait=say, on_stale=lambda m: say(f"note: {m}"))
     except WarehouseBusy as exc:
         fail(str(exc))
     except Exception as exc:  # the lock file cannot be made, a log left by a killed run cannot be folded in: a read-only folder, a full disk
@@ -346,7 +347,8 @@ def rekey(
     registry_of(landing)
     try:
         key = hash_key(landing)
-        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con:
+        say = lambda m: err.print(Text(m, style="yellow"), highlight=False)  # noqa: E731
+        with writer(wh, s.wait_seconds, on_wait=say, on_stale=lambda m: say(f"note: {m}")) as con:
             with transaction(con):
                 create_all(con)
             pending = read_meta(con, REREAD_PENDING)

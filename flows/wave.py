@@ -160,7 +160,7 @@ def run_journey(
         collector.tuned(),
         pool.sized(settings.parse_processes),
         Kept.held(run_id),
-        db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning) as con,
+        db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning, on_stale=logger.warning) as con,
         _failure_recorded(con, run_id, warehouse),
     ):
         with db.transaction(con):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "reader", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
+__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "reader", "stale_holder", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
 
 
 class WarehouseBusy(RuntimeError):
@@ -119,6 +119,8 @@ def _try_lock(path: Path):
         f.close()
         return None
     f.seek(0)
+    f.previous = f.read()  # what the last holder wrote: a holder that let go cleared it (see _let_go)
+    f.seek(0)
     f.truncate()
     f.write(json.dumps({
         "pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
@@ -138,20 +140,51 @@ def _open(path: Path, read_only: bool = False) -> tuple[duckdb.DuckDBPyConnectio
         raise _unusable(path, exc) from None
 
 
+def _let_go(lock) -> None:
+    """Clear the holder's name and release the lock: a name left in the file is a holder that never let go (killed)."""
+    try:
+        lock.seek(0)
+        lock.truncate()
+    except OSError:
+        pass
+    lock.close()
+
+
+def stale_holder(lock) -> str | None:
+    """Who held the lock last and never let go of it (killed, or its machine stopped), as they named themselves; None
+    when the last holder let go, or the name is not this machine's process (another host's, or one still running)."""
+    try:
+        info = json.loads(getattr(lock, "previous", "") or "{}")
+        pid = int(info["pid"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if info.get("host") != socket.gethostname() or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+        return None  # alive: it let go (a version that did not clear its name), or the number was given again
+    except ProcessLookupError:
+        return f"pid {pid} ({info.get('command')}, since {info.get('since')})"
+    except OSError:
+        return None
+
+
 CHECKPOINT_THRESHOLD = "256MB"
 
 
 @contextmanager
 def writer(
-    path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None
+    path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None,
+    on_stale: Callable[[str], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse's single read-write connection, held until the block ends.
 
     Waits up to `wait_seconds` (backing off from 0.2 s to 10 s) while another process holds the
     lock or the file, telling `on_wait` whom it waits for; then raises WarehouseBusy naming them.
     WarehouseUnusable when the path is a folder or a file DuckDB cannot open (no lock file is left beside a folder).
+    `on_stale` is told when the last holder never let go (killed): what it had not committed left nothing.
     """
-    with _held(Path(path), wait_seconds, on_wait, read_only=False) as con:
+    with _held(Path(path), wait_seconds, on_wait, read_only=False, on_stale=on_stale) as con:
         yield con
 
 
@@ -167,7 +200,8 @@ def reader(
 
 @contextmanager
 def _held(
-    path: Path, wait_seconds: float, on_wait: Callable[[str], None] | None, read_only: bool
+    path: Path, wait_seconds: float, on_wait: Callable[[str], None] | None, read_only: bool,
+    on_stale: Callable[[str], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     if path.is_dir():
         raise WarehouseUnusable(f"warehouse {path} is a folder: give the DuckDB file (e.g. {path / 'scr.duckdb'})")
@@ -180,7 +214,7 @@ def _held(
             try:
                 con, direct = _open(path, read_only)
             except WarehouseUnusable:
-                lock.close()  # let go: the next writer in this process must not wait for a lock nobody uses
+                _let_go(lock)  # let go: the next writer in this process must not wait for a lock nobody uses
                 raise
             if con is not None:
                 break
@@ -190,7 +224,7 @@ def _held(
         )  # fmt: skip
         if time.monotonic() >= deadline:
             if lock is not None:
-                lock.close()
+                _let_go(lock)
             raise WarehouseBusy(
                 f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
                 "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
@@ -205,11 +239,19 @@ def _held(
     # committed chunks are as durable either way (the log is replayed on the next open)
     if not read_only:
         con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    _tell_stale(lock, path, on_stale)
     try:
         yield con
     finally:
         con.close()
-        lock.close()
+        _let_go(lock)
+
+
+def _tell_stale(lock, path: Path, on_stale: Callable[[str], None] | None) -> None:
+    stale = stale_holder(lock) if on_stale else None
+    if stale:
+        on_stale(f"the last writer of {path}, {stale}, ended without letting go of it (killed?): what it had not "
+                 "committed left nothing; taking over")  # fmt: skip
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -249,8 +291,12 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("commit")
 
 
-def wait_free(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None) -> None:
-    """Return once no other writer holds the warehouse (WarehouseBusy after `wait_seconds`); holds nothing after."""
+def wait_free(
+    path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None,
+    on_stale: Callable[[str], None] | None = None,
+) -> None:
+    """Return once no other writer holds the warehouse (WarehouseBusy after `wait_seconds`); holds nothing after.
+    `on_stale` as for `writer`."""
     path = Path(path)
     if not path.parent.exists():
         return
@@ -260,8 +306,10 @@ def wait_free(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str]
         if lock is not None:
             try:
                 con, direct = _open(path) if path.exists() else (None, "")
+                if con is not None or not direct:
+                    _tell_stale(lock, path, on_stale)
             finally:
-                lock.close()
+                _let_go(lock)
             if con is not None or not direct:
                 if con is not None:
                     con.close()

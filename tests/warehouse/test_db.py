@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.db import WarehouseUnusable, checkpoint, connect, lock_path, writer, writer_running
+from warehouse.db import WarehouseUnusable, checkpoint, connect, lock_path, wait_free, writer, writer_running
 
 LINUX = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel's lock table is Linux's /proc/locks")
 
@@ -99,3 +99,30 @@ def test_a_path_that_is_no_duckdb_file_is_unusable_not_a_duckdb_error(tmp_path):
                 pass
     assert not lock_path(folder).exists()  # nothing left beside a folder
     assert text.read_text() == "not a database\n"
+
+
+@LINUX
+def test_the_next_writer_after_one_killed_outright_takes_over_and_says_so_one_that_let_go_says_nothing(tmp_path):
+    path = tmp_path / "w.duckdb"
+    told: list[str] = []
+    with writer(path, on_stale=told.append):
+        pass
+    with writer(path, on_stale=told.append):  # the last one let go
+        pass
+    assert told == [] and lock_path(path).read_text() == ""
+    code = f"from warehouse.db import writer\nwith writer({str(path)!r}):\n    print('held', flush=True)\n    input()\n"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "held"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        child.kill()
+    with writer(path, wait_seconds=30, on_stale=told.append) as con:  # taken over once the kernel has let go
+        assert con.sql("select 1").fetchall() == [(1,)]
+    assert len(told) == 1 and f"pid {child.pid} (scr, since " in told[0] and "ended without letting go of it (killed?)" in told[0]
+    with writer(path, on_stale=told.append):
+        pass
+    wait_free(path, on_stale=told.append)
+    assert len(told) == 1
