@@ -124,7 +124,7 @@ def _try_lock(path: Path):
     f.truncate()
     f.write(json.dumps({
         "pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
-        "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), "clears": True,  # its name goes as it lets go
     }))  # fmt: skip
     f.flush()
     return f
@@ -158,8 +158,8 @@ def stale_holder(lock) -> str | None:
         pid = int(info["pid"])
     except (ValueError, KeyError, TypeError):
         return None
-    if info.get("host") != socket.gethostname() or pid == os.getpid():
-        return None
+    if not info.get("clears") or info.get("host") != socket.gethostname() or pid == os.getpid():
+        return None  # a holder that never cleared its name (an earlier version) says nothing by leaving it
     try:
         os.kill(pid, 0)
         return None  # alive: it let go (a version that did not clear its name), or the number was given again

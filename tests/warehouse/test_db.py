@@ -126,3 +126,13 @@ def test_the_next_writer_after_one_killed_outright_takes_over_and_says_so_one_th
         pass
     wait_free(path, on_stale=told.append)
     assert len(told) == 1
+
+
+def test_a_name_left_by_a_holder_that_never_cleared_it_is_no_sign_of_a_kill(tmp_path):
+    path = tmp_path / "w.duckdb"
+    # what an earlier version left as it let go: its name, which it never cleared
+    lock_path(path).write_text(json.dumps({"pid": 2**22 + 1, "host": socket.gethostname(), "command": "scr run", "since": "then"}))
+    told: list[str] = []
+    with writer(path, on_stale=told.append):
+        pass
+    assert told == []
