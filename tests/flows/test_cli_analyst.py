@@ -266,9 +266,12 @@ def test_csv_of_an_enum_column_is_inert_too(wh):
     assert result.stdout.splitlines() == ["e,f", "'=1+2,b"]
 
 
-def test_control_characters_from_the_data_are_shown_never_sent_to_the_terminal(wh):
+def test_control_characters_from_the_data_are_shown_never_sent_to_the_terminal(wh, monkeypatch):
     """A name holding an escape sequence (it clears the screen, retitles the window) or a bidi override is shown as its
     code; the table keeps its lines."""
+    from flows import cli_common
+
+    monkeypatch.setattr(cli_common.out, "width", 300)  # whatever the terminal's width (COLUMNS), no cell wraps
     sql = "select 'Acme' || chr(27) || '[2J' || chr(7) || ' Ltd' as name, 'a' || chr(8238) || 'b' as bidi, 'x' || chr(10) || 'y' as two"
     result = scr("query", "-w", str(wh), sql)
     assert result.exit_code == 0, result.output

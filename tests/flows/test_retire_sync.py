@@ -217,16 +217,19 @@ def test_the_cli_keeps_prefects_logs_quiet_unless_verbose(tmp_path, monkeypatch,
     assert seen == [level]
 
 
-def test_cli_prints_what_the_registry_holds_as_text_never_markup(prefect_api, landing, tmp_path):
+def test_cli_prints_what_the_registry_holds_as_text_never_markup(prefect_api, landing, tmp_path, monkeypatch):
     """A Master Admin's address (or a reason) with brackets is printed as written: Rich markup in it crashed the
     table or vanished from it."""
+    from flows import cli_common
+
+    monkeypatch.setattr(cli_common.out, "width", 300)  # whatever the terminal's width (COLUMNS), no cell wraps
     registry = json.loads((landing / "practices.json").read_text())
     for row in registry:
         if row["practice_id"] == "p2":
             row["master_admin"] = "[bold]boss[/x]@p2.example"
     (landing / "practices.json").write_text(json.dumps(registry))
     res = CliRunner().invoke(scr, ["retire-sync", "-w", str(tmp_path / "wh.duckdb"), "-l", str(landing), "--as-of", "2023-11-02",
-                                   "--dry-run"], env={"COLUMNS": "300"})  # fmt: skip
+                                   "--dry-run"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "[bold]boss[/x]@p2.example" in res.output
 
