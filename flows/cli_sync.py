@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from flows.cutover import today
 from flows.cli_common import (
     By, Landing, Verbose, Warehouse, err, fail, operator, out, plural, quiet_prefect, refuse, registry_of, shown, unwritable,
     warehouse_path,
@@ -65,7 +66,7 @@ def _day(value: str) -> date:
 def retire_sync(
     warehouse: Warehouse = None,
     landing: Landing = None,
-    as_of: Annotated[date | None, typer.Option("--as-of", parser=_day, metavar="YYYY-MM-DD", help="retirement date (default today)", show_default=False)] = None,
+    as_of: Annotated[date | None, typer.Option("--as-of", parser=_day, metavar="YYYY-MM-DD", help="retirement date (default: today where this machine is, not in UTC)", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
     force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
     by: By = None,
@@ -77,7 +78,7 @@ def retire_sync(
 
     settings = get_settings()
     who = operator(by)
-    day = as_of or datetime.now(UTC).date()
+    day = as_of or today()
     try:
         # refuse before starting Prefect: no flow run for a request that cannot proceed
         check_cutover(day, settings.cutover_date, force)

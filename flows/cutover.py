@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-__all__ = ["SyncRetirementRefused", "check_cutover"]
+__all__ = ["SyncRetirementRefused", "check_cutover", "today"]
+
+
+def today() -> date:
+    """The retirement's default day: today where the operator (or the deployment's worker) is, not in UTC; on the
+    cutover morning in Sydney, UTC is still the day before, and the retirement was refused until 11:00."""
+    return datetime.now().astimezone().date()
 
 
 class SyncRetirementRefused(RuntimeError):

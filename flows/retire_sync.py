@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.cutover import SyncRetirementRefused, check_cutover
+from flows.cutover import SyncRetirementRefused, check_cutover, today
 from flows.markdown import md_text
 from flows.settings import get_settings
 from flows.snapshot_hook import publish_snapshot
@@ -162,7 +162,7 @@ def retire_legacy_sync(
     else the login the flow runs as: a deployment's) and when, report drift."""
     settings = get_settings()
     by = (by or os.environ.get("SCR_OPERATOR") or getpass.getuser()).strip()
-    as_of = as_of or datetime.now(UTC).date()
+    as_of = as_of or today()
     cutover = cutover or settings.cutover_date
     check_cutover(as_of, cutover, force)
     landing, warehouse = Path(landing), Path(warehouse)
