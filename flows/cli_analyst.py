@@ -19,7 +19,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import Practices, Warehouse, fail, out, output_file, plural, refuse, shown, warehouse_path, writing
+from flows.cli_common import Practices, Warehouse, cell, fail, out, output_file, plural, refuse, warehouse_path, writing
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
@@ -56,7 +56,7 @@ def _print_table(frame, max_rows: int) -> None:
     for c in frame.columns:
         table.add_column(c, overflow="fold", justify="right" if frame.schema[c].is_numeric() else "left")
     for row in _flat(frame.head(max_rows)).iter_rows():  # terminal output, bounded by max_rows
-        table.add_row(*(Text("" if v is None else shown(v)) for v in row))  # data, never markup nor terminal controls
+        table.add_row(*(cell(v) for v in row))  # data, never markup nor terminal controls
     out.print(table)
     more = frame.height - max_rows
     out.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
@@ -154,7 +154,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         for col in ("practice_id", "status", "detail"):
             detail.add_column(col, overflow="fold")
         for pid, status, text in practices.iter_rows():
-            detail.add_row(Text(shown(pid)), Text(status), Text(shown(text or "")))
+            detail.add_row(cell(pid), cell(status), cell(text))
         out.print(detail)
 
 

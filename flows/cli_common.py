@@ -24,7 +24,7 @@ from flows.words import plural  # the commands import it from here
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
-    "quiet_prefect", "shown", "unwritable",
+    "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -134,8 +134,7 @@ def writing(option: Path | None) -> Iterator:
 
     path = existing_warehouse(option)
     try:
-        say = lambda m: err.print(Text(m, style="yellow"), highlight=False)  # noqa: E731
-        with writer(path, get_settings().wait_seconds, on_wait=say, on_stale=lambda m: say(f"note: {m}")) as con:
+        with writer(path, get_settings().wait_seconds, on_wait=waiting, on_stale=taking_over) as con:
             with transaction(con):
                 create_all(con)
             yield con
@@ -145,6 +144,21 @@ def writing(option: Path | None) -> Iterator:
     except Exception as exc:
         unwritable(exc, path)
         raise
+
+
+def waiting(message: str) -> None:
+    """A writer's `on_wait`: whom the command waits for (text, never markup: it names paths and commands)."""
+    err.print(Text(message, style="yellow"), highlight=False)
+
+
+def taking_over(message: str) -> None:
+    """A writer's `on_stale`: the last holder was killed and this command takes over."""
+    waiting(f"note: {message}")
+
+
+def cell(value: object) -> Text:
+    """A table cell from the data: text, never markup, its control characters shown as codes."""
+    return Text("" if value is None else shown(value))
 
 
 def unwritable(exc: BaseException, path: Path, after: str = "a transaction that did not commit left nothing behind") -> None:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
-from rich.text import Text
 
 from flows.cli_common import (
     Landing,
@@ -25,7 +24,9 @@ from flows.cli_common import (
     quiet_prefect,
     refuse,
     registry_of,
+    taking_over,
     unwritable,
+    waiting,
     warehouse_path,
 )
 
@@ -148,8 +149,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     from warehouse.db import WarehouseBusy, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
-        say = lambda m: err.print(Text(m, style="yellow"), highlight=False)  # noqa: E731
-        wait_free(wh, settings.wait_seconds, on_wait=say, on_stale=lambda m: say(f"note: {m}"))
+        wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over)
     except WarehouseBusy as exc:
         fail(str(exc))
     except Exception as exc:  # the lock file cannot be made, a log left by a killed run cannot be folded in: a read-only folder, a full disk
@@ -347,8 +347,7 @@ def rekey(
     registry_of(landing)
     try:
         key = hash_key(landing)
-        say = lambda m: err.print(Text(m, style="yellow"), highlight=False)  # noqa: E731
-        with writer(wh, s.wait_seconds, on_wait=say, on_stale=lambda m: say(f"note: {m}")) as con:
+        with writer(wh, s.wait_seconds, on_wait=waiting, on_stale=taking_over) as con:
             with transaction(con):
                 create_all(con)
             pending = read_meta(con, REREAD_PENDING)
@@ -372,7 +371,7 @@ def rekey(
         out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
     _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="all", refit_model=False)
     try:  # every practice was read with the new key (the run completed): the rekey is done
-        with writer(wh, s.wait_seconds, on_wait=lambda m: err.print(Text(m, style="yellow"), highlight=False)) as con, transaction(con):
+        with writer(wh, s.wait_seconds, on_wait=waiting) as con, transaction(con):
             forget_meta(con, REREAD_PENDING)
     except (WarehouseBusy, WarehouseUnusable) as exc:
         fail(f"every practice was read again, but the rekey could not be recorded done ({exc}): `scr rekey` again finishes it")

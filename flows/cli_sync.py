@@ -8,13 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from flows.cutover import today
 from flows.cli_common import (
-    By, Landing, Verbose, Warehouse, err, fail, operator, out, plural, quiet_prefect, refuse, registry_of, shown, unwritable,
+    By, Landing, Verbose, Warehouse, cell, err, fail, operator, out, plural, quiet_prefect, refuse, registry_of, unwritable,
     warehouse_path,
 )
+from flows.cutover import today
 
 __all__ = ["retire_sync"]
 
@@ -28,14 +27,14 @@ def _print(result: dict) -> None:
     for c in counts:
         table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]))
     for p in result["practices"]:
-        table.add_row(Text(shown(p["practice_id"])), *(str(p[c]) for c in counts))
+        table.add_row(cell(p["practice_id"]), *(str(p[c]) for c in counts))
     out.print(table)
     if result["skipped"]:
         skipped = Table(title="Skipped practices")
         skipped.add_column("practice")
         skipped.add_column("reason", overflow="fold")
         for s in result["skipped"]:
-            skipped.add_row(Text(shown(s["practice_id"])), Text(shown(s["reason"])))
+            skipped.add_row(cell(s["practice_id"]), cell(s["reason"]))
         out.print(skipped)
     if result["unconnected"]:
         unc = Table(title="Practices without step one done")
@@ -43,7 +42,7 @@ def _print(result: dict) -> None:
         unc.add_column("connection")
         unc.add_column("waiting for", overflow="fold")
         for u in result["unconnected"]:
-            unc.add_row(*(Text(shown(u[c] or "")) for c in ("practice_id", "connection", "waiting_for")))  # data: never markup
+            unc.add_row(*(cell(u[c]) for c in ("practice_id", "connection", "waiting_for")))  # data: never markup
         out.print(unc)
         out.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
     t = result["totals"]

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from flows.commit import unified_tables
+from flows.words import plural
 from landing.schema import PRACTICE
 from transforms.status_rules import step_one, with_choices
 from transforms.survivorship import STRATEGIES
@@ -167,12 +168,12 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
         for source in undone:
             gone = revoke_decisions(con, practice_id, by, source_file=source)
             if gone.height:
-                out.changes.append(f"withdrew {_n(gone.height, 'decision')} of {source}")
+                out.changes.append(f"withdrew {plural(gone.height, 'decision')} of {source}")
         out.changes.append(f"pinned: waves leave {practice_id} alone until `scr practice release {practice_id}`")
         pinned = f"pinned until `scr practice release {practice_id}`"
         # a link that awaits a person keeps the practice in review, whichever version is promoted (as a run says)
         pending = pending_count(con, practice_id)
-        waiting = f"; {_n(pending, 'link')} {'awaits' if pending == 1 else 'await'} review" if pending else ""
+        waiting = _awaiting(pending)
         if now is None:
             out.status, out.detail = "in_review", f"rolled back to not promoted by {by}{waiting}; {pinned}"
         else:
@@ -217,8 +218,8 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
     with transaction(con):
         record_decisions(con, pairs, source, by)
         version = promote(con, unified_tables(unified), [pid], run_id=source)[pid]
-        out = Outcome(pid, [f"{unified_client_id} split into {_n(members.height, 'unified client')} (version {version})",
-                            f"recorded {_n(pairs.height, 'reject decision')} ({source}) so no run merges them again"])  # fmt: skip
+        out = Outcome(pid, [f"{unified_client_id} split into {plural(members.height, 'unified client')} (version {version})",
+                            f"recorded {plural(pairs.height, 'reject decision')} ({source}) so no run merges them again"])  # fmt: skip
         held = _pinned(con, pid)
         if held is not None:  # a deliberate split of what was pinned: the pin follows it
             pin(con, pid, version, by, f"unmerge of {unified_client_id}")
@@ -240,11 +241,11 @@ def revoke(
         if gone.is_empty():
             which = f"from {source_file}" if source_file else "for those pairs" if pairs is not None else "at all"
             raise OperationRefused(f"practice {practice_id} has no decision in force {which}")
-        out = Outcome(practice_id, [f"withdrew {_n(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
+        out = Outcome(practice_id, [f"withdrew {plural(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
         held = _pinned(con, practice_id)
         out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies it")
         status, detail = _current_status(con, practice_id)
-        out.status, out.detail = status, _bounded(f"{_n(gone.height, 'decision')} withdrawn by {by}: rerun to apply; {detail or ''}")
+        out.status, out.detail = status, _bounded(f"{plural(gone.height, 'decision')} withdrawn by {by}: rerun to apply; {detail or ''}")
         if status == "in_review":  # the withdrawn decisions' links await a person again
             counts = review_counts(con, [practice_id]).row(0, named=True)
             out.detail = _bounded(review_detail(out.detail, counts["pending"], counts["decided"]))
@@ -255,10 +256,15 @@ def revoke(
 _REVIEW_COUNTS = re.compile(r"(?:; \d[\d,]* links? awaits? review|; \d[\d,]* decisions? recorded, applied by the practice's next run)+")
 
 
+def _awaiting(pending: int) -> str:
+    """'; 1 link awaits review', '; 3 links await review', nothing when none does (flows.journey words it so for a run)."""
+    return f"; {plural(pending, 'link')} {'awaits' if pending == 1 else 'await'} review" if pending else ""
+
+
 def review_detail(detail: str, pending: int, decided: int) -> str:
     """`detail` with its review counts made current: links awaiting a person, decisions awaiting a run (none: no words)."""
-    counts = (f"; {_n(pending, 'link')} {'awaits' if pending == 1 else 'await'} review" if pending else "") + (
-        f"; {_n(decided, 'decision')} recorded, applied by the practice's next run" if decided else ""
+    counts = _awaiting(pending) + (
+        f"; {plural(decided, 'decision')} recorded, applied by the practice's next run" if decided else ""
     )
     if _REVIEW_COUNTS.search(detail):
         return _REVIEW_COUNTS.sub(counts, detail, count=1)
@@ -282,10 +288,6 @@ def decisions_recorded(con: duckdb.DuckDBPyConnection, practice_ids: list[str], 
     and how many decisions its next run applies (the detail of the run that proposed them counted them all as waiting)."""
     write_status(con, _in_review_details(con, practice_ids), f"operator:{by}")
     mark_changed(con, practice_ids)
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _bounded(text: str) -> str:

@@ -74,7 +74,7 @@ def check_practices(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> 
 
 def pending_count(con: duckdb.DuckDBPyConnection, practice_id: str) -> int:
     """How many of the practice's proposed links await a person (review, not yet decided): what export would write."""
-    return con.sql(f"select count(*) from ({_pending_sql()})", params={"p": practice_id}).fetchall()[0][0]
+    return int(review_counts(con, [practice_id])["pending"][0])
 
 
 def review_counts(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> pl.DataFrame:
