@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.snapshot import snapshot_path, sql_string
+from warehouse.snapshot import DIR_VARIABLE, LAYOUT, snapshot_path, sql_string
 from warehouse.views import VIEWS
 
 __all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
@@ -23,7 +23,8 @@ class SnapshotDamaged(SnapshotMissing):
 
 
 class SnapshotElsewhere(SnapshotMissing):
-    """The snapshot folder beside this warehouse was published for a warehouse elsewhere (the folder was moved or copied)."""
+    """The snapshot folder beside this warehouse was published for a warehouse elsewhere (the folder was moved or copied)
+    by a release whose views read their files by absolute path: they would read the other folder's files."""
 
 
 def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
@@ -44,6 +45,9 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute(f"attach {sql_string(str(path))} as snapshot (read_only)")
     con.execute("use snapshot")
+    # the views read their files relative to the snapshot's folder (warehouse.snapshot.HERE): an attached database
+    # is not the one the session opened, so say which folder that is
+    con.execute(f"set variable {DIR_VARIABLE} = {sql_string(str(path.parent))}")
     _check_published_here(con, warehouse, path)
     _check_whole(con, warehouse, path)
     # the views read the snapshot's Parquet files under data/; nothing else is reachable once this is locked
@@ -55,10 +59,12 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
 
 def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:
     """SnapshotElsewhere when the snapshot's views read another folder's files: its warehouse was moved or copied
-    (with the snapshot beside it) and nothing was published since. Its views would read that other folder's files,
-    which are another warehouse's, or gone."""
-    built_for = snapshot_info(con).get("warehouse")
-    if built_for is None or snapshot_path(built_for).parent.resolve() == path.parent.resolve():
+    (with the snapshot beside it) and nothing was published since, by a release whose views named their files by
+    absolute path. They would read that other folder's files, which are another warehouse's, or gone. A snapshot
+    whose views read relative paths reads its own folder's files wherever it is."""
+    info = snapshot_info(con)
+    built_for = info.get("warehouse")
+    if info.get("paths") == LAYOUT or built_for is None or snapshot_path(built_for).parent.resolve() == path.parent.resolve():
         return
     con.close()
     raise SnapshotElsewhere(
@@ -69,7 +75,8 @@ def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str,
 
 def _check_whole(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:
     """SnapshotDamaged when a file the snapshot's views read is gone: every question touching it would fail."""
-    gone = next((p for (p,) in con.sql("select path from snapshot_files order by path").fetchall() if not os.path.exists(p)), None)
+    # relative to the snapshot's folder (absolute in a snapshot built before its views read relative paths)
+    gone = next((p for (p,) in con.sql("select path from snapshot_files order by path").fetchall() if not (path.parent / p).exists()), None)
     if gone is None:
         return
     con.close()

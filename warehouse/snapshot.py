@@ -7,8 +7,10 @@ writer keeps, beside the warehouse, `<stem>.snapshot/`:
   publish (practice_change.generation above the published one), one file per relation and publish;
   small practice-less tables whole, rewritten only when their content changes;
 - `snapshot.duckdb`: built anew on every publish and swapped in with os.replace, it holds views
-  over exactly the current files (absolute paths) and the analysts' views (warehouse.views). A file
-  that also holds rows since republished elsewhere is read through its live practices only.
+  over exactly the current files and the analysts' views (warehouse.views). A file that also holds
+  rows since republished elsewhere is read through its live practices only. The views name their
+  files relative to the folder of the database file the session opened (HERE), so the folder can be
+  moved or copied whole (to an analyst's laptop) and still opens with a bare `duckdb.connect(path)`.
 
 A reader sees the previous snapshot or the next, never half of one; a session holding the previous
 `snapshot.duckdb` open keeps working, because the files it reads are deleted only a grace period
@@ -38,7 +40,7 @@ from warehouse.load import registered
 from warehouse.schema import PROMOTED, TABLES
 from warehouse.views import VIEWS, create_views
 
-__all__ = ["publish", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES"]
+__all__ = ["publish", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
 MAX_FILES = 64  # live files of one relation before it is compacted
@@ -46,7 +48,7 @@ EXPORTERS = 2  # relations exported at once, each on its own cursor
 SNAPSHOT = "snapshot.duckdb"
 GENERATION_KEY = "snapshot.generation"
 VIEWS_KEY = "snapshot.views"
-ROOT_KEY = "snapshot.root"  # the folder the current snapshot.duckdb was built in: its views read files by absolute path
+ROOT_KEY = "snapshot.root"  # the folder the current snapshot.duckdb was built in (what its snapshot_info names)
 FILE_KEY = "snapshot.file"  # which snapshot.duckdb the warehouse last built (inode, size, mtime)
 # bookkeeping, not data; the *_version tables are published as their current-version views
 _SKIP = {"practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifest"} | {f"{t}_version" for t in PROMOTED}
@@ -54,6 +56,15 @@ _SKIP = {"practice_change", "warehouse_meta", "snapshot_file", "snapshot_manifes
 _WHOLE = {"stg_practice", "sync_unconnected"}
 _FILES = pl.Schema({"relation": pl.String, "file": pl.String, "rows": pl.Int64, "columns": pl.String, "content_hash": pl.String})
 _MANIFEST = pl.Schema({"relation": pl.String, "practice_id": pl.String, "file": pl.String, "rows": pl.Int64})
+# Where the views find their files, as seen from the session reading them: the variable scr_snapshot_dir when set
+# (warehouse.reader.open_snapshot sets it: it attaches the snapshot to an in-memory database), else the folder of the
+# database file the session opened (DuckDB's default temp_directory is that file's path + ".tmp", absolute; a table
+# function's arguments may not hold a subquery, so duckdb_databases() cannot say it), else the working directory
+# (and DuckDB's file_search_path). Measured with DuckDB 2.0.1 (tests/warehouse/test_snapshot.py): a copied folder
+# opens from any working directory. A session given its own temp_directory must set scr_snapshot_dir (README).
+DIR_VARIABLE = "scr_snapshot_dir"
+HERE = f"coalesce(getvariable('{DIR_VARIABLE}'), nullif(parse_dirpath(current_setting('temp_directory')), ''), '.')"
+LAYOUT = "relative"  # snapshot_info's `paths`: the views read files relative to HERE (older snapshots: absolute paths)
 
 
 def snapshot_dir(warehouse: Path | str) -> Path:
@@ -89,8 +100,9 @@ class _Plan:
 
 
 def _views_signature() -> str:
-    """The analysts' views' SQL, hashed: what the snapshot's views were built from."""
-    return hashlib.sha256(repr([(name, sql()) for name, sql in VIEWS.items()]).encode()).hexdigest()[:16]
+    """The analysts' views' SQL and how the views name their files, hashed: what the snapshot's views were built from
+    (a snapshot built before its views read relative paths is built again by the next publish)."""
+    return hashlib.sha256(repr([(LAYOUT, HERE), *((name, sql()) for name, sql in VIEWS.items())]).encode()).hexdigest()[:16]
 
 
 def sql_string(text: str) -> str:
@@ -232,8 +244,8 @@ def publish(
             plan.steps += part.steps
     _compact(con, root, plan, *_apply(files, manifest, plan), max_files)
     now_files, now_manifest = _apply(files, manifest, plan)
-    # a warehouse folder moved or copied (with its snapshot) keeps a snapshot.duckdb whose views read the files of
-    # the folder it was built in: built again here, over this folder's files (nothing need be exported again)
+    # a warehouse folder moved or copied (with its snapshot) keeps a snapshot.duckdb that reads its own folder's files
+    # but names the warehouse it was published for: built again here, for this one (nothing need be exported again)
     moved = meta.get(ROOT_KEY) != str(root)
     # a snapshot.duckdb this warehouse did not build (or no longer remembers building: a backup of the warehouse
     # file restored beside a newer snapshot) shows what the warehouse does not hold: built again too
@@ -251,19 +263,20 @@ def publish(
     }  # fmt: skip
 
 
-def _relation_sql(relation: str, root: Path, files: pl.DataFrame, live_rows: dict[str, int], cols: list[tuple[str, str]]) -> str:
-    """A relation over its files; a file holding rows republished elsewhere is read through its live practices only."""
+def _relation_sql(relation: str, files: pl.DataFrame, live_rows: dict[str, int], cols: list[tuple[str, str]]) -> str:
+    """A relation over its files (each named relative to HERE); a file holding rows republished elsewhere is read through
+    its live practices only."""
     names = ", ".join(f'"{c}"' for c, _ in cols)
     if files.is_empty():
         return "select " + ", ".join(f'cast(null as {t}) as "{c}"' for c, t in cols) + " where false"
     clean = [f for f, n in files.select("file", "rows").iter_rows() if live_rows.get(f, n) == n]
     stale = [f for f in files["file"] if f not in clean]
-    paths = lambda fs: "[" + ", ".join(sql_string(str(root / f)) for f in fs) + "]"  # noqa: E731
+    paths = lambda fs: "list_transform([" + ", ".join(sql_string(f) for f in fs) + f"], lambda f: {HERE} || '/' || f)"  # noqa: E731
     parts = [f"select {names} from read_parquet({paths(clean)})"] if clean else []
     if stale:
         parts.append(
             f"select {names} from read_parquet({paths(stale)}, filename = true) t where exists (select 1 from snapshot_live m "
-            f"where m.relation = {sql_string(relation)} and m.practice_id = t.practice_id and m.path = t.filename)"
+            f"where m.relation = {sql_string(relation)} and m.practice_id = t.practice_id and ends_with(t.filename, '/' || m.path))"
         )
     return " union all ".join(parts)
 
@@ -273,13 +286,12 @@ def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manife
     practice_files = manifest.group_by("file").agg(pl.col("rows").sum())
     live_rows = dict(practice_files.iter_rows())
     stale = {f for f, n in files.select("file", "rows").iter_rows() if live_rows.get(f, n) != n}
-    live = manifest.filter(pl.col("file").is_in(list(stale))).select(
-        "relation", "practice_id", (pl.lit(str(root) + "/") + pl.col("file")).alias("path")
-    )
-    listing = files.select("relation", (pl.lit(str(root) + "/") + pl.col("file")).alias("path"), "rows").sort("relation", "path")
+    # paths relative to the snapshot's folder, as the views name them
+    live = manifest.filter(pl.col("file").is_in(list(stale))).select("relation", "practice_id", pl.col("file").alias("path"))
+    listing = files.select("relation", pl.col("file").alias("path"), "rows").sort("relation", "path")
     info = pl.DataFrame({
-        "key": ["generation", "published_at", "warehouse"],
-        "value": [str(plan.generation), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), str(warehouse)],
+        "key": ["generation", "published_at", "warehouse", "paths"],
+        "value": [str(plan.generation), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), str(warehouse), LAYOUT],
     })  # fmt: skip
     tmp = root / f".{SNAPSHOT}.{uuid.uuid4().hex[:8]}.tmp"
     snap = duckdb.connect(str(tmp))
@@ -291,7 +303,7 @@ def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manife
             snap.unregister("_frame")
         for relation in relations():
             mine = files.filter(pl.col("relation") == relation).sort("file")
-            snap.execute(f"create view {relation} as {_relation_sql(relation, root, mine, live_rows, plan.columns[relation])}")
+            snap.execute(f"create view {relation} as {_relation_sql(relation, mine, live_rows, plan.columns[relation])}")
         create_views(snap)
         snap.execute("commit")
     finally:

@@ -50,9 +50,9 @@ def files_on_disk(path: Path) -> set[str]:
 
 
 def referenced(path: Path) -> set[str]:
-    root = snapshot_dir(path)
+    """The files the snapshot reads, relative to its folder (as snapshot_files names them)."""
     with reader(path) as r:
-        return {Path(p).relative_to(root).as_posix() for (p,) in r.sql("select path from snapshot_files").fetchall()}
+        return {p for (p,) in r.sql("select path from snapshot_files").fetchall()}
 
 
 def change_a2(con, detail: str) -> None:
@@ -279,15 +279,24 @@ def test_a_view_whose_definition_changed_reaches_the_snapshot_with_nothing_else_
     assert not publish(con, path)["swapped"]  # and once published, nothing more to do
 
 
-@pytest.mark.parametrize("keep_original", [False, True], ids=["moved", "copied"])
-def test_a_warehouse_folder_moved_or_copied_with_its_snapshot_reads_its_own_files_once_published(wh, tmp_path, keep_original):
-    import shutil
+def views_naming(path: Path, text: str) -> list[str]:
+    """The snapshot's views whose SQL names `text` (a folder)."""
+    with duckdb.connect(str(snapshot_dir(path) / "snapshot.duckdb"), read_only=True) as bare:
+        return [v for (v,) in bare.sql("select view_name from duckdb_views() where contains(sql, $t)", params={"t": text}).fetchall()]
 
-    from warehouse.reader import SnapshotElsewhere
+
+@pytest.mark.parametrize("keep_original", [False, True], ids=["moved", "copied"])
+def test_a_warehouse_folder_moved_or_copied_with_its_snapshot_reads_its_own_files_and_is_rebuilt_by_the_next_publish(
+    wh, tmp_path, keep_original
+):
+    import shutil
 
     con, path = wh
     publish(con, path)
+    change_a2(con, "a file read through its live practices only")
+    publish(con, path)
     con.close()
+    assert not views_naming(path, str(snapshot_dir(path)))  # its views name no folder: their files are relative to it
     there = tmp_path / "elsewhere"
     there.mkdir()
     for item in (path, snapshot_dir(path)):
@@ -295,17 +304,70 @@ def test_a_warehouse_folder_moved_or_copied_with_its_snapshot_reads_its_own_file
         if not keep_original:
             (shutil.rmtree if item.is_dir() else Path.unlink)(item)
     moved = there / path.name
-    # before anything is published there, the reader says so rather than read the other folder's files (or fail on them)
+    with duckdb.connect(str(moved)) as con2:
+        assert_same(con2, moved)  # before anything is published there, it reads this folder's own files
+        with reader(moved) as r:
+            assert r.sql("select value from snapshot_info where key = 'warehouse'").fetchall() == [(str(path),)]
+        done = publish(con2, moved)  # nothing changed, yet the snapshot is built again, for this warehouse
+        assert done["swapped"] and done["files_written"] == 0
+        with reader(moved) as r:
+            assert r.sql("select value from snapshot_info where key = 'warehouse'").fetchall() == [(str(moved),)]
+            paths = [p for (p,) in r.sql("select path from snapshot_files").fetchall()]
+            assert paths and all(p.startswith("data/") and (snapshot_dir(moved) / p).exists() for p in paths)
+        assert_same(con2, moved)
+        assert not publish(con2, moved)["swapped"]  # and once only
+
+
+def test_a_moved_snapshot_an_earlier_release_built_is_refused_until_the_next_publish_builds_it_again(wh, tmp_path):
+    """An earlier release's views read their files by absolute path (its snapshot_info had no `paths`): moved, they
+    would read the other folder's files, so the reader says so until the next publish builds the views afresh."""
+    import shutil
+
+    from warehouse.reader import SnapshotElsewhere
+
+    con, path = wh
+    publish(con, path)
+    con.close()
+    with duckdb.connect(str(snapshot_dir(path) / "snapshot.duckdb")) as old:  # as an earlier release left it
+        old.execute("delete from snapshot_info where key = 'paths'")
+    there = tmp_path / "elsewhere"
+    there.mkdir()
+    for item in (path, snapshot_dir(path)):
+        shutil.move(item, there / item.name)
+    moved = there / path.name
     with pytest.raises(SnapshotElsewhere, match="published for the warehouse .*w.duckdb .moved or copied since.: `scr snapshot"):
         reader(moved)
     with duckdb.connect(str(moved)) as con2:
-        done = publish(con2, moved)  # nothing changed, yet the snapshot is built again over this folder's files
-        assert done["swapped"] and done["files_written"] == 0
-        with reader(moved) as r:
-            paths = [p for (p,) in r.sql("select path from snapshot_files").fetchall()]
-            assert paths and all(p.startswith(str(snapshot_dir(moved)) + "/") for p in paths)
+        assert publish(con2, moved)["swapped"]
         assert_same(con2, moved)
-        assert not publish(con2, moved)["swapped"]  # and once only
+
+
+def test_a_snapshot_folder_copied_alone_opens_with_a_bare_read_only_connect_from_any_working_directory(wh, tmp_path, monkeypatch):
+    """What an analyst does: copy `<stem>.snapshot/` to a laptop (here: another folder, renamed, the original gone) and
+    open its snapshot.duckdb with duckdb.connect(path, read_only=True), or the DuckDB CLI, from wherever they are."""
+    import shutil
+
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "a file read through its live practices only")
+    publish(con, path)  # A2's rows now in a file of their own, the first file read through its other practices
+    laptop = tmp_path / "laptop" / "copy of the snapshot"
+    laptop.parent.mkdir()
+    shutil.copytree(snapshot_dir(path), laptop)
+    shutil.rmtree(snapshot_dir(path))  # nothing of the original folder left to read
+    db = laptop / "snapshot.duckdb"
+    for cwd, name in ((laptop, "snapshot.duckdb"), (laptop.parent, f"{laptop.name}/snapshot.duckdb"), (tmp_path, str(db)), (Path("/"), str(db))):
+        monkeypatch.chdir(cwd)
+        with duckdb.connect(name, read_only=True) as bare:
+            for relation in [*relations(), *VIEWS]:
+                assert frame(bare, relation).equals(frame(con, relation)), (cwd, relation)
+    # attached to another session (what warehouse.reader.open_snapshot does): one variable names the folder
+    monkeypatch.chdir(tmp_path)
+    with duckdb.connect() as session:
+        session.execute(f"attach '{db}' as snapshot (read_only); use snapshot")
+        session.execute(f"set variable scr_snapshot_dir = '{laptop}'")
+        assert frame(session, "client_crosswalk").equals(frame(con, "client_crosswalk"))
+        assert frame(session, "merge_summary").equals(frame(con, "merge_summary"))
 
 
 def test_what_a_publish_killed_while_building_its_snapshot_left_is_deleted_after_the_grace_period(wh):
