@@ -90,24 +90,101 @@ class QueryRefused(ValueError):
     """An analyst's SQL that is not a question: it would write, attach, copy out or change settings."""
 
 
-# what a question is: SELECT (with DESCRIBE, SHOW, SUMMARIZE, FROM-first and WITH, which DuckDB parses as SELECT) and EXPLAIN
+# what a question is: SELECT (with DESCRIBE, SHOW, SUMMARIZE, FROM-first, WITH, and PIVOT given its IN list, which DuckDB
+# parses as SELECT) and EXPLAIN of a question (EXPLAIN ANALYZE runs what it explains)
 _QUESTIONS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+# A PIVOT that takes its columns from the data (no IN list) is parsed as MULTI: a temporary ENUM type per such pivot, then
+# the statement itself, whatever it is (a query, or a CREATE TABLE AS, COPY, INSERT around the pivot). The statement is a
+# question when it starts (past comments and opening parentheses, and a WITH's common table expressions) with one of these.
+_QUESTION_WORDS = {"select", "from", "pivot", "unpivot", "pivot_wider", "pivot_longer", "describe", "summarize", "show"}
+_HELP = ("scr query answers questions (SELECT, PIVOT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) from the snapshot; `scr shell` "
+         "opens a session of your own")  # fmt: skip
+
+
+def _words(sql: str) -> list[tuple[int, str]]:
+    """The statement's tokens as DuckDB's tokenizer cuts them, comments left out: (offset, lower-case text)."""
+    tokens = duckdb.tokenize(sql)
+    ends = [pos for pos, _ in tokens[1:]] + [len(sql)]
+    return [(pos, sql[pos:end].strip().lower()) for (pos, kind), end in zip(tokens, ends) if kind != duckdb.token_type.comment]
+
+
+def _depth(word: str) -> int:
+    return word.count("(") - word.count(")") if not word[:1].isalnum() and word[:1] not in "'\"" else 0
+
+
+def _leading_word(words: list[tuple[int, str]]) -> str | None:
+    """The word that says what a statement does: its first, past opening parentheses and a WITH's definitions
+    (`WITH [RECURSIVE] name [(columns)] [USING KEY (columns)] AS [NOT] [MATERIALIZED] (body), ...`)."""
+    i = 0
+    while i < len(words) and words[i][1] == "(":
+        i += 1
+    if i == len(words) or words[i][1] != "with":
+        return words[i][1] if i < len(words) else None
+    i += 1 + (i + 1 < len(words) and words[i + 1][1] == "recursive")
+    while i < len(words):
+        i += 1  # past the name (any word: a name may be a keyword)
+        depth = 0
+        while i < len(words) and not (depth == 0 and words[i][1] == "as"):
+            depth += _depth(words[i][1])
+            i += 1
+        i += 1
+        while i < len(words) and words[i][1] in ("not", "materialized"):
+            i += 1
+        depth = 0
+        while i < len(words):  # the body, one group in parentheses
+            depth += _depth(words[i][1])
+            i += 1
+            if depth <= 0:
+                break
+        if i < len(words) and words[i][1] == ",":
+            continue
+        return _leading_word(words[i:])
+    return None
+
+
+def _refusal(statement) -> str | None:
+    """Why one statement is not a question (None: it is one)."""
+    kind = statement.type
+    if kind not in _QUESTIONS and kind != duckdb.StatementType.MULTI:
+        return f"{kind.name.lower()} statements are not run here"
+    words = _words(statement.query)
+    lead = _leading_word(words)
+    if kind == duckdb.StatementType.EXPLAIN or lead == "explain":
+        # what follows EXPLAIN [ANALYZE] [(options)] is checked as a statement of its own
+        i = next(n for n, (_, w) in enumerate(words) if w == "explain") + 1
+        if i < len(words) and words[i][1] in ("analyze", "analyse"):
+            i += 1
+        if i < len(words) and words[i][1] == "(":
+            depth = 0
+            while i < len(words):
+                depth += _depth(words[i][1])
+                i += 1
+                if depth <= 0:
+                    break
+        inner = duckdb.extract_statements(statement.query[words[i][0]:]) if i < len(words) else []
+        if len(inner) != 1:
+            return "explain statements are not run here unless they explain one question"
+        why = _refusal(inner[0])
+        return f"explain of {why}" if why else None
+    if kind == duckdb.StatementType.MULTI and lead not in _QUESTION_WORDS:
+        return f"{lead or 'these'} statements are not run here"
+    return None
 
 
 def answer(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
     """An analyst's SQL on an open_snapshot connection, as a frame (None when the last statement returns no rows).
 
     Only questions are run, every statement checked before the first runs: COPY, ATTACH, EXPORT, SET, CREATE and
-    the like are QueryRefused (DuckDB's parse errors and failures are duckdb.Error, as from con.sql).
+    the like are QueryRefused, and so is a PIVOT inside one of them, or an EXPLAIN ANALYZE of one (DuckDB's parse
+    errors and failures are duckdb.Error, as from con.sql).
     """
     statements = duckdb.extract_statements(sql)
     if not statements:
         raise QueryRefused("no SQL statement given")
     for statement in statements:
-        if statement.type not in _QUESTIONS:
-            kind = statement.type.name.lower()
-            raise QueryRefused(f"{kind} statements are not run here: scr query answers questions (SELECT, DESCRIBE, SHOW, "
-                               "SUMMARIZE, EXPLAIN) from the snapshot; `scr shell` opens a session of your own")  # fmt: skip
+        why = _refusal(statement)
+        if why:
+            raise QueryRefused(f"{why}: {_HELP}")
     rel = None
     for statement in statements:
         rel = con.sql(statement)

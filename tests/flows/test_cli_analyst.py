@@ -294,3 +294,56 @@ def test_control_characters_from_the_data_are_shown_never_sent_to_the_terminal(w
             con.execute("update practice_status set detail = ? where practice_id = 'B2'", [before])
             mark_changed(con, ["B2"])
             publish(con, wh)
+
+
+def test_a_pivot_is_answered_though_duckdb_expands_it_into_several_statements(wh):
+    """PIVOT without an IN list takes its columns from the data: DuckDB makes it a temporary type plus the query (a
+    MULTI statement). One such question is answered, as a statement, a subquery, a CTE or explained."""
+    whole = scr("query", "-w", str(wh), "PIVOT practice_status ON status USING count(*)", "-f", "csv")
+    assert whole.exit_code == 0, whole.output
+    frame = pl.read_csv(io.StringIO(whole.stdout))
+    statuses = ["blocked", "coming_soon", "complete", "confirm", "connect", "failed", "in_review"]
+    assert set(statuses) <= set(frame.columns) and frame.select(statuses).sum_horizontal().sum() == 7
+    by_region = "pivot migration_progress on status using sum(practices) group by region order by region"
+    for sql in (by_region, f"select * from ({by_region})", f"with p as ({by_region}) select * from p order by region",
+                f"/* a comment */ ({by_region})"):  # fmt: skip
+        result = scr("query", "-w", str(wh), sql, "-f", "csv")
+        assert result.exit_code == 0, (sql, result.output)
+        rows = pl.read_csv(io.StringIO(result.stdout)).fill_null(0).select("region", "complete", "in_review", "connect").rows()
+        assert rows == [("AU", 1, 1, 0), ("NZ", 0, 0, 0), ("UK", 0, 0, 1)], sql
+    explained = scr("query", "-w", str(wh), f"explain {by_region}")
+    assert explained.exit_code == 0, explained.output
+    unpivot = scr("query", "-w", str(wh), "unpivot (select 'A1' as p, 1 as a, 2 as b) on a, b into name k value v", "-f", "csv")
+    assert unpivot.exit_code == 0 and unpivot.stdout.splitlines() == ["p,k,v", "A1,a,1", "A1,b,2"], unpivot.output
+
+
+def test_a_pivot_that_writes_or_rides_with_a_statement_that_does_is_refused_before_anything_runs(wh, tmp_path):
+    data = snapshot_dir(wh) / "data"
+    pivot = "pivot practice_status on status using count(*)"
+    for sql in (
+        f"create temp table t as {pivot}",
+        f"copy ({pivot}) to '{data / 'p.csv'}'",
+        f"copy ({pivot}) to '{tmp_path / 'p.csv'}'",
+        f"insert into practice_status {pivot}",
+        f"with p as ({pivot}) insert into practice_status select * from p",
+        f"{pivot}; copy (select 1) to '{data / 'q.csv'}'",
+        f"copy (select 1) to '{data / 'q.csv'}'; {pivot}",
+        f"explain analyze copy ({pivot}) to '{data / 'r.csv'}'",
+    ):
+        result = scr("query", "-w", str(wh), sql)
+        assert result.exit_code == 1, (sql, result.output)
+        assert "query refused" in result.output and "statements are not run here" in result.output, (sql, result.output)
+    assert not [p.name for p in data.iterdir() if p.is_file()] and not (tmp_path / "p.csv").exists()
+
+
+def test_explain_analyze_runs_only_a_question(wh):
+    """EXPLAIN ANALYZE runs the statement it explains: of a COPY it would write a file (into the snapshot's own data
+    folder, the one folder the session may reach), so what it explains is checked as the statement itself."""
+    data = snapshot_dir(wh) / "data"
+    for sql in (f"explain analyze copy (select 1) to '{data / 'x.csv'}'", "explain analyze create temp table t as select 1",
+                f"explain (analyze) copy (select 1) to '{data / 'y.csv'}'"):  # fmt: skip
+        result = scr("query", "-w", str(wh), sql)
+        assert result.exit_code == 1 and "query refused" in result.output, (sql, result.output)
+    assert not (data / "x.csv").exists() and not (data / "y.csv").exists()
+    for sql in ("explain select 1", "explain analyze select count(*) from client_crosswalk"):
+        assert scr("query", "-w", str(wh), sql).exit_code == 0, sql

@@ -42,3 +42,23 @@ def test_an_interval_is_answered_as_duckdb_writes_it(tmp_path):
     with open_snapshot(path) as con:
         other = answer(con, "select 'ab'::blob as b, '101'::bit as bits, union_value(k := 1) as u, 2 as n")
     assert other.rows() == [("ab", "101", "1", 2)]
+
+
+def test_what_a_statement_does_is_read_past_its_common_table_expressions(tmp_path):
+    """A PIVOT that takes its columns from the data is a MULTI statement whatever surrounds it: what it does is the
+    word after a WITH's definitions, whatever they are named and however they are written."""
+    import pytest
+
+    from warehouse.reader import QueryRefused, answer
+
+    path = published(tmp_path / "w.duckdb")
+    pivot = "pivot practice_status on status using count(*) group by status"
+    with open_snapshot(path) as con:
+        for sql in (f"with recursive r(n) using key (n) as (select 1 union all select n + 1 from r where n < 2), "
+                    f"p as not materialized ({pivot}), \"as\" as materialized (select 1) select count(*) from p, r",
+                    f"with insert as ({pivot}), key as (select 1) (select count(*) from insert, key)"):  # fmt: skip
+            assert answer(con, sql).height == 1, sql
+        for sql in (f"with materialized as ({pivot}) insert into practice_status select * from materialized",
+                    f"with \"p(\" as ({pivot}), q as (select ')') delete from practice_status"):  # fmt: skip
+            with pytest.raises(QueryRefused, match="^(insert|delete) statements are not run here"):
+                answer(con, sql)
