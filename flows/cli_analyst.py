@@ -19,7 +19,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from flows.cli_common import Practices, Warehouse, cell, fail, out, output_file, plural, refuse, warehouse_path, writing
+from flows.cli_common import (
+    Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
+)
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
@@ -57,7 +59,7 @@ def _print_table(frame, max_rows: int) -> None:
         table.add_column(c, overflow="fold", justify="right" if frame.schema[c].is_numeric() else "left")
     for row in _flat(frame.head(max_rows)).iter_rows():  # terminal output, bounded by max_rows
         table.add_row(*(cell(v) for v in row))  # data, never markup nor terminal controls
-    out.print(table)
+    print_table(table)
     more = frame.height - max_rows
     out.print(f"{frame.height} rows" + (f" ({more} not shown: use --max-rows or --format csv)" if more > 0 else ""))
 
@@ -141,11 +143,11 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
     funnel = rd.funnel(views["migration_progress"])
     table = Table(title=Text(f"migration progress: {warehouse}"), title_justify="left")
     for col, justify in (("status", "left"), ("practices", "right"), ("share", "right")):
-        table.add_column(col, justify=justify)
+        table.add_column(col, justify=justify, overflow="fold")
     for status, n, share in funnel.iter_rows():
         table.add_row(status, str(n), f"{share:.1%}")
     table.add_row("[bold]total", f"[bold]{funnel['practices'].sum()}", "")
-    out.print(table)
+    print_table(table)
     out.print(f"snapshot {info.get('generation')} published {info.get('published_at')}", highlight=False)
     if not only:
         _print_headline(head, views, latest, warehouse)
@@ -155,7 +157,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
             detail.add_column(col, overflow="fold")
         for pid, status, text in practices.iter_rows():
             detail.add_row(cell(pid), cell(status), cell(text))
-        out.print(detail)
+        print_table(detail)
 
 
 def _stale_run(warehouse: Path, last: dict | None) -> bool:

@@ -17,6 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from flows.words import plural  # the commands import it from here
@@ -24,7 +25,7 @@ from flows.words import plural  # the commands import it from here
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
-    "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over",
+    "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -154,6 +155,21 @@ def waiting(message: str) -> None:
 def taking_over(message: str) -> None:
     """A writer's `on_stale`: the last holder was killed and this command takes over."""
     waiting(f"note: {message}")
+
+
+# wider than any row: a console this wide prints a table as wide as its content (a table never pads to the console)
+_UNBOUNDED = 1_000_000
+
+
+def print_table(table: Table) -> None:
+    """A table on stdout. On a terminal it fits the terminal's width, a cell too wide folding onto more lines (the
+    commands' columns fold: nothing is cut). Piped or redirected (not a terminal) it is as wide as its content, one
+    line per row, whatever COLUMNS or the terminal's width say: a file gets every row whole (`--format csv` for data)."""
+    if out.is_terminal:
+        out.print(table)
+        return
+    # not `out.print(table, width=...)`: Rich caps that at the console's width (80, or COLUMNS, when not a terminal)
+    Console(file=out.file, width=_UNBOUNDED, soft_wrap=True, color_system=None, highlight=False).print(table)
 
 
 def cell(value: object) -> Text:

@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from flows.cli_common import (
-    By, Landing, Verbose, Warehouse, cell, err, fail, operator, out, plural, quiet_prefect, refuse, registry_of, unwritable,
-    warehouse_path,
+    By, Landing, Verbose, Warehouse, cell, err, fail, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
+    unwritable, warehouse_path,
 )
 from flows.cutover import today
 
@@ -23,27 +23,27 @@ def _print(result: dict) -> None:
     title = "Legacy sync retirement" + (" (dry run: nothing written)" if result["dry_run"] else "")
     counts = ("retired", "already_retired", "paused_skipped", "drift_pairs")
     table = Table(title=f"{title}, as of {result['as_of']}", show_footer=True)
-    table.add_column("practice", footer="total")
+    table.add_column("practice", footer="total", overflow="fold")
     for c in counts:
-        table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]))
+        table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]), overflow="fold")
     for p in result["practices"]:
         table.add_row(cell(p["practice_id"]), *(str(p[c]) for c in counts))
-    out.print(table)
+    print_table(table)
     if result["skipped"]:
         skipped = Table(title="Skipped practices")
-        skipped.add_column("practice")
+        skipped.add_column("practice", overflow="fold")
         skipped.add_column("reason", overflow="fold")
         for s in result["skipped"]:
             skipped.add_row(cell(s["practice_id"]), cell(s["reason"]))
-        out.print(skipped)
+        print_table(skipped)
     if result["unconnected"]:
         unc = Table(title="Practices without step one done")
-        unc.add_column("practice")
-        unc.add_column("connection")
+        unc.add_column("practice", overflow="fold")
+        unc.add_column("connection", overflow="fold")
         unc.add_column("waiting for", overflow="fold")
         for u in result["unconnected"]:
             unc.add_row(*(cell(u[c]) for c in ("practice_id", "connection", "waiting_for")))  # data: never markup
-        out.print(unc)
+        print_table(unc)
         out.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
     t = result["totals"]
     verb = "would retire" if result["dry_run"] else "retired"

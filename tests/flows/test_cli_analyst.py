@@ -347,3 +347,43 @@ def test_explain_analyze_runs_only_a_question(wh):
     assert not (data / "x.csv").exists() and not (data / "y.csv").exists()
     for sql in ("explain select 1", "explain analyze select count(*) from client_crosswalk"):
         assert scr("query", "-w", str(wh), sql).exit_code == 0, sql
+
+
+LONG = "a detail of " + "many words " * 14 + "end"  # 168 characters: wider than any terminal COLUMNS may say
+
+
+def test_a_table_piped_or_redirected_keeps_whole_rows_whatever_columns_says(wh):
+    """Piped to a file (not a terminal), `scr query` and `scr status --all` print each row whole on one line, as wide as
+    its content: a real process with COLUMNS=40 (as CI runs) and no terminal on any of its streams."""
+    env = {**os.environ, "COLUMNS": "40", "PYTHONPATH": str(ROOT)}
+
+    def piped(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "flows.cli", *args, "-w", str(wh)], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    shown = piped("query", f"select 'P00001' as practice_id, '{LONG}' as detail, 12345678901 as n")
+    assert any("P00001" in line and LONG in line and "12345678901" in line for line in shown.splitlines()), shown
+    with duckdb.connect(str(snapshot_path(wh)), read_only=True) as con:
+        details = con.sql("select practice_id, detail from practice_status order by 1").fetchall()
+    shown = piped("status", "--all")
+    for pid, detail in details:  # each practice's detail whole, on its practice's line
+        assert any(pid in line and detail in line for line in shown.splitlines()), (pid, detail, shown)
+    assert any("coming_soon" in line for line in shown.splitlines())
+
+
+def test_a_table_on_a_narrow_terminal_folds_its_cells_and_cuts_nothing(wh, monkeypatch):
+    """On a terminal the table fits its width: a cell too wide folds onto more lines, never ends in an ellipsis."""
+    from flows import cli_common
+
+    monkeypatch.setattr(cli_common.out, "width", 40)
+    monkeypatch.setattr(type(cli_common.out), "is_terminal", property(lambda self: True))
+    monkeypatch.setenv("NO_COLOR", "1")
+    for args in (("query", f"select 'P00001' as practice_id, '{LONG}' as detail"), ("status", "--all")):
+        result = scr(*args, "-w", str(wh))
+        assert result.exit_code == 0, result.output
+        table = [line for line in result.stdout.splitlines() if line[:1] in "┏┃┡│└"]  # messages never wrap: tables only
+        assert "…" not in result.stdout and table and max(len(line) for line in table) <= 40, result.stdout
+    joined = "".join(line.strip("│ ") for line in scr("query", f"select '{LONG}' as detail", "-w", str(wh)).stdout.splitlines())
+    assert LONG.replace(" ", "") in joined.replace(" ", "")
