@@ -101,18 +101,17 @@ _HELP = ("scr query answers questions (SELECT, PIVOT, DESCRIBE, SHOW, SUMMARIZE,
          "opens a session of your own")  # fmt: skip
 
 
-def _words(sql: str) -> list[tuple[int, str]]:
-    """The statement's tokens as DuckDB's tokenizer cuts them, comments left out: (offset, lower-case text)."""
+def _words(sql: str) -> list[tuple[int, str, int]]:
+    """The statement's tokens as DuckDB's tokenizer cuts them, comments left out: (offset, lower-case text, how far it
+    opens (1) or closes (-1) parentheses: operators only, never a string, a $$ string or a quoted name holding one)."""
     tokens = duckdb.tokenize(sql)
     ends = [pos for pos, _ in tokens[1:]] + [len(sql)]
-    return [(pos, sql[pos:end].strip().lower()) for (pos, kind), end in zip(tokens, ends) if kind != duckdb.token_type.comment]
+    words = [(pos, sql[pos:end].strip(), kind) for (pos, kind), end in zip(tokens, ends) if kind != duckdb.token_type.comment]
+    return [(pos, text.lower(), text.count("(") - text.count(")") if kind == duckdb.token_type.operator else 0)
+            for pos, text, kind in words]  # fmt: skip
 
 
-def _depth(word: str) -> int:
-    return word.count("(") - word.count(")") if not word[:1].isalnum() and word[:1] not in "'\"" else 0
-
-
-def _leading_word(words: list[tuple[int, str]]) -> str | None:
+def _leading_word(words: list[tuple[int, str, int]]) -> str | None:
     """The word that says what a statement does: its first, past opening parentheses and a WITH's definitions
     (`WITH [RECURSIVE] name [(columns)] [USING KEY (columns)] AS [NOT] [MATERIALIZED] (body), ...`)."""
     i = 0
@@ -125,14 +124,14 @@ def _leading_word(words: list[tuple[int, str]]) -> str | None:
         i += 1  # past the name (any word: a name may be a keyword)
         depth = 0
         while i < len(words) and not (depth == 0 and words[i][1] == "as"):
-            depth += _depth(words[i][1])
+            depth += words[i][2]
             i += 1
         i += 1
         while i < len(words) and words[i][1] in ("not", "materialized"):
             i += 1
         depth = 0
         while i < len(words):  # the body, one group in parentheses
-            depth += _depth(words[i][1])
+            depth += words[i][2]
             i += 1
             if depth <= 0:
                 break
@@ -151,13 +150,13 @@ def _refusal(statement) -> str | None:
     lead = _leading_word(words)
     if kind == duckdb.StatementType.EXPLAIN or lead == "explain":
         # what follows EXPLAIN [ANALYZE] [(options)] is checked as a statement of its own
-        i = next(n for n, (_, w) in enumerate(words) if w == "explain") + 1
+        i = next(n for n, (_, w, _) in enumerate(words) if w == "explain") + 1
         if i < len(words) and words[i][1] in ("analyze", "analyse"):
             i += 1
         if i < len(words) and words[i][1] == "(":
             depth = 0
             while i < len(words):
-                depth += _depth(words[i][1])
+                depth += words[i][2]
                 i += 1
                 if depth <= 0:
                     break

@@ -59,6 +59,7 @@ def test_what_a_statement_does_is_read_past_its_common_table_expressions(tmp_pat
                     f"with insert as ({pivot}), key as (select 1) (select count(*) from insert, key)"):  # fmt: skip
             assert answer(con, sql).height == 1, sql
         for sql in (f"with materialized as ({pivot}) insert into practice_status select * from materialized",
-                    f"with \"p(\" as ({pivot}), q as (select ')') delete from practice_status"):  # fmt: skip
+                    f"with \"p(\" as ({pivot}), q as (select ')') delete from practice_status",
+                    f"with p as (select $$)$$ from ({pivot})) insert into practice_status select * from p"):  # fmt: skip
             with pytest.raises(QueryRefused, match="^(insert|delete) statements are not run here"):
                 answer(con, sql)
