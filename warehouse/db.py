@@ -16,6 +16,7 @@ import re
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "reader", "stale_holder", "wait_free", "transaction", "lock_path", "holder", "writer_running"]
+__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
+           "transaction", "lock_path", "holder", "writer_running"]
 
 
 class WarehouseBusy(RuntimeError):
@@ -245,6 +247,36 @@ def _held(
     finally:
         con.close()
         _let_go(lock)
+
+
+def rewrite(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None) -> None:
+    """Copy the warehouse into a new file and put that in its place, as its writer (waiting as `writer` does).
+
+    DuckDB keeps what an update or a delete replaced in the file's free blocks until they are used again: after a
+    rekey those bytes are the old key's hashes, readable by anyone with a copy of the file. The new file holds only
+    what the tables hold now (every table, view and key); the old one is gone once replaced. A copy left by a
+    rewrite that was killed is deleted by the next.
+    """
+    path = Path(path)
+    for leftover in path.parent.glob(f".{path.name}.rewrite-*"):
+        leftover.unlink(missing_ok=True)
+    fresh = path.with_name(f".{path.name}.rewrite-{uuid.uuid4().hex[:8]}")
+    with _held(path, wait_seconds, on_wait, read_only=False) as con:
+        try:
+            name = con.sql("select current_database()").fetchall()[0][0]
+            con.execute(f"attach {_quoted(str(fresh), chr(39))} as scr_rewrite")
+            con.execute(f"copy from database {_quoted(name)} to scr_rewrite")
+            con.execute("detach scr_rewrite")  # written whole and closed
+            os.chmod(fresh, path.stat().st_mode & 0o7777)  # as private as the file it replaces
+            con.close()  # the old file let go (its log checkpointed) before it is replaced; the lock is still held
+            os.replace(fresh, path)
+        finally:
+            fresh.unlink(missing_ok=True)
+            fresh.with_name(fresh.name + ".wal").unlink(missing_ok=True)
+
+
+def _quoted(name: str, quote: str = '"') -> str:
+    return quote + name.replace(quote, quote * 2) + quote
 
 
 def _tell_stale(lock, path: Path, on_stale: Callable[[str], None] | None) -> None:

@@ -136,3 +136,30 @@ def test_a_name_left_by_a_holder_that_never_cleared_it_is_no_sign_of_a_kill(tmp_
     with writer(path, on_stale=told.append):
         pass
     assert told == []
+
+
+def test_a_rewrite_keeps_every_table_view_and_key_and_leaves_no_byte_of_what_was_replaced(tmp_path):
+    from warehouse.db import rewrite
+
+    path = tmp_path / "it's.duckdb"  # a quote in the name: the copy's path is SQL text
+    secrets = [f"{i:04d}feedfacecafe{i:04d}beef" for i in range(2000)]
+    with writer(path) as con:
+        con.execute("create table t (k integer primary key, secret varchar, kept varchar)")
+        con.execute("insert into t select i, $s[i + 1], 'kept ' || i from range(2000) r(i)", {"s": secrets})
+        con.execute("create view v as select k, kept from t")
+        checkpoint(con)
+        con.execute("update t set secret = null")
+        checkpoint(con)
+    data = path.read_bytes()
+    assert any(s.encode() in data for s in secrets), "DuckDB keeps what an update replaced in the file"
+    os.chmod(path, 0o600)
+    rewrite(path)
+    data = path.read_bytes()
+    assert not any(s.encode() in data for s in secrets)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, lock_path(path).name]  # no copy left beside it
+    with writer(path) as con:  # let go of: the next writer takes it at once
+        assert con.sql("select count(*), count(secret), min(kept) from t").fetchall() == [(2000, 0, "kept 0")]
+        assert con.sql("select count(*) from v").fetchall() == [(2000,)]
+        with pytest.raises(Exception, match="(?i)constraint"):
+            con.execute("insert into t values (1, null, 'twice')")
