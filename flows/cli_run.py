@@ -331,13 +331,18 @@ def rekey(
     """Change the hash key to the one now set: forget every hash made with the old key, then re-read every practice.
 
     Hashes cannot be converted from one key to another; every practice is read again from the landing
-    zone with the new key, so every promoted practice whose records hold hashes gets a new version.
+    zone with the new key, so every promoted practice whose records hold hashes gets a new version. A
+    pinned practice is read again too and keeps its version, whose hashes are made anew with the new key.
+    The analysts' snapshot is published anew and its earlier files deleted at once, and the warehouse file
+    is rewritten, so no copy of an old hash stays in either.
     """
+    from flows import faults
     from flows.hashkey import rekey as do_rekey
     from flows.settings import HashKeyMissing, get_settings, hash_key
-    from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, rewrite, transaction, writer
     from warehouse.meta import KEY_FINGERPRINT, REREAD_PENDING, forget_meta, read_meta
     from warehouse.schema import create_all
+    from warehouse.snapshot import purge
 
     s = get_settings()
     landing = landing or s.landing
@@ -357,6 +362,10 @@ def rekey(
             elif pending is None:
                 out.print(f"warehouse {wh} already uses this key ({key.origin}): nothing to do", highlight=False, markup=False)
                 return
+            faults.point("rekey:forgotten")
+            # until the mark goes, every rekey does this again: a rekey killed before it finishes leaves no old copy
+            purge(con, wh)  # the snapshot's files of the old key, deleted now rather than after their grace period
+        rewrite(wh, s.wait_seconds, on_wait=waiting)  # and the bytes the old hashes left in the warehouse file
     except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -369,7 +378,7 @@ def rekey(
         out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
                   f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False, markup=False)  # fmt: skip
         out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
-    _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="all", refit_model=False)
+    _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="rekey", refit_model=False)
     try:  # every practice was read with the new key (the run completed): the rekey is done
         with writer(wh, s.wait_seconds, on_wait=waiting) as con, transaction(con):
             forget_meta(con, REREAD_PENDING)

@@ -17,10 +17,11 @@ from flows.timing import Stopwatch
 from landing import redact
 from warehouse.db import transaction
 from warehouse.matches import write_match_results
+from warehouse.meta import rekey_current_versions
 from warehouse.promote import promote
 from warehouse.run_store import write_gate_results, write_run_practices
 from warehouse.staging import load_staging
-from warehouse.status import mark_changed, write_extracts, write_status
+from warehouse.status import mark_changed, read_status, write_extracts, write_status
 
 log = logging.getLogger("scr.commit")
 
@@ -78,9 +79,12 @@ def run_practices(result) -> pl.DataFrame:
 
 def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str], clock: Stopwatch) -> None:
     good = [p for p in result.practice_ids if p not in result.failed]
+    # pinned practices come only in a rekey's run: read again with the new key, their version kept, its hashes re-keyed
+    held = sorted(set(good) & pinned)
     with clock.stage("write_staging"):
         write_extracts(con, result.extracts, run_id)
         load_staging(con, result.frames, good)
+        rekey_current_versions(con, held)
     faults.point("chunk:staged")
     if result.match is not None:
         with clock.stage("write_matches"):
@@ -96,8 +100,15 @@ def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]
                 promote(con, unified_tables(result.unified), passed, run_id, content=result.content)
     faults.point("chunk:promoted")
     with clock.stage("write_status"):
-        write_status(con, result.status, run_id)
-        write_run_practices(con, run_practices(result), run_id)
+        # a pinned practice keeps the status its pin gave it (what this run would have promoted was not), unless
+        # its files could not be read
+        kept = sorted((pinned & set(result.practice_ids)) - set(result.failed))
+        write_status(con, result.status.filter(~pl.col("practice_id").is_in(kept)), run_id)
+        rows = run_practices(result)
+        if kept:
+            rows = rows.update(read_status(con).filter(pl.col("practice_id").is_in(kept)).select("practice_id", "status", "detail"),
+                               on="practice_id")  # fmt: skip
+        write_run_practices(con, rows, run_id)
         mark_changed(con, result.practice_ids)
 
 

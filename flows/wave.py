@@ -183,11 +183,13 @@ def run_journey(
             publish_snapshot(con, warehouse)
         published_at = time.perf_counter()
         current = read_status(con)
-        # a practice pinned after a rollback is left alone until released
-        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(pinned)))
+        # a practice pinned after a rollback is left alone until released; but a rekey reads it again (no hash of
+        # the old key may stay), keeping its version: the chunk's writer re-keys that version's hashes, promotes nothing
+        left_alone = set() if select == "rekey" else pinned
+        candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(left_alone)))
         if practice_ids:
             todo = candidates.filter(pl.col("practice_id").is_in(practice_ids))
-        elif select == "all":
+        elif select in ("all", "rekey"):
             todo = candidates
         else:
             todo = plan_wave(candidates, current, practice_sizes(landing, candidates["practice_id"].to_list()),
@@ -242,10 +244,10 @@ def run_journey(
                 forget_frames(exc)  # its traceback holds the chunk's frames, and the runner's future holds it
             else:
                 clock.merge(result.timings)
-                if write_chunk(con, result, run_id, clock=clock):
+                if write_chunk(con, result, run_id, pinned, clock=clock):
                     stats.append(result.stats)
                     if result.gate is not None:
-                        promoted += result.gate.passed
+                        promoted += [p for p in result.gate.passed if p not in pinned]
                 result.release()  # the runner's future outlives this loop in a reference cycle: free the frames now
             future = result = None  # a written chunk's frames are not kept
             faults.point("chunk:committed")
@@ -415,7 +417,9 @@ def nightly_wave(
     select: str = "eligible",
     refit_model: bool = False,
 ) -> dict:
-    """A migration wave: eligible practices (or the named ones, or `select="all"`), chunked, journeyed, promoted."""
+    """A migration wave: eligible practices (or the named ones, or `select="all"`), chunked, journeyed, promoted.
+
+    `select="rekey"` (`scr rekey`): every practice, pinned ones too, which are read again but keep their version."""
     s = get_settings()
     return run_journey(
         Path(landing or s.landing), Path(warehouse or s.warehouse), practices, wave, record_budget, select, refit_model

@@ -13,7 +13,8 @@ from landing.secrets import KEYED_COLUMNS
 from warehouse.promote import content_sql
 from warehouse.schema import VERSIONED
 
-__all__ = ["KEY_FINGERPRINT", "REREAD_PENDING", "read_meta", "write_meta", "forget_meta", "has_hashed_data", "forget_keyed_hashes"]
+__all__ = ["KEY_FINGERPRINT", "REREAD_PENDING", "read_meta", "write_meta", "forget_meta", "has_hashed_data", "forget_keyed_hashes",
+           "rekey_current_versions"]
 
 KEY_FINGERPRINT = "hash_key_fingerprint"
 # set by a rekey in the transaction that forgets the old key's hashes, forgotten once every practice was read again
@@ -77,9 +78,71 @@ def forget_keyed_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             con.execute(f'update "{table}" set "{column}" = null where "{column}" is not null')
         cleared[f"{table}.{column}"] = int(n)
     if _exists(con, "promotion_version"):
-        relations = {t: f"{t}_version" for t in VERSIONED}
-        con.execute(
-            f"update promotion_version p set content_hash = c.content from ({content_sql(relations, ['practice_id', 'version'])}) c "
-            "where p.practice_id = c.practice_id and p.version = c.version and p.content_hash <> c.content"
-        )
+        _record_content(con)
     return cleared
+
+
+def _record_content(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> None:
+    """Record each version's content hash anew (of these practices, or all) where its rows changed in place."""
+    where = "" if practice_ids is None else " where practice_id in (select unnest($ids::varchar[]))"
+    relations = {t: f"(select * from {t}_version{where})" for t in VERSIONED}
+    con.execute(
+        f"update promotion_version p set content_hash = c.content from ({content_sql(relations, ['practice_id', 'version'])}) c "
+        "where p.practice_id = c.practice_id and p.version = c.version and p.content_hash <> c.content",
+        {} if practice_ids is None else {"ids": practice_ids},
+    )
+
+
+# the keyed columns of the promoted tables, each filled from the staging row its value came from: a client's tax
+# numbers from the source record its lineage names for them, a secret custom field from the same record's field
+_CLIENT_HASHES = {"tfn_hash": "tfn_last3", "ird_hash": "ird_last3"}
+
+
+def rekey_current_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:
+    """The current versions of these practices (pinned ones, which a rekey reads again but does not promote) get their
+    hashes back, under the key their staging was just read with; nothing else of them changes. Returns values set.
+
+    A value comes from the staging record that gave it (field_lineage for a client's tax numbers, the record and
+    field id for a custom field), and only where that record still shows the same last three characters: a number
+    changed in the landing zone since the version was promoted stays forgotten (null), never replaced by another.
+    The caller holds the transaction, after the practices' staging was written.
+    """
+    if not practice_ids:
+        return 0
+    ids = {"ids": sorted(set(practice_ids))}
+    current = ("join promotion_version p on p.practice_id = u.practice_id and p.version = u.version and p.is_current "
+               "and u.practice_id in (select unnest($ids::varchar[]))")  # fmt: skip
+    changed = 0
+    for hashed, last3 in _CLIENT_HASHES.items():
+        changed += con.execute(
+            f"""update unified_client_version v set {hashed} = n.{hashed}
+                from (select u.practice_id, u.version, u.unified_client_id, any_value(s.{hashed}) as {hashed}
+                      from unified_client_version u {current}
+                      join field_lineage_version l on l.practice_id = u.practice_id and l.version = u.version
+                        and l.unified_client_id = u.unified_client_id and list_contains(l.fields, '{hashed}')
+                      join stg_client s on s.practice_id = l.practice_id and s.source = l.source
+                        and s.source_client_id = l.source_client_id and s.{last3} = u.{last3}
+                      where s.{hashed} is not null
+                      group by all having count(distinct s.{hashed}) = 1) n
+                where v.practice_id = n.practice_id and v.version = n.version and v.unified_client_id = n.unified_client_id
+                  and v.{hashed} is distinct from n.{hashed}""",
+            ids,
+        ).fetchall()[0][0]
+    changed += con.execute(
+        f"""update unified_custom_field_version v set value_hash = n.value_hash
+            from (select u.practice_id, u.version, u.unified_client_id, u.source, u.source_client_id, u.field_id,
+                         any_value(s.value_hash) as value_hash
+                  from unified_custom_field_version u {current}
+                  join stg_custom_field s on s.practice_id = u.practice_id and s.source = u.source
+                    and s.source_client_id = u.source_client_id and s.field_id is not distinct from u.field_id
+                    and s.value_last3 is not distinct from u.value_last3
+                  where u.is_secret and s.value_hash is not null
+                  group by all having count(distinct s.value_hash) = 1) n
+            where v.practice_id = n.practice_id and v.version = n.version and v.unified_client_id = n.unified_client_id
+              and v.source = n.source and v.source_client_id = n.source_client_id and v.field_id is not distinct from n.field_id
+              and v.value_hash is distinct from n.value_hash""",
+        ids,
+    ).fetchall()[0][0]
+    if changed:
+        _record_content(con, ids["ids"])
+    return int(changed)

@@ -40,7 +40,7 @@ from warehouse.load import registered
 from warehouse.schema import PROMOTED, TABLES
 from warehouse.views import VIEWS, create_views
 
-__all__ = ["publish", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
+__all__ = ["publish", "purge", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
 MAX_FILES = 64  # live files of one relation before it is compacted
@@ -261,6 +261,16 @@ def publish(
         "files_written": len(plan.files), "rows_written": int(sum(f["rows"] for f in plan.files)),
         "files_retired": len(plan.retired), "files_deleted": deleted, "seconds": round(time.perf_counter() - started, 3),
     }  # fmt: skip
+
+
+def purge(con: duckdb.DuckDBPyConnection, warehouse: Path | str) -> dict:
+    """Publish everything anew and delete every earlier file of the snapshot at once, without the grace period.
+
+    After a rekey: the files the snapshot published before hold the old key's hashes, and must not wait a day
+    (an analyst's session open on the old snapshot loses its files; it reconnects to the new one).
+    """
+    _forget(con)
+    return publish(con, warehouse, grace_seconds=0)
 
 
 def _relation_sql(relation: str, files: pl.DataFrame, live_rows: dict[str, int], cols: list[tuple[str, str]]) -> str:

@@ -14,7 +14,7 @@ from flows.settings import HashKeyMissing, get_settings, hash_key
 from landing import HashKey, read_practice, read_registry
 from landing.secrets import ZONE_KEY_FILE
 from tests.landing.fixtures import practice, zone
-from warehouse.meta import KEY_FINGERPRINT, read_meta, write_meta
+from warehouse.meta import KEY_FINGERPRINT, REREAD_PENDING, read_meta, write_meta
 from warehouse.schema import create_all
 from warehouse.staging import load_staging
 
@@ -228,3 +228,132 @@ def test_a_rekey_stopped_before_every_practice_was_read_again_is_finished_by_the
     with duckdb.connect(str(wh), read_only=True) as con:
         assert read_meta(con, REREAD_PENDING) is None
     assert "nothing to do" in runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)]).output
+
+
+def _hashes_of(landing, practice_id: str, secret: str) -> set[str]:
+    """Every keyed hash reading the practice's files with this key gives (tax numbers, other identifiers and what a
+    mistyped one may be a slip of, raw records, secret custom fields), as the 16 hex characters they all begin with."""
+    row = read_registry(landing).filter(practice_id=practice_id).row(0, named=True)
+    frames = read_practice(landing, row, HashKey(secret, "test"))
+    found = set()
+    for frame in (frames.client, frames.identifier, frames.custom_field):
+        for column in frame.columns:
+            if column.endswith("_hash") or column == "id_near":
+                found |= {h for value in frame[column].drop_nulls().to_list() for h in value.split()}
+    return {h[:16] for h in found}
+
+
+def _where_found(wh, prefixes: set[str]) -> dict[str, int]:
+    """Where any of these hashes is stored: every column of every table and view of the warehouse (cast to text),
+    every column of every Parquet file of its snapshot, and the bytes of every file beside it (the DuckDB file
+    itself: what an update replaced stays in its free blocks)."""
+    hexes = re.compile(r"[0-9a-f]{16,}")
+
+    def hits(values) -> int:
+        return sum(any(run[i:i + 16] in prefixes for i in range(len(run) - 15)) for v in values if v for run in hexes.findall(v))
+
+    out = {}
+    with duckdb.connect(str(wh), read_only=True) as con:
+        for table, column in con.sql("select table_name, column_name from information_schema.columns "
+                                     "where table_schema = 'main' order by all").fetchall():  # fmt: skip
+            n = hits(r[0] for r in con.sql(f'select "{column}"::varchar from "{table}"').fetchall())
+            if n:
+                out[f"{table}.{column}"] = n
+    for path in sorted(p for p in wh.parent.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            with duckdb.connect() as con:
+                source = f"read_parquet('{path}')"
+                for column in con.sql(f"select * from {source} limit 0").columns:
+                    n = hits(r[0] for r in con.sql(f'select "{column}"::varchar from {source}').fetchall())
+                    if n:
+                        out[f"{path.relative_to(wh.parent)}:{column}"] = n
+        data = path.read_bytes()
+        n = sum(p.encode() in data for p in prefixes)
+        if n:
+            out[f"{path.relative_to(wh.parent)} (bytes)"] = n
+    return out
+
+
+def _pinned_practice(landing, wh) -> str:
+    """A practice of the warehouse whose promoted clients hold tax numbers, pinned by a rollback over an unmerge."""
+    with duckdb.connect(str(wh), read_only=True) as con:
+        pid, uid = con.sql(
+            "select practice_id, unified_client_id from client_crosswalk where practice_id in "
+            "(select practice_id from unified_client where tfn_hash is not null) group by all having count(*) > 1 order by all limit 1"
+        ).fetchall()[0]  # fmt: skip
+    assert runner.invoke(app, ["unmerge", "-u", uid, "-w", str(wh), "--by", "ops"]).exit_code == 0
+    rolled = runner.invoke(app, ["rollback", "-p", pid, "-w", str(wh), "--by", "ops"])
+    assert rolled.exit_code == 0 and "version 2 -> 1" in rolled.output, rolled.output
+    return pid
+
+
+_HASHES = {"unified_client": ("tfn_hash", "ird_hash"), "unified_custom_field": ("value_hash",)}
+
+
+def _version_rows(wh, practice_id: str) -> dict[str, set[tuple]]:
+    """The practice's current promoted rows, table by table, without their keyed hashes; and its current version."""
+    with duckdb.connect(str(wh), read_only=True) as con:
+        out = {"version": set(con.sql("select version from promotion_version where practice_id = $p and is_current",
+                                      params={"p": practice_id}).fetchall())}  # fmt: skip
+        for table in ("unified_client", "unified_custom_field", "client_crosswalk", "field_lineage"):
+            cols = ", ".join(f'"{c}"::varchar' for c in (r[0] for r in con.sql(f"describe {table}").fetchall())
+                             if c not in _HASHES.get(table, ()))  # fmt: skip
+            out[table] = set(con.sql(f"select {cols} from {table} where practice_id = $p", params={"p": practice_id}).fetchall())
+    return out
+
+
+def _check_rekeyed(landing, wh, pid: str, before: dict) -> None:
+    old, new = _hashes_of(landing, pid, KEY_A), _hashes_of(landing, pid, KEY_B)
+    assert old and not old & new
+    assert _where_found(wh, old) == {}
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert read_meta(con, REREAD_PENDING) is None
+        assert con.sql("select version from practice_pin where practice_id = $p", params={"p": pid}).fetchall() == [(1,)]
+        kept = {h[:16] for (h,) in con.sql("select tfn_hash from unified_client where practice_id = $p and tfn_hash is not null",
+                                           params={"p": pid}).fetchall()}  # fmt: skip
+        staged = con.sql("select count(*) from stg_client where practice_id = $p and tfn_hash is not null", params={"p": pid}).fetchall()
+        status = con.sql("select status, detail from practice_status where practice_id = $p", params={"p": pid}).fetchall()[0]
+    # the pinned practice keeps its version, row for row; only its hashes are made again, with the new key
+    assert _version_rows(wh, pid) == before
+    assert kept and kept <= new and staged[0][0] > 0
+    assert "pinned until" in status[1]
+
+
+@pytest.mark.prefect
+def test_rekey_leaves_no_hash_of_the_old_key_anywhere_and_rekeys_a_pinned_practice_in_place(tmp_path, env, prefect_api):
+    landing, wh = generated(tmp_path, 10, 5), tmp_path / "wh" / "scr.duckdb"
+    env(KEY_A)
+    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
+    pid = _pinned_practice(landing, wh)
+    before = _version_rows(wh, pid)
+    assert _where_found(wh, _hashes_of(landing, pid, KEY_A)), "the scan should find the old key's hashes before the rekey"
+    env(KEY_B)
+    result = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    assert result.exit_code == 0, result.output
+    _check_rekeyed(landing, wh, pid, before)
+
+
+@pytest.mark.prefect
+def test_a_rekey_killed_after_forgetting_the_old_key_leaves_no_old_hash_once_run_again(tmp_path, env, prefect_api):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    landing, wh = generated(tmp_path, 10, 5), tmp_path / "wh" / "scr.duckdb"
+    env(KEY_A)
+    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
+    pid = _pinned_practice(landing, wh)
+    before = _version_rows(wh, pid)
+    # killed (SIGKILL) right after the transaction that forgot the old key's hashes, before anything else
+    child = {**os.environ, "SCR_HASH_KEY": KEY_B, "SCR_FAULT": "rekey:forgotten@1"}
+    killed = subprocess.run([sys.executable, "-m", "flows.cli", "rekey", "-l", str(landing), "-w", str(wh)],
+                            env=child, capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert read_meta(con, REREAD_PENDING) is not None
+    env(KEY_B)
+    result = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    assert result.exit_code == 0, result.output
+    assert "did not finish: reading them now" in " ".join(result.output.split())
+    _check_rekeyed(landing, wh, pid, before)
