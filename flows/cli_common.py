@@ -24,8 +24,8 @@ from flows.words import plural  # the commands import it from here
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "writing", "registry_of", "check_practices", "operator", "output_file", "not_under_a_file",
-    "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
+    "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
+    "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -145,6 +145,30 @@ def writing(option: Path | None) -> Iterator:
     except Exception as exc:
         unwritable(exc, path)
         raise
+
+
+@contextmanager
+def reading(option: Path | None) -> Iterator:
+    """A read-only connection for a command that only reads: the analysts' snapshot, as `scr status` and `scr query`
+    read it, so it answers while a writer (a wave) holds the warehouse and never holds up one; the live file, read-only,
+    only where no whole snapshot was published yet (a warehouse from before snapshots: then a busy one is exit 2)."""
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
+    from warehouse.reader import SnapshotMissing, open_snapshot
+
+    path = existing_warehouse(option)
+    try:
+        con = open_snapshot(path)
+    except SnapshotMissing:
+        try:
+            con = connect(path, read_only=True)
+        except WarehouseBusy as exc:
+            fail(f"{exc}; it has no analysts' snapshot to read meanwhile (`scr snapshot` publishes one)")
+        except WarehouseUnusable as exc:
+            fail(str(exc))
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def waiting(message: str) -> None:

@@ -9,7 +9,7 @@ import polars as pl
 import typer
 from rich.text import Text
 
-from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, refuse, writing
+from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, writing
 from flows.cli_practice import print_outcome
 
 __all__ = ["review_app", "rollback", "unmerge"]
@@ -26,7 +26,8 @@ def export(
 ) -> None:
     """Write the links awaiting a person to a CSV: fill its `decision` column with accept or reject, then `scr review apply`.
 
-    `veto` says why the matcher would not merge the pair on its own (see the README's review section).
+    `veto` says why the matcher would not merge the pair on its own (see the README's review section). It reads the
+    analysts' snapshot, so it works while a wave runs (the links as the snapshot last published them).
     """
     from warehouse.review import ReviewError, check_practices, export_review
 
@@ -34,7 +35,7 @@ def export(
         fail("name the practice to review with --practice ID (repeat for more)")
     target = out_file or Path(f"review-{practice[0]}.csv" if len(practice) == 1 else "review.csv")
     files = {p: target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}") for p in practice}
-    with writing(warehouse) as con:
+    with reading(warehouse) as con:
         try:  # before any file or folder is made
             check_practices(con, practice)
         except ReviewError as exc:

@@ -182,7 +182,8 @@ def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
 
 
 def test_cli_review_export_writes_nothing_when_a_practice_is_unknown_or_out_is_no_file(warehouse, tmp_path):
-    _, path = warehouse
+    con, path = warehouse
+    con.close()  # the CLI opens the file itself (read-only: another configuration than this connection's)
     (tmp_path / "notes.txt").write_text("a file\n")
     runner = CliRunner()
     cases = ((["-p", "p1", "-p", "nope", "-o", str(tmp_path / "new" / "r.csv")], "unknown practice 'nope'"),
@@ -296,7 +297,8 @@ def test_a_rollback_leaves_the_practice_in_review_while_links_await_a_person(war
 
 
 def test_revoke_takes_the_review_file_as_the_operator_names_it(warehouse, tmp_path):
-    _, path = warehouse
+    con, path = warehouse
+    con.close()  # the CLI opens the file itself
     out = tmp_path / "sheets" / "r.csv"
     runner = CliRunner()
 
@@ -324,3 +326,36 @@ def test_a_review_file_is_read_by_its_name_never_as_a_pattern(warehouse, tmp_pat
     pl.read_csv(out, infer_schema=False, glob=False).with_columns(decision=pl.Series(["accept", "reject"])).write_csv(out)
     assert apply_review(con, out) == 2
     assert read_decisions(con).get_column("decision").to_list() == ["reject", "accept"]
+
+
+def test_review_export_reads_the_snapshot_so_it_works_while_a_writer_holds_the_warehouse(warehouse, tmp_path, monkeypatch):
+    from flows.settings import get_settings
+    from warehouse.db import writer
+    from warehouse.snapshot import publish
+
+    con, path = warehouse
+    con.execute("update stg_client set name = '=HYPERLINK(\"http://evil\",\"Acme\")' where source_client_id = 'h3'")
+    con.close()
+    runner = CliRunner()
+
+    def export(out) -> str:
+        res = runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(out), "-w", str(path)])
+        assert res.exit_code == 0, res.output
+        return " ".join(res.output.split())
+
+    live = tmp_path / "live.csv"
+    assert "2 links of practice p1 await review" in export(live)  # no snapshot published yet: the live file, read-only
+    with writer(path) as w:
+        publish(w, path)
+    monkeypatch.setenv("SCR_WAIT_SECONDS", "1")  # a command that waited for the writer would give up in a second
+    get_settings.cache_clear()
+    try:
+        during = tmp_path / "during.csv"
+        with writer(path):  # a wave holds the warehouse
+            assert "2 links of practice p1 await review" in export(during)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert during.read_bytes() == live.read_bytes()  # the same CSV, byte for byte
+    cells = _cells(during)
+    assert "'=HYPERLINK(\"http://evil\",\"Acme\")" in cells and not [c for c in cells if c[:1] in TRIGGERS[:-1]]
