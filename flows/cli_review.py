@@ -129,11 +129,17 @@ def revoke(
 
 def rollback(
     practice: Annotated[str, typer.Option("--practice", "-p", help="practice id", show_default=False)],
-    to: Annotated[str | None, typer.Option("--to", help="version to restore, or `none` for not promoted (default: the previous one)", show_default=False)] = None,
+    to: Annotated[str | None, typer.Option("--to", help="version to restore, or `none` for not promoted (default: the one before the "
+                                                          "current one, unless a rollback made the current one)", show_default=False)] = None,
     by: By = None,
     warehouse: Warehouse = None,
 ) -> None:
-    """Restore an earlier promoted version (or none) and pin the practice there until `scr practice release`."""
+    """Restore an earlier promoted version (or none) and pin the practice there until `scr practice release`.
+
+    Without --to it undoes the current version, which a run or an unmerge made; it is refused (exit 1, naming the
+    rollback) when a rollback made the current one, so running it again (say, after it was killed) never goes back
+    twice. Going further back names the version: --to N. Retrying --to N is refused alike (already on version N).
+    """
     from flows.operations import OperationRefused, UnknownPractice, rollback as do_rollback
     from warehouse.promote import PromotionError
 

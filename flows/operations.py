@@ -156,9 +156,15 @@ def release(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcom
 
 
 def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int | None | str = "previous") -> Outcome:
-    """Restore an earlier version (or none) and pin the practice there; undoes the unmerges it steps back over."""
+    """Restore an earlier version (or none) and pin the practice there; undoes the unmerges it steps back over.
+
+    `to="previous"` undoes the version a run or an unmerge made: it is refused when the current version is a rollback's
+    (the same command again after one that committed, killed before it said so, would go one version further back).
+    """
     with transaction(con):
         practice_row(con, practice_id)
+        if to == "previous":
+            _not_after_a_rollback(con, practice_id)
         left, now = rollback_version(con, practice_id, to)
         pin(con, practice_id, now, by, f"rollback from {left}")
         record_choice(con, practice_id, "pin", "none" if now is None else str(now), None if left is None else str(left), by, "rollback")
@@ -180,6 +186,24 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
             out.status = "in_review" if pending else "complete"
             out.detail = f"rolled back to version {now} by {by}{waiting}; {pinned}"
         return _finish(con, out, by)
+
+
+def _not_after_a_rollback(con: duckdb.DuckDBPyConnection, practice_id: str) -> None:
+    """OperationRefused when the practice's current version is where a rollback put it (its pin says so: an unmerge
+    since moves the pin, a release removes it), naming that rollback and how to go further back."""
+    from warehouse.promote import current_versions
+
+    held = _pinned(con, practice_id)
+    undone = re.fullmatch(r"rollback from (\S+)", (held or {}).get("reason") or "")
+    if held is None or undone is None or held["version"] != current_versions(con, [practice_id]).get(practice_id):
+        return
+    on = "no version" if held["version"] is None else f"version {held['version']}"
+    raise OperationRefused(
+        f"practice {practice_id} is already rolled back: it is on {on} since a rollback from version {undone.group(1)} by "
+        f"{held['pinned_by']} at {held['pinned_at']:%Y-%m-%d %H:%M} UTC; a rollback without --to undoes a version a run or "
+        f"an unmerge made, never another rollback, so running it again changes nothing. To go further back, name the "
+        f"version: `scr rollback -p {practice_id} --to N` (or --to none)"
+    )
 
 
 def current_unmerges(con: duckdb.DuckDBPyConnection, practice_id: str, after: int | None) -> list[str]:

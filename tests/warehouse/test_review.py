@@ -359,3 +359,39 @@ def test_review_export_reads_the_snapshot_so_it_works_while_a_writer_holds_the_w
     assert during.read_bytes() == live.read_bytes()  # the same CSV, byte for byte
     cells = _cells(during)
     assert "'=HYPERLINK(\"http://evil\",\"Acme\")" in cells and not [c for c in cells if c[:1] in TRIGGERS[:-1]]
+
+
+def test_a_rollback_without_to_run_again_after_it_committed_never_goes_back_twice(warehouse, tmp_path):
+    con, path = warehouse
+    unmerge(con, "p1-u2")  # version 2
+    unmerge(con, "p1-u1")  # version 3
+    con.close()
+    runner = CliRunner()
+
+    def scr_(*args: str) -> tuple[int, str]:
+        res = runner.invoke(scr, ["rollback", "-p", "p1", *args, "--by", "ops", "-w", str(path)])
+        return res.exit_code, " ".join(res.output.split())
+
+    def current() -> int:
+        with connect(path, read_only=True) as c:
+            return c.sql("select version from promotion_version where practice_id = 'p1' and is_current").fetchall()[0][0]
+
+    code, words = scr_()
+    assert code == 0 and "version 3 -> 2" in words and current() == 2, words
+    # the operator saw nothing (killed after its commit, a lost terminal) and runs the same command again
+    code, words = scr_()
+    assert code == 1 and current() == 2, words
+    assert "already rolled back: it is on version 2 since a rollback from version 3 by ops" in words
+    assert "`scr rollback -p p1 --to N`" in words
+    code, words = scr_("--to", "2")  # the named form, retried, is refused alike
+    assert code == 1 and "already on version 2" in words and current() == 2
+    code, words = scr_("--to", "1")  # further back only when named
+    assert code == 0 and "version 2 -> 1" in words and current() == 1
+    with connect(path, read_only=True) as c:  # every rollback that happened is on record, once
+        assert c.sql("select value, previous from practice_choice where choice = 'pin' order by chosen_at").fetchall() == [
+            ("2", "3"), ("1", "2")]
+    # an unmerge of the pinned version moves the pin: undoing that unmerge is a plain rollback again
+    with connect(path) as c:
+        unmerge(c, "p1-u1")
+    code, words = scr_()
+    assert code == 0 and "version 4 -> " in words, words
