@@ -377,7 +377,10 @@ def rekey(
     else:
         out.print(f"forgot {plural(sum(cleared.values()), 'hash')} made with the old key; the warehouse now uses the key from "
                   f"{key.origin} (fingerprint {key.fingerprint[:12]})", highlight=False, markup=False)  # fmt: skip
-        out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version")
+        out.print("re-reading every practice with the new key: every promoted practice whose records hold hashes gets a new version "
+                  "(a pinned one keeps its version, its hashes made anew)")
+    out.print("the analysts' snapshot was published anew (its earlier files deleted, open sessions must reconnect) and the "
+              "warehouse file rewritten: neither keeps a copy of a hash made with the old key", highlight=False, markup=False)
     _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="rekey", refit_model=False)
     try:  # every practice was read with the new key (the run completed): the rekey is done
         with writer(wh, s.wait_seconds, on_wait=waiting) as con, transaction(con):

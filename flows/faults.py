@@ -12,7 +12,8 @@ import threading
 
 __all__ = ["point", "InjectedFault", "POINTS"]
 
-# Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction.
+# Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction. (`scr rekey` also has
+# "rekey:forgotten", after the transaction that forgot the old key's hashes: not a wave's, so not listed here.)
 POINTS = (
     "run:started", "extract:practice", "chunk:computed", "chunk:staged", "chunk:promoting", "chunk:promoted",
     "chunk:before-commit", "chunk:committed", "run:checkpoint", "run:before-finish",
