@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import glob
 import json
 import os
 import re
@@ -258,10 +259,11 @@ def rewrite(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], 
     rewrite that was killed is deleted by the next.
     """
     path = Path(path)
-    for leftover in path.parent.glob(f".{path.name}.rewrite-*"):
-        leftover.unlink(missing_ok=True)
     fresh = path.with_name(f".{path.name}.rewrite-{uuid.uuid4().hex[:8]}")
     with _held(path, wait_seconds, on_wait, read_only=False) as con:
+        # under the lock: a rewrite still running holds it, so only a killed one's copy is left over
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.rewrite-*"):
+            leftover.unlink(missing_ok=True)
         try:
             name = con.sql("select current_database()").fetchall()[0][0]
             con.execute(f"attach {_quoted(str(fresh), chr(39))} as scr_rewrite")
