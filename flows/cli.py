@@ -35,6 +35,9 @@ for _name in ("status", "query", "shell", "report", "snapshot"):  # read the ana
 
 # options whose environment variable is a setting's (flows/settings.py, cli_common.operator): read as always, unannounced
 SETTINGS = {"warehouse": "SCR_WAREHOUSE", "landing": "SCR_LANDING", "by": "SCR_OPERATOR"}
+# typer's and click's own options, not the product's: they never read the environment (an ambient SCR_INSTALL_COMPLETION
+# would write to the shell's start-up files, SCR_SHOW_COMPLETION print a script instead of running the command)
+NOT_OURS = {"help", "install_completion", "show_completion"}
 
 
 def env_name(opts: list[str]) -> str:
@@ -44,13 +47,16 @@ def env_name(opts: list[str]) -> str:
 
 
 def _options(command) -> list:
-    return [p for p in command.params if p.param_type_name == "option" and any(o.startswith("--") for o in p.opts) and p.name != "help"]
+    return [p for p in command.params if p.param_type_name == "option" and any(o.startswith("--") for o in p.opts) and p.name not in NOT_OURS]
 
 
 def _from_environment(command) -> None:
-    """Every option of every command also reads SCR_<LONG NAME> (interface.md); a value taken from the environment is
-    said on stderr when the command runs, so an ambient SCR_PRACTICE or SCR_FORCE never acts unseen. (Typer builds
-    its commands with the click it carries: they are reached by their attributes only.)"""
+    """Every option of every command also reads SCR_<LONG NAME> (interface.md), typer's own (NOT_OURS) never; a value
+    taken from the environment is said on stderr when the command runs, so an ambient SCR_PRACTICE or SCR_FORCE never
+    acts unseen. (Typer builds its commands with the click it carries: they are reached by their attributes only.)"""
+    for param in command.params:
+        if param.name in NOT_OURS:
+            param.envvar, param.show_envvar = None, False
     for param in _options(command):
         param.envvar, param.show_envvar = SETTINGS.get(param.name) or env_name(param.opts), True
     if hasattr(command, "commands"):  # a group: its commands

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import SETTINGS, command, env_name
+from flows.cli import NOT_OURS, SETTINGS, command, env_name
 from tests.warehouse.handmade import published
 
 
@@ -35,7 +35,11 @@ def _commands(cmd, path=()):
 
 def test_every_option_of_every_command_has_its_variable():
     seen = 0
-    for name, cmd in _commands(command()):
+    root = command()
+    assert {p.name for p in root.params} >= {"install_completion", "show_completion"}
+    for p in root.params:  # typer's own options are not the product's: they read nothing from the environment
+        assert p.name in NOT_OURS and p.envvar is None and not p.show_envvar, p.opts
+    for name, cmd in _commands(root):
         for p in cmd.params:
             if p.param_type_name == "option" and p.name != "help" and any(o.startswith("--") for o in p.opts):
                 assert p.envvar == (SETTINGS.get(p.name) or env_name(p.opts)), (name, p.opts)
@@ -60,3 +64,19 @@ def test_a_bad_value_from_the_environment_is_bad_usage_naming_the_variable(tmp_p
     res = scr("retire-sync", "-l", str(tmp_path), "-w", str(tmp_path / "wh.duckdb"), SCR_AS_OF="2023-13-01")
     assert res.returncode == 2 and "SCR_AS_OF" in res.stderr and "is not a day" in res.stderr
     assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_typers_own_options_never_come_from_the_environment(wh, tmp_path):
+    """An ambient SCR_INSTALL_COMPLETION wrote to the shell's start-up files and SCR_SHOW_COMPLETION printed a script,
+    both instead of the command asked for (exit 0); SCR_HELP printed help. Now the command runs, unchanged."""
+    home = tmp_path / "home"
+    home.mkdir()
+    ambient = {"SCR_INSTALL_COMPLETION": "1", "SCR_SHOW_COMPLETION": "bash", "SCR_HELP": "1", "HOME": str(home), "SHELL": "/bin/bash"}
+    res = scr("status", "-w", str(wh), **ambient)
+    assert res.returncode == 0, res.stderr
+    assert "migration progress" in res.stdout and "completion" not in res.stdout + res.stderr, res.stdout
+    assert not list(home.iterdir())  # nothing installed
+    res = scr("--help", **ambient)
+    assert res.returncode == 0 and "Commands:" in res.stdout and "complete -" not in res.stdout
+    assert "SCR_INSTALL_COMPLETION" not in res.stdout and "SCR_SHOW_COMPLETION" not in res.stdout
+    assert not list(home.iterdir())
