@@ -104,8 +104,11 @@ def set_strategy(con: duckdb.DuckDBPyConnection, practice_id: str, strategy: str
             out.status, out.detail = _current_status(con, practice_id)
             out.detail = f"strategy {strategy} chosen by {by}; pinned: `scr practice release {practice_id}` to apply it"
         elif pending_count(con, practice_id):  # a person still has its links to decide: it stays in review
-            detail = _current_status(con, practice_id)[1] or ""
-            out.status, out.detail = "in_review", _bounded(f"strategy {strategy} chosen by {by}: its next run consolidates with it; {detail}")
+            # what the detail said of the strategy ("strategy not chosen yet", an earlier choice) is no longer true
+            kept = [part for part in (_current_status(con, practice_id)[1] or "").split("; ") if part and not part.startswith("strategy ")]
+            counts = review_counts(con, [practice_id]).row(0, named=True)
+            detail = "; ".join([f"strategy {strategy} chosen by {by}: its next run consolidates with it", *kept])
+            out.status, out.detail = "in_review", _bounded(review_detail(detail, counts["pending"], counts["decided"]))
         else:
             out.status, out.detail = "coming_soon", f"strategy {strategy} chosen by {by}: waiting for its consolidation wave"
         return _finish(con, out, by)

@@ -73,3 +73,26 @@ def test_a_practice_name_with_brackets_is_shown_as_written(wh):
     chose = runner.invoke(scr, ["practice", "strategy", "p1", "combine", "--by", "ops[/b]@firm", "-w", str(wh)])
     assert chose.exit_code == 0 and chose.exception is None, chose.output
     assert "ops[/b]@firm" in said(chose)
+
+
+def test_a_strategy_chosen_while_links_await_review_leaves_a_status_that_says_so(wh):
+    """Found by the operator audit: the status kept the run's words, 'strategy combine chosen by ops: ...; strategy not
+    chosen yet (keep_xpm, keep_hq or combine); 2 links await review', and each later choice added its own clause."""
+    with connect(wh) as con:
+        con.execute("""insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision)
+                       values ('p1', 'hq', 'h1', 'xpm', 'x1', 'review'), ('p1', 'hq', 'h2', 'xpm', 'x2', 'review')""")
+        con.execute("""insert into practice_status (practice_id, status, detail, updated_at)
+                       values ('p1', 'in_review', 'strategy not chosen yet (keep_xpm, keep_hq or combine); 2 links await review', now())""")
+
+    def status() -> tuple:
+        with connect(wh, read_only=True) as con:
+            return con.execute("select status, detail from practice_status where practice_id = 'p1'").fetchone()
+
+    for choice in ("combine", "keep_hq"):
+        res = runner.invoke(scr, ["practice", "strategy", "p1", choice, "--by", "ops", "-w", str(wh)])
+        assert res.exit_code == 0, res.output
+        expected = f"strategy {choice} chosen by ops: its next run consolidates with it; 2 links await review"
+        assert status() == ("in_review", expected)
+        assert f"practice p1 is now in_review: {expected}" in said(res) and "not chosen yet" not in said(res)
+    shown = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+    assert "not chosen yet" not in said(shown) and "strategy: keep_hq (chosen by ops" in said(shown), shown.output
