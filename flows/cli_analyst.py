@@ -65,10 +65,10 @@ def _print_table(frame, max_rows: int) -> None:
 
 
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL over the snapshot: the warehouse's tables and the analysts' views")],
+    sql: Annotated[str, typer.Argument(metavar="SQL", help="SQL over the snapshot: the warehouse's tables and the analysts' views")],
     warehouse: Warehouse = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="table, csv or json")] = Format.table,
-    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="rows shown in table format")] = 1000,
+    fmt: Annotated[Format, typer.Option("--format", "-f", metavar="table|csv|json", help="how to print the answer")] = Format.table,
+    max_rows: Annotated[int, typer.Option("--max-rows", metavar="N", min=1, help="rows shown in table format")] = 1000,
 ) -> None:
     """Answer SQL from the analysts' snapshot (works while a wave runs)."""
     import duckdb
@@ -223,7 +223,7 @@ def status(
 
 def report(
     warehouse: Warehouse = None,
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path("report.html"),
+    out_file: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="HTML file to write")] = Path("report.html"),
 ) -> None:
     """Write the visual progress report: one self-contained HTML page that opens offline."""
     from flows.report import build_report

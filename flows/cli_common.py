@@ -32,10 +32,13 @@ __all__ = [
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-Warehouse = Annotated[Path | None, typer.Option("--warehouse", "-w", help="DuckDB warehouse file", show_default=False)]
-Landing = Annotated[Path | None, typer.Option("--landing", "-l", help="landing zone folder", show_default=False)]
-Practices = Annotated[list[str] | None, typer.Option("--practice", "-p", help="practice id (repeat for more)", show_default=False)]
-By = Annotated[str | None, typer.Option("--by", help="who makes this choice, kept with it (else your login)", show_default=False)]
+# --help says each default as the README does; the metavars are the README's (FILE, DIR, ID, NAME), never a type name
+Warehouse = Annotated[Path | None, typer.Option(
+    "--warehouse", "-w", metavar="FILE", show_default=False,
+    help="DuckDB warehouse file (default: scr.duckdb, or demo/scr.duckdb where only that exists)")]
+Landing = Annotated[Path | None, typer.Option("--landing", "-l", metavar="DIR", help="landing zone folder (default: landing)", show_default=False)]
+Practices = Annotated[list[str] | None, typer.Option("--practice", "-p", metavar="ID", help="practice id (repeat for more)", show_default=False)]
+By = Annotated[str | None, typer.Option("--by", metavar="NAME", help="who makes this choice, kept with it (default: your login)", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's and the pipeline's logs")]
 
 

@@ -36,7 +36,7 @@ practice_app = typer.Typer(
     help="One practice whole (`scr practice ID`), and the choices made for it, each kept with who and when.",
 )  # fmt: skip
 
-PracticeId = Annotated[str, typer.Argument(help="practice id", show_default=False)]
+PracticeId = Annotated[str, typer.Argument(metavar="ID", help="practice id", show_default=False)]
 
 
 def print_outcome(outcome) -> None:
@@ -127,7 +127,7 @@ def show(
 @practice_app.command("strategy")
 def strategy(
     practice_id: PracticeId,
-    choice: Annotated[str, typer.Argument(help="keep_xpm, keep_hq or combine", show_default=False)],
+    choice: Annotated[str, typer.Argument(metavar="keep_xpm|keep_hq|combine", help="the strategy", show_default=False)],
     by: By = None,
     warehouse: Warehouse = None,
 ) -> None:
@@ -143,7 +143,12 @@ def strategy(
 
 
 @practice_app.command("confirm")
-def confirm(practice_id: PracticeId, by: By = None, warehouse: Warehouse = None) -> None:
+def confirm(
+    practice_id: PracticeId,
+    by: Annotated[str | None, typer.Option("--by", metavar="EMAIL", show_default=False,
+                                           help="the practice's Master Admin, who alone may confirm (required)")] = None,
+    warehouse: Warehouse = None,
+) -> None:
     """Record step one: the practice's Master Admin confirms its HQ connection (give their email with --by)."""
     from flows.operations import confirm as do_confirm
 

@@ -56,7 +56,7 @@ def export(
 
 @review_app.command("apply")
 def apply(
-    file: Annotated[Path, typer.Argument(help="a review CSV with its decision column filled in", show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="a review CSV with its decision column filled in", show_default=False)],
     by: By = None,
     warehouse: Warehouse = None,
 ) -> None:
@@ -100,10 +100,10 @@ def _pairs(values: list[str], practice_id: str) -> pl.DataFrame:
 
 @review_app.command("revoke")
 def revoke(
-    practice: Annotated[str, typer.Option("--practice", "-p", help="practice id", show_default=False)],
-    pair: Annotated[list[str] | None, typer.Option("--pair", help="SOURCE:ID,SOURCE:ID of one decision (repeat for more)", show_default=False)] = None,
-    file: Annotated[str | None, typer.Option("--file", help="withdraw every decision that came from this review file (its name)", show_default=False)] = None,
-    unmerge_of: Annotated[str | None, typer.Option("--unmerge", help="withdraw the decisions an unmerge of this unified client recorded", show_default=False)] = None,
+    practice: Annotated[str, typer.Option("--practice", "-p", metavar="ID", help="practice id", show_default=False)],
+    pair: Annotated[list[str] | None, typer.Option("--pair", metavar="SRC:ID,SRC:ID", help="one decision's pair (repeat for more)", show_default=False)] = None,
+    file: Annotated[str | None, typer.Option("--file", metavar="NAME", help="withdraw every decision that came from this review file (its name)", show_default=False)] = None,
+    unmerge_of: Annotated[str | None, typer.Option("--unmerge", metavar="UNIFIED_ID", help="withdraw the decisions an unmerge of this unified client recorded", show_default=False)] = None,
     all_: Annotated[bool, typer.Option("--all", help="withdraw every decision of the practice")] = False,
     by: By = None,
     warehouse: Warehouse = None,
@@ -163,7 +163,7 @@ def rollback(
 
 
 def unmerge(
-    unified_id: Annotated[str, typer.Option("--unified-id", "-u", help="unified client id to split", show_default=False)],
+    unified_id: Annotated[str, typer.Option("--unified-id", "-u", metavar="UNIFIED_ID", help="unified client id to split", show_default=False)],
     by: By = None,
     warehouse: Warehouse = None,
 ) -> None:

@@ -32,8 +32,9 @@ from flows.cli_common import (
 
 __all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
 
-Runner = Annotated[str, typer.Option("--runner", help="task runner: thread (local) or dask")]
-DaskAddress = Annotated[str | None, typer.Option("--dask-address", help="tcp://HOST:PORT of a Dask scheduler", show_default=False)]
+Runner = Annotated[str, typer.Option("--runner", metavar="thread|dask", help="task runner: thread (local) or dask")]
+DaskAddress = Annotated[str | None, typer.Option("--dask-address", metavar="tcp://HOST:PORT",
+                                                 help="a Dask scheduler (default with --runner dask: a local cluster)", show_default=False)]
 
 
 class _TemporaryApi:
@@ -220,8 +221,8 @@ def run(
 def wave(
     landing: Landing = None,
     warehouse: Warehouse = None,
-    number: Annotated[int | None, typer.Option("--wave", help="wave number from the registry (default: the lowest planned)", show_default=False)] = None,
-    budget: Annotated[int | None, typer.Option("--budget", help="record budget, filled largest practice first", show_default=False)] = None,
+    number: Annotated[int | None, typer.Option("--wave", metavar="N", help="wave number from the registry (default: the lowest planned)", show_default=False)] = None,
+    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", help="record budget, filled largest practice first", show_default=False)] = None,
     runner: Runner = "thread",
     dask_address: DaskAddress = None,
     verbose: Verbose = False,
@@ -231,7 +232,7 @@ def wave(
 
 
 def rerun(
-    practice: Annotated[list[str], typer.Option("--practice", "-p", help="practice id (repeat for more)", show_default=False)],
+    practice: Annotated[list[str], typer.Option("--practice", "-p", metavar="ID", help="practice id (repeat for more)", show_default=False)],
     landing: Landing = None,
     warehouse: Warehouse = None,
     runner: Runner = "thread",
@@ -243,11 +244,11 @@ def rerun(
 
 
 def generate(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for landing/ and truth/")],
-    practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 20,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 42,
-    bad: Annotated[int, typer.Option("--bad", min=0, help="practices given bad input on purpose")] = 0,
-    corruption: Annotated[str, typer.Option("--corruption", help="how sources differ: default, or geco (GeCo/Febrl kinds of error, rates drawn per zone)")] = "default",
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="folder for landing/ and truth/")],
+    practices: Annotated[int, typer.Option("--practices", "-n", metavar="N", min=1, help="how many practices")] = 20,
+    seed: Annotated[int, typer.Option("--seed", "-s", metavar="SEED", help="the same seed makes the same zone")] = 42,
+    bad: Annotated[int, typer.Option("--bad", metavar="K", min=0, help="practices given bad input on purpose")] = 0,
+    corruption: Annotated[str, typer.Option("--corruption", metavar="default|geco", help="how sources differ: default, or geco (GeCo/Febrl kinds of error, rates drawn per zone)")] = "default",
 ) -> None:
     """Write a synthetic landing zone (OUT/landing) and its ground truth (OUT/truth), replacing a zone it wrote before."""
     from landing.secrets import ZONE_KEY_FILE, write_zone_key
@@ -276,9 +277,9 @@ DEMO_FILES = {"landing", "truth", "scr.duckdb", "scr.duckdb.wal", "scr.duckdb.lo
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="folder for the demo zone and warehouse")] = Path("demo"),
-    practices: Annotated[int, typer.Option("--practices", "-n", min=1, help="how many practices")] = 40,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="the same seed makes the same zone")] = 7,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="folder for the demo zone and warehouse")] = Path("demo"),
+    practices: Annotated[int, typer.Option("--practices", "-n", metavar="N", min=1, help="how many practices")] = 40,
+    seed: Annotated[int, typer.Option("--seed", "-s", metavar="SEED", help="the same seed makes the same zone")] = 7,
 ) -> None:
     """Generate a demo landing zone, run a full wave on it, print the progress (replacing an earlier demo in OUT)."""
     import shutil
@@ -303,8 +304,8 @@ def demo(
 def serve(
     landing: Landing = None,
     warehouse: Warehouse = None,
-    cron: Annotated[str, typer.Option("--cron", help="nightly wave schedule (cron)")] = "0 1 * * *",
-    timezone: Annotated[str, typer.Option("--timezone", help="time zone of the schedule")] = "Australia/Sydney",
+    cron: Annotated[str, typer.Option("--cron", metavar="CRON", help="nightly wave schedule (cron)")] = "0 1 * * *",
+    timezone: Annotated[str, typer.Option("--timezone", metavar="ZONE", help="time zone of the schedule")] = "Australia/Sydney",
 ) -> None:
     """Run the scheduled deployments locally (nightly wave, rerun, retire-sync) until interrupted."""
     from flows.settings import get_settings

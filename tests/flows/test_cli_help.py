@@ -1,0 +1,56 @@
+"""`scr ... --help` as an operator reads it: the README's placeholders (FILE, DIR, ID, NAME), never a type name such
+as `<str>` or `<list[str]>`, and each shared option's default said. Words are compared with the lines joined, so
+the terminal's width (COLUMNS) changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app, command
+
+runner = CliRunner()
+# being changed by another engineer at the time of the operator audit: their help is theirs
+ELSEWHERE = {"rollback", "review export"}
+
+
+def _commands(cmd, path=()):
+    if hasattr(cmd, "commands"):
+        for name, sub in cmd.commands.items():
+            yield from _commands(sub, (*path, name))
+    else:
+        yield " ".join(path)
+
+
+COMMANDS = [c for c in _commands(command()) if c not in ELSEWHERE]
+
+
+def words(*args: str) -> str:
+    res = runner.invoke(app, [*args, "--help"], prog_name="scr")
+    assert res.exit_code == 0, res.output
+    return " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_shows_placeholders_and_defaults_not_type_names(name):
+    said = words(*name.split())
+    for typename in ("<str>", "<path>", "<list", "<int", "<float"):
+        opts = said.split("Options:", 1)[1]  # (typer writes an argument's type beside its name: not an option's)
+        assert typename not in opts, (name, said)
+    if "--warehouse" in said:
+        assert "-w, --warehouse FILE DuckDB warehouse file (default: scr.duckdb, or demo/scr.duckdb where only that exists)" in said
+    if "--landing" in said:
+        assert "-l, --landing DIR landing zone folder (default: landing)" in said
+    if "--practice " in said:
+        assert "--practice ID practice id" in said
+    if "--by" in said:
+        assert "--by NAME" in said or "--by EMAIL" in said
+
+
+def test_the_step_commands_read_as_the_readme_writes_them():
+    assert "Usage: scr practice strategy [OPTIONS] {ID} {keep_xpm|keep_hq|combine}" in words("practice", "strategy")
+    confirm = words("practice", "confirm")
+    assert "--by EMAIL the practice's Master Admin, who alone may confirm (required)" in confirm
+    assert "-u, --unified-id UNIFIED_ID" in words("unmerge")
+    assert "Usage: scr review apply [OPTIONS] {FILE}" in words("review", "apply")
+    assert "-o, --out DIR" in words("generate") and "-n, --practices N" in words("generate")
