@@ -65,6 +65,11 @@ def apply(
     from warehouse.db import transaction
     from warehouse.review import ReviewError, apply_review_file
 
+    # a mistyped file is bad usage, as a missing warehouse or landing zone is: exit 2, before the warehouse is taken
+    if not file.exists():
+        fail(f"no review file at {file}: `scr review export -p ID -o {file}` writes one to fill in")
+    if file.is_dir():
+        fail(f"the review file {file} is a folder: give the CSV `scr review export` wrote")
     who = operator(by)
     with writing(warehouse) as con:
         try:
@@ -77,7 +82,7 @@ def apply(
     if not done.decisions:
         out.print(f"no decision in {file}: its decision column is blank (fill it with accept or reject)", highlight=False, markup=False)
         return
-    rerun = f"`scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies them"
+    rerun = f"`scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies {'it' if done.decisions == 1 else 'them'}"
     if not done.changed:  # the same file again: nothing new, nothing written
         out.print(f"nothing changed: the {plural(done.decisions, 'decision')} in {file} {'was' if done.decisions == 1 else 'were'} "
                   "already recorded", highlight=False, markup=False)  # fmt: skip

@@ -1,0 +1,63 @@
+"""`scr review apply` / `revoke` as an operator types them: exit codes as the contract has them, words that fit."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app as scr
+from landing.schema import PRACTICE
+from warehouse.db import connect, transaction
+from warehouse.schema import create_all
+from warehouse.staging import load_practices
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def wh(tmp_path):
+    path = tmp_path / "wh.duckdb"
+    registry = pl.DataFrame(
+        [("p1", "P One", "AU", True, False, "confirmed", "admin@p1", "admin@p1", "combine", 1)], schema=PRACTICE, orient="row"
+    )
+    with connect(path) as con:
+        create_all(con)
+        with transaction(con):
+            load_practices(con, registry)
+        con.execute("""insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision)
+                       values ('p1', 'hq', 'h1', 'xpm', 'x1', 'review'), ('p1', 'hq', 'h2', 'xpm', 'x2', 'review')""")
+    return path
+
+
+def said(res) -> str:  # the words, whatever the terminal's width
+    return " ".join(res.output.split())
+
+
+def decisions(path) -> int:
+    with connect(path, read_only=True) as con:
+        return con.execute("select count(*) from review_decision").fetchone()[0]
+
+
+def test_a_review_file_that_is_not_there_is_bad_usage_like_a_missing_warehouse(wh, tmp_path):
+    """Found by the operator audit: a mistyped file name was exit 1 (refused), a missing warehouse or landing zone 2."""
+    res = runner.invoke(scr, ["review", "apply", str(tmp_path / "reveiw.csv"), "-w", str(wh)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert f"no review file at {tmp_path / 'reveiw.csv'}: `scr review export -p ID" in said(res)
+    res = runner.invoke(scr, ["review", "apply", str(tmp_path), "-w", str(wh)])
+    assert res.exit_code == 2 and f"the review file {tmp_path} is a folder" in said(res), res.output
+    assert decisions(wh) == 0
+
+
+def test_one_decision_applied_is_it_not_them(wh, tmp_path):
+    rows = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\n"
+    one = tmp_path / "one.csv"
+    one.write_text(rows + "p1,hq,h1,xpm,x1,accept\np1,hq,h2,xpm,x2,\n")
+    res = runner.invoke(scr, ["review", "apply", str(one), "--by", "rev", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert "1 decision recorded from" in said(res) and "`scr rerun -p p1` applies it" in said(res)
+    two = tmp_path / "two.csv"
+    two.write_text(rows + "p1,hq,h1,xpm,x1,accept\np1,hq,h2,xpm,x2,reject\n")
+    res = runner.invoke(scr, ["review", "apply", str(two), "--by", "rev", "-w", str(wh)])
+    assert res.exit_code == 0 and "1 decision recorded from" in said(res) and "1 already recorded" in said(res), res.output
+    assert "`scr rerun -p p1` applies them" in said(res)  # both decisions in force
