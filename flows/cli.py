@@ -11,8 +11,9 @@ import typer
 from rich.text import Text
 
 from flows import cli_analyst, cli_review, cli_run, cli_sync
-from flows.cli_common import err
+from flows.cli_common import err, fail
 from flows.cli_practice import practice_app
+from flows.settings import SettingsInvalid
 
 app = typer.Typer(
     help="single-client-record: one client record per real client, for every practice. "
@@ -72,7 +73,10 @@ def _from_environment(command) -> None:
                 value = ctx.params[p.name]
                 shown = "set" if p.is_flag else " ".join(map(str, value)) if p.multiple else str(value)
                 err.print(Text(f"{max(p.opts, key=len)} {shown} (from {p.envvar})", style="dim"), highlight=False)
-        return invoke(ctx)
+        try:
+            return invoke(ctx)
+        except SettingsInvalid as exc:  # a setting the environment gives wrong (SCR_WAIT_SECONDS=abc): bad environment
+            fail(str(exc))
 
     command.invoke = said
 

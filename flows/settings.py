@@ -7,7 +7,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from landing.secrets import MIN_KEY_LENGTH, HashKey, read_zone_key
@@ -21,6 +21,11 @@ HOW_TO_SET_KEY = (
 
 class HashKeyMissing(RuntimeError):
     """No usable hash key: a run on real data refuses to start (the message says how to set one, never a key)."""
+
+
+class SettingsInvalid(ValueError):
+    """An SCR_ setting from the environment that cannot be used (bad environment: exit 2). The message names each
+    variable and what it takes, never its value (it may be a key)."""
 
 
 class Settings(BaseSettings):
@@ -72,7 +77,12 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; SettingsInvalid naming the variables that cannot be used."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        wrong = "; ".join(f"SCR_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors(include_input=False))
+        raise SettingsInvalid(f"{wrong} (set it as flows/settings.py describes, or unset it)") from None
 
 
 def _operator_key(s: Settings) -> HashKey | None:

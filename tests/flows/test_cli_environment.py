@@ -80,3 +80,19 @@ def test_typers_own_options_never_come_from_the_environment(wh, tmp_path):
     assert res.returncode == 0 and "Commands:" in res.stdout and "complete -" not in res.stdout
     assert "SCR_INSTALL_COMPLETION" not in res.stdout and "SCR_SHOW_COMPLETION" not in res.stdout
     assert not list(home.iterdir())
+
+
+def test_a_setting_the_environment_gives_wrong_is_bad_environment_naming_it_never_a_traceback(wh, tmp_path):
+    """Found by the operator audit: SCR_WAIT_SECONDS=abc (or any setting pydantic refuses) ended every command that
+    reads the settings with pydantic's traceback, exit 1."""
+    res = scr("practice", "strategy", "A2", "combine", "--by", "ops", "-w", str(wh), SCR_WAIT_SECONDS="abc")
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "error: SCR_WAIT_SECONDS: Input should be a valid number" in res.stderr
+    res = scr("retire-sync", "-l", str(tmp_path), "-w", str(tmp_path / "w.duckdb"), SCR_CUTOVER_DATE="2023-13-01",
+              SCR_CHUNK_PRACTICES="0")  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+    assert "SCR_CUTOVER_DATE: " in res.stderr and "SCR_CHUNK_PRACTICES: Input should be greater than or equal to 1" in res.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+    secret = "short-secret-never-shown"  # a value is never echoed: it may be a key
+    res = scr("retire-sync", "-l", str(tmp_path), "-w", str(tmp_path / "w.duckdb"), SCR_CUTOVER_DATE=secret)
+    assert res.returncode == 2 and secret not in res.stderr + res.stdout, res.stderr
