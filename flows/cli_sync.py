@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from flows.cli_common import (
     By, Landing, Verbose, Warehouse, cell, err, fail, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
@@ -47,9 +48,11 @@ def _print(result: dict) -> None:
         out.print(f"[yellow]{result['unconnected'][0]['note']}[/yellow]")
     t = result["totals"]
     verb = "would retire" if result["dry_run"] else "retired"
-    out.print(f"{verb} {plural(t['retired'], 'link')}; {plural(t['paused_skipped'], 'paused link')} skipped; "
-              f"{plural(t['drift_pairs'], 'pair')} drifted since the last sync"
-              + ("" if result["dry_run"] else f"; recorded as retired by {result['by']}"))  # fmt: skip
+    before = f" ({t['already_retired']:,} retired before)" if t["already_retired"] else ""
+    # who retired is recorded with the links this run retired: none retired, nothing recorded
+    recorded = f"; recorded as retired by {result['by']}" if t["retired"] and not result["dry_run"] else ""
+    out.print(Text(f"{verb} {plural(t['retired'], 'link')}{before}; {plural(t['paused_skipped'], 'paused link')} skipped; "
+                   f"{plural(t['drift_pairs'], 'pair')} drifted since the last sync{recorded}"), highlight=False)  # fmt: skip
 
 
 def _day(value: str) -> date:

@@ -289,3 +289,19 @@ def test_the_retirement_records_who_retired_each_link_and_when(prefect_api, land
     assert result["by"] == "nightly-ops"
     with duckdb.connect(str(other), read_only=True) as con:
         assert con.sql("select distinct retired_by from sync_retirement").fetchall() == [("nightly-ops",)]
+
+
+def test_a_second_retirement_says_it_retired_nothing_and_records_no_one(prefect_api, landing, tmp_path):
+    """Found by the operator audit: run again on the cutover day, it said 'retired 0 links; ...; recorded as retired by
+    ops' (nothing was recorded), and a --by with brackets ended the first run with Rich's markup error."""
+    wh = tmp_path / "wh.duckdb"
+    args = ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02"]
+    first = CliRunner().invoke(scr, [*args, "--by", "ops[/]@firm"])
+    assert first.exit_code == 0 and first.exception is None, first.output
+    assert "retired 3 links;" in " ".join(first.output.split()) and "recorded as retired by ops[/]@firm" in " ".join(first.output.split())
+    again = CliRunner().invoke(scr, [*args, "--by", "other@firm"])
+    words = " ".join(again.output.split())
+    assert again.exit_code == 0, again.output
+    assert "retired 0 links (3 retired before);" in words and "recorded as retired" not in words, words
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.sql("select distinct retired_by from sync_retirement").fetchall() == [("ops[/]@firm",)]
