@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # every command and group below inherits -h
 )
 
 for _name in ("run", "wave", "rerun", "rekey", "generate", "demo", "serve"):

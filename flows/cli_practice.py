@@ -21,7 +21,7 @@ class _PracticeGroup(typer.core.TyperGroup):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # `scr practice -w FILE ID`: options before the id are show's (the group has none but --help)
-        if args and args[0].startswith("-") and args[0] != "--help" and not any(a in self.commands for a in args):
+        if args and args[0].startswith("-") and args[0] not in ("-h", "--help") and not any(a in self.commands for a in args):
             args = ["show", *args]
         return super().parse_args(ctx, args)
 

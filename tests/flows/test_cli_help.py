@@ -54,3 +54,12 @@ def test_the_step_commands_read_as_the_readme_writes_them():
     assert "-u, --unified-id UNIFIED_ID" in words("unmerge")
     assert "Usage: scr review apply [OPTIONS] {FILE}" in words("review", "apply")
     assert "-o, --out DIR" in words("generate") and "-n, --practices N" in words("generate")
+
+
+@pytest.mark.parametrize("name", ["", *COMMANDS, "practice", "review"])
+def test_dash_h_is_help_on_every_command(name):
+    """Found by the operator audit: `scr status -h` was 'No such option: -h' (exit 2) on every command."""
+    args = name.split()
+    short = runner.invoke(app, [*args, "-h"], prog_name="scr")
+    assert short.exit_code == 0, short.output
+    assert short.output == runner.invoke(app, [*args, "--help"], prog_name="scr").output
