@@ -12,7 +12,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     By, Landing, Verbose, Warehouse, cell, err, fail, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
-    unwritable, warehouse_path,
+    taking_over, unwritable, waiting, warehouse_path,
 )
 from flows.cutover import today
 
@@ -89,10 +89,19 @@ def retire_sync(
     landing = landing or settings.landing
     registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
     wh = warehouse_path(warehouse)
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, wait_free
+
+    if wh.exists():  # wait (bounded) or refuse before Prefect starts, as `scr run` does: not through the flow's tracebacks
+        try:
+            wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over)
+        except WarehouseBusy as exc:
+            fail(str(exc))
+        except Exception as exc:
+            unwritable(exc, wh, "nothing was written")
+            raise
     quiet_prefect(verbose)
     from flows.retire_sync import retire_legacy_sync
     from landing import BadInput
-    from warehouse.db import WarehouseBusy, WarehouseUnusable
 
     try:
         result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force, by=who)

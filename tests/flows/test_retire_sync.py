@@ -305,3 +305,35 @@ def test_a_second_retirement_says_it_retired_nothing_and_records_no_one(prefect_
     assert "retired 0 links (3 retired before);" in words and "recorded as retired" not in words, words
     with duckdb.connect(str(wh), read_only=True) as con:
         assert con.sql("select distinct retired_by from sync_retirement").fetchall() == [("ops[/]@firm",)]
+
+
+def test_a_busy_warehouse_is_refused_before_prefect_starts_without_a_traceback(landing, tmp_path):
+    """Found by the operator audit: with the warehouse held past SCR_WAIT_SECONDS, the flow's task waited and failed,
+    and Prefect logged WarehouseBusy's traceback twice at ERROR before the one-line error (exit 2). `scr run` waits
+    before Prefect starts; retire-sync now does the same."""
+    import os
+    import subprocess
+    import sys
+
+    from warehouse.schema import create_all
+
+    wh = tmp_path / "scr.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        create_all(con)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
+         f"with writer({str(wh)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
+        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+        res = subprocess.run(
+            [sys.executable, "-m", "flows.cli", "retire-sync", "-l", str(landing), "-w", str(wh), "--as-of", "2023-11-02"],
+            env={**env, "SCR_WAIT_SECONDS": "1"}, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        holder.kill()
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr and "Task run" not in res.stderr, res.stderr[-3000:]
+    assert "waiting up to 1 s" in res.stderr and f"error: warehouse {wh} is in use by pid {holder.pid}" in res.stderr
