@@ -84,7 +84,7 @@ def show(
             facts = practice_facts(con, practice_id)
             status = read_status(con).filter(practice_id=practice_id).to_dicts()
     except WarehouseBusy as exc:
-        fail(f"{exc}; try again when it finishes")
+        fail(f"{exc}; try again when it finishes, or `scr status -p {practice_id}` meanwhile (it reads the analysts' snapshot)")
     except WarehouseUnusable as exc:
         fail(str(exc))
     st = status[0] if status else {"status": None, "detail": None, "updated_at": None}

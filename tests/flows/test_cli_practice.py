@@ -96,3 +96,22 @@ def test_a_strategy_chosen_while_links_await_review_leaves_a_status_that_says_so
         assert f"practice p1 is now in_review: {expected}" in said(res) and "not chosen yet" not in said(res)
     shown = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
     assert "not chosen yet" not in said(shown) and "strategy: keep_hq (chosen by ops" in said(shown), shown.output
+
+
+def test_a_practice_asked_for_while_a_wave_writes_names_what_answers_meanwhile(wh):
+    """`scr practice ID` reads the live warehouse, which a wave holds: exit 2, and the command that works meanwhile."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
+         f"with writer({str(wh)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
+        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+    finally:
+        holder.kill()
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "try again when it finishes, or `scr status -p p1` meanwhile (it reads the analysts' snapshot)" in said(res)
