@@ -114,7 +114,8 @@ def show(
         rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {listed}"))
     if facts["failed_expectations"]:
         rows.append(("failed expectations", ", ".join(facts["failed_expectations"])))
-    rows.append(("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None)))
+    rows.append(("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None,
+                                        facts["unapplied_decisions"])))  # fmt: skip
     if as_json:
         out.print_json(data=dict(rows, practice_id=practice_id, name=row["name"]))
         return

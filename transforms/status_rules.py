@@ -141,8 +141,9 @@ def with_choices(registry: pl.DataFrame, choices: pl.DataFrame) -> pl.DataFrame:
     ).select(registry.columns)
 
 
-def next_step(practice_id: str, status: str | None, detail: str | None, row: dict, pending: int, pinned: bool) -> str:
-    """What a person does next for a practice, as the command to type."""
+def next_step(practice_id: str, status: str | None, detail: str | None, row: dict, pending: int, pinned: bool, unapplied: int = 0) -> str:
+    """What a person does next for a practice, as the command to type; `unapplied`: decisions recorded or withdrawn
+    since its last run, which only a run applies."""
     p = practice_id
     if status == "connect":
         return f"connect HQ to the practice's XPM/Tax account, then `scr practice confirm {p} --by {row.get('master_admin')}`"
@@ -158,6 +159,8 @@ def next_step(practice_id: str, status: str | None, detail: str | None, row: dic
         return f"choose step two: `scr practice strategy {p} keep_xpm|keep_hq|combine`"
     if pending:
         return f"`scr review export -p {p}`, fill in the decision column, `scr review apply FILE`, then `scr rerun -p {p}`"
+    if unapplied:
+        return f"`scr rerun -p {p}`: it applies the decisions recorded or withdrawn since its last run"
     if status == "coming_soon":
         wave = row.get("wave")
         return f"wait for its wave{f' ({wave})' if wave is not None else ''}, or `scr rerun -p {p}` now"

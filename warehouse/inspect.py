@@ -25,6 +25,13 @@ def practice_facts(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
                    and d.source_client_id_r = m.source_client_id_r)"""
         )[0][0],
         "decisions": dict(q("select decision, count(*) from review_decision where practice_id = $p group by 1 order by 1")),
+        # decisions recorded, withdrawn or restored since the practice's last run: only a run applies them (an unmerge
+        # applies its own reject decisions as it records them). Runs and operators write under one lock: no overlap.
+        "unapplied_decisions": q(
+            """select count(*) from review_decision_log l where l.practice_id = $p
+                 and not (l.action = 'decide' and l.source_file like 'unmerge:%')
+                 and l.logged_at > coalesce((select max(written_at) from run_practice where practice_id = $p), '-infinity'::timestamp)"""
+        )[0][0],
         "versions": q("select version, run_id, promoted_at, is_current from promotion_version where practice_id = $p order by version"),
         "promoted_clients": q("select count(*) from unified_client where practice_id = $p")[0][0],
         "merge_status": dict(q("select merge_status, count(*) from client_crosswalk where practice_id = $p group by 1 order by 1")),

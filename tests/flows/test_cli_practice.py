@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -115,3 +118,26 @@ def test_a_practice_asked_for_while_a_wave_writes_names_what_answers_meanwhile(w
         holder.kill()
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert "try again when it finishes, or `scr status -p p1` meanwhile (it reads the analysts' snapshot)" in said(res)
+
+
+def test_the_next_step_of_a_complete_practice_with_decisions_withdrawn_since_its_run_is_a_rerun(wh):
+    """Found by the operator audit: after `scr review revoke` on a complete practice its status said 'rerun to apply'
+    and `scr practice ID` said 'next step: nothing: its unified clients are promoted'."""
+    with connect(wh) as con:
+        con.execute("insert into run_practice (run_id, practice_id, status, written_at) values ('R1', 'p1', 'complete', timestamp '2024-05-01 10:00')")
+        con.execute("insert into practice_status (practice_id, status, detail, updated_at) values ('p1', 'complete', 'promoted (combine)', now())")
+
+    def next_step() -> str:
+        res = runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.output)["next step"]
+
+    assert next_step() == "nothing: its unified clients are promoted"
+    log = "insert into review_decision_log values ('p1', 'hq', 'h1', 'xpm', 'x1', ?, 'reject', ?, 'ops', ?)"
+    with connect(wh) as con:  # an unmerge applies the reject decisions it records: nothing for a run to do
+        con.execute(log, ["decide", "unmerge:uc_1", datetime(2024, 5, 2)])
+        con.execute(log, ["decide", "review.csv", datetime(2024, 4, 30)])  # before the run: applied by it
+    assert next_step() == "nothing: its unified clients are promoted"
+    with connect(wh) as con:
+        con.execute(log, ["revoke", "unmerge:uc_1", datetime(2024, 5, 3)])
+    assert next_step() == "`scr rerun -p p1`: it applies the decisions recorded or withdrawn since its last run"
