@@ -82,6 +82,17 @@ def _finish(con: duckdb.DuckDBPyConnection, out: Outcome, by: str) -> Outcome:
     return out
 
 
+def _kept_failed(con: duckdb.DuckDBPyConnection, out: Outcome) -> bool:
+    """A practice failed on its input stays failed, its reason as the run wrote it, whatever an operator chooses: the
+    next run reads the same files and fails it again (as a run's baseline keeps it failed before step one too)."""
+    status, detail = _current_status(con, out.practice_id)
+    if status != "failed":
+        return False
+    out.status, out.detail = status, detail
+    out.changes.append(f"it stays failed until its files are fixed: fix what the detail names, then `scr rerun -p {out.practice_id}`")
+    return True
+
+
 def _step_one_status(row: dict) -> tuple[str | None, str | None]:
     s = step_one(pl.DataFrame([row], schema=PRACTICE))
     return s["status"][0], s["detail"][0]
@@ -98,7 +109,9 @@ def set_strategy(con: duckdb.DuckDBPyConnection, practice_id: str, strategy: str
         record_choice(con, practice_id, "strategy", strategy, row["strategy"], by)
         out = Outcome(practice_id, [f"strategy {row['strategy'] or 'not chosen'} -> {strategy} (by {by})"])
         s1, s1_detail = _step_one_status(row)
-        if s1 is not None:
+        if _kept_failed(con, out):
+            pass
+        elif s1 is not None:
             out.status, out.detail = s1, f"{s1_detail}; strategy {strategy} chosen by {by}"
         elif _pinned(con, practice_id):
             out.status, out.detail = _current_status(con, practice_id)
@@ -127,7 +140,8 @@ def confirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcom
             raise OperationRefused(f"practice {practice_id}'s connection is already confirmed by {row['connected_by']}")
         record_choice(con, practice_id, "connection", "confirmed", row["connection"], by)
         out = Outcome(practice_id, [f"connection {row['connection']} -> confirmed (by {by})"])
-        out.status, out.detail = "coming_soon", f"step one confirmed by {by}: waiting for its consolidation wave"
+        if not _kept_failed(con, out):
+            out.status, out.detail = "coming_soon", f"step one confirmed by {by}: waiting for its consolidation wave"
         return _finish(con, out, by)
 
 
@@ -140,7 +154,8 @@ def unconfirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outc
         record_choice(con, practice_id, "connection", "unconfirmed", row["connection"], by)
         after = {**row, "connection": "unconfirmed", "connected_by": None}
         out = Outcome(practice_id, [f"connection confirmed -> unconfirmed (by {by})"])
-        out.status, out.detail = _step_one_status(after)
+        if not _kept_failed(con, out):
+            out.status, out.detail = _step_one_status(after)
         return _finish(con, out, by)
 
 

@@ -141,3 +141,23 @@ def test_the_next_step_of_a_complete_practice_with_decisions_withdrawn_since_its
     with connect(wh) as con:
         con.execute(log, ["revoke", "unmerge:uc_1", datetime(2024, 5, 3)])
     assert next_step() == "`scr rerun -p p1`: it applies the decisions recorded or withdrawn since its last run"
+
+
+def test_a_choice_for_a_practice_failed_on_its_input_leaves_it_failed_with_its_reason(wh):
+    """Found by the operator audit: `scr practice strategy` (or confirm, unconfirm) on a practice whose XPM file is not
+    valid XML turned it to coming_soon or confirm, the failure gone from `scr status`; the next run failed it again."""
+    reason = "xpm_clients.xml: line 39: not valid XML: Opening and ending tag mismatch"
+    with connect(wh) as con:
+        con.execute("update stg_practice set connection = 'unconfirmed', connected_by = null")
+        con.execute("insert into practice_status (practice_id, status, detail, updated_at) values ('p1', 'failed', ?, now())", [reason])
+
+    def status() -> tuple:
+        with connect(wh, read_only=True) as con:
+            return con.execute("select status, detail from practice_status where practice_id = 'p1'").fetchone()
+
+    for args in (["strategy", "p1", "combine", "--by", "ops"], ["confirm", "p1", "--by", "admin@p1"], ["unconfirm", "p1", "--by", "ops"]):
+        res = runner.invoke(scr, ["practice", *args, "-w", str(wh)])
+        assert res.exit_code == 0, res.output
+        assert status() == ("failed", reason), args
+        assert f"practice p1 is now failed: {reason}" in said(res) and "stays failed until its files are fixed" in said(res)
+    assert chosen(wh) == [("combine", None)]  # the choice itself is recorded: it applies once the files are fixed
