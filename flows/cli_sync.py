@@ -91,7 +91,10 @@ def retire_sync(
     wh = warehouse_path(warehouse)
     from warehouse.db import WarehouseBusy, WarehouseUnusable, wait_free
 
-    if wh.exists():  # wait (bounded) or refuse before Prefect starts, as `scr run` does: not through the flow's tracebacks
+    if not wh.exists():  # a mistyped --warehouse: said before anything is made, as the operators' choices are not read
+        made = "" if dry_run else "this retirement makes one, and "
+        waiting(f"note: no warehouse at {wh} yet: {made}no step one confirmed with `scr practice confirm` is known to it (check --warehouse)")
+    else:  # wait (bounded) or refuse before Prefect starts, as `scr run` does: not through the flow's tracebacks
         try:
             wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over)
         except WarehouseBusy as exc:

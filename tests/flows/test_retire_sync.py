@@ -337,3 +337,17 @@ def test_a_busy_warehouse_is_refused_before_prefect_starts_without_a_traceback(l
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr and "Task run" not in res.stderr, res.stderr[-3000:]
     assert "waiting up to 1 s" in res.stderr and f"error: warehouse {wh} is in use by pid {holder.pid}" in res.stderr
+
+
+def test_a_retirement_into_a_warehouse_that_is_not_there_says_so(prefect_api, landing, tmp_path):
+    """Found by the operator audit: a mistyped --warehouse made a new warehouse and retired the sync into it without
+    a word, reading none of the step-one confirmations the real one records."""
+    wh = tmp_path / "scr.dukcdb"
+    res = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02", "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert f"note: no warehouse at {wh} yet: no step one confirmed with `scr practice confirm` is known to it" in " ".join(res.output.split())
+    assert not wh.exists()
+    res = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02"])
+    assert res.exit_code == 0 and f"note: no warehouse at {wh} yet: this retirement makes one" in " ".join(res.output.split())
+    again = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02"])
+    assert again.exit_code == 0 and "no warehouse at" not in again.output
