@@ -7,6 +7,8 @@ write the warehouse directly and never import Prefect. Exit codes: 0 done; 1 ref
 
 from __future__ import annotations
 
+import re
+
 import typer
 from rich.text import Text
 
@@ -82,10 +84,21 @@ def _from_environment(command) -> None:
     command.invoke = said
 
 
+def _summaries(group) -> None:
+    """Each command's line in its group's --help is its help's whole first sentence: click otherwise cuts it to fit the
+    terminal ("Run the whole journey (extract, match, gate, promote) for..."), so what --help says depended on COLUMNS."""
+    for sub in group.commands.values():
+        if not sub.short_help and sub.help:
+            sub.short_help = re.split(r"(?<=\.)\s", sub.help.strip(), maxsplit=1)[0]
+        if hasattr(sub, "commands"):
+            _summaries(sub)
+
+
 def command():
     """The `scr` command: the typer app with every option readable from the environment."""
     cmd = typer.main.get_command(app)
     _from_environment(cmd)
+    _summaries(cmd)
     return cmd
 
 

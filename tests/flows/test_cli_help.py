@@ -63,3 +63,25 @@ def test_dash_h_is_help_on_every_command(name):
     short = runner.invoke(app, [*args, "-h"], prog_name="scr")
     assert short.exit_code == 0, short.output
     assert short.output == runner.invoke(app, [*args, "--help"], prog_name="scr").output
+
+
+@pytest.mark.parametrize("group", [[], ["practice"], ["review"]])
+def test_a_groups_help_says_every_commands_first_sentence_whole_at_any_width(group):
+    """Found by the operator audit: `scr --help` cut each command's line to fit the terminal ('Run the whole journey
+    (extract, match, gate, promote) for...'): what it said depended on COLUMNS."""
+    import os
+    import subprocess
+    import sys
+
+    def help_at(columns: int) -> str:
+        env = {**os.environ, "COLUMNS": str(columns)}
+        res = subprocess.run([sys.executable, "-m", "flows.cli", *group, "--help"], capture_output=True, text=True, env=env, timeout=60)
+        assert res.returncode == 0, res.stderr
+        return " ".join(res.stdout.split())
+
+    narrow, wide = help_at(40), help_at(250)
+    assert narrow == wide and "..." not in wide.split("Commands:", 1)[1], wide
+    if not group:
+        assert "run Run the whole journey (extract, match, gate, promote) for every practice, or the ones named." in wide
+    if group == ["practice"]:
+        assert "confirm Record step one: the practice's Master Admin confirms its HQ connection (give their email with --by)." in wide
