@@ -149,8 +149,11 @@ def unconfirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outc
     """Withdraw a recorded confirmation: the practice waits for its Master Admin again."""
     with transaction(con):
         row = practice_row(con, practice_id)
-        if row["connection"] != "confirmed":
-            raise OperationRefused(f"practice {practice_id}'s connection is not confirmed ({row['connection']})")
+        if not row["uses_xpm"] and not row["uses_tax"]:  # worded as confirm words it
+            raise OperationRefused(f"practice {practice_id} uses Xero HQ only: there is no connection to unconfirm")
+        s1, s1_detail = _step_one_status(row)
+        if s1 is not None:  # not confirmed, or confirmed by someone who is not its Master Admin: step one is not done
+            raise OperationRefused(f"practice {practice_id}'s step one is not done ({s1_detail}): there is no confirmation to withdraw")
         record_choice(con, practice_id, "connection", "unconfirmed", row["connection"], by)
         after = {**row, "connection": "unconfirmed", "connected_by": None}
         out = Outcome(practice_id, [f"connection confirmed -> unconfirmed (by {by})"])

@@ -161,3 +161,22 @@ def test_a_choice_for_a_practice_failed_on_its_input_leaves_it_failed_with_its_r
         assert status() == ("failed", reason), args
         assert f"practice p1 is now failed: {reason}" in said(res) and "stays failed until its files are fixed" in said(res)
     assert chosen(wh) == [("combine", None)]  # the choice itself is recorded: it applies once the files are fixed
+
+
+def test_unconfirm_refuses_a_step_one_that_is_not_done_and_says_why(wh):
+    """Found by the operator audit: a connection the registry records as confirmed by someone who is not the Master
+    Admin (status confirm) was 'unconfirmed' (exit 0, a choice recorded) though no confirmation stood; an unconfirmed
+    one was refused as '... is not confirmed (unconfirmed)'."""
+    with connect(wh) as con:
+        con.execute("update stg_practice set connected_by = 'clerk@p1'")
+    res = runner.invoke(scr, ["practice", "unconfirm", "p1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 1, res.output
+    assert ("practice p1's step one is not done (connection confirmed by clerk@p1, not by the Master Admin admin@p1): "
+            "there is no confirmation to withdraw") in said(res)  # fmt: skip
+    with connect(wh) as con:
+        con.execute("update stg_practice set connected_by = 'admin@p1'")
+    assert runner.invoke(scr, ["practice", "unconfirm", "p1", "--by", "ops", "-w", str(wh)]).exit_code == 0
+    again = runner.invoke(scr, ["practice", "unconfirm", "p1", "--by", "ops", "-w", str(wh)])
+    assert again.exit_code == 1 and "step one is not done (an old connection awaits confirmation by the Master Admin admin@p1)" in said(again)
+    with connect(wh, read_only=True) as con:
+        assert con.execute("select value from practice_choice where choice = 'connection'").fetchall() == [("unconfirmed",)]
