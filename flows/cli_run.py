@@ -280,6 +280,7 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="folder for the demo zone and warehouse")] = Path("demo"),
     practices: Annotated[int, typer.Option("--practices", "-n", metavar="N", min=1, help="how many practices")] = 40,
     seed: Annotated[int, typer.Option("--seed", "-s", metavar="SEED", help="the same seed makes the same zone")] = 7,
+    verbose: Verbose = False,
 ) -> None:
     """Generate a demo landing zone, run a full wave on it, print the progress (replacing an earlier demo in OUT)."""
     import shutil
@@ -296,7 +297,7 @@ def demo(
         shutil.rmtree(out_dir)
     generate(out_dir=out_dir, practices=practices, seed=seed, bad=3, corruption="default")
     run(landing=out_dir / "landing", warehouse=out_dir / "scr.duckdb", practice=None, runner="thread", dask_address=None,
-        refit_model=False, verbose=False)  # fmt: skip
+        refit_model=False, verbose=verbose)  # fmt: skip
     out.print(f"\nnext: [bold]scr status[/] (it finds {escape(str(out_dir / 'scr.duckdb'))}), [bold]scr practice <id>[/], "
               f"[bold]scr query \"select * from migration_progress\"[/]", highlight=False)  # fmt: skip
 

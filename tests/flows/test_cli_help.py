@@ -85,3 +85,13 @@ def test_a_groups_help_says_every_commands_first_sentence_whole_at_any_width(gro
         assert "run Run the whole journey (extract, match, gate, promote) for every practice, or the ones named." in wide
     if group == ["practice"]:
         assert "confirm Record step one: the practice's Master Admin confirms its HQ connection (give their email with --by)." in wide
+
+
+def test_every_command_that_runs_a_flow_takes_verbose():
+    """Found by the operator audit: `scr demo -v` was 'No such option: -v', though demo runs the same flow as run."""
+    from flows.cli import command
+
+    root = command()
+    for name in ("run", "wave", "rerun", "rekey", "demo", "retire-sync"):
+        opts = {o for p in root.commands[name].params for o in p.opts}
+        assert {"-v", "--verbose"} <= opts, name
