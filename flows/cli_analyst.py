@@ -21,6 +21,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
+    unknown_practices,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -135,7 +136,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         con.close()
     unknown = sorted(set(only or []) - set(practices["practice_id"].to_list()))
     if unknown:  # an unknown practice is bad usage (exit 2), as on every other command
-        fail(f"unknown {'practice' if len(unknown) == 1 else 'practices'} {', '.join(unknown)}: no practice of that id in {warehouse}")
+        unknown_practices(unknown, f"the analysts' snapshot of {warehouse}")
     head = rd.headline(views["migration_progress"], views["merge_summary"], views["review_queue"], views["wave_summary"])
     if only:
         counts = practices.group_by("status").len().rename({"len": "practices"})

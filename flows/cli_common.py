@@ -26,6 +26,7 @@ __all__ = [
     "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
+    "unknown_practices",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -226,8 +227,14 @@ def registry_of(landing: Path):
         fail(f"the landing zone {landing} cannot be used: {exc}")
 
 
+def unknown_practices(unknown: list[str], where: str) -> NoReturn:
+    """Exit 2 naming practices no one knows, worded as every command words it (and flows.operations.practice_row):
+    each id as typed, quoted, so a stray space or control character shows."""
+    fail(f"unknown {'practice' if len(unknown) == 1 else 'practices'} {', '.join(map(repr, unknown))}: not in {where}")
+
+
 def check_practices(known: list[str], asked: list[str] | None, where: str) -> None:
     """Every asked practice is known, or exit 2 naming the unknown ones."""
     unknown = sorted(set(asked or []) - set(known))
     if unknown:
-        fail(f"unknown {plural(len(unknown), 'practice').split(' ', 1)[1]} {', '.join(unknown)}: not in {where}")
+        unknown_practices(unknown, where)

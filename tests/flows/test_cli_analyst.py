@@ -132,11 +132,11 @@ def test_status_shows_the_funnel_and_the_headline_figures(wh):
 def test_status_of_an_unknown_practice_is_bad_usage_like_every_command(wh):
     result = scr("status", "-w", str(wh), "-p", "B2", "-p", "NOPE")
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
-    assert " ".join(result.output.split()) == f"error: unknown practice NOPE: no practice of that id in {wh}"
+    assert " ".join(result.output.split()) == f"error: unknown practice 'NOPE': not in the analysts' snapshot of {wh}"
 
 
 @pytest.mark.parametrize(("args", "code", "quoted"), [
-    (("status", "-p", "A1[/x]"), 2, "unknown practice A1[/x]"),  # an id as typed, closing a tag never opened
+    (("status", "-p", "A1[/x]"), 2, "unknown practice 'A1[/x]'"),  # an id as typed, closing a tag never opened
     (("query", "select * from nosuch_[red]table"), 1, "from nosuch_[red]table"),  # DuckDB's message quotes the query
     (("query", "select x from [/bold] where"), 1, "from [/bold] where"),
 ])  # fmt: skip

@@ -180,3 +180,23 @@ def test_unconfirm_refuses_a_step_one_that_is_not_done_and_says_why(wh):
     assert again.exit_code == 1 and "step one is not done (an old connection awaits confirmation by the Master Admin admin@p1)" in said(again)
     with connect(wh, read_only=True) as con:
         assert con.execute("select value from practice_choice where choice = 'connection'").fetchall() == [("unconfirmed",)]
+
+
+def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monkeypatch):
+    """Found by the operator audit: `unknown practice NOPE: no practice of that id in ...` (status), `unknown practice
+    NOPE: not in .../practices.json` (run) and `unknown practice 'NOPE': not in the registry ...` (practice, revoke)."""
+    from tests.warehouse.handmade import published
+
+    monkeypatch.setenv("SCR_HASH_KEY", "k" * 40)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "practices.json").write_text(json.dumps([{
+        "practice_id": "p1", "name": "P One", "region": "AU", "uses_xpm": True, "uses_tax": False, "connection": "confirmed",
+        "connected_by": "admin@p1", "master_admin": "admin@p1", "strategy": None, "wave": 1}]))  # fmt: skip
+    snap = str(published(tmp_path / "snap.duckdb"))
+    for args in (["run", "-l", str(landing), "-w", str(wh), "-p", "NOPE"], ["rerun", "-l", str(landing), "-w", str(wh), "-p", "NOPE"],
+                 ["status", "-w", snap, "-p", "NOPE"], ["practice", "NOPE", "-w", str(wh)],
+                 ["practice", "strategy", "NOPE", "combine", "-w", str(wh)], ["review", "revoke", "-p", "NOPE", "--all", "-w", str(wh)]):  # fmt: skip
+        res = runner.invoke(scr, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert said(res).startswith("error: unknown practice 'NOPE': not in "), (args, res.output)

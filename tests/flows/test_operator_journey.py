@@ -133,7 +133,7 @@ def test_the_operators_journey(env, tmp_path):
     # status: one practice, all, and a practice that does not exist
     assert rp in scr("status", "-p", rp, *w)
     assert "total" in scr("status", "--all", *w)
-    assert "unknown practice NOPE" in scr("status", "-p", "NOPE", *w, code=2)
+    assert "unknown practice 'NOPE'" in scr("status", "-p", "NOPE", *w, code=2)
 
     # the cutover: refused before the date, a dry run writes nothing, then the real retirement
     assert "cutover" in scr("retire-sync", *l_, *w, "--as-of", "2023-10-01", code=1)
