@@ -29,7 +29,8 @@ class SettingsInvalid(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SCR_", env_file=".env", extra="ignore")
+    # an empty variable (`SCR_WAREHOUSE=`) is unset, as the CLI's options take it: not the current folder
+    model_config = SettingsConfigDict(env_prefix="SCR_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     warehouse: Path = Field(Path("scr.duckdb"), description="DuckDB warehouse file")
     landing: Path = Field(Path("landing"), description="landing zone folder")

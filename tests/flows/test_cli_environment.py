@@ -96,3 +96,15 @@ def test_a_setting_the_environment_gives_wrong_is_bad_environment_naming_it_neve
     secret = "short-secret-never-shown"  # a value is never echoed: it may be a key
     res = scr("retire-sync", "-l", str(tmp_path), "-w", str(tmp_path / "w.duckdb"), SCR_CUTOVER_DATE=secret)
     assert res.returncode == 2 and secret not in res.stderr + res.stdout, res.stderr
+
+
+def test_an_empty_setting_is_unset_as_an_empty_option_variable_is(tmp_path):
+    """Found by the operator audit: `SCR_WAREHOUSE=` (set, empty) made the warehouse the current folder ('the warehouse
+    . is a folder', exit 2), while an empty SCR_PRACTICE or SCR_AS_OF counted as unset. Now both count as unset."""
+    published(tmp_path / "scr.duckdb")  # the settings' default, in the folder the command runs in
+    root = str(Path(__file__).resolve().parents[2])
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCR_")}
+    res = subprocess.run([sys.executable, "-m", "flows.cli", "status"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                         env={**clean, "COLUMNS": "200", "PYTHONPATH": root, "SCR_WAREHOUSE": "", "SCR_PRACTICE": ""})  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "migration progress: scr.duckdb" in res.stdout
