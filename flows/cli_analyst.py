@@ -21,7 +21,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices,
+    unknown_practices, existing_warehouse,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -37,8 +37,8 @@ def _snapshot(warehouse: Path | None):
     """A read-only connection to the snapshot; exit 2 when there is none yet."""
     from warehouse.reader import SnapshotMissing, open_snapshot
 
-    try:
-        return open_snapshot(warehouse_path(warehouse))
+    try:  # no warehouse at all: the words every command says (existing_warehouse)
+        return open_snapshot(existing_warehouse(warehouse))
     except SnapshotMissing as exc:
         fail(str(exc))
 

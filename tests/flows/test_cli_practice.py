@@ -200,3 +200,14 @@ def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monk
         res = runner.invoke(scr, args)
         assert res.exit_code == 2, (args, res.output)
         assert said(res).startswith("error: unknown practice 'NOPE': not in "), (args, res.output)
+
+
+def test_a_warehouse_that_is_not_there_is_worded_alike_by_every_command(tmp_path):
+    """Found by the operator audit: `scr status` said 'no warehouse at X: run `scr run` first', `scr practice` the
+    command to type (`scr run --landing DIR --warehouse X`)."""
+    wh = str(tmp_path / "typo.duckdb")
+    expected = f"error: no warehouse at {wh}: run `scr run --landing DIR --warehouse {wh}` first (or `make demo`)"
+    for args in (["status"], ["query", "select 1"], ["report", "-o", str(tmp_path / "r.html")], ["practice", "p1"],
+                 ["practice", "strategy", "p1", "combine"], ["unmerge", "-u", "uc_1"], ["review", "apply", __file__]):  # fmt: skip
+        res = runner.invoke(scr, [*args, "-w", wh])
+        assert res.exit_code == 2 and said(res) == expected, (args, res.output)
