@@ -92,14 +92,21 @@ def apply(
               + (f", {unchanged:,} already recorded" if unchanged else "") + f"; {rerun}", highlight=False, markup=False)  # fmt: skip
 
 
+SOURCES = ("xpm", "hq", "tax")
+
+
 def _pairs(values: list[str], practice_id: str) -> pl.DataFrame:
+    """--pair values as decision keys; anything not written SOURCE:ID,SOURCE:ID is bad usage, naming what to write."""
     rows = []
     for v in values:
-        try:
-            left, right = (side.split(":", 1) for side in v.split(","))
-        except ValueError:
+        sides = [[part.strip() for part in side.split(":", 1)] for side in v.split(",")]
+        if len(sides) != 2 or any(len(side) != 2 or not side[1] for side in sides):
             fail(f"--pair {v!r}: write it as SOURCE:ID,SOURCE:ID (e.g. xpm:1f2e...,hq:93)")
-        rows.append((practice_id, left[0].strip(), left[1].strip(), right[0].strip(), right[1].strip()))
+        wrong = [side[0] for side in sides if side[0].lower() not in SOURCES]
+        if wrong:
+            fail(f"--pair {v!r}: {wrong[0]!r} is not a source: use {', '.join(SOURCES)}")
+        (src_l, id_l), (src_r, id_r) = sides
+        rows.append((practice_id, src_l.lower(), id_l, src_r.lower(), id_r))
     return pl.DataFrame(rows, schema=["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"], orient="row")
 
 

@@ -61,3 +61,24 @@ def test_one_decision_applied_is_it_not_them(wh, tmp_path):
     res = runner.invoke(scr, ["review", "apply", str(two), "--by", "rev", "-w", str(wh)])
     assert res.exit_code == 0 and "1 decision recorded from" in said(res) and "1 already recorded" in said(res), res.output
     assert "`scr rerun -p p1` applies them" in said(res)  # both decisions in force
+
+
+@pytest.mark.parametrize(("pair", "says"), [
+    ("xpm:x1,hq", "write it as SOURCE:ID,SOURCE:ID"), ("xpm:x1,", "write it as SOURCE:ID,SOURCE:ID"),
+    ("xpm:x1,hq:", "write it as SOURCE:ID,SOURCE:ID"), ("xpm:x1,hq:h1,tax:t1", "write it as SOURCE:ID,SOURCE:ID"),
+    ("xmp:x1,hq:h1", "'xmp' is not a source: use xpm, hq, tax"),
+])  # fmt: skip
+def test_a_pair_not_written_source_id_is_bad_usage_never_a_traceback(wh, pair, says):
+    """Found by the operator audit: `--pair xpm:x1,hq` ended in an IndexError traceback (exit 1)."""
+    res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", pair, "-w", str(wh)])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert f"error: --pair {pair!r}: {says}" in said(res)
+
+
+def test_a_pair_is_found_whatever_the_case_of_its_sources(wh, tmp_path):
+    rows = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\np1,hq,h1,xpm,x1,reject\n"
+    (tmp_path / "r.csv").write_text(rows)
+    assert runner.invoke(scr, ["review", "apply", str(tmp_path / "r.csv"), "-w", str(wh)]).exit_code == 0
+    res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "XPM:x1, HQ:h1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0 and "withdrew 1 decision" in said(res), res.output
+    assert decisions(wh) == 0
