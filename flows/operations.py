@@ -108,10 +108,10 @@ def set_strategy(con: duckdb.DuckDBPyConnection, practice_id: str, strategy: str
             raise OperationRefused(f"practice {practice_id} already has strategy {strategy}")
         record_choice(con, practice_id, "strategy", strategy, row["strategy"], by)
         out = Outcome(practice_id, [f"strategy {row['strategy'] or 'not chosen'} -> {strategy} (by {by})"])
-        s1, s1_detail = _step_one_status(row)
         if _kept_failed(con, out):
-            pass
-        elif s1 is not None:
+            return _finish(con, out, by)
+        s1, s1_detail = _step_one_status(row)
+        if s1 is not None:
             out.status, out.detail = s1, f"{s1_detail}; strategy {strategy} chosen by {by}"
         elif _pinned(con, practice_id):
             out.status, out.detail = _current_status(con, practice_id)
