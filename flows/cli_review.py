@@ -62,6 +62,7 @@ def apply(
 ) -> None:
     """Record the accept/reject decisions of a filled-in review CSV (the same file twice changes nothing)."""
     from flows.operations import decisions_recorded
+    from warehouse.choices import read_pins
     from warehouse.db import transaction
     from warehouse.review import ReviewError, apply_review_file
 
@@ -78,11 +79,14 @@ def apply(
                 decisions_recorded(con, done.practices, who)
         except ReviewError as exc:
             refuse(str(exc))
+        pinned = sorted(set(done.practices) & set(read_pins(con)["practice_id"].to_list()))
     ids = done.practices
     if not done.decisions:
         out.print(f"no decision in {file}: its decision column is blank (fill it with accept or reject)", highlight=False, markup=False)
         return
     rerun = f"`scr rerun -p {ids[0] if len(ids) == 1 else 'ID'}` applies {'it' if done.decisions == 1 else 'them'}"
+    if pinned:  # a rerun of a pinned practice is refused: say the step before it
+        rerun = f"{', '.join(pinned)} {'is' if len(pinned) == 1 else 'are'} pinned after a rollback: `scr practice release {pinned[0]}`, then {rerun}"
     if not done.changed:  # the same file again: nothing new, nothing written
         out.print(f"nothing changed: the {plural(done.decisions, 'decision')} in {file} {'was' if done.decisions == 1 else 'were'} "
                   "already recorded", highlight=False, markup=False)  # fmt: skip

@@ -82,3 +82,14 @@ def test_a_pair_is_found_whatever_the_case_of_its_sources(wh, tmp_path):
     res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "XPM:x1, HQ:h1", "--by", "ops", "-w", str(wh)])
     assert res.exit_code == 0 and "withdrew 1 decision" in said(res), res.output
     assert decisions(wh) == 0
+
+
+def test_decisions_for_a_pinned_practice_say_to_release_it_before_the_rerun(wh, tmp_path):
+    """Found by the operator audit: `scr review apply` said '`scr rerun -p p1` applies it' of a practice pinned after
+    a rollback, and that rerun is refused (exit 1) until `scr practice release p1`."""
+    with connect(wh) as con:
+        con.execute("insert into practice_pin values ('p1', 1, 'ops', now(), 'rollback from 2')")
+    (tmp_path / "r.csv").write_text("practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\np1,hq,h1,xpm,x1,reject\n")
+    res = runner.invoke(scr, ["review", "apply", str(tmp_path / "r.csv"), "--by", "rev", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert "; p1 is pinned after a rollback: `scr practice release p1`, then `scr rerun -p p1` applies it" in said(res)
