@@ -269,8 +269,9 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
         if held is not None:  # a deliberate split of what was pinned: the pin follows it
             pin(con, pid, version, by, f"unmerge of {unified_client_id}")
             out.changes.append(f"still pinned, now on version {version}")
-        status, detail = _current_status(con, pid)
-        out.status, out.detail = status, _bounded(f"split {unified_client_id} by {by} (version {version}); {detail or ''}")
+        if not _kept_failed(con, out):
+            status, detail = _current_status(con, pid)
+            out.status, out.detail = status, _bounded(f"split {unified_client_id} by {by} (version {version}); {detail or ''}")
         _finish(con, out, by)
     split = unified.crosswalk.join(members.select("practice_id", "source", "source_client_id"), on=["practice_id", "source", "source_client_id"])
     return out, sorted(split["unified_client_id"].to_list())
@@ -289,6 +290,8 @@ def revoke(
         out = Outcome(practice_id, [f"withdrew {plural(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
         held = _pinned(con, practice_id)
         out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies it")
+        if _kept_failed(con, out):
+            return _finish(con, out, by)
         status, detail = _current_status(con, practice_id)
         out.status, out.detail = status, _bounded(f"{plural(gone.height, 'decision')} withdrawn by {by}: rerun to apply; {detail or ''}")
         if status == "in_review":  # the withdrawn decisions' links await a person again

@@ -93,3 +93,24 @@ def test_decisions_for_a_pinned_practice_say_to_release_it_before_the_rerun(wh, 
     res = runner.invoke(scr, ["review", "apply", str(tmp_path / "r.csv"), "--by", "rev", "-w", str(wh)])
     assert res.exit_code == 0, res.output
     assert "; p1 is pinned after a rollback: `scr practice release p1`, then `scr rerun -p p1` applies it" in said(res)
+
+
+@pytest.mark.parametrize("action", ["unmerge", "revoke"])
+def test_an_undo_on_a_practice_failed_on_its_input_leaves_its_reason_as_the_run_wrote_it(tmp_path, action):
+    """Found by the operator audit: an unmerge or a revoke on a failed practice (promoted before its files went bad)
+    put 'split U1 by ops (version 3); ' or '3 decisions withdrawn by ops: rerun to apply; ' before the failure, and the
+    analysts' failure_reasons (and `scr status`'s top failure reasons) grouped it under those words."""
+    from tests.warehouse.handmade import published
+
+    wh = published(tmp_path / "hm.duckdb")
+    reason = "xpm_clients.xml: line 3: not valid XML"
+    with connect(wh) as con:
+        con.execute("update practice_status set status = 'failed', detail = ? where practice_id in ('A1', 'A2')", [reason])
+    args = ["unmerge", "-u", "U1"] if action == "unmerge" else ["review", "revoke", "-p", "A2", "--all"]
+    res = runner.invoke(scr, [*args, "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert f"is now failed: {reason}" in said(res) and "it stays failed until its files are fixed" in said(res)
+    with connect(wh, read_only=True) as con:
+        assert con.execute("select distinct status, detail from practice_status where practice_id in ('A1', 'A2')").fetchall() == [("failed", reason)]
+        reasons = con.execute("select reason, practice_ids from failure_reasons").fetchall()
+    assert ("xpm_clients.xml: not valid XML", ["A1", "A2"]) in reasons and len(reasons) == 2, reasons  # and B2's own
