@@ -127,10 +127,13 @@ def test_a_file_that_is_no_review_csv_is_refused_naming_it(warehouse, tmp_path):
         apply_review(con, tmp_path)
     assert read_decisions(con).is_empty()
     con.close()  # the CLI opens the file itself: one line, exit 1, no traceback
-    for name in [*files, "."]:
+    for name in files:
         res = CliRunner().invoke(scr, ["review", "apply", str(tmp_path / name), "--by", "me", "-w", str(path)])
         assert res.exit_code == 1 and isinstance(res.exception, SystemExit), (name, res.output)
         assert " ".join(res.output.split()).startswith(f"error: {tmp_path / name}"), res.output
+    # a folder is bad usage, as a folder given for the warehouse is: exit 2, before the warehouse is taken
+    res = CliRunner().invoke(scr, ["review", "apply", str(tmp_path), "--by", "me", "-w", str(path)])
+    assert res.exit_code == 2 and " ".join(res.output.split()).startswith(f"error: the review file {tmp_path} is a folder"), res.output
 
 
 def test_unmerge_splits_into_one_client_per_record_and_rejects_its_pairs(warehouse):
