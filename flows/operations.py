@@ -172,7 +172,13 @@ def release(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcom
         unpin(con, practice_id)
         record_choice(con, practice_id, "pin", None, str(held["version"]) if held["version"] is not None else "none", by, "released")
         out = Outcome(practice_id, [f"released from {'version ' + str(held['version']) if held['version'] else 'no version'} (by {by})"])
-        out.status, out.detail = "coming_soon", f"released by {by}: waiting for its consolidation wave"
+        if _kept_failed(con, out):
+            return _finish(con, out, by)
+        pending = pending_count(con, practice_id)
+        if pending:  # as for a strategy: links that await a person keep it in review
+            out.status, out.detail = "in_review", f"released by {by}: its next run consolidates it{_awaiting(pending)}"
+        else:
+            out.status, out.detail = "coming_soon", f"released by {by}: waiting for its consolidation wave"
         return _finish(con, out, by)
 
 

@@ -211,3 +211,22 @@ def test_a_warehouse_that_is_not_there_is_worded_alike_by_every_command(tmp_path
                  ["practice", "strategy", "p1", "combine"], ["unmerge", "-u", "uc_1"], ["review", "apply", __file__]):  # fmt: skip
         res = runner.invoke(scr, [*args, "-w", wh])
         assert res.exit_code == 2 and said(res) == expected, (args, res.output)
+
+
+def test_a_practice_released_while_links_await_review_stays_in_review(wh):
+    """Found by the operator audit: `scr practice release` always left coming_soon ('waiting for its consolidation
+    wave'), also when links awaited a person (a strategy change keeps such a practice in_review) or its input had failed."""
+    with connect(wh) as con:
+        con.execute("""insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision)
+                       values ('p1', 'hq', 'h1', 'xpm', 'x1', 'review'), ('p1', 'hq', 'h2', 'xpm', 'x2', 'review')""")
+        con.execute("insert into practice_pin values ('p1', 1, 'ops', now(), 'rollback from 2')")
+        con.execute("insert into practice_status (practice_id, status, detail, updated_at) values ('p1', 'in_review', 'rolled back', now())")
+    res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert "practice p1 is now in_review: released by ops: its next run consolidates it; 2 links await review" in said(res)
+    with connect(wh) as con:
+        con.execute("delete from client_match")
+        con.execute("insert into practice_pin values ('p1', 1, 'ops', now(), 'rollback from 2')")
+        con.execute("update practice_status set status = 'failed', detail = 'hq_clients.json: record 3: not JSON'")
+    res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0 and "practice p1 is now failed: hq_clients.json: record 3: not JSON" in said(res), res.output
