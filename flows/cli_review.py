@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import polars as pl
 import typer
 from rich.text import Text
 
-from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, writing
+from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, shown, writing
 from flows.cli_practice import print_outcome
 
 __all__ = ["review_app", "rollback", "unmerge"]
@@ -193,7 +194,9 @@ def unmerge(
             outcome, ids = do_unmerge(con, unified_id, who)
         except PromotionError as exc:
             refuse(str(exc))
-    out.print(Text.assemble((unified_id, "bold"), f" split into {plural(len(ids), 'unified client')}:"), highlight=False)
+    # the split's own line (its first change, with the version), then the new ids under it: said once
+    first, *rest = outcome.changes
+    out.print(Text.assemble((unified_id, "bold"), shown(first.removeprefix(unified_id)) + ":"), highlight=False)
     for i in ids:
         out.print(f"  {i}", highlight=False, markup=False)
-    print_outcome(outcome)
+    print_outcome(replace(outcome, changes=rest))

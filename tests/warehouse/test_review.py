@@ -104,6 +104,14 @@ def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
         apply_review(con, out)
     # an old export after a run changed the proposals: what to do next, found by the operator audit
     assert "nothing was recorded" in str(info.value) and "export them again (`scr review export -p p1`)" in str(info.value)
+    # a decided row whose key cells were emptied (a spreadsheet's cut): named by line and column, never "practice None"
+    sheet.with_columns(decision=pl.Series([None, "accept"]), practice_id=pl.Series(["p1", None])).write_csv(out)
+    with pytest.raises(ReviewError, match="line 3: a decision with no practice_id: ") as info:
+        apply_review(con, out)
+    assert "None" not in str(info.value) and "nothing was recorded" in str(info.value)
+    sheet.with_columns(decision=pl.Series(["reject", None]), source_l=pl.lit("  ")).write_csv(out)
+    with pytest.raises(ReviewError, match="line 2: a decision with no source_l: "):
+        apply_review(con, out)
     with pytest.raises(ReviewError, match="unknown practice"):
         export_review(con, "p404", out)
     assert read_decisions(con).is_empty()
@@ -178,6 +186,7 @@ def test_cli_review_rollback_and_unmerge(warehouse, tmp_path):
     assert res.exit_code == 1 and "no version before" in said(res)  # refused
     res = scr_("unmerge", "--unified-id", "p1-u2", "--by", "ops")
     assert res.exit_code == 0 and "split into 2" in said(res)
+    assert said(res).count("split into") == 1, said(res)  # the split is said once, its new ids under it
     res = scr_("rollback", "-p", "p1", "--by", "ops")
     assert res.exit_code == 0 and "version 2 -> 1" in said(res) and "pinned" in said(res)
     res = runner.invoke(scr, ["rollback", "-p", "p1", "--warehouse", str(tmp_path / "missing.duckdb")])
