@@ -15,7 +15,7 @@ from rich.text import Text
 from flows import cli_analyst, cli_review, cli_run, cli_sync
 from flows.cli_common import err, fail
 from flows.cli_practice import practice_app
-from flows.settings import SettingsInvalid
+from flows.settings import SettingsInvalid, from_dotenv
 
 app = typer.Typer(
     help="single-client-record: one client record per real client, for every practice. "
@@ -70,6 +70,9 @@ def _from_environment(command) -> None:
     invoke = command.invoke
 
     def said(ctx):
+        dotenv = from_dotenv()
+        if dotenv:  # pydantic-settings reads ./.env: say so, or a stray file would move the warehouse or key unseen
+            err.print(Text(f"{', '.join(dotenv)} (from ./.env)", style="dim"), highlight=False)
         for p in _options(command):
             source = None if p.name in SETTINGS else ctx.get_parameter_source(p.name)
             if source is not None and source.name == "ENVIRONMENT":

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
         default_factory=lambda: 2 if (os.cpu_count() or 1) >= 2 else 0, ge=0,
         description="processes that parse a wave's landing files beside the flow's threads (0: parse in the chunk's "
         "own thread; default 2, or 0 on a single core); on the 2-core machine 2 was 3-7% faster at 100k to 1M "
-        "records, for a 0.4 GB higher peak of the process tree (README, Performance)",
+        "records, for a 0.4 GB higher peak of the process tree (benchmarks/HISTORY.md)",
     )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(
@@ -74,6 +74,21 @@ class Settings(BaseSettings):
         0.5, description="the lowest match probability at which a link goes to review; the model may raise it "
         "(it keeps the review load on its fitting sample within a budget, transforms/threshold.py)"
     )
+
+
+def from_dotenv(folder: Path | str = ".") -> list[str]:
+    """The SCR_ settings this process takes from the `.env` file in the current folder (as Settings reads it): those the
+    environment does not set itself. Names only: a value may be a key."""
+    path = Path(folder) / ".env"
+    if not path.is_file():
+        return []
+    from dotenv import dotenv_values  # pydantic-settings reads .env with python-dotenv
+
+    try:
+        names = [k for k, v in dotenv_values(path).items() if k.upper().startswith("SCR_") and v not in (None, "")]
+    except (OSError, UnicodeDecodeError):
+        return []
+    return sorted(k.upper() for k in names if not os.environ.get(k.upper()) and not os.environ.get(k))
 
 
 @lru_cache(maxsize=1)

@@ -108,3 +108,26 @@ def test_an_empty_setting_is_unset_as_an_empty_option_variable_is(tmp_path):
                          env={**clean, "COLUMNS": "200", "PYTHONPATH": root, "SCR_WAREHOUSE": "", "SCR_PRACTICE": ""})  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "migration progress: scr.duckdb" in res.stdout
+
+
+def test_settings_from_a_dotenv_file_are_said_by_name_never_by_value(tmp_path):
+    """Found by the operator audit: the settings read `./.env` (pydantic-settings), unsaid, so a stray file in the folder
+    a command runs in moved its warehouse or changed its key unseen. The command now names what it took from there,
+    never a value; the environment still overrides the file."""
+    wh = published(tmp_path / "elsewhere.duckdb")
+    secret = "dotenv-key-value-never-shown-0123456789abcdef"
+    (tmp_path / ".env").write_text(f"SCR_WAREHOUSE={wh}\nSCR_HASH_KEY={secret}\nOTHER=1\n", encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[2])
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SCR_")}
+
+    def status(**env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flows.cli", "status"], capture_output=True, text=True, timeout=120,
+                              cwd=tmp_path, env={**clean, "COLUMNS": "200", "PYTHONPATH": root, **env})  # fmt: skip
+
+    res = status()
+    assert res.returncode == 0, res.stderr
+    assert f"migration progress: {wh}" in res.stdout  # the file's warehouse was used ...
+    assert "SCR_HASH_KEY, SCR_WAREHOUSE (from ./.env)" in res.stderr  # ... and said, by name
+    assert secret not in res.stderr + res.stdout and "OTHER" not in res.stderr
+    res = status(SCR_HASH_KEY="an-environment-key-0123456789abcdefghijkl")
+    assert res.returncode == 0 and "SCR_WAREHOUSE (from ./.env)" in res.stderr and "SCR_HASH_KEY," not in res.stderr, res.stderr
