@@ -11,7 +11,7 @@ to 3.9-4.6 GB with it: written chunks' frames waited in reference cycles for the
 flows.journey.ChunkResult.release and landing.errors.Failures); since, the process tree peaks at 2.5 GB with
 the pool against 2.1 GB without, and five alternating pairs of 1M waves showed no steady gain (94-127 s with
 it, 100-120 s without). On a quiet machine the pool was 3-7% faster from 100k to 1M records in alternating
-pairs (README, Performance), so a wave now parses in a pool of two (flows.settings parse_processes;
+pairs (benchmarks/HISTORY.md), so a wave now parses in a pool of two (flows.settings parse_processes;
 SCR_PARSE_PROCESSES=0 turns it off).
 
 Workers are plain Python processes running `serve`, talking pickle over their stdin and stdout, not
