@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app as scr
 from landing.schema import PRACTICE
+from tests.support.holder import held_writer
 from warehouse.db import connect, transaction
 from warehouse.schema import create_all
 from warehouse.staging import load_practices
@@ -103,19 +104,9 @@ def test_a_strategy_chosen_while_links_await_review_leaves_a_status_that_says_so
 
 def test_a_practice_asked_for_while_a_wave_writes_names_what_answers_meanwhile(wh):
     """`scr practice ID` reads the live warehouse, which a wave holds: exit 2, and the command that works meanwhile."""
-    import subprocess
-    import sys
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
-         f"with writer({str(wh)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
-        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with held_writer(wh) as holder:
         res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
-    finally:
-        holder.kill()
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
     assert "try again when it finishes, or `scr status -p p1` meanwhile (it reads the analysts' snapshot)" in said(res)
 

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app as scr
 from flows.retire_sync import ARTIFACT_KEY, SyncRetirementRefused, retire_legacy_sync
+from tests.support.holder import held_writer
 
 pytestmark = pytest.mark.prefect
 
@@ -245,13 +246,7 @@ def test_a_retirement_started_while_another_process_writes_waits_for_it(landing,
     with duckdb.connect(str(wh)) as con:
         create_all(con)
     # a wave at work: the warehouse's writer, held until the test lets it go
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
-         f"with writer({str(wh)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
-        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with held_writer(wh) as holder:
         with prefect_server(tmp_path / "prefect-home") as env:
             retire = subprocess.Popen(
                 [sys.executable, "-m", "flows.cli", "retire-sync", "--landing", str(landing), "--warehouse", str(wh),
@@ -270,8 +265,6 @@ def test_a_retirement_started_while_another_process_writes_waits_for_it(landing,
             assert holder.wait(timeout=30) == 0
             stdout, stderr = retire.communicate(timeout=300)
             assert retire.returncode == 0, stderr[-3000:]
-    finally:
-        holder.kill()
     assert _tables(wh)["sync_retirement"], "the links are retired once the writer has finished"
 
 
@@ -320,20 +313,12 @@ def test_a_busy_warehouse_is_refused_before_prefect_starts_without_a_traceback(l
     wh = tmp_path / "scr.duckdb"
     with duckdb.connect(str(wh)) as con:
         create_all(con)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
-         f"with writer({str(wh)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
-        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with held_writer(wh) as holder:
         env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
         res = subprocess.run(
             [sys.executable, "-m", "flows.cli", "retire-sync", "-l", str(landing), "-w", str(wh), "--as-of", "2023-11-02"],
             env={**env, "SCR_WAIT_SECONDS": "1"}, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-    finally:
-        holder.kill()
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr and "Task run" not in res.stderr, res.stderr[-3000:]
     assert "waiting up to 1 s" in res.stderr and f"error: warehouse {wh} is in use by pid {holder.pid}" in res.stderr
