@@ -319,13 +319,18 @@ def _check_rekeyed(landing, wh, pid: str, before: dict) -> None:
     assert "pinned until" in status[1]
 
 
-@pytest.mark.prefect
-def test_rekey_leaves_no_hash_of_the_old_key_anywhere_and_rekeys_a_pinned_practice_in_place(tmp_path, env, prefect_api):
+def _run_and_pin(tmp_path, env) -> tuple:
+    """A run under the old key and a practice pinned after it: the landing zone, warehouse, practice and its version."""
     landing, wh = generated(tmp_path, 10, 5), tmp_path / "wh" / "scr.duckdb"
     env(KEY_A)
     assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
     pid = _pinned_practice(landing, wh)
-    before = _version_rows(wh, pid)
+    return landing, wh, pid, _version_rows(wh, pid)
+
+
+@pytest.mark.prefect
+def test_rekey_leaves_no_hash_of_the_old_key_anywhere_and_rekeys_a_pinned_practice_in_place(tmp_path, env, prefect_api):
+    landing, wh, pid, before = _run_and_pin(tmp_path, env)
     assert _where_found(wh, _hashes_of(landing, pid, KEY_A)), "the scan should find the old key's hashes before the rekey"
     env(KEY_B)
     result = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
@@ -340,11 +345,7 @@ def test_a_rekey_killed_after_forgetting_the_old_key_leaves_no_old_hash_once_run
     import subprocess
     import sys
 
-    landing, wh = generated(tmp_path, 10, 5), tmp_path / "wh" / "scr.duckdb"
-    env(KEY_A)
-    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
-    pid = _pinned_practice(landing, wh)
-    before = _version_rows(wh, pid)
+    landing, wh, pid, before = _run_and_pin(tmp_path, env)
     # killed (SIGKILL) right after the transaction that forgot the old key's hashes, before anything else
     child = {**os.environ, "SCR_HASH_KEY": KEY_B, "SCR_FAULT": "rekey:forgotten@1"}
     killed = subprocess.run([sys.executable, "-m", "flows.cli", "rekey", "-l", str(landing), "-w", str(wh)],
