@@ -42,30 +42,47 @@ SETTINGS = {"warehouse": "SCR_WAREHOUSE", "landing": "SCR_LANDING", "by": "SCR_O
 # typer's and click's own options, not the product's: they never read the environment (an ambient SCR_INSTALL_COMPLETION
 # would write to the shell's start-up files, SCR_SHOW_COMPLETION print a script instead of running the command)
 NOT_OURS = {"help", "install_completion", "show_completion"}
+# options that withdraw, force or destroy, by (command path, option name): they read SCR_<COMMAND PATH>_<LONG NAME>
+# (SCR_REVIEW_REVOKE_ALL, SCR_RETIRE_SYNC_FORCE), never the plain SCR_<LONG NAME> another command reads, so an SCR_ALL
+# set for `scr status --all` never withdraws every decision, nor an SCR_FORCE set for one command forces another
+DESTRUCTIVE = {
+    ("review", "revoke"): {"all_", "pair", "file", "unmerge_of"},  # each withdraws decisions
+    ("retire-sync",): {"force"},  # retires the legacy sync before the cutover date
+    ("rollback",): {"to"},  # restores an older version, or none
+}
 
 
-def env_name(opts: list[str]) -> str:
-    """SCR_ and an option's long name: --as-of -> SCR_AS_OF, --practice -> SCR_PRACTICE."""
+def env_name(opts: list[str], path: tuple[str, ...] = ()) -> str:
+    """SCR_ and an option's long name: --as-of -> SCR_AS_OF, --practice -> SCR_PRACTICE; with a command path (an
+    option in DESTRUCTIVE) the path comes first: ("review", "revoke") --all -> SCR_REVIEW_REVOKE_ALL."""
     long = max((o for o in opts if o.startswith("--")), key=len)
-    return "SCR_" + long[2:].replace("-", "_").upper()
+    return "SCR_" + "_".join([*path, long[2:]]).replace("-", "_").upper()
+
+
+def envvar(param, path: tuple[str, ...]) -> str:
+    """The environment variable an option of the command at `path` reads."""
+    if param.name in SETTINGS:
+        return SETTINGS[param.name]
+    return env_name(param.opts, path if param.name in DESTRUCTIVE.get(path, ()) else ())
 
 
 def _options(command) -> list:
     return [p for p in command.params if p.param_type_name == "option" and any(o.startswith("--") for o in p.opts) and p.name not in NOT_OURS]
 
 
-def _from_environment(command) -> None:
-    """Every option of every command also reads SCR_<LONG NAME> (interface.md), typer's own (NOT_OURS) never; a value
-    taken from the environment is said on stderr when the command runs, so an ambient SCR_PRACTICE or SCR_FORCE never
-    acts unseen. (Typer builds its commands with the click it carries: they are reached by their attributes only.)"""
+def _from_environment(command, path: tuple[str, ...] = ()) -> None:
+    """Every option of every command also reads SCR_<LONG NAME> (interface.md), typer's own (NOT_OURS) never, and one
+    that withdraws, forces or destroys (DESTRUCTIVE) SCR_<COMMAND PATH>_<LONG NAME>; a value taken from the environment
+    is said on stderr when the command runs, so an ambient SCR_PRACTICE never acts unseen. (Typer builds its commands
+    with the click it carries: they are reached by their attributes only.)"""
     for param in command.params:
         if param.name in NOT_OURS:
             param.envvar, param.show_envvar = None, False
     for param in _options(command):
-        param.envvar, param.show_envvar = SETTINGS.get(param.name) or env_name(param.opts), True
+        param.envvar, param.show_envvar = envvar(param, path), True
     if hasattr(command, "commands"):  # a group: its commands
-        for sub in command.commands.values():
-            _from_environment(sub)
+        for name, sub in command.commands.items():
+            _from_environment(sub, (*path, name))
         return
     invoke = command.invoke
 

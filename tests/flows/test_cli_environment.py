@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import NOT_OURS, SETTINGS, command, env_name
+import duckdb
+
+from flows.cli import DESTRUCTIVE, NOT_OURS, SETTINGS, command, env_name
 from tests.warehouse.handmade import published
 
 
@@ -30,7 +32,7 @@ def _commands(cmd, path=()):
         for name, sub in cmd.commands.items():
             yield from _commands(sub, (*path, name))
     else:
-        yield " ".join(path), cmd
+        yield path, cmd
 
 
 def test_every_option_of_every_command_has_its_variable():
@@ -39,14 +41,48 @@ def test_every_option_of_every_command_has_its_variable():
     assert {p.name for p in root.params} >= {"install_completion", "show_completion"}
     for p in root.params:  # typer's own options are not the product's: they read nothing from the environment
         assert p.name in NOT_OURS and p.envvar is None and not p.show_envvar, p.opts
-    for name, cmd in _commands(root):
+    qualified = set()
+    for path, cmd in _commands(root):
         for p in cmd.params:
             if p.param_type_name == "option" and p.name != "help" and any(o.startswith("--") for o in p.opts):
-                assert p.envvar == (SETTINGS.get(p.name) or env_name(p.opts)), (name, p.opts)
+                destructive = p.name in DESTRUCTIVE.get(path, ())
+                assert p.envvar == (SETTINGS.get(p.name) or env_name(p.opts, path if destructive else ())), (path, p.opts)
                 assert p.envvar.startswith("SCR_") and p.show_envvar
                 seen += 1
+                qualified |= {p.envvar} if destructive else set()
     assert seen > 40
     assert env_name(["-w", "--as-of"]) == "SCR_AS_OF"
+    # what withdraws, forces or destroys reads its command's own variable, never one a harmless command reads
+    assert qualified == {"SCR_REVIEW_REVOKE_ALL", "SCR_REVIEW_REVOKE_PAIR", "SCR_REVIEW_REVOKE_FILE", "SCR_REVIEW_REVOKE_UNMERGE",
+                         "SCR_RETIRE_SYNC_FORCE", "SCR_ROLLBACK_TO"}  # fmt: skip
+    assert all(any(p.name == name for p in dict(_commands(root))[path].params) for path, names in DESTRUCTIVE.items() for name in names)
+
+
+def test_an_ambient_all_or_force_never_reaches_what_withdraws_or_forces(tmp_path):
+    """SCR_ALL set for `scr status --all` made `scr review revoke -p P` withdraw every decision (said on stderr only as
+    it happened), and SCR_FORCE forced retire-sync. They read SCR_REVIEW_REVOKE_ALL and SCR_RETIRE_SYNC_FORCE now."""
+    wh = published(tmp_path / "wh.duckdb")
+
+    def decisions() -> int:
+        con = duckdb.connect(str(wh), read_only=True)
+        try:
+            return con.execute("select count(*) from review_decision where practice_id = 'A2'").fetchone()[0]
+        finally:
+            con.close()
+
+    assert decisions() == 1
+    res = scr("review", "revoke", "-p", "A2", "--by", "ops", "-w", str(wh), SCR_ALL="1", SCR_FORCE="1")
+    assert res.returncode == 2 and "say which decisions to withdraw" in res.stderr, res.stderr
+    assert "(from SCR_ALL)" not in res.stderr and decisions() == 1
+    res = scr("review", "revoke", "-p", "A2", "--by", "ops", "-w", str(wh), SCR_REVIEW_REVOKE_ALL="1")
+    assert res.returncode == 0, res.stderr
+    assert "--all set (from SCR_REVIEW_REVOKE_ALL)" in res.stderr and decisions() == 0
+    # retire-sync before the cutover: refused without --force, whatever SCR_FORCE says; its own variable forces it
+    early = {"SCR_CUTOVER_DATE": "2099-01-01", "SCR_AS_OF": "2024-01-01"}
+    res = scr("retire-sync", "--dry-run", "-l", str(tmp_path), "-w", str(wh), SCR_FORCE="1", **early)
+    assert res.returncode == 1 and "refusing to retire" in res.stderr and "(from SCR_FORCE)" not in res.stderr, res.stderr
+    res = scr("retire-sync", "--dry-run", "-l", str(tmp_path), "-w", str(wh), SCR_RETIRE_SYNC_FORCE="1", **early)
+    assert "--force set (from SCR_RETIRE_SYNC_FORCE)" in res.stderr and "refusing to retire" not in res.stderr, res.stderr
 
 
 def test_a_practice_from_the_environment_narrows_the_command_and_says_so(wh):
