@@ -104,6 +104,10 @@ def set_strategy(con: duckdb.DuckDBPyConnection, practice_id: str, strategy: str
         raise OperationRefused(f"strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
     with transaction(con):
         row = practice_row(con, practice_id)
+        if strategy == "keep_xpm" and not row["uses_xpm"] and not row["uses_tax"]:  # worded as confirm words what does not apply
+            raise OperationRefused(
+                f"practice {practice_id} uses Xero HQ only: there are no XPM or Tax clients to keep (keep_hq or combine apply)"
+            )
         if row["strategy"] == strategy:
             raise OperationRefused(f"practice {practice_id} already has strategy {strategy}")
         record_choice(con, practice_id, "strategy", strategy, row["strategy"], by)

@@ -32,6 +32,26 @@ def wh(tmp_path):
     return path
 
 
+def test_keep_xpm_for_a_practice_without_xpm_or_tax_is_refused_saying_why(tmp_path):
+    """keep_xpm keeps the XPM and Tax clients and archives HQ's duplicates: an HQ-only practice has none to keep, yet
+    `scr practice strategy ID keep_xpm` recorded it (exit 0). Refused now, as `practice confirm` refuses what does not
+    apply; keep_hq and combine (which merges HQ's own duplicates field by field) are still recorded."""
+    path = tmp_path / "wh.duckdb"
+    registry = pl.DataFrame([("h1", "HQ Only", "AU", False, False, "none", None, "admin@h1", None, 1)], schema=PRACTICE, orient="row")
+    with connect(path) as con:
+        create_all(con)
+        with transaction(con):
+            load_practices(con, registry)
+    res = runner.invoke(scr, ["practice", "strategy", "h1", "keep_xpm", "--by", "ops", "-w", str(path)])
+    assert res.exit_code == 1, res.output
+    assert "practice h1 uses Xero HQ only: there are no XPM or Tax clients to keep" in said(res)
+    with connect(path, read_only=True) as con:
+        assert con.execute("select count(*) from practice_choice").fetchone()[0] == 0
+    for choice in ("keep_hq", "combine"):
+        res = runner.invoke(scr, ["practice", "strategy", "h1", choice, "--by", "ops", "-w", str(path)])
+        assert res.exit_code == 0, res.output
+
+
 def said(res) -> str:  # the words, whatever the terminal's width
     return " ".join(res.output.split())
 
