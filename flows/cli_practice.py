@@ -44,7 +44,8 @@ def print_outcome(outcome) -> None:
     for change in outcome.changes:
         out.print(Text(shown(f"  {change}")), highlight=False)
     if outcome.status:  # text from the data (names, details, ids as typed) is never markup
-        out.print(Text.assemble("practice ", (outcome.practice_id, "bold"), " is now ", (outcome.status, "bold"), f": {shown(outcome.detail)}"),
+        now = " stays " if outcome.status == outcome.previous else " is now "  # a status unchanged is not news
+        out.print(Text.assemble("practice ", (outcome.practice_id, "bold"), now, (outcome.status, "bold"), f": {shown(outcome.detail)}"),
                   highlight=False)  # fmt: skip
 
 

@@ -47,6 +47,7 @@ class Outcome:
     changes: list[str] = field(default_factory=list)
     status: str | None = None
     detail: str | None = None
+    previous: str | None = None  # the status before the command (_finish reads it): "stays failed", not "is now failed"
 
 
 def effective_registry(con: duckdb.DuckDBPyConnection, registry: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -75,6 +76,7 @@ def _current_status(con: duckdb.DuckDBPyConnection, practice_id: str) -> tuple[s
 
 def _finish(con: duckdb.DuckDBPyConnection, out: Outcome, by: str) -> Outcome:
     """Write the outcome's status (and its history), mark the practice changed for the snapshot."""
+    out.previous = _current_status(con, out.practice_id)[0]
     if out.status is not None:
         frame = pl.DataFrame({"practice_id": [out.practice_id], "status": [out.status], "detail": [out.detail]})
         write_status(con, frame, f"operator:{by}")

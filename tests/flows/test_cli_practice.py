@@ -117,7 +117,7 @@ def test_a_strategy_chosen_while_links_await_review_leaves_a_status_that_says_so
         assert res.exit_code == 0, res.output
         expected = f"strategy {choice} chosen by ops: its next run consolidates with it; 2 links await review"
         assert status() == ("in_review", expected)
-        assert f"practice p1 is now in_review: {expected}" in said(res) and "not chosen yet" not in said(res)
+        assert f"practice p1 stays in_review: {expected}" in said(res) and "not chosen yet" not in said(res)
     shown = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
     assert "not chosen yet" not in said(shown) and "strategy: keep_hq (chosen by ops" in said(shown), shown.output
 
@@ -170,7 +170,7 @@ def test_a_choice_for_a_practice_failed_on_its_input_leaves_it_failed_with_its_r
         res = runner.invoke(scr, ["practice", *args, "-w", str(wh)])
         assert res.exit_code == 0, res.output
         assert status() == ("failed", reason), args
-        assert f"practice p1 is now failed: {reason}" in said(res) and "stays failed until its files are fixed" in said(res)
+        assert f"practice p1 stays failed: {reason}" in said(res) and "is now" not in said(res) and "stays failed until its files are fixed" in said(res)
     assert chosen(wh) == [("combine", None)]  # the choice itself is recorded: it applies once the files are fixed
 
 
@@ -234,10 +234,10 @@ def test_a_practice_released_while_links_await_review_stays_in_review(wh):
         con.execute("insert into practice_status (practice_id, status, detail, updated_at) values ('p1', 'in_review', 'rolled back', now())")
     res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
     assert res.exit_code == 0, res.output
-    assert "practice p1 is now in_review: released by ops: its next run consolidates it; 2 links await review" in said(res)
+    assert "practice p1 stays in_review: released by ops: its next run consolidates it; 2 links await review" in said(res)
     with connect(wh) as con:
         con.execute("delete from client_match")
         con.execute("insert into practice_pin values ('p1', 1, 'ops', now(), 'rollback from 2')")
         con.execute("update practice_status set status = 'failed', detail = 'hq_clients.json: record 3: not JSON'")
     res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
-    assert res.exit_code == 0 and "practice p1 is now failed: hq_clients.json: record 3: not JSON" in said(res), res.output
+    assert res.exit_code == 0 and "practice p1 stays failed: hq_clients.json: record 3: not JSON" in said(res), res.output
