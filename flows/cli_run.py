@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.text import Text
 
 from flows.cli_common import (
     Landing,
@@ -23,6 +24,7 @@ from flows.cli_common import (
     plural,
     quiet_prefect,
     refuse,
+    shown,
     registry_of,
     taking_over,
     unwritable,
@@ -267,10 +269,26 @@ def generate(
     with out.status(f"generating {plural(practices, 'practice')}"):
         summary = generate_zone(out_dir, practices, seed, bad_practices=bad, corruption=corruption)
     marker = write_zone_key(out_dir / "landing")
-    out.print(f"wrote [bold]{escape(str(out_dir / 'landing'))}[/] and its ground truth in {escape(str(out_dir / 'truth'))}", highlight=False)
+    wrote, truth = generated(summary)
+    out.print(Text.assemble("wrote ", (shown(out_dir / "landing"), "bold"), f": {wrote}"), highlight=False)
+    out.print(Text(f"ground truth in {shown(out_dir / 'truth')}: {truth}"), highlight=False)
     out.print(f"[yellow]note:[/] a random throwaway hash key for this synthetic zone is in {escape(str(marker))}; runs on the zone "
               "use it unless SCR_HASH_KEY or SCR_HASH_KEY_FILE is set", highlight=False)  # fmt: skip
-    out.print({k: v for k, v in summary.items() if not isinstance(v, (list, dict))})
+
+
+def generated(summary: dict) -> tuple[str, str]:
+    """What `scr generate` wrote, in words: the zone (practices, records by source, real clients) and its ground truth
+    (what was put wrong on purpose; truth/summary.json keeps every count)."""
+    by_source = ", ".join(f"{source} {n:,}" for source, n in summary.get("records_by_source", {}).items())
+    zone = (f"{plural(summary['practices'], 'practice')}, {plural(summary['records'], 'client record')} ({by_source}) of "
+            f"{plural(summary['entities'], 'real client')}; seed {summary['seed']}, {summary['corruption']} corruption")  # fmt: skip
+    truth = [plural(summary["wrong_links"], "wrong legacy link")]
+    if summary.get("bad_practices"):
+        defects = ", ".join(f"{d} {n}" for d, n in summary.get("defects", {}).items())
+        truth.append(f"{plural(summary['bad_practices'], 'practice')} given bad input ({defects})")
+    if summary.get("extra_folders"):
+        truth.append(f"{plural(summary['extra_folders'], 'folder')} not in practices.json")
+    return zone, ", ".join(truth) + "; every count in summary.json"
 
 
 DEMO_FILES = {"landing", "truth", "scr.duckdb", "scr.duckdb.wal", "scr.duckdb.lock", "scr.snapshot"}

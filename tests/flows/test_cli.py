@@ -11,10 +11,20 @@ from flows.cli import app
 runner = CliRunner()
 
 
-def test_generate_writes_landing_and_truth_beside_it(tmp_path):
+def test_generate_writes_landing_and_truth_beside_it(tmp_path, monkeypatch):
+    from flows import cli_common
+
+    monkeypatch.setattr(cli_common.out, "width", 300)
     out = tmp_path / "zone"
-    result = runner.invoke(app, ["generate", "--out", str(out), "--practices", "3", "--seed", "5"])
+    result = runner.invoke(app, ["generate", "--out", str(out), "--practices", "3", "--seed", "5", "--bad", "2"])
     assert result.exit_code == 0, result.output
+    # a summary in words, not the raw dict it printed ({'seed': 5, 'corruption': 'default', ...})
+    summary = json.loads((out / "truth" / "summary.json").read_text())
+    assert "{" not in result.output and "'seed'" not in result.output, result.output
+    assert f"wrote {out / 'landing'}: 3 practices, {summary['records']:,} client records (" in result.output
+    assert f"of {summary['entities']:,} real clients; seed 5, default corruption" in result.output
+    bad = f"{summary['bad_practices']} practice{'s' * (summary['bad_practices'] != 1)} given bad input ("
+    assert f"ground truth in {out / 'truth'}: " in result.output and bad in result.output, result.output
     registry = json.loads((out / "landing" / "practices.json").read_text())
     assert len(registry) == 3
     assert (out / "truth" / "records.csv").exists()
