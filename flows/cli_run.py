@@ -325,20 +325,40 @@ def serve(
     warehouse: Warehouse = None,
     cron: Annotated[str, typer.Option("--cron", metavar="CRON", help="nightly wave schedule (cron)")] = "0 1 * * *",
     timezone: Annotated[str, typer.Option("--timezone", metavar="ZONE", help="time zone of the schedule")] = "Australia/Sydney",
+    verbose: Verbose = False,
 ) -> None:
     """Run the scheduled deployments locally (nightly wave, rerun, retire-sync) until interrupted."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     from flows.settings import get_settings
 
     settings = get_settings()
     landing = (landing or settings.landing).resolve()
     wh = warehouse_path(warehouse).resolve()
     registry_of(landing)
-    quiet_prefect(False)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"--timezone {timezone!r}: not a time zone (one like Australia/Sydney or UTC)")
+    quiet_prefect(verbose)
+    from prefect.schedules import Cron
+
     from flows.deployments import serve_all
 
-    out.print(f"serving nightly-wave/nightly on [bold]{cron}[/] ({timezone}), rerun-practice/rerun and "
-              f"retire-legacy-sync/retire-sync; landing {landing}, warehouse {wh}", highlight=False)  # fmt: skip
+    try:
+        Cron(cron, timezone=timezone)
+    except ValueError:
+        fail(f"--cron {cron!r}: not a cron schedule (five fields, like '0 1 * * *')")
+    out.print(serving(landing, wh, cron, timezone), highlight=False)
     serve_all(landing, wh, cron, timezone)
+
+
+def serving(landing: Path, warehouse: Path, cron: str, timezone: str) -> Text:
+    """What `scr serve` serves, where: the schedule and paths as typed are text, never markup."""
+    return Text.assemble(
+        "serving nightly-wave/nightly on ", (shown(cron), "bold"), f" ({shown(timezone)}), rerun-practice/rerun and "
+        f"retire-legacy-sync/retire-sync; landing {shown(landing)}, warehouse {shown(warehouse)}"
+    )
 
 
 def rekey(

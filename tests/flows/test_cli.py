@@ -193,3 +193,24 @@ def test_an_operator_command_on_a_full_disk_names_the_file_exits_2_and_changes_n
     assert wh.stat().st_size == size and warehouse_state(wh) == before
     again = runner.invoke(app, ["practice", "strategy", "A1", "keep_xpm", "--by", "ann", "-w", str(wh)])
     assert again.exit_code == 0, again.output
+
+
+def test_serve_says_its_schedule_and_paths_as_text_and_refuses_a_bad_one_before_prefect(tmp_path, monkeypatch):
+    """`scr serve` put --cron, --timezone and the paths through Rich markup (a landing folder named `z[bold]x[/]` lost
+    its brackets); a cron Prefect cannot read ended in its traceback, an unknown time zone was taken as is."""
+    from pathlib import Path
+
+    from flows import cli_common
+    from flows.cli_run import serving
+    from synthetic import generate_zone
+
+    said = serving(Path("/zone[bold]x[/]/landing"), Path("/w[red].duckdb"), "0 1 * * *", "Australia/Sydney").plain
+    assert said == ("serving nightly-wave/nightly on 0 1 * * * (Australia/Sydney), rerun-practice/rerun and "
+                    "retire-legacy-sync/retire-sync; landing /zone[bold]x[/]/landing, warehouse /w[red].duckdb")  # fmt: skip
+    monkeypatch.setattr(cli_common.err, "width", 300)
+    generate_zone(tmp_path / "zone", 2, seed=3)
+    where = ["-l", str(tmp_path / "zone" / "landing"), "-w", str(tmp_path / "w.duckdb")]
+    res = runner.invoke(app, ["serve", "-v", *where, "--cron", "[red]0 1 * *"])
+    assert res.exit_code == 2 and "error: --cron '[red]0 1 * *': not a cron schedule" in res.output, res.output
+    res = runner.invoke(app, ["serve", *where, "--timezone", "Sydney[/]"])
+    assert res.exit_code == 2 and "error: --timezone 'Sydney[/]': not a time zone" in res.output, res.output

@@ -92,6 +92,6 @@ def test_every_command_that_runs_a_flow_takes_verbose():
     from flows.cli import command
 
     root = command()
-    for name in ("run", "wave", "rerun", "rekey", "demo", "retire-sync"):
+    for name in ("run", "wave", "rerun", "rekey", "demo", "retire-sync", "serve"):
         opts = {o for p in root.commands[name].params for o in p.opts}
         assert {"-v", "--verbose"} <= opts, name
