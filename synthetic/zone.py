@@ -18,20 +18,25 @@ FILES = {"xpm": "xpm_clients.xml", "hq": "hq_clients.json", "tax": "tax_clients.
 
 
 def plan_defects(zone: Zone, seed: int, k: int, extra: list[PracticeData]) -> dict[str, str]:
-    """practice_id -> defect for k practices, one kind each in DEFECTS order (cycling past ten)."""
+    """practice_id -> defect for k practices, one kind each in DEFECTS order (cycling past ten). A kind no practice
+    left can carry (no XPM file for malformed XML in a small zone) gives way to the next kind that one can, so k
+    practices are bad whenever k can be: it was dropped without a word (`scr generate -n 3 --bad 1` made none)."""
     order = list(range(len(zone.practices)))
     random.Random(f"scr-defects:{seed}").shuffle(order)
     chosen: dict[str, str] = {}
     extras = iter(extra)
     for i in range(k):
-        kind = defects.DEFECTS[i % len(defects.DEFECTS)]
-        if kind == "extra_folder":
-            chosen[next(extras).practice["practice_id"]] = kind
-            continue
-        for j in order:
-            p = zone.practices[j]
-            if p.practice["practice_id"] not in chosen and defects.target(kind, p):
-                chosen[p.practice["practice_id"]] = kind
+        for step in range(len(defects.DEFECTS)):
+            kind = defects.DEFECTS[(i + step) % len(defects.DEFECTS)]
+            if kind == "extra_folder":
+                if step:  # the extra folders were built for their own turns (generate_zone's n_extra)
+                    continue
+                chosen[next(extras).practice["practice_id"]] = kind
+                break
+            j = next((j for j in order if zone.practices[j].practice["practice_id"] not in chosen
+                      and defects.target(kind, zone.practices[j])), None)  # fmt: skip
+            if j is not None:
+                chosen[zone.practices[j].practice["practice_id"]] = kind
                 break
     return chosen
 

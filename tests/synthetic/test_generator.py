@@ -217,3 +217,16 @@ def test_defects_produce_the_files_described(zone: Path) -> None:
         except BadInput:
             rejected.add(row["practice_id"])
     assert rejected == {r["practice_id"] for d, r in bad.items() if d not in ("extra_folder", "missing_hq")}
+
+
+def test_a_defect_no_practice_can_carry_gives_way_to_one_that_can():
+    """Asked for k bad practices, the plan gives k whenever k can be: a kind no practice left can carry (malformed XML
+    where no practice has an XPM file) gave none, without a word, and the zone had fewer bad practices than asked."""
+    from synthetic.zone import build_zone, plan_defects
+
+    zone = build_zone(6, 1, "default", None)
+    for p in zone.practices:  # no practice has an XPM file: malformed_xml cannot be placed
+        p.records.pop("xpm", None)
+    plan = plan_defects(zone, 1, 3, [])
+    assert len(plan) == 3 and "malformed_xml" not in plan.values(), plan
+    assert set(plan.values()) <= set(DEFECTS) - {"extra_folder"}  # no extra folder was built for this plan
