@@ -238,10 +238,11 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     if not bad.is_empty():
         r = bad.row(0, named=True)
         raise ReviewError(f"{path}: line {r['line']}: decision {r['decision']!r} is not accept or reject")
-    blank = df.filter(pl.any_horizontal(pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in PAIR))
+    # an empty cell (null); a source id may be any text, spaces too (export writes what the source holds)
+    blank = df.filter(pl.any_horizontal(pl.col(c).is_null() for c in PAIR))
     if not blank.is_empty():
         r = blank.row(0, named=True)
-        empty = [c for c in PAIR if r[c] is None or not r[c].strip()]
+        empty = [c for c in PAIR if r[c] is None]
         raise ReviewError(f"{path}: line {r['line']}: a decision with no {', '.join(empty)}: every decided row keeps the link's "
                           f"{', '.join(PAIR)} as `scr review export` wrote them; nothing was recorded")
     unknown = _oriented(df).join(con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl(),

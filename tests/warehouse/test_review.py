@@ -109,7 +109,7 @@ def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
     with pytest.raises(ReviewError, match="line 3: a decision with no practice_id: ") as info:
         apply_review(con, out)
     assert "None" not in str(info.value) and "nothing was recorded" in str(info.value)
-    sheet.with_columns(decision=pl.Series(["reject", None]), source_l=pl.lit("  ")).write_csv(out)
+    sheet.with_columns(decision=pl.Series(["reject", None]), source_l=pl.lit(None, pl.String)).write_csv(out)
     with pytest.raises(ReviewError, match="line 2: a decision with no source_l: "):
         apply_review(con, out)
     with pytest.raises(ReviewError, match="unknown practice"):
