@@ -7,7 +7,6 @@ Prefect: commands that run no flow never pay for it.
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 from collections.abc import Iterator
@@ -80,10 +79,12 @@ def operator(by: str | None) -> str:
     """Who is acting: --by, else SCR_OPERATOR, else the login name; `--by ""` is bad usage, not the login name."""
     if by is not None and not by.strip():
         fail("--by is empty: say who makes this choice with --by NAME (or set SCR_OPERATOR)")
-    who = by or os.environ.get("SCR_OPERATOR") or getpass.getuser()
-    if not who.strip():
+    from flows.settings import acting
+
+    who = acting(by)
+    if not who:
         fail("say who makes this choice with --by NAME (or set SCR_OPERATOR)")
-    return who.strip()
+    return who
 
 
 def warehouse_path(option: Path | None) -> Path:

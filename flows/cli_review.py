@@ -22,7 +22,7 @@ review_app = typer.Typer(help="Pending links out to a person, decisions back in,
 @review_app.command("export")
 def export(
     practice: Practices = None,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write (default review-<practice>.csv)", show_default=False)] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="CSV to write (default review-<practice>.csv)", show_default=False)] = None,
     warehouse: Warehouse = None,
 ) -> None:
     """Write the links awaiting a person to a CSV: fill its `decision` column with accept or reject, then `scr review apply`.
@@ -145,8 +145,8 @@ def revoke(
 
 
 def rollback(
-    practice: Annotated[str, typer.Option("--practice", "-p", help="practice id", show_default=False)],
-    to: Annotated[str | None, typer.Option("--to", help="version to restore, or `none` for not promoted (default: the one before the "
+    practice: Annotated[str, typer.Option("--practice", "-p", metavar="ID", help="practice id", show_default=False)],
+    to: Annotated[str | None, typer.Option("--to", metavar="N|none", help="version to restore, or `none` for not promoted (default: the one before the "
                                                           "current one, unless a rollback made the current one)", show_default=False)] = None,
     by: By = None,
     warehouse: Warehouse = None,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,7 +15,7 @@ from prefect.runtime import flow_run
 
 from flows.cutover import SyncRetirementRefused, check_cutover, today
 from flows.markdown import md_text
-from flows.settings import get_settings
+from flows.settings import acting, get_settings
 from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
@@ -161,7 +159,7 @@ def retire_legacy_sync(
     """End every active legacy sync link per practice, record it in sync_retirement with who (`by`, else SCR_OPERATOR,
     else the login the flow runs as: a deployment's) and when, report drift."""
     settings = get_settings()
-    by = (by or os.environ.get("SCR_OPERATOR") or getpass.getuser()).strip()
+    by = acting(by)
     as_of = as_of or today()
     cutover = cutover or settings.cutover_date
     check_cutover(as_of, cutover, force)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 from datetime import date
 from functools import lru_cache
@@ -89,6 +90,11 @@ def from_dotenv(folder: Path | str = ".") -> list[str]:
     except (OSError, UnicodeDecodeError):
         return []
     return sorted(k.upper() for k in names if not os.environ.get(k.upper()) and not os.environ.get(k))
+
+
+def acting(by: str | None) -> str:
+    """Who acts: `by`, else SCR_OPERATOR, else the login name (a deployment's worker's); stripped, maybe empty."""
+    return (by or os.environ.get("SCR_OPERATOR") or getpass.getuser()).strip()
 
 
 @lru_cache(maxsize=1)

@@ -10,10 +10,6 @@ from typer.testing import CliRunner
 from flows.cli import app, command
 
 runner = CliRunner()
-# being changed by another engineer at the time of the operator audit: their help is theirs
-ELSEWHERE = {"rollback", "review export"}
-
-
 def _commands(cmd, path=()):
     if hasattr(cmd, "commands"):
         for name, sub in cmd.commands.items():
@@ -22,7 +18,7 @@ def _commands(cmd, path=()):
         yield " ".join(path)
 
 
-COMMANDS = [c for c in _commands(command()) if c not in ELSEWHERE]
+COMMANDS = list(_commands(command()))
 
 
 def words(*args: str) -> str:
