@@ -59,8 +59,9 @@ class SampleMatch:
     with its sample or with its chunk (tests/flows/test_journey.py holds a wave to that).
     """
 
-    def __init__(self, compared: object) -> None:
+    def __init__(self, compared: object, practice_ids: list[str]) -> None:
         self._compared = compared  # transforms.matching.Compared
+        self.practice_ids = practice_ids  # the sample's practices this comparison holds
         self._result = None
         self._lock = threading.Lock()
 
@@ -91,43 +92,96 @@ class Taken:
     sample: SampleMatch | None = None
 
 
+@dataclass
+class _Promise:
+    """Frames of some practices, being read (`ready` unset) or read (`taken`, None when the read failed)."""
+
+    regions: dict[str, object]  # practice_id -> region, the practices not given out yet
+    ready: threading.Event = field(default_factory=threading.Event)
+    taken: Taken | None = None
+
+
 class Kept:
     """Frames this process has read already, kept for one run so that no practice is read twice: the match
-    model's sample is read to fit the model, and its chunks take those frames instead of the files.
+    model's sample is read to fit the model, and its chunks take those frames instead of the files; while the
+    model is fitted, the first chunks' other practices are read ahead (`read_ahead`).
 
     In-process only (a wave keeps them when its chunks run in its own threads). Each practice's frames are
     given out once, to a chunk that reads it as the same region (all that reading takes from the registry);
-    any other chunk reads the files. `forget` drops what a run kept.
+    any other chunk reads the files. A chunk whose practices are still being read ahead waits for them rather
+    than read them twice. `forget` drops what a run kept.
     """
 
     _lock = threading.Lock()
-    _runs: dict[str, tuple[Taken, dict[str, object]]] = {}
+    _runs: dict[str, list[_Promise]] = {}
+    _read: dict[str, threading.Event] = {}
+    WAIT_SECONDS = 900.0  # a chunk waits this long for a read ahead of its practices, then reads them itself
 
     @classmethod
     def keep(cls, token: str, taken: Taken, practices: pl.DataFrame) -> None:
+        cls.fulfil(cls.promise(token, practices), taken)
+
+    @classmethod
+    def promise(cls, token: str, practices: pl.DataFrame) -> _Promise:
+        """These practices' frames are on their way: a chunk that takes one of them waits for `fulfil`."""
+        promised = _Promise(_regions(practices))
         with cls._lock:
-            cls._runs[token] = (taken, _regions(practices))
+            cls._runs.setdefault(token, []).append(promised)
+        return promised
+
+    @classmethod
+    def fulfil(cls, promised: _Promise, taken: Taken | None) -> None:
+        """The frames promised (only the practices `taken.prints` holds), or None: the chunks read them."""
+        with cls._lock:
+            promised.taken = taken
+            have = set() if taken is None else set(taken.prints["practice_id"].to_list())
+            for pid in [p for p in promised.regions if p not in have]:
+                del promised.regions[pid]
+        promised.ready.set()
 
     @classmethod
     def take(cls, token: str | None, practices: pl.DataFrame) -> Taken | None:
         """What was kept of these practices (each given out once), or None."""
         if token is None:
             return None
+        wanted = _regions(practices)
+
+        def mine(promised: _Promise) -> list[str]:
+            return [pid for pid, region in wanted.items() if pid in promised.regions and promised.regions[pid] == region]
+
         with cls._lock:
-            if token not in cls._runs:
-                return None
-            kept, rows = cls._runs[token]
-            mine = [pid for pid, region in _regions(practices).items() if pid in rows and rows[pid] == region]
-            for pid in mine:
-                del rows[pid]
-            if not rows:
-                del cls._runs[token]
-        return _only(kept, mine) if mine else None
+            coming = [p for p in cls._runs.get(token, []) if mine(p)]
+        for promised in coming:
+            promised.ready.wait(cls.WAIT_SECONDS)
+        parts = []
+        with cls._lock:
+            for promised in coming:
+                ids = mine(promised) if promised.ready.is_set() and promised.taken is not None else []
+                for pid in ids:
+                    del promised.regions[pid]
+                if ids:
+                    parts.append(_only(promised.taken, ids))
+            left = [p for p in cls._runs.get(token, []) if p.regions]
+            if left:
+                cls._runs[token] = left
+            else:
+                cls._runs.pop(token, None)
+        if not parts:
+            return None
+        sample = next((t.sample for t in parts if t.sample is not None), None)
+        return Taken(Frames.concat([t.frames for t in parts]), pl.concat([t.prints for t in parts]), sample)
+
+    @classmethod
+    def sample_read(cls, token: str) -> threading.Event:
+        """Set once the run's model sample is read."""
+        with cls._lock:
+            return cls._read.setdefault(token, threading.Event())
 
     @classmethod
     def forget(cls, token: str) -> None:
         with cls._lock:
             cls._runs.pop(token, None)
+            cls._read.pop(token, None)
 
     @classmethod
     @contextmanager
@@ -137,6 +191,28 @@ class Kept:
             yield token
         finally:
             cls.forget(token)
+
+
+def read_ahead(landing: Path, parts: list[pl.DataFrame], key: HashKey, token: str, stop: threading.Event) -> None:
+    """Read these chunks' practices for them while the model is fitted, from when its sample is read
+    (`Kept.sample_read`): the fit leaves a core idle, and reading needs no model. Each part is promised at once
+    (`Kept`), so its chunk waits for it rather than read it too. Once `stop` is set (the model is fitted, or its
+    fit failed) no further part is started: their chunks, running by then, read them. Bad input is left to the
+    chunk, which reads that practice again and reports it, as it reports any other."""
+    promised = [(part, Kept.promise(token, part)) for part in parts if not part.is_empty()]
+    started = Kept.sample_read(token)
+    while not (started.wait(0.1) or stop.is_set()):
+        pass
+    for part, promise in promised:
+        taken = None
+        if not stop.is_set():
+            try:
+                prints = fingerprints(landing, part["practice_id"].to_list())  # before reading, as a chunk takes it
+                frames, bad = read_practices(landing, part, key)
+                taken = Taken(frames, prints.filter(~pl.col("practice_id").is_in(list(bad))))
+            except Exception as exc:  # noqa: BLE001 - the chunk reads these practices itself and says what it finds
+                log.warning("reading ahead failed (%s); the chunk reads its practices itself", redact(repr(exc)))
+        Kept.fulfil(promise, taken)
 
 
 def _regions(practices: pl.DataFrame) -> dict[str, object]:
@@ -225,15 +301,19 @@ def model_sample_of(landing: Path, registry: pl.DataFrame, problems: dict[str, s
 def fit(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl.DataFrame | None, keep: str | None = None) -> dict:
     """Fit the match model on these practices (bad ones are skipped); returns it as a JSON-safe dict.
 
-    With `keep` (a run's token), the good practices' frames stay in this process for their chunks (`Kept`)."""
+    With `keep` (a run's token), the good practices' frames stay in this process for their chunks (`Kept`), and
+    once they are read, reading ahead for the chunks starts (`Kept.sample_read`, `read_ahead`)."""
     from transforms.matching import fit_compared
 
     prints = fingerprints(Path(landing), practices["practice_id"].to_list()) if keep else None
     frames, failed = extract(Path(landing), practices, key, quiet=True)  # the chunk reports bad input
+    if keep:
+        Kept.sample_read(keep).set()  # reading ahead for the chunks may use the pool while the model is fitted
     model, compared = fit_compared(frames, practices, decisions)
     if keep:
         good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
-        Kept.keep(keep, Taken(frames, prints.join(good, on="practice_id", how="semi"), SampleMatch(compared)), good)
+        sample = SampleMatch(compared, good["practice_id"].to_list())
+        Kept.keep(keep, Taken(frames, prints.join(good, on="practice_id", how="semi"), sample), good)
     return model.to_dict()
 
 
@@ -301,7 +381,8 @@ def _match_chunk(frames, ready: pl.DataFrame, decisions, params: dict, failed: d
     part of the sample's own matching (`SampleMatch`) instead of being compared again."""
     if taken is None or taken.sample is None or params.get("model") is None:
         return match_isolated(frames, ready, decisions, params, failed, clock)
-    mine = ready.join(taken.prints, on="practice_id", how="semi")
+    # the practices of the sample (frames read ahead for the chunk are matched as any others)
+    mine = ready.join(taken.prints, on="practice_id", how="semi").filter(pl.col("practice_id").is_in(taken.sample.practice_ids))
     if mine.is_empty():
         return match_isolated(frames, ready, decisions, params, failed, clock)
     try:

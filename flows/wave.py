@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +24,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import collector, faults, progress
 from flows.commit import forget_frames, why, write_chunk
-from flows.journey import ChunkResult, Kept, fit, model_sample_of, run_chunk
+from flows.journey import ChunkResult, Kept, fit, model_sample_of, read_ahead, run_chunk
 from flows.markdown import md_text
 from flows.hashkey import adopt_key, check_task_key
 from flows.settings import get_settings, hash_key
@@ -93,12 +93,13 @@ def fit_model_task(
 
 
 def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str], decisions, run_id: str, refit: bool,
-           key_fingerprint: str, keep: str | None = None) -> dict:
+           key_fingerprint: str, keep: str | None = None, fitting: Callable[[pl.DataFrame], None] | None = None) -> dict:
     """The stored match model, or one fitted now on a sample of the practices whose step one is done (the first by
     id, giant practices left out while there are enough others: transforms.planning.model_sample), then stored.
 
     The sample depends only on the registry and the sizes of the practices' files, so a fresh warehouse fits the
-    same model on every machine. With `keep`, the sample's frames stay in this process for their chunks.
+    same model on every machine. With `keep`, the sample's frames stay in this process for their chunks;
+    `fitting(sample)` is called before a fit.
     """
     from transforms.model import Model, ModelMismatch
     from warehouse.model_store import load_model, save_model
@@ -112,6 +113,8 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
             except ModelMismatch as exc:
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
     sample = model_sample_of(landing, registry, problems)
+    if fitting is not None:
+        fitting(sample)
     progress.report("fitting the match model", 0, 1)
     model = fit_model_task(str(landing), sample, key_fingerprint, decisions, keep)
     with db.transaction(con):
@@ -196,16 +199,29 @@ def run_journey(
                              wave=wave, record_budget=record_budget)  # fmt: skip
         decisions = read_decisions(con)
         params = _params()
+        parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         if not todo.is_empty():
-            # chunks in this process's threads take the frames the model's fit read rather than read them again
+            # chunks in this process's threads take the frames the model's fit read rather than read them again,
+            # and the first chunks' other practices are read while the model is fitted
             keep = run_id if _local_threads() else None
-            with clock.stage("model"):
-                params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint, keep)
+            stop_reading = threading.Event()
+
+            def fitting(sample: pl.DataFrame) -> None:
+                if keep is None:
+                    return
+                ahead = [p.join(sample, on="practice_id", how="anti") for p in parts[: settings.chunks_ahead]]
+                threading.Thread(target=read_ahead, args=(landing, ahead, key, keep, stop_reading), name="scr-read-ahead",
+                                 daemon=True).start()  # fmt: skip
+
+            try:
+                with clock.stage("model"):
+                    params["model"] = _model(con, landing, registry, problems, decisions, run_id, refit, key.fingerprint, keep, fitting)
+            finally:
+                stop_reading.set()  # the chunks start now: they read what was not read ahead yet
             params["kept"] = keep
             # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
             # while the first chunks are read rather than beside the model's fit, which it slowed by as much
             threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
-        parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         logger.info("run %s: %s in %s", run_id, plural(todo.height, "practice"), plural(len(parts), "chunk"))
         progress.report("practices", 0, todo.height)
         # a window of chunks in flight: the workers compute ahead of the writer, but never more than

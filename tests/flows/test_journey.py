@@ -230,8 +230,95 @@ def test_a_chunk_whose_sample_matching_fails_matches_those_practices_itself(zone
 
     ids = confirmed(zone)["practice_id"].to_list()
     practices, p = _sample_run(zone, "run-f", ids[:4])
-    taken = Kept._runs["run-f"][0]
+    taken = Kept._runs["run-f"][0].taken
     taken.sample._compared = None  # as after a first attempt that raised: the comparison is gone
     taking = run_chunk(str(zone), practices, hash_key(zone), None, {**p, "kept": "run-f"})
     assert not taking.failed
     _same_chunk(taking, run_chunk(str(zone), practices, hash_key(zone), None, p))
+
+
+def test_practices_read_ahead_while_the_model_is_fitted_are_matched_as_if_the_chunk_read_them(zone, monkeypatch):
+    """A wave reads its first chunks' other practices while the model is fitted: the chunk takes those frames
+    without reading them, matches them itself (they are not the sample's), and gets what reading them would give."""
+    import threading
+
+    import transforms.matching as matching
+    from flows import journey
+    from flows.journey import Kept, read_ahead
+
+    ids = confirmed(zone)["practice_id"].to_list()
+    sample_ids = [ids[0], ids[2], ids[3]]
+    practices = confirmed(zone)
+    rest = practices.filter(~pl.col("practice_id").is_in(sample_ids))
+    ahead = threading.Thread(target=read_ahead, args=(zone, [rest], hash_key(zone), "run-g", threading.Event()))
+    ahead.start()  # promised at once; it reads once the sample is read
+    _, p = _sample_run(zone, "run-g", sample_ids)
+    ahead.join(60)
+    assert not ahead.is_alive()
+    read: list[list[str]] = []
+    real_read = journey.read_practices
+    monkeypatch.setattr(journey, "read_practices", lambda land, batch, k: read.append(batch["practice_id"].to_list()) or real_read(land, batch, k))
+    compared: list[list[str]] = []
+    real = matching._compared
+
+    def spy(frames, *args, **kwargs):
+        compared.append(sorted(frames.client["practice_id"].unique().to_list()))
+        return real(frames, *args, **kwargs)
+
+    monkeypatch.setattr(matching, "_compared", spy)
+    taking = run_chunk(str(zone), practices, hash_key(zone), None, {**p, "kept": "run-g"})
+    assert [batch for batch in read if batch] == []  # every practice came from the sample's read or the read ahead
+    assert compared == [sorted(set(ids) - set(sample_ids))]  # the practices read ahead are matched, the sample's taken
+    assert "run-g" not in Kept._runs  # all given out
+    itself = run_chunk(str(zone), practices, hash_key(zone), None, p)
+    _same_chunk(taking, itself)
+
+
+def test_a_chunk_waits_for_practices_being_read_ahead_rather_than_read_them_twice(zone):
+    import threading
+
+    from flows.journey import Kept, Taken, extract
+
+    practices = read_registry(zone).sort("practice_id").head(3)
+    key = hash_key(zone)
+    frames, _ = extract(zone, practices, key)
+    promised = Kept.promise("run-h", practices.head(2))
+    got: list = []
+    chunk = threading.Thread(target=lambda: got.append(Kept.take("run-h", practices)))
+    chunk.start()
+    chunk.join(0.5)
+    assert chunk.is_alive()  # waiting for the read ahead
+    Kept.fulfil(promised, Taken(frames, practices.head(2).select("practice_id", fingerprint=pl.lit("x"))))
+    chunk.join(10)
+    assert sorted(got[0].prints["practice_id"].to_list()) == practices["practice_id"].to_list()[:2]
+    # a read ahead that failed (or was not started) gives nothing: the chunk reads those practices itself
+    failed = Kept.promise("run-i", practices)
+    Kept.fulfil(failed, None)
+    assert Kept.take("run-i", practices) is None
+
+
+def test_a_bad_practice_read_ahead_is_read_again_by_its_chunk_which_reports_it(zone, tmp_path):
+    import shutil
+    import threading
+
+    from flows.journey import Kept, extract, read_ahead
+
+    landing = tmp_path / "landing"
+    shutil.copytree(zone, landing)
+    practices = read_registry(landing).sort("practice_id")
+    broken = practices["practice_id"][1]
+    (landing / broken / "hq_clients.json").write_text("{", encoding="utf-8")
+    key = hash_key(landing)
+    whole, whole_failed = extract(landing, practices, key)
+    stop = threading.Event()
+    Kept.sample_read("run-j").set()
+    read_ahead(landing, [practices], key, "run-j", stop)
+    taken = Kept.take("run-j", practices)
+    assert broken not in taken.prints["practice_id"].to_list()
+    frames, failed = extract(landing, practices, key, taken=taken)
+    _frames_equal(frames, whole)
+    assert failed == whole_failed and broken in failed
+    # stopped before the sample was read (its fit failed): nothing is read, and the chunks read for themselves
+    stop.set()
+    read_ahead(landing, [practices], key, "run-k", stop)
+    assert Kept.take("run-k", practices) is None
