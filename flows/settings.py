@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         "own thread; default 2, or 0 on a single core); on the 2-core machine 2 was 3-7% faster at 100k to 1M "
         "records, for a 0.4 GB higher peak of the process tree (benchmarks/HISTORY.md)",
     )
+    gate_process: bool = Field(
+        default_factory=lambda: (os.cpu_count() or 1) >= 2,
+        description="the quality gate validates in a process of its own, which imports Great Expectations from the "
+        "run's start beside the flow (default on with two cores or more; off: in the chunk's thread)",
+    )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(
         300, ge=1, description="practices (first by id, step one done) the match model is fitted on when none is stored"

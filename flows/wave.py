@@ -161,6 +161,7 @@ def run_journey(
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
     with (
         collector.tuned(),
+        _gate_process(settings.gate_process and _local_threads()),
         pool.sized(settings.parse_processes),
         Kept.held(run_id),
         db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning, on_stale=logger.warning) as con,
@@ -219,9 +220,10 @@ def run_journey(
             finally:
                 stop_reading.set()  # the chunks start now: they read what was not read ahead yet
             params["kept"] = keep
-            # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
-            # while the first chunks are read rather than beside the model's fit, which it slowed by as much
-            threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
+            if not (settings.gate_process and keep):
+                # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
+                # while the first chunks are read rather than beside the model's fit, which it slowed by as much
+                threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
         logger.info("run %s: %s in %s", run_id, plural(todo.height, "practice"), plural(len(parts), "chunk"))
         progress.report("practices", 0, todo.height)
         # a window of chunks in flight: the workers compute ahead of the writer, but never more than
@@ -350,6 +352,22 @@ def _wait_for_a_chunk(futures: list, deadline: float) -> bool:
             return True
         time.sleep(min(left, 0.1))
     return False
+
+
+@contextmanager
+def _gate_process(wanted: bool) -> Iterator[None]:
+    """The quality gate's own process for the run (quality.gate.start_process; `scr run` may have started it
+    before Prefect's import), stopped when the run ends, as the parsing processes are."""
+    if not wanted:
+        yield
+        return
+    from quality.gate import start_process, stop_process
+
+    start_process()
+    try:
+        yield
+    finally:
+        stop_process()
 
 
 def _warm_gate() -> None:

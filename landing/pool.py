@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["MIN_BYTES", "sized", "processes", "run", "serve", "worker_pids", "shutdown"]
+__all__ = ["MIN_BYTES", "Broken", "Worker", "sized", "processes", "run", "serve", "worker_pids", "shutdown"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,12 +47,12 @@ R = TypeVar("R")
 MIN_BYTES = 2 << 20
 _ROOT = str(Path(__file__).resolve().parents[1])  # the folder holding this `landing`: workers import the same code
 _lock = threading.Lock()
-_workers: list[_Worker] = []
-_idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+_workers: list[Worker] = []
+_idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
 
 
-class _Broken(Exception):
-    """A worker died or its stream broke: the batch is parsed in the calling process instead."""
+class Broken(Exception):
+    """A worker died or its stream broke: the caller does the work in its own process instead."""
 
 
 _configured: int | None = None
@@ -93,7 +93,9 @@ def processes() -> int:
 _KEY_VARIABLES = ("SCR_HASH_KEY", "SCR_HASH_KEY_FILE")
 
 
-class _Worker:
+class Worker:
+    """One worker process (`serve`): `call(fn, arg)` runs a module-level function there. Not for two threads at once."""
+
     def __init__(self) -> None:
         env = {k: v for k, v in os.environ.items() if k.upper() not in _KEY_VARIABLES}
         env["PYTHONPATH"] = os.pathsep.join([_ROOT, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
@@ -109,7 +111,7 @@ class _Worker:
             self.proc.stdin.flush()
             ok, value = pickle.load(self.proc.stdout)
         except (OSError, EOFError, pickle.UnpicklingError) as exc:
-            raise _Broken(repr(exc)) from None
+            raise Broken(repr(exc)) from None
         if not ok:
             raise value
         return value
@@ -125,12 +127,12 @@ class _Worker:
 def _ensure(size: int) -> None:
     with _lock:
         while len(_workers) < size:
-            worker = _Worker()
+            worker = Worker()
             _workers.append(worker)
             _idle.put(worker)
 
 
-def _retire(worker: _Worker) -> None:
+def _retire(worker: Worker) -> None:
     with _lock:
         if worker in _workers:
             _workers.remove(worker)
@@ -169,7 +171,7 @@ def run(fn: Callable[[T], R], parts: list[T]) -> list[R] | None:
         worker = _idle.get()
         try:
             result = worker.call(fn, part)
-        except _Broken:
+        except Broken:
             _retire(worker)
             _ensure(size)  # a fresh one takes its place: nobody waits for a worker that is gone
             raise
@@ -182,7 +184,7 @@ def run(fn: Callable[[T], R], parts: list[T]) -> list[R] | None:
     with ThreadPoolExecutor(min(size, len(parts)), thread_name_prefix="scr-parse") as threads:
         try:
             return list(threads.map(one, parts))
-        except _Broken:
+        except Broken:
             return None
 
 
@@ -203,7 +205,7 @@ def serve() -> None:
         try:
             data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - an exception that does not pickle still arrives, as text
-            data = pickle.dumps((False, RuntimeError(f"in a parsing process: {reply[1]!r} ({exc})")))
+            data = pickle.dumps((False, RuntimeError(f"in a worker process: {reply[1]!r} ({exc})")))
         replies.write(data)
         replies.flush()
 

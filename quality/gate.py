@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from transforms.survivorship import Unified
     from landing import Frames
 
-__all__ = ["GateResult", "run_gate", "warm_up"]
+__all__ = ["GateResult", "run_gate", "warm_up", "start_process", "stop_process", "process_pid"]
 
 RESULTS = pl.Schema(
     {"practice_id": pl.String, "suite": pl.String, "expectation": pl.String, "success": pl.Boolean,
@@ -43,6 +43,66 @@ def warm_up() -> None:
     """Import Great Expectations and make its context now (seconds, once per process), e.g. while a model fits."""
     with _LOCK:
         _context()
+
+
+# Great Expectations' import is seconds of pure Python holding the GIL (scipy.stats for one expectation's module,
+# pydantic models of its checkpoint actions): in a wave's own process it slows every chunk thread while it lasts.
+# A process of its own imports it beside the flow from the run's start, on the core the flow's start leaves idle,
+# and validates there; a gate in a process without one (a Dask worker, a test) validates in its own.
+_PROCESS: dict[str, Any] = {}  # "worker" -> landing.pool.Worker with GX imported (or being imported)
+_PROCESS_LOCK = threading.Lock()  # one call at a time: a Worker serves one request after another
+log = logging.getLogger("scr.gate")
+
+
+def start_process() -> None:
+    """Start the gate's own process, if none runs: it imports Great Expectations now, while the caller goes on."""
+    from landing.pool import Worker
+
+    with _PROCESS_LOCK:
+        if "worker" in _PROCESS:
+            return
+        worker = _PROCESS["worker"] = Worker()
+    threading.Thread(target=_warm_remote, args=(worker,), name="scr-gate-warm-up", daemon=True).start()
+
+
+def stop_process() -> None:
+    """Let the gate's process go (it exits on its own when this process does)."""
+    with _PROCESS_LOCK:
+        worker = _PROCESS.pop("worker", None)
+    if worker is not None:
+        worker.close()
+
+
+def process_pid() -> int | None:
+    """The gate's process id, while one runs."""
+    worker = _PROCESS.get("worker")
+    return None if worker is None else worker.proc.pid
+
+
+def _warm(_: None) -> None:
+    warm_up()
+
+
+def _warm_remote(worker: Any) -> None:
+    try:
+        _remote(worker, _warm, None)
+    except Exception as exc:  # noqa: BLE001 - the first gate then pays for the import, wherever it validates
+        log.warning("could not warm up the quality gate's process (%s)", type(exc).__name__)
+
+
+def _remote(worker: Any, fn: Any, arg: Any) -> Any:
+    """fn(arg) in the gate's process; raises landing.pool.Broken when that process is gone (it is then let go)."""
+    from landing.pool import Broken
+
+    with _PROCESS_LOCK:
+        if _PROCESS.get("worker") is not worker:
+            raise Broken("the gate's process was stopped")
+        try:
+            return worker.call(fn, arg)
+        except Broken:
+            _PROCESS.pop("worker", None)
+            worker.proc.kill()
+            raise
 
 
 def _context() -> Any:
@@ -94,6 +154,20 @@ def _run(suite: Suite) -> tuple[list[dict], dict]:
     return out, res.to_json_dict()
 
 
+def _validate(suite: Suite) -> tuple[list[dict], dict]:
+    """_run in the gate's process when one runs (start_process), else here."""
+    from landing.pool import Broken
+
+    worker = _PROCESS.get("worker")
+    if worker is not None:
+        try:
+            return _remote(worker, _run, suite)
+        except Broken as exc:
+            log.warning("the quality gate's process stopped (%s): validating in this process", exc)
+    with _LOCK:
+        return _run(suite)
+
+
 def _rows(suite: Suite, outcome: list[dict], practices: list[str]) -> pl.DataFrame:
     """One row per practice x expectation of a suite, the JSON holding only that practice's failing keys."""
     base = pl.DataFrame({"practice_id": practices}, schema={"practice_id": pl.String})
@@ -133,8 +207,7 @@ def run_gate(unified: Unified, frames: Frames) -> GateResult:
                 [(p, suite.name, s.name, True, 0, "{}") for p in practices for s in suite.specs], schema=RESULTS, orient="row"
             ))
             continue
-        with _LOCK:
-            outcome, raw[suite.name] = _run(suite)
+        outcome, raw[suite.name] = _validate(suite)
         parts.append(_rows(suite, outcome, practices))
     results = pl.concat(parts).sort("practice_id", "suite", "expectation")
     # a non-blocking expectation's failures are kept in the results, they block nothing

@@ -135,3 +135,43 @@ def test_a_name_starting_with_plus_minus_or_at_is_flagged_without_blocking(three
     warned = g.results.filter(~pl.col("success")).select("practice_id", "expectation").rows()
     assert sorted(warned) == [("p1", "names_not_formula_like"), ("p2", "names_not_formula_like")]
     assert '"severity": "warning"' in g.results.filter(~pl.col("success"))["result_json"][0]
+
+
+def _gx_loaded(_) -> bool:  # runs in the gate's process
+    import sys
+
+    return "great_expectations" in sys.modules
+
+
+def _has_key(_) -> bool:  # runs in the gate's process
+    import os
+
+    return any(k in os.environ for k in ("SCR_HASH_KEY", "SCR_HASH_KEY_FILE"))
+
+
+def test_the_gates_own_process_validates_as_this_one_does_and_a_dead_one_is_replaced_by_this_one(three, monkeypatch):
+    from polars.testing import assert_frame_equal
+
+    from quality import gate
+
+    f, cw = three
+    bad = _merge(cw, "p2", ["h3"], "p2-u1")
+    unified = survive(f, bad, strategies(p1="combine", p2="combine", p3="combine"))
+    gate.stop_process()
+    here = run_gate(unified, f)
+    monkeypatch.setenv("SCR_HASH_KEY", "a-test-key-that-must-not-reach-the-gate-process")
+    gate.start_process()
+    try:
+        worker = gate._PROCESS["worker"]
+        there = run_gate(unified, f)
+        assert gate._remote(worker, _gx_loaded, None)  # the validation ran in the gate's process
+        assert not gate._remote(worker, _has_key, None)  # which never holds the hash key
+        assert (there.passed, there.blocked) == (here.passed, here.blocked) == (["p1", "p3"], {"p2": "failed expectations: one_valid_identifier_per_kind"})
+        assert_frame_equal(there.results, here.results)
+        worker.proc.kill()  # the process dies: the gate validates here instead, and says so
+        worker.proc.wait()
+        again = run_gate(unified, f)
+        assert gate.process_pid() is None
+        assert_frame_equal(again.results, here.results)
+    finally:
+        gate.stop_process()
