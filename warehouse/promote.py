@@ -97,15 +97,17 @@ def _promote_registered(
     changed = [p for p in ids if p not in out]
     if changed:
         new = pl.DataFrame(
-            {"practice_id": changed, "version": [latest.get(p, 0) + 1 for p in changed], "content_hash": [content.get(p, "") for p in changed]},
-            schema={"practice_id": pl.String, "version": pl.Int32, "content_hash": pl.String},
-        )
+            {"practice_id": changed, "version": [latest.get(p, 0) + 1 for p in changed], "content_hash": [content.get(p, "") for p in changed],
+             "previous_version": [current[p][0] if p in current else None for p in changed]},
+            schema={"practice_id": pl.String, "version": pl.Int32, "content_hash": pl.String, "previous_version": pl.Int32},
+        )  # previous_version: the version it replaces as current (none: NULL), where a rollback without --to goes back to
         with registered(con, _promote_new=new):
             for table, rel in names.items():
                 con.execute(f"insert into {table}_version by name select r.*, n.version from {rel} r join _promote_new n using (practice_id)")
             con.execute("update promotion_version set is_current = false where practice_id in (select practice_id from _promote_new)")
             con.execute(
-                "insert into promotion_version select practice_id, version, $run, content_hash, timezone('UTC', now()), true from _promote_new",
+                "insert into promotion_version by name select practice_id, version, $run as run_id, content_hash, "
+                "timezone('UTC', now()) as promoted_at, true as is_current, previous_version from _promote_new",
                 {"run": run_id},
             )
         out.update(dict(zip(new["practice_id"], new["version"])))
@@ -113,11 +115,14 @@ def _promote_registered(
 
 
 def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, to: int | None | str = "previous") -> tuple[int | None, int | None]:
-    """Make an earlier version current: the previous one by default, a given one, or None (nothing promoted).
+    """Make another version current: the previous one by default, a given one, or None (nothing promoted).
 
-    Returns (version left, version now current); the caller holds the transaction.
+    The previous version is the one that was current just before the current one was promoted (by a run, an unmerge
+    or a rekey), not merely the highest below it: after `--to 1` from version 3, the version 4 a run then makes goes
+    back to 1, never to the 3 already undone. Returns (version left, version now current); the caller holds the transaction.
     """
-    cur = con.sql("select version from promotion_version where practice_id = $p and is_current", params={"p": practice_id}).fetchall()
+    cur = con.sql("select version, previous_version from promotion_version where practice_id = $p and is_current",
+                  params={"p": practice_id}).fetchall()  # fmt: skip
     have = [r[0] for r in con.sql("select version from promotion_version where practice_id = $p order by 1", params={"p": practice_id}).fetchall()]
     if not have:
         raise PromotionError(f"practice {practice_id!r} has never been promoted")
@@ -125,10 +130,15 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, to: int | None | 
     if to == "previous":
         if current is None:
             raise PromotionError(f"practice {practice_id!r} has no promoted version now: name one with --to")
-        earlier = [v for v in have if v < current]
-        if not earlier:
+        before = cur[0][1]
+        if before is None and not [v for v in have if v < current]:
             raise PromotionError(f"practice {practice_id!r} has no version before its current version {current} (use --to none)")
-        to = earlier[-1]
+        if before is None:  # promoted after a rollback to none: what it replaced is nothing
+            raise PromotionError(
+                f"practice {practice_id!r} had no version promoted when its current version {current} was (use --to none, "
+                f"or --to N for an earlier one: versions {', '.join(map(str, have))})"
+            )
+        to = before
     if to is not None and to not in have:
         raise PromotionError(f"practice {practice_id!r} has no version {to} (versions: {', '.join(map(str, have))})")
     if to == current:
@@ -138,9 +148,9 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, to: int | None | 
 
 
 def versions(con: duckdb.DuckDBPyConnection, practice_id: str) -> pl.DataFrame:
-    """Every promoted version of a practice: version, run_id, promoted_at, is_current."""
+    """Every promoted version of a practice: version, run_id, promoted_at, is_current, previous_version."""
     return con.sql(
-        "select version, run_id, promoted_at, is_current from promotion_version where practice_id = $p order by version",
+        "select version, run_id, promoted_at, is_current, previous_version from promotion_version where practice_id = $p order by version",
         params={"p": practice_id},
     ).pl()
 

@@ -152,8 +152,11 @@ def _tables() -> dict[str, Table]:
     add("quality_result",
         {"run_id": V, "practice_id": V, "suite": V, "expectation": V, "success": B, "unexpected_count": BI,
          "result": J, "checked_at": TS}, doc="Great Expectations results per practice and expectation")  # fmt: skip
+    # previous_version: the version current when this one was promoted (NULL: none was), what a rollback without --to
+    # goes back to (not merely the highest below it: that one may have been rolled back before this was made)
     add("promotion_version",
-        {"practice_id": V, "version": I, "run_id": V, "content_hash": V, "promoted_at": TS, "is_current": B},
+        {"practice_id": V, "version": I, "run_id": V, "content_hash": V, "promoted_at": TS, "is_current": B,
+         "previous_version": I},
         ("practice_id", "version"), doc="every promoted version; is_current marks the one the views show")
     for name, cols in PROMOTED.items():
         add(f"{name}_version", {"practice_id": V, "version": I, **{c: t for c, t in cols.items() if c != "practice_id"}},
@@ -230,6 +233,8 @@ def create_all(con: duckdb.DuckDBPyConnection) -> None:
         for col, typ in table.columns.items():
             if col not in have[table.name]:
                 con.execute(f'alter table {table.name} add column "{col}" {typ}')
+                if (table.name, col) == ("promotion_version", "previous_version"):
+                    _previous_versions_from_history(con)
     views = {r[0] for r in con.sql("select view_name from duckdb_views() where not internal").fetchall()}
     for name in PROMOTED:
         if name in have and name not in views:
@@ -237,6 +242,26 @@ def create_all(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"drop table {name}")
         con.execute(_current_view(name))
     create_views(con)
+
+
+def _previous_versions_from_history(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before promotion_version kept previous_version: each version's is found from what made a
+    version current, in time order: its promotion (promoted_at) or a rollback to it (practice_choice 'pin', note
+    'rollback', its value the version or 'none'). The version current just before a version's promotion is the
+    latest of those events before it; none (NULL) when there was none, or the latest made no version current."""
+    con.execute(
+        """update promotion_version p set previous_version = e.previous
+           from (select v.practice_id, v.version,
+                        (select ev.version from (
+                             select practice_id, promoted_at as at, version from promotion_version
+                             union all
+                             select practice_id, chosen_at, try_cast(value as integer) from practice_choice
+                             where choice = 'pin' and note = 'rollback') ev
+                         where ev.practice_id = v.practice_id and ev.at < v.promoted_at
+                         order by ev.at desc limit 1) as previous
+                 from promotion_version v) e
+           where p.practice_id = e.practice_id and p.version = e.version"""
+    )
 
 
 def _without_primary_key(con: duckdb.DuckDBPyConnection, name: str) -> None:

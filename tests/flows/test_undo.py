@@ -159,6 +159,29 @@ def test_an_accepted_merge_unmerged_then_rolled_back_is_the_reviewers_merge_agai
     assert j.q("select distinct merge_status from client_crosswalk where unified_client_id = $u", u=uid) == [("reviewed",)]
 
 
+def test_a_rollback_undoes_the_version_a_run_or_unmerge_made_back_to_what_was_current_before_it(j):
+    """Versions 1, 2, 3; `--to 1`, release; an unmerge makes version 4 over version 1. Undoing 4 goes back to 1, what
+    was current before it, never to 3, which the operator had already undone (it went to the highest version below)."""
+    pid = j.q("select min(practice_id) from (select practice_id from client_crosswalk group by practice_id, unified_client_id "
+              "having count(*) > 1) group by practice_id having count(*) > 1")[0][0]  # two merged clients to split  # fmt: skip
+    uid, members = j.merged(pid)
+    v1 = j.current(pid)
+    j.op("unmerge", uid, by="ops")
+    other = j.q("select unified_client_id from client_crosswalk where practice_id = $p and unified_client_id <> $u "
+                "group by 1 having count(*) > 1 order by 1 limit 1", p=pid, u=uid)[0][0]  # fmt: skip
+    j.op("unmerge", other, by="ops")
+    assert j.current(pid) == v1 + 2
+    j.op("rollback", pid, by="ops", to=v1)
+    j.op("release", pid, by="ops")
+    split, _ = j.op("unmerge", uid, by="ops")
+    assert j.current(pid) == v1 + 3 and not j.together(pid, members)
+    back = j.op("rollback", pid, by="ops")
+    assert back.changes[0] == f"version {v1 + 3} -> {v1}"
+    assert j.current(pid) == v1 and j.together(pid, members)
+    assert j.q("select version, previous_version from promotion_version where practice_id = $p order by 1", p=pid) == [
+        (v1, None), (v1 + 1, v1), (v1 + 2, v1 + 1), (v1 + 3, v1)]
+
+
 def test_rollback_to_none_unpromotes_until_released(j):
     pid = _promoted(j)
     uid, members = j.merged(pid)

@@ -191,3 +191,25 @@ def test_content_hashed_beside_the_writer_is_what_promotion_hashes_and_what_it_s
     assert check(handed, ["p1", "p2"], ["p1", "p2"], [])["versions_immutable"]["ok"]
     with transaction(handed):  # the same content handed again: no new version
         assert _promote(handed, tables, ["p1", "p2"], "run-2", content=given) == {"p1": 1, "p2": 1}
+
+
+def test_a_warehouse_from_before_previous_versions_finds_them_from_its_promotions_and_rollbacks():
+    """An older warehouse's promotion_version has no previous_version: create_all adds it, found from what made each
+    version current (promotions, rollbacks recorded as pin choices) in time order, so a rollback without --to undoes
+    version 4 (made after `--to 1` from 3) back to 1, not 3; a version promoted over none has none before it."""
+    con = fresh()
+    con.execute("alter table promotion_version drop column previous_version")  # as an older warehouse has it
+    con.execute("""insert into promotion_version values
+        ('p1', 1, 'R1', 'h1', timestamp '2024-05-01 10:00', false), ('p1', 2, 'R2', 'h2', timestamp '2024-05-02 10:00', false),
+        ('p1', 3, 'R3', 'h3', timestamp '2024-05-03 10:00', false), ('p1', 4, 'R4', 'h4', timestamp '2024-05-05 10:00', true),
+        ('p2', 1, 'R1', 'h1', timestamp '2024-05-01 10:00', false), ('p2', 2, 'R4', 'h2', timestamp '2024-05-05 10:00', true)""")
+    con.execute("""insert into practice_choice values
+        ('p1', 'pin', '1', '3', 'ops', timestamp '2024-05-04 10:00', 'rollback'),
+        ('p1', 'pin', null, '1', 'ops', timestamp '2024-05-04 11:00', 'released'),
+        ('p2', 'pin', 'none', '1', 'ops', timestamp '2024-05-04 10:00', 'rollback')""")
+    create_all(con)
+    assert con.sql("select practice_id, version, previous_version from promotion_version order by all").fetchall() == [
+        ("p1", 1, None), ("p1", 2, 1), ("p1", 3, 2), ("p1", 4, 1), ("p2", 1, None), ("p2", 2, None)]
+    assert rollback(con, "p1") == (4, 1)
+    with pytest.raises(PromotionError, match="had no version promoted when its current version 2 was"):
+        rollback(con, "p2")
