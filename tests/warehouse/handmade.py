@@ -96,7 +96,8 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
         insert into review_decision (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision, decided_at, source_file)
         values ('A2', 'xpm', 'y1', 'xpm', 'y2', 'accept', {s(t1, 30)}, 'review-A2.csv')""")
     con.execute(f"""
-        insert into promotion_version values ('A1', 1, 'R0', 'h1', {s(t0, 20)}, false), ('A1', 2, 'R0', 'h2', {s(t0, 30)}, true),
+        insert into promotion_version (practice_id, version, run_id, content_hash, promoted_at, is_current)
+        values ('A1', 1, 'R0', 'h1', {s(t0, 20)}, false), ('A1', 2, 'R0', 'h2', {s(t0, 30)}, true),
                                              ('A2', 1, 'R1', 'h3', {s(t1, 10)}, true)""")
     con.execute("""
         insert into unified_client_version (practice_id, version, unified_client_id, name, tfn_hash, tfn_last3)
