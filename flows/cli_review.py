@@ -146,8 +146,8 @@ def revoke(
 
 def rollback(
     practice: Annotated[str, typer.Option("--practice", "-p", metavar="ID", help="practice id", show_default=False)],
-    to: Annotated[str | None, typer.Option("--to", metavar="N|none", help="version to restore, or `none` for not promoted (default: the one before the "
-                                                          "current one, unless a rollback made the current one)", show_default=False)] = None,
+    to: Annotated[str | None, typer.Option("--to", metavar="N|none", help="version to restore, or `none` for not promoted (default: the one that "
+                                                          "was current when the current one was promoted, unless a rollback made the current one)", show_default=False)] = None,
     by: By = None,
     warehouse: Warehouse = None,
 ) -> None:
