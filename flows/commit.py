@@ -17,7 +17,7 @@ from flows.timing import Stopwatch
 from landing import redact
 from warehouse.db import transaction
 from warehouse.matches import write_match_results
-from warehouse.meta import rekey_current_versions
+from warehouse.meta import REREAD_PENDING, read_meta, rekey_current_versions, rekey_versions
 from warehouse.promote import promote
 from warehouse.run_store import write_gate_results, write_run_practices
 from warehouse.staging import load_staging
@@ -98,6 +98,10 @@ def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]
             faults.point("chunk:promoting")
             with clock.stage("promote"):
                 promote(con, unified_tables(result.unified), passed, run_id, content=result.content)
+    if read_meta(con, REREAD_PENDING) is not None:
+        # a rekey's run: every earlier version of a practice read again gets its hashes made anew too (from the records
+        # its lineage names, as the pinned ones' current version above), so a rollback --to one restores its tax numbers
+        rekey_versions(con, good)
     faults.point("chunk:promoted")
     with clock.stage("write_status"):
         # a pinned practice keeps the status its pin gave it (what this run would have promoted was not), unless

@@ -14,7 +14,7 @@ from warehouse.promote import content_sql
 from warehouse.schema import VERSIONED
 
 __all__ = ["KEY_FINGERPRINT", "REREAD_PENDING", "read_meta", "write_meta", "forget_meta", "has_hashed_data", "forget_keyed_hashes",
-           "rekey_current_versions"]
+           "rekey_current_versions", "rekey_versions"]
 
 KEY_FINGERPRINT = "hash_key_fingerprint"
 # set by a rekey in the transaction that forgets the old key's hashes, forgotten once every practice was read again
@@ -100,7 +100,14 @@ _CLIENT_HASHES = {"tfn_hash": "tfn_last3", "ird_hash": "ird_last3"}
 
 def rekey_current_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:
     """The current versions of these practices (pinned ones, which a rekey reads again but does not promote) get their
-    hashes back, under the key their staging was just read with; nothing else of them changes. Returns values set.
+    hashes back, under the key their staging was just read with: rekey_versions for the current versions only."""
+    return rekey_versions(con, practice_ids, current_only=True)
+
+
+def rekey_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str], current_only: bool = False) -> int:
+    """Every promoted version of these practices (or only the current ones) gets its hashes back, under the key their
+    staging was just read with; nothing else of them changes. Returns values set. A rekey's run does this for every
+    version of every practice it reads, so an earlier version a rollback --to restores has its tax-number hashes too.
 
     A value comes from the staging record that gave it (field_lineage for a client's tax numbers, the record and
     field id for a custom field), and only where that record still shows the same last three characters: a number
@@ -110,8 +117,9 @@ def rekey_current_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[st
     if not practice_ids:
         return 0
     ids = {"ids": sorted(set(practice_ids))}
-    current = ("join promotion_version p on p.practice_id = u.practice_id and p.version = u.version and p.is_current "
-               "and u.practice_id in (select unnest($ids::varchar[]))")  # fmt: skip
+    current = ("join promotion_version p on p.practice_id = u.practice_id and p.version = u.version"
+               + (" and p.is_current" if current_only else "")
+               + " and u.practice_id in (select unnest($ids::varchar[]))")  # fmt: skip
     changed = 0
     for hashed, last3 in _CLIENT_HASHES.items():
         changed += con.execute(

@@ -358,3 +358,32 @@ def test_a_rekey_killed_after_forgetting_the_old_key_leaves_no_old_hash_once_run
     assert result.exit_code == 0, result.output
     assert "did not finish: reading them now" in " ".join(result.output.split())
     _check_rekeyed(landing, wh, pid, before)
+
+
+@pytest.mark.prefect
+def test_after_a_rekey_an_earlier_version_restored_by_rollback_has_its_tax_number_hashes_under_the_new_key(tmp_path, env, prefect_api):
+    """A rekey forgets every old hash and gives a promoted practice a new version; its earlier versions kept blank
+    tax-number hashes, so `scr rollback --to` one restored clients without them. The rekey's run makes them anew from
+    the records each version's lineage names, with the new key: the restored version has them, and no old one."""
+    landing, wh = generated(tmp_path, 4, 9), tmp_path / "wh" / "scr.duckdb"
+    env(KEY_A)
+    assert runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
+    taxed = "select practice_id, unified_client_id, tfn_hash, ird_hash from unified_client where tfn_last3 is not null or ird_last3 is not null"
+    with duckdb.connect(str(wh), read_only=True) as con:
+        pid, first = con.sql(f"select practice_id, version from promotion_version where is_current and practice_id = "
+                             f"(select min(practice_id) from ({taxed}))").fetchall()[0]  # fmt: skip
+        old = {(u, t, i) for p, u, t, i in con.sql(taxed).fetchall() if p == pid}
+    assert old and all(t or i for _, t, i in old), "the zone should promote a practice whose clients hold tax numbers"
+    env(KEY_B)
+    result = runner.invoke(app, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(wh), read_only=True) as con:
+        rekeyed = {(u, t, i) for p, u, t, i in con.sql(taxed).fetchall() if p == pid}
+        assert con.sql("select version from promotion_version where is_current and practice_id = $p", params={"p": pid}).fetchall() == [(first + 1,)]
+    result = runner.invoke(app, ["rollback", "-p", pid, "--to", str(first), "--by", "ops", "--warehouse", str(wh)])
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(wh), read_only=True) as con:
+        restored = {(u, t, i) for p, u, t, i in con.sql(taxed).fetchall() if p == pid}
+    # the same clients as the version the rekey made (same records, same numbers), each with its hashes under the new key
+    assert restored == rekeyed and all(t or i for _, t, i in restored)
+    assert not {h for _, t, i in restored for h in (t, i) if h} & {h for _, t, i in old for h in (t, i) if h}
