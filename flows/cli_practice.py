@@ -11,7 +11,7 @@ import typer
 import typer.core
 from rich.text import Text
 
-from flows.cli_common import By, Warehouse, existing_warehouse, fail, operator, out, plural, refuse, shown, writing
+from flows.cli_common import By, Warehouse, fail, operator, out, plural, reading, refuse, shown, writing
 
 __all__ = ["practice_app", "print_outcome"]
 
@@ -68,26 +68,23 @@ def show(
     warehouse: Warehouse = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the practice as JSON")] = False,
 ) -> None:
-    """Show one practice whole: status and why, sources, strategy, connection, reviews, versions, the next step."""
+    """Show one practice whole: status and why, sources, strategy, connection, reviews, versions, the next step.
+
+    It reads the analysts' snapshot, as `scr status` and `scr review export` do, so it works while a wave runs (the
+    practice as the snapshot last published it; every operator's command publishes it as it ends).
+    """
     from flows.operations import UnknownPractice, practice_row
     from transforms.status_rules import next_step
-    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
     from warehouse.inspect import practice_facts
     from warehouse.status import read_status
 
-    path = existing_warehouse(warehouse)
-    try:
-        with connect(path, read_only=True) as con:
-            try:
-                row = practice_row(con, practice_id)
-            except UnknownPractice as exc:
-                fail(str(exc))
-            facts = practice_facts(con, practice_id)
-            status = read_status(con).filter(practice_id=practice_id).to_dicts()
-    except WarehouseBusy as exc:
-        fail(f"{exc}; try again when it finishes, or `scr status -p {practice_id}` meanwhile (it reads the analysts' snapshot)")
-    except WarehouseUnusable as exc:
-        fail(str(exc))
+    with reading(warehouse) as con:
+        try:
+            row = practice_row(con, practice_id)
+        except UnknownPractice as exc:
+            fail(str(exc))
+        facts = practice_facts(con, practice_id)
+        status = read_status(con).filter(practice_id=practice_id).to_dicts()
     st = status[0] if status else {"status": None, "detail": None, "updated_at": None}
     rows: list[tuple[str, str]] = [("status", f"{st['status']}: {st['detail']}")]
     rows.append(("region, wave", f"{row['region']}, {row['wave'] if row['wave'] is not None else 'not planned'}"))

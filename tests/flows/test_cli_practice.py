@@ -122,13 +122,36 @@ def test_a_strategy_chosen_while_links_await_review_leaves_a_status_that_says_so
     assert "not chosen yet" not in said(shown) and "strategy: keep_hq (chosen by ops" in said(shown), shown.output
 
 
-def test_a_practice_asked_for_while_a_wave_writes_names_what_answers_meanwhile(wh):
-    """`scr practice ID` reads the live warehouse, which a wave holds: exit 2, and the command that works meanwhile."""
+def test_a_practice_asked_for_while_a_wave_writes_is_answered_from_the_analysts_snapshot(wh):
+    """`scr practice ID` read the live warehouse, which a wave holds: exit 2, 'use `scr status -p ID`'. It reads the
+    analysts' snapshot now, as `scr review export` does: the practice whole, choices and all, while the wave writes;
+    a warehouse with no snapshot yet is read from its file (then a busy one is exit 2, saying what publishes one)."""
+    from warehouse.choices import pin, record_choice
+    from warehouse.db import writer
+    from warehouse.snapshot import publish
 
-    with held_writer(wh) as holder:
+    with held_writer(wh):  # no snapshot published yet: the live file, which the wave holds
         res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
-    assert "try again when it finishes, or `scr status -p p1` meanwhile (it reads the analysts' snapshot)" in said(res)
+    assert "it has no analysts' snapshot to read meanwhile (`scr snapshot` publishes one)" in said(res)
+    with connect(wh) as con:
+        record_choice(con, "p1", "strategy", "keep_hq", None, "ops")
+        record_choice(con, "p1", "connection", "unconfirmed", "confirmed", "ops")
+        pin(con, "p1", None, "ops", "rollback from 1")
+    alone = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])  # the live file, read-only
+    assert alone.exit_code == 0, alone.output
+    assert "strategy: keep_hq (chosen by ops" in said(alone) and "step one: unconfirmed" in said(alone), alone.output
+    assert "pinned: on no version by ops" in said(alone)
+    with writer(wh) as con:
+        publish(con, wh)
+    with held_writer(wh):
+        res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+        as_json = runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"])
+        unknown = runner.invoke(scr, ["practice", "nope", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert res.output == alone.output  # the same practice, choices and pin and all, as its file says
+    assert as_json.exit_code == 0 and json.loads(as_json.output)["practice_id"] == "p1"
+    assert unknown.exit_code == 2 and "unknown practice 'nope'" in said(unknown)
 
 
 def test_the_next_step_of_a_complete_practice_with_decisions_withdrawn_since_its_run_is_a_rerun(wh):
