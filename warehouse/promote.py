@@ -136,7 +136,7 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, to: int | None | 
         if before is None:  # promoted after a rollback to none: what it replaced is nothing
             raise PromotionError(
                 f"practice {practice_id!r} had no version promoted when its current version {current} was (use --to none, "
-                f"or --to N for an earlier one: versions {', '.join(map(str, have))})"
+                f"or --to N for another: {', '.join(str(v) for v in have if v != current)})"
             )
         to = before
     if to is not None and to not in have:

@@ -196,6 +196,13 @@ def test_rollback_to_none_unpromotes_until_released(j):
     j.op("release", pid, by="ops")
     j.rerun(pid)
     assert j.current(pid) == v1 + 1 and j.together(pid, members)  # promoted again: a new version of the same content
+    # what it replaced was nothing: a rollback without --to goes back to no version only when asked (--to none)
+    from warehouse.promote import PromotionError
+
+    with pytest.raises(PromotionError, match=f"had no version promoted when its current version {v1 + 1} was "
+                                             rf"\(use --to none, or --to N for another: {v1}\)"):  # fmt: skip
+        j.op("rollback", pid, by="ops")
+    assert j.current(pid) == v1 + 1 and j.q("select count(*) from practice_pin where practice_id = $p", p=pid) == [(0,)]
 
 
 def test_the_audit_trail_keeps_who_chose_what(j):
