@@ -199,6 +199,7 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
         if to == "previous":
             _not_after_a_rollback(con, practice_id)
         left, now = rollback_version(con, practice_id, to)
+        _with_its_hashes(con, practice_id, now)
         pin(con, practice_id, now, by, f"rollback from {left}")
         record_choice(con, practice_id, "pin", "none" if now is None else str(now), None if left is None else str(left), by, "rollback")
         out = Outcome(practice_id, [f"version {left if left is not None else 'none'} -> {now if now is not None else 'none (not promoted)'}"])
@@ -219,6 +220,24 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
             out.status = "in_review" if pending else "complete"
             out.detail = f"rolled back to version {now} by {by}{waiting}; {pinned}"
         return _finish(con, out, by)
+
+
+def _with_its_hashes(con: duckdb.DuckDBPyConnection, practice_id: str, version: int | None) -> None:
+    """A version a rekey left without some hashes (one it did not read again: from before it re-keyed earlier versions,
+    or a practice whose files failed then) gets them from its records' staging, which holds the warehouse's key; one
+    whose records no longer give them (changed in the landing zone since) is refused: restored, it would lose them."""
+    from warehouse.meta import forgotten_hashes, rekey_versions
+
+    if version is None or not forgotten_hashes(con, practice_id, version):
+        return
+    rekey_versions(con, [practice_id])
+    missing = forgotten_hashes(con, practice_id, version)
+    if missing:
+        raise OperationRefused(
+            f"version {version} of practice {practice_id} holds {plural(missing, 'value')} (tax numbers, secret fields) whose hash "
+            f"a rekey forgot and its source records no longer give (changed in the landing zone since): restored, it would "
+            f"lose them; name another version with `scr rollback -p {practice_id} --to N` (or --to none)"
+        )
 
 
 def _not_after_a_rollback(con: duckdb.DuckDBPyConnection, practice_id: str) -> None:

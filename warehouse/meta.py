@@ -14,7 +14,7 @@ from warehouse.promote import content_sql
 from warehouse.schema import VERSIONED
 
 __all__ = ["KEY_FINGERPRINT", "REREAD_PENDING", "read_meta", "write_meta", "forget_meta", "has_hashed_data", "forget_keyed_hashes",
-           "rekey_current_versions", "rekey_versions"]
+           "rekey_current_versions", "rekey_versions", "forgotten_hashes"]
 
 KEY_FINGERPRINT = "hash_key_fingerprint"
 # set by a rekey in the transaction that forgets the old key's hashes, forgotten once every practice was read again
@@ -154,3 +154,14 @@ def rekey_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str], curr
     if changed:
         _record_content(con, ids["ids"])
     return int(changed)
+
+
+def forgotten_hashes(con: duckdb.DuckDBPyConnection, practice_id: str, version: int) -> int:
+    """Values of one promoted version whose hash a rekey forgot: a tax number or secret field whose last three
+    characters it keeps, its hash null (a number is never stored with one and not the other otherwise)."""
+    clients = " or ".join(f"({last3} is not null and {hashed} is null)" for hashed, last3 in _CLIENT_HASHES.items())
+    params = {"p": practice_id, "v": version}
+    n = con.sql(f"select count(*) from unified_client_version where practice_id = $p and version = $v and ({clients})", params=params)
+    fields = con.sql("select count(*) from unified_custom_field_version where practice_id = $p and version = $v and is_secret "
+                     "and value_last3 is not null and value_hash is null", params=params)  # fmt: skip
+    return int(n.fetchall()[0][0] + fields.fetchall()[0][0])

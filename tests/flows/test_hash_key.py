@@ -387,3 +387,48 @@ def test_after_a_rekey_an_earlier_version_restored_by_rollback_has_its_tax_numbe
     # the same clients as the version the rekey made (same records, same numbers), each with its hashes under the new key
     assert restored == rekeyed and all(t or i for _, t, i in restored)
     assert not {h for _, t, i in restored for h in (t, i) if h} & {h for _, t, i in old for h in (t, i) if h}
+
+
+def test_a_rollback_to_a_version_a_rekey_left_without_its_hashes_gets_them_from_its_records_or_is_refused(tmp_path):
+    """A version a rekey did not make anew (one rekeyed before rekeys re-hashed earlier versions, or whose practice
+    failed on its files then) holds tax numbers without their hashes. `scr rollback --to` it takes them from the source
+    records its lineage names (staging holds the warehouse's key) where those still show the same last three; where they
+    do not, it is refused (exit 1), changing nothing, rather than restore a version that lost them."""
+    import polars as pl
+
+    from landing.schema import PRACTICE
+    from warehouse.db import connect, transaction
+    from warehouse.staging import load_practices
+
+    wh = tmp_path / "wh.duckdb"
+    hashed = "ab" * 32
+    with connect(wh) as con:
+        create_all(con)
+        with transaction(con):
+            load_practices(con, pl.DataFrame([("p1", "P One", "AU", True, False, "confirmed", "a@p1", "a@p1", None, 1)],
+                                             schema=PRACTICE, orient="row"))  # fmt: skip
+        con.execute("insert into promotion_version (practice_id, version, run_id, content_hash, promoted_at, is_current, previous_version) "
+                    "values ('p1', 1, 'R1', 'h1', timestamp '2024-05-01', false, null), ('p1', 2, 'R2', 'h2', timestamp '2024-05-02', true, 1)")
+        con.execute("insert into unified_client_version (practice_id, version, unified_client_id, name, tfn_hash, tfn_last3) values "
+                    f"('p1', 1, 'U1', 'Ann Lee', null, '789'), ('p1', 2, 'U1', 'Ann Lee', '{hashed}', '789')")
+        con.execute("insert into field_lineage_version values ('p1', 1, 'U1', 'hq', 'h1', 'combine', ['name', 'tfn_hash']), "
+                    "('p1', 2, 'U1', 'hq', 'h1', 'combine', ['name', 'tfn_hash'])")
+        con.execute(f"insert into stg_client (practice_id, source, source_client_id, name, tfn_hash, tfn_last3) values ('p1', 'hq', 'h1', 'Ann Lee', '{hashed}', '000')")
+
+    def tfn_hashes() -> list[tuple]:
+        with duckdb.connect(str(wh), read_only=True) as con:
+            return con.sql("select version, tfn_hash from unified_client_version order by 1").fetchall()
+
+    rollback = ["rollback", "-p", "p1", "--to", "1", "--by", "ops", "--warehouse", str(wh)]
+    refused = runner.invoke(app, rollback)  # the record's number changed since: its hash is not this one's
+    assert refused.exit_code == 1, refused.output
+    assert ("version 1 of practice p1 holds 1 value (tax numbers, secret fields) whose hash a rekey forgot and its source "
+            "records no longer give") in " ".join(refused.output.split())
+    assert tfn_hashes() == [(1, None), (2, hashed)]
+    with duckdb.connect(str(wh)) as con:
+        con.execute("update stg_client set tfn_last3 = '789'")
+    done = runner.invoke(app, rollback)
+    assert done.exit_code == 0 and "version 2 -> 1" in done.output, done.output
+    assert tfn_hashes() == [(1, hashed), (2, hashed)]
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.sql("select tfn_hash from unified_client").fetchall() == [(hashed,)]
