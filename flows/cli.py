@@ -48,7 +48,7 @@ NOT_OURS = {"help", "install_completion", "show_completion"}
 DESTRUCTIVE = {
     ("review", "revoke"): {"all_", "pair", "file", "unmerge_of"},  # each withdraws decisions
     ("retire-sync",): {"force"},  # retires the legacy sync before the cutover date
-    ("rollback",): {"to"},  # restores an older version, or none
+    ("rollback",): {"to", "practice"},  # restores an older version, or none: of the practice named for it alone
 }
 
 

@@ -54,7 +54,7 @@ def test_every_option_of_every_command_has_its_variable():
     assert env_name(["-w", "--as-of"]) == "SCR_AS_OF"
     # what withdraws, forces or destroys reads its command's own variable, never one a harmless command reads
     assert qualified == {"SCR_REVIEW_REVOKE_ALL", "SCR_REVIEW_REVOKE_PAIR", "SCR_REVIEW_REVOKE_FILE", "SCR_REVIEW_REVOKE_UNMERGE",
-                         "SCR_RETIRE_SYNC_FORCE", "SCR_ROLLBACK_TO"}  # fmt: skip
+                         "SCR_RETIRE_SYNC_FORCE", "SCR_ROLLBACK_TO", "SCR_ROLLBACK_PRACTICE"}  # fmt: skip
     assert all(any(p.name == name for p in dict(_commands(root))[path].params) for path, names in DESTRUCTIVE.items() for name in names)
 
 
@@ -83,6 +83,26 @@ def test_an_ambient_all_or_force_never_reaches_what_withdraws_or_forces(tmp_path
     assert res.returncode == 1 and "refusing to retire" in res.stderr and "(from SCR_FORCE)" not in res.stderr, res.stderr
     res = scr("retire-sync", "--dry-run", "-l", str(tmp_path), "-w", str(wh), SCR_RETIRE_SYNC_FORCE="1", **early)
     assert "--force set (from SCR_RETIRE_SYNC_FORCE)" in res.stderr and "refusing to retire" not in res.stderr, res.stderr
+
+
+def test_an_ambient_practice_never_names_the_practice_a_rollback_undoes(tmp_path):
+    """SCR_PRACTICE set for `scr status` made a bare `scr rollback --by ops` roll that practice back (said on stderr
+    only as it happened). A rollback's practice is named on its command line or by SCR_ROLLBACK_PRACTICE."""
+    wh = published(tmp_path / "wh.duckdb")
+
+    def current() -> list:
+        con = duckdb.connect(str(wh), read_only=True)
+        try:
+            return con.execute("select practice_id, version from promotion_version where is_current order by all").fetchall()
+        finally:
+            con.close()
+
+    before = current()
+    res = scr("rollback", "--by", "ops", "-w", str(wh), SCR_PRACTICE="A2")
+    assert res.returncode == 2 and "--practice" in res.stderr and "(from SCR_PRACTICE)" not in res.stderr, res.stderr
+    assert current() == before
+    res = scr("rollback", "--by", "ops", "-w", str(wh), "--to", "none", SCR_ROLLBACK_PRACTICE="A2")
+    assert "--practice A2 (from SCR_ROLLBACK_PRACTICE)" in res.stderr, res.stderr
 
 
 def test_a_practice_from_the_environment_narrows_the_command_and_says_so(wh):
