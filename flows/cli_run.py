@@ -74,7 +74,7 @@ class _TemporaryApi:
 
 def _gate_process(runner: str) -> None:
     """Start the quality gate's process now (a wave's own threads gate there): it imports Great Expectations on
-    the core this process leaves idle while it imports Prefect and the pipeline; the flow uses and stops it."""
+    the core this process leaves idle while it imports Prefect and the pipeline; the flow's chunks validate there."""
     from flows.settings import get_settings
 
     if runner == "thread" and get_settings().gate_process:

@@ -159,9 +159,9 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
+    _gate_process(settings.gate_process and _local_threads())
     with (
         collector.tuned(),
-        _gate_process(settings.gate_process and _local_threads()),
         pool.sized(settings.parse_processes),
         Kept.held(run_id),
         db.writer(warehouse, settings.wait_seconds, on_wait=logger.warning, on_stale=logger.warning) as con,
@@ -354,19 +354,16 @@ def _wait_for_a_chunk(futures: list, deadline: float) -> bool:
     return False
 
 
-@contextmanager
-def _gate_process(wanted: bool) -> Iterator[None]:
-    """The quality gate's own process for the run (quality.gate.start_process; `scr run` may have started it
-    before Prefect's import), stopped when the run ends, as the parsing processes are."""
-    if not wanted:
-        yield
-        return
+def _gate_process(wanted: bool) -> None:
+    """The quality gate's own process (quality.gate.start_process; `scr run` starts it before Prefect's import), or
+    none when the settings say so. It stays for the process's next runs (`scr serve`'s, a test session's) with
+    Great Expectations imported, as that import stays in a process that gates in its own threads; it exits with
+    this process, however that ends (its input closes)."""
     from quality.gate import start_process, stop_process
 
-    start_process()
-    try:
-        yield
-    finally:
+    if wanted:
+        start_process()
+    else:
         stop_process()
 
 

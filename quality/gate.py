@@ -48,7 +48,8 @@ def warm_up() -> None:
 # Great Expectations' import is seconds of pure Python holding the GIL (scipy.stats for one expectation's module,
 # pydantic models of its checkpoint actions): in a wave's own process it slows every chunk thread while it lasts.
 # A process of its own imports it beside the flow from the run's start, on the core the flow's start leaves idle,
-# and validates there; a gate in a process without one (a Dask worker, a test) validates in its own.
+# and validates there; it stays for the process's later gates and exits with it. A gate in a process without one
+# (a Dask worker, SCR_GATE_PROCESS=0) validates in its own.
 _PROCESS: dict[str, Any] = {}  # "worker" -> landing.pool.Worker with GX imported (or being imported)
 _PROCESS_LOCK = threading.Lock()  # one call at a time: a Worker serves one request after another
 log = logging.getLogger("scr.gate")

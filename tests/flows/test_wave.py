@@ -523,3 +523,39 @@ def test_a_wave_parses_in_its_pool_by_default_scr_parse_processes_0_parses_in_it
         "select * from stg_client order by practice_id, source, source_client_id",
     ):
         assert q(pooled, sql).equals(q(threads, sql)), sql
+
+
+def test_a_wave_gates_in_the_gates_own_process_by_default_and_scr_gate_process_0_gates_in_its_threads_alike(
+    zone, prefect_api, tmp_path, monkeypatch
+):
+    from flows.settings import get_settings
+    from flows.wave import nightly_wave
+    from quality import gate
+
+    here, there = tmp_path / "here.duckdb", tmp_path / "there.duckdb"
+    gate.stop_process()
+    validated_here = []
+    real = gate._run
+    monkeypatch.setattr(gate, "_run", lambda suite: validated_here.append(suite.name) or real(suite))
+    with monkeypatch.context() as off:
+        off.setenv("SCR_GATE_PROCESS", "0")
+        get_settings.cache_clear()
+        try:
+            nightly_wave(landing=str(zone / "landing"), warehouse=str(here), select="all")
+        finally:
+            get_settings.cache_clear()
+    assert validated_here and gate.process_pid() is None
+    monkeypatch.setattr(gate, "_run", real)  # the gate's process is sent the module's own function
+    validated_here.clear()
+    sent, remote = [], gate._remote
+    monkeypatch.setattr(gate, "_remote", lambda worker, fn, arg: sent.append(fn.__name__) or remote(worker, fn, arg))
+    monkeypatch.setattr(gate, "_LOCK", None)  # validating here would need it: the wave must not
+    nightly_wave(landing=str(zone / "landing"), warehouse=str(there), select="all")
+    assert "_run" in sent and gate.process_pid() is not None  # started by the wave, kept for this process's next runs
+    for sql in (
+        "select practice_id, suite, expectation, success, unexpected_count, result from quality_result order by all",
+        "select practice_id, status, detail from practice_status order by all",
+        "select practice_id, count(*) as clients from unified_client group by all order by all",
+    ):
+        assert q(there, sql).equals(q(here, sql)), sql
+    gate.stop_process()
