@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,10 +26,7 @@ from flows.cli_common import (
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 
 
-class Format(str, Enum):
-    table = "table"
-    csv = "csv"
-    json = "json"
+FORMATS = ("table", "csv", "json")  # --format: checked by the command, worded as --runner's and --corruption's
 
 
 def _snapshot(warehouse: Path | None):
@@ -68,10 +64,12 @@ def _print_table(frame, max_rows: int) -> None:
 def query(
     sql: Annotated[str, typer.Argument(metavar="SQL", help="SQL over the snapshot: the warehouse's tables and the analysts' views")],
     warehouse: Warehouse = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", metavar="table|csv|json", help="how to print the answer")] = Format.table,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="table|csv|json", help="how to print the answer")] = "table",
     max_rows: Annotated[int, typer.Option("--max-rows", metavar="N", min=1, help="rows shown in table format")] = 1000,
 ) -> None:
     """Answer SQL from the analysts' snapshot (works while a wave runs)."""
+    if fmt not in FORMATS:  # before the snapshot is opened: a mistyped format costs nothing
+        fail(f"--format {fmt!r}: use table, csv or json")
     import duckdb
 
     from warehouse.reader import QueryRefused, answer
@@ -85,11 +83,11 @@ def query(
         con.close()
     if frame is None:
         out.print("done (no rows returned)")
-    elif fmt is Format.csv:
+    elif fmt == "csv":
         from landing.spreadsheet import escape_frame
 
         sys.stdout.write(_flat(escape_frame(frame)).write_csv())
-    elif fmt is Format.json:
+    elif fmt == "json":
         sys.stdout.write(frame.write_json() + "\n")
     else:
         _print_table(frame, max_rows)

@@ -34,7 +34,17 @@ from flows.cli_common import (
 
 __all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
 
-Runner = Annotated[str, typer.Option("--runner", metavar="thread|dask", help="task runner: thread (local) or dask")]
+def _runner(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
+    """--runner is checked as it is parsed, so every command that takes it (a rekey with nothing to do too) refuses a
+    mistyped one before anything else, exit 2, saying where it came from when that is the environment."""
+    if value not in ("thread", "dask"):
+        source = ctx.get_parameter_source(param.name)
+        where = f" (from {param.envvar})" if source is not None and source.name == "ENVIRONMENT" else ""
+        fail(f"--runner {value!r}{where}: use thread or dask")
+    return value
+
+
+Runner = Annotated[str, typer.Option("--runner", metavar="thread|dask", callback=_runner, help="task runner: thread (local) or dask")]
 DaskAddress = Annotated[str | None, typer.Option("--dask-address", metavar="tcp://HOST:PORT",
                                                  help="a Dask scheduler (default with --runner dask: a local cluster)", show_default=False)]
 
@@ -158,8 +168,6 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     if held:
         refuse(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} pinned after a rollback: "
                f"`scr practice release {held[0]}` first")  # fmt: skip
-    if runner not in ("thread", "dask"):
-        fail(f"unknown runner {runner!r}: use thread or dask")
     from warehouse.db import WarehouseBusy, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
+from click.testing import CliRunner as ClickRunner
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli import app, command
 
 runner = CliRunner()
 
@@ -142,6 +143,20 @@ def test_generate_mistakes_are_one_line_exit_2_and_write_nothing(tmp_path):
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
         assert said in " ".join(result.output.split())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+@pytest.mark.parametrize("asked", [["run"], ["wave"], ["rerun", "-p", "P00001"], ["rekey"]])
+def test_a_runner_it_does_not_know_is_bad_usage_before_anything_else(tmp_path, monkeypatch, asked):
+    # checked as it is parsed: before the landing zone, the warehouse or the key are looked at, so a rekey with
+    # nothing to do (or a missing landing zone) never hides it, and worded as --corruption's and --format's
+    args = [*asked, "-l", str(tmp_path / "nowhere"), "-w", str(tmp_path / "w.duckdb")]
+    typed = runner.invoke(app, [*args, "--runner", "dasq"])
+    assert typed.exit_code == 2 and isinstance(typed.exception, SystemExit), typed.output
+    assert " ".join(typed.output.split()) == "error: --runner 'dasq': use thread or dask"
+    monkeypatch.setenv("SCR_RUNNER", "dasq")
+    ambient = ClickRunner().invoke(command(), args, prog_name="scr")  # the `scr` command: options read the environment
+    assert ambient.exit_code == 2 and "error: --runner 'dasq' (from SCR_RUNNER): use thread or dask" in ambient.output
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_practice_takes_its_options_before_the_id_too(tmp_path):

@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from click.testing import CliRunner as ClickRunner
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli import app, command
 from tests.warehouse.handmade import published
 from warehouse.snapshot import snapshot_dir, snapshot_path
 
@@ -79,6 +80,18 @@ def test_a_query_duckdb_rejects_is_refused_with_exit_1(wh):
     assert bad.exit_code == 1 and "no_such_view" in bad.output
     write = scr("query", "-w", str(wh), "create table t as select 1")
     assert write.exit_code == 1  # the snapshot is read-only
+
+
+def test_a_format_it_does_not_know_is_one_line_exit_2_worded_as_every_choice(wh, monkeypatch):
+    # as --runner and --corruption say theirs: the option, the value as typed, the values it takes (never pydantic's
+    # "Value error, ..."), and from the environment too, which the command names first
+    typed = scr("query", "-w", str(wh), "select 1", "--format", "xml")
+    assert typed.exit_code == 2 and isinstance(typed.exception, SystemExit), typed.output
+    assert " ".join(typed.output.split()) == "error: --format 'xml': use table, csv or json"
+    monkeypatch.setenv("SCR_FORMAT", "CSV")
+    ambient = ClickRunner().invoke(command(), ["query", "-w", str(wh), "select 1"], prog_name="scr")  # reads the environment
+    assert ambient.exit_code == 2 and "--format CSV (from SCR_FORMAT)" in ambient.output, ambient.output
+    assert "error: --format 'CSV': use table, csv or json" in " ".join(ambient.output.split())
 
 
 def test_a_query_reaches_only_the_snapshots_own_files(wh, tmp_path):
