@@ -22,7 +22,7 @@ review_app = typer.Typer(help="Pending links out to a person, decisions back in,
 @review_app.command("export")
 def export(
     practice: Practices = None,
-    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="CSV to write (default review-<practice>.csv)", show_default=False)] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="CSV to write (default review-<practice>.csv); several practices get one each: -o out.csv writes out-<practice>.csv", show_default=False)] = None,
     warehouse: Warehouse = None,
 ) -> None:
     """Write the links awaiting a person to a CSV: fill its `decision` column with accept or reject, then `scr review apply`.

@@ -50,6 +50,8 @@ def test_the_step_commands_read_as_the_readme_writes_them():
     assert "-u, --unified-id UNIFIED_ID" in words("unmerge")
     assert "Usage: scr review apply [OPTIONS] {FILE}" in words("review", "apply")
     assert "-o, --out DIR" in words("generate") and "-n, --practices N" in words("generate")
+    # several -p: one CSV each, named after -o (the README's table says so too)
+    assert "several practices get one each: -o out.csv writes out-<practice>.csv" in words("review", "export")
 
 
 @pytest.mark.parametrize("name", ["", *COMMANDS, "practice", "review"])

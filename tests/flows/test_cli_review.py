@@ -114,3 +114,14 @@ def test_an_undo_on_a_practice_failed_on_its_input_leaves_its_reason_as_the_run_
         assert con.execute("select distinct status, detail from practice_status where practice_id in ('A1', 'A2')").fetchall() == [("failed", reason)]
         reasons = con.execute("select reason, practice_ids from failure_reasons").fetchall()
     assert ("xpm_clients.xml: not valid XML", ["A1", "A2"]) in reasons and len(reasons) == 2, reasons  # and B2's own
+
+
+def test_export_of_several_practices_writes_one_csv_each_named_after_out(tmp_path):
+    # as --help and the README's table say: `-o out.csv` with two -p writes out-A1.csv and out-A2.csv, never out.csv
+    from tests.warehouse.handmade import published
+
+    wh = published(tmp_path / "w.duckdb")
+    res = runner.invoke(scr, ["review", "export", "-w", str(wh), "-p", "A1", "-p", "A2", "-o", str(tmp_path / "out.csv")])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.glob("out*")) == ["out-A1.csv", "out-A2.csv"]
+    assert "practice A1" in said(res) and str(tmp_path / "out-A1.csv") in said(res) and str(tmp_path / "out-A2.csv") in said(res)
