@@ -164,6 +164,11 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     registry = registry_of(landing)
     _check_key(landing, wh)
     check_practices(registry["practice_id"].to_list(), practices, str(landing / "practices.json"))
+    if kwargs.get("wave") is not None:  # a wave no practice is planned in is a mistyped number, as an unknown practice is
+        planned = sorted(registry["wave"].drop_nulls().unique().to_list())
+        if kwargs["wave"] not in planned:
+            fail(f"unknown wave {kwargs['wave']}: not in {landing / 'practices.json'} "
+                 f"({'its waves: ' + ', '.join(map(str, planned)) if planned else 'it plans no wave'})")  # fmt: skip
     held = sorted(set(practices or []) & _pinned(wh))
     if held:
         refuse(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} pinned after a rollback: "
@@ -244,7 +249,7 @@ def wave(
     landing: Landing = None,
     warehouse: Warehouse = None,
     number: Annotated[int | None, typer.Option("--wave", metavar="N", help="wave number from the registry (default: the lowest planned)", show_default=False)] = None,
-    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", help="record budget, filled largest practice first", show_default=False)] = None,
+    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", help="record budget, filled largest practice first, when no eligible practice has a planned wave", show_default=False)] = None,
     runner: Runner = "thread",
     dask_address: DaskAddress = None,
     verbose: Verbose = False,

@@ -159,6 +159,19 @@ def test_a_runner_it_does_not_know_is_bad_usage_before_anything_else(tmp_path, m
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_wave_the_registry_does_not_plan_is_bad_usage_before_prefect_starts(tmp_path):
+    # as a mistyped practice: named with the waves there are, exit 2, nothing written (it ran an empty wave)
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "6", "-s", "3"]).exit_code == 0
+    landing = zone / "landing"
+    waves = sorted({p["wave"] for p in json.loads((landing / "practices.json").read_text()) if p["wave"] is not None})
+    res = runner.invoke(app, ["wave", "--wave", "99", "-l", str(landing), "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert " ".join(res.output.split()) == (f"error: unknown wave 99: not in {landing / 'practices.json'} "
+                                            f"(its waves: {', '.join(map(str, waves))})")  # fmt: skip
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_practice_takes_its_options_before_the_id_too(tmp_path):
     from tests.warehouse.handmade import published
 
