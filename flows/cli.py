@@ -84,6 +84,22 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
         for name, sub in command.commands.items():
             _from_environment(sub, (*path, name))
         return
+    parse = command.parse_args
+
+    def once(ctx, args):
+        """An option that takes one value, given twice (`scr rollback -p P1 -p P2`), is bad usage: click keeps the last
+        and drops the first unsaid, so the command acted on one practice (or version, or file) of the two typed."""
+        try:
+            order = command.make_parser(ctx).parse_args(args=list(args))[2]
+        except Exception:  # a malformed command line: the parse itself says what is wrong
+            order = []
+        twice = [p for p in dict.fromkeys(order) if getattr(p, "param_type_name", None) == "option"
+                 and not p.multiple and not p.is_flag and order.count(p) > 1]  # fmt: skip
+        if twice:
+            fail(f"{max(twice[0].opts, key=len)} is given more than once: `{ctx.command_path}` takes one (run it once for each)")
+        return parse(ctx, args)
+
+    command.parse_args = once
     invoke = command.invoke
 
     def said(ctx):

@@ -2,6 +2,7 @@
 
 import json
 
+import duckdb
 import pytest
 
 from click.testing import CliRunner as ClickRunner
@@ -170,6 +171,26 @@ def test_a_wave_the_registry_does_not_plan_is_bad_usage_before_prefect_starts(tm
     assert " ".join(res.output.split()) == (f"error: unknown wave 99: not in {landing / 'practices.json'} "
                                             f"(its waves: {', '.join(map(str, waves))})")  # fmt: skip
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_an_option_taking_one_value_given_twice_is_bad_usage_and_changes_nothing(tmp_path):
+    # click kept the last value unsaid: `scr rollback -p P1 -p P2` rolled back P2 alone, and said only that
+    from tests.warehouse.handmade import published
+
+    wh = str(published(tmp_path / "w.duckdb"))
+    with duckdb.connect(wh, read_only=True) as con:
+        before = con.execute("select * from practice_choice order by all").fetchall()
+    for args, option, path in ((["rollback", "-p", "A1", "-p", "A2", "--by", "me"], "--practice", "scr rollback"),
+                               (["rollback", "-p", "A1", "--to", "1", "--to=none", "--by", "me"], "--to", "scr rollback"),
+                               (["review", "revoke", "-p", "A1", "--file", "a.csv", "--file", "b.csv"], "--file", "scr review revoke"),
+                               (["unmerge", "-u", "uc_a", "--unified-id", "uc_b"], "--unified-id", "scr unmerge")):  # fmt: skip
+        res = ClickRunner().invoke(command(), [*args, "-w", wh], prog_name="scr")
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+        assert " ".join(res.output.split()) == f"error: {option} is given more than once: `{path}` takes one (run it once for each)"
+    with duckdb.connect(wh, read_only=True) as con:
+        assert con.execute("select * from practice_choice order by all").fetchall() == before
+    # an option that takes several, or a flag said twice, is as it was
+    assert ClickRunner().invoke(command(), ["status", "-w", wh, "-p", "A1", "-p", "A2", "--all", "--all"]).exit_code == 0
 
 
 def test_practice_takes_its_options_before_the_id_too(tmp_path):
