@@ -145,7 +145,9 @@ def confirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcom
         if _step_one_status(row)[0] is None:
             raise OperationRefused(f"practice {practice_id}'s connection is already confirmed by {row['connected_by']}")
         record_choice(con, practice_id, "connection", "confirmed", row["connection"], by)
-        out = Outcome(practice_id, [f"connection {row['connection']} -> confirmed (by {by})"])
+        # a registry connection confirmed by someone else (status confirm) said "confirmed -> confirmed": say by whom
+        was = f"{row['connection']} by {row['connected_by']}" if row["connection"] == "confirmed" and row["connected_by"] else row["connection"]
+        out = Outcome(practice_id, [f"connection {was} -> confirmed (by {by})"])
         if not _kept_failed(con, out):
             out.status, out.detail = "coming_soon", f"step one confirmed by {by}: waiting for its consolidation wave"
         return _finish(con, out, by)
@@ -320,7 +322,7 @@ def revoke(
             raise OperationRefused(f"practice {practice_id} has no decision in force {which}")
         out = Outcome(practice_id, [f"withdrew {plural(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
         held = _pinned(con, practice_id)
-        out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies it")
+        out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies {'it' if gone.height == 1 else 'them'}")
         if _kept_failed(con, out):
             return _finish(con, out, by)
         status, detail = _current_status(con, practice_id)

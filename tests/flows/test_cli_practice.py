@@ -197,6 +197,18 @@ def test_a_choice_for_a_practice_failed_on_its_input_leaves_it_failed_with_its_r
     assert chosen(wh) == [("combine", None)]  # the choice itself is recorded: it applies once the files are fixed
 
 
+def test_confirm_over_a_connection_someone_else_confirmed_says_who_had(wh):
+    # the registry's connection is confirmed, by a clerk (status confirm): it said "connection confirmed -> confirmed"
+    with connect(wh) as con:
+        con.execute("update stg_practice set connected_by = 'clerk@p1'")
+    res = runner.invoke(scr, ["practice", "confirm", "p1", "--by", "admin@p1", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert "connection confirmed by clerk@p1 -> confirmed (by admin@p1)" in said(res)
+    assert runner.invoke(scr, ["practice", "unconfirm", "p1", "--by", "ops", "-w", str(wh)]).exit_code == 0
+    again = runner.invoke(scr, ["practice", "confirm", "p1", "--by", "admin@p1", "-w", str(wh)])
+    assert again.exit_code == 0 and "connection unconfirmed -> confirmed (by admin@p1)" in said(again), again.output
+
+
 def test_unconfirm_refuses_a_step_one_that_is_not_done_and_says_why(wh):
     """Found by the operator audit: a connection the registry records as confirmed by someone who is not the Master
     Admin (status confirm) was 'unconfirmed' (exit 0, a choice recorded) though no confirmation stood; an unconfirmed

@@ -125,3 +125,14 @@ def test_export_of_several_practices_writes_one_csv_each_named_after_out(tmp_pat
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in tmp_path.glob("out*")) == ["out-A1.csv", "out-A2.csv"]
     assert "practice A1" in said(res) and str(tmp_path / "out-A1.csv") in said(res) and str(tmp_path / "out-A2.csv") in said(res)
+
+
+def test_a_revoke_of_several_decisions_says_the_rerun_applies_them(wh, tmp_path):
+    # it said "`scr rerun -p p1` applies it" of "withdrew 2 decisions", where `review apply` says "applies them"
+    csv = tmp_path / "r.csv"
+    csv.write_text("practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\n"
+                   "p1,hq,h1,xpm,x1,accept\np1,hq,h2,xpm,x2,reject\n")  # fmt: skip
+    assert runner.invoke(scr, ["review", "apply", str(csv), "--by", "ops", "-w", str(wh)]).exit_code == 0
+    res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--file", "r.csv", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert "withdrew 2 decisions (r.csv) `scr rerun -p p1` applies them" in said(res)
