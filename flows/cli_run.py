@@ -169,10 +169,17 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         if kwargs["wave"] not in planned:
             fail(f"unknown wave {kwargs['wave']}: not in {landing / 'practices.json'} "
                  f"({'its waves: ' + ', '.join(map(str, planned)) if planned else 'it plans no wave'})")  # fmt: skip
-    held = sorted(set(practices or []) & _pinned(wh))
+    pinned = _pinned(wh)
+    held = sorted(set(practices or []) & pinned)
     if held:
         refuse(f"{', '.join(held)} {'is' if len(held) == 1 else 'are'} pinned after a rollback: "
                f"`scr practice release {held[0]}` first")  # fmt: skip
+    left = sorted(pinned & set(registry["practice_id"].to_list())) if kwargs.get("select") == "all" and not practices else []
+    if left:  # `scr run` takes every practice but these: say so, or "10 practices" of a registry of 12 goes unexplained
+        one = len(left) == 1
+        err.print(Text(f"note: {', '.join(left)} pinned after a rollback: left as {'it is' if one else 'they are'} "
+                       f"(`scr practice release {left[0] if one else 'ID'}` first to run {'it' if one else 'one'})", style="yellow"),
+                  highlight=False)  # fmt: skip
     from warehouse.db import WarehouseBusy, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse

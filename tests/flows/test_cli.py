@@ -193,6 +193,25 @@ def test_an_option_taking_one_value_given_twice_is_bad_usage_and_changes_nothing
     assert ClickRunner().invoke(command(), ["status", "-w", wh, "-p", "A1", "-p", "A2", "--all", "--all"]).exit_code == 0
 
 
+def test_run_says_which_pinned_practices_it_leaves_as_they_are(tmp_path):
+    # `scr run` takes every practice but those pinned after a rollback: it said "2 practices" of a registry of 3, unexplained
+    from warehouse.choices import pin
+    from warehouse.schema import create_all
+
+    zone, wh = tmp_path / "zone", tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "3", "-s", "4"]).exit_code == 0
+    with duckdb.connect(str(wh)) as con:
+        create_all(con)
+        pin(con, "P00002", None, "ops", "rollback to none")
+    res = ClickRunner().invoke(command(), ["run", "-l", str(zone / "landing"), "-w", str(wh)], prog_name="scr")
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "note: P00002 pinned after a rollback: left as it is (`scr practice release P00002` first to run it)" in said
+    assert ": 2 practices," in said
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select distinct practice_id from run_practice order by 1").fetchall() == [("P00001",), ("P00003",)]
+
+
 def test_practice_takes_its_options_before_the_id_too(tmp_path):
     from tests.warehouse.handmade import published
 
