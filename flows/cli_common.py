@@ -225,7 +225,9 @@ def registry_of(landing: Path):
     try:
         return read_registry(landing)
     except BadInput as exc:
-        fail(f"the landing zone {landing} cannot be used: {exc}")
+        inner = landing / "landing"  # the folder `scr generate -o DIR` wrote, named instead of its DIR/landing
+        hint = f" ({inner} is one: --landing {inner})" if not (landing / "practices.json").exists() and (inner / "practices.json").is_file() else ""
+        fail(f"the landing zone {landing} cannot be used: {exc}{hint}")
 
 
 def unknown_practices(unknown: list[str], where: str) -> NoReturn:

@@ -212,6 +212,19 @@ def test_run_says_which_pinned_practices_it_leaves_as_they_are(tmp_path):
         assert con.execute("select distinct practice_id from run_practice order by 1").fetchall() == [("P00001",), ("P00003",)]
 
 
+@pytest.mark.parametrize("asked", [["run"], ["retire-sync", "--dry-run"]])
+def test_a_landing_zone_named_by_the_folder_generate_wrote_says_where_it_is(tmp_path, asked):
+    # `scr generate -o zone` writes zone/landing: `-l zone` said only "practices.json: not found in zone"
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2"]).exit_code == 0
+    res = runner.invoke(app, [*asked, "-l", str(zone), "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    inner = zone / "landing"
+    assert " ".join(res.output.split()) == (f"error: the landing zone {zone} cannot be used: practices.json: not found in {zone} "
+                                            f"({inner} is one: --landing {inner})")  # fmt: skip
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_practice_takes_its_options_before_the_id_too(tmp_path):
     from tests.warehouse.handmade import published
 
