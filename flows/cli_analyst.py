@@ -70,6 +70,8 @@ def query(
     """Answer SQL from the analysts' snapshot (works while a wave runs)."""
     if fmt not in FORMATS:  # before the snapshot is opened: a mistyped format costs nothing
         fail(f"--format {fmt!r}: use table, csv or json")
+    if not sql.strip():  # as a missing SQL argument is: bad usage, not a query refused
+        fail('no SQL given: scr query "select * from migration_progress"')
     import duckdb
 
     from warehouse.reader import QueryRefused, answer

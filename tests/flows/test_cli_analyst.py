@@ -94,6 +94,14 @@ def test_a_format_it_does_not_know_is_one_line_exit_2_worded_as_every_choice(wh,
     assert "error: --format 'CSV': use table, csv or json" in " ".join(ambient.output.split())
 
 
+@pytest.mark.parametrize("sql", ["", "   ", "\n"])
+def test_an_empty_query_is_bad_usage_as_a_missing_one_is(wh, sql):
+    # `scr query` with no SQL is exit 2 (click's missing argument); `scr query ""` was "query refused", exit 1
+    res = scr("query", "-w", str(wh), sql)
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert " ".join(res.output.split()) == 'error: no SQL given: scr query "select * from migration_progress"'
+
+
 def test_a_query_reaches_only_the_snapshots_own_files(wh, tmp_path):
     """No attaching the live warehouse (or any database), no reading other files, no COPY past the inert export."""
     outside = tmp_path / "out.csv"
