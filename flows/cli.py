@@ -80,6 +80,7 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
             param.envvar, param.show_envvar = None, False
     for param in _options(command):
         param.envvar, param.show_envvar = envvar(param, path), True
+        _hint_where_from(param)
     if hasattr(command, "commands"):  # a group: its commands
         for name, sub in command.commands.items():
             _from_environment(sub, (*path, name))
@@ -118,6 +119,27 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
             fail(str(exc))
 
     command.invoke = said
+
+
+def _hint_where_from(param) -> None:
+    """A value click refuses names its option, and its variable only when the value came from there: typer's hint said
+    "Invalid value for '--seed' / '-s' (env var: 'SCR_SEED')" of a seed typed on the command line. A missing option
+    names the variable that can give it too ("Missing option '--out' / '-o' (or SCR_OUT)")."""
+    consume = param.consume_value
+
+    def consume_value(ctx, opts):
+        value, source = consume(ctx, opts)
+        param.scr_source = source  # the hint is asked for after parsing, without the context
+        return value, source
+
+    def get_error_hint(*_ctx) -> str:
+        names = " / ".join(f"'{o}'" for o in param.opts)
+        source = getattr(param, "scr_source", None)
+        if source is not None and source.name == "ENVIRONMENT":
+            return f"{names} (from {param.envvar})"
+        return names if source is not None and source.name != "DEFAULT" else f"{names} (or {param.envvar})"
+
+    param.consume_value, param.get_error_hint = consume_value, get_error_hint
 
 
 def _summaries(group) -> None:

@@ -34,6 +34,7 @@ from flows.cli_common import (
 
 __all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
 
+
 def _runner(ctx: typer.Context, param: typer.CallbackParam, value: str) -> str:
     """--runner is checked as it is parsed, so every command that takes it (a rekey with nothing to do too) refuses a
     mistyped one before anything else, exit 2, saying where it came from when that is the environment."""

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner as ClickRunner
 from typer.testing import CliRunner
 
-from flows.cli import app, command
+from flows.cli import app
+from flows.cli import command as scr_command
 
 runner = CliRunner()
 
@@ -155,7 +156,7 @@ def test_a_runner_it_does_not_know_is_bad_usage_before_anything_else(tmp_path, m
     assert typed.exit_code == 2 and isinstance(typed.exception, SystemExit), typed.output
     assert " ".join(typed.output.split()) == "error: --runner 'dasq': use thread or dask"
     monkeypatch.setenv("SCR_RUNNER", "dasq")
-    ambient = ClickRunner().invoke(command(), args, prog_name="scr")  # the `scr` command: options read the environment
+    ambient = ClickRunner().invoke(scr_command(), args, prog_name="scr")  # the `scr` command: options read the environment
     assert ambient.exit_code == 2 and "error: --runner 'dasq' (from SCR_RUNNER): use thread or dask" in ambient.output
     assert not (tmp_path / "w.duckdb").exists()
 
@@ -184,13 +185,13 @@ def test_an_option_taking_one_value_given_twice_is_bad_usage_and_changes_nothing
                                (["rollback", "-p", "A1", "--to", "1", "--to=none", "--by", "me"], "--to", "scr rollback"),
                                (["review", "revoke", "-p", "A1", "--file", "a.csv", "--file", "b.csv"], "--file", "scr review revoke"),
                                (["unmerge", "-u", "uc_a", "--unified-id", "uc_b"], "--unified-id", "scr unmerge")):  # fmt: skip
-        res = ClickRunner().invoke(command(), [*args, "-w", wh], prog_name="scr")
+        res = ClickRunner().invoke(scr_command(), [*args, "-w", wh], prog_name="scr")
         assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
         assert " ".join(res.output.split()) == f"error: {option} is given more than once: `{path}` takes one (run it once for each)"
     with duckdb.connect(wh, read_only=True) as con:
         assert con.execute("select * from practice_choice order by all").fetchall() == before
     # an option that takes several, or a flag said twice, is as it was
-    assert ClickRunner().invoke(command(), ["status", "-w", wh, "-p", "A1", "-p", "A2", "--all", "--all"]).exit_code == 0
+    assert ClickRunner().invoke(scr_command(), ["status", "-w", wh, "-p", "A1", "-p", "A2", "--all", "--all"]).exit_code == 0
 
 
 def test_run_says_which_pinned_practices_it_leaves_as_they_are(tmp_path):
@@ -203,7 +204,7 @@ def test_run_says_which_pinned_practices_it_leaves_as_they_are(tmp_path):
     with duckdb.connect(str(wh)) as con:
         create_all(con)
         pin(con, "P00002", None, "ops", "rollback to none")
-    res = ClickRunner().invoke(command(), ["run", "-l", str(zone / "landing"), "-w", str(wh)], prog_name="scr")
+    res = ClickRunner().invoke(scr_command(), ["run", "-l", str(zone / "landing"), "-w", str(wh)], prog_name="scr")
     assert res.exit_code == 0, res.output
     said = " ".join(res.output.split())
     assert "note: P00002 pinned after a rollback: left as it is (`scr practice release P00002` first to run it)" in said

@@ -187,3 +187,16 @@ def test_settings_from_a_dotenv_file_are_said_by_name_never_by_value(tmp_path):
     assert secret not in res.stderr + res.stdout and "OTHER" not in res.stderr
     res = status(SCR_HASH_KEY="an-environment-key-0123456789abcdefghijkl")
     assert res.returncode == 0 and "SCR_WAREHOUSE (from ./.env)" in res.stderr and "SCR_HASH_KEY," not in res.stderr, res.stderr
+
+
+def test_a_refused_value_names_its_variable_only_when_it_came_from_there(tmp_path):
+    """typer's hint named the variable whatever the value's source: a seed typed on the command line was refused as
+    "Invalid value for '--seed' / '-s' (env var: 'SCR_SEED')", as if the environment had given it."""
+    typed = scr("generate", "-o", str(tmp_path / "z"), "-s", "abc")
+    assert typed.returncode == 2 and "Invalid value for '--seed' / '-s': " in typed.stderr, typed.stderr
+    assert "SCR_SEED" not in typed.stderr
+    ambient = scr("generate", "-o", str(tmp_path / "z"), SCR_SEED="abc")
+    assert ambient.returncode == 2 and "Invalid value for '--seed' / '-s' (from SCR_SEED): " in ambient.stderr, ambient.stderr
+    missing = scr("generate")
+    assert missing.returncode == 2 and "Missing option '--out' / '-o' (or SCR_OUT)." in missing.stderr, missing.stderr
+    assert not (tmp_path / "z").exists()
