@@ -98,9 +98,24 @@ def warehouse_path(option: Path | None) -> Path:
         if not path.exists() and demo.exists():
             err.print(f"[dim]using the demo warehouse {demo} (set SCR_WAREHOUSE or --warehouse for another)[/]", highlight=False)
             return demo
+    owner = _warehouse_of_snapshot(path)
+    if owner is not None:  # `scr snapshot -w` it made a snapshot of the snapshot, and wrote the warehouse's tables into it
+        fail(f"{path} is the analysts' snapshot of a warehouse, not a warehouse: give the warehouse (--warehouse {owner}); "
+             "every command finds its snapshot")  # fmt: skip
     if path.is_dir():
         fail(f"the warehouse {path} is a folder: give the DuckDB file (e.g. --warehouse {path / 'scr.duckdb'})")
     return path
+
+
+def _warehouse_of_snapshot(path: Path) -> Path | None:
+    """The warehouse whose analysts' snapshot `path` is (its `<stem>.snapshot` folder, or the snapshot.duckdb in it, as the
+    README shows them to analysts), else None. The warehouse is the file of that stem beside the folder (scr.duckdb)."""
+    folder = path if path.is_dir() else path.parent if path.name == "snapshot.duckdb" else None
+    if folder is None or not folder.name.endswith(".snapshot") or not (folder / "snapshot.duckdb").is_file():
+        return None
+    stem = folder.name.removesuffix(".snapshot")
+    beside = sorted(p for p in folder.parent.iterdir() if p.is_file() and p.stem == stem and p.suffix)
+    return beside[0] if beside else folder.parent / f"{stem}.duckdb"
 
 
 def existing_warehouse(option: Path | None) -> Path:

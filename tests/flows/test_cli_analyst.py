@@ -102,6 +102,22 @@ def test_an_empty_query_is_bad_usage_as_a_missing_one_is(wh, sql):
     assert " ".join(res.output.split()) == 'error: no SQL given: scr query "select * from migration_progress"'
 
 
+@pytest.mark.parametrize("command", [["status"], ["query", "select 1"], ["snapshot"], ["practice", "A1"],
+                                     ["practice", "release", "A1", "--by", "me"], ["run", "-l", "nowhere"]])
+def test_the_snapshot_named_as_the_warehouse_is_bad_usage_naming_the_warehouse(tmp_path, command):
+    # the README shows analysts demo/scr.snapshot/snapshot.duckdb: given as -w it said "no analysts' snapshot ... yet:
+    # `scr snapshot --warehouse .../snapshot.duckdb` publishes one", which made a snapshot of the snapshot inside it
+    wh = published(tmp_path / "w.duckdb")
+    folder = snapshot_dir(wh)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    for given in (snapshot_path(wh), folder):
+        res = scr(*command, "-w", str(given))
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+        assert " ".join(res.output.split()) == (f"error: {given} is the analysts' snapshot of a warehouse, not a warehouse: "
+                                                f"give the warehouse (--warehouse {wh}); every command finds its snapshot")  # fmt: skip
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+
+
 def test_a_query_reaches_only_the_snapshots_own_files(wh, tmp_path):
     """No attaching the live warehouse (or any database), no reading other files, no COPY past the inert export."""
     outside = tmp_path / "out.csv"
