@@ -181,6 +181,8 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         err.print(Text(f"note: {', '.join(left)} pinned after a rollback: left as {'it is' if one else 'they are'} "
                        f"(`scr practice release {left[0] if one else 'ID'}` first to run {'it' if one else 'one'})", style="yellow"),
                   highlight=False)  # fmt: skip
+    if dask_address:
+        _check_scheduler(dask_address, runner)
     from warehouse.db import WarehouseBusy, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
@@ -204,6 +206,31 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     from flows.collector import spare_exit
 
     spare_exit()
+
+
+def _check_scheduler(address: str, runner: str) -> None:
+    """--dask-address before Prefect starts: it needs --runner dask (with threads it was ignored, unsaid), a TCP address
+    needs a host and a port, and a scheduler must answer there (the run otherwise failed after 30 s of Dask's retries
+    with a traceback, exit 1). Exit 2 for each: bad usage or environment."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if runner != "dask":
+        fail(f"--dask-address {address!r} needs --runner dask (with thread it would be ignored)")
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return  # another of Dask's protocols (ucx, ws, inproc): Dask says what is wrong with it
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        fail(f"--dask-address {address!r}: write it as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=10).close()
+    except OSError as exc:
+        fail(f"no Dask scheduler answers at {address} ({exc.strerror or exc}): start one there (`dask scheduler`), "
+             "or leave out --dask-address for a local cluster")  # fmt: skip
 
 
 def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -> dict:

@@ -226,6 +226,29 @@ def test_a_landing_zone_named_by_the_folder_generate_wrote_says_where_it_is(tmp_
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_dask_address_is_checked_before_prefect_starts(tmp_path):
+    # without --runner dask it was ignored (the run went on threads, unsaid); with it, a scheduler not there failed the
+    # run after 30 s of Dask's retries with a 180-line traceback, exit 1: bad usage or environment, one line, exit 2
+    import socket
+
+    zone, wh = tmp_path / "zone", tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2"]).exit_code == 0
+    with socket.socket() as s:  # a port no scheduler listens on
+        s.bind(("127.0.0.1", 0))
+        free = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    cases = ((["--dask-address", free], f"error: --dask-address '{free}' needs --runner dask (with thread it would be ignored)"),
+             (["--runner", "dask", "--dask-address", "tcp://host"],
+              "error: --dask-address 'tcp://host': write it as tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"),
+             (["--runner", "dask", "--dask-address", free],
+              f"error: no Dask scheduler answers at {free} (Connection refused): start one there (`dask scheduler`), "
+              "or leave out --dask-address for a local cluster"))  # fmt: skip
+    for args, said in cases:
+        res = runner.invoke(app, ["rerun", "-p", "P00001", "-l", str(zone / "landing"), "-w", str(wh), *args])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+        assert " ".join(res.output.split()) == said
+    assert not wh.exists()
+
+
 def test_practice_takes_its_options_before_the_id_too(tmp_path):
     from tests.warehouse.handmade import published
 
