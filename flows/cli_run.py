@@ -450,6 +450,8 @@ def rekey(
     if not wh.exists():
         fail(f"no warehouse at {wh}: nothing to rekey (`scr run` records the key on its first run)")
     registry_of(landing)
+    if dask_address:  # before the old key's hashes are forgotten, not at the reading that follows
+        _check_scheduler(dask_address, runner)
     try:
         key = hash_key(landing)
         with writer(wh, s.wait_seconds, on_wait=waiting, on_stale=taking_over) as con:

@@ -247,6 +247,16 @@ def test_a_dask_address_is_checked_before_prefect_starts(tmp_path):
         assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
         assert " ".join(res.output.split()) == said
     assert not wh.exists()
+    # a rekey checks it before it forgets the old key's hashes, not at the reading of every practice that follows
+    from warehouse.schema import create_all
+
+    with duckdb.connect(str(wh)) as con:
+        create_all(con)
+        before = con.execute("select * from warehouse_meta order by all").fetchall()
+    res = runner.invoke(app, ["rekey", "-l", str(zone / "landing"), "-w", str(wh), "--runner", "dask", "--dask-address", free])
+    assert res.exit_code == 2 and "error: no Dask scheduler answers at" in res.output, res.output
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select * from warehouse_meta order by all").fetchall() == before
 
 
 def test_practice_takes_its_options_before_the_id_too(tmp_path):
