@@ -30,7 +30,7 @@ def export(
     `veto` says why the matcher would not merge the pair on its own (see the README's review section). It reads the
     analysts' snapshot, so it works while a wave runs (the links as the snapshot last published them).
     """
-    from warehouse.review import ReviewError, check_practices, export_review
+    from warehouse.review import ReviewError, check_practices, export_review, unrecorded_decisions
 
     if not practice:
         fail("name the practice to review with --practice ID (repeat for more)")
@@ -43,6 +43,10 @@ def export(
             fail(str(exc))
         for f in files.values():
             output_file(f)
+            lost = unrecorded_decisions(con, f)
+            if lost:  # a reviewer's work not applied yet: an export over it lost it unsaid
+                refuse(f"{f} holds {plural(lost, 'filled-in decision')} not recorded yet: `scr review apply {f}` first, "
+                       "or export to another file with --out")  # fmt: skip
         try:
             counts = {p: export_review(con, p, f) for p, f in files.items()}
         except ReviewError as exc:

@@ -11,7 +11,7 @@ import polars as pl
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
-__all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS"]
+__all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -264,6 +264,26 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     practices = sorted(set(df["practice_id"].drop_nulls().to_list()))
     decided, changed = _record(con, df, str(path.name), by)
     return Applied(decided, changed, practices)
+
+
+def unrecorded_decisions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """How many filled-in decisions of an existing review CSV are not recorded as they are (0 for no file, or one that is
+    no review CSV): what an export over the file would lose."""
+    path = Path(path)
+    if not path.is_file():
+        return 0
+    try:
+        df = unescape_frame(pl.read_csv(path, infer_schema=False, glob=False))
+    except (pl.exceptions.PolarsError, OSError):
+        return 0
+    if any(c not in df.columns for c in DECISIONS.names()):
+        return 0
+    df = df.with_columns(decision=pl.col("decision").str.strip_chars().str.to_lowercase())
+    df = df.filter(pl.col("decision").is_not_null() & (pl.col("decision") != "")).select(DECISIONS.names())
+    if df.is_empty():
+        return 0
+    recorded = con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision from review_decision").pl()
+    return _oriented(df).join(recorded, on=[*PAIR, "decision"], how="anti", nulls_equal=True).height
 
 
 def read_decisions(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None = None) -> pl.DataFrame:

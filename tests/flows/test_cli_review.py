@@ -136,3 +136,22 @@ def test_a_revoke_of_several_decisions_says_the_rerun_applies_them(wh, tmp_path)
     res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--file", "r.csv", "--by", "ops", "-w", str(wh)])
     assert res.exit_code == 0, res.output
     assert "withdrew 2 decisions (r.csv) `scr rerun -p p1` applies them" in said(res)
+
+
+def test_an_export_over_a_file_with_decisions_not_recorded_is_refused_and_keeps_the_file(wh, tmp_path):
+    # a reviewer's filled-in file exported over again (the same -o, or the default name) lost every decision unsaid
+    csv = tmp_path / "r.csv"
+    assert runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(csv), "-w", str(wh)]).exit_code == 0
+    lines = csv.read_text().splitlines()
+    filled = "\n".join([lines[0], lines[1].rsplit(",", 1)[0] + ",accept", *lines[2:]]) + "\n"  # decision: the last column
+    csv.write_text(filled)
+    again = runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(csv), "-w", str(wh)])
+    assert again.exit_code == 1 and isinstance(again.exception, SystemExit), again.output
+    assert said(again) == (f"error: {csv} holds 1 filled-in decision not recorded yet: `scr review apply {csv}` first, "
+                           "or export to another file with --out")  # fmt: skip
+    assert csv.read_text() == filled
+    # recorded, the file holds nothing an export would lose: it is written anew, the decided link gone from it
+    assert runner.invoke(scr, ["review", "apply", str(csv), "--by", "ops", "-w", str(wh)]).exit_code == 0
+    after = runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(csv), "-w", str(wh)])
+    assert after.exit_code == 0, after.output
+    assert "accept" not in csv.read_text()
