@@ -112,15 +112,39 @@ def show(
         rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {listed}"))
     if facts["failed_expectations"]:
         rows.append(("failed expectations", ", ".join(facts["failed_expectations"])))
-    rows.append(("next step", next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None,
-                                        facts["unapplied_decisions"])))  # fmt: skip
-    if as_json:
-        out.print_json(data=dict(rows, practice_id=practice_id, name=row["name"]))
+    step = next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None,
+                     facts["unapplied_decisions"])  # fmt: skip
+    rows.append(("next step", step))
+    if as_json:  # the same facts as values a script reads, not as the lines a person reads
+        out.print_json(data=_as_data(practice_id, row, st, facts, chosen, uses, step))
         return
     # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
     out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {shown(row['name'])}"), highlight=False)
     for what, value in rows:  # values from the data (names, details, emails) are text, never markup
         out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {shown(value)}"), highlight=False)
+
+
+def _as_data(practice_id: str, row: dict, st: dict, facts: dict, chosen: list, uses: list[str], step: str) -> dict:
+    """`scr practice ID --json`: one key per fact, each a value (counts as numbers, times as ISO text, none as null)."""
+
+    def when(at) -> str | None:
+        return None if at is None else at.isoformat()
+
+    pin = facts["pin"]
+    return {
+        "practice_id": practice_id, "name": row["name"], "status": st["status"], "detail": st["detail"],
+        "status_updated_at": when(st["updated_at"]), "region": row["region"], "wave": row["wave"], "systems": ["HQ", *uses],
+        "connection": row["connection"], "connected_by": row["connected_by"], "master_admin": row["master_admin"],
+        "strategy": row["strategy"], "strategy_chosen_by": chosen[-1][3] if chosen else None,
+        "strategy_chosen_at": when(chosen[-1][4]) if chosen else None,
+        "records": facts["records"], "links": facts["links"], "awaiting_review": facts["pending_reviews"],
+        "decisions": facts["decisions"], "unapplied_decisions": facts["unapplied_decisions"],
+        "versions": [{"version": v, "run_id": run, "promoted_at": when(at), "current": bool(cur)} for v, run, at, cur in facts["versions"]],
+        "promoted_clients": facts["promoted_clients"], "merge_status": facts["merge_status"],
+        "pin": None if pin is None else {"version": pin[0], "pinned_by": pin[1], "pinned_at": when(pin[2]), "reason": pin[3]},
+        "suspect_links": [{"kind": k, "left": a, "right": b} for k, a, b in facts["suspect_links"]],
+        "failed_expectations": facts["failed_expectations"], "next_step": step,
+    }  # fmt: skip
 
 
 @practice_app.command("strategy")

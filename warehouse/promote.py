@@ -125,24 +125,24 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, to: int | None | 
                   params={"p": practice_id}).fetchall()  # fmt: skip
     have = [r[0] for r in con.sql("select version from promotion_version where practice_id = $p order by 1", params={"p": practice_id}).fetchall()]
     if not have:
-        raise PromotionError(f"practice {practice_id!r} has never been promoted")
+        raise PromotionError(f"practice {practice_id} has never been promoted")
     current = cur[0][0] if cur else None
     if to == "previous":
         if current is None:
-            raise PromotionError(f"practice {practice_id!r} has no promoted version now: name one with --to")
+            raise PromotionError(f"practice {practice_id} has no promoted version now: name one with --to")
         before = cur[0][1]
         if before is None and not [v for v in have if v < current]:
-            raise PromotionError(f"practice {practice_id!r} has no version before its current version {current} (use --to none)")
+            raise PromotionError(f"practice {practice_id} has no version before its current version {current} (use --to none)")
         if before is None:  # promoted after a rollback to none: what it replaced is nothing
             raise PromotionError(
-                f"practice {practice_id!r} had no version promoted when its current version {current} was (use --to none, "
+                f"practice {practice_id} had no version promoted when its current version {current} was (use --to none, "
                 f"or --to N for another: {', '.join(str(v) for v in have if v != current)})"
             )
         to = before
     if to is not None and to not in have:
-        raise PromotionError(f"practice {practice_id!r} has no version {to} (versions: {', '.join(map(str, have))})")
+        raise PromotionError(f"practice {practice_id} has no version {to} (versions: {', '.join(map(str, have))})")
     if to == current:
-        raise PromotionError(f"practice {practice_id!r} is already on {'no version' if to is None else f'version {to}'}")
+        raise PromotionError(f"practice {practice_id} is already on {'no version' if to is None else f'version {to}'}")
     con.execute("update promotion_version set is_current = (version = $v) where practice_id = $p", {"v": to, "p": practice_id})
     return current, to
 

@@ -164,7 +164,7 @@ def test_the_next_step_of_a_complete_practice_with_decisions_withdrawn_since_its
     def next_step() -> str:
         res = runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"])
         assert res.exit_code == 0, res.output
-        return json.loads(res.output)["next step"]
+        return json.loads(res.output)["next_step"]
 
     assert next_step() == "nothing: its unified clients are promoted"
     log = "insert into review_decision_log values ('p1', 'hq', 'h1', 'xpm', 'x1', ?, 'reject', ?, 'ops', ?)"
@@ -276,3 +276,18 @@ def test_a_practice_released_while_links_await_review_stays_in_review(wh):
         con.execute("update practice_status set status = 'failed', detail = 'hq_clients.json: record 3: not JSON'")
     res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
     assert res.exit_code == 0 and "practice p1 stays failed: hq_clients.json: record 3: not JSON" in said(res), res.output
+
+
+def test_practice_as_json_gives_each_fact_as_a_value_a_script_reads(wh):
+    """Found by the README audit: `--json` gave the lines a person reads ("status": "in_review: promoted ...",
+    "region, wave": "AU, 1"), so a script had to parse text for the status."""
+    with connect(wh) as con:
+        con.execute("insert into practice_status (practice_id, status, detail, updated_at) values ('p1', 'complete', 'promoted (combine)', timestamp '2024-05-01 10:00')")
+        con.execute("insert into promotion_version (practice_id, version, run_id, content_hash, promoted_at, is_current) values ('p1', 1, 'R1', 'h', timestamp '2024-05-01 10:00', true)")
+    res = runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert (data["status"], data["detail"], data["status_updated_at"]) == ("complete", "promoted (combine)", "2024-05-01T10:00:00")
+    assert (data["region"], data["wave"], data["systems"]) == ("AU", 1, ["HQ", "XPM"])
+    assert data["versions"] == [{"version": 1, "run_id": "R1", "promoted_at": "2024-05-01T10:00:00", "current": True}]
+    assert data["awaiting_review"] == 0 and data["pin"] is None and data["next_step"].startswith("nothing")
