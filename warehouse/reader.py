@@ -184,6 +184,8 @@ def answer(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
         why = _refusal(statement)
         if why:
             raise QueryRefused(f"{why}: {_HELP}")
+    if len(statements) > 1:  # only the last one's answer could be shown: the others would be run unseen
+        raise QueryRefused(f"one question at a time ({len(statements)} statements given); `scr shell` runs several")
     rel = None
     for statement in statements:
         rel = con.sql(statement)

@@ -354,6 +354,13 @@ def test_a_pivot_is_answered_though_duckdb_expands_it_into_several_statements(wh
     assert unpivot.exit_code == 0 and unpivot.stdout.splitlines() == ["p,k,v", "A1,a,1", "A1,b,2"], unpivot.output
 
 
+def test_two_questions_at_once_are_refused_rather_than_one_answered_unseen(wh):
+    """Found by the README audit: `scr query "select 1; select 2"` printed the second answer only, unsaid."""
+    result = scr("query", "-w", str(wh), "select 1 as a; select 2 as b")
+    assert result.exit_code == 1 and "one question at a time (2 statements given)" in " ".join(result.output.split()), result.output
+    assert "│ 2 │" not in result.output
+
+
 def test_a_pivot_that_writes_or_rides_with_a_statement_that_does_is_refused_before_anything_runs(wh, tmp_path):
     data = snapshot_dir(wh) / "data"
     pivot = "pivot practice_status on status using count(*)"
