@@ -10,6 +10,7 @@ import polars as pl
 
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
+from warehouse.schema import has_table
 
 __all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
 
@@ -245,6 +246,12 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
         empty = [c for c in PAIR if r[c] is None]
         raise ReviewError(f"{path}: line {r['line']}: a decision with no {', '.join(empty)}: every decided row keeps the link's "
                           f"{', '.join(PAIR)} as `scr review export` wrote them; nothing was recorded")
+    known = con.sql(f"select practice_id from {'practice' if has_table(con, 'practice') else 'client_match'}").pl()
+    stranger = df.join(known, on="practice_id", how="anti").sort("line")
+    if not stranger.is_empty():
+        r = stranger.row(0, named=True)
+        raise ReviewError(f"{path}: line {r['line']}: unknown practice {r['practice_id']!r}: not in this warehouse (a review "
+                          f"file of another warehouse, or -w names the wrong one?); nothing was recorded")
     unknown = _oriented(df).join(con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl(),
                                  on=PAIR, how="anti")
     if not unknown.is_empty():

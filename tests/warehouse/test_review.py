@@ -114,6 +114,10 @@ def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
         apply_review(con, out)
     with pytest.raises(ReviewError, match="unknown practice"):
         export_review(con, "p404", out)
+    # a decided row of a practice this warehouse does not hold (another warehouse's file): said so, not "no link"
+    sheet.with_columns(decision=pl.Series([None, "accept"]), practice_id=pl.Series(["p1", "P404"])).write_csv(out)
+    with pytest.raises(ReviewError, match="line 3: unknown practice 'P404': not in this warehouse"):
+        apply_review(con, out)
     assert read_decisions(con).is_empty()
 
 
