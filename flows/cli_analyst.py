@@ -20,7 +20,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices, existing_warehouse,
+    unknown_practices, existing_warehouse, verb,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -179,7 +179,7 @@ def _print_headline(head: dict, views: dict, latest: dict | None = None, warehou
     out.print(
         f"complete: [bold]{head['share_complete']:.1%}[/] of {plural(head['practices'], 'practice')}; "
         f"{plural(head['source_records'], 'source record')} read; {plural(head['unified_clients'], 'unified client')}; "
-        f"{plural(head['pending_links'], 'link')} {'awaits' if head['pending_links'] == 1 else 'await'} review in "
+        f"{plural(head['pending_links'], 'link')} {verb(head['pending_links'], 'awaits', 'await')} review in "
         f"{plural(head['practices_with_pending_links'], 'practice')}", highlight=False,
     )  # fmt: skip
     def _stale(run: dict) -> bool:

@@ -19,10 +19,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.words import plural  # the commands import it from here
+from flows.words import plural, verb  # the commands import them from here
 
 __all__ = [
-    "out", "err", "fail", "refuse", "plural", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
+    "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
     "unknown_practices",

@@ -10,7 +10,7 @@ import polars as pl
 import typer
 from rich.text import Text
 
-from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, shown, writing
+from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, shown, verb, writing
 from flows.cli_practice import print_outcome
 
 __all__ = ["review_app", "rollback", "unmerge"]
@@ -55,7 +55,7 @@ def export(
             fail(f"cannot write {exc.filename or target}: {exc.strerror or exc}")
     for p, n in counts.items():
         where = files[p]
-        out.print(Text.assemble(f"{plural(n, 'link')} of practice ", (p, "bold"), f" {'awaits' if n == 1 else 'await'} review: {where}"),
+        out.print(Text.assemble(f"{plural(n, 'link')} of practice ", (p, "bold"), f" {verb(n, 'awaits', 'await')} review: {where}"),
                   highlight=False)  # fmt: skip
 
 

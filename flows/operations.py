@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from flows.commit import unified_tables
-from flows.words import plural
+from flows.words import plural, verb
 from landing.schema import PRACTICE
 from transforms.status_rules import step_one, with_choices
 from transforms.survivorship import STRATEGIES
@@ -339,7 +339,7 @@ _REVIEW_COUNTS = re.compile(r"(?:; \d[\d,]* links? awaits? review|; \d[\d,]* dec
 
 def _awaiting(pending: int) -> str:
     """'; 1 link awaits review', '; 3 links await review', nothing when none does (flows.journey words it so for a run)."""
-    return f"; {plural(pending, 'link')} {'awaits' if pending == 1 else 'await'} review" if pending else ""
+    return f"; {plural(pending, 'link')} {verb(pending, 'awaits', 'await')} review" if pending else ""
 
 
 def review_detail(detail: str, pending: int, decided: int) -> str:

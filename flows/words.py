@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["plural"]
+__all__ = ["plural", "verb"]
 
 
 def plural(n: int, word: str) -> str:
@@ -10,3 +10,8 @@ def plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n:,} {word}"
     return f"{n:,} {word}{'es' if word.endswith(('s', 'sh', 'ch', 'x')) else 's'}"
+
+
+def verb(n: int, one: str, many: str) -> str:
+    """The verb that agrees with a count: verb(1, 'awaits', 'await') -> 'awaits', verb(3, ...) -> 'await'."""
+    return one if n == 1 else many
