@@ -83,17 +83,6 @@ class _TemporaryApi:
         self._thread.join()
 
 
-def _gate_process(runner: str) -> None:
-    """Start the quality gate's process now (a wave's own threads gate there): it imports Great Expectations on
-    the core this process leaves idle while it imports Prefect and the pipeline; the flow's chunks validate there."""
-    from flows.settings import get_settings
-
-    if runner == "thread" and get_settings().gate_process:
-        from quality.gate import start_process
-
-        start_process()
-
-
 def _pinned(warehouse: Path) -> set[str]:
     """Practices pinned after a rollback (read without waiting; the flow checks again under its lock)."""
     if not warehouse.exists():
@@ -236,7 +225,6 @@ def _check_scheduler(address: str, runner: str) -> None:
 def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -> dict:
     """Run a migration flow with a rich progress bar; turn known run-level failures into clear errors."""
     api = _TemporaryApi()
-    _gate_process(runner)
     from flows import progress
     from flows import wave as flows_wave
     from flows.hashkey import KeyMismatch

@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     )
     gate_process: bool = Field(
         default_factory=lambda: (os.cpu_count() or 1) >= 2,
-        description="the quality gate validates in a process of its own, which imports Great Expectations from the "
-        "run's start beside the flow (default on with two cores or more; off: in the chunk's thread)",
+        description="the quality gate validates in a process of its own, which imports Great Expectations beside the "
+        "wave's chunk threads (default on with two cores or more; off: in the chunks' threads)",
     )
     wait_seconds: float = Field(600, ge=0, description="how long a run waits for another writer to let go of the warehouse")
     model_sample_practices: int = Field(

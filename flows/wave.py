@@ -159,7 +159,6 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
-    _gate_process(settings.gate_process and _local_threads())
     with (
         collector.tuned(),
         pool.sized(settings.parse_processes),
@@ -220,9 +219,12 @@ def run_journey(
             finally:
                 stop_reading.set()  # the chunks start now: they read what was not read ahead yet
             params["kept"] = keep
+            # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
+            # while the first chunks are read rather than beside the model's fit, which it slowed by as much, and in
+            # a process of its own, where it holds no GIL of this one's chunk threads (100k bench zone, paired runs:
+            # started with `scr run` it slowed the flow's start and the fit as much as it saved)
+            _gate_process(settings.gate_process and keep is not None)
             if not (settings.gate_process and keep):
-                # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
-                # while the first chunks are read rather than beside the model's fit, which it slowed by as much
                 threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()
         logger.info("run %s: %s in %s", run_id, plural(todo.height, "practice"), plural(len(parts), "chunk"))
         progress.report("practices", 0, todo.height)
@@ -355,10 +357,9 @@ def _wait_for_a_chunk(futures: list, deadline: float) -> bool:
 
 
 def _gate_process(wanted: bool) -> None:
-    """The quality gate's own process (quality.gate.start_process; `scr run` starts it before Prefect's import), or
-    none when the settings say so. It stays for the process's next runs (`scr serve`'s, a test session's) with
-    Great Expectations imported, as that import stays in a process that gates in its own threads; it exits with
-    this process, however that ends (its input closes)."""
+    """The quality gate's own process (quality.gate.start_process), or none when the settings say so. It stays for
+    the process's next runs (`scr serve`'s, a test session's) with Great Expectations imported, as that import stays
+    in a process that gates in its own threads; it exits with this process, however that ends (its input closes)."""
     from quality.gate import start_process, stop_process
 
     if wanted:

@@ -47,8 +47,8 @@ def warm_up() -> None:
 
 # Great Expectations' import is seconds of pure Python holding the GIL (scipy.stats for one expectation's module,
 # pydantic models of its checkpoint actions): in a wave's own process it slows every chunk thread while it lasts.
-# A process of its own imports it beside the flow from the run's start, on the core the flow's start leaves idle,
-# and validates there; it stays for the process's later gates and exits with it. A gate in a process without one
+# A process of its own imports it beside the flow's chunk threads, from when the match model is fitted, and
+# validates there; it stays for the process's later gates and exits with it. A gate in a process without one
 # (a Dask worker, SCR_GATE_PROCESS=0) validates in its own.
 _PROCESS: dict[str, Any] = {}  # "worker" -> landing.pool.Worker with GX imported (or being imported)
 _PROCESS_LOCK = threading.Lock()  # one call at a time: a Worker serves one request after another
