@@ -38,3 +38,12 @@ def test_the_median_run_stands_for_a_size_and_every_run_is_listed():
     assert "| 1,000 | 3 | 15.0 | 67 | 100 | 7.0 | 143 | 100 | 2.14 |" in text  # medians, and the ratio of the medians
     assert "- 1,000 records: 15.0, 13.0, 16.0 s / 7.0, 6.5, 7.5 s" in text
     assert "ran several times" not in _markdown([{**row, "ours_walls": [15.0], "splink_walls": [7.0]}], "abc1234", "make bench")
+
+
+def test_a_paired_side_is_a_checkout_with_its_own_settings(tmp_path: Path):
+    from benchmarks.paired import _side
+
+    assert _side(str(tmp_path)) == (tmp_path.resolve(), {})
+    assert _side(f"{tmp_path}:SCR_GATE_PROCESS=0,SCR_CHUNK_RECORDS=20000") == (
+        tmp_path.resolve(), {"SCR_GATE_PROCESS": "0", "SCR_CHUNK_RECORDS": "20000"}
+    )
