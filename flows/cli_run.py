@@ -67,6 +67,8 @@ class _TemporaryApi:
 
     @staticmethod
     def _start() -> None:
+        import threading
+
         try:
             from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
 
@@ -74,13 +76,69 @@ class _TemporaryApi:
                 return  # a server is set (or none may be started): nothing to start
             from prefect.server.api.server import SubprocessASGIServer
 
-            SubprocessASGIServer().start()
+            server, up = SubprocessASGIServer(), threading.Event()
+            threading.Thread(target=_stops_with_us, args=(server, up), name="scr-temporary-api-watch", daemon=True).start()
+            try:
+                server.start()
+            finally:
+                up.set()
         except Exception:  # noqa: BLE001 - the flow's own start tries again and reports
             pass
 
     def ready(self) -> None:
         """Wait for the start to end (it is bounded by PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
         self._thread.join()
+
+
+# waits for end of input (this process gone, however it ended: its end of the pipe closes), then stops the server
+_WATCH = (
+    "import os, signal, sys\n"
+    "pid, started = int(sys.argv[1]), sys.argv[2]\n"
+    "sys.stdin.buffer.read()\n"
+    "try:\n"
+    "    with open(f'/proc/{pid}/stat') as f:\n"
+    "        same = f.read().rsplit(') ', 1)[1].split()[19] == started\n"
+    "except (OSError, IndexError):\n"
+    "    same = False\n"
+    "if same:\n"
+    "    os.kill(pid, signal.SIGTERM)\n"
+)
+
+
+def _stops_with_us(server, up) -> None:
+    """Stop Prefect's temporary API when this process ends, however it ends. Prefect stops it at exit only (atexit):
+    `kill -9` or a SIGTERM on `scr run` left it running, orphaned, for good. A small watcher holds a pipe from this
+    process and stops the server (the same process: its start time checked, never a reused pid) once the pipe closes;
+    at a normal exit Prefect has stopped it already and the watcher just ends. Watched from the moment Prefect starts
+    its process, not once it answers (seconds later), and again if Prefect started another (its port was taken)."""
+    watched = None
+    while True:
+        done = up.wait(0.05)
+        process = server.server_process
+        if process is not None and process is not watched:
+            _watch(process)
+            watched = process
+        if done:
+            return
+
+
+def _watch(server) -> None:
+    import subprocess
+    import sys
+
+    if server.poll() is not None:
+        return
+    try:
+        with open(f"/proc/{server.pid}/stat") as f:
+            started = f.read().rsplit(") ", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return  # not Linux: Prefect's own stop at exit is all there is
+    watcher = subprocess.Popen([sys.executable, "-S", "-c", _WATCH, str(server.pid), started],  # noqa: S603
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    _WATCHERS.append(watcher)  # its pipe stays open for as long as this process lives
+
+
+_WATCHERS: list = []
 
 
 def _pinned(warehouse: Path) -> set[str]:

@@ -46,3 +46,55 @@ def test_without_a_server_the_temporary_api_is_started_once_and_the_flows_client
 def test_with_a_server_set_nothing_is_started(tmp_path):
     got = _probe(tmp_path, PREFECT_API_URL="http://127.0.0.1:9/api")  # never contacted: only its being set matters
     assert got == {"started": False}
+
+
+_KILLED = """
+import os, signal, sys
+from flows.cli_run import _TemporaryApi
+api = _TemporaryApi()
+api.ready()
+from prefect.server.api.server import SubprocessASGIServer
+servers = [s for s in SubprocessASGIServer._instances.values() if s.running]
+print(servers[0].server_process.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # as `kill -9` on `scr run`: no atexit, no finally
+"""
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(") ", 1)[1].startswith("Z"):
+                    return True  # a zombie: ended, waiting for its new parent to reap it
+        except FileNotFoundError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_the_temporary_api_does_not_outlive_a_run_killed_outright(tmp_path):
+    """`kill -9` on `scr run` left Prefect's temporary API (uvicorn) running, orphaned, for good: Prefect stops it at
+    exit only (atexit), which a killed process never reaches; a SIGTERM'd one neither."""
+    import signal
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    base.update(PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")  # fmt: skip
+    # not subprocess.run(capture_output=True): the server inherits the probe's stdout, and a server left running
+    # would hold that pipe open for good
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED], env=base, stdout=subprocess.PIPE, text=True)
+    try:
+        server = int(proc.stdout.readline())
+        assert proc.wait(timeout=120) == -signal.SIGKILL
+    finally:
+        proc.stdout.close()
+    try:
+        assert _gone(server, 15), "the temporary API outlived the killed process"
+    finally:
+        try:
+            os.kill(server, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
