@@ -290,6 +290,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     from landing import BadInput
     from warehouse.db import WarehouseBusy, WarehouseUnusable
 
+    _says_when_stopped(Path(kwargs["warehouse"]))
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("starting Prefect", total=None)
         progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
@@ -297,6 +298,9 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             flow = flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)
             api.ready()
             return flow(**kwargs)
+        except KeyboardInterrupt:
+            err.print(_stopped("Ctrl-C (SIGINT)", Path(kwargs["warehouse"]), 130), highlight=False)
+            raise  # the process ends as interrupted by the signal: exit 130
         except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
             fail(str(exc))
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:
@@ -310,6 +314,32 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             raise
         finally:
             progress.set_listener(None)
+
+
+def _stopped(how: str, warehouse: Path, code: int) -> Text:
+    return Text.assemble(
+        ("error:", "bold red"), f" the run was stopped by {how}, exit {code}: the chunks it committed stand, what it had "
+        f"not committed left nothing; `scr status` names the run interrupted, and the next `scr run` records it so and "
+        f"completes it (warehouse {shown(warehouse)})",
+    )  # fmt: skip
+
+
+def _says_when_stopped(warehouse: Path) -> None:
+    """On SIGTERM (`kill`, a scheduler stopping the run) say so in one line, as on Ctrl-C, then end as the signal ends
+    a process (exit 143). Prefect's flow engine takes SIGTERM over while the flow runs and hands it back to this
+    handler once it has recorded the crash; before or after the flow, this handler has it first."""
+    import os
+    import signal
+
+    def stopped(signum, frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        err.print(_stopped("SIGTERM", warehouse, 128 + signal.SIGTERM), highlight=False)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        signal.signal(signal.SIGTERM, stopped)
+    except ValueError:  # not the main thread (a caller embedding the command): the signal's default stands
+        pass
 
 
 def run(

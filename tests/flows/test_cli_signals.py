@@ -1,0 +1,88 @@
+"""`scr run` stopped by SIGTERM or Ctrl-C (SIGINT) while its flow runs: it says so in one line of its own (what stands,
+what the next run does) and ends as the signal ends a process (143, 130); the committed chunks stand, the run is
+recorded interrupted by the next run, and no process it started outlives it. Real `scr run` processes, a bare run
+(Prefect's temporary API), as an operator types it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory) -> Path:
+    from synthetic import generate_zone
+
+    out = tmp_path_factory.mktemp("signal-zone")
+    generate_zone(out, 40, seed=5)
+    return out / "landing"
+
+
+def _env(tmp_path: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SCR_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), SCR_HASH_KEY="signal-test-key-a-throwaway-of-32-chars-or-more",
+               SCR_CHUNK_PRACTICES="4", SCR_SNAPSHOT_SECONDS="0")  # fmt: skip
+    return env
+
+
+def _descendants(pid: int) -> set[int]:
+    kids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            kids.add(int(stat.parent.name))
+    return kids | {g for k in kids for g in _descendants(k)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return not Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("sig, code, how", [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C (SIGINT)")])
+def test_a_run_stopped_by_a_signal_says_so_ends_with_the_signal_and_leaves_no_process(zone, tmp_path, sig, code, how):
+    wh = tmp_path / "scr.duckdb"
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "-l", str(zone), "-w", str(wh)], env=_env(tmp_path),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        # the flow holds the writer lock and has published its first snapshot: the flow is running
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                holder = json.loads((tmp_path / "scr.duckdb.lock").read_text() or "{}")
+            except (OSError, ValueError):
+                holder = {}
+            if holder.get("pid") == proc.pid and (tmp_path / "scr.snapshot" / "snapshot.duckdb").exists():
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        started = _descendants(proc.pid)
+        proc.send_signal(sig)
+        stderr = proc.communicate(timeout=120)[1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode in (-sig, code), stderr[-2000:]
+    said = " ".join(stderr.split())
+    assert f"the run was stopped by {how}, exit {code}: the chunks it committed stand" in said, stderr[-2000:]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(p) for p in started):
+        time.sleep(0.2)
+    left = [p for p in started if _alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    assert not left, "processes of the stopped run outlived it"
