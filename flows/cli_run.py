@@ -3,6 +3,8 @@ once the arguments have been checked, so a mistyped practice costs nothing and w
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -290,8 +292,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     from landing import BadInput
     from warehouse.db import WarehouseBusy, WarehouseUnusable
 
-    _says_when_stopped(Path(kwargs["warehouse"]))
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
+    with _says_when_stopped(Path(kwargs["warehouse"])), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("starting Prefect", total=None)
         progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
         try:
@@ -319,12 +320,13 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
 def _stopped(how: str, warehouse: Path, code: int) -> Text:
     return Text.assemble(
         ("error:", "bold red"), f" the run was stopped by {how}, exit {code}: the chunks it committed stand, what it had "
-        f"not committed left nothing; `scr status` names the run interrupted, and the next `scr run` records it so and "
+        f"not committed left nothing; `scr status` names the run interrupted, and the next run records it so and "
         f"completes it (warehouse {shown(warehouse)})",
     )  # fmt: skip
 
 
-def _says_when_stopped(warehouse: Path) -> None:
+@contextmanager
+def _says_when_stopped(warehouse: Path) -> Iterator[None]:
     """On SIGTERM (`kill`, a scheduler stopping the run) say so in one line, as on Ctrl-C, then end as the signal ends
     a process (exit 143). Prefect's flow engine takes SIGTERM over while the flow runs and hands it back to this
     handler once it has recorded the crash; before or after the flow, this handler has it first."""
@@ -337,9 +339,14 @@ def _says_when_stopped(warehouse: Path) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     try:
-        signal.signal(signal.SIGTERM, stopped)
-    except ValueError:  # not the main thread (a caller embedding the command): the signal's default stands
-        pass
+        before = signal.signal(signal.SIGTERM, stopped)
+    except ValueError:  # not the main thread (a caller embedding the command): its handler stands
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)  # the command's flow is over: the caller's handler again
 
 
 def run(
