@@ -76,8 +76,10 @@ class _TemporaryApi:
 
             if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
                 return  # a server is set (or none may be started): nothing to start
+            import prefect.server.api.server as prefect_server
             from prefect.server.api.server import SubprocessASGIServer
 
+            prefect_server.subprocess = _OwnSession()  # a terminal's Ctrl-C reaches this process, not its API server
             server, up = SubprocessASGIServer(), threading.Event()
             threading.Thread(target=_stops_with_us, args=(server, up), name="scr-temporary-api-watch", daemon=True).start()
             try:
@@ -90,6 +92,25 @@ class _TemporaryApi:
     def ready(self) -> None:
         """Wait for the start to end (it is bounded by PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
         self._thread.join()
+
+
+class _OwnSession:
+    """The `subprocess` module as Prefect's temporary API server is started with, but in a session of its own.
+
+    A terminal's Ctrl-C signals its whole foreground process group: the server, started in this one, stopped with
+    the run, whose last calls to its API (the flow's state) then retried for minutes and ended in a traceback. In
+    its own session it stops as Prefect stops it, at this process's exit (or by `_stops_with_us`)."""
+
+    def __getattr__(self, name: str):
+        import subprocess
+
+        return getattr(subprocess, name)
+
+    @staticmethod
+    def Popen(*args, **kwargs):  # noqa: N802 - subprocess's name
+        import subprocess
+
+        return subprocess.Popen(*args, **{**kwargs, "start_new_session": True})
 
 
 # waits for end of input (this process gone, however it ended: its end of the pipe closes), then stops the server

@@ -15,7 +15,7 @@ import polars as pl
 from flows import faults
 from flows.timing import Stopwatch
 from landing import redact
-from warehouse.db import transaction
+from warehouse.db import interrupted, transaction
 from warehouse.matches import write_match_results
 from warehouse.meta import REREAD_PENDING, read_meta, rekey_current_versions, rekey_versions
 from warehouse.promote import promote
@@ -130,6 +130,8 @@ def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set
         clock.add("commit", time.perf_counter() - start)
         return True
     except Exception as exc:  # noqa: BLE001 - the chunk's practices fail, the wave goes on
+        if interrupted(exc):  # a Ctrl-C during the chunk's transaction: the run stops, the chunk is not written
+            raise KeyboardInterrupt from exc
         log.exception("writing chunk %s failed", ", ".join(result.practice_ids[:5]))
         failed = pl.DataFrame(
             {"practice_id": result.practice_ids, "status": "failed", "detail": f"warehouse write failed: {why(exc)}"},

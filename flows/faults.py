@@ -1,7 +1,7 @@
 """Fault injection for the crash and soak tests: kill or fail the process at a named point.
 
-`SCR_FAULT="<point>@<n>[:raise]"` makes the n-th arrival at `<point>` SIGKILL this process (or raise
-InjectedFault with `:raise`). Unset, every point is a dictionary lookup and nothing else.
+`SCR_FAULT="<point>@<n>[:raise|:ctrl-c]"` makes the n-th arrival at `<point>` SIGKILL this process (or raise
+InjectedFault with `:raise`, or send SIGINT to its process group as a terminal's Ctrl-C does with `:ctrl-c`). Unset, every point is a dictionary lookup and nothing else.
 """
 
 from __future__ import annotations
@@ -28,13 +28,16 @@ _hits: dict[str, int] = {}
 _lock = threading.Lock()
 
 
-def _spec() -> tuple[str, int, bool] | None:
+def _spec() -> tuple[str, int, str] | None:
     raw = os.environ.get("SCR_FAULT", "")
     if not raw:
         return None
-    where, _, mode = raw.partition(":raise")
+    where, mode = raw, ""
+    for kind in ("raise", "ctrl-c"):  # point names hold colons too ("chunk:committed@2:raise")
+        if raw.endswith(":" + kind):
+            where, mode = raw[: -len(kind) - 1], kind
     name, _, n = where.partition("@")
-    return name, int(n or 1), raw.endswith(":raise")
+    return name, int(n or 1), mode
 
 
 def point(name: str) -> None:
@@ -47,6 +50,9 @@ def point(name: str) -> None:
         due = _hits[name] == spec[1]
     if not due:
         return
-    if spec[2]:
+    if spec[2] == "raise":
         raise InjectedFault(f"fault injected at {name} (arrival {spec[1]})")
+    if spec[2] == "ctrl-c":
+        os.killpg(os.getpgid(0), signal.SIGINT)
+        return
     os.kill(os.getpid(), signal.SIGKILL)

@@ -317,6 +317,8 @@ def _failure_recorded(con, run_id: str, warehouse: Path) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
+        if db.interrupted(exc):  # a Ctrl-C that came during a query: stopped as by the signal, the run interrupted
+            raise KeyboardInterrupt from exc
         try:
             with db.transaction(con):
                 recorded = fail_run(con, run_id, why(exc))

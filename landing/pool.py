@@ -103,6 +103,8 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from landing.pool import serve; serve()"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env,
+            # a session of its own: a terminal's Ctrl-C stops the run that uses it, which then closes its input
+            start_new_session=True,
         )
 
     def call(self, fn: Callable, arg: object) -> object:

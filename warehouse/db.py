@@ -25,8 +25,13 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "WarehouseUnusable", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
+__all__ = ["WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
            "transaction", "lock_path", "holder", "writer_running"]
+
+
+def interrupted(exc: BaseException) -> bool:
+    """DuckDB's answer to a Ctrl-C (SIGINT) that came during a query: the query stopped, its transaction is lost."""
+    return isinstance(exc, RuntimeError) and str(exc).startswith("Query interrupted")
 
 
 class WarehouseBusy(RuntimeError):

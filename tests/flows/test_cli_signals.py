@@ -86,3 +86,34 @@ def test_a_run_stopped_by_a_signal_says_so_ends_with_the_signal_and_leaves_no_pr
     for p in left:
         os.kill(p, signal.SIGKILL)
     assert not left, "processes of the stopped run outlived it"
+
+
+def test_a_terminals_ctrl_c_stops_the_run_as_one_and_fails_no_practice(zone, tmp_path):
+    """A terminal's Ctrl-C signals the whole process group: the run, its parsing and gate processes and Prefect's
+    temporary API. DuckDB turned it into 'Query interrupted' inside the chunk being written: that chunk's and every
+    later chunk's practices were marked failed ('warehouse write failed'), the run recorded completed, and the API,
+    stopped by the same Ctrl-C, made the run retry for minutes and end in a traceback, exit 1. Now the run stops at
+    once (exit 130), no practice is marked failed, the run is left for the next one to record interrupted, and the
+    next run completes. The fault point sends SIGINT to the run's group at a chunk's write, as a terminal would."""
+    wh = tmp_path / "scr.duckdb"
+    env = {**_env(tmp_path), "SCR_FAULT": "chunk:staged@2:ctrl-c"}
+    run = [sys.executable, "-m", "flows.cli", "run", "-l", str(zone), "-w", str(wh)]
+    # a session of its own, as a terminal's job: its Ctrl-C reaches this group only, never pytest
+    proc = subprocess.Popen(run, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stderr = proc.communicate(timeout=180)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode in (130, -signal.SIGINT), stderr[-3000:]
+    assert "Traceback" not in stderr and "the run was stopped by Ctrl-C (SIGINT), exit 130" in " ".join(stderr.split()), stderr[-3000:]
+    import duckdb
+
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.sql("select count(*) from practice_status where status = 'failed'").fetchall() == [(0,)]
+        assert con.sql("select status from pipeline_run").fetchall() == [("running",)]  # the next run calls it interrupted
+    env.pop("SCR_FAULT")
+    again = subprocess.run(run, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert sorted(con.sql("select status from pipeline_run").fetchall()) == [("completed",), ("interrupted",)]
