@@ -17,7 +17,7 @@ from flows.timing import Stopwatch
 from landing import redact
 from warehouse.db import interrupted, transaction
 from warehouse.matches import write_match_results
-from warehouse.meta import REREAD_PENDING, read_meta, rekey_current_versions, rekey_versions
+from warehouse.meta import REREAD_PENDING, read_meta, rekey_versions
 from warehouse.promote import promote
 from warehouse.run_store import write_gate_results, write_run_practices
 from warehouse.staging import load_staging
@@ -79,12 +79,9 @@ def run_practices(result) -> pl.DataFrame:
 
 def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str], clock: Stopwatch) -> None:
     good = [p for p in result.practice_ids if p not in result.failed]
-    # pinned practices come only in a rekey's run: read again with the new key, their version kept, its hashes re-keyed
-    held = sorted(set(good) & pinned)
     with clock.stage("write_staging"):
         write_extracts(con, result.extracts, run_id)
         load_staging(con, result.frames, good)
-        rekey_current_versions(con, held)
     faults.point("chunk:staged")
     if result.match is not None:
         with clock.stage("write_matches"):
@@ -99,8 +96,9 @@ def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]
             with clock.stage("promote"):
                 promote(con, unified_tables(result.unified), passed, run_id, content=result.content)
     if read_meta(con, REREAD_PENDING) is not None:
-        # a rekey's run: every earlier version of a practice read again gets its hashes made anew too (from the records
-        # its lineage names, as the pinned ones' current version above), so a rollback --to one restores its tax numbers
+        # a rekey's run: every version of a practice read again gets its hashes made anew from the records its lineage
+        # names: a pinned practice's current one (pinned practices come only in a rekey's run, their version kept, not
+        # promoted) and every earlier one, so a rollback --to one restores its tax numbers
         rekey_versions(con, good)
     faults.point("chunk:promoted")
     with clock.stage("write_status"):

@@ -14,7 +14,7 @@ from warehouse.promote import content_sql
 from warehouse.schema import VERSIONED
 
 __all__ = ["KEY_FINGERPRINT", "REREAD_PENDING", "read_meta", "write_meta", "forget_meta", "has_hashed_data", "forget_keyed_hashes",
-           "rekey_current_versions", "rekey_versions", "forgotten_hashes"]
+           "rekey_versions", "forgotten_hashes"]
 
 KEY_FINGERPRINT = "hash_key_fingerprint"
 # set by a rekey in the transaction that forgets the old key's hashes, forgotten once every practice was read again
@@ -98,14 +98,8 @@ def _record_content(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | No
 _CLIENT_HASHES = {"tfn_hash": "tfn_last3", "ird_hash": "ird_last3"}
 
 
-def rekey_current_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:
-    """The current versions of these practices (pinned ones, which a rekey reads again but does not promote) get their
-    hashes back, under the key their staging was just read with: rekey_versions for the current versions only."""
-    return rekey_versions(con, practice_ids, current_only=True)
-
-
-def rekey_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str], current_only: bool = False) -> int:
-    """Every promoted version of these practices (or only the current ones) gets its hashes back, under the key their
+def rekey_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:
+    """Every promoted version of these practices gets its hashes back, under the key their
     staging was just read with; nothing else of them changes. Returns values set. A rekey's run does this for every
     version of every practice it reads, so an earlier version a rollback --to restores has its tax-number hashes too.
 
@@ -117,15 +111,14 @@ def rekey_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str], curr
     if not practice_ids:
         return 0
     ids = {"ids": sorted(set(practice_ids))}
-    current = ("join promotion_version p on p.practice_id = u.practice_id and p.version = u.version"
-               + (" and p.is_current" if current_only else "")
-               + " and u.practice_id in (select unnest($ids::varchar[]))")  # fmt: skip
+    versions = ("join promotion_version p on p.practice_id = u.practice_id and p.version = u.version "
+               "and u.practice_id in (select unnest($ids::varchar[]))")  # fmt: skip
     changed = 0
     for hashed, last3 in _CLIENT_HASHES.items():
         changed += con.execute(
             f"""update unified_client_version v set {hashed} = n.{hashed}
                 from (select u.practice_id, u.version, u.unified_client_id, any_value(s.{hashed}) as {hashed}
-                      from unified_client_version u {current}
+                      from unified_client_version u {versions}
                       join field_lineage_version l on l.practice_id = u.practice_id and l.version = u.version
                         and l.unified_client_id = u.unified_client_id and list_contains(l.fields, '{hashed}')
                       join stg_client s on s.practice_id = l.practice_id and s.source = l.source
@@ -140,7 +133,7 @@ def rekey_versions(con: duckdb.DuckDBPyConnection, practice_ids: list[str], curr
         f"""update unified_custom_field_version v set value_hash = n.value_hash
             from (select u.practice_id, u.version, u.unified_client_id, u.source, u.source_client_id, u.field_id,
                          any_value(s.value_hash) as value_hash
-                  from unified_custom_field_version u {current}
+                  from unified_custom_field_version u {versions}
                   join stg_custom_field s on s.practice_id = u.practice_id and s.source = u.source
                     and s.source_client_id = u.source_client_id and s.field_id is not distinct from u.field_id
                     and s.value_last3 is not distinct from u.value_last3

@@ -186,9 +186,7 @@ def answer(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame | None:
             raise QueryRefused(f"{why}: {_HELP}")
     if len(statements) > 1:  # only the last one's answer could be shown: the others would be run unseen
         raise QueryRefused(f"one question at a time ({len(statements)} statements given); `scr shell` runs several")
-    rel = None
-    for statement in statements:
-        rel = con.sql(statement)
+    rel = con.sql(statements[0])
     return _as_text_where_polars_cannot(rel).pl() if rel is not None else None
 
 

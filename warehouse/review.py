@@ -220,21 +220,7 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     the same way: an accept and a reject of one pair is refused naming both lines, never settled by row order.
     """
     path = Path(path)
-    if not path.exists():
-        raise ReviewError(f"{path}: no such file")
-    if path.is_dir():
-        raise ReviewError(f"{path}: a folder, not a review CSV")
-    try:
-        # exactly what export wrote, before its escaping; the name is a file, never a pattern (`review [final].csv`)
-        df = unescape_frame(pl.read_csv(path, infer_schema=False, glob=False))
-    except (pl.exceptions.PolarsError, OSError) as exc:  # empty, not UTF-8, not comma-separated rows, unreadable
-        reason = str(exc).strip().split("\n", 1)[0]
-        raise ReviewError(f"{path}: not a review CSV (UTF-8, comma-separated, as `scr review export` wrote it): {reason}") from None
-    missing = [c for c in DECISIONS.names() if c not in df.columns]
-    if missing:
-        raise ReviewError(f"{path}: missing columns {', '.join(missing)}")
-    df = df.with_row_index("line", offset=2).with_columns(decision=pl.col("decision").str.strip_chars().str.to_lowercase())
-    df = df.filter(pl.col("decision").is_not_null() & (pl.col("decision") != ""))
+    df = _decided_rows(path)
     bad = df.filter(~pl.col("decision").is_in(CHOICES))
     if not bad.is_empty():
         r = bad.row(0, named=True)
@@ -273,6 +259,26 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     return Applied(decided, changed, practices)
 
 
+def _decided_rows(path: Path) -> pl.DataFrame:
+    """The rows of a review CSV whose decision is filled in (trimmed, lower case), with their line numbers; ReviewError
+    for a file that is not there or is no review CSV."""
+    if not path.exists():
+        raise ReviewError(f"{path}: no such file")
+    if path.is_dir():
+        raise ReviewError(f"{path}: a folder, not a review CSV")
+    try:
+        # exactly what export wrote, before its escaping; the name is a file, never a pattern (`review [final].csv`)
+        df = unescape_frame(pl.read_csv(path, infer_schema=False, glob=False))
+    except (pl.exceptions.PolarsError, OSError) as exc:  # empty, not UTF-8, not comma-separated rows, unreadable
+        reason = str(exc).strip().split("\n", 1)[0]
+        raise ReviewError(f"{path}: not a review CSV (UTF-8, comma-separated, as `scr review export` wrote it): {reason}") from None
+    missing = [c for c in DECISIONS.names() if c not in df.columns]
+    if missing:
+        raise ReviewError(f"{path}: missing columns {', '.join(missing)}")
+    df = df.with_row_index("line", offset=2).with_columns(decision=pl.col("decision").str.strip_chars().str.to_lowercase())
+    return df.filter(pl.col("decision").is_not_null() & (pl.col("decision") != ""))
+
+
 def unrecorded_decisions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     """How many filled-in decisions of an existing review CSV are not recorded as they are (0 for no file, or one that is
     no review CSV): what an export over the file would lose."""
@@ -280,13 +286,9 @@ def unrecorded_decisions(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     if not path.is_file():
         return 0
     try:
-        df = unescape_frame(pl.read_csv(path, infer_schema=False, glob=False))
-    except (pl.exceptions.PolarsError, OSError):
+        df = _decided_rows(path).select(DECISIONS.names())
+    except ReviewError:  # no review CSV: nothing of a reviewer's to lose
         return 0
-    if any(c not in df.columns for c in DECISIONS.names()):
-        return 0
-    df = df.with_columns(decision=pl.col("decision").str.strip_chars().str.to_lowercase())
-    df = df.filter(pl.col("decision").is_not_null() & (pl.col("decision") != "")).select(DECISIONS.names())
     if df.is_empty():
         return 0
     recorded = con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision from review_decision").pl()
