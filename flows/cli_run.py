@@ -235,11 +235,11 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     registry = registry_of(landing)
     _check_key(landing, wh)
     check_practices(registry["practice_id"].to_list(), practices, str(landing / "practices.json"))
-    if kwargs.get("wave") is not None:  # a wave no practice is planned in is a mistyped number, as an unknown practice is
-        planned = sorted(registry["wave"].drop_nulls().unique().to_list())
-        if kwargs["wave"] not in planned:
-            fail(f"unknown wave {kwargs['wave']}: not in {landing / 'practices.json'} "
-                 f"({'its waves: ' + ', '.join(map(str, planned)) if planned else 'it plans no wave'})")  # fmt: skip
+    from transforms.planning import unplanned_wave
+
+    unplanned = unplanned_wave(registry, kwargs.get("wave"), str(landing / "practices.json"))
+    if unplanned:  # the flow refuses it too (a deployment's parameter); here it is bad usage before Prefect starts
+        fail(unplanned)
     pinned = _pinned(wh)
     held = sorted(set(practices or []) & pinned)
     if held:

@@ -34,7 +34,7 @@ from flows.words import plural
 from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
 from landing.sizes import practice_sizes
-from transforms.planning import chunks, plan_wave
+from transforms.planning import chunks, plan_wave, unplanned_wave
 from transforms.status_rules import baseline, with_choices
 from warehouse import db
 from warehouse.choices import latest_choices, read_pins
@@ -159,6 +159,9 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
+    unplanned = unplanned_wave(files, wave, str(landing / "practices.json"))
+    if unplanned:  # a deployment's `wave` parameter no practice is planned in: an empty wave reported as a success
+        raise RunRefused(unplanned)
     with (
         collector.tuned(),
         pool.sized(settings.parse_processes),

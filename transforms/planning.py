@@ -27,6 +27,20 @@ def model_sample(practices: pl.DataFrame, sizes: pl.DataFrame, count: int, max_r
     return ranked.sort(large, "practice_id").head(count).drop("records").sort("practice_id")
 
 
+def unplanned_wave(registry: pl.DataFrame, wave: int | None, where: str) -> str | None:
+    """Why `wave` cannot be run, or None when it can (or none was asked for): no practice of the registry
+    (`where`, the practices.json it came from) is planned in that wave, a mistyped number as an unknown
+    practice is. One check for `scr wave --wave N` (exit 2 before Prefect starts) and for the flow itself
+    (a deployment's `wave` parameter), which otherwise ran an empty wave and reported success."""
+    if wave is None:
+        return None
+    planned = sorted(registry["wave"].drop_nulls().unique().to_list())
+    if wave in planned:
+        return None
+    waves = "its waves: " + ", ".join(map(str, planned)) if planned else "it plans no wave"
+    return f"unknown wave {wave}: not in {where} ({waves})"
+
+
 def plan_wave(
     practices: pl.DataFrame,
     status: pl.DataFrame,

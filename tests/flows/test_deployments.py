@@ -3,6 +3,7 @@
 import importlib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +51,24 @@ def test_a_flow_started_without_its_landing_zone_says_which_parameter_is_wrong(t
     (tmp_path / "zone" / "practices.json").write_text("[]")
     with pytest.raises(RunRefused, match="needs the practices"):
         rerun_practice(practices=[], landing=str(tmp_path / "zone"), warehouse=str(tmp_path / "scr.duckdb"))
+
+
+def test_the_nightly_flow_refuses_a_wave_the_registry_does_not_plan(tmp_path, prefect_api):
+    # a deployment's `wave` parameter reaches the flow without `scr wave`'s check: it ran an empty wave and
+    # reported success; now the flow run fails, naming the wave and the waves planned, before anything is written
+    import json
+
+    from flows.wave import RunRefused, nightly_wave
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", 6, seed=3)
+    landing, wh = tmp_path / "zone" / "landing", tmp_path / "scr.duckdb"
+    waves = sorted({p["wave"] for p in json.loads((landing / "practices.json").read_text()) if p["wave"] is not None})
+    assert waves and 99 not in waves
+    state = nightly_wave(landing=str(landing), warehouse=str(wh), wave=99, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(RunRefused) as refused:
+        state.result()
+    assert str(refused.value) == (f"unknown wave 99: not in {landing / 'practices.json'} "
+                                  f"(its waves: {', '.join(map(str, waves))})")  # fmt: skip
+    assert not wh.exists()
