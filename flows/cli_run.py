@@ -253,18 +253,22 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
                   highlight=False)  # fmt: skip
     if dask_address:
         _check_scheduler(dask_address, runner)
-    from warehouse.db import WarehouseBusy, wait_free
+    from warehouse.db import WarehouseBusy, drop_kept_turn, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
-        wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over)
+        # in turn, and keeping this run's turn for its flow's writer: a wave starting while Prefect starts queues behind it
+        wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)
     except WarehouseBusy as exc:
         fail(str(exc))
     except Exception as exc:  # the lock file cannot be made, a log left by a killed run cannot be folded in: a read-only folder, a full disk
         unwritable(exc, wh, "nothing was written")
         raise
-    _note_unfinished(wh)
-    quiet_prefect(verbose)
-    summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
+    try:
+        _note_unfinished(wh)
+        quiet_prefect(verbose)
+        summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
+    finally:
+        drop_kept_turn(wh)  # the flow's writer used it, or the run ended before its writer
     out.print(
         f"run [bold]{summary['run_id']}[/]: {plural(summary['practices'], 'practice')}, {plural(summary['records'], 'record')}, "
         f"{plural(summary['auto_links'], 'automatic merge link')}, {plural(summary['review_links'], 'link')} for review",

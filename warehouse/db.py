@@ -4,6 +4,14 @@ The writer takes an advisory lock on `<warehouse>.lock` for as long as it works,
 The lock file names its holder (pid, command, since when), so a second writer can say who it waits
 for; the operating system releases the lock when the holder dies, even by SIGKILL. Readers never
 open the live file: they read the analysts' snapshot (warehouse.snapshot).
+
+Writers that must wait take turns, first come first served: each takes a turn, a file
+`.<warehouse>.turn-<time>-<pid>-<id>` beside the warehouse that it holds locked while it waits, and
+takes the writer lock only when no live turn older than its own is left. A wave that starts while an
+operator's command waits therefore queues behind it rather than taking the lock the moment the last
+wave lets go (the waiter polls, backing off to 10 s: without turns a later wave won, every time, and
+the command could starve up to SCR_WAIT_SECONDS). A turn whose waiter died is unlocked by the operating
+system, and the next waiter that finds it removes it.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 __all__ = ["WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
-           "transaction", "lock_path", "holder", "writer_running"]
+           "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn"]
 
 
 def interrupted(exc: BaseException) -> bool:
@@ -177,6 +185,77 @@ def stale_holder(lock) -> str | None:
         return None
 
 
+def _turns(path: Path) -> list[Path]:
+    """The turns taken for the warehouse, oldest first (the name's time is zero-padded: names sort as times)."""
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}.turn-[0-9]*"))
+
+
+def _take_turn(path: Path):
+    """A turn in the queue for the writer lock: a file locked for as long as its waiter waits (or lives)."""
+    while True:
+        fresh = path.with_name(f".{path.name}.turn-new-{uuid.uuid4().hex[:8]}")
+        f = open(fresh, "x")  # noqa: SIM115 - held while this process waits
+        fcntl.flock(f, fcntl.LOCK_EX)  # a file no one else knows yet: at once
+        f.write(json.dumps({"pid": os.getpid(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
+                            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}))  # fmt: skip
+        f.flush()
+        named = path.with_name(f".{path.name}.turn-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        try:
+            os.rename(fresh, named)  # in the queue only once locked: a turn found unlocked is a dead waiter's
+        except FileNotFoundError:
+            f.close()
+            continue
+        f.turn = named
+        return f
+
+
+def _drop_turn(turn) -> None:
+    if turn is not None:
+        Path(turn.turn).unlink(missing_ok=True)
+        turn.close()
+
+
+def _ahead(path: Path, mine) -> list[dict]:
+    """The live turns taken before `mine` (every live turn when this process has none yet), oldest first, as their
+    waiters named themselves; the turns of waiters that died are removed."""
+    ahead = []
+    for turn in _turns(path):
+        if mine is not None and turn.name >= Path(mine.turn).name:
+            break
+        try:
+            f = open(turn)  # noqa: SIM115 - closed below
+        except FileNotFoundError:
+            continue  # its waiter got the lock, or gave up
+        with f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # its waiter holds it: alive, and waiting
+                try:
+                    info = json.loads(f.read() or "{}")
+                except ValueError:
+                    info = {}
+                ahead.append(info if isinstance(info, dict) else {})
+                continue
+            turn.unlink(missing_ok=True)  # nobody holds it: its waiter died without dropping it
+    return ahead
+
+
+def _queued(who: str, ahead: list[dict]) -> str:
+    if not ahead:
+        return who
+    first = ", ".join(f"pid {a.get('pid')} ({a.get('command')}, waiting since {a.get('since')})" for a in ahead[:3])
+    more = f" and {len(ahead) - 3} more" if len(ahead) > 3 else ""
+    return f"{who}, and {'a command' if len(ahead) == 1 else 'commands'} waiting before this one: {first}{more}"
+
+
+_kept: dict[str, object] = {}  # turns kept by wait_free(keep_turn=True) for this process's next writer of that path
+
+
+def drop_kept_turn(path: Path | str) -> None:
+    """Give up the turn `wait_free(keep_turn=True)` kept, if this process's writer has not used it."""
+    _drop_turn(_kept.pop(str(Path(path)), None))
+
+
 CHECKPOINT_THRESHOLD = "256MB"
 
 
@@ -216,32 +295,40 @@ def _held(
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
     lock = con = None
-    while True:
-        lock = lock or _try_lock(path)
-        if lock is not None:
-            try:
-                con, direct = _open(path, read_only)
-            except WarehouseUnusable:
-                _let_go(lock)  # let go: the next writer in this process must not wait for a lock nobody uses
-                raise
-            if con is not None:
-                break
-        who = (
-            holder(path) if lock is None
-            else f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
-        )  # fmt: skip
-        if time.monotonic() >= deadline:
+    turn = _kept.pop(str(path), None)  # the place `scr run`'s wait_free kept in the queue
+    try:
+        while True:
+            ahead = [] if lock is not None else _ahead(path, turn)
+            if not ahead:  # no one waiting came first
+                lock = lock or _try_lock(path)
             if lock is not None:
-                _let_go(lock)
-            raise WarehouseBusy(
-                f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
-                "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
-            )
-        if on_wait and not told:
-            on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
-            told = True
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 10.0)
+                try:
+                    con, direct = _open(path, read_only)
+                except WarehouseUnusable:
+                    _let_go(lock)  # let go: the next writer in this process must not wait for a lock nobody uses
+                    raise
+                if con is not None:
+                    break
+            if turn is None and wait_seconds > 0:
+                turn = _take_turn(path)  # this one waits: in turn, behind those that came first
+            who = (
+                _queued(holder(path), ahead) if lock is None
+                else f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
+            )  # fmt: skip
+            if time.monotonic() >= deadline:
+                if lock is not None:
+                    _let_go(lock)
+                raise WarehouseBusy(
+                    f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
+                    "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
+                )
+            if on_wait and not told:
+                on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
+                told = True
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 10.0)
+    finally:
+        _drop_turn(turn)  # the lock is this one's (or it gave up): the next in turn goes next
     # a wave commits a chunk at a time: checkpoint every 256 MB of log rather than DuckDB's 16 MB, so a
     # commit does not also rewrite the file's metadata (a cost that grows with the warehouse) every chunk;
     # committed chunks are as durable either way (the log is replayed on the next open)
@@ -332,36 +419,48 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def wait_free(
     path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None,
-    on_stale: Callable[[str], None] | None = None,
+    on_stale: Callable[[str], None] | None = None, keep_turn: bool = False,
 ) -> None:
-    """Return once no other writer holds the warehouse (WarehouseBusy after `wait_seconds`); holds nothing after.
-    `on_stale` as for `writer`."""
+    """Return once no other writer holds the warehouse and no waiter came first (WarehouseBusy after `wait_seconds`);
+    holds no lock after. `on_stale` as for `writer`. With `keep_turn`, the place this process took in the queue is
+    kept for its next `writer` of the path (a flow run in this process: `scr run` waits here before Prefect starts),
+    so a wave starting meanwhile queues behind it; `drop_kept_turn` gives it up if that writer never comes."""
     path = Path(path)
     if not path.parent.exists():
         return
+    drop_kept_turn(path)
     deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
-    while True:
-        lock, who = _try_lock(path), ""
-        if lock is not None:
-            try:
-                con, direct = _open(path) if path.exists() else (None, "")
+    turn = _take_turn(path) if keep_turn else None  # its place: taken as it arrives
+    try:
+        while True:
+            ahead, who = _ahead(path, turn), ""
+            lock = None if ahead else _try_lock(path)
+            if lock is not None:
+                try:
+                    con, direct = _open(path) if path.exists() else (None, "")
+                    if con is not None or not direct:
+                        _tell_stale(lock, path, on_stale)
+                finally:
+                    _let_go(lock)
                 if con is not None or not direct:
-                    _tell_stale(lock, path, on_stale)
-            finally:
-                _let_go(lock)
-            if con is not None or not direct:
-                if con is not None:
-                    con.close()
-                return
-            who = f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
-        who = who or holder(path)
-        if time.monotonic() >= deadline:
-            raise WarehouseBusy(
-                f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
-                "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
-            )
-        if on_wait and not told:
-            on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
-            told = True
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 10.0)
+                    if con is not None:
+                        con.close()
+                    if keep_turn:
+                        _kept[str(path)], turn = turn, None
+                    return
+                who = f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
+            if turn is None and wait_seconds > 0:
+                turn = _take_turn(path)
+            who = who or _queued(holder(path), ahead)
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
+                    "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
+                )
+            if on_wait and not told:
+                on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
+                told = True
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 10.0)
+    finally:
+        _drop_turn(turn)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.db import WarehouseUnusable, checkpoint, connect, lock_path, wait_free, writer, writer_running
+from warehouse.db import WarehouseUnusable, checkpoint, connect, drop_kept_turn, lock_path, wait_free, writer, writer_running
 
 LINUX = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel's lock table is Linux's /proc/locks")
 
@@ -163,3 +163,82 @@ def test_a_rewrite_keeps_every_table_view_and_key_and_leaves_no_byte_of_what_was
         assert con.sql("select count(*) from v").fetchall() == [(2000,)]
         with pytest.raises(Exception, match="(?i)constraint"):
             con.execute("insert into t values (1, null, 'twice')")
+
+
+_IN_TURN = """
+import sys, time
+from warehouse.db import writer
+name, path, log = sys.argv[1:4]
+with writer(path, wait_seconds=60, on_wait=lambda message: print('waiting', message, flush=True)):
+    with open(log, 'a') as f:
+        f.write(name + '\\n')
+    print('held', flush=True)
+    if name == 'wave-1':
+        input()  # holds the warehouse until told
+    else:
+        time.sleep(0.3)
+"""
+
+
+def _in_turn(name: str, path: Path, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", _IN_TURN, name, str(path), str(log)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+
+
+def test_a_command_waiting_for_the_warehouse_goes_before_a_wave_that_came_later(tmp_path):
+    # the waiter polls, backing off to 10 s: without turns the wave that started after it took the lock the
+    # moment the last one let go, every time, and an operator's command could wait out SCR_WAIT_SECONDS
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    children = [_in_turn("wave-1", path, log)]
+    try:
+        assert children[0].stdout.readline().strip() == "held"
+        children.append(_in_turn("operator", path, log))
+        assert children[1].stdout.readline().startswith("waiting warehouse")
+        time.sleep(3.2)  # the operator's command now sleeps about 3 s between looks at the lock
+        children.append(_in_turn("wave-2", path, log))
+        queued = children[2].stdout.readline()
+        assert queued.startswith("waiting warehouse") and f"waiting before this one: pid {children[1].pid} (scr" in queued
+        children[0].communicate("\n", timeout=30)  # wave 1 lets go: wave 2 looks at once, the operator only later
+        for child in children[1:]:
+            child.communicate(timeout=60)
+    finally:
+        for child in children:
+            child.kill()
+    assert log.read_text().split() == ["wave-1", "operator", "wave-2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["order", path.name, lock_path(path).name]  # no turn left
+
+
+def test_the_turn_of_a_waiter_killed_while_waiting_holds_no_one_back(tmp_path):
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    with writer(path):
+        child = _in_turn("killed", path, log)
+        try:
+            assert child.stdout.readline().startswith("waiting warehouse")
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(timeout=30)
+        finally:
+            child.kill()
+        assert len([p for p in tmp_path.iterdir() if ".turn-" in p.name]) == 1  # left behind, unlocked
+    with writer(path) as con:  # no wait allowed: the dead waiter's turn is no one's
+        assert con.sql("select 1").fetchall() == [(1,)]
+    wait_free(path)
+    assert not log.exists() and not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+def test_the_turn_scr_run_keeps_while_prefect_starts_goes_to_its_flows_writer(tmp_path):
+    # scr run waits for the warehouse before Prefect starts (about 10 s), then its flow takes the writer: a wave
+    # starting in between queues behind the run rather than taking the free lock
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    wait_free(path, keep_turn=True)
+    child = _in_turn("wave", path, log)
+    try:
+        assert child.stdout.readline().startswith("waiting warehouse")  # the lock is free; the run's turn is older
+        with writer(path):  # no wait allowed: it is this process's turn
+            log.write_text("run\n")
+        child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert log.read_text().split() == ["run", "wave"]
+    wait_free(path, keep_turn=True)
+    drop_kept_turn(path)  # a run that ended before its writer gives its turn up
+    assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
