@@ -142,3 +142,28 @@ def test_a_wave_stopped_by_a_full_disk_says_which_file_exits_2_and_a_rerun_equal
     resumed = scr_run(env, zone, wh)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert differences(warehouse_state(wh), reference) == {}
+
+
+def test_a_run_started_beside_one_that_is_killed_names_it_as_a_rerun_would(env, zone, tmp_path):
+    # two `scr run`s started together: the second passed its wait for the warehouse while the first was starting
+    # Prefect (the lock still free), so it never said the first ended without finishing, as a rerun after it does;
+    # now the first keeps its turn for its flow's writer and the second waits for the first's whole run
+    wh = tmp_path / "scr.duckdb"
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--landing", str(zone), "--warehouse", str(wh)]
+    # the first starts Prefect's temporary API (no PREFECT_API_URL): about 10 s between its wait and its flow's writer
+    alone = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+    first = subprocess.Popen(cmd, env={**alone, "SCR_FAULT": "run:started@1"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".scr.duckdb.turn-*")) and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first is in line for the warehouse: the second starts now
+        second = scr_run(env, zone, wh)
+        assert first.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        first.kill()
+    assert second.returncode == 0, second.stderr[-2000:]
+    with duckdb.connect(str(wh), read_only=True) as con:
+        killed = con.sql("select run_id from pipeline_run where status = 'interrupted'").fetchall()
+    assert len(killed) == 1
+    said = " ".join(second.stderr.split())
+    assert f"note: run {killed[0][0]} (wave, started " in said and "ended without finishing" in said
