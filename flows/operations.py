@@ -304,7 +304,7 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
             out.changes.append(f"still pinned, now on version {version}")
         if not _kept_failed(con, out):
             status, detail = _current_status(con, pid)
-            out.status, out.detail = status, _bounded(f"split {unified_client_id} by {by} (version {version}); {detail or ''}")
+            out.status, out.detail = status, _led_by(f"split {unified_client_id} by {by} (version {version})", detail)
         _finish(con, out, by)
     split = unified.crosswalk.join(members.select("practice_id", "source", "source_client_id"), on=["practice_id", "source", "source_client_id"])
     return out, sorted(split["unified_client_id"].to_list())
@@ -326,7 +326,7 @@ def revoke(
         if _kept_failed(con, out):
             return _finish(con, out, by)
         status, detail = _current_status(con, practice_id)
-        out.status, out.detail = status, _bounded(f"{plural(gone.height, 'decision')} withdrawn by {by}: rerun to apply; {detail or ''}")
+        out.status, out.detail = status, _led_by(f"{plural(gone.height, 'decision')} withdrawn by {by}: rerun to apply", detail)
         if status == "in_review":  # the withdrawn decisions' links await a person again
             counts = review_counts(con, [practice_id]).row(0, named=True)
             out.detail = _bounded(review_detail(out.detail, counts["pending"], counts["decided"]))
@@ -369,6 +369,13 @@ def decisions_recorded(con: duckdb.DuckDBPyConnection, practice_ids: list[str], 
     and how many decisions its next run applies (the detail of the run that proposed them counted them all as waiting)."""
     write_status(con, _in_review_details(con, practice_ids), f"operator:{by}")
     mark_changed(con, practice_ids)
+
+
+def _led_by(phrase: str, detail: str | None) -> str:
+    """`phrase; detail`, bounded, with the same phrase left out of what `detail` said before: an undo repeated
+    (the same revoke after decisions were recorded again) says so once rather than pile up to the 500 characters."""
+    parts = [part for part in (detail or "").split("; ") if part and part != phrase]
+    return _bounded("; ".join([phrase, *parts]))
 
 
 def _bounded(text: str) -> str:

@@ -155,3 +155,23 @@ def test_an_export_over_a_file_with_decisions_not_recorded_is_refused_and_keeps_
     after = runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(csv), "-w", str(wh)])
     assert after.exit_code == 0, after.output
     assert "accept" not in csv.read_text()
+
+
+def test_the_same_revoke_repeated_says_so_once_in_the_status_detail(tmp_path):
+    # each revoke put its phrase before the detail: the same decisions recorded and withdrawn again piled up the same
+    # '1 decision withdrawn by ops: rerun to apply; ' until the 500 characters' cut
+    from tests.warehouse.handmade import published
+    from warehouse.review import DECISIONS, record_decisions
+
+    wh = published(tmp_path / "hm.duckdb")
+    pair = pl.DataFrame([("A2", "xpm", "y1", "xpm", "y2", "accept")], schema=DECISIONS, orient="row")
+    details = []
+    for _ in range(3):
+        res = runner.invoke(scr, ["review", "revoke", "-p", "A2", "--all", "--by", "ops", "-w", str(wh)])
+        assert res.exit_code == 0, res.output
+        with connect(wh) as con:
+            details.append(con.execute("select detail from practice_status where practice_id = 'A2'").fetchone()[0])
+            with transaction(con):
+                record_decisions(con, pair, "review-A2.csv", "ann")  # decided again, to be withdrawn again
+    assert details[0].startswith("1 decision withdrawn by ops: rerun to apply; promoted (keep_xpm)")
+    assert details[0].count("withdrawn") == 1 and details[1] == details[2] == details[0]
