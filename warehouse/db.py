@@ -251,6 +251,34 @@ def _queued(who: str, ahead: list[dict]) -> str:
 _kept: dict[str, object] = {}  # turns kept by wait_free(keep_turn=True) for this process's next writer of that path
 
 
+class _Wait:
+    """A bounded wait for the warehouse: says once whom it waits for, looks again after a delay that doubles up to
+    10 s, and gives up with WarehouseBusy after `seconds`. A waiter takes its turn (`_take_turn`) as it starts to wait."""
+
+    def __init__(self, path: Path, seconds: float, on_wait: Callable[[str], None] | None) -> None:
+        self.path, self.seconds, self.on_wait = path, seconds, on_wait
+        self.deadline, self.delay, self.told = time.monotonic() + seconds, 0.2, False
+
+    def turn(self, turn):
+        """This waiter's turn: the one it has, or one taken now (none when it may not wait at all)."""
+        return turn if turn is not None or self.seconds <= 0 else _take_turn(self.path)
+
+    def then(self, who: str, lock=None) -> None:
+        """Wait a while for `who` (letting go of `lock` first when giving up), or raise WarehouseBusy if time is up."""
+        if time.monotonic() >= self.deadline:
+            if lock is not None:
+                _let_go(lock)
+            raise WarehouseBusy(
+                f"warehouse {self.path} is in use by {who}; waited {self.seconds:.0f} s "
+                "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
+            )
+        if self.on_wait and not self.told:
+            self.on_wait(f"warehouse {self.path} is in use by {who}: waiting up to {self.seconds:.0f} s")
+            self.told = True
+        time.sleep(min(self.delay, max(0.0, self.deadline - time.monotonic())))
+        self.delay = min(self.delay * 2, 10.0)
+
+
 def drop_kept_turn(path: Path | str) -> None:
     """Give up the turn `wait_free(keep_turn=True)` kept, if this process's writer has not used it."""
     _drop_turn(_kept.pop(str(Path(path)), None))
@@ -293,8 +321,7 @@ def _held(
     if path.is_dir():
         raise WarehouseUnusable(f"warehouse {path} is a folder: give the DuckDB file (e.g. {path / 'scr.duckdb'})")
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
-    lock = con = None
+    wait, lock, con = _Wait(path, wait_seconds, on_wait), None, None
     turn = _kept.pop(str(path), None)  # the place `scr run`'s wait_free kept in the queue
     try:
         while True:
@@ -309,24 +336,12 @@ def _held(
                     raise
                 if con is not None:
                     break
-            if turn is None and wait_seconds > 0:
-                turn = _take_turn(path)  # this one waits: in turn, behind those that came first
+            turn = wait.turn(turn)  # this one waits: in turn, behind those that came first
             who = (
                 _queued(holder(path), ahead) if lock is None
                 else f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
             )  # fmt: skip
-            if time.monotonic() >= deadline:
-                if lock is not None:
-                    _let_go(lock)
-                raise WarehouseBusy(
-                    f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
-                    "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
-                )
-            if on_wait and not told:
-                on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
-                told = True
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 10.0)
+            wait.then(who, lock)
     finally:
         _drop_turn(turn)  # the lock is this one's (or it gave up): the next in turn goes next
     # a wave commits a chunk at a time: checkpoint every 256 MB of log rather than DuckDB's 16 MB, so a
@@ -429,7 +444,7 @@ def wait_free(
     if not path.parent.exists():
         return
     drop_kept_turn(path)
-    deadline, delay, told = time.monotonic() + wait_seconds, 0.2, False
+    wait = _Wait(path, wait_seconds, on_wait)
     turn = _take_turn(path) if keep_turn else None  # its place: taken as it arrives
     try:
         while True:
@@ -449,18 +464,7 @@ def wait_free(
                         _kept[str(path)], turn = turn, None
                     return
                 who = f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
-            if turn is None and wait_seconds > 0:
-                turn = _take_turn(path)
-            who = who or _queued(holder(path), ahead)
-            if time.monotonic() >= deadline:
-                raise WarehouseBusy(
-                    f"warehouse {path} is in use by {who}; waited {wait_seconds:.0f} s "
-                    "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
-                )
-            if on_wait and not told:
-                on_wait(f"warehouse {path} is in use by {who}: waiting up to {wait_seconds:.0f} s")
-                told = True
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, 10.0)
+            turn = wait.turn(turn)
+            wait.then(who or _queued(holder(path), ahead))
     finally:
         _drop_turn(turn)
