@@ -66,6 +66,7 @@ def apply(
     warehouse: Warehouse = None,
 ) -> None:
     """Record the accept/reject decisions of a filled-in review CSV (the same file twice changes nothing)."""
+    from flows import faults
     from flows.operations import decisions_recorded
     from warehouse.choices import read_pins
     from warehouse.db import transaction
@@ -82,6 +83,8 @@ def apply(
             with transaction(con):
                 done = apply_review_file(con, file, who)
                 decisions_recorded(con, done.practices, who)
+                faults.point("review-apply:before-commit")
+            faults.point("review-apply:committed")
         except ReviewError as exc:
             refuse(str(exc))
         pinned = sorted(set(done.practices) & set(read_pins(con)["practice_id"].to_list()))
@@ -130,6 +133,7 @@ def revoke(
     warehouse: Warehouse = None,
 ) -> None:
     """Withdraw review decisions; the next run of the practice proposes those pairs afresh."""
+    from flows import faults
     from flows.operations import OperationRefused, UnknownPractice, revoke as do_revoke
 
     chosen = [x for x in (pair, file, unmerge_of, all_) if x]
@@ -141,6 +145,7 @@ def revoke(
     with writing(warehouse) as con:
         try:
             outcome = do_revoke(con, practice, who, pairs=_pairs(pair, practice) if pair else None, source_file=source)
+            faults.point("review-revoke:committed")
         except UnknownPractice as exc:
             fail(str(exc))
         except OperationRefused as exc:
@@ -161,6 +166,7 @@ def rollback(
     rollback) when a rollback made the current one, so running it again (say, after it was killed) never goes back
     twice. Going further back names the version: --to N. Retrying --to N is refused alike (already on version N).
     """
+    from flows import faults
     from flows.operations import OperationRefused, UnknownPractice, rollback as do_rollback
     from warehouse.promote import PromotionError
 
@@ -176,6 +182,7 @@ def rollback(
     with writing(warehouse) as con:
         try:
             outcome = do_rollback(con, practice, who, target)
+            faults.point("rollback:committed")
         except UnknownPractice as exc:
             fail(str(exc))
         except (OperationRefused, PromotionError) as exc:
@@ -189,6 +196,7 @@ def unmerge(
     warehouse: Warehouse = None,
 ) -> None:
     """Split a unified client into one per source record; its pairs are recorded as rejected so no run merges them again."""
+    from flows import faults
     from flows.operations import unmerge as do_unmerge
     from warehouse.promote import PromotionError
 
@@ -196,6 +204,7 @@ def unmerge(
     with writing(warehouse) as con:
         try:
             outcome, ids = do_unmerge(con, unified_id, who)
+            faults.point("unmerge:committed")
         except PromotionError as exc:
             refuse(str(exc))
     # the split's own line (its first change, with the version), then the new ids under it: said once

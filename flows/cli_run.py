@@ -575,7 +575,9 @@ def rekey(
             faults.point("rekey:forgotten")
             # until the mark goes, every rekey does this again: a rekey killed before it finishes leaves no old copy
             purge(con, wh)  # the snapshot's files of the old key, deleted now rather than after their grace period
+        faults.point("rekey:purged")
         rewrite(wh, s.wait_seconds, on_wait=waiting)  # and the bytes the old hashes left in the warehouse file
+        faults.point("rekey:rewritten")
     except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))
     except Exception as exc:
@@ -592,6 +594,7 @@ def rekey(
     out.print("the analysts' snapshot was published anew (its earlier files deleted, open sessions must reconnect) and the "
               "warehouse file rewritten: neither keeps a copy of a hash made with the old key", highlight=False, markup=False)
     _journey("nightly_wave", landing, wh, runner, dask_address, verbose, practices=None, select="rekey", refit_model=False)
+    faults.point("rekey:reread")
     try:  # every practice was read with the new key (the run completed): the rekey is done
         with writer(wh, s.wait_seconds, on_wait=waiting) as con, transaction(con):
             forget_meta(con, REREAD_PENDING)

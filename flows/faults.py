@@ -10,13 +10,26 @@ import os
 import signal
 import threading
 
-__all__ = ["point", "InjectedFault", "POINTS"]
+__all__ = ["point", "InjectedFault", "POINTS", "OPERATOR_POINTS"]
 
-# Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction. (`scr rekey` also has
-# "rekey:forgotten", after the transaction that forgot the old key's hashes: not a wave's, so not listed here.)
+# Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction (the soak draws from these).
 POINTS = (
     "run:started", "extract:practice", "chunk:computed", "chunk:staged", "chunk:promoting", "chunk:promoted",
     "chunk:before-commit", "chunk:committed", "run:checkpoint", "run:before-finish",
+)  # fmt: skip
+
+# Where the operator commands that write outside a wave can be interrupted (tests/flows/test_operator_crash.py):
+# inside each one's transaction (everything written, nothing committed) and after its commit, before the analysts'
+# snapshot is published; a rekey, whose steps are several transactions and files, between each of them.
+OPERATOR_POINTS = (
+    "rollback:before-commit", "rollback:committed",              # scr rollback [--to N|none]
+    "review-apply:before-commit", "review-apply:committed",      # scr review apply FILE
+    "review-revoke:withdrawn", "review-revoke:committed",        # scr review revoke
+    "unmerge:promoted", "unmerge:committed",                     # scr unmerge
+    "rekey:forgotten",  # the old key's hashes forgotten and the new fingerprint recorded (committed), snapshot not redone
+    "rekey:purged",     # the snapshot published anew without the old key's files; the warehouse file not rewritten yet
+    "rekey:rewritten",  # the warehouse file rewritten; no practice read again yet
+    "rekey:reread",     # every practice read again with the new key; the rekey not recorded done yet
 )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from flows import faults
 from flows.commit import unified_tables
 from flows.words import plural, verb
 from landing.schema import PRACTICE
@@ -221,7 +222,9 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
         else:
             out.status = "in_review" if pending else "complete"
             out.detail = f"rolled back to version {now} by {by}{waiting}; {pinned}"
-        return _finish(con, out, by)
+        _finish(con, out, by)
+        faults.point("rollback:before-commit")
+        return out
 
 
 def _with_its_hashes(con: duckdb.DuckDBPyConnection, practice_id: str, version: int | None) -> None:
@@ -296,6 +299,7 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
     with transaction(con):
         record_decisions(con, pairs, source, by)
         version = promote(con, unified_tables(unified), [pid], run_id=source)[pid]
+        faults.point("unmerge:promoted")
         out = Outcome(pid, [f"{unified_client_id} split into {plural(members.height, 'unified client')} (version {version})",
                             f"recorded {plural(pairs.height, 'reject decision')} ({source}) so no run merges them again"])  # fmt: skip
         held = _pinned(con, pid)
@@ -317,6 +321,7 @@ def revoke(
     with transaction(con):
         practice_row(con, practice_id)
         gone = revoke_decisions(con, practice_id, by, pairs=pairs, source_file=source_file)
+        faults.point("review-revoke:withdrawn")
         if gone.is_empty():
             which = f"from {source_file}" if source_file else "for those pairs" if pairs is not None else "at all"
             raise OperationRefused(f"practice {practice_id} has no decision in force {which}")

@@ -1,0 +1,196 @@
+"""The operator commands that write the warehouse outside a wave (rollback, review apply, review revoke, unmerge,
+rekey), killed (SIGKILL) or stopped by a terminal's Ctrl-C at each of their fault points (flows/faults.py): the
+warehouse is as before the command's transaction or as after it, the same command run again finishes the job (or
+says it is done) and leaves what an uninterrupted command leaves, the analysts' snapshot included, and nothing
+they print holds the hash key or a tax number. Real `scr` processes, as an operator types them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from tests.support.state import differences, warehouse_state
+
+pytestmark = [pytest.mark.slow]
+
+KEY_A = "operator-crash-key-a-a-throwaway-of-32-chars-or-more"
+KEY_B = "operator-crash-key-b-a-throwaway-of-32-chars-or-more"
+
+
+def _env(root: Path, key: str = KEY_A) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SCR_"))}
+    env.update(PREFECT_HOME=str(root / "prefect"), SCR_HASH_KEY=key, SCR_SNAPSHOT_SECONDS="0", SCR_OPERATOR="ops")
+    return env
+
+
+def scr(root: Path, *args: str, fault: str | None = None, key: str = KEY_A, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = _env(root, key)
+    if fault:
+        env["SCR_FAULT"] = fault
+    # a session of its own, as a terminal's job: a `:ctrl-c` fault signals this group alone, never pytest
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=cwd, start_new_session=True)  # fmt: skip
+
+
+def _copy(base: Path, to: Path) -> Path:
+    """A copy of the base warehouse and its analysts' snapshot (the folder moves whole)."""
+    shutil.copytree(base, to)
+    return to / "scr.duckdb"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> dict:
+    """A small zone run once, then one client unmerged (its practice has a version 2 to roll back) and a review file
+    filled in (its practice has links awaiting a person); each test works on a copy."""
+    from synthetic import generate_zone
+
+    root = tmp_path_factory.mktemp("operator-crash")
+    generate_zone(root / "zone", 6, seed=5)
+    landing, wh = root / "zone" / "landing", root / "base" / "scr.duckdb"
+    done = scr(root, "run", "-l", str(landing), "-w", str(wh))
+    assert done.returncode == 0, done.stderr[-3000:]
+    with duckdb.connect(str(wh), read_only=True) as con:
+        pid, uid = con.sql("select practice_id, unified_client_id from client_crosswalk group by all having count(*) > 1 "
+                           "order by all limit 1").fetchall()[0]  # fmt: skip
+        other = con.sql("select min(practice_id) from proposed_crosswalk where practice_id <> $p and practice_id in "
+                        "(select practice_id from promotion_version)", params={"p": pid}).fetchall()[0][0]  # fmt: skip
+    assert scr(root, "unmerge", "-u", uid, "-w", str(wh)).returncode == 0
+    with duckdb.connect(str(wh), read_only=True) as con:  # another merged client, for the unmerge's own tests
+        split = con.sql("select unified_client_id from client_crosswalk where practice_id <> $p group by all "
+                        "having count(*) > 1 order by all limit 1", params={"p": pid}).fetchall()[0][0]  # fmt: skip
+    review = root / "base" / "review.csv"
+    pending = [r[0] for r in duckdb.connect(str(wh), read_only=True).sql(
+        "select practice_id from practice_status where status = 'in_review' and detail like '%await review%' and "
+        "practice_id in (select practice_id from promotion_version) order by 1").fetchall()]  # fmt: skip
+    reviewed = pending[0]
+    assert scr(root, "review", "export", "-p", reviewed, "-o", str(review), "-w", str(wh)).returncode == 0
+    rows = pl.read_csv(review, infer_schema=False)
+    assert rows.height >= 2
+    rows.with_columns(decision=pl.Series(["accept" if i % 2 else "reject" for i in range(rows.height)])).write_csv(review)
+    return {"root": root, "landing": landing, "base": wh.parent, "unmerged": pid, "other": other, "reviewed": reviewed,
+            "split": split}
+
+
+def _commands(b: dict) -> dict[str, tuple[list[str], str, str, int, str]]:
+    """command -> (its arguments but -w, its fault point inside its transaction, its point after the commit, and the
+    exit code and words of the same command run again after that commit)."""
+    return {
+        "rollback": (["rollback", "-p", b["unmerged"]], "rollback:before-commit", "rollback:committed", 1, "is already rolled back"),
+        "rollback --to none": (["rollback", "-p", b["other"], "--to", "none"], "rollback:before-commit", "rollback:committed",
+                               1, "is already on no version"),
+        "review apply": (["review", "apply", "review.csv"], "review-apply:before-commit", "review-apply:committed", 0,
+                         "already recorded"),
+        "review revoke": (["review", "revoke", "-p", b["unmerged"], "--all"], "review-revoke:withdrawn", "review-revoke:committed",
+                          1, "has no decision in force"),
+        "unmerge": (["unmerge", "-u", b["split"]], "unmerge:promoted", "unmerge:committed", 1, "is already split"),
+    }  # fmt: skip
+
+
+def _run(b: dict, wh: Path, command: str, fault: str | None = None) -> subprocess.CompletedProcess:
+    args = _commands(b)[command][0]
+    return scr(b["root"], *args, "-w", str(wh), fault=fault, cwd=wh.parent)
+
+
+def _snapshot(wh: Path) -> dict:
+    """What the analysts see: their snapshot's current versions, statuses and decisions in force."""
+    from warehouse.reader import open_snapshot
+
+    con = open_snapshot(wh)
+    try:
+        return {
+            "versions": sorted(con.sql("select practice_id, version from promotion_version where is_current").fetchall()),
+            "status": sorted(con.sql("select practice_id, status, detail from practice_status").fetchall()),
+            "decisions": sorted(con.sql("select practice_id, source_file, decision from review_decision").fetchall()),
+            "pins": sorted(con.sql("select practice_id, version from practice_pin").fetchall()),
+        }
+    finally:
+        con.close()
+
+
+def _no_secret(b: dict, *results: subprocess.CompletedProcess) -> None:
+    """Neither hash key nor any tax number of the zone (as written, or its digits) in what the commands printed."""
+    text = "".join(r.stdout + r.stderr for r in results)
+    assert KEY_A not in text and KEY_B not in text
+    numbers = set()
+    for tax in b["landing"].glob("*/tax_clients.csv"):
+        rows = pl.read_csv(tax, infer_schema=False)
+        for column in ("tfn", "ird_number"):
+            for value in rows[column].drop_nulls().to_list():
+                numbers |= {value, "".join(c for c in value if c.isdigit())}
+    assert numbers and not [n for n in numbers if len(n) >= 8 and n in text]
+
+
+@pytest.fixture(scope="module")
+def clean(base, tmp_path_factory) -> dict[str, tuple[dict, dict]]:
+    """Each command run uninterrupted on its own copy: the warehouse it leaves and what its snapshot shows."""
+    out = {}
+    for command in _commands(base):
+        wh = _copy(base["base"], tmp_path_factory.mktemp("clean") / "wh")
+        done = _run(base, wh, command)
+        assert done.returncode == 0, (command, done.stderr)
+        out[command] = (warehouse_state(wh), _snapshot(wh))
+    return out
+
+
+COMMANDS = ["rollback", "rollback --to none", "review apply", "review revoke", "unmerge"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_killed_inside_its_transaction_the_warehouse_is_as_before_and_a_rerun_does_it(base, clean, command, tmp_path):
+    wh = _copy(base["base"], tmp_path / "wh")
+    before = warehouse_state(wh)
+    killed = _run(base, wh, command, fault=_commands(base)[command][1] + "@1")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert differences(warehouse_state(wh), before) == {}
+    again = _run(base, wh, command)
+    assert again.returncode == 0, again.stderr
+    assert differences(warehouse_state(wh), clean[command][0]) == {}
+    assert _snapshot(wh) == clean[command][1]
+    _no_secret(base, killed, again)
+
+
+@pytest.fixture(scope="module")
+def rekeyed(base, tmp_path_factory) -> dict:
+    """The base warehouse rekeyed (KEY_A -> KEY_B) without interruption: what it leaves."""
+    wh = _copy(base["base"], tmp_path_factory.mktemp("rekey-clean") / "wh")
+    done = scr(base["root"], "rekey", "-l", str(base["landing"]), "-w", str(wh), key=KEY_B)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return warehouse_state(wh)
+
+
+@pytest.mark.parametrize("fault, code", [("rekey:purged@1", -signal.SIGKILL), ("rekey:reread@1", -signal.SIGKILL)])  # fmt: skip
+def test_a_rekey_stopped_between_its_steps_is_finished_by_the_next_as_if_never_stopped(base, rekeyed, fault, code, tmp_path):
+    """A rekey is several steps (forget the old key's hashes and record the new key, publish the snapshot anew, rewrite
+    the warehouse file, read every practice again, record it done): stopped after any of them, it leaves its mark, and
+    `scr rekey` again finishes it, leaving what an uninterrupted rekey leaves and no hash of the old key anywhere."""
+    from landing import read_registry
+    from tests.flows.test_hash_key import _hashes_of, _where_found
+    from warehouse.meta import REREAD_PENDING, read_meta
+
+    wh = _copy(base["base"], tmp_path / "wh")
+    rekey = ["rekey", "-l", str(base["landing"]), "-w", str(wh)]
+    stopped = scr(base["root"], *rekey, fault=fault, key=KEY_B)
+    assert stopped.returncode == code, stopped.stderr[-3000:]
+    if code == 130:
+        lines = stopped.stderr.strip().splitlines()
+        assert len(lines) == 1 and "scr rekey was stopped by Ctrl-C" in lines[0], stopped.stderr
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert read_meta(con, REREAD_PENDING) is not None
+    again = scr(base["root"], *rekey, key=KEY_B)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "did not finish: reading them now" in " ".join(again.stdout.split())
+    assert differences(warehouse_state(wh), rekeyed) == {}
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert read_meta(con, REREAD_PENDING) is None
+    old = set().union(*(_hashes_of(base["landing"], p, KEY_A) for p in read_registry(base["landing"])["practice_id"]))
+    assert old and _where_found(wh, old) == {}
+    _no_secret(base, stopped, again)
+    assert "nothing to do" in scr(base["root"], *rekey, key=KEY_B).stdout
