@@ -158,7 +158,14 @@ def writing(option: Path | None) -> Iterator:
         with writer(path, get_settings().wait_seconds, on_wait=waiting, on_stale=taking_over) as con:
             with transaction(con):
                 create_all(con)
-            yield con
+            try:
+                yield con
+            except typer.Exit:
+                # refused (or bad usage): this command committed nothing, but the same command killed after its commit
+                # and before this publish is refused when run again (a rollback never goes back twice): the analysts'
+                # snapshot, which `scr status` and `scr practice` read, would go on showing the state before it
+                publish_snapshot(con, path)
+                raise
             publish_snapshot(con, path)  # the command committed: analysts see it
     except (WarehouseBusy, WarehouseUnusable) as exc:
         fail(str(exc))

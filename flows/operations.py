@@ -282,6 +282,13 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
         raise PromotionError(f"unknown unified client {unified_client_id!r}: not in any current promoted version")
     pid = members["practice_id"][0]
     if members.height < 2:
+        from warehouse.promote import versions
+
+        # the same unmerge again (killed after its commit, before it said so): its split stands, say so
+        done = versions(con, pid).filter(pl.col("run_id") == f"unmerge:{unified_client_id}")["version"].to_list()
+        if done:
+            raise PromotionError(f"unified client {unified_client_id!r} is already split: an unmerge of it made version "
+                                 f"{max(done)} of practice {pid}, and its records stay apart; nothing to do")  # fmt: skip
         raise PromotionError(f"unified client {unified_client_id!r} holds a single source record: nothing to split")
     # the split records drop out of the crosswalk: survive gives each its own deterministic id
     crosswalk = current_rows(con, "client_crosswalk", pid).filter(pl.col("unified_client_id") != unified_client_id)

@@ -157,6 +157,24 @@ def test_killed_inside_its_transaction_the_warehouse_is_as_before_and_a_rerun_do
     _no_secret(base, killed, again)
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_killed_after_its_commit_a_rerun_says_it_is_done_and_the_analysts_see_it(base, clean, command, tmp_path):
+    """Killed between its commit and the snapshot's publish: the warehouse is as after it; the same command again is
+    refused as done (a rollback never goes back twice) or changes nothing, and the analysts' snapshot, which `scr
+    status` and `scr practice` read, shows what was committed (a refused rerun left it showing the state before)."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    killed = _run(base, wh, command, fault=_commands(base)[command][2] + "@1")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert differences(warehouse_state(wh), clean[command][0]) == {}
+    again = _run(base, wh, command)
+    code, words = _commands(base)[command][3:]
+    said = " ".join((again.stdout + again.stderr).split())
+    assert again.returncode == code and words in said and "Traceback" not in said, said
+    assert differences(warehouse_state(wh), clean[command][0]) == {}
+    assert _snapshot(wh) == clean[command][1]
+    _no_secret(base, killed, again)
+
+
 @pytest.fixture(scope="module")
 def rekeyed(base, tmp_path_factory) -> dict:
     """The base warehouse rekeyed (KEY_A -> KEY_B) without interruption: what it leaves."""
