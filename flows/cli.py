@@ -13,7 +13,7 @@ import typer
 from rich.text import Text
 
 from flows import cli_analyst, cli_review, cli_run, cli_sync
-from flows.cli_common import err, fail
+from flows.cli_common import err, fail, stopped_by_ctrl_c
 from flows.cli_practice import practice_app
 from flows.settings import SettingsInvalid, from_dotenv
 
@@ -50,6 +50,10 @@ DESTRUCTIVE = {
     ("retire-sync",): {"force"},  # retires the legacy sync before the cutover date
     ("rollback",): {"to", "practice"},  # restores an older version, or none: of the practice named for it alone
 }
+
+
+# commands a Ctrl-C ends as they are meant to end (a server, an interactive shell), not as a stopped change
+QUIET_ON_CTRL_C = {("serve",), ("shell",)}
 
 
 def env_name(opts: list[str], path: tuple[str, ...] = ()) -> str:
@@ -117,6 +121,16 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
             return invoke(ctx)
         except SettingsInvalid as exc:  # a setting the environment gives wrong (SCR_WAIT_SECONDS=abc): bad environment
             fail(str(exc))
+        except KeyboardInterrupt:  # a terminal's Ctrl-C: typer ended the command with exit 130 and not a word
+            if path in QUIET_ON_CTRL_C:
+                raise
+            stopped_by_ctrl_c(ctx.command_path)
+        except RuntimeError as exc:  # the same Ctrl-C, come while DuckDB ran a statement (a traceback, exit 1)
+            from warehouse.db import interrupted
+
+            if not interrupted(exc) or path in QUIET_ON_CTRL_C:
+                raise
+            stopped_by_ctrl_c(ctx.command_path)
 
     command.invoke = said
 

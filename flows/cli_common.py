@@ -25,7 +25,7 @@ __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
-    "unknown_practices",
+    "unknown_practices", "stopped_by_ctrl_c",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -73,6 +73,18 @@ def fail(message: str, code: int = 2) -> NoReturn:
 def refuse(message: str) -> NoReturn:
     """What was asked for was refused or not found: exit 1."""
     fail(message, 1)
+
+
+def stopped_by_ctrl_c(command: str) -> NoReturn:
+    """A command (not `scr run`'s flow, which says it its own way) stopped by a terminal's Ctrl-C: one line, exit 130.
+
+    Each command writes in one transaction (a rekey in several, and it is run again to finish), so the line holds
+    whatever the instant: what it had not committed left nothing, and the same command again finishes it or says
+    that it is already done."""
+    err.print(Text.assemble(("error:", "bold red"), f" {command} was stopped by Ctrl-C (SIGINT), exit 130: what it had not "
+                            "committed left nothing, what it had committed stands; run it again to finish it (it says so "
+                            "when it is already done)"), highlight=False)  # fmt: skip
+    raise typer.Exit(130)
 
 
 def operator(by: str | None) -> str:

@@ -326,7 +326,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             return flow(**kwargs)
         except KeyboardInterrupt:
             err.print(_stopped("Ctrl-C (SIGINT)", Path(kwargs["warehouse"]), 130), highlight=False)
-            raise  # the process ends as interrupted by the signal: exit 130
+            raise typer.Exit(130) from None  # said: the process ends as interrupted by the signal ends it
         except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
             fail(str(exc))
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:

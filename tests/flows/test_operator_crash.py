@@ -175,6 +175,41 @@ def test_killed_after_its_commit_a_rerun_says_it_is_done_and_the_analysts_see_it
     _no_secret(base, killed, again)
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_terminals_ctrl_c_stops_it_with_one_line_and_exit_130(base, clean, command, tmp_path):
+    wh = _copy(base["base"], tmp_path / "wh")
+    before = warehouse_state(wh)
+    stopped = _run(base, wh, command, fault=_commands(base)[command][1] + "@1:ctrl-c")
+    assert stopped.returncode == 130, stopped.stderr
+    lines = stopped.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Ctrl-C" in lines[0] and "Traceback" not in stopped.stderr, stopped.stderr
+    assert differences(warehouse_state(wh), before) == {}
+    again = _run(base, wh, command)
+    assert again.returncode == 0, again.stderr
+    assert differences(warehouse_state(wh), clean[command][0]) == {}
+    _no_secret(base, stopped, again)
+
+
+def test_a_ctrl_c_that_came_while_duckdb_ran_a_statement_is_said_in_one_line_too(tmp_path, monkeypatch):
+    """DuckDB turns a SIGINT that comes during a statement into RuntimeError('Query interrupted'): a traceback, exit 1,
+    before; now the same one line and exit 130 as a Ctrl-C between statements."""
+    from click.testing import CliRunner
+
+    from flows import operations
+    from flows.cli import command
+
+    wh = tmp_path / "scr.duckdb"
+    duckdb.connect(str(wh)).close()
+
+    def interrupted(*args, **kwargs):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(operations, "rollback", interrupted)
+    result = CliRunner().invoke(command(), ["rollback", "-p", "P00001", "-w", str(wh), "--by", "ops"], prog_name="scr")
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 130 and len(lines) == 1 and "scr rollback was stopped by Ctrl-C" in lines[0], result.output
+
+
 @pytest.fixture(scope="module")
 def rekeyed(base, tmp_path_factory) -> dict:
     """The base warehouse rekeyed (KEY_A -> KEY_B) without interruption: what it leaves."""
@@ -184,7 +219,8 @@ def rekeyed(base, tmp_path_factory) -> dict:
     return warehouse_state(wh)
 
 
-@pytest.mark.parametrize("fault, code", [("rekey:purged@1", -signal.SIGKILL), ("rekey:reread@1", -signal.SIGKILL)])  # fmt: skip
+@pytest.mark.parametrize("fault, code", [("rekey:purged@1", -signal.SIGKILL), ("rekey:reread@1", -signal.SIGKILL),
+                                         ("rekey:forgotten@1:ctrl-c", 130)])  # fmt: skip
 def test_a_rekey_stopped_between_its_steps_is_finished_by_the_next_as_if_never_stopped(base, rekeyed, fault, code, tmp_path):
     """A rekey is several steps (forget the old key's hashes and record the new key, publish the snapshot anew, rewrite
     the warehouse file, read every practice again, record it done): stopped after any of them, it leaves its mark, and
