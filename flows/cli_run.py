@@ -3,6 +3,7 @@ once the arguments have been checked, so a mistyped practice costs nothing and w
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -317,7 +318,10 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     from landing import BadInput
     from warehouse.db import WarehouseBusy, WarehouseUnusable
 
-    with _says_when_stopped(Path(kwargs["warehouse"])), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
+    rekey = kwargs.get("select") == "rekey"
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(_SAID_BY_US)  # once: a filter already there is not added again
+    with _says_when_stopped(Path(kwargs["warehouse"]), rekey), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("starting Prefect", total=None)
         progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
         try:
@@ -325,7 +329,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             api.ready()
             return flow(**kwargs)
         except KeyboardInterrupt:
-            err.print(_stopped("Ctrl-C (SIGINT)", Path(kwargs["warehouse"]), 130), highlight=False)
+            err.print(_stopped("Ctrl-C (SIGINT)", Path(kwargs["warehouse"]), 130, rekey), highlight=False)
             raise typer.Exit(130) from None  # said: the process ends as interrupted by the signal ends it
         except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
             fail(str(exc))
@@ -342,16 +346,28 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             progress.set_listener(None)
 
 
-def _stopped(how: str, warehouse: Path, code: int) -> Text:
+def _stopped(how: str, warehouse: Path, code: int, rekey: bool = False) -> Text:
+    # a rekey's reading of every practice is finished by `scr rekey` again: a wave takes no complete or pinned practice
+    again = "`scr rekey` again records it so and finishes the rekey" if rekey else "the next run records it so and completes it"
     return Text.assemble(
         ("error:", "bold red"), f" the run was stopped by {how}, exit {code}: the chunks it committed stand, what it had "
-        f"not committed left nothing; `scr status` names the run interrupted, and the next run records it so and "
-        f"completes it (warehouse {shown(warehouse)})",
+        f"not committed left nothing; `scr status` names the run interrupted, and {again} (warehouse {shown(warehouse)})",
     )  # fmt: skip
 
 
+class _SaidByUs(logging.Filter):
+    """Prefect's own line for a flow or task stopped by Ctrl-C or SIGTERM ('Crash detected! Execution was aborted by an
+    interrupt signal.'): the command says it in its one line, what stands and what to run next."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "aborted by an interrupt signal" not in record.getMessage()
+
+
+_SAID_BY_US = _SaidByUs()
+
+
 @contextmanager
-def _says_when_stopped(warehouse: Path) -> Iterator[None]:
+def _says_when_stopped(warehouse: Path, rekey: bool = False) -> Iterator[None]:
     """On SIGTERM (`kill`, a scheduler stopping the run) say so in one line, as on Ctrl-C, then end as the signal ends
     a process (exit 143). Prefect's flow engine takes SIGTERM over while the flow runs and hands it back to this
     handler once it has recorded the crash; before or after the flow, this handler has it first."""
@@ -360,7 +376,7 @@ def _says_when_stopped(warehouse: Path) -> Iterator[None]:
 
     def stopped(signum, frame) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        err.print(_stopped("SIGTERM", warehouse, 128 + signal.SIGTERM), highlight=False)
+        err.print(_stopped("SIGTERM", warehouse, 128 + signal.SIGTERM, rekey), highlight=False)
         os.kill(os.getpid(), signal.SIGTERM)
 
     try:
