@@ -22,7 +22,7 @@ from warehouse.choices import latest_choices, pin, read_pins, record_choice, unp
 from warehouse.db import transaction
 from warehouse.promote import PromotionError, current_rows, promote, unified_members
 from warehouse.promote import rollback as rollback_version
-from warehouse.review import pending_count, record_decisions, review_counts, revoke_decisions
+from warehouse.review import last_withdrawal, pending_count, record_decisions, review_counts, revoke_decisions
 from warehouse.staging import read_practices, read_staging
 from warehouse.status import mark_changed, read_status, write_status
 
@@ -331,7 +331,11 @@ def revoke(
         faults.point("review-revoke:withdrawn")
         if gone.is_empty():
             which = f"from {source_file}" if source_file else "for those pairs" if pairs is not None else "at all"
-            raise OperationRefused(f"practice {practice_id} has no decision in force {which}")
+            # the same revoke again (killed after its commit, before it said so): name the withdrawal that did it
+            last = None if pairs is not None else last_withdrawal(con, practice_id, source_file)
+            done = (f" (already withdrawn: {plural(last['decisions'], 'decision')} by {last['by']} at {last['at']:%Y-%m-%d %H:%M} UTC)"
+                    if last else "")  # fmt: skip
+            raise OperationRefused(f"practice {practice_id} has no decision in force {which}{done}")
         out = Outcome(practice_id, [f"withdrew {plural(gone.height, 'decision')} ({', '.join(sorted(set(gone['source_file'].fill_null('?'))))})"])
         held = _pinned(con, practice_id)
         out.changes.append(f"pinned: release {practice_id} for a run to apply this" if held else f"`scr rerun -p {practice_id}` applies {'it' if gone.height == 1 else 'them'}")

@@ -12,7 +12,7 @@ from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 from warehouse.schema import has_table
 
-__all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
+__all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "last_withdrawal", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -201,6 +201,17 @@ def revoke_decisions(
                 {"by": by},
             )
     return found
+
+
+def last_withdrawal(con: duckdb.DuckDBPyConnection, practice_id: str, source_file: str | None = None) -> dict | None:
+    """The practice's latest withdrawal (of one file's or unmerge's decisions, or any): how many, by whom, when; None if none."""
+    rows = con.sql(
+        """select count(*) as decisions, any_value(logged_by) as by, logged_at as at from review_decision_log
+           where practice_id = $p and action = 'revoke' and ($f is null or source_file = $f)
+           group by logged_at order by logged_at desc limit 1""",
+        params={"p": practice_id, "f": source_file},
+    ).fetchall()
+    return dict(zip(("decisions", "by", "at"), rows[0])) if rows else None
 
 
 def read_decision_rows(con: duckdb.DuckDBPyConnection, practice_id: str) -> pl.DataFrame:

@@ -89,7 +89,7 @@ def _commands(b: dict) -> dict[str, tuple[list[str], str, str, int, str]]:
         "review apply": (["review", "apply", "review.csv"], "review-apply:before-commit", "review-apply:committed", 0,
                          "already recorded"),
         "review revoke": (["review", "revoke", "-p", b["unmerged"], "--all"], "review-revoke:withdrawn", "review-revoke:committed",
-                          1, "has no decision in force"),
+                          1, "has no decision in force at all (already withdrawn: 1 decision by ops at"),
         "unmerge": (["unmerge", "-u", b["split"]], "unmerge:promoted", "unmerge:committed", 1, "is already split"),
     }  # fmt: skip
 
