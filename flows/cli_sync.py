@@ -89,14 +89,15 @@ def retire_sync(
     landing = landing or settings.landing
     registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
     wh = warehouse_path(warehouse)
-    from warehouse.db import WarehouseBusy, WarehouseUnusable, wait_free
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, drop_kept_turn, wait_free
 
     if not wh.exists():  # a mistyped --warehouse: said before anything is made, as the operators' choices are not read
         made = "" if dry_run else "this retirement makes one, and "
         waiting(f"note: no warehouse at {wh} yet: {made}no step one confirmed with `scr practice confirm` is known to it (check --warehouse)")
     else:  # wait (bounded) or refuse before Prefect starts, as `scr run` does: not through the flow's tracebacks
         try:
-            wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over)
+            # in turn, keeping it for the flow's reader and writer: a wave starting while Prefect starts queues behind
+            wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)
         except WarehouseBusy as exc:
             fail(str(exc))
         except Exception as exc:
@@ -113,6 +114,8 @@ def retire_sync(
     except Exception as exc:
         unwritable(exc, wh)
         raise
+    finally:
+        drop_kept_turn(wh)  # the flow's writer used it (a dry run's reader only borrowed it), or the flow never came
     _print(result)
     if result["dry_run"]:
         err.print("[dim]dry run: nothing was written[/]")

@@ -322,7 +322,10 @@ def _held(
         raise WarehouseUnusable(f"warehouse {path} is a folder: give the DuckDB file (e.g. {path / 'scr.duckdb'})")
     path.parent.mkdir(parents=True, exist_ok=True)
     wait, lock, con = _Wait(path, wait_seconds, on_wait), None, None
-    turn = _kept.pop(str(path), None)  # the place `scr run`'s wait_free kept in the queue
+    # the place `scr run`'s (or `scr retire-sync`'s) wait_free kept in the queue: a reader borrows it (the flow reads
+    # before it writes, and no one may take the lock in between), the writer uses it up
+    turn = _kept.get(str(path)) if read_only else _kept.pop(str(path), None)
+    borrowed = read_only and turn is not None
     try:
         while True:
             ahead = [] if lock is not None else _ahead(path, turn)
@@ -343,7 +346,8 @@ def _held(
             )  # fmt: skip
             wait.then(who, lock)
     finally:
-        _drop_turn(turn)  # the lock is this one's (or it gave up): the next in turn goes next
+        if not borrowed:
+            _drop_turn(turn)  # the lock is this one's (or it gave up): the next in turn goes next
     # a wave commits a chunk at a time: checkpoint every 256 MB of log rather than DuckDB's 16 MB, so a
     # commit does not also rewrite the file's metadata (a cost that grows with the warehouse) every chunk;
     # committed chunks are as durable either way (the log is replayed on the next open)

@@ -242,3 +242,28 @@ def test_the_turn_scr_run_keeps_while_prefect_starts_goes_to_its_flows_writer(tm
     wait_free(path, keep_turn=True)
     drop_kept_turn(path)  # a run that ended before its writer gives its turn up
     assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+def test_a_kept_turn_is_lent_to_the_flows_reader_and_used_up_by_its_writer(tmp_path):
+    # scr retire-sync's flow reads the warehouse, lets go, then writes: a wave that queued while it read must not take
+    # the free lock in between
+    from warehouse.db import reader
+
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    with writer(path):  # a warehouse file for the reader
+        pass
+    wait_free(path, keep_turn=True)
+    child = _in_turn("wave", path, log)
+    try:
+        assert child.stdout.readline().startswith("waiting warehouse")  # the lock is free; the kept turn is older
+        with reader(path) as con:
+            assert con.sql("select 1").fetchall() == [(1,)]
+        time.sleep(1.0)  # the lock free again: the wave looks, and still finds the kept turn before its own
+        assert child.poll() is None and not log.exists()
+        with writer(path):
+            log.write_text("retire\n")
+        child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert log.read_text().split() == ["retire", "wave"]
+    assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
