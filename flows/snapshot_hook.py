@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from flows.commit import why
+from warehouse.db import interrupted
 from warehouse.snapshot import publish
 
 __all__ = ["publish_snapshot"]
@@ -20,6 +21,8 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path | str) -> d
     try:
         done = publish(con, warehouse)
     except Exception as exc:  # noqa: BLE001 - the commit it follows stands; the next publish catches up
+        if interrupted(exc):  # a Ctrl-C that came during DuckDB's statement: the command stops, as by the signal
+            raise KeyboardInterrupt from exc
         log.warning("analysts' snapshot not published (the next commit will catch up): %s", why(exc))
         return None
     log.debug("snapshot published: %s", done)
