@@ -71,10 +71,17 @@ def distinct_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
 
 
 def spread(length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For items counted per owner: (owner of each item, position of each item within its owner)."""
-    owner = np.repeat(np.arange(len(length)), length)
-    within = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
-    return owner, within
+    """For items counted per owner: (owner of each item, position of each item within its owner).
+
+    As np.repeat(np.arange(len(length)), length), by a cumulative sum of the steps between owners: np.repeat
+    holds the GIL throughout, cumsum and fancy indexing release it (a wave's other chunk thread runs meanwhile).
+    """
+    start = np.cumsum(length) - length
+    present = np.flatnonzero(length > 0)
+    step = np.zeros(int(length.sum()), dtype=np.int64)
+    step[start[present]] = np.diff(present, prepend=0)  # each owner's first item steps from the previous owner's
+    owner = np.cumsum(step)
+    return owner, np.arange(len(owner)) - start[owner]
 
 
 def block_pairs(values: np.ndarray, start: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -130,7 +137,7 @@ class Sets:
         self.count = self.length
         self.items = lists.explode().drop_nulls().hash().to_numpy()  # an empty list explodes to one null
         self.offset = np.cumsum(self.count) - self.count
-        owner = np.repeat(np.arange(len(self.count), dtype=np.uint64), self.count)
+        owner = spread(self.count)[0].astype(np.uint64)
         self.keys = np.sort(self.items ^ (owner * _MIX))
 
     def empty(self, rid: np.ndarray) -> np.ndarray:

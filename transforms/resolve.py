@@ -44,8 +44,7 @@ def cluster(n: int, cmp: pl.DataFrame, reviewed: pl.DataFrame, conflicts: Callab
     links = cmp.select(
         a="rid_l", b="rid_r", weight="match_weight", forced=(pl.col("review") == "accept").fill_null(False), decision="decision"
     )  # fmt: skip
-    decision = links["decision"].to_numpy()
-    edge = lambda kind: links.filter(pl.Series(decision == kind)).drop("decision")  # noqa: E731
+    edge = lambda kind: links.filter(pl.col("decision") == kind).drop("decision")  # noqa: E731
     auto = constrained_components(n, edge("auto"), conflicts)
     size = np.bincount(auto, minlength=n)[auto]
 
