@@ -100,7 +100,11 @@ class Strings:
     def __init__(self, columns: dict[str, pl.Series]):
         values, index = distinct_index(pl.concat([s.cast(pl.String).alias("v") for s in columns.values()]))
         self.size = values.len()
-        self.text = np.array(values.to_list(), dtype=object)
+        # the strings as Python objects for the scorers, made only for those a pair is scored on (`_text`): most of
+        # a call's strings never are, and making them holds the GIL
+        self.values = values
+        self.text = np.empty(self.size, dtype=object)
+        self.made = np.zeros(self.size, dtype=bool)
         codes = index.fill_null(-1).to_numpy()
         ends = np.cumsum([0, *(len(s) for s in columns.values())])
         self.codes = {name: codes[a:b] for name, a, b in zip(columns, ends[:-1], ends[1:], strict=True)}
@@ -115,7 +119,16 @@ class Strings:
         known = (a >= 0) & (b >= 0)
         key = a[known] * max(self.size, 1) + b[known]
         distinct, inverse = np.unique(key, return_inverse=True)
-        return known, self.text[distinct // max(self.size, 1)], self.text[distinct % max(self.size, 1)], inverse.ravel()
+        left, right = distinct // max(self.size, 1), distinct % max(self.size, 1)
+        return known, self._text(left), self._text(right), inverse.ravel()
+
+    def _text(self, codes: np.ndarray) -> np.ndarray:
+        """The strings of these codes, as an object array (each string made once per call)."""
+        new = np.flatnonzero((np.bincount(codes, minlength=self.size) > 0) & ~self.made) if len(codes) else codes
+        if len(new):
+            self.text[new] = self.values.gather(new).to_list()
+            self.made[new] = True
+        return self.text[codes]
 
     def scores(self, combos: list[tuple[np.ndarray, np.ndarray]], scorer, null: float = 0.0) -> np.ndarray:
         """(len(combos), pairs) scorer values of aligned code pairs, each distinct pair scored once; `null` where a side is."""
