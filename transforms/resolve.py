@@ -75,8 +75,13 @@ def merge_statuses(labels_auto: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """client_match links, crosswalk and suspect links from the clustered comparison."""
     rec = std.select("rid", "practice_id", "source", "source_client_id", "key").with_columns(
-        _auto=pl.Series(labels_auto), _prop=pl.Series(labels), merge_status=pl.Series(merge_statuses(labels_auto, labels)),
+        _auto=pl.Series(labels_auto), _prop=pl.Series(labels)
     )
+    # merge_statuses as an expression: a numpy array of strings made into a Series holds the GIL per record
+    rec = rec.with_columns(
+        merge_status=pl.when(pl.len().over("_auto") > 1).then(pl.lit("auto"))
+        .when(pl.len().over("_prop") > 1).then(pl.lit("review")).otherwise(pl.lit("unique"))
+    )  # fmt: skip
     # the id comes from the auto-merged core when there is one, so resolving a review keeps it stable
     rec = rec.with_columns(
         _core=pl.when(pl.col("merge_status") == "auto").then(pl.col("key")).min().over("_prop"),
