@@ -10,7 +10,7 @@ import polars as pl
 from transforms import audit
 from transforms.cluster import constrained_components, unified_ids
 
-__all__ = ["LINK_SCHEMA", "CROSSWALK_SCHEMA", "cluster", "assemble", "merge_statuses"]
+__all__ = ["LINK_SCHEMA", "CROSSWALK_SCHEMA", "cluster", "assemble", "merge_status", "merge_statuses"]
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -64,12 +64,19 @@ def cluster(n: int, cmp: pl.DataFrame, reviewed: pl.DataFrame, conflicts: Callab
     return auto, proposed
 
 
-def merge_statuses(labels_auto: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per record: 'auto' in an automatic cluster of two or more, else 'review' in a proposed one, else 'unique'."""
-    n = len(labels_auto)
-    size_auto = np.bincount(labels_auto, minlength=n)[labels_auto]
-    size_prop = np.bincount(labels, minlength=n)[labels]
-    return np.where(size_auto > 1, "auto", np.where(size_prop > 1, "review", "unique"))
+def merge_status(auto: str, proposed: str) -> pl.Expr:
+    """Per record, from the columns of its automatic and its proposed cluster's labels: 'auto' in an automatic
+    cluster of two or more, else 'review' in a proposed one, else 'unique'. An expression: a numpy array of strings
+    made into a Series holds the GIL per record."""
+    return (
+        pl.when(pl.len().over(auto) > 1).then(pl.lit("auto"))
+        .when(pl.len().over(proposed) > 1).then(pl.lit("review")).otherwise(pl.lit("unique"))
+    )  # fmt: skip
+
+
+def merge_statuses(labels_auto: np.ndarray, labels: np.ndarray) -> pl.Series:
+    """merge_status of each record, given its clusters' labels."""
+    return pl.DataFrame({"_auto": labels_auto, "_prop": labels}).select(merge_status("_auto", "_prop")).to_series()
 
 
 def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -77,11 +84,7 @@ def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFra
     rec = std.select("rid", "practice_id", "source", "source_client_id", "key").with_columns(
         _auto=pl.Series(labels_auto), _prop=pl.Series(labels)
     )
-    # merge_statuses as an expression: a numpy array of strings made into a Series holds the GIL per record
-    rec = rec.with_columns(
-        merge_status=pl.when(pl.len().over("_auto") > 1).then(pl.lit("auto"))
-        .when(pl.len().over("_prop") > 1).then(pl.lit("review")).otherwise(pl.lit("unique"))
-    )  # fmt: skip
+    rec = rec.with_columns(merge_status=merge_status("_auto", "_prop"))
     # the id comes from the auto-merged core when there is one, so resolving a review keeps it stable
     rec = rec.with_columns(
         _core=pl.when(pl.col("merge_status") == "auto").then(pl.col("key")).min().over("_prop"),

@@ -73,3 +73,17 @@ def test_every_record_once_and_no_conflict_inside_a_cluster(case):
     assert all(labels[a] != labels[b] for a, b in bad if a != b)
     # a label is one of its own members, so clusters are disjoint and each record is in one
     assert all(labels[labels[i]] == labels[i] for i in range(n))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=30))
+def test_a_records_merge_status_follows_the_sizes_of_its_clusters(labels):
+    from transforms.resolve import merge_statuses
+
+    auto = np.array([a for a, _ in labels], dtype=np.int64)
+    proposed = np.array([p for _, p in labels], dtype=np.int64)
+    want = [
+        "auto" if (auto == a).sum() > 1 else "review" if (proposed == p).sum() > 1 else "unique"
+        for a, p in zip(auto, proposed, strict=True)
+    ]
+    assert merge_statuses(auto, proposed).to_list() == want

@@ -70,3 +70,14 @@ def test_block_pairs_are_every_pair_inside_each_block_once(sizes):
     a, b, block = block_pairs(values, start, size)
     want = [(values[s + i], values[s + j], k) for k, (s, n) in enumerate(zip(start, size, strict=True)) for i in range(n) for j in range(i + 1, n)]
     assert sorted(zip(a.tolist(), b.tolist(), block.tolist(), strict=True)) == sorted((int(x), int(y), k) for x, y, k in want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=40))
+def test_spread_gives_each_items_owner_and_place_as_repeating_would(counts):
+    from transforms.coded import spread
+
+    length = np.array(counts, dtype=np.int64)
+    owner, within = spread(length)
+    assert owner.tolist() == np.repeat(np.arange(len(length)), length).tolist()  # owners with no item included
+    assert within.tolist() == [i for n in counts for i in range(n)]
