@@ -19,7 +19,6 @@ match, in the same thread. `uptime`'s load average is printed before each round:
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 import polars as pl
 import typer
 from rich.console import Console
+
+from benchmarks.match_speed import emit
 
 app = typer.Typer(add_completion=False)
 console = Console(width=120)
@@ -58,6 +59,24 @@ def _sets(landing: Path, registry: pl.DataFrame, records: int, key) -> list[tupl
     return out
 
 
+def zone_model(landing: Path):
+    """The zone's registry (practices with registry problems left out), its hash key, and the match model a fresh
+    wave fits on it (its sample, as `flows.journey.model_sample_of` picks it), with what it was fitted on."""
+    os.environ.setdefault("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef")
+    from flows.journey import extract, model_sample_of
+    from flows.settings import hash_key
+    from landing import read_registry, registry_problems
+    from transforms.matching import fit_model
+
+    key = hash_key(landing)
+    registry = read_registry(landing)
+    registry = registry.filter(~pl.col("practice_id").is_in(list(registry_problems(landing, registry))))
+    sample = model_sample_of(landing, registry, {})
+    frames, failed = extract(landing, sample, key, quiet=True)
+    model = fit_model(frames, sample.filter(~pl.col("practice_id").is_in(list(failed))))
+    return registry, key, model, f"{sample.height} practices ({frames.client.height:,} records)"
+
+
 @app.command()
 def main(
     landing: Path = typer.Argument(..., help="a zone's landing folder"),
@@ -67,21 +86,14 @@ def main(
     out: Path | None = typer.Option(None, help="write the figures here as JSON"),
 ) -> None:
     """Time match() on one chunk-sized set alone, two one after the other, and two in two threads at once."""
-    os.environ.setdefault("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef")
-    from flows.journey import extract, model_sample_of
-    from flows.settings import get_settings, hash_key
-    from landing import read_registry, registry_problems
-    from transforms.matching import fit_model, match
+    from flows.settings import get_settings
+    from transforms.matching import match
     from transforms.survivorship import survive
 
-    s, key = get_settings(), hash_key(landing)
-    registry = read_registry(landing)
-    registry = registry.filter(~pl.col("practice_id").is_in(list(registry_problems(landing, registry))))
-    sample = model_sample_of(landing, registry, {})
-    frames, failed = extract(landing, sample, key, quiet=True)
     t0 = time.perf_counter()
-    model = fit_model(frames, sample.filter(~pl.col("practice_id").is_in(list(failed))))
-    console.log(f"model fitted on {sample.height} practices ({frames.client.height:,} records) in {time.perf_counter() - t0:.1f} s")
+    registry, key, model, fitted_on = zone_model(landing)  # sets a throwaway key first if none is set
+    s = get_settings()
+    console.log(f"model fitted on {fitted_on} in {time.perf_counter() - t0:.1f} s")
     sets = _sets(landing, registry, records, key)
     for name, (part, f) in zip("AB", sets, strict=True):
         console.log(f"set {name}: {part.height} practices, {f.client.height:,} source records")
@@ -128,10 +140,7 @@ def main(
         "landing": str(landing), "survive": survive_too,
         "records": [f.client.height for _, f in sets], "practices": [p.height for p, _ in sets], "rounds": rounds,
     }  # fmt: skip
-    console.print_json(json.dumps(figures))
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(figures, indent=2))
+    emit(figures, out)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ crosswalk and suspect links written as parquet. With `--compare`, each is compar
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import polars as pl
@@ -32,18 +31,13 @@ def main(
     count: int = typer.Option(200, help="practices matched"),
     compare: Path | None = typer.Option(None, help="an earlier dump to compare with"),
 ) -> None:
-    os.environ.setdefault("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef")
-    from flows.journey import extract, model_sample_of
-    from flows.settings import get_settings, hash_key
-    from landing import read_registry, registry_problems
-    from transforms.matching import fit_model, match
+    from benchmarks.gil import zone_model
+    from flows.journey import extract
+    from flows.settings import get_settings
+    from transforms.matching import match
 
-    s, key = get_settings(), hash_key(landing)
-    registry = read_registry(landing)
-    registry = registry.filter(~pl.col("practice_id").is_in(list(registry_problems(landing, registry))))
-    sample = model_sample_of(landing, registry, {})
-    frames, failed = extract(landing, sample, key, quiet=True)
-    model = fit_model(frames, sample.filter(~pl.col("practice_id").is_in(list(failed))))
+    registry, key, model, _ = zone_model(landing)  # sets a throwaway key first if none is set
+    s = get_settings()
     part = registry.sort("practice_id").slice(skip, count)
     frames, failed = extract(landing, part, key, quiet=True)
     part = part.filter(~pl.col("practice_id").is_in(list(failed)))

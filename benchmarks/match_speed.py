@@ -150,6 +150,11 @@ def main(
         "links": sum(d[2] for d in done), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "fit_seconds": round(fit_s, 1),
     }  # fmt: skip
+    emit(figures, out)
+
+
+def emit(figures: dict, out: Path | None) -> None:
+    """The figures on the terminal, and as JSON in `out` when given."""
     console.print_json(json.dumps(figures))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
