@@ -215,9 +215,20 @@ def _drop_turn(turn) -> None:
         turn.close()
 
 
+def _suspended(pid: object) -> bool:
+    """Whether this process is stopped (Ctrl-Z in its terminal, SIGSTOP): its turn is passed over until it goes on,
+    or a command suspended while it waited would hold every later writer, the nightly wave too, to their time limit.
+    False where it cannot be told (no /proc)."""
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+    except (OSError, TypeError, ValueError):
+        return False
+    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] in ("T", "t")  # the state follows the command's name
+
+
 def _ahead(path: Path, mine) -> list[dict]:
     """The live turns taken before `mine` (every live turn when this process has none yet), oldest first, as their
-    waiters named themselves; the turns of waiters that died are removed."""
+    waiters named themselves; the turns of waiters that died are removed, those of waiters stopped are passed over."""
     ahead = []
     for turn in _turns(path):
         if mine is not None and turn.name >= Path(mine.turn).name:
@@ -234,7 +245,9 @@ def _ahead(path: Path, mine) -> list[dict]:
                     info = json.loads(f.read() or "{}")
                 except ValueError:
                     info = {}
-                ahead.append(info if isinstance(info, dict) else {})
+                info = info if isinstance(info, dict) else {}
+                if not _suspended(info.get("pid")):
+                    ahead.append(info)
                 continue
             turn.unlink(missing_ok=True)  # nobody holds it: its waiter died without dropping it
     return ahead

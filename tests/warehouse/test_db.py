@@ -267,3 +267,31 @@ def test_a_kept_turn_is_lent_to_the_flows_reader_and_used_up_by_its_writer(tmp_p
         child.kill()
     assert log.read_text().split() == ["retire", "wave"]
     assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+@LINUX
+def test_a_waiter_suspended_in_its_terminal_holds_no_one_back(tmp_path):
+    # Ctrl-Z on a command waiting for the warehouse stops it with its turn held: the nightly wave must not wait
+    # behind it to its time limit; the command, resumed, waits again
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    with writer(path):
+        child = _in_turn("suspended", path, log)
+        try:
+            assert child.stdout.readline().startswith("waiting warehouse")
+            os.kill(child.pid, signal.SIGSTOP)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1][0] != "T":
+                time.sleep(0.05)
+        except BaseException:
+            child.kill()
+            raise
+    try:
+        with writer(path, wait_seconds=0) as con:  # no wait allowed: the stopped waiter's turn is passed over
+            assert con.sql("select 1").fetchall() == [(1,)]
+        assert not log.exists()
+        os.kill(child.pid, signal.SIGCONT)
+        child.communicate(timeout=60)  # resumed, it takes the lock in its turn
+    finally:
+        child.kill()
+    assert log.read_text().split() == ["suspended"]
+    assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
