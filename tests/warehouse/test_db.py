@@ -208,17 +208,24 @@ def test_a_command_waiting_for_the_warehouse_goes_before_a_wave_that_came_later(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["order", path.name, lock_path(path).name]  # no turn left
 
 
-def test_the_turn_of_a_waiter_killed_while_waiting_holds_no_one_back(tmp_path):
-    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+def _waiter_signalled(path: Path, log: Path, name: str, sig: int) -> subprocess.Popen:
+    """A child waiting for the warehouse while this process writes, sent `sig` before this process lets go."""
     with writer(path):
-        child = _in_turn("killed", path, log)
+        child = _in_turn(name, path, log)
         try:
             assert child.stdout.readline().startswith("waiting warehouse")
-            os.kill(child.pid, signal.SIGKILL)
-            child.wait(timeout=30)
-        finally:
+            os.kill(child.pid, sig)
+        except BaseException:
             child.kill()
-        assert len([p for p in tmp_path.iterdir() if ".turn-" in p.name]) == 1  # left behind, unlocked
+            raise
+    return child
+
+
+def test_the_turn_of_a_waiter_killed_while_waiting_holds_no_one_back(tmp_path):
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    child = _waiter_signalled(path, log, "killed", signal.SIGKILL)
+    child.wait(timeout=30)
+    assert len([p for p in tmp_path.iterdir() if ".turn-" in p.name]) == 1  # left behind, unlocked
     with writer(path) as con:  # no wait allowed: the dead waiter's turn is no one's
         assert con.sql("select 1").fetchall() == [(1,)]
     wait_free(path)
@@ -274,18 +281,11 @@ def test_a_waiter_suspended_in_its_terminal_holds_no_one_back(tmp_path):
     # Ctrl-Z on a command waiting for the warehouse stops it with its turn held: the nightly wave must not wait
     # behind it to its time limit; the command, resumed, waits again
     path, log = tmp_path / "w.duckdb", tmp_path / "order"
-    with writer(path):
-        child = _in_turn("suspended", path, log)
-        try:
-            assert child.stdout.readline().startswith("waiting warehouse")
-            os.kill(child.pid, signal.SIGSTOP)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1][0] != "T":
-                time.sleep(0.05)
-        except BaseException:
-            child.kill()
-            raise
+    child = _waiter_signalled(path, log, "suspended", signal.SIGSTOP)
     try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1][0] != "T":
+            time.sleep(0.05)
         with writer(path, wait_seconds=0) as con:  # no wait allowed: the stopped waiter's turn is passed over
             assert con.sql("select 1").fetchall() == [(1,)]
         assert not log.exists()
