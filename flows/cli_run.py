@@ -150,13 +150,14 @@ def _watch(server) -> None:
     import subprocess
     import sys
 
+    from warehouse.db import process_stat
+
     if server.poll() is not None:
         return
-    try:
-        with open(f"/proc/{server.pid}/stat") as f:
-            started = f.read().rsplit(") ", 1)[1].split()[19]
-    except (OSError, IndexError):
+    fields = process_stat(server.pid)
+    if fields is None or len(fields) < 20:
         return  # not Linux: Prefect's own stop at exit is all there is
+    started = fields[19]  # its start time: the watcher's script (which imports nothing of ours) reads it alike
     watcher = subprocess.Popen([sys.executable, "-S", "-c", _WATCH, str(server.pid), started],  # noqa: S603
                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     _WATCHERS.append(watcher)  # its pipe stays open for as long as this process lives

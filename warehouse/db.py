@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 
 __all__ = ["WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
-           "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn"]
+           "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn", "process_stat"]
 
 
 def interrupted(exc: BaseException) -> bool:
@@ -215,15 +215,22 @@ def _drop_turn(turn) -> None:
         turn.close()
 
 
+def process_stat(pid: object) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name (its state first, its start time at 19), or None where
+    they cannot be read (no such process, not Linux). The name, in parentheses, may hold spaces and parentheses."""
+    try:
+        fields = Path(f"/proc/{int(pid)}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, TypeError, ValueError, IndexError):
+        return None
+    return fields or None
+
+
 def _suspended(pid: object) -> bool:
     """Whether this process is stopped (Ctrl-Z in its terminal, SIGSTOP): its turn is passed over until it goes on,
     or a command suspended while it waited would hold every later writer, the nightly wave too, to their time limit.
     False where it cannot be told (no /proc)."""
-    try:
-        stat = Path(f"/proc/{int(pid)}/stat").read_text()
-    except (OSError, TypeError, ValueError):
-        return False
-    return stat[stat.rfind(")") + 2 : stat.rfind(")") + 3] in ("T", "t")  # the state follows the command's name
+    fields = process_stat(pid)
+    return fields is not None and fields[0] in ("T", "t")
 
 
 def _ahead(path: Path, mine) -> list[dict]:
