@@ -138,10 +138,7 @@ def _try_lock(path: Path):
     f.previous = f.read()  # what the last holder wrote: a holder that let go cleared it (see _let_go)
     f.seek(0)
     f.truncate()
-    f.write(json.dumps({
-        "pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
-        "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), "clears": True,  # its name goes as it lets go
-    }))  # fmt: skip
+    f.write(json.dumps({**_this_process(), "host": socket.gethostname(), "clears": True}))  # its name goes as it lets go
     f.flush()
     return f
 
@@ -190,14 +187,19 @@ def _turns(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f".{glob.escape(path.name)}.turn-[0-9]*"))
 
 
+def _this_process() -> dict:
+    """How this process names itself in the lock file and in its turn: pid, command line (as typed), since when."""
+    return {"pid": os.getpid(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
+            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}  # fmt: skip
+
+
 def _take_turn(path: Path):
     """A turn in the queue for the writer lock: a file locked for as long as its waiter waits (or lives)."""
     while True:
         fresh = path.with_name(f".{path.name}.turn-new-{uuid.uuid4().hex[:8]}")
         f = open(fresh, "x")  # noqa: SIM115 - held while this process waits
         fcntl.flock(f, fcntl.LOCK_EX)  # a file no one else knows yet: at once
-        f.write(json.dumps({"pid": os.getpid(), "command": " ".join(["scr", *sys.argv[1:]])[:200],
-                            "since": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}))  # fmt: skip
+        f.write(json.dumps(_this_process()))
         f.flush()
         named = path.with_name(f".{path.name}.turn-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
         try:
