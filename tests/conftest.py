@@ -14,7 +14,20 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ["SCR_HASH_KEY"] = "tests-only-throwaway-hash-key-not-a-secret"
 os.environ.pop("SCR_HASH_KEY_FILE", None)
 
+import random
+
 import pytest
+import websockets.asyncio.connection
+import websockets.sync.connection
+
+# Prefect's events client (started by the in-process flows of some tests, kept for the session) pings its
+# websocket from a background thread, and websockets draws the ping's payload from the *global* random
+# (`random.getrandbits`). Hypothesis compares the global random state around each draw, so a ping landing
+# inside an unrelated property test was reported as that test's strategy using `random`
+# (HypothesisDeprecationWarning, a different test each run). The pings get a generator of their own, in
+# the tests' process only; the warning stays on for any strategy of ours that does use `random`.
+for _module in (websockets.asyncio.connection, websockets.sync.connection):
+    _module.random = random.Random()  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")
