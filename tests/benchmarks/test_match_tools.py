@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from benchmarks import match_ambiguity, match_misses, match_speed, match_sweep
+from benchmarks import fit_sample, match_ambiguity, match_misses, match_speed, match_sweep
 from landing.frames import Frames
 from landing.schema import CLIENT, CONTACT, PRACTICE
 
@@ -95,3 +95,24 @@ def test_a_split_client_counts_once_by_the_likeliest_pair_between_its_clusters()
     })  # fmt: skip
     split = match_misses.splits(cmp, rec)
     assert split.select("entity_id", "rid_l", "rid_r", "why").rows() == [("e1", 1, 2, "review:cluster_profile")]
+
+
+def test_the_sample_size_tool_refuses_held_out_seeds(tmp_path):
+    with pytest.raises(typer.BadParameter, match="held out"):
+        fit_sample.main(fit=[6], seed=[1, 12], corruption=["default"], practices=12, cache=tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_model_fitted_on_every_practice_scores_as_the_matchers_own_fit(tmp_path):
+    from benchmarks.match import _load
+    from benchmarks.scoring import score_crosswalk
+    from transforms.matching import match
+
+    folder = match_misses.cached_zone(tmp_path, "default", 1, 12)
+    rows = fit_sample.zone(folder, [12, 4])
+    frames, practices = _load(folder)
+    own = score_crosswalk(pl.read_parquet(folder / "truth.parquet"), pl.read_parquet(folder / "hard.parquet"),
+                          match(frames, practices).crosswalk)
+    assert rows[0]["fit"] == 12 and rows[0]["records"] == frames.client.height
+    assert rows[0]["f1"] == own["auto"]["f1"] and rows[0]["review"] == own["review_share"]
+    assert rows[1]["fit"] == 4 and 0 < rows[1]["records"] < rows[0]["records"]
