@@ -184,11 +184,29 @@ def release(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcom
         if _kept_failed(con, out):
             return _finish(con, out, by)
         pending = pending_count(con, practice_id)
+        status, detail = _current_status(con, practice_id)
         if pending:  # as for a strategy: links that await a person keep it in review
             out.status, out.detail = "in_review", f"released by {by}: its next run consolidates it{_awaiting(pending)}"
+        elif status == "complete" and held["version"] is not None and not _strategy_since(con, practice_id, held["version"]):
+            # complete on the version it was held on, which stays promoted: released, it is no less complete (it said
+            # coming_soon, as if nothing were promoted); what no longer holds is only that it is pinned
+            kept = [part for part in (detail or "").split("; ") if part and "pinned" not in part]
+            out.status, out.detail = "complete", _led_by(
+                f"released by {by}: version {held['version']} stays promoted (`scr rerun -p {practice_id}` consolidates "
+                "it again)", "; ".join(kept), r"released by .+")
         else:
             out.status, out.detail = "coming_soon", f"released by {by}: waiting for its consolidation wave"
         return _finish(con, out, by)
+
+
+def _strategy_since(con: duckdb.DuckDBPyConnection, practice_id: str, version: int) -> bool:
+    """Whether a strategy was chosen after `version` was promoted: only a run applies it, so the practice waits for one."""
+    from warehouse.choices import read_choices
+    from warehouse.promote import versions
+
+    promoted = versions(con, practice_id).filter(pl.col("version") == version)["promoted_at"]
+    chosen = read_choices(con, practice_id).filter(pl.col("choice") == "strategy")["chosen_at"]
+    return promoted.is_empty() or bool((chosen > promoted[0]).any())
 
 
 def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int | None | str = "previous") -> Outcome:
@@ -315,7 +333,8 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
             out.changes.append(f"still pinned, now on version {version}")
         if not _kept_failed(con, out):
             status, detail = _current_status(con, pid)
-            out.status, out.detail = status, _led_by(f"split {unified_client_id} by {by} (version {version})", detail)
+            out.status, out.detail = status, _led_by(f"split {unified_client_id} by {by} (version {version})", detail,
+                                                     rf"split {re.escape(unified_client_id)} by .+ \(version \d+\)")
         _finish(con, out, by)
     split = unified.crosswalk.join(members.select("practice_id", "source", "source_client_id"), on=["practice_id", "source", "source_client_id"])
     return out, sorted(split["unified_client_id"].to_list())
@@ -342,7 +361,8 @@ def revoke(
         if _kept_failed(con, out):
             return _finish(con, out, by)
         status, detail = _current_status(con, practice_id)
-        out.status, out.detail = status, _led_by(f"{plural(gone.height, 'decision')} withdrawn by {by}: rerun to apply", detail)
+        out.status, out.detail = status, _led_by(f"{plural(gone.height, 'decision')} withdrawn by {by}: rerun to apply", detail,
+                                                 r"[\d,]+ decisions? withdrawn by .+: rerun to apply")
         if status == "in_review":  # the withdrawn decisions' links await a person again
             counts = review_counts(con, [practice_id]).row(0, named=True)
             out.detail = _bounded(review_detail(out.detail, counts["pending"], counts["decided"]))
@@ -387,10 +407,12 @@ def decisions_recorded(con: duckdb.DuckDBPyConnection, practice_ids: list[str], 
     mark_changed(con, practice_ids)
 
 
-def _led_by(phrase: str, detail: str | None) -> str:
-    """`phrase; detail`, bounded, with the same phrase left out of what `detail` said before: an undo repeated
-    (the same revoke after decisions were recorded again) says so once rather than pile up to the 500 characters."""
-    parts = [part for part in (detail or "").split("; ") if part and part != phrase]
+def _led_by(phrase: str, detail: str | None, kind: str) -> str:
+    """`phrase; detail`, bounded, with the earlier phrases of the same kind (those `kind`, a pattern, matches whole: a
+    split of the same client, a withdrawal of decisions) left out of what `detail` said before: an undo repeated says
+    the latest once rather than pile up to the 500 characters, the same phrase (the same revoke after decisions were
+    recorded again) or one that differs in a count or a version (`split U1 ... (version 3)`, then `(version 4)`)."""
+    parts = [part for part in (detail or "").split("; ") if part and not re.fullmatch(kind, part)]
     return _bounded("; ".join([phrase, *parts]))
 
 

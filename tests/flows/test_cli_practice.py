@@ -278,6 +278,33 @@ def test_a_practice_released_while_links_await_review_stays_in_review(wh):
     assert res.exit_code == 0 and "practice p1 stays failed: hq_clients.json: record 3: not JSON" in said(res), res.output
 
 
+def test_a_complete_practice_released_stays_complete_on_its_promoted_version(wh):
+    """Found by the review: `scr practice release` of a practice complete on the version a rollback pinned said
+    coming_soon ('waiting for its consolidation wave'), as if nothing were promoted; a strategy chosen since that
+    version was promoted still waits for a run."""
+    with connect(wh) as con:
+        con.execute("insert into promotion_version (practice_id, version, run_id, content_hash, promoted_at, is_current) "
+                    "values ('p1', 1, 'R1', 'h', timestamp '2024-05-01 10:00', true)")
+        con.execute("insert into practice_pin values ('p1', 1, 'ops', now(), 'rollback from 2')")
+        con.execute("insert into practice_status (practice_id, status, detail, updated_at) values ('p1', 'complete', "
+                    "'rolled back to version 1 by ops; pinned until `scr practice release p1`', now())")
+    res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    with connect(wh, read_only=True) as con:
+        status, detail = con.execute("select status, detail from practice_status where practice_id = 'p1'").fetchone()
+        assert con.execute("select count(*) from practice_pin").fetchone()[0] == 0
+    assert status == "complete" and detail == (
+        "released by ops: version 1 stays promoted (`scr rerun -p p1` consolidates it again); rolled back to version 1 by ops"
+    )
+    assert "practice p1 stays complete: released by ops" in said(res)
+    with connect(wh) as con:
+        con.execute("insert into practice_pin values ('p1', 1, 'ops', now(), 'rollback from 2')")
+    res = runner.invoke(scr, ["practice", "strategy", "p1", "combine", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(scr, ["practice", "release", "p1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 0 and "coming_soon: released by ops: waiting for its consolidation wave" in said(res), res.output
+
+
 def test_practice_as_json_gives_each_fact_as_a_value_a_script_reads(wh):
     """Found by the README audit: `--json` gave the lines a person reads ("status": "in_review: promoted ...",
     "region, wave": "AU, 1"), so a script had to parse text for the status."""

@@ -157,21 +157,38 @@ def test_an_export_over_a_file_with_decisions_not_recorded_is_refused_and_keeps_
     assert "accept" not in csv.read_text()
 
 
-def test_the_same_revoke_repeated_says_so_once_in_the_status_detail(tmp_path):
-    # each revoke put its phrase before the detail: the same decisions recorded and withdrawn again piled up the same
-    # '1 decision withdrawn by ops: rerun to apply; ' until the 500 characters' cut
+@pytest.mark.parametrize("hands", [("ops", "ops", "ops"), ("ops", "ann", "bob")], ids=["same_hand", "other_hands"])
+def test_a_repeated_revoke_keeps_only_the_latest_withdrawal_in_the_status_detail(tmp_path, hands):
+    # each revoke put its phrase before the detail: the same decisions recorded and withdrawn again piled up
+    # '1 decision withdrawn by ops: rerun to apply; ' until the 500 characters' cut, and phrases of one kind that
+    # differ in a count, a name or a version did so too
     from tests.warehouse.handmade import published
     from warehouse.review import DECISIONS, record_decisions
 
     wh = published(tmp_path / "hm.duckdb")
     pair = pl.DataFrame([("A2", "xpm", "y1", "xpm", "y2", "accept")], schema=DECISIONS, orient="row")
     details = []
-    for _ in range(3):
-        res = runner.invoke(scr, ["review", "revoke", "-p", "A2", "--all", "--by", "ops", "-w", str(wh)])
+    for by in hands:
+        res = runner.invoke(scr, ["review", "revoke", "-p", "A2", "--all", "--by", by, "-w", str(wh)])
         assert res.exit_code == 0, res.output
         with connect(wh) as con:
             details.append(con.execute("select detail from practice_status where practice_id = 'A2'").fetchone()[0])
             with transaction(con):
                 record_decisions(con, pair, "review-A2.csv", "ann")  # decided again, to be withdrawn again
     assert details[0].startswith("1 decision withdrawn by ops: rerun to apply; promoted (keep_xpm)")
-    assert details[0].count("withdrawn") == 1 and details[1] == details[2] == details[0]
+    assert details[0].count("withdrawn") == 1
+    assert details[1] == details[0].replace("by ops", f"by {hands[1]}")
+    assert details[2] == details[0].replace("by ops", f"by {hands[2]}")
+
+
+def test_a_client_split_again_says_its_latest_version_once_beside_other_clients_splits():
+    from flows.operations import _led_by
+
+    split = r"split U1 by .+ \(version \d+\)"
+    detail = _led_by("split U1 by ops (version 3)", "split U2 by ann (version 2); promoted (combine)", split)
+    assert _led_by("split U1 by ann (version 4)", detail, split) == (
+        "split U1 by ann (version 4); split U2 by ann (version 2); promoted (combine)"
+    )
+    assert _led_by("split U1 by ops (version 5)", "split U11 by ops (version 1)", split) == (
+        "split U1 by ops (version 5); split U11 by ops (version 1)"  # another client, whose id only begins the same
+    )
