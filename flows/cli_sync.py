@@ -85,7 +85,10 @@ def retire_sync(
         # refuse before starting Prefect: no flow run for a request that cannot proceed
         check_cutover(day, settings.cutover_date, force)
     except SyncRetirementRefused as exc:
-        refuse(str(exc))
+        # a dry run writes nothing, but it previews one day's retirement, and the contract refuses that day's before the
+        # cutover: said how to preview the cutover's own
+        preview = f"; to see what it would retire on the day: --as-of {settings.cutover_date} --dry-run" if dry_run else ""
+        refuse(f"{exc}{preview}")
     landing = landing or settings.landing
     registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
     wh = warehouse_path(warehouse)

@@ -165,9 +165,12 @@ def retire_legacy_sync(
     check_cutover(as_of, cutover, force)
     landing, warehouse = Path(landing), Path(warehouse)
     run_id = str(flow_run.id or uuid.uuid4())
-    registry, problems, retired = plan_task(landing, warehouse)
-    computed = compute_task(landing, registry, problems, retired)
-    written = None if dry_run else write_task(warehouse, computed, run_id, as_of, by)
+    # in turn from the reading to the writing: run by a deployment, no `scr retire-sync` kept its place in the queue,
+    # and a wave starting while it reads every practice's files would take the warehouse before its writer
+    with db.keeping_turn(warehouse, settings.wait_seconds, on_wait=get_run_logger().warning):
+        registry, problems, retired = plan_task(landing, warehouse)
+        computed = compute_task(landing, registry, problems, retired)
+        written = None if dry_run else write_task(warehouse, computed, run_id, as_of, by)
     per_practice = summarise(computed["practices"], computed["plan"], computed["drift"])
     result = {
         "run_id": run_id,

@@ -12,6 +12,13 @@ operator's command waits therefore queues behind it rather than taking the lock 
 wave lets go (the waiter polls, backing off to 10 s: without turns a later wave won, every time, and
 the command could starve up to SCR_WAIT_SECONDS). A turn whose waiter died is unlocked by the operating
 system, and the next waiter that finds it removes it.
+
+A waiter refreshes its turn (the file's modification time) each time it looks at the lock, at least every
+MAX_DELAY seconds; a turn kept for a writer to come (`wait_free(keep_turn=True)`) is refreshed by a thread of its
+own. A turn not refreshed for TURN_STALE_SECONDS is passed over, as a stopped waiter's is: its waiter is alive but
+hung (blocked on a dead mount, stuck in a call), and would otherwise hold every later writer to their time limit.
+Turns only order the waiters; the writer lock is what keeps one writer, so a passed-over waiter that goes on simply
+refreshes its turn and waits in its place again.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import os
 import re
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,12 +42,18 @@ from pathlib import Path
 import duckdb
 
 __all__ = ["WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
-           "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn", "process_stat"]
+           "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn", "keeping_turn", "process_stat",
+           "MAX_DELAY", "TURN_STALE_SECONDS"]
 
 
 def interrupted(exc: BaseException) -> bool:
-    """DuckDB's answer to a Ctrl-C (SIGINT) that came during a query: the query stopped, its transaction is lost."""
-    return isinstance(exc, RuntimeError) and str(exc).startswith("Query interrupted")
+    """DuckDB's answer to a Ctrl-C (SIGINT) or a SIGTERM that came during a query: the query stopped, its transaction
+    is lost. Most often 'Query interrupted'; when the signal's handler ran inside DuckDB's reading of a Python object
+    (a frame registered for the query), DuckDB wraps what the handler raised in its own error, naming it."""
+    said = str(exc)
+    return (isinstance(exc, RuntimeError) and said.startswith("Query interrupted")) or (
+        isinstance(exc, duckdb.Error) and re.search(r"failed: (KeyboardInterrupt|Terminated|TerminationSignal)\b", said) is not None
+    )
 
 
 class WarehouseBusy(RuntimeError):
@@ -211,6 +225,28 @@ def _take_turn(path: Path):
         return f
 
 
+MAX_DELAY = 10.0  # the longest a waiter sleeps between looks at the lock (its backoff's ceiling)
+# A turn not refreshed for this long is passed over: six looks missed by a waiter at its longest sleep, so a healthy
+# waiter on a loaded machine keeps its place, and a hung one holds no one back for more than a minute.
+TURN_STALE_SECONDS = 60.0
+
+
+def _refresh(turn) -> None:
+    """Say this waiter is still there: its turn's modification time set to now, by this machine's clock (not a
+    file server's, which the waiters comparing it need not share)."""
+    if turn is not None:
+        now = time.time()
+        try:
+            os.utime(turn.turn, (now, now))
+        except OSError:
+            pass  # dropped meanwhile (a kept turn used up while the keeper thread refreshed it)
+
+
+def _stale(f) -> bool:
+    """Whether the turn open as `f` went unrefreshed for TURN_STALE_SECONDS."""
+    return time.time() - os.fstat(f.fileno()).st_mtime > TURN_STALE_SECONDS
+
+
 def _drop_turn(turn) -> None:
     if turn is not None:
         Path(turn.turn).unlink(missing_ok=True)
@@ -237,7 +273,8 @@ def _suspended(pid: object) -> bool:
 
 def _ahead(path: Path, mine) -> list[dict]:
     """The live turns taken before `mine` (every live turn when this process has none yet), oldest first, as their
-    waiters named themselves; the turns of waiters that died are removed, those of waiters stopped are passed over."""
+    waiters named themselves; the turns of waiters that died are removed, those of waiters stopped or hung (their turn
+    not refreshed for TURN_STALE_SECONDS) are passed over."""
     ahead = []
     for turn in _turns(path):
         if mine is not None and turn.name >= Path(mine.turn).name:
@@ -255,7 +292,7 @@ def _ahead(path: Path, mine) -> list[dict]:
                 except ValueError:
                     info = {}
                 info = info if isinstance(info, dict) else {}
-                if not _suspended(info.get("pid")):
+                if not _suspended(info.get("pid")) and not _stale(f):
                     ahead.append(info)
                 continue
             turn.unlink(missing_ok=True)  # nobody holds it: its waiter died without dropping it
@@ -271,11 +308,30 @@ def _queued(who: str, ahead: list[dict]) -> str:
 
 
 _kept: dict[str, object] = {}  # turns kept by wait_free(keep_turn=True) for this process's next writer of that path
+_keeper: threading.Thread | None = None
+
+
+def _keep(path: Path, turn) -> None:
+    """Keep `turn` for this process's next writer of `path`, refreshed meanwhile: the process is starting Prefect or
+    reading, not looking at the lock, and must not be passed over as hung."""
+    global _keeper
+    _kept[str(path)] = turn
+    if _keeper is None:
+        _keeper = threading.Thread(target=_keep_fresh, name="scr-kept-turns", daemon=True)
+        _keeper.start()
+
+
+def _keep_fresh() -> None:
+    while True:  # a daemon: it ends with the process; with no turn kept it only sleeps
+        time.sleep(MAX_DELAY / 2)
+        for turn in list(_kept.values()):
+            _refresh(turn)
 
 
 class _Wait:
     """A bounded wait for the warehouse: says once whom it waits for, looks again after a delay that doubles up to
-    10 s, and gives up with WarehouseBusy after `seconds`. A waiter takes its turn (`_take_turn`) as it starts to wait."""
+    MAX_DELAY, and gives up with WarehouseBusy after `seconds`. A waiter takes its turn (`_take_turn`) as it starts to
+    wait, and refreshes it each time it looks (`then`)."""
 
     def __init__(self, path: Path, seconds: float, on_wait: Callable[[str], None] | None) -> None:
         self.path, self.seconds, self.on_wait = path, seconds, on_wait
@@ -285,8 +341,9 @@ class _Wait:
         """This waiter's turn: the one it has, or one taken now (none when it may not wait at all)."""
         return turn if turn is not None or self.seconds <= 0 else _take_turn(self.path)
 
-    def then(self, who: str, lock=None) -> None:
-        """Wait a while for `who` (letting go of `lock` first when giving up), or raise WarehouseBusy if time is up."""
+    def then(self, who: str, lock=None, turn=None) -> None:
+        """Wait a while for `who` (letting go of `lock` first when giving up), or raise WarehouseBusy if time is up;
+        `turn` is refreshed: this waiter still looks."""
         if time.monotonic() >= self.deadline:
             if lock is not None:
                 _let_go(lock)
@@ -297,13 +354,32 @@ class _Wait:
         if self.on_wait and not self.told:
             self.on_wait(f"warehouse {self.path} is in use by {who}: waiting up to {self.seconds:.0f} s")
             self.told = True
+        _refresh(turn)
         time.sleep(min(self.delay, max(0.0, self.deadline - time.monotonic())))
-        self.delay = min(self.delay * 2, 10.0)
+        self.delay = min(self.delay * 2, MAX_DELAY)
 
 
 def drop_kept_turn(path: Path | str) -> None:
     """Give up the turn `wait_free(keep_turn=True)` kept, if this process's writer has not used it."""
     _drop_turn(_kept.pop(str(Path(path)), None))
+
+
+@contextmanager
+def keeping_turn(
+    path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None,
+    on_stale: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """For a flow that reads the warehouse, lets go, then writes it: wait in turn (`wait_free`) and keep this process's
+    place in the queue until its writer uses it or the block ends, so no one who came later takes the warehouse in
+    between. A place already kept (by the command that started the flow: `scr retire-sync`) is used as it is."""
+    if str(Path(path)) in _kept:
+        yield
+        return
+    wait_free(path, wait_seconds, on_wait, on_stale, keep_turn=True)
+    try:
+        yield
+    finally:
+        drop_kept_turn(path)  # its writer used it (a dry run's reader only borrowed it), or the writer never came
 
 
 CHECKPOINT_THRESHOLD = "256MB"
@@ -366,7 +442,7 @@ def _held(
                 _queued(holder(path), ahead) if lock is None
                 else f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
             )  # fmt: skip
-            wait.then(who, lock)
+            wait.then(who, lock, turn)
     finally:
         if not borrowed:
             _drop_turn(turn)  # the lock is this one's (or it gave up): the next in turn goes next
@@ -487,10 +563,11 @@ def wait_free(
                     if con is not None:
                         con.close()
                     if keep_turn:
-                        _kept[str(path)], turn = turn, None
+                        _keep(path, turn)
+                        turn = None
                     return
                 who = f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
             turn = wait.turn(turn)
-            wait.then(who or _queued(holder(path), ahead))
+            wait.then(who or _queued(holder(path), ahead), turn=turn)
     finally:
         _drop_turn(turn)

@@ -184,6 +184,12 @@ def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, t
     refused = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-10-01"])
     assert refused.exit_code == 1  # refused
     assert "cutover" in refused.output and not wh.exists()
+    assert "--dry-run" not in refused.output  # the preview's hint is for a dry run
+    # a dry run before the cutover is refused alike (the contract), saying how to preview the cutover's own day
+    preview = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-10-01", "--dry-run"])
+    assert preview.exit_code == 1 and not wh.exists()
+    hint = " ".join(preview.output.split())  # the message never wraps; any terminal width
+    assert "to see what it would retire on the day: --as-of 2023-11-01 --dry-run" in hint, preview.output
     ok = runner.invoke(app, ["retire-sync", "--warehouse", str(wh), "--landing", str(landing), "--as-of", "2023-11-02"])
     assert ok.exit_code == 0, ok.output
     assert "p1" in ok.output and "p3" in ok.output and "new clients appear" in ok.output and "total" in ok.output
@@ -336,3 +342,37 @@ def test_a_retirement_into_a_warehouse_that_is_not_there_says_so(prefect_api, la
     assert res.exit_code == 0 and f"note: no warehouse at {wh} yet: this retirement makes one" in " ".join(res.output.split())
     again = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02"])
     assert again.exit_code == 0 and "no warehouse at" not in again.output
+
+
+def test_the_deployments_flow_keeps_its_turn_from_its_reading_to_its_writing(prefect_api, landing, tmp_path, monkeypatch):
+    """The flow as a deployment runs it (no `scr retire-sync` waited first and kept its place in the queue): a wave that
+    starts while the flow reads every practice's files, after its reader let go and before its writer, queues behind
+    it. Before, the lock was free then and no turn stood before the wave's: the wave took the warehouse and the
+    retirement's writer waited behind it, for up to SCR_WAIT_SECONDS."""
+    from flows import retire_sync
+    from tests.warehouse.test_db import _in_turn
+    from warehouse.db import transaction, writer
+    from warehouse.schema import create_all
+
+    wh, log = tmp_path / "wh.duckdb", tmp_path / "order"
+    with writer(wh) as con, transaction(con):
+        create_all(con)
+    read, wave = retire_sync.read_practices, []
+
+    def reading(*args, **kwargs):  # between the flow's reader and its writer: a wave starts
+        wave.append(_in_turn("wave", wh, log))
+        wave.append(wave[0].stdout.readline())
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(retire_sync, "read_practices", reading)
+    try:
+        result = _run(landing, wh)
+        # the lock was free, yet the wave waits: the flow's turn came first, and goes to its writer (a waiter takes the
+        # lock only when no turn before its own is left)
+        assert wave[1].startswith("waiting warehouse"), wave[1]
+        wave[0].communicate(timeout=60)
+    finally:
+        for child in wave[:1]:
+            child.kill()
+    assert result["written"]["retired"] == 3 and log.read_text().split() == ["wave"]
+    assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]

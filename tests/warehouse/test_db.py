@@ -10,9 +10,22 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from warehouse.db import WarehouseUnusable, checkpoint, connect, drop_kept_turn, lock_path, wait_free, writer, writer_running
+from warehouse.db import (
+    MAX_DELAY,
+    TURN_STALE_SECONDS,
+    WarehouseBusy,
+    WarehouseUnusable,
+    checkpoint,
+    connect,
+    drop_kept_turn,
+    lock_path,
+    wait_free,
+    writer,
+    writer_running,
+)
 
 LINUX = pytest.mark.skipif(not Path("/proc/locks").exists(), reason="the kernel's lock table is Linux's /proc/locks")
 
@@ -276,6 +289,24 @@ def test_a_kept_turn_is_lent_to_the_flows_reader_and_used_up_by_its_writer(tmp_p
     assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
 
 
+def test_a_flow_keeping_its_turn_uses_the_place_its_command_kept_and_gives_up_only_its_own(tmp_path):
+    # `scr retire-sync` keeps its place before Prefect starts and the flow keeps one when a deployment runs it: the flow
+    # must not queue again behind those who came after the command, nor give up the command's place
+    from warehouse.db import _kept, keeping_turn
+
+    path = tmp_path / "w.duckdb"
+    turns = lambda: [p for p in tmp_path.iterdir() if ".turn-" in p.name]  # noqa: E731
+    wait_free(path, keep_turn=True)
+    kept = _kept[str(path)]
+    with keeping_turn(path):
+        assert _kept[str(path)] is kept and len(turns()) == 1
+    assert _kept[str(path)] is kept  # the command gives it up
+    drop_kept_turn(path)
+    with keeping_turn(path):  # as a deployment runs the flow
+        assert str(path) in _kept and len(turns()) == 1
+    assert str(path) not in _kept and not turns()
+
+
 @LINUX
 def test_a_waiter_suspended_in_its_terminal_holds_no_one_back(tmp_path):
     # Ctrl-Z on a command waiting for the warehouse stops it with its turn held: the nightly wave must not wait
@@ -295,3 +326,109 @@ def test_a_waiter_suspended_in_its_terminal_holds_no_one_back(tmp_path):
         child.kill()
     assert log.read_text().split() == ["suspended"]
     assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+_HUNG = """
+import sys
+from pathlib import Path
+from warehouse import db
+name, path, log = sys.argv[1:4]
+turn = db._take_turn(Path(path))  # in the queue, and then hung: alive, not stopped, never looking at the lock again
+print('queued', turn.turn, flush=True)
+input()  # woken: it goes on waiting with the turn it had, as a writer with a kept turn does
+db._kept[path] = turn
+with db.writer(path, wait_seconds=60, on_wait=lambda message: print('waiting', message, flush=True)):
+    with open(log, 'a') as f:
+        f.write(name + '\\n')
+"""
+
+
+def _unrefreshed(turn: Path) -> None:
+    """As if the turn's waiter had not looked at the lock for twice the bound."""
+    then = time.time() - 2 * TURN_STALE_SECONDS
+    os.utime(turn, (then, then))
+
+
+def test_a_waiter_hung_with_its_turn_holds_no_one_back_and_woken_waits_for_the_writer(tmp_path):
+    # a waiter alive and hung another way than Ctrl-Z (blocked on a dead mount, stuck in a call) kept every later
+    # writer, the nightly wave too, waiting to its time limit: a turn not refreshed for TURN_STALE_SECONDS is passed over
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    child = subprocess.Popen([sys.executable, "-c", _HUNG, "hung", str(path), str(log)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    try:
+        turn = Path(child.stdout.readline().split()[1])
+        with pytest.raises(WarehouseBusy, match=f"waiting before this one: pid {child.pid} "):
+            with writer(path, wait_seconds=0):  # refreshed lately: its place is kept
+                pass
+        _unrefreshed(turn)
+        with writer(path, wait_seconds=0) as con:  # no wait allowed: the hung waiter's turn is passed over
+            assert con.sql("select 1").fetchall() == [(1,)]
+            child.stdin.write("\n")
+            child.stdin.flush()
+            assert child.stdout.readline().startswith("waiting warehouse")  # woken, it waits: the lock is one writer's
+            assert not log.exists()
+        child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert log.read_text().split() == ["hung"]
+    assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+def _refreshed(turn: Path) -> bool:
+    """Whether the turn's waiter refreshed it after `_unrefreshed` (generous bound: a loaded machine is slow)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if time.time() - turn.stat().st_mtime < TURN_STALE_SECONDS:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_waiter_refreshes_its_turn_as_it_looks_and_keeps_its_place(tmp_path):
+    # a healthy waiter backing off to its longest sleep must never be taken for a hung one
+    assert TURN_STALE_SECONDS >= 5 * MAX_DELAY
+    path, log = tmp_path / "w.duckdb", tmp_path / "order"
+    children = []
+    try:
+        with writer(path):
+            children.append(_in_turn("slow", path, log))
+            assert children[0].stdout.readline().startswith("waiting warehouse")
+            (turn,) = [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+            _unrefreshed(turn)
+            assert _refreshed(turn)  # it looked at the lock again
+            children.append(_in_turn("later", path, log))
+            assert f"waiting before this one: pid {children[0].pid} (scr" in children[1].stdout.readline()
+        for child in children:
+            child.communicate(timeout=60)
+    finally:
+        for child in children:
+            child.kill()
+    assert log.read_text().split() == ["slow", "later"]
+
+
+def test_a_turn_kept_while_prefect_starts_stays_fresh(tmp_path):
+    # scr run keeps its turn while Prefect starts (10 s, or minutes on a loaded machine) without looking at the lock:
+    # a thread refreshes it, or a wave starting meanwhile would pass the run over as hung
+    path = tmp_path / "w.duckdb"
+    wait_free(path, keep_turn=True)
+    try:
+        (turn,) = [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+        _unrefreshed(turn)
+        assert _refreshed(turn)
+    finally:
+        drop_kept_turn(path)
+    assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+def test_a_signal_inside_duckdbs_reading_of_a_registered_frame_counts_as_interrupted():
+    """A Ctrl-C whose handler ran while DuckDB read a registered object came back as DuckDB's own error naming the
+    KeyboardInterrupt (seen in CI: the snapshot's publish logged it as a failed publish and the run ended 0); other
+    DuckDB errors, and a KeyboardInterrupt named in another kind of error, are not a stop."""
+    from warehouse.db import interrupted
+
+    said = "Invalid Input Error: reading the schema of the object registered as '_snap_keys' failed: KeyboardInterrupt: "
+    assert interrupted(duckdb.InvalidInputException(said))
+    assert interrupted(duckdb.InvalidInputException(said.replace("KeyboardInterrupt", "Terminated")))
+    assert interrupted(RuntimeError("Query interrupted"))
+    assert not interrupted(duckdb.InvalidInputException("Invalid Input Error: reading the schema failed: ValueError: x"))
+    assert not interrupted(ValueError(said)) and not interrupted(duckdb.IOException("IO Error: disk full"))
