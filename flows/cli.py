@@ -8,12 +8,14 @@ write the warehouse directly and never import Prefect. Exit codes: 0 done; 1 ref
 from __future__ import annotations
 
 import re
+import signal
+from typing import NoReturn
 
 import typer
 from rich.text import Text
 
 from flows import cli_analyst, cli_review, cli_run, cli_sync
-from flows.cli_common import err, fail, stopped_by_ctrl_c
+from flows.cli_common import Terminated, err, fail, raising_on_sigterm, signal_came, signals_seen, stopped_by, stopped_by_ctrl_c
 from flows.cli_practice import practice_app
 from flows.settings import SettingsInvalid, from_dotenv
 
@@ -52,7 +54,7 @@ DESTRUCTIVE = {
 }
 
 
-# commands a Ctrl-C ends as they are meant to end (a server, an interactive shell), not as a stopped change
+# commands a Ctrl-C or SIGTERM ends as they are meant to end (a server, an interactive shell), not as a stopped change
 QUIET_ON_CTRL_C = {("serve",), ("shell",)}
 
 
@@ -117,22 +119,35 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
                 value = ctx.params[p.name]
                 shown = "set" if p.is_flag else " ".join(map(str, value)) if p.multiple else str(value)
                 err.print(Text(f"{max(p.opts, key=len)} {shown} (from {p.envvar})", style="dim"), highlight=False)
+        quiet = path in QUIET_ON_CTRL_C
         try:
-            return invoke(ctx)
+            if quiet:
+                return invoke(ctx)
+            with signals_seen(), raising_on_sigterm():
+                return invoke(ctx)
+        except Terminated:  # `kill PID`: its transaction rolled back and its writer let go on the way here
+            stopped_by(ctx.command_path, "SIGTERM", 128 + signal.SIGTERM)
         except SettingsInvalid as exc:  # a setting the environment gives wrong (SCR_WAIT_SECONDS=abc): bad environment
             fail(str(exc))
         except KeyboardInterrupt:  # a terminal's Ctrl-C: typer ended the command with exit 130 and not a word
-            if path in QUIET_ON_CTRL_C:
+            if quiet:
                 raise
-            stopped_by_ctrl_c(ctx.command_path)
-        except RuntimeError as exc:  # the same Ctrl-C, come while DuckDB ran a statement (a traceback, exit 1)
+            _stopped(ctx.command_path)
+        except RuntimeError as exc:  # the same Ctrl-C (or a SIGTERM), come while DuckDB ran a statement (a traceback, exit 1)
             from warehouse.db import interrupted
 
-            if not interrupted(exc) or path in QUIET_ON_CTRL_C:
+            if not interrupted(exc) or quiet:
                 raise
-            stopped_by_ctrl_c(ctx.command_path)
+            _stopped(ctx.command_path)
 
     command.invoke = said
+
+
+def _stopped(command: str) -> NoReturn:
+    """A statement DuckDB interrupted, or a KeyboardInterrupt made of one: by a SIGTERM if one came, else a Ctrl-C."""
+    if signal_came(signal.SIGTERM):
+        stopped_by(command, "SIGTERM", 128 + signal.SIGTERM)
+    stopped_by_ctrl_c(command)
 
 
 def _hint_where_from(param) -> None:

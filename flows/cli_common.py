@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -25,7 +26,7 @@ __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
-    "unknown_practices", "stopped_by_ctrl_c",
+    "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -81,10 +82,97 @@ def stopped_by_ctrl_c(command: str) -> NoReturn:
     Each command writes in one transaction (a rekey in several, and it is run again to finish), so the line holds
     whatever the instant: what it had not committed left nothing, and the same command again finishes it or says
     that it is already done."""
-    err.print(Text.assemble(("error:", "bold red"), f" {command} was stopped by Ctrl-C (SIGINT), exit 130: what it had not "
+    stopped_by(command, "Ctrl-C (SIGINT)", 130)
+
+
+def stopped_by(command: str, how: str, code: int) -> NoReturn:
+    """A command stopped by a signal (Ctrl-C, SIGTERM): one line naming it and the signal, exit 128 plus the signal."""
+    err.print(Text.assemble(("error:", "bold red"), f" {command} was stopped by {how}, exit {code}: what it had not "
                             "committed left nothing, what it had committed stands; run it again to finish it (it says so "
                             "when it is already done)"), highlight=False)  # fmt: skip
-    raise typer.Exit(130)
+    raise typer.Exit(code)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the command was (not an Exception: no `except Exception` takes it for a failure), so its
+    transaction rolls back and its writer lets go of the warehouse, as on Ctrl-C."""
+
+
+@contextmanager
+def raising_on_sigterm() -> Iterator[None]:
+    """While a command runs, SIGTERM (`kill PID`, a scheduler stopping a job) raises Terminated in it instead of ending
+    the process at once, which said nothing and left the command's name in the writer's lock file as a writer killed.
+    A second SIGTERM ends the process as the signal does. `scr run`'s flow puts its own handler over this one."""
+
+    def terminated(signum, frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated
+
+    with on_sigterm(terminated):
+        yield
+
+
+_seen: Callable[[], set[int]] = set  # the last signals_seen block's drain; none yet: nothing seen
+
+
+def signal_came(signum: int) -> bool:
+    """Whether `signum` reached this process while the command ran (its signals_seen block). DuckDB runs a signal's
+    handler while it executes a statement, loses what the handler raises and answers RuntimeError('Query
+    interrupted'), which says nothing of which signal came: a Ctrl-C or a scheduler's SIGTERM."""
+    return signum in _seen()
+
+
+@contextmanager
+def signals_seen() -> Iterator[None]:
+    """While the block runs, the signals this process receives are noted by the interpreter's own C handler in a
+    wakeup pipe (`signal.set_wakeup_fd`), whatever Python handler is installed: the command's own, or inside `scr
+    run`'s flow Prefect's, which must stay as it is (a deployment's runner cancels a flow run only while it is
+    installed). `signal_came` reads them, also once the block is over; the wakeup fd before the block is put back after
+    it. Not in the main thread: nothing is seen."""
+    global _seen
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    try:
+        before = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except ValueError:
+        os.close(read), os.close(write)
+        _seen = set
+        yield
+        return
+    got: set[int] = set()
+
+    def seen() -> set[int]:
+        try:
+            while chunk := os.read(read, 512):
+                got.update(chunk)
+        except BlockingIOError:
+            pass
+        return got
+
+    _seen = seen
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(before)
+        seen()  # what came stays readable after the block (the command's except clauses), until the next block opens
+        _seen = lambda: got  # noqa: E731
+        os.close(read), os.close(write)
+
+
+@contextmanager
+def on_sigterm(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """`handler` for SIGTERM while the block runs, the one before it again after. Only the main thread may set a
+    handler: called from another (a caller embedding the command), the caller's handler stands."""
+    try:
+        before = signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def operator(by: str | None) -> str:

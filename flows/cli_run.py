@@ -4,6 +4,7 @@ once the arguments have been checked, so a mistyped practice costs nothing and w
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ from flows.cli_common import (
     err,
     fail,
     not_under_a_file,
+    on_sigterm,
+    signal_came,
     out,
     plural,
     quiet_prefect,
@@ -330,8 +333,11 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             api.ready()
             return flow(**kwargs)
         except KeyboardInterrupt:
-            err.print(_stopped("Ctrl-C (SIGINT)", Path(kwargs["warehouse"]), 130, rekey), highlight=False)
-            raise typer.Exit(130) from None  # said: the process ends as interrupted by the signal ends it
+            # a Ctrl-C, or a SIGTERM that came while DuckDB ran a statement (its answer, 'Query interrupted', is taken
+            # for a Ctrl-C on the way here): said as the signal that came
+            how, code = ("SIGTERM", 143) if signal_came(signal.SIGTERM) else ("Ctrl-C (SIGINT)", 130)
+            err.print(_stopped(how, Path(kwargs["warehouse"]), code, rekey), highlight=False)
+            raise typer.Exit(code) from None  # said: the process ends as interrupted by the signal ends it
         except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
             fail(str(exc))
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:
@@ -358,10 +364,14 @@ def _stopped(how: str, warehouse: Path, code: int, rekey: bool = False) -> Text:
 
 class _SaidByUs(logging.Filter):
     """Prefect's own line for a flow or task stopped by Ctrl-C or SIGTERM ('Crash detected! Execution was aborted by an
-    interrupt signal.'): the command says it in its one line, what stands and what to run next."""
+    interrupt signal.', '... by a termination signal.'): the command says it in its one line, what stands and what to
+    run next."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "aborted by an interrupt signal" not in record.getMessage()
+        said = record.getMessage()
+        # a chunk task running beside the one the signal stopped is cancelled by the task runner as the run stops
+        return not any(x in said for x in ("aborted by an interrupt signal", "aborted by a termination signal",
+                                           "Task run cancelled by the task runner"))
 
 
 _SAID_BY_US = _SaidByUs()
@@ -373,22 +383,14 @@ def _says_when_stopped(warehouse: Path, rekey: bool = False) -> Iterator[None]:
     a process (exit 143). Prefect's flow engine takes SIGTERM over while the flow runs and hands it back to this
     handler once it has recorded the crash; before or after the flow, this handler has it first."""
     import os
-    import signal
 
     def stopped(signum, frame) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         err.print(_stopped("SIGTERM", warehouse, 128 + signal.SIGTERM, rekey), highlight=False)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    try:
-        before = signal.signal(signal.SIGTERM, stopped)
-    except ValueError:  # not the main thread (a caller embedding the command): its handler stands
+    with on_sigterm(stopped):  # the command's flow over, the caller's handler again
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)  # the command's flow is over: the caller's handler again
 
 
 def run(

@@ -1,7 +1,11 @@
 """Fault injection for the crash and soak tests: kill or fail the process at a named point.
 
-`SCR_FAULT="<point>@<n>[:raise|:ctrl-c]"` makes the n-th arrival at `<point>` SIGKILL this process (or raise
-InjectedFault with `:raise`, or send SIGINT to its process group as a terminal's Ctrl-C does with `:ctrl-c`). Unset, every point is a dictionary lookup and nothing else.
+`SCR_FAULT="<point>@<n>[:raise|:ctrl-c|:sigterm|:sigterm-in-query]"` makes the n-th arrival at `<point>` SIGKILL this process (or raise
+InjectedFault with `:raise`, send SIGINT to its process group as a terminal's Ctrl-C does with `:ctrl-c`, or SIGTERM to
+this process alone as `kill PID` or a scheduler does with `:sigterm`, or the same while a DuckDB statement runs with
+`:sigterm-in-query`: DuckDB runs the handler inside the statement, loses what it raises and answers 'Query interrupted',
+which this raises).
+Unset, every point is a dictionary lookup and nothing else.
 """
 
 from __future__ import annotations
@@ -9,8 +13,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from typing import NoReturn
 
-__all__ = ["point", "InjectedFault", "POINTS", "OPERATOR_POINTS"]
+__all__ = ["point", "InjectedFault", "POINTS", "OPERATOR_POINTS", "SNAPSHOT_POINTS"]
 
 # Where a wave can be interrupted: reading, between chunks, inside the chunk's transaction (the soak draws from these).
 POINTS = (
@@ -32,6 +37,11 @@ OPERATOR_POINTS = (
     "rekey:reread",     # every practice read again with the new key; the rekey not recorded done yet
 )  # fmt: skip
 
+# Where the publish of the analysts' snapshot that follows every commit can be interrupted (warehouse.snapshot.publish,
+# tests/flows/test_operator_crash.py): its new files written but no snapshot reading them yet; the new snapshot swapped
+# in but not yet recorded in the warehouse.
+SNAPSHOT_POINTS = ("snapshot:exported", "snapshot:swapped")
+
 
 class InjectedFault(RuntimeError):
     """A failure injected on purpose by SCR_FAULT."""
@@ -46,7 +56,7 @@ def _spec() -> tuple[str, int, str] | None:
     if not raw:
         return None
     where, mode = raw, ""
-    for kind in ("raise", "ctrl-c"):  # point names hold colons too ("chunk:committed@2:raise")
+    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query"):  # point names hold colons too ("chunk:committed@2:raise")
         if raw.endswith(":" + kind):
             where, mode = raw[: -len(kind) - 1], kind
     name, _, n = where.partition("@")
@@ -68,4 +78,20 @@ def point(name: str) -> None:
     if spec[2] == "ctrl-c":
         os.killpg(os.getpgid(0), signal.SIGINT)
         return
+    if spec[2] == "sigterm":
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    if spec[2] == "sigterm-in-query":
+        _sigterm_in_query()
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _sigterm_in_query() -> NoReturn:
+    """SIGTERM as it lands while a DuckDB statement runs: DuckDB runs the handler where it looks for signals, loses what
+    the handler raised and answers RuntimeError('Query interrupted') (measured with DuckDB 2.0.1 on a statement ended
+    by a SIGTERM from another thread; which instant it lands at is up to the scheduler, so the tests do it thus)."""
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs as the call returns, inside this try
+    except BaseException:  # noqa: BLE001, S110 - what the handler raised is lost, as inside DuckDB
+        pass
+    raise RuntimeError("Query interrupted")

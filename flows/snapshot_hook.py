@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows import faults
 from flows.commit import why
 from warehouse.db import interrupted
 from warehouse.snapshot import publish
@@ -19,7 +20,7 @@ log = logging.getLogger("scr.snapshot")
 def publish_snapshot(con: duckdb.DuckDBPyConnection, warehouse: Path | str) -> dict | None:
     """Publish what the last commits changed; a failure is logged and caught up by the next publish."""
     try:
-        done = publish(con, warehouse)
+        done = publish(con, warehouse, at=faults.point)  # SNAPSHOT_POINTS: the crash tests stop it part-way
     except Exception as exc:  # noqa: BLE001 - the commit it follows stands; the next publish catches up
         if interrupted(exc):  # a Ctrl-C that came during DuckDB's statement: the command stops, as by the signal
             raise KeyboardInterrupt from exc

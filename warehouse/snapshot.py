@@ -26,6 +26,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -196,12 +197,19 @@ def _compact(con, root: Path, plan: _Plan, files: pl.DataFrame, manifest: pl.Dat
         plan.steps.append((relation, ids, _export(con, root, plan, relation, _in(ids), ordered=True)))
 
 
+def _nowhere(name: str) -> None:
+    """No fault point: a publish the crash tests do not stop."""
+
+
 def publish(
-    con: duckdb.DuckDBPyConnection, warehouse: Path | str, *, grace_seconds: float = GRACE_SECONDS, max_files: int = MAX_FILES
+    con: duckdb.DuckDBPyConnection, warehouse: Path | str, *, grace_seconds: float = GRACE_SECONDS, max_files: int = MAX_FILES,
+    at: Callable[[str], None] = _nowhere,
 ) -> dict:
     """Publish what changed since the last publish and swap in a new snapshot; returns what it did.
 
-    Called by the warehouse's single writer, outside any transaction, right after a commit.
+    Called by the warehouse's single writer, outside any transaction, right after a commit. `at` is told each step it
+    reaches ("snapshot:exported", "snapshot:swapped"): the crash tests' fault points (flows.faults), which this layer
+    does not import.
     """
     started = time.perf_counter()
     root = snapshot_dir(warehouse)
@@ -251,8 +259,10 @@ def publish(
     # file restored beside a newer snapshot) shows what the warehouse does not hold: built again too
     foreign = meta.get(FILE_KEY) != _stamp(root / SNAPSHOT)
     swapped = bool(plan.files or plan.retired) or moved or foreign or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
+    at("snapshot:exported")  # the new files written, none of them read yet: analysts see the last snapshot whole
     if swapped:
         _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest)
+    at("snapshot:swapped")  # the new snapshot read, the warehouse not told yet: the next publish builds it again
     if swapped or plan.generation != published or plan.steps:
         _record(con, plan, now_manifest, root)
     deleted = _collect(con, root, grace_seconds)

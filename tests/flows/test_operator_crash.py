@@ -6,6 +6,7 @@ they print holds the hash key or a tax number. Real `scr` processes, as an opera
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from flows.faults import SNAPSHOT_POINTS
 from tests.support.state import differences, warehouse_state
 
 pytestmark = [pytest.mark.slow]
@@ -249,3 +251,165 @@ def test_a_rekey_stopped_between_its_steps_is_finished_by_the_next_as_if_never_s
     assert old and _where_found(wh, old) == {}
     _no_secret(base, stopped, again)
     assert "nothing to do" in scr(base["root"], *rekey, key=KEY_B).stdout
+
+
+def _no_writer_left(wh: Path) -> None:
+    """No name left in the writer lock (a writer that let go clears it; a killed one's stays) and no turn in the queue."""
+    lock = wh.with_name(wh.name + ".lock")
+    assert not lock.exists() or lock.read_text() == "", lock.read_text()
+    assert sorted(p.name for p in wh.parent.glob(f".{wh.name}.turn-*")) == []
+
+
+@pytest.mark.parametrize("command, at", [(c, "inside") for c in COMMANDS] + [("rollback", "after"), ("review apply", "after")])
+def test_sigterm_stops_it_with_one_line_and_exit_143_and_lets_go_of_the_warehouse(base, clean, command, at, tmp_path):
+    """`kill PID` (a scheduler stopping a job) inside the command's transaction or after its commit: one line naming the
+    command and the signal, exit 143 (128 + SIGTERM), the warehouse as before the command (or as after it), the writer
+    lock let go (the next command takes it without a word of a writer killed), and the same command again finishes it.
+    Before, the process died as SIGTERM ends it by default: not a word, and its name left in the lock file."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    before = warehouse_state(wh)
+    inside, after = _commands(base)[command][1:3]
+    stopped = _run(base, wh, command, fault=(inside if at == "inside" else after) + "@1:sigterm")
+    assert stopped.returncode == 143, stopped.stderr
+    lines = stopped.stderr.strip().splitlines()
+    said = f"scr {command.split(' --')[0]} was stopped by SIGTERM, exit 143: what it had not committed left nothing"
+    assert len(lines) == 1 and said in lines[0] and "Traceback" not in stopped.stderr, stopped.stderr
+    assert differences(warehouse_state(wh), before if at == "inside" else clean[command][0]) == {}
+    _no_writer_left(wh)
+    again = _run(base, wh, command)
+    assert "without letting go" not in again.stderr, again.stderr
+    if at == "inside":
+        assert again.returncode == 0, again.stderr
+    assert differences(warehouse_state(wh), clean[command][0]) == {}
+    assert _snapshot(wh) == clean[command][1]
+    _no_secret(base, stopped, again)
+
+
+@pytest.mark.parametrize("command", ["rollback", "review apply"])
+def test_a_sigterm_that_came_while_duckdb_ran_a_statement_is_said_as_a_sigterm(base, clean, command, tmp_path):
+    """DuckDB runs the SIGTERM's handler inside the statement and answers 'Query interrupted', losing what the handler
+    raised: that was said as a Ctrl-C, exit 130. Now the command says the signal that came."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    before = warehouse_state(wh)
+    stopped = _run(base, wh, command, fault=_commands(base)[command][1] + "@1:sigterm-in-query")
+    lines = stopped.stderr.strip().splitlines()
+    assert stopped.returncode == 143 and len(lines) == 1 and "was stopped by SIGTERM, exit 143" in lines[0], stopped.stderr
+    assert differences(warehouse_state(wh), before) == {}
+    _no_writer_left(wh)
+    _no_secret(base, stopped)
+
+
+@pytest.mark.parametrize("fault, said", [("rekey:forgotten@1:sigterm", "scr rekey was stopped by SIGTERM, exit 143"),
+                                         ("chunk:staged@1:sigterm", "the run was stopped by SIGTERM, exit 143")])  # fmt: skip
+def test_a_rekey_stopped_by_sigterm_says_so_lets_go_and_is_finished_by_the_next(base, rekeyed, fault, said, tmp_path):
+    """SIGTERM between a rekey's steps (its own line) or inside its reading of every practice (its run's line, naming
+    `scr rekey` as what finishes it): exit 143, the lock let go, and `scr rekey` again leaves what an uninterrupted one does."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    rekey = ["rekey", "-l", str(base["landing"]), "-w", str(wh)]
+    stopped = scr(base["root"], *rekey, fault=fault, key=KEY_B)
+    assert stopped.returncode in (143, -signal.SIGTERM), stopped.stderr[-3000:]
+    lines = stopped.stderr.strip().splitlines()
+    assert len(lines) == 1 and said in lines[0] and "scr rekey" in lines[0] and "Traceback" not in stopped.stderr, stopped.stderr
+    _no_writer_left(wh)
+    again = scr(base["root"], *rekey, key=KEY_B)
+    assert again.returncode == 0 and "without letting go" not in again.stderr, again.stderr[-3000:]
+    assert differences(warehouse_state(wh), rekeyed) == {}
+    _no_secret(base, stopped, again)
+
+
+def _readers_answer(b: dict, wh: Path, practice: str) -> dict:
+    """`scr status`, `scr query` and `scr practice ID --json` on the analysts' snapshot: each answers (exit 0, no
+    traceback); what the query and the practice say of the practice's versions and pin."""
+    said = {}
+    for name, args in (("status", ["status", "--all"]),
+                       ("query", ["query", "select practice_id, version from promotion_version where is_current order by all",
+                                  "-f", "json"]),
+                       ("practice", ["practice", practice, "--json"])):  # fmt: skip
+        done = scr(b["root"], *args, "-w", str(wh), cwd=wh.parent)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, (name, done.stderr)
+        said[name] = done.stdout
+    facts = json.loads(said["practice"])
+    current = sorted((r["practice_id"], r["version"]) for r in json.loads(said["query"]))
+    return {"versions": current, "pin": facts["pin"] and facts["pin"]["version"],
+            "current": [v["version"] for v in facts["versions"] if v["current"]]}
+
+
+def _published_whole(wh: Path) -> None:
+    """Every relation and view of the snapshot holds what the warehouse holds: the last publish caught up."""
+    from tests.warehouse.test_snapshot import assert_same
+
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert_same(con, wh)
+
+
+@pytest.mark.parametrize("point", SNAPSHOT_POINTS)
+def test_killed_while_it_publishes_the_snapshot_readers_see_one_whole_state_and_the_next_publish_catches_up(
+    base, clean, point, tmp_path
+):
+    """SIGKILL part-way through the publish that follows a rollback's commit: its new files written and no snapshot
+    reading them, or the new snapshot swapped in and the warehouse not yet told. `scr status`, `scr query` and `scr
+    practice` answer, showing the state before the rollback (or after it, whole), never half of one; the next command's
+    publish (the same rollback, refused as done) makes the snapshot hold what the warehouse holds."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    pid = base["unmerged"]
+    before = _readers_answer(base, wh, pid)
+    killed = _run(base, wh, "rollback", fault=f"{point}@1")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert differences(warehouse_state(wh), clean["rollback"][0]) == {}  # committed before its publish
+    seen = _readers_answer(base, wh, pid)
+    if point == "snapshot:exported":
+        assert seen == before and _snapshot(wh) != clean["rollback"][1]
+    else:
+        assert seen != before and _snapshot(wh) == clean["rollback"][1]
+    assert seen["pin"] is None if point == "snapshot:exported" else seen["pin"] == seen["current"][0]
+    again = _run(base, wh, "rollback")
+    assert again.returncode == 1 and "is already rolled back" in " ".join(again.stderr.split()), again.stderr
+    assert _snapshot(wh) == clean["rollback"][1]
+    _published_whole(wh)
+    _no_secret(base, killed, again)
+
+
+@pytest.mark.parametrize("point", SNAPSHOT_POINTS)
+def test_a_run_killed_while_it_publishes_after_a_commit_leaves_readers_a_whole_snapshot_and_the_next_run_catches_up(
+    base, point, tmp_path
+):
+    """`scr rerun` killed inside its second publish (the one after its chunk's commit; the first follows the run's
+    start): the readers answer, `scr status` names the run interrupted, and the next run's publishes catch up."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    rerun = ["rerun", "-p", base["other"], "-l", str(base["landing"]), "-w", str(wh)]
+    killed = scr(base["root"], *rerun, fault=f"{point}@2")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
+    _readers_answer(base, wh, base["other"])
+    status = scr(base["root"], "status", "-w", str(wh))
+    assert "interrupted" in " ".join(status.stdout.split()), status.stdout
+    again = scr(base["root"], *rerun)
+    assert again.returncode == 0, again.stderr[-3000:]
+    _published_whole(wh)
+    _no_secret(base, killed, again)
+
+
+def test_a_command_waiting_for_the_warehouse_stopped_by_sigterm_says_so_and_leaves_no_turn(base, tmp_path):
+    """A scheduler stops a command queued behind a wave: it says so in one line after its 'waiting' line, exit 143, and
+    gives its place in the queue up (its turn file gone, not left for the next writer to clear)."""
+    from tests.support.holder import held_writer
+
+    wh = _copy(base["base"], tmp_path / "wh")
+    before = warehouse_state(wh)
+    with held_writer(wh):
+        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *_commands(base)["rollback"][0], "-w", str(wh)],
+                                env=_env(base["root"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                cwd=wh.parent, start_new_session=True)  # fmt: skip
+        try:
+            first = proc.stderr.readline()
+            assert "is in use by" in first and "waiting up to" in first, first
+            proc.send_signal(signal.SIGTERM)
+            rest = proc.communicate(timeout=60)[1]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    # after the rest of the waiting line (the holder's command line, a `python -c` script, holds newlines): its one line
+    stopped = [line for line in rest.strip().splitlines() if "stopped by" in line]
+    assert proc.returncode == 143 and rest.strip().endswith(stopped[0]) and len(stopped) == 1, rest
+    assert "scr rollback was stopped by SIGTERM, exit 143" in stopped[0], rest
+    assert "Traceback" not in rest and sorted(p.name for p in wh.parent.glob(f".{wh.name}.turn-*")) == []
+    assert differences(warehouse_state(wh), before) == {}

@@ -8,7 +8,7 @@ from flows import snapshot_hook
 
 
 def test_a_publish_that_fails_leaves_the_commit_standing_and_says_so(monkeypatch, tmp_path, caplog):
-    def broken(con, warehouse):
+    def broken(con, warehouse, **kwargs):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(snapshot_hook, "publish", broken)
@@ -20,7 +20,7 @@ def test_a_publish_that_fails_leaves_the_commit_standing_and_says_so(monkeypatch
 def test_a_ctrl_c_that_came_while_duckdb_published_stops_the_command(monkeypatch, tmp_path):
     # DuckDB takes a terminal's SIGINT during a statement and raises this instead of KeyboardInterrupt: caught as a
     # failed publish, the command went on and ended with exit 0 as if the Ctrl-C had not come
-    def interrupted(con, warehouse):
+    def interrupted(con, warehouse, **kwargs):
         raise RuntimeError("Query interrupted")
 
     monkeypatch.setattr(snapshot_hook, "publish", interrupted)
