@@ -22,7 +22,7 @@ from rich.console import Console
 
 from benchmarks.match import _load
 from benchmarks.match_misses import cached_zone, capture
-from benchmarks.match_sweep import DEVELOPMENT
+from benchmarks.match_sweep import DEVELOPMENT, development_only
 from benchmarks.scoring import pairwise
 
 app = typer.Typer(add_completion=False)
@@ -72,9 +72,7 @@ def main(
     practices: int = typer.Option(300), cache: Path = typer.Option(Path("bench-out/zones")),
 ) -> None:
     """One line per (model, seed) development zone."""
-    held_out = [s for s in seed if s not in DEVELOPMENT]
-    if held_out:
-        raise typer.BadParameter(f"seeds {held_out} are held out: looking at their misses would tune on the test set")
+    development_only(seed)
     for s in seed:
         for model in corruption:
             console.print(f"{model} seed {s}:", zone(cached_zone(cache, model, s, practices)))
