@@ -22,7 +22,7 @@ demo: setup  ## generate a demo landing zone, run a full wave, print progress
 	$(BIN)/scr demo
 
 test: setup  ## run the test suite
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --maxschedchunk 2
 
 bench-match: setup  ## matching benchmark against Splink and Febrl (not a test)
 	$(BIN)/python -m benchmarks.match
