@@ -176,7 +176,20 @@ def person_parts(
 def business_parts(name: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> dict[str, pl.Expr]:
     """core (name without legal form, trustee wording, entity words), category, legal_form, trustee, trading."""
     low = name.str.to_lowercase().str.strip_chars()
-    low = stage(low.str.replace_all(r"\bp\s*/\s*l\b", " pty ltd ").str.replace_all(r"\ba\.t\.f\.?", " atf "))
+    low = stage(
+        low.str.replace_all(r"\bp\s*/\s*l\b", " pty ltd ").str.replace_all(r"\ba\.t\.f\.?", " atf ")
+        # registers abbreviate the trust's kind ("Smith Fam Trust", "Jones Disc. Trust"): read as the whole word,
+        # so the kind is known (a family trust is not the family's unit trust) and not left in the name
+        .str.replace_all(r"\bfam\.?\s+trust\b", "family trust")
+        .str.replace_all(r"\bdisc\.?\s+trust\b", "discretionary trust")
+        # legal forms written with full stops ("L.L.C.", "P.T.Y. L.T.D.") are the forms, not letters of the name
+        .str.replace_all(r"\bl\.\s?l\.\s?c\b\.?", " llc ")
+        .str.replace_all(r"\bp\.\s?t\.\s?y\b\.?", " pty ")
+        .str.replace_all(r"\bl\.\s?t\.\s?d\b\.?", " ltd ")
+        .str.replace_all(r"\bi\.\s?n\.\s?c\b\.?", " inc ")
+        # the register's abbreviation of a name word
+        .str.replace_all(r"\bhldgs?\b\.?", "holdings")
+    )
     # "X T/A Y": X is the legal entity; the trading name is kept beside it
     has_ta = stage(low.str.contains(r"\bt\s*/\s*a\b|\btrading as\b"))
     legal_part = pl.when(has_ta).then(low.str.replace(r"(\bt\s*/\s*a\b|\btrading as\b).*$", "")).otherwise(low)
@@ -252,7 +265,8 @@ _LEGAL_VOCAB = [
 def fix_legal_typos(names: pl.Series, threshold: float = 0.9) -> pl.Series:
     """Tokens within a typo of a legal/entity word become that word (matched once per distinct token)."""
     low = names.str.to_lowercase()
-    tokens = low.str.extract_all(r"[a-z]+").explode().drop_nulls().unique().sort()
+    # a digit keyed or read for a letter ("Tr7stee", "Lim8ted", "5rustee") is part of the word it spoils
+    tokens = low.str.extract_all(r"[a-z0-9]*[a-z][a-z0-9]*").explode().drop_nulls().unique().sort()
     tokens = tokens.filter((tokens.str.len_chars() >= 4) & ~tokens.is_in(_LEGAL_VOCAB))
     if tokens.len() == 0:
         return low

@@ -48,6 +48,21 @@ def test_org_name_levels():
     assert level(pair(a, {"name": "Jones Holdings Pty Ltd"}), "name") == "org_different"
 
 
+def test_an_abbreviated_family_trust_is_the_family_trust_and_not_the_unit_trust():
+    fam = {"name": "Byrne Fam Trust", "business_structure": "Trust"}
+    assert level(pair(fam, {"name": "The Trustee for the Byrne Family Trust", "business_structure": "Trust"}), "name") == "org_exact"
+    # the family's other trust stays a look-alike the hard rule keeps apart
+    cmp = pair(fam, {"name": "Byrne Unit Trust", "business_structure": "Trust"})
+    assert level(cmp, "name") == "org_exact_other_type" and "entity_type" in cmp["veto"][0]
+
+
+def test_a_legal_form_with_full_stops_is_the_legal_form():
+    llc = {"name": "Cooper Automotive L.L.C.", "business_structure": "Company"}
+    assert level(pair(llc, {"name": "COOPER AUTOMOTIVE LLC", "business_structure": "Company"}), "name") == "org_exact"
+    hldgs = {"name": "Bailey Hldgs P.T.Y. L.T.D.", "business_structure": "Company"}
+    assert level(pair(hldgs, {"name": "Bailey Holdings Pty Ltd", "business_structure": "Company"}), "name") == "org_exact"
+
+
 def test_valid_identifiers_that_differ_are_vetoed():
     cmp = pair({"name": "A Pty Ltd", "abn": "51824753556"}, {"name": "A Pty Ltd", "abn": "53004085616"})
     assert level(cmp, "business_no") == "different" and "identifier" in cmp["veto"][0]

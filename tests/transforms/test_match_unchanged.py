@@ -17,7 +17,10 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken when the profile check came to read,
+# (corruption, seed, practices) -> sha256 of the outputs; both re-taken when business names came to read "Fam Trust" and
+# "Disc. Trust" as the trust's kind, legal forms with full stops ("P.T.Y. L.T.D.", "L.L.C.") as the forms, "Hldgs" as
+# holdings and a digit in a legal word as a typo of it (transforms.names: a standardisation change refits the model; the
+# sweep of all 18 zones, benchmarks/README.md, kept precision and the hard look-alikes merged); before that the geco zone's re-taken when the profile check came to read,
 # where a record reaches several levels of a field, the one the model finds likeliest a match (profile.likeliest: 6 ->
 # 4 links demoted by the check, automatic F1 0.97718 -> 0.97756, precision 1.0 and no hard look-alike merged, both);
 # before that the geco zone's re-taken with the blocking key id_near (a number
@@ -32,8 +35,8 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "c6a0027a91d5482d6d0b04c5995c5b0de18f168f1dba4b952a58faae0ee7204a",
-    ("geco", 1, 40): "750d75d7ce28fddc7c5f1330c49ffff3415f228b665363b1fbbf816c6f3bbb1f",
+    ("default", 3, 40): "2e84a162353df6a58de16f8252eb1ed3ba2025975697a9025f2ce6e4ba445aa1",
+    ("geco", 1, 40): "4a0e358750e3345e77b6f95e61dfabd2b22567cbdfa21a133763bece2d36a442",
 }
 
 

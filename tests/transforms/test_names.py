@@ -73,6 +73,24 @@ def test_trustee_wordings_name_the_trust():
     assert df["trustee"][1] == "j smith"
 
 
+def test_an_abbreviated_trust_kind_is_the_kind_not_a_name_token():
+    # registers write "Fam Trust" and "Disc. Trust": the family's name is the core, the kind its detail
+    df = businesses(["Smith Fam Trust", "The Trustee for the Smith Fam. Trust", "SMITH DISC TRUST", "Smith Family Trust"])
+    assert df["core"].to_list() == ["smith"] * 4
+    assert df["category_detail"].to_list() == ["family trust", "family trust", "discretionary trust", "family trust"]
+    # "fam" elsewhere is a word of the name (a surname, a trading name)
+    df = businesses(["Fam Nguyen Pty Ltd", "Smith Fam"])
+    assert df["core"].to_list() == ["fam nguyen", "smith fam"]
+
+
+def test_dotted_legal_forms_and_abbreviated_words_read_as_written_out():
+    df = businesses(["Cooper Automotive L.L.C.", "Cooper Automotive LLC", "Bailey Hldgs P.T.Y. L.T.D.", "Bailey Holdings Pty Ltd"])
+    assert df["core"].to_list() == ["cooper automotive", "cooper automotive", "bailey holdings", "bailey holdings"]
+    assert df["category"].to_list() == ["company"] * 4
+    # letters of a name stay letters of the name
+    assert businesses(["L L Cooper Consulting"])["core"].to_list() == ["l l cooper consulting"]
+
+
 def test_entity_words_are_a_category_not_name_tokens():
     df = businesses(["Smith Unit Trust", "Smith Super Fund", "Smith Superannuation Fund", "Smith Trust"])
     assert df["core"].to_list() == ["smith"] * 4
@@ -107,6 +125,9 @@ def test_soundex_known_codes():
 def test_typos_of_legal_words_are_repaired_but_other_words_are_not():
     out = fix_legal_typos(pl.Series(["Lindqvist Transpoet Ptyy Ltd", "Sinchair Consulting Pty Linited", "Harvey Bakery"]))
     assert out.to_list() == ["lindqvist transpoet pty ltd", "sinchair consulting pty limited", "harvey bakery"]
+    # a digit for a letter spoils the word as a wrong letter does; numbers and words of the name stay
+    out = fix_legal_typos(pl.Series(["5rustee for Hill Property", "Northern Dental Lim8ted", "Hudson Investment Trus5", "Unit 4b Cafe"]))
+    assert out.to_list() == ["trustee for hill property", "northern dental limited", "hudson investment trust", "unit 4b cafe"]
 
 
 @settings(deadline=None, max_examples=60)
