@@ -231,7 +231,10 @@ def looks_organisation(name: pl.Expr) -> pl.Expr:
     low = name.str.to_lowercase()
     pat = (
         r"\b(" + _LEGAL + r")\b|\bp/l\b|\btrust\b|\btrustees? for\b|\batf\b|\bsuper(annuation)? fund\b|\bsmsf\b|"
-        r"\bpartnership\b|\bholdings\b|\binvestments\b|\benterprises\b|\bgroup\b|\bsociety\b|\bfoundation\b"
+        r"\bpartnership\b|\bholdings\b|\binvestments\b|\benterprises\b|\bgroup\b|\bsociety\b|\bfoundation\b|"
+        # legal forms written with full stops ("L.L.C.", "P.T.Y. L.T.D."; no spaces, so initials such as "L. T. Dang"
+        # stay a person's) and the register's "Hldgs", as business_parts reads them
+        r"\bl\.l\.c\b|\bp\.t\.y\b|\bl\.t\.d\b|\bi\.n\.c\b|\bhldgs?\b"
     )
     return low.str.contains(pat).fill_null(False)
 

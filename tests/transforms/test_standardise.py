@@ -30,6 +30,19 @@ def test_entity_kind_from_type_structure_or_wording():
     assert out["kind"].to_list() == ["person", "person", "org", "org", "person", None]
 
 
+def test_a_name_with_a_dotted_legal_form_is_an_organisation_and_initials_stay_a_person():
+    # nothing but the name says what the record is: "L.L.C." and "P.T.Y. L.T.D." are legal forms as "LLC" is, so the
+    # record is not a person (whom the person/organisation rule would keep apart from its own company record)
+    out = std([
+        {"name": "Cooper Automotive L.L.C."},
+        {"name": "Bailey Hldgs P.T.Y. L.T.D."},
+        {"name": "Cooper Automotive LLC"},
+        {"name": "L. T. Dang", "first_name": "L. T.", "last_name": "Dang"},
+        {"name": "P.T. Young", "first_name": "P.T.", "last_name": "Young"},
+    ])  # fmt: skip
+    assert out["kind"].to_list() == ["org", "org", "org", "person", "person"]
+
+
 def test_identifiers_come_from_the_identifier_rows_by_kind_with_their_verdict():
     out = std([{"name": "A Pty Ltd", "abn": "51 824 753 556"}, {"name": "B Pty Ltd", "abn": "51824753557"}])
     assert out["business_no"].to_list() == [stand_in_hash("ABN", "51824753556"), stand_in_hash("ABN", "51824753557")] and out["business_no_kind"][0] == "ABN"
