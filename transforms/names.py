@@ -44,6 +44,16 @@ _LEGAL = (
     r"proprietary limited|proprietary ltd|pty limited|pty ltd|pty|limited|ltd|incorporated|inc|"
     r"plc|llc|nl|co ltd|company limited"
 )
+# legal forms also written with full stops between their letters ("L.L.C.", "P.T.Y. L.T.D.")
+_DOTTED_FORMS = ("llc", "pty", "ltd", "inc")
+_HLDGS = r"\bhldgs?\b"  # the register's abbreviation of "holdings"
+
+
+def _dotted(form: str, space: str = "") -> str:
+    """A legal form with a full stop after each letter but the last (which may have one too), `space` after each stop."""
+    return r"\b" + (r"\." + space).join(form) + r"\b"
+
+
 # entity-type words, longest first: category (coarse) is what we compare, not the tokens
 _ENTITY_WORDS = [
     (r"self managed superannuation fund|self managed super fund|superannuation fund|super fund|smsf|superfund|pension fund", "super"),
@@ -176,20 +186,19 @@ def person_parts(
 def business_parts(name: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> dict[str, pl.Expr]:
     """core (name without legal form, trustee wording, entity words), category, legal_form, trustee, trading."""
     low = name.str.to_lowercase().str.strip_chars()
-    low = stage(
+    low = (
         low.str.replace_all(r"\bp\s*/\s*l\b", " pty ltd ").str.replace_all(r"\ba\.t\.f\.?", " atf ")
         # registers abbreviate the trust's kind ("Smith Fam Trust", "Jones Disc. Trust"): read as the whole word,
         # so the kind is known (a family trust is not the family's unit trust) and not left in the name
         .str.replace_all(r"\bfam\.?\s+trust\b", "family trust")
         .str.replace_all(r"\bdisc\.?\s+trust\b", "discretionary trust")
-        # legal forms written with full stops ("L.L.C.", "P.T.Y. L.T.D.") are the forms, not letters of the name
-        .str.replace_all(r"\bl\.\s?l\.\s?c\b\.?", " llc ")
-        .str.replace_all(r"\bp\.\s?t\.\s?y\b\.?", " pty ")
-        .str.replace_all(r"\bl\.\s?t\.\s?d\b\.?", " ltd ")
-        .str.replace_all(r"\bi\.\s?n\.\s?c\b\.?", " inc ")
         # the register's abbreviation of a name word
-        .str.replace_all(r"\bhldgs?\b\.?", "holdings")
+        .str.replace_all(_HLDGS + r"\.?", "holdings")
     )
+    # legal forms written with full stops ("L.L.C.", "P.T.Y. L.T.D.") are the forms, not letters of the name
+    for form in _DOTTED_FORMS:
+        low = low.str.replace_all(_dotted(form, r"\s?") + r"\.?", f" {form} ")
+    low = stage(low)
     # "X T/A Y": X is the legal entity; the trading name is kept beside it
     has_ta = stage(low.str.contains(r"\bt\s*/\s*a\b|\btrading as\b"))
     legal_part = pl.when(has_ta).then(low.str.replace(r"(\bt\s*/\s*a\b|\btrading as\b).*$", "")).otherwise(low)
@@ -234,7 +243,7 @@ def looks_organisation(name: pl.Expr) -> pl.Expr:
         r"\bpartnership\b|\bholdings\b|\binvestments\b|\benterprises\b|\bgroup\b|\bsociety\b|\bfoundation\b|"
         # legal forms written with full stops ("L.L.C.", "P.T.Y. L.T.D."; no spaces, so initials such as "L. T. Dang"
         # stay a person's) and the register's "Hldgs", as business_parts reads them
-        r"\bl\.l\.c\b|\bp\.t\.y\b|\bl\.t\.d\b|\bi\.n\.c\b|\bhldgs?\b"
+        + "|".join(_dotted(form) for form in _DOTTED_FORMS) + "|" + _HLDGS
     )
     return low.str.contains(pat).fill_null(False)
 
