@@ -63,4 +63,4 @@ def phone_e164(region: pl.Series, raw: pl.Series) -> pl.Series:
 
 
 # E.164 starts of mobile numbers: a mobile is one person's, a landline a household's
-MOBILE_PREFIX = r"^\+(614|642[0-9]|447|6[0-9]{1}9)"
+MOBILE_PREFIX = r"^\+(614|642[0-9]|447)"

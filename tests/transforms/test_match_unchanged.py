@@ -17,7 +17,9 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken when a name with a dotted legal form
+# (corruption, seed, practices) -> sha256 of the outputs; both re-taken when Auckland's landlines (+64 9) came to be read
+# as landlines, not mobiles (transforms.phones.MOBILE_PREFIX: a standardisation change refits the model; the dev sweep of
+# 6 zones kept precision and the hard look-alikes merged); before that the geco zone's re-taken when a name with a dotted legal form
 # ("L.L.C.") or "Hldgs" and nothing else to go by came to be an organisation's (transforms.names.looks_organisation);
 # before that both re-taken when business names came to read "Fam Trust" and
 # "Disc. Trust" as the trust's kind, legal forms with full stops ("P.T.Y. L.T.D.", "L.L.C.") as the forms, "Hldgs" as
@@ -37,8 +39,8 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "2e84a162353df6a58de16f8252eb1ed3ba2025975697a9025f2ce6e4ba445aa1",
-    ("geco", 1, 40): "db8aa7dc48064c65c70f33c1c018c290c39ec2fcc620aea470cf1eda5dd2f0a3",
+    ("default", 3, 40): "27b957ce7f4679b25deef33fdefd3e474a624dd763ee175aca819332c94874e0",
+    ("geco", 1, 40): "a720fd03b6176015b24cc8ddd414b8d366376cb7f9c178dba41b893ba2d2348f",
 }
 
 

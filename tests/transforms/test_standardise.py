@@ -70,6 +70,15 @@ def test_phones_in_local_and_international_form_agree():
     assert out["phones"].to_list() == [["+61299991234", "+61412345678"], ["+61412345678"]]
 
 
+def test_mobiles_are_told_from_landlines_by_their_prefix():
+    # NZ mobiles start 02 (+642); Auckland's landlines start 09 (+649): a household's number, not one person's
+    out = std([{"name": "A", "phone": "(09) 948 0491", "mobile": "021 123 4567"}, {"name": "B", "phone": "03 384 1857"}], region="NZ")
+    assert out["mobiles"].to_list() == [["+64211234567"], []]
+    assert out["landlines"].to_list() == [["+6499480491"], ["+6433841857"]]
+    out = std([{"name": "A", "phone": "(02) 9999 1234", "mobile": "0412 345 678"}], region="AU")
+    assert (out["mobiles"].to_list(), out["landlines"].to_list()) == ([["+61412345678"]], [["+61299991234"]])
+
+
 def test_phone_region_follows_the_practice():
     e164 = phone_e164(pl.Series(["NZ", "AU", "UK"]), pl.Series(["021 123 4567", "(02) 9999 1234", "020 7946 0018"]))
     assert e164.to_list() == ["+64211234567", "+61299991234", "+442079460018"]
