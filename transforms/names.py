@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 __all__ = [
     "TITLES",
@@ -281,16 +281,68 @@ def fix_legal_typos(names: pl.Series, threshold: float = 0.9) -> pl.Series:
     tokens = low.str.extract_all(r"[a-z0-9]*[a-z][a-z0-9]*").explode().drop_nulls().unique().sort()
     tokens = tokens.filter((tokens.str.len_chars() >= 4) & ~tokens.is_in(_LEGAL_VOCAB))
     if tokens.len() == 0:
-        return low
+        return _fix_closing_words(low)
     scores = process.cdist(tokens.to_list(), _LEGAL_VOCAB, scorer=JaroWinkler.normalized_similarity, workers=1)
     best = scores.argmax(axis=1)
     ok = scores.max(axis=1) >= threshold
     vocab_len = np.array([len(w) for w in _LEGAL_VOCAB])[best]
     ok &= np.abs(vocab_len - tokens.str.len_chars().to_numpy()) <= 2  # "fundy" is not "fund"
     table = {t: _LEGAL_VOCAB[b] for t, b, k in zip(tokens.to_list(), best.tolist(), ok.tolist(), strict=True) if k}
-    if not table:
+    if table:
+        # only names holding one of the typo'd words (as text, a superset of holding it as a word) are split
+        rows = np.flatnonzero(low.str.contains_any(list(table)).fill_null(False).to_numpy())
+        if len(rows):
+            low = low.scatter(rows, low.gather(rows).str.split(" ").list.eval(pl.element().replace(table)).list.join(" "))
+    return _fix_closing_words(low)
+
+
+# the words a business name closes with ("... Pty Ltd", "... Family Trust", "... Super Fund"), and the words that
+# stand before them: where a name ends, one slip of one of them ("Ltc", "L5d", "Oty Ltd", "Tlust", "Lumited") is that
+# word; a word a slip away elsewhere in the name ("Crust Bakery", "Lad Cafe") is the name's own
+_CLOSING = ["ltd", "limited", "trust", "fund", "incorporated", "society", "pty"]
+_BEFORE = {"pty": ("ltd", "limited"), "proprietary": ("ltd", "limited"), "family": ("trust",), "unit": ("trust",),
+           "super": ("fund",), "superannuation": ("fund",)}  # fmt: skip
+
+
+def _slips(tokens: list[str], vocab: list[str]) -> dict[str, str]:
+    """token -> the vocabulary word it is one slip of (OSA distance 1, same length for three letters), when one."""
+    if not tokens:
+        return {}
+    dist = process.cdist(tokens, vocab, scorer=OSA.distance, workers=1)
+    best = dist.argmin(axis=1)
+    table = {}
+    for t, b, d in zip(tokens, best.tolist(), dist.min(axis=1).tolist(), strict=True):
+        word = vocab[b]
+        if d == 1 and (len(word) > 3 or len(t) == 3) and len(t) >= 3:
+            table[t] = word
+    return table
+
+
+def _fix_closing_words(low: pl.Series) -> pl.Series:
+    """The closing word of a name, and the word before it, within one slip of a legal word become that word."""
+    frame = pl.DataFrame({"w": low.str.split(" ")}).with_columns(
+        n=pl.col("w").list.len(), last=pl.col("w").list.get(-1, null_on_oob=True), before=pl.col("w").list.get(-2, null_on_oob=True)
+    )
+    last_tokens = frame["last"].drop_nulls().unique().sort()
+    last_table = _slips(last_tokens.filter(~last_tokens.is_in(_CLOSING)).to_list(), _CLOSING)
+    # a one-word name ("Trist") is the name itself
+    fixed = pl.col("last").replace(last_table) if last_table else pl.col("last")
+    frame = frame.with_columns(new_last=pl.when(pl.col("n") >= 2).then(fixed).otherwise(pl.col("last")))
+    # the word before counts only where it stands before its own closing word ("Oty Ltd", not "Oty Trust")
+    pairs = pl.DataFrame([(b, c) for b, cs in _BEFORE.items() for c in cs], schema={"word": pl.String, "new_last": pl.String}, orient="row")
+    candidates = frame.filter(pl.col("new_last").is_in(pairs["new_last"].implode()))["before"].drop_nulls().unique().sort()
+    before_table = _slips(candidates.filter(~candidates.is_in(list(_BEFORE))).to_list(), list(_BEFORE))
+    frame = frame.with_columns(word=pl.col("before").replace(before_table) if before_table else pl.col("before"))
+    fits = frame.select("word", "new_last").join(pairs.with_columns(fits=pl.lit(True)), on=["word", "new_last"], how="left", maintain_order="left")
+    frame = frame.with_columns(new_before=pl.when(fits["fits"].fill_null(False)).then(pl.col("word")).otherwise(pl.col("before")))
+    changed = ((pl.col("new_last") != pl.col("last")) | (pl.col("new_before") != pl.col("before"))).fill_null(False)
+    rows = np.flatnonzero(frame.select(changed).to_series().to_numpy())
+    if not len(rows):
         return low
-    # only names holding one of the typo'd words (as text, a superset of holding it as a word) are split
-    rows = np.flatnonzero(low.str.contains_any(list(table)).fill_null(False).to_numpy())
-    fixed = low.gather(rows).str.split(" ").list.eval(pl.element().replace(table)).list.join(" ")
-    return low.scatter(rows, fixed) if len(rows) else low
+    rebuilt = frame[rows].select(
+        pl.when(pl.col("n") >= 2)
+        .then(pl.concat_list(pl.col("w").list.slice(0, (pl.col("n") - 2).clip(0)), "new_before", "new_last"))
+        .otherwise(pl.concat_list("new_last"))
+        .list.join(" ")
+    ).to_series()
+    return low.scatter(rows, rebuilt)

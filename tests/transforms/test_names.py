@@ -130,6 +130,19 @@ def test_typos_of_legal_words_are_repaired_but_other_words_are_not():
     assert out.to_list() == ["trustee for hill property", "northern dental limited", "hudson investment trust", "unit 4b cafe"]
 
 
+def test_a_slip_in_a_closing_legal_word_is_that_word():
+    # where a name ends, one slip of a legal word ("Ltc", "L5d", "Lumited", "Tlust", "Socieyy") is that word, and of
+    # the word before it ("Oty Ltd", "Ramily Trust") where that word is what stands before it
+    out = fix_legal_typos(pl.Series(["Schmidt Capital Ltc", "Ferguson Enterprises L5d", "Mitchell Legal Lumited", "Kennedy Unit Tlust",
+                                     "Eastern Garden Socieyy", "Smith Oty Ltd", "Jones Ramily Trust"]))  # fmt: skip
+    assert out.to_list() == ["schmidt capital ltd", "ferguson enterprises ltd", "mitchell legal limited", "kennedy unit trust",
+                             "eastern garden society", "smith pty ltd", "jones family trust"]  # fmt: skip
+    # elsewhere, or alone, such a word is the name's own
+    out = fix_legal_typos(pl.Series(["Crust Bakery", "Lad Cafe", "Smith Oty Trust", "Trist", None]))
+    assert out.to_list() == ["crust bakery", "lad cafe", "smith oty trust", "trist", None]
+    assert businesses(out[:0].append(fix_legal_typos(pl.Series(["Schmidt Capital Ltc"]))).to_list())["category"].to_list() == ["company"]
+
+
 @settings(deadline=None, max_examples=60)
 @given(st.lists(st.text(max_size=30), min_size=1, max_size=20))
 def test_clean_text_is_idempotent(values):
