@@ -6,7 +6,8 @@ Each CHECKOUT is a folder holding the code (a `git worktree add --detach DIR COM
 Python and its own folder first on PYTHONPATH; VAR=VALUE pairs are set for its runs only (`SCR_GATE_PROCESS=0`).
 Rounds alternate the order, so a machine growing busier or quieter weighs on every side alike. Prints per run the
 wall time, the run's own wall (`pipeline_run.summary` timings), the time outside it (the CLI's imports, Prefect's
-flow run), the model and read stages, the unified clients promoted and the load average; then each side's median.
+flow run), the model and read stages, the writer's stages, the unified clients promoted and the load average; then
+each side's median.
 Nothing is asserted: a change is kept on the medians of a quiet machine (`uptime` under 1), as benchmarks/HISTORY.md
 records them.
 """
@@ -65,7 +66,9 @@ def main(
                     t = summary.get("timings", {})
                     walls[spec].append(wall)
                     print(f"{spec}: wall {wall:.1f} s, run {t.get('run_wall', 0):.1f} s, outside {wall - t.get('run_wall', 0):.1f} s, "
-                          f"model {t.get('model', 0):.1f} s, read {t.get('read', 0):.1f} s, {clients:,} unified clients, "
+                          f"model {t.get('model', 0):.1f} s, read {t.get('read', 0):.1f} s, writer: commit {t.get('commit', 0):.1f} s, "
+                          f"staging {t.get('write_staging', 0):.1f} s, promote {t.get('promote', 0):.1f} s, snapshot {t.get('snapshot', 0):.1f} s, "
+                          f"invariants {t.get('invariants', 0):.1f} s, waiting {t.get('writer_waiting', 0):.1f} s; {clients:,} unified clients, "
                           f"load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
                     shutil.rmtree(root / "wh.snapshot", ignore_errors=True)
                     for leftover in root.glob("wh.duckdb*"):
