@@ -290,8 +290,8 @@ def run_journey(
         # DuckDB's work and the chunks are done (1M bench zone: 7.0 -> 5.6 s from the last commit to the summary);
         # so does the checkpoint the writer's close would otherwise do alone after them (100k: about 1 s)
         with (
-            con.cursor() as reader,
-            con.cursor() as saver,
+            db.cursor(con) as reader,
+            db.cursor(con) as saver,
             ThreadPoolExecutor(2, thread_name_prefix="scr-run-end") as beside,
         ):
             checking = beside.submit(_invariants, reader, sorted(promoted), touched, clock)

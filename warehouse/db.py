@@ -41,7 +41,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
+__all__ = ["ROW_GROUP_SIZE", "open_warehouse", "cursor", "WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
            "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn", "keeping_turn", "process_stat",
            "MAX_DELAY", "TURN_STALE_SECONDS"]
 
@@ -157,10 +157,51 @@ def _try_lock(path: Path):
     return f
 
 
+# Rows per row group of the warehouse's tables: DuckDB writes a transaction's full row groups straight to the file
+# (its log then holds where they are), so with row groups a chunk's inserts fill, its commit logs little and the
+# checkpoints every CHECKPOINT_THRESHOLD of log, which rewrite more than the changes, come seldom. With DuckDB's
+# 122,880 most of a 40,000-record chunk's rows went through the log and again through a checkpoint: on the 1M bench
+# zone the writer's commits took 38-47 s of a run, with 16,384 8 s, its inserts 13-18 s -> 27-32 s, the file about
+# 30% larger (benchmarks/HISTORY.md, session 22). DuckDB keeps the size per attached database, not in the file, so
+# every opening of the warehouse passes it (a checkpoint with another size merges the row groups again).
+ROW_GROUP_SIZE = 16384
+
+
+_RESERVED = {"memory", "temp", "system", "main"}  # catalog names DuckDB keeps (an attached "temp.duckdb" is "temp_db")
+
+
+def open_warehouse(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The warehouse file attached with ROW_GROUP_SIZE under the file's stem (as DuckDB's `connect(path)` names it),
+    its spill files beside it (`<file>.tmp`, DuckDB's default for a database file)."""
+    path = Path(path)
+    con = duckdb.connect(":memory:")
+    try:
+        name = _quoted(path.stem + ("_db" if path.stem.lower() in _RESERVED else ""))
+        options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else "")
+        con.execute(f"attach {_quoted(str(path), chr(39))} as {name} ({options})")
+        con.execute(f"use {name}")
+        con.execute(f"set temp_directory = {_quoted(str(path) + '.tmp', chr(39))}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of the warehouse's connection (for work on another thread), in the warehouse: a cursor of a connection
+    open_warehouse made starts in DuckDB's in-memory catalog, not the attached file (`use` is per cursor). Asks only
+    the new cursor, so threads may call it at once."""
+    cur = con.cursor()
+    names = cur.execute("select database_name from duckdb_databases() where path is not null and not internal").fetchall()
+    if len(names) == 1:
+        cur.execute(f"use {_quoted(names[0][0])}")
+    return cur
+
+
 def _open(path: Path, read_only: bool = False) -> tuple[duckdb.DuckDBPyConnection | None, str]:
     """DuckDB's own lock: a process that opened the live file directly (a notebook) also holds it."""
     try:
-        return duckdb.connect(str(path), read_only=read_only), ""
+        return open_warehouse(path, read_only=read_only), ""
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             return None, _duckdb_holder(exc)
@@ -475,7 +516,7 @@ def rewrite(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], 
             leftover.unlink(missing_ok=True)
         try:
             name = con.sql("select current_database()").fetchall()[0][0]
-            con.execute(f"attach {_quoted(str(fresh), chr(39))} as scr_rewrite")
+            con.execute(f"attach {_quoted(str(fresh), chr(39))} as scr_rewrite (row_group_size {ROW_GROUP_SIZE})")
             con.execute(f"copy from database {_quoted(name)} to scr_rewrite")
             con.execute("detach scr_rewrite")  # written whole and closed
             os.chmod(fresh, path.stat().st_mode & 0o7777)  # as private as the file it replaces
@@ -515,7 +556,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
     """Open the file directly (tests and tools on a quiet warehouse); WarehouseBusy if another process holds it."""
     path = Path(path)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return open_warehouse(path, read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(f"warehouse {path} is in use by another process, {_duckdb_holder(exc)}") from exc

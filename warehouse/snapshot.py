@@ -36,7 +36,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.db import transaction
+from warehouse.db import cursor, transaction
 from warehouse.load import registered
 from warehouse.schema import PROMOTED, TABLES
 from warehouse.views import VIEWS, create_views
@@ -236,7 +236,7 @@ def publish(
         part = _Plan(plan.generation, columns=plan.columns, signatures=plan.signatures)
         full = meta.get(f"snapshot.columns.{relation}") != plan.signatures[relation]
         live = files.filter(pl.col("relation") == relation)
-        with con.cursor() as cur:
+        with cursor(con) as cur:
             if relations()[relation] == "whole":
                 _plan_whole(cur, root, part, relation, full, live)
             else:

@@ -15,11 +15,13 @@ import pytest
 
 from warehouse.db import (
     MAX_DELAY,
+    ROW_GROUP_SIZE,
     TURN_STALE_SECONDS,
     WarehouseBusy,
     WarehouseUnusable,
     checkpoint,
     connect,
+    cursor,
     drop_kept_turn,
     lock_path,
     wait_free,
@@ -90,7 +92,7 @@ def test_a_checkpoint_on_its_own_cursor_folds_the_log_into_the_file_while_anothe
     with writer(path) as con:
         con.execute("create table t as select range as i from range(200000)")
         assert log.exists() and log.stat().st_size > 0  # under the writer's threshold: still in the log
-        with con.cursor() as reading, con.cursor() as saving:
+        with cursor(con) as reading, cursor(con) as saving:
             reading.execute("begin transaction")  # a reader in the middle of its transaction
             assert reading.sql("select count(*) from t").fetchall() == [(200000,)]
             checkpoint(saving)
@@ -432,3 +434,22 @@ def test_a_signal_inside_duckdbs_reading_of_a_registered_frame_counts_as_interru
     assert interrupted(RuntimeError("Query interrupted"))
     assert not interrupted(duckdb.InvalidInputException("Invalid Input Error: reading the schema failed: ValueError: x"))
     assert not interrupted(ValueError(said)) and not interrupted(duckdb.IOException("IO Error: disk full"))
+
+
+def test_the_writer_fills_row_groups_of_row_group_size_and_its_cursors_see_the_warehouse(tmp_path):
+    # a chunk's rows go to the file in row groups of ROW_GROUP_SIZE (DuckDB writes full ones straight to the file, so
+    # the commit logs little); DuckDB keeps the size per opening, not in the file, so every opening must pass it
+    path = tmp_path / "w.duckdb"
+    rows = 50_000  # under DuckDB's own 122,880 rows per row group
+    with writer(path) as con:
+        con.execute("begin transaction")
+        con.execute(f"create table t as select range as i from range({rows})")
+        con.execute("commit")
+        with cursor(con) as other:
+            assert other.sql("select count(*) from t").fetchall() == [(rows,)]
+    with connect(path) as con:
+        con.execute(f"insert into t select range from range({rows})")
+        con.execute("checkpoint")
+        groups = con.sql("select count(distinct row_group_id) from pragma_storage_info('t')").fetchall()[0][0]
+        assert groups > 1 and groups >= 2 * rows // ROW_GROUP_SIZE  # with DuckDB's 122,880 a checkpoint merges them into one
+        assert con.sql("select current_database()").fetchall() == [("w",)]  # named as duckdb.connect(path) names it

@@ -8,7 +8,7 @@ import pytest
 
 from tests.warehouse.handmade import build
 from warehouse import snapshot as snap
-from warehouse.db import transaction
+from warehouse.db import cursor, transaction
 from warehouse.reader import open_snapshot
 from warehouse.schema import create_all
 from warehouse.snapshot import publish, relations, snapshot_dir
@@ -82,7 +82,7 @@ def test_one_exporter_or_two_publish_the_same_files_and_records(wh, tmp_path, mo
     published = {}
     for exporters, target in ((1, path), (2, copy)):
         monkeypatch.setattr(snap, "EXPORTERS", exporters)
-        with duckdb.connect(str(target)) if target == copy else con.cursor() as c:
+        with duckdb.connect(str(target)) if target == copy else cursor(con) as c:
             done = publish(c, target)
             assert_same(c, target)
             rows = lambda t: c.sql(f"select relation, rows from {t} order by all").pl()  # noqa: E731
