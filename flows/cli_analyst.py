@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +22,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices, existing_warehouse, verb,
+    unknown_practices, existing_warehouse, verb, waiting,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -102,7 +104,7 @@ def shell(warehouse: Warehouse = None) -> None:
     con = _snapshot(warehouse)  # exits 2 when there is no snapshot
     path = snapshot_path(warehouse_path(warehouse))
     cli = shutil.which("duckdb")
-    if cli:
+    if cli and _reads_the_snapshot(cli):
         con.close()
         os.execv(cli, [cli, "-readonly", str(path)])
     import code
@@ -118,6 +120,21 @@ def shell(warehouse: Warehouse = None) -> None:
     import duckdb
 
     code.interact(banner=banner, local={"con": con, "duckdb": duckdb, "pl": pl, "path": str(path)}, exitmsg="")
+
+
+def _reads_the_snapshot(cli: str) -> bool:
+    """Whether this DuckDB CLI can open the snapshot (DuckDB 1.0 or later: warehouse.snapshot.STORAGE_VERSION); if
+    not, or if it does not say its version, the user is told so and gets Python instead."""
+    try:
+        said = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        said = ""
+    version = re.search(r"v?(\d+)\.(\d+)\.(\d+)", said)
+    if version and int(version.group(1)) >= 1:
+        return True
+    shown_version = f"is version {version.group(0)}" if version else "did not say its version"
+    waiting(f"note: the DuckDB CLI at {cli} {shown_version}; the snapshot needs DuckDB 1.0 or later: opening Python instead")
+    return False
 
 
 def print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:

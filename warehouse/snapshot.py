@@ -47,6 +47,7 @@ GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this 
 MAX_FILES = 64  # live files of one relation before it is compacted
 EXPORTERS = 2  # relations exported at once, each on its own cursor
 SNAPSHOT = "snapshot.duckdb"
+STORAGE_VERSION = "v1.0.0"  # snapshot.duckdb's storage format: readable by DuckDB 1.0 and later
 GENERATION_KEY = "snapshot.generation"
 VIEWS_KEY = "snapshot.views"
 ROOT_KEY = "snapshot.root"  # the folder the current snapshot.duckdb was built in (what its snapshot_info names)
@@ -314,7 +315,9 @@ def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manife
         "value": [str(plan.generation), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), str(warehouse), LAYOUT],
     })  # fmt: skip
     tmp = root / f".{SNAPSHOT}.{uuid.uuid4().hex[:8]}.tmp"
-    snap = duckdb.connect(str(tmp))
+    # the oldest storage format DuckDB 1.x reads: an analyst's own DuckDB (a CLI, a notebook, a BI tool's driver) is
+    # often older than this project's, and the snapshot holds only small tables and views over Parquet files
+    snap = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
         snap.execute("begin transaction")  # one commit: a file-backed DuckDB syncs on every statement otherwise
         for name, frame in (("snapshot_live", live), ("snapshot_info", info), ("snapshot_files", listing)):

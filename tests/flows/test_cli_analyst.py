@@ -209,11 +209,34 @@ def _shell(wh: Path, path_env: str, stdin: str = "") -> subprocess.CompletedProc
 def test_shell_opens_the_duckdb_cli_read_only_where_it_is_installed(wh, tmp_path):
     fake = tmp_path / "bin" / "duckdb"
     fake.parent.mkdir()
-    fake.write_text('#!/bin/sh\necho "duckdb cli: $*"\n')
+    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "v1.4.4 (Andium) 6ddac802ff" && exit 0\necho "duckdb cli: $*"\n')
     fake.chmod(0o755)
     done = _shell(wh, f"{fake.parent}:{os.environ['PATH']}")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"duckdb cli: -readonly {snapshot_path(wh)}"
+
+
+def test_shell_answers_in_the_real_duckdb_cli_older_than_the_warehouse(wh, tmp_path):
+    cli = Path(sys.executable).with_name("duckdb")  # the dev group's duckdb-cli (pyproject)
+    assert cli.is_file(), f"{cli} missing: `make setup` installs it"
+    only = tmp_path / "bin"
+    only.mkdir()
+    (only / "duckdb").symlink_to(cli)
+    done = _shell(wh, f"{only}:{os.environ['PATH']}", ".mode csv\nselect count(*) as n from merge_summary;\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["n", "7"], done.stdout + done.stderr
+
+
+def test_shell_opens_python_where_the_duckdb_cli_is_too_old_for_the_snapshot(wh, tmp_path):
+    fake = tmp_path / "bin" / "duckdb"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "v0.10.3 20b1486d11" && exit 0\necho "duckdb cli: $*"\n')
+    fake.chmod(0o755)
+    done = _shell(wh, f"{fake.parent}:{os.environ['PATH']}", "print(con.sql('select count(*) from merge_summary').fetchall())\n")
+    assert done.returncode == 0, done.stderr
+    assert "duckdb cli" not in done.stdout and "[(7,)]" in done.stdout + done.stderr
+    said = " ".join(done.stderr.split())
+    assert f"note: the DuckDB CLI at {fake} is version v0.10.3; the snapshot needs DuckDB 1.0 or later: opening Python instead" in said
 
 
 def test_shell_falls_back_to_python_with_a_read_only_connection(wh, tmp_path):
