@@ -304,18 +304,16 @@ _BEFORE = {"pty": ("ltd", "limited"), "proprietary": ("ltd", "limited"), "family
            "super": ("fund",), "superannuation": ("fund",)}  # fmt: skip
 
 
-def _slips(tokens: list[str], vocab: list[str]) -> dict[str, str]:
+def _slips(tokens: pl.Series, vocab: list[str]) -> dict[str, str]:
     """token -> the vocabulary word it is one slip of (OSA distance 1, same length for three letters), when one."""
-    if not tokens:
+    if tokens.is_empty():
         return {}
-    dist = process.cdist(tokens, vocab, scorer=OSA.distance, workers=1)
+    dist = process.cdist(tokens.to_list(), vocab, scorer=OSA.distance, workers=1)
     best = dist.argmin(axis=1)
-    table = {}
-    for t, b, d in zip(tokens, best.tolist(), dist.min(axis=1).tolist(), strict=True):
-        word = vocab[b]
-        if d == 1 and (len(word) > 3 or len(t) == 3) and len(t) >= 3:
-            table[t] = word
-    return table
+    word, word_size = np.array(vocab, dtype=object)[best], np.array([len(w) for w in vocab])[best]
+    size = tokens.str.len_chars().to_numpy()
+    keep = (dist.min(axis=1) == 1) & ((word_size > 3) | (size == 3)) & (size >= 3)
+    return dict(zip(tokens.filter(pl.Series(keep)).to_list(), word[keep].tolist(), strict=True))
 
 
 def _fix_closing_words(low: pl.Series) -> pl.Series:
@@ -324,14 +322,14 @@ def _fix_closing_words(low: pl.Series) -> pl.Series:
         n=pl.col("w").list.len(), last=pl.col("w").list.get(-1, null_on_oob=True), before=pl.col("w").list.get(-2, null_on_oob=True)
     )
     last_tokens = frame["last"].drop_nulls().unique().sort()
-    last_table = _slips(last_tokens.filter(~last_tokens.is_in(_CLOSING)).to_list(), _CLOSING)
+    last_table = _slips(last_tokens.filter(~last_tokens.is_in(_CLOSING)), _CLOSING)
     # a one-word name ("Trist") is the name itself
     fixed = pl.col("last").replace(last_table) if last_table else pl.col("last")
     frame = frame.with_columns(new_last=pl.when(pl.col("n") >= 2).then(fixed).otherwise(pl.col("last")))
     # the word before counts only where it stands before its own closing word ("Oty Ltd", not "Oty Trust")
     pairs = pl.DataFrame([(b, c) for b, cs in _BEFORE.items() for c in cs], schema={"word": pl.String, "new_last": pl.String}, orient="row")
     candidates = frame.filter(pl.col("new_last").is_in(pairs["new_last"].implode()))["before"].drop_nulls().unique().sort()
-    before_table = _slips(candidates.filter(~candidates.is_in(list(_BEFORE))).to_list(), list(_BEFORE))
+    before_table = _slips(candidates.filter(~candidates.is_in(list(_BEFORE))), list(_BEFORE))
     frame = frame.with_columns(word=pl.col("before").replace(before_table) if before_table else pl.col("before"))
     fits = frame.select("word", "new_last").join(pairs.with_columns(fits=pl.lit(True)), on=["word", "new_last"], how="left", maintain_order="left")
     frame = frame.with_columns(new_before=pl.when(fits["fits"].fill_null(False)).then(pl.col("word")).otherwise(pl.col("before")))
