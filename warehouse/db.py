@@ -41,7 +41,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["ROW_GROUP_SIZE", "open_warehouse", "cursor", "WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
+__all__ = ["ROW_GROUP_SIZE", "STORAGE_VERSION", "open_warehouse", "cursor", "WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
            "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn", "keeping_turn", "process_stat",
            "MAX_DELAY", "TURN_STALE_SECONDS"]
 
@@ -167,6 +167,12 @@ def _try_lock(path: Path):
 ROW_GROUP_SIZE = 16384
 
 
+# The storage format a new warehouse file is written in: DuckDB 1.4 and later read it (an operator's DuckDB CLI, which
+# PyPI's duckdb-cli ships only up to 1.5; another team's tool on a 1.x release), where DuckDB 2's own format is read by
+# DuckDB 2 only. A file already in a newer format keeps it (DuckDB never lowers a file's format).
+STORAGE_VERSION = "v1.4.0"
+
+
 _RESERVED = {"memory", "temp", "system", "main"}  # catalog names DuckDB keeps (an attached "temp.duckdb" is "temp_db")
 
 
@@ -177,7 +183,7 @@ def open_warehouse(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPy
     con = duckdb.connect(":memory:")
     try:
         name = _quoted(path.stem + ("_db" if path.stem.lower() in _RESERVED else ""))
-        options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else "")
+        options = f"row_group_size {ROW_GROUP_SIZE}" + (", read_only" if read_only else _storage_version(path))
         con.execute(f"attach {_quoted(str(path), chr(39))} as {name} ({options})")
         con.execute(f"use {name}")
         con.execute(f"set temp_directory = {_quoted(str(path) + '.tmp', chr(39))}")
@@ -185,6 +191,11 @@ def open_warehouse(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPy
         con.close()
         raise
     return con
+
+
+def _storage_version(path: Path) -> str:
+    """The attach option that writes a new (missing or empty) file in STORAGE_VERSION; nothing for a file that exists."""
+    return "" if path.exists() and path.stat().st_size else f", storage_version '{STORAGE_VERSION}'"
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -516,7 +527,7 @@ def rewrite(path: Path | str, wait_seconds: float = 0, on_wait: Callable[[str], 
             leftover.unlink(missing_ok=True)
         try:
             name = con.sql("select current_database()").fetchall()[0][0]
-            con.execute(f"attach {_quoted(str(fresh), chr(39))} as scr_rewrite (row_group_size {ROW_GROUP_SIZE})")
+            con.execute(f"attach {_quoted(str(fresh), chr(39))} as scr_rewrite (row_group_size {ROW_GROUP_SIZE}{_storage_version(fresh)})")
             con.execute(f"copy from database {_quoted(name)} to scr_rewrite")
             con.execute("detach scr_rewrite")  # written whole and closed
             os.chmod(fresh, path.stat().st_mode & 0o7777)  # as private as the file it replaces

@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.support.older_duckdb import older_cli
+
 from warehouse.db import (
     MAX_DELAY,
     ROW_GROUP_SIZE,
@@ -453,3 +455,21 @@ def test_the_writer_fills_row_groups_of_row_group_size_and_its_cursors_see_the_w
         groups = con.sql("select count(distinct row_group_id) from pragma_storage_info('t')").fetchall()[0][0]
         assert groups > 1 and groups >= 2 * rows // ROW_GROUP_SIZE  # with DuckDB's 122,880 a checkpoint merges them into one
         assert con.sql("select current_database()").fetchall() == [("w",)]  # named as duckdb.connect(path) names it
+
+
+def test_a_new_warehouse_opens_in_an_older_duckdb_and_a_file_already_in_a_newer_format_keeps_it(tmp_path):
+    # an operator's DuckDB CLI (PyPI ships it up to 1.5) or another team's 1.x tool reads a warehouse this project made
+    new = tmp_path / "new.duckdb"
+    with writer(new) as con:
+        con.execute("create table t as select range as i from range(1000)")
+    done = older_cli(new, "select count(*) from t;")
+    assert done.returncode == 0 and done.stdout.split() == ["1000"], done.stdout + done.stderr
+    # a file some earlier release (or a bare duckdb.connect) wrote in DuckDB 2's own format opens as it is
+    made = tmp_path / "made.duckdb"
+    with duckdb.connect(str(made)) as bare:
+        bare.execute("create table t as select range as i from range(10)")
+    with writer(made) as con:
+        con.execute("insert into t values (10)")
+        assert con.sql("select count(*) from t").fetchall() == [(11,)]
+    refused = older_cli(made, "select count(*) from t;")
+    assert "newer version of DuckDB" in refused.stdout + refused.stderr

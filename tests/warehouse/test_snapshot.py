@@ -1,13 +1,12 @@
 """The analysts' snapshot: what it publishes, only what changed, atomically, and what it keeps for open sessions."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
+from tests.support.older_duckdb import older_cli
 from tests.warehouse.handmade import build
 from warehouse import snapshot as snap
 from warehouse.db import cursor, transaction
@@ -426,10 +425,6 @@ def test_a_snapshot_missing_one_of_its_files_says_so_and_the_next_publish_makes_
     assert_same(con, path)
 
 
-# the dev environment's DuckDB CLI (pyproject's duckdb-cli), older than the engine that writes the warehouse
-OLDER_CLI = Path(sys.executable).with_name("duckdb")
-
-
 def test_an_older_duckdb_cli_opens_the_snapshot_and_every_relation_and_view_answers_as_in_the_warehouse(wh):
     """Analysts' own DuckDB (a CLI, a notebook, a BI tool's driver) is often older than the writer's: the snapshot is
     written in a storage format DuckDB 1.0 and later read (snap.STORAGE_VERSION), over Parquet files they read too."""
@@ -437,13 +432,8 @@ def test_an_older_duckdb_cli_opens_the_snapshot_and_every_relation_and_view_answ
     publish(con, path)
     change_a2(con, "a file read through its live practices only")
     publish(con, path)
-    assert OLDER_CLI.is_file(), f"{OLDER_CLI} missing: `make setup` installs the dev group's duckdb-cli"
-    version = subprocess.run([str(OLDER_CLI), "--version"], capture_output=True, text=True, timeout=60).stdout
-    assert version.startswith("v1.") and not version.startswith(f"v{duckdb.__version__}"), version
     names = [*relations(), *VIEWS]
-    sql = "".join(f"select '{n}' as relation, count(*) as n from {n};\n" for n in names)
-    done = subprocess.run([str(OLDER_CLI), "-readonly", "-csv", "-noheader", str(snap.snapshot_path(path))], input=sql,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = older_cli(snap.snapshot_path(path), "".join(f"select '{n}' as relation, count(*) as n from {n};\n" for n in names))
     assert done.returncode == 0 and "Error" not in done.stdout + done.stderr, done.stdout + done.stderr
     counts = dict(line.split(",") for line in done.stdout.split())
     assert counts == {n: str(con.sql(f"select count(*) from {n}").fetchall()[0][0]) for n in names}
