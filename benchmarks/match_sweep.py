@@ -27,8 +27,9 @@ DEVELOPMENT, HELD_OUT = (1, 2, 3), (7, 11, 12, 13, 14, 15)
 
 
 def development_only(seeds: list[int]) -> list[int]:
-    """`seeds` if all are development zones; a held-out seed is refused: looking at it would tune on the test set."""
-    held_out = [s for s in seeds if s not in DEVELOPMENT]
+    """`seeds` if none is held out (any seed outside HELD_OUT is a development zone, e.g. 4-6, 8-10 fresh ones);
+    a held-out seed is refused: looking at it would tune on the test set."""
+    held_out = [s for s in seeds if s in HELD_OUT]
     if held_out:
         raise typer.BadParameter(f"seeds {held_out} are held out: looking at them would tune on the test set")
     return seeds
@@ -40,7 +41,7 @@ def zone_row(corruption: str, seed: int, practices: int, info: dict, ours: dict)
     hard = {k: v for k, v in ours.get("hard_cases", {}).items()}
     worst = max(hard.items(), key=lambda kv: (kv[1]["auto_rate"], kv[1]["auto_merged"]), default=(None, None))
     return {
-        "corruption": corruption, "seed": seed, "set": "dev" if seed in DEVELOPMENT else "held-out",
+        "corruption": corruption, "seed": seed, "set": "held-out" if seed in HELD_OUT else "dev",
         "practices": practices, "records": ours["all"]["records"], "true_pairs": ours["all"]["true_pairs"],
         "precision": ours["auto"]["precision"], "recall": ours["auto"]["recall"], "f1": ours["auto"]["f1"],
         "review": ours["review_share"], "blocking": ours["blocking"]["direct"], "threshold": ours.get("auto_threshold"),

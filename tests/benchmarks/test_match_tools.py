@@ -67,6 +67,13 @@ def test_the_sweep_table_marks_every_missed_target():
     assert "**" not in lines[3]
 
 
+def test_only_held_out_seeds_are_refused_any_other_is_a_development_zone():
+    assert match_sweep.development_only([1, 4, 5, 6, 8, 9, 10]) == [1, 4, 5, 6, 8, 9, 10]
+    for seed in match_sweep.HELD_OUT:
+        with pytest.raises(typer.BadParameter, match="held out"):
+            match_sweep.development_only([4, seed])
+
+
 def test_the_ambiguity_tool_refuses_held_out_seeds(tmp_path):
     result = CliRunner().invoke(match_ambiguity.app, ["--seed", "2", "--seed", "11", "--cache", str(tmp_path)])
     assert result.exit_code == 2  # a bad parameter (the message is checked on the exception: any terminal width)
