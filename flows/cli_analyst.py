@@ -123,17 +123,23 @@ def shell(warehouse: Warehouse = None) -> None:
 
 
 def _reads_the_snapshot(cli: str) -> bool:
-    """Whether this DuckDB CLI can open the snapshot (DuckDB 1.0 or later: warehouse.snapshot.STORAGE_VERSION); if
+    """Whether this DuckDB CLI can open the snapshot (the release of warehouse.snapshot.STORAGE_VERSION or later); if
     not, or if it does not say its version, the user is told so and gets Python instead."""
+    from warehouse.snapshot import STORAGE_VERSION
+
+    def release(text: str) -> re.Match | None:
+        return re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
+
     try:
         said = subprocess.run([cli, "--version"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         said = ""
-    version = re.search(r"v?(\d+)\.(\d+)\.(\d+)", said)
-    if version and int(version.group(1)) >= 1:
+    version, needed = release(said), release(STORAGE_VERSION)
+    if version and tuple(map(int, version.groups())) >= tuple(map(int, needed.groups())):
         return True
     shown_version = f"is version {version.group(0)}" if version else "did not say its version"
-    waiting(f"note: the DuckDB CLI at {cli} {shown_version}; the snapshot needs DuckDB 1.0 or later: opening Python instead")
+    waiting(f"note: the DuckDB CLI at {cli} {shown_version}; the snapshot needs DuckDB {needed.group(1)}.{needed.group(2)} or "
+            "later: opening Python instead")
     return False
 
 

@@ -15,6 +15,7 @@ from click.testing import CliRunner as ClickRunner
 from typer.testing import CliRunner
 
 from flows.cli import app, command
+from tests.support.older_duckdb import OLDER_CLI
 from tests.warehouse.handmade import published
 from warehouse.snapshot import snapshot_dir, snapshot_path
 
@@ -217,11 +218,10 @@ def test_shell_opens_the_duckdb_cli_read_only_where_it_is_installed(wh, tmp_path
 
 
 def test_shell_answers_in_the_real_duckdb_cli_older_than_the_warehouse(wh, tmp_path):
-    cli = Path(sys.executable).with_name("duckdb")  # the dev group's duckdb-cli (pyproject)
-    assert cli.is_file(), f"{cli} missing: `make setup` installs it"
+    assert OLDER_CLI.is_file(), f"{OLDER_CLI} missing: `make setup` installs it"
     only = tmp_path / "bin"
     only.mkdir()
-    (only / "duckdb").symlink_to(cli)
+    (only / "duckdb").symlink_to(OLDER_CLI)
     done = _shell(wh, f"{only}:{os.environ['PATH']}", ".mode csv\nselect count(*) as n from merge_summary;\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["n", "7"], done.stdout + done.stderr
