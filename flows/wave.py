@@ -96,6 +96,7 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
            key_fingerprint: str, keep: str | None = None, fitting: Callable[[pl.DataFrame], None] | None = None) -> dict:
     """The stored match model, or one fitted now on a sample of the practices whose step one is done (the first by
     id, giant practices left out while there are enough others: transforms.planning.model_sample), then stored.
+    A stored model that was never fitted (its sample too small: the expert starting values) is fitted again.
 
     The sample depends only on the registry and the sizes of the practices' files, so a fresh warehouse fits the
     same model on every machine. With `keep`, the sample's frames stay in this process for their chunks;
@@ -108,10 +109,16 @@ def _model(con, landing: Path, registry: pl.DataFrame, problems: dict[str, str],
         stored = load_model(con)
         if stored is not None:
             try:
-                Model.from_dict(stored)
-                return stored
+                fitted = Model.from_dict(stored).fitted
             except ModelMismatch as exc:
                 get_run_logger().warning("stored match model no longer fits this code (%s): refitting", exc)
+            else:
+                if fitted:
+                    return stored
+                # a first wave too small to learn from (a pilot of a practice or two) got the expert starting
+                # values: fit again, on the sample the landing zone gives now, until a model is learned
+                get_run_logger().info("the stored match model holds the expert starting values (its sample had too "
+                                      "few candidate pairs to learn from): fitting on this run's sample")
     sample = model_sample_of(landing, registry, problems)
     if fitting is not None:
         fitting(sample)

@@ -58,6 +58,11 @@ class Model:
     common_dobs: list[str] | None = None  # birthdays too many records carry to tell clients apart (compare.common_dobs)
     review_threshold: float | None = None  # raised at fit time to keep the review load within budget (transforms.threshold)
 
+    @property
+    def fitted(self) -> bool:
+        """Learned from data (EM ran); False for the expert starting values a call too small to fit on gets."""
+        return self.iterations > 0
+
     def classes(self) -> tuple[list[dict[str, np.ndarray]], np.ndarray]:
         """Every class's distributions (match first, unrelated last) and their priors."""
         h, ph = self.h or [], list(self.prior_h or [])

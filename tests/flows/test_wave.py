@@ -559,3 +559,29 @@ def test_a_wave_gates_in_the_gates_own_process_by_default_and_scr_gate_process_0
     ):
         assert q(there, sql).equals(q(here, sql)), sql
     gate.stop_process()
+
+
+def test_a_model_a_first_wave_was_too_small_to_fit_is_fitted_once_the_landing_zone_holds_enough(prefect_api, tmp_path):
+    # a pilot of two practices gives too few candidate pairs to learn from: the wave matches with the expert
+    # starting values and stores them; when the firm's other practices land, the next wave fits a model on
+    # them instead of keeping the pilot's starting values for every wave after (as a fitted model is kept)
+    from synthetic import generate_zone
+
+    from flows.wave import nightly_wave
+
+    zone, path = tmp_path / "zone", tmp_path / "scr.duckdb"
+
+    def current() -> dict:
+        return json.loads(q(path, "select model from match_model where is_current")["model"].item())
+
+    generate_zone(zone, 2, seed=5)
+    nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    pilot = current()
+    assert pilot["iterations"] == 0  # not fitted
+    nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    assert current() == pilot  # the same sample: fitted again, the same starting values
+    generate_zone(zone, 40, seed=5)  # the rest of the firm lands
+    nightly_wave(landing=str(zone / "landing"), warehouse=str(path), select="all")
+    fitted = current()
+    assert fitted["iterations"] > 0
+    assert q(path, "select count(*) n from match_model")["n"].item() == 2
