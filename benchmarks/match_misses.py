@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.match_misses --seed 2 --corruption geco --practices 300
 
-For development seeds only (never tune on held-out seeds); `--febrl 3` (or 4) looks at Febrl instead. The zone is generated once into
+For development seeds only (never tune on held-out seeds); `--febrl 3` (or 1, 2, 4) looks at Febrl instead. The zone is generated once into
 --cache and read back on later calls. Each true pair the automatic clusters leave apart is put in
 one group: not a candidate (blocking), reviewed, rejected (by which veto), or left below the review
 threshold, with the levels the comparison gave it; a sample of each group is printed.
@@ -86,7 +86,7 @@ def main(
     if febrl is not None:
         from benchmarks import febrl as fb
 
-        ds = {3: fb.febrl3, 4: fb.febrl4}[febrl]()
+        ds = fb.DATASETS[febrl]()
         frames, prac, truth = ds.frames, ds.practices, ds.truth
     else:
         folder = cached_zone(cache, corruption, seed, practices)

