@@ -1,11 +1,14 @@
-"""Blocking: candidate pairs inside each practice from identifiers, contacts, nickname roots and name sounds, rare tokens, DOB."""
+"""Blocking: candidate pairs inside each practice from identifiers, contacts, nickname roots and name sounds, rare tokens, DOB,
+and a person's mailbox spelling another record's name."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 
-from transforms.coded import block_pairs
+from rapidfuzz.distance import OSA
+
+from transforms.coded import Strings, block_pairs
 from transforms.linked import NEAR_COLUMNS
 from transforms.names import soundex
 from transforms.nicknames import root_keys
@@ -154,6 +157,95 @@ def _address_part_keys(std: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts)
 
 
+# a person's mailbox spells their name the usual ways ("nicholas.thornton", "nthornton", "thornton.n", "nicholast"),
+# and keeps the surname it was opened under: a maiden or married surname, or one keyed wrongly in one system
+MAILBOX_FORMS = 5  # a mailbox or name form shorter than this ("jo", "kimm") names no one in particular
+_CUT = pl.lit("^")  # marks a form whose given name was cut to its initial
+OWN_SLIPS = 2  # a mailbox this many edits (OSA) from a form of its owner's own name is that name
+
+
+def _letters(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all("[^a-z]", "")
+
+
+def _readings(std: pl.DataFrame) -> pl.DataFrame:
+    """(practice_id, rid, g, s, init): every reading of each person's name, letters only, with the given initial."""
+    people = std.filter(pl.col("kind") != "org")
+    readings = pl.concat([
+        people.select("practice_id", "rid", g=_letters(pl.col(g)), s=_letters(pl.col(s)))
+        for g, s in (("given", "surname"), ("given_alt", "surname_alt"), ("given_legal", "surname_legal"))
+    ]).filter(pl.col("g").str.len_chars() > 0, pl.col("s").str.len_chars() > 1)  # fmt: skip
+    return readings.with_columns(init=pl.col("g").str.slice(0, 1))
+
+
+def _name_forms(readings: pl.DataFrame) -> pl.DataFrame:
+    """(practice_id, rid, form, init): the mailboxes a person's name gives, separators dropped."""
+    g, s, i = pl.col("g"), pl.col("s"), pl.col("init")
+    forms = [g + s, s + g, i + s, s + i, g + s.str.slice(0, 1)]
+    # a name of an initial only ("D Santos") also meets a mailbox of a whole given name cut to its initial
+    initial = readings.filter(g.str.len_chars() == 1).select("practice_id", "rid", form=_CUT + i + s, init=i)
+    return pl.concat([*[readings.select("practice_id", "rid", form=f, init=i) for f in forms], initial]).unique()
+
+
+def _local(email: pl.Expr) -> pl.Expr:
+    """A mailbox's name: the part before the @ in lower case, a "+tag" and digits dropped, "_" and "-" read as "."."""
+    local = email.str.split("@").list.first().str.to_lowercase().str.replace(r"\+.*$", "")
+    return local.str.replace_all("[0-9]", "").str.replace_all("[_-]", ".")
+
+
+def _mailbox_forms(std: pl.DataFrame) -> pl.DataFrame:
+    """(practice_id, rid, box, form): a person's mailboxes (their own and their contacts') as a name, digits and
+    separators dropped ("king.r" -> "kingr"), and a "given.surname" mailbox with the given name cut to its initial
+    ("daniel.santos" -> "dsantos", marked _CUT: it meets a record that has the initial only, not Dylan Santos)."""
+    boxes = (
+        std.filter(pl.col("kind") != "org")
+        .select("practice_id", "rid", e=pl.col("emails"))
+        .explode("e")
+        .select("practice_id", "rid", parts=_local(pl.col("e")).str.split("."))
+        .with_columns(pl.col("parts").list.eval(_letters(pl.element())).list.eval(pl.element().filter(pl.element() != "")))
+    )  # fmt: skip
+    two = boxes.filter(pl.col("parts").list.len() == 2)
+    box = pl.col("parts").list.join("")
+    return pl.concat([
+        boxes.select("practice_id", "rid", box=box, form=box),
+        two.select("practice_id", "rid", box=box, form=_CUT + pl.col("parts").list.first().str.slice(0, 1) + pl.col("parts").list.last()),
+    ]).unique()  # fmt: skip
+
+
+def mailbox_pairs(std: pl.DataFrame, cap: int = MAX_WEAK_BLOCK) -> pl.DataFrame:
+    """(rid_l, rid_r): two people of one practice, one's own mailbox spelling the other's name.
+
+    "nicholas.thornton@" on Nicholas Esposito's record meets Nicholas Thornton's: one client keyed under another
+    surname (married, maiden) in one system, or a surname mistyped there, whose mailbox still says who they are.
+    The mailbox must be its owner's by the given name (the two records' given initials agree): "sarah.graham@"
+    on Christine Graham's record is a relative's mailbox and says nothing about Christine; and it must name
+    someone other than its owner's record does (a mailbox within OWN_SLIPS of that name is the name keys' to
+    find). The two records are of two systems (one took the new surname, the other kept the old). A form more
+    than `cap` of the practice's names give is too common to say anything.
+    """
+    readings = _readings(std)
+    forms = _name_forms(readings)
+    names = forms.filter(pl.col("form").str.len_chars() >= MAILBOX_FORMS)
+    names = names.filter(pl.len().over("practice_id", "form") <= cap)
+    owners = readings.select("practice_id", "rid", "init").unique()
+    boxes = _mailbox_forms(std).filter(pl.col("form").str.len_chars() >= MAILBOX_FORMS).join(owners, on=["practice_id", "rid"])
+    met = boxes.join(names, on=["practice_id", "form", "init"], suffix="_n").filter(pl.col("rid") != pl.col("rid_n"))
+    # a mailbox within OWN_SLIPS of its owner's own name is that name (keyed with a slip in the record or the
+    # mailbox): the name keys already compare what it meets; only a mailbox naming someone else adds a pair
+    asked = met.select("rid", "box").unique().join(boxes.select("rid", "box", "form"), on=["rid", "box"])
+    asked = asked.join(forms.select("rid", own="form"), on="rid")
+    bare = {"a": asked["form"].str.strip_prefix("^"), "b": asked["own"].str.strip_prefix("^")}
+    strings = Strings(bare)
+    near = strings.scores([(strings["a"], strings["b"])], OSA.distance, 99.0)[0] <= OWN_SLIPS
+    owned = asked.filter(pl.Series(near)).select("rid", "box").unique()
+    met = met.join(owned, on=["rid", "box"], how="anti")
+    # and the two records are of two systems: one system took the client's new surname, the other kept the old
+    systems = std.select("rid", "source")
+    met = met.join(systems, on="rid").join(systems.rename({"rid": "rid_n", "source": "source_n"}), on="rid_n")
+    met = met.filter(pl.col("source") != pl.col("source_n"))
+    return met.select(rid_l=pl.min_horizontal("rid", "rid_n"), rid_r=pl.max_horizontal("rid", "rid_n")).unique()
+
+
 def blocking_keys(std: pl.DataFrame) -> pl.DataFrame:
     """(rid, kind, key): every blocking key of every record (kind: index in KEY_TYPES); a key may repeat."""
     initial = pl.col("full_name").str.slice(0, 1)
@@ -228,6 +320,9 @@ def candidate_pairs(std: pl.DataFrame, extra: pl.DataFrame | None = None, max_bl
     with_kind = (pl.Series(code[~strong]) * len(KEY_TYPES) + pl.Series(kind[start[ok]][block[~strong]]).cast(pl.Int64)).unique()
     pair = with_kind // len(KEY_TYPES)
     codes = pl.concat([pl.Series("code", code[strong]), pair.filter(pair.is_duplicated()).alias("code")])
+    # a mailbox spelling another record's name: a strong key of its own, one-sided (two names alike are the name keys')
+    met = mailbox_pairs(std)
+    codes = pl.concat([codes, (met["rid_l"] * std.height + met["rid_r"]).alias("code")])
     if extra is not None and extra.height:
         codes = pl.concat([codes, (extra["rid_l"].cast(pl.Int64) * std.height + extra["rid_r"].cast(pl.Int64)).alias("code")])
     codes = codes.unique().sort().to_numpy()

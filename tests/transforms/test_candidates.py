@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from tests.transforms.frames import frames_of, practices
-from transforms.candidates import candidate_pairs, hint_pairs, pairs_per_record
+from transforms.candidates import candidate_pairs, hint_pairs, mailbox_pairs, pairs_per_record
 from transforms.standardise import standardise
 from landing.schema import CLIENT, ORG_LINK, SYNC_LINK
 
@@ -123,6 +123,27 @@ def test_every_variation_of_one_client_is_a_candidate(kind):
     assert ("xpm:a", "xpm:b") in keys(s, candidate_pairs(s)), kind
 
 
+# one person keyed under another surname in one system (married, maiden, or mistyped) whose own mailbox still spells
+# the name the other system has: first.last, an initial and the surname, the surname and an initial, a whole given
+# name against a record of its initial only
+MAILBOXES = {
+    "mailbox_keeps_former_surname": ({"name": "Nicholas Esposito", "email": "nicholas.thornton@gmail.com"},
+                                     {"name": "Nicholas Thornton", "date_of_birth": dt.date(1993, 10, 22)}),
+    "mailbox_initial_surname": ({"name": "William Kumar", "email": "WBell@gmail.com"}, {"name": "William Bell", "postcode": "2150"}),
+    "mailbox_surname_initial": ({"name": "Raj Doyle-King", "email": "king.r@icloud.com"}, {"name": "Raj King", "postcode": "5045"}),
+    "mailbox_names_an_initial": ({"name": "D Santos", "date_of_birth": dt.date(1982, 1, 12)},
+                                 {"name": "Daniel Thornton", "email": "daniel.santos@gmail.com"}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(MAILBOXES))
+def test_a_mailbox_spelling_another_systems_name_makes_a_candidate(kind):
+    a, b = MAILBOXES[kind]
+    noise = [rec("p1", f"z{i}", n) for i, n in enumerate(["Aroha Ngata", "Wei Chen", "Priya Sharma", "Liam Walsh"])]
+    s = std([{**rec("p1", "a", None), **a, "source": "hq"}, {**rec("p1", "b", None), **b}, *noise])
+    assert ("hq:a", "xpm:b") in keys(s, candidate_pairs(s)), kind
+
+
 def test_a_house_number_and_street_word_meet_only_with_the_postcode():
     # "12 Smith Stret" of two towns is two addresses; a unit number before the house number is read past
     s = std([rec("p1", "a", "Aroha Ngata", address_line1="12 Smith Stret", postcode="2000"),
@@ -130,6 +151,25 @@ def test_a_house_number_and_street_word_meet_only_with_the_postcode():
              rec("p1", "c", "Priya Sharma", address_line1="Unit 4/12 Smith Stret", postcode="3000"),
              rec("p1", "d", "Liam Walsh", address_line1="Smith Street", postcode="3000")])  # fmt: skip
     assert keys(s, candidate_pairs(s)) == {("xpm:b", "xpm:c")}
+
+
+def test_a_mailbox_meets_only_its_owners_name_in_its_practice():
+    # "sarah.graham@" on Christine Graham's record is a relative's (another given name): it names Sarah, not
+    # Christine; Nicholas Thornton of another practice is not compared; a mailbox of a given name alone names no one;
+    # two records of one system are not compared for it (one system took the new surname, the other kept the old)
+    s = std([rec("p1", "a", "Christine Graham", email="sarah.graham@gmail.com", source="hq"), rec("p1", "b", "Sarah Graham"),
+             rec("p1", "c", "Nicholas Esposito", email="nicholas.thornton@gmail.com", source="hq"), rec("p2", "d", "Nicholas Thornton"),
+             rec("p1", "e", "Liam Walsh", email="liam80@gmail.com", source="hq"), rec("p1", "f", "Liam Thornton"),
+             rec("p1", "g", "Ruby Bakery", email="ruby.fischer@gmail.com"), rec("p1", "h", "Ruby Fischer")])  # fmt: skip
+    assert candidate_pairs(s).height == 0
+
+
+def test_a_mailbox_of_its_owners_own_name_adds_no_pair():
+    # Raymond Nguyen's mailbox on his record keyed "Riguyen" spells his own name with a slip: it says nothing about
+    # his namesake (a father and son); a record of an initial only meets a whole given name cut to it, not another's
+    s = std([rec("p1", "a", "Raymond Riguyen", email="rnguyen9@xtra.co.nz", source="tax"), rec("p1", "b", "Raymond Nguyen"),
+             rec("p1", "c", "Dylan Santos"), rec("p1", "d", "Dean Chen", email="daniel.santos@gmail.com", source="tax")])  # fmt: skip
+    assert mailbox_pairs(s).height == 0
 
 
 def test_two_records_of_one_xero_organisation_are_candidates():

@@ -17,7 +17,9 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; both re-taken when a name's closing legal word one slip off
+# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken with the blocking key mailbox_pairs (a
+# person's own mailbox spelling another record's name: more pairs compared refit the model; the default zone's did not
+# move); before that both re-taken when a name's closing legal word one slip off
 # ('Ltc', 'Lumited', 'Oty Ltd') came to be read as that word (transforms.names.fix_legal_typos: a standardisation change
 # refits the model); before that both re-taken when Auckland's landlines (+64 9) came to be read
 # as landlines, not mobiles (transforms.phones.MOBILE_PREFIX: a standardisation change refits the model; the dev sweep of
@@ -42,7 +44,7 @@ from transforms.matching import fit_model, match
 # placeholder birthdays)
 EXPECTED = {
     ("default", 3, 40): "abf29f518f574308ca8cff46c17912f938399962db32efa85ef61551bee36b06",
-    ("geco", 1, 40): "7cca02512e604565fe269b7b543cfeafd22255754d1263c3371136992325f8af",
+    ("geco", 1, 40): "0a4c1523f91d92cad11d9bffe25a203de2ef47c1dcc480c395be327b522bcd98",
 }
 
 
