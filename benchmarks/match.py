@@ -197,7 +197,9 @@ def main(
                 ds = FEBRL[n]()
                 results[ds.name] = bench_dataset(ds, work / ds.name, not skip_splink, splink_threshold, seed)
     meta["wall_seconds"] = round(time.perf_counter() - t0, 1)
-    console.print(render(results))
+    table = render(results)
+    # every column readable, whatever the terminal: a wide table is wrapped by the reader's viewer, not truncated here
+    Console(width=max(160, 32 + 12 * (len(table.columns) - 1))).print(table)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
     console.log(f"figures written to {out}")
