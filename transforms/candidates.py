@@ -74,6 +74,11 @@ def _rare_token_keys(std: pl.DataFrame) -> pl.DataFrame:
 _LOOKALIKES = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("0", "o"), ("1", "l"), ("3", "e"), ("5", "s"), ("8", "b"), ("q", "g"))
 
 
+def _letters(expr: pl.Expr) -> pl.Expr:
+    """Only the letters a-z of a lower-case name (spaces, hyphens, apostrophes and digits dropped)."""
+    return expr.str.replace_all("[^a-z]", "")
+
+
 def lookalike(expr: pl.Expr) -> pl.Expr:
     """A name with OCR look-alike letters read one way (see _LOOKALIKES); a name without any is unchanged."""
     for a, b in _LOOKALIKES:
@@ -93,7 +98,7 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
     readings = pl.concat([readings, look]).unique()
     distinct = readings.select("g").unique()
     # the given name's letters in order ("filnay" and "finlay" both "afilny"): two letters keyed in each other's place
-    in_order = pl.col("g").str.replace_all("[^a-z]", "").str.split("").list.sort().list.join("")
+    in_order = _letters(pl.col("g")).str.split("").list.sort().list.join("")
     distinct = distinct.with_columns(
         root=root_keys(distinct["g"]), sorted_g=pl.when(pl.col("g").str.contains(r"^[a-z][a-z' -]*$")).then(in_order)
     )
@@ -118,7 +123,7 @@ def _person_name_keys(std: pl.DataFrame) -> pl.DataFrame:
 
 def _skeleton(expr: pl.Expr) -> pl.Expr:
     """A surname's sound, coarser than Soundex on the spellings people confuse (Mc/Mac, ph/f, -son/-sen, doubled letters)."""
-    s = expr.str.to_lowercase().str.replace_all(r"[^a-z]", "")
+    s = _letters(expr.str.to_lowercase())
     for a, b in (("^mac", "mc"), ("ph", "f"), ("ck", "k"), ("^kn", "n"), ("^wr", "r"), ("z", "s"), ("sen$", "son"), ("th", "t")):
         s = s.str.replace_all(a, b)
     s = s.str.slice(0, 1) + s.str.slice(1).str.replace_all(r"[aeiouyhw]", "")
@@ -162,10 +167,6 @@ def _address_part_keys(std: pl.DataFrame) -> pl.DataFrame:
 MAILBOX_FORMS = 5  # a mailbox or name form shorter than this ("jo", "kimm") names no one in particular
 _CUT = pl.lit("^")  # marks a form whose given name was cut to its initial
 OWN_SLIPS = 2  # a mailbox this many edits (OSA) from a form of its owner's own name is that name
-
-
-def _letters(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace_all("[^a-z]", "")
 
 
 def _readings(std: pl.DataFrame) -> pl.DataFrame:
