@@ -143,3 +143,29 @@ def test_bench_match_refuses_a_febrl_set_there_is_not():
     result = CliRunner().invoke(match.app, ["--skip-generated", "--skip-splink", "--febrl", "5", "--out", "/dev/null"])
     words = " ".join(result.output.replace("│", " ").split())  # rich wraps the message to the terminal's width
     assert result.exit_code == 2 and "Febrl sets are 1, 2, 3, 4" in words
+
+
+def test_the_small_waves_tool_refuses_held_out_seeds(tmp_path):
+    from benchmarks import small_waves
+
+    with pytest.raises(typer.BadParameter):
+        small_waves.main(records=[150], seed=[1, 13], corruption=["default"], practices=12, cache=tmp_path)
+
+
+def test_small_waves_are_consecutive_practices_each_group_closed_at_the_size_and_every_practice_once():
+    from benchmarks.small_waves import groups
+
+    client = pl.DataFrame({"practice_id": ["P3", "P1", "P1", "P2", "P4", "P4", "P4", "P5"]})
+    assert groups(client, 3) == [["P1", "P2"], ["P3", "P4"], ["P5"]]
+
+
+def test_the_small_waves_tool_matches_only_waves_too_small_to_fit_on(tmp_path):
+    from benchmarks import small_waves
+    from benchmarks.match_misses import cached_zone
+
+    folder = cached_zone(tmp_path, "default", 1, 12)
+    every = small_waves.zone(folder, 1)  # one practice a wave: every one too small to fit a model on
+    frames, _ = small_waves._load(folder)
+    assert every["waves"] == frames.client["practice_id"].n_unique() and every["records"] == frames.client.height
+    assert every["precision"] <= 1.0 and every["tp"] > 0 and 0.0 <= every["review_share"] <= every["worst"]
+    assert small_waves.zone(folder, 10**9)["waves"] == 0  # the whole zone (over 1,000 candidate pairs): fitted, left out
