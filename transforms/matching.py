@@ -21,7 +21,7 @@ from transforms.profile import likeliest, profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster, merge_statuses
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
-from transforms.threshold import AUTO_FLOOR, FALLBACK, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
+from transforms.threshold import AUTO_FLOOR, EXPERT_THRESHOLD, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
 
 __all__ = [
     "MatchResult", "Model", "Compared", "match", "match_compared", "fit_model", "fit_compared", "candidates", "LINK_SCHEMA",
@@ -160,10 +160,10 @@ def _fit(c: Compared) -> Model:
     """u from random within-practice pairs; the classes by EM; calibration and threshold for the target precision.
 
     A call with too few candidate pairs to learn from (a test, a handful of small practices) gets the
-    expert starting values and the fallback threshold: fit a model on a real sample and pass it instead.
+    expert starting values and EXPERT_THRESHOLD: fit a model on a real sample and pass it instead.
     """
     if len(c.gamma) < MIN_FIT_PAIRS:
-        model = expert_model(auto_threshold=FALLBACK)
+        model = expert_model(auto_threshold=EXPERT_THRESHOLD)
         model.common_dobs = c.common_dobs
         return model
     per_record = max(1, min(4, RANDOM_PAIRS // max(c.std.height, 1)))

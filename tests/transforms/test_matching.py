@@ -233,6 +233,19 @@ def test_a_couple_is_not_one_of_its_partners():
     assert not auto_together(run(frame), "xpm:x1", "hq:h1")
 
 
+def test_a_pilot_too_small_to_fit_on_merges_one_company_by_name_and_address():
+    # a call this small gets the expert starting values (transforms.threshold.EXPERT_THRESHOLD): one company, its exact
+    # name at one address spelled two ways, in HQ and XPM, is about 98.6% sure there and merges without a person
+    # (at the old 0.99 it went to review); the household's look-alikes above stay apart with the same values
+    doyle = {"name": "Doyle Group Limited", "business_structure": "Company", "postcode": "6012", "country": "New Zealand"}
+    frame = clients([{**doyle, "source": "hq", "source_client_id": "h1", "client_type": "ORGANISATION", "address_line1": "34/230 King Court"},
+                     {**doyle, "source": "xpm", "source_client_id": "x1", "email": "info@doylegroup.co.nz", "address_line1": "34/230 King Ct"},
+                     {**doyle, "source": "xpm", "source_client_id": "x2", "name": "Doyle Holdings Limited", "address_line1": "34/230 King Ct"}])  # fmt: skip
+    res = run(frame)
+    assert auto_together(res, "hq:h1", "xpm:x1")
+    assert not auto_together(res, "xpm:x1", "xpm:x2")  # a sister company at the same address stays apart
+
+
 EXAMPLES = yaml.safe_load((Path(__file__).parent / "examples.yaml").read_text())
 
 
