@@ -15,7 +15,10 @@ import typer
 from rich.text import Text
 
 from flows import cli_analyst, cli_review, cli_run, cli_sync
-from flows.cli_common import Terminated, err, fail, raising_on_sigterm, signal_came, signals_seen, stopped_by, stopped_by_ctrl_c
+from flows.cli_common import (
+    Terminated, err, fail, interrupts_kept, kept_interrupt, raising_on_sigterm, signal_came, signals_seen, stopped_by,
+    stopped_by_ctrl_c,
+)
 from flows.cli_practice import practice_app
 from flows.settings import SettingsInvalid, from_dotenv
 
@@ -123,8 +126,13 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
         try:
             if quiet:
                 return invoke(ctx)
-            with signals_seen(), raising_on_sigterm():
-                return invoke(ctx)
+            with signals_seen(), raising_on_sigterm(), interrupts_kept():
+                done = invoke(ctx)
+            if kept_interrupt() is not None:  # it came where Python could not stop the command, and nothing raised it later
+                err.print(Text(f"note: {'a SIGTERM' if kept_interrupt() is Terminated else 'a Ctrl-C'} came where Python "
+                               f"could not stop {ctx.command_path} (inside a callback): it ran to its end", style="yellow"),
+                          highlight=False)  # fmt: skip
+            return done
         except Terminated:  # `kill PID`: its transaction rolled back and its writer let go on the way here
             stopped_by(ctx.command_path, "SIGTERM", 128 + signal.SIGTERM)
         except SettingsInvalid as exc:  # a setting the environment gives wrong (SCR_WAIT_SECONDS=abc): bad environment

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ __all__ = [
     "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
     "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
+    "interrupts_kept", "raise_kept", "kept_interrupt",
 ]  # fmt: skip
 
 # messages never wrap: a long path stays on one line whatever the terminal's width
@@ -158,6 +161,47 @@ def signals_seen() -> Iterator[None]:
         seen()  # what came stays readable after the block (the command's except clauses), until the next block opens
         _seen = lambda: got  # noqa: E731
         os.close(read), os.close(write)
+
+
+_kept: list[type[BaseException]] = []  # interrupts the interpreter would have lost (interrupts_kept), oldest first
+
+
+@contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """A Ctrl-C (or SIGTERM's Terminated) whose handler ran while this thread ran a finaliser or a weakref callback
+    (importlib's module locks have one) is raised inside it, and the interpreter 'ignores' it: a traceback on stderr
+    ("Exception ignored in: ... KeyboardInterrupt") and the command ran on to the end, exit 0 (seen on CI: `scr run`
+    stopped by Ctrl-C completed the wave). While the block runs such an interrupt is kept instead, unprinted:
+    `raise_kept` raises it where it is safe to stop (`scr run` does at each chunk written), `kept_interrupt` says
+    whether one came and was never raised. Anything else unraisable goes to the hook there was."""
+    before = sys.unraisablehook
+
+    def keep(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, (KeyboardInterrupt, Terminated)):
+            _kept.append(unraisable.exc_type)
+            return
+        before(unraisable)
+
+    _kept.clear()
+    sys.unraisablehook = keep
+    try:
+        yield
+    finally:
+        sys.unraisablehook = before
+
+
+def raise_kept() -> None:
+    """Raise the interrupt `interrupts_kept` kept, if one came; only in the main thread, where the signal would have
+    been raised (elsewhere it would stop a task, not the command)."""
+    if _kept and threading.current_thread() is threading.main_thread():
+        kind = _kept[0]
+        _kept.clear()
+        raise kind
+
+
+def kept_interrupt() -> type[BaseException] | None:
+    """The interrupt `interrupts_kept` kept and nothing raised yet (it came as the command was finishing), or None."""
+    return _kept[0] if _kept else None
 
 
 @contextmanager

@@ -29,6 +29,7 @@ from flows.cli_common import (
     out,
     plural,
     quiet_prefect,
+    raise_kept,
     refuse,
     shown,
     registry_of,
@@ -327,7 +328,14 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
         logging.getLogger(name).addFilter(_SAID_BY_US)  # once: a filter already there is not added again
     with _says_when_stopped(Path(kwargs["warehouse"]), rekey), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("starting Prefect", total=None)
-        progress.set_listener(lambda stage, done, total: bar.update(task, description=stage, completed=done, total=total))
+
+        def listen(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+            # a Ctrl-C the interpreter would have lost (it came inside a callback: cli_common.interrupts_kept) stops
+            # the run here, between chunks, as it would have where it came
+            raise_kept()
+
+        progress.set_listener(listen)
         try:
             flow = flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)
             api.ready()

@@ -1,10 +1,12 @@
 """Fault injection for the crash and soak tests: kill or fail the process at a named point.
 
-`SCR_FAULT="<point>@<n>[:raise|:ctrl-c|:sigterm|:sigterm-in-query]"` makes the n-th arrival at `<point>` SIGKILL this process (or raise
-InjectedFault with `:raise`, send SIGINT to its process group as a terminal's Ctrl-C does with `:ctrl-c`, or SIGTERM to
-this process alone as `kill PID` or a scheduler does with `:sigterm`, or the same while a DuckDB statement runs with
-`:sigterm-in-query`: DuckDB runs the handler inside the statement, loses what it raises and answers 'Query interrupted',
-which this raises).
+`SCR_FAULT="<point>@<n>[:raise|:ctrl-c|:sigterm|:sigterm-in-query|:ctrl-c-in-callback]"` makes the n-th arrival at
+`<point>` SIGKILL this process (or raise InjectedFault with `:raise`, send SIGINT to its process group as a terminal's
+Ctrl-C does with `:ctrl-c`, or SIGTERM to this process alone as `kill PID` or a scheduler does with `:sigterm`, or the
+same while a DuckDB statement runs with `:sigterm-in-query`: DuckDB runs the handler inside the statement, loses what it
+raises and answers 'Query interrupted', which this raises; or SIGINT to this process alone while this thread runs a
+weakref callback with `:ctrl-c-in-callback`: its KeyboardInterrupt is raised inside the callback, which the interpreter
+hands to sys.unraisablehook and would lose).
 Unset, every point is a dictionary lookup and nothing else.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import weakref
 from typing import NoReturn
 
 __all__ = ["point", "InjectedFault", "POINTS", "OPERATOR_POINTS", "SNAPSHOT_POINTS"]
@@ -56,7 +59,7 @@ def _spec() -> tuple[str, int, str] | None:
     if not raw:
         return None
     where, mode = raw, ""
-    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query"):  # point names hold colons too ("chunk:committed@2:raise")
+    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query", "ctrl-c-in-callback"):  # point names hold colons too ("chunk:committed@2:raise")
         if raw.endswith(":" + kind):
             where, mode = raw[: -len(kind) - 1], kind
     name, _, n = where.partition("@")
@@ -81,6 +84,9 @@ def point(name: str) -> None:
     if spec[2] == "sigterm":
         os.kill(os.getpid(), signal.SIGTERM)
         return
+    if spec[2] == "ctrl-c-in-callback":
+        _ctrl_c_in_callback()
+        return
     if spec[2] == "sigterm-in-query":
         _sigterm_in_query()
     os.kill(os.getpid(), signal.SIGKILL)
@@ -95,3 +101,20 @@ def _sigterm_in_query() -> NoReturn:
     except BaseException:  # noqa: BLE001, S110 - what the handler raised is lost, as inside DuckDB
         pass
     raise RuntimeError("Query interrupted")
+
+
+def _ctrl_c_in_callback() -> None:
+    """SIGINT as it lands while this thread runs a weakref callback (importlib drops a module lock's through one: seen on
+    CI, the run stopped by Ctrl-C went on and completed): the handler's KeyboardInterrupt is raised inside the callback,
+    as `os.kill` of this process checks for signals as it returns; the interpreter does not propagate it."""
+
+    class _Held:
+        pass
+
+    def dropped(_ref) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    held = _Held()
+    ref = weakref.ref(held, dropped)
+    del held  # the callback runs here, in this thread
+    del ref

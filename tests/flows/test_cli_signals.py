@@ -122,3 +122,29 @@ def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practi
     assert again.returncode == 0, again.stderr[-3000:]
     with duckdb.connect(str(wh), read_only=True) as con:
         assert sorted(con.sql("select status from pipeline_run").fetchall()) == [("completed",), ("interrupted",)]
+
+
+def test_a_ctrl_c_that_lands_inside_a_callback_still_stops_the_run(zone, tmp_path):
+    """Seen on CI: a Ctrl-C whose handler ran while the main thread ran a weakref callback (importlib's module lock's)
+    raised KeyboardInterrupt inside it; the interpreter printed it as 'Exception ignored in: ...' and lost it, and the
+    run went on and completed, exit 0. Now it is kept and stops the run at the next chunk written: exit 130, the run's
+    own line and no traceback, the run left for the next one to record interrupted."""
+    wh = tmp_path / "scr.duckdb"
+    env = {**_env(tmp_path), "SCR_FAULT": "chunk:committed@2:ctrl-c-in-callback"}
+    run = [sys.executable, "-m", "flows.cli", "run", "-l", str(zone), "-w", str(wh)]
+    proc = subprocess.Popen(run, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stderr = proc.communicate(timeout=180)[1]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    said = " ".join(stderr.split())
+    assert proc.returncode in (130, -signal.SIGINT), stderr[-3000:]
+    assert "the run was stopped by Ctrl-C (SIGINT), exit 130" in said, stderr[-3000:]
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr[-3000:]
+    import duckdb
+
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.sql("select status from pipeline_run").fetchall() == [("running",)]  # the next run calls it interrupted
+        read = con.sql("select count(distinct practice_id) from stg_client").fetchall()[0][0]
+    assert 0 < read < 40  # it stopped after the second of ten chunks of 4 practices, not at the end of the zone

@@ -413,3 +413,17 @@ def test_a_command_waiting_for_the_warehouse_stopped_by_sigterm_says_so_and_leav
     assert "scr rollback was stopped by SIGTERM, exit 143" in stopped[0], rest
     assert "Traceback" not in rest and sorted(p.name for p in wh.parent.glob(f".{wh.name}.turn-*")) == []
     assert differences(warehouse_state(wh), before) == {}
+
+
+def test_a_ctrl_c_python_could_not_raise_is_said_and_the_command_ends_whole(base, clean, tmp_path):
+    """A Ctrl-C whose KeyboardInterrupt came inside a weakref callback (flows/faults.py `ctrl-c-in-callback`): the
+    interpreter printed 'Exception ignored in: ...' with a traceback and lost it. Now the command, which cannot be
+    stopped there, runs to its end as an uninterrupted one and says in a line that the Ctrl-C came."""
+    wh = _copy(base["base"], tmp_path / "wh")
+    done = _run(base, wh, "unmerge", fault="unmerge:promoted@1:ctrl-c-in-callback")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "a Ctrl-C came where Python could not stop scr unmerge (inside a callback): it ran to its end" in said, said
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert differences(warehouse_state(wh), clean["unmerge"][0]) == {}
+    assert _snapshot(wh) == clean["unmerge"][1]
