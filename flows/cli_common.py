@@ -163,22 +163,33 @@ def signals_seen() -> Iterator[None]:
         os.close(read), os.close(write)
 
 
-_kept: list[type[BaseException]] = []  # interrupts the interpreter would have lost (interrupts_kept), oldest first
+_kept: list[BaseException] = []  # interrupts the interpreter would have lost (interrupts_kept), oldest first
+
+
+def _an_interrupt(kind: type[BaseException] | None) -> bool:
+    """A signal turned into an exception: Ctrl-C's KeyboardInterrupt, our SIGTERM's Terminated, or the termination signal
+    Prefect's flow engine raises for a SIGTERM while a flow runs (prefect.exceptions.ExternalSignal, named, not imported:
+    commands that run no flow do not import Prefect)."""
+    if kind is None:
+        return False
+    if issubclass(kind, (KeyboardInterrupt, Terminated)):
+        return True
+    return any(c.__name__ == "ExternalSignal" and c.__module__ == "prefect.exceptions" for c in kind.__mro__)
 
 
 @contextmanager
 def interrupts_kept() -> Iterator[None]:
-    """A Ctrl-C (or SIGTERM's Terminated) whose handler ran while this thread ran a finaliser or a weakref callback
-    (importlib's module locks have one) is raised inside it, and the interpreter 'ignores' it: a traceback on stderr
-    ("Exception ignored in: ... KeyboardInterrupt") and the command ran on to the end, exit 0 (seen on CI: `scr run`
-    stopped by Ctrl-C completed the wave). While the block runs such an interrupt is kept instead, unprinted:
-    `raise_kept` raises it where it is safe to stop (`scr run` does at each chunk written), `kept_interrupt` says
-    whether one came and was never raised. Anything else unraisable goes to the hook there was."""
+    """A Ctrl-C or a SIGTERM whose handler ran while this thread ran a finaliser or a weakref callback (importlib's
+    module locks have one) is raised inside it, and the interpreter 'ignores' it: a traceback on stderr ("Exception
+    ignored in: ... KeyboardInterrupt") and the command ran on to the end, exit 0 (seen on CI: `scr run` stopped by
+    Ctrl-C completed the wave). While the block runs such an interrupt is kept instead, unprinted: `raise_kept` raises
+    it where it is safe to stop (`scr run` does at each chunk written), `kept_interrupt` says whether one came and was
+    never raised. Anything else unraisable goes to the hook there was."""
     before = sys.unraisablehook
 
     def keep(unraisable) -> None:
-        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, (KeyboardInterrupt, Terminated)):
-            _kept.append(unraisable.exc_type)
+        if _an_interrupt(unraisable.exc_type):
+            _kept.append(unraisable.exc_value if unraisable.exc_value is not None else unraisable.exc_type())
             return
         before(unraisable)
 
@@ -194,14 +205,14 @@ def raise_kept() -> None:
     """Raise the interrupt `interrupts_kept` kept, if one came; only in the main thread, where the signal would have
     been raised (elsewhere it would stop a task, not the command)."""
     if _kept and threading.current_thread() is threading.main_thread():
-        kind = _kept[0]
+        kept = _kept[0]
         _kept.clear()
-        raise kind
+        raise kept
 
 
 def kept_interrupt() -> type[BaseException] | None:
-    """The interrupt `interrupts_kept` kept and nothing raised yet (it came as the command was finishing), or None."""
-    return _kept[0] if _kept else None
+    """The kind of interrupt `interrupts_kept` kept and nothing raised yet (it came as the command was finishing), or None."""
+    return type(_kept[0]) if _kept else None
 
 
 @contextmanager

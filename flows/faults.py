@@ -1,12 +1,12 @@
 """Fault injection for the crash and soak tests: kill or fail the process at a named point.
 
-`SCR_FAULT="<point>@<n>[:raise|:ctrl-c|:sigterm|:sigterm-in-query|:ctrl-c-in-callback]"` makes the n-th arrival at
+`SCR_FAULT="<point>@<n>[:raise|:ctrl-c|:sigterm|:sigterm-in-query|:ctrl-c-in-callback|:sigterm-in-callback]"` makes the n-th arrival at
 `<point>` SIGKILL this process (or raise InjectedFault with `:raise`, send SIGINT to its process group as a terminal's
 Ctrl-C does with `:ctrl-c`, or SIGTERM to this process alone as `kill PID` or a scheduler does with `:sigterm`, or the
 same while a DuckDB statement runs with `:sigterm-in-query`: DuckDB runs the handler inside the statement, loses what it
 raises and answers 'Query interrupted', which this raises; or SIGINT to this process alone while this thread runs a
 weakref callback with `:ctrl-c-in-callback`: its KeyboardInterrupt is raised inside the callback, which the interpreter
-hands to sys.unraisablehook and would lose).
+hands to sys.unraisablehook and would lose; SIGTERM the same way with `:sigterm-in-callback`).
 Unset, every point is a dictionary lookup and nothing else.
 """
 
@@ -59,7 +59,7 @@ def _spec() -> tuple[str, int, str] | None:
     if not raw:
         return None
     where, mode = raw, ""
-    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query", "ctrl-c-in-callback"):  # point names hold colons too ("chunk:committed@2:raise")
+    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query", "ctrl-c-in-callback", "sigterm-in-callback"):  # point names hold colons too ("chunk:committed@2:raise")
         if raw.endswith(":" + kind):
             where, mode = raw[: -len(kind) - 1], kind
     name, _, n = where.partition("@")
@@ -84,8 +84,8 @@ def point(name: str) -> None:
     if spec[2] == "sigterm":
         os.kill(os.getpid(), signal.SIGTERM)
         return
-    if spec[2] == "ctrl-c-in-callback":
-        _ctrl_c_in_callback()
+    if spec[2] in ("ctrl-c-in-callback", "sigterm-in-callback"):
+        _in_callback(signal.SIGINT if spec[2] == "ctrl-c-in-callback" else signal.SIGTERM)
         return
     if spec[2] == "sigterm-in-query":
         _sigterm_in_query()
@@ -103,16 +103,17 @@ def _sigterm_in_query() -> NoReturn:
     raise RuntimeError("Query interrupted")
 
 
-def _ctrl_c_in_callback() -> None:
-    """SIGINT as it lands while this thread runs a weakref callback (importlib drops a module lock's through one: seen on
-    CI, the run stopped by Ctrl-C went on and completed): the handler's KeyboardInterrupt is raised inside the callback,
-    as `os.kill` of this process checks for signals as it returns; the interpreter does not propagate it."""
+def _in_callback(signum: int) -> None:
+    """`signum` to this process as it lands while this thread runs a weakref callback (importlib drops a module lock's
+    through one: seen on CI, a run stopped by Ctrl-C went on and completed): what the handler raises (KeyboardInterrupt,
+    Prefect's TerminationSignal) is raised inside the callback, as `os.kill` of this process checks for signals as it
+    returns; the interpreter does not propagate it."""
 
     class _Held:
         pass
 
     def dropped(_ref) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signum)
 
     held = _Held()
     ref = weakref.ref(held, dropped)

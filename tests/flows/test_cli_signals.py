@@ -90,7 +90,7 @@ def test_a_run_stopped_by_a_signal_says_so_ends_with_the_signal_and_leaves_no_pr
 
 
 @pytest.mark.parametrize(("mode", "code", "how"), [("ctrl-c", 130, "Ctrl-C (SIGINT)"), ("sigterm-in-query", 143, "SIGTERM"),
-                                                   ("ctrl-c-in-callback", 130, "Ctrl-C (SIGINT)")])
+                                                   ("ctrl-c-in-callback", 130, "Ctrl-C (SIGINT)"), ("sigterm-in-callback", 143, "SIGTERM")])
 def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practice(zone, tmp_path, mode, code, how):
     """A terminal's Ctrl-C signals the whole process group: the run, its parsing and gate processes and Prefect's
     temporary API. DuckDB turned it into 'Query interrupted' inside the chunk being written: that chunk's and every
@@ -102,7 +102,8 @@ def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practi
     SIGTERM it is, exit 143: DuckDB's answer is the same 'Query interrupted' (before, said as a Ctrl-C, exit 130).
     Seen on CI: a Ctrl-C whose handler ran while the main thread ran a weakref callback (importlib's module lock's) was
     raised inside it, printed as 'Exception ignored in: ...' and lost, and the run completed, exit 0; now it is kept and
-    stops the run at the next chunk written (`ctrl-c-in-callback`)."""
+    stops the run at the next chunk written (`ctrl-c-in-callback`); so is a SIGTERM, whose handler in the flow is
+    Prefect's (`sigterm-in-callback`)."""
     wh = tmp_path / "scr.duckdb"
     env = {**_env(tmp_path), "SCR_FAULT": f"chunk:staged@2:{mode}"}
     run = [sys.executable, "-m", "flows.cli", "run", "-l", str(zone), "-w", str(wh)]

@@ -17,7 +17,7 @@ class _Held:
     pass
 
 
-def _drop_raising(exc: type[BaseException]) -> None:
+def _drop_raising(exc: type[BaseException] | BaseException) -> None:
     def dropped(_ref) -> None:
         raise exc
 
@@ -46,6 +46,18 @@ def test_a_sigterm_inside_a_callback_is_kept_as_terminated():
             raise_kept()
 
 
+def test_prefects_termination_signal_inside_a_callback_is_kept_and_raised_as_it_was():
+    # a SIGTERM while a flow runs: Prefect's flow engine handles it by raising its TerminationSignal
+    from prefect.exceptions import TerminationSignal
+
+    with interrupts_kept():
+        _drop_raising(TerminationSignal(15))
+        assert kept_interrupt() is TerminationSignal
+        with pytest.raises(TerminationSignal) as raised:
+            raise_kept()
+    assert raised.value.signal == 15  # the very exception, for the engine's own handling
+
+
 def test_only_the_main_thread_raises_a_kept_interrupt():
     with interrupts_kept():
         _drop_raising(KeyboardInterrupt)
@@ -70,5 +82,6 @@ def test_other_unraisable_errors_go_to_the_hook_there_was(monkeypatch):
     monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
     with interrupts_kept():
         _drop_raising(ValueError)
+        _drop_raising(GeneratorExit)  # a BaseException too, but no signal: not the command's to raise
         assert kept_interrupt() is None
-    assert seen == [ValueError]
+    assert seen == [ValueError, GeneratorExit]
