@@ -211,7 +211,7 @@ def raise_kept() -> None:
 
 
 def kept_interrupt() -> type[BaseException] | None:
-    """The kind of interrupt `interrupts_kept` kept and nothing raised yet (it came as the command was finishing), or None."""
+    """The kind of interrupt `interrupts_kept` kept and nothing raised since (the command ran on to its end), or None."""
     return type(_kept[0]) if _kept else None
 
 

@@ -331,8 +331,8 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
 
         def listen(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
-            # a Ctrl-C the interpreter would have lost (it came inside a callback: cli_common.interrupts_kept) stops
-            # the run here, between chunks, as it would have where it came
+            # a Ctrl-C or SIGTERM the interpreter would have lost (it came inside a callback: cli_common.interrupts_kept)
+            # stops the run here, between chunks, as it would have where it came
             raise_kept()
 
         progress.set_listener(listen)
