@@ -233,16 +233,19 @@ def mailbox_pairs(std: pl.DataFrame, cap: int = MAX_WEAK_BLOCK) -> pl.DataFrame:
     met = boxes.join(names, on=["practice_id", "form", "init"], suffix="_n").filter(pl.col("rid") != pl.col("rid_n"))
     # a mailbox within OWN_SLIPS of its owner's own name is that name (keyed with a slip in the record or the
     # mailbox): the name keys already compare what it meets; only a mailbox naming someone else adds a pair
-    asked = met.select("rid", "box").unique().join(boxes.select("rid", "box", "form"), on=["rid", "box"])
-    asked = asked.join(forms.select("rid", own="form"), on="rid")
+    asked = met.select("practice_id", "rid", "box").unique().join(boxes.select("practice_id", "rid", "box", "form"),
+                                                                   on=["practice_id", "rid", "box"])
+    asked = asked.join(forms.select("practice_id", "rid", own="form"), on=["practice_id", "rid"])
     bare = {"a": asked["form"].str.strip_prefix("^"), "b": asked["own"].str.strip_prefix("^")}
     strings = Strings(bare)
     near = strings.scores([(strings["a"], strings["b"])], OSA.distance, 99.0)[0] <= OWN_SLIPS
-    owned = asked.filter(pl.Series(near)).select("rid", "box").unique()
-    met = met.join(owned, on=["rid", "box"], how="anti")
+    owned = asked.filter(pl.Series(near)).select("practice_id", "rid", "box").unique()
+    met = met.join(owned, on=["practice_id", "rid", "box"], how="anti")
     # and the two records are of two systems: one system took the client's new surname, the other kept the old
-    systems = std.select("rid", "source")
-    met = met.join(systems, on="rid").join(systems.rename({"rid": "rid_n", "source": "source_n"}), on="rid_n")
+    systems = std.select("practice_id", "rid", "source")
+    met = met.join(systems, on=["practice_id", "rid"]).join(
+        systems.rename({"rid": "rid_n", "source": "source_n"}), on=["practice_id", "rid_n"]
+    )
     met = met.filter(pl.col("source") != pl.col("source_n"))
     return met.select(rid_l=pl.min_horizontal("rid", "rid_n"), rid_r=pl.max_horizontal("rid", "rid_n")).unique()
 
