@@ -229,10 +229,10 @@ def run_journey(
             finally:
                 stop_reading.set()  # the chunks start now: they read what was not read ahead yet
             params["kept"] = keep
-            # the gate's first call imports Great Expectations (5 s of pure Python, holding the GIL): let it happen
-            # while the first chunks are read rather than beside the model's fit, which it slowed by as much, and in
-            # a process of its own, where it holds no GIL of this one's chunk threads (100k bench zone, paired runs:
-            # started with `scr run` it slowed the flow's start and the fit as much as it saved)
+            # the gate's first call imports Great Expectations (seconds of pure Python, holding the GIL): in a process
+            # of its own, where it holds no GIL of this one's chunk threads. `scr run`, `wave` and `rerun` start that
+            # process before Prefect starts (flows.cli_run._gate_early: a core is idle then); a deployment's run
+            # (`scr serve`) starts it here, once the model is fitted, rather than beside the fit, which it slowed
             _gate_process(settings.gate_process and keep is not None)
             if not (settings.gate_process and keep):
                 threading.Thread(target=_warm_gate, name="gate-warm-up", daemon=True).start()

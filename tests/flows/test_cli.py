@@ -329,3 +329,27 @@ def test_serve_says_its_schedule_and_paths_as_text_and_refuses_a_bad_one_before_
     assert res.exit_code == 2 and "error: --cron '[red]0 1 * *': not a cron schedule" in res.output, res.output
     res = runner.invoke(app, ["serve", *where, "--timezone", "Sydney[/]"])
     assert res.exit_code == 2 and "error: --timezone 'Sydney[/]': not a time zone" in res.output, res.output
+
+
+def test_scr_run_starts_the_gates_own_process_before_its_flow_starts(tmp_path, prefect_api, monkeypatch):
+    """Great Expectations' import (seconds of one core) runs beside Prefect's start, not after the model's fit: a run
+    stopped at its flow's very start already has the gate's process; with SCR_GATE_PROCESS=0 there is none."""
+    from flows import faults
+    from flows.settings import get_settings
+    from quality import gate
+
+    out, wh = tmp_path / "zone", str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["generate", "--out", str(out), "--practices", "2", "--seed", "4"]).exit_code == 0
+    monkeypatch.setenv("SCR_FAULT", "run:started@1:raise")
+    try:
+        for wanted in ("0", "1"):
+            monkeypatch.setattr(faults, "_hits", {})  # each run's first arrival
+            gate.stop_process()
+            monkeypatch.setenv("SCR_GATE_PROCESS", wanted)
+            get_settings.cache_clear()
+            stopped = runner.invoke(app, ["run", "--landing", str(out / "landing"), "--warehouse", wh])
+            assert stopped.exit_code != 0 and "run:started" in stopped.output + repr(stopped.exception), stopped.output
+            assert (gate.process_pid() is not None) == (wanted == "1"), wanted
+    finally:
+        gate.stop_process()
+        get_settings.cache_clear()

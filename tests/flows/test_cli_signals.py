@@ -116,7 +116,7 @@ def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practi
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode in (code, -(code - 128)), stderr[-3000:]
     assert "Traceback" not in stderr and f"the run was stopped by {how}, exit {code}" in " ".join(stderr.split()), stderr[-3000:]
-    assert len(stderr.strip().splitlines()) == 1, stderr[-3000:]  # its line alone: not Prefect's 'Crash detected!' too
+    assert len(stderr.strip().splitlines()) == 1, repr(stderr[-3000:])  # its line alone: not Prefect's 'Crash detected!' too
     import duckdb
 
     with duckdb.connect(str(wh), read_only=True) as con:
