@@ -208,6 +208,12 @@ def serve() -> None:
             data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001 - an exception that does not pickle still arrives, as text
             data = pickle.dumps((False, RuntimeError(f"in a worker process: {reply[1]!r} ({exc})")))
-        replies.write(data)
-        replies.flush()
+        try:
+            replies.write(data)
+            replies.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # the caller is gone (it ended, or stopped, while this worked: a refused run whose gate's process was
+            # still importing): nobody to answer and nothing to say on the terminal they shared; os._exit, as the
+            # buffered reply would raise again when the interpreter closes it
+            os._exit(0)
 

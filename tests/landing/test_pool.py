@@ -4,6 +4,7 @@ caller, hand a batch back when one dies, and never outlive the process that star
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import signal
 import subprocess
@@ -136,3 +137,22 @@ def test_a_sized_pool_is_back_as_it_was_afterwards(monkeypatch):
     assert not pool.worker_pids()  # and the workers it started are gone
     monkeypatch.setenv("SCR_PARSE_PROCESSES", "1")
     assert pool.processes() == 1
+
+
+def test_a_worker_whose_caller_is_gone_ends_without_a_word():
+    """A refused `scr run` exits while the gate's process it started still imports Great Expectations: that worker's
+    answer then met a closed pipe and printed a BrokenPipeError traceback on the terminal after the run's own error."""
+    root = str(Path(__file__).resolve().parents[2])
+    worker = subprocess.Popen([sys.executable, "-c", "from landing.pool import serve; serve()"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": root})  # fmt: skip
+    try:
+        pickle.dump((time.sleep, 0.5), worker.stdin)
+        worker.stdin.flush()
+        worker.stdout.close()  # the caller is gone before the answer
+        worker.stdin.close()
+        worker.wait(timeout=60)  # a liveness bound, not a timing
+        stderr = worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0 and stderr == b"", stderr.decode()
