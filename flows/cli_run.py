@@ -259,8 +259,6 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
                   highlight=False)  # fmt: skip
     if dask_address:
         _check_scheduler(dask_address, runner)
-    if runner == "thread" and settings.gate_process and kwargs.get("select") != "rekey":
-        _gate_early()
     from warehouse.db import WarehouseBusy, drop_kept_turn, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
@@ -272,6 +270,8 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         unwritable(exc, wh, "nothing was written")
         raise
     try:
+        if runner == "thread" and settings.gate_process and kwargs.get("select") != "rekey":
+            _gate_early()  # the warehouse is this run's: no refused run starts it
         _note_unfinished(wh)
         quiet_prefect(verbose)
         summary = _run_flow(flow_name, runner, dask_address, landing=str(landing), warehouse=str(wh), practices=practices, **kwargs)
@@ -291,9 +291,9 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
 
 
 def _gate_early() -> None:
-    """The quality gate's own process, started once the arguments are checked (quality.gate.start_process): it imports
-    Great Expectations, about 2.3 s of one core, while this process imports Prefect and starts the flow run on the
-    other, which is otherwise idle then; the flow finds it started. Only where the flow gates in this process's threads
+    """The quality gate's own process, started once the arguments are checked and the warehouse is this run's
+    (quality.gate.start_process): it imports Great Expectations, about 2.3 s of one core, while this process imports
+    Prefect and starts the flow run on the other, which is otherwise idle then; the flow finds it started. Only where the flow gates in this process's threads
     (not with --runner dask, whose workers gate, nor for a rekey, which promotes nothing) and the settings want one
     (SCR_GATE_PROCESS). The 100k bench zone, paired runs: 16.1 -> 15.2 s median (benchmarks/HISTORY.md, Session 26)."""
     from quality.gate import start_process
