@@ -293,9 +293,11 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
 def _gate_early() -> None:
     """The quality gate's own process, started once the arguments are checked and the warehouse is this run's
     (quality.gate.start_process): it imports Great Expectations, about 2.3 s of one core, while this process imports
-    Prefect and starts the flow run on the other, which is otherwise idle then; the flow finds it started. Only where the flow gates in this process's threads
-    (not with --runner dask, whose workers gate, nor for a rekey, which promotes nothing) and the settings want one
-    (SCR_GATE_PROCESS). The 100k bench zone, paired runs: 16.1 -> 15.2 s median (benchmarks/HISTORY.md, Session 26)."""
+    Prefect and starts the flow run on the other, which is otherwise idle then; the flow finds it started.
+
+    Only where the flow gates in this process's threads (not with --runner dask, whose workers gate, nor for a rekey,
+    which promotes nothing) and the settings want one (SCR_GATE_PROCESS). The 100k bench zone, paired runs:
+    16.1 -> 15.2 s median (benchmarks/HISTORY.md, Session 26)."""
     from quality.gate import start_process
 
     start_process()

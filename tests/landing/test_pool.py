@@ -140,8 +140,9 @@ def test_a_sized_pool_is_back_as_it_was_afterwards(monkeypatch):
 
 
 def test_a_worker_whose_caller_is_gone_ends_without_a_word():
-    """A refused `scr run` exits while the gate's process it started still imports Great Expectations: that worker's
-    answer then met a closed pipe and printed a BrokenPipeError traceback on the terminal after the run's own error."""
+    """A run that ends (stopped, or refused after starting it, as `scr run` was before the gate's process waited for
+    the warehouse) while its gate's process still imports Great Expectations: that worker's answer met a closed pipe
+    and printed a BrokenPipeError traceback on the terminal after the run's own error."""
     root = str(Path(__file__).resolve().parents[2])
     worker = subprocess.Popen([sys.executable, "-c", "from landing.pool import serve; serve()"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": root})  # fmt: skip
