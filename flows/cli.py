@@ -128,8 +128,9 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
                 return invoke(ctx)
             with signals_seen(), raising_on_sigterm(), interrupts_kept():
                 done = invoke(ctx)
-            if kept_interrupt() is not None:  # it came where Python could not stop the command, and nothing raised it later
-                err.print(Text(f"note: {'a Ctrl-C' if issubclass(kept_interrupt(), KeyboardInterrupt) else 'a SIGTERM'} came where Python "
+            kept = kept_interrupt()
+            if kept is not None:  # it came where Python could not stop the command, and nothing raised it later
+                err.print(Text(f"note: {'a Ctrl-C' if issubclass(kept, KeyboardInterrupt) else 'a SIGTERM'} came where Python "
                                f"could not stop {ctx.command_path} (inside a callback): it ran to its end", style="yellow"),
                           highlight=False)  # fmt: skip
             return done
