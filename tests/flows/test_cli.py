@@ -353,3 +353,39 @@ def test_scr_run_starts_the_gates_own_process_before_its_flow_starts(tmp_path, p
     finally:
         gate.stop_process()
         get_settings.cache_clear()
+
+
+def test_scr_run_emits_no_prefect_heartbeat_unless_the_operator_sets_one(tmp_path, prefect_api):
+    """Prefect's heartbeat thread is joined at a run's end while it sleeps out its second (0-1 s on every run): a run
+    started by `scr run` starts none by Prefect's default; a frequency the operator set (here as a Prefect setting)
+    still holds. Prefect's engine says at debug level when it starts one."""
+    import logging
+
+    import prefect.main  # noqa: F401 - Prefect configures its loggers once, on this import: listen after it
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    out = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "--out", str(out), "--practices", "2", "--seed", "4"]).exit_code == 0
+    said: list[str] = []
+
+    class Heard(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+
+    engine, heard = logging.getLogger("prefect.flow_runs"), Heard(logging.DEBUG)
+    level = engine.level
+    engine.addHandler(heard)
+    engine.setLevel(logging.DEBUG)
+    try:
+        seen = {}
+        for case, updates in (("default", {}), ("set", {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 45})):
+            said.clear()
+            with temporary_settings(updates=updates):
+                done = runner.invoke(app, ["run", "--landing", str(out / "landing"), "--warehouse", str(tmp_path / f"{case}.duckdb")])
+            assert done.exit_code == 0, done.output
+            assert any("Executing flow" in m for m in said), said  # the engine's debug lines are heard
+            seen[case] = any("heartbeat context" in m for m in said)
+        assert seen == {"default": False, "set": True}, seen
+    finally:
+        engine.removeHandler(heard)
+        engine.setLevel(level)
