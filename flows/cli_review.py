@@ -30,10 +30,12 @@ def export(
     `veto` says why the matcher would not merge the pair on its own (see the README's review section). It reads the
     analysts' snapshot, so it works while a wave runs (the links as the snapshot last published them).
     """
-    from warehouse.review import ReviewError, check_practices, export_review, unrecorded_decisions
+    from warehouse.review import ReviewError, check_practices, export_review, practices_awaiting, unrecorded_decisions
 
     if not practice:
-        fail("name the practice to review with --practice ID (repeat for more)")
+        with reading(warehouse) as con:
+            waiting = practices_awaiting(con)
+        fail("name the practice to review with --practice ID (repeat for more): " + _awaiting(waiting))
     target = out_file or Path(f"review-{practice[0]}.csv" if len(practice) == 1 else "review.csv")
     files = {p: target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}") for p in practice}
     with reading(warehouse) as con:
@@ -57,6 +59,16 @@ def export(
         where = files[p]
         out.print(Text.assemble(f"{plural(n, 'link')} of practice ", (p, "bold"), f" {verb(n, 'awaits', 'await')} review: {where}"),
                   highlight=False)  # fmt: skip
+
+
+def _awaiting(waiting, shown_at_most: int = 10) -> str:
+    """Which practices have links awaiting a person, most first: what the operator names next."""
+    if waiting.is_empty():
+        return "no practice has links awaiting review"
+    named = [f"{p} ({n})" for p, n in waiting.head(shown_at_most).iter_rows()]
+    more = waiting.height - len(named)
+    return (f"links await review in {plural(waiting.height, 'practice')}: {', '.join(named)}"
+            + (f" and {more} more (`scr query \"select * from review_queue\"` lists them)" if more else ""))  # fmt: skip
 
 
 @review_app.command("apply")

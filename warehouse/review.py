@@ -95,6 +95,19 @@ def review_counts(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> pl
     ).pl()
 
 
+def practices_awaiting(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """practice_id, pending: every practice with links awaiting a person and not yet decided, most first (then by id)."""
+    return con.sql(
+        """select m.practice_id, count(*) as pending
+           from client_match m
+           where m.decision = 'review' and not exists (
+               select 1 from review_decision d where d.practice_id = m.practice_id and d.source_l = m.source_l
+                 and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
+                 and d.source_client_id_r = m.source_client_id_r)
+           group by m.practice_id order by pending desc, m.practice_id"""
+    ).pl()
+
+
 def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:
     """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written.
 

@@ -192,3 +192,28 @@ def test_a_client_split_again_says_its_latest_version_once_beside_other_clients_
     assert _led_by("split U1 by ops (version 5)", "split U11 by ops (version 1)", split) == (
         "split U1 by ops (version 5); split U11 by ops (version 1)"  # another client, whose id only begins the same
     )
+
+
+def test_an_export_without_a_practice_names_those_whose_links_await_review(wh, tmp_path):
+    """The operator who types `scr review export` alone learns which practices to name, most links first."""
+    res = runner.invoke(scr, ["review", "export", "-w", str(wh)])
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert "name the practice to review with --practice ID (repeat for more): links await review in 1 practice: p1 (2)" in said(res)
+    with connect(wh) as con:
+        con.execute("insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision) "
+                    "select 'q' || lpad(i::varchar, 2, '0'), 'hq', 'h' || i, 'xpm', 'x' || i, 'review' from range(12) t(i)")  # fmt: skip
+        con.execute("insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision) "
+                    "values ('q05', 'hq', 'h99', 'xpm', 'x99', 'review'), ('q05', 'hq', 'h98', 'xpm', 'x98', 'review'), "
+                    "('q00', 'hq', 'h0', 'tax', 't0', 'auto')")  # fmt: skip
+    res = runner.invoke(scr, ["review", "export", "-w", str(wh)])
+    assert res.exit_code == 2, res.output
+    assert ("links await review in 13 practices: q05 (3), p1 (2), q00 (1), q01 (1), q02 (1), q03 (1), q04 (1), q06 (1), "
+            "q07 (1), q08 (1) and 3 more (`scr query \"select * from review_queue\"` lists them)") in said(res), said(res)
+    decided = tmp_path / "all.csv"
+    decided.write_text("practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\n"
+                       + "p1,hq,h1,xpm,x1,accept\np1,hq,h2,xpm,x2,reject\n"
+                       + "".join(f"q{i:02d},hq,h{i},xpm,x{i},reject\n" for i in range(12))
+                       + "q05,hq,h99,xpm,x99,accept\nq05,hq,h98,xpm,x98,accept\n")  # fmt: skip
+    assert runner.invoke(scr, ["review", "apply", str(decided), "--by", "rev", "-w", str(wh)]).exit_code == 0
+    res = runner.invoke(scr, ["review", "export", "-w", str(wh)])
+    assert res.exit_code == 2 and "(repeat for more): no practice has links awaiting review" in said(res), said(res)
