@@ -47,3 +47,13 @@ def test_a_paired_side_is_a_checkout_with_its_own_settings(tmp_path: Path):
     assert _side(f"{tmp_path}:SCR_GATE_PROCESS=0,SCR_CHUNK_RECORDS=20000") == (
         tmp_path.resolve(), {"SCR_GATE_PROCESS": "0", "SCR_CHUNK_RECORDS": "20000"}
     )
+
+
+def test_a_timeline_joins_the_main_threads_samples_in_one_place_into_stretches():
+    from benchmarks.timeline import spans
+
+    samples = [[0.05, "a.py:f", "x:wait"], [0.10, "a.py:f", "x:wait"], [0.30, "a.py:f", "x:wait"], [0.35, "b.py:g", "y:read"],
+               [0.40, "a.py:f", "x:wait"], [0.45, "a.py:f", "x:wait"], [0.70, "a.py:f", "x:wait"]]  # fmt: skip
+    assert spans(samples, 0.2) == [(0.05, 0.30, "a.py:f", "x:wait"), (0.40, 0.70, "a.py:f", "x:wait")]
+    assert spans(samples, 0.0)[1] == (0.35, 0.35, "b.py:g", "y:read")
+    assert spans([], 0.1) == []
