@@ -78,14 +78,14 @@ def spans(samples: list[list], at_least: float) -> list[tuple[float, float, str,
 @app.command()
 def main(
     landing: Path = typer.Argument(..., help="the zone's landing folder"),
-    side: str = typer.Argument(".", help="CHECKOUT[:VAR=VALUE,...] (default: this checkout)"),
+    side: str = typer.Argument("", help="CHECKOUT[:VAR=VALUE,...] (default: the checkout this benchmark is in)", show_default=False),
     every: float = typer.Option(0.5, min=0.05, help="seconds between two readings of /proc"),
     span: float = typer.Option(0.15, min=0.0, help="list the main thread's stretches in one place of at least this long"),
 ) -> None:
     from benchmarks.paired import _side
     from tests.support.prefect_server import prefect_server
 
-    code, extra = _side(side)
+    code, extra = _side(side) if side else (Path(__file__).resolve().parent.parent, {})
     root = Path(tempfile.mkdtemp(prefix="scr-timeline-"))
     out = root / "samples.json"
     with prefect_server(root / "server") as server:
