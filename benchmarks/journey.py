@@ -29,6 +29,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.proc import descendants, processes
 from tests.support.prefect_server import prefect_server
 
 app = typer.Typer(add_completion=False)
@@ -44,26 +45,8 @@ STAGES = ["read", "match", *MATCH_STEPS, "survive", "gate", "content", "write_st
 
 def _tree_rss_kb(root: int) -> int:
     """Resident memory of a process and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/status") as f:
-                kb = next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = kb
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo += children.get(pid, [])
-    return total
+    children, seen = processes(rss=True)
+    return sum(seen.get(pid, (0.0, 0))[1] for pid in [root, *descendants(root, children)])
 
 
 def run_measured(cmd: list[str], env: dict) -> dict:

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import typer
 
+from benchmarks.proc import TICK, descendants, processes
+
 app = typer.Typer(add_completion=False)
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def machine_busy_s() -> float:
@@ -40,24 +41,8 @@ def machine_busy_s() -> float:
 
 def tree_cpu_s(root: int) -> tuple[float, float]:
     """CPU seconds of a process and of its living descendants, from /proc (an exited child's are not counted)."""
-    children: dict[int, list[int]] = {}
-    cpu: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-    below, todo = 0.0, list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        below += cpu.get(pid, 0.0)
-        todo += children.get(pid, [])
-    return cpu.get(root, 0.0), below
+    children, seen = processes()
+    return seen.get(root, (0.0, 0))[0], sum(seen.get(pid, (0.0, 0))[0] for pid in descendants(root, children))
 
 
 def spans(samples: list[list], at_least: float) -> list[tuple[float, float, str, str]]:

@@ -57,3 +57,21 @@ def test_a_timeline_joins_the_main_threads_samples_in_one_place_into_stretches()
     assert spans(samples, 0.2) == [(0.05, 0.30, "a.py:f", "x:wait"), (0.40, 0.70, "a.py:f", "x:wait")]
     assert spans(samples, 0.0)[1] == (0.35, 0.35, "b.py:g", "y:read")
     assert spans([], 0.1) == []
+
+
+def test_the_process_tree_from_proc_holds_a_child_with_its_memory():
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.journey import _tree_rss_kb
+    from benchmarks.proc import descendants, processes
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        children, seen = processes(rss=True)
+        assert child.pid in descendants(os.getpid(), children) and os.getpid() not in descendants(os.getpid(), children)
+        assert seen[os.getpid()][0] > 0 and seen[child.pid][1] > 0  # this process has run; the child is resident
+        assert _tree_rss_kb(os.getpid()) > seen[child.pid][1]  # this process and the child
+    finally:
+        child.communicate(b"")
