@@ -35,6 +35,14 @@ def _side(spec: str) -> tuple[Path, dict[str, str]]:
     return Path(path).resolve(), dict(kv.split("=", 1) for kv in extra.split(",") if kv)
 
 
+def run_env(root: Path, server: dict[str, str], code: Path, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a checkout's `scr run` against the benchmark's Prefect server: its code first on PYTHONPATH,
+    Prefect's home under `root`, a throwaway hash key unless one is set, and the side's own settings last."""
+    return {**os.environ, "PREFECT_HOME": str(root / "home"), "DO_NOT_TRACK": "1", "PYTHONPATH": str(code),
+            "SCR_HASH_KEY": os.environ.get("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef"),
+            **{k: v for k, v in server.items() if k.startswith("PREFECT_")}, **extra}  # fmt: skip
+
+
 @app.command()
 def main(
     landing: Path = typer.Argument(..., help="the zone's landing folder (e.g. a `make bench` zone kept with --keep)"),
@@ -51,9 +59,7 @@ def main(
                 for spec in sides if r % 2 == 0 else sides[::-1]:
                     code, extra = _side(spec)
                     wh = root / "wh.duckdb"
-                    env = {**os.environ, "PREFECT_HOME": str(root / "home"), "DO_NOT_TRACK": "1", "PYTHONPATH": str(code),
-                           "SCR_HASH_KEY": os.environ.get("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef"),
-                           **{k: v for k, v in server.items() if k.startswith("PREFECT_")}, **extra}  # fmt: skip
+                    env = run_env(root, server, code, extra)
                     started = time.perf_counter()
                     done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "-l", str(landing.resolve()), "-w", str(wh)],
                                           env=env, cwd=code, capture_output=True, text=True)  # fmt: skip

@@ -16,7 +16,7 @@ threads as busy; this samples the wall clock. Session 27 found Prefect's heartbe
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -67,16 +67,14 @@ def main(
     every: float = typer.Option(0.5, min=0.05, help="seconds between two readings of /proc"),
     span: float = typer.Option(0.15, min=0.0, help="list the main thread's stretches in one place of at least this long"),
 ) -> None:
-    from benchmarks.paired import _side
+    from benchmarks.paired import _side, run_env
     from tests.support.prefect_server import prefect_server
 
     code, extra = _side(side) if side else (Path(__file__).resolve().parent.parent, {})
     root = Path(tempfile.mkdtemp(prefix="scr-timeline-"))
     out = root / "samples.json"
     with prefect_server(root / "server") as server:
-        env = {**os.environ, "PREFECT_HOME": str(root / "home"), "DO_NOT_TRACK": "1", "PYTHONPATH": str(code),
-               "SCR_HASH_KEY": os.environ.get("SCR_HASH_KEY", "bench-only-throwaway-key-0123456789abcdef"),
-               **{k: v for k, v in server.items() if k.startswith("PREFECT_")}, **extra}  # fmt: skip
+        env = run_env(root, server, code, extra)
         cmd = [sys.executable, "-m", "benchmarks.sampled_cli", str(out), "run", "-l", str(landing.resolve()), "-w", str(root / "wh.duckdb")]
         launched = time.time()
         proc = subprocess.Popen(cmd, env=env, cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -98,8 +96,9 @@ def main(
     typer.echo("   t s  machine  run  children   (cores busy over the interval before t)")
     for t, machine, own, below in rows:
         typer.echo(f"{t:6.1f}  {machine:7.2f}  {own:4.2f}  {below:8.2f}   {'#' * round(machine * 10)}")
-    if out.exists():
-        data = json.loads(out.read_text())
+    data = json.loads(out.read_text()) if out.exists() else None
+    shutil.rmtree(root, ignore_errors=True)  # the server's home, the warehouse, the samples
+    if data:
         offset = data["started"] - launched
         typer.echo(f"\nthe run's main thread, stretches of {span} s or more in one place (from `scr run`'s launch; "
                    f"sampled every 50 ms):")  # fmt: skip

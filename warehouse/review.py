@@ -96,15 +96,10 @@ def review_counts(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> pl
 
 
 def practices_awaiting(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """practice_id, pending: every practice with links awaiting a person and not yet decided, most first (then by id)."""
+    """practice_id, pending: every practice with links awaiting a person and not yet decided (the analysts'
+    review_queue), most first, then by id."""
     return con.sql(
-        """select m.practice_id, count(*) as pending
-           from client_match m
-           where m.decision = 'review' and not exists (
-               select 1 from review_decision d where d.practice_id = m.practice_id and d.source_l = m.source_l
-                 and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
-                 and d.source_client_id_r = m.source_client_id_r)
-           group by m.practice_id order by pending desc, m.practice_id"""
+        "select practice_id, count(*) as pending from review_queue group by practice_id order by pending desc, practice_id"
     ).pl()
 
 
