@@ -104,6 +104,18 @@ def test_the_snapshot_holds_what_the_warehouse_holds(wh):
         assert "unified_client_version" not in names and "practice_change" not in names
 
 
+def test_every_published_file_is_compressed_with_zstandard(wh):
+    """An analyst copies the folder to a laptop: Zstandard makes it about half of DuckDB's default Snappy."""
+    con, path = wh
+    publish(con, path)
+    change_a2(con, "a second publish, of one practice")
+    publish(con, path)
+    files = sorted(str(snapshot_dir(path) / f) for f in referenced(path))
+    assert len(files) > 10  # every relation the hand-made rows fill
+    codecs = duckdb.sql(f"select distinct compression from parquet_metadata({files}) where compression is not null").fetchall()
+    assert codecs == [("ZSTD",)]
+
+
 def test_only_the_practices_that_changed_are_written_again(wh):
     con, path = wh
     publish(con, path)
