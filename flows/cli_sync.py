@@ -68,7 +68,7 @@ def _day(value: str) -> date:
 def retire_sync(
     warehouse: Warehouse = None,
     landing: Landing = None,
-    as_of: Annotated[date | None, typer.Option("--as-of", parser=_day, metavar="YYYY-MM-DD", help="retirement date (default: today where this machine is, not in UTC)", show_default=False)] = None,
+    as_of: Annotated[date | None, typer.Option("--as-of", parser=_day, metavar="YYYY-MM-DD", help="retirement date (default: today where this machine is, not in UTC; a day not begun yet: --dry-run only)", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="compute and report, write nothing")] = False,
     force: Annotated[bool, typer.Option("--force", help="retire before the cutover date")] = False,
     by: By = None,
@@ -83,7 +83,7 @@ def retire_sync(
     day = as_of or today()
     try:
         # refuse before starting Prefect: no flow run for a request that cannot proceed
-        check_cutover(day, settings.cutover_date, force)
+        check_cutover(day, settings.cutover_date, force, dry_run)
     except SyncRetirementRefused as exc:
         # a dry run writes nothing, but it previews one day's retirement, and the contract refuses that day's before the
         # cutover: said how to preview the cutover's own

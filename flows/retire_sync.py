@@ -162,7 +162,7 @@ def retire_legacy_sync(
     by = acting(by)
     as_of = as_of or today()
     cutover = cutover or settings.cutover_date
-    check_cutover(as_of, cutover, force)
+    check_cutover(as_of, cutover, force, dry_run)
     landing, warehouse = Path(landing), Path(warehouse)
     run_id = str(flow_run.id or uuid.uuid4())
     # in turn from the reading to the writing: run by a deployment, no `scr retire-sync` kept its place in the queue,

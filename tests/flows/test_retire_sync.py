@@ -200,6 +200,41 @@ def test_cli_refuses_before_cutover_and_prints_the_table(prefect_api, landing, t
     assert "waiting for" in ok.output
 
 
+def test_cli_refuses_a_retirement_dated_the_cutover_months_ahead_and_its_dry_run_previews_it(prefect_api, landing, tmp_path, monkeypatch):
+    """Found by hand (session 28): the dry run's hint `--as-of <cutover> --dry-run`, typed without --dry-run, retired
+    the sync months before the cutover, unforced, recorded as not forced; so did an ambient SCR_AS_OF."""
+    from datetime import timedelta
+
+    from flows.cutover import latest_day
+    from flows.settings import get_settings
+
+    cutover = latest_day() + timedelta(days=180)
+    monkeypatch.setenv("SCR_CUTOVER_DATE", cutover.isoformat())
+    get_settings.cache_clear()
+    try:
+        wh, runner = tmp_path / "wh.duckdb", CliRunner()
+        base = ["retire-sync", "--warehouse", str(wh), "--landing", str(landing)]
+        for args in (["--as-of", cutover.isoformat()], ["--as-of", cutover.isoformat(), "--force"]):
+            early = runner.invoke(scr, base + args)
+            said = " ".join(early.output.split())
+            assert early.exit_code == 1 and "has not begun anywhere yet" in said and not wh.exists(), early.output
+        monkeypatch.setenv("SCR_AS_OF", cutover.isoformat())
+        ambient = runner.invoke(scr, base)
+        assert ambient.exit_code == 1 and not wh.exists(), ambient.output
+        monkeypatch.delenv("SCR_AS_OF")
+        preview = runner.invoke(scr, [*base, "--as-of", cutover.isoformat(), "--dry-run"])
+        assert preview.exit_code == 0 and "p1" in preview.output, preview.output
+        assert not wh.exists() or not _tables(wh).get("sync_retirement")
+        # forced, the retirement is dated today and recorded as forced
+        forced = runner.invoke(scr, [*base, "--force"])
+        assert forced.exit_code == 0, forced.output
+        with duckdb.connect(str(wh), read_only=True) as con:
+            rows = con.sql("select distinct as_of from sync_retirement").fetchall()
+        assert len(rows) == 1 and rows[0][0] < cutover
+    finally:
+        get_settings.cache_clear()
+
+
 @pytest.mark.parametrize(("args", "level"), [([], "WARNING"), (["-v"], None), (["--verbose"], None)])
 def test_the_cli_keeps_prefects_logs_quiet_unless_verbose(tmp_path, monkeypatch, args, level):
     """Prefect reads its logging level at import: `scr retire-sync` sets it before the flow's module is loaded."""
