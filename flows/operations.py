@@ -16,14 +16,14 @@ from flows import faults
 from flows.commit import unified_tables
 from flows.words import plural, verb
 from landing.schema import PRACTICE
-from transforms.status_rules import step_one, with_choices
+from transforms.status_rules import auto_consolidates, step_one, with_choices
 from transforms.survivorship import STRATEGIES
 from warehouse.choices import latest_choices, pin, read_pins, record_choice, unpin
 from warehouse.db import transaction
 from warehouse.promote import PromotionError, current_rows, promote, unified_members
 from warehouse.promote import rollback as rollback_version
 from warehouse.review import last_withdrawal, pending_count, record_decisions, review_counts, revoke_decisions
-from warehouse.staging import read_practices, read_staging
+from warehouse.staging import client_counts, read_practices, read_staging
 from warehouse.status import mark_changed, read_status, write_status
 
 __all__ = [
@@ -150,8 +150,32 @@ def confirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcom
         was = f"{row['connection']} by {row['connected_by']}" if row["connection"] == "confirmed" and row["connected_by"] else row["connection"]
         out = Outcome(practice_id, [f"connection {was} -> confirmed (by {by})"])
         if not _kept_failed(con, out):
-            out.status, out.detail = "coming_soon", f"step one confirmed by {by}: waiting for its consolidation wave"
+            out.status, out.detail = _step_one_done(con, row, f"step one confirmed by {by}")
         return _finish(con, out, by)
+
+
+def _step_one_done(con: duckdb.DuckDBPyConnection, row: dict, said: str) -> tuple[str, str]:
+    """The status of a practice whose step one is now done, until its next run, as that run would give it from what the
+    warehouse holds: in review while links await a person or a strategy is still to be chosen (a practice read already
+    and too large to consolidate on its own), else waiting for its consolidation wave. It said "waiting for its
+    consolidation wave" whatever awaited a person (found by hand, session 28)."""
+    from flows.settings import get_settings
+
+    pid = row["practice_id"]
+    pending = pending_count(con, pid)
+    counts = client_counts(con, [pid])
+    small = get_settings().small_practice_max
+    to_choose = row["strategy"] is None and not counts.is_empty() and not auto_consolidates(
+        pl.DataFrame([row], schema=PRACTICE), counts, small)["auto"][0]  # fmt: skip
+    if to_choose:
+        status, detail = "in_review", f"{said}; strategy not chosen yet (keep_xpm, keep_hq or combine){_awaiting(pending)}"
+    elif pending:
+        status, detail = "in_review", f"{said}: its next run consolidates it{_awaiting(pending)}"
+    else:
+        status, detail = "coming_soon", f"{said}: waiting for its consolidation wave"
+    if _pinned(con, pid):
+        detail += f"; pinned until `scr practice release {pid}`"
+    return status, _bounded(detail)
 
 
 def unconfirm(con: duckdb.DuckDBPyConnection, practice_id: str, by: str) -> Outcome:
@@ -235,8 +259,9 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
         # a link that awaits a person keeps the practice in review, whichever version is promoted (as a run says)
         pending = pending_count(con, practice_id)
         waiting = _awaiting(pending)
-        if now is None:
-            out.status, out.detail = "in_review", f"rolled back to not promoted by {by}{waiting}; {pinned}"
+        if now is None:  # nothing promoted: in review only while a person has links to decide (it said so with none)
+            out.status = "in_review" if pending else "coming_soon"
+            out.detail = f"rolled back to not promoted by {by}{waiting}; {pinned}"
         else:
             out.status = "in_review" if pending else "complete"
             out.detail = f"rolled back to version {now} by {by}{waiting}; {pinned}"

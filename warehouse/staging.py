@@ -43,6 +43,15 @@ def read_staging(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | None 
     return Frames(**{n: _read(con, n, practice_ids) for n in Frames.names()})
 
 
+def client_counts(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> pl.DataFrame:
+    """practice_id, source, n: the staged client records of the named practices per source (a run counts them so to
+    tell the practices that consolidate on their own: transforms.status_rules.auto_consolidates)."""
+    return con.sql(
+        "select practice_id, source, count(*)::bigint as n from stg_client where practice_id in (select unnest($ids::varchar[])) "
+        "group by all order by all", params={"ids": practice_ids},
+    ).pl()  # fmt: skip
+
+
 def read_practices(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """stg_practice in the registry's shape, sorted by practice_id."""
     return _read(con, "practice", None)
