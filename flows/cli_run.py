@@ -238,6 +238,8 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     settings = get_settings()
     landing = landing or settings.landing
     wh = warehouse_path(warehouse)
+    if not wh.exists() and flow_name == "rerun_practice":  # a rerun into a warehouse not there is a mistyped --warehouse
+        fail(f"no warehouse at {wh}: a rerun runs again practices a run read; `scr run` makes the warehouse (check --warehouse)")
     registry = registry_of(landing)
     _check_key(landing, wh)
     check_practices(registry["practice_id"].to_list(), practices, str(landing / "practices.json"))
@@ -246,6 +248,8 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     unplanned = unplanned_wave(registry, kwargs.get("wave"), str(landing / "practices.json"))
     if unplanned:  # the flow refuses it too (a deployment's parameter); here it is bad usage before Prefect starts
         fail(unplanned)
+    if not wh.exists() and kwargs.get("select") == "eligible":  # a first wave makes one; a mistyped path is said
+        err.print(Text(f"note: no warehouse at {wh} yet: this wave makes one (check --warehouse)", style="yellow"), highlight=False)
     pinned = _pinned(wh)
     held = sorted(set(practices or []) & pinned)
     if held:

@@ -174,6 +174,26 @@ def test_a_wave_the_registry_does_not_plan_is_bad_usage_before_prefect_starts(tm
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_rerun_into_a_warehouse_not_there_is_bad_usage_and_a_first_wave_says_it_makes_one(tmp_path, prefect_api):
+    """Found by hand (session 28): `scr rerun -p ID -w <typo>` ran the practice into a new warehouse and said it had
+    (exit 0), and `scr wave -w <typo>` a whole wave, while the operator's warehouse stayed as it was."""
+    import prefect.main  # noqa: F401 - Prefect binds its log handlers on this import: to the test's stderr, not the runner's
+
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "3", "-s", "3"]).exit_code == 0
+    typo = tmp_path / "typo" / "w.duckdb"
+    res = runner.invoke(app, ["rerun", "-p", "P00001", "-l", str(zone / "landing"), "-w", str(typo)])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert " ".join(res.output.split()) == (f"error: no warehouse at {typo}: a rerun runs again practices a run read; "
+                                            "`scr run` makes the warehouse (check --warehouse)")  # fmt: skip
+    assert not typo.exists() and not typo.parent.exists()
+    first = runner.invoke(app, ["wave", "-l", str(zone / "landing"), "-w", str(typo)])
+    assert first.exit_code == 0, first.output
+    assert f"note: no warehouse at {typo} yet: this wave makes one (check --warehouse)" in " ".join(first.output.split())
+    again = runner.invoke(app, ["wave", "-l", str(zone / "landing"), "-w", str(typo)])
+    assert again.exit_code == 0 and "no warehouse at" not in again.output, again.output
+
+
 def test_an_option_taking_one_value_given_twice_is_bad_usage_and_changes_nothing(tmp_path):
     # click kept the last value unsaid: `scr rollback -p P1 -p P2` rolled back P2 alone, and said only that
     from tests.warehouse.handmade import published
@@ -243,7 +263,7 @@ def test_a_dask_address_is_checked_before_prefect_starts(tmp_path):
               f"error: no Dask scheduler answers at {free} (Connection refused): start one there (`dask scheduler`), "
               "or leave out --dask-address for a local cluster"))  # fmt: skip
     for args, said in cases:
-        res = runner.invoke(app, ["rerun", "-p", "P00001", "-l", str(zone / "landing"), "-w", str(wh), *args])
+        res = runner.invoke(app, ["run", "-p", "P00001", "-l", str(zone / "landing"), "-w", str(wh), *args])
         assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
         assert " ".join(res.output.split()) == said
     assert not wh.exists()
