@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -278,6 +280,49 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     return Applied(decided, changed, practices)
 
 
+_SAVE_AS = "save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8 (Comma delimited)) and apply it again"
+
+
+def _review_text(path: Path) -> str:
+    """The file as text: UTF-8 (a byte order mark allowed), or UTF-16 with its mark (Excel's "Unicode Text"); line ends
+    CRLF, LF or CR alone (Excel for Mac's "CSV (Macintosh)", read as one line without a header before)."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ReviewError(f"{path}: not a review CSV: UTF-16 text that does not decode; {_SAVE_AS}") from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:  # a spreadsheet's own code page (Windows-1252, Mac Roman): the line, and what to do
+            ends = b"\n" if b"\n" in data else b"\r"
+            line = data[: exc.start].count(ends) + 1
+            raise ReviewError(f"{path}: not a review CSV (UTF-8, comma-separated, as `scr review export` wrote it): line {line} "
+                              f"is not UTF-8 text; {_SAVE_AS}") from None  # fmt: skip
+    return text if "\n" in text else text.replace("\r", "\n")
+
+
+def _separator(text: str) -> str:
+    """The header's separator: a comma as export writes it, or the semicolon or tab a spreadsheet saves with in some
+    locales and formats; the one whose header holds the decision columns."""
+    header = text.split("\n", 1)[0]
+    for sep in (",", ";", "\t"):
+        if set(DECISIONS.names()) <= {c.strip() for c in next(csv.reader([header], delimiter=sep), [])}:
+            return sep
+    return ","
+
+
+def _ragged(text: str, sep: str) -> str | None:
+    """Where a row holds more cells than the header (for the error; a review file is a few hundred rows)."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows, []))
+    for n, row in enumerate(rows, 2):
+        if len(row) > width:
+            return f"line {n} has {len(row)} cells, the header {width}"
+    return None
+
+
 def _decided_rows(path: Path) -> pl.DataFrame:
     """The rows of a review CSV whose decision is filled in (trimmed, lower case), with their line numbers; ReviewError
     for a file that is not there or is no review CSV."""
@@ -286,11 +331,17 @@ def _decided_rows(path: Path) -> pl.DataFrame:
     if path.is_dir():
         raise ReviewError(f"{path}: a folder, not a review CSV")
     try:
-        # exactly what export wrote, before its escaping; the name is a file, never a pattern (`review [final].csv`)
-        df = unescape_frame(pl.read_csv(path, infer_schema=False, glob=False))
-    except (pl.exceptions.PolarsError, OSError) as exc:  # empty, not UTF-8, not comma-separated rows, unreadable
-        reason = str(exc).strip().split("\n", 1)[0]
+        text = _review_text(path)
+    except OSError as exc:
+        raise ReviewError(f"{path}: not a review CSV: {exc.strerror or exc}") from None
+    sep = _separator(text)
+    try:
+        # exactly what export wrote, before its escaping
+        df = unescape_frame(pl.read_csv(text.encode(), separator=sep, infer_schema=False))
+    except pl.exceptions.PolarsError as exc:  # empty, not rows of cells
+        reason = _ragged(text, sep) or str(exc).strip().split("\n", 1)[0]
         raise ReviewError(f"{path}: not a review CSV (UTF-8, comma-separated, as `scr review export` wrote it): {reason}") from None
+    df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
     missing = [c for c in DECISIONS.names() if c not in df.columns]
     if missing:
         raise ReviewError(f"{path}: missing columns {', '.join(missing)}")

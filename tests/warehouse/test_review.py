@@ -121,6 +121,46 @@ def test_bad_files_are_refused_with_the_line(warehouse, tmp_path):
     assert read_decisions(con).is_empty()
 
 
+def test_a_review_file_as_spreadsheets_save_it_is_read_and_one_in_another_code_page_is_refused_saying_what_to_do(warehouse, tmp_path):
+    """Found by hand (session 28): Excel for Mac's "CSV (Macintosh)" (CR line ends) was refused as "missing columns
+    decision", a European Excel's semicolons with Polars' own words, Windows-1252 with no line and no way out."""
+    import csv
+
+    con, _ = warehouse
+    export_review(con, "p1", tmp_path / "review.csv")
+    rows = list(csv.reader((tmp_path / "review.csv").read_text(encoding="utf-8").splitlines()))
+    col = rows[0].index("decision")
+    rows[1][col], rows[2][col] = "Accept", "reject"
+    rows[1][rows[0].index("name_l")] += " Café"
+
+    def saved(name: str, encoding: str, **dialect) -> object:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding=encoding) as f:
+            csv.writer(f, **dialect).writerows(rows)
+        return path
+
+    expected = [("p1", "hq", "h2", "hq", "h3", "reject"), ("p1", "hq", "h3", "xpm", "x4", "accept")]
+    for path in (saved("mac.csv", "utf-8", lineterminator="\r"),  # Excel for Mac, "CSV (Macintosh)"
+                 saved("semicolons.csv", "utf-8-sig", delimiter=";", lineterminator="\r\n"),  # a European locale's Excel
+                 saved("unicode.txt", "utf-16", delimiter="\t", lineterminator="\r\n")):  # Excel's "Unicode Text"
+        with transaction(con):
+            con.execute("delete from review_decision")
+        assert apply_review(con, path) == 2, path
+        assert read_decisions(con).rows() == expected, path
+    with transaction(con):
+        con.execute("delete from review_decision")
+    for name, ends in (("windows.csv", "\r\n"), ("mac-roman.csv", "\r")):
+        path = saved(name, "cp1252" if name == "windows.csv" else "mac_roman", lineterminator=ends)
+        with pytest.raises(ReviewError, match=f"{name}: not a review CSV .*: line 2 is not UTF-8 text; save it as CSV UTF-8"):
+            apply_review(con, path)
+    # a row longer than the header: its line, not the reader's words
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text((tmp_path / "review.csv").read_text() + ",".join(["cell"] * 20) + "\n")
+    with pytest.raises(ReviewError, match="ragged.csv: not a review CSV .*: line 4 has 20 cells, the header 1[0-9]"):
+        apply_review(con, ragged)
+    assert read_decisions(con).is_empty()
+
+
 def test_a_file_that_is_no_review_csv_is_refused_naming_it(warehouse, tmp_path):
     con, path = warehouse
     export_review(con, "p1", tmp_path / "review.csv")
