@@ -454,7 +454,7 @@ def wave(
     landing: Landing = None,
     warehouse: Warehouse = None,
     number: Annotated[int | None, typer.Option("--wave", metavar="N", help="wave number from the registry (default: the lowest planned)", show_default=False)] = None,
-    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", help="record budget, filled largest practice first, when no eligible practice has a planned wave", show_default=False)] = None,
+    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", min=1, help="record budget, filled largest practice first, when no eligible practice has a planned wave", show_default=False)] = None,
     runner: Runner = "thread",
     dask_address: DaskAddress = None,
     verbose: Verbose = False,

@@ -161,6 +161,16 @@ def test_a_runner_it_does_not_know_is_bad_usage_before_anything_else(tmp_path, m
     assert not (tmp_path / "w.duckdb").exists()
 
 
+@pytest.mark.parametrize("args", [["wave", "--budget", "-5", "-l", "{d}"], ["wave", "--budget", "0", "-l", "{d}"],
+                                  ["generate", "-n", "0", "-o", "{d}"], ["query", "select 1", "--max-rows", "0", "-w", "{d}"]])
+def test_a_count_below_its_least_is_bad_usage(tmp_path, args):
+    """Found by hand (session 28): `scr wave --budget -5` ran wave 1 (exit 0) while `scr generate -n -3` was refused."""
+    res = runner.invoke(app, [a.format(d=tmp_path / "nowhere") for a in args])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "Input should be greater than or equal to" in " ".join(res.output.split()), res.output
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_a_wave_the_registry_does_not_plan_is_bad_usage_before_prefect_starts(tmp_path):
     # as a mistyped practice: named with the waves there are, exit 2, nothing written (it ran an empty wave)
     zone = tmp_path / "zone"
