@@ -91,8 +91,10 @@ def query(
         from landing.spreadsheet import escape_frame
 
         sys.stdout.write(_flat(escape_frame(frame)).write_csv())
-    elif fmt == "json":
-        sys.stdout.write(frame.write_json() + "\n")
+    elif fmt == "json":  # times as the CSV writes them (ISO 8601, `T`), not Polars' JSON's "2026-12-04 22:54:22"
+        import polars as pl
+
+        sys.stdout.write(frame.with_columns(pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.6f")).write_json() + "\n")
     else:
         _print_table(frame, max_rows)
 

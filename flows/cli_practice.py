@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC
 from typing import Annotated
 
 import click
@@ -94,7 +95,7 @@ def show(
                  + f" (Master Admin {row['master_admin']})"))  # fmt: skip
     chosen = [c for c in facts["choices"] if c[0] == "strategy"]
     rows.append(("strategy", (row["strategy"] or "not chosen")
-                 + (f" (chosen by {chosen[-1][3]} at {chosen[-1][4]:%Y-%m-%d %H:%M})" if chosen else "")))  # fmt: skip
+                 + (f" (chosen by {chosen[-1][3]} at {chosen[-1][4]:%Y-%m-%d %H:%M} UTC)" if chosen else "")))  # fmt: skip
     rows.append(("records", ", ".join(f"{plural(n, 'record')} from {s}" for s, n in facts["records"].items()) or "none read yet"))
     rows.append(("links", ", ".join(f"{n} {d}" for d, n in facts["links"].items()) or "none proposed"))
     rows.append(("awaiting review", plural(facts["pending_reviews"], "link")))
@@ -106,7 +107,7 @@ def show(
                      + ", ".join(f"{n} {s}" for s, n in facts["merge_status"].items())))  # fmt: skip
     if facts["pin"]:
         v, who, at, _ = facts["pin"]
-        rows.append(("pinned", f"on {'no version' if v is None else f'version {v}'} by {who} at {at:%Y-%m-%d %H:%M}"))
+        rows.append(("pinned", f"on {'no version' if v is None else f'version {v}'} by {who} at {at:%Y-%m-%d %H:%M} UTC"))
     if facts["suspect_links"]:
         listed = "; ".join(f"{k} {a} - {b}" for k, a, b in facts["suspect_links"][:5])
         rows.append(("suspect legacy links", f"{len(facts['suspect_links'])}: {listed}"))
@@ -127,8 +128,8 @@ def show(
 def _as_data(practice_id: str, row: dict, st: dict, facts: dict, chosen: list, uses: list[str], step: str) -> dict:
     """`scr practice ID --json`: one key per fact, each a value (counts as numbers, times as ISO text, none as null)."""
 
-    def when(at) -> str | None:
-        return None if at is None else at.isoformat()
+    def when(at) -> str | None:  # the warehouse keeps UTC without its zone: said, or a parser reads local time
+        return None if at is None else at.replace(tzinfo=UTC).isoformat()
 
     pin = facts["pin"]
     return {

@@ -56,6 +56,16 @@ def test_csv_cells_are_inert_in_a_spreadsheet(wh):
     assert rows["A1"]["n"] == "-1"  # numbers are numbers
 
 
+def test_query_times_are_written_alike_in_csv_and_json(wh):
+    """Found by hand (session 28): `-f csv` wrote 2026-12-04T22:54:22.653891, `-f json` 2026-12-04 22:54:22.653891."""
+    sql = "select timestamp '2024-05-01 10:00' as a, timestamp '2026-12-04 22:54:22.653891' as b, date '2024-05-01' as d"
+    as_csv = scr("query", "-w", str(wh), sql, "-f", "csv")
+    as_json = scr("query", "-w", str(wh), sql, "-f", "json")
+    assert as_csv.exit_code == 0 and as_json.exit_code == 0, as_csv.output + as_json.output
+    row = pl.read_csv(io.StringIO(as_csv.stdout), infer_schema=False).row(0, named=True)
+    assert json.loads(as_json.stdout) == [row] == [{"a": "2024-05-01T10:00:00.000000", "b": "2026-12-04T22:54:22.653891", "d": "2024-05-01"}]
+
+
 def test_query_as_json_and_nested_values(wh):
     result = scr("query", "-w", str(wh), "select * from failure_reasons", "-f", "json")
     assert result.exit_code == 0, result.output

@@ -314,7 +314,24 @@ def test_practice_as_json_gives_each_fact_as_a_value_a_script_reads(wh):
     res = runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    assert (data["status"], data["detail"], data["status_updated_at"]) == ("complete", "promoted (combine)", "2024-05-01T10:00:00")
+    assert (data["status"], data["detail"], data["status_updated_at"]) == ("complete", "promoted (combine)", "2024-05-01T10:00:00+00:00")
     assert (data["region"], data["wave"], data["systems"]) == ("AU", 1, ["HQ", "XPM"])
-    assert data["versions"] == [{"version": 1, "run_id": "R1", "promoted_at": "2024-05-01T10:00:00", "current": True}]
+    assert data["versions"] == [{"version": 1, "run_id": "R1", "promoted_at": "2024-05-01T10:00:00+00:00", "current": True}]
     assert data["awaiting_review"] == 0 and data["pin"] is None and data["next_step"].startswith("nothing")
+
+
+def test_times_shown_say_their_zone(wh):
+    """Found by hand (session 28): `pinned: ... at 2026-12-04 23:00` was UTC, unlabelled, while `scr status` says UTC;
+    `--json` times had no offset, so a parser read them as local time."""
+    import re
+
+    with connect(wh) as con:
+        con.execute("insert into practice_pin values ('p1', null, 'ops', timestamp '2024-05-01 10:00', 'rollback from 1')")
+    # the command publishes the analysts' snapshot, which `scr practice` reads
+    assert runner.invoke(scr, ["practice", "strategy", "p1", "combine", "--by", "ops", "-w", str(wh)]).exit_code == 0
+    shown = said(runner.invoke(scr, ["practice", "p1", "-w", str(wh)]))
+    assert re.search(r"chosen by ops at \d{4}-\d\d-\d\d \d\d:\d\d UTC\)", shown), shown
+    assert "pinned: on no version by ops at 2024-05-01 10:00 UTC" in shown, shown
+    data = json.loads(runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"]).output)
+    assert data["pin"]["pinned_at"] == "2024-05-01T10:00:00+00:00"
+    assert datetime.fromisoformat(data["strategy_chosen_at"]).utcoffset().total_seconds() == 0
