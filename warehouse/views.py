@@ -261,9 +261,11 @@ def failure_reasons() -> str:
     return """
         with reasons as (
             select practice_id,
-                   regexp_replace(
+                   -- a key's value the message names outside the record's label (`client_code=ANDE001 repeats ...`, as
+                   -- written before session 28) goes too: a Tax client code may be a tax file number
+                   regexp_replace(regexp_replace(
                        regexp_replace(regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?:', ':'), ' ?[''"(].*$', ''),
-                       '^(([^:]*:){2}[^:]*):.*$', '\\1') as reason
+                       '^(([^:]*:){2}[^:]*):.*$', '\\1'), '[A-Za-z_]+=[^ ,;:]+(, | )?', '', 'g') as reason
             from practice_status where status = 'failed'
         )
         select trim(reason) as reason, count(*) as practices, list(practice_id order by practice_id) as practice_ids

@@ -246,7 +246,7 @@ def test_csv_missing_code(landing):
 
 def test_csv_repeated_code(landing):
     edit(landing / "P_AU" / TAX, "T2,", "T1,")
-    assert str(bad(landing)) == "tax_clients.csv: line 4 (client_code=T1): client_code=T1 repeats an earlier record"
+    assert str(bad(landing)) == "tax_clients.csv: line 4 (client_code=T1): client_code already used by an earlier record"
 
 
 def test_csv_unparseable_date(landing):

@@ -134,6 +134,11 @@ def test_progress_by_run_replays_the_statuses_as_each_run_ended(hand):
          "xpm_clients.xml: not valid XML: Opening and ending tag mismatch"),
         ("practices.json: row 4 (practice_id=P9): not a valid practice id", "practices.json: not a valid practice id"),
         ("tax_clients.csv: empty file", "tax_clients.csv: empty file"),
+        ("tax_clients.csv: line 4 (client_code=T1): client_code already used by an earlier record",
+         "tax_clients.csv: client_code already used by an earlier record"),
+        # as written before session 28: the key's value in the message too
+        ("tax_clients.csv: line 4 (client_code=123456782): client_code=123456782 repeats an earlier record",
+         "tax_clients.csv: repeats an earlier record"),
     ],
 )  # fmt: skip
 def test_failure_reasons_keep_the_file_and_kind_of_error_never_the_record_or_its_values(detail, reason):
