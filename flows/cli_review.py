@@ -148,8 +148,10 @@ def revoke(
     from flows import faults
     from flows.operations import OperationRefused, UnknownPractice, revoke as do_revoke
 
-    chosen = [x for x in (pair, file, unmerge_of, all_) if x]
-    if len(chosen) != 1:
+    chosen = [name for name, x in (("--pair", pair), ("--file", file), ("--unmerge", unmerge_of), ("--all", all_)) if x]
+    if len(chosen) > 1:  # it said "say which ... one of" of a command that had said two
+        fail(f"{' and '.join(chosen)}: withdraw one kind of decision at a time (one of --pair, --file, --unmerge or --all)")
+    if not chosen:
         fail("say which decisions to withdraw: one of --pair, --file, --unmerge or --all")
     who = operator(by)
     # decisions keep the name of the file they came from: `--file ./review.csv` or a full path means that name

@@ -489,6 +489,8 @@ def generate(
 
     if corruption not in CORRUPTIONS:
         fail(f"--corruption {corruption!r}: use {' or '.join(CORRUPTIONS)}")
+    if bad > practices:  # it wrote as many bad practices as there were, without a word
+        fail(f"--bad {bad} is more than --practices {practices}: at most every practice can be given bad input")
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"--out {out_dir} is a file: give a folder (landing/ and truth/ are written in it)")
     not_under_a_file(out_dir)

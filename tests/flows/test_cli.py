@@ -171,6 +171,15 @@ def test_a_count_below_its_least_is_bad_usage(tmp_path, args):
     assert not (tmp_path / "nowhere").exists()
 
 
+def test_more_bad_practices_than_practices_is_bad_usage(tmp_path):
+    """Found by hand (session 28): `scr generate -n 2 --bad 5` wrote two bad practices without a word."""
+    res = runner.invoke(app, ["generate", "-o", str(tmp_path / "z"), "-n", "2", "--bad", "5"])
+    assert res.exit_code == 2 and " ".join(res.output.split()) == (
+        "error: --bad 5 is more than --practices 2: at most every practice can be given bad input"), res.output
+    assert not (tmp_path / "z").exists()
+    assert runner.invoke(app, ["generate", "-o", str(tmp_path / "z"), "-n", "2", "--bad", "2"]).exit_code == 0
+
+
 def test_a_wave_the_registry_does_not_plan_is_bad_usage_before_prefect_starts(tmp_path):
     # as a mistyped practice: named with the waves there are, exit 2, nothing written (it ran an empty wave)
     zone = tmp_path / "zone"

@@ -75,6 +75,15 @@ def test_a_pair_not_written_source_id_is_bad_usage_never_a_traceback(wh, pair, s
     assert f"error: --pair {pair!r}: {says}" in said(res)
 
 
+def test_a_revoke_given_two_kinds_of_decision_says_so(wh):
+    """Found by hand (session 28): `--pair ... --all` was told "say which decisions to withdraw" though it had said two."""
+    res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "xpm:x1,hq:h1", "--all", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert said(res) == "error: --pair and --all: withdraw one kind of decision at a time (one of --pair, --file, --unmerge or --all)"
+    res = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--by", "ops", "-w", str(wh)])
+    assert res.exit_code == 2 and said(res) == "error: say which decisions to withdraw: one of --pair, --file, --unmerge or --all"
+
+
 def test_a_pair_is_found_whatever_the_case_of_its_sources(wh, tmp_path):
     rows = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\np1,hq,h1,xpm,x1,reject\n"
     (tmp_path / "r.csv").write_text(rows)
