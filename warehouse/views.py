@@ -265,7 +265,7 @@ def failure_reasons() -> str:
                    -- written before session 28) goes too: a Tax client code may be a tax file number
                    regexp_replace(regexp_replace(
                        regexp_replace(regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?:', ':'), ' ?[''"(].*$', ''),
-                       '^(([^:]*:){2}[^:]*):.*$', '\\1'), '[A-Za-z_]+=[^ ,;:]+(, | )?', '', 'g') as reason
+                       '^(([^:]*:){2}[^:]*):.*$', '\\1'), '([A-Za-z_]+=[^ ,;:]+(, )?)+ (repeats an earlier record)', '\\3') as reason
             from practice_status where status = 'failed'
         )
         select trim(reason) as reason, count(*) as practices, list(practice_id order by practice_id) as practice_ids
