@@ -147,6 +147,8 @@ def _reads_the_snapshot(cli: str) -> bool:
 
 def print_status(warehouse: Path, only: list[str] | None = None, every: bool = False) -> None:
     """Migration progress from the snapshot: the funnel, the report's headline figures, and practices on request."""
+    import polars as pl
+
     from transforms import report_data as rd
     from warehouse.reader import latest_run, practice_statuses, read_views, snapshot_info
 
@@ -155,13 +157,15 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         info = snapshot_info(con)
         views = read_views(con, ["migration_progress", "merge_summary", "review_queue", "wave_summary", "failure_reasons",
                                  "quality_failures"])  # fmt: skip
-        practices = practice_statuses(con, only)
+        everyone = practice_statuses(con)
         latest = latest_run(con)
     finally:
         con.close()
-    unknown = sorted(set(only or []) - set(practices["practice_id"].to_list()))
+    known = everyone["practice_id"].to_list()
+    unknown = sorted(set(only or []) - set(known))
     if unknown:  # an unknown practice is bad usage (exit 2), as on every other command
-        unknown_practices(unknown, f"the analysts' snapshot of {warehouse}")
+        unknown_practices(unknown, f"the analysts' snapshot of {warehouse}", known)
+    practices = everyone.filter(pl.col("practice_id").is_in(only)) if only else everyone
     head = rd.headline(views["migration_progress"], views["merge_summary"], views["review_queue"], views["wave_summary"])
     if only:
         counts = practices.group_by("status").len().rename({"len": "practices"})

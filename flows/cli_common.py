@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.words import plural, verb  # the commands import them from here
+from flows.words import did_you_mean, plural, verb  # the commands import them from here
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
@@ -407,14 +407,15 @@ def registry_of(landing: Path):
         fail(f"the landing zone {landing} cannot be used: {exc}{hint}")
 
 
-def unknown_practices(unknown: list[str], where: str) -> NoReturn:
+def unknown_practices(unknown: list[str], where: str, known: list[str] | None = None) -> NoReturn:
     """Exit 2 naming practices no one knows, worded as every command words it (and flows.operations.practice_row):
-    each id as typed, quoted, so a stray space or control character shows."""
-    fail(f"unknown {'practice' if len(unknown) == 1 else 'practices'} {', '.join(map(repr, unknown))}: not in {where}")
+    each id as typed, quoted, so a stray space or control character shows; the known id it was likely meant as."""
+    near = did_you_mean(unknown, known or [])
+    fail(f"unknown {'practice' if len(unknown) == 1 else 'practices'} {', '.join(map(repr, unknown))}: not in {where}{near}")
 
 
 def check_practices(known: list[str], asked: list[str] | None, where: str) -> None:
     """Every asked practice is known, or exit 2 naming the unknown ones."""
     unknown = sorted(set(asked or []) - set(known))
     if unknown:
-        unknown_practices(unknown, where)
+        unknown_practices(unknown, where, known)

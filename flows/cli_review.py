@@ -12,6 +12,7 @@ from rich.text import Text
 
 from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, shown, verb, writing
 from flows.cli_practice import print_outcome
+from flows.words import did_you_mean
 
 __all__ = ["review_app", "rollback", "unmerge"]
 
@@ -30,7 +31,7 @@ def export(
     `veto` says why the matcher would not merge the pair on its own (see the README's review section). It reads the
     analysts' snapshot, so it works while a wave runs (the links as the snapshot last published them).
     """
-    from warehouse.review import ReviewError, check_practices, export_review, practices_awaiting, unrecorded_decisions
+    from warehouse.review import ReviewError, check_practices, export_review, known_practices, practices_awaiting, unrecorded_decisions
 
     if not practice:
         with reading(warehouse) as con:
@@ -42,7 +43,7 @@ def export(
         try:  # before any file or folder is made
             check_practices(con, practice)
         except ReviewError as exc:
-            fail(str(exc))
+            fail(f"{exc}{did_you_mean(practice, known_practices(con))}")
         for f in files.values():
             output_file(f)
             lost = unrecorded_decisions(con, f)

@@ -14,7 +14,7 @@ import polars as pl
 
 from flows import faults
 from flows.commit import unified_tables
-from flows.words import plural, verb
+from flows.words import did_you_mean, plural, verb
 from landing.schema import PRACTICE
 from transforms.status_rules import auto_consolidates, step_one, with_choices
 from transforms.survivorship import STRATEGIES
@@ -59,9 +59,12 @@ def effective_registry(con: duckdb.DuckDBPyConnection, registry: pl.DataFrame | 
 
 def practice_row(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
     """The practice's effective registry row; UnknownPractice if the warehouse has never seen it."""
-    reg = effective_registry(con).filter(pl.col("practice_id") == practice_id)
-    if reg.is_empty():
-        raise UnknownPractice(f"unknown practice {practice_id!r}: not in the registry the warehouse last read (run `scr run` first?)")
+    registry = effective_registry(con)
+    reg = registry.filter(pl.col("practice_id") == practice_id)
+    if reg.is_empty():  # a slip of the id (`p00004`) gets the id it was likely meant as, not a run to start
+        near = did_you_mean([practice_id], registry["practice_id"].to_list())
+        raise UnknownPractice(f"unknown practice {practice_id!r}: not in the registry the warehouse last read"
+                              + (near or " (run `scr run` first?)"))
     return reg.row(0, named=True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["plural", "verb"]
+__all__ = ["plural", "verb", "did_you_mean"]
 
 
 def plural(n: int, word: str) -> str:
@@ -15,3 +15,16 @@ def plural(n: int, word: str) -> str:
 def verb(n: int, one: str, many: str) -> str:
     """The verb that agrees with a count: verb(1, 'awaits', 'await') -> 'awaits', verb(3, ...) -> 'await'."""
     return one if n == 1 else many
+
+
+def did_you_mean(asked: list[str], known: list[str]) -> str:
+    """"; did you mean 'P00004'?" for ids typed in another case, with stray spaces or a slip (difflib), else ""."""
+    import difflib
+
+    folded = {k.casefold(): k for k in known}
+    hits: list[str] = []
+    for a in asked:
+        near = folded.get(a.strip().casefold()) or next(iter(difflib.get_close_matches(a.strip(), known, n=1, cutoff=0.8)), None)
+        if near is not None and near not in hits and near != a:
+            hits.append(near)
+    return f"; did you mean {', '.join(map(repr, hits))}?" if hits else ""

@@ -14,7 +14,7 @@ from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 from warehouse.schema import has_table
 
-__all__ = ["check_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "last_withdrawal", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
+__all__ = ["check_practices", "known_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "last_withdrawal", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
 
 PAIR = ["practice_id", "source_l", "source_client_id_l", "source_r", "source_client_id_r"]
 DECISIONS = pl.Schema({c: pl.String for c in PAIR + ["decision"]})
@@ -66,6 +66,11 @@ def _known_practice(con: duckdb.DuckDBPyConnection, practice_id: str) -> bool:
         if con.sql(f"select count(*) from {table} where practice_id = $p", params={"p": practice_id}).fetchall()[0][0]:
             return True
     return False
+
+
+def known_practices(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The practices in the registry the warehouse read or with links proposed (what check_practices knows)."""
+    return [r[0] for r in con.sql("select practice_id from stg_practice union select practice_id from client_match order by 1").fetchall()]
 
 
 def check_practices(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> None:

@@ -248,6 +248,35 @@ def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monk
         assert said(res).startswith("error: unknown practice 'NOPE': not in "), (args, res.output)
 
 
+def test_an_id_typed_in_another_case_or_with_a_slip_is_told_the_id_it_was_likely_meant_as(wh, tmp_path, monkeypatch):
+    """Found by hand (session 28): `scr practice p00004` suggested running `scr run` rather than naming P00004."""
+    from tests.warehouse.handmade import published
+
+    monkeypatch.setenv("SCR_HASH_KEY", "k" * 40)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "practices.json").write_text(json.dumps([{
+        "practice_id": "p1", "name": "P One", "region": "AU", "uses_xpm": True, "uses_tax": False, "connection": "confirmed",
+        "connected_by": "admin@p1", "master_admin": "admin@p1", "strategy": None, "wave": 1}]))  # fmt: skip
+    snap = str(published(tmp_path / "snap.duckdb"))
+    for args, typed, meant in (
+        (["run", "-l", str(landing), "-w", str(wh), "-p", "P1"], "P1", "p1"),
+        (["rerun", "-l", str(landing), "-w", str(wh), "-p", " p1"], " p1", "p1"),
+        (["status", "-w", snap, "-p", "a1"], "a1", "A1"), (["practice", "P1", "-w", str(wh)], "P1", "p1"),
+        (["practice", "strategy", "P1", "combine", "-w", str(wh)], "P1", "p1"),
+        (["review", "export", "-p", "P1", "-w", snap, "-o", str(tmp_path / "r.csv")], "P1", None),  # no p1 there
+        (["review", "export", "-p", "a2", "-w", snap, "-o", str(tmp_path / "r.csv")], "a2", "A2"),
+    ):  # fmt: skip
+        res = runner.invoke(scr, args)
+        assert res.exit_code == 2 and said(res).startswith(f"error: unknown practice {typed!r}: not in "), (args, res.output)
+        assert said(res).endswith(f"; did you mean {meant!r}?" if meant else ""), (args, res.output)
+        assert meant or "did you mean" not in said(res), (args, res.output)
+    assert not (tmp_path / "r.csv").exists()
+    # nothing near: the hint it gave before
+    res = runner.invoke(scr, ["practice", "NOPE", "-w", str(wh)])
+    assert said(res).endswith("not in the registry the warehouse last read (run `scr run` first?)"), res.output
+
+
 def test_a_warehouse_that_is_not_there_is_worded_alike_by_every_command(tmp_path):
     """Found by the operator audit: `scr status` said 'no warehouse at X: run `scr run` first', `scr practice` the
     command to type (`scr run --landing DIR --warehouse X`)."""

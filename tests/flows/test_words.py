@@ -1,6 +1,6 @@
 """The words the CLI and the flows' logs share."""
 
-from flows.words import plural, verb
+from flows.words import did_you_mean, plural, verb
 
 
 def test_plural_counts_one_apart_from_many():
@@ -11,3 +11,12 @@ def test_plural_counts_one_apart_from_many():
 
 def test_the_verb_agrees_with_its_count():
     assert [f"{plural(n, 'link')} {verb(n, 'awaits', 'await')}" for n in (0, 1, 2)] == ["0 links await", "1 link awaits", "2 links await"]
+
+
+def test_did_you_mean_names_the_known_id_typed_in_another_case_with_spaces_or_a_slip():
+    known = ["P00004", "P00005", "P00040"]
+    assert did_you_mean(["p00004"], known) == "; did you mean 'P00004'?"
+    assert did_you_mean([" P00005 "], known) == "; did you mean 'P00005'?"
+    assert did_you_mean(["P0005"], known) == "; did you mean 'P00005'?"  # a digit left out
+    assert did_you_mean(["P00004"], known) == "" and did_you_mean(["NOPE", "X1"], known) == ""
+    assert did_you_mean(["p00004", "p00040"], known) == "; did you mean 'P00004', 'P00040'?"
