@@ -228,9 +228,8 @@ def test_unconfirm_refuses_a_step_one_that_is_not_done_and_says_why(wh):
         assert con.execute("select value from practice_choice where choice = 'connection'").fetchall() == [("unconfirmed",)]
 
 
-def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monkeypatch):
-    """Found by the operator audit: `unknown practice NOPE: no practice of that id in ...` (status), `unknown practice
-    NOPE: not in .../practices.json` (run) and `unknown practice 'NOPE': not in the registry ...` (practice, revoke)."""
+def _p1_zone_and_snapshot(tmp_path, monkeypatch) -> tuple:
+    """A landing zone of the `wh` fixture's practice p1 (run, rerun), and a published hand-made warehouse (status)."""
     from tests.warehouse.handmade import published
 
     monkeypatch.setenv("SCR_HASH_KEY", "k" * 40)
@@ -239,7 +238,13 @@ def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monk
     (landing / "practices.json").write_text(json.dumps([{
         "practice_id": "p1", "name": "P One", "region": "AU", "uses_xpm": True, "uses_tax": False, "connection": "confirmed",
         "connected_by": "admin@p1", "master_admin": "admin@p1", "strategy": None, "wave": 1}]))  # fmt: skip
-    snap = str(published(tmp_path / "snap.duckdb"))
+    return landing, str(published(tmp_path / "snap.duckdb"))
+
+
+def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monkeypatch):
+    """Found by the operator audit: `unknown practice NOPE: no practice of that id in ...` (status), `unknown practice
+    NOPE: not in .../practices.json` (run) and `unknown practice 'NOPE': not in the registry ...` (practice, revoke)."""
+    landing, snap = _p1_zone_and_snapshot(tmp_path, monkeypatch)
     for args in (["run", "-l", str(landing), "-w", str(wh), "-p", "NOPE"], ["rerun", "-l", str(landing), "-w", str(wh), "-p", "NOPE"],
                  ["status", "-w", snap, "-p", "NOPE"], ["practice", "NOPE", "-w", str(wh)],
                  ["practice", "strategy", "NOPE", "combine", "-w", str(wh)], ["review", "revoke", "-p", "NOPE", "--all", "-w", str(wh)]):  # fmt: skip
@@ -250,15 +255,7 @@ def test_an_unknown_practice_is_worded_alike_by_every_command(wh, tmp_path, monk
 
 def test_an_id_typed_in_another_case_or_with_a_slip_is_told_the_id_it_was_likely_meant_as(wh, tmp_path, monkeypatch):
     """Found by hand (session 28): `scr practice p00004` suggested running `scr run` rather than naming P00004."""
-    from tests.warehouse.handmade import published
-
-    monkeypatch.setenv("SCR_HASH_KEY", "k" * 40)
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    (landing / "practices.json").write_text(json.dumps([{
-        "practice_id": "p1", "name": "P One", "region": "AU", "uses_xpm": True, "uses_tax": False, "connection": "confirmed",
-        "connected_by": "admin@p1", "master_admin": "admin@p1", "strategy": None, "wave": 1}]))  # fmt: skip
-    snap = str(published(tmp_path / "snap.duckdb"))
+    landing, snap = _p1_zone_and_snapshot(tmp_path, monkeypatch)
     for args, typed, meant in (
         (["run", "-l", str(landing), "-w", str(wh), "-p", "P1"], "P1", "p1"),
         (["rerun", "-l", str(landing), "-w", str(wh), "-p", " p1"], " p1", "p1"),
