@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["BadInput", "Failures", "decode_utf8", "redact"]
 
-# eight or more digits, as people write numbers: every tax number, account and phone number is that long
-_LONG_NUMBER = r"\d(?:[ .\-/]?\d){7,}"
+# eight or more digits (any script's), as people write numbers: every tax number, account and phone number is that
+# long; between two digits up to three spaces (any Unicode space), dots, dashes (an en dash too) or slashes, or the
+# escape a quoted value's repr shows for an unprintable one (a no-break space is '\xa0'). Session 28 found a TFN
+# quoted in full in a message when written with no-break spaces, two spaces or en dashes (landing.freetext alike).
+_SEP = r"(?:[^\S\r\n]|[.\-/\u2010-\u2015\u2212]|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4})"
+_LONG_NUMBER = rf"\d(?:{_SEP}{{0,3}}\d){{7,}}"
 # what is left as written: a UUID (every XPM and HQ record's id) and a written date (the value a date field got
 # wrong), so that an operator can find the record and see the value; no tax number is written in either shape
 _UUID = r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
@@ -17,7 +22,10 @@ _REDACTED = re.compile(rf"(?P<kept>{_UUID}|{_WRITTEN_DATE})|{_LONG_NUMBER}")
 
 
 def _masked(m: re.Match) -> str:
-    return m.group() if m.group("kept") else "***" + re.sub(r"\D", "", m.group())[-3:]
+    if m.group("kept"):
+        return m.group()
+    plain = re.sub(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})", " ", m.group())  # an escape's hex digits are not the number's
+    return "***" + "".join(str(unicodedata.digit(c)) for c in plain if c.isdecimal())[-3:]
 
 
 def redact(text: str) -> str:

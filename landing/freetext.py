@@ -7,9 +7,12 @@ What we choose, and why:
   `value_last3`, with `is_secret` set; `value` is null.
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
-- A number is a run of digits with single spaces, dots, dashes or slashes between them, as people write
-  numbers; a run's parts between dots and slashes count too, since a tax number is written against other
-  digits that way ("123456782.00", "123456782/2023").
+- A number is a run of digits with up to three spaces, dots, dashes or slashes between them, as people write
+  numbers: any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
+  digit (full-width ones from an Asian input method); a run's parts between dots and slashes, or between wide gaps,
+  count too, since a tax number is written against other digits that way ("123456782.00", "123456782/2023",
+  "123 456 782   0412 345 678"). Session 28 found a TFN kept in clear written with no-break spaces, two spaces,
+  en dashes or full-width digits.
 - Phones and emails are matching evidence and are left alone; numbers with no check digit (UTR,
   SSN, bank accounts) cannot be told from other numbers in free text and are only caught by the name
   of a custom field.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 
 import polars as pl
 from stdnum.au import tfn
@@ -35,9 +39,12 @@ SECRET_FIELD_NAME = (
     r"|social\s*security|national\s*insurance|nino|bank|bsb|iban|swift|account\s*(?:number|no|num|#)|acct|card"
     r"|passport|licen[cs]e|medicare|pin|password|passcode|secret)(?:[^a-z]|$)"
 )
-# digits with single spaces, dots, dashes or slashes between them, as people write numbers
-_RUN = r"[0-9](?:[ ./-]?[0-9])+"
-_EIGHT = r"[0-9](?:[ ./-]?[0-9]){7}"  # cheap pre-filter: at least eight digits in a row
+# digits (any script's) with up to three spaces, dots, dashes or slashes between them, as people write numbers
+# (a space of any kind but a line break: the columns of a row are searched joined by line breaks, never one run)
+_SEP = r"(?:[^\S\r\n]|[./\-\x{2010}-\x{2015}\x{2212}])"
+_RUN = rf"\d(?:{_SEP}{{0,3}}\d)+"
+_EIGHT = rf"\d(?:{_SEP}{{0,3}}\d){{7}}"  # cheap pre-filter: at least eight digits in a row
+_GAP = r"[./]|(?:[^\S\r\n]|[\-\x{2010}-\x{2015}\x{2212}]){2,}"  # where a run's parts start: a dot or slash, or a wide gap
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 # columns that are keys, hashes, public identifiers or matching evidence: never rewritten
 _KEEP = {
@@ -48,10 +55,15 @@ _KEEP = {
 }  # fmt: skip
 
 
+def _digits(run: str) -> str:
+    """The run's digits as ASCII (a full-width or other script's digit as the digit it is)."""
+    return "".join(str(unicodedata.digit(c)) for c in run if c.isdecimal())
+
+
 def _is_tax_number(run: str) -> bool:
     if _DATE.fullmatch(run):  # a written date is not a tax number, whatever its digits say
         return False
-    d = re.sub(r"\D", "", run)
+    d = _digits(run)
     return len(d) in (8, 9) and (tfn.is_valid(d) or ird.is_valid(d))
 
 
@@ -60,9 +72,9 @@ def _tax_numbers(runs: list[str]) -> list[str]:
 
 
 def _with_parts(runs: pl.Expr) -> pl.Expr:
-    """Each run, then its parts between dots and slashes: a number is not written with those inside it, but is
-    often written against other digits with them ("123456782.00", "123456782/2023", "TFN:123456782/2023")."""
-    parts = runs.str.replace_all(r"[./]", "\n").str.split("\n")
+    """Each run, then its parts between dots and slashes or wide gaps: a number is not written with those inside it,
+    but is often written against other digits with them ("123456782.00", "123456782/2023", "TFN:123456782/2023")."""
+    parts = runs.str.replace_all(_GAP, "\n").str.split("\n")
     return pl.concat_list(runs, parts.list.filter(pl.element().str.len_chars() >= 8))
 
 
@@ -109,7 +121,7 @@ def _holding(frame: pl.DataFrame, column: str, runs: pl.DataFrame) -> pl.DataFra
 
 def _masks(runs: list[str]) -> tuple[list[str], list[str]]:
     runs = sorted(runs, key=len, reverse=True)  # longest first
-    return runs, ["***" + re.sub(r"\D", "", r)[-3:] for r in runs]
+    return runs, ["***" + _digits(r)[-3:] for r in runs]
 
 
 def mask_runs(expr: pl.Expr, runs: list[str]) -> pl.Expr:
@@ -130,7 +142,11 @@ def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
 def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     """Secret custom fields (by name, or by a tax number of their practice in the value) kept only as HMAC + last
     three, flagged. Any number of practices at once."""
-    runs = practice_runs(fields.filter(pl.col("value_type") != "date"), pl.col("value"))
+    # a date field's value is checked too unless it is a date (one written as yyyymmdd may pass an IRD check): a tax
+    # number typed in a date field was kept in clear (session 28)
+    day = pl.col("value").str.strip_chars()
+    compact_date = (day.str.len_chars() == 8) & day.str.to_date("%Y%m%d", strict=False).is_not_null()
+    runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"))
     named = pl.col("field_name").str.contains(SECRET_FIELD_NAME).fill_null(False)
     held = _holding(fields, "value", runs).get_column("_row")
     holds = pl.int_range(pl.len(), dtype=pl.Int64).is_in(held.implode()) if held.len() else pl.lit(False)

@@ -120,11 +120,25 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
     message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
     df = df.join(near_hashes(df.select("id_type", "_canon", "is_valid"), key), on=["id_type", "_canon"], how="left", maintain_order="left")
     df = df.with_columns(
-        id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS))).then(pl.col("_canon")),
+        # clear only for a public kind, and not when a number that fails its own kind's check is a valid TFN or IRD:
+        # a tax number typed in the ABN slot (session 28 found one kept in clear as an "ABN")
+        id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & ~_tax_number_in_public_slot(df)).then(pl.col("_canon")),
         id_hash=key.hash_series(message),
         id_last3=pl.col("_canon").str.slice(-3),
     )
     return df.select(PRACTICE, *schema.IDENTIFIER.names()).cast(schema.IDENTIFIER)
+
+
+def _tax_number_in_public_slot(df: pl.DataFrame) -> pl.Series:
+    """Per row: a public kind's value that fails its own check (is_valid false; a kind with no check cannot say) and
+    whose digits are a check-digit-valid TFN or IRD. Checked once per distinct value."""
+    suspect = pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & (pl.col("is_valid") == False)  # noqa: E712 - null is not false
+    digits = pl.col("_canon").str.replace_all(r"[^0-9]", "")
+    values = df.filter(suspect).select(digits.alias("d")).filter(pl.col("d").str.len_chars().is_in([8, 9])).to_series().unique()
+    if values.is_empty():
+        return pl.Series("_taxlike", [False] * df.height, dtype=pl.Boolean)
+    tax = values.filter(is_valid(values, "TFN").fill_null(False) | is_valid(values, "IRD").fill_null(False))
+    return df.select((suspect & digits.is_in(tax.implode())).fill_null(False).alias("_taxlike")).to_series()
 
 
 def near_hashes(numbers: pl.DataFrame, key: HashKey) -> pl.DataFrame:

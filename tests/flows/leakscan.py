@@ -1,24 +1,31 @@
 """Looking everywhere for raw secret values: warehouse tables and views, files, logs, Prefect's records, exports.
 
-A secret is matched in any formatting a person could reasonably have used: digits with any single spaces,
-dots, dashes or slashes between them (leading zeros ignored), or, for values with letters, the letters
-and digits in order whatever the case and punctuation.
+A secret is matched in any formatting a person could reasonably have used: digits (of any script: full-width ones
+too) with up to three spaces of any kind, dots, dashes (an en dash too) or slashes between them (leading zeros
+ignored), or, for values with letters, the letters and digits in order whatever the case and punctuation.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-_RUN = r"[0-9](?:[ ./-]?[0-9])*"
+_RUN = r"\d(?:(?:[^\S\r\n]|[./\-\x{2010}-\x{2015}\x{2212}]){0,3}\d)*"
+_SEPARATORS = r"(?:[^\S\r\n]|[./\-\u2010-\u2015\u2212])+"
+
+
+def _ascii(value: str) -> str:
+    """The value's digits, each as its ASCII digit (a full-width one too)."""
+    return "".join(str(unicodedata.digit(c)) for c in value if c.isdecimal())
 
 
 def _digits(value: str) -> str:
-    return re.sub(r"\D", "", value).lstrip("0")
+    return _ascii(value).lstrip("0")
 
 
 def _alnum(value: str) -> str:
@@ -47,7 +54,7 @@ class Secrets:
 
 def _sub_runs(run: str) -> set[str]:
     """A digit run's groups (split at separators) and every contiguous concatenation of them, zeros stripped."""
-    groups = re.split(r"[ ./-]", run)
+    groups = [_ascii(g) for g in re.split(_SEPARATORS, run)]
     return {"".join(groups[i:j]).lstrip("0") for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)}
 
 
@@ -88,7 +95,7 @@ def scan_warehouse(con: duckdb.DuckDBPyConnection, secrets: Secrets) -> dict[str
 
 
 def scan_folder(folder: Path, secrets: Secrets) -> dict[str, set[str]]:
-    """Every file under `folder`: Parquet read through DuckDB, everything else as text (binary as latin-1)."""
+    """Every file under `folder`: Parquet read through DuckDB, everything else as text (UTF-8, and binary as latin-1)."""
     out: dict[str, set[str]] = {}
     for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
         if path.suffix == ".parquet":
@@ -101,8 +108,9 @@ def scan_folder(folder: Path, secrets: Secrets) -> dict[str, set[str]]:
                 )
             finally:
                 con.close()
-        else:
-            found = scan_text(path.read_bytes().decode("latin-1"), secrets)
+        else:  # as UTF-8 (a no-break space or an en dash between the digits is one character) and byte by byte
+            data = path.read_bytes()
+            found = scan_text(data.decode("utf-8", errors="replace"), secrets) | scan_text(data.decode("latin-1"), secrets)
         if found:
             out[str(path)] = found
     return out

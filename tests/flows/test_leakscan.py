@@ -22,6 +22,10 @@ def test_digits_are_found_in_any_formatting_and_words_whatever_the_case():
     assert scan_text("tel 02 123 456 782 9", s) == {"123456782"}
     assert scan_text("passport pa-1234567 ok", s) == {"PA1234567"}
     assert scan_text("***782, 1234567820, 12345, PA123456", s) == set()
+    # as people paste and type them (session 28): no-break spaces, two spaces, en dashes, full-width digits
+    for typed in ("123\u00a0456\u00a0782", "123  456  782", "123\u2013456\u2013782", "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff12"):
+        assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
+    assert scan_text("12345\n6782", s) == set()  # a line break ends a number
 
 
 def test_every_table_view_type_and_file_is_scanned(tmp_path):

@@ -70,8 +70,16 @@ def _retarget(landing: Path, registry: list[dict]) -> dict[str, str]:
     return out
 
 
-def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> None:
+def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> list[str]:
+    """Identifiers of every kind; tax numbers as people paste and type them into free text and into a public kind's
+    slot (session 28 found each of these kept in clear); returns those hidden in free text and slots."""
     doc = json.loads(path.read_text(encoding="utf-8"))
+    hidden = [p.tfn() for _ in range(4)]
+    full_width = "".join(chr(0xFF10 + int(d)) for d in hidden[1])
+    first = doc["clients"][0]
+    first["address"] = {**(first.get("address") or {}), "line2": f"TFN {p.spaced(hidden[0], chr(0x2013))}"}  # en dashes
+    first["legalName"] = f"{first.get('legalName') or first['displayName']} {full_width}"
+    first["contacts"] = (first.get("contacts") or []) + [{"id": "planted-contact", "name": f"Bob (TFN {p.spaced(hidden[2], '  ')})"}]
     for obj in doc["clients"][:2]:
         ird = p.ird()
         obj["identifiers"] = (obj.get("identifiers") or []) + [
@@ -84,10 +92,12 @@ def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> None:
             {"type": "XYZ reference", "value": f"QZ-{p.digits(6)}-K"},
             {"type": "tfn", "value": p.spaced(p.tfn(), ".")},
             {"type": "IRD", "value": "0" + ird},
+            {"type": "ABN", "value": p.spaced(hidden[3], " ")},  # a TFN in the ABN slot
         ]
-    if bad:  # a tax number typed into a date field: this practice fails, its message must not quote it
-        doc["clients"][0]["dateOfBirth"] = p.spaced(p.tfn(), " ")
-    path.write_text(json.dumps(doc), encoding="utf-8")
+    if bad:  # a tax number typed into a date field, with no-break spaces: this practice fails, its message must not quote it
+        doc["clients"][0]["dateOfBirth"] = p.spaced(p.tfn(), "\u00a0")
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return hidden
 
 
 def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
@@ -104,13 +114,14 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
         fields = client.find("{*}CustomFields")
         if fields is None:
             fields = etree.SubElement(client, "CustomFields")
-        note_tfn = p.tfn()
-        hidden.append(note_tfn)
+        note_tfn, note_date = p.tfn(), p.tfn()
+        hidden += [note_tfn, note_date]
         for name, tag, value in (
             ("TFN", "Text", p.spaced(p.tfn(), " ")),
             ("Notes", "Text", f"Per ATO letter the TFN is {p.spaced(note_tfn, '-')}, confirmed"),
             ("Bank Account", "Text", f"062-000 {p.digits(8)}"),
             ("IRD Number", "Number", p.ird()),
+            ("Year End", "Date", note_date),  # a tax number in a field declared a date
         ):
             field = etree.SubElement(fields, "CustomField")
             etree.SubElement(field, "UUID").text = f"planted-{name}-{p.digits(6)}"
@@ -130,7 +141,7 @@ def enrich(landing: Path, seed: int) -> dict:
     hidden = []
     for row in registry:
         folder = landing / row["practice_id"]
-        _enrich_hq(folder / "hq_clients.json", p, row["region"], bad=row["practice_id"] == bad)
+        hidden += _enrich_hq(folder / "hq_clients.json", p, row["region"], bad=row["practice_id"] == bad)
         if (folder / "xpm_clients.xml").is_file():
             hidden += _enrich_xpm(folder / "xpm_clients.xml", p, row["region"])
     return {"moved": moved, "bad": bad, "hidden": hidden}
@@ -162,10 +173,13 @@ def collect(landing: Path, hidden: list[str]) -> Secrets:
                 for field in client.iter("{*}CustomField"):
                     if field.findtext("{*}Name") in SECRET_FIELDS:
                         secrets.add(next(v for v in (field.findtext(f"{{*}}{t}") for t in ("Text", "Number")) if v))
+    planted = Secrets()
     for value in hidden:
-        secrets.add(value)
-    # a number that is also someone's public register number is not a secret leak
-    secrets.digits -= public.digits
+        planted.add(value)
+    # a number that is also someone's public register number is not a secret leak (but a TFN planted in a public
+    # kind's slot is a TFN)
+    secrets.digits -= public.digits - planted.digits
+    secrets.digits |= planted.digits
     return secrets
 
 

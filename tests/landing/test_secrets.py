@@ -156,3 +156,68 @@ def test_an_identifier_its_source_gave_no_type_is_kept_hashed_not_dropped(tmp_pa
     assert kept["id_value"].null_count() == 2  # hashed like any kind that is not a public register's
     assert sorted(kept["id_hash"].to_list()) == sorted([KEY.digest("UNLABELLED:123456782"), KEY.digest("UNLABELLED:A77")])
     assert "123456782" not in json.dumps(frames.identifier.to_dicts(), default=str)
+
+
+# valid TFNs (stdnum) written as people paste and type them: no-break spaces, two spaces, en dashes, full-width digits
+AS_TYPED = {"570 178 216": "570\u00a0178\u00a0216", "632 374 341": "632  374  341", "775 762 534": "775\u2013762\u2013534",
+            "956 206 294": "\uff19\uff15\uff16\uff12\uff10\uff16\uff12\uff19\uff14"}  # fmt: skip
+
+
+def test_redact_masks_a_number_written_with_any_space_or_dash_or_in_full_width_digits():
+    """Found by feeding the readers a stranger's text (session 28): these were quoted in full in failure messages."""
+    for plain, typed in AS_TYPED.items():
+        for text in (f"not a date: {typed!r}", f"not a date: '{typed}'"):  # as repr shows it, and as written
+            masked = redact(text)
+            assert masked.endswith(f"'***{plain[-3:]}'"), (text, masked)
+    assert redact("line 3:\n12345\n678") == "line 3:\n12345\n678"  # a line break is no separator
+
+
+def test_a_tax_number_written_with_any_space_or_dash_or_in_full_width_digits_is_masked_everywhere(tmp_path):
+    """Found by feeding the readers a stranger's text (session 28): a TFN written with no-break spaces, two spaces,
+    en dashes or full-width digits was stored in clear (address, contact name, group name, legal name)."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    typed = list(AS_TYPED.values())
+    doc["clients"][0]["address"]["line2"] = f"TFN {typed[0]}"
+    doc["clients"][0]["contacts"][0]["name"] = f"Bob (TFN {typed[1]})"
+    doc["clients"][0]["groups"][0]["name"] = typed[2]
+    doc["clients"][0]["legalName"] = f"Legal {typed[3]}"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    text = json.dumps({n: getattr(frames, n).to_dicts() for n in ("client", "contact", "group_member")}, default=str, ensure_ascii=False)
+    for plain, written in AS_TYPED.items():
+        assert written not in text and plain.replace(" ", "") not in text, plain
+    hq = frames.client.filter(pl.col("source_client_id") == "h-1").row(0, named=True)
+    assert (hq["address_line2"], hq["legal_name"]) == ("TFN ***216", "Legal ***294")
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["name"].to_list() == ["Bob (TFN ***341)"]
+    assert frames.group_member.filter(pl.col("group_id") == "hg-1")["group_name"].to_list() == ["***534"]
+
+
+def test_a_tax_number_in_a_public_identifiers_slot_is_hashed_not_kept_as_that_kind(tmp_path):
+    """Found by feeding the readers a stranger's data (session 28): a TFN typed as an HQ ABN, or in Tax's abn column,
+    was kept in clear as an (invalid) ABN. A number that fails its kind's check but is a valid TFN or IRD is hashed;
+    a mistyped ABN that is no tax number stays as written, and a valid ABN of course."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][1]["identifiers"] = [{"type": "ABN", "value": "303 849 597"}, {"type": "ABN", "value": "51824753557"}]
+    path.write_text(json.dumps(doc))
+    tax = landing / "P_AU" / "tax_clients.csv"
+    tax.write_text(tax.read_text().replace("51824753556", "483100304"))  # T2's abn
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    ids = frames.identifier.filter(pl.col("id_type") == "ABN")
+    assert "303849597" not in json.dumps(frames.client.to_dicts() + ids.to_dicts(), default=str)
+    assert "483100304" not in json.dumps(frames.client.to_dicts() + ids.to_dicts(), default=str)
+    hidden = ids.filter(pl.col("id_hash").is_in([KEY.digest("ABN:303849597"), KEY.digest("ABN:483100304")]))
+    assert hidden.height == 2 and hidden["id_value"].null_count() == 2 and hidden["id_last3"].sort().to_list() == ["304", "597"]
+    assert "51824753557" in ids["id_value"].to_list()  # a slip of an ABN (check fails), no tax number: as written
+    assert "51824753556" in ids["id_value"].to_list()  # h-1's valid ABN
+
+
+def test_a_date_field_holding_a_tax_number_is_secret_and_a_date_written_yyyymmdd_is_not():
+    """Found by feeding the readers a stranger's data (session 28): a custom field declared a date was never checked."""
+    got = protect_custom_fields(fields([("Year End", "date", "281026748"), ("Year End", "date", "20230630"),
+                                        ("Year End", "date", "2023-06-30")]), KEY)  # fmt: skip
+    assert got["is_secret"].to_list() == [True, False, False]
+    assert got["value"].to_list() == [None, "20230630", "2023-06-30"]
