@@ -51,8 +51,17 @@ _KEEP = {
     "practice_id", "source", "source_client_id", "contact_id", "group_id", "relationship_id", "related_client_id",
     "field_id", "organisation_id", "xpm_client_uuid", "account_manager_id", "raw_hash", "source_file", "value",
     "value_type", "value_hash", "value_last3", "tfn_hash", "tfn_last3", "ird_hash", "ird_last3", "abn", "acn", "nzbn",
-    "phone", "mobile", "fax", "email", "client_type", "state",
+    "phone", "mobile", "fax", "email", "state",
 }  # fmt: skip
+# phone columns are matching evidence, but a TFN typed into one was kept in clear (session 28): there a value is
+# looked at only when it cannot be a phone number as written: eight or nine digits in all, the first no trunk prefix
+# (0), no country code (+); so the phones of a million records do not each meet the check digits
+_PHONES = ("phone", "mobile", "fax")
+
+
+def _not_a_phone(column: str) -> pl.Expr:
+    digits = pl.col(column).str.replace_all(r"[^0-9]", "")
+    return ~pl.col(column).str.contains("+", literal=True) & digits.str.len_chars().is_in([8, 9]) & ~digits.str.starts_with("0")
 
 
 def _digits(run: str) -> str:
@@ -181,6 +190,26 @@ def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
 
 
+def _masked_phones(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The frame with a tax number typed into a phone column masked (see _PHONES); the practice_id of each row hit."""
+    none = pl.Series("practice_id", [], dtype=pl.String)
+    cols = [c for c in _PHONES if frame.schema.get(c) == pl.String]
+    if not cols or frame.is_empty():
+        return frame, none
+    local = frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols)
+    runs = practice_runs(local, pl.concat_str(cols, separator="\n", ignore_nulls=True))
+    if runs.is_empty():
+        return frame, none
+    masked, rows = {}, []
+    for c in cols:
+        held = _holding(local, c, runs)
+        if held.height:
+            masked[c] = _mask(frame.get_column(c), held)
+            rows.append(held.get_column("_row"))
+    hit = pl.concat(rows).unique() if rows else pl.Series("_row", [], dtype=pl.Int64)
+    return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
+
+
 def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.DataFrame]:
     """Every free-text secret of a batch's tables hashed (custom fields) or masked (other text), practice by practice."""
     out = dict(tables)
@@ -188,7 +217,8 @@ def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str
     hits = []
     for name in ("client", "contact", "group_member", "relationship", "custom_field", "org_link"):
         out[name], hit = _masked(out[name])
-        hits.append(hit)
+        out[name], phone_hit = _masked_phones(out[name])
+        hits += [hit, phone_hit]
     masked = pl.concat(hits).value_counts(name="masked")
     secret = out["custom_field"].filter(pl.col("is_secret")).get_column("practice_id").value_counts(name="secret")
     counts = masked.join(secret, on="practice_id", how="full", coalesce=True).fill_null(0).sort("practice_id")

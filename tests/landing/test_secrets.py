@@ -221,3 +221,22 @@ def test_a_date_field_holding_a_tax_number_is_secret_and_a_date_written_yyyymmdd
                                         ("Year End", "date", "2023-06-30")]), KEY)  # fmt: skip
     assert got["is_secret"].to_list() == [True, False, False]
     assert got["value"].to_list() == [None, "20230630", "2023-06-30"]
+
+
+def test_a_tax_number_typed_into_a_phone_or_the_client_type_is_masked_and_phones_are_left_as_written(tmp_path):
+    """Found by feeding the readers a stranger's data (session 28): a TFN in HQ's phone or type was kept in clear.
+    A phone column's value is looked at only when it cannot be a phone as written (eight or nine digits in all, no
+    trunk prefix 0, no country code +)."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["phone"] = "570 178 216"
+    doc["clients"][0]["contacts"][0]["phone"] = "(03) 5701 7821"  # an area code in brackets: a phone
+    doc["clients"][1]["phone"] = "+61 570 178 216"  # a country code: a phone, whatever its digits
+    doc["clients"][1]["type"] = "632374341"
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    hq = {r["source_client_id"]: r for r in frames.client.filter(pl.col("source") == "hq").iter_rows(named=True)}
+    assert hq["h-1"]["phone"] == "***216" and hq["h-2"]["client_type"] == "***341"
+    assert hq["h-2"]["phone"] == "+61 570 178 216"
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["phone"].to_list() == ["(03) 5701 7821"]
