@@ -44,6 +44,13 @@ def _job(landing: Path, practice: dict) -> Job:
         job.refused = no_hq()
         return job
     job.files = [(r, folder / r.file) for r in FILES_IN_ORDER if (folder / r.file).is_file()]
+    for reader, flag, system in ((xpm.READER, "uses_xpm", "XPM"), (tax.READER, "uses_tax", "Xero Tax")):
+        # an export of a system the registry says the practice does not use: its clients were promoted with the HQ-only
+        # practice's keep_hq, no step one asked for (found by feeding the readers a stranger's data, session 28)
+        if practice.get(flag) is False and (folder / reader.file).is_file():
+            job.refused = BadInput(reader.file, None, f"present, but {REGISTRY_FILE} says the practice does not use {system} "
+                                   f"({flag} false): correct the registry or remove the file")  # fmt: skip
+            return job
     for reader, path in job.files:
         # a link out of the zone would be read, and its first line quoted in a stored message ("unknown column ...")
         if not path.resolve().is_relative_to(landing):

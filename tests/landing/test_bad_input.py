@@ -362,3 +362,17 @@ def test_a_csv_field_longer_than_pythons_default_limit_is_read(tmp_path):
     path.write_text(f'code,note\nA1,"{note}"\n', encoding="utf-8")
     table = read_csv(path, "tax_clients.csv", ["code", "note"], ["code"])
     assert table.columns["note"] == [note] and table.lines == [2]
+
+
+def test_an_export_of_a_system_the_registry_says_the_practice_does_not_use_is_bad_input(landing):
+    """Found by feeding the readers a stranger's data (session 28): an xpm_clients.xml beside an HQ-only practice's
+    files was read and its clients promoted with keep_hq, no step one asked for; a tax_clients.csv alike."""
+    import shutil
+
+    shutil.copy(landing / "P_AU" / TAX, landing / "P-NZ" / TAX)  # P-NZ: uses_tax false
+    assert str(bad(landing, "P-NZ")) == (f"{TAX}: present, but practices.json says the practice does not use Xero Tax "
+                                         "(uses_tax false): correct the registry or remove the file")  # fmt: skip
+    (landing / "P-NZ" / TAX).unlink()
+    read_practice(landing, practice(landing, "P-NZ"), KEY)  # without it, as before
+    edit(landing / "practices.json", '"region": "NZ", "uses_xpm": true', '"region": "NZ", "uses_xpm": false')
+    assert str(bad(landing, "P-NZ")).startswith("xpm_clients.xml: present, but practices.json says the practice does not use XPM")
