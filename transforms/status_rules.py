@@ -155,7 +155,8 @@ def next_step(practice_id: str, status: str | None, detail: str | None, row: dic
         return f"fix what the failed expectations name (`scr query \"select * from quality_failures where practice_id = '{p}'\"`), then `scr rerun -p {p}`"
     if pinned:
         return f"pinned after a rollback: `scr practice release {p}` when waves may run it again"
-    if row.get("strategy") is None and status in ("in_review", "coming_soon"):
+    hq_only = not row.get("uses_xpm") and not row.get("uses_tax")  # consolidates on its own (keep_hq): no step two
+    if row.get("strategy") is None and status in ("in_review", "coming_soon") and not hq_only:
         return f"choose step two: `scr practice strategy {p} keep_xpm|keep_hq|combine`"
     if pending:
         return f"`scr review export -p {p}`, fill in the decision column, `scr review apply FILE`, then `scr rerun -p {p}`"

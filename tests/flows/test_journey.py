@@ -322,3 +322,32 @@ def test_a_bad_practice_read_ahead_is_read_again_by_its_chunk_which_reports_it(z
     stop.set()
     read_ahead(landing, [practices], key, "run-k", stop)
     assert Kept.take("run-k", practices) is None
+
+
+def test_a_practice_whose_files_hold_no_client_is_complete_with_nothing_to_consolidate(zone, tmp_path):
+    """Found by feeding the readers a stranger's data (session 28): an HQ-only practice whose file held no client
+    stayed `coming_soon` after every run, its next step a strategy it does not need."""
+    import json
+    import shutil
+
+    from transforms.status_rules import next_step
+
+    landing = tmp_path / "landing"
+    shutil.copytree(zone, landing)
+    registry = read_registry(landing)
+    hq_only = registry.filter(~pl.col("uses_xpm") & ~pl.col("uses_tax"))["practice_id"].to_list()
+    other = confirmed(landing).filter(pl.col("uses_xpm"))["practice_id"].to_list()
+    assert hq_only and other
+    for pid in (hq_only[0], other[0]):
+        path = landing / pid / "hq_clients.json"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc["clients"] = []
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        for name in ("xpm_clients.xml", "tax_clients.csv", "sync_links.csv"):  # the other one's other files emptied too
+            (landing / pid / name).unlink(missing_ok=True)
+    practices = confirmed(landing).filter(pl.col("practice_id").is_in([hq_only[0], other[0]]))
+    result = run_chunk(str(landing), practices, hash_key(landing), None, params())
+    status = {r["practice_id"]: (r["status"], r["detail"]) for r in result.status.iter_rows(named=True)}
+    assert status == {pid: ("complete", "its files hold no clients: nothing to consolidate") for pid in (hq_only[0], other[0])}
+    row = registry.filter(pl.col("practice_id") == hq_only[0]).row(0, named=True)
+    assert "strategy" not in next_step(hq_only[0], "coming_soon", None, {**row, "strategy": None}, 0, False)
