@@ -222,6 +222,7 @@ _LIMITS = (
     ("huge text node", "a text node longer than libxml2's limit of 10,000,000 characters"),
     ("text node too long", "a text node longer than libxml2's limit of 10,000,000 characters"),
     ("Huge input lookup", "a single piece of markup longer than libxml2's limit"),
+    ("EntityRef: no name", "an & not written as &amp;"),  # a bare ampersand ("Fisher & Fisher"), no entity at all
     ("entity", "an entity reference (entities are not allowed)"),
 )
 

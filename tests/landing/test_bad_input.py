@@ -376,3 +376,12 @@ def test_an_export_of_a_system_the_registry_says_the_practice_does_not_use_is_ba
     read_practice(landing, practice(landing, "P-NZ"), KEY)  # without it, as before
     edit(landing / "practices.json", '"region": "NZ", "uses_xpm": true', '"region": "NZ", "uses_xpm": false')
     assert str(bad(landing, "P-NZ")).startswith("xpm_clients.xml: present, but practices.json says the practice does not use XPM")
+
+
+def test_a_bare_ampersand_in_xpm_text_is_said_as_such_not_as_an_entity(landing):
+    """Found by feeding the readers a stranger's data (session 28): `Donald Fisher & Yuki Fisher` was reported as
+    'an entity reference (entities are not allowed)'."""
+    edit(landing / "P_AU" / "xpm_clients.xml", "<Name>", "<Name>Fisher & Fisher ")
+    e = bad(landing)
+    assert e.file == "xpm_clients.xml" and "not valid XML: an & not written as &amp;" in e.message, str(e)
+    assert "entity reference" not in e.message
