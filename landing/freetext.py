@@ -170,44 +170,35 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     ).drop("_canon")
 
 
-def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The frame with its practices' tax numbers masked in every free-text column; the practice_id of each row hit."""
-    cols = [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP]
+def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The frame with its practices' tax numbers masked in `cols`, as found in `looked_at` (the frame, or the frame
+    with the values not to look at nulled); the practice_id of each row hit."""
     none = pl.Series("practice_id", [], dtype=pl.String)
     if not cols or frame.is_empty():
         return frame, none
     # one pass over all the frame's text (a run never spans the line break between two columns)
-    runs = practice_runs(frame, pl.concat_str(cols, separator="\n", ignore_nulls=True))
+    runs = practice_runs(looked_at, pl.concat_str(cols, separator="\n", ignore_nulls=True))
     if runs.is_empty():
         return frame, none
     masked, rows = {}, []
     for c in cols:
-        held = _holding(frame, c, runs)
+        held = _holding(looked_at, c, runs)
         if held.height:
             masked[c] = _mask(frame.get_column(c), held)
             rows.append(held.get_column("_row"))
     hit = pl.concat(rows).unique() if rows else pl.Series("_row", [], dtype=pl.Int64)
     return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
+
+
+def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """The frame with its practices' tax numbers masked in every free-text column; the practice_id of each row hit."""
+    return _masked_in(frame, [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP], frame)
 
 
 def _masked_phones(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """The frame with a tax number typed into a phone column masked (see _PHONES); the practice_id of each row hit."""
-    none = pl.Series("practice_id", [], dtype=pl.String)
     cols = [c for c in _PHONES if frame.schema.get(c) == pl.String]
-    if not cols or frame.is_empty():
-        return frame, none
-    local = frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols)
-    runs = practice_runs(local, pl.concat_str(cols, separator="\n", ignore_nulls=True))
-    if runs.is_empty():
-        return frame, none
-    masked, rows = {}, []
-    for c in cols:
-        held = _holding(local, c, runs)
-        if held.height:
-            masked[c] = _mask(frame.get_column(c), held)
-            rows.append(held.get_column("_row"))
-    hit = pl.concat(rows).unique() if rows else pl.Series("_row", [], dtype=pl.Int64)
-    return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
+    return _masked_in(frame, cols, frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols))
 
 
 def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.DataFrame]:
