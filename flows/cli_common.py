@@ -26,7 +26,7 @@ from flows.words import did_you_mean, plural, verb  # the commands import them f
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
+    "existing_warehouse", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
     "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
     "interrupts_kept", "raise_kept", "kept_interrupt",
@@ -40,7 +40,7 @@ err = Console(stderr=True, soft_wrap=True)
 Warehouse = Annotated[Path | None, typer.Option(
     "--warehouse", "-w", metavar="FILE", show_default=False,
     help="DuckDB warehouse file (default: scr.duckdb, or demo/scr.duckdb where only that exists)")]
-Landing = Annotated[Path | None, typer.Option("--landing", "-l", metavar="DIR", help="landing zone folder (default: landing)", show_default=False)]
+Landing = Annotated[Path | None, typer.Option("--landing", "-l", metavar="DIR", help="landing zone folder (default: landing, or the one the warehouse's last run read where there is no landing here)", show_default=False)]
 Practices = Annotated[list[str] | None, typer.Option("--practice", "-p", metavar="ID", help="practice id (repeat for more)", show_default=False)]
 By = Annotated[str | None, typer.Option("--by", metavar="NAME", help="who makes this choice, kept with it (default: your login)", show_default=False)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="show Prefect's and the pipeline's logs")]
@@ -260,6 +260,50 @@ def warehouse_path(option: Path | None) -> Path:
     if path.is_dir():
         fail(f"the warehouse {path} is a folder: give the DuckDB file (e.g. --warehouse {path / 'scr.duckdb'})")
     return path
+
+
+def landing_path(option: Path | None, warehouse: Path | None = None) -> Path:
+    """The landing zone named (--landing, SCR_LANDING, .env), else `landing`; where there is no such folder here, the one
+    the warehouse's last run read, when it is still there (said on stderr, as the demo's warehouse is)."""
+    from flows.settings import get_settings
+
+    settings = get_settings()
+    if option is not None:
+        return option
+    if "landing" in settings.model_fields_set or settings.landing.exists() or warehouse is None:
+        return settings.landing
+    last = _last_landing(warehouse)
+    if last is None or not last.is_dir():
+        return settings.landing
+    err.print(Text(f"using the landing zone {shown(last)} the warehouse's last run read (set SCR_LANDING or --landing for another)",
+                   style="dim"), highlight=False)  # fmt: skip
+    return last
+
+
+def _last_landing(warehouse: Path) -> Path | None:
+    """The landing folder the warehouse's last run recorded, read from its snapshot (a writer may hold the warehouse), else
+    from the warehouse read-only; None where neither answers."""
+    import duckdb
+
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
+    from warehouse.reader import SnapshotMissing, last_landing, open_snapshot
+
+    if not warehouse.is_file():
+        return None
+    for opening in (lambda: open_snapshot(warehouse), lambda: connect(warehouse, read_only=True)):
+        try:
+            con = opening()
+        except (SnapshotMissing, WarehouseBusy, WarehouseUnusable, duckdb.Error, OSError):
+            continue
+        try:
+            found = last_landing(con)
+        except duckdb.Error:  # a warehouse from before pipeline_run had its summary
+            found = None
+        finally:
+            con.close()
+        if found is not None:
+            return Path(found)
+    return None
 
 
 def _warehouse_of_snapshot(path: Path) -> Path | None:

@@ -23,6 +23,7 @@ from flows.cli_common import (
     check_practices,
     err,
     fail,
+    landing_path,
     not_under_a_file,
     on_sigterm,
     signal_came,
@@ -236,8 +237,8 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     from flows.settings import get_settings
 
     settings = get_settings()
-    landing = landing or settings.landing
     wh = warehouse_path(warehouse)
+    landing = landing_path(landing, wh)
     if not wh.exists() and flow_name == "rerun_practice":  # a rerun into a warehouse not there is a mistyped --warehouse
         fail(f"no warehouse at {wh}: a rerun runs again practices a run read; `scr run` makes the warehouse (check --warehouse)")
     registry = registry_of(landing)
@@ -562,11 +563,8 @@ def serve(
     """Run the scheduled deployments locally (nightly wave, rerun, retire-sync) until interrupted."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from flows.settings import get_settings
-
-    settings = get_settings()
-    landing = (landing or settings.landing).resolve()
     wh = warehouse_path(warehouse).resolve()
+    landing = landing_path(landing, wh).resolve()
     registry_of(landing)
     try:
         ZoneInfo(timezone)
@@ -617,8 +615,8 @@ def rekey(
     from warehouse.snapshot import purge
 
     s = get_settings()
-    landing = landing or s.landing
     wh = warehouse_path(warehouse)
+    landing = landing_path(landing, wh)
     if not wh.exists():
         fail(f"no warehouse at {wh}: nothing to rekey (`scr run` records the key on its first run)")
     registry_of(landing)

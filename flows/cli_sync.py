@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.cli_common import (
-    By, Landing, Verbose, Warehouse, cell, err, fail, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
+    By, Landing, Verbose, Warehouse, cell, err, fail, landing_path, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
     taking_over, unwritable, waiting, warehouse_path,
 )
 from flows.cutover import today
@@ -89,9 +89,9 @@ def retire_sync(
         # cutover: said how to preview the cutover's own
         preview = f"; to see what it would retire on the day: --as-of {settings.cutover_date} --dry-run" if dry_run else ""
         refuse(f"{exc}{preview}")
-    landing = landing or settings.landing
-    registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
     wh = warehouse_path(warehouse)
+    landing = landing_path(landing, wh)
+    registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
     from warehouse.db import WarehouseBusy, WarehouseUnusable, drop_kept_turn, wait_free
 
     if not wh.exists():  # a mistyped --warehouse: said before anything is made, as the operators' choices are not read

@@ -185,7 +185,8 @@ def run_journey(
         held = sorted(set(practice_ids or []) & pinned)
         if held:
             raise RunRefused(f"{', '.join(held)} pinned after a rollback: `scr practice release {held[0]}` first")
-        start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select})
+        start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select,
+                                      "landing": str(Path(landing).resolve())})
         faults.point("run:started")
         prints = fingerprints(landing, registry["practice_id"].to_list())
         with clock.stage("plan"), db.transaction(con):

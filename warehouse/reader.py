@@ -11,7 +11,7 @@ import polars as pl
 from warehouse.snapshot import DIR_VARIABLE, LAYOUT, snapshot_path, sql_string
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run"]
+__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing"]
 
 
 class SnapshotMissing(FileNotFoundError):
@@ -243,3 +243,12 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> dict | None:
     )
     rows = rel.fetchall()
     return dict(zip(rel.columns, rows[0])) if rows else None
+
+
+def last_landing(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The landing zone folder the latest run that recorded one read (an absolute path), or None."""
+    rows = con.sql(
+        "select json_extract_string(summary, '$.parameters.landing') as landing from pipeline_run "
+        "where json_extract_string(summary, '$.parameters.landing') is not null order by started_at desc, run_id desc limit 1"
+    ).fetchall()
+    return rows[0][0] if rows else None

@@ -58,7 +58,10 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict, invariants: dict) -> None:
-    """The run's outcome, summary and the invariants checked at its end."""
+    """The run's outcome, summary and the invariants checked at its end; the parameters it started with stay in it."""
+    rows = con.sql("select summary from pipeline_run where run_id = $r", params={"r": run_id}).fetchall()
+    started = json.loads(rows[0][0] or "{}") if rows else {}
+    summary = {**({"parameters": started["parameters"]} if "parameters" in started else {}), **summary}
     con.execute(
         "update pipeline_run set finished_at = timezone('UTC', now()), status = ?, summary = ?, invariants = ? where run_id = ?",
         [status, json.dumps(summary, sort_keys=True), json.dumps(invariants, sort_keys=True), run_id],

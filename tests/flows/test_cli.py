@@ -213,6 +213,47 @@ def test_a_rerun_into_a_warehouse_not_there_is_bad_usage_and_a_first_wave_says_i
     assert again.exit_code == 0 and "no warehouse at" not in again.output, again.output
 
 
+def test_without_landing_a_command_reads_the_zone_the_warehouse_last_run_read_and_says_so(tmp_path, prefect_api, monkeypatch):
+    """Found by hand (session 28): after `make demo`, `scr rerun -p ID` found the demo's warehouse but not its landing zone
+    (exit 2, 'no landing zone at landing'): the warehouse now records the folder each run read."""
+    import prefect.main  # noqa: F401 - Prefect binds its log handlers on this import: to the test's stderr, not the runner's
+
+    zone, wh = tmp_path / "zone", tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "3", "-s", "3"]).exit_code == 0
+    assert runner.invoke(app, ["run", "-l", str(zone / "landing"), "-w", str(wh)]).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("SCR_LANDING", raising=False)
+    res = runner.invoke(app, ["rerun", "-p", "P00002", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert f"using the landing zone {zone / 'landing'} the warehouse's last run read (set SCR_LANDING or --landing for another)" in said
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select count(*) from run_practice where practice_id = 'P00002'").fetchone()[0] == 2
+    # a landing zone asked for is never replaced by the recorded one: missing, it is the error it always was
+    from flows.settings import get_settings
+
+    monkeypatch.setenv("SCR_LANDING", "gone")
+    get_settings.cache_clear()  # the settings are read once per process
+    try:
+        res = runner.invoke(app, ["rerun", "-p", "P00002", "-w", str(wh)])
+    finally:
+        monkeypatch.delenv("SCR_LANDING")
+        get_settings.cache_clear()
+    assert res.exit_code == 2 and "error: no landing zone at gone (--landing DIR or SCR_LANDING)" in " ".join(res.output.split())
+    # a `landing` folder here is the default, as before
+    (elsewhere / "landing").mkdir()
+    res = runner.invoke(app, ["rerun", "-p", "P00002", "-w", str(wh)])
+    assert res.exit_code == 2 and "using the landing zone" not in res.output, res.output
+    assert "the landing zone landing cannot be used: practices.json: not found in landing" in " ".join(res.output.split())
+    # the recorded folder gone: the default's error, not a guess
+    (elsewhere / "landing").rmdir()
+    (zone / "landing").rename(tmp_path / "moved")
+    res = runner.invoke(app, ["rerun", "-p", "P00002", "-w", str(wh)])
+    assert res.exit_code == 2 and "error: no landing zone at landing (--landing DIR or SCR_LANDING)" in " ".join(res.output.split())
+
+
 def test_an_option_taking_one_value_given_twice_is_bad_usage_and_changes_nothing(tmp_path):
     # click kept the last value unsaid: `scr rollback -p P1 -p P2` rolled back P2 alone, and said only that
     from tests.warehouse.handmade import published
