@@ -34,9 +34,9 @@ def capture(frames, practices):
     seen = {}
     real = matching.assemble
 
-    def spy(std, cmp, hints, reviewed, labels_auto, labels):
+    def spy(std, cmp, hints, reviewed, labels_auto, labels, **options):
         seen.update(std=std, cmp=cmp, labels_auto=labels_auto, labels=labels)
-        return real(std, cmp, hints, reviewed, labels_auto, labels)
+        return real(std, cmp, hints, reviewed, labels_auto, labels, **options)
 
     matching.assemble = spy
     try:

@@ -99,6 +99,9 @@ def show(
     rows.append(("records", ", ".join(f"{plural(n, 'record')} from {s}" for s, n in facts["records"].items()) or "none read yet"))
     rows.append(("links", ", ".join(f"{n} {d}" for d, n in facts["links"].items()) or "none proposed"))
     rows.append(("awaiting review", plural(facts["pending_reviews"], "link")))
+    if facts["held_back"]:
+        rows.append(("held back", f"{plural(facts['held_back'], 'pair')} scored 0.5 or more, left apart by the review budget "
+                     f"(`scr review export -p {practice_id} --held-back` lists them)"))  # fmt: skip
     rows.append(("decisions", ", ".join(f"{n} {d}" for d, n in facts["decisions"].items()) or "none"))
     rows.append(("versions", "; ".join(f"v{v}{' (current)' if cur else ''} {run}" for v, run, _, cur in facts["versions"])
                  or "never promoted"))  # fmt: skip
@@ -138,7 +141,7 @@ def _as_data(practice_id: str, row: dict, st: dict, facts: dict, chosen: list, u
         "connection": row["connection"], "connected_by": row["connected_by"], "master_admin": row["master_admin"],
         "strategy": row["strategy"], "strategy_chosen_by": chosen[-1][3] if chosen else None,
         "strategy_chosen_at": when(chosen[-1][4]) if chosen else None,
-        "records": facts["records"], "links": facts["links"], "awaiting_review": facts["pending_reviews"],
+        "records": facts["records"], "links": facts["links"], "awaiting_review": facts["pending_reviews"], "held_back": facts["held_back"],
         "decisions": facts["decisions"], "unapplied_decisions": facts["unapplied_decisions"],
         "versions": [{"version": v, "run_id": run, "promoted_at": when(at), "current": bool(cur)} for v, run, at, cur in facts["versions"]],
         "promoted_clients": facts["promoted_clients"], "merge_status": facts["merge_status"],

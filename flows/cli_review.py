@@ -25,11 +25,14 @@ def export(
     practice: Practices = None,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", metavar="FILE", help="CSV to write (default review-<practice>.csv); several practices get one each: -o out.csv writes out-<practice>.csv", show_default=False)] = None,
     warehouse: Warehouse = None,
+    held_back: Annotated[bool, typer.Option("--held-back", help="the pairs the review budget left apart instead (default file held-back-<practice>.csv)")] = False,
 ) -> None:
     """Write the links awaiting a person to a CSV: fill its `decision` column with accept or reject, then `scr review apply`.
 
     `veto` says why the matcher would not merge the pair on its own (see the README's review section). It reads the
-    analysts' snapshot, so it works while a wave runs (the links as the snapshot last published them).
+    analysts' snapshot, so it works while a wave runs (the links as the snapshot last published them). With
+    --held-back it writes the pairs scored 0.5 or more that the review budget kept from review (veto review_budget),
+    to be decided the same way.
     """
     from warehouse.review import ReviewError, check_practices, export_review, known_practices, practices_awaiting, unrecorded_decisions
 
@@ -37,7 +40,8 @@ def export(
         with reading(warehouse) as con:
             waiting = practices_awaiting(con)
         fail("name the practice to review with --practice ID (repeat for more): " + _awaiting(waiting))
-    target = out_file or Path(f"review-{practice[0]}.csv" if len(practice) == 1 else "review.csv")
+    stem = "held-back" if held_back else "review"
+    target = out_file or Path(f"{stem}-{practice[0]}.csv" if len(practice) == 1 else f"{stem}.csv")
     files = {p: target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}") for p in practice}
     with reading(warehouse) as con:
         try:  # before any file or folder is made
@@ -51,13 +55,17 @@ def export(
                 refuse(f"{f} holds {plural(lost, 'filled-in decision')} not recorded yet: `scr review apply {f}` first, "
                        "or export to another file with --out")  # fmt: skip
         try:
-            counts = {p: export_review(con, p, f) for p, f in files.items()}
+            counts = {p: export_review(con, p, f, held_back) for p, f in files.items()}
         except ReviewError as exc:
             refuse(str(exc))
         except OSError as exc:
             fail(f"cannot write {exc.filename or target}: {exc.strerror or exc}")
     for p, n in counts.items():
         where = files[p]
+        if held_back:
+            out.print(Text.assemble(f"{plural(n, 'pair')} of practice ", (p, "bold"), f" the review budget left apart: {where}"),
+                      highlight=False)  # fmt: skip
+            continue
         out.print(Text.assemble(f"{plural(n, 'link')} of practice ", (p, "bold"), f" {verb(n, 'awaits', 'await')} review: {where}"),
                   highlight=False)  # fmt: skip
 

@@ -329,7 +329,7 @@ def _reviewed(cmp: pl.DataFrame, reviewed: pl.DataFrame) -> pl.DataFrame:
 def _clustered(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> MatchResult:
     """Clusters of the decided pairs, their members doubted by their own cluster demoted to review, as a MatchResult."""
     cmp, labels_auto, labels = _clusters(c, cmp, model, threshold)
-    links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels)
+    links, crosswalk, suspects = assemble(c.std, cmp, c.hints, c.reviewed, labels_auto, labels, held_from=REVIEW_THRESHOLD)
     return MatchResult(links=links, crosswalk=crosswalk, suspect_links=suspects, auto_threshold=threshold)
 
 

@@ -10,7 +10,7 @@ import polars as pl
 from transforms import audit
 from transforms.cluster import constrained_components, unified_ids
 
-__all__ = ["LINK_SCHEMA", "CROSSWALK_SCHEMA", "cluster", "assemble", "merge_status", "merge_statuses"]
+__all__ = ["LINK_SCHEMA", "CROSSWALK_SCHEMA", "HELD_BACK", "cluster", "assemble", "merge_status", "merge_statuses"]
 
 LINK_SCHEMA = pl.Schema(
     {
@@ -79,8 +79,15 @@ def merge_statuses(labels_auto: np.ndarray, labels: np.ndarray) -> pl.Series:
     return pl.DataFrame({"_auto": labels_auto, "_prop": labels}).select(merge_status("_auto", "_prop")).to_series()
 
 
-def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """client_match links, crosswalk and suspect links from the clustered comparison."""
+HELD_BACK = "review_budget"  # client_match.veto of a pair the review budget left apart
+
+
+def assemble(std, cmp, hints, reviewed, labels_auto, labels, held_from: float | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """client_match links, crosswalk and suspect links from the clustered comparison.
+
+    With `held_from` (the review threshold's floor), a pair rejected with no veto at that probability or more was left
+    apart only by the review budget's raised threshold: it is kept as a rejected link with veto HELD_BACK, so what no
+    person was shown can be counted and exported (`scr review export --held-back`)."""
     rec = std.select("rid", "practice_id", "source", "source_client_id", "key").with_columns(
         _auto=pl.Series(labels_auto), _prop=pl.Series(labels)
     )
@@ -135,5 +142,9 @@ def assemble(std, cmp, hints, reviewed, labels_auto, labels) -> tuple[pl.DataFra
         pl.concat([hints.select("rid_l", "rid_r"), reviewed.select("rid_l", "rid_r")]).select(pl.struct("rid_l", "rid_r")).to_series().implode()
     )
     # by (practice, source, id) of each end: rid numbers records in that order, so by (rid_l, rid_r)
-    out_links = links.filter((pl.col("decision") != "reject") | asserted).sort(["rid_l", "rid_r"]).select(list(LINK_SCHEMA))
+    if held_from is not None:
+        held = (pl.col("decision") == "reject") & pl.col("veto").is_null() & (pl.col("match_probability") >= held_from)
+        links = links.with_columns(veto=pl.when(held).then(pl.lit(HELD_BACK)).otherwise(pl.col("veto")))
+    kept = (pl.col("decision") != "reject") | asserted | (pl.col("veto") == HELD_BACK).fill_null(False)
+    out_links = links.filter(kept).sort(["rid_l", "rid_r"]).select(list(LINK_SCHEMA))
     return out_links, crosswalk.cast(CROSSWALK_SCHEMA), suspects.cast(audit.SUSPECT_SCHEMA)

@@ -24,6 +24,13 @@ def practice_facts(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
                    and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
                    and d.source_client_id_r = m.source_client_id_r)"""
         )[0][0],
+        # pairs the review budget left apart (transforms.resolve.HELD_BACK): no person was shown them
+        "held_back": q(
+            """select count(*) from client_match m where m.practice_id = $p and m.decision = 'reject' and m.veto = 'review_budget'
+                 and not exists (select 1 from review_decision d where d.practice_id = m.practice_id and d.source_l = m.source_l
+                   and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
+                   and d.source_client_id_r = m.source_client_id_r)"""
+        )[0][0],
         "decisions": dict(q("select decision, count(*) from review_decision where practice_id = $p group by 1 order by 1")),
         # decisions recorded, withdrawn or restored since the practice's last run: only a run applies them (an unmerge
         # applies its own reject decisions as it records them). Runs and operators write under one lock: no overlap.

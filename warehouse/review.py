@@ -44,8 +44,13 @@ def _masked_ids(side: str) -> str:
     return f"concat_ws(' ', {', '.join(parts)})"
 
 
-def _pending_sql() -> str:
-    """Links of one practice awaiting a person and not yet decided, with both records' names and masked ids."""
+HELD_BACK = "review_budget"  # client_match.veto of a pair the review budget left apart (transforms.resolve.HELD_BACK)
+
+
+def _pending_sql(held_back: bool = False) -> str:
+    """Links of one practice awaiting a person and not yet decided, with both records' names and masked ids; with
+    `held_back`, the pairs the review budget left apart instead (rejected, veto HELD_BACK), not yet decided either."""
+    which = f"m.decision = 'reject' and m.veto = '{HELD_BACK}'" if held_back else "m.decision = 'review'"
     side = "left join stg_client {a} on {a}.practice_id = m.practice_id and {a}.source = m.source_{s} and {a}.source_client_id = m.source_client_id_{s}"
     return f"""
         select m.practice_id, m.source_l, m.source_client_id_l, l.name as name_l, {_masked_ids('l')} as ids_l,
@@ -54,7 +59,7 @@ def _pending_sql() -> str:
         from client_match m
         {side.format(a='l', s='l')}
         {side.format(a='r', s='r')}
-        where m.practice_id = $p and m.decision = 'review' and not exists (
+        where m.practice_id = $p and {which} and not exists (
             select 1 from review_decision d where d.practice_id = m.practice_id and d.source_l = m.source_l
               and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
               and d.source_client_id_r = m.source_client_id_r)
@@ -110,13 +115,14 @@ def practices_awaiting(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
-def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path) -> int:
-    """Write the practice's pending links to a CSV with an empty `decision` column; returns rows written.
+def export_review(con: duckdb.DuckDBPyConnection, practice_id: str, out: Path, held_back: bool = False) -> int:
+    """Write the practice's pending links (with `held_back`, the pairs the review budget left apart) to a CSV with an
+    empty `decision` column; returns rows written.
 
     Text cells a spreadsheet would evaluate (a name like `=HYPERLINK(...)`) are escaped (landing.spreadsheet).
     """
     check_practices(con, [practice_id])
-    rows = con.sql(_pending_sql(), params={"p": practice_id}).pl()
+    rows = con.sql(_pending_sql(held_back), params={"p": practice_id}).pl()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     escape_frame(rows).write_csv(out)

@@ -226,3 +226,29 @@ def test_an_export_without_a_practice_names_those_whose_links_await_review(wh, t
     assert runner.invoke(scr, ["review", "apply", str(decided), "--by", "rev", "-w", str(wh)]).exit_code == 0
     res = runner.invoke(scr, ["review", "export", "-w", str(wh)])
     assert res.exit_code == 2 and "(repeat for more): no practice has links awaiting review" in said(res), said(res)
+
+
+def test_pairs_the_review_budget_left_apart_are_counted_exported_apart_and_decided_like_any(wh, tmp_path):
+    """Found by QA (session 28): pairs scored 0.5 or more that the review budget's raised threshold left apart were
+    dropped without trace; they are kept rejected with veto review_budget, counted, and exported on request."""
+    with connect(wh) as con:
+        con.execute("""insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r,
+                                                 match_probability, decision, veto)
+                       values ('p1', 'hq', 'h3', 'xpm', 'x3', 0.71, 'reject', 'review_budget'),
+                              ('p1', 'hq', 'h4', 'xpm', 'x4', 0.02, 'reject', 'identifier')""")
+    res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    assert ("held back: 1 pair scored 0.5 or more, left apart by the review budget "
+            "(`scr review export -p p1 --held-back` lists them)") in said(res)  # fmt: skip
+    plain, held = tmp_path / "review.csv", tmp_path / "held.csv"
+    assert runner.invoke(scr, ["review", "export", "-p", "p1", "-o", str(plain), "-w", str(wh)]).exit_code == 0
+    assert pl.read_csv(plain)["source_client_id_l"].to_list() == ["h1", "h2"]
+    res = runner.invoke(scr, ["review", "export", "-p", "p1", "--held-back", "-o", str(held), "-w", str(wh)])
+    assert res.exit_code == 0 and said(res) == f"1 pair of practice p1 the review budget left apart: {held}", res.output
+    rows = pl.read_csv(held)
+    assert rows.select("source_client_id_l", "source_client_id_r", "veto").rows() == [("h3", "x3", "review_budget")]
+    rows.with_columns(decision=pl.lit("accept")).write_csv(held)
+    res = runner.invoke(scr, ["review", "apply", str(held), "--by", "rev", "-w", str(wh)])
+    assert res.exit_code == 0 and "1 decision recorded from" in said(res), res.output
+    res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+    assert "held back" not in said(res)  # decided: the next run merges it, as any accepted link
