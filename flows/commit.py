@@ -15,6 +15,7 @@ import polars as pl
 from flows import faults
 from flows.timing import Stopwatch
 from landing import redact
+from landing.errors import described
 from warehouse.db import interrupted, transaction
 from warehouse.matches import write_match_results
 from warehouse.meta import REREAD_PENDING, read_meta, rekey_versions
@@ -29,8 +30,11 @@ __all__ = ["write_chunk", "unified_tables", "why", "forget_frames"]
 
 
 def why(exc: BaseException) -> str:
-    """An error as one line for a status detail or a log: its kind and message, bounded, long numbers masked
-    (an error's text may quote a record's values, and any field may hold a tax number)."""
+    """An error as one line for a status detail or a log. The storage's errors (an OSError: a full disk, a file size
+    limit; DuckDB's) as their kind and message, bounded, long numbers masked: their text says what the operator must
+    fix. Any other error as its kind and place only: a library's text can quote a record's values (session 29)."""
+    if not isinstance(exc, (OSError, duckdb.Error)):
+        return described(exc)
     text = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
     return text if len(text) <= 300 else text[:297] + "..."
 
@@ -130,7 +134,7 @@ def write_chunk(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set
     except Exception as exc:  # noqa: BLE001 - the chunk's practices fail, the wave goes on
         if interrupted(exc):  # a Ctrl-C during the chunk's transaction: the run stops, the chunk is not written
             raise KeyboardInterrupt from exc
-        log.exception("writing chunk %s failed", ", ".join(result.practice_ids[:5]))
+        log.error("writing chunk %s failed: %s", ", ".join(result.practice_ids[:5]), why(exc))  # no traceback: its text
         failed = pl.DataFrame(
             {"practice_id": result.practice_ids, "status": "failed", "detail": f"warehouse write failed: {why(exc)}"},
             schema={"practice_id": pl.String, "status": pl.String, "detail": pl.String},

@@ -17,7 +17,8 @@ import polars as pl
 
 from flows import faults
 from flows.timing import Stopwatch
-from landing import BadInput, Frames, HashKey, read_practice, read_practices, redact
+from landing import BadInput, Frames, HashKey, read_practice, read_practices
+from landing.errors import described, unexpected
 from landing.fingerprint import fingerprints
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
 
@@ -211,7 +212,7 @@ def read_ahead(landing: Path, parts: list[pl.DataFrame], key: HashKey, token: st
                 frames, bad = read_practices(landing, part, key)
                 taken = Taken(frames, prints.filter(~pl.col("practice_id").is_in(list(bad))))
             except Exception as exc:  # noqa: BLE001 - the chunk reads these practices itself and says what it finds
-                log.warning("reading ahead failed (%s); the chunk reads its practices itself", redact(repr(exc)))
+                log.warning("reading ahead failed (%s); the chunk reads its practices itself", described(exc))
         Kept.fulfil(promise, taken)
 
 
@@ -248,7 +249,7 @@ def extract(
         try:
             faults.point("extract:practice")
         except Exception as exc:  # noqa: BLE001 - an injected fault fails its practice, like an unexpected error
-            failed[pid] = redact(f"extract: unexpected error: {exc!r}")
+            failed[pid] = unexpected("extract", exc)
             log.error("practice %s: %s", pid, failed[pid])
     batch = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     if taken is not None:
@@ -257,7 +258,7 @@ def extract(
     try:
         frames, bad = read_practices(landing, batch, key)
     except Exception as exc:  # noqa: BLE001 - an unexpected error in the batch: find its practice by reading one by one
-        log.warning("extract: batch read failed (%s); reading practice by practice", redact(repr(exc)))
+        log.warning("extract: batch read failed (%s); reading practice by practice", described(exc))
         frames, bad = _one_by_one(landing, batch, key)
     if taken is not None and taken.prints.height:
         frames = _in_order(Frames.concat([taken.frames, frames]), practices.get_column("practice_id").to_list())
@@ -278,8 +279,8 @@ def _one_by_one(landing: Path, practices: pl.DataFrame, key: HashKey) -> tuple[F
         except BadInput as exc:
             failed[pid] = str(exc)
         except Exception as exc:  # noqa: BLE001 - an unexpected error fails its practice, not the wave
-            # an unexpected error's text may quote a value from the files: stored and logged redacted
-            failed[pid] = redact(f"extract: unexpected error: {exc!r}")
+            # an unexpected error's text may quote a value from the files: stored and logged as its kind and place
+            failed[pid] = unexpected("extract", exc)
             log.error("practice %s: %s", pid, failed[pid])
     return Frames.concat(parts) if parts else Frames.empty(), failed
 
@@ -342,15 +343,15 @@ def match_isolated(frames, practices, decisions, params, failed: dict[str, str],
     try:
         return _match(frames, practices, decisions, params, clock)
     except Exception as exc:  # noqa: BLE001
-        # no traceback: an error's text can quote a record's values (redacted here)
-        log.warning("chunk match failed (%s); isolating the failing practice", redact(repr(exc)))
+        # no traceback: an error's text can quote a record's values (its kind and place only)
+        log.warning("chunk match failed (%s); isolating the failing practice", described(exc))
     results = []
     for pid in practices["practice_id"].to_list():
         one = practices.filter(pl.col("practice_id") == pid)
         try:
             results.append(_match(frames, one, decisions, params, clock))
         except Exception as exc:  # noqa: BLE001
-            failed[pid] = redact(f"match: unexpected error: {exc!r}")
+            failed[pid] = unexpected("match", exc)
             log.error("practice %s: %s", pid, failed[pid])
     if not results:
         return None
@@ -388,7 +389,7 @@ def _match_chunk(frames, ready: pl.DataFrame, decisions, params: dict, failed: d
     try:
         whole = taken.sample.result(params, clock)
     except Exception as exc:  # noqa: BLE001 - the chunk matches those practices itself, isolating a failing one
-        log.warning("the model sample's matching failed (%s); matching its practices again", redact(repr(exc)))
+        log.warning("the model sample's matching failed (%s); matching its practices again", described(exc))
         return match_isolated(frames, ready, decisions, params, failed, clock)
     ids = mine["practice_id"].implode()
     parts = [_only_practices(whole, ids)]

@@ -19,7 +19,8 @@ from flows.settings import acting, get_settings
 from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
-from landing import BadInput, HashKey, read_practice, read_practices, read_registry, redact, registry_problems
+from landing import BadInput, HashKey, read_practice, read_practices, read_registry, registry_problems
+from landing.errors import unexpected
 from landing.schema import CLIENT, SYNC_LINK
 from transforms.retirement import plan_retirement, unconnected
 from warehouse.schema import create_all
@@ -67,7 +68,7 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
             except BadInput as exc:
                 bad[practice["practice_id"]] = str(exc)
             except Exception as exc:  # an unexpected reader error fails this practice, never the run
-                bad[practice["practice_id"]] = redact(f"{type(exc).__name__}: {exc}")
+                bad[practice["practice_id"]] = unexpected("read", exc)  # never its text: it may quote a record
     skipped.update(bad)
     done = [pid for pid in todo.get_column("practice_id").to_list() if pid not in bad]
     clients = [frames.client.filter(pl.col("source").is_in(["xpm", "hq"])) for frames in parts]

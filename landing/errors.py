@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["BadInput", "Failures", "decode_utf8", "redact"]
+__all__ = ["BadInput", "Failures", "decode_utf8", "redact", "unexpected", "described"]
 
 # eight or more digits (any script's), as people write numbers: every tax number, account and phone number is that
 # long; between two digits up to three spaces (any Unicode space), dots, dashes (an en dash too) or slashes, or the
 # escape a quoted value's repr shows for an unprintable one (a no-break space is '\xa0'). Session 28 found a TFN
-# quoted in full in a message when written with no-break spaces, two spaces or en dashes (landing.freetext alike).
-_SEP = r"(?:[^\S\r\n]|[.\-/\u2010-\u2015\u2212]|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4})"
-_LONG_NUMBER = rf"\d(?:{_SEP}{{0,3}}\d){{7,}}"
+# quoted in full in a message when written with no-break spaces, two spaces or en dashes (landing.freetext alike);
+# session 29 one written with thousands commas, as a spreadsheet formats a number column, or underscores.
+_SEP = r"(?:[^\S\r\n]|[._\-/\u2010-\u2015\u2212]|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4})"
+# a comma only alone between two digits (123,456,782): with a space it parts a list ("rows 3, 5"; "Level 3, 2019-01-05")
+_LONG_NUMBER = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d){{7,}}"
 # what is left as written: a UUID (every XPM and HQ record's id) and a written date (the value a date field got
 # wrong), so that an operator can find the record and see the value; no tax number is written in either shape
 _UUID = r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
@@ -107,3 +109,24 @@ class Failures:
     def errors(self) -> dict[int, BadInput]:
         """practice number -> its first bad input."""
         return {p: exc for p, (_, exc) in self._first.items()}
+
+
+def unexpected(stage: str, exc: BaseException) -> str:
+    """What an unexpected error is said as, stored and logged: its kind and where in this project's code it was raised,
+    never its text. A library's error text can quote the value it failed on, or a whole record (a UnicodeEncodeError
+    carries the string it could not encode: session 29 found a client's every identifier quoted that way)."""
+    return f"{stage}: unexpected error: {described(exc)} (its text is not kept: it may quote a record)"
+
+
+def described(exc: BaseException) -> str:
+    """An exception as its kind and the last place in this project's code it passed through: `KeyError at
+    landing/hq.py:140`; never its text (see `unexpected`)."""
+    import traceback
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(root) and not {".venv", "site-packages"} & set(path.parts):
+            return f"{type(exc).__name__} at {path.relative_to(root).as_posix()}:{frame.lineno}"
+    return type(exc).__name__

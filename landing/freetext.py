@@ -7,8 +7,8 @@ What we choose, and why:
   `value_last3`, with `is_secret` set; `value` is null.
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
-- A number is a run of digits with up to three spaces, dots, dashes or slashes between them, as people write
-  numbers: any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
+- A number is a run of digits with up to three spaces, dots, commas, underscores, dashes or slashes between them, as
+  people write numbers (`123,456,782` as a spreadsheet's number format writes it): any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
   digit (full-width ones from an Asian input method); a run's parts between dots and slashes, or between wide gaps,
   count too, since a tax number is written against other digits that way ("123456782.00", "123456782/2023",
   "123 456 782   0412 345 678"). Session 28 found a TFN kept in clear written with no-break spaces, two spaces,
@@ -39,12 +39,14 @@ SECRET_FIELD_NAME = (
     r"|social\s*security|national\s*insurance|nino|bank|bsb|iban|swift|account\s*(?:number|no|num|#)|acct|card"
     r"|passport|licen[cs]e|medicare|pin|password|passcode|secret)(?:[^a-z]|$)"
 )
-# digits (any script's) with up to three spaces, dots, dashes or slashes between them, as people write numbers
+# digits (any script's) with up to three spaces, dots, commas, underscores, dashes or slashes between them, as people
+# write numbers (thousands commas: a spreadsheet's number format; session 29)
 # (a space of any kind but a line break: the columns of a row are searched joined by line breaks, never one run)
-_SEP = r"(?:[^\S\r\n]|[./\-\x{2010}-\x{2015}\x{2212}])"
-_RUN = rf"\d(?:{_SEP}{{0,3}}\d)+"
-_EIGHT = rf"\d(?:{_SEP}{{0,3}}\d){{7}}"  # cheap pre-filter: at least eight digits in a row
-_GAP = r"[./]|(?:[^\S\r\n]|[\-\x{2010}-\x{2015}\x{2212}]){2,}"  # where a run's parts start: a dot or slash, or a wide gap
+_SEP = r"(?:[^\S\r\n]|[._/\-\x{2010}-\x{2015}\x{2212}])"
+# a comma only alone between two digits (123,456,782): with a space it parts a list ("Level 3, 2019-01-05")
+_RUN = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d)+"
+_EIGHT = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d){{7}}"  # cheap pre-filter: at least eight digits in a row
+_GAP = r"[.,_/]|(?:[^\S\r\n]|[\-\x{2010}-\x{2015}\x{2212}]){2,}"  # where a run's parts start: a dot or slash, or a wide gap
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 # columns that are keys, hashes, public identifiers or matching evidence: never rewritten
 _KEEP = {

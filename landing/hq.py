@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import orjson
@@ -89,7 +90,29 @@ def _line_of_constant(text: str) -> str | None:
     return None
 
 
+# an escaped UTF-16 surrogate, `\ud83d`: in pairs it is one character (an emoji), alone it is no text at all
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _lone_surrogate(text: str) -> str | None:
+    """The line of the first escaped lone surrogate (`"\ud83d"`: an emoji cut in half, as JavaScript writes one), which
+    JSON's grammar allows and no UTF-8 text holds; None when there is none. Only a text with a surrogate escape is
+    parsed again (orjson, which refuses a lone one where it stands)."""
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return None
+    try:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "surrogate" in str(exc):
+            return f"line {exc.lineno}"
+    return None
+
+
 def _loads(text: str, file: str, **hooks) -> object:
+    line = _lone_surrogate(text)
+    if line is not None:  # read as it is, the text fails later at its first encoding, quoted whole in the error
+        raise BadInput(file, line, "not valid JSON text: a lone \\u surrogate escape (half of an emoji or another character "
+                       "cut in two); write the whole character, or its pair of escapes")  # fmt: skip
     try:
         return json.loads(text, parse_constant=_constant, **hooks)
     except json.JSONDecodeError as exc:

@@ -130,9 +130,10 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
 
 
 def _tax_number_in_public_slot(df: pl.DataFrame) -> pl.Series:
-    """Per row: a public kind's value that fails its own check (is_valid false; a kind with no check cannot say) and
-    whose digits are a check-digit-valid TFN or IRD. Checked once per distinct value."""
-    suspect = pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & (pl.col("is_valid") == False)  # noqa: E712 - null is not false
+    """Per row: a public kind's value that does not pass its own check (is_valid false, or null for a kind with no
+    check digits: NZ, UK and other company numbers) and whose digits are a check-digit-valid TFN or IRD. Checked once
+    per distinct value. Session 29 found an IRD number typed as an NZ company number kept in clear."""
+    suspect = pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & ~pl.col("is_valid").fill_null(False)
     digits = pl.col("_canon").str.replace_all(r"[^0-9]", "")
     values = df.filter(suspect).select(digits.alias("d")).filter(pl.col("d").str.len_chars().is_in([8, 9])).to_series().unique()
     if values.is_empty():

@@ -1,7 +1,7 @@
 """Looking everywhere for raw secret values: warehouse tables and views, files, logs, Prefect's records, exports.
 
 A secret is matched in any formatting a person could reasonably have used: digits (of any script: full-width ones
-too) with up to three spaces of any kind, dots, dashes (an en dash too) or slashes between them (leading zeros
+too) with up to three spaces of any kind, dots, commas, underscores, dashes (an en dash too) or slashes between them (leading zeros
 ignored), or, for values with letters, the letters and digits in order whatever the case and punctuation.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-_RUN = r"\d(?:(?:[^\S\r\n]|[./\-\x{2010}-\x{2015}\x{2212}]){0,3}\d)*"
-_SEPARATORS = r"(?:[^\S\r\n]|[./\-\u2010-\u2015\u2212])+"
+_RUN = r"\d(?:(?:(?:[^\S\r\n]|[._/\-\x{2010}-\x{2015}\x{2212}]){0,3}|,)\d)*"
+_SEPARATORS = r"(?:[^\S\r\n]|[.,_/\-\u2010-\u2015\u2212])+"
 
 
 def _ascii(value: str) -> str:

@@ -25,6 +25,8 @@ def test_digits_are_found_in_any_formatting_and_words_whatever_the_case():
     # as people paste and type them (session 28): no-break spaces, two spaces, en dashes, full-width digits
     for typed in ("123\u00a0456\u00a0782", "123  456  782", "123\u2013456\u2013782", "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff12"):
         assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
+    for typed in ("123,456,782", "123_456_782"):  # a spreadsheet's thousands commas, underscores (session 29)
+        assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
     assert scan_text("12345\n6782", s) == set()  # a line break ends a number
 
 

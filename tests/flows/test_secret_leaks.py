@@ -74,12 +74,16 @@ def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> list[str]:
     """Identifiers of every kind; tax numbers as people paste and type them into free text and into a public kind's
     slot (session 28 found each of these kept in clear); returns those hidden in free text and slots."""
     doc = json.loads(path.read_text(encoding="utf-8"))
-    hidden = [p.tfn() for _ in range(4)]
+    hidden = [p.tfn() for _ in range(5)]
     full_width = "".join(chr(0xFF10 + int(d)) for d in hidden[1])
     first = doc["clients"][0]
     first["address"] = {**(first.get("address") or {}), "line2": f"TFN {p.spaced(hidden[0], chr(0x2013))}"}  # en dashes
     first["legalName"] = f"{first.get('legalName') or first['displayName']} {full_width}"
-    first["contacts"] = (first.get("contacts") or []) + [{"id": "planted-contact", "name": f"Bob (TFN {p.spaced(hidden[2], '  ')})"}]
+    first["contacts"] = (first.get("contacts") or []) + [{"id": "planted-contact", "name": f"Bob (TFN {p.spaced(hidden[2], '  ')})",
+                                                          "position": f"TFN {p.spaced(hidden[4], ',')}"}]  # a spreadsheet's commas
+    if region == "NZ":  # an IRD number as a company number, which has no check digits in NZ (session 29)
+        hidden.append(p.ird())
+        first["identifiers"] = [*(first.get("identifiers") or []), {"type": "CRN", "value": p.spaced(hidden[-1], "-")}]
     for obj in doc["clients"][:2]:
         ird = p.ird()
         obj["identifiers"] = (obj.get("identifiers") or []) + [

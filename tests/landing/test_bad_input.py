@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from tests.landing.fixtures import KEY, practice, zone
@@ -114,6 +115,34 @@ def test_json_not_valid(landing):
     edit(landing / "P_AU" / "hq_clients.json", '"archived": false,', '"archived": false')
     e = bad(landing)
     assert e.file == "hq_clients.json" and e.record == "line 11" and "not valid JSON" in e.message
+
+
+@pytest.mark.parametrize("escape", ["\\ud83d", "\\uDE00", "x\\ud83d\\u0041"])
+def test_json_with_a_lone_surrogate_escape_is_bad_input_naming_the_line_never_the_record(landing, escape):
+    """Found by QA (session 29): `"\\ud83d"` (an emoji cut in half, as JavaScript writes one) is JSON's grammar but no
+    text: the reader failed later with an 'unexpected error' quoting the client's whole record, identifiers too."""
+    path = landing / "P_AU" / "hq_clients.json"
+    text = path.read_text(encoding="utf-8")
+    at = text.index('"displayName": "') + len('"displayName": "')
+    path.write_text(text[:at] + escape + text[at:], encoding="utf-8")
+    e = bad(landing)
+    line = text[:at].count("\n") + 1
+    assert (e.file, e.record) == ("hq_clients.json", f"line {line}")
+    assert e.message.startswith("not valid JSON text: a lone \\u surrogate escape"), e.message
+    assert "{" not in str(e)  # nothing of the record
+    # a pair of escapes is one character: read as it is
+    path.write_text(text[:at] + "\\ud83d\\ude00" + text[at:], encoding="utf-8")
+    assert read_practice(landing, practice(landing, "P_AU"), KEY).client.filter(pl.col("name").str.starts_with("\U0001f600")).height == 1
+
+
+def test_a_lone_surrogate_in_the_registry_is_bad_input_naming_its_line(landing):
+    from landing import read_registry
+
+    path = landing / "practices.json"
+    edit(path, '"name": "', '"name": "\\ud83d')
+    with pytest.raises(BadInput) as info:
+        read_registry(landing)
+    assert info.value.file == "practices.json" and "lone \\u surrogate" in info.value.message and info.value.record.startswith("line ")
 
 
 def test_json_not_utf8(landing):

@@ -215,6 +215,24 @@ def test_a_tax_number_in_a_public_identifiers_slot_is_hashed_not_kept_as_that_ki
     assert "51824753556" in ids["id_value"].to_list()  # h-1's valid ABN
 
 
+def test_a_tax_number_as_a_company_number_with_no_check_digits_is_hashed_and_a_company_number_kept(tmp_path):
+    """Found by QA (session 29): an IRD number typed as an NZ company number (XPM CompanyNumber, HQ CRN) was kept in
+    clear: an NZ company number has no check digits, so the tax-number check of a public slot never looked at it."""
+    landing = zone(tmp_path)
+    path = landing / "P-NZ" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["identifiers"] = [{"type": "CRN", "value": "49-091-850"}, {"type": "CRN", "value": "1234567"},
+                                        {"type": "Company Number", "value": "123 456 782"}, {"type": "CRN", "value": "12345678"}]
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P-NZ"), KEY)
+    ids = frames.identifier.filter(pl.col("source") == "hq")
+    text = json.dumps(frames.client.to_dicts() + ids.to_dicts(), default=str)
+    assert "49091850" not in text and "123456782" not in text  # an IRD, a TFN: hashed, last three kept
+    hidden = ids.filter(pl.col("id_value").is_null() & pl.col("id_type").is_in(["NZCN"]))
+    assert sorted(hidden["id_last3"].to_list()) == ["782", "850"], ids
+    assert {"001234567", "012345678"} <= set(ids["id_value"].drop_nulls().to_list())  # company numbers (canonical), no tax number
+
+
 def test_a_date_field_holding_a_tax_number_is_secret_and_a_date_written_yyyymmdd_is_not():
     """Found by feeding the readers a stranger's data (session 28): a custom field declared a date was never checked."""
     got = protect_custom_fields(fields([("Year End", "date", "281026748"), ("Year End", "date", "20230630"),
@@ -240,3 +258,16 @@ def test_a_tax_number_typed_into_a_phone_or_the_client_type_is_masked_and_phones
     assert hq["h-1"]["phone"] == "***216" and hq["h-2"]["client_type"] == "***341"
     assert hq["h-2"]["phone"] == "+61 570 178 216"
     assert frames.contact.filter(pl.col("contact_id") == "hc-1")["phone"].to_list() == ["(03) 5701 7821"]
+
+
+def test_an_unexpected_errors_text_is_never_kept_only_its_kind_and_place():
+    """Found by QA (session 29): a UnicodeEncodeError's text was the client's whole record (a passport number in clear)
+    stored as the practice's failure detail; an unexpected error is said as its kind and where it was raised."""
+    from landing.errors import unexpected
+
+    try:
+        '{"identifiers":[{"type":"Passport","value":"PA1234567"}],"name":"x\ud83d"}'.encode()
+    except UnicodeEncodeError as exc:
+        said = unexpected("extract", exc)
+    assert said.startswith("extract: unexpected error: UnicodeEncodeError at tests/landing/test_secrets.py:"), said
+    assert "PA1234567" not in said and "Passport" not in said and said.endswith("(its text is not kept: it may quote a record)")
