@@ -22,7 +22,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices, existing_warehouse, verb, waiting,
+    unknown_practices, existing_warehouse, shown, verb, waiting,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -90,13 +90,20 @@ def query(
     elif fmt == "csv":
         from landing.spreadsheet import escape_frame
 
-        sys.stdout.write(_flat(escape_frame(frame)).write_csv())
+        text = _flat(escape_frame(frame)).write_csv()
+        # on a terminal, a cell's control characters as codes: raw, ESC sequences retitle the window, clear the screen
+        # (found by QA, session 29); into a file or a pipe the data as it is
+        sys.stdout.write(shown(text) if _terminal() else text)
     elif fmt == "json":  # times as the CSV writes them (ISO 8601, `T`), not Polars' JSON's "2026-12-04 22:54:22"
         import polars as pl
 
         sys.stdout.write(frame.with_columns(pl.col(pl.Datetime).dt.to_string("%Y-%m-%dT%H:%M:%S%.6f")).write_json() + "\n")
     else:
         _print_table(frame, max_rows)
+
+
+def _terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def shell(warehouse: Warehouse = None) -> None:

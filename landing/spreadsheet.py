@@ -44,20 +44,24 @@ def _text_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column escaped with escape_cell (vectorised); write the result with any CSV writer.
+    """Every text column, and every column's name, escaped with escape_cell (vectorised); write the result with any
+    CSV writer.
 
     Categorical and Enum columns (DuckDB's ENUM) are written as the text they are, so they are escaped as text."""
     coded = [c for c, t in frame.schema.items() if isinstance(t, pl.Categorical | pl.Enum)]
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c in coded)
     cols = _text_columns(frame)
-    return frame.with_columns(
+    escaped = frame.with_columns(
         pl.when(pl.col(c).str.contains(_NEEDS)).then(pl.concat_str(pl.lit("'"), pl.col(c))).otherwise(pl.col(c)).alias(c)
         for c in cols
     )
+    # the header row too: a query's column may be named from the data (`pivot ... on name`; found by QA, session 29)
+    return escaped.rename({c: escape_cell(c) for c in escaped.columns})
 
 
 def unescape_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Every text column unescaped (a CSV read back with infer_schema=False): the exact inverse of escape_frame."""
+    frame = frame.rename({c: unescape_cell(c) for c in frame.columns})
     cols = _text_columns(frame)
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(_ESCAPED_RE)).then(pl.col(c).str.slice(1)).otherwise(pl.col(c)).alias(c)

@@ -263,8 +263,14 @@ def failure_reasons() -> str:
             select practice_id,
                    -- a key's value the message names outside the record's label (`client_code=ANDE001 repeats ...`, as
                    -- written before session 28) goes too: a Tax client code may be a tax file number
+                   -- a value quoted ('x' or "x", as Python's repr writes it: opened after a space, closed before one, a
+                   -- comma, a colon or the end) or in brackets goes, the words around it stay ("column 'email' repeats"
+                   -- is "column repeats"; the apostrophe of "the folder's" opens nothing)
                    regexp_replace(regexp_replace(
-                       regexp_replace(regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?:', ':'), ' ?[''"(].*$', ''),
+                       regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+                           regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?:', ':'),
+                           ' ''[^'']*''([ ,;:)]|$)', '\\1', 'g'), ' "[^"]*"([ ,;:)]|$)', '\\1', 'g'), ' ?\\([^)]*\\)', '', 'g'),
+                           '( [''"]| ?\\().*$', ''),
                        '^(([^:]*:){2}[^:]*):.*$', '\\1'), '([A-Za-z_]+=[^ ,;:]+(, )?)+ (repeats an earlier record)', '\\3') as reason
             from practice_status where status = 'failed'
         )

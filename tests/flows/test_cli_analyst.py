@@ -56,6 +56,22 @@ def test_csv_cells_are_inert_in_a_spreadsheet(wh):
     assert rows["A1"]["n"] == "-1"  # numbers are numbers
 
 
+def test_csv_headers_are_inert_and_on_a_terminal_control_characters_are_codes(wh, monkeypatch):
+    """Found by QA (session 29): a pivot on client names put `=Claark, Ruby` in the header row as written, and CSV
+    printed to a terminal replayed a name's ESC sequences (retitled the window, cleared the screen)."""
+    sql = "select 1 as \"=Claark, Ruby\", 'a' || chr(27) || ']0;PWNED' || chr(7) || 'b' as name"
+    result = scr("query", "-w", str(wh), sql, "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == '"\'=Claark, Ruby",name'
+    assert "\x1b]0;PWNED\x07" in result.stdout  # into a file or a pipe: the data as it is
+    from flows import cli_analyst
+
+    monkeypatch.setattr(cli_analyst, "_terminal", lambda: True)
+    result = scr("query", "-w", str(wh), sql, "-f", "csv")
+    assert result.exit_code == 0 and "\x1b" not in result.stdout and "\x07" not in result.stdout, result.stdout
+    assert result.stdout.splitlines()[1] == "1,a\\x1b]0;PWNED\\x07b"
+
+
 def test_query_times_are_written_alike_in_csv_and_json(wh):
     """Found by hand (session 28): `-f csv` wrote 2026-12-04T22:54:22.653891, `-f json` 2026-12-04 22:54:22.653891."""
     sql = "select timestamp '2024-05-01 10:00' as a, timestamp '2026-12-04 22:54:22.653891' as b, date '2024-05-01' as d"

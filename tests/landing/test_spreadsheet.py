@@ -55,3 +55,18 @@ def test_categorical_and_enum_text_is_escaped_like_any_text():
     })  # fmt: skip
     written = pl.read_csv(io.StringIO(escape_frame(frame).write_csv()), infer_schema=False)
     assert written.rows() == [("'=HYPERLINK(\"x\")", "'@SUM(1)", "-1"), ("ok", "ok", "2")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r\n\""), min_size=1, max_size=8)
+                .filter(lambda t: t.strip() == t), min_size=1, max_size=5, unique=True))  # fmt: skip
+def test_column_names_are_escaped_too_and_restored_exactly(names):
+    """Found by QA (session 29): `scr query "pivot ... on name" -f csv` put client names such as `=Claark, Ruby` in the
+    header row as written; a column's name is a cell of the header row and is escaped like any cell."""
+    frame = pl.DataFrame({n: ["x"] for n in names})
+    escaped = escape_frame(frame)
+    assert escaped.columns == [escape_cell(n) for n in names]
+    assert not any(c[0] in TRIGGERS for c in escaped.columns)
+    buf = io.BytesIO()
+    escaped.write_csv(buf)
+    assert unescape_frame(pl.read_csv(io.BytesIO(buf.getvalue()), infer_schema=False)).columns == names

@@ -139,6 +139,12 @@ def test_progress_by_run_replays_the_statuses_as_each_run_ended(hand):
         # as written before session 28: the key's value in the message too
         ("tax_clients.csv: line 4 (client_code=123456782): client_code=123456782 repeats an earlier record",
          "tax_clients.csv: repeats an earlier record"),
+        # the words after a quoted value stay (found by QA, session 29: cut at the first quote, these said only
+        # "tax_clients.csv: column" and "hq_clients.json: practiceId")
+        ("tax_clients.csv: line 1: column 'email' repeats", "tax_clients.csv: column repeats"),
+        ("hq_clients.json: practiceId 'X' is not the folder's practice 'S07'", "hq_clients.json: practiceId is not the folder's practice"),
+        ('hq_clients.json: record 2 (id=h2): displayName "O\'Brien, Ann" is too long', "hq_clients.json: displayName is too long"),
+        ("tax_clients.csv: line 3: abn 'x' (a number a spreadsheet rounded): export it again", "tax_clients.csv: abn: export it again"),
     ],
 )  # fmt: skip
 def test_failure_reasons_keep_the_file_and_kind_of_error_never_the_record_or_its_values(detail, reason):
