@@ -33,6 +33,7 @@ from flows.timing import Stopwatch
 from flows.words import plural
 from landing import pool, read_registry, registry_problems
 from landing.fingerprint import fingerprints
+from landing.practice import lost_exports
 from landing.sizes import practice_sizes
 from transforms.planning import chunks, plan_wave, unplanned_wave
 from transforms.status_rules import baseline, with_choices
@@ -42,7 +43,7 @@ from warehouse.invariants import check as check_invariants
 from warehouse.review import read_decisions
 from warehouse.run_store import fail_run, finish_run, start_run
 from warehouse.schema import create_all
-from warehouse.staging import load_practices
+from warehouse.staging import client_counts, load_practices
 from warehouse.status import mark_changed, read_extracts, read_status, write_status
 
 
@@ -181,6 +182,9 @@ def run_journey(
             adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
         # practices.json as the operators' recorded choices amend it (strategy, step one confirmed)
         registry = with_choices(files, latest_choices(con))
+        # an export that stopped coming while the registry still names its system fails its practice, not reads as none
+        lost = lost_exports(landing, registry, client_counts(con, registry["practice_id"].to_list()))
+        problems = dict(sorted({**lost, **problems}.items()))
         pinned = set(read_pins(con)["practice_id"].to_list())
         held = sorted(set(practice_ids or []) & pinned)
         if held:

@@ -15,10 +15,34 @@ from landing.registry import FILE as REGISTRY_FILE
 from landing.registry import ID_PATTERN, no_folder, no_hq
 from landing.secrets import HashKey
 
-__all__ = ["read_practices", "read_practice", "FILES_IN_ORDER"]
+__all__ = ["read_practices", "read_practice", "FILES_IN_ORDER", "lost_exports"]
 
 # the order one practice's files are read in: the first bad one is the one reported
 FILES_IN_ORDER = (hq.READER, xpm.READER, tax.READER, sync.READER)
+
+
+_PACKED = {"gz", "zip", "bz2", "xz", "zst", "7z", "tgz"}
+# the systems a practice may stop exporting: source in staging, its file, its registry flag, its name in messages
+_OPTIONAL = (("xpm", xpm.FILE, "uses_xpm", "XPM"), ("tax", tax.FILE, "uses_tax", "Xero Tax"))
+
+
+def lost_exports(landing: Path, registry: pl.DataFrame, staged: pl.DataFrame) -> dict[str, str]:
+    """practice_id -> why it fails: an XPM or Tax export absent now, whose last reading held clients (`staged`:
+    practice_id, source, n) while the registry still says the practice uses that system. Read as "no data", as the
+    contract has an absent file, it promoted a version without those clients, unsaid (found by QA, session 29); a
+    practice that stopped using the system says so in practices.json (uses_xpm / uses_tax false)."""
+    held = {(p, src): n for p, src, n in staged.select("practice_id", "source", "n").iter_rows()}
+    out: dict[str, str] = {}
+    for row in registry.select("practice_id", "uses_xpm", "uses_tax").iter_rows(named=True):  # one stat per practice's file
+        for source, file, flag, system in _OPTIONAL:
+            n = held.get((row["practice_id"], source), 0)
+            if n and row[flag] is True and not (landing / row["practice_id"] / file).exists():
+                out[row["practice_id"]] = str(BadInput(file, None, (
+                    f"absent, but the last reading held {n} {system} client{'s' * (n != 1)} and {REGISTRY_FILE} says the "
+                    f"practice uses {system}: restore the export (the promoted version stays as it is), or set {flag} "
+                    f"false to consolidate without them")))  # fmt: skip
+                break
+    return out
 
 
 def _job(landing: Path, practice: dict) -> Job:
@@ -39,6 +63,15 @@ def _job(landing: Path, practice: dict) -> Job:
         other = named.get(reader.file)
         if other is not None and other != reader.file and not (folder / reader.file).is_file():
             job.refused = BadInput(other, None, f"the export must be named {reader.file} (names are case-sensitive)")
+            return job
+    for reader in FILES_IN_ORDER:
+        path = folder / reader.file
+        if path.exists() and not path.is_file():  # a folder of that name was taken for no export (session 29, QA)
+            job.refused = BadInput(reader.file, None, "a folder, not a file: the export must be the file itself")
+            return job
+        packed = sorted(n for n in named.values() if n.lower().startswith(reader.file + ".") and n.lower().rsplit(".", 1)[-1] in _PACKED)
+        if packed and not path.is_file():  # xpm_clients.xml.gz alone was read as no XPM data
+            job.refused = BadInput(packed[0], None, f"compressed: the export must be {reader.file}, unpacked")
             return job
     if not (folder / hq.FILE).is_file():
         job.refused = no_hq()

@@ -585,3 +585,46 @@ def test_a_model_a_first_wave_was_too_small_to_fit_is_fitted_once_the_landing_zo
     fitted = current()
     assert fitted["iterations"] > 0
     assert q(path, "select count(*) n from match_model")["n"].item() == 2
+
+
+def test_an_export_that_stops_coming_fails_its_practice_and_keeps_its_version_until_the_registry_says_so(tmp_path, prefect_api):
+    """Found by QA (session 29): a complete practice whose xpm_clients.xml went missing was rerun as "no XPM data" and
+    a version without its XPM clients promoted, unsaid. Now it fails naming the file, its version stays; practices.json
+    saying the practice no longer uses XPM is what drops them."""
+    from flows.wave import rerun_practice
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "z", 4, seed=5, bad_practices=0)
+    landing, wh = tmp_path / "z" / "landing", tmp_path / "w.duckdb"
+    registry = json.loads((landing / "practices.json").read_text())
+    for row in registry:  # every practice consolidates: step one done, a strategy chosen
+        row.update(connection="confirmed", connected_by=row["master_admin"], strategy="combine")
+    (landing / "practices.json").write_text(json.dumps(registry))
+    pid = next(r["practice_id"] for r in registry if r["uses_xpm"])
+    rerun_practice(practices=[pid], landing=str(landing), warehouse=str(wh))
+    count = f"select count(*) as n from client_crosswalk where practice_id = '{pid}' and source = 'xpm'"
+    before = q(wh, count)["n"][0]
+    versions = f"select count(*) as n from promotion_version where practice_id = '{pid}'"
+    assert before > 0 and q(wh, versions)["n"][0] == 1
+    (landing / pid / "xpm_clients.xml").rename(tmp_path / "kept.xml")
+    rerun_practice(practices=[pid], landing=str(landing), warehouse=str(wh))
+    status = q(wh, f"select status, detail from practice_status where practice_id = '{pid}'").row(0)
+    staged = q(wh, f"select count(*) as n from stg_client where practice_id = '{pid}' and source = 'xpm'")["n"][0]
+    assert status == ("failed", f"xpm_clients.xml: absent, but the last reading held {staged} XPM clients and practices.json says "
+                                "the practice uses XPM: restore the export (the promoted version stays as it is), or set "
+                                "uses_xpm false to consolidate without them")  # fmt: skip
+    assert q(wh, count)["n"][0] == before and q(wh, versions)["n"][0] == 1
+    # a folder of the file's name is no absent export either
+    (landing / pid / "xpm_clients.xml").mkdir()
+    rerun_practice(practices=[pid], landing=str(landing), warehouse=str(wh))
+    assert q(wh, f"select detail from practice_status where practice_id = '{pid}'")["detail"][0] == (
+        "xpm_clients.xml: a folder, not a file: the export must be the file itself")
+    (landing / pid / "xpm_clients.xml").rmdir()
+    assert q(wh, count)["n"][0] == before and q(wh, versions)["n"][0] == 1
+    # the registry says the practice no longer uses XPM: a new version without its XPM clients
+    for row in registry:
+        if row["practice_id"] == pid:
+            row["uses_xpm"] = False
+    (landing / "practices.json").write_text(json.dumps(registry))
+    rerun_practice(practices=[pid], landing=str(landing), warehouse=str(wh))
+    assert q(wh, count)["n"][0] == 0 and q(wh, versions)["n"][0] == 2

@@ -414,3 +414,17 @@ def test_a_bare_ampersand_in_xpm_text_is_said_as_such_not_as_an_entity(landing):
     e = bad(landing)
     assert e.file == "xpm_clients.xml" and "not valid XML: an & not written as &amp;" in e.message, str(e)
     assert "entity reference" not in e.message
+
+
+def test_an_export_that_is_a_folder_or_left_compressed_is_bad_input_not_an_absent_file(landing):
+    """Found by QA (session 29): a folder named xpm_clients.xml, or xpm_clients.xml.gz alone, was read as no XPM data."""
+    path = landing / "P_AU" / "xpm_clients.xml"
+    packed = landing / "P_AU" / "xpm_clients.xml.gz"
+    path.rename(packed)
+    assert str(bad(landing)) == "xpm_clients.xml.gz: compressed: the export must be xpm_clients.xml, unpacked"
+    path.mkdir()
+    assert str(bad(landing)) == "xpm_clients.xml: a folder, not a file: the export must be the file itself"
+    path.rmdir()
+    packed.rename(path)
+    (landing / "P_AU" / "xpm_clients.xml.bak.gz").write_bytes(b"")  # beside the export itself: left alone
+    read_practice(landing, practice(landing, "P_AU"), KEY)
