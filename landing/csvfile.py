@@ -102,3 +102,12 @@ def check_records(raw: pl.DataFrame, file: str, key: list[str], required: list[s
         # the label names the record and its key's value; the message says only what is wrong, so the analysts'
         # failure_reasons (the message without the record) holds no client's code (found by hand, session 28)
         failures.add(row[PRACTICE], (*stage, 2), BadInput(file, row[LABEL], f"{' and '.join(key)} already used by an earlier record"))
+
+
+def outside_vocabulary(frame: pl.DataFrame, column: str, allowed: list[str], file: str, field: str, failures: Failures,
+                       stage: tuple) -> None:  # fmt: skip
+    """Each practice's first record whose `column` (as normalised by the caller; empty is allowed) is none of `allowed`
+    fails it, naming the record; the value is not quoted (a type or state field may hold a typed-in number)."""
+    wrong = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(allowed)).unique(PRACTICE, keep="first", maintain_order=True)
+    for p, label in wrong.select(PRACTICE, LABEL).iter_rows():  # one row per practice with bad input
+        failures.add(p, stage, BadInput(file, label, f"{field} is none of {', '.join(allowed)}"))

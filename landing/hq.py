@@ -12,6 +12,7 @@ import polars as pl
 
 from landing import schema
 from landing.batch import Reader, parse_file, read_file, type_client_file
+from landing.csvfile import outside_vocabulary
 from landing.errors import BadInput, Failures, decode_utf8
 from landing.frames import Frames
 from landing.idents import Parsed
@@ -246,6 +247,11 @@ SPEC = (
 
 def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
     """A batch's parsed HQ tables typed (a module function: a reader travels to parsing processes by name)."""
+    # the contract's PERSON or ORGANISATION, whatever the case; anything else kept as written made a person of no
+    # kind to the person/organisation rule (found by QA, session 29: "PERSON 123456782")
+    kind = pl.col("client_type").str.strip_chars().str.to_uppercase().replace("", None)
+    raw = {**raw, "client": raw["client"].with_columns(kind)}
+    outside_vocabulary(raw["client"], "client_type", ["PERSON", "ORGANISATION"], FILE, "type", failures, (RANK, 9))
     return type_client_file(raw, failures, SPEC, "hq", FILE, RANK)
 
 

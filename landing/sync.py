@@ -8,7 +8,7 @@ import polars as pl
 
 from landing import schema
 from landing.batch import Reader
-from landing.csvfile import check_records, columns, labelled
+from landing.csvfile import check_records, columns, labelled, outside_vocabulary
 from landing.errors import Failures
 from landing.values import typed as typed_frame
 
@@ -27,7 +27,9 @@ def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.Data
     """A batch's links: a link without both ids, repeated, or with a bad timestamp fails its practice."""
     table = labelled(raw["table"], "xpm_client_uuid")
     check_records(table, FILE, ["xpm_client_uuid", "hq_client_id"], REQUIRED, failures, (RANK,))
-    table = table.with_columns(pl.col("state").str.strip_chars().str.to_lowercase())
+    table = table.with_columns(pl.col("state").str.strip_chars().str.to_lowercase().replace("", None))
+    # a state outside the contract's two (`Enabled`) was kept and never retired (found by QA, session 29)
+    outside_vocabulary(table, "state", ["active", "paused"], FILE, "state", failures, (RANK, 4))
     frame, errors = typed_frame(table, schema.SYNC_LINK, FILE)
     failures.update((RANK, 3), errors)
     return {"sync_link": frame}

@@ -428,3 +428,42 @@ def test_an_export_that_is_a_folder_or_left_compressed_is_bad_input_not_an_absen
     packed.rename(path)
     (landing / "P_AU" / "xpm_clients.xml.bak.gz").write_bytes(b"")  # beside the export itself: left alone
     read_practice(landing, practice(landing, "P_AU"), KEY)
+
+
+@pytest.mark.parametrize(("column", "value"), [("abn", "5.01835E+10"), ("tfn", "1.23457E+08"), ("ird_number", "4.9e7")])
+def test_an_identifier_a_spreadsheet_wrote_in_scientific_notation_is_bad_input_never_quoted(landing, column, value):
+    """Found by QA (session 29): an Excel round trip of tax_clients.csv wrote an ABN as 5.01835E+10; it was kept as the
+    ABN 50183510, a TFN hashed from the wrong digits, unsaid."""
+    import polars as pl
+
+    path = landing / "P_AU" / "tax_clients.csv"
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)).write_csv(path)
+    e = bad(landing)
+    code = frame["client_code"][1]
+    assert e.file == "tax_clients.csv" and e.record.startswith("line ") and e.record.endswith(f" (client_code={code})")
+    assert e.message == (f"{column}: a number in scientific notation (as a spreadsheet rewrites a long number): its digits are "
+                         "lost; export the file again with the column formatted as text")  # fmt: skip
+
+
+def test_an_hq_type_or_a_sync_state_outside_the_contract_is_bad_input_without_its_value(landing):
+    """Found by QA (session 29): HQ `type` "PERSON 123456782" was kept as written (a person of no kind to the
+    person/organisation rule), a sync link's state `Enabled` kept and never retired. Case and spaces do not matter."""
+    import polars as pl
+
+    hq = landing / "P_AU" / "hq_clients.json"
+    text = hq.read_text(encoding="utf-8")
+    hq.write_text(text.replace('"type": "PERSON"', '"type": " person "', 1), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    assert frames.client.filter(pl.col("source") == "hq")["client_type"].to_list()[0] == "PERSON"
+    hq.write_text(text.replace('"type": "PERSON"', '"type": "PERSON PA1234567"', 1), encoding="utf-8")
+    e = bad(landing)
+    assert str(e) == "hq_clients.json: record 1 (id=h-1): type is none of PERSON, ORGANISATION" and "PA1234567" not in str(e)
+    hq.write_text(text, encoding="utf-8")
+    sync = landing / "P_AU" / "sync_links.csv"
+    frame = pl.read_csv(sync, infer_schema=False)
+    frame.with_columns(state=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("Enabled")).otherwise("state")).write_csv(sync)
+    e = bad(landing)
+    assert e.file == "sync_links.csv" and e.record.startswith("line 2") and e.message == "state is none of active, paused"
+    frame.with_columns(state=pl.lit(" Paused ")).write_csv(sync)
+    read_practice(landing, practice(landing, "P_AU"), KEY)
