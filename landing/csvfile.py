@@ -40,6 +40,9 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str], diges
         if first is None:  # a byte order mark alone: nothing after it, not even a header
             raise BadInput(file, None, "empty file (no header row)")
         header = [h.strip().lower() for h in first]
+        for sep, kind in ((";", "semicolons"), ("\t", "tabs")):  # a spreadsheet's other "CSV": said, not quoted whole
+            if len(header) == 1 and set(header[0].split(sep)) & set(required):
+                raise BadInput(file, "line 1", f"columns separated by {kind}, not commas: save it as CSV UTF-8 (comma delimited)")
         for name in header:
             if name not in known:
                 raise BadInput(file, "line 1", f"unknown column {name!r}")

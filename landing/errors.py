@@ -66,6 +66,8 @@ def _rebuilt(file: str, record: str | None, message: str) -> BadInput:
 
 def decode_utf8(data: bytes, file: str) -> str:
     """The file's text (a UTF-8 BOM tolerated); bytes that are not UTF-8 are BadInput naming the line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text", Notepad's "Unicode": said as such
+        raise BadInput(file, "line 1", "UTF-16 text (its byte order mark), not UTF-8: save it as UTF-8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

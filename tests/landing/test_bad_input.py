@@ -467,3 +467,19 @@ def test_an_hq_type_or_a_sync_state_outside_the_contract_is_bad_input_without_it
     assert e.file == "sync_links.csv" and e.record.startswith("line 2") and e.message == "state is none of active, paused"
     frame.with_columns(state=pl.lit(" Paused ")).write_csv(sync)
     read_practice(landing, practice(landing, "P_AU"), KEY)
+
+
+@pytest.mark.parametrize(("name", "encoding", "sep", "says"), [
+    ("tax_clients.csv", "utf-8", ";", "columns separated by semicolons, not commas: save it as CSV UTF-8 (comma delimited)"),
+    ("tax_clients.csv", "utf-8", "\t", "columns separated by tabs, not commas: save it as CSV UTF-8 (comma delimited)"),
+    ("tax_clients.csv", "utf-16", ",", "UTF-16 text (its byte order mark), not UTF-8: save it as UTF-8"),
+    ("sync_links.csv", "utf-16", ",", "UTF-16 text (its byte order mark), not UTF-8: save it as UTF-8"),
+])  # fmt: skip
+def test_a_csv_a_spreadsheet_saved_in_its_other_formats_says_how_to_save_it(landing, name, encoding, sep, says):
+    """Found by QA (session 29): a semicolon-separated tax_clients.csv was 'unknown column' quoting its whole header,
+    a UTF-16 one 'not UTF-8 (byte 0)'."""
+    path = landing / "P_AU" / name
+    text = path.read_text(encoding="utf-8")
+    path.write_bytes(text.replace(",", sep).encode(encoding))
+    e = bad(landing)
+    assert (e.file, e.record, e.message) == (name, "line 1", says)
