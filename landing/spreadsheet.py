@@ -48,25 +48,29 @@ def escape_frame(frame: pl.DataFrame) -> pl.DataFrame:
     CSV writer.
 
     Categorical and Enum columns (DuckDB's ENUM) are written as the text they are, so they are escaped as text."""
+    names = frame.columns
+    # by position: a query's column may be named `*` or `^x$`, which pl.col reads as all columns or a pattern
+    frame = frame.rename({c: f"_{i}" for i, c in enumerate(names)})
     coded = [c for c, t in frame.schema.items() if isinstance(t, pl.Categorical | pl.Enum)]
     frame = frame.with_columns(pl.col(c).cast(pl.String) for c in coded)
-    cols = _text_columns(frame)
     escaped = frame.with_columns(
         pl.when(pl.col(c).str.contains(_NEEDS)).then(pl.concat_str(pl.lit("'"), pl.col(c))).otherwise(pl.col(c)).alias(c)
-        for c in cols
+        for c in _text_columns(frame)
     )
     # the header row too: a query's column may be named from the data (`pivot ... on name`; found by QA, session 29)
-    return escaped.rename({c: escape_cell(c) for c in escaped.columns})
+    return escaped.rename({f"_{i}": escape_cell(c) for i, c in enumerate(names)})
 
 
 def unescape_frame(frame: pl.DataFrame) -> pl.DataFrame:
-    """Every text column unescaped (a CSV read back with infer_schema=False): the exact inverse of escape_frame."""
-    frame = frame.rename({c: unescape_cell(c) for c in frame.columns})
-    cols = _text_columns(frame)
-    return frame.with_columns(
+    """Every text column, and every column's name, unescaped (a CSV read back with infer_schema=False): the exact
+    inverse of escape_frame."""
+    names = [unescape_cell(c) for c in frame.columns]
+    frame = frame.rename({c: f"_{i}" for i, c in enumerate(frame.columns)})
+    unescaped = frame.with_columns(
         pl.when(pl.col(c).str.contains(_ESCAPED_RE)).then(pl.col(c).str.slice(1)).otherwise(pl.col(c)).alias(c)
-        for c in cols
+        for c in _text_columns(frame)
     )
+    return unescaped.rename({f"_{i}": c for i, c in enumerate(names)})
 
 
 def formula_like(expr: pl.Expr) -> pl.Expr:

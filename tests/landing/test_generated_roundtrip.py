@@ -70,8 +70,9 @@ def _canonical(kind: str, value: str) -> str:
 
 
 def _tax_number_as_public(kind: str, canon: str) -> bool:
-    """A public kind's number that fails its own check but whose digits are a valid TFN or IRD: hashed, not kept (a
-    generated slip of an ACN may be one, as a TFN typed in the ACN slot is)."""
+    """A public kind's number that fails its own check, or whose kind has none (NZ, UK company numbers; session 29),
+    but whose digits are a valid TFN or IRD: hashed, not kept (a generated slip of an ACN may be one, as a TFN typed in
+    the ACN slot is)."""
     from stdnum.au import tfn as std_tfn
     from stdnum.nz import ird as std_ird
 
@@ -79,7 +80,7 @@ def _tax_number_as_public(kind: str, canon: str) -> bool:
 
     own = is_valid(pl.Series([canon]), kind)[0]
     digits = re.sub(r"\D", "", canon)
-    return own is False and len(digits) in (8, 9) and (std_tfn.is_valid(digits) or std_ird.is_valid(digits))
+    return own is not True and len(digits) in (8, 9) and (std_tfn.is_valid(digits) or std_ird.is_valid(digits))
 
 
 def _ident(source: str, t: str, v: str, region: str) -> tuple:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from landing.spreadsheet import TRIGGERS, escape_cell, escape_frame, formula_like, unescape_cell, unescape_frame
@@ -58,6 +58,7 @@ def test_categorical_and_enum_text_is_escaped_like_any_text():
 
 
 @settings(max_examples=200, deadline=None)
+@example(["_1", "*", "^a$", "=x"])  # names polars reads as all columns or a pattern, and one taking another's place
 @given(st.lists(st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r\n\""), min_size=1, max_size=8)
                 .filter(lambda t: t.strip() == t), min_size=1, max_size=5, unique=True))  # fmt: skip
 def test_column_names_are_escaped_too_and_restored_exactly(names):
