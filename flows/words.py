@@ -22,6 +22,11 @@ def did_you_mean(asked: list[str], known: list[str]) -> str:
     import difflib
 
     folded = {k.casefold(): k for k in known}
+    # several ids in one value (`-p F01,F02`; found by QA, session 29): each is its own -p
+    listed = [a for a in asked if "," in a and all(folded.get(p.strip().casefold()) for p in a.split(",") if p.strip())]
+    if listed:
+        parts = [folded[p.strip().casefold()] for p in listed[0].split(",") if p.strip()]
+        return f"; give each practice its own -p: {' '.join(f'-p {p}' for p in parts)}"
     hits: list[str] = []
     for a in asked:
         near = folded.get(a.strip().casefold()) or next(iter(difflib.get_close_matches(a.strip(), known, n=1, cutoff=0.8)), None)

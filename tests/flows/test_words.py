@@ -20,3 +20,11 @@ def test_did_you_mean_names_the_known_id_typed_in_another_case_with_spaces_or_a_
     assert did_you_mean(["P0005"], known) == "; did you mean 'P00005'?"  # a digit left out
     assert did_you_mean(["P00004"], known) == "" and did_you_mean(["NOPE", "X1"], known) == ""
     assert did_you_mean(["p00004", "p00040"], known) == "; did you mean 'P00004', 'P00040'?"
+
+
+def test_several_ids_in_one_value_are_told_to_take_a_p_each():
+    """Found by QA (session 29): `scr status -p F01,F02` was "unknown practice 'F01,F02'" with no hint."""
+    known = ["F01", "F02", "P00004"]
+    assert did_you_mean(["F01,F02"], known) == "; give each practice its own -p: -p F01 -p F02"
+    assert did_you_mean(["f01, F02 "], known) == "; give each practice its own -p: -p F01 -p F02"
+    assert did_you_mean(["F01,X9"], known) == ""  # not every part is a practice: no guess
