@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
 from typing import NoReturn
 
 import typer
@@ -199,8 +200,26 @@ def command():
 
 
 def main() -> None:
-    """The `scr` entry point."""
-    command()(prog_name="scr")
+    """The `scr` entry point. Output cut short by its reader (`scr status | head`) is not a refusal: click ends such a
+    run with exit 1 (Rich's console too, flows.cli_common._Output aside); it ends with 0, what was read being whole."""
+    try:
+        command()(prog_name="scr")
+    except SystemExit as exc:
+        if exc.code == 1 and _reader_gone():
+            raise SystemExit(0) from None
+        raise
+
+
+def _reader_gone() -> bool:
+    """True when stdout is a pipe whose reader has closed it (poll's POLLERR on its write end)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.__stdout__.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), no stdout
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover

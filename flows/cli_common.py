@@ -32,8 +32,19 @@ __all__ = [
     "interrupts_kept", "raise_kept", "kept_interrupt",
 ]  # fmt: skip
 
+class _Output(Console):
+    """stdout: its reader closing the pipe early (`scr status | head`) ends the command with exit 0, what it read being
+    whole (Rich ends it with exit 1, which here means refused or not found; found by hand, session 28)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere, not to a traceback at exit
+        raise SystemExit(0)
+
+
 # messages never wrap: a long path stays on one line whatever the terminal's width
-out = Console(soft_wrap=True)
+out = _Output(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 # --help says each default as the README does; the metavars are the README's (FILE, DIR, ID, NAME), never a type name
@@ -419,7 +430,7 @@ def print_table(table: Table) -> None:
         out.print(table)
         return
     # not `out.print(table, width=...)`: Rich caps that at the console's width (80, or COLUMNS, when not a terminal)
-    Console(file=out.file, width=_UNBOUNDED, soft_wrap=True, color_system=None, highlight=False).print(table)
+    _Output(file=out.file, width=_UNBOUNDED, soft_wrap=True, color_system=None, highlight=False).print(table)
 
 
 def cell(value: object) -> Text:

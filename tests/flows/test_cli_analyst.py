@@ -480,3 +480,15 @@ def test_a_table_on_a_narrow_terminal_folds_its_cells_and_cuts_nothing(wh, monke
         assert "…" not in result.stdout and table and max(len(line) for line in table) <= 40, result.stdout
     joined = "".join(line.strip("│ ") for line in scr("query", f"select '{LONG}' as detail", "-w", str(wh)).stdout.splitlines())
     assert LONG.replace(" ", "") in joined.replace(" ", "")
+
+
+@pytest.mark.parametrize("args", [["status"], ["query", "select * from migration_progress"], ["query", "select 1 as n", "-f", "csv"]])
+def test_output_its_reader_stops_reading_ends_with_exit_0_and_no_traceback(wh, args):
+    """Found by hand (session 28): `scr status | head` ended with exit 1 (refused or not found), Rich's answer to a
+    closed pipe; a script with `set -o pipefail` took the status as refused."""
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args, "-w", str(wh)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "80"})  # fmt: skip
+    proc.stdout.close()  # the reader is gone before the first line: every write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "Error" not in err, err
