@@ -22,7 +22,7 @@ from warehouse.choices import latest_choices, pin, read_pins, record_choice, unp
 from warehouse.db import transaction
 from warehouse.promote import PromotionError, current_rows, promote, unified_members
 from warehouse.promote import rollback as rollback_version
-from warehouse.review import last_withdrawal, pending_count, record_decisions, review_counts, revoke_decisions
+from warehouse.review import last_withdrawal, pending_count, record_decisions, review_counts, revoke_decisions, withdrawn_apart
 from warehouse.staging import client_counts, read_practices, read_staging
 from warehouse.status import mark_changed, read_status, write_status
 
@@ -257,6 +257,13 @@ def rollback(con: duckdb.DuckDBPyConnection, practice_id: str, by: str, to: int 
             gone = revoke_decisions(con, practice_id, by, source_file=source)
             if gone.height:
                 out.changes.append(f"withdrew {plural(gone.height, 'decision')} of {source}")
+        # and the unmerges the restored version holds are in force again: a rollback over one withdrew its rejects, and
+        # without them the next run merged what this version keeps apart (found by QA, session 29)
+        for source in [] if now is None else unmerges_upto(con, practice_id, now):
+            back = withdrawn_apart(con, practice_id, source)
+            if back.height:
+                record_decisions(con, back, source, by)
+                out.changes.append(f"recorded {plural(back.height, 'decision')} of {source} again: version {now} keeps its split")
         out.changes.append(f"pinned: waves leave {practice_id} alone until `scr practice release {practice_id}`")
         pinned = f"pinned until `scr practice release {practice_id}`"
         # a link that awaits a person keeps the practice in review, whichever version is promoted (as a run says)
@@ -319,6 +326,14 @@ def current_unmerges(con: duckdb.DuckDBPyConnection, practice_id: str, after: in
     return sorted({r for r in v["run_id"].to_list() if r and r.startswith("unmerge:")})
 
 
+def unmerges_upto(con: duckdb.DuckDBPyConnection, practice_id: str, version: int) -> list[str]:
+    """Sources (`unmerge:<id>`) of the unmerge versions at or below `version`."""
+    from warehouse.promote import versions
+
+    v = versions(con, practice_id).filter(pl.col("version") <= version)
+    return sorted({r for r in v["run_id"].to_list() if r and r.startswith("unmerge:")})
+
+
 def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> tuple[Outcome, list[str]]:
     """Split a promoted unified client into one per source record: a new version, reject decisions for its pairs."""
     from transforms.survivorship import survive
@@ -332,6 +347,17 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
 
         # the same unmerge again (killed after its commit, before it said so): its split stands, say so
         done = versions(con, pid).filter(pl.col("run_id") == f"unmerge:{unified_client_id}")["version"].to_list()
+        source = f"unmerge:{unified_client_id}"
+        back = withdrawn_apart(con, pid, source) if done else None
+        if back is not None and back.height:  # split, but its rejects withdrawn since (a revoke): the next run merged it
+            with transaction(con):
+                record_decisions(con, back, source, by)
+                out = Outcome(pid, [f"{unified_client_id} is split (version {max(done)}), but {plural(back.height, 'reject decision')} "
+                                    f"of {source} had been withdrawn: recorded again, so no run merges them"])  # fmt: skip
+                if not _kept_failed(con, out):
+                    out.status, out.detail = _current_status(con, pid)
+                _finish(con, out, by)
+            return out, [unified_client_id]
         if done:
             raise PromotionError(f"unified client {unified_client_id!r} is already split: an unmerge of it made version "
                                  f"{max(done)} of practice {pid}, and its records stay apart; nothing to do")  # fmt: skip

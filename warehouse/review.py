@@ -224,6 +224,26 @@ def revoke_decisions(
     return found
 
 
+def withdrawn_apart(con: duckdb.DuckDBPyConnection, practice_id: str, source_file: str) -> pl.DataFrame:
+    """The pairs `source_file` (an unmerge, a review file) decided, each as it last decided it, whose decision is not in
+    force now (withdrawn since) while their two records are apart in the practice's current crosswalk: what going back
+    to a split version must record again, or the next run merges what the version keeps apart (found by QA, session 29)."""
+    return con.sql(
+        """with logged as (
+               select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision
+               from review_decision_log where practice_id = $p and source_file = $f and action = 'decide'
+               qualify row_number() over (partition by source_l, source_client_id_l, source_r, source_client_id_r
+                                          order by logged_at desc, rowid desc) = 1)
+           select g.* from logged g
+           left join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
+           join client_crosswalk a on a.practice_id = g.practice_id and a.source = g.source_l and a.source_client_id = g.source_client_id_l
+           join client_crosswalk b on b.practice_id = g.practice_id and b.source = g.source_r and b.source_client_id = g.source_client_id_r
+           where d.decision is distinct from g.decision and a.unified_client_id <> b.unified_client_id
+           order by all""",
+        params={"p": practice_id, "f": source_file},
+    ).pl()
+
+
 def last_withdrawal(con: duckdb.DuckDBPyConnection, practice_id: str, source_file: str | None = None) -> dict | None:
     """The practice's latest withdrawal (of one file's or unmerge's decisions, or any): how many, by whom, when; None if none."""
     rows = con.sql(

@@ -113,6 +113,45 @@ def test_unmerge_then_rollback_is_merged_again_and_stays_so_after_release_and_re
     assert j.together(pid, members) and j.current(pid) == v1 and j.decisions(pid) == []
 
 
+def test_a_rollback_back_to_an_unmerges_version_puts_its_rejects_back_and_the_split_sticks(j):
+    """Found by QA (session 29): unmerge (v2), rollback (v1, its rejects withdrawn), rollback --to 2: the split came back
+    without its rejects, and after release the next run merged the client again; unmerge refused, saying the records
+    "stay apart"."""
+    pid = _promoted(j)
+    uid, members = j.merged(pid)
+    v1 = j.current(pid)
+    j.op("unmerge", uid, by="ops")
+    j.op("rollback", pid, by="ops")
+    assert j.decisions(pid) == [] and j.together(pid, members)
+    forward = j.op("rollback", pid, by="ops", to=v1 + 1)
+    assert j.current(pid) == v1 + 1 and not j.together(pid, members)
+    assert any(c.startswith(f"recorded {len(members) * (len(members) - 1) // 2} decision") and f"unmerge:{uid} again" in c
+               for c in forward.changes), forward.changes  # fmt: skip
+    assert {f for f, d in j.decisions(pid)} == {f"unmerge:{uid}"}
+    j.op("release", pid, by="ops")
+    j.rerun(pid)
+    assert not j.together(pid, members)
+
+
+def test_an_unmerge_whose_rejects_were_revoked_records_them_again_instead_of_refusing(j):
+    """Found by QA (session 29): `review revoke --unmerge UC` then `scr unmerge -u UC` was refused ("its records stay
+    apart": they did not, the next run merged them)."""
+    pid = _promoted(j)
+    uid, members = j.merged(pid)
+    j.op("unmerge", uid, by="ops")
+    j.op("revoke", pid, by="ops", source_file=f"unmerge:{uid}")
+    assert j.decisions(pid) == []
+    again, _ = j.op("unmerge", uid, by="ops")
+    assert "had been withdrawn: recorded again, so no run merges them" in again.changes[0], again.changes
+    assert {f for f, d in j.decisions(pid)} == {f"unmerge:{uid}"}
+    j.rerun(pid)
+    assert not j.together(pid, members)
+    from warehouse.promote import PromotionError
+
+    with pytest.raises(PromotionError, match="already split"):  # in force: nothing to do, as before
+        j.op("unmerge", uid, by="ops")
+
+
 def test_unmerge_then_revoke_then_rerun_merges_again_in_a_new_version(j):
     pid = _promoted(j)
     uid, members = j.merged(pid)
