@@ -15,7 +15,7 @@ import polars as pl
 from flows import faults
 from flows.timing import Stopwatch
 from landing import redact
-from landing.errors import described
+from landing.errors import described, ours
 from warehouse.db import interrupted, transaction
 from warehouse.matches import write_match_results
 from warehouse.meta import REREAD_PENDING, read_meta, rekey_versions
@@ -31,9 +31,10 @@ __all__ = ["write_chunk", "unified_tables", "why", "forget_frames"]
 
 def why(exc: BaseException) -> str:
     """An error as one line for a status detail or a log. The storage's errors (an OSError: a full disk, a file size
-    limit; DuckDB's) as their kind and message, bounded, long numbers masked: their text says what the operator must
-    fix. Any other error as its kind and place only: a library's text can quote a record's values (session 29)."""
-    if not isinstance(exc, (OSError, duckdb.Error)):
+    limit; DuckDB's) and this project's own (a key mismatch) as their kind and message, bounded, long numbers masked:
+    their text says what the operator must fix. Any other error as its kind and place only: a library's text can quote
+    a record's values (session 29)."""
+    if not isinstance(exc, (OSError, duckdb.Error)) and not ours(exc):
         return described(exc)
     text = redact(" ".join(f"{type(exc).__name__}: {exc}".split()))
     return text if len(text) <= 300 else text[:297] + "..."

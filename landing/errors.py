@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["BadInput", "Failures", "decode_utf8", "redact", "unexpected", "described"]
+__all__ = ["BadInput", "Failures", "decode_utf8", "redact", "unexpected", "described", "ours"]
 
 # eight or more digits (any script's), as people write numbers: every tax number, account and phone number is that
 # long; between two digits up to three spaces (any Unicode space), dots, dashes (an en dash too) or slashes, or the
@@ -113,10 +113,22 @@ class Failures:
         return {p: exc for p, (_, exc) in self._first.items()}
 
 
+_OURS = ("flows.", "landing.", "warehouse.", "transforms.", "quality.")
+
+
+def ours(exc: BaseException) -> bool:
+    """True for an exception this project defines (a refusal, a key mismatch, an injected fault): its text is written
+    here, never a value from the files, so it can be said whole."""
+    return type(exc).__module__.startswith(_OURS)
+
+
 def unexpected(stage: str, exc: BaseException) -> str:
     """What an unexpected error is said as, stored and logged: its kind and where in this project's code it was raised,
-    never its text. A library's error text can quote the value it failed on, or a whole record (a UnicodeEncodeError
-    carries the string it could not encode: session 29 found a client's every identifier quoted that way)."""
+    never its text, unless this project wrote it (`ours`). A library's error text can quote the value it failed on, or
+    a whole record (a UnicodeEncodeError carries the string it could not encode: session 29 found a client's every
+    identifier quoted that way)."""
+    if ours(exc):
+        return redact(f"{stage}: unexpected error: {type(exc).__name__}: {exc}")
     return f"{stage}: unexpected error: {described(exc)} (its text is not kept: it may quote a record)"
 
 

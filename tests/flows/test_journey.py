@@ -45,7 +45,9 @@ def test_a_practice_that_raises_in_matching_fails_alone(zone, monkeypatch):
 
     monkeypatch.setattr(matching, "match", flaky)
     result = run_chunk(str(zone), practices, hash_key(zone), None, params())
-    assert "injected fault" in result.failed[victim]
+    # a library's error (here a RuntimeError) is said as its kind and place, never its text (session 29)
+    assert result.failed[victim].startswith("match: unexpected error: RuntimeError at tests/flows/test_journey.py:"), result.failed[victim]
+    assert "injected fault" not in result.failed[victim]
     others = set(practices["practice_id"].to_list()) - {victim}
     assert others == set(result.match.crosswalk["practice_id"].unique().to_list()) & others
     status = dict(result.status.select("practice_id", "status").iter_rows())
