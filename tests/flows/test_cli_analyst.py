@@ -85,7 +85,7 @@ def test_query_times_are_written_alike_in_csv_and_json(wh):
 def test_query_as_json_and_nested_values(wh):
     result = scr("query", "-w", str(wh), "select * from failure_reasons", "-f", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == [{"reason": "hq_clients.json: <img src=x onerror=alert", "practices": 1, "practice_ids": ["B2"]}]
+    assert json.loads(result.stdout) == [{"reason": "hq_clients.json: <img src=x onerror=alert> & more", "practices": 1, "practice_ids": ["B2"]}]
     as_csv = scr("query", "-w", str(wh), "select * from failure_reasons", "-f", "csv")
     assert pl.read_csv(io.StringIO(as_csv.stdout))["practice_ids"].to_list() == ['["B2"]']
 

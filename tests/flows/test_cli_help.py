@@ -36,7 +36,8 @@ def test_help_shows_placeholders_and_defaults_not_type_names(name):
     if "--warehouse" in said:
         assert "-w, --warehouse FILE DuckDB warehouse file (default: scr.duckdb, or demo/scr.duckdb where only that exists)" in said
     if "--landing" in said:
-        assert "-l, --landing DIR landing zone folder (default: landing)" in said
+        assert ("-l, --landing DIR landing zone folder (default: landing, or the one the warehouse's last run read where "
+                "there is no landing here)") in said
     if "--practice " in said:
         assert "--practice ID practice id" in said
     if "--by" in said:

@@ -17,7 +17,10 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken with the blocking key mailbox_pairs (a
+# (corruption, seed, practices) -> sha256 of the outputs; the geco zone's re-taken when the pairs its review budget left
+# apart came to be kept as rejected links with veto review_budget (session 29: 19 such links added and 5 rejected legacy
+# links' veto now naming the budget; the crosswalk and suspect links byte for byte as at 0ed2f60);
+# before that the geco zone's re-taken with the blocking key mailbox_pairs (a
 # person's own mailbox spelling another record's name: more pairs compared refit the model; the default zone's did not
 # move); before that both re-taken when a name's closing legal word one slip off
 # ('Ltc', 'Lumited', 'Oty Ltd') came to be read as that word (transforms.names.fix_legal_typos: a standardisation change
@@ -44,7 +47,7 @@ from transforms.matching import fit_model, match
 # placeholder birthdays)
 EXPECTED = {
     ("default", 3, 40): "abf29f518f574308ca8cff46c17912f938399962db32efa85ef61551bee36b06",
-    ("geco", 1, 40): "0a4c1523f91d92cad11d9bffe25a203de2ef47c1dcc480c395be327b522bcd98",
+    ("geco", 1, 40): "8a0d7c4183da0ff1c83f180aaa73d5adc99c7311b3cb5b8a6a8a72c4e7c27ace",
 }
 
 
