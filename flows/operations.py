@@ -387,6 +387,9 @@ def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> 
             out.changes.append(f"still pinned, now on version {version}")
         if not _kept_failed(con, out):
             status, detail = _current_status(con, pid)
+            if status == "in_review":  # its rejects decide the links among its records that awaited a person: recounted
+                counts = review_counts(con, [pid]).row(0, named=True)  # (it kept the count from before; QA, session 29)
+                detail = review_detail(detail or "", counts["pending"], counts["decided"])
             out.status, out.detail = status, _led_by(f"split {unified_client_id} by {by} (version {version})", detail,
                                                      rf"split {re.escape(unified_client_id)} by .+ \(version \d+\)")
         _finish(con, out, by)

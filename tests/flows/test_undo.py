@@ -3,6 +3,7 @@ person expects: what is undone stays undone, and undoing an undo brings back exa
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -265,3 +266,27 @@ def test_the_audit_trail_keeps_who_chose_what(j):
 
 def _other(j: Journey, pid: str) -> str:
     return j.q("select min(practice_id) from practice_status where practice_id <> $p", p=pid)[0][0]
+
+
+def test_an_unmerge_recounts_the_links_that_await_review(j):
+    """Found by QA (session 29): after an unmerge whose rejects decided a link awaiting a person, the status detail kept
+    the count from before ("4 links await review" beside 3 in the review queue)."""
+    pid = _promoted(j)
+    uid, members = j.merged(pid)
+    (sa, ia), (sb, ib) = members[:2]
+    # the state QA met, made here: a link between two of the client's records awaits a person (merged through others)
+    with duckdb.connect(str(j.wh)) as con:
+        con.execute("delete from client_match where practice_id = $p and ((source_l, source_client_id_l, source_r, source_client_id_r) "
+                    "= ($a, $i, $b, $k) or (source_l, source_client_id_l, source_r, source_client_id_r) = ($b, $k, $a, $i))",
+                    {"p": pid, "a": sa, "i": ia, "b": sb, "k": ib})  # fmt: skip
+        con.execute("insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, "
+                    "match_probability, decision) values ($p, $a, $i, $b, $k, 0.9, 'review')", {"p": pid, "a": sa, "i": ia, "b": sb, "k": ib})
+        before = con.execute("select count(*) from client_match where practice_id = $p and decision = 'review'", {"p": pid}).fetchone()[0]
+        con.execute("update practice_status set status = 'in_review', detail = $d where practice_id = $p",
+                    {"p": pid, "d": f"promoted (combine); {before} link{'s' * (before != 1)} await{'s' * (before == 1)} review"})
+    j.op("unmerge", uid, by="ops")
+    pending = j.q("select count(*) from review_queue where practice_id = $p", p=pid)[0][0]
+    assert pending == before - 1  # the unmerge's reject decided the pair
+    status, detail = j.status(pid)
+    said = re.search(r"(\d+) links? awaits? review", detail)
+    assert status == "in_review" and (int(said.group(1)) if said else 0) == pending, (detail, pending)
