@@ -22,8 +22,10 @@ __all__ = ["retire_sync"]
 def _print(result: dict) -> None:
     """The run's result as rich tables."""
     title = "Legacy sync retirement" + (" (dry run: nothing written)" if result["dry_run"] else "")
+    # a retirement before the cutover says it was forced (it read as any other; found by QA, session 29)
+    forced = f", forced before the cutover {result['cutover']}" if result.get("forced") else ""
     counts = ("retired", "already_retired", "paused_skipped", "drift_pairs")
-    table = Table(title=f"{title}, as of {result['as_of']}", show_footer=True)
+    table = Table(title=f"{title}, as of {result['as_of']}{forced}", show_footer=True)
     table.add_column("practice", footer="total", overflow="fold")
     for c in counts:
         table.add_column(c.replace("_", " "), justify="right", footer=str(result["totals"][c]), overflow="fold")

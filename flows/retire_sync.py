@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -126,7 +128,7 @@ def summarise(practices: list[str], plan: pl.DataFrame, drifted: pl.DataFrame) -
 
 def _markdown(result: dict[str, Any]) -> str:
     """The run's report as markdown, for the Prefect artifact."""
-    mode = "dry run (nothing written)" if result["dry_run"] else "retired"
+    mode = ("dry run (nothing written)" if result["dry_run"] else "retired") + (", forced before the cutover" if result["forced"] else "")
     lines = [
         f"# Legacy client sync retirement: {mode}",
         f"as of {result['as_of']}, cutover {result['cutover']}, run {result['run_id']}",
@@ -168,7 +170,10 @@ def retire_legacy_sync(
     run_id = str(flow_run.id or uuid.uuid4())
     # in turn from the reading to the writing: run by a deployment, no `scr retire-sync` kept its place in the queue,
     # and a wave starting while it reads every practice's files would take the warehouse before its writer
-    with db.keeping_turn(warehouse, settings.wait_seconds, on_wait=get_run_logger().warning):
+    # a dry run with no warehouse there reads none and writes nothing: no turn taken, no lock file left beside the path
+    # it was given (a mistyped --warehouse; found by QA, session 29)
+    turn = nullcontext() if dry_run and not warehouse.exists() else db.keeping_turn(warehouse, settings.wait_seconds, on_wait=get_run_logger().warning)
+    with turn:
         registry, problems, retired = plan_task(landing, warehouse)
         computed = compute_task(landing, registry, problems, retired)
         written = None if dry_run else write_task(warehouse, computed, run_id, as_of, by)

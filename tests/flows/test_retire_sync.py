@@ -228,6 +228,7 @@ def test_cli_refuses_a_retirement_dated_the_cutover_months_ahead_and_its_dry_run
         # forced, the retirement is dated today and recorded as forced
         forced = runner.invoke(scr, [*base, "--force"])
         assert forced.exit_code == 0, forced.output
+        assert f"forced before the cutover {cutover.isoformat()}" in " ".join(forced.output.split())  # said (QA, session 29)
         with duckdb.connect(str(wh), read_only=True) as con:
             rows = con.sql("select distinct as_of from sync_retirement").fetchall()
         assert len(rows) == 1 and rows[0][0] < cutover
@@ -373,6 +374,7 @@ def test_a_retirement_into_a_warehouse_that_is_not_there_says_so(prefect_api, la
     assert res.exit_code == 0, res.output
     assert f"note: no warehouse at {wh} yet: no step one confirmed with `scr practice confirm` is known to it" in " ".join(res.output.split())
     assert not wh.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(wh.name)) == []  # no lock file left (QA, session 29)
     res = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02"])
     assert res.exit_code == 0 and f"note: no warehouse at {wh} yet: this retirement makes one" in " ".join(res.output.split())
     again = CliRunner().invoke(scr, ["retire-sync", "-w", str(wh), "-l", str(landing), "--as-of", "2023-11-02"])
