@@ -408,7 +408,7 @@ def revoke(
         if gone.is_empty():
             which = f"from {source_file}" if source_file else "for those pairs" if pairs is not None else "at all"
             # the same revoke again (killed after its commit, before it said so): name the withdrawal that did it
-            last = None if pairs is not None else last_withdrawal(con, practice_id, source_file)
+            last = last_withdrawal(con, practice_id, source_file, pairs)
             done = (f" (already withdrawn: {plural(last['decisions'], 'decision')} by {last['by']} at {last['at']:%Y-%m-%d %H:%M} UTC)"
                     if last else "")  # fmt: skip
             raise OperationRefused(f"practice {practice_id} has no decision in force {which}{done}")

@@ -244,14 +244,19 @@ def withdrawn_apart(con: duckdb.DuckDBPyConnection, practice_id: str, source_fil
     ).pl()
 
 
-def last_withdrawal(con: duckdb.DuckDBPyConnection, practice_id: str, source_file: str | None = None) -> dict | None:
-    """The practice's latest withdrawal (of one file's or unmerge's decisions, or any): how many, by whom, when; None if none."""
-    rows = con.sql(
-        """select count(*) as decisions, any_value(logged_by) as by, logged_at as at from review_decision_log
-           where practice_id = $p and action = 'revoke' and ($f is null or source_file = $f)
-           group by logged_at order by logged_at desc limit 1""",
-        params={"p": practice_id, "f": source_file},
-    ).fetchall()
+def last_withdrawal(con: duckdb.DuckDBPyConnection, practice_id: str, source_file: str | None = None,
+                    pairs: pl.DataFrame | None = None) -> dict | None:  # fmt: skip
+    """The practice's latest withdrawal (of one file's or unmerge's decisions, of these pairs, or any): how many, by
+    whom, when; None if none."""
+    wanted = _oriented(pairs.select(PAIR).cast({c: pl.String for c in PAIR})) if pairs is not None else None
+    with registered(con, _pairs=wanted if wanted is not None else pl.DataFrame(schema={c: pl.String for c in PAIR})):
+        rows = con.sql(
+            f"""select count(*) as decisions, any_value(logged_by) as by, logged_at as at from review_decision_log l
+               where practice_id = $p and action = 'revoke' and ($f is null or source_file = $f)
+                 and (not $only or exists (select 1 from _pairs w where {' and '.join(f'w.{c} = l.{c}' for c in PAIR)}))
+               group by logged_at order by logged_at desc limit 1""",
+            params={"p": practice_id, "f": source_file, "only": wanted is not None},
+        ).fetchall()
     return dict(zip(("decisions", "by", "at"), rows[0])) if rows else None
 
 

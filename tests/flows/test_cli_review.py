@@ -252,3 +252,17 @@ def test_pairs_the_review_budget_left_apart_are_counted_exported_apart_and_decid
     assert res.exit_code == 0 and "1 decision recorded from" in said(res), res.output
     res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
     assert "held back" not in said(res)  # decided: the next run merges it, as any accepted link
+
+
+def test_a_pair_revoked_again_names_the_withdrawal_that_did_it(wh, tmp_path):
+    """Found by QA (session 29): `review revoke --pair` run a second time (killed after its commit, before it said so)
+    did not name the earlier withdrawal, as `--file` and `--unmerge` do."""
+    rows = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\np1,hq,h1,xpm,x1,reject\np1,hq,h2,xpm,x2,accept\n"
+    (tmp_path / "r.csv").write_text(rows)
+    assert runner.invoke(scr, ["review", "apply", str(tmp_path / "r.csv"), "--by", "rev", "-w", str(wh)]).exit_code == 0
+    first = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "xpm:x1,hq:h1", "--by", "ops", "-w", str(wh)])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "xpm:x1,hq:h1", "--by", "ops", "-w", str(wh)])
+    assert again.exit_code == 1 and "has no decision in force for those pairs (already withdrawn: 1 decision by ops at " in said(again)
+    other = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "xpm:x9,hq:h9", "--by", "ops", "-w", str(wh)])
+    assert other.exit_code == 1 and "already withdrawn" not in said(other)  # a pair never decided: no withdrawal to name
