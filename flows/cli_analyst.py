@@ -81,6 +81,8 @@ def query(
     con = _snapshot(warehouse)
     try:
         frame = answer(con, sql)
+    except duckdb.ParserException as exc:  # not SQL at all: bad usage (2), as a missing argument is (QA, session 29)
+        fail(f"query is not valid SQL: {exc}")
     except (duckdb.Error, QueryRefused) as exc:
         refuse(f"query refused: {exc}")
     finally:

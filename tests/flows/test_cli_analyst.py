@@ -201,8 +201,8 @@ def test_status_of_an_unknown_practice_is_bad_usage_like_every_command(wh):
 
 @pytest.mark.parametrize(("args", "code", "quoted"), [
     (("status", "-p", "A1[/x]"), 2, "unknown practice 'A1[/x]'"),  # an id as typed, closing a tag never opened
-    (("query", "select * from nosuch_[red]table"), 1, "from nosuch_[red]table"),  # DuckDB's message quotes the query
-    (("query", "select x from [/bold] where"), 1, "from [/bold] where"),
+    (("query", "select * from nosuch_[red]table"), 2, "near \"[\""),  # DuckDB's message quotes the query: not SQL (2)
+    (("query", "select x from [/bold] where"), 2, "from [/bold] where"),  # not SQL: bad usage (session 29)
 ])  # fmt: skip
 def test_an_error_quoting_what_was_typed_says_it_as_typed(wh, args, code, quoted):
     result = scr(args[0], "-w", str(wh), *args[1:])
@@ -492,3 +492,11 @@ def test_output_its_reader_stops_reading_ends_with_exit_0_and_no_traceback(wh, a
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "Error" not in err, err
+
+
+def test_a_query_that_is_not_sql_is_bad_usage_and_an_unknown_table_not_found(wh):
+    """Found by QA (session 29): `scr query "selec 1"` was exit 1 (refused); not SQL at all is bad usage, exit 2."""
+    bad = scr("query", "-w", str(wh), "selec 1")
+    assert bad.exit_code == 2 and "error: query is not valid SQL: Parser Error" in " ".join(bad.output.split()), bad.output
+    missing = scr("query", "-w", str(wh), "select * from nosuch")
+    assert missing.exit_code == 1 and "query refused" in missing.output
