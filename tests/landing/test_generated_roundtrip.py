@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from stdnum.au import abn as std_abn
@@ -73,14 +73,14 @@ def _tax_number_as_public(kind: str, canon: str) -> bool:
     """A public kind's number that fails its own check, or whose kind has none (NZ, UK company numbers; session 29),
     but whose digits are a valid TFN or IRD: hashed, not kept (a generated slip of an ACN may be one, as a TFN typed in
     the ACN slot is)."""
-    from stdnum.au import tfn as std_tfn
-    from stdnum.nz import ird as std_ird
-
     from landing.identifiers import is_valid
 
     own = is_valid(pl.Series([canon]), kind)[0]
     digits = re.sub(r"\D", "", canon)
-    return own is not True and len(digits) in (8, 9) and (std_tfn.is_valid(digits) or std_ird.is_valid(digits))
+    # as the readers check them: an 8-digit TFN is unknown, never valid (landing.identifiers._tfn); CI found a UK
+    # company number 01922972 that stdnum's own 8-digit weights call a TFN (session 29)
+    tax = [is_valid(pl.Series([digits]), k)[0] for k in ("TFN", "IRD")]
+    return own is not True and len(digits) in (8, 9) and True in tax
 
 
 def _ident(source: str, t: str, v: str, region: str) -> tuple:
@@ -155,6 +155,7 @@ def _actual(f) -> dict[str, set]:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(seed=1, practices=1)  # a UK company number 01922972 stdnum's 8-digit weights call a TFN (CI, session 29)
 @given(seed=st.integers(0, 2**31 - 1), practices=st.integers(1, 3))
 def test_every_record_comes_back_field_for_field(seed: int, practices: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
