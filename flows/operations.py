@@ -318,20 +318,18 @@ def _not_after_a_rollback(con: duckdb.DuckDBPyConnection, practice_id: str) -> N
 
 def current_unmerges(con: duckdb.DuckDBPyConnection, practice_id: str, after: int | None) -> list[str]:
     """Sources (`unmerge:<id>`) of the unmerge versions above `after` (all of them when None)."""
-    from warehouse.promote import versions
-
-    v = versions(con, practice_id)
-    if after is not None:
-        v = v.filter(pl.col("version") > after)
-    return sorted({r for r in v["run_id"].to_list() if r and r.startswith("unmerge:")})
+    return _unmerges(con, practice_id, lambda v: v if after is None else v.filter(pl.col("version") > after))
 
 
 def unmerges_upto(con: duckdb.DuckDBPyConnection, practice_id: str, version: int) -> list[str]:
     """Sources (`unmerge:<id>`) of the unmerge versions at or below `version`."""
+    return _unmerges(con, practice_id, lambda v: v.filter(pl.col("version") <= version))
+
+
+def _unmerges(con: duckdb.DuckDBPyConnection, practice_id: str, which) -> list[str]:
     from warehouse.promote import versions
 
-    v = versions(con, practice_id).filter(pl.col("version") <= version)
-    return sorted({r for r in v["run_id"].to_list() if r and r.startswith("unmerge:")})
+    return sorted({r for r in which(versions(con, practice_id))["run_id"].to_list() if r and r.startswith("unmerge:")})
 
 
 def unmerge(con: duckdb.DuckDBPyConnection, unified_client_id: str, by: str) -> tuple[Outcome, list[str]]:

@@ -23,7 +23,7 @@ FILES_IN_ORDER = (hq.READER, xpm.READER, tax.READER, sync.READER)
 
 _PACKED = {"gz", "zip", "bz2", "xz", "zst", "7z", "tgz"}
 # the systems a practice may stop exporting: source in staging, its file, its registry flag, its name in messages
-_OPTIONAL = (("xpm", xpm.FILE, "uses_xpm", "XPM"), ("tax", tax.FILE, "uses_tax", "Xero Tax"))
+_OPTIONAL = (("xpm", xpm.READER, "uses_xpm", "XPM"), ("tax", tax.READER, "uses_tax", "Xero Tax"))
 
 
 def lost_exports(landing: Path, registry: pl.DataFrame, staged: pl.DataFrame) -> dict[str, str]:
@@ -34,10 +34,10 @@ def lost_exports(landing: Path, registry: pl.DataFrame, staged: pl.DataFrame) ->
     held = {(p, src): n for p, src, n in staged.select("practice_id", "source", "n").iter_rows()}
     out: dict[str, str] = {}
     for row in registry.select("practice_id", "uses_xpm", "uses_tax").iter_rows(named=True):  # one stat per practice's file
-        for source, file, flag, system in _OPTIONAL:
+        for source, reader, flag, system in _OPTIONAL:
             n = held.get((row["practice_id"], source), 0)
-            if n and row[flag] is True and not (landing / row["practice_id"] / file).exists():
-                out[row["practice_id"]] = str(BadInput(file, None, (
+            if n and row[flag] is True and not (landing / row["practice_id"] / reader.file).exists():
+                out[row["practice_id"]] = str(BadInput(reader.file, None, (
                     f"absent, but the last reading held {n} {system} client{'s' * (n != 1)} and {REGISTRY_FILE} says the "
                     f"practice uses {system}: restore the export (the promoted version stays as it is), or set {flag} "
                     f"false to consolidate without them")))  # fmt: skip
@@ -77,7 +77,7 @@ def _job(landing: Path, practice: dict) -> Job:
         job.refused = no_hq()
         return job
     job.files = [(r, folder / r.file) for r in FILES_IN_ORDER if (folder / r.file).is_file()]
-    for reader, flag, system in ((xpm.READER, "uses_xpm", "XPM"), (tax.READER, "uses_tax", "Xero Tax")):
+    for _, reader, flag, system in _OPTIONAL:
         # an export of a system the registry says the practice does not use: its clients were promoted with the HQ-only
         # practice's keep_hq, no step one asked for (found by feeding the readers a stranger's data, session 28)
         if practice.get(flag) is False and (folder / reader.file).is_file():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from warehouse.review import HELD_BACK
+
 __all__ = ["practice_facts"]
 
 
@@ -26,7 +28,7 @@ def practice_facts(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
         )[0][0],
         # pairs the review budget left apart (transforms.resolve.HELD_BACK): no person was shown them
         "held_back": q(
-            """select count(*) from client_match m where m.practice_id = $p and m.decision = 'reject' and m.veto = 'review_budget'
+            f"""select count(*) from client_match m where m.practice_id = $p and m.decision = 'reject' and m.veto = '{HELD_BACK}'
                  and not exists (select 1 from review_decision d where d.practice_id = m.practice_id and d.source_l = m.source_l
                    and d.source_client_id_l = m.source_client_id_l and d.source_r = m.source_r
                    and d.source_client_id_r = m.source_client_id_r)"""

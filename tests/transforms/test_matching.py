@@ -349,3 +349,11 @@ def test_each_step_of_the_matcher_is_timed_once_in_order_and_timing_changes_noth
     assert entered == ["match.standardise", "match.candidates", "match.compare", "match.score", "match.cluster"]
     untimed = match(frames, practices())
     assert timed.crosswalk.equals(untimed.crosswalk) and timed.links.equals(untimed.links)
+
+
+def test_the_store_names_held_back_pairs_as_the_matcher_marks_them():
+    # the store cannot import a transform: the veto's name is written in both, and must be one name
+    from transforms.resolve import HELD_BACK
+    from warehouse.review import HELD_BACK as STORED
+
+    assert HELD_BACK == STORED == "review_budget"
