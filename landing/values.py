@@ -5,6 +5,8 @@ Typing runs once per batch of practices; a bad value fails only its own practice
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 
 from landing.errors import BadInput, Failures
@@ -13,6 +15,9 @@ LABEL = "_label"  # per-row "record 3 (UUID=...)" / "line 7 (client_code=...)" f
 PRACTICE = "_p"  # per-row position of the record's practice in the batch being read
 RECORD_NO = "record_no"
 
+# C0 controls but tab, line feed and carriage return (an address or a note may hold lines), DEL, C1 controls
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL_RE = re.compile(CONTROL)
 _TRUE = ["yes", "true", "y", "1"]
 _FALSE = ["no", "false", "n", "0"]
 
@@ -79,11 +84,16 @@ def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str]
             parsed.append(parse(pl.col(col)).alias(col))
             checks.append((col, kind))
     exprs = [*rest, *parsed] + ([clean(pl.col(texts))] if texts else [])
-    out = raw.select(by, *exprs, pl.col(LABEL), *[pl.col(c).alias(f"_raw_{c}") for c, _ in checks])
+    # text holding a control character: no client system writes one (found by QA, session 29: a NUL and a terminal's
+    # escape sequence reached promoted contact names and addresses)
+    control = [pl.any_horizontal([pl.col(c).str.contains(CONTROL).fill_null(False) for c in texts]).alias("_control")]
+    out = raw.select(by, *exprs, pl.col(LABEL), *[pl.col(c).alias(f"_raw_{c}") for c, _ in checks], *(control if texts else []))
     errors: dict[int, BadInput] = {}
-    if checks and out.height:
-        # a value present in the file that did not parse; per practice its first such record (rows are in file order)
+    if out.height and (checks or texts):
+        # a value present in the file that did not parse, or text with a control character; per practice its first
+        # such record (rows are in file order)
         flags = [(clean(pl.col(f"_raw_{c}")).is_not_null() & pl.col(c).is_null()).alias(f"_bad_{c}") for c, _ in checks]
+        flags += [pl.col("_control").alias("_bad__control")] if texts else []
         bad = (
             out.lazy().with_row_index("_i").select("_i", by, LABEL, *flags)
             .filter(pl.any_horizontal(pl.col("^_bad_.*$")))
@@ -91,11 +101,23 @@ def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str]
             .collect(engine="in-memory")  # the streaming engine may reorder rows: the first bad record counts
         )  # fmt: skip
         for row in bad.iter_rows(named=True):  # one row per practice with bad input
-            col, kind = next((c, k) for c, k in checks if row[f"_bad_{c}"])
+            bad_value = next(((c, k) for c, k in checks if row[f"_bad_{c}"]), None)
+            if bad_value is None:
+                errors[row[by]] = _control_error(raw.row(row["_i"], named=True), texts, fields, file, row[LABEL])
+                continue
+            col, kind = bad_value
             value = out.get_column(f"_raw_{col}")[row["_i"]]
             errors[row[by]] = BadInput(file, row[LABEL], f"{fields.get(col, col)}: not a {kind}: {value!r}")
     out = out.select(by, *shape.names())
     return out, errors
+
+
+def _control_error(row: dict, texts: list[str], fields: dict[str, str], file: str, label: str | None) -> BadInput:
+    """The bad input of a record whose text holds a control character: the field and the character's code point,
+    never the value (it may hold anything)."""
+    col, char = next((c, m.group()) for c in texts if row.get(c) is not None and (m := _CONTROL_RE.search(row[c])))
+    return BadInput(file, label, f"{fields.get(col, col)}: holds a control character (U+{ord(char):04X}), which no client "
+                    "system writes: the export is damaged or was edited; export it again")  # fmt: skip
 
 
 def raw_frame(columns: dict[str, list], **constants: str | None) -> pl.DataFrame:

@@ -261,6 +261,7 @@ def failure_reasons() -> str:
     return """
         with reasons as (
             select practice_id,
+                   -- a record's label goes with its parts (`record 7 (id=...) contact 1:`)
                    -- a key's value the message names outside the record's label (`client_code=ANDE001 repeats ...`, as
                    -- written before session 28) goes too: a Tax client code may be a tax file number
                    -- a value quoted ('x' or "x", as Python's repr writes it: opened after a space, closed before one, a
@@ -268,7 +269,7 @@ def failure_reasons() -> str:
                    -- is "column repeats"; the apostrophe of "the folder's" opens nothing)
                    regexp_replace(regexp_replace(
                        regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                           regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?:', ':'),
+                           regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?( [a-z]+ \\d+)*:', ':'),
                            ' ''[^'']*''([ ,;:)]|$)', '\\1', 'g'), ' "[^"]*"([ ,;:)]|$)', '\\1', 'g'), ' ?\\([^)]*\\)', '', 'g'),
                            '( [''"]| ?\\().*$', ''),
                        '^(([^:]*:){2}[^:]*):.*$', '\\1'), '([A-Za-z_]+=[^ ,;:]+(, )?)+ (repeats an earlier record)', '\\3') as reason

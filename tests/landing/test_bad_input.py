@@ -483,3 +483,28 @@ def test_a_csv_a_spreadsheet_saved_in_its_other_formats_says_how_to_save_it(land
     path.write_bytes(text.replace(",", sep).encode(encoding))
     e = bad(landing)
     assert (e.file, e.record, e.message) == (name, "line 1", says)
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x07", "\x7f", "\x85"])
+def test_a_control_character_in_any_text_is_bad_input_naming_the_field_and_character_never_the_value(landing, char):
+    # found by QA, session 29: a NUL and a terminal's escape sequence (ESC ]0;... BEL) reached promoted contact names
+    # and addresses; only a unified client's name was checked (by the gate)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["clients"][0]["contacts"][0]["name"] = f"John{char}]0;TFN 123456782"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and e.record == "record 1 (id=h-1) contact 1", str(e)
+    assert e.message.startswith(f"name: holds a control character (U+{ord(char):04X})"), e.message
+    assert "John" not in str(e) and "123456782" not in str(e)
+
+
+def test_a_control_character_in_a_tax_csv_is_bad_input_and_tabs_and_lines_are_text(landing):
+    path = landing / "P_AU" / TAX
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Unit 1\n2 George St", "Unit 1\r\n\t2 George St"), encoding="utf-8")
+    assert read_practice(landing, practice(landing, "P_AU"), KEY).client.height  # a line break and a tab: an address
+    path.write_text(text.replace("Sydney", "Syd\x00ney", 1), encoding="utf-8")
+    e = bad(landing)
+    assert e.record == "line 2 (client_code=T1)" and e.message.startswith("postal_suburb: holds a control character (U+0000)")
+

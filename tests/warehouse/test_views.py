@@ -145,6 +145,9 @@ def test_progress_by_run_replays_the_statuses_as_each_run_ended(hand):
         ("hq_clients.json: practiceId 'X' is not the folder's practice 'S07'", "hq_clients.json: practiceId is not the folder's practice"),
         ('hq_clients.json: record 2 (id=h2): displayName "O\'Brien, Ann" is too long', "hq_clients.json: displayName is too long"),
         ("tax_clients.csv: line 3: abn 'x' (a number a spreadsheet rounded): export it again", "tax_clients.csv: abn: export it again"),
+        # a part of a record (session 30: this said "hq_clients.json: record 7 contact 1: contact_id")
+        ("hq_clients.json: record 7 (id=1b) contact 1: name: holds a control character (U+0000), which no client system "
+         "writes: the export is damaged", "hq_clients.json: name: holds a control character, which no client system writes"),
     ],
 )  # fmt: skip
 def test_failure_reasons_keep_the_file_and_kind_of_error_never_the_record_or_its_values(detail, reason):
