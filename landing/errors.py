@@ -5,14 +5,22 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["BadInput", "Failures", "decode_utf8", "redact", "unexpected", "described", "ours"]
+__all__ = ["BadInput", "Failures", "INVISIBLE", "decode_utf8", "redact", "unexpected", "described", "ours"]
 
 # eight or more digits (any script's), as people write numbers: every tax number, account and phone number is that
 # long; between two digits up to three spaces (any Unicode space), dots, dashes (an en dash too) or slashes, or the
 # escape a quoted value's repr shows for an unprintable one (a no-break space is '\xa0'). Session 28 found a TFN
 # quoted in full in a message when written with no-break spaces, two spaces or en dashes (landing.freetext alike);
 # session 29 one written with thousands commas, as a spreadsheet formats a number column, or underscores.
-_SEP = r"(?:[^\S\r\n]|[._\-/\u2010-\u2015\u2212]|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4})"
+# characters that show as nothing (a zero-width space, a soft hyphen, a joiner, a direction mark, a byte-order mark,
+# variation selectors): pasted from web pages and word processors, or typed in to hide a number; a run of them is one
+# separator (session 30: a TFN written with zero-width spaces or soft hyphens was kept in clear). Written for both
+# Python's and Rust's regular expressions (landing.freetext).
+INVISIBLE = (
+    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    r"\u3164\ufe00-\ufe0f\ufeff\uffa0]+"
+)
+_SEP = rf"(?:[^\S\r\n]|[._\-/\u2010-\u2015\u2212]|\\x[0-9a-fA-F]{{2}}|\\u[0-9a-fA-F]{{4}}|{INVISIBLE})"
 # a comma only alone between two digits (123,456,782): with a space it parts a list ("rows 3, 5"; "Level 3, 2019-01-05")
 _LONG_NUMBER = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d){{7,}}"
 # what is left as written: a UUID (every XPM and HQ record's id) and a written date (the value a date field got

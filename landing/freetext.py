@@ -28,6 +28,7 @@ import polars as pl
 from stdnum.au import tfn
 from stdnum.nz import ird
 
+from landing.errors import INVISIBLE
 from landing.secrets import HashKey
 
 __all__ = ["SECRET_FIELD_NAME", "tax_number_runs", "practice_runs", "mask_runs", "protect_custom_fields", "protect_free_text"]
@@ -42,7 +43,9 @@ SECRET_FIELD_NAME = (
 # digits (any script's) with up to three spaces, dots, commas, underscores, dashes or slashes between them, as people
 # write numbers (thousands commas: a spreadsheet's number format; session 29)
 # (a space of any kind but a line break: the columns of a row are searched joined by line breaks, never one run)
-_SEP = r"(?:[^\S\r\n]|[._/\-\x{2010}-\x{2015}\x{2212}])"
+# (characters that show as nothing, landing.errors.INVISIBLE, a run of them one separator: session 30 found a TFN
+# written with zero-width spaces or soft hyphens kept in clear)
+_SEP = rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}]|{INVISIBLE})"
 # a comma only alone between two digits (123,456,782): with a space it parts a list ("Level 3, 2019-01-05")
 _RUN = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d)+"
 _EIGHT = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d){{7}}"  # cheap pre-filter: at least eight digits in a row
@@ -78,8 +81,26 @@ def _is_tax_number(run: str) -> bool:
     return len(d) in (8, 9) and (tfn.is_valid(d) or ird.is_valid(d))
 
 
+def _windows(run: str) -> list[str]:
+    """The run, and where it holds more than nine digits, each stretch of its groups of digits that holds eight or
+    nine: two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30)."""
+    groups = [m.span() for m in re.finditer(r"\d+", run)]
+    if sum(b - a for a, b in groups) <= 9:
+        return [run]
+    out = [run]
+    for i, (start, _) in enumerate(groups):
+        total = 0
+        for a, b in groups[i:]:
+            total += b - a
+            if total > 9:
+                break
+            if total >= 8:
+                out.append(run[start:b])
+    return out
+
+
 def _tax_numbers(runs: list[str]) -> list[str]:
-    return sorted(r for r in runs if _is_tax_number(r))  # once per distinct run
+    return sorted({w for r in runs for w in _windows(r) if _is_tax_number(w)})  # once per distinct run
 
 
 def _with_parts(runs: pl.Expr) -> pl.Expr:
@@ -110,6 +131,10 @@ def practice_runs(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
         return _NO_RUNS
     pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
     pairs = pairs.select("practice_id", run=_with_parts(pl.col("run"))).explode("run").drop_nulls().unique()
+    distinct = pairs.get_column("run").unique().to_list()
+    windows = pl.DataFrame({"run": distinct, "window": [_windows(r) for r in distinct]},
+                           schema={"run": pl.String, "window": pl.List(pl.String)})  # fmt: skip
+    pairs = pairs.join(windows, on="run").select("practice_id", run="window").explode("run").unique()
     return pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
 
 
@@ -158,7 +183,10 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     day = pl.col("value").str.strip_chars()
     compact_date = (day.str.len_chars() == 8) & day.str.to_date("%Y%m%d", strict=False).is_not_null()
     runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"))
-    named = pl.col("field_name").str.contains(SECRET_FIELD_NAME).fill_null(False)
+    # a name read as words: a character that shows as nothing parts two as a space would ("Bank\u200bAccount"), and
+    # so does a capital after a small letter ("BankAccount", "TaxFileNumber"): neither was a secret's name (session 30)
+    words = pl.col("field_name").str.replace_all(INVISIBLE, " ").str.replace_all(r"(\p{Ll})(\p{Lu})", "$1 $2")
+    named = words.str.contains(SECRET_FIELD_NAME).fill_null(False)
     held = _holding(fields, "value", runs).get_column("_row")
     holds = pl.int_range(pl.len(), dtype=pl.Int64).is_in(held.implode()) if held.len() else pl.lit(False)
     secret = (named | holds) & pl.col("value").is_not_null()

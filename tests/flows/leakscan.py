@@ -1,7 +1,7 @@
 """Looking everywhere for raw secret values: warehouse tables and views, files, logs, Prefect's records, exports.
 
 A secret is matched in any formatting a person could reasonably have used: digits (of any script: full-width ones
-too) with up to three spaces of any kind, dots, commas, underscores, dashes (an en dash too) or slashes between them (leading zeros
+too) with spaces of any kind, characters that show as nothing, dots, commas, underscores, dashes (an en dash too) or slashes between them (leading zeros
 ignored), or, for values with letters, the letters and digits in order whatever the case and punctuation.
 """
 
@@ -15,8 +15,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-_RUN = r"\d(?:(?:(?:[^\S\r\n]|[._/\-\x{2010}-\x{2015}\x{2212}]){0,3}|,)\d)*"
-_SEPARATORS = r"(?:[^\S\r\n]|[.,_/\-\u2010-\u2015\u2212])+"
+# characters that show as nothing (zero-width spaces, soft hyphens, joiners, direction marks, byte-order marks)
+_HIDDEN = r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+_RUN = rf"\d(?:(?:(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}{_HIDDEN}]){{0,3}}|,)\d)*"
+_SEPARATORS = rf"(?:[^\S\r\n]|[.,_/\-\u2010-\u2015\u2212{_HIDDEN}])+"
 
 
 def _ascii(value: str) -> str:

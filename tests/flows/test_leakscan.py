@@ -27,6 +27,8 @@ def test_digits_are_found_in_any_formatting_and_words_whatever_the_case():
         assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
     for typed in ("123,456,782", "123_456_782"):  # a spreadsheet's thousands commas, underscores (session 29)
         assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
+    for typed in ("123\u200b456\u200b782", "123\u00ad456\u00ad782", "1\ufeff2\u200d3456782"):  # hidden characters (session 30)
+        assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
     assert scan_text("12345\n6782", s) == set()  # a line break ends a number
 
 

@@ -74,10 +74,12 @@ def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> list[str]:
     """Identifiers of every kind; tax numbers as people paste and type them into free text and into a public kind's
     slot (session 28 found each of these kept in clear); returns those hidden in free text and slots."""
     doc = json.loads(path.read_text(encoding="utf-8"))
-    hidden = [p.tfn() for _ in range(5)]
+    hidden = [p.tfn() for _ in range(7)]
     full_width = "".join(chr(0xFF10 + int(d)) for d in hidden[1])
     first = doc["clients"][0]
-    first["address"] = {**(first.get("address") or {}), "line2": f"TFN {p.spaced(hidden[0], chr(0x2013))}"}  # en dashes
+    first["address"] = {**(first.get("address") or {}), "line2": f"TFN {p.spaced(hidden[0], chr(0x2013))}",  # en dashes
+                        # characters that show as nothing: a zero-width space, a soft hyphen (session 30)
+                        "city": f"{p.spaced(hidden[5], chr(0x200B))} {p.spaced(hidden[6], chr(0xAD))}"}
     first["legalName"] = f"{first.get('legalName') or first['displayName']} {full_width}"
     first["contacts"] = (first.get("contacts") or []) + [{"id": "planted-contact", "name": f"Bob (TFN {p.spaced(hidden[2], '  ')})",
                                                           "position": f"TFN {p.spaced(hidden[4], ',')}"}]  # a spreadsheet's commas
@@ -124,6 +126,7 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
             ("TFN", "Text", p.spaced(p.tfn(), " ")),
             ("Notes", "Text", f"Per ATO letter the TFN is {p.spaced(note_tfn, '-')}, confirmed"),
             ("Bank Account", "Text", f"062-000 {p.digits(8)}"),
+            ("Bank\u200bAccount", "Text", f"062-000 {p.digits(8)}"),  # a name with a zero-width space (session 30)
             ("IRD Number", "Number", p.ird()),
             ("Year End", "Date", note_date),  # a tax number in a field declared a date
         ):

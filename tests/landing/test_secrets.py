@@ -194,6 +194,29 @@ def test_a_tax_number_written_with_any_space_or_dash_or_in_full_width_digits_is_
     assert frames.group_member.filter(pl.col("group_id") == "hg-1")["group_name"].to_list() == ["***534"]
 
 
+def test_a_tax_number_written_with_characters_that_show_as_nothing_or_beside_another_is_masked(tmp_path):
+    """Session 30: a TFN written with zero-width spaces or soft hyphens (pasted from a web page, or typed in to hide
+    it) was kept in clear, as were two numbers written one after the other with a single space, and a custom
+    field's name with a zero-width space in it ("Bank\u200bAccount") was no secret's name."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["address"]["line2"] = "TFN 570\u200b178\u200b216"
+    doc["clients"][0]["contacts"][0]["name"] = "Bob 632\u00ad374\u00ad341"
+    doc["clients"][0]["groups"][0]["name"] = "775 762 534 956 206 294"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    hq = frames.client.filter(pl.col("source_client_id") == "h-1").row(0, named=True)
+    assert hq["address_line2"] == "TFN ***216"
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["name"].to_list() == ["Bob ***341"]
+    assert frames.group_member.filter(pl.col("group_id") == "hg-1")["group_name"].to_list() == ["***534 ***294"]
+    for text in ("not a date: '570\u200b178\u200b216'", "not a date: " + repr("570\u200b178\u200b216")):
+        assert "178" not in redact(text), text
+    names = ["Bank\u200bAccount", "BankAccount", "TaxFileNumber", "PassportNo", "Notes", "Banksia Street"]
+    fields = pl.DataFrame({"practice_id": "P", "field_name": names, "value": "062-000 1234 5678", "value_type": "text"})
+    assert protect_custom_fields(fields, KEY)["is_secret"].to_list() == [True, True, True, True, False, False]
+
+
 def test_a_tax_number_in_a_public_identifiers_slot_is_hashed_not_kept_as_that_kind(tmp_path):
     """Found by feeding the readers a stranger's data (session 28): a TFN typed as an HQ ABN, or in Tax's abn column,
     was kept in clear as an (invalid) ABN. A number that fails its kind's check but is a valid TFN or IRD is hashed;
