@@ -122,7 +122,8 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
     df = df.with_columns(
         # clear only for a public kind, and not when a number that fails its own kind's check is a valid TFN or IRD:
         # a tax number typed in the ABN slot (session 28 found one kept in clear as an "ABN")
-        id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & ~_tax_number_in_public_slot(df)).then(pl.col("_canon")),
+        id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & ~_tax_number_in_public_slot(df) & ~_acn_or_tax_number(df))
+        .then(pl.col("_canon")),
         id_hash=key.hash_series(message),
         id_last3=pl.col("_canon").str.slice(-3),
     )
@@ -140,6 +141,24 @@ def _tax_number_in_public_slot(df: pl.DataFrame) -> pl.Series:
         return pl.Series("_taxlike", [False] * df.height, dtype=pl.Boolean)
     tax = values.filter(is_valid(values, "TFN").fill_null(False) | is_valid(values, "IRD").fill_null(False))
     return df.select((suspect & digits.is_in(tax.implode())).fill_null(False).alias("_taxlike")).to_series()
+
+
+def _acn_or_tax_number(df: pl.DataFrame) -> pl.Series:
+    """Per row: a valid ACN whose digits are a valid TFN or IRD too (about one TFN in eleven passes the ACN check),
+    unless its record's ABN embeds it (a company's ABN is two check digits and its ACN): a TFN typed as a company
+    number is then told from an ACN only by the register, so it is hashed (QA, session 29: kept in clear)."""
+    acn = (pl.col("id_type") == "ACN") & pl.col("is_valid").fill_null(False)
+    digits = pl.col("_canon").str.replace_all(r"[^0-9]", "")
+    values = df.filter(acn).select(digits.alias("d")).to_series().unique()
+    if values.is_empty():
+        return pl.Series("_ambiguous", [False] * df.height, dtype=pl.Boolean)
+    tax = values.filter(is_valid(values, "TFN").fill_null(False) | is_valid(values, "IRD").fill_null(False))
+    rows = df.select(*KEY, _d=digits, _suspect=(acn & digits.is_in(tax.implode())).fill_null(False))
+    embedded = (
+        df.filter(pl.col("id_type") == "ABN").select(*KEY, _d=digits.str.slice(2), _embedded=pl.lit(True)).unique(KEY + ["_d"])
+    )  # fmt: skip
+    out = rows.join(embedded, on=[*KEY, "_d"], how="left", maintain_order="left", nulls_equal=False)
+    return out.select(pl.col("_suspect") & pl.col("_embedded").is_null()).to_series()
 
 
 def near_hashes(numbers: pl.DataFrame, key: HashKey) -> pl.DataFrame:

@@ -83,12 +83,23 @@ def _tax_number_as_public(kind: str, canon: str) -> bool:
     return own is not True and len(digits) in (8, 9) and True in tax
 
 
-def _ident(source: str, t: str, v: str, region: str) -> tuple:
-    """(id_type, id_value, id_hash) as the contract says."""
+def _acn_or_tax_number(kind: str, canon: str, embedded: set[str]) -> bool:
+    """A valid ACN whose digits are a valid TFN or IRD too, with no ABN of its record embedding it: hashed, not kept
+    (session 30: a TFN typed as a company number is told from an ACN only by the register)."""
+    from landing.identifiers import is_valid
+
+    if kind != "ACN" or canon in embedded or is_valid(pl.Series([canon]), "ACN")[0] is not True:
+        return False
+    return True in [is_valid(pl.Series([canon]), k)[0] for k in ("TFN", "IRD")]
+
+
+def _ident(source: str, t: str, v: str, region: str, embedded: set[str] = frozenset()) -> tuple:
+    """(id_type, id_value, id_hash) as the contract says; `embedded`: the ACNs its record's ABNs embed."""
     kind = _kind(source, t, region)
     canon = _canonical(kind, v)
     digest = hmac.new(SECRET.encode(), f"{kind}:{canon}".encode(), "sha256").hexdigest()
-    return (kind, canon if kind in PUBLIC and not _tax_number_as_public(kind, canon) else None, digest)
+    public = kind in PUBLIC and not _tax_number_as_public(kind, canon) and not _acn_or_tax_number(kind, canon, embedded)
+    return (kind, canon if public else None, digest)
 
 
 def _expected(data) -> dict[str, set]:
@@ -98,7 +109,9 @@ def _expected(data) -> dict[str, set]:
     for source, records in data.records.items():
         for r in records:
             sid = r["id"]
-            idents = [_ident(source, t, v, region) for t, v in r["identifiers"]]
+            abns = [_canonical(k, v) for k, v in ((_kind(source, t, region), v) for t, v in r["identifiers"]) if k == "ABN"]
+            embedded = {re.sub(r"\D", "", a)[2:] for a in abns}
+            idents = [_ident(source, t, v, region, embedded) for t, v in r["identifiers"]]
             wide = {}
             for kind, value, digest in idents:
                 wide.setdefault(WIDE.get(kind), value if kind in PUBLIC else digest)  # a public kind hashed: null

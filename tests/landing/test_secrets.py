@@ -217,6 +217,25 @@ def test_a_tax_number_written_with_characters_that_show_as_nothing_or_beside_ano
     assert protect_custom_fields(fields, KEY)["is_secret"].to_list() == [True, True, True, True, False, False]
 
 
+def test_an_acn_that_is_a_valid_tax_number_too_is_kept_in_clear_only_beside_the_abn_that_embeds_it(tmp_path):
+    """QA, session 29: a TFN typed as an AU company number that passes the ACN check too (about one in eleven) was kept
+    in clear as an ACN. Such a number is hashed unless its record's ABN embeds it (a company's ABN is two check digits
+    and its ACN); an ACN that is no tax number stays in clear."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    # a valid ACN and a valid TFN alone; an ACN that is no tax number; a valid ACN and TFN beside its ABN
+    doc["clients"][0]["identifiers"] = [{"type": "ACN", "value": "100 000 182"}, {"type": "ACN", "value": "004 085 616"}]
+    doc["clients"][1]["identifiers"] = [{"type": "ACN", "value": "100000253"}, {"type": "ABN", "value": "13 100 000 253"}]
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    acns = frames.identifier.filter((pl.col("id_type") == "ACN") & (pl.col("source") == "hq"))
+    by_hash = {r["id_hash"]: r["id_value"] for r in acns.to_dicts()}
+    assert by_hash == {KEY.digest("ACN:100000182"): None, KEY.digest("ACN:004085616"): "004085616",
+                       KEY.digest("ACN:100000253"): "100000253"}  # fmt: skip
+    assert "100000182" not in json.dumps(frames.client.to_dicts() + frames.identifier.to_dicts(), default=str)
+
+
 def test_a_tax_number_in_a_public_identifiers_slot_is_hashed_not_kept_as_that_kind(tmp_path):
     """Found by feeding the readers a stranger's data (session 28): a TFN typed as an HQ ABN, or in Tax's abn column,
     was kept in clear as an (invalid) ABN. A number that fails its kind's check but is a valid TFN or IRD is hashed;
