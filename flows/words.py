@@ -19,8 +19,6 @@ def verb(n: int, one: str, many: str) -> str:
 
 def did_you_mean(asked: list[str], known: list[str]) -> str:
     """"; did you mean 'P00004'?" for ids typed in another case, with stray spaces or a slip (difflib), else ""."""
-    import difflib
-
     folded = {k.casefold(): k for k in known}
     # several ids in one value (`-p F01,F02`; found by QA, session 29): each is its own -p
     listed = [a for a in asked if "," in a and all(folded.get(p.strip().casefold()) for p in a.split(",") if p.strip())]
@@ -29,7 +27,20 @@ def did_you_mean(asked: list[str], known: list[str]) -> str:
         return f"; give each practice its own -p: {' '.join(f'-p {p}' for p in parts)}"
     hits: list[str] = []
     for a in asked:
-        near = folded.get(a.strip().casefold()) or next(iter(difflib.get_close_matches(a.strip(), known, n=1, cutoff=0.8)), None)
-        if near is not None and near not in hits and near != a:
-            hits.append(near)
-    return f"; did you mean {', '.join(map(repr, hits))}?" if hits else ""
+        same = folded.get(a.strip().casefold())
+        near = [k for k in ([same] if same else _closest(a.strip(), known)) if k != a]
+        said = " or ".join(map(repr, near))  # ties said together: the operator chooses
+        if near and said not in hits:
+            hits.append(said)
+    return f"; did you mean {', '.join(hits)}?" if hits else ""
+
+
+def _closest(asked: str, known: list[str]) -> list[str]:
+    """The known ids nearest `asked` (difflib), every one as near as the nearest, in sorted order: `P0001` is as near
+    `P00001` as `P00012` (one digit left out or one added), and naming one of them alone chose for the operator
+    (found by QA, session 29)."""
+    import difflib
+
+    scored = [(difflib.SequenceMatcher(None, asked, k).ratio(), k) for k in difflib.get_close_matches(asked, known, n=5, cutoff=0.8)]
+    best = max((s for s, _ in scored), default=None)
+    return sorted(k for s, k in scored if s == best)

@@ -20,6 +20,9 @@ def test_did_you_mean_names_the_known_id_typed_in_another_case_with_spaces_or_a_
     assert did_you_mean(["P0005"], known) == "; did you mean 'P00005'?"  # a digit left out
     assert did_you_mean(["P00004"], known) == "" and did_you_mean(["NOPE", "X1"], known) == ""
     assert did_you_mean(["p00004", "p00040"], known) == "; did you mean 'P00004', 'P00040'?"
+    # as near one as the other (found by QA, session 29: P0001 was said to be P00012 alone)
+    assert did_you_mean(["P0001"], ["P00001", "P00012", "P00100"]) == "; did you mean 'P00001' or 'P00012'?"
+    assert did_you_mean(["P0001", "p00100"], ["P00001", "P00012", "P00100"]) == "; did you mean 'P00001' or 'P00012', 'P00100'?"
 
 
 def test_several_ids_in_one_value_are_told_to_take_a_p_each():
