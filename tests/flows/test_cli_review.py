@@ -252,6 +252,11 @@ def test_pairs_the_review_budget_left_apart_are_counted_exported_apart_and_decid
     assert res.exit_code == 0 and "1 decision recorded from" in said(res), res.output
     res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
     assert "held back" not in said(res)  # decided: the next run merges it, as any accepted link
+    # and a status counts it with the review links' decisions (found by QA, session 29: it was not counted)
+    from warehouse.review import review_counts
+
+    with connect(wh) as con:
+        assert review_counts(con, ["p1"]).rows() == [("p1", 2, 1)]
 
 
 def test_a_pair_revoked_again_names_the_withdrawal_that_did_it(wh, tmp_path):
