@@ -174,6 +174,12 @@ def _step_one_done(con: duckdb.DuckDBPyConnection, row: dict, said: str) -> tupl
         status, detail = "in_review", f"{said}; strategy not chosen yet (keep_xpm, keep_hq or combine){_awaiting(pending)}"
     elif pending:
         status, detail = "in_review", f"{said}: its next run consolidates it{_awaiting(pending)}"
+    elif row["strategy"] is None and counts.is_empty():
+        # never read: its size, and so whether it needs a strategy, is known only when its wave reads it (found by QA,
+        # session 29: this said only "waiting", and its wave then stopped in review to ask)
+        status, detail = "coming_soon", (f"{said}: waiting for its consolidation wave, which asks for a strategy first unless "
+                                         f"each of its files holds {small} clients or fewer (`scr practice strategy {pid} "
+                                         "keep_xpm|keep_hq|combine` now saves that stop)")  # fmt: skip
     else:
         status, detail = "coming_soon", f"{said}: waiting for its consolidation wave"
     if _pinned(con, pid):

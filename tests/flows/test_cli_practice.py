@@ -361,3 +361,23 @@ def test_times_shown_say_their_zone(wh):
     data = json.loads(runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"]).output)
     assert data["pin"]["pinned_at"] == "2024-05-01T10:00:00+00:00"
     assert datetime.fromisoformat(data["strategy_chosen_at"]).utcoffset().total_seconds() == 0
+
+
+def test_confirming_a_practice_never_read_and_with_no_strategy_says_its_wave_may_ask_for_one(tmp_path):
+    """Found by QA (session 29): `practice confirm` of a practice no run had read said only "waiting for its
+    consolidation wave"; its wave then stopped in review to ask for a strategy (its size was not known before)."""
+    path = tmp_path / "wh.duckdb"
+    registry = pl.DataFrame([("p2", "P Two", "AU", True, False, "unconfirmed", None, "admin@p2", None, 1),
+                             ("p3", "P Three", "AU", True, False, "unconfirmed", None, "admin@p3", "combine", 1)],
+                            schema=PRACTICE, orient="row")  # fmt: skip
+    with connect(path) as con:
+        create_all(con)
+        with transaction(con):
+            load_practices(con, registry)
+    res = runner.invoke(scr, ["practice", "confirm", "p2", "--by", "admin@p2", "-w", str(path)])
+    assert res.exit_code == 0, res.output
+    assert ("coming_soon: step one confirmed by admin@p2: waiting for its consolidation wave, which asks for a strategy "
+            "first unless each of its files holds") in said(res), said(res)
+    assert "`scr practice strategy p2 keep_xpm|keep_hq|combine` now saves that stop" in said(res)
+    res = runner.invoke(scr, ["practice", "confirm", "p3", "--by", "admin@p3", "-w", str(path)])
+    assert res.exit_code == 0 and "waiting for its consolidation wave" in said(res) and "strategy" not in said(res), said(res)
