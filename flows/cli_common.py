@@ -399,7 +399,9 @@ def reading(option: Path | None) -> Iterator:
         try:
             con = connect(path, read_only=True)
         except WarehouseBusy as exc:
-            fail(f"{exc}; it has no analysts' snapshot to read meanwhile (`scr snapshot` publishes one)")
+            # a run publishes one as it starts; `scr snapshot` would only queue behind the writer (found by QA, session 29)
+            fail(f"{exc}; it has no analysts' snapshot to read meanwhile: a run publishes one once it has planned its "
+                 "practices, so try again in a moment (with no run, `scr snapshot` publishes one)")
         except WarehouseUnusable as exc:
             fail(str(exc))
     try:

@@ -133,7 +133,8 @@ def test_a_practice_asked_for_while_a_wave_writes_is_answered_from_the_analysts_
     with held_writer(wh):  # no snapshot published yet: the live file, which the wave holds
         res = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
     assert res.exit_code == 2 and "Traceback" not in res.output, res.output
-    assert "it has no analysts' snapshot to read meanwhile (`scr snapshot` publishes one)" in said(res)
+    assert ("it has no analysts' snapshot to read meanwhile: a run publishes one once it has planned its practices, so "
+            "try again in a moment (with no run, `scr snapshot` publishes one)") in said(res), said(res)
     with connect(wh) as con:
         record_choice(con, "p1", "strategy", "keep_hq", None, "ops")
         record_choice(con, "p1", "connection", "unconfirmed", "confirmed", "ops")
