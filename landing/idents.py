@@ -120,14 +120,31 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
     message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
     df = df.join(near_hashes(df.select("id_type", "_canon", "is_valid"), key), on=["id_type", "_canon"], how="left", maintain_order="left")
     df = df.with_columns(
-        # clear only for a public kind, and not when a number that fails its own kind's check is a valid TFN or IRD:
-        # a tax number typed in the ABN slot (session 28 found one kept in clear as an "ABN")
-        id_value=pl.when(pl.col("id_type").is_in(sorted(PUBLIC_KINDS)) & ~_tax_number_in_public_slot(df) & ~_acn_or_tax_number(df))
-        .then(pl.col("_canon")),
+        # clear only for a public kind's number as its register writes it, and not when it is a valid TFN or IRD too
+        id_value=pl.when(_as_a_register_writes_it() & ~_tax_number_in_public_slot(df) & ~_acn_or_tax_number(df)).then(pl.col("_canon")),
         id_hash=key.hash_series(message),
         id_last3=pl.col("_canon").str.slice(-3),
     )
     return df.select(PRACTICE, *schema.IDENTIFIER.names()).cast(schema.IDENTIFIER)
+
+
+# Companies House prefixes (Scotland, Northern Ireland, LLPs, ...) before six digits; eight digits have none
+_UK_COMPANY = r"^(?:[0-9]{8}|(?:SC|NI|OC|SO|NC|R0|IP|SP|IC|SI|NP|NV|RC|SR|FC|SF|LP|SL|NL|GE|GS|CE|CS|PC|SG|SE|ES|AC|SA|NA|NO|NZ|ZC|SZ|NF|RS|FE|GN|IS)[0-9]{6})$"
+
+
+def _as_a_register_writes_it() -> pl.Expr:
+    """A public kind's number kept in clear: one that passes its kind's check (ABN, ACN, ARBN, NZBN), an NZ company
+    number written as one to eight digits, a UK company number of Companies House's shape. Anything else typed in a
+    public slot is no register's number and is hashed like any unknown kind: QA (session 30) found a TFN written
+    beside an ABN in one field ("51 824 753 556 / TFN 123 456 782"), a US SSN, a Medicare number, a bank account, a
+    passport and a UK National Insurance number kept in clear as an ABN, ACN or company number, and an AU HQ `CRN` (a
+    Centrelink customer reference there) too. A company number of another region (`CRN`) has no register to check
+    against: hashed."""
+    kind, value = pl.col("id_type"), pl.col("value")
+    checked = kind.is_in(["ABN", "ACN", "ARBN", "NZBN"]) & pl.col("is_valid").fill_null(False)
+    nz = (kind == "NZCN") & value.str.contains(r"^[0-9\s.\-/]+$") & value.str.count_matches(r"[0-9]").is_between(1, 8)
+    uk = (kind == "UKCRN") & pl.col("_canon").str.contains(_UK_COMPANY)
+    return (checked | nz | uk).fill_null(False)
 
 
 def _tax_number_in_public_slot(df: pl.DataFrame) -> pl.Series:

@@ -98,8 +98,23 @@ def _ident(source: str, t: str, v: str, region: str, embedded: set[str] = frozen
     kind = _kind(source, t, region)
     canon = _canonical(kind, v)
     digest = hmac.new(SECRET.encode(), f"{kind}:{canon}".encode(), "sha256").hexdigest()
-    public = kind in PUBLIC and not _tax_number_as_public(kind, canon) and not _acn_or_tax_number(kind, canon, embedded)
+    public = (kind in PUBLIC and _as_registered(kind, v, canon) and not _tax_number_as_public(kind, canon)
+              and not _acn_or_tax_number(kind, canon, embedded))  # fmt: skip
     return (kind, canon if public else None, digest)
+
+
+def _as_registered(kind: str, value: str, canon: str) -> bool:
+    """A public kind's number as its register writes it (session 30): passing its check (ABN, ACN, ARBN, NZBN), an NZ
+    company number of one to eight digits, a UK one of Companies House's shape; no other company number."""
+    from landing.identifiers import is_valid
+
+    if kind in ("ABN", "ACN", "ARBN", "NZBN"):
+        return is_valid(pl.Series([canon]), kind)[0] is True
+    if kind == "NZCN":
+        return re.fullmatch(r"[0-9\s.\-/]+", value.strip()) is not None and 1 <= len(re.sub(r"\D", "", value)) <= 8
+    if kind == "UKCRN":
+        return re.fullmatch(r"[0-9]{8}|[A-Z]{2}[0-9]{6}|R0[0-9]{6}", canon) is not None
+    return False
 
 
 def _expected(data) -> dict[str, set]:

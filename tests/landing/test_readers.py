@@ -95,7 +95,9 @@ def test_xpm_identifiers_by_region(au, tmp_path):
     assert one(uk.identifier, id_type="UKCRN")["id_value"] == "01234567"
     assert one(uk.client)["ird_hash"] is None and one(uk.client)["tfn_hash"] is None
     us = read_xpm(landing / "P-NZ" / "xpm_clients.xml", "P-NZ", "US", KEY)
-    assert us.identifier.select("id_type", "id_value").rows() == [("TAX", None), ("CRN", "1234567"), ("BUSINESS", None)]
+    # a company number of a region with no register to check it against is hashed (session 30: a US SSN typed there
+    # was kept in clear)
+    assert us.identifier.select("id_type", "id_value").rows() == [("TAX", None), ("CRN", None), ("BUSINESS", None)]
 
 
 def test_hq_fields(au):
@@ -115,9 +117,11 @@ def test_hq_fields(au):
 
 def test_hq_identifiers_all_kept_and_lists(au):
     ids = au.identifier.filter(pl.col("source") == "hq", pl.col("source_client_id") == "h-1")
-    # HQ's CRN is the company number of the practice's region: an ACN in AU, digits only, nine of them
+    # HQ's CRN is the company number of the practice's region: an ACN in AU, digits only, nine of them; this one
+    # ('SC123456') fails the ACN check: no register's number, hashed (session 30: what fails its kind's check was kept)
     assert ids.select("id_type", "id_value").rows() == [
-        ("TFN", None), ("ABN", "51824753556"), ("ABN", "53004085616"), ("ACN", "000123456")]  # fmt: skip
+        ("TFN", None), ("ABN", "51824753556"), ("ABN", "53004085616"), ("ACN", None)]  # fmt: skip
+    assert ids.row(3, named=True)["id_hash"] == h("000123456", "ACN")
     assert one(au.org_link, source="hq")["organisation_name"] == "Smith Trading"
     contact = one(au.contact, source="hq")
     assert (contact["contact_id"], contact["is_primary"], contact["position"]) == ("hc-1", True, "Owner")

@@ -11,6 +11,7 @@ import pytest
 
 from landing import BadInput, read_practice, redact
 from landing.freetext import protect_custom_fields
+from landing.idents import identifiers
 from landing.schema import CUSTOM_FIELD
 from landing.secrets import HashKey, read_zone_key, write_zone_key
 from tests.landing.fixtures import KEY, practice, zone
@@ -236,10 +237,46 @@ def test_an_acn_that_is_a_valid_tax_number_too_is_kept_in_clear_only_beside_the_
     assert "100000182" not in json.dumps(frames.client.to_dicts() + frames.identifier.to_dicts(), default=str)
 
 
+@pytest.mark.parametrize(
+    ("region", "label", "typed", "kept"),
+    [
+        ("AU", "ABN", "51 824 753 556 / TFN 123 456 782", None),  # a TFN beside the ABN in one field
+        ("AU", "ABN", "TFN: 876-543-210; ABN 51 824 753 556", None),
+        ("AU", "ACN", "004 085 616 TFN 876543210", None),
+        ("AU", "ABN", "078-05-1120", None),  # a US SSN
+        ("AU", "ACN", "2123 45670 1", None),  # a Medicare number
+        ("AU", "ABN", "062-000 12345678", None),  # a BSB and account
+        ("AU", "CRN", "204 736 915K", None),  # in Australia a CRN is a Centrelink customer reference
+        ("AU", "ABN", "ABN 51 824 753 556", "51824753556"),  # a register's number, however written
+        ("AU", "ACN", "004 085 616", "004085616"),
+        ("NZ", "NZCN", "06-0158-0123456-00", None),  # a bank account
+        ("NZ", "NZCN", "1234567 / IRD 136-410-132", None),
+        ("NZ", "NZCN", "1234567", "001234567"),
+        ("NZ", "NZBN", "9429041234567 IRD 49-091-850", None),
+        ("UK", "CRN", "QQ123456C", None),  # a National Insurance number
+        ("UK", "CRN", "SC123456 NI QQ123456C", None),
+        ("UK", "CRN", "SC123456", "SC123456"),
+        ("UK", "CRN", "1234567", "01234567"),
+        ("US", "CRN", "078-05-1120", None),  # no register to check a company number against: hashed
+    ],
+)  # fmt: skip
+def test_a_public_slot_keeps_in_clear_only_a_number_as_its_register_writes_it(region, label, typed, kept):
+    """QA, session 30: anything typed in an ABN, ACN, NZBN or company number slot that failed the kind's check was kept
+    in clear, so a TFN written beside an ABN, an SSN, a bank account, a passport or a National Insurance number was."""
+    long = pl.DataFrame({"source": ["hq"], "source_client_id": ["h-1"], "id_type": [label], "value": [typed]})
+    ident = identifiers(long, "P", region, KEY)
+    row = ident.row(0, named=True)
+    assert row["id_value"] == kept, (typed, row)
+    assert row["id_hash"] and row["id_last3"]
+    if kept is None:
+        digits = "".join(c for c in typed if c.isdigit())
+        assert digits not in json.dumps(ident.to_dicts(), default=str)
+
+
 def test_a_tax_number_in_a_public_identifiers_slot_is_hashed_not_kept_as_that_kind(tmp_path):
     """Found by feeding the readers a stranger's data (session 28): a TFN typed as an HQ ABN, or in Tax's abn column,
     was kept in clear as an (invalid) ABN. A number that fails its kind's check but is a valid TFN or IRD is hashed;
-    a mistyped ABN that is no tax number stays as written, and a valid ABN of course."""
+    a mistyped ABN is hashed too (session 30), a valid ABN kept in clear."""
     landing = zone(tmp_path)
     path = landing / "P_AU" / "hq_clients.json"
     doc = json.loads(path.read_text())
@@ -253,7 +290,10 @@ def test_a_tax_number_in_a_public_identifiers_slot_is_hashed_not_kept_as_that_ki
     assert "483100304" not in json.dumps(frames.client.to_dicts() + ids.to_dicts(), default=str)
     hidden = ids.filter(pl.col("id_hash").is_in([KEY.digest("ABN:303849597"), KEY.digest("ABN:483100304")]))
     assert hidden.height == 2 and hidden["id_value"].null_count() == 2 and hidden["id_last3"].sort().to_list() == ["304", "597"]
-    assert "51824753557" in ids["id_value"].to_list()  # a slip of an ABN (check fails), no tax number: as written
+    # a slip of an ABN (check fails) is no register's number: hashed too, its last three kept (session 30: kept as
+    # written, so anything typed in an ABN slot was, a TFN beside an ABN in one field among them)
+    slip = ids.filter(pl.col("id_hash") == KEY.digest("ABN:51824753557")).row(0, named=True)
+    assert (slip["id_value"], slip["id_last3"]) == (None, "557")
     assert "51824753556" in ids["id_value"].to_list()  # h-1's valid ABN
 
 
