@@ -45,10 +45,15 @@ SECRET_FIELD_NAME = (
 # (a space of any kind but a line break: the columns of a row are searched joined by line breaks, never one run)
 # (characters that show as nothing, landing.errors.INVISIBLE, a run of them one separator: session 30 found a TFN
 # written with zero-width spaces or soft hyphens kept in clear)
-_SEP = rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}]|{INVISIBLE})"
+# (session 30, QA: brackets as a phone is written, "(123) 456-782", an apostrophe as Swiss thousands, a colon, a pipe,
+# a middle dot or bullet, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
+# though they are no decimal digits: superscript and circled ones, "¹²³", "①②③")
+_SEP = (rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}()'\x{{2019}}:|\x{{00b7}}\x{{2022}}]|{INVISIBLE}"
+        r"|[\x{0300}-\x{036f}\x{20d0}-\x{20ff}]+)")  # fmt: skip
+_D = r"[\d\x{00b2}\x{00b3}\x{00b9}\x{2070}\x{2074}-\x{2079}\x{2080}-\x{2089}\x{2460}-\x{2468}\x{24ea}\x{24f5}-\x{24fd}\x{2776}-\x{277e}\x{2780}-\x{2788}\x{278a}-\x{2792}]"
 # a comma only alone between two digits (123,456,782): with a space it parts a list ("Level 3, 2019-01-05")
-_RUN = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d)+"
-_EIGHT = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d){{7}}"  # cheap pre-filter: at least eight digits in a row
+_RUN = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D})+"
+_EIGHT = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D}){{7}}"  # cheap pre-filter: at least eight digits in a row
 _GAP = r"[.,_/]|(?:[^\S\r\n]|[\-\x{2010}-\x{2015}\x{2212}]){2,}"  # where a run's parts start: a dot or slash, or a wide gap
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 # columns that are keys, hashes, public identifiers or matching evidence: never rewritten
@@ -65,13 +70,17 @@ _PHONES = ("phone", "mobile", "fax")
 
 
 def _not_a_phone(column: str) -> pl.Expr:
-    digits = pl.col(column).str.replace_all(r"[^0-9]", "")
-    return ~pl.col(column).str.contains("+", literal=True) & digits.str.len_chars().is_in([8, 9]) & ~digits.str.starts_with("0")
+    """A phone cell that cannot be a phone as written: eight or nine digits of any script (full-width ones: QA, session
+    30), no trunk prefix, no country code; or words in it beside the digits ("TFN 300000054 (mob 0412)")."""
+    digits = pl.col(column).str.replace_all(r"[^\d]", "")
+    plain = ~pl.col(column).str.contains("+", literal=True) & digits.str.len_chars().is_in([8, 9]) & ~digits.str.starts_with("0")
+    worded = pl.col(column).str.contains(r"\p{L}{2}") & ~pl.col(column).str.contains(r"(?i)^\s*\+?[\d\s().\-]+(?:e?xt?n?\.?|extension)\s*\d+\s*$")
+    return plain | worded
 
 
 def _digits(run: str) -> str:
-    """The run's digits as ASCII (a full-width or other script's digit as the digit it is)."""
-    return "".join(str(unicodedata.digit(c)) for c in run if c.isdecimal())
+    """The run's digits as ASCII (a full-width, superscript, circled or other script's digit as the digit it is)."""
+    return "".join(str(d) for c in run if (d := unicodedata.digit(c, None)) is not None)
 
 
 def _is_tax_number(run: str) -> bool:
@@ -84,7 +93,13 @@ def _is_tax_number(run: str) -> bool:
 def _windows(run: str) -> list[str]:
     """The run, and where it holds more than nine digits, each stretch of its groups of digits that holds eight or
     nine: two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30)."""
-    groups = [m.span() for m in re.finditer(r"\d+", run)]
+    groups, start = [], None
+    for i, c in enumerate(run + " "):  # a run is short: its groups of digits, any kind of digit
+        if unicodedata.digit(c, None) is not None:
+            start = i if start is None else start
+        elif start is not None:
+            groups.append((start, i))
+            start = None
     if sum(b - a for a, b in groups) <= 9:
         return [run]
     out = [run]
@@ -100,7 +115,7 @@ def _windows(run: str) -> list[str]:
 
 
 def _tax_numbers(runs: list[str]) -> list[str]:
-    return sorted({w for r in runs for w in _windows(r) if _is_tax_number(w)})  # once per distinct run
+    return sorted(r for r in runs if _is_tax_number(r))  # once per distinct run (or stretch of one: _windows)
 
 
 def _with_parts(runs: pl.Expr) -> pl.Expr:
@@ -117,24 +132,27 @@ def tax_number_runs(values: pl.Series) -> list[str]:
     if hits.is_empty():
         return []
     runs = hits.str.extract_all(_RUN).explode().drop_nulls().unique()
-    return _tax_numbers(runs.to_frame("run").select(_with_parts(pl.col("run"))).to_series().explode().drop_nulls().unique().to_list())
+    parts = runs.to_frame("run").select(_with_parts(pl.col("run"))).to_series().explode().drop_nulls().unique().to_list()
+    return _tax_numbers(sorted({w for r in parts for w in _windows(r)}))
 
 
 _NO_RUNS = pl.DataFrame(schema={"practice_id": pl.String, "run": pl.String})
 _NO_ROWS = pl.DataFrame(schema={"_row": pl.Int64, "run": pl.String})
 
 
-def practice_runs(frame: pl.DataFrame, text: pl.Expr) -> pl.DataFrame:
-    """practice_id, run: per practice, the distinct digit runs written in `text` that are valid TFN or IRD numbers."""
+def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True) -> pl.DataFrame:
+    """practice_id, run: per practice, the distinct digit runs written in `text` that are valid TFN or IRD numbers
+    (with `windows`, each stretch of a longer run's groups that holds eight or nine digits too: _windows)."""
     hits = frame.select("practice_id", text.alias("_text")).filter(pl.col("_text").str.contains(_EIGHT).fill_null(False))
     if hits.is_empty():
         return _NO_RUNS
     pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
     pairs = pairs.select("practice_id", run=_with_parts(pl.col("run"))).explode("run").drop_nulls().unique()
-    distinct = pairs.get_column("run").unique().to_list()
-    windows = pl.DataFrame({"run": distinct, "window": [_windows(r) for r in distinct]},
-                           schema={"run": pl.String, "window": pl.List(pl.String)})  # fmt: skip
-    pairs = pairs.join(windows, on="run").select("practice_id", run="window").explode("run").unique()
+    if windows:
+        distinct = pairs.get_column("run").unique().to_list()
+        stretches = pl.DataFrame({"run": distinct, "window": [_windows(r) for r in distinct]},
+                                 schema={"run": pl.String, "window": pl.List(pl.String)})  # fmt: skip
+        pairs = pairs.join(stretches, on="run").select("practice_id", run="window").explode("run").unique()
     return pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
 
 
@@ -200,14 +218,14 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     ).drop("_canon")
 
 
-def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, windows: bool = True) -> tuple[pl.DataFrame, pl.Series]:
     """The frame with its practices' tax numbers masked in `cols`, as found in `looked_at` (the frame, or the frame
     with the values not to look at nulled); the practice_id of each row hit."""
     none = pl.Series("practice_id", [], dtype=pl.String)
     if not cols or frame.is_empty():
         return frame, none
     # one pass over all the frame's text (a run never spans the line break between two columns)
-    runs = practice_runs(looked_at, pl.concat_str(cols, separator="\n", ignore_nulls=True))
+    runs = practice_runs(looked_at, pl.concat_str(cols, separator="\n", ignore_nulls=True), windows)
     if runs.is_empty():
         return frame, none
     masked, rows = {}, []
@@ -228,7 +246,8 @@ def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
 def _masked_phones(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """The frame with a tax number typed into a phone column masked (see _PHONES); the practice_id of each row hit."""
     cols = [c for c in _PHONES if frame.schema.get(c) == pl.String]
-    return _masked_in(frame, cols, frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols))
+    # whole runs only: a stretch of a phone's groups ("9999 1111" of "ph (02) 9999 1111") would be a number's part
+    return _masked_in(frame, cols, frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols), windows=False)
 
 
 def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.DataFrame]:

@@ -218,6 +218,46 @@ def test_a_tax_number_written_with_characters_that_show_as_nothing_or_beside_ano
     assert protect_custom_fields(fields, KEY)["is_secret"].to_list() == [True, True, True, True, False, False]
 
 
+@pytest.mark.parametrize(
+    "typed",
+    ["(570) 178-216", "570'178'216", "570\u2019178\u2019216", "570:178:216", "570|178|216", "570\u00b7178\u00b7216",
+     "\u2075\u2077\u2070\u00b9\u2077\u2078\u00b2\u00b9\u2076", "\u2464\u2466\u24ea\u2460\u2466\u2467\u2461\u2460\u2465",
+     "".join(f"{d}\ufe0f\u20e3" for d in "570178216"), "".join(f"{d}\u0301" for d in "570178216")],
+)  # fmt: skip
+def test_a_tax_number_written_with_brackets_quotes_colons_or_digits_of_other_kinds_is_masked(tmp_path, typed):
+    """QA, session 30: a TFN written as a phone is ("(123) 456-782"), with Swiss thousands apostrophes, colons, pipes,
+    middle dots, superscript or circled digits, keycaps or combining accents was kept in clear in free text."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["address"]["line2"] = f"TFN {typed} x"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    line2 = frames.client.filter(pl.col("source_client_id") == "h-1")["address_line2"][0]
+    assert line2.startswith("TFN ") and "***216" in line2 and "178" not in line2, line2
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [("\uff15\uff17\uff10\uff11\uff17\uff18\uff12\uff11\uff16", True),  # full-width digits
+     ("TFN 570178216 (mob 0412)", True), ("0412 345 678", False), ("(02) 9999 1111 ext 23", False),
+     ("ph (02) 9999 1111", False), ("+61 2 9999 1111", False)],
+)  # fmt: skip
+def test_a_tax_number_in_a_phone_column_is_masked_in_any_digits_or_among_words(tmp_path, phone, masked):
+    """QA, session 30: a phone cell was looked at only with eight or nine ASCII digits: a TFN in full-width digits, or
+    with words beside it, was kept in clear; phones as people write them are left alone."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["phone"] = phone
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    kept = frames.client.filter(pl.col("source_client_id") == "h-1")["phone"][0]
+    assert (kept != phone) == masked, kept
+    if masked:
+        assert "***216" in kept and "178" not in kept
+
+
 def test_an_acn_that_is_a_valid_tax_number_too_is_kept_in_clear_only_beside_the_abn_that_embeds_it(tmp_path):
     """QA, session 29: a TFN typed as an AU company number that passes the ACN check too (about one in eleven) was kept
     in clear as an ACN. Such a number is hashed unless its record's ABN embeds it (a company's ABN is two check digits
