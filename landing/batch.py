@@ -25,6 +25,7 @@ from landing.errors import BadInput, Failures
 from landing.frames import Frames
 from landing.idents import Parsed, finish, long_ids, stack
 from landing.secrets import HashKey
+from landing.idtokens import tokenised
 from landing.values import PRACTICE, raw_frame, type_tables
 
 __all__ = ["Reader", "Job", "read_batch", "read_file", "parse_file", "type_client_file"]
@@ -178,6 +179,7 @@ def read_batch(jobs: list[Job], key: HashKey) -> tuple[Frames, dict[int, BadInpu
                            schema={PRACTICE: pl.Int64, "region": pl.String})  # fmt: skip
     tables = finish(parts, regions, key)
     tables["sync_link"] = stack([p["sync_link"] for p in parts if "sync_link" in p], schema.SYNC_LINK)
+    tables = tokenised(tables, key)  # an id that holds a tax number, wherever it is named
     return Frames(**{n: tables[n].select(schema.STAGING[n].names()).cast(schema.STAGING[n]) for n in Frames.names()}), bad
 
 

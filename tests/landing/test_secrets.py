@@ -258,6 +258,30 @@ def test_a_tax_number_in_a_phone_column_is_masked_in_any_digits_or_among_words(t
         assert "***216" in kept and "178" not in kept
 
 
+def test_a_record_id_that_holds_a_tax_number_is_a_keyed_token_wherever_it_is_named(tmp_path):
+    """QA, sessions 29 and 30: a TFN used as a Tax client code, or as an HQ id, was stored in clear as the record's key
+    (crosswalk, lineage, exports). Such an id is replaced by a keyed token in every column that names the record, so
+    the sync link to it still joins; other ids stay as written."""
+    landing = zone(tmp_path)
+    for name, old, new in (("tax_clients.csv", "T1,", "123 456 782,"), ("hq_clients.json", '"h-2"', '"876543210"'),
+                           ("sync_links.csv", ",h-2,", ",876543210,")):  # fmt: skip
+        path = landing / "P_AU" / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    everything = json.dumps({n: getattr(frames, n).to_dicts() for n in frames.names()}, default=str)
+    assert "123456782" not in everything.replace(" ", "") and "876543210" not in everything
+    tax = frames.client.filter(pl.col("source") == "tax")["source_client_id"].to_list()
+    token = f"hashed-782-{KEY.digest('ID:123 456 782')[:16]}"
+    assert token in tax and "T2" in tax  # an ordinary code as written
+    hq = frames.client.filter(pl.col("source") == "hq")["source_client_id"].to_list()
+    other = f"hashed-210-{KEY.digest('ID:876543210')[:16]}"
+    assert hq == ["h-1", other]
+    assert sorted(frames.sync_link["hq_client_id"].to_list()) == sorted(["h-1", other])  # the link still joins
+    assert frames.identifier.filter(pl.col("source") == "tax")["source_client_id"].unique().sort().to_list() == sorted({token, "T2"} & set(tax))
+
+
 def test_an_acn_that_is_a_valid_tax_number_too_is_kept_in_clear_only_beside_the_abn_that_embeds_it(tmp_path):
     """QA, session 29: a TFN typed as an AU company number that passes the ACN check too (about one in eleven) was kept
     in clear as an ACN. Such a number is hashed unless its record's ABN embeds it (a company's ABN is two check digits
