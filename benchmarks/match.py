@@ -103,6 +103,10 @@ def _child(system: str, folder: str, febrl: bool, link_only: bool, seed: int) ->
         seconds = time.perf_counter() - t0
         peak = _status_mb("VmHWM")
         result.crosswalk.write_parquet(folder_p / "ours.parquet")
+        # the pairs the review budget held back (kept rejected, veto review_budget): what no person is shown
+        from transforms.resolve import HELD_BACK
+
+        result.links.filter(pl.col("veto") == HELD_BACK).write_parquet(folder_p / "ours_held.parquet")
         matching.candidates(frames, practices).write_parquet(folder_p / "ours_pairs.parquet")  # untimed
         extra = {"auto_threshold": result.auto_threshold} if hasattr(result, "auto_threshold") else {}
     else:
@@ -137,6 +141,7 @@ def bench_dataset(ds: Dataset, folder: Path, splink: bool, splink_threshold: flo
     cost = run_system("ours", folder, febrl, ds.link_only, seed)
     ours = score_crosswalk(ds.truth, ds.hard_pairs, pl.read_parquet(folder / "ours.parquet"))
     ours["blocking"] = pair_recall(ds.truth, pl.read_parquet(folder / "ours_pairs.parquet"))
+    ours["held_back"] = held_back(ds.truth, pl.read_parquet(folder / "ours_held.parquet"), ds.clients.height)
     out["ours"] = {**cost, **ours}
     if not splink:
         return out
@@ -154,6 +159,22 @@ def bench_dataset(ds: Dataset, folder: Path, splink: bool, splink_threshold: flo
     hi, cw = at_review_budget(records, pairs, budget, splink_threshold)
     out["splink@budget"] = {**cost, "threshold": hi, "review_threshold": splink_threshold, **score_crosswalk(ds.truth, ds.hard_pairs, cw)}
     return out
+
+
+def held_back(truth: pl.DataFrame, held: pl.DataFrame, records: int) -> dict:
+    """The pairs the review budget left apart: how many, the share of records in one, and how many are true pairs
+    (what the budget costs in recall that a person would have found)."""
+    keys = ["practice_id", "source", "source_client_id"]
+    ends = pl.concat([held.select("practice_id", source="source_l", source_client_id="source_client_id_l"),
+                      held.select("practice_id", source="source_r", source_client_id="source_client_id_r")])  # fmt: skip
+    entity = truth.select(*keys, "entity_id")
+    sides = held.join(entity.rename({"source": "source_l", "source_client_id": "source_client_id_l", "entity_id": "e_l"}),
+                      on=["practice_id", "source_l", "source_client_id_l"], how="left").join(
+        entity.rename({"source": "source_r", "source_client_id": "source_client_id_r", "entity_id": "e_r"}),
+        on=["practice_id", "source_r", "source_client_id_r"], how="left")  # fmt: skip
+    true = sides.filter(pl.col("e_l") == pl.col("e_r")).height
+    share = ends.unique().height / records if records else 0.0
+    return {"pairs": held.height, "records_share": share, "true_pairs": true}
 
 
 def _commit() -> str:

@@ -26,6 +26,8 @@ def rows(results: dict) -> list[tuple[str, str, Callable]]:
         ("recall (auto)", r, lambda s: s["auto"]["recall"]),
         ("F1 (auto)", r, lambda s: s["auto"]["f1"]),
         ("share in review", r, lambda s: s["review_share"]),
+        ("held back: pairs / true", "", lambda s: f'{s["held_back"]["pairs"]:,} / {s["held_back"]["true_pairs"]:,}'),
+        ("held back: share of records", r, lambda s: s["held_back"]["records_share"]),
         ("precision (auto+review)", r, lambda s: s["all"]["precision"]),
         ("recall (auto+review)", r, lambda s: s["all"]["recall"]),
         ("F1 (auto+review)", r, lambda s: s["all"]["f1"]),

@@ -169,3 +169,20 @@ def test_splink_crosswalk_at_a_review_budget():
     hi, cw = at_review_budget(records, pairs, budget=0.5, own=0.95)
     # the 0.96 link is its least sure merge: reviewed; the 0.9999 one stays automatic
     assert 0.96 < hi <= 0.9999 and cw["merge_status"].to_list() == ["auto", "auto", "review", "review"]
+
+
+def test_held_back_pairs_are_counted_with_the_true_ones_among_them_and_shown():
+    """Issue 12: the benchmark reports what the review budget keeps from a person (pairs, records, true pairs)."""
+    from benchmarks.match import held_back
+    from benchmarks.report import render
+
+    truth = pl.DataFrame({"practice_id": "p", "source": ["hq", "xpm", "hq", "xpm"], "source_client_id": ["1", "2", "3", "4"],
+                          "entity_id": ["a", "a", "b", "c"]})  # fmt: skip
+    held = pl.DataFrame({"practice_id": "p", "source_l": ["hq", "hq"], "source_client_id_l": ["1", "3"],
+                         "source_r": ["xpm", "xpm"], "source_client_id_r": ["2", "4"]})  # fmt: skip
+    figures = held_back(truth, held, records=8)
+    assert figures == {"pairs": 2, "records_share": 0.5, "true_pairs": 1}
+    scores = {"all": {}, "auto": {}, "review_share": 0.01, "held_back": figures}
+    table = render({"zone": {"ours": scores}})
+    shown = dict(zip(table.columns[0]._cells, table.columns[1]._cells, strict=True))
+    assert shown["held back: pairs / true"] == "2 / 1" and shown["held back: share of records"] == "0.5000"
