@@ -84,7 +84,7 @@ def _tax_number_as_public(kind: str, canon: str) -> bool:
 
 
 def _acn_or_tax_number(kind: str, canon: str, embedded: set[str]) -> bool:
-    """A valid ACN whose digits are a valid TFN or IRD too, with no ABN of its record embedding it: hashed, not kept
+    """A valid ACN whose digits are a valid TFN or IRD too, with no ABN of its practice embedding it: hashed, not kept
     (session 30: a TFN typed as a company number is told from an ACN only by the register)."""
     from landing.identifiers import is_valid
 
@@ -94,7 +94,7 @@ def _acn_or_tax_number(kind: str, canon: str, embedded: set[str]) -> bool:
 
 
 def _ident(source: str, t: str, v: str, region: str, embedded: set[str] = frozenset()) -> tuple:
-    """(id_type, id_value, id_hash) as the contract says; `embedded`: the ACNs its record's ABNs embed."""
+    """(id_type, id_value, id_hash) as the contract says; `embedded`: the ACNs its practice's ABNs embed."""
     kind = _kind(source, t, region)
     canon = _canonical(kind, v)
     digest = hmac.new(SECRET.encode(), f"{kind}:{canon}".encode(), "sha256").hexdigest()
@@ -121,11 +121,12 @@ def _expected(data) -> dict[str, set]:
     """The practice's in-memory records as the readers should give them back, as sets of tuples per table."""
     pid, region = data.practice["practice_id"], data.practice["region"]
     out: dict[str, set] = {k: set() for k in ("client", "identifier", "contact", "group", "rel", "custom", "org", "sync")}
+    # the ACNs the practice's ABNs embed, whichever record holds the ABN
+    embedded = {re.sub(r"\D", "", _canonical("ABN", v))[2:] for source, records in data.records.items() for r in records
+                for t, v in r["identifiers"] if _kind(source, t, region) == "ABN"}  # fmt: skip
     for source, records in data.records.items():
         for r in records:
             sid = r["id"]
-            abns = [_canonical(k, v) for k, v in ((_kind(source, t, region), v) for t, v in r["identifiers"]) if k == "ABN"]
-            embedded = {re.sub(r"\D", "", a)[2:] for a in abns}
             idents = [_ident(source, t, v, region, embedded) for t, v in r["identifiers"]]
             wide = {}
             for kind, value, digest in idents:

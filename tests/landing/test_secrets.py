@@ -282,16 +282,17 @@ def test_a_record_id_that_holds_a_tax_number_is_a_keyed_token_wherever_it_is_nam
     assert frames.identifier.filter(pl.col("source") == "tax")["source_client_id"].unique().sort().to_list() == sorted({token, "T2"} & set(tax))
 
 
-def test_an_acn_that_is_a_valid_tax_number_too_is_kept_in_clear_only_beside_the_abn_that_embeds_it(tmp_path):
+def test_an_acn_that_is_a_valid_tax_number_too_is_kept_in_clear_only_where_an_abn_of_its_practice_embeds_it(tmp_path):
     """QA, session 29: a TFN typed as an AU company number that passes the ACN check too (about one in eleven) was kept
-    in clear as an ACN. Such a number is hashed unless its record's ABN embeds it (a company's ABN is two check digits
-    and its ACN); an ACN that is no tax number stays in clear."""
+    in clear as an ACN. Such a number is hashed unless an ABN of its practice embeds it (a company's ABN is two check
+    digits and its ACN); an ACN that is no tax number stays in clear."""
     landing = zone(tmp_path)
     path = landing / "P_AU" / "hq_clients.json"
     doc = json.loads(path.read_text())
-    # a valid ACN and a valid TFN alone; an ACN that is no tax number; a valid ACN and TFN beside its ABN
-    doc["clients"][0]["identifiers"] = [{"type": "ACN", "value": "100 000 182"}, {"type": "ACN", "value": "004 085 616"}]
-    doc["clients"][1]["identifiers"] = [{"type": "ACN", "value": "100000253"}, {"type": "ABN", "value": "13 100 000 253"}]
+    # a valid ACN and a valid TFN alone; an ACN that is no tax number; a valid ACN and TFN whose ABN another record holds
+    doc["clients"][0]["identifiers"] = [{"type": "ACN", "value": "100 000 182"}, {"type": "ACN", "value": "004 085 616"},
+                                        {"type": "ACN", "value": "100000253"}]  # fmt: skip
+    doc["clients"][1]["identifiers"] = [{"type": "ABN", "value": "13 100 000 253"}]
     path.write_text(json.dumps(doc))
     frames = read_practice(landing, practice(landing, "P_AU"), KEY)
     acns = frames.identifier.filter((pl.col("id_type") == "ACN") & (pl.col("source") == "hq"))
