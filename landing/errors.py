@@ -7,35 +7,85 @@ import unicodedata
 
 __all__ = ["BadInput", "Failures", "INVISIBLE", "decode_utf8", "redact", "unexpected", "described", "ours"]
 
-# eight or more digits (any script's), as people write numbers: every tax number, account and phone number is that
-# long; between two digits up to three spaces (any Unicode space), dots, dashes (an en dash too) or slashes, or the
-# escape a quoted value's repr shows for an unprintable one (a no-break space is '\xa0'). Session 28 found a TFN
-# quoted in full in a message when written with no-break spaces, two spaces or en dashes (landing.freetext alike);
-# session 29 one written with thousands commas, as a spreadsheet formats a number column, or underscores.
 # characters that show as nothing (a zero-width space, a soft hyphen, a joiner, a direction mark, a byte-order mark,
 # variation selectors): pasted from web pages and word processors, or typed in to hide a number; a run of them is one
 # separator (session 30: a TFN written with zero-width spaces or soft hyphens was kept in clear). Written for both
 # Python's and Rust's regular expressions (landing.freetext).
-INVISIBLE = (
-    r"[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-    r"\u3164\ufe00-\ufe0f\ufeff\uffa0]+"
+_INVISIBLE_CHARS = (
+    r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    r"\u3164\ufe00-\ufe0f\ufeff\uffa0"
 )
-_SEP = rf"(?:[^\S\r\n]|[._\-/\u2010-\u2015\u2212]|\\x[0-9a-fA-F]{{2}}|\\u[0-9a-fA-F]{{4}}|{INVISIBLE})"
-# a comma only alone between two digits (123,456,782): with a space it parts a list ("rows 3, 5"; "Level 3, 2019-01-05")
-_LONG_NUMBER = rf"\d(?:(?:{_SEP}{{0,3}}|,)\d){{7,}}"
-# what is left as written: a UUID (every XPM and HQ record's id) and a written date (the value a date field got
-# wrong), so that an operator can find the record and see the value; no tax number is written in either shape
+INVISIBLE = rf"[{_INVISIBLE_CHARS}]+"
+
+# What redact masks: eight or more digits, as people write numbers: every tax number, account and phone number is that
+# long. Session 28 found a TFN quoted in full in a message when written with no-break spaces, two spaces or en dashes;
+# session 29 one written with thousands commas or underscores; QA, session 30, one written with any of the forms below
+# (a repr's \t, \n or \r, brackets, a Swiss apostrophe, a colon, "123, 456, 782", superscript or circled digits, a
+# keycap), quoted in practice_status.detail, the logs and Prefect's artifacts.
+#
+# A digit is any character Python reads as one (unicodedata.digit): every script's decimal digits, and the superscript,
+# subscript, circled, parenthesised and dingbat digits (¹²³, ①②③) that are no decimal digits. Those are listed here
+# (Unicode 14: computing them takes a third of a second at import; tests/landing/test_secrets.py checks the list).
+_OTHER_DIGITS = (
+    r"\u00b2\u00b3\u00b9\u1369-\u1371\u19da\u2070\u2074-\u2079\u2080-\u2089\u2460-\u2468\u2474-\u247c\u2488-\u2490"
+    r"\u24ea\u24f5-\u24fd\u24ff\u2776-\u277e\u2780-\u2788\u278a-\u2792\U00010a40-\U00010a43\U00010e60-\U00010e68"
+    r"\U00011052-\U0001105a\U0001f100-\U0001f10a"
+)
+_DIGIT = rf"[\d{_OTHER_DIGITS}]"
+# combining marks (accents, a keycap's enclosing square U+20E3): drawn on the digit before them, so they part nothing
+_MARKS = r"\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+# a run of them is one separator (possessive: as a run of several separators, a long run of them took Python's
+# backtracking seconds per thousand characters, minutes in all)
+_HIDDEN = rf"[{_INVISIBLE_CHARS}{_MARKS}]++"
+# Between two digits up to three separators: a space of any kind but a line break, punctuation people group digits
+# with (dots, dashes, slashes, underscores, brackets, apostrophes and quotes, colons, pipes, #, +, *, middle dots, bullets, a
+# backslash), the escape a repr writes for an unprintable character ('\xa0', '\u200b', '\t', '\n', '\r'), or a run of
+# hidden characters.
+_PUNCT = r"[._\-/\u2010-\u2015\u2212()\[\]{}'\u2018\u2019\u201b\u2032\"\u201c\u201d:|#+*\u00b7\u2022\u2027\u2219\u30fb\\]"
+_ESCAPE = r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr])"
+_SEP = rf"(?:{_ESCAPE}|[^\S\r\n]|{_PUNCT}|{_HIDDEN})"
+# A comma and a space, or a real line break, part lists and lines of a message ("rows 3, 5"; "line 3:\n12345\n678"), so
+# they join only two groups of two to four digits ("123, 456, 782"; a spreadsheet cell with Alt+Enter, "123\n456\n782");
+# a comma alone joins any digits (123,456,782: a spreadsheet's number format).
+_WEAK = (
+    rf"(?<!{_DIGIT}{{5}})(?<={_DIGIT}{{2}})(?:,[^\S\r\n]{{1,2}}|[^\S\r\n]?(?:\r\n|\r|\n)[^\S\r\n]?)"
+    rf"(?={_DIGIT}{{2,4}}(?!{_DIGIT}))"
+)
+_JOINT = rf"(?:{_SEP}{{0,3}}|,|{_WEAK})"
+# runs joined by separators alone are tried first: "1234-56-782, 12/34/5678" is two numbers, not one
+# (a number's last digit takes the marks drawn on it, and what shows as nothing after it, a keycap's U+FE0F U+20E3)
+_LONG_NUMBER = re.compile(
+    rf"(?:{_DIGIT}(?:(?:{_SEP}{{0,3}}|,){_DIGIT}){{7,}}|{_DIGIT}(?:{_JOINT}{_DIGIT}){{7,}})[{_INVISIBLE_CHARS}{_MARKS}]*"
+)
+_CONTINUED = re.compile(rf"(?:{_JOINT}{_DIGIT})+")  # digits that go on from a written date as one number
+# what is left as written: a UUID (every XPM and HQ record's id) and a written date or timestamp (the value a date field
+# got wrong), so that an operator can find the record and see the value; no tax number is written in either shape
 _UUID = r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
 _DAY, _MONTH, _YEAR = r"(?:0?[1-9]|[12][0-9]|3[01])", r"(?:0?[1-9]|1[0-2])", r"(?:1[89]|20)[0-9]{2}"
 _WRITTEN_DATE = rf"(?<![0-9])(?:{_YEAR}(?P<s1>[-/.]){_MONTH}(?P=s1){_DAY}|{_DAY}(?P<s2>[-/.]){_MONTH}(?P=s2){_YEAR})(?![0-9])"
-_REDACTED = re.compile(rf"(?P<kept>{_UUID}|{_WRITTEN_DATE})|{_LONG_NUMBER}")
+_HOUR, _MINUTE = r"(?:[01][0-9]|2[0-3])", r"[0-5][0-9]"
+# its time of day and offset, as ISO 8601 and DuckDB write them ("1990-05-01T00:00:00+10:00"): once colons parted a
+# number, that was ten digits
+_TIME = rf"[T ]{_HOUR}:{_MINUTE}(?::{_MINUTE}(?:\.[0-9]{{1,9}})?)?(?:Z|[+-]{_HOUR}(?::?{_MINUTE})?)?(?![0-9])"
+_KEPT = re.compile(rf"{_UUID}|(?P<date>{_WRITTEN_DATE})(?:{_TIME})?")
+
+
+def _digits(text: str) -> str:
+    return "".join(str(unicodedata.digit(c)) for c in text if unicodedata.digit(c, None) is not None)
 
 
 def _masked(m: re.Match) -> str:
-    if m.group("kept"):
-        return m.group()
-    plain = re.sub(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4})", " ", m.group())  # an escape's hex digits are not the number's
-    return "***" + "".join(str(unicodedata.digit(c)) for c in plain if c.isdecimal())[-3:]
+    plain = re.sub(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})", " ", m.group())  # an escape's hex digits are not the number's
+    return "***" + _digits(plain)[-3:]
+
+
+def _kept(text: str, m: re.Match) -> bool:
+    """A UUID or a written date is kept unless digits go on from the date to make eight or nine in all: a TFN can be
+    written as a date and one more digit ("2001-12-31 2" is 200112312: QA, session 30)."""
+    if not m.group("date"):
+        return True
+    more = _CONTINUED.match(text, m.end())
+    return more is None or len(_digits(m.group() + more.group())) > 9
 
 
 def redact(text: str) -> str:
@@ -45,7 +95,14 @@ def redact(text: str) -> str:
     For anything that is stored or logged (practice_status.detail, logs, artifacts): a message may quote a
     field value, and any field may hold a tax number someone typed in the wrong place.
     """
-    return _REDACTED.sub(_masked, text)
+    out, start = [], 0
+    for m in _KEPT.finditer(text):  # a message or two at a time, never a column: a loop is fine
+        if _kept(text, m):
+            # digits on either side of what is kept are searched apart from it ("line 3: '2024-02-30'" is no number)
+            out += [_LONG_NUMBER.sub(_masked, text[start : m.start()]), m.group()]
+            start = m.end()
+    out.append(_LONG_NUMBER.sub(_masked, text[start:]))
+    return "".join(out)
 
 
 class BadInput(Exception):

@@ -70,7 +70,7 @@ def _retarget(landing: Path, registry: list[dict]) -> dict[str, str]:
     return out
 
 
-def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> list[str]:
+def _enrich_hq(path: Path, p: Planter, region: str, bad: bool, tabbed: str | None = None) -> list[str]:
     """Identifiers of every kind; tax numbers as people paste and type them into free text and into a public kind's
     slot (session 28 found each of these kept in clear); returns those hidden in free text and slots."""
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -102,6 +102,8 @@ def _enrich_hq(path: Path, p: Planter, region: str, bad: bool) -> list[str]:
         ]
     if bad:  # a tax number typed into a date field, with no-break spaces: this practice fails, its message must not quote it
         doc["clients"][0]["dateOfBirth"] = p.spaced(p.tfn(), "\u00a0")
+    if tabbed:  # another, with tabs (a pasted column): its repr writes '\t' between the groups (QA, session 30)
+        doc["clients"][0]["dateOfBirth"] = p.spaced(tabbed, "\t")
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     return hidden
 
@@ -145,13 +147,16 @@ def enrich(landing: Path, seed: int) -> dict:
     moved = _retarget(landing, registry)
     (landing / "practices.json").write_text(json.dumps(registry))
     bad = next(r["practice_id"] for r in registry if r["uses_xpm"] and r["region"] == "AU")
+    # an HQ-only practice, if any, fails too (it has no links to review nor custom fields the assertions count)
+    tabbed = {"practice": next((r["practice_id"] for r in registry if not r["uses_xpm"] and not r["uses_tax"]), None), "tfn": p.tfn()}
     hidden = []
     for row in registry:
         folder = landing / row["practice_id"]
-        hidden += _enrich_hq(folder / "hq_clients.json", p, row["region"], bad=row["practice_id"] == bad)
+        hidden += _enrich_hq(folder / "hq_clients.json", p, row["region"], bad=row["practice_id"] == bad,
+                             tabbed=tabbed["tfn"] if row["practice_id"] == tabbed["practice"] else None)
         if (folder / "xpm_clients.xml").is_file():
             hidden += _enrich_xpm(folder / "xpm_clients.xml", p, row["region"])
-    return {"moved": moved, "bad": bad, "hidden": hidden}
+    return {"moved": moved, "bad": bad, "tabbed": tabbed, "hidden": hidden}
 
 
 def collect(landing: Path, hidden: list[str]) -> Secrets:
@@ -277,6 +282,11 @@ def test_no_raw_secret_leaves_the_landing_zone(tmp_path, prefect_api):
         assert con.sql("select count(*) from stg_custom_field where is_secret").fetchall()[0][0] >= 16
         detail = con.sql("select status, detail from practice_status where practice_id = $p", params={"p": planted["bad"]}).fetchall()
         assert detail[0][0] == "failed" and "dateOfBirth" in detail[0][1] and "***" in detail[0][1]
+        if planted["tabbed"]["practice"]:  # its digits are not found by the scan below, written with a repr's '\t'
+            tfn = planted["tabbed"]["tfn"]
+            detail = con.sql("select status, detail from practice_status where practice_id = $p",
+                             params={"p": planted["tabbed"]["practice"]}).fetchall()
+            assert detail[0][0] == "failed" and detail[0][1].endswith(f"dateOfBirth: not a date: '***{tfn[-3:]}'"), detail
         leaks = {"warehouse": scan_warehouse(con, secrets)}
     leaks["files under the warehouse's folder"] = scan_folder(wh_dir, secrets)
     leaks["exported files"] = scan_folder(exports, secrets)

@@ -173,6 +173,69 @@ def test_redact_masks_a_number_written_with_any_space_or_dash_or_in_full_width_d
     assert redact("line 3:\n12345\n678") == "line 3:\n12345\n678"  # a line break is no separator
 
 
+# TFN 123 456 782 as QA (session 30) found it quoted in full in practice_status.detail, logs and Prefect's artifacts
+QA_FORMS = [
+    "123\t456\t782", "123\n456\n782", "123\r456\r782", "123\r\n456\r\n782",  # a pasted column, an Excel Alt+Enter cell
+    "(123) 456-782", "123:456:782", "123|456|782", "123#456#782", "123+456+782", "1*2*3*4*5*6*7*8*2",
+    "123'456'782", "123\u2019456\u2019782",  # a Swiss thousands separator
+    "123, 456, 782", "123\u00b7456\u00b7782", "123\u2022456\u2022782", "123'456\"782",
+    "\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u00b2", "\u2460\u2461\u2462\u2463\u2464\u2465\u2466\u2467\u2461",  # ¹²³, ①②③
+    "".join(d + "\ufe0f\u20e3" for d in "123456782"), "".join(d + "\u0301" for d in "123456782"),  # keycaps, accents
+    "1\u20e32\u20e33 4\u20e35-6\u20137\u00a08\u200b2", "123\t\t456\u00a0\u00a0782",
+]
+
+
+@pytest.mark.parametrize("typed", QA_FORMS, ids=ascii)
+@pytest.mark.parametrize("quoted", ["repr", "as written"])
+def test_redact_masks_a_number_written_in_every_form_qa_found(typed, quoted):
+    """QA, session 30: a repr's \\t \\n \\r between the groups, a line break, brackets, apostrophes, colons and other
+    punctuation, a comma and a space, superscript, circled and keycap digits and combining marks all kept it whole."""
+    text = "record 2 (UUID=7cd10669-2f0e-4f7c-9a53-0c2b8f3e1d44): DateOfBirth: not a date: " + (
+        repr(typed) if quoted == "repr" else f"'{typed}'")
+    masked = redact(text)
+    assert masked.startswith("record 2 (UUID=7cd10669-2f0e-4f7c-9a53-0c2b8f3e1d44): DateOfBirth: not a date: "), masked
+    tail = masked.rsplit(": ", 1)[1]
+    assert tail.endswith("***782" + tail[-1]) and _digits(tail) == "782", (text, masked)
+
+
+def test_redact_masks_a_tax_number_written_as_a_date_and_one_more_digit():
+    """QA, session 30: '2001-12-31 2' is the TFN 200112312; a date beside a whole number is still a date."""
+    assert redact("not a date: '2001-12-31 2'") == "not a date: '***312'"
+    assert redact("not a date: '31/12/2001 2'") == "not a date: '***012'"
+    assert redact("2024-02-30 123456782") == "2024-02-30 ***782"
+
+
+@pytest.mark.parametrize("text", [
+    "line 16", "record 3", "rows 3, 5", "rows 3, 5, 12, 40", "line 40, column 14", "line 3:\n12345\n678",
+    "record 1 (id=cdfe3968-0f12-4587-94ad-123456789752): dateOfBirth: not a date: '2024-02-30'",
+    "not a date: '30/02/2024'", "line 3: '2024-02-30'", "record 12: '30/02/2024', 5 more",
+    "updatedAt: not a timestamp: '1990-05-01T00:00:00+10:00'", "at 2024-05-01 12:30:45.123456+00: disk full",
+    "IO Error: No space left on device: '/tmp/run-12/w.duckdb.wal'", "Level 3, 2019-01-05",
+    "expected 12 columns, got 13", "wave 2: 3 of 40 practices",
+], ids=ascii)
+def test_redact_keeps_short_numbers_uuids_and_written_dates(text):
+    assert redact(text) == text
+
+
+def test_the_digits_redact_reads_are_every_character_python_reads_as_a_digit():
+    """The superscript, circled and other digits that are no decimal digits are listed in landing.errors (computing them
+    at import takes a third of a second): the list is every one the running Python's Unicode database has."""
+    import re
+    import unicodedata
+
+    from landing.errors import _OTHER_DIGITS
+
+    every = "".join(map(chr, range(0x110000)))
+    want = [c for c in every if not c.isdecimal() and unicodedata.digit(c, None) is not None]
+    assert re.findall(f"[{_OTHER_DIGITS}]", every) == want
+
+
+def _digits(text: str) -> str:
+    import unicodedata
+
+    return "".join(str(unicodedata.digit(c)) for c in text if unicodedata.digit(c, None) is not None)
+
+
 def test_a_tax_number_written_with_any_space_or_dash_or_in_full_width_digits_is_masked_everywhere(tmp_path):
     """Found by feeding the readers a stranger's text (session 28): a TFN written with no-break spaces, two spaces,
     en dashes or full-width digits was stored in clear (address, contact name, group name, legal name)."""
