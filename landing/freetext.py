@@ -1,9 +1,11 @@
 """Secrets typed into free text: custom fields that hold one are hashed and flagged; tax numbers elsewhere masked.
 
 What we choose, and why:
-- A custom field is secret when its name says so (TFN, IRD, tax/GST number, UTR, SSN, bank, BSB,
-  account number, passport, licence, password...) or when its value holds a check-digit-valid TFN or
-  IRD number. Its value is then kept only as `value_hash` (HMAC of its letters and digits) and
+- A custom field is secret when its name says so (TFN, IRD, tax/GST number, UTR, SSN, SIN, TIN, NI number, bank, BSB,
+  sort code, account number, card, passport, licence, Medicare, password, PIN, login...; `secret_field_name`: the name
+  read as words whatever its writing: "T.F.N.", "Tax-File-Number", "IRDNumber", "TFNs", "A/C No", "Bank\u200bAccount";
+  "Account", "DL", "CC" or "Pass" alone; not "Accountant", "Banksia", "Cc list" or "Pass rate") or when its value holds
+  a check-digit-valid TFN or IRD number. Its value is then kept only as `value_hash` (HMAC of its letters and digits) and
   `value_last3`, with `is_secret` set; `value` is null.
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
@@ -20,6 +22,7 @@ What we choose, and why:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import unicodedata
@@ -31,15 +34,93 @@ from stdnum.nz import ird
 from landing.errors import INVISIBLE
 from landing.secrets import HashKey
 
-__all__ = ["SECRET_FIELD_NAME", "tax_number_runs", "practice_runs", "mask_runs", "protect_custom_fields", "protect_free_text"]
+__all__ = ["secret_field_name", "tax_number_runs", "practice_runs", "mask_runs", "protect_custom_fields", "protect_free_text"]
 
 log = logging.getLogger("scr.landing")
 
-SECRET_FIELD_NAME = (
-    r"(?i)(?:^|[^a-z])(?:tfn|tax\s*file|ird|gst\s*(?:number|no|num|#)|tax\s*(?:number|no|num|id|ref|#)|utr|ein|ssn"
-    r"|social\s*security|national\s*insurance|nino|bank|bsb|iban|swift|account\s*(?:number|no|num|#)|acct|card"
-    r"|passport|licen[cs]e|medicare|pin|password|passcode|secret)(?:[^a-z]|$)"
-)
+# A custom field is secret by its name when the name, read as words whatever its writing, says so. QA (session 30)
+# found secrets' names missed in common spellings: dotted abbreviations (T.F.N., S.S.N.), hyphens (Tax-File-Number),
+# plurals (TFNs), a capitalised abbreviation before a word (IRDNumber, IRDno), labels of other countries' numbers
+# (NI Number, Sort Code, SIN, NHS Number) and of credentials (Pwd, P/W, Login, Memorable word).
+# words that say "the number of": after a kind's word they make it a secret's name ("NI Number", "Pension No")
+_NUMBER_WORDS = {"number", "no", "num", "nr", "id", "ref", "reference", "identification", "identifier"}
+# a name holding one of these words is a secret's name
+_SECRET_WORDS = {
+    "tfn", "ird", "utr", "ein", "ssn", "nino", "ppsn", "itin", "tin", "sin", "usi", "bank", "banking", "bsb", "iban",
+    "swift", "aba", "acct", "card", "cvv", "cvc", "passport", "licence", "license", "lic", "medicare", "centrelink",
+    "pin", "password", "passcode", "passphrase", "pwd", "pw", "login", "logon", "secret",
+}  # fmt: skip
+# ... or one of these words followed by one of its next words ("Sort Code"), or by a number word where None is one
+_SECRET_PHRASES = {
+    "tax": {"file", None}, "gst": {None}, "social": {"security"}, "national": {"insurance"}, "ni": {None},
+    "sort": {"code"}, "routing": {None}, "account": {"details", None}, "acc": {None}, "ac": {None}, "nhs": {None},
+    "pps": {None}, "customer": {"reference"}, "super": {"member", None}, "superannuation": {"member", None},
+    "pension": {None}, "visa": {None}, "dl": {None}, "cc": {None}, "credit": {"card"}, "security": {"answer"},
+    "memorable": {"word"}, "maiden": {"name"}, "pass": {"word", "code", "phrase", None},
+}  # fmt: skip
+# ... or is this word alone (a number beside it aside): "Account" (not "Account Manager"), "DL" (a driver licence),
+# "CC" (a credit card; "Cc list" is an email's copies), "Pass" (a password; "Pass rate" is a rate)
+_SECRET_ALONE = {"account", "dl", "cc", "pass"}
+# a word holding one of these is a secret's name whatever else it holds ("spousetfn", "clientpassport")
+_SECRET_INSIDE = ("tfn", "passport", "password", "passcode", "medicare", "licence", "license", "taxfile", "bankaccount",
+                  "socialsecurity", "nationalinsurance", "sortcode", "centrelink")  # fmt: skip
+_VOCABULARY = (_NUMBER_WORDS | _SECRET_WORDS | set(_SECRET_PHRASES)
+               | {w for after in _SECRET_PHRASES.values() for w in after if w} | {"driver", "drivers"})  # fmt: skip
+# abbreviations written with a slash: A/C (account), B/A (bank account), P/W (password)
+_SLASHED = {"ac": " account ", "ba": " bank account ", "pw": " password "}
+
+
+def _known_words(word: str) -> list[str]:
+    """`word` as the known words it is made of, each maybe plural ("irdnumber", "tfns", "passportno"); else itself
+    ("banksia", "passion", "accountant": not all of it is known words)."""
+    best: list[list[str] | None] = [[], *[None] * len(word)]
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - 16), end):
+            part = word[start:end]
+            stem = part[:-1] if part.endswith("s") and part[:-1] in _VOCABULARY else part
+            if best[start] is not None and stem in _VOCABULARY:
+                best[end] = [*best[start], stem]
+                break
+    return best[-1] or [word]
+
+
+
+
+def _name_words(name: str) -> list[str]:
+    """A custom field's name as words, casefolded: a character that shows as nothing, any other character that is no
+    letter or digit, a capital after a small letter and the edge between letters and digits part two words
+    ("Bank\u200bAccount", "Tax-File-Number", "spouseTFN", "TFN2"); single letters one after another are one word
+    ("T.F.N.", "T F N": tfn); "#" is "no" (Acct#)."""
+    text = re.sub(INVISIBLE, " ", name)
+    text = re.sub(r"(?i)(?<![^\W_])([abp])\s*/\s*([acw])(?![^\W_])", lambda m: _SLASHED.get((m[1] + m[2]).lower(), m[0]), text)
+    text = text.replace("#", " no ")
+    text = "".join(c + " " if c.islower() and n.isupper() else c for c, n in zip(text, text[1:] + " "))
+    tokens = re.findall(r"[^\W\d_]+|\d+", text.casefold())
+    words: list[str] = []
+    for single, run in itertools.groupby(tokens, key=lambda t: len(t) == 1 and t.isalpha()):
+        run = list(run)
+        words += ["".join(run)] if single and len(run) > 1 else run
+    return words
+
+
+def secret_field_name(name: str) -> bool:
+    """True when a custom field's name says it holds a secret: a secret's word in it (TFN, IRD, bank, passport,
+    licence, password, PIN...), a secret's phrase (tax file, sort code, NI number, account number, security answer),
+    or "Account", "DL", "CC" or "Pass" alone. A word made wholly of known words is read as those ("IRDno", "TFNs",
+    "bankaccountnumber"); one that is not ("Banksia", "Passion", "Accountant") as itself. Called once per distinct name."""
+    tokens = _name_words(name)
+    if any(inside in t for t in tokens for inside in _SECRET_INSIDE):
+        return True
+    words = [w for t in tokens for w in _known_words(t)]
+    if len(named := [w for w in words if not w.isdigit()]) == 1 and named[0] in _SECRET_ALONE:
+        return True
+    for word, after in zip(words, [*words[1:], ""]):
+        nexts = _SECRET_PHRASES.get(word, ())
+        if word in _SECRET_WORDS or after in nexts or (None in nexts and after in _NUMBER_WORDS):
+            return True
+    return False
+
+
 # digits (any script's) with up to three spaces, dots, commas, underscores, dashes or slashes between them, as people
 # write numbers (thousands commas: a spreadsheet's number format; session 29)
 # (a space of any kind but a line break: the columns of a row are searched joined by line breaks, never one run)
@@ -201,10 +282,10 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     day = pl.col("value").str.strip_chars()
     compact_date = (day.str.len_chars() == 8) & day.str.to_date("%Y%m%d", strict=False).is_not_null()
     runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"))
-    # a name read as words: a character that shows as nothing parts two as a space would ("Bank\u200bAccount"), and
-    # so does a capital after a small letter ("BankAccount", "TaxFileNumber"): neither was a secret's name (session 30)
-    words = pl.col("field_name").str.replace_all(INVISIBLE, " ").str.replace_all(r"(\p{Ll})(\p{Lu})", "$1 $2")
-    named = words.str.contains(SECRET_FIELD_NAME).fill_null(False)
+    # a name read as words, once per distinct name (a handful per practice): session 30 found "Bank\u200bAccount",
+    # "BankAccount", "T.F.N.", "IRDNumber", "NI Number" and the like were no secret's names
+    names = fields.get_column("field_name").drop_nulls().unique().to_list()
+    named = pl.col("field_name").is_in(pl.Series([n for n in names if secret_field_name(n)], dtype=pl.String)).fill_null(False)
     held = _holding(fields, "value", runs).get_column("_row")
     holds = pl.int_range(pl.len(), dtype=pl.Int64).is_in(held.implode()) if held.len() else pl.lit(False)
     secret = (named | holds) & pl.col("value").is_not_null()

@@ -281,6 +281,38 @@ def test_a_tax_number_written_with_characters_that_show_as_nothing_or_beside_ano
     assert protect_custom_fields(fields, KEY)["is_secret"].to_list() == [True, True, True, True, False, False]
 
 
+# custom fields' names QA (session 30) found were no secret's names, so a number with no check digit (or an 8-digit or
+# slipped TFN) was kept in clear; then those flagged before, kept flagged
+SECRET_NAMES = [
+    "T.F.N.", "Tax-File-Number", "TFNs", "IRDNumber", "IRDno", "I.R.D.", "NI Number", "Sort Code", "A/C No", "Driver Lic",
+    "DL", "DL Number", "Lic No", "Licenses", "S.S.N.", "Banking", "Account", "Accounts", "B/A", "Routing Number", "ABA",
+    "TIN", "ITIN", "SIN", "Tax Identification Number", "NHS Number", "PPS Number", "Centrelink CRN",
+    "Customer Reference Number", "USI", "Super Member No", "Pension No", "Visa Number", "Pwd", "PW", "P/W", "Pass", "Login",
+    "Security answer", "Memorable word", "CC", "CVV",
+    "BankAccountNumber", "DriversLicence", "PassportNo", "MedicareNo", "TaxFileNumber", "spouseTFN", "Tfn_spouse", "TFN2",
+    "TFN-2", "T F N", "Bank acct", "Acct#", "Bank\u200bAccount", "BankAccount", "Tax #", "bankaccountnumber", "spousetfn",
+    "Driver's Licence", "Credit Card", "PIN", "GST number", "National Insurance", "Account 2",
+]  # fmt: skip
+# ordinary fields' names, some with a secret's word inside another word; "Cc list" is an email's copies (a "CC" alone is
+# a credit card) and "Pass rate" a rate (a "Pass" alone a password)
+ORDINARY_NAMES = [
+    "Notes", "Banksia Street", "Year End", "Client Since", "Passion", "Compass Group", "Discount", "Accountant",
+    "Account Manager", "Dlivery", "Tina's notes", "Sincerely", "Cc list", "Website", "Industry", "Fee", "Pass rate",
+    "Thirdparty", "Annual Fee", "Referral Source", "Scorecard", "Cardiff office", "Public", "GST Registered", "Tax code",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SECRET_NAMES + ORDINARY_NAMES, ids=ascii)
+def test_a_custom_field_named_like_a_secret_in_any_spelling_is_secret_and_an_ordinary_one_is_not(name):
+    """QA, session 30: a name needed its secret's word bounded by non-letters, so abbreviations with dots, hyphenated
+    names, plurals, "IRDNumber" and other countries' and credentials' labels were missed and the value kept in clear."""
+    got = protect_custom_fields(fields([(name, "text", "12345678"), (name, "text", None)]), KEY)
+    secret = name in SECRET_NAMES
+    assert got["is_secret"].to_list() == [secret, False], name
+    assert got["value"].to_list() == [None if secret else "12345678", None]
+    assert got["value_last3"].to_list() == (["678", None] if secret else [None, None])
+
+
 @pytest.mark.parametrize(
     "typed",
     ["(570) 178-216", "570'178'216", "570\u2019178\u2019216", "570:178:216", "570|178|216", "570\u00b7178\u00b7216",
