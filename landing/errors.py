@@ -41,7 +41,8 @@ _HIDDEN = rf"[{_INVISIBLE_CHARS}{_MARKS}]++"
 # with (dots, dashes, slashes, underscores, brackets, apostrophes and quotes, colons, pipes, #, +, *, middle dots, bullets, a
 # backslash), the escape a repr writes for an unprintable character ('\xa0', '\u200b', '\t', '\n', '\r'), or a run of
 # hidden characters.
-_PUNCT = r"[._\-/\u2010-\u2015\u2212()\[\]{}'\u2018\u2019\u201b\u2032\"\u201c\u201d:|#+*\u00b7\u2022\u2027\u2219\u30fb\\]"
+# (full-width forms too, as an Asian input method types them beside full-width digits: QA, session 30)
+_PUNCT = r"[._\-/\u2010-\u2015\u2212()\[\]{}'\u2018\u2019\u201b\u2032\"\u201c\u201d:|#+*\u00b7\u2022\u2027\u2219\u30fb\\\uff0d\uff0f\uff0e\uff0c\u3001\u3002\u30fc\u301c\uff1a]"
 _ESCAPE = r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr])"
 _SEP = rf"(?:{_ESCAPE}|[^\S\r\n]|{_PUNCT}|{_HIDDEN})"
 # A comma and a space, or a real line break, part lists and lines of a message ("rows 3, 5"; "line 3:\n12345\n678"), so

@@ -33,6 +33,7 @@ from stdnum.nz import ird
 
 from landing.errors import INVISIBLE
 from landing.secrets import HashKey
+from landing.values import last_three
 
 __all__ = ["secret_field_name", "tax_number_runs", "practice_runs", "mask_runs", "protect_custom_fields", "protect_free_text"]
 
@@ -127,9 +128,11 @@ def secret_field_name(name: str) -> bool:
 # (characters that show as nothing, landing.errors.INVISIBLE, a run of them one separator: session 30 found a TFN
 # written with zero-width spaces or soft hyphens kept in clear)
 # (session 30, QA: brackets as a phone is written, "(123) 456-782", an apostrophe as Swiss thousands, a colon, a pipe,
-# a middle dot or bullet, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
+# a middle dot or bullet, full-width hyphens, slashes, stops, commas and ideographic marks as an Asian input method
+# types them with full-width digits, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
 # though they are no decimal digits: superscript and circled ones, "¹²³", "①②③")
-_SEP = (rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}()'\x{{2019}}:|\x{{00b7}}\x{{2022}}]|{INVISIBLE}"
+_SEP = (rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}()'\x{{2019}}:|\x{{00b7}}\x{{2022}}\x{{ff0d}}\x{{ff0f}}\x{{ff0e}}"
+        rf"\x{{ff0c}}\x{{3001}}\x{{3002}}\x{{30fc}}\x{{301c}}\x{{ff1a}}]|{INVISIBLE}"
         r"|[\x{0300}-\x{036f}\x{20d0}-\x{20ff}]+)")  # fmt: skip
 _D = r"[\d\x{00b2}\x{00b3}\x{00b9}\x{2070}\x{2074}-\x{2079}\x{2080}-\x{2089}\x{2460}-\x{2468}\x{24ea}\x{24f5}-\x{24fd}\x{2776}-\x{277e}\x{2780}-\x{2788}\x{278a}-\x{2792}]"
 # a comma only alone between two digits (123,456,782): with a space it parts a list ("Level 3, 2019-01-05")
@@ -295,7 +298,7 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     return df.with_columns(
         value=pl.when(pl.col("is_secret")).then(None).otherwise(pl.col("value")),
         value_hash=key.hash_series(message),
-        value_last3=pl.col("_canon").str.slice(-3),
+        value_last3=last_three(pl.col("_canon")),
     ).drop("_canon")
 
 

@@ -16,7 +16,7 @@ from landing.freetext import protect_free_text
 from landing.frames import Frames
 from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kind_of, slip_messages
 from landing.secrets import HashKey
-from landing.values import PRACTICE, clean
+from landing.values import PRACTICE, ascii_digits, clean, last_three
 
 # identifier kind -> wide client column family; a company number of any region goes to `acn`
 WIDE = {"ABN": "abn", "ACN": "acn", "NZCN": "acn", "UKCRN": "acn", "CRN": "acn", "NZBN": "nzbn", "TFN": "tfn", "IRD": "ird"}
@@ -110,7 +110,7 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
         pl.col("source_client_id"),
         # a number with no label is kept, hashed, as its own kind: what a source does not name is not lost
         pl.coalesce(clean(pl.col("id_type")), pl.lit(UNLABELLED)).alias("_label"),
-        clean(pl.col("value")).alias("value"),
+        ascii_digits(clean(pl.col("value"))).alias("value"),
     ).filter(pl.col("value").is_not_null())
     df = df.join(regions.select(PRACTICE, pl.col("region").cast(pl.String)), on=PRACTICE, how="left", maintain_order="left")
     df = df.join(_kinds(df), on=["_label", "region"], how="left", maintain_order="left", nulls_equal=True)
@@ -123,7 +123,7 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
         # clear only for a public kind's number as its register writes it, and not when it is a valid TFN or IRD too
         id_value=pl.when(_as_a_register_writes_it() & ~_tax_number_in_public_slot(df) & ~_acn_or_tax_number(df)).then(pl.col("_canon")),
         id_hash=key.hash_series(message),
-        id_last3=pl.col("_canon").str.slice(-3),
+        id_last3=last_three(pl.col("_canon")),
     )
     return df.select(PRACTICE, *schema.IDENTIFIER.names()).cast(schema.IDENTIFIER)
 

@@ -28,6 +28,22 @@ def clean(expr: pl.Expr) -> pl.Expr:
     return pl.when(s.str.len_bytes() > 0).then(s).otherwise(None)  # bytes: no need to count characters
 
 
+# decimal digits of other scripts an identifier may be typed in: full-width (an Asian input method), Arabic-Indic,
+# Eastern Arabic-Indic, Devanagari; a number so typed was dropped as having no digits (QA, session 30)
+_DIGITS = [chr(base + d) for base in (0xFF10, 0x0660, 0x06F0, 0x0966) for d in range(10)]
+
+
+def ascii_digits(expr: pl.Expr) -> pl.Expr:
+    """Text with every full-width, Arabic-Indic or Devanagari digit written as the ASCII digit it is."""
+    return expr.str.replace_many(_DIGITS, [str(d) for _ in range(4) for d in range(10)])
+
+
+def last_three(canon: pl.Expr) -> pl.Expr:
+    """The last three characters of a hashed value, to tell values apart by eye, only of one of eight characters or
+    more: of a PIN's four they are most of it, of a short password its tail (QA, session 30)."""
+    return pl.when(canon.str.len_chars() >= 8).then(canon.str.slice(-3))
+
+
 def parse_bool(expr: pl.Expr) -> pl.Expr:
     """Yes/No and true/false (any case) to bool; anything else null."""
     low = clean(expr).str.to_lowercase()

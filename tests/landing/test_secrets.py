@@ -518,3 +518,24 @@ def test_an_unexpected_errors_text_is_never_kept_only_its_kind_and_place():
         said = unexpected("extract", exc)
     assert said.startswith("extract: unexpected error: UnicodeEncodeError at tests/landing/test_secrets.py:"), said
     assert "PA1234567" not in said and "Passport" not in said and said.endswith("(its text is not kept: it may quote a record)")
+
+
+def test_full_width_separators_short_secrets_and_identifiers_in_other_digits(tmp_path):
+    """QA, session 30: a TFN typed with an Asian input method's full-width hyphens or ideographic commas was kept in
+    clear; a PIN's hash kept three of its four digits beside it; an identifier typed in full-width or Arabic-Indic
+    digits was dropped, lost for matching."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["address"]["line2"] = "TFN \uff15\uff17\uff10\uff0d\uff11\uff17\uff18\uff0d\uff12\uff11\uff16"
+    doc["clients"][0]["contacts"][0]["name"] = "Bob \uff16\uff13\uff12\u3001\uff13\uff17\uff14\u3001\uff13\uff14\uff11"
+    doc["clients"][1]["identifiers"] = [{"type": "TFN", "value": "\u0668\u0667\u0666\u0665\u0664\u0663\u0662\u0661\u0660"},
+                                        {"type": "PIN", "value": "4821"}]  # fmt: skip
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    assert frames.client.filter(pl.col("source_client_id") == "h-1")["address_line2"][0] == "TFN ***216"
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["name"].to_list() == ["Bob ***341"]
+    ids = {r["id_type"]: r for r in frames.identifier.filter(pl.col("source_client_id") == "h-2").to_dicts()}
+    assert ids["TFN"]["id_hash"] == KEY.digest("TFN:876543210") and ids["TFN"]["id_last3"] == "210"
+    assert ids["PIN"]["id_hash"] == KEY.digest("PIN:4821") and ids["PIN"]["id_last3"] is None
+    assert redact("not a date: '\uff18\uff17\uff16\uff0f\uff15\uff14\uff13\uff0f\uff12\uff11\uff10'") == "not a date: '***210'"
