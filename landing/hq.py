@@ -47,7 +47,32 @@ def _s(value: object) -> str | None:
         return str(int(value))  # a number written 123456782.0 is 123456782, not the digits 1234567820
     if isinstance(value, (int, float)):
         return str(value)
-    return json.dumps(value, sort_keys=True)
+    # an object or a list where text belongs was kept as its JSON text, secrets and all (QA, session 30)
+    raise _NotAValue
+
+
+class _NotAValue(Exception):
+    """An object or a list where a text value belongs; the record loop names the record and the key."""
+
+
+def _not_a_value(obj: dict) -> str:
+    """Where in a client object an object or a list stands for a value (the first, in reading order)."""
+    def bad(v: object) -> bool:
+        return isinstance(v, (dict, list))
+
+    for key in SIMPLE:
+        if bad(obj.get(key)):
+            return key
+    address = obj.get("address") or {}
+    for key in ADDRESS:
+        if bad(address.get(key)):
+            return f"address.{key}"
+    for part, keys in (("contacts", CONTACT), ("groups", ("id", "name")), ("organisations", ("organisationId", "name"))):
+        for k, item in enumerate(obj.get(part) or [], 1):
+            for key in keys:
+                if isinstance(item, dict) and bad(item.get(key)):
+                    return f"{part} {k}: {key}"
+    return "a value"
 
 
 def _scalar(value: object, label: str, key: str) -> str | None:
@@ -154,7 +179,7 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
     contact_cols = [(key, contact[col].append) for key, col in CONTACT.items()]
     digest = _fast_digest if fast else _canonical_digest
     seen: dict[str, int] = {}
-    no = 0
+    no, label = 0, None
     try:  # a value nested a thousand deep exhausts the recursion of its digest or text: bad input of its record
         for no, obj in enumerate(clients, 1):
             if not isinstance(obj, dict):
@@ -201,6 +226,8 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
                 org["organisation_name"].append(_s(item.get("name")))
     except RecursionError:
         raise BadInput(FILE, f"record {no}", TOO_DEEP) from None
+    except _NotAValue:
+        raise BadInput(FILE, label, f"{_not_a_value(obj)}: an object or a list, not a value") from None
     return cols
 
 
@@ -231,7 +258,7 @@ def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
     doc, fast = _load_clients(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("clients"), list):
         raise BadInput(FILE, None, "expected an object with a 'clients' list")
-    if _s(doc.get("practiceId")) != practice_id:
+    if _scalar(doc.get("practiceId"), None, "practiceId") != practice_id:
         raise BadInput(FILE, None, f"practiceId {doc.get('practiceId')!r} is not the folder's practice {practice_id!r}")
     return _columns(doc["clients"], fast)
 

@@ -363,7 +363,13 @@ def test_hq_values_that_must_be_scalars_and_numbers_written_as_floats(tmp_path):
     written 123456782.0 became the digits 1234567820."""
     import polars as pl
 
-    for key, value, said in (("id", {"n": 1}, "id: an object, not a value"), ("displayName", ["A", "B"], "displayName: a list, not a value")):
+    # any text value too (QA, session 30: a list or an object where a name, an address line or a contact's field
+    # belongs was kept as its JSON text, a secret inside it in clear)
+    cases = [("id", {"n": 1}, "id: an object, not a value"), ("displayName", ["A", "B"], "displayName: a list, not a value"),
+             ("legalName", ["TFN 123 456 782"], "legalName: an object or a list, not a value"),
+             ("address", {"line1": {"tfn": "123456782"}}, "address.line1: an object or a list, not a value"),
+             ("contacts", [{"id": "c1", "name": ["x"]}], "contacts 1: name: an object or a list, not a value")]  # fmt: skip
+    for key, value, said in cases:
         landing = zone(tmp_path / key)
         path = landing / "P_AU" / "hq_clients.json"
         doc = json.loads(path.read_text())
@@ -371,7 +377,8 @@ def test_hq_values_that_must_be_scalars_and_numbers_written_as_floats(tmp_path):
         path.write_text(json.dumps(doc))
         with pytest.raises(BadInput) as info:
             read_practice(landing, practice(landing, "P_AU"), KEY)
-        assert "hq_clients.json" in str(info.value) and "record 2" in str(info.value) and said in str(info.value)
+        assert "hq_clients.json" in str(info.value) and "record 2" in str(info.value) and said in str(info.value), str(info.value)
+        assert "456" not in str(info.value)
     landing = zone(tmp_path / "float")
     path = landing / "P_AU" / "hq_clients.json"
     doc = json.loads(path.read_text())
