@@ -9,6 +9,7 @@ import polars as pl
 
 from landing import schema
 from landing.errors import BadInput
+from landing.freetext import mask_runs, tax_number_runs
 from landing.hq import FILE as HQ_FILE
 from landing.hq import load_json
 
@@ -54,7 +55,10 @@ def read_registry(landing: Path) -> pl.DataFrame:
             cols[c].append(row.get(c) if isinstance(row.get(c), bool) else None)
         wave = row.get("wave")
         cols["wave"].append(wave if isinstance(wave, int) and not isinstance(wave, bool) else None)
-    return pl.DataFrame(cols, schema=schema.PRACTICE).sort("practice_id")
+    frame = pl.DataFrame(cols, schema=schema.PRACTICE).sort("practice_id")
+    # a tax number typed into the practice's name was stored and printed (QA, session 30): masked as in free text
+    runs = tax_number_runs(frame.get_column("name").drop_nulls())
+    return frame.with_columns(mask_runs(pl.col("name"), runs)) if runs else frame
 
 
 def _row_problem(row: object) -> str | None:

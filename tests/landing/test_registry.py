@@ -112,3 +112,12 @@ def test_a_registry_row_whose_folder_is_missing_says_so(landing):
     with pytest.raises(BadInput) as info:
         read_practice(landing, registry.filter(registry["practice_id"] == "P-NZ").row(0, named=True), KEY)
     assert str(info.value) == said
+
+
+def test_a_tax_number_in_a_practice_name_is_masked(landing):
+    """QA, session 30: practices.json's text was never looked at, so a TFN in a practice's name was stored and printed."""
+    data = rows(landing)
+    data[0]["name"] = "Harbour Accountants (TFN 123 456 782)"
+    write(landing, data)
+    names = read_registry(landing).get_column("name").to_list()
+    assert "Harbour Accountants (TFN ***782)" in names and not any("456" in n for n in names if n)
