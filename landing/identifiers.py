@@ -63,8 +63,9 @@ def kind_of(label: str | None, region: str | None) -> str | None:
     if kind in _REGIONAL:
         by_region, other = _REGIONAL[kind]
         return by_region.get(region or "", other)
-    # a label is free text from the source: never let it carry a number into the warehouse
-    return kind if _LABEL_RE.fullmatch(kind) and not re.search(r"\d{4}", kind) else "OTHER"
+    # a label is free text from the source: never let it carry a number (or a password: QA, session 30 found
+    # "PASSWORD TR0UB4DOR" kept as a kind) into the warehouse; a label with a digit is any other kind
+    return kind if _LABEL_RE.fullmatch(kind) and not re.search(r"\d", kind) else "OTHER"
 
 
 def kinds(labels: pl.Series, region: str | None) -> pl.Series:

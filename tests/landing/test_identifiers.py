@@ -49,6 +49,7 @@ def ids(rows: list[tuple[str, str, str]], region: str | None = "AU") -> pl.DataF
         ("xpm", "TaxNumber", "US", "TAX"), ("tax", "tfn", "AU", "TFN"), ("tax", "ird_number", "NZ", "IRD"),
         ("tax", "abn", "AU", "ABN"), ("hq", "gst", "NZ", "IRD"), ("hq", "GST", "AU", "GST"), ("hq", "ein", "US", "EIN"),
         ("hq", "Passport No.", "UK", "PASSPORTNO"), ("hq", "123456782", "AU", "OTHER"), ("hq", "X 1234 Y", "AU", "OTHER"),
+        ("hq", "password Tr0ub4dor", "AU", "OTHER"),  # a label with a digit: any other kind (QA, session 30)
     ],
 )  # fmt: skip
 def test_kinds_are_mapped_across_systems_by_region(source, label, region, kind):
