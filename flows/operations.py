@@ -62,6 +62,12 @@ def practice_row(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
     registry = effective_registry(con)
     reg = registry.filter(pl.col("practice_id") == practice_id)
     if reg.is_empty():  # a slip of the id (`p00004`) gets the id it was likely meant as, not a run to start
+        if not read_status(con).filter(pl.col("practice_id") == practice_id).is_empty():
+            # a practice the warehouse holds whose row left practices.json (QA, session 30: "unknown practice", and a
+            # hint naming another practice, on a rollback)
+            raise UnknownPractice(f"practice {practice_id!r} is no longer in practices.json (the registry the warehouse "
+                                  "last read): its records and versions stay as they are; put its row back and run "
+                                  f"`scr rerun -p {practice_id}` to work on it")  # fmt: skip
         near = did_you_mean([practice_id], registry["practice_id"].to_list())
         raise UnknownPractice(f"unknown practice {practice_id!r}: not in the registry the warehouse last read"
                               + (near or " (run `scr run` first?)"))

@@ -36,11 +36,13 @@ def did_you_mean(asked: list[str], known: list[str]) -> str:
 
 
 def _closest(asked: str, known: list[str]) -> list[str]:
-    """The known ids nearest `asked` (difflib), every one as near as the nearest, in sorted order: `P0001` is as near
-    `P00001` as `P00012` (one digit left out or one added), and naming one of them alone chose for the operator
-    (found by QA, session 29)."""
-    import difflib
+    """The known ids one slip from `asked` (a character left out, added, changed, or two swapped; any case), every
+    one of them, sorted: `P0001` is as near `P00001` as `P00012`, and naming one alone chose for the operator (found
+    by QA, session 29). Only one slip: difflib's likeness offered `P00060` for a practice `P00001` that had left the
+    registry, on a rollback (QA, session 30)."""
+    from rapidfuzz.distance import OSA
 
-    scored = [(difflib.SequenceMatcher(None, asked, k).ratio(), k) for k in difflib.get_close_matches(asked, known, n=5, cutoff=0.8)]
-    best = max((s for s, _ in scored), default=None)
-    return sorted(k for s, k in scored if s == best)
+    folded = asked.casefold()
+    if len(folded) < 4:  # one character of three or fewer is no slip: 'P1' is not 'A1', 'B1' or 'C1'
+        return []
+    return sorted(k for k in known if OSA.distance(folded, k.casefold(), score_cutoff=1) <= 1)

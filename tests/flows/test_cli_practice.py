@@ -382,3 +382,15 @@ def test_confirming_a_practice_never_read_and_with_no_strategy_says_its_wave_may
     assert "`scr practice strategy p2 keep_xpm|keep_hq|combine` now saves that stop" in said(res)
     res = runner.invoke(scr, ["practice", "confirm", "p3", "--by", "admin@p3", "-w", str(path)])
     assert res.exit_code == 0 and "waiting for its consolidation wave" in said(res) and "strategy" not in said(res), said(res)
+
+
+def test_a_practice_whose_row_left_practices_json_is_said_so_not_unknown_nor_another(wh):
+    """QA, session 30: a practice removed from practices.json stayed `complete` in `scr status`, while `scr practice`
+    and `scr rollback -p` called it unknown and offered an unrelated practice ('P00060' for 'P00001')."""
+    with connect(wh) as con:
+        con.execute("insert into practice_status (practice_id, status, detail) values ('p9', 'complete', 'done')")
+    for args in (["practice", "p9", "-w", str(wh)], ["practice", "strategy", "p9", "combine", "--by", "ops", "-w", str(wh)]):
+        res = runner.invoke(scr, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert said(res).startswith("error: practice 'p9' is no longer in practices.json"), said(res)
+        assert "scr rerun -p p9" in said(res) and "did you mean" not in said(res)

@@ -23,6 +23,10 @@ def test_did_you_mean_names_the_known_id_typed_in_another_case_with_spaces_or_a_
     # as near one as the other (found by QA, session 29: P0001 was said to be P00012 alone)
     assert did_you_mean(["P0001"], ["P00001", "P00012", "P00100"]) == "; did you mean 'P00001' or 'P00012'?"
     assert did_you_mean(["P0001", "p00100"], ["P00001", "P00012", "P00100"]) == "; did you mean 'P00001' or 'P00012', 'P00100'?"
+    # one slip only: a practice gone from the registry is no slip of another (QA, session 30: P00001 -> 'P00060')
+    assert did_you_mean(["P00001"], ["P00060", "P00010"]) == "; did you mean 'P00010'?"
+    assert did_you_mean(["P00001"], ["P00060"]) == ""
+    assert did_you_mean(["P00021"], ["P00012"]) == "; did you mean 'P00012'?"  # two neighbours swapped
 
 
 def test_several_ids_in_one_value_are_told_to_take_a_p_each():
