@@ -400,6 +400,9 @@ def _no_heartbeats_unless_set():
 def _stopped(how: str, warehouse: Path, code: int, rekey: bool = False) -> Text:
     # a rekey's reading of every practice is finished by `scr rekey` again: a wave takes no complete or pinned practice
     again = "`scr rekey` again records it so and finishes the rekey" if rekey else "the next run records it so and completes it"
+    if not warehouse.exists():  # stopped before the warehouse was made: there is no status to name it (QA, session 30)
+        return Text.assemble(("error:", "bold red"), f" the run was stopped by {how}, exit {code}, before it made the "
+                             f"warehouse: nothing was written; run it again (warehouse {shown(warehouse)})")  # fmt: skip
     return Text.assemble(
         ("error:", "bold red"), f" the run was stopped by {how}, exit {code}: the chunks it committed stand, what it had "
         f"not committed left nothing; `scr status` names the run interrupted, and {again} (warehouse {shown(warehouse)})",

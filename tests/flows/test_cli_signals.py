@@ -129,3 +129,14 @@ def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practi
     with duckdb.connect(str(wh), read_only=True) as con:
         assert sorted(con.sql("select status from pipeline_run").fetchall()) == [("completed",), ("interrupted",)]
 
+
+
+def test_a_run_stopped_before_its_warehouse_exists_says_nothing_was_written(tmp_path):
+    """QA, session 30: Ctrl-C before the warehouse was made said "`scr status` names the run interrupted", and `scr
+    status` then said there is no warehouse."""
+    from flows.cli_run import _stopped
+
+    gone = _stopped("Ctrl-C", tmp_path / "none.duckdb", 130).plain
+    assert "before it made the warehouse: nothing was written; run it again" in gone and "scr status" not in gone
+    (tmp_path / "w.duckdb").write_bytes(b"")
+    assert "`scr status` names the run interrupted" in _stopped("Ctrl-C", tmp_path / "w.duckdb", 130).plain
