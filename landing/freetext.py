@@ -131,7 +131,7 @@ def secret_field_name(name: str) -> bool:
 # a middle dot or bullet, full-width hyphens, slashes, stops, commas and ideographic marks as an Asian input method
 # types them with full-width digits, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
 # though they are no decimal digits: superscript and circled ones, "¹²³", "①②③")
-_SEP = (rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}()'\x{{2019}}:|\x{{00b7}}\x{{2022}}\x{{ff0d}}\x{{ff0f}}\x{{ff0e}}"
+_SEP = (rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}()\[\]{{}}'\x{{2018}}\x{{2019}}\"\x{{201c}}\x{{201d}}:|#+*\x{{00b7}}\x{{2022}}\x{{ff0d}}\x{{ff0f}}\x{{ff0e}}"
         rf"\x{{ff0c}}\x{{3001}}\x{{3002}}\x{{30fc}}\x{{301c}}\x{{ff1a}}]|{INVISIBLE}"
         r"|[\x{0300}-\x{036f}\x{20d0}-\x{20ff}]+)")  # fmt: skip
 _D = r"[\d\x{00b2}\x{00b3}\x{00b9}\x{2070}\x{2074}-\x{2079}\x{2080}-\x{2089}\x{2460}-\x{2468}\x{24ea}\x{24f5}-\x{24fd}\x{2776}-\x{277e}\x{2780}-\x{2788}\x{278a}-\x{2792}]"

@@ -316,6 +316,7 @@ def test_a_custom_field_named_like_a_secret_in_any_spelling_is_secret_and_an_ord
 @pytest.mark.parametrize(
     "typed",
     ["(570) 178-216", "570'178'216", "570\u2019178\u2019216", "570:178:216", "570|178|216", "570\u00b7178\u00b7216",
+     "570#178#216", "570+178+216", "5*7*0*1*7*8*2*1*6", "[570] 178 216",
      "\u2075\u2077\u2070\u00b9\u2077\u2078\u00b2\u00b9\u2076", "\u2464\u2466\u24ea\u2460\u2466\u2467\u2461\u2460\u2465",
      "".join(f"{d}\ufe0f\u20e3" for d in "570178216"), "".join(f"{d}\u0301" for d in "570178216")],
 )  # fmt: skip
