@@ -83,7 +83,8 @@ def baseline(
       it again must not turn it back to connect / confirm);
     - step one not done: connect / confirm;
     - a pipeline state (in_review, blocked, complete) stays until a run says otherwise;
-    - anything else waits for its wave: coming_soon (a failed practice whose files changed, too).
+    - anything else waits for its wave: coming_soon (a failed practice whose files changed, too);
+    - a practice of `current` no longer in the registry (row and folder gone) keeps its status, the detail saying so.
 
     `current`: practice_id, status, detail (practice_status); `extracts`: practice_id, fingerprint, ok,
     detail (the last reading); `prints`: practice_id, fingerprint (the files now).
@@ -118,7 +119,17 @@ def baseline(
         .when(changed_since).then(pl.lit("its files changed since it failed: waiting for its consolidation wave"))
         .otherwise(pl.lit("waiting for its consolidation wave"))
     )  # fmt: skip
-    return df.select("practice_id", status.alias("status"), detail.alias("detail")).sort("practice_id")
+    out = df.select("practice_id", status.alias("status"), detail.alias("detail"))
+    # a practice the warehouse holds whose row and folder left the zone keeps its status, saying so (QA, session 30:
+    # `scr status` showed it `complete` as before, unexplained, beside a run that took two practices fewer)
+    gone = current.join(out.select("practice_id"), on="practice_id", how="anti").select(
+        "practice_id", "status",
+        detail=pl.lit(f"not in {_REGISTRY} any more: its records and versions stay; put its row back to work on it"),
+    )  # fmt: skip
+    return pl.concat([out, gone.cast(out.schema)]).sort("practice_id")
+
+
+_REGISTRY = "practices.json"
 
 
 def with_choices(registry: pl.DataFrame, choices: pl.DataFrame) -> pl.DataFrame:

@@ -80,6 +80,11 @@ def test_baseline_keeps_a_failure_until_its_files_change_and_pipeline_states_unt
     assert out["new"][0] == "coming_soon" and out["hq_only"][0] == "coming_soon"
     assert out["waiting"][0] == "confirm"  # step one undone again overrides the pipeline state
     assert out["ghost"] == ("failed", "ghost: folder not in practices.json")
+    # a practice the warehouse holds whose row and folder left the zone (QA, session 30)
+    gone = pl.DataFrame([("gone", "complete", "promoted (combine)")], schema=["practice_id", "status", "detail"], orient="row")
+    out = {r[0]: (r[1], r[2]) for r in baseline(reg, pl.concat([current, gone]), extracts, now, {}).rows()}
+    assert out["gone"] == ("complete", "not in practices.json any more: its records and versions stay; put its row back to work on it")
+    assert out["done"] == ("complete", "promoted (combine)")
 
 
 def test_recorded_choices_override_the_registry():
