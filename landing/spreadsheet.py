@@ -1,7 +1,7 @@
 """Text a spreadsheet would evaluate: the escaping every CSV the project writes uses, its exact inverse,
 and the tests of a value for formula-like or control characters (quality and survivorship use them).
 
-A cell that starts with `=`, `+`, `-`, `@` (or their full-width forms), a tab or a carriage return is
+A cell that starts with `=`, `+`, `-`, `@` (or their full-width or small forms), a tab or a carriage return is
 a formula to Excel, LibreOffice and Google Sheets; it is written with a leading apostrophe, which
 they show as text. A cell that already starts with an apostrophe gets one more, so reading a file
 back (`unescape_*`) restores exactly what was written, whatever it held.
@@ -16,7 +16,9 @@ __all__ = [
     "formula_like", "has_control_chars", "unsafe_text",
 ]  # fmt: skip
 
-TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"  # what makes a spreadsheet evaluate a cell, full-width forms included
+# what makes a spreadsheet evaluate a cell, full-width and small forms included (the small ones, U+FE62/63/66/6B,
+# written as no spreadsheet is known to read them: QA, session 30 could not rule it out)
+TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\ufe6b"
 _ESCAPED = TRIGGERS + "'"
 _NEEDS = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _ESCAPED) + "]"
 _ESCAPED_RE = "^'[" + "".join(f"\\x{{{ord(c):x}}}" for c in _ESCAPED) + "]"

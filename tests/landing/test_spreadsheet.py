@@ -41,9 +41,9 @@ def test_no_escaped_cell_starts_with_a_trigger(cell):
 
 
 def test_formula_like_covers_the_owasp_list_and_full_width_forms():
-    cells = ["=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1", "\uff1d1", "Smith", " =1", "1-2", "'=1"]
+    cells = ["=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1", "\uff1d1", "\ufe661", "\ufe621", "Smith", " =1", "1-2", "'=1"]
     got = pl.DataFrame({"c": cells}).select(formula_like(pl.col("c")))["c"].to_list()
-    assert got == [True] * 7 + [False] * 4
+    assert got == [True] * 9 + [False] * 4
 
 
 def test_categorical_and_enum_text_is_escaped_like_any_text():
