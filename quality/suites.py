@@ -79,7 +79,7 @@ def client_frame(unified: Unified, frames: Frames) -> pl.DataFrame:
     c = unified.client
     names = [n for n in NAME_COLUMNS if n in c.columns]
     # `=` starts no real name and control characters belong in none: someone injected it, or the export broke
-    hostile = pl.any_horizontal([pl.col(n).str.contains(r"^[=\x{ff1d}]").fill_null(False) | has_control_chars(pl.col(n))
+    hostile = pl.any_horizontal([pl.col(n).str.contains(r"^[=\x{ff1d}\x{fe66}]").fill_null(False) | has_control_chars(pl.col(n))
                                  for n in names])
     # a leading + - @ can be a real trading name ("@Home Realty"); exports escape it, survivorship avoids it
     formula = pl.any_horizontal([formula_like(pl.col(n)) for n in names])

@@ -119,6 +119,9 @@ def test_a_formula_or_control_character_name_blocks_its_practice(three):
     f, cw = three
     # h3 stands alone in review: its name is the unified client's name, whatever it holds
     hostile = _renamed(_renamed(f, "p1", "h3", '=HYPERLINK("http://x","Acme")'), "p3", "h3", "Acme\x1b[2J Pty Ltd")
+    small = _renamed(f, "p2", "h3", '\ufe66HYPERLINK("http://x","Acme")')  # the small equals sign too (session 30)
+    g = run_gate(survive(small, cw, strategies(p1="combine", p2="combine", p3="combine")), small)
+    assert g.blocked == {"p2": "failed expectations: names_without_formula_or_control_chars"}
     g = run_gate(survive(hostile, cw, strategies(p1="combine", p2="combine", p3="combine")), hostile)
     assert g.passed == ["p2"]
     # the block names the blocking expectation only; p1's formula warning is in the results too
