@@ -155,11 +155,15 @@ _PHONES = ("phone", "mobile", "fax")
 
 def _not_a_phone(column: str) -> pl.Expr:
     """A phone cell that cannot be a phone as written: eight or nine digits of any script (full-width ones: QA, session
-    30), no trunk prefix, no country code; or words in it beside the digits ("TFN 300000054 (mob 0412)")."""
+    30), no trunk prefix, no country code; words in it beside the digits ("TFN 300000054 (mob 0412)"); a slash or a
+    dot between digits."""
     digits = pl.col(column).str.replace_all(r"[^\d]", "")
     plain = ~pl.col(column).str.contains("+", literal=True) & digits.str.len_chars().is_in([8, 9]) & ~digits.str.starts_with("0")
     worded = pl.col(column).str.contains(r"\p{L}{2}") & ~pl.col(column).str.contains(r"(?i)^\s*\+?[\d\s().\-]+(?:e?xt?n?\.?|extension)\s*\d+\s*$")
-    return plain | worded
+    # two numbers in one cell ("300000089 / 300000882") or a number with decimals ("300000125.00"): looked at by their
+    # parts between slashes and dots, which a phone's groups never fill to eight digits (QA, session 30)
+    parted = pl.col(column).str.contains("/", literal=True) | pl.col(column).str.contains(r"\d\.\d")
+    return plain | worded | parted
 
 
 def _digits(run: str) -> str:

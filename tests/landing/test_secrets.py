@@ -337,7 +337,9 @@ def test_a_tax_number_written_with_brackets_quotes_colons_or_digits_of_other_kin
     ("phone", "masked"),
     [("\uff15\uff17\uff10\uff11\uff17\uff18\uff12\uff11\uff16", True),  # full-width digits
      ("TFN 570178216 (mob 0412)", True), ("0412 345 678", False), ("(02) 9999 1111 ext 23", False),
-     ("ph (02) 9999 1111", False), ("+61 2 9999 1111", False)],
+     ("ph (02) 9999 1111", False), ("+61 2 9999 1111", False),
+     ("570178216 / 0412 345 678", True), ("570178216.00", True), ("02 9999 1111 / 0412 345 678", False),
+     ("02.9999.1111", False), ("0412.345.678", False)],
 )  # fmt: skip
 def test_a_tax_number_in_a_phone_column_is_masked_in_any_digits_or_among_words(tmp_path, phone, masked):
     """QA, session 30: a phone cell was looked at only with eight or nine ASCII digits: a TFN in full-width digits, or
