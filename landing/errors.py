@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["BadInput", "Failures", "INVISIBLE", "decode_utf8", "redact", "unexpected", "described", "ours"]
+__all__ = ["BadInput", "Failures", "INVISIBLE", "DIGIT", "PUNCT", "HIDDEN_CHARS", "decode_utf8", "redact", "unexpected", "described", "ours"]
 
 # characters that show as nothing (a zero-width space, a soft hyphen, a joiner, a direction mark, a byte-order mark,
 # variation selectors): pasted from web pages and word processors, or typed in to hide a number; a run of them is one
@@ -45,6 +45,8 @@ _HIDDEN = rf"[{_INVISIBLE_CHARS}{_MARKS}]++"
 _PUNCT = r"[._\-/\u2010-\u2015\u2212()\[\]{}'\u2018\u2019\u201b\u2032\"\u201c\u201d:|#+*\u00b7\u2022\u2027\u2219\u30fb\\\uff0d\uff0f\uff0e\uff0c\u3001\u3002\u30fc\u301c\uff1a]"
 _ESCAPE = r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr])"
 _SEP = rf"(?:{_ESCAPE}|[^\S\r\n]|{_PUNCT}|{_HIDDEN})"
+# the same classes for landing.freetext (written for Rust's regular expressions as well as Python's)
+DIGIT, PUNCT, HIDDEN_CHARS = _DIGIT, _PUNCT, _INVISIBLE_CHARS + _MARKS
 # A comma and a space, or a real line break, part lists and lines of a message ("rows 3, 5"; "line 3:\n12345\n678"), so
 # they join only two groups of two to four digits ("123, 456, 782"; a spreadsheet cell with Alt+Enter, "123\n456\n782");
 # a comma alone joins any digits (123,456,782: a spreadsheet's number format).

@@ -31,7 +31,7 @@ import polars as pl
 from stdnum.au import tfn
 from stdnum.nz import ird
 
-from landing.errors import INVISIBLE
+from landing.errors import DIGIT, HIDDEN_CHARS, INVISIBLE, PUNCT
 from landing.secrets import HashKey
 from landing.values import last_three
 
@@ -131,10 +131,9 @@ def secret_field_name(name: str) -> bool:
 # a middle dot or bullet, full-width hyphens, slashes, stops, commas and ideographic marks as an Asian input method
 # types them with full-width digits, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
 # though they are no decimal digits: superscript and circled ones, "¹²³", "①②③")
-_SEP = (rf"(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}()\[\]{{}}'\x{{2018}}\x{{2019}}\"\x{{201c}}\x{{201d}}:|#+*\x{{00b7}}\x{{2022}}\x{{ff0d}}\x{{ff0f}}\x{{ff0e}}"
-        rf"\x{{ff0c}}\x{{3001}}\x{{3002}}\x{{30fc}}\x{{301c}}\x{{ff1a}}]|{INVISIBLE}"
-        r"|[\x{0300}-\x{036f}\x{20d0}-\x{20ff}]+)")  # fmt: skip
-_D = r"[\d\x{00b2}\x{00b3}\x{00b9}\x{2070}\x{2074}-\x{2079}\x{2080}-\x{2089}\x{2460}-\x{2468}\x{24ea}\x{24f5}-\x{24fd}\x{2776}-\x{277e}\x{2780}-\x{2788}\x{278a}-\x{2792}]"
+# the separators, digits and hidden characters are redact's (landing.errors), but a line break parts two columns here
+_SEP = rf"(?:[^\S\r\n]|{PUNCT}|[{HIDDEN_CHARS}]+)"
+_D = DIGIT
 # a comma only alone between two digits (123,456,782): with a space it parts a list ("Level 3, 2019-01-05")
 _RUN = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D})+"
 _EIGHT = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D}){{7}}"  # cheap pre-filter: at least eight digits in a row

@@ -147,6 +147,11 @@ def _as_a_register_writes_it() -> pl.Expr:
     return (checked | nz | uk).fill_null(False)
 
 
+def _tax_numbers(values: pl.Series) -> pl.Series:
+    """The distinct digit strings among `values` that are check-digit-valid TFN or IRD numbers."""
+    return values.filter(is_valid(values, "TFN").fill_null(False) | is_valid(values, "IRD").fill_null(False))
+
+
 def _tax_number_in_public_slot(df: pl.DataFrame) -> pl.Series:
     """Per row: a public kind's value that does not pass its own check (is_valid false, or null for a kind with no
     check digits: NZ, UK and other company numbers) and whose digits are a check-digit-valid TFN or IRD. Checked once
@@ -156,7 +161,7 @@ def _tax_number_in_public_slot(df: pl.DataFrame) -> pl.Series:
     values = df.filter(suspect).select(digits.alias("d")).filter(pl.col("d").str.len_chars().is_in([8, 9])).to_series().unique()
     if values.is_empty():
         return pl.Series("_taxlike", [False] * df.height, dtype=pl.Boolean)
-    tax = values.filter(is_valid(values, "TFN").fill_null(False) | is_valid(values, "IRD").fill_null(False))
+    tax = _tax_numbers(values)
     return df.select((suspect & digits.is_in(tax.implode())).fill_null(False).alias("_taxlike")).to_series()
 
 
@@ -173,7 +178,7 @@ def _acn_or_tax_number(df: pl.DataFrame) -> pl.Series:
     values = df.filter(acn).select(digits.alias("d")).to_series().unique()
     if values.is_empty():
         return pl.Series("_ambiguous", [False] * df.height, dtype=pl.Boolean)
-    tax = values.filter(is_valid(values, "TFN").fill_null(False) | is_valid(values, "IRD").fill_null(False))
+    tax = _tax_numbers(values)
     rows = df.select("practice_id", _d=digits, _suspect=(acn & digits.is_in(tax.implode())).fill_null(False))
     embedded = (
         df.filter(pl.col("id_type") == "ABN").select("practice_id", _d=digits.str.slice(2), _embedded=pl.lit(True))

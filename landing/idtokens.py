@@ -10,8 +10,6 @@ ends), so joins between tables and files hold. A UUID is left as written: its di
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
 from landing.freetext import tax_number_runs
@@ -23,7 +21,6 @@ __all__ = ["ID_COLUMNS", "tokenised"]
 ID_COLUMNS = ("source_client_id", "related_client_id", "xpm_client_uuid", "hq_client_id", "contact_id", "group_id",
               "relationship_id", "field_id", "organisation_id", "account_manager_id")  # fmt: skip
 _UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
-_EIGHT_DIGITS = r"(?:\d\D{0,3}){7}\d"  # a cheap pre-filter: eight digits, at most three other characters apart
 
 
 def tokenised(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.DataFrame]:
@@ -32,15 +29,15 @@ def tokenised(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.Dat
     if not present:
         return tables
     values = pl.concat([tables[name].get_column(col).rename("v") for name, col in present]).drop_nulls().unique()
-    suspects = values.filter(values.str.contains(_EIGHT_DIGITS) & ~values.str.contains(_UUID))
-    if suspects.is_empty():
+    runs = tax_number_runs(values.filter(~values.str.contains(_UUID)))  # distinct runs, checked once each
+    if not runs:
         return tables
-    holding = [v for v in suspects.to_list() if tax_number_runs(pl.Series([v]))]  # few: ids rarely hold eight digits
-    if not holding:
-        return tables
-    hashes = key.hash_series(pl.Series([f"ID:{v}" for v in holding]))
-    last3 = [re.sub(r"\D", "", tax_number_runs(pl.Series([v]))[0])[-3:] for v in holding]
-    tokens = {v: f"hashed-{end}-{h[:16]}" for v, end, h in zip(holding, last3, hashes.to_list(), strict=True)}
+    # an id is replaced when it holds one of them (longest first: its last three are the run's)
+    found = pl.DataFrame({"v": values}).with_columns(run=pl.col("v").str.extract_many(sorted(runs, key=len, reverse=True)).list.first())
+    found = found.filter(pl.col("run").is_not_null() & ~pl.col("v").str.contains(_UUID))
+    hashes = key.hash_series("ID:" + found.get_column("v"))
+    ends = found.get_column("run").str.replace_all(r"\D", "").str.slice(-3)
+    tokens = dict(zip(found.get_column("v").to_list(), ("hashed-" + ends + "-" + hashes.str.slice(0, 16)).to_list(), strict=True))
     out = dict(tables)
     for name, col in present:
         out[name] = out[name].with_columns(pl.col(col).replace(tokens))
