@@ -10,6 +10,15 @@ People and organisations are calibrated apart: the model's errors are not the sa
 household shares a name and a home; two trusts of one family share a name and a trustee), so one map
 for both would be too sure of one and not sure enough of the other. A kind with too few gold pairs
 uses the map of all pairs.
+
+Where the gold pairs of a run of bins are all matches, isotonic regression pools them into one block of
+one share. That share is an average: it lends the sure pairs at the block's top to the thin ones at its
+bottom (an organisation's name alone, written once in each system, scored like a hundred plain
+duplicates above it) and caps the top near 1 - 1/(2n). An average is what the automatic threshold needs
+when it holds the merges' expected precision. When the zone's gold pairs are too few for that (the
+threshold falls back to its floor and each pair is guarded alone), each pair's own probability must stand
+on its own: the `vouched` map lets a bin of such a block claim only the share of the block's gold pairs at
+or below it, or the model's own probability where that is higher, never above the block's share.
 """
 
 from __future__ import annotations
@@ -74,8 +83,26 @@ def _pav(k: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.repeat(rate, sizes)
 
 
-def fit_calibration(match_weight: np.ndarray, gold: np.ndarray) -> Calibration:
-    """The monotone map from the model's log-odds (gold fields hidden) to the share of gold matches."""
+def _vouched(k: np.ndarray, n: np.ndarray, centre: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Per bin, `rate` (the isotonic share) lowered inside each pooled block whose gold pairs are all matches
+    to the share of the block's gold pairs at or below the bin, or the model's own probability at the bin's
+    centre where that is higher; then made non-decreasing again. Loops over blocks, not pairs."""
+    out = rate.copy()
+    model = 1.0 / (1.0 + np.exp2(-centre))
+    ks, ns, sizes = _pool(k.tolist(), n.tolist(), strict=False)
+    lo = 0
+    for kb, nb, size in zip(ks, ns, sizes, strict=True):
+        hi = lo + size
+        if size > 1 and kb == nb:
+            own = (np.cumsum(k[lo:hi]) + _PSEUDO * 0.5) / (np.cumsum(n[lo:hi]) + _PSEUDO)
+            out[lo:hi] = np.minimum(rate[lo:hi], np.maximum(own, model[lo:hi]))
+        lo = hi
+    return np.maximum.accumulate(out)
+
+
+def fit_calibration(match_weight: np.ndarray, gold: np.ndarray, vouched: bool = False) -> Calibration:
+    """The monotone map from the model's log-odds (gold fields hidden) to the share of gold matches; `vouched`:
+    each bin of an all-match block only as sure as the block's gold pairs at or below it (module docstring)."""
     mw, gold = np.asarray(match_weight, dtype=np.float64), np.asarray(gold).astype(bool)
     if gold.sum() < MIN_GOLD or (~gold).sum() < MIN_GOLD:
         return Calibration(np.zeros(0), np.zeros(0))
@@ -90,7 +117,8 @@ def fit_calibration(match_weight: np.ndarray, gold: np.ndarray) -> Calibration:
     centre = np.bincount(idx, weights=mw, minlength=len(edges) - 1)
     used = n > 0
     n, k, centre = n[used], k[used], centre[used] / n[used]
-    return Calibration(centre, _pav(k, n))
+    rate = _pav(k, n)
+    return Calibration(centre, _vouched(k, n, centre, rate) if vouched else rate)
 
 
 _ORG_LEVELS = [i for i, name in enumerate(FIELDS["name"]) if name.startswith("org_") or name == "partnership_partial"]
@@ -103,12 +131,12 @@ def pair_kinds(gamma: np.ndarray) -> np.ndarray:
     return np.where(np.isin(name, _ORG_LEVELS), "org", np.where(name > 0, "person", "other"))
 
 
-def fit_calibrations(match_weight: np.ndarray, gold: np.ndarray, kinds: np.ndarray) -> dict:
+def fit_calibrations(match_weight: np.ndarray, gold: np.ndarray, kinds: np.ndarray, vouched: bool = False) -> dict:
     """{"all": map, "person": map, "org": map} (as dicts), each fitted on its own gold pairs; empty where too few."""
-    out = {"all": fit_calibration(match_weight, gold).to_dict()}
+    out = {"all": fit_calibration(match_weight, gold, vouched).to_dict()}
     for kind in ("person", "org"):
         rows = kinds == kind
-        out[kind] = fit_calibration(match_weight[rows], np.asarray(gold)[rows]).to_dict()
+        out[kind] = fit_calibration(match_weight[rows], np.asarray(gold)[rows], vouched).to_dict()
     return out
 
 

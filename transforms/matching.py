@@ -21,7 +21,7 @@ from transforms.profile import likeliest, profile_levels
 from transforms.resolve import CROSSWALK_SCHEMA, LINK_SCHEMA, assemble, cluster, merge_statuses
 from transforms.standardise import standardise
 from transforms.calibrate import fit_calibrations, pair_kinds
-from transforms.threshold import AUTO_FLOOR, EXPERT_THRESHOLD, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, shown_share
+from transforms.threshold import AUTO_FLOOR, EXPERT_THRESHOLD, REVIEW_BUDGET, TARGET_PRECISION, budget_threshold, expected_threshold, reaches_target, shown_share
 
 __all__ = [
     "MatchResult", "Model", "Compared", "match", "match_compared", "fit_model", "fit_compared", "candidates", "LINK_SCHEMA",
@@ -196,10 +196,18 @@ def _gold(c: Compared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _threshold(c: Compared, model: Model) -> float:
-    """Calibrate the model on the gold pairs, then the automatic threshold for the target precision."""
+    """Calibrate the model on the gold pairs, then the automatic threshold for the target precision.
+
+    Where the gold pairs cannot vouch for the target on average (a small zone: the threshold falls to its
+    floor and each pair is guarded alone), the model keeps the vouched maps instead (transforms.calibrate):
+    a pair at the thin bottom of a sure block then goes to a person, not in with the block's plain duplicates.
+    """
     hidden, answer = _gold(c)
-    model.calibration = fit_calibrations(score(hidden, model)[0], answer, pair_kinds(hidden))
+    mw, kinds = score(hidden, model)[0], pair_kinds(hidden)
+    model.calibration = fit_calibrations(mw, answer, kinds)
     free = c.cmp["veto"].is_null().to_numpy()
+    if not reaches_target(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR):
+        model.calibration = fit_calibrations(mw, answer, kinds, vouched=True)
     return expected_threshold(score(c.gamma[free], model)[1], TARGET_PRECISION, AUTO_FLOOR)
 
 

@@ -17,7 +17,11 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs (unchanged when session 30 came to hash a public slot's
+# (corruption, seed, practices) -> sha256 of the outputs (the default zone's re-taken in session 31 when a zone whose
+# gold pairs cannot vouch for the precision target came to judge each pair by the vouched calibration maps: its
+# threshold sits on the floor, and thin pairs at the bottom of an all-true block went to review, automatic F1 0.9825 ->
+# 0.9682 and precision 1.0 both; the geco zone's, whose threshold is above the floor, did not move); before that
+# unchanged when session 30 came to hash a public slot's
 # number that is no register's, and an ACN that is a TFN too unless an ABN of its practice embeds it); before that
 # the geco zone's re-taken when the pairs its review budget left
 # apart came to be kept as rejected links with veto review_budget (session 29: 19 such links added and 5 rejected legacy
@@ -48,7 +52,7 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "abf29f518f574308ca8cff46c17912f938399962db32efa85ef61551bee36b06",
+    ("default", 3, 40): "875c69f36c3a256bc709f51961bd305f2dcbcc797f60ab270d8e80a91fb70d37",
     ("geco", 1, 40): "8a0d7c4183da0ff1c83f180aaa73d5adc99c7311b3cb5b8a6a8a72c4e7c27ace",
 }
 

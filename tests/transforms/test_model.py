@@ -100,6 +100,31 @@ def test_calibration_follows_the_gold_share_and_never_claims_certainty():
     assert cal(np.array([60.0]))[0] < 1.0
 
 
+def test_a_few_gold_pairs_at_the_bottom_of_a_sure_block_vouch_for_no_more_than_themselves():
+    # every gold pair above 0 bits is a match: 20 thin ones (an organisation's name alone) and 400 plain duplicates;
+    # pooled, all 420 would say 0.9988, lending the thin pairs the duplicates' certainty (geco seed 2, 40 practices:
+    # 12 wrong of 103 such organisation pairs were scored 0.9986 and merged once the threshold fell to the floor)
+    rng = np.random.default_rng(5)
+    mw = np.r_[rng.uniform(-10, 0, 300), rng.uniform(1, 3, 20), rng.uniform(8, 15, 400)]
+    gold = np.r_[np.zeros(300, bool), np.ones(420, bool)]
+    assert fit_calibration(mw, gold)(np.array([2.0]))[0] > 0.998  # the pooled map: right on average over the block
+    cal = fit_calibration(mw, gold, vouched=True)  # the map a pair guarded alone is judged by
+    assert cal(np.array([2.0]))[0] < AUTO_FLOOR  # twenty pairs vouch for about 0.97, not for an automatic merge
+    assert cal(np.array([20.0]))[0] > 0.9988  # the block's share at its top (about 420.5 / 421), as before
+    assert cal(np.array([9.0]))[0] > AUTO_FLOOR  # hundreds of gold pairs at or below it
+
+
+def test_a_sliver_of_pairs_within_target_does_not_set_the_threshold():
+    # the main kinds' maps cap just below the target (a small zone's gold pairs); one pair of another kind reaches it
+    p = np.r_[0.9995, np.full(3000, 0.9983), np.full(500, 0.97)]
+    assert expected_threshold(p, target=TARGET_PRECISION, floor=AUTO_FLOOR) == AUTO_FLOOR
+    # a real share of the pairs within target still sets it: 50 surer pairs carry 99 of the plateau (149 of 3,050)
+    p = np.r_[np.full(50, 0.99999), np.full(3000, 0.9985)]
+    assert expected_threshold(p, target=TARGET_PRECISION, floor=AUTO_FLOOR) == 0.9985
+    p = np.r_[np.full(5, 0.99999), np.full(3000, 0.9985)]  # five carry nine: 14 of 3,005
+    assert expected_threshold(p, target=TARGET_PRECISION, floor=AUTO_FLOOR) == AUTO_FLOOR
+
+
 @settings(deadline=None, max_examples=30)
 @given(st.integers(0, 2**32 - 1), st.floats(0.1, 10), st.floats(-3, 3), st.integers(1, 50))
 def test_calibration_is_monotone(seed, spread, slope, distinct):
