@@ -9,7 +9,8 @@ the monotone map from model probability to that share is applied to every pair.
 People and organisations are calibrated apart: the model's errors are not the same for both (a
 household shares a name and a home; two trusts of one family share a name and a trustee), so one map
 for both would be too sure of one and not sure enough of the other. A kind with too few gold pairs
-uses the map of all pairs.
+uses the map of all pairs, and so does a kind whose surest gold pairs are too few to vouch for any automatic
+merge (its map capped below the automatic floor).
 
 Where the gold pairs of a run of bins are all matches, isotonic regression pools them into one block of
 one share. That share is an average: it lends the sure pairs at the block's top to the thin ones at its
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from transforms.compare import FIELDS
+from transforms.threshold import AUTO_FLOOR
 
 __all__ = ["Calibration", "fit_calibration", "fit_calibrations", "calibrated", "pair_kinds", "MIN_GOLD"]
 
@@ -133,10 +135,14 @@ def pair_kinds(gamma: np.ndarray) -> np.ndarray:
 
 def fit_calibrations(match_weight: np.ndarray, gold: np.ndarray, kinds: np.ndarray, vouched: bool = False) -> dict:
     """{"all": map, "person": map, "org": map} (as dicts), each fitted on its own gold pairs; empty where too few."""
-    out = {"all": fit_calibration(match_weight, gold, vouched).to_dict()}
+    everyone = fit_calibration(match_weight, gold, vouched)
+    out = {"all": everyone.to_dict()}
     for kind in ("person", "org"):
         rows = kinds == kind
-        out[kind] = fit_calibration(match_weight[rows], np.asarray(gold)[rows], vouched).to_dict()
+        own = fit_calibration(match_weight[rows], np.asarray(gold)[rows], vouched)
+        # a kind whose surest block is too small to vouch for any automatic merge (its share capped below the floor,
+        # about 100 gold pairs) is a kind with too few gold pairs: the map of all pairs stands for it, if that one can
+        out[kind] = {} if len(own.y) and own.y[-1] < AUTO_FLOOR <= (everyone.y[-1] if len(everyone.y) else 0.0) else own.to_dict()
     return out
 
 

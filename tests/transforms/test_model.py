@@ -114,6 +114,21 @@ def test_a_few_gold_pairs_at_the_bottom_of_a_sure_block_vouch_for_no_more_than_t
     assert cal(np.array([9.0]))[0] > AUTO_FLOOR  # hundreds of gold pairs at or below it
 
 
+def test_a_kind_whose_surest_gold_pairs_cannot_vouch_for_a_merge_takes_the_map_of_all_pairs():
+    rng = np.random.default_rng(7)
+    # people: 250 wrong, then 250 right, but parted into runs so that the surest all-true block holds about 80 pairs
+    mw_p = np.r_[rng.uniform(-10, 0, 250), rng.uniform(0, 6, 170), rng.uniform(6, 12, 80)]
+    gold_p = np.r_[np.zeros(250, bool), rng.random(170) < 0.8, np.ones(80, bool)]
+    mw_o, gold_o = np.r_[rng.uniform(-10, 0, 250), rng.uniform(3, 15, 600)], np.r_[np.zeros(250, bool), np.ones(600, bool)]
+    mw, gold = np.r_[mw_p, mw_o], np.r_[gold_p, gold_o]
+    kinds = np.r_[np.full(500, "person"), np.full(850, "org")]
+    own = fit_calibration(mw_p, gold_p)
+    assert own.y[-1] < AUTO_FLOOR  # alone, no person pair could ever merge automatically
+    maps = fit_calibrations(mw, gold, kinds)
+    assert maps["person"] == {} and maps["org"]  # people take the map of all pairs; organisations keep theirs
+    assert calibrated(maps, np.array([14.0]), np.array(["person"]))[0] > AUTO_FLOOR
+
+
 def test_a_sliver_of_pairs_within_target_does_not_set_the_threshold():
     # the main kinds' maps cap just below the target (a small zone's gold pairs); one pair of another kind reaches it
     p = np.r_[0.9995, np.full(3000, 0.9983), np.full(500, 0.97)]
