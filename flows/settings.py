@@ -122,6 +122,13 @@ def _operator_key(s: Settings) -> HashKey | None:
             secret = Path(s.hash_key_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise HashKeyMissing(f"cannot read SCR_HASH_KEY_FILE {s.hash_key_file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            # its position only: the error's own text quotes the file's bytes, the key (QA: a UTF-16 key file ended
+            # the command with that traceback, exit 1)
+            raise HashKeyMissing(
+                f"SCR_HASH_KEY_FILE {s.hash_key_file} is not UTF-8 text (byte {exc.start}): save the key as UTF-8, "
+                f"e.g. as `python -c 'import secrets; print(secrets.token_urlsafe(32))'` writes it"
+            ) from None
         origin = f"SCR_HASH_KEY_FILE ({s.hash_key_file})"
     else:
         return None

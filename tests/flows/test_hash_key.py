@@ -435,3 +435,18 @@ def test_a_rollback_to_a_version_a_rekey_left_without_its_hashes_gets_them_from_
     assert tfn_hashes() == [(1, hashed), (2, hashed)]
     with duckdb.connect(str(wh), read_only=True) as con:
         assert con.sql("select tfn_hash from unified_client").fetchall() == [(hashed,)]
+
+
+def test_a_key_file_that_is_not_utf8_is_refused_in_one_line_never_echoed(tmp_path, env):
+    """QA: SCR_HASH_KEY_FILE naming a UTF-16 or Latin-1 file ended `scr run` with a UnicodeDecodeError's traceback
+    (exit 1), its bytes quoted; a key problem is exit 2 with one line, the key never shown."""
+    landing, wh = generated(tmp_path), tmp_path / "w.duckdb"
+    key_file = tmp_path / "k"
+    key_file.write_bytes(b"\xff\xfeSECRETKEY0123456789012345678901")
+    env(None, key_file)
+    result = runner.invoke(app, ["run", "--landing", str(landing), "--warehouse", str(wh)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    text = " ".join(result.output.split())
+    assert "SCR_HASH_KEY_FILE" in text and "UTF-8" in text and "Traceback" not in result.output
+    assert "SECRETKEY" not in result.output and "\\xff" not in result.output and not wh.exists()
