@@ -11,10 +11,12 @@ What we choose, and why:
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
 - A number is a run of digits with up to three spaces, dots, commas, underscores, dashes or slashes between them, as
   people write numbers (`123,456,782` as a spreadsheet's number format writes it): any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
-  digit (full-width ones from an Asian input method); a run's parts between dots and slashes, or between wide gaps,
+  digit (full-width ones from an Asian input method); a run of spaces and line breaks, however long, is one of the
+  three ("123\n456\n782" in a multi-line address or CSV cell, "123    456    782"), but a run never spans two columns;
+  a run's parts between dots, slashes or line breaks, or between wide gaps,
   count too, since a tax number is written against other digits that way ("123456782.00", "123456782/2023",
   "123 456 782   0412 345 678"). Session 28 found a TFN kept in clear written with no-break spaces, two spaces,
-  en dashes or full-width digits.
+  en dashes or full-width digits; QA one on lines of its own or parted by four spaces.
 - Phones and emails are matching evidence and are left alone; numbers with no check digit (UTR,
   SSN, bank accounts) cannot be told from other numbers in free text and are only caught by the name
   of a custom field.
@@ -124,20 +126,29 @@ def secret_field_name(name: str) -> bool:
 
 # digits (any script's) with up to three spaces, dots, commas, underscores, dashes or slashes between them, as people
 # write numbers (thousands commas: a spreadsheet's number format; session 29)
-# (a space of any kind but a line break: the columns of a row are searched joined by line breaks, never one run)
+# (a run of spaces of any kind and line breaks, however long, is one separator: QA found a TFN kept in clear with its
+# groups on lines of their own, "123\n456\n782" in a multi-line XPM address or a quoted multi-line CSV cell, "\r", or
+# "300-\n000681", or parted by four spaces or more; the columns of a row are searched joined by _COLUMNS, which no run
+# crosses. A house number on one line and a postcode on the next are one run then, masked only when its digits are a
+# valid TFN or IRD number, as on one line)
 # (characters that show as nothing, landing.errors.INVISIBLE, a run of them one separator: session 30 found a TFN
 # written with zero-width spaces or soft hyphens kept in clear)
 # (session 30, QA: brackets as a phone is written, "(123) 456-782", an apostrophe as Swiss thousands, a colon, a pipe,
 # a middle dot or bullet, full-width hyphens, slashes, stops, commas and ideographic marks as an Asian input method
 # types them with full-width digits, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
 # though they are no decimal digits: superscript and circled ones, "¹²³", "①②③")
-# the separators, digits and hidden characters are redact's (landing.errors), but a line break parts two columns here
-_SEP = rf"(?:[^\S\r\n]|{PUNCT}|[{HIDDEN_CHARS}]+)"
+# the separators, digits and hidden characters are redact's (landing.errors), but any run of spaces and line breaks is
+# one separator here (redact joins at a line break only groups of two to four digits: a message's lines and lists)
+_SEP = rf"(?:\s+|{PUNCT}|[{HIDDEN_CHARS}]+)"
+# what the columns of a row are joined by to be searched at once: no space, punctuation or hidden character, so a run
+# never spans two columns (a line break did that until a line break was a separator)
+_COLUMNS = "\x00"
 _D = DIGIT
 # a comma only alone between two digits (123,456,782): with a space it parts a list ("Level 3, 2019-01-05")
 _RUN = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D})+"
 _EIGHT = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D}){{7}}"  # cheap pre-filter: at least eight digits in a row
-_GAP = r"[.,_/]|(?:[^\S\r\n]|[\-\x{2010}-\x{2015}\x{2212}]){2,}"  # where a run's parts start: a dot or slash, or a wide gap
+# where a run's parts start: a dot or slash, a line break, or a wide gap
+_GAP = r"[.,_/\r\n]|(?:[^\S\r\n]|[\-\x{2010}-\x{2015}\x{2212}]){2,}"
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
 # columns that are keys, hashes, public identifiers or matching evidence: never rewritten
 _KEEP = {
@@ -273,10 +284,10 @@ def mask_runs(expr: pl.Expr, runs: list[str]) -> pl.Expr:
 def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
     """`values` with each held row's runs masked; a row's practice's other runs do not occur in it, so masking
     with the runs it holds is masking with all its practice's runs."""
-    sets = held.group_by("_row").agg(pl.col("run").sort().str.join("\n").alias("_set"))
+    sets = held.group_by("_row").agg(pl.col("run").sort().str.join(_COLUMNS).alias("_set"))  # a run may hold a line break
     for (runs,), part in sets.group_by("_set"):  # once per distinct set of numbers, a handful
         rows = part.get_column("_row")
-        values = values.scatter(rows, values.gather(rows).str.replace_many(*_masks(runs.split("\n"))))
+        values = values.scatter(rows, values.gather(rows).str.replace_many(*_masks(runs.split(_COLUMNS))))
     return values
 
 
@@ -311,8 +322,8 @@ def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, wi
     none = pl.Series("practice_id", [], dtype=pl.String)
     if not cols or frame.is_empty():
         return frame, none
-    # one pass over all the frame's text (a run never spans the line break between two columns)
-    runs = practice_runs(looked_at, pl.concat_str(cols, separator="\n", ignore_nulls=True), windows)
+    # one pass over all the frame's text (a run never spans two columns: _COLUMNS)
+    runs = practice_runs(looked_at, pl.concat_str(cols, separator=_COLUMNS, ignore_nulls=True), windows)
     if runs.is_empty():
         return frame, none
     masked, rows = {}, []

@@ -1,7 +1,8 @@
 """Looking everywhere for raw secret values: warehouse tables and views, files, logs, Prefect's records, exports.
 
 A secret is matched in any formatting a person could reasonably have used: digits (of any script: full-width ones
-too) with spaces of any kind, characters that show as nothing, dots, commas, underscores, dashes (an en dash too) or slashes between them (leading zeros
+too) with spaces of any kind, line breaks (a multi-line address or CSV cell: QA), characters that show as nothing, dots,
+commas, underscores, dashes (an en dash too) or slashes between them (leading zeros
 ignored), or, for values with letters, the letters and digits in order whatever the case and punctuation.
 """
 
@@ -17,8 +18,9 @@ import polars as pl
 
 # characters that show as nothing (zero-width spaces, soft hyphens, joiners, direction marks, byte-order marks)
 _HIDDEN = r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-_RUN = rf"\d(?:(?:(?:[^\S\r\n]|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}{_HIDDEN}]){{0,3}}|,)\d)*"
-_SEPARATORS = rf"(?:[^\S\r\n]|[.,_/\-\u2010-\u2015\u2212{_HIDDEN}])+"
+# (a run of spaces and line breaks, however long, is one separator: a TFN on lines of its own, or parted by four spaces)
+_RUN = rf"\d(?:(?:(?:\s+|[._/\-\x{{2010}}-\x{{2015}}\x{{2212}}{_HIDDEN}]){{0,3}}|,)\d)*"
+_SEPARATORS = rf"(?:\s|[.,_/\-\u2010-\u2015\u2212{_HIDDEN}])+"
 
 
 def _ascii(value: str) -> str:
@@ -54,10 +56,19 @@ class Secrets:
         return len(self.digits) + len(self.words)
 
 
-def _sub_runs(run: str) -> set[str]:
-    """A digit run's groups (split at separators) and every contiguous concatenation of them, zeros stripped."""
+def _sub_runs(run: str, longest: int) -> set[str]:
+    """A digit run's groups (split at separators) and every contiguous concatenation of them, zeros stripped, of up to
+    `longest` digits (no secret is longer): a file of numbers, one a line, is one run."""
     groups = [_ascii(g) for g in re.split(_SEPARATORS, run)]
-    return {"".join(groups[i:j]).lstrip("0") for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)}
+    out = set()
+    for i in range(len(groups)):
+        joined = ""
+        for g in groups[i:]:
+            joined += g
+            if len(stripped := joined.lstrip("0")) > longest or len(joined) > longest + 64:
+                break
+            out.add(stripped)
+    return out
 
 
 def scan_series(values: pl.Series, secrets: Secrets) -> set[str]:
@@ -68,7 +79,8 @@ def scan_series(values: pl.Series, secrets: Secrets) -> set[str]:
     found: set[str] = set()
     if secrets.digits:
         runs = text.str.extract_all(_RUN).explode().drop_nulls().unique().to_list()
-        found |= {s for run in runs for s in _sub_runs(run) if s in secrets.digits}
+        longest = max(map(len, secrets.digits))
+        found |= {s for run in runs for s in _sub_runs(run, longest) if s in secrets.digits}
     if secrets.words:
         squashed = text.str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
         words = sorted(secrets.words)

@@ -29,7 +29,10 @@ def test_digits_are_found_in_any_formatting_and_words_whatever_the_case():
         assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
     for typed in ("123\u200b456\u200b782", "123\u00ad456\u00ad782", "1\ufeff2\u200d3456782"):  # hidden characters (session 30)
         assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
-    assert scan_text("12345\n6782", s) == set()  # a line break ends a number
+    # a line break or a wide gap is a separator too (QA: a multi-line address or CSV cell)
+    for typed in ("123\n456\n782", "123\r\n456\r\n782", "123-\n456782", "123    456    782"):
+        assert scan_text(f"TFN {typed} ok", s) == {"123456782"}, typed
+    assert scan_text("\n".join(map(str, range(100_000))), s) == set()  # a file of numbers one a line is one run
 
 
 def test_every_table_view_type_and_file_is_scanned(tmp_path):

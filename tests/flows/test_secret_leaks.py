@@ -81,8 +81,11 @@ def _enrich_hq(path: Path, p: Planter, region: str, bad: bool, tabbed: str | Non
                         # characters that show as nothing: a zero-width space, a soft hyphen (session 30)
                         "city": f"{p.spaced(hidden[5], chr(0x200B))} {p.spaced(hidden[6], chr(0xAD))}"}
     first["legalName"] = f"{first.get('legalName') or first['displayName']} {full_width}"
+    wide = p.tfn()  # four spaces between its groups (QA)
+    hidden.append(wide)
     first["contacts"] = (first.get("contacts") or []) + [{"id": "planted-contact", "name": f"Bob (TFN {p.spaced(hidden[2], '  ')})",
-                                                          "position": f"TFN {p.spaced(hidden[4], ',')}"}]  # a spreadsheet's commas
+                                                          "position": f"TFN {p.spaced(hidden[4], ',')}"},  # a spreadsheet's commas
+                                                         {"id": "planted-contact-2", "name": f"Jo TFN {p.spaced(wide, '    ')}"}]
     if region == "NZ":  # an IRD number as a company number, which has no check digits in NZ (session 29)
         hidden.append(p.ird())
         first["identifiers"] = [*(first.get("identifiers") or []), {"type": "CRN", "value": p.spaced(hidden[-1], "-")}]
@@ -122,8 +125,13 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
         fields = client.find("{*}CustomFields")
         if fields is None:
             fields = etree.SubElement(client, "CustomFields")
-        note_tfn, note_date = p.tfn(), p.tfn()
-        hidden += [note_tfn, note_date]
+        note_tfn, note_date, lines = p.tfn(), p.tfn(), p.tfn()
+        hidden += [note_tfn, note_date, lines]
+        # a multi-line address, the groups of a TFN on lines of their own (QA)
+        address = client.find("{*}Address")
+        if address is None:
+            address = etree.SubElement(client, "Address")
+        address.text = f"Unit 5 TFN {p.spaced(lines, chr(10))}\n2 George St"
         for name, tag, value in (
             ("TFN", "Text", p.spaced(p.tfn(), " ")),
             ("Notes", "Text", f"Per ATO letter the TFN is {p.spaced(note_tfn, '-')}, confirmed"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import pickle
+import re
 
 import polars as pl
 import pytest
@@ -542,3 +543,37 @@ def test_full_width_separators_short_secrets_and_identifiers_in_other_digits(tmp
     assert ids["TFN"]["id_hash"] == KEY.digest("TFN:876543210") and ids["TFN"]["id_last3"] == "210"
     assert ids["PIN"]["id_hash"] == KEY.digest("PIN:4821") and ids["PIN"]["id_last3"] is None
     assert redact("not a date: '\uff18\uff17\uff16\uff0f\uff15\uff14\uff13\uff0f\uff12\uff11\uff10'") == "not a date: '***210'"
+
+
+def test_a_tax_number_split_by_line_breaks_or_wide_gaps_is_masked_and_a_multi_line_address_kept(tmp_path):
+    """QA: free text kept a TFN in clear when its groups were split by a line break (a multi-line XPM address, a quoted
+    multi-line CSV cell: "\\n", "\\r", "\\r\\n", after a dash) or by four or more spaces; columns are still searched
+    apart, and an address with a house number on one line and a postcode on the next is kept as written."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["address"]["line2"] = "Unit 5 TFN 570\n178\n216"
+    doc["clients"][0]["contacts"][0]["name"] = "Bob 632\r374\r341"
+    doc["clients"][0]["groups"][0]["name"] = "300-\n000681"
+    doc["clients"][0]["legalName"] = "Legal 775    762    534"
+    # (not "Suite 1204\r\n2000": 12042000 is a valid IRD number, masked as on one line)
+    doc["clients"][1]["address"] = {"line1": "Unit 12\n345 Smith Street\nSydney NSW 2000", "line2": "Suite 1205\r\n2000"}
+    path.write_text(json.dumps(doc))
+    xpm = landing / "P_AU" / "xpm_clients.xml"
+    xpm.write_text(xpm.read_text().replace("<Address>1 George St</Address>", "<Address>Unit 5 TFN 956\n206\n294</Address>"))
+    tax = landing / "P_AU" / "tax_clients.csv"
+    tax.write_text(tax.read_text().replace('"Unit 1\n2 George St"', '"TFN 123\r\n456\r\n782\nUnit 1\n2 George St"'))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    client = frames.client
+    hq = client.filter(pl.col("source_client_id") == "h-1").row(0, named=True)
+    assert (hq["address_line2"], hq["legal_name"]) == ("Unit 5 TFN ***216", "Legal ***534")
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["name"].to_list() == ["Bob ***341"]
+    assert frames.group_member.filter(pl.col("group_id") == "hg-1")["group_name"].to_list() == ["***681"]
+    assert client.filter(pl.col("source_client_id") == "x-1")["address_line1"].to_list() == ["Unit 5 TFN ***294"]
+    assert client.filter(pl.col("source") == "tax")["postal_line1"][0] == "TFN ***782\nUnit 1\n2 George St"
+    kept = client.filter(pl.col("source_client_id") == "h-2").row(0, named=True)
+    assert (kept["address_line1"], kept["address_line2"]) == ("Unit 12\n345 Smith Street\nSydney NSW 2000", "Suite 1205\r\n2000")
+    cells = [re.sub(r"\D", "", v) for n in ("client", "contact", "group_member") for row in getattr(frames, n).iter_rows()
+             for v in row if isinstance(v, str)]  # fmt: skip
+    for number in ("570178216", "632374341", "300000681", "775762534", "956206294", "123456782"):
+        assert not any(number in c for c in cells), number
