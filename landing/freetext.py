@@ -5,10 +5,15 @@ What we choose, and why:
   sort code, account number, card, passport, licence, Medicare, password, PIN, login...; `secret_field_name`: the name
   read as words whatever its writing: "T.F.N.", "Tax-File-Number", "IRDNumber", "TFNs", "A/C No", "Bank\u200bAccount";
   "Account", "DL", "CC" or "Pass" alone; not "Accountant", "Banksia", "Cc list" or "Pass rate") or when its value holds
-  a check-digit-valid TFN or IRD number. Its value is then kept only as `value_hash` (HMAC of its letters and digits) and
+  a check-digit-valid TFN or IRD number (in a UK practice, or a UTR: below). Its value is then kept only as `value_hash` (HMAC of its letters and digits) and
   `value_last3`, with `is_secret` set; `value` is null.
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
+- In a UK practice a UTR counts as those do (QA found one kept in clear in an address and in a custom field named
+  "Notes"): ten digits whose check digit passes (stdnum.gb.utr), unless written as a UK phone is, which about one
+  ten-digit phone number in eleven passes: a run starting with the trunk prefix 0 ("020 7946 0006"), or with the
+  country code 44 ("+44 20 7946 0006"), is a phone (_is_utr). A phone written without either that passes the check
+  is masked; ten digits alone in a phone column are not (a spreadsheet drops a phone's leading 0).
 - A number is a run of digits with up to three spaces, dots, commas, underscores, dashes or slashes between them, as
   people write numbers (`123,456,782` as a spreadsheet's number format writes it): any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
   digit (full-width ones from an Asian input method); a run of spaces and line breaks, however long, is one of the
@@ -17,8 +22,8 @@ What we choose, and why:
   count too, since a tax number is written against other digits that way ("123456782.00", "123456782/2023",
   "123 456 782   0412 345 678"). Session 28 found a TFN kept in clear written with no-break spaces, two spaces,
   en dashes or full-width digits; QA one on lines of its own or parted by four spaces.
-- Phones and emails are matching evidence and are left alone; numbers with no check digit (UTR,
-  SSN, bank accounts) cannot be told from other numbers in free text and are only caught by the name
+- Phones and emails are matching evidence and are left alone; numbers with no check digit (SSN, bank accounts), and a
+  UTR outside a UK practice, cannot be told from other numbers in free text and are only caught by the name
   of a custom field.
 """
 
@@ -28,9 +33,11 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections.abc import Collection
 
 import polars as pl
 from stdnum.au import tfn
+from stdnum.gb import utr
 from stdnum.nz import ird
 
 from landing.errors import DIGIT, HIDDEN_CHARS, INVISIBLE, PUNCT
@@ -188,9 +195,20 @@ def _is_tax_number(run: str) -> bool:
     return len(d) in (8, 9) and (tfn.is_valid(d) or ird.is_valid(d))
 
 
+def _is_utr(run: str, within: str) -> bool:
+    """A UK UTR (QA: kept in clear in a UK practice's free text): ten digits whose check digit passes (stdnum.gb.utr),
+    written as no UK phone is: neither it nor the run it is a stretch of (`within`) starts with the trunk prefix 0, nor
+    does that run start with the country code 44 ("+44 20 7946 0006", "+44 (0)20 7946 0006"): about one ten-digit
+    phone number in eleven passes the check. A written date is none."""
+    d, outer = _digits(run), _digits(within)
+    if len(d) != 10 or d.startswith("0") or outer.startswith("0") or (outer != d and outer.startswith("44")):
+        return False
+    return not _DATE.fullmatch(run) and utr.is_valid(d)
+
+
 def _windows(run: str) -> list[str]:
-    """The run, and where it holds more than nine digits, each stretch of its groups of digits that holds eight or
-    nine: two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30)."""
+    """The run, and where it holds more than nine digits, each stretch of its groups of digits that holds eight to
+    ten (a UTR is ten): two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30)."""
     groups, start = [], None
     for i, c in enumerate(run + " "):  # a run is short: its groups of digits, any kind of digit
         if unicodedata.digit(c, None) is not None:
@@ -205,7 +223,7 @@ def _windows(run: str) -> list[str]:
         total = 0
         for a, b in groups[i:]:
             total += b - a
-            if total > 9:
+            if total > 10:
                 break
             if total >= 8:
                 out.append(run[start:b])
@@ -238,20 +256,28 @@ _NO_RUNS = pl.DataFrame(schema={"practice_id": pl.String, "run": pl.String})
 _NO_ROWS = pl.DataFrame(schema={"_row": pl.Int64, "run": pl.String})
 
 
-def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True) -> pl.DataFrame:
-    """practice_id, run: per practice, the distinct digit runs written in `text` that are valid TFN or IRD numbers
-    (with `windows`, each stretch of a longer run's groups that holds eight or nine digits too: _windows)."""
+def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True, uk: Collection[str] = ()) -> pl.DataFrame:
+    """practice_id, run: per practice, the distinct digit runs written in `text` that are valid TFN or IRD numbers, or,
+    in the practices `uk` names (UK practices), UTRs that are no phone (_is_utr); with `windows`, each stretch of a
+    longer run's groups that holds eight to ten digits too (_windows)."""
     hits = frame.select("practice_id", text.alias("_text")).filter(pl.col("_text").str.contains(_EIGHT).fill_null(False))
     if hits.is_empty():
         return _NO_RUNS
     pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
     pairs = pairs.select("practice_id", run=_with_parts(pl.col("run"))).explode("run").drop_nulls().unique()
+    pairs = pairs.with_columns(within=pl.col("run"))  # the run (or part of one) a stretch is taken from
     if windows:
         distinct = pairs.get_column("run").unique().to_list()
         stretches = pl.DataFrame({"run": distinct, "window": [_windows(r) for r in distinct]},
                                  schema={"run": pl.String, "window": pl.List(pl.String)})  # fmt: skip
-        pairs = pairs.join(stretches, on="run").select("practice_id", run="window").explode("run").unique()
-    return pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
+        pairs = pairs.join(stretches, on="run").select("practice_id", "within", run="window").explode("run").unique()
+    found = pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
+    if uk:
+        ours = pairs.filter(pl.col("practice_id").is_in(pl.Series(list(uk), dtype=pl.String)))
+        ten = [(r, w) for r, w in ours.select("run", "within").unique().iter_rows() if _is_utr(r, w)]  # once per distinct
+        utrs = pl.DataFrame(ten, schema={"run": pl.String, "within": pl.String}, orient="row")
+        found = pl.concat([found, ours.join(utrs, on=["run", "within"])], how="vertical_relaxed")
+    return found.select("practice_id", "run").unique()
 
 
 def _holding(frame: pl.DataFrame, column: str, runs: pl.DataFrame) -> pl.DataFrame:
@@ -291,14 +317,14 @@ def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
     return values
 
 
-def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
-    """Secret custom fields (by name, or by a tax number of their practice in the value) kept only as HMAC + last
-    three, flagged. Any number of practices at once."""
+def protect_custom_fields(fields: pl.DataFrame, key: HashKey, uk: Collection[str] = ()) -> pl.DataFrame:
+    """Secret custom fields (by name, or by a tax number of their practice in the value: a TFN or IRD number, or in
+    the practices `uk` names a UTR) kept only as HMAC + last three, flagged. Any number of practices at once."""
     # a date field's value is checked too unless it is a date (one written as yyyymmdd may pass an IRD check): a tax
     # number typed in a date field was kept in clear (session 28)
     day = pl.col("value").str.strip_chars()
     compact_date = (day.str.len_chars() == 8) & day.str.to_date("%Y%m%d", strict=False).is_not_null()
-    runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"))
+    runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"), uk=uk)
     # a name read as words, once per distinct name (a handful per practice): session 30 found "Bank\u200bAccount",
     # "BankAccount", "T.F.N.", "IRDNumber", "NI Number" and the like were no secret's names
     names = fields.get_column("field_name").drop_nulls().unique().to_list()
@@ -316,14 +342,15 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey) -> pl.DataFrame:
     ).drop("_canon")
 
 
-def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, windows: bool = True) -> tuple[pl.DataFrame, pl.Series]:
+def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, windows: bool = True,
+               uk: Collection[str] = ()) -> tuple[pl.DataFrame, pl.Series]:  # fmt: skip
     """The frame with its practices' tax numbers masked in `cols`, as found in `looked_at` (the frame, or the frame
     with the values not to look at nulled); the practice_id of each row hit."""
     none = pl.Series("practice_id", [], dtype=pl.String)
     if not cols or frame.is_empty():
         return frame, none
     # one pass over all the frame's text (a run never spans two columns: _COLUMNS)
-    runs = practice_runs(looked_at, pl.concat_str(cols, separator=_COLUMNS, ignore_nulls=True), windows)
+    runs = practice_runs(looked_at, pl.concat_str(cols, separator=_COLUMNS, ignore_nulls=True), windows, uk)
     if runs.is_empty():
         return frame, none
     masked, rows = {}, []
@@ -336,26 +363,30 @@ def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, wi
     return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
 
 
-def _masked(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+def _masked(frame: pl.DataFrame, uk: Collection[str] = ()) -> tuple[pl.DataFrame, pl.Series]:
     """The frame with its practices' tax numbers masked in every free-text column; the practice_id of each row hit."""
-    return _masked_in(frame, [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP], frame)
+    return _masked_in(frame, [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP], frame, uk=uk)
 
 
-def _masked_phones(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
-    """The frame with a tax number typed into a phone column masked (see _PHONES); the practice_id of each row hit."""
+def _masked_phones(frame: pl.DataFrame, uk: Collection[str] = ()) -> tuple[pl.DataFrame, pl.Series]:
+    """The frame with a tax number typed into a phone column masked (see _PHONES); the practice_id of each row hit.
+    (Ten digits alone in a phone cell are left alone in a UK practice too, whatever their check digit says: a UK phone
+    whose leading 0 a spreadsheet dropped, "7700900127"; a UTR among words there is masked, "UTR 1955839609".)"""
     cols = [c for c in _PHONES if frame.schema.get(c) == pl.String]
     # whole runs only: a stretch of a phone's groups ("9999 1111" of "ph (02) 9999 1111") would be a number's part
-    return _masked_in(frame, cols, frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols), windows=False)
+    looked_at = frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols)
+    return _masked_in(frame, cols, looked_at, windows=False, uk=uk)
 
 
-def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey) -> dict[str, pl.DataFrame]:
-    """Every free-text secret of a batch's tables hashed (custom fields) or masked (other text), practice by practice."""
+def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey, uk: Collection[str] = ()) -> dict[str, pl.DataFrame]:
+    """Every free-text secret of a batch's tables hashed (custom fields) or masked (other text), practice by practice;
+    `uk`: the practice_id of each UK practice of the batch, where a UTR is a tax number too (_is_utr)."""
     out = dict(tables)
-    out["custom_field"] = protect_custom_fields(tables["custom_field"], key)
+    out["custom_field"] = protect_custom_fields(tables["custom_field"], key, uk)
     hits = []
     for name in ("client", "contact", "group_member", "relationship", "custom_field", "org_link"):
-        out[name], hit = _masked(out[name])
-        out[name], phone_hit = _masked_phones(out[name])
+        out[name], hit = _masked(out[name], uk)
+        out[name], phone_hit = _masked_phones(out[name], uk)
         hits += [hit, phone_hit]
     masked = pl.concat(hits).value_counts(name="masked")
     secret = out["custom_field"].filter(pl.col("is_secret")).get_column("practice_id").value_counts(name="secret")

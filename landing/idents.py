@@ -65,7 +65,10 @@ def finish(parts: list[dict[str, pl.DataFrame]], regions: pl.DataFrame, key: Has
     digests = client.select(pl.concat_str(pl.lit("record:"), "raw_hash")).to_series()
     tables["client"] = client.with_columns(raw_hash=key.hash_series(digests))
     tables["identifier"] = ident
-    return protect_free_text(tables, key)
+    # the practices where a UTR is a tax number in free text too (landing.freetext._is_utr)
+    uk = regions.filter(pl.col("region") == "UK").get_column(PRACTICE)
+    named = pl.concat([t.select(PRACTICE, "practice_id") for t in tables.values() if PRACTICE in t.columns]).unique()
+    return protect_free_text(tables, key, named.filter(pl.col(PRACTICE).is_in(uk.implode())).get_column("practice_id").to_list())
 
 
 def _verdicts(df: pl.DataFrame) -> pl.DataFrame:

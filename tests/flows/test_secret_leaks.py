@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from lxml import etree
 from stdnum.au import tfn as std_tfn
+from stdnum.gb import utr as std_utr
 from stdnum.nz import ird as std_ird
 from typer.testing import CliRunner
 
@@ -51,6 +52,12 @@ class Planter:
             value = body + std_ird.calc_check_digit(body)
             if std_ird.is_valid(value):
                 return value  # eight digits: often written with a leading zero
+
+    def utr(self) -> str:
+        while True:  # one no UK phone starts with (0, 44): a UK practice's free text masks it (landing.freetext)
+            value = self.digits(10)
+            if std_utr.is_valid(value) and not value.startswith("44"):
+                return value
 
     def spaced(self, v: str, sep: str) -> str:
         return sep.join(v[i : i + 3] for i in range(0, len(v), 3))
@@ -132,7 +139,13 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
         if address is None:
             address = etree.SubElement(client, "Address")
         address.text = f"Unit 5 TFN {p.spaced(lines, chr(10))}\n2 George St"
-        for name, tag, value in (
+        planted = []
+        if region == "UK":  # UTRs in a UK practice's free text and in a custom field with an ordinary name (QA)
+            in_address, in_memo = p.utr(), p.utr()
+            hidden += [in_address, in_memo]
+            address.text += f" UTR {in_address[:5]} {in_address[5:]}"
+            planted.append(("Memo", "Text", f"UTR {in_memo}"))
+        for name, tag, value in (*planted,
             ("TFN", "Text", p.spaced(p.tfn(), " ")),
             ("Notes", "Text", f"Per ATO letter the TFN is {p.spaced(note_tfn, '-')}, confirmed"),
             ("Bank Account", "Text", f"062-000 {p.digits(8)}"),

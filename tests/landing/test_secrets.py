@@ -577,3 +577,39 @@ def test_a_tax_number_split_by_line_breaks_or_wide_gaps_is_masked_and_a_multi_li
              for v in row if isinstance(v, str)]  # fmt: skip
     for number in ("570178216", "632374341", "300000681", "775762534", "956206294", "123456782"):
         assert not any(number in c for c in cells), number
+
+
+UK_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>uk-1</UUID><Name>Tweed Ltd UTR 1955839612</Name><Address>UTR 19558 39609</Address>
+<PostalAddress>Tel +44 20 7946 0006, 020 7946 0007 or +44 (0)20 7946 0037</PostalAddress>
+<Phone>UTR 1955839609</Phone><Mobile>07700 900113</Mobile><Fax>7700900127</Fax>
+<CustomFields>
+<CustomField><UUID>f-1</UUID><Name>Notes</Name><Text>UTR 1955839612</Text></CustomField>
+<CustomField><UUID>f-2</UUID><Name>Switchboard</Name><Text>020 7946 0023 / +44 20 7946 0024</Text></CustomField>
+<CustomField><UUID>f-3</UUID><Name>Fee</Name><Number>1234567890</Number></CustomField>
+</CustomFields></Client>
+</Clients></Response>"""
+
+
+def test_a_utr_in_a_uk_practices_free_text_or_custom_field_is_masked_and_phones_are_not(tmp_path):
+    """QA: a UK UTR (ten digits, a check digit: stdnum.gb.utr) typed into a UK practice's free text or a custom field
+    with an ordinary name was kept in clear. A UK phone is no UTR: it starts with its trunk prefix 0 or the country
+    code 44 (about one ten-digit phone in eleven passes the check); elsewhere a UTR is no tax number of the region."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(UK_XPM)
+    uk = read_xpm(path, "P_UK", "UK", KEY)
+    c = uk.client.row(0, named=True)
+    assert (c["name"], c["address_line1"]) == ("Tweed Ltd UTR ***612", "UTR ***609")
+    assert c["postal_line1"] == "Tel +44 20 7946 0006, 020 7946 0007 or +44 (0)20 7946 0037"  # phones, kept
+    # a phone cell of ten digits alone is a phone whose 0 a spreadsheet dropped, though 7700900127 passes the check
+    assert (c["phone"], c["mobile"], c["fax"]) == ("UTR ***609", "07700 900113", "7700900127")
+    fields = uk.custom_field.sort("field_id")
+    assert fields["is_secret"].to_list() == [True, False, False]
+    assert fields["value"].to_list() == [None, "020 7946 0023 / +44 20 7946 0024", "1234567890"]
+    assert fields["value_hash"][0] == KEY.digest("FREE:UTR1955839612") and fields["value_last3"][0] == "612"
+    for region in ("AU", "NZ"):  # a UTR is a UK number: kept as written elsewhere
+        other = read_xpm(path, "P_X", region, KEY)
+        assert other.client["address_line1"].to_list() == ["UTR 19558 39609"], region
+        assert other.custom_field["is_secret"].to_list() == [False, False, False], region
