@@ -4,7 +4,10 @@ What we choose, and why:
 - A custom field is secret when its name says so (TFN, IRD, tax/GST number, UTR, SSN, SIN, TIN, NI number, bank, BSB,
   sort code, account number, card, passport, licence, Medicare, password, PIN, login...; `secret_field_name`: the name
   read as words whatever its writing: "T.F.N.", "Tax-File-Number", "IRDNumber", "TFNs", "A/C No", "Bank\u200bAccount";
-  "Account", "DL", "CC" or "Pass" alone; not "Accountant", "Banksia", "Cc list" or "Pass rate") or when its value holds
+  "Account", "DL", "CC" or "Pass" alone; not "Accountant", "Banksia", "Cc list" or "Pass rate"; other languages' too,
+  accents dropped: "Numéro fiscal", "Steuernummer", "Steuer-ID", "Codice fiscale", "NIF", "BSN", "Personnummer",
+  "numéro de sécurité sociale", "Mot de passe", "税号", "パスワード"; not "Fiscal Year End", "Steuerberater",
+  "Partita IVA" or "税率") or when its value holds
   a check-digit-valid TFN or IRD number (in a UK practice, or a UTR: below). Its value is then kept only as `value_hash` (HMAC of its letters and digits) and
   `value_last3`, with `is_secret` set; `value` is null.
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
@@ -52,13 +55,32 @@ log = logging.getLogger("scr.landing")
 # found secrets' names missed in common spellings: dotted abbreviations (T.F.N., S.S.N.), hyphens (Tax-File-Number),
 # plurals (TFNs), a capitalised abbreviation before a word (IRDNumber, IRDno), labels of other countries' numbers
 # (NI Number, Sort Code, SIN, NHS Number) and of credentials (Pwd, P/W, Login, Memorable word).
+def _fold(text: str) -> str:
+    """`text` without accents: a letter and the marks drawn on it apart, the marks left out, the rest put back together
+    (a Korean syllable is its letters apart too); compatibility forms read as what they stand for (full-width letters,
+    "º")."""
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)))
+
+
+# QA found the labels of other languages missed (Numéro fiscal, Steuernummer, 税号, NIF, Codice fiscale, BSN,
+# Personnummer, Steuer-ID, numéro de sécurité sociale): a name is read with its accents dropped (numero, securite), its
+# small words of other languages (de, di, der...) left out, and those languages' words below.
 # words that say "the number of": after a kind's word they make it a secret's name ("NI Number", "Pension No")
-_NUMBER_WORDS = {"number", "no", "num", "nr", "id", "ref", "reference", "identification", "identifier"}
+_NUMBER_WORDS = {
+    "number", "no", "num", "nr", "id", "ref", "reference", "identification", "identifier",
+    "nummer", "numero", "nro", "numer", "identifikation", "identifikationsnummer",
+}  # fmt: skip
 # a name holding one of these words is a secret's name
 _SECRET_WORDS = {
     "tfn", "ird", "utr", "ein", "ssn", "nino", "ppsn", "itin", "tin", "sin", "usi", "bank", "banking", "bsb", "iban",
     "swift", "aba", "acct", "card", "cvv", "cvc", "passport", "licence", "license", "lic", "medicare", "centrelink",
     "pin", "password", "passcode", "passphrase", "pwd", "pw", "login", "logon", "secret",
+    # other countries' tax, social security and identity numbers, bank accounts, passports and passwords
+    "nif", "bsn", "sofinummer", "burgerservicenummer", "personnummer", "personnr", "fodselsnummer", "fødselsnummer",
+    "henkilotunnus", "hetu", "pesel", "cpf", "curp", "cuit", "cuil", "ahv", "steuernummer", "steuerid",
+    "kontonummer", "rekeningnummer", "bankverbindung", "codicefiscale", "passwort", "kennwort", "wachtwoord",
+    "losenord", "passord", "adgangskode", "contrasena", "senha", "haslo", "hasło", "motdepasse", "passeport",
+    "reisepass", "pasaporte", "passaporte", "passaporto", "paspoort",
 }  # fmt: skip
 # ... or one of these words followed by one of its next words ("Sort Code"), or by a number word where None is one
 _SECRET_PHRASES = {
@@ -67,13 +89,39 @@ _SECRET_PHRASES = {
     "pps": {None}, "customer": {"reference"}, "super": {"member", None}, "superannuation": {"member", None},
     "pension": {None}, "visa": {None}, "dl": {None}, "cc": {None}, "credit": {"card"}, "security": {"answer"},
     "memorable": {"word"}, "maiden": {"name"}, "pass": {"word", "code", "phrase", None},
+    # other languages' (their small words left out): Steuer-ID, Steuer Nr, numéro fiscal, número de identificación
+    # fiscal, codice fiscale, fiscal code, numéro de sécurité sociale, número de seguridad social, mot de passe,
+    # compte bancaire, número de cuenta, Konto Nr; NIE, DNI, NIR, NSS, RFC, RUT alone or before a number word
+    # (each is a word of some language too: "nie" never, "dni" days)
+    "steuer": {None}, "numero": {"fiscal", "fiscale", "securite", "seguridad", "seguranca", "cuenta", "compte", "conto",
+    "conta", "contribuinte", "contribuyente"}, "fiscal": {"code", None}, "fiscale": {"code", None},
+    "identificacion": {"fiscal", "tributaria"}, "identification": {"fiscale"}, "identificazione": {"fiscale"},
+    "identifiant": {"fiscal"}, "codice": {"fiscale"}, "securite": {"sociale"}, "seguridad": {"social"},
+    "seguranca": {"social"}, "mot": {"passe"}, "compte": {"bancaire", None}, "cuenta": {"bancaria", None},
+    "conto": {"bancario", "corrente", None}, "conta": {"bancaria", "corrente", None}, "konto": {None},
+    "rekening": {None}, "nie": {None}, "dni": {None}, "nir": {None}, "nss": {None}, "rfc": {None}, "rut": {None},
+    "cpr": {None}, "no": {"fiscal", "fiscale"}, "nr": {"fiscal", "fiscale"}, "id": {"fiscal", "fiscale"},
 }  # fmt: skip
 # ... or is this word alone (a number beside it aside): "Account" (not "Account Manager"), "DL" (a driver licence),
-# "CC" (a credit card; "Cc list" is an email's copies), "Pass" (a password; "Pass rate" is a rate)
-_SECRET_ALONE = {"account", "dl", "cc", "pass"}
-# a word holding one of these is a secret's name whatever else it holds ("spousetfn", "clientpassport")
+# "CC" (a credit card; "Cc list" is an email's copies), "Pass" (a password; "Pass rate" is a rate); "Konto", "Compte",
+# "Cuenta", "Conto", "Conta" (an account); NIE, DNI, NIR, NSS, RFC, RUT, CPR (identity and tax numbers)
+_SECRET_ALONE = {"account", "dl", "cc", "pass", "konto", "compte", "cuenta", "conto", "conta", "nie", "dni", "nir", "nss",
+                 "rfc", "rut", "cpr"}  # fmt: skip
+# a word holding one of these is a secret's name whatever else it holds ("spousetfn", "clientpassport"); and those of
+# languages written without spaces between words: Chinese (税号 a tax number, 纳税人识别号 a taxpayer's number, 身份证 an
+# identity card, 护照 a passport, 银行账号 / 银行卡 a bank account or card, 密码 a password, 社保号 a social security
+# number), Japanese (マイナンバー and 個人番号 My Number, 口座番号 an account number, パスワード, 暗証番号 a PIN, 旅券 a
+# passport) and Korean (주민등록번호 a resident registration number, 비밀번호 a password, 계좌번호 an account number,
+# 여권 a passport)
 _SECRET_INSIDE = ("tfn", "passport", "password", "passcode", "medicare", "licence", "license", "taxfile", "bankaccount",
-                  "socialsecurity", "nationalinsurance", "sortcode", "centrelink")  # fmt: skip
+                  "socialsecurity", "nationalinsurance", "sortcode", "centrelink", "sozialversicherung",
+                  "versicherungsnummer", "steueridentifikation", "税号", "稅號", "纳税人识别号", "納稅人識別號", "身份证",
+                  "身分證", "身份證", "护照", "護照", "银行账", "銀行帳", "银行卡", "銀行卡", "密码", "密碼", "社保号",
+                  "社会保障号", "社会保险号", "マイナンバー", "個人番号", "口座番号", "パスワード", "暗証番号", "旅券",
+                  "주민등록번호", "비밀번호", "계좌번호", "여권")  # fmt: skip
+_SECRET_INSIDE = tuple(_fold(t) for t in _SECRET_INSIDE)  # as a name is read: マイナンバー without its voicing marks
+# small words of other languages, left out of a name before its phrases are read ("mot de passe", "numéro de compte")
+_SMALL_WORDS = {"de", "di", "du", "d", "del", "della", "da", "do", "des", "la", "le", "l", "der", "die", "das", "des"}
 _VOCABULARY = (_NUMBER_WORDS | _SECRET_WORDS | set(_SECRET_PHRASES)
                | {w for after in _SECRET_PHRASES.values() for w in after if w} | {"driver", "drivers"})  # fmt: skip
 # abbreviations written with a slash: A/C (account), B/A (bank account), P/W (password)
@@ -85,7 +133,7 @@ def _known_words(word: str) -> list[str]:
     ("banksia", "passion", "accountant": not all of it is known words)."""
     best: list[list[str] | None] = [[], *[None] * len(word)]
     for end in range(1, len(word) + 1):
-        for start in range(max(0, end - 16), end):
+        for start in range(max(0, end - 32), end):
             part = word[start:end]
             stem = part[:-1] if part.endswith("s") and part[:-1] in _VOCABULARY else part
             if best[start] is not None and stem in _VOCABULARY:
@@ -100,8 +148,10 @@ def _name_words(name: str) -> list[str]:
     """A custom field's name as words, casefolded: a character that shows as nothing, any other character that is no
     letter or digit, a capital after a small letter and the edge between letters and digits part two words
     ("Bank\u200bAccount", "Tax-File-Number", "spouseTFN", "TFN2"); single letters one after another are one word
-    ("T.F.N.", "T F N": tfn); "#" is "no" (Acct#)."""
+    ("T.F.N.", "T F N": tfn); "#" is "no" (Acct#); accents are dropped ("Numéro": numero) and compatibility forms read
+    as what they stand for (full-width letters, "º")."""
     text = re.sub(INVISIBLE, " ", name)
+    text = _fold(text)
     text = re.sub(r"(?i)(?<![^\W_])([abp])\s*/\s*([acw])(?![^\W_])", lambda m: _SLASHED.get((m[1] + m[2]).lower(), m[0]), text)
     text = text.replace("#", " no ")
     text = "".join(c + " " if c.islower() and n.isupper() else c for c, n in zip(text, text[1:] + " "))
@@ -116,12 +166,16 @@ def _name_words(name: str) -> list[str]:
 def secret_field_name(name: str) -> bool:
     """True when a custom field's name says it holds a secret: a secret's word in it (TFN, IRD, bank, passport,
     licence, password, PIN...), a secret's phrase (tax file, sort code, NI number, account number, security answer),
-    or "Account", "DL", "CC" or "Pass" alone. A word made wholly of known words is read as those ("IRDno", "TFNs",
-    "bankaccountnumber"); one that is not ("Banksia", "Passion", "Accountant") as itself. Called once per distinct name."""
+    or "Account", "DL", "CC" or "Pass" alone; other languages' words and phrases as well, the name's accents dropped and
+    its small words (de, di, der...) left out ("Steuernummer", "numéro de sécurité sociale", "Codice fiscale", "NIF",
+    "BSN", "Personnummer", "Konto"), and those of languages written without spaces inside any word ("税号", "身份证",
+    "パスワード", "비밀번호"). A word made wholly of known words is read as those ("IRDno", "TFNs",
+    "bankaccountnumber", "Steuernummer"); one that is not ("Banksia", "Passion", "Accountant", "Steuerberater") as
+    itself. Called once per distinct name."""
     tokens = _name_words(name)
     if any(inside in t for t in tokens for inside in _SECRET_INSIDE):
         return True
-    words = [w for t in tokens for w in _known_words(t)]
+    words = [w for t in tokens for w in _known_words(t) if w not in _SMALL_WORDS]
     if len(named := [w for w in words if not w.isdigit()]) == 1 and named[0] in _SECRET_ALONE:
         return True
     for word, after in zip(words, [*words[1:], ""]):

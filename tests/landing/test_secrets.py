@@ -293,6 +293,13 @@ SECRET_NAMES = [
     "BankAccountNumber", "DriversLicence", "PassportNo", "MedicareNo", "TaxFileNumber", "spouseTFN", "Tfn_spouse", "TFN2",
     "TFN-2", "T F N", "Bank acct", "Acct#", "Bank\u200bAccount", "BankAccount", "Tax #", "bankaccountnumber", "spousetfn",
     "Driver's Licence", "Credit Card", "PIN", "GST number", "National Insurance", "Account 2",
+    # other languages' (QA): accents, small words (de, di) and words run together whatever their writing
+    "Numéro fiscal", "Steuernummer", "税号", "NIF", "Codice fiscale", "BSN", "Personnummer", "Steuer-ID",
+    "numéro de sécurité sociale", "IBAN", "Steuer-Identifikationsnummer", "Steuer Nr.", "Sozialversicherungsnummer",
+    "Kontonummer", "Konto", "Bankverbindung", "Número de identificación fiscal", "NIE", "DNI", "Burgerservicenummer",
+    "Fødselsnummer", "Henkilötunnus", "Passeport", "Reisepass", "Mot de passe", "Passwort", "Contraseña", "PESEL",
+    "CPF", "Nº fiscal", "Número de cuenta", "Compte bancaire", "身份证号", "银行账号", "纳税人识别号", "密码",
+    "マイナンバー", "パスワード", "주민등록번호", "비밀번호", "ＮＩＦ",
 ]  # fmt: skip
 # ordinary fields' names, some with a secret's word inside another word; "Cc list" is an email's copies (a "CC" alone is
 # a credit card) and "Pass rate" a rate (a "Pass" alone a password)
@@ -300,13 +307,20 @@ ORDINARY_NAMES = [
     "Notes", "Banksia Street", "Year End", "Client Since", "Passion", "Compass Group", "Discount", "Accountant",
     "Account Manager", "Dlivery", "Tina's notes", "Sincerely", "Cc list", "Website", "Industry", "Fee", "Pass rate",
     "Thirdparty", "Annual Fee", "Referral Source", "Scorecard", "Cardiff office", "Public", "GST Registered", "Tax code",
+    # other languages' ordinary names, some holding a word of a secret's name ("fiscal", "Steuer", "Konto", "numéro";
+    # "nie" is never, "dni" days), and those of public registers (Partita IVA, numéro de TVA, SIRET: VAT and company)
+    "Numéro client", "Fiscal Year End", "Steuerberater", "Steuerklasse", "Kontoinhaber", "Nie dzwonić", "Dni robocze",
+    "税率", "客户名称", "备注", "纳税人类型", "Code postal", "Numéro de téléphone", "Partita IVA", "Numéro de TVA",
+    "Numéro SIRET", "Compte de résultat", "Cuentas por cobrar", "Kontor", "Personal", "Passepartout", "Date de naissance",
+    "Mot de bienvenue", "Sécurité", "Numero", "Steuer", "CPR training", "Ruth", "Dniester", "USt-IdNr",
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", SECRET_NAMES + ORDINARY_NAMES, ids=ascii)
 def test_a_custom_field_named_like_a_secret_in_any_spelling_is_secret_and_an_ordinary_one_is_not(name):
     """QA, session 30: a name needed its secret's word bounded by non-letters, so abbreviations with dots, hyphenated
-    names, plurals, "IRDNumber" and other countries' and credentials' labels were missed and the value kept in clear."""
+    names, plurals, "IRDNumber" and other countries' and credentials' labels were missed and the value kept in clear;
+    QA: so were other languages' (Numéro fiscal, Steuernummer, 税号, NIF, Codice fiscale, BSN, Personnummer...)."""
     got = protect_custom_fields(fields([(name, "text", "12345678"), (name, "text", None)]), KEY)
     secret = name in SECRET_NAMES
     assert got["is_secret"].to_list() == [secret, False], name
