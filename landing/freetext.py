@@ -121,7 +121,7 @@ _SECRET_INSIDE = ("tfn", "passport", "password", "passcode", "medicare", "licenc
                   "주민등록번호", "비밀번호", "계좌번호", "여권")  # fmt: skip
 _SECRET_INSIDE = tuple(_fold(t) for t in _SECRET_INSIDE)  # as a name is read: マイナンバー without its voicing marks
 # small words of other languages, left out of a name before its phrases are read ("mot de passe", "numéro de compte")
-_SMALL_WORDS = {"de", "di", "du", "d", "del", "della", "da", "do", "des", "la", "le", "l", "der", "die", "das", "des"}
+_SMALL_WORDS = {"de", "di", "du", "d", "del", "della", "da", "do", "des", "la", "le", "l", "der", "die", "das"}
 _VOCABULARY = (_NUMBER_WORDS | _SECRET_WORDS | set(_SECRET_PHRASES)
                | {w for after in _SECRET_PHRASES.values() for w in after if w} | {"driver", "drivers"})  # fmt: skip
 # abbreviations written with a slash: A/C (account), B/A (bank account), P/W (password)

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.prefect
 runner = CliRunner()
 # identifier labels of public registers: everything else a source holds is a secret
 PUBLIC_LABELS = {"ABN", "ACN", "ARBN", "NZBN", "CRN", "NZCN", "UKCRN", "COMPANY", "COMPANYNUMBER", "BUSINESSNUMBER"}
-SECRET_FIELDS = {"TFN", "Bank Account", "IRD Number"}
+SECRET_FIELDS = {"TFN", "Bank Account", "IRD Number", "Numéro de sécurité sociale"}
 
 
 class Planter:
@@ -151,6 +151,7 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
             ("Bank Account", "Text", f"062-000 {p.digits(8)}"),
             ("Bank\u200bAccount", "Text", f"062-000 {p.digits(8)}"),  # a name with a zero-width space (session 30)
             ("IRD Number", "Number", p.ird()),
+            ("Numéro de sécurité sociale", "Text", f"1 {p.digits(2)} {p.digits(2)} {p.digits(2)} {p.digits(3)} {p.digits(3)}"),  # QA
             ("Year End", "Date", note_date),  # a tax number in a field declared a date
         ):
             field = etree.SubElement(fields, "CustomField")
