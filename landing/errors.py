@@ -37,14 +37,15 @@ _MARKS = r"\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # a run of them is one separator (possessive: as a run of several separators, a long run of them took Python's
 # backtracking seconds per thousand characters, minutes in all)
 _HIDDEN = rf"[{_INVISIBLE_CHARS}{_MARKS}]++"
-# Between two digits up to three separators: a space of any kind but a line break, punctuation people group digits
+# Between two digits up to three separators: a run of spaces of any kind but a line break, punctuation people group digits
 # with (dots, dashes, slashes, underscores, brackets, apostrophes and quotes, colons, pipes, #, +, *, middle dots, bullets, a
 # backslash), the escape a repr writes for an unprintable character ('\xa0', '\u200b', '\t', '\n', '\r'), or a run of
 # hidden characters.
 # (full-width forms too, as an Asian input method types them beside full-width digits: QA, session 30)
 _PUNCT = r"[._\-/\u2010-\u2015\u2212()\[\]{}'\u2018\u2019\u201b\u2032\"\u201c\u201d:|#+*\u00b7\u2022\u2027\u2219\u30fb\\\uff0d\uff0f\uff0e\uff0c\u3001\u3002\u30fc\u301c\uff1a]"
 _ESCAPE = r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[tnr])"
-_SEP = rf"(?:{_ESCAPE}|[^\S\r\n]|{_PUNCT}|{_HIDDEN})"
+# (a run of spaces however long is one separator, possessive: QA found "123    456    782" quoted in full)
+_SEP = rf"(?:{_ESCAPE}|[^\S\r\n]++|{_PUNCT}|{_HIDDEN})"
 # the same classes for landing.freetext (written for Rust's regular expressions as well as Python's)
 DIGIT, PUNCT, HIDDEN_CHARS = _DIGIT, _PUNCT, _INVISIBLE_CHARS + _MARKS
 # A comma and a space, or a real line break, part lists and lines of a message ("rows 3, 5"; "line 3:\n12345\n678"), so

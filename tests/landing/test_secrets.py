@@ -6,6 +6,7 @@ import hmac
 import json
 import pickle
 import re
+import time
 
 import polars as pl
 import pytest
@@ -627,3 +628,13 @@ def test_a_utr_in_a_uk_practices_free_text_or_custom_field_is_masked_and_phones_
         other = read_xpm(path, "P_X", region, KEY)
         assert other.client["address_line1"].to_list() == ["UTR 19558 39609"], region
         assert other.custom_field["is_secret"].to_list() == [False, False, False], region
+
+
+def test_redact_masks_a_number_parted_by_wide_gaps():
+    """QA: '123    456    782' (four spaces or more between the groups) was quoted in full in a message."""
+    for typed in ("123    456    782", "123" + " " * 40 + "456\t\t\t\t\t782"):
+        assert redact(f"not a date: '{typed}'") == "not a date: '***782'", typed
+    assert redact("rows 3,     5") == "rows 3,     5"
+    started = time.perf_counter()
+    redact("1" + " " * 50_000 + "x 2" + "  " * 20_000)  # long gaps cost no backtracking
+    assert time.perf_counter() - started < 1
