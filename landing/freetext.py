@@ -302,7 +302,8 @@ def tax_number_runs(values: pl.Series) -> list[str]:
     if hits.is_empty():
         return []
     runs = hits.str.extract_all(_RUN).explode().drop_nulls().unique()
-    parts = runs.to_frame("run").select(_with_parts(pl.col("run"))).to_series().explode().drop_nulls().unique().to_list()
+    parts = runs.to_frame("run").select(_with_parts(pl.col("run"))).to_series().explode().drop_nulls().unique()
+    parts = parts.filter(parts.str.count_matches(_D) >= 8).to_list()  # fewer digits: no tax number (practice_runs)
     return _tax_numbers(sorted({w for r in parts for w in _windows(r)}))
 
 
@@ -319,6 +320,9 @@ def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True, uk: 
         return _NO_RUNS
     pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
     pairs = pairs.select("practice_id", run=_with_parts(pl.col("run"))).explode("run").drop_nulls().unique()
+    # a run of fewer than eight digits is none, nor is any stretch of it: the house numbers and postcodes a line break
+    # now joins ("Unit 12\n345") are left out before each distinct run is looked at in Python
+    pairs = pairs.filter(pl.col("run").str.count_matches(_D) >= 8)
     pairs = pairs.with_columns(within=pl.col("run"))  # the run (or part of one) a stretch is taken from
     if windows:
         distinct = pairs.get_column("run").unique().to_list()
