@@ -67,8 +67,9 @@ def finish(parts: list[dict[str, pl.DataFrame]], regions: pl.DataFrame, key: Has
     tables["identifier"] = ident
     # the practices where a UTR is a tax number in free text too (landing.freetext._is_utr)
     uk = regions.filter(pl.col("region") == "UK").get_column(PRACTICE)
-    named = pl.concat([t.select(PRACTICE, "practice_id") for t in tables.values() if PRACTICE in t.columns]).unique()
-    return protect_free_text(tables, key, named.filter(pl.col(PRACTICE).is_in(uk.implode())).get_column("practice_id").to_list())
+    ids = [t.filter(pl.col(PRACTICE).is_in(uk.implode())).get_column("practice_id").unique() for t in tables.values()
+           if PRACTICE in t.columns] if uk.len() else []  # fmt: skip
+    return protect_free_text(tables, key, sorted(set().union(*(i.to_list() for i in ids))))
 
 
 def _verdicts(df: pl.DataFrame) -> pl.DataFrame:
