@@ -22,7 +22,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices, existing_warehouse, shown, verb, waiting,
+    unknown_practices, existing_warehouse, shown, unreadable_warehouse, verb, waiting,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -255,7 +255,11 @@ def status(
     practice: Practices = None,
 ) -> None:
     """Print migration progress from the analysts' snapshot: the funnel and headline figures (works while a wave runs)."""
-    print_status(warehouse_path(warehouse), only=practice, every=all_)
+    path = warehouse_path(warehouse)
+    print_status(path, only=practice, every=all_)
+    problem = unreadable_warehouse(path, shown_above=True)  # the snapshot outlives the file: never "all is well" alone
+    if problem:
+        fail(problem)
     if not all_ and not practice:
         out.print("[dim]each practice with its detail: scr status --all, or scr practice ID[/]", highlight=False)
 

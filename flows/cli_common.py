@@ -26,7 +26,7 @@ from flows.words import did_you_mean, plural, verb  # the commands import them f
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
+    "existing_warehouse", "unreadable_warehouse", "readable_warehouse", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
     "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
     "interrupts_kept", "raise_kept", "kept_interrupt",
@@ -336,6 +336,33 @@ def existing_warehouse(option: Path | None) -> Path:
     return path
 
 
+def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
+    """One line when the live warehouse file cannot be read (cut short, not DuckDB's: warehouse.db.damage), worded as
+    DuckDB's own refusal is (warehouse.db.WarehouseUnusable): the path, why, what to do; None when it looks whole.
+
+    `shown_above`: what the command printed came from the analysts' snapshot, which outlives the file it was published
+    from (`scr status`, `scr practice`): the line says so, and an empty file is lost too. Without it (a command about
+    to write) an empty file is no problem: DuckDB makes a new warehouse in it."""
+    from warehouse.db import damage
+
+    reason = damage(path)
+    if reason is None or (reason.startswith("it is empty") and not shown_above):
+        return None
+    above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
+    todo = ("check --warehouse (or SCR_WAREHOUSE): it names another kind of file" if reason.startswith("it is not a DuckDB")
+            else "restore the file from a backup (runs and commands that write refuse it until then)")
+    return f"warehouse {path} cannot be opened as a DuckDB database: {reason}{above}: {todo}"
+
+
+def readable_warehouse(option: Path | None) -> Path:
+    """The warehouse path, which must exist and be readable (exit 2 naming it otherwise): a command about to write it."""
+    path = existing_warehouse(option)
+    problem = unreadable_warehouse(path)
+    if problem:
+        fail(problem)
+    return path
+
+
 def not_under_a_file(path: Path, option: str = "--out") -> None:
     """Exit 2 when `path` would be made inside a file (`--out notes.txt/report.html`)."""
     above = next((a for a in path.parents if a.exists()), None)
@@ -363,7 +390,7 @@ def writing(option: Path | None) -> Iterator:
     from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
     from warehouse.schema import create_all
 
-    path = existing_warehouse(option)
+    path = readable_warehouse(option)
     try:
         with writer(path, get_settings().wait_seconds, on_wait=waiting, on_stale=taking_over) as con:
             with transaction(con):

@@ -12,7 +12,9 @@ import typer
 import typer.core
 from rich.text import Text
 
-from flows.cli_common import By, Warehouse, fail, operator, out, plural, reading, refuse, shown, writing
+from flows.cli_common import (
+    By, Warehouse, fail, operator, out, plural, reading, refuse, shown, unreadable_warehouse, warehouse_path, writing,
+)
 
 __all__ = ["practice_app", "print_outcome"]
 
@@ -121,11 +123,14 @@ def show(
     rows.append(("next step", step))
     if as_json:  # the same facts as values a script reads, not as the lines a person reads
         out.print_json(data=_as_data(practice_id, row, st, facts, chosen, uses, step))
-        return
-    # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
-    out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {shown(row['name'])}"), highlight=False)
-    for what, value in rows:  # values from the data (names, details, emails) are text, never markup
-        out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {shown(value)}"), highlight=False)
+    else:
+        # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
+        out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {shown(row['name'])}"), highlight=False)
+        for what, value in rows:  # values from the data (names, details, emails) are text, never markup
+            out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {shown(value)}"), highlight=False)
+    problem = unreadable_warehouse(warehouse_path(warehouse), shown_above=True)  # the snapshot outlives the file it shows
+    if problem:
+        fail(problem)
 
 
 def _as_data(practice_id: str, row: dict, st: dict, facts: dict, chosen: list, uses: list[str], step: str) -> dict:

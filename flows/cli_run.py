@@ -35,6 +35,7 @@ from flows.cli_common import (
     shown,
     registry_of,
     taking_over,
+    unreadable_warehouse,
     unwritable,
     waiting,
     warehouse_path,
@@ -219,6 +220,9 @@ def _check_key(landing: Path, warehouse: Path):
     try:
         key = hash_key(landing)
         if warehouse.exists():
+            problem = unreadable_warehouse(warehouse)
+            if problem:  # DuckDB opens a file cut short and fails on the first table past the cut, mid-flow
+                fail(f"the run cannot start: {problem}")
             try:
                 with connect(warehouse, read_only=True) as con:
                     check_warehouse_key(con, key, warehouse)
@@ -622,6 +626,9 @@ def rekey(
     landing = landing_path(landing, wh)
     if not wh.exists():
         fail(f"no warehouse at {wh}: nothing to rekey (`scr run` records the key on its first run)")
+    problem = unreadable_warehouse(wh)
+    if problem:
+        fail(problem)
     registry_of(landing)
     if dask_address:  # before the old key's hashes are forgotten, not at the reading that follows
         _check_scheduler(dask_address, runner)

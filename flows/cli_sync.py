@@ -12,7 +12,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     By, Landing, Verbose, Warehouse, cell, err, fail, landing_path, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
-    taking_over, unwritable, waiting, warehouse_path,
+    taking_over, unreadable_warehouse, unwritable, waiting, warehouse_path,
 )
 from flows.cutover import today
 
@@ -100,6 +100,9 @@ def retire_sync(
         made = "" if dry_run else "this retirement makes one, and "
         waiting(f"note: no warehouse at {wh} yet: {made}no step one confirmed with `scr practice confirm` is known to it (check --warehouse)")
     else:  # wait (bounded) or refuse before Prefect starts, as `scr run` does: not through the flow's tracebacks
+        problem = unreadable_warehouse(wh)
+        if problem:
+            fail(problem)
         try:
             # in turn, keeping it for the flow's reader and writer: a wave starting while Prefect starts queues behind
             wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)

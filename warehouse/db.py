@@ -41,7 +41,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["ROW_GROUP_SIZE", "STORAGE_VERSION", "open_warehouse", "cursor", "WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
+__all__ = ["ROW_GROUP_SIZE", "STORAGE_VERSION", "open_warehouse", "cursor", "WarehouseBusy", "WarehouseUnusable", "interrupted", "storage_failure", "damage", "connect", "writer", "reader", "rewrite", "stale_holder", "wait_free",
            "transaction", "lock_path", "holder", "writer_running", "drop_kept_turn", "keeping_turn", "process_stat",
            "MAX_DELAY", "TURN_STALE_SECONDS"]
 
@@ -96,6 +96,49 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+# DuckDB's file (storage/single_file_block_manager.cpp): a main header, "DUCK" after its 8-byte checksum, then two
+# database headers, each a block of _HEADER bytes whose fields (after its checksum) start with iteration, meta block,
+# free list, block count and block size; the newer (higher iteration) is current. The blocks follow the three headers.
+_HEADER = 4096
+_MAGIC = b"DUCK"
+
+
+def damage(path: Path | str) -> str | None:
+    """Why the live warehouse file cannot be read, from its headers and its size alone; None when it looks whole.
+
+    Takes no lock and never opens DuckDB, so a writer holding the file (a run) is neither held up nor turned away, as
+    the analysts' snapshot lets the commands that only read go on meanwhile: "busy" is no damage. It finds a file cut
+    short (a copy or a restore that stopped, a disk that filled while it was copied), which DuckDB itself opens and
+    then fails on the first table past the cut, and a file that is no DuckDB database at all (empty, another kind).
+    A file that looks whole may still hold a damaged block: only reading every block tells, which a run does."""
+    path = Path(path)
+    for _ in range(2):  # a writer trims the file just after it writes a new header: a header read before, a size after
+        try:
+            with open(path, "rb") as f:
+                head = f.read(3 * _HEADER)
+                size = os.fstat(f.fileno()).st_size
+        except IsADirectoryError:
+            return "it is a folder"
+        except OSError as exc:
+            return f"it cannot be opened ({exc.strerror or exc})"
+        if not size:
+            return "it is empty (0 bytes)"
+        if head[8:12] != _MAGIC:
+            return f"it is not a DuckDB database file (its {size} bytes do not start as one)"
+        if len(head) < 3 * _HEADER:
+            return f"it is cut short: {size} bytes, less than DuckDB's headers alone"
+        # (iteration, block count, block size) of each database header; the current one is the newer
+        current = max((int.from_bytes(head[o + 8:o + 16], "little"), int.from_bytes(head[o + 32:o + 40], "little"),
+                       int.from_bytes(head[o + 40:o + 48], "little")) for o in (_HEADER, 2 * _HEADER))  # fmt: skip
+        _, blocks, block_size = current
+        if not (_HEADER <= block_size <= 1 << 30 and block_size & (block_size - 1) == 0 and blocks < 1 << 40):
+            return None  # a header this code does not know how to read (a later DuckDB's): DuckDB says when it opens it
+        needed = 3 * _HEADER + blocks * block_size
+        if size >= needed:
+            return None
+    return f"it is cut short: {size} bytes of the {needed} its header names"
 
 
 def lock_path(path: Path | str) -> Path:

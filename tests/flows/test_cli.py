@@ -469,3 +469,23 @@ def test_scr_run_emits_no_prefect_heartbeat_unless_the_operator_sets_one(tmp_pat
     finally:
         engine.removeHandler(heard)
         engine.setLevel(level)
+
+
+def test_a_run_on_a_warehouse_cut_short_is_one_line_exit_2_before_prefect_starts(tmp_path):
+    """QA, session 31: DuckDB opens a file cut short and fails on the first table past the cut: `scr run` ended in a
+    traceback, exit 1, from its flow."""
+    import os
+
+    from tests.warehouse.handmade import published
+
+    zone, wh = tmp_path / "zone", published(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2", "-s", "5"]).exit_code == 0
+    size = wh.stat().st_size
+    os.truncate(wh, size // 2)
+    said = (f"warehouse {wh} cannot be opened as a DuckDB database: it is cut short: {size // 2} bytes of the {size} its "
+            "header names: restore the file from a backup (runs and commands that write refuse it until then)")
+    for command in (["run"], ["rerun", "-p", "P00001"], ["wave"], ["rekey"], ["retire-sync", "--force"]):
+        res = runner.invoke(app, [*command, "-l", str(zone / "landing"), "-w", str(wh)])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), (command, res.output)
+        assert res.stderr.splitlines()[-1] in (f"error: the run cannot start: {said}", f"error: {said}"), res.output
+    assert wh.stat().st_size == size // 2

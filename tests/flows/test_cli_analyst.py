@@ -500,3 +500,38 @@ def test_a_query_that_is_not_sql_is_bad_usage_and_an_unknown_table_not_found(wh)
     assert bad.exit_code == 2 and "error: query is not valid SQL: Parser Error" in " ".join(bad.output.split()), bad.output
     missing = scr("query", "-w", str(wh), "select * from nosuch")
     assert missing.exit_code == 1 and "query refused" in missing.output
+
+
+def test_status_and_practice_on_a_warehouse_cut_short_say_so_after_the_snapshots_figures_exit_2(tmp_path):
+    """QA, session 31: with the warehouse file cut short (`truncate`), `scr status` and `scr practice` read the analysts'
+    snapshot and said all was well, exit 0, until the next run failed on it."""
+    path = published(tmp_path / "w.duckdb")
+    size = path.stat().st_size
+    os.truncate(path, size // 2)
+    said = (f"error: warehouse {path} cannot be opened as a DuckDB database: it is cut short: {size // 2} bytes of the "
+            f"{size} its header names; what is shown above is the analysts' snapshot as last published, not the warehouse "
+            "now: restore the file from a backup (runs and commands that write refuse it until then)")  # fmt: skip
+    for args, shown in ((["status"], "migration progress"), (["status", "--all"], "B2"), (["practice", "A1"], "next step"),
+                        (["practice", "A1", "--json"], '"next_step"')):  # fmt: skip
+        result = scr(*args, "-w", str(path))
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), (args, result.output)
+        assert shown in result.stdout, (args, result.stdout)  # the last figures known, said for what they are
+        assert result.stderr.splitlines() == [said], (args, result.stderr)
+    # writing it is refused before anything is written; a run, before Prefect starts
+    refused = scr("snapshot", "-w", str(path))
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"error: warehouse {path} cannot be opened"), refused.output
+    assert path.stat().st_size == size // 2
+
+
+def test_status_on_a_warehouse_emptied_or_replaced_by_another_file_says_so_exit_2(tmp_path):
+    path = published(tmp_path / "w.duckdb")
+    path.write_bytes(b"")
+    empty = scr("status", "-w", str(path))
+    assert empty.exit_code == 2 and "migration progress" in empty.stdout, empty.output
+    assert f"error: warehouse {path} cannot be opened as a DuckDB database: it is empty (0 bytes)" in empty.stderr
+    path.write_text("id,name\n")
+    other = scr("status", "-w", str(path))
+    assert other.exit_code == 2 and other.stderr.splitlines() == [
+        f"error: warehouse {path} cannot be opened as a DuckDB database: it is not a DuckDB database file (its 8 bytes do "
+        "not start as one); what is shown above is the analysts' snapshot as last published, not the warehouse now: "
+        "check --warehouse (or SCR_WAREHOUSE): it names another kind of file"], other.output

@@ -24,6 +24,7 @@ from warehouse.db import (
     checkpoint,
     connect,
     cursor,
+    damage,
     drop_kept_turn,
     lock_path,
     wait_free,
@@ -116,6 +117,28 @@ def test_a_path_that_is_no_duckdb_file_is_unusable_not_a_duckdb_error(tmp_path):
                 pass
     assert not lock_path(folder).exists()  # nothing left beside a folder
     assert text.read_text() == "not a database\n"
+
+
+def test_damage_tells_a_file_cut_short_or_not_duckdbs_from_a_whole_one_held_or_not(tmp_path):
+    """A warehouse file cut short (a copy or restore that stopped, `truncate`) opens in DuckDB, which fails only on the
+    first table past the cut: `scr status` read the snapshot and said all was well (QA, session 31)."""
+    path = tmp_path / "w.duckdb"
+    with writer(path) as con:
+        con.execute("create table t as select range as i, repeat('x', 200) as s from range(100000)")
+        con.execute("checkpoint")
+        assert damage(path) is None  # a writer holds it: read without a lock, it is whole
+    whole = path.read_bytes()
+    assert damage(path) is None
+    path.write_bytes(whole[: len(whole) // 2])
+    cut = re.fullmatch(r"it is cut short: (\d+) bytes of the (\d+) its header names", damage(path) or "")
+    assert cut and int(cut.group(1)) == len(whole) // 2 and int(cut.group(2)) > len(whole) // 2, damage(path)
+    path.write_bytes(whole[:100])
+    assert damage(path) == "it is cut short: 100 bytes, less than DuckDB's headers alone"
+    path.write_bytes(b"")
+    assert damage(path) == "it is empty (0 bytes)"
+    path.write_text("practice_id,name\n")
+    assert damage(path) == "it is not a DuckDB database file (its 17 bytes do not start as one)"
+    assert damage(tmp_path) == "it is a folder"
 
 
 @LINUX
