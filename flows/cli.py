@@ -191,11 +191,59 @@ def _summaries(group) -> None:
             _summaries(sub)
 
 
+# --help's text never narrower than this (click's own floor is 50: at COLUMNS=40 every option's line ran 10 wider than
+# the terminal, and wrapped there into a ragged column)
+_NARROWEST = 20
+# the least width of an option's description: where the names leave it less, each name goes on a line of its own with
+# its description below (room for the longest word, SCR_REVIEW_REVOKE_UNMERGE_OF], never cut in two)
+_TEXT_AT_LEAST = 30
+_NB = "\u2011"
+
+
+def _help_fits(command) -> None:
+    """Every command's --help fits the terminal's width (COLUMNS, else the terminal, at most 80 as click says it), down
+    to _NARROWEST: click floors its help's width at 50 columns, and puts a description 32 columns in whatever the width.
+    A width forced for a test (click's CliRunner forces 80) is kept. (Typer's click is reached by attributes only.)"""
+    context = command.context_class
+    base = context.formatter_class
+    forced = sys.modules[base.__module__]
+
+    class Help(base):
+        def __init__(self, indent_increment: int = 2, width: int | None = None, max_width: int | None = None) -> None:
+            if width is None and getattr(forced, "FORCED_WIDTH", None) is None:
+                import shutil
+
+                width = max(min(shutil.get_terminal_size().columns, max_width or 80) - 2, _NARROWEST)
+            super().__init__(indent_increment=indent_increment, width=width, max_width=max_width)
+
+        # a hyphen is wrapped as a letter (written as U+2011, the non-breaking hyphen, until the help is whole): click
+        # cut "--held-back" into "--held-" and "back" at the line's end, an option no one can type
+        def write_text(self, text: str) -> None:
+            super().write_text(text.replace("-", _NB))
+
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args.replace("-", _NB), prefix)
+
+        def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+            room = self.width - self.current_indent - col_spacing - _TEXT_AT_LEAST
+            rows = [tuple(cell.replace("-", _NB) for cell in row) for row in rows]
+            super().write_dl(rows, col_max=max(min(col_max, room), 1), col_spacing=col_spacing)
+
+        def getvalue(self) -> str:  # no line ends in spaces (click's usage line did, one past the width)
+            return re.sub(r"[ \t]+$", "", super().getvalue(), flags=re.M).replace(_NB, "-")
+
+    command.context_class = type(context.__name__, (context,), {"formatter_class": Help})
+    for sub in getattr(command, "commands", {}).values():
+        _help_fits(sub)
+
+
 def command():
-    """The `scr` command: the typer app with every option readable from the environment."""
+    """The `scr` command: the typer app with every option readable from the environment, its help as wide as the
+    terminal."""
     cmd = typer.main.get_command(app)
     _from_environment(cmd)
     _summaries(cmd)
+    _help_fits(cmd)
     return cmd
 
 

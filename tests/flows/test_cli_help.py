@@ -94,3 +94,23 @@ def test_every_command_that_runs_a_flow_takes_verbose():
     for name in ("run", "wave", "rerun", "rekey", "demo", "retire-sync", "serve"):
         opts = {o for p in root.commands[name].params for o in p.opts}
         assert {"-v", "--verbose"} <= opts, name
+
+
+def _help_at(columns: int, args: list[str], monkeypatch, capsys) -> str:
+    """`scr ARGS --help` as a terminal COLUMNS wide shows it (the variable is the terminal's width to click and Rich,
+    so the real terminal's never counts); not through CliRunner, which forces 80 columns."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        command().main([*args, "--help"], prog_name="scr")
+    assert done.value.code == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["", *COMMANDS, "practice", "review"])
+def test_help_fits_a_terminal_40_columns_wide_and_says_every_word_whole(name, monkeypatch, capsys):
+    """Found by QA (session 31): at COLUMNS=40 every command's --help printed lines 50 wide (click's floor), which the
+    terminal wrapped into a ragged column."""
+    narrow = _help_at(40, name.split(), monkeypatch, capsys)
+    assert max(map(len, narrow.splitlines())) <= 40, narrow
+    assert " ".join(narrow.split()) == " ".join(_help_at(250, name.split(), monkeypatch, capsys).split())
