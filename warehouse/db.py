@@ -30,6 +30,7 @@ import json
 import os
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -98,47 +99,84 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
-# DuckDB's file (storage/single_file_block_manager.cpp): a main header, "DUCK" after its 8-byte checksum, then two
-# database headers, each a block of _HEADER bytes whose fields (after its checksum) start with iteration, meta block,
-# free list, block count and block size; the newer (higher iteration) is current. The blocks follow the three headers.
+# DuckDB's file (storage/single_file_block_manager.cpp, storage/metadata): a main header, "DUCK" after its 8-byte
+# checksum, then two database headers, each a block of _HEADER bytes whose fields (after its checksum) start with
+# iteration, meta block, free list, block count and block size; the newer (higher iteration) is current. The blocks
+# follow the three headers, each its checksum first. The free list is metadata: a pointer (sub-block index in its top
+# byte, block id below) to one of the _PARTS sub-blocks of a metadata block, each the next sub-block's pointer first.
 _HEADER = 4096
 _MAGIC = b"DUCK"
+_BLOCK_HEADER = 8
+_PARTS = 64
+_NONE = (1 << 64) - 1
+
+
+class _Unknown(Exception):
+    """What the headers say cannot be read (a later DuckDB's format, an encrypted file): nothing is claimed."""
 
 
 def damage(path: Path | str) -> str | None:
-    """Why the live warehouse file cannot be read, from its headers and its size alone; None when it looks whole.
+    """Why the live warehouse file cannot be read, from its headers, its free list and its size alone; None when it
+    looks whole.
 
     Takes no lock and never opens DuckDB, so a writer holding the file (a run) is neither held up nor turned away, as
     the analysts' snapshot lets the commands that only read go on meanwhile: "busy" is no damage. It finds a file cut
     short (a copy or a restore that stopped, a disk that filled while it was copied), which DuckDB itself opens and
     then fails on the first table past the cut, and a file that is no DuckDB database at all (empty, another kind).
-    A file that looks whole may still hold a damaged block: only reading every block tells, which a run does."""
+    The header's block count is not enough: DuckDB cuts free blocks off the file's end after it writes the header
+    that still counts them, so the blocks in use are what the file must hold. A file that looks whole may still hold
+    a damaged block: only reading every block tells, which a run does."""
     path = Path(path)
     for _ in range(2):  # a writer trims the file just after it writes a new header: a header read before, a size after
         try:
             with open(path, "rb") as f:
-                head = f.read(3 * _HEADER)
                 size = os.fstat(f.fileno()).st_size
+                head = f.read(3 * _HEADER)
+                if not size:
+                    return "it is empty (0 bytes)"
+                if head[8:12] != _MAGIC:
+                    return f"it is not a DuckDB database file (its {size} bytes do not start as one)"
+                if len(head) < 3 * _HEADER:
+                    return f"it is cut short: {size} bytes, less than DuckDB's headers alone"
+                needed = _needed(f, head)
         except IsADirectoryError:
             return "it is a folder"
         except OSError as exc:
             return f"it cannot be opened ({exc.strerror or exc})"
-        if not size:
-            return "it is empty (0 bytes)"
-        if head[8:12] != _MAGIC:
-            return f"it is not a DuckDB database file (its {size} bytes do not start as one)"
-        if len(head) < 3 * _HEADER:
-            return f"it is cut short: {size} bytes, less than DuckDB's headers alone"
-        # (iteration, block count, block size) of each database header; the current one is the newer
-        current = max((int.from_bytes(head[o + 8:o + 16], "little"), int.from_bytes(head[o + 32:o + 40], "little"),
-                       int.from_bytes(head[o + 40:o + 48], "little")) for o in (_HEADER, 2 * _HEADER))  # fmt: skip
-        _, blocks, block_size = current
-        if not (_HEADER <= block_size <= 1 << 30 and block_size & (block_size - 1) == 0 and blocks < 1 << 40):
-            return None  # a header this code does not know how to read (a later DuckDB's): DuckDB says when it opens it
-        needed = 3 * _HEADER + blocks * block_size
+        except _Unknown:
+            return None  # DuckDB says what it makes of the file when it opens it
         if size >= needed:
             return None
-    return f"it is cut short: {size} bytes of the {needed} its header names"
+    return f"it is cut short: {size} bytes of the {needed} its blocks in use take"
+
+
+def _needed(f, head: bytes) -> int:
+    """The bytes the file must have: up to the end of its last block in use (the current header's, not on its free
+    list); a free list past the file's end needs at least its own block."""
+    _, _, free, blocks, size = max(struct.unpack_from("<5Q", head, at + 8) for at in (_HEADER, 2 * _HEADER))
+    if not (_HEADER <= size <= 1 << 30 and size & (size - 1) == 0 and blocks < 1 << 40):
+        raise _Unknown
+    part = (size - _BLOCK_HEADER) // _PARTS // 8 * 8
+    unused: set[int] = set()
+    if free != _NONE:
+        stream, pointer = b"", free
+        while len(stream) < 8 or len(stream) < 8 + 8 * struct.unpack_from("<Q", stream)[0]:
+            block, index = pointer & ((1 << 56) - 1), pointer >> 56
+            if pointer == _NONE or block >= blocks or index >= _PARTS:
+                raise _Unknown
+            f.seek(3 * _HEADER + block * size + _BLOCK_HEADER + index * part)
+            read = f.read(part)
+            if len(read) < part:  # the free list's own block is past the end: the file lacks it at least
+                return 3 * _HEADER + (block + 1) * size
+            pointer, stream = struct.unpack_from("<Q", read)[0], stream + read[8:]
+            if struct.unpack_from("<Q", stream)[0] > blocks:
+                raise _Unknown
+        count = struct.unpack_from("<Q", stream)[0]
+        unused = set(struct.unpack_from(f"<{count}q", stream, 8))
+    last = blocks - 1
+    while last >= 0 and last in unused:
+        last -= 1
+    return 3 * _HEADER + (last + 1) * size
 
 
 def lock_path(path: Path | str) -> Path:

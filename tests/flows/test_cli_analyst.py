@@ -505,12 +505,17 @@ def test_a_query_that_is_not_sql_is_bad_usage_and_an_unknown_table_not_found(wh)
 def test_status_and_practice_on_a_warehouse_cut_short_say_so_after_the_snapshots_figures_exit_2(tmp_path):
     """QA, session 31: with the warehouse file cut short (`truncate`), `scr status` and `scr practice` read the analysts'
     snapshot and said all was well, exit 0, until the next run failed on it."""
+    from warehouse.db import damage
+
     path = published(tmp_path / "w.duckdb")
+    assert damage(path) is None
     size = path.stat().st_size
     os.truncate(path, size // 2)
-    said = (f"error: warehouse {path} cannot be opened as a DuckDB database: it is cut short: {size // 2} bytes of the "
-            f"{size} its header names; what is shown above is the analysts' snapshot as last published, not the warehouse "
-            "now: restore the file from a backup (runs and commands that write refuse it until then)")  # fmt: skip
+    cut = damage(path)
+    assert cut.startswith(f"it is cut short: {size // 2} bytes of the ")
+    said = (f"error: warehouse {path} cannot be opened as a DuckDB database: {cut}; what is shown above is the analysts' "
+            "snapshot as last published, not the warehouse now: restore the file from a backup (runs and commands that "
+            "write refuse it until then)")  # fmt: skip
     for args, shown in ((["status"], "migration progress"), (["status", "--all"], "B2"), (["practice", "A1"], "next step"),
                         (["practice", "A1", "--json"], '"next_step"')):  # fmt: skip
         result = scr(*args, "-w", str(path))
