@@ -199,6 +199,9 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
         print_table(detail)
 
 
+_UNNAMED_SHOWN = 5  # rows of practices.json naming no practice, said one a line; the rest counted
+
+
 def _stale_run(warehouse: Path, last: dict | None) -> bool:
     """A last run the snapshot shows as running whose process is gone: no process on this machine holds the warehouse."""
     from warehouse.db import writer_running
@@ -243,6 +246,12 @@ def _print_headline(head: dict, views: dict, latest: dict | None = None, warehou
             f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "
             f"{plural(last['records_in'], 'record')} in, {plural(last['unified_clients_out'], 'unified client')} out"), highlight=False,
         )  # fmt: skip
+    unnamed = (latest or {}).get("unnamed_rows") or []  # the registry's problem, no practice's: not in the funnel
+    for line in unnamed[:_UNNAMED_SHOWN]:
+        out.print(f"registry problem: {line} (no practice is read from it: fix or remove the row)", highlight=False, markup=False)
+    if len(unnamed) > _UNNAMED_SHOWN:
+        out.print(f"registry problem: {plural(len(unnamed) - _UNNAMED_SHOWN, 'more row')} of practices.json "
+                  f"{verb(len(unnamed) - _UNNAMED_SHOWN, 'names', 'name')} no practice", highlight=False, markup=False)
     for title, frame in (("top failure reasons", rd.top_failures(views["failure_reasons"], 3)),
                          ("quality failures", rd.quality_summary(views["quality_failures"], 3))):  # fmt: skip
         for row in frame.iter_rows():

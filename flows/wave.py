@@ -31,7 +31,7 @@ from flows.settings import get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
 from flows.timing import Stopwatch
 from flows.words import plural
-from landing import pool, read_registry, registry_problems
+from landing import pool, read_registry, registry_problems, unnamed_rows
 from landing.fingerprint import fingerprints
 from landing.practice import lost_exports
 from landing.sizes import practice_sizes
@@ -44,7 +44,7 @@ from warehouse.review import read_decisions
 from warehouse.run_store import fail_run, finish_run, start_run
 from warehouse.schema import create_all
 from warehouse.staging import client_counts, load_practices
-from warehouse.status import mark_changed, read_extracts, read_status, write_status
+from warehouse.status import drop_status, mark_changed, read_extracts, read_status, write_status
 
 
 class InvariantBroken(RuntimeError):
@@ -161,6 +161,9 @@ def run_journey(
         logger.warning("hashing with the %s: synthetic data only", key.origin)
     files = read_registry(landing)
     problems = registry_problems(landing, files)
+    unnamed = unnamed_rows(landing)  # rows of practices.json that name no practice: the registry's problem, said apart
+    for line in unnamed:
+        logger.warning("%s (no practice is read from it: fix or remove the row)", line)
     if practice_ids:
         unknown = sorted(set(practice_ids) - set(files["practice_id"].to_list()))
         if unknown:
@@ -190,10 +193,12 @@ def run_journey(
         if held:
             raise RunRefused(f"{', '.join(held)} pinned after a rollback: `scr practice release {held[0]}` first")
         start_run(con, run_id, kind, {"practices": practice_ids, "wave": wave, "record_budget": record_budget, "select": select,
-                                      "landing": str(Path(landing).resolve())})
+                                      "landing": str(Path(landing).resolve())}, unnamed_rows=unnamed)
         faults.point("run:started")
         prints = fingerprints(landing, registry["practice_id"].to_list())
         with clock.stage("plan"), db.transaction(con):
+            # an earlier release kept such a row as a failed practice, `practices.json row 3`: gone, said by the run instead
+            mark_changed(con, drop_status(con, r"practices\.json row [0-9]+"))
             load_practices(con, registry)
             base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
             mark_changed(con, write_status(con, base, run_id))

@@ -13,15 +13,16 @@ if TYPE_CHECKING:
     from landing.errors import BadInput, redact
     from landing.frames import Frames
     from landing.practice import read_practice, read_practices
-    from landing.registry import read_registry, registry_problems
+    from landing.registry import read_registry, registry_problems, unnamed_rows
     from landing.secrets import HashKey
 
-__all__ = ["BadInput", "Frames", "HashKey", "read_practice", "read_practices", "read_registry", "redact", "registry_problems"]
+__all__ = ["BadInput", "Frames", "HashKey", "read_practice", "read_practices", "read_registry", "redact", "registry_problems",
+           "unnamed_rows"]
 
 _HOME = {
     "BadInput": "landing.errors", "redact": "landing.errors", "Frames": "landing.frames", "read_practice": "landing.practice",
     "read_practices": "landing.practice", "read_registry": "landing.registry", "registry_problems": "landing.registry",
-    "HashKey": "landing.secrets",
+    "unnamed_rows": "landing.registry", "HashKey": "landing.secrets",
 }  # fmt: skip
 
 

@@ -61,9 +61,22 @@ def read_registry(landing: Path) -> pl.DataFrame:
     return frame.with_columns(mask_runs(pl.col("name"), runs)) if runs else frame
 
 
+def _kind(value: object) -> str:
+    """What a JSON value is, in words, never its content (a row may be any text, a tax number too)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
 def _row_problem(row: object) -> str | None:
     if not isinstance(row, dict):
-        return "not an object"
+        return f"not an object but {_kind(row)}: each row is one practice's object, {{\"practice_id\": ...}}"
     pid = _id(row)
     if not ID_PATTERN.fullmatch(pid or ""):
         return f"practice_id {row.get('practice_id')!r} does not match [A-Za-z0-9_-]{{1,64}}"
@@ -96,19 +109,33 @@ def no_hq() -> BadInput:
     return BadInput(HQ_FILE, None, "missing: every practice in practices.json has Xero HQ")
 
 
+def unnamed_rows(landing: Path) -> list[str]:
+    """Why each row of practices.json that names no practice (not an object, or one without a practice_id) is unusable,
+    one line each naming the file and the row (1-based): a problem of the registry, not a practice's; no practice is
+    read from such a row, so none fails for it (registry_problems leaves them out)."""
+    said = []
+    for no, row in enumerate(_rows(landing), 1):
+        if _id(row) is None:
+            said.append(str(BadInput(FILE, f"row {no}", _row_problem(row) or "no practice_id")))
+    return said
+
+
 def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
-    """Practice or folder id -> why it fails: a bad or repeated registry row, no hq_clients.json, an unknown folder."""
+    """Practice or folder id -> why it fails: a bad or repeated registry row, no hq_clients.json, an unknown folder.
+
+    A row that names no practice is not one (a run's status counted `practices.json row 3` a failed practice, QA
+    session 31): unnamed_rows says it."""
     problems: dict[str, str] = {}
     first_row: dict[str, int] = {}
     for no, row in enumerate(_rows(landing), 1):
         pid = _id(row)
-        key = pid if pid is not None else f"{FILE} row {no}"
-        label = f"row {no} (practice_id={pid})" if pid else f"row {no}"
-        if pid is not None and pid in first_row:
+        if pid is None:
+            continue  # unnamed_rows
+        key, label = pid, f"row {no} (practice_id={pid})"
+        if pid in first_row:
             problems[pid] = str(BadInput(FILE, label, f"practice_id repeats row {first_row[pid]}"))
             continue
-        if pid is not None:
-            first_row[pid] = no
+        first_row[pid] = no
         reason = _row_problem(row)
         if reason:
             problems[key] = str(BadInput(FILE, label, reason))

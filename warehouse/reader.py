@@ -235,10 +235,12 @@ def practice_statuses(con: duckdb.DuckDBPyConnection, practice_ids: list[str] | 
 
 
 def latest_run(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The latest run on record (run_id, kind, status, started_at, finished_at, error), whether or not it took a
-    practice: wave_summary only has runs that did; a run that failed before its first chunk is only here."""
+    """The latest run on record (run_id, kind, status, started_at, finished_at, error, unnamed_rows: the lines saying
+    the rows of practices.json that name no practice, as it found them), whether or not it took a practice:
+    wave_summary only has runs that did; a run that failed before its first chunk is only here."""
     rel = con.sql(
-        "select run_id, kind, status, started_at, finished_at, json_extract_string(summary, '$.error') as error "
+        "select run_id, kind, status, started_at, finished_at, json_extract_string(summary, '$.error') as error, "
+        "coalesce(json_extract_string(summary, '$.unnamed_rows[*]'), []) as unnamed_rows "
         "from pipeline_run order by started_at desc, run_id desc limit 1"
     )
     rows = rel.fetchall()

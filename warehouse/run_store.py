@@ -45,23 +45,29 @@ def write_run_practices(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, run_
         )
 
 
-def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters: dict) -> None:
+# what a run's summary holds from its start, kept when it finishes: its parameters, and the rows of practices.json that
+# name no practice (one line each, landing.registry.unnamed_rows), which no practice's status says
+_FROM_START = ("parameters", "unnamed_rows")
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, kind: str, parameters: dict, unnamed_rows: list[str] | None = None) -> None:
     """A run row, status running, as the run starts.
 
     Only the writer starts a run, so a run still `running` here died without finishing: it is marked interrupted.
     """
     con.execute("update pipeline_run set status = 'interrupted' where status = 'running'")
+    summary = {"parameters": parameters, **({"unnamed_rows": unnamed_rows} if unnamed_rows else {})}
     con.execute(
         "insert into pipeline_run (run_id, kind, started_at, status, summary) values (?, ?, timezone('UTC', now()), 'running', ?)",
-        [run_id, kind, json.dumps({"parameters": parameters}, sort_keys=True)],
+        [run_id, kind, json.dumps(summary, sort_keys=True)],
     )
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, summary: dict, invariants: dict) -> None:
-    """The run's outcome, summary and the invariants checked at its end; the parameters it started with stay in it."""
+    """The run's outcome, summary and the invariants checked at its end; what it started with stays in it (_FROM_START)."""
     rows = con.sql("select summary from pipeline_run where run_id = $r", params={"r": run_id}).fetchall()
     started = json.loads(rows[0][0] or "{}") if rows else {}
-    summary = {**({"parameters": started["parameters"]} if "parameters" in started else {}), **summary}
+    summary = {**{k: started[k] for k in _FROM_START if k in started}, **summary}
     con.execute(
         "update pipeline_run set finished_at = timezone('UTC', now()), status = ?, summary = ?, invariants = ? where run_id = ?",
         [status, json.dumps(summary, sort_keys=True), json.dumps(invariants, sort_keys=True), run_id],

@@ -63,6 +63,14 @@ def read_extracts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql("select practice_id, fingerprint, ok, detail from practice_extract order by practice_id").pl()
 
 
+def drop_status(con: duckdb.DuckDBPyConnection, pattern: str) -> list[str]:
+    """Forget the status of the "practices" whose id matches `pattern` whole (a regular expression): rows an earlier
+    release wrote for what was never a practice. Their history stays. Returns their ids (for mark_changed)."""
+    return [r[0] for r in con.execute(
+        "delete from practice_status where regexp_full_match(practice_id, $p) returning practice_id", {"p": pattern}
+    ).fetchall()]  # fmt: skip
+
+
 def mark_changed(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:
     """A new commit generation for these practices (what the snapshot must publish again); returns it."""
     gen = con.sql("select coalesce(max(generation), 0) + 1 from practice_change").fetchall()[0][0]

@@ -492,3 +492,31 @@ def test_a_run_on_a_warehouse_cut_short_is_one_line_exit_2_before_prefect_starts
         assert res.exit_code == 2 and isinstance(res.exception, SystemExit), (command, res.output)
         assert res.stderr.splitlines()[-1] in (f"error: the run cannot start: {said}", f"error: {said}"), res.output
     assert wh.stat().st_size == size // 2
+
+
+def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never_counted_as_practices(tmp_path, prefect_api):
+    """QA, session 31: a number or null among practices.json's rows was a failed practice, `practices.json row 3`, in
+    the run's funnel and status; a warehouse that an earlier release gave such rows loses them on its next run."""
+    zone, wh = tmp_path / "zone", tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2", "-s", "3"]).exit_code == 0
+    registry = zone / "landing" / "practices.json"
+    first = runner.invoke(app, ["run", "-l", str(zone / "landing"), "-w", str(wh)])
+    assert first.exit_code == 0, first.output
+    with duckdb.connect(str(wh)) as con:  # as an earlier release recorded a row that is no object
+        con.execute("insert into practice_status values ('practices.json row 3', 'failed', "
+                    "'practices.json: row 3: not an object', now(), null)")  # fmt: skip
+    rows = json.loads(registry.read_text())
+    registry.write_text(json.dumps([rows[0], 3, rows[1], None]))
+    run = runner.invoke(app, ["run", "-l", str(zone / "landing"), "-w", str(wh)])
+    assert run.exit_code == 0, run.output
+    status = runner.invoke(app, ["status", "-w", str(wh), "--all"])
+    assert status.exit_code == 0, status.output
+    for said in (run.stdout, status.stdout):
+        lines = [" ".join(line.split()) for line in said.splitlines()]
+        assert "total │ 2 │" in " ".join(lines) and "practices.json row" not in said, said
+        assert [line for line in lines if line.startswith("registry problem:")] == [
+            f"registry problem: practices.json: row {no}: not an object but {kind}: each row is one practice's object, "
+            '{"practice_id": ...} (no practice is read from it: fix or remove the row)' for no, kind in ((2, "a number"), (4, "null"))
+        ], said  # fmt: skip
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert sorted(r[0] for r in con.sql("select practice_id from practice_status").fetchall()) == ["P00001", "P00002"]

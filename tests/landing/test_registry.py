@@ -8,7 +8,7 @@ import pytest
 
 from tests.landing.fixtures import zone
 from landing import schema
-from landing import BadInput, read_registry, registry_problems
+from landing import BadInput, read_registry, registry_problems, unnamed_rows
 
 
 @pytest.fixture
@@ -83,8 +83,23 @@ def test_bad_practice_id_and_duplicates(landing):
     problems = registry_problems(landing, reg)
     assert problems["P_AU"] == "practices.json: row 3 (practice_id=P_AU): practice_id repeats row 1"
     assert "does not match" in problems["bad id!"]
-    assert problems["practices.json row 5"].startswith("practices.json: row 5: practice_id None")
-    assert "P-NZ" not in problems
+    assert "P-NZ" not in problems and len(problems) == 2  # the row without an id names no practice to fail
+    assert unnamed_rows(landing) == ["practices.json: row 5: practice_id None does not match [A-Za-z0-9_-]{1,64}"]
+
+
+def test_a_row_that_is_no_object_is_the_registrys_problem_said_by_its_position_not_a_failed_practice(landing):
+    """QA, session 31: a number, text or null among practices.json's rows was counted a failed practice, named
+    `practices.json row 3`, in the run's funnel and status. Its value is never said (a row may be any text)."""
+    data = rows(landing)
+    write(landing, [data[0], 412345678, data[1], None, "P_ZZ TFN 123 456 782", [data[0]], True])
+    reg = read_registry(landing)
+    assert reg.get_column("practice_id").to_list() == ["P-NZ", "P_AU"]
+    assert registry_problems(landing, reg) == {}
+    said = unnamed_rows(landing)
+    kinds = {2: "a number", 4: "null", 5: "text", 6: "a list", 7: "true/false"}
+    assert said == [f'practices.json: row {no}: not an object but {kind}: each row is one practice\'s object, {{"practice_id": ...}}'
+                    for no, kind in kinds.items()]  # fmt: skip
+    assert not any(secret in line for line in said for secret in ("412345678", "P_ZZ", "782"))
 
 
 def test_folder_not_in_registry_and_registry_row_without_hq(landing):
