@@ -363,7 +363,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
         try:
             flow = flows_wave.with_runner(getattr(flows_wave, flow_name), runner, dask_address)
             api.ready()
-            with _no_heartbeats_unless_set():
+            with _no_heartbeats_unless_set(), _storage_said_by_us():
                 return flow(**kwargs)
         except KeyboardInterrupt:
             # a Ctrl-C, or a SIGTERM that came while DuckDB ran a statement (its answer, 'Query interrupted', is taken
@@ -426,6 +426,37 @@ class _SaidByUs(logging.Filter):
 
 
 _SAID_BY_US = _SaidByUs()
+
+
+class _StorageSaidByUs(logging.Filter):
+    """On the terminal's handlers only: Prefect's traceback of a flow (or task) stopped by a write the storage refused
+    (a full disk, `ulimit -f`, a read-only folder: warehouse.db.storage_failure). The command says it in one line
+    naming the file and what stands (cli_common.unwritable, the same test), after 43 lines of traceback that said
+    nothing more (QA, session 31). Prefect's own handler of the run's logs, its API's, still takes the record whole,
+    and the flow run is Failed as ever: only what the terminal shows changes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failed = record.exc_info[1] if record.exc_info else None
+        if failed is None or not record.name.startswith("prefect."):
+            return True
+        from warehouse.db import storage_failure
+
+        return storage_failure(failed) is None
+
+
+@contextmanager
+def _storage_said_by_us() -> Iterator[None]:
+    """_StorageSaidByUs on the handlers the root logger writes to the terminal with (Prefect's console handler) while
+    a flow runs; a run's logs reach its API through the flow_runs and task_runs loggers' own handler, untouched."""
+    said = _StorageSaidByUs()
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(said)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(said)
 
 
 @contextmanager
