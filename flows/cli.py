@@ -201,8 +201,9 @@ _NB = "\u2011"
 
 
 def _help_fits(command) -> None:
-    """Every command's --help fits the terminal's width (COLUMNS, else the terminal, at most 80 as click says it), down
-    to _NARROWEST: click floors its help's width at 50 columns, and puts a description 32 columns in whatever the width.
+    """Every command's --help fits the terminal's width (COLUMNS, else the terminal, at most 80 as click says it), from
+    40 columns up (below, an option's name with its placeholder can be wider; the text is never narrower than
+    _NARROWEST): click floors its help's width at 50 columns, and puts a description 32 columns in whatever the width.
     A width forced for a test (click's CliRunner forces 80) is kept. (Typer's click is reached by attributes only.)"""
     context = command.context_class
     base = context.formatter_class
