@@ -341,16 +341,20 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
     DuckDB's own refusal is (warehouse.db.WarehouseUnusable): the path, why, what to do; None when it looks whole.
 
     `shown_above`: what the command printed came from the analysts' snapshot, which outlives the file it was published
-    from (`scr status`, `scr practice`): the line says so, and an empty file is lost too. Without it (a command about
-    to write) an empty file is no problem: DuckDB makes a new warehouse in it."""
+    from (`scr status`, `scr practice`): the line says so. An empty file is refused by DuckDB itself (it makes a new
+    database only where no file is), so every command says it in these words (QA, session 31)."""
     from warehouse.db import damage
 
     reason = damage(path)
-    if reason is None or (reason.startswith("it is empty") and not shown_above):
+    if reason is None:
         return None
     above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
-    todo = ("check --warehouse (or SCR_WAREHOUSE): it names another kind of file" if reason.startswith("it is not a DuckDB")
-            else "restore the file from a backup (runs and commands that write refuse it until then)")
+    if reason.startswith("it is not a DuckDB"):
+        todo = "check --warehouse (or SCR_WAREHOUSE): it names another kind of file"
+    elif reason.startswith("it is empty"):
+        todo = "restore the file from a backup, or remove it to start a new warehouse (runs and commands that write refuse it until then)"
+    else:
+        todo = "restore the file from a backup (runs and commands that write refuse it until then)"
     return f"warehouse {path} cannot be opened as a DuckDB database: {reason}{above}: {todo}"
 
 

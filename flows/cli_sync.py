@@ -106,7 +106,7 @@ def retire_sync(
         try:
             # in turn, keeping it for the flow's reader and writer: a wave starting while Prefect starts queues behind
             wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)
-        except WarehouseBusy as exc:
+        except (WarehouseBusy, WarehouseUnusable) as exc:
             fail(str(exc))
         except Exception as exc:
             unwritable(exc, wh, "nothing was written")

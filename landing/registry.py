@@ -34,8 +34,10 @@ def _rows(landing: Path) -> list:
 
 
 def _id(row: object) -> str | None:
+    """The practice a row names: its practice_id when that is an id (ID_PATTERN); a row with any other value names none
+    (a TFN typed there was stored in clear as a failed practice's id, QA session 31)."""
     pid = row.get("practice_id") if isinstance(row, dict) else None
-    return pid.strip() if isinstance(pid, str) and pid.strip() else None
+    return pid.strip() if isinstance(pid, str) and ID_PATTERN.fullmatch(pid.strip()) else None
 
 
 def read_registry(landing: Path) -> pl.DataFrame:
@@ -71,31 +73,43 @@ def _kind(value: object) -> str:
         return "a number"
     if isinstance(value, str):
         return "text"
+    if isinstance(value, dict):
+        return "an object"
     return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _shown(value: object) -> str:
+    """A registry value as a message may show it: a short word as written (a region typed 'Au'), anything else by kind."""
+    return repr(value) if isinstance(value, str) and _WORD.fullmatch(value) else _kind(value)
+
+
+_WORD = re.compile(r"[A-Za-z_ -]{1,24}")
 
 
 def _row_problem(row: object) -> str | None:
     if not isinstance(row, dict):
         return f"not an object but {_kind(row)}: each row is one practice's object, {{\"practice_id\": ...}}"
-    pid = _id(row)
-    if not ID_PATTERN.fullmatch(pid or ""):
-        return f"practice_id {row.get('practice_id')!r} does not match [A-Za-z0-9_-]{{1,64}}"
+    if _id(row) is None:
+        value = row.get("practice_id")
+        if value is None:
+            return "no practice_id"
+        return f"practice_id is {_kind(value)}, not an id of 1-64 letters, digits, _ or -"
     for field, allowed in ENUMS.items():
         if row.get(field) not in allowed:
-            return f"{field} {row.get(field)!r} not one of {sorted(a for a in allowed if a)}"
+            return f"{field} {_shown(row.get(field))} not one of {', '.join(sorted(a for a in allowed if a))}"
     for field in ("uses_xpm", "uses_tax"):
         if not isinstance(row.get(field), bool):
-            return f"{field} {row.get(field)!r} is not true/false"
+            return f"{field} {_shown(row.get(field))} is not true/false"
     if row["uses_tax"] and row["region"] not in ("AU", "NZ"):
         return f"uses_tax is true but Xero Tax exists only for AU and NZ (region {row['region']})"
     for field in ("name", "master_admin"):
         if not isinstance(row.get(field), str) or not row[field].strip():
             return f"missing {field}"
     if row.get("connected_by") is not None and not isinstance(row.get("connected_by"), str):
-        return f"connected_by {row.get('connected_by')!r} is not text"
+        return f"connected_by is {_kind(row.get('connected_by'))}, not text"
     wave = row.get("wave")
     if wave is not None and (isinstance(wave, bool) or not isinstance(wave, int)):
-        return f"wave {wave!r} is not an integer"
+        return f"wave is {_kind(wave)}, not an integer"
     return None
 
 

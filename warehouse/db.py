@@ -65,8 +65,14 @@ class WarehouseUnusable(RuntimeError):
     """The warehouse path is no DuckDB database: a folder, or a file of another kind (DuckDB's reason in the message)."""
 
 
+# DuckDB's refusal of an encrypted database file (another tool's, not a warehouse this project writes): a catalog error
+_ENCRYPTED = "Cannot open encrypted database"
+
+
 def _unusable(path: Path, exc: Exception) -> WarehouseUnusable:
-    reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ")
+    reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ").removeprefix("Catalog Error: ")
+    if _ENCRYPTED in reason:
+        reason = "it is an encrypted DuckDB database (another tool's file, not a warehouse scr writes)"
     return WarehouseUnusable(f"warehouse {path} cannot be opened as a DuckDB database: {reason}")
 
 
@@ -298,6 +304,10 @@ def _open(path: Path, read_only: bool = False) -> tuple[duckdb.DuckDBPyConnectio
         if "lock" in str(exc).lower():
             return None, _duckdb_holder(exc)
         raise _unusable(path, exc) from None
+    except duckdb.CatalogException as exc:
+        if _ENCRYPTED in str(exc):
+            raise _unusable(path, exc) from None
+        raise
 
 
 def _let_go(lock) -> None:
@@ -653,6 +663,10 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         if "lock" in str(exc).lower():
             raise WarehouseBusy(f"warehouse {path} is in use by another process, {_duckdb_holder(exc)}") from exc
         raise _unusable(path, exc) from None
+    except duckdb.CatalogException as exc:
+        if _ENCRYPTED in str(exc):
+            raise _unusable(path, exc) from None
+        raise
 
 
 @contextmanager

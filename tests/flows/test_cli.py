@@ -520,3 +520,35 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         ], said  # fmt: skip
     with duckdb.connect(str(wh), read_only=True) as con:
         assert sorted(r[0] for r in con.sql("select practice_id from practice_status").fetchall()) == ["P00001", "P00002"]
+
+
+def _encrypted(path) -> None:
+    con = duckdb.connect()
+    try:
+        con.execute("set force_mbedtls_unsafe='true'")
+    except duckdb.Error:
+        pass  # a DuckDB that needs no such setting
+    con.execute(f"attach '{path}' as x (ENCRYPTION_KEY 'another tool''s key')")
+    con.execute("create table x.t as select range a from range(1000)")
+    con.close()
+
+
+@pytest.mark.parametrize("kind", ["empty", "encrypted"])
+def test_an_empty_or_encrypted_file_in_the_warehouses_place_is_one_line_exit_2_for_every_command_that_opens_it(tmp_path, kind):
+    """QA, session 31: `retire-sync` on an empty file, and every run and writing command on an encrypted DuckDB file
+    (another tool's), ended in tracebacks, exit 1; an empty file was said in DuckDB's raw words by runs, in the damage
+    check's by status."""
+    zone, wh = tmp_path / "zone", tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2", "-s", "5"]).exit_code == 0
+    if kind == "empty":
+        wh.write_bytes(b"")
+    else:
+        _encrypted(wh)
+    size = wh.stat().st_size
+    for command in (["run"], ["rerun", "-p", "P00001"], ["wave"], ["rekey"], ["retire-sync", "--force"], ["retire-sync", "--dry-run"]):
+        res = runner.invoke(app, [*command, "-l", str(zone / "landing"), "-w", str(wh)])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), (command, res.output)
+        last = res.stderr.splitlines()[-1]
+        assert f"warehouse {wh} cannot be opened as a DuckDB database: " in last and "Traceback" not in res.output, (command, res.output)
+        assert ("it is empty (0 bytes)" in last and "remove it to start a new warehouse" in last) if kind == "empty" else "encrypted" in last
+    assert wh.stat().st_size == size
