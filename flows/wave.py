@@ -46,6 +46,8 @@ from warehouse.schema import create_all
 from warehouse.staging import client_counts, load_practices
 from warehouse.status import drop_status, mark_changed, read_extracts, read_status, write_status
 
+UNNAMED_LOGGED = 5  # rows of practices.json naming no practice that a run logs one by one; the rest are counted
+
 
 class InvariantBroken(RuntimeError):
     """A run finished with the warehouse in a state that must never be: the run is failed loudly."""
@@ -162,8 +164,10 @@ def run_journey(
     files = read_registry(landing)
     problems = registry_problems(landing, files)
     unnamed = unnamed_rows(landing)  # rows of practices.json that name no practice: the registry's problem, said apart
-    for line in unnamed:
+    for line in unnamed[:UNNAMED_LOGGED]:  # a registry of junk rows logged one line each took minutes (QA7): the first few
         logger.warning("%s (no practice is read from it: fix or remove the row)", line)
+    if len(unnamed) > UNNAMED_LOGGED:
+        logger.warning("%d more rows of practices.json name no practice (`scr status` lists the first)", len(unnamed) - UNNAMED_LOGGED)
     if practice_ids:
         unknown = sorted(set(practice_ids) - set(files["practice_id"].to_list()))
         if unknown:

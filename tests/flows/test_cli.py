@@ -552,3 +552,16 @@ def test_an_empty_or_encrypted_file_in_the_warehouses_place_is_one_line_exit_2_f
         assert f"warehouse {wh} cannot be opened as a DuckDB database: " in last and "Traceback" not in res.output, (command, res.output)
         assert ("it is empty (0 bytes)" in last and "remove it to start a new warehouse" in last) if kind == "empty" else "encrypted" in last
     assert wh.stat().st_size == size
+
+
+def test_a_registry_of_many_junk_rows_logs_the_first_few_and_counts_the_rest(tmp_path, prefect_api):
+    """QA7: 100,000 rows of practices.json naming no practice logged a warning each: a 35 s run took minutes."""
+    zone, wh = tmp_path / "zone", tmp_path / "w.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2", "-s", "3"]).exit_code == 0
+    registry = zone / "landing" / "practices.json"
+    registry.write_text(json.dumps([*json.loads(registry.read_text()), *[12345678] * 40]))
+    run = runner.invoke(app, ["run", "-v", "-l", str(zone / "landing"), "-w", str(wh)])
+    assert run.exit_code == 0, run.output
+    said = [line for line in run.output.splitlines() if "no practice is read from it" in line]
+    assert 0 < len(said) <= 10, run.output  # five from the run's log, five from its summary; 80 before
+    assert "35 more rows of practices.json name no practice" in run.output, run.output
