@@ -119,7 +119,7 @@ def _operator_key(s: Settings) -> HashKey | None:
         secret, origin = s.hash_key.get_secret_value().strip(), "SCR_HASH_KEY"
     elif s.hash_key_file is not None:
         try:
-            secret = Path(s.hash_key_file).read_text(encoding="utf-8").strip()
+            secret = Path(s.hash_key_file).read_text(encoding="utf-8-sig").strip()  # a byte-order mark (Notepad) is not the key's (QA7)
         except OSError as exc:
             raise HashKeyMissing(f"cannot read SCR_HASH_KEY_FILE {s.hash_key_file}: {exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:

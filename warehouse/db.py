@@ -30,6 +30,7 @@ import json
 import os
 import re
 import socket
+import stat
 import struct
 import sys
 import threading
@@ -133,6 +134,11 @@ def damage(path: Path | str) -> str | None:
     that still counts them, so the blocks in use are what the file must hold. A file that looks whole may still hold
     a damaged block: only reading every block tells, which a run does."""
     path = Path(path)
+    try:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            return "it is not a regular file (a pipe, a device or a socket)"  # opening a pipe waited for a writer (QA7)
+    except OSError as exc:
+        return f"it cannot be opened ({exc.strerror or exc})"
     for _ in range(2):  # a writer trims the file just after it writes a new header: a header read before, a size after
         try:
             with open(path, "rb") as f:

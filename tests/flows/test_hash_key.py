@@ -63,6 +63,9 @@ def test_the_key_comes_from_the_environment_or_a_file_never_echoed(tmp_path, env
     env(None, key_file)
     key = hash_key(tmp_path)
     assert key == HashKey(KEY_A, "x") and "SCR_HASH_KEY_FILE" in key.origin
+    key_file.write_text("\ufeff" + KEY_A + "\r\n", encoding="utf-8")  # saved by Notepad: a byte-order mark (QA7)
+    assert hash_key(tmp_path) == HashKey(KEY_A, "x")
+    key_file.write_text(KEY_A + "\n")
     env(KEY_A, key_file)
     with pytest.raises(HashKeyMissing, match="set only one"):
         hash_key(tmp_path)

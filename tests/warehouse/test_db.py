@@ -519,3 +519,14 @@ def test_a_new_warehouse_opens_in_an_older_duckdb_and_a_file_already_in_a_newer_
         assert con.sql("select count(*) from t").fetchall() == [(11,)]
     refused = older_cli(made, "select count(*) from t;")
     assert "newer version of DuckDB" in refused.stdout + refused.stderr
+
+
+def test_a_pipe_in_the_warehouses_place_is_said_not_waited_on(tmp_path):
+    """QA7: `scr status` on a named pipe hung: reading its headers waited for a writer that never came."""
+    import os
+
+    from warehouse.db import damage
+
+    pipe = tmp_path / "w.duckdb"
+    os.mkfifo(pipe)
+    assert damage(pipe) == "it is not a regular file (a pipe, a device or a socket)"
