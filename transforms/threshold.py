@@ -74,7 +74,10 @@ def _within(prob: np.ndarray, target: float, floor: float) -> tuple[np.ndarray, 
 
 def reaches_target(prob: np.ndarray, target: float = TARGET_PRECISION, floor: float = FALLBACK) -> bool:
     """Whether more than a sliver (SLIVER) of the pairs at or above the floor keep the target on average."""
-    p, within = _within(prob, target, floor)
+    return _reached(*_within(prob, target, floor))
+
+
+def _reached(p: np.ndarray, within: int) -> bool:
     return within > 0 and within >= SLIVER * len(p)
 
 
@@ -88,7 +91,7 @@ def expected_threshold(prob: np.ndarray, target: float = TARGET_PRECISION, floor
     the main kinds, capped just below it, would wait (geco seed 2 at 40 practices: 1 pair merged of 3,199).
     """
     p, within = _within(prob, target, floor)
-    if not reaches_target(prob, target, floor):
+    if not _reached(p, within):
         return float(floor)
     return float(p[within - 1])
 
