@@ -34,6 +34,7 @@ from flows.words import plural
 from landing import pool, read_registry, registry_problems, unnamed_rows
 from landing.fingerprint import fingerprints
 from landing.practice import lost_exports
+from landing.registry import ID_PATTERN
 from landing.sizes import practice_sizes
 from transforms.planning import chunks, plan_wave, unplanned_wave
 from transforms.status_rules import baseline, with_choices
@@ -44,7 +45,7 @@ from warehouse.review import read_decisions
 from warehouse.run_store import fail_run, finish_run, start_run
 from warehouse.schema import create_all
 from warehouse.staging import client_counts, load_practices
-from warehouse.status import drop_status, mark_changed, read_extracts, read_status, write_status
+from warehouse.status import drop_non_practices, mark_changed, read_extracts, read_status, write_status
 
 UNNAMED_LOGGED = 5  # rows of practices.json naming no practice that a run logs one by one; the rest are counted
 
@@ -201,8 +202,9 @@ def run_journey(
         faults.point("run:started")
         prints = fingerprints(landing, registry["practice_id"].to_list())
         with clock.stage("plan"), db.transaction(con):
-            # an earlier release kept such a row as a failed practice, `practices.json row 3`: gone, said by the run instead
-            mark_changed(con, drop_status(con, r"practices\.json row [0-9]+"))
+            # an earlier release kept a row naming no practice as a failed practice (`practices.json row 3`, a TFN typed
+            # as its id): gone, said by the run instead
+            mark_changed(con, drop_non_practices(con, ID_PATTERN.pattern))
             load_practices(con, registry)
             base = baseline(registry, read_status(con), read_extracts(con), prints, problems)
             mark_changed(con, write_status(con, base, run_id))

@@ -63,12 +63,16 @@ def read_extracts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.sql("select practice_id, fingerprint, ok, detail from practice_extract order by practice_id").pl()
 
 
-def drop_status(con: duckdb.DuckDBPyConnection, pattern: str) -> list[str]:
-    """Forget the status of the "practices" whose id matches `pattern` whole (a regular expression): rows an earlier
-    release wrote for what was never a practice. Their history stays. Returns their ids (for mark_changed)."""
-    return [r[0] for r in con.execute(
-        "delete from practice_status where regexp_full_match(practice_id, $p) returning practice_id", {"p": pattern}
+def drop_non_practices(con: duckdb.DuckDBPyConnection, id_pattern: str) -> list[str]:
+    """Forget the status, and its history, of every "practice" whose id is no id (does not match `id_pattern`, a
+    regular expression, whole): rows an earlier release wrote for a practices.json row that named no practice
+    (`practices.json row 3`, or a tax number typed as the id, kept in clear as the key: QA, session 31). Returns their
+    ids (for mark_changed)."""
+    gone = [r[0] for r in con.execute(
+        "delete from practice_status where not regexp_full_match(practice_id, $p) returning practice_id", {"p": id_pattern}
     ).fetchall()]  # fmt: skip
+    con.execute("delete from practice_status_history where not regexp_full_match(practice_id, $p)", {"p": id_pattern})
+    return gone
 
 
 def mark_changed(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -> int:

@@ -505,6 +505,9 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
     with duckdb.connect(str(wh)) as con:  # as an earlier release recorded a row that is no object
         con.execute("insert into practice_status values ('practices.json row 3', 'failed', "
                     "'practices.json: row 3: not an object', now(), null)")  # fmt: skip
+        # and a tax number typed as a row's practice_id, kept as a failed practice's key (QA7), in its history too
+        con.execute("insert into practice_status values ('TFN 123 456 782', 'failed', 'practices.json: row 5', now(), null)")
+        con.execute("insert into practice_status_history values ('TFN 123 456 782', 'failed', 'row 5', null, now())")
     rows = json.loads(registry.read_text())
     registry.write_text(json.dumps([rows[0], 3, rows[1], None]))
     run = runner.invoke(app, ["run", "-l", str(zone / "landing"), "-w", str(wh)])
@@ -520,6 +523,7 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         ], said  # fmt: skip
     with duckdb.connect(str(wh), read_only=True) as con:
         assert sorted(r[0] for r in con.sql("select practice_id from practice_status").fetchall()) == ["P00001", "P00002"]
+        assert con.execute("select count(*) from practice_status_history where practice_id like 'TFN%'").fetchone() == (0,)
 
 
 def _encrypted(path) -> None:
