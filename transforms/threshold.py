@@ -72,9 +72,18 @@ def _within(prob: np.ndarray, target: float, floor: float) -> tuple[np.ndarray, 
     return p, int(np.searchsorted(share_wrong, 1.0 - target, side="right"))
 
 
+def _whole_ties(p: np.ndarray, within: int) -> int:
+    """Of the `within` surest pairs, those a threshold can take without breaking the target: a threshold takes
+    every pair of its probability, so a tie the target cannot hold whole is not within it (p falls)."""
+    if within == 0 or within == len(p) or p[within] != p[within - 1]:
+        return within
+    return int(np.searchsorted(-p, -p[within - 1], side="left"))
+
+
 def reaches_target(prob: np.ndarray, target: float = TARGET_PRECISION, floor: float = FALLBACK) -> bool:
     """Whether more than a sliver (SLIVER) of the pairs at or above the floor keep the target on average."""
-    return _reached(*_within(prob, target, floor))
+    p, within = _within(prob, target, floor)
+    return _reached(p, _whole_ties(p, within))
 
 
 def _reached(p: np.ndarray, within: int) -> bool:
@@ -91,7 +100,7 @@ def expected_threshold(prob: np.ndarray, target: float = TARGET_PRECISION, floor
     the main kinds, capped just below it, would wait (geco seed 2 at 40 practices: 1 pair merged of 3,199).
     """
     p, within = _within(prob, target, floor)
-    if not _reached(p, within):
+    if not _reached(p, _whole_ties(p, within)):
         return float(floor)
     return float(p[within - 1])
 
