@@ -21,8 +21,8 @@ setup: $(BIN)/scr  ## create the environment from the lock file
 demo: setup  ## generate a demo landing zone, run a full wave, print progress
 	$(BIN)/scr demo
 
-test: setup  ## run the test suite
-	$(BIN)/pytest -n 2 --maxschedchunk 2
+test: setup  ## run the test suite (and list its 25 slowest tests: CI must stay under 30 minutes)
+	$(BIN)/pytest -n 2 --maxschedchunk 2 --durations=25
 
 bench-match: setup  ## matching benchmark against Splink and Febrl (not a test)
 	$(BIN)/python -m benchmarks.match
