@@ -17,6 +17,11 @@ What we choose, and why:
   ten-digit phone number in eleven passes: a run starting with the trunk prefix 0 ("020 7946 0006"), or with the
   country code 44 ("+44 20 7946 0006"), is a phone (_is_utr). A phone written without either that passes the check
   is masked; ten digits alone in a phone column are not (a spreadsheet drops a phone's leading 0).
+- A phone written in free text is no tax number in any practice (QA7: "+44 20 7946 0958" in an address was masked,
+  its stretch 420794609 passing the TFN check): a part of a run that starts with a country code ("+44 20 7946 0958")
+  or, with ten digits or more, with the trunk prefix 0 ("020 7946 0958" in a UK practice), and that phonenumbers
+  calls a valid number (of the practice's country, for the trunk prefix), has no stretch of it looked at (_in_phone).
+  A run of eight or nine digits is looked at whole however it starts: "049-091-850" is an NZ phone and an IRD number.
 - A number is a run of digits with up to three spaces, dots, commas, underscores, dashes or slashes between them, as
   people write numbers (`123,456,782` as a spreadsheet's number format writes it): any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
   digit (full-width ones from an Asian input method); a run of spaces and line breaks, however long, is one of the
@@ -36,8 +41,10 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Mapping
+from types import MappingProxyType
 
+import phonenumbers
 import polars as pl
 from stdnum.au import tfn
 from stdnum.gb import utr
@@ -260,6 +267,38 @@ def _is_utr(run: str, within: str) -> bool:
     return not _DATE.fullmatch(run) and utr.is_valid(d)
 
 
+# the phonenumbers region of each practice region whose phones are written with a trunk prefix 0
+_TRUNK_REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB"}
+# where one phone of a run ends and another starts: a line break, a slash, a pipe, a semicolon, a wide gap, a "+"
+_PHONE_BREAK = re.compile(r"[\r\n/|;]|\s{2,}|(?=\+)")
+
+
+def _phone(part: str, region: str | None) -> bool:
+    """`part` is written as a phone is: a valid number after its country code ("+44 20 7946 0958"), or a valid
+    number of the practice's country after its trunk prefix 0, ten digits or more ("020 7946 0958" in a UK practice;
+    with eight or nine it may be a TFN or IRD number written whole: "049-091-850")."""
+    lead = part.lstrip(" \t-.(")
+    if lead.startswith("+"):
+        where = None
+    elif _digits(lead[:1]) == "0" and len(_digits(part)) >= 10 and region in _TRUNK_REGION:
+        where = _TRUNK_REGION[region]
+    else:
+        return False
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(lead, where))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _in_phone(run: str, raw: str, region: str | None) -> bool:
+    """Every place `run` is written in `raw` (the run as found, its leading "+" kept) is inside a part of `raw` written
+    as a phone (_phone): there it is a stretch of the phone's digits, no tax number."""
+    cuts = [0, *(i for m in _PHONE_BREAK.finditer(raw) for i in (m.start(), m.end())), len(raw)]
+    phones = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if _phone(raw[a:b], region)]
+    at = [m.start() for m in re.finditer(re.escape(run), raw)]
+    return bool(at and phones) and all(any(a <= i and i + len(run) <= b for a, b in phones) for i in at)
+
+
 def _windows(run: str) -> list[str]:
     """The run, and where it holds more than nine digits, each stretch of its groups of digits that holds eight to
     ten (a UTR is ten): two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30)."""
@@ -311,15 +350,20 @@ _NO_RUNS = pl.DataFrame(schema={"practice_id": pl.String, "run": pl.String})
 _NO_ROWS = pl.DataFrame(schema={"_row": pl.Int64, "run": pl.String})
 
 
-def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True, uk: Collection[str] = ()) -> pl.DataFrame:
+_NO_REGIONS: Mapping[str, str | None] = MappingProxyType({})
+
+
+def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True,
+                  regions: Mapping[str, str | None] = _NO_REGIONS) -> pl.DataFrame:  # fmt: skip
     """practice_id, run: per practice, the distinct digit runs written in `text` that are valid TFN or IRD numbers, or,
-    in the practices `uk` names (UK practices), UTRs that are no phone (_is_utr); with `windows`, each stretch of a
-    longer run's groups that holds eight to ten digits too (_windows)."""
+    in UK practices (`regions`: practice_id -> region), UTRs that are no phone (_is_utr); with `windows`, each
+    stretch of a longer run's groups that holds eight to ten digits too (_windows); none inside a phone (_in_phone)."""
     hits = frame.select("practice_id", text.alias("_text")).filter(pl.col("_text").str.contains(_EIGHT).fill_null(False))
     if hits.is_empty():
         return _NO_RUNS
-    pairs = hits.select("practice_id", run=pl.col("_text").str.extract_all(_RUN)).explode("run").drop_nulls().unique()
-    pairs = pairs.select("practice_id", run=_with_parts(pl.col("run"))).explode("run").drop_nulls().unique()
+    # a run as found, with the "+" of a country code before it (_in_phone), and the run without it
+    pairs = hits.select("practice_id", raw=pl.col("_text").str.extract_all(rf"\+?{_RUN}")).explode("raw").drop_nulls().unique()
+    pairs = pairs.with_columns(run=_with_parts(pl.col("raw").str.strip_chars_start("+"))).explode("run").drop_nulls().unique()
     # a run of fewer than eight digits is none, nor is any stretch of it: the house numbers and postcodes a line break
     # now joins ("Unit 12\n345") are left out before each distinct run is looked at in Python
     pairs = pairs.filter(pl.col("run").str.count_matches(_D) >= 8)
@@ -328,13 +372,22 @@ def practice_runs(frame: pl.DataFrame, text: pl.Expr, windows: bool = True, uk: 
         distinct = pairs.get_column("run").unique().to_list()
         stretches = pl.DataFrame({"run": distinct, "window": [_windows(r) for r in distinct]},
                                  schema={"run": pl.String, "window": pl.List(pl.String)})  # fmt: skip
-        pairs = pairs.join(stretches, on="run").select("practice_id", "within", run="window").explode("run").unique()
+        pairs = pairs.join(stretches, on="run").select("practice_id", "raw", "within", run="window").explode("run").unique()
     found = pairs.filter(pl.col("run").is_in(_tax_numbers(pairs.get_column("run").unique().to_list())))
+    uk = [p for p, r in regions.items() if r == "UK"]
     if uk:
-        ours = pairs.filter(pl.col("practice_id").is_in(pl.Series(list(uk), dtype=pl.String)))
+        ours = pairs.filter(pl.col("practice_id").is_in(pl.Series(uk, dtype=pl.String)))
         ten = [(r, w) for r, w in ours.select("run", "within").unique().iter_rows() if _is_utr(r, w)]  # once per distinct
         utrs = pl.DataFrame(ten, schema={"run": pl.String, "within": pl.String}, orient="row")
         found = pl.concat([found, ours.join(utrs, on=["run", "within"])], how="vertical_relaxed")
+    if found.is_empty():
+        return _NO_RUNS
+    # a number found is looked at again only where a phone may hold it, once per distinct run, phone and region: few
+    region = pl.col("practice_id").replace_strict(dict(regions), default=None, return_dtype=pl.String)
+    found = found.with_columns(region=region)
+    phoned = [(r, w, g) for r, w, g in found.select("run", "raw", "region").unique().iter_rows() if _in_phone(r, w, g)]
+    phoned = pl.DataFrame(phoned, schema={"run": pl.String, "raw": pl.String, "region": pl.String}, orient="row")
+    found = found.join(phoned, on=["run", "raw", "region"], how="anti", nulls_equal=True)
     return found.select("practice_id", "run").unique()
 
 
@@ -375,14 +428,15 @@ def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
     return values
 
 
-def protect_custom_fields(fields: pl.DataFrame, key: HashKey, uk: Collection[str] = ()) -> pl.DataFrame:
+def protect_custom_fields(fields: pl.DataFrame, key: HashKey, regions: Mapping[str, str | None] = _NO_REGIONS) -> pl.DataFrame:
     """Secret custom fields (by name, or by a tax number of their practice in the value: a TFN or IRD number, or in
-    the practices `uk` names a UTR) kept only as HMAC + last three, flagged. Any number of practices at once."""
+    a UK practice a UTR; `regions`: practice_id -> region) kept only as HMAC + last three, flagged. Any number of
+    practices at once."""
     # a date field's value is checked too unless it is a date (one written as yyyymmdd may pass an IRD check): a tax
     # number typed in a date field was kept in clear (session 28)
     day = pl.col("value").str.strip_chars()
     compact_date = (day.str.len_chars() == 8) & day.str.to_date("%Y%m%d", strict=False).is_not_null()
-    runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"), uk=uk)
+    runs = practice_runs(fields.filter(~((pl.col("value_type") == "date") & compact_date).fill_null(True)), pl.col("value"), regions=regions)
     # a name read as words, once per distinct name (a handful per practice): session 30 found "Bank\u200bAccount",
     # "BankAccount", "T.F.N.", "IRDNumber", "NI Number" and the like were no secret's names
     names = fields.get_column("field_name").drop_nulls().unique().to_list()
@@ -401,14 +455,14 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey, uk: Collection[str
 
 
 def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, windows: bool = True,
-               uk: Collection[str] = ()) -> tuple[pl.DataFrame, pl.Series]:  # fmt: skip
+               regions: Mapping[str, str | None] = _NO_REGIONS) -> tuple[pl.DataFrame, pl.Series]:  # fmt: skip
     """The frame with its practices' tax numbers masked in `cols`, as found in `looked_at` (the frame, or the frame
     with the values not to look at nulled); the practice_id of each row hit."""
     none = pl.Series("practice_id", [], dtype=pl.String)
     if not cols or frame.is_empty():
         return frame, none
     # one pass over all the frame's text (a run never spans two columns: _COLUMNS)
-    runs = practice_runs(looked_at, pl.concat_str(cols, separator=_COLUMNS, ignore_nulls=True), windows, uk)
+    runs = practice_runs(looked_at, pl.concat_str(cols, separator=_COLUMNS, ignore_nulls=True), windows, regions)
     if runs.is_empty():
         return frame, none
     masked, rows = {}, []
@@ -421,30 +475,32 @@ def _masked_in(frame: pl.DataFrame, cols: list[str], looked_at: pl.DataFrame, wi
     return frame.with_columns(**masked), frame.get_column("practice_id").gather(hit)
 
 
-def _masked(frame: pl.DataFrame, uk: Collection[str] = ()) -> tuple[pl.DataFrame, pl.Series]:
+def _masked(frame: pl.DataFrame, regions: Mapping[str, str | None] = _NO_REGIONS) -> tuple[pl.DataFrame, pl.Series]:
     """The frame with its practices' tax numbers masked in every free-text column; the practice_id of each row hit."""
-    return _masked_in(frame, [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP], frame, uk=uk)
+    return _masked_in(frame, [c for c, t in frame.schema.items() if t == pl.String and c not in _KEEP], frame, regions=regions)
 
 
-def _masked_phones(frame: pl.DataFrame, uk: Collection[str] = ()) -> tuple[pl.DataFrame, pl.Series]:
+def _masked_phones(frame: pl.DataFrame, regions: Mapping[str, str | None] = _NO_REGIONS) -> tuple[pl.DataFrame, pl.Series]:
     """The frame with a tax number typed into a phone column masked (see _PHONES); the practice_id of each row hit.
     (Ten digits alone in a phone cell are left alone in a UK practice too, whatever their check digit says: a UK phone
     whose leading 0 a spreadsheet dropped, "7700900127"; a UTR among words there is masked, "UTR 1955839609".)"""
     cols = [c for c in _PHONES if frame.schema.get(c) == pl.String]
     # whole runs only: a stretch of a phone's groups ("9999 1111" of "ph (02) 9999 1111") would be a number's part
     looked_at = frame.with_columns(pl.when(_not_a_phone(c)).then(pl.col(c)).alias(c) for c in cols)
-    return _masked_in(frame, cols, looked_at, windows=False, uk=uk)
+    return _masked_in(frame, cols, looked_at, windows=False, regions=regions)
 
 
-def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey, uk: Collection[str] = ()) -> dict[str, pl.DataFrame]:
+def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey,
+                      regions: Mapping[str, str | None] = _NO_REGIONS) -> dict[str, pl.DataFrame]:  # fmt: skip
     """Every free-text secret of a batch's tables hashed (custom fields) or masked (other text), practice by practice;
-    `uk`: the practice_id of each UK practice of the batch, where a UTR is a tax number too (_is_utr)."""
+    `regions`: the region of each practice_id of the batch (a UTR is a tax number in a UK practice: _is_utr; a phone
+    is written with its country's trunk prefix: _in_phone)."""
     out = dict(tables)
-    out["custom_field"] = protect_custom_fields(tables["custom_field"], key, uk)
+    out["custom_field"] = protect_custom_fields(tables["custom_field"], key, regions)
     hits = []
     for name in ("client", "contact", "group_member", "relationship", "custom_field", "org_link"):
-        out[name], hit = _masked(out[name], uk)
-        out[name], phone_hit = _masked_phones(out[name], uk)
+        out[name], hit = _masked(out[name], regions)
+        out[name], phone_hit = _masked_phones(out[name], regions)
         hits += [hit, phone_hit]
     masked = pl.concat(hits).value_counts(name="masked")
     secret = out["custom_field"].filter(pl.col("is_secret")).get_column("practice_id").value_counts(name="secret")

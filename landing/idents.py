@@ -65,11 +65,11 @@ def finish(parts: list[dict[str, pl.DataFrame]], regions: pl.DataFrame, key: Has
     digests = client.select(pl.concat_str(pl.lit("record:"), "raw_hash")).to_series()
     tables["client"] = client.with_columns(raw_hash=key.hash_series(digests))
     tables["identifier"] = ident
-    # the practices where a UTR is a tax number in free text too (landing.freetext._is_utr)
-    uk = regions.filter(pl.col("region") == "UK").get_column(PRACTICE)
-    ids = [t.filter(pl.col(PRACTICE).is_in(uk.implode())).get_column("practice_id").unique() for t in tables.values()
-           if PRACTICE in t.columns] if uk.len() else []  # fmt: skip
-    return protect_free_text(tables, key, sorted(set().union(*(i.to_list() for i in ids))))
+    # each practice's region: a UTR is a tax number in a UK practice's free text too (landing.freetext._is_utr), and a
+    # phone is written with its country's trunk prefix (landing.freetext._in_phone)
+    ids = [t.select(PRACTICE, "practice_id").unique() for t in tables.values() if PRACTICE in t.columns]
+    named = pl.concat(ids).unique().join(regions.select(PRACTICE, pl.col("region").cast(pl.String)), on=PRACTICE, how="left")
+    return protect_free_text(tables, key, dict(named.select("practice_id", "region").iter_rows()))
 
 
 def _verdicts(df: pl.DataFrame) -> pl.DataFrame:

@@ -638,3 +638,50 @@ def test_redact_masks_a_number_parted_by_wide_gaps():
     started = time.perf_counter()
     redact("1" + " " * 50_000 + "x 2" + "  " * 20_000)  # long gaps cost no backtracking
     assert time.perf_counter() - started < 1
+
+
+PHONES_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>ph-1</UUID><Name>Tweed Ltd</Name><Address>Flat 2\n14 Smith St\nLondon SW1A 1AA\n+44 20 7946 0958</Address>
+<PostalAddress>Tel +61 2 9250 0018 / +44 (0)20 7946 0958</PostalAddress>
+<CustomFields><CustomField><UUID>f-1</UUID><Name>Notes</Name><Text>Call +44 20 7946 0958</Text></CustomField></CustomFields>
+</Client>
+<Client><UUID>ph-3</UUID><Name>Ibis Pty</Name><Address>+61 2 9250 0018\n123 456 782</Address>
+<PostalAddress>Ph +44 20 7946 0958\nTFN: 123-456-782</PostalAddress>
+<CustomFields><CustomField><UUID>f-2</UUID><Name>Notes</Name><Text>+61 2 9250 0018\n123\n456\n782</Text></CustomField></CustomFields>
+</Client>
+<Client><UUID>ph-4</UUID><Name>Kiwi Ltd 049-091-850</Name><Address>IRD 049 091 850</Address></Client>
+</Clients></Response>"""
+# phones written with a trunk prefix: of a practice's own country or another's (92500018 and 79460958 pass the TFN
+# check; "(02) 9250 0018" is an NZ number too); a found number is masked wherever its practice writes it, so these
+# are read apart from the ones above
+TRUNK_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>ph-2</UUID><Name>Heron Pty</Name><Address>Tel (02) 9250 0018</Address><PostalAddress>Tel 020 7946 0958</PostalAddress></Client>
+<Client><UUID>ph-5</UUID><Name>Egret Pty</Name><Address>Ph 02 9250 0018\nTFN: 123-456-782</Address></Client>
+</Clients></Response>"""
+
+
+@pytest.mark.parametrize("region", ["AU", "NZ", "UK", "US", "ROW"])
+def test_a_phone_written_with_its_country_code_or_trunk_prefix_is_kept_and_a_tax_number_beside_it_masked(tmp_path, region):
+    """QA7: "+44 20 7946 0958" in an address was masked as a TFN, in any practice: its stretch 420794609 passes the TFN
+    check. A phone written with a country code, or with the trunk prefix 0 of the practice's country and ten digits or
+    more, is a phone; a TFN beside it, on a line of its own, is masked still, and a number of eight or nine digits
+    is looked at whole however it starts ("049-091-850" is an NZ phone and an IRD number)."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(PHONES_XPM)
+    frames = read_xpm(path, "P_X", region, KEY)
+    c = {r["source_client_id"]: r for r in frames.client.iter_rows(named=True)}
+    assert c["ph-1"]["address_line1"] == "Flat 2\n14 Smith St\nLondon SW1A 1AA\n+44 20 7946 0958"
+    assert c["ph-1"]["postal_line1"] == "Tel +61 2 9250 0018 / +44 (0)20 7946 0958"
+    assert c["ph-3"]["address_line1"] == "+61 2 9250 0018\n***782"
+    assert c["ph-3"]["postal_line1"] == "Ph +44 20 7946 0958\nTFN: ***782"
+    assert (c["ph-4"]["name"], c["ph-4"]["address_line1"]) == ("Kiwi Ltd ***850", "IRD ***850")
+    fields = frames.custom_field.sort("field_id")
+    assert fields["is_secret"].to_list() == [False, True]
+    assert fields["value"].to_list() == ["Call +44 20 7946 0958", None]
+    path.write_text(TRUNK_XPM)
+    c = {r["source_client_id"]: r for r in read_xpm(path, "P_X", region, KEY).client.iter_rows(named=True)}
+    assert c["ph-2"]["address_line1"] == ("Tel (02) 9250 0018" if region in ("AU", "NZ") else "Tel (02) ***018")
+    assert c["ph-2"]["postal_line1"] == ("Tel 020 7946 0958" if region in ("NZ", "UK") else "Tel 020 ***958")
+    assert c["ph-5"]["address_line1"] == ("Ph 02 9250 0018\nTFN: ***782" if region in ("AU", "NZ") else "Ph 02 ***018\nTFN: ***782")
