@@ -241,17 +241,21 @@ def _print_headline(head: dict, views: dict, latest: dict | None = None, warehou
         if _stale(last):  # the row says running, but its process ended without finishing (killed, out of disk or memory)
             last = {**last, "status": "interrupted"}
             took = "its process ended without finishing it; the next run records it as interrupted"
+        # the line counts the practices the run took; the funnel's other failures (a registry row's problem, a folder
+        # not in it, an earlier run's) are said beside it: "0 failed" under a funnel of failures read as a contradiction (QA7)
+        others = head["by_status"].get("failed", 0) - last["failed"]
         out.print(escape(
-            f"last run {last['run_id']} ({last['kind']}, {last['status']}{error}, {took}): {plural(last['planned'], 'practice')} taken, "
-            f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed; "
+            f"last run {last['run_id']} ({last['kind']}, {last['status']}{error}, {took}): {plural(last['planned'], 'practice')} taken: "
+            f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed"
+            + (f"; {others} more failed, not taken by it" if others > 0 else "") + "; "
             f"{plural(last['records_in'], 'record')} in, {plural(last['unified_clients_out'], 'unified client')} out"), highlight=False,
         )  # fmt: skip
     unnamed = (latest or {}).get("unnamed_rows") or []  # the registry's problem, no practice's: not in the funnel
     for line in unnamed[:_UNNAMED_SHOWN]:
         out.print(f"registry problem: {line} (no practice is read from it: fix or remove the row)", highlight=False, markup=False)
     if len(unnamed) > _UNNAMED_SHOWN:
-        out.print(f"registry problem: {plural(len(unnamed) - _UNNAMED_SHOWN, 'more row')} of practices.json "
-                  f"{verb(len(unnamed) - _UNNAMED_SHOWN, 'names', 'name')} no practice", highlight=False, markup=False)
+        out.print(f"registry problem: no practice is read from {plural(len(unnamed) - _UNNAMED_SHOWN, 'more row')} of "
+                  "practices.json", highlight=False, markup=False)
     for title, frame in (("top failure reasons", rd.top_failures(views["failure_reasons"], 3)),
                          ("quality failures", rd.quality_summary(views["quality_failures"], 3))):  # fmt: skip
         for row in frame.iter_rows():

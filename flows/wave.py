@@ -164,11 +164,11 @@ def run_journey(
         logger.warning("hashing with the %s: synthetic data only", key.origin)
     files = read_registry(landing)
     problems = registry_problems(landing, files)
-    unnamed = unnamed_rows(landing)  # rows of practices.json that name no practice: the registry's problem, said apart
+    unnamed = unnamed_rows(landing)  # rows of practices.json no practice is read from: the registry's problem, said apart
     for line in unnamed[:UNNAMED_LOGGED]:  # a registry of junk rows logged one line each took minutes (QA7): the first few
         logger.warning("%s (no practice is read from it: fix or remove the row)", line)
     if len(unnamed) > UNNAMED_LOGGED:
-        logger.warning("%d more rows of practices.json name no practice (`scr status` lists the first)", len(unnamed) - UNNAMED_LOGGED)
+        logger.warning("no practice is read from %d more rows of practices.json (`scr status` lists the first)", len(unnamed) - UNNAMED_LOGGED)
     if practice_ids:
         unknown = sorted(set(practice_ids) - set(files["practice_id"].to_list()))
         if unknown:

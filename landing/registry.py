@@ -124,35 +124,37 @@ def no_hq() -> BadInput:
 
 
 def unnamed_rows(landing: Path) -> list[str]:
-    """Why each row of practices.json that names no practice (not an object, or one without a practice_id) is unusable,
-    one line each naming the file and the row (1-based): a problem of the registry, not a practice's; no practice is
-    read from such a row, so none fails for it (registry_problems leaves them out)."""
-    said = []
+    """Why each row of practices.json no practice is read from is unusable, one line each naming the file and the row
+    (1-based): a row that names no practice (not an object, or one without a practice_id), or one that repeats the
+    practice_id of an earlier row (read_registry reads the first). A problem of the registry, not a practice's: none
+    fails for it (registry_problems leaves them out; a repeated row failed the practice its first row names, QA7)."""
+    said, first_row = [], {}
     for no, row in enumerate(_rows(landing), 1):
-        if _id(row) is None:
+        pid = _id(row)
+        if pid is None:
             said.append(str(BadInput(FILE, f"row {no}", _row_problem(row) or "no practice_id")))
+        elif pid in first_row:
+            said.append(str(BadInput(FILE, f"row {no}", f"repeats the practice_id of row {first_row[pid]}")))
+        else:
+            first_row[pid] = no
     return said
 
 
 def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
-    """Practice or folder id -> why it fails: a bad or repeated registry row, no hq_clients.json, an unknown folder.
+    """Practice or folder id -> why it fails: a bad registry row, no hq_clients.json, an unknown folder.
 
-    A row that names no practice is not one (a run's status counted `practices.json row 3` a failed practice, QA
-    session 31): unnamed_rows says it."""
+    A row no practice is read from is not one (a run's status counted `practices.json row 3` a failed practice, QA
+    session 31; a repeated row failed the practice its first row names, QA7): unnamed_rows says it."""
     problems: dict[str, str] = {}
-    first_row: dict[str, int] = {}
+    seen: set[str] = set()
     for no, row in enumerate(_rows(landing), 1):
         pid = _id(row)
-        if pid is None:
+        if pid is None or pid in seen:
             continue  # unnamed_rows
-        key, label = pid, f"row {no} (practice_id={pid})"
-        if pid in first_row:
-            problems[pid] = str(BadInput(FILE, label, f"practice_id repeats row {first_row[pid]}"))
-            continue
-        first_row[pid] = no
+        seen.add(pid)
         reason = _row_problem(row)
         if reason:
-            problems[key] = str(BadInput(FILE, label, reason))
+            problems[pid] = str(BadInput(FILE, f"row {no} (practice_id={pid})", reason))
     for pid in registry.get_column("practice_id").to_list():
         if pid in problems:
             continue

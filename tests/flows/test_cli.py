@@ -509,7 +509,8 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         con.execute("insert into practice_status values ('TFN 123 456 782', 'failed', 'practices.json: row 5', now(), null)")
         con.execute("insert into practice_status_history values ('TFN 123 456 782', 'failed', 'row 5', null, now())")
     rows = json.loads(registry.read_text())
-    registry.write_text(json.dumps([rows[0], 3, rows[1], None]))
+    # and a row repeating the practice_id of another: it failed the practice the first row names (QA7)
+    registry.write_text(json.dumps([rows[0], 3, rows[1], None, dict(rows[1], name="again")]))
     run = runner.invoke(app, ["run", "-l", str(zone / "landing"), "-w", str(wh)])
     assert run.exit_code == 0, run.output
     status = runner.invoke(app, ["status", "-w", str(wh), "--all"])
@@ -518,11 +519,14 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         lines = [" ".join(line.split()) for line in said.splitlines()]
         assert "total │ 2 │" in " ".join(lines) and "practices.json row" not in said, said
         assert [line for line in lines if line.startswith("registry problem:")] == [
-            f"registry problem: practices.json: row {no}: not an object but {kind}: each row is one practice's object, "
-            '{"practice_id": ...} (no practice is read from it: fix or remove the row)' for no, kind in ((2, "a number"), (4, "null"))
+            *(f"registry problem: practices.json: row {no}: not an object but {kind}: each row is one practice's object, "
+              '{"practice_id": ...} (no practice is read from it: fix or remove the row)' for no, kind in ((2, "a number"), (4, "null"))),
+            "registry problem: practices.json: row 5: repeats the practice_id of row 3 (no practice is read from it: fix or remove the row)",
         ], said  # fmt: skip
+        assert "failed │ 0 │" in " ".join(lines), said
     with duckdb.connect(str(wh), read_only=True) as con:
         assert sorted(r[0] for r in con.sql("select practice_id from practice_status").fetchall()) == ["P00001", "P00002"]
+        assert con.execute("select count(*) from practice_status where status = 'failed'").fetchone() == (0,)
         assert con.execute("select count(*) from practice_status_history where practice_id like 'TFN%'").fetchone() == (0,)
 
 
@@ -568,4 +572,4 @@ def test_a_registry_of_many_junk_rows_logs_the_first_few_and_counts_the_rest(tmp
     assert run.exit_code == 0, run.output
     said = [line for line in run.output.splitlines() if "no practice is read from it" in line]
     assert 0 < len(said) <= 10, run.output  # five from the run's log, five from its summary; 80 before
-    assert "35 more rows of practices.json name no practice" in run.output, run.output
+    assert "no practice is read from 35 more rows of practices.json" in run.output, run.output

@@ -187,7 +187,9 @@ def test_status_shows_the_funnel_and_the_headline_figures(wh):
     for status in ("connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete"):
         assert f"{status} │ 1 │ 14.3%" in out
     assert "complete: 14.3% of 7 practices; 10 source records read; 4 unified clients; 2 links await review in 2 practices" in out
-    assert "last run R1 (rerun, completed, in 120.0 s): 2 practices taken" in out
+    # the run's line counts the practices it took; a failed practice it did not take is said beside, not "0 failed" alone (QA7)
+    assert ("last run R1 (rerun, completed, in 120.0 s): 2 practices taken: 0 complete, 1 in review, 1 blocked, 0 failed; "
+            "1 more failed, not taken by it; 5 records in, 2 unified clients out") in out
     assert "quality failures: unified_client_id_unique (1 practice)" in out  # one practice, not "1 practices"
     listed = scr("status", "-w", str(wh), "--practice", "B2")
     assert listed.exit_code == 0 and "B2" in listed.stdout and "A1" not in listed.stdout
