@@ -343,7 +343,7 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
     `shown_above`: what the command printed came from the analysts' snapshot, which outlives the file it was published
     from (`scr status`, `scr practice`): the line says so. An empty file is refused by DuckDB itself (it makes a new
     database only where no file is), so every command says it in these words (QA, session 31)."""
-    from warehouse.db import damage
+    from warehouse.db import ENCRYPTED_FILE, damage
 
     reason = damage(path)
     if reason is None:
@@ -351,6 +351,8 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
     above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
     if reason.startswith("it is not a DuckDB"):
         todo = "check --warehouse (or SCR_WAREHOUSE): it names another kind of file"
+    elif reason == ENCRYPTED_FILE:
+        todo = "check --warehouse (or SCR_WAREHOUSE): it names another tool's file, or restore the warehouse from a backup"
     elif reason.startswith("it is empty"):
         todo = "restore the file from a backup, or remove it to start a new warehouse (runs and commands that write refuse it until then)"
     else:

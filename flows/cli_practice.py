@@ -121,14 +121,15 @@ def show(
     step = next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None,
                      facts["unapplied_decisions"])  # fmt: skip
     rows.append(("next step", step))
+    problem = unreadable_warehouse(warehouse_path(warehouse), shown_above=True)  # the snapshot outlives the file it shows
     if as_json:  # the same facts as values a script reads, not as the lines a person reads
-        out.print_json(data=_as_data(practice_id, row, st, facts, chosen, uses, step))
+        # a damaged warehouse said in the JSON too, not only by the exit code and stderr (QA7): null when it looks whole
+        out.print_json(data={**_as_data(practice_id, row, st, facts, chosen, uses, step), "damaged": problem})
     else:
         # one line per fact, never wrapped into a table's columns: a narrow terminal still shows whole commands
         out.print(Text.assemble((f"practice {practice_id}", "bold"), f": {shown(row['name'])}"), highlight=False)
         for what, value in rows:  # values from the data (names, details, emails) are text, never markup
             out.print(Text.assemble("  ", (f"{what + ':':<21}", "bold"), f" {shown(value)}"), highlight=False)
-    problem = unreadable_warehouse(warehouse_path(warehouse), shown_above=True)  # the snapshot outlives the file it shows
     if problem:
         fail(problem)
 

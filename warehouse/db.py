@@ -68,12 +68,13 @@ class WarehouseUnusable(RuntimeError):
 
 # DuckDB's refusal of an encrypted database file (another tool's, not a warehouse this project writes): a catalog error
 _ENCRYPTED = "Cannot open encrypted database"
+ENCRYPTED_FILE = "it is an encrypted DuckDB database (another tool's file, not a warehouse scr writes)"
 
 
 def _unusable(path: Path, exc: Exception) -> WarehouseUnusable:
     reason = str(exc).split("\n", 1)[0].removeprefix("IO Error: ").removeprefix("Catalog Error: ")
     if _ENCRYPTED in reason:
-        reason = "it is an encrypted DuckDB database (another tool's file, not a warehouse scr writes)"
+        reason = ENCRYPTED_FILE
     return WarehouseUnusable(f"warehouse {path} cannot be opened as a DuckDB database: {reason}")
 
 
@@ -113,6 +114,10 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
 # byte, block id below) to one of the _PARTS sub-blocks of a metadata block, each the next sub-block's pointer first.
 _HEADER = 4096
 _MAGIC = b"DUCK"
+# the main header's fields after "DUCK": its version (8 bytes), then its flags, the first of which says the database is
+# encrypted (MainHeader::ENCRYPTED_DATABASE_FLAG): such a file was said whole by `scr status` (QA7)
+_FLAGS = 8 + 4 + 8
+_ENCRYPTED_FLAG = 1
 _BLOCK_HEADER = 8
 _PARTS = 64
 _NONE = (1 << 64) - 1
@@ -148,9 +153,11 @@ def damage(path: Path | str) -> str | None:
                     return "it is empty (0 bytes)"
                 if head[8:12] != _MAGIC:
                     return f"it is not a DuckDB database file (its {size} bytes do not start as one)"
+                if len(head) >= _FLAGS + 8 and struct.unpack_from("<Q", head, _FLAGS)[0] & _ENCRYPTED_FLAG:
+                    return ENCRYPTED_FILE  # whole or cut: this project cannot open it
                 if len(head) < 3 * _HEADER:
                     return f"it is cut short: {size} bytes, less than DuckDB's headers alone"
-                needed = _needed(f, head)
+                needed, exact = _needed(f, head)
         except IsADirectoryError:
             return "it is a folder"
         except OSError as exc:
@@ -159,12 +166,17 @@ def damage(path: Path | str) -> str | None:
             return None  # DuckDB says what it makes of the file when it opens it
         if size >= needed:
             return None
+    if not exact:  # which blocks are in use the free list says, which is past the end: no figure is known (QA7)
+        if size <= 3 * _HEADER:
+            return f"it is cut short: {size} bytes, DuckDB's headers alone: its blocks in use are past its end"
+        return f"it is cut short: {size} bytes: the list of its free blocks and blocks in use are past its end"
     return f"it is cut short: {size} bytes of the {needed} its blocks in use take"
 
 
-def _needed(f, head: bytes) -> int:
+def _needed(f, head: bytes) -> tuple[int, bool]:
     """The bytes the file must have: up to the end of its last block in use (the current header's, not on its free
-    list); a free list past the file's end needs at least its own block."""
+    list), and whether that is known; a free list past the file's end needs at least its own block (not known: the
+    blocks in use past it are what it lists)."""
     _, _, free, blocks, size = max(struct.unpack_from("<5Q", head, at + 8) for at in (_HEADER, 2 * _HEADER))
     if not (_HEADER <= size <= 1 << 30 and size & (size - 1) == 0 and blocks < 1 << 40):
         raise _Unknown
@@ -179,7 +191,7 @@ def _needed(f, head: bytes) -> int:
             f.seek(3 * _HEADER + block * size + _BLOCK_HEADER + index * part)
             read = f.read(part)
             if len(read) < part:  # the free list's own block is past the end: the file lacks it at least
-                return 3 * _HEADER + (block + 1) * size
+                return 3 * _HEADER + (block + 1) * size, False
             pointer, stream = struct.unpack_from("<Q", read)[0], stream + read[8:]
             if struct.unpack_from("<Q", stream)[0] > blocks:
                 raise _Unknown
@@ -188,7 +200,7 @@ def _needed(f, head: bytes) -> int:
     last = blocks - 1
     while last >= 0 and last in unused:
         last -= 1
-    return 3 * _HEADER + (last + 1) * size
+    return 3 * _HEADER + (last + 1) * size, True
 
 
 def lock_path(path: Path | str) -> Path:

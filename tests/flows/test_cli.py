@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.cli import command as scr_command
+from tests.support.encrypted import encrypted
 
 runner = CliRunner()
 
@@ -530,17 +531,6 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         assert con.execute("select count(*) from practice_status_history where practice_id like 'TFN%'").fetchone() == (0,)
 
 
-def _encrypted(path) -> None:
-    con = duckdb.connect()
-    try:
-        con.execute("set force_mbedtls_unsafe='true'")
-    except duckdb.Error:
-        pass  # a DuckDB that needs no such setting
-    con.execute(f"attach '{path}' as x (ENCRYPTION_KEY 'another tool''s key')")
-    con.execute("create table x.t as select range a from range(1000)")
-    con.close()
-
-
 @pytest.mark.parametrize("kind", ["empty", "encrypted"])
 def test_an_empty_or_encrypted_file_in_the_warehouses_place_is_one_line_exit_2_for_every_command_that_opens_it(tmp_path, kind):
     """QA, session 31: `retire-sync` on an empty file, and every run and writing command on an encrypted DuckDB file
@@ -551,7 +541,7 @@ def test_an_empty_or_encrypted_file_in_the_warehouses_place_is_one_line_exit_2_f
     if kind == "empty":
         wh.write_bytes(b"")
     else:
-        _encrypted(wh)
+        encrypted(wh)
     size = wh.stat().st_size
     for command in (["run"], ["rerun", "-p", "P00001"], ["wave"], ["rekey"], ["retire-sync", "--force"], ["retire-sync", "--dry-run"]):
         res = runner.invoke(app, [*command, "-l", str(zone / "landing"), "-w", str(wh)])

@@ -524,6 +524,8 @@ def test_status_and_practice_on_a_warehouse_cut_short_say_so_after_the_snapshots
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), (args, result.output)
         assert shown in result.stdout, (args, result.stdout)  # the last figures known, said for what they are
         assert result.stderr.splitlines() == [said], (args, result.stderr)
+        if "--json" in args:  # a script reading the JSON is told too, not only by the exit code (QA7)
+            assert json.loads(result.stdout)["damaged"] == said.removeprefix("error: "), result.stdout
     # writing it is refused before anything is written; a run, before Prefect starts
     refused = scr("snapshot", "-w", str(path))
     assert refused.exit_code == 2 and refused.stderr.startswith(f"error: warehouse {path} cannot be opened"), refused.output
@@ -542,3 +544,32 @@ def test_status_on_a_warehouse_emptied_or_replaced_by_another_file_says_so_exit_
         f"error: warehouse {path} cannot be opened as a DuckDB database: it is not a DuckDB database file (its 8 bytes do "
         "not start as one); what is shown above is the analysts' snapshot as last published, not the warehouse now: "
         "check --warehouse (or SCR_WAREHOUSE): it names another kind of file"], other.output
+
+
+def test_status_and_practice_on_an_encrypted_duckdb_database_or_one_cut_to_its_headers_say_so_exit_2(tmp_path):
+    """QA7: an encrypted DuckDB database (another tool's) in the warehouse's place, whole or cut in half, was called
+    healthy by `scr status` and `scr practice`, exit 0; cut to its headers only, the figure of bytes its blocks in use
+    take was no such figure (it counted up to the block listing its free blocks)."""
+    from tests.support.encrypted import encrypted
+
+    path = published(tmp_path / "w.duckdb")
+    healthy = json.loads(scr("practice", "A1", "-w", str(path), "--json").stdout)
+    assert healthy["damaged"] is None
+    path.unlink()
+    encrypted(path, 300_000)
+    said = (f"error: warehouse {path} cannot be opened as a DuckDB database: it is an encrypted DuckDB database (another "
+            "tool's file, not a warehouse scr writes); what is shown above is the analysts' snapshot as last published, "
+            "not the warehouse now: check --warehouse (or SCR_WAREHOUSE): it names another tool's file, or restore the "
+            "warehouse from a backup")  # fmt: skip
+    for cut in (False, True):
+        if cut:
+            os.truncate(path, path.stat().st_size // 2)
+        for args in (["status"], ["practice", "A1"], ["practice", "A1", "--json"]):
+            result = scr(*args, "-w", str(path))
+            assert result.exit_code == 2 and result.stderr.splitlines() == [said], (args, result.output)
+    path.unlink()
+    whole = published(path)
+    os.truncate(whole, 3 * 4096)
+    result = scr("status", "-w", str(path))
+    assert result.exit_code == 2, result.output
+    assert f"it is cut short: {3 * 4096} bytes, DuckDB's headers alone: its blocks in use are past its end;" in result.stderr, result.stderr
