@@ -198,6 +198,9 @@ _NARROWEST = 20
 # its description below (room for the longest word, SCR_REVIEW_REVOKE_UNMERGE_OF], never cut in two)
 _TEXT_AT_LEAST = 30
 _NB = "\u2011"
+# a choice set's "|" in a usage line, with a space after it while the line is wrapped: the set is wrapped at its "|"s,
+# not cut inside a choice ("{keep" and "_xpm|keep_hq|combine}" at 51 columns, QA7); the space is gone once it is whole
+_BAR = "\ue000"
 
 
 def _help_fits(command) -> None:
@@ -223,7 +226,7 @@ def _help_fits(command) -> None:
             super().write_text(text.replace("-", _NB))
 
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-            super().write_usage(prog, args.replace("-", _NB), prefix)
+            super().write_usage(prog, args.replace("-", _NB).replace("|", _BAR + " "), prefix)
 
         def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
             room = self.width - self.current_indent - col_spacing - _TEXT_AT_LEAST
@@ -231,7 +234,8 @@ def _help_fits(command) -> None:
             super().write_dl(rows, col_max=max(min(col_max, room), 1), col_spacing=col_spacing)
 
         def getvalue(self) -> str:  # no line ends in spaces (click's usage line did, one past the width)
-            return re.sub(r"[ \t]+$", "", super().getvalue(), flags=re.M).replace(_NB, "-")
+            text = re.sub(f"{_BAR} ?", "|", super().getvalue())
+            return re.sub(r"[ \t]+$", "", text, flags=re.M).replace(_NB, "-")
 
     command.context_class = type(context.__name__, (context,), {"formatter_class": Help})
     for sub in getattr(command, "commands", {}).values():

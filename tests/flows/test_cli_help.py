@@ -4,6 +4,8 @@ the terminal's width (COLUMNS) changes nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -107,10 +109,26 @@ def _help_at(columns: int, args: list[str], monkeypatch, capsys) -> str:
     return capsys.readouterr().out
 
 
+def _whole(text: str) -> str:
+    """The help's words, a choice set wrapped at its "|"s read as one (`{keep_xpm|` and `keep_hq|combine}`)."""
+    return re.sub(r"\|\s+", "|", " ".join(text.split()))
+
+
 @pytest.mark.parametrize("name", ["", *COMMANDS, "practice", "review"])
 def test_help_fits_a_terminal_40_columns_wide_and_says_every_word_whole(name, monkeypatch, capsys):
     """Found by QA (session 31): at COLUMNS=40 every command's --help printed lines 50 wide (click's floor), which the
     terminal wrapped into a ragged column."""
     narrow = _help_at(40, name.split(), monkeypatch, capsys)
     assert max(map(len, narrow.splitlines())) <= 40, narrow
-    assert " ".join(narrow.split()) == " ".join(_help_at(250, name.split(), monkeypatch, capsys).split())
+    assert _whole(narrow) == _whole(_help_at(250, name.split(), monkeypatch, capsys))
+
+
+@pytest.mark.parametrize("name", ["", *COMMANDS, "practice", "review"])
+def test_help_at_every_width_from_40_to_120_columns_cuts_no_word_not_even_a_choice(name, monkeypatch, capsys):
+    """QA7: at 51-54 columns `scr practice strategy --help` cut `keep_xpm` in its usage line ("{keep" and
+    "_xpm|keep_hq|combine}"): a choice set is wrapped at its "|"s or moved whole to the next line."""
+    wide = _whole(_help_at(250, name.split(), monkeypatch, capsys))
+    for columns in range(40, 121):
+        text = _help_at(columns, name.split(), monkeypatch, capsys)
+        assert max(map(len, text.splitlines())) <= columns, (columns, text)
+        assert _whole(text) == wide, (columns, text)
