@@ -23,6 +23,7 @@ refreshes its turn and waits in its place again.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import glob
@@ -373,9 +374,15 @@ def _take_turn(path: Path):
     while True:
         fresh = path.with_name(f".{path.name}.turn-new-{uuid.uuid4().hex[:8]}")
         f = open(fresh, "x")  # noqa: SIM115 - held while this process waits
-        fcntl.flock(f, fcntl.LOCK_EX)  # a file no one else knows yet: at once
-        f.write(json.dumps(_this_process()))
-        f.flush()
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX)  # a file no one else knows yet: at once
+            f.write(json.dumps(_this_process()))
+            f.flush()
+        except BaseException:  # a full disk refuses the write: the command is refused, its turn file goes (QA7)
+            with contextlib.suppress(OSError):
+                f.close()  # which writes again what the write could not
+            fresh.unlink(missing_ok=True)
+            raise
         named = path.with_name(f".{path.name}.turn-{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
         try:
             os.rename(fresh, named)  # in the queue only once locked: a turn found unlocked is a dead waiter's

@@ -546,3 +546,32 @@ def test_damage_tells_an_encrypted_duckdb_database_whole_or_cut_by_its_headers_f
     assert damage(path) == ENCRYPTED_FILE
     os.truncate(path, path.stat().st_size // 2)
     assert damage(path) == ENCRYPTED_FILE
+
+
+def test_a_turn_a_full_disk_refuses_is_refused_and_leaves_no_file(tmp_path, monkeypatch):
+    """QA7: a command a full disk refused (its turn's few bytes not written) left its `.W.turn-new-*` file behind, one
+    more per command refused so."""
+    import errno
+
+    import warehouse.db as db
+
+    class Full:  # the turn's file, on a disk with no room left: its bytes are refused when written out
+        def __init__(self, f) -> None:
+            self.f = f
+
+        def __getattr__(self, name: str):
+            return getattr(self.f, name)
+
+        def flush(self) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            self.f.close()
+            raise OSError(errno.ENOSPC, "No space left on device")  # closing writes again what it holds
+
+    monkeypatch.setattr(db, "open", lambda *a, **k: Full(open(*a, **k)), raising=False)  # noqa: SIM115
+    path = tmp_path / "w.duckdb"
+    for _ in range(2):
+        with pytest.raises(OSError, match="No space left"):
+            db.wait_free(path, 5, keep_turn=True)
+    assert [p.name for p in tmp_path.iterdir()] == []
