@@ -346,9 +346,17 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
     from warehouse.db import ENCRYPTED_FILE, damage
 
     reason = damage(path)
+    above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
+    if reason is None and shown_above:  # a whole DuckDB file, but maybe not the one the snapshot shown was published from
+        from warehouse.reader import not_its_snapshot
+
+        other = not_its_snapshot(path)
+        if other:
+            return (f"warehouse {path} is not what the analysts' snapshot was published from: {other}; what is shown above "
+                    "is that snapshot, not this file: check --warehouse (or SCR_WAREHOUSE), or restore the warehouse's "
+                    "file; if this file is meant, `scr snapshot` publishes its own")  # fmt: skip
     if reason is None:
         return None
-    above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
     if reason.startswith("it is not a DuckDB"):
         todo = "check --warehouse (or SCR_WAREHOUSE): it names another kind of file"
     elif reason == ENCRYPTED_FILE:

@@ -216,6 +216,7 @@ def _check_key(landing: Path, warehouse: Path):
     from flows.hashkey import KeyMismatch, check_warehouse_key
     from flows.settings import HashKeyMissing, hash_key
     from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
+    from warehouse.schema import not_a_warehouse
 
     try:
         key = hash_key(landing)
@@ -225,6 +226,9 @@ def _check_key(landing: Path, warehouse: Path):
                 fail(f"the run cannot start: {problem}")
             try:
                 with connect(warehouse, read_only=True) as con:
+                    foreign = not_a_warehouse(con, warehouse)  # another tool's database: refused before Prefect starts
+                    if foreign:
+                        raise WarehouseUnusable(foreign)
                     check_warehouse_key(con, key, warehouse)
             except WarehouseBusy:
                 pass  # another run holds it: this run waits for it, and its flow checks the key under the lock

@@ -11,7 +11,8 @@ import polars as pl
 from warehouse.snapshot import DIR_VARIABLE, LAYOUT, snapshot_path, sql_string
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing"]
+__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing",
+           "not_its_snapshot"]
 
 
 class SnapshotMissing(FileNotFoundError):
@@ -55,6 +56,47 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
+
+
+def not_its_snapshot(warehouse: Path | str) -> str | None:
+    """Why the analysts' snapshot beside the warehouse was not published from the file now in its place (QA7: another
+    warehouse's file, or a new or another tool's DuckDB database, put there; `scr status` showed that snapshot as the
+    file's): it holds no warehouse's tables, or its warehouse id is not the one the snapshot names. None when it was,
+    or when that cannot be told: a snapshot or a warehouse without an id (an older release's), a file another process
+    holds (a run: it is never opened beside one, nor held up) or that cannot be opened (warehouse.db.damage says so)."""
+    from warehouse.db import lock_path, open_warehouse, writer_running
+    from warehouse.schema import TABLES, WAREHOUSE_ID
+
+    try:
+        snap = open_snapshot(warehouse)
+    except (SnapshotMissing, duckdb.Error, OSError):
+        return None
+    try:
+        published = snapshot_info(snap).get("warehouse_id")
+    finally:
+        snap.close()
+    running = writer_running(warehouse)  # None: no lock file (no writer ever came), or a lock table this cannot read
+    if published is None or running or (running is None and lock_path(warehouse).exists()):
+        return None
+    try:
+        con = open_warehouse(warehouse, read_only=True)
+    except (duckdb.Error, OSError):
+        return None
+    try:
+        tables = {r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database()").fetchall()}
+        own = None
+        if "warehouse_meta" in tables:
+            rows = con.sql("select value from warehouse_meta where key = $k", params={"k": WAREHOUSE_ID}).fetchall()
+            own = rows[0][0] if rows else None
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    if not tables & set(TABLES):
+        return "it holds no warehouse's tables (a new or another tool's DuckDB database)"
+    if own is not None and own != published:
+        return "it is another warehouse (its id is not the one the snapshot names)"
+    return None
 
 
 def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:

@@ -7,6 +7,7 @@ columns from the readers' frame shapes (landing.schema); everything else is decl
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import duckdb
@@ -15,7 +16,7 @@ import polars as pl
 from landing import schema as staging_shapes
 from warehouse.views import create_views
 
-__all__ = ["Table", "TABLES", "VERSIONED", "create_all", "columns", "duckdb_type", "has_table", "table_names"]
+__all__ = ["Table", "TABLES", "VERSIONED", "WAREHOUSE_ID", "create_all", "columns", "duckdb_type", "has_table", "not_a_warehouse", "table_names"]
 
 V, B, D, TS, I, BI, F, J = "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "INTEGER", "BIGINT", "DOUBLE", "JSON"
 
@@ -219,9 +220,36 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.sql("select count(*) from duckdb_tables() where table_name = $n", params={"n": name}).fetchall()[0][0])
 
 
+# warehouse_meta's key of the warehouse's own id: random, written when the warehouse is made
+WAREHOUSE_ID = "warehouse.id"
+_FOREIGN_SHOWN = 3  # tables of a database that is no warehouse, named in the refusal; the rest counted
+
+
+def not_a_warehouse(con: duckdb.DuckDBPyConnection, path: object = None) -> str | None:
+    """Why the database `con` is in (the file `path`, else as DuckDB names it) is no warehouse, one line naming the
+    file and a few of its tables: it holds tables and none of them is one of the warehouse's (another tool's database
+    named as the warehouse, which a run filled with the warehouse's tables beside its own, QA7); None for a
+    warehouse, or a database with no table (a new one)."""
+    names = [r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database() "
+                                   "order by table_name").fetchall()]  # fmt: skip
+    if not names or set(names) & set(TABLES):
+        return None
+    if path is None:
+        path = con.sql("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]
+    more = f" and {len(names) - _FOREIGN_SHOWN} more" if len(names) > _FOREIGN_SHOWN else ""
+    return (f"warehouse {path} holds tables that are not a warehouse's: {', '.join(names[:_FOREIGN_SHOWN])}{more}: "
+            "check --warehouse (or SCR_WAREHOUSE): it names another database")  # fmt: skip
+
+
 def create_all(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table, the current-version views and the analysts' views; add columns an older warehouse lacks
-    and drop the primary keys it has where the loader now keeps the key (idempotent)."""
+    and drop the primary keys it has where the loader now keeps the key (idempotent). WarehouseUnusable, before
+    anything is written, in a database that is no warehouse (not_a_warehouse)."""
+    from warehouse.db import WarehouseUnusable
+
+    foreign = not_a_warehouse(con)
+    if foreign:
+        raise WarehouseUnusable(foreign)
     have = _existing_columns(con)
     keyed = {r[0] for r in con.sql("select table_name from duckdb_constraints() where constraint_type = 'PRIMARY KEY'").fetchall()}
     for table in TABLES.values():
@@ -242,6 +270,10 @@ def create_all(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"drop table {name}")
         con.execute(_current_view(name))
     create_views(con)
+    # who this warehouse is: published with the analysts' snapshot, so `scr status` tells a snapshot published from
+    # another warehouse's file (QA7); an older warehouse gets one at its next write (what it showed before: unknown)
+    con.execute("insert into warehouse_meta select $k, $v where not exists (select 1 from warehouse_meta where key = $k)",
+                {"k": WAREHOUSE_ID, "v": uuid.uuid4().hex})
 
 
 def _previous_versions_from_history(con: duckdb.DuckDBPyConnection) -> None:

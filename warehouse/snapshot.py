@@ -38,7 +38,7 @@ import polars as pl
 
 from warehouse.db import cursor, transaction
 from warehouse.load import registered
-from warehouse.schema import PROMOTED, TABLES
+from warehouse.schema import PROMOTED, TABLES, WAREHOUSE_ID
 from warehouse.views import VIEWS, create_views
 
 __all__ = ["publish", "purge", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
@@ -265,7 +265,8 @@ def publish(
     swapped = bool(plan.files or plan.retired) or moved or foreign or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
     at("snapshot:exported")  # the new files written, none of them read yet: analysts see the last snapshot whole
     if swapped:
-        _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest)
+        ids = con.sql("select value from warehouse_meta where key = $k", params={"k": WAREHOUSE_ID}).fetchall()
+        _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest, ids[0][0] if ids else None)
     at("snapshot:swapped")  # the new snapshot read, the warehouse not told yet: the next publish builds it again
     if swapped or plan.generation != published or plan.steps:
         _record(con, plan, now_manifest, root)
@@ -305,8 +306,10 @@ def _relation_sql(relation: str, files: pl.DataFrame, live_rows: dict[str, int],
     return " union all ".join(parts)
 
 
-def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manifest: pl.DataFrame) -> None:
-    """A new snapshot.duckdb over exactly these files, swapped in atomically."""
+def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manifest: pl.DataFrame,
+           warehouse_id: str | None = None) -> None:  # fmt: skip
+    """A new snapshot.duckdb over exactly these files, swapped in atomically; `warehouse_id` (warehouse_meta's, when
+    the warehouse has one) said in snapshot_info, so a snapshot tells the warehouse it was published from."""
     practice_files = manifest.group_by("file").agg(pl.col("rows").sum())
     live_rows = dict(practice_files.iter_rows())
     stale = {f for f, n in files.select("file", "rows").iter_rows() if live_rows.get(f, n) != n}
@@ -314,8 +317,9 @@ def _build(root: Path, warehouse: Path, plan: _Plan, files: pl.DataFrame, manife
     live = manifest.filter(pl.col("file").is_in(list(stale))).select("relation", "practice_id", pl.col("file").alias("path"))
     listing = files.select("relation", pl.col("file").alias("path"), "rows").sort("relation", "path")
     info = pl.DataFrame({
-        "key": ["generation", "published_at", "warehouse", "paths"],
-        "value": [str(plan.generation), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), str(warehouse), LAYOUT],
+        "key": ["generation", "published_at", "warehouse", "paths", *(["warehouse_id"] if warehouse_id else [])],
+        "value": [str(plan.generation), datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"), str(warehouse), LAYOUT,
+                  *([warehouse_id] if warehouse_id else [])],
     })  # fmt: skip
     tmp = root / f".{SNAPSHOT}.{uuid.uuid4().hex[:8]}.tmp"
     # the oldest storage format DuckDB 1.x reads: an analyst's own DuckDB (a CLI, a notebook, a BI tool's driver) is

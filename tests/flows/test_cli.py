@@ -563,3 +563,23 @@ def test_a_registry_of_many_junk_rows_logs_the_first_few_and_counts_the_rest(tmp
     said = [line for line in run.output.splitlines() if "no practice is read from it" in line]
     assert 0 < len(said) <= 10, run.output  # five from the run's log, five from its summary; 80 before
     assert "no practice is read from 35 more rows of practices.json" in run.output, run.output
+
+
+def test_a_run_or_a_writing_command_on_a_duckdb_database_that_is_no_warehouse_is_refused_in_one_line_exit_2(tmp_path):
+    """QA7: `scr run -w other.duckdb`, another tool's DuckDB database (a table `sales`), silently added the warehouse's
+    fifty tables beside its own, exit 0. A database holding tables none of which is the warehouse's is refused, a
+    few of its tables named, before Prefect starts and before anything is written; an empty one is a new warehouse."""
+    zone, other = tmp_path / "zone", tmp_path / "other.duckdb"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "2", "-s", "5"]).exit_code == 0
+    with duckdb.connect(str(other)) as con:
+        for name in ("sales", "stock", "orders", "people"):
+            con.execute(f"create table {name} (a int)")
+    said = (f"warehouse {other} holds tables that are not a warehouse's: orders, people, sales and 1 more: check "
+            "--warehouse (or SCR_WAREHOUSE): it names another database")  # fmt: skip
+    for command in (["run", "-l", str(zone / "landing")], ["wave", "-l", str(zone / "landing")],
+                    ["practice", "strategy", "P00001", "combine", "--by", "ops"], ["snapshot"]):  # fmt: skip
+        res = runner.invoke(app, [*command, "-w", str(other)])
+        assert res.exit_code == 2 and isinstance(res.exception, SystemExit), (command, res.output)
+        assert res.stderr.splitlines()[-1].endswith(said) and "Traceback" not in res.output, (command, res.output)
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert sorted(r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()) == ["orders", "people", "sales", "stock"]

@@ -573,3 +573,37 @@ def test_status_and_practice_on_an_encrypted_duckdb_database_or_one_cut_to_its_h
     result = scr("status", "-w", str(path))
     assert result.exit_code == 2, result.output
     assert f"it is cut short: {3 * 4096} bytes, DuckDB's headers alone: its blocks in use are past its end;" in result.stderr, result.stderr
+
+
+def test_status_and_practice_on_another_warehouse_or_a_new_duckdb_file_in_the_warehouses_place_say_so_exit_2(tmp_path):
+    """QA7: another warehouse's file (another zone's), or a new DuckDB database, put in the warehouse's place: `scr
+    status` and `scr practice` showed the snapshot published from the file it replaced, exit 0. The snapshot names
+    the warehouse id it was published from (warehouse_meta's, random, made with the warehouse); a file without one
+    (an older release's) is not said to be another, nor is one a writer holds (it is never opened beside one)."""
+    from tests.support.holder import held_writer
+
+    (tmp_path / "o").mkdir()
+    path, other = published(tmp_path / "w.duckdb"), published(tmp_path / "o" / "w.duckdb")
+    whole = path.read_bytes()
+    assert scr("status", "-w", str(path)).exit_code == 0
+    path.write_bytes(other.read_bytes())
+    said = (f"error: warehouse {path} is not what the analysts' snapshot was published from: it is another warehouse (its "
+            "id is not the one the snapshot names); what is shown above is that snapshot, not this file: check "
+            "--warehouse (or SCR_WAREHOUSE), or restore the warehouse's file; if this file is meant, `scr snapshot` "
+            "publishes its own")  # fmt: skip
+    for args, shown in ((["status"], "migration progress"), (["practice", "A1"], "next step"), (["practice", "A1", "--json"], '"next_step"')):
+        result = scr(*args, "-w", str(path))
+        assert result.exit_code == 2 and shown in result.stdout, (args, result.output)
+        assert result.stderr.splitlines() == [said], (args, result.stderr)
+    assert json.loads(scr("practice", "A1", "-w", str(path), "--json").stdout)["damaged"] == said.removeprefix("error: ")
+    with held_writer(path):  # a run holds it: not opened, nothing claimed
+        assert scr("status", "-w", str(path)).exit_code == 0
+    with duckdb.connect(str(path)) as con:  # a warehouse of an older release: no id, no claim
+        con.execute("delete from warehouse_meta where key = 'warehouse.id'")
+    assert scr("status", "-w", str(path)).exit_code == 0
+    path.unlink()
+    duckdb.connect(str(path)).close()  # a new DuckDB database, no table
+    result = scr("status", "-w", str(path))
+    assert result.exit_code == 2 and "it holds no warehouse's tables (a new or another tool's DuckDB database)" in result.stderr
+    path.write_bytes(whole)  # its own file back
+    assert scr("status", "-w", str(path)).exit_code == 0
