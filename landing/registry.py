@@ -123,35 +123,60 @@ def no_hq() -> BadInput:
     return BadInput(HQ_FILE, None, "missing: every practice in practices.json has Xero HQ")
 
 
-def unnamed_rows(landing: Path) -> list[str]:
-    """Why each row of practices.json no practice is read from is unusable, one line each naming the file and the row
-    (1-based): a row that names no practice (not an object, or one without a practice_id), or one that repeats the
-    practice_id of an earlier row (read_registry reads the first). A problem of the registry, not a practice's: none
-    fails for it (registry_problems leaves them out; a repeated row failed the practice its first row names, QA7)."""
-    said, first_row = [], {}
-    for no, row in enumerate(_rows(landing), 1):
+def _repeats(rows: list) -> dict[int, tuple[str, int, bool]]:
+    """Row number (1-based) -> (its practice_id, the row that first named it, whether the two say the same) for each
+    row naming a practice an earlier row names."""
+    first: dict[str, tuple[int, object]] = {}
+    out: dict[int, tuple[str, int, bool]] = {}
+    for no, row in enumerate(rows, 1):
         pid = _id(row)
         if pid is None:
-            said.append(str(BadInput(FILE, f"row {no}", _row_problem(row) or "no practice_id")))
-        elif pid in first_row:
-            said.append(str(BadInput(FILE, f"row {no}", f"repeats the practice_id of row {first_row[pid]}")))
+            continue
+        if pid in first:
+            at, earlier = first[pid]
+            out[no] = (pid, at, {**row, "practice_id": pid} == {**earlier, "practice_id": pid})  # type: ignore[dict-item]
         else:
-            first_row[pid] = no
+            first[pid] = (no, row)
+    return out
+
+
+def unnamed_rows(landing: Path) -> list[str]:
+    """Why each row of practices.json no practice is read from is unusable, one line each naming the file and the row
+    (1-based): a row that names no practice (not an object, or one without a practice_id), or one that repeats an
+    earlier row word for word (read once). A problem of the registry, not a practice's: none fails for it
+    (registry_problems leaves them out). A row repeating a practice_id with other values is that practice's problem:
+    which of the two is meant is not known (registry_problems)."""
+    rows = _rows(landing)
+    repeats = _repeats(rows)
+    said = []
+    for no, row in enumerate(rows, 1):
+        if _id(row) is None:
+            said.append(str(BadInput(FILE, f"row {no}", _row_problem(row) or "no practice_id")))
+        elif no in repeats and repeats[no][2]:
+            said.append(str(BadInput(FILE, f"row {no}", f"repeats row {repeats[no][1]} word for word")))
     return said
 
 
 def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
-    """Practice or folder id -> why it fails: a bad registry row, no hq_clients.json, an unknown folder.
+    """Practice or folder id -> why it fails: a bad registry row, two rows naming it with different values, no
+    hq_clients.json, an unknown folder.
 
     A row no practice is read from is not one (a run's status counted `practices.json row 3` a failed practice, QA
-    session 31; a repeated row failed the practice its first row names, QA7): unnamed_rows says it."""
+    session 31), nor is a row repeating another word for word: unnamed_rows says them. Two rows that name one practice
+    and differ (another strategy, region or connection) fail it, both rows named: the run cannot know which is meant,
+    and reading the first would consolidate by a choice the operator may have replaced. (QA7: any repeat failed the
+    practice, one word for word too.)"""
     problems: dict[str, str] = {}
-    seen: set[str] = set()
-    for no, row in enumerate(_rows(landing), 1):
+    rows = _rows(landing)
+    repeats = _repeats(rows)
+    for no, (pid, at, same) in repeats.items():
+        if not same and pid not in problems:
+            problems[pid] = str(BadInput(FILE, f"row {no} (practice_id={pid})",
+                                         f"repeats the practice_id of row {at} with other values: keep one of the two rows"))  # fmt: skip
+    for no, row in enumerate(rows, 1):
         pid = _id(row)
-        if pid is None or pid in seen:
-            continue  # unnamed_rows
-        seen.add(pid)
+        if pid is None or no in repeats or pid in problems:
+            continue  # unnamed_rows, or two rows that differ
         reason = _row_problem(row)
         if reason:
             problems[pid] = str(BadInput(FILE, f"row {no} (practice_id={pid})", reason))

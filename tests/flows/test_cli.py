@@ -510,8 +510,8 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         con.execute("insert into practice_status values ('TFN 123 456 782', 'failed', 'practices.json: row 5', now(), null)")
         con.execute("insert into practice_status_history values ('TFN 123 456 782', 'failed', 'row 5', null, now())")
     rows = json.loads(registry.read_text())
-    # and a row repeating the practice_id of another: it failed the practice the first row names (QA7)
-    registry.write_text(json.dumps([rows[0], 3, rows[1], None, dict(rows[1], name="again")]))
+    # and a row repeating another word for word: it failed the practice the first row names (QA7)
+    registry.write_text(json.dumps([rows[0], 3, rows[1], None, rows[1]]))
     run = runner.invoke(app, ["run", "-l", str(zone / "landing"), "-w", str(wh)])
     assert run.exit_code == 0, run.output
     status = runner.invoke(app, ["status", "-w", str(wh), "--all"])
@@ -522,7 +522,7 @@ def test_rows_of_practices_json_that_name_no_practice_are_said_by_position_never
         assert [line for line in lines if line.startswith("registry problem:")] == [
             *(f"registry problem: practices.json: row {no}: not an object but {kind}: each row is one practice's object, "
               '{"practice_id": ...} (no practice is read from it: fix or remove the row)' for no, kind in ((2, "a number"), (4, "null"))),
-            "registry problem: practices.json: row 5: repeats the practice_id of row 3 (no practice is read from it: fix or remove the row)",
+            "registry problem: practices.json: row 5: repeats row 3 word for word (no practice is read from it: fix or remove the row)",
         ], said  # fmt: skip
         assert "failed │ 0 │" in " ".join(lines), said
     with duckdb.connect(str(wh), read_only=True) as con:
