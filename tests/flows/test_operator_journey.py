@@ -82,7 +82,11 @@ def test_the_operators_journey(env, tmp_path):
     pid = undecided[0][0]
     assert f"scr practice strategy {pid}" in scr("practice", pid, *w)
     said = scr("practice", "strategy", pid, "combine", "--by", "ops@firm", *w)
-    assert "not chosen -> combine (by ops@firm)" in said and status_of(wh, pid)[0] == "coming_soon"
+    assert "not chosen -> combine (by ops@firm)" in said
+    # chosen, it is coming_soon, unless links of it still await a person (this zone's matcher since session 32: 6)
+    awaiting = q(wh, "select count(*) from client_match where practice_id = ? and decision = 'review'", pid)[0][0]
+    assert status_of(wh, pid)[0] == ("in_review" if awaiting else "coming_soon")
+    assert (f"{awaiting} links await review" in said) == (awaiting > 1)
     scr("rerun", "-p", pid, *l_, *w)
     status, detail = status_of(wh, pid)
     assert status in ("complete", "in_review") and "promoted (combine)" in detail
@@ -93,7 +97,19 @@ def test_the_operators_journey(env, tmp_path):
     rp = pending[0][0]
     sheet = tmp_path / "review.csv"
     assert "review" in scr("review", "export", "-p", rp, "-o", str(sheet), *w) and sheet.exists()
-    filled = pl.read_csv(sheet, infer_schema=False).with_columns(decision=pl.lit("accept"))
+    # the reviewer accepts what is one client and rejects what is not (the zone's truth stands for their judgement):
+    # accepting every proposal blindly merged two clients with different tax numbers, which the gate then blocked
+    truth = pl.read_csv(landing.parent / "truth" / "records.csv", infer_schema=False)
+    key = ["practice_id", "source", "source_client_id"]
+    side = {s: truth.select(*key, "entity_id").rename({"source": f"source_{s}", "source_client_id": f"source_client_id_{s}",
+                                                       "entity_id": f"entity_{s}"}) for s in "lr"}  # fmt: skip
+    exported = pl.read_csv(sheet, infer_schema=False)
+    judged = exported.join(side["l"], on=["practice_id", "source_l", "source_client_id_l"], how="left", maintain_order="left")
+    judged = judged.join(side["r"], on=["practice_id", "source_r", "source_client_id_r"], how="left", maintain_order="left")
+    assert judged["entity_l"].null_count() == 0 and judged["entity_r"].null_count() == 0
+    one = (judged["entity_l"] == judged["entity_r"]).to_list()
+    filled = exported.with_columns(decision=pl.Series(["accept" if same else "reject" for same in one]))
+    assert any(one), "the zone should propose at least one true link for review"
     filled.write_csv(sheet)
     assert f"{filled.height} decision" in scr("review", "apply", str(sheet), "--by", "reviewer@firm", *w)
     if status_of(wh, rp)[0] == "in_review" and "strategy not chosen" in status_of(wh, rp)[1]:
