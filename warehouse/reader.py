@@ -65,6 +65,7 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
     or when that cannot be told: a snapshot or a warehouse without an id (an older release's), a file another process
     holds (a run: it is never opened beside one, nor held up) or that cannot be opened (warehouse.db.damage says so)."""
     from warehouse.db import lock_path, open_warehouse, writer_running
+    from warehouse.meta import read_meta
     from warehouse.schema import TABLES, WAREHOUSE_ID
 
     try:
@@ -84,10 +85,7 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
         return None
     try:
         tables = {r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database()").fetchall()}
-        own = None
-        if "warehouse_meta" in tables:
-            rows = con.sql("select value from warehouse_meta where key = $k", params={"k": WAREHOUSE_ID}).fetchall()
-            own = rows[0][0] if rows else None
+        own = read_meta(con, WAREHOUSE_ID) if "warehouse_meta" in tables else None
     except duckdb.Error:
         return None
     finally:

@@ -38,6 +38,7 @@ import polars as pl
 
 from warehouse.db import cursor, transaction
 from warehouse.load import registered
+from warehouse.meta import read_meta
 from warehouse.schema import PROMOTED, TABLES, WAREHOUSE_ID
 from warehouse.views import VIEWS, create_views
 
@@ -265,8 +266,7 @@ def publish(
     swapped = bool(plan.files or plan.retired) or moved or foreign or not (root / SNAPSHOT).exists() or meta.get(VIEWS_KEY) != plan.views
     at("snapshot:exported")  # the new files written, none of them read yet: analysts see the last snapshot whole
     if swapped:
-        ids = con.sql("select value from warehouse_meta where key = $k", params={"k": WAREHOUSE_ID}).fetchall()
-        _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest, ids[0][0] if ids else None)
+        _build(root, Path(warehouse).absolute(), plan, now_files, now_manifest, read_meta(con, WAREHOUSE_ID))
     at("snapshot:swapped")  # the new snapshot read, the warehouse not told yet: the next publish builds it again
     if swapped or plan.generation != published or plan.steps:
         _record(con, plan, now_manifest, root)
