@@ -455,6 +455,12 @@ def test_scr_run_emits_no_prefect_heartbeat_unless_the_operator_sets_one(tmp_pat
 
     engine, heard = logging.getLogger("prefect.flow_runs"), Heard(logging.DEBUG)
     level = engine.level
+    # Prefect's console handlers were given the stream of whichever test first configured its logging (a CliRunner's,
+    # closed since): at debug level they write into it and fail the run. Only this test's own handler listens here.
+    consoles = [(lg, h) for lg in (engine, logging.getLogger("prefect"), logging.getLogger())
+                for h in list(lg.handlers) if isinstance(h, logging.StreamHandler)]  # fmt: skip
+    for lg, h in consoles:
+        lg.removeHandler(h)
     engine.addHandler(heard)
     engine.setLevel(logging.DEBUG)
     try:
@@ -470,6 +476,8 @@ def test_scr_run_emits_no_prefect_heartbeat_unless_the_operator_sets_one(tmp_pat
     finally:
         engine.removeHandler(heard)
         engine.setLevel(level)
+        for lg, h in consoles:
+            lg.addHandler(h)
 
 
 def test_a_run_on_a_warehouse_cut_short_is_one_line_exit_2_before_prefect_starts(tmp_path):
