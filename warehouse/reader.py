@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.snapshot import DIR_VARIABLE, LAYOUT, snapshot_path, sql_string
+from warehouse.snapshot import DIR_VARIABLE, LAYOUT, last_generation, snapshot_path, sql_string
 from warehouse.views import VIEWS
 
 __all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing",
@@ -61,7 +61,8 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
 def not_its_snapshot(warehouse: Path | str) -> str | None:
     """Why the analysts' snapshot beside the warehouse was not published from the file now in its place (QA7: another
     warehouse's file, or a new or another tool's DuckDB database, put there; `scr status` showed that snapshot as the
-    file's): it holds no warehouse's tables, or its warehouse id is not the one the snapshot names. None when it was,
+    file's): it holds no warehouse's tables, its warehouse id is not the one the snapshot names, or it is an older copy
+    of the same warehouse (the snapshot names a later generation than the file ever marked). None when it was,
     or when that cannot be told: a snapshot or a warehouse without an id (an older release's), a file another process
     holds (a run: it is never opened beside one, nor held up) or that cannot be opened (warehouse.db.damage says so)."""
     from warehouse.db import lock_path, open_warehouse, writer_running
@@ -73,9 +74,10 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
     except (SnapshotMissing, duckdb.Error, OSError):
         return None
     try:
-        published = snapshot_info(snap).get("warehouse_id")
+        info = snapshot_info(snap)
     finally:
         snap.close()
+    published = info.get("warehouse_id")
     running = writer_running(warehouse)  # None: no lock file (no writer ever came), or a lock table this cannot read
     if published is None or running or (running is None and lock_path(warehouse).exists()):
         return None
@@ -86,6 +88,7 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
     try:
         tables = {r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database()").fetchall()}
         own = read_meta(con, WAREHOUSE_ID) if "warehouse_meta" in tables else None
+        known = last_generation(con) if "practice_change" in tables else None
     except duckdb.Error:
         return None
     finally:
@@ -94,6 +97,11 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
         return "it holds no warehouse's tables (a new or another tool's DuckDB database)"
     if own is not None and own != published:
         return "it is another warehouse (its id is not the one the snapshot names)"
+    shown = info.get("generation", "")
+    if known is not None and shown.isdigit() and int(shown) > known:
+        # QA7: a backup of this warehouse restored in its place has its id; the snapshot was published after it
+        return (f"it is an older copy of this warehouse (a backup restored?): the snapshot shows its changes up to "
+                f"generation {shown}, this file knows them up to {known}")  # fmt: skip
     return None
 
 

@@ -42,7 +42,7 @@ from warehouse.meta import read_meta
 from warehouse.schema import PROMOTED, TABLES, WAREHOUSE_ID
 from warehouse.views import VIEWS, create_views
 
-__all__ = ["publish", "purge", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
+__all__ = ["publish", "purge", "last_generation", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
 MAX_FILES = 64  # live files of one relation before it is compacted
@@ -230,8 +230,7 @@ def publish(
     published = int(meta.get(GENERATION_KEY, 0))
     changed = [r[0] for r in con.sql(
         "select practice_id from practice_change where generation > $g order by 1", params={"g": published}).fetchall()]  # fmt: skip
-    top = con.sql("select coalesce(max(generation), 0) from practice_change").fetchall()[0][0]
-    plan = _Plan(generation=max(top, published))
+    plan = _Plan(generation=max(last_generation(con), published))
     for relation in relations():
         plan.columns[relation] = _columns(con, relation)
         plan.signatures[relation] = hashlib.sha256(repr(plan.columns[relation]).encode()).hexdigest()[:16]
@@ -278,6 +277,12 @@ def publish(
         "files_written": len(plan.files), "rows_written": int(sum(f["rows"] for f in plan.files)),
         "files_retired": len(plan.retired), "files_deleted": deleted, "seconds": round(time.perf_counter() - started, 3),
     }  # fmt: skip
+
+
+def last_generation(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest generation this warehouse file marked a practice's change with (0: none yet): a snapshot published
+    from it never names a later one."""
+    return con.sql("select coalesce(max(generation), 0) from practice_change").fetchall()[0][0]
 
 
 def purge(con: duckdb.DuckDBPyConnection, warehouse: Path | str) -> dict:

@@ -607,3 +607,29 @@ def test_status_and_practice_on_another_warehouse_or_a_new_duckdb_file_in_the_wa
     assert result.exit_code == 2 and "it holds no warehouse's tables (a new or another tool's DuckDB database)" in result.stderr
     path.write_bytes(whole)  # its own file back
     assert scr("status", "-w", str(path)).exit_code == 0
+
+
+def test_status_on_an_older_copy_of_the_same_warehouse_says_so_exit_2_and_scr_snapshot_publishes_its_own(tmp_path):
+    """QA7 left this: a backup of the warehouse restored in its place has the warehouse's own id, so `scr status`
+    showed the snapshot published after the backup as the file's (exit 0). The snapshot names the generation of its
+    newest changes; a file that never marked that generation is an older copy."""
+    path = published(tmp_path / "w.duckdb")
+    backup = path.read_bytes()
+    with duckdb.connect(str(path)) as con:  # a later commit: one practice changed, then published
+        con.execute("update practice_change set generation = (select max(generation) + 1 from practice_change) "
+                    "where practice_id = 'A1'")  # fmt: skip
+    assert scr("snapshot", "-w", str(path)).exit_code == 0
+    assert scr("status", "-w", str(path)).exit_code == 0
+    path.write_bytes(backup)
+    with duckdb.connect(str(path), read_only=True) as con:
+        known = con.sql("select max(generation) from practice_change").fetchall()[0][0]
+    result = scr("status", "-w", str(path))
+    assert result.exit_code == 2 and "migration progress" in result.stdout, result.output
+    assert result.stderr.splitlines() == [
+        f"error: warehouse {path} is not what the analysts' snapshot was published from: it is an older copy of this "
+        f"warehouse (a backup restored?): the snapshot shows its changes up to generation {known + 1}, this file knows "
+        f"them up to {known}; what is shown above is that snapshot, not this file: check --warehouse (or SCR_WAREHOUSE), "
+        "or restore the warehouse's file; if this file is meant, `scr snapshot` publishes its own"
+    ], result.stderr
+    assert scr("snapshot", "-w", str(path)).exit_code == 0  # the restored file meant: its own snapshot, nothing said
+    assert scr("status", "-w", str(path)).exit_code == 0
