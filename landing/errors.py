@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from stdnum.au import tfn
+from stdnum.gb import utr
+from stdnum.nz import ird
+
 __all__ = ["BadInput", "Failures", "INVISIBLE", "DIGIT", "PUNCT", "HIDDEN_CHARS", "decode_utf8", "redact", "unexpected", "described", "ours"]
 
 # characters that show as nothing (a zero-width space, a soft hyphen, a joiner, a direction mark, a byte-order mark,
@@ -55,7 +59,10 @@ _WEAK = (
     rf"(?<!{_DIGIT}{{5}})(?<={_DIGIT}{{2}})(?:,[^\S\r\n]{{1,2}}|[^\S\r\n]?(?:\r\n|\r|\n)[^\S\r\n]?)"
     rf"(?={_DIGIT}{{2,4}}(?!{_DIGIT}))"
 )
-_JOINT = rf"(?:{_SEP}{{0,3}}|,|{_WEAK})"
+# A dash ending a line says the number goes on on the next (QA: "300-\n000681", a multi-line cell quoted whole): it joins
+# any digits, whatever kind of number they make ("123-45-\n6789").
+_HYPHENATED = r"[^\S\r\n]*[\-\u2010-\u2015\u2212\uff0d](?:\r\n|\r|\n)[^\S\r\n]*"
+_JOINT = rf"(?:{_SEP}{{0,3}}|,|{_WEAK}|{_HYPHENATED})"
 # runs joined by separators alone are tried first: "1234-56-782, 12/34/5678" is two numbers, not one
 # (a number's last digit takes the marks drawn on it, and what shows as nothing after it, a keycap's U+FE0F U+20E3)
 _LONG_NUMBER = re.compile(
@@ -78,8 +85,70 @@ def _digits(text: str) -> str:
     return "".join(str(unicodedata.digit(c)) for c in text if unicodedata.digit(c, None) is not None)
 
 
+# A tax number split by one line break with no dash before it ("300000\n681", "49\n091850", "19558\n39609": QA): the
+# numbers as written on the two lines are not joined as _WEAK joins short groups, since two numbers one above the other
+# are common in a message ("line 3:\n12345\n678"); a line's last groups and the next line's first are masked together
+# only when they are eight to ten digits that are a valid TFN or IRD number (eight or nine) or a UTR (ten).
+_ON_A_LINE = re.compile(rf"{_DIGIT}(?:(?:{_SEP}{{0,3}}|,){_DIGIT})*")
+_LINE_BREAK = re.compile(r"[^\S\r\n]*(?:\r\n|\r|\n)[^\S\r\n]*")
+_GROUP = re.compile(rf"{_ESCAPE}|{_DIGIT}+")  # a repr's escape ('\xa0') parts groups; its hex digits are none
+
+
+def _tax_number(digits: str) -> bool:
+    if len(digits) in (8, 9):
+        return tfn.is_valid(digits) or ird.is_valid(digits)
+    return len(digits) == 10 and utr.is_valid(digits)
+
+
+def _ends(groups, offset: int, after: int) -> list[tuple[int, str]]:
+    """(where, digits) of each run of `groups` from the first: where it starts (`after` 0) or ends (1), its digits in
+    the order written; while ten digits at most."""
+    out, digits = [], ""
+    for g in groups:
+        digits = digits + _digits(g.group()) if after else _digits(g.group()) + digits
+        if len(digits) > 10:
+            break
+        out.append((offset + g.span()[after], digits))
+    return out
+
+
+def _split_spans(text: str) -> list[tuple[int, int]]:
+    """Where `text` holds a tax number split by a line break (see _ON_A_LINE): (start, end) of each, in order, those
+    that overlap merged."""
+    numbers = list(_ON_A_LINE.finditer(text))  # a message or two at a time: few
+    spans: list[tuple[int, int]] = []
+    for above, below in zip(numbers, numbers[1:]):
+        if not _LINE_BREAK.fullmatch(text, above.end(), below.start()):
+            continue
+        # a line's last groups, nearest first, and the next line's first: as many as make ten digits at most
+        tails = _ends(reversed([g for g in _GROUP.finditer(above.group()) if not g.group().startswith("\\")]), above.start(), 0)
+        heads = _ends([g for g in _GROUP.finditer(below.group()) if not g.group().startswith("\\")], below.start(), 1)
+        # every stretch of them that is a tax number: all cross the line break, so together they are one span
+        hits = [(a, b) for a, tail in tails for b, head in heads if _tax_number(tail + head)]
+        if not hits:
+            continue
+        span = (min(a for a, _ in hits), max(b for _, b in hits))
+        if spans and span[0] < spans[-1][1]:  # overlapping the one above: masked with it
+            span = (spans.pop()[0], span[1])
+        spans.append(span)
+    return spans
+
+
+def _unsplit(text: str) -> str:
+    """`text` with each tax number split by a line break (_split_spans) masked to *** and its last three digits."""
+    out, start = [], 0
+    for a, b in _split_spans(text):
+        out += [text[start:a], _mask(text[a:b])]
+        start = b
+    return "".join(out) + text[start:]
+
+
 def _masked(m: re.Match) -> str:
-    plain = re.sub(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})", " ", m.group())  # an escape's hex digits are not the number's
+    return _mask(m.group())
+
+
+def _mask(number: str) -> str:
+    plain = re.sub(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})", " ", number)  # an escape's hex digits are not the number's
     return "***" + _digits(plain)[-3:]
 
 
@@ -94,7 +163,8 @@ def _kept(text: str, m: re.Match) -> bool:
 
 def redact(text: str) -> str:
     """`text` with every run of eight or more digits masked to *** and its last three digits (a UUID or a date
-    written with separators, e.g. 2024-02-30 or 30/02/2024, is left as written).
+    written with separators, e.g. 2024-02-30 or 30/02/2024, is left as written), and every TFN, IRD number or UTR split
+    by a line break masked as well (_split_spans).
 
     For anything that is stored or logged (practice_status.detail, logs, artifacts): a message may quote a
     field value, and any field may hold a tax number someone typed in the wrong place.
@@ -103,9 +173,9 @@ def redact(text: str) -> str:
     for m in _KEPT.finditer(text):  # a message or two at a time, never a column: a loop is fine
         if _kept(text, m):
             # digits on either side of what is kept are searched apart from it ("line 3: '2024-02-30'" is no number)
-            out += [_LONG_NUMBER.sub(_masked, text[start : m.start()]), m.group()]
+            out += [_LONG_NUMBER.sub(_masked, _unsplit(text[start : m.start()])), m.group()]
             start = m.end()
-    out.append(_LONG_NUMBER.sub(_masked, text[start:]))
+    out.append(_LONG_NUMBER.sub(_masked, _unsplit(text[start:])))
     return "".join(out)
 
 

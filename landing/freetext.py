@@ -206,7 +206,8 @@ def secret_field_name(name: str) -> bool:
 # types them with full-width digits, a combining mark (a keycap's U+20E3) between digits; and digits a reader reads as digits
 # though they are no decimal digits: superscript and circled ones, "¹²³", "①②③")
 # the separators, digits and hidden characters are redact's (landing.errors), but any run of spaces and line breaks is
-# one separator here (redact joins at a line break only groups of two to four digits: a message's lines and lists)
+# one separator here (redact joins at a line break only groups of two to four digits, digits after a dash ending a
+# line, or two lines' numbers that make a valid tax number together: a message's lines and lists)
 _SEP = rf"(?:\s+|{PUNCT}|[{HIDDEN_CHARS}]+)"
 # what the columns of a row are joined by to be searched at once: no space, punctuation or hidden character, so a run
 # never spans two columns (a line break did that until a line break was a separator)

@@ -640,6 +640,33 @@ def test_redact_masks_a_number_parted_by_wide_gaps():
     assert time.perf_counter() - started < 1
 
 
+# a tax number split by one line break inside its grouping, as a message quotes a multi-line cell: after a dash the
+# number goes on whatever it is (an SSN's "123-45-\n6789" too); with no dash the two lines' numbers are joined only when
+# together they are a valid TFN, IRD number or UTR ("300000\n681"), not two short numbers one above the other
+SPLIT_BY_A_LINE_BREAK = [
+    ("300-\n000681", "***681"), ("300-\r\n000-681", "***681"), ("300 -\n 000 681", "***681"), ("300-000-\n681", "***681"),
+    ("123-45-\n6789", "***789"), ("300\n000681", "***681"), ("300000\n681", "***681"), ("300000\r\n681", "***681"),
+    ("300000 \n 681", "***681"), ("49\n091850", "***850"), ("49091\n850", "***850"), ("19558\n39609", "***609"),
+    ("TFN 570178\n216 thanks", "TFN ***216 thanks"), ("Suite 1204\n2000", "Suite ***000"),
+]
+
+
+@pytest.mark.parametrize(("typed", "masked"), SPLIT_BY_A_LINE_BREAK, ids=ascii)
+def test_redact_masks_a_tax_number_split_by_a_line_break_inside_its_grouping(typed, masked):
+    """QA: "300-\n000681" (a line broken after a dash) and "300000\n681" were quoted in full in a message: a line break
+    joined only groups of two to four digits."""
+    assert redact(f"not a date: '{typed}'") == f"not a date: '{masked}'"
+    assert redact(typed) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "line 3:\n12345\n678", "rows\n12345\n678", "12\n345678", "Unit 12\n345 Smith Street", "rows 12345,\n678",
+    "12345\n- 678", "12345.\n678",
+], ids=ascii)
+def test_redact_keeps_two_short_numbers_on_adjacent_lines(text):
+    assert redact(text) == text
+
+
 PHONES_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
 <Client><UUID>ph-1</UUID><Name>Tweed Ltd</Name><Address>Flat 2\n14 Smith St\nLondon SW1A 1AA\n+44 20 7946 0958</Address>
 <PostalAddress>Tel +61 2 9250 0018 / +44 (0)20 7946 0958</PostalAddress>
