@@ -20,7 +20,9 @@ What we choose, and why:
 - A phone written in free text is no tax number in any practice (QA7: "+44 20 7946 0958" in an address was masked,
   its stretch 420794609 passing the TFN check): a part of a run that starts with a country code ("+44 20 7946 0958")
   or, with ten digits or more, with the trunk prefix 0 ("020 7946 0958" in a UK practice), and that phonenumbers
-  calls a valid number (of the practice's country, for the trunk prefix), has no stretch of it looked at (_in_phone).
+  calls a valid number (of the practice's country, for the trunk prefix), has no stretch of it looked at (_in_phone),
+  unless, after a trunk prefix, the stretch is written as a tax number's digits are grouped (3-3-3, 2-3-3, 3-3-2, 5-5
+  or whole), which a phone's groups never make: "TFN 0 300 000 681" was kept in clear in an AU practice (session 33).
   A run of eight or nine digits is looked at whole however it starts: "049-091-850" is an NZ phone and an IRD number.
 - A number is a run of digits with up to three spaces, dots, commas, underscores, dashes or slashes between them, as
   people write numbers (`123,456,782` as a spreadsheet's number format writes it): any Unicode space (a no-break space pasted from a web page), any dash (Word's en dash), any decimal
@@ -274,28 +276,43 @@ _TRUNK_REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB"}
 _PHONE_BREAK = re.compile(r"[\r\n/|;]|\s{2,}|(?=\+)")
 
 
-def _phone(part: str, region: str | None) -> bool:
-    """`part` is written as a phone is: a valid number after its country code ("+44 20 7946 0958"), or a valid
-    number of the practice's country after its trunk prefix 0, ten digits or more ("020 7946 0958" in a UK practice;
-    with eight or nine it may be a TFN or IRD number written whole: "049-091-850")."""
+def _phone(part: str, region: str | None) -> str | None:
+    """How `part` is written as a phone is: "code", a valid number after its country code ("+44 20 7946 0958"), or
+    "trunk", a valid number of the practice's country after its trunk prefix 0, ten digits or more ("020 7946 0958" in
+    a UK practice; with eight or nine it may be a TFN or IRD number written whole: "049-091-850"); else None."""
     lead = part.lstrip(" \t-.(")
     if lead.startswith("+"):
-        where = None
+        where, kind = None, "code"
     elif _digits(lead[:1]) == "0" and len(_digits(part)) >= 10 and region in _TRUNK_REGION:
-        where = _TRUNK_REGION[region]
+        where, kind = _TRUNK_REGION[region], "trunk"
     else:
-        return False
+        return None
     try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(lead, where))
+        return kind if phonenumbers.is_valid_number(phonenumbers.parse(lead, where)) else None
     except phonenumbers.NumberParseException:
-        return False
+        return None
+
+
+# how a tax number's digits are grouped as people write them (TFN 123 456 782 or 12 345 678, IRD 12-345-678 or
+# 123-456-789, UTR 12345 67890, or whole): a phone's groups written with its trunk prefix never leave a stretch so
+# grouped ("020 7946 0958": 7946 0958; "07911 112 345": 07911 112; "(02) 9250 0018": 9250 0018)
+_TAX_GROUPING = {(8,), (9,), (10,), (3, 3, 3), (2, 3, 3), (3, 3, 2), (5, 5)}
+
+
+def _grouped_as_tax(run: str) -> bool:
+    """The run's groups of digits (any kind of digit) are as a tax number's are written (_TAX_GROUPING)."""
+    sizes = [len(list(g)) for is_digit, g in itertools.groupby(run, lambda c: unicodedata.digit(c, None) is not None) if is_digit]
+    return tuple(sizes) in _TAX_GROUPING
 
 
 def _in_phone(run: str, raw: str, region: str | None) -> bool:
     """Every place `run` is written in `raw` (the run as found, its leading "+" kept) is inside a part of `raw` written
-    as a phone (_phone): there it is a stretch of the phone's digits, no tax number."""
+    as a phone (_phone): there it is a stretch of the phone's digits, no tax number. A run written in a tax number's
+    grouping (_TAX_GROUPING) is no stretch of a phone written with its trunk prefix: "TFN 0 300 000 681" holds an AU
+    phone's digits, 03 0000 0681 (session 33)."""
     cuts = [0, *(i for m in _PHONE_BREAK.finditer(raw) for i in (m.start(), m.end())), len(raw)]
-    phones = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if _phone(raw[a:b], region)]
+    kinds = {"code"} if _grouped_as_tax(run) else {"code", "trunk"}
+    phones = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if _phone(raw[a:b], region) in kinds]
     at = [m.start() for m in re.finditer(re.escape(run), raw)]
     return bool(at and phones) and all(any(a <= i and i + len(run) <= b for a, b in phones) for i in at)
 

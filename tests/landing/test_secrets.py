@@ -712,3 +712,26 @@ def test_a_phone_written_with_its_country_code_or_trunk_prefix_is_kept_and_a_tax
     assert c["ph-2"]["address_line1"] == ("Tel (02) 9250 0018" if region in ("AU", "NZ") else "Tel (02) ***018")
     assert c["ph-2"]["postal_line1"] == ("Tel 020 7946 0958" if region in ("NZ", "UK") else "Tel 020 ***958")
     assert c["ph-5"]["address_line1"] == ("Ph 02 9250 0018\nTFN: ***782" if region in ("AU", "NZ") else "Ph 02 ***018\nTFN: ***782")
+
+
+# a TFN written in its own grouping, or whole, after a "0" or "0x": the digits make a valid phone number written with its
+# trunk prefix ("0 300 000 681" of AU, "02 123 456 782" of NZ, "03 775 762 534" of the UK)
+TRUNK_TAX_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>tt-1</UUID><Name>Stork Pty</Name><Address>TFN 0 300 000 681</Address><PostalAddress>TFN 0 300000681</PostalAddress></Client>
+<Client><UUID>tt-2</UUID><Name>Crane Ltd</Name><Address>TFN 02 123 456 782</Address><PostalAddress>TFN 03 775 762 534</PostalAddress></Client>
+</Clients></Response>"""
+
+
+@pytest.mark.parametrize("region", ["AU", "NZ", "UK", "US", "ROW"])
+def test_a_tax_number_written_in_its_grouping_after_a_trunk_prefix_is_masked_in_every_practice(tmp_path, region):
+    """Found in session 33: "TFN 0 300 000 681" in an AU practice, "TFN 02 123 456 782" in an NZ one and "TFN 03 775 762
+    534" in a UK one were kept in clear: with the digits before it the number is a valid phone of the practice's country
+    written with its trunk prefix 0, and no stretch of such a phone was looked at. A phone's groups never make a tax number's grouping (3-3-3,
+    2-3-3, 3-3-2 or one group of eight to ten): a stretch written so is looked at inside a phone too."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(TRUNK_TAX_XPM)
+    c = {r["source_client_id"]: r for r in read_xpm(path, "P_X", region, KEY).client.iter_rows(named=True)}
+    assert (c["tt-1"]["address_line1"], c["tt-1"]["postal_line1"]) == ("TFN 0 ***681", "TFN 0 ***681")
+    assert (c["tt-2"]["address_line1"], c["tt-2"]["postal_line1"]) == ("TFN 02 ***782", "TFN 03 ***534")
