@@ -19,8 +19,9 @@ What we choose, and why:
   is masked; ten digits alone in a phone column are not (a spreadsheet drops a phone's leading 0).
 - A phone written in free text is no tax number in any practice (QA7: "+44 20 7946 0958" in an address was masked,
   its stretch 420794609 passing the TFN check): a part of a run that starts with a country code ("+44 20 7946 0958")
-  or, with ten digits or more, with the trunk prefix 0 ("020 7946 0958" in a UK practice), and that phonenumbers
-  calls a valid number (of the practice's country, for the trunk prefix), has no stretch of it looked at (_in_phone),
+  or, with ten digits or more, with the trunk prefix 0 ("020 7946 0958"), or with eleven with the US's 1 ("1 (212)
+  555-0102"), and that phonenumbers calls a valid number (for the trunk prefix, of AU, NZ, the UK or the US, whatever
+  the practice's country: QA found a UK phone masked as a TFN in an AU practice), has no stretch of it looked at (_in_phone),
   unless, after a trunk prefix, the stretch is written as a tax number's digits are grouped (3-3-3, 2-3-3, 3-3-2, 5-5
   or whole), which a phone's groups never make: "TFN 0 300 000 681" was kept in clear in an AU practice (session 33).
   A run of eight or nine digits is looked at whole however it starts: "049-091-850" is an NZ phone and an IRD number.
@@ -272,25 +273,34 @@ def _is_utr(run: str, within: str) -> bool:
 
 # the phonenumbers region of each practice region whose phones are written with a trunk prefix 0
 _TRUNK_REGION = {"AU": "AU", "NZ": "NZ", "UK": "GB"}
+# the countries of the practices (and of most of their clients' phones), each with its trunk prefix and the fewest digits
+# a phone written with it has: a valid number of any of them so written is a phone in any practice's free text (QA: a
+# UK "020 7946 0958" in an AU practice was masked as a TFN); eight or nine digits never (a TFN or IRD number written
+# whole, "049-091-850"), nor ten digits with no trunk prefix (a US "(212) 555-0102" is as likely a UK UTR)
+_TRUNKS = {"AU": ("0", 10), "NZ": ("0", 10), "GB": ("0", 10), "US": ("1", 11)}
 # where one phone of a run ends and another starts: a line break, a slash, a pipe, a semicolon, a wide gap, a "+"
 _PHONE_BREAK = re.compile(r"[\r\n/|;]|\s{2,}|(?=\+)")
 
 
 def _phone(part: str, region: str | None) -> str | None:
     """How `part` is written as a phone is: "code", a valid number after its country code ("+44 20 7946 0958"), or
-    "trunk", a valid number of the practice's country after its trunk prefix 0, ten digits or more ("020 7946 0958" in
-    a UK practice; with eight or nine it may be a TFN or IRD number written whole: "049-091-850"); else None."""
+    "trunk", a valid number after its trunk prefix of the practice's country or of another of the four (_TRUNKS):
+    "020 7946 0958" in any practice; with eight or nine digits it may be a TFN or IRD number written whole
+    ("049-091-850"); else None."""
     lead = part.lstrip(" \t-.(")
     if lead.startswith("+"):
-        where, kind = None, "code"
-    elif _digits(lead[:1]) == "0" and len(_digits(part)) >= 10 and region in _TRUNK_REGION:
-        where, kind = _TRUNK_REGION[region], "trunk"
-    else:
-        return None
+        return "code" if _valid(lead, None) else None
+    first, count = _digits(lead[:1]), len(_digits(part))
+    own = _TRUNK_REGION.get(region or "")
+    where = sorted(_TRUNKS, key=lambda r: r != own)  # the practice's own country first: most phones are its
+    return "trunk" if any(first == _TRUNKS[r][0] and count >= _TRUNKS[r][1] and _valid(lead, r) for r in where) else None
+
+
+def _valid(number: str, where: str | None) -> bool:
     try:
-        return kind if phonenumbers.is_valid_number(phonenumbers.parse(lead, where)) else None
+        return phonenumbers.is_valid_number(phonenumbers.parse(number, where))
     except phonenumbers.NumberParseException:
-        return None
+        return False
 
 
 # how a tax number's digits are grouped as people write them (TFN 123 456 782 or 12 345 678, IRD 12-345-678 or

@@ -709,9 +709,9 @@ def test_a_phone_written_with_its_country_code_or_trunk_prefix_is_kept_and_a_tax
     assert fields["value"].to_list() == ["Call +44 20 7946 0958", None]
     path.write_text(TRUNK_XPM)
     c = {r["source_client_id"]: r for r in read_xpm(path, "P_X", region, KEY).client.iter_rows(named=True)}
-    assert c["ph-2"]["address_line1"] == ("Tel (02) 9250 0018" if region in ("AU", "NZ") else "Tel (02) ***018")
-    assert c["ph-2"]["postal_line1"] == ("Tel 020 7946 0958" if region in ("NZ", "UK") else "Tel 020 ***958")
-    assert c["ph-5"]["address_line1"] == ("Ph 02 9250 0018\nTFN: ***782" if region in ("AU", "NZ") else "Ph 02 ***018\nTFN: ***782")
+    # a phone of another of the four countries written with its own trunk prefix is a phone too (session 33)
+    assert (c["ph-2"]["address_line1"], c["ph-2"]["postal_line1"]) == ("Tel (02) 9250 0018", "Tel 020 7946 0958")
+    assert c["ph-5"]["address_line1"] == "Ph 02 9250 0018\nTFN: ***782"
 
 
 # a TFN written in its own grouping, or whole, after a "0" or "0x": the digits make a valid phone number written with its
@@ -735,3 +735,31 @@ def test_a_tax_number_written_in_its_grouping_after_a_trunk_prefix_is_masked_in_
     c = {r["source_client_id"]: r for r in read_xpm(path, "P_X", region, KEY).client.iter_rows(named=True)}
     assert (c["tt-1"]["address_line1"], c["tt-1"]["postal_line1"]) == ("TFN 0 ***681", "TFN 0 ***681")
     assert (c["tt-2"]["address_line1"], c["tt-2"]["postal_line1"]) == ("TFN 02 ***782", "TFN 03 ***534")
+
+
+# phones of the four countries as each writes them at home, a stretch of each a valid tax number: 79460958 an IRD
+# number, 92500018 and 07911112 TFNs, 2125550102 a UTR
+FOREIGN_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>fp-1</UUID><Name>Gull Ltd</Name><Address>London office 020 7946 0958</Address>
+<PostalAddress>Sydney office (02) 9250 0018</PostalAddress></Client>
+<Client><UUID>fp-2</UUID><Name>Tern Ltd</Name><Address>Mob 07911 112 345</Address><PostalAddress>NY 1 (212) 555-0102</PostalAddress></Client>
+<Client><UUID>fp-3</UUID><Name>Auk Ltd</Name><Address>TFN 07 570 178 216</Address><PostalAddress>UTR 1 21255 50102</PostalAddress></Client>
+</Clients></Response>"""
+
+
+@pytest.mark.parametrize("region", ["AU", "NZ", "UK", "US", "ROW"])
+def test_a_phone_of_another_country_written_with_its_own_trunk_prefix_is_kept_in_every_practice(tmp_path, region):
+    """QA: a UK "020 7946 0958" in an AU practice's free text was masked as a TFN (its stretch 7946 0958 passes the IRD
+    check), an AU "(02) 9250 0018" in a UK one, a UK mobile "07911 112 345" in an AU one, a US "1 (212) 555-0102" as a
+    UTR in a UK one. A valid number of AU, NZ or the UK after its trunk prefix 0 (ten digits or more), or of the US after
+    its 1 (eleven), is a phone in any practice; a stretch of it written as a tax number is grouped is looked at still
+    (07 570 178 216 is a valid UK number, 1 21255 50102 a valid US one)."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(FOREIGN_XPM)
+    c = {r["source_client_id"]: r for r in read_xpm(path, "P_X", region, KEY).client.iter_rows(named=True)}
+    assert (c["fp-1"]["address_line1"], c["fp-1"]["postal_line1"]) == ("London office 020 7946 0958", "Sydney office (02) 9250 0018")
+    assert (c["fp-2"]["address_line1"], c["fp-2"]["postal_line1"]) == ("Mob 07911 112 345", "NY 1 (212) 555-0102")
+    assert c["fp-3"]["address_line1"] == "TFN 07 ***216"
+    assert c["fp-3"]["postal_line1"] == ("UTR 1 ***102" if region == "UK" else "UTR 1 21255 50102")
