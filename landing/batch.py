@@ -179,7 +179,8 @@ def read_batch(jobs: list[Job], key: HashKey) -> tuple[Frames, dict[int, BadInpu
                            schema={PRACTICE: pl.Int64, "region": pl.String})  # fmt: skip
     tables = finish(parts, regions, key)
     tables["sync_link"] = stack([p["sync_link"] for p in parts if "sync_link" in p], schema.SYNC_LINK)
-    tables = tokenised(tables, key)  # an id that holds a tax number, wherever it is named
+    # an id that holds a tax number (in a UK practice, a UTR too), wherever it is named
+    tables = tokenised(tables, key, {j.practice_id: j.region for j in jobs if isinstance(j.practice_id, str)})
     return Frames(**{n: tables[n].select(schema.STAGING[n].names()).cast(schema.STAGING[n]) for n in Frames.names()}), bad
 
 

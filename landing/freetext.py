@@ -362,16 +362,20 @@ def _with_parts(runs: pl.Expr) -> pl.Expr:
     return pl.concat_list(runs, parts.list.filter(pl.element().str.len_chars() >= 8))
 
 
-def tax_number_runs(values: pl.Series) -> list[str]:
-    """Distinct digit runs (or their parts between dots and slashes), as written in `values`, that are
-    check-digit-valid TFN or IRD numbers."""
+def tax_number_runs(values: pl.Series, utr: bool = False) -> list[str]:
+    """Distinct digit runs (or their parts between dots and slashes, or stretches of their groups: _windows), as written
+    in `values`, that are check-digit-valid TFN or IRD numbers, or with `utr` (the values of a UK practice) UTRs that are
+    no phone (_is_utr): a UTR in a UK practice's name or record id was stored in clear (session 33)."""
     hits = values.filter(values.str.contains(_EIGHT).fill_null(False))
     if hits.is_empty():
         return []
     runs = hits.str.extract_all(_RUN).explode().drop_nulls().unique()
     parts = runs.to_frame("run").select(_with_parts(pl.col("run"))).to_series().explode().drop_nulls().unique()
     parts = parts.filter(parts.str.count_matches(_D) >= 8).to_list()  # fewer digits: no tax number (practice_runs)
-    return _tax_numbers(sorted({w for r in parts for w in _windows(r)}))
+    found = set(_tax_numbers(sorted({w for r in parts for w in _windows(r)})))
+    if utr:
+        found |= {w for r in parts for w in _windows(r) if _is_utr(w, r)}
+    return sorted(found)
 
 
 _NO_RUNS = pl.DataFrame(schema={"practice_id": pl.String, "run": pl.String})

@@ -58,8 +58,11 @@ def read_registry(landing: Path) -> pl.DataFrame:
         wave = row.get("wave")
         cols["wave"].append(wave if isinstance(wave, int) and not isinstance(wave, bool) else None)
     frame = pl.DataFrame(cols, schema=schema.PRACTICE).sort("practice_id")
-    # a tax number typed into the practice's name was stored and printed (QA, session 30): masked as in free text
-    runs = tax_number_runs(frame.get_column("name").drop_nulls())
+    # a tax number typed into the practice's name was stored and printed (QA, session 30): masked as in free text, a
+    # UTR in a UK practice's name too (session 33)
+    names = frame.get_column("name").drop_nulls()
+    uk = frame.filter(pl.col("region") == "UK").get_column("name").drop_nulls()
+    runs = sorted(set(tax_number_runs(names)) | set(tax_number_runs(uk, utr=True)))
     return frame.with_columns(mask_runs(pl.col("name"), runs)) if runs else frame
 
 

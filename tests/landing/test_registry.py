@@ -159,3 +159,14 @@ def test_a_tax_number_in_a_practice_name_is_masked(landing):
     write(landing, data)
     names = read_registry(landing).get_column("name").to_list()
     assert "Harbour Accountants (TFN ***782)" in names and not any("456" in n for n in names if n)
+
+
+def test_a_utr_in_a_uk_practices_name_is_masked(landing):
+    """Session 33: a UK UTR in a UK practice's name was stored and printed (only TFNs and IRD numbers were looked for
+    there, as in free text before UTRs were). Elsewhere ten digits are no UTR, as in free text."""
+    data = rows(landing)
+    data[1].update(name="Tweed Ltd UTR 19558 39609", region="UK", uses_tax=False)
+    data.append(dict(data[0], practice_id="P_AU2", name="Account 1955839612"))
+    write(landing, data)
+    names = dict(read_registry(landing).select("practice_id", "name").iter_rows())
+    assert names == {"P_AU": "Harbour Accountants", "P-NZ": "Tweed Ltd UTR ***609", "P_AU2": "Account 1955839612"}

@@ -763,3 +763,31 @@ def test_a_phone_of_another_country_written_with_its_own_trunk_prefix_is_kept_in
     assert (c["fp-2"]["address_line1"], c["fp-2"]["postal_line1"]) == ("Mob 07911 112 345", "NY 1 (212) 555-0102")
     assert c["fp-3"]["address_line1"] == "TFN 07 ***216"
     assert c["fp-3"]["postal_line1"] == ("UTR 1 ***102" if region == "UK" else "UTR 1 21255 50102")
+
+
+UK_IDS_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>1955839609</UUID><Name>Tweed Ltd</Name>
+<CustomFields><CustomField><UUID>UTR-19558-39612</UUID><Name>Fee</Name><Text>12</Text></CustomField></CustomFields></Client>
+<Client><UUID>0207946095</UUID><Name>Heron Ltd</Name></Client>
+</Clients></Response>"""
+
+
+@pytest.mark.parametrize("region", ["UK", "AU"])
+def test_a_record_id_that_holds_a_utr_in_a_uk_practice_is_a_keyed_token(tmp_path, region):
+    """Session 33: an id holding a UK UTR (a client's UUID, a custom field's id) was stored in clear in a UK practice:
+    ids were searched for TFNs and IRD numbers only. In a UK practice a UTR is one (as in free text: ten digits whose
+    check digit passes and that start with no 0); elsewhere the id is kept as written."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(UK_IDS_XPM)
+    frames = read_xpm(path, "P_X", region, KEY)
+    ids = frames.client["source_client_id"].to_list()
+    fields = frames.custom_field["field_id"].to_list()
+    if region == "UK":
+        assert ids == [f"hashed-609-{KEY.digest('ID:1955839609')[:16]}", "0207946095"]
+        assert fields == [f"hashed-612-{KEY.digest('ID:UTR-19558-39612')[:16]}"]
+        everything = json.dumps({n: getattr(frames, n).to_dicts() for n in frames.names()}, default=str)
+        assert "1955839609" not in everything and "39612" not in everything
+    else:
+        assert (ids, fields) == (["1955839609", "0207946095"], ["UTR-19558-39612"])
