@@ -446,17 +446,20 @@ def _masks(runs: list[str]) -> tuple[list[str], list[str]]:
 
 
 def mask_runs(expr: pl.Expr, runs: list[str]) -> pl.Expr:
-    """`expr` with each of `runs` replaced by *** and its last three digits (longest first)."""
-    return expr.str.replace_many(*_masks(runs))
+    """`expr` with each of `runs` replaced by *** and its last three digits: where several start at one place, the
+    longest (leftmost-first over the runs longest first: by default Aho-Corasick takes the one that ends first, a
+    stretch of a longer run, and "5*7*0*1*7*8*2*1" of a TFN written "5*7*0*1*7*8*2*1*6" was masked alone, its last
+    digit left; session 33)."""
+    return expr.str.replace_many(*_masks(runs), leftmost=True)
 
 
 def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
-    """`values` with each held row's runs masked; a row's practice's other runs do not occur in it, so masking
-    with the runs it holds is masking with all its practice's runs."""
+    """`values` with each held row's runs masked (as mask_runs does); a row's practice's other runs do not occur in
+    it, so masking with the runs it holds is masking with all its practice's runs."""
     sets = held.group_by("_row").agg(pl.col("run").sort().str.join(_COLUMNS).alias("_set"))  # a run may hold a line break
     for (runs,), part in sets.group_by("_set"):  # once per distinct set of numbers, a handful
         rows = part.get_column("_row")
-        values = values.scatter(rows, values.gather(rows).str.replace_many(*_masks(runs.split(_COLUMNS))))
+        values = values.scatter(rows, values.gather(rows).str.replace_many(*_masks(runs.split(_COLUMNS)), leftmost=True))
     return values
 
 

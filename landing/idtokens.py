@@ -44,7 +44,7 @@ def tokenised(tables: dict[str, pl.DataFrame], key: HashKey, regions: Mapping[st
     if not runs:
         return tables
     # an id is replaced when it holds one of them (longest first: its last three are the run's)
-    found = pl.DataFrame({"v": values}).with_columns(run=pl.col("v").str.extract_many(sorted(runs, key=len, reverse=True)).list.first())
+    found = pl.DataFrame({"v": values}).with_columns(run=pl.col("v").str.extract_many(sorted(runs, key=len, reverse=True), leftmost=True).list.first())
     found = found.filter(pl.col("run").is_not_null() & ~pl.col("v").str.contains(_UUID))
     hashes = key.hash_series("ID:" + found.get_column("v"))
     ends = found.get_column("run").str.replace_all(r"\D", "").str.slice(-3)

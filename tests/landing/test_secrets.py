@@ -791,3 +791,15 @@ def test_a_record_id_that_holds_a_utr_in_a_uk_practice_is_a_keyed_token(tmp_path
         assert "1955839609" not in everything and "39612" not in everything
     else:
         assert (ids, fields) == (["1955839609", "0207946095"], ["UTR-19558-39612"])
+
+
+
+def test_a_run_and_a_stretch_of_it_both_found_are_masked_as_the_run(tmp_path):
+    """Session 33: a UTR written "471 519 473 2" in a UK practice was masked as "***473 2": its stretch 471 519 473 is a
+    TFN, and of two numbers found starting at one place the mask took the one that ends first. The longest is masked."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(UK_IDS_XPM.replace("<Name>Tweed Ltd</Name>", "<Name>Tweed Ltd</Name><Address>UTR 471 519 473 2</Address>"))
+    client = read_xpm(path, "P_UK", "UK", KEY).client
+    assert client["address_line1"].to_list() == ["UTR ***732", None]
