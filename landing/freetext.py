@@ -328,8 +328,9 @@ def _in_phone(run: str, raw: str, region: str | None) -> bool:
 
 
 def _windows(run: str) -> list[str]:
-    """The run, and where it holds more than nine digits, each stretch of its groups of digits that holds eight to
-    ten (a UTR is ten): two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30)."""
+    """The run, and where it holds more than eight digits, each stretch of its groups of digits that holds eight to
+    ten (a UTR is ten): two numbers written one after the other ("123 456 782 876 543 210") are one run (session 30),
+    and so are a digit and an eight-digit number ("Level 3 49-091-850": an IRD number kept in clear, session 33)."""
     groups, start = [], None
     for i, c in enumerate(run + " "):  # a run is short: its groups of digits, any kind of digit
         if unicodedata.digit(c, None) is not None:
@@ -337,7 +338,7 @@ def _windows(run: str) -> list[str]:
         elif start is not None:
             groups.append((start, i))
             start = None
-    if sum(b - a for a, b in groups) <= 9:
+    if sum(b - a for a, b in groups) <= 8:
         return [run]
     out = [run]
     for i, (start, _) in enumerate(groups):

@@ -803,3 +803,26 @@ def test_a_run_and_a_stretch_of_it_both_found_are_masked_as_the_run(tmp_path):
     path.write_text(UK_IDS_XPM.replace("<Name>Tweed Ltd</Name>", "<Name>Tweed Ltd</Name><Address>UTR 471 519 473 2</Address>"))
     client = read_xpm(path, "P_UK", "UK", KEY).client
     assert client["address_line1"].to_list() == ["UTR ***732", None]
+
+
+BESIDE_A_DIGIT_XPM = """<Response api-method="List"><Status>OK</Status><Clients>
+<Client><UUID>bd-1</UUID><Name>Kea Ltd</Name><Address>Level 3 49-091-850</Address><PostalAddress>Unit 3 1234 5678</PostalAddress></Client>
+<Client><UUID>bd-2 49-091-850</UUID><Name>Tui Ltd, Level 3 123 456 782</Name><Address>Level 2 4909 1850</Address></Client>
+</Clients></Response>"""
+
+
+def test_an_eight_digit_tax_number_beside_one_more_digit_is_masked(tmp_path):
+    """Session 33: "Level 3 49-091-850" kept an eight-digit IRD number in clear: with the 3 it is one run of nine digits,
+    and a run of nine was looked at whole only. Its stretches of eight are looked at too, as that number written alone
+    would be (in free text and in a record id); a nine-digit TFN is found whole as before, and an eight-digit number
+    that is no tax number is kept."""
+    from landing.xpm import read_xpm
+
+    path = tmp_path / "xpm_clients.xml"
+    path.write_text(BESIDE_A_DIGIT_XPM)
+    frames = read_xpm(path, "P_NZ", "NZ", KEY)
+    c = {r["name"]: r for r in frames.client.iter_rows(named=True)}
+    assert (c["Kea Ltd"]["address_line1"], c["Kea Ltd"]["postal_line1"]) == ("Level 3 ***850", "Unit 3 1234 5678")
+    tui = c["Tui Ltd, Level 3 ***782"]
+    assert tui["address_line1"] == "Level 2 ***850"
+    assert tui["source_client_id"] == f"hashed-850-{KEY.digest('ID:bd-2 49-091-850')[:16]}"
