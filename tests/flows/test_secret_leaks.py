@@ -139,12 +139,13 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
         if address is None:
             address = etree.SubElement(client, "Address")
         address.text = f"Unit 5 TFN {p.spaced(lines, chr(10))}\n2 George St"
-        planted = []
+        planted, ids = [], {}
         if region == "UK":  # UTRs in a UK practice's free text and in a custom field with an ordinary name (QA)
-            in_address, in_memo = p.utr(), p.utr()
-            hidden += [in_address, in_memo]
+            in_address, in_memo, in_id = p.utr(), p.utr(), p.utr()
+            hidden += [in_address, in_memo, in_id]
             address.text += f" UTR {in_address[:5]} {in_address[5:]}"
             planted.append(("Memo", "Text", f"UTR {in_memo}"))
+            ids["Memo"] = f"UTR-{in_id}"  # and as a record's id (session 33)
         for name, tag, value in (*planted,
             ("TFN", "Text", p.spaced(p.tfn(), " ")),
             ("Notes", "Text", f"Per ATO letter the TFN is {p.spaced(note_tfn, '-')}, confirmed"),
@@ -155,7 +156,7 @@ def _enrich_xpm(path: Path, p: Planter, region: str) -> list[str]:
             ("Year End", "Date", note_date),  # a tax number in a field declared a date
         ):
             field = etree.SubElement(fields, "CustomField")
-            etree.SubElement(field, "UUID").text = f"planted-{name}-{p.digits(6)}"
+            etree.SubElement(field, "UUID").text = ids.get(name, f"planted-{name}-{p.digits(6)}")
             etree.SubElement(field, "Name").text = name
             etree.SubElement(field, tag).text = value
     tree.write(str(path), xml_declaration=True, encoding="utf-8")
@@ -167,11 +168,15 @@ def enrich(landing: Path, seed: int) -> dict:
     p = Planter(seed)
     registry = json.loads((landing / "practices.json").read_text())
     moved = _retarget(landing, registry)
+    hidden = []
+    for row in registry:  # a UTR in a UK practice's name (session 33)
+        if row["region"] == "UK":
+            hidden.append(p.utr())
+            row["name"] = f"{row['name']} (UTR {hidden[-1][:5]} {hidden[-1][5:]})"
     (landing / "practices.json").write_text(json.dumps(registry))
     bad = next(r["practice_id"] for r in registry if r["uses_xpm"] and r["region"] == "AU")
     # an HQ-only practice, if any, fails too (it has no links to review nor custom fields the assertions count)
     tabbed = {"practice": next((r["practice_id"] for r in registry if not r["uses_xpm"] and not r["uses_tax"]), None), "tfn": p.tfn()}
-    hidden = []
     for row in registry:
         folder = landing / row["practice_id"]
         hidden += _enrich_hq(folder / "hq_clients.json", p, row["region"], bad=row["practice_id"] == bad,
