@@ -13,7 +13,7 @@ What we choose, and why:
 - Any other free-text column (names, addresses, positions, group and organisation names) has every
   check-digit-valid TFN or IRD number in it replaced by `***` and its last three digits.
 - In a UK practice a UTR counts as those do (QA found one kept in clear in an address and in a custom field named
-  "Notes"): ten digits whose check digit passes (stdnum.gb.utr), unless written as a UK phone is, which about one
+  "Notes"; session 33 in the practice's name and a record's id: tax_number_runs with `utr`): ten digits whose check digit passes (stdnum.gb.utr), unless written as a UK phone is, which about one
   ten-digit phone number in eleven passes: a run starting with the trunk prefix 0 ("020 7946 0006"), or with the
   country code 44 ("+44 20 7946 0006"), is a phone (_is_utr). A phone written without either that passes the check
   is masked; ten digits alone in a phone column are not (a spreadsheet drops a phone's leading 0).
