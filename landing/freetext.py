@@ -282,18 +282,19 @@ _TRUNKS = {"AU": ("0", 10), "NZ": ("0", 10), "GB": ("0", 10), "US": ("1", 11)}
 _PHONE_BREAK = re.compile(r"[\r\n/|;]|\s{2,}|(?=\+)")
 
 
-def _phone(part: str, region: str | None) -> str | None:
-    """How `part` is written as a phone is: "code", a valid number after its country code ("+44 20 7946 0958"), or
-    "trunk", a valid number after its trunk prefix of the practice's country or of another of the four (_TRUNKS):
-    "020 7946 0958" in any practice; with eight or nine digits it may be a TFN or IRD number written whole
-    ("049-091-850"); else None."""
+def _phone(part: str, region: str | None, trunk: bool = True) -> bool:
+    """`part` is written as a phone is: a valid number after its country code ("+44 20 7946 0958"), or with `trunk`, a
+    valid number after its trunk prefix of the practice's country or of another of the four (_TRUNKS): "020 7946 0958"
+    in any practice; with eight or nine digits it may be a TFN or IRD number written whole ("049-091-850")."""
     lead = part.lstrip(" \t-.(")
     if lead.startswith("+"):
-        return "code" if _valid(lead, None) else None
+        return _valid(lead, None)
+    if not trunk:
+        return False
     first, count = _digits(lead[:1]), len(_digits(part))
     own = _TRUNK_REGION.get(region or "")
     where = sorted(_TRUNKS, key=lambda r: r != own)  # the practice's own country first: most phones are its
-    return "trunk" if any(first == _TRUNKS[r][0] and count >= _TRUNKS[r][1] and _valid(lead, r) for r in where) else None
+    return any(first == _TRUNKS[r][0] and count >= _TRUNKS[r][1] and _valid(lead, r) for r in where)
 
 
 def _valid(number: str, where: str | None) -> bool:
@@ -320,10 +321,12 @@ def _in_phone(run: str, raw: str, region: str | None) -> bool:
     as a phone (_phone): there it is a stretch of the phone's digits, no tax number. A run written in a tax number's
     grouping (_TAX_GROUPING) is no stretch of a phone written with its trunk prefix: "TFN 0 300 000 681" holds an AU
     phone's digits, 03 0000 0681 (session 33)."""
-    cuts = [0, *(i for m in _PHONE_BREAK.finditer(raw) for i in (m.start(), m.end())), len(raw)]
-    kinds = {"code"} if _grouped_as_tax(run) else {"code", "trunk"}
-    phones = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if _phone(raw[a:b], region) in kinds]
     at = [m.start() for m in re.finditer(re.escape(run), raw)]
+    cuts = [0, *(i for m in _PHONE_BREAK.finditer(raw) for i in (m.start(), m.end())), len(raw)]
+    # only the parts that hold the run are looked at as phones (phonenumbers parses each)
+    holding = [(a, b) for a, b in zip(cuts[::2], cuts[1::2]) if any(a <= i and i + len(run) <= b for i in at)]
+    trunk = not _grouped_as_tax(run)
+    phones = [(a, b) for a, b in holding if _phone(raw[a:b], region, trunk)]
     return bool(at and phones) and all(any(a <= i and i + len(run) <= b for a, b in phones) for i in at)
 
 
