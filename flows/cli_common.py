@@ -26,7 +26,7 @@ from flows.words import did_you_mean, plural, verb  # the commands import them f
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "unreadable_warehouse", "readable_warehouse", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
+    "existing_warehouse", "unreadable_warehouse", "readable_warehouse", "check_key", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
     "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
     "interrupts_kept", "raise_kept", "kept_interrupt",
@@ -366,6 +366,37 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
     else:
         todo = "restore the file from a backup (runs and commands that write refuse it until then)"
     return f"warehouse {path} cannot be opened as a DuckDB database: {reason}{above}: {todo}"
+
+
+def check_key(landing: Path, warehouse: Path, doing: str = "the run"):
+    """The hash key of a command that reads landing files (a run, a sync retirement), refused before Prefect starts
+    (exit 2) when missing or not the warehouse's: `doing` names what cannot start."""
+    from rich.markup import escape
+
+    from flows.hashkey import KeyMismatch, check_warehouse_key
+    from flows.settings import HashKeyMissing, hash_key
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
+    from warehouse.schema import not_a_warehouse
+
+    try:
+        key = hash_key(landing)
+        if warehouse.exists():
+            problem = unreadable_warehouse(warehouse)
+            if problem:  # DuckDB opens a file cut short and fails on the first table past the cut, mid-flow
+                fail(f"{doing} cannot start: {problem}")
+            try:
+                with connect(warehouse, read_only=True) as con:
+                    foreign = not_a_warehouse(con, warehouse)  # another tool's database: refused before Prefect starts
+                    if foreign:
+                        raise WarehouseUnusable(foreign)
+                    check_warehouse_key(con, key, warehouse)
+            except WarehouseBusy:
+                pass  # another run holds it: this one waits for it, and its flow checks the key under the lock
+    except (HashKeyMissing, KeyMismatch, WarehouseUnusable) as exc:
+        fail(f"{doing} cannot start: {exc}")
+    if key.origin.startswith("throwaway"):
+        err.print(f"[yellow]note:[/] hashing with the {escape(key.origin)}: for synthetic data only", highlight=False)
+    return key
 
 
 def readable_warehouse(option: Path | None) -> Path:

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from flows.cli_common import (
+    check_key,
     Landing,
     Practices,
     Verbose,
@@ -211,34 +212,6 @@ def _note_unfinished(warehouse: Path) -> None:
         )
 
 
-def _check_key(landing: Path, warehouse: Path):
-    """The run's hash key, refused before Prefect starts (exit 2) when missing or not the warehouse's."""
-    from flows.hashkey import KeyMismatch, check_warehouse_key
-    from flows.settings import HashKeyMissing, hash_key
-    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
-    from warehouse.schema import not_a_warehouse
-
-    try:
-        key = hash_key(landing)
-        if warehouse.exists():
-            problem = unreadable_warehouse(warehouse)
-            if problem:  # DuckDB opens a file cut short and fails on the first table past the cut, mid-flow
-                fail(f"the run cannot start: {problem}")
-            try:
-                with connect(warehouse, read_only=True) as con:
-                    foreign = not_a_warehouse(con, warehouse)  # another tool's database: refused before Prefect starts
-                    if foreign:
-                        raise WarehouseUnusable(foreign)
-                    check_warehouse_key(con, key, warehouse)
-            except WarehouseBusy:
-                pass  # another run holds it: this run waits for it, and its flow checks the key under the lock
-    except (HashKeyMissing, KeyMismatch, WarehouseUnusable) as exc:
-        fail(f"the run cannot start: {exc}")
-    if key.origin.startswith("throwaway"):
-        err.print(f"[yellow]note:[/] hashing with the {escape(key.origin)}: for synthetic data only", highlight=False)
-    return key
-
-
 def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runner: str, dask_address: str | None,
              verbose: bool, practices: list[str] | None = None, **kwargs) -> None:  # fmt: skip
     """Check the arguments, then run a migration flow with a progress bar and print what it did."""
@@ -250,7 +223,7 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     if not wh.exists() and flow_name == "rerun_practice":  # a rerun into a warehouse not there is a mistyped --warehouse
         fail(f"no warehouse at {wh}: a rerun runs again practices a run read; `scr run` makes the warehouse (check --warehouse)")
     registry = registry_of(landing)
-    _check_key(landing, wh)
+    check_key(landing, wh)
     check_practices(registry["practice_id"].to_list(), practices, str(landing / "practices.json"))
     from transforms.planning import unplanned_wave
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from flows.cli_common import (
-    By, Landing, Verbose, Warehouse, cell, err, fail, landing_path, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
+    By, Landing, Verbose, Warehouse, cell, check_key, err, fail, landing_path, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
     taking_over, unreadable_warehouse, unwritable, waiting, warehouse_path,
 )
 from flows.cutover import today
@@ -94,6 +94,9 @@ def retire_sync(
     wh = warehouse_path(warehouse)
     landing = landing_path(landing, wh)
     registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
+    # a record id holding a tax number is recorded as its keyed token, the one runs give it (QA8: an ephemeral key made
+    # another token on every retirement, so a link was retired again and joined nothing): the warehouse's key
+    check_key(landing, wh, "the sync retirement")
     from warehouse.db import WarehouseBusy, WarehouseUnusable, drop_kept_turn, wait_free
 
     if not wh.exists():  # a mistyped --warehouse: said before anything is made, as the operators' choices are not read

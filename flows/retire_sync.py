@@ -17,11 +17,12 @@ from prefect.runtime import flow_run
 
 from flows.cutover import SyncRetirementRefused, check_cutover, today
 from flows.markdown import md_text
-from flows.settings import acting, get_settings
+from flows.hashkey import adopt_key, check_task_key, check_warehouse_key
+from flows.settings import acting, get_settings, hash_key
 from flows.snapshot_hook import publish_snapshot
 from transforms.drift import DRIFT, drift, link_sides
 from warehouse import db
-from landing import BadInput, HashKey, read_practice, read_practices, read_registry, registry_problems
+from landing import BadInput, read_practice, read_practices, read_registry, registry_problems
 from landing.errors import unexpected
 from landing.schema import CLIENT, SYNC_LINK
 from transforms.retirement import plan_retirement, unconnected
@@ -48,15 +49,19 @@ def plan_task(landing: Path, warehouse: Path) -> tuple[pl.DataFrame, dict[str, s
     if not warehouse.exists():
         return registry, problems, read_retired(None)
     with db.reader(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con:
+        check_warehouse_key(con, hash_key(landing), warehouse)  # the links it retired were named with that key's tokens
         return with_choices(registry, latest_choices(con)), problems, read_retired(con)
 
 
 @task(name="retire-sync-compute", cache_policy=NO_CACHE)
-def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame) -> dict[str, Any]:
+def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str], retired: pl.DataFrame, key_fingerprint: str) -> dict[str, Any]:
     """Read every practice's clients and links; a practice with bad input is skipped with its reason."""
-    # Drift compares the two sides' tax-number hashes within this task and stores only their last three
-    # digits: a key that lives in memory for this task alone is enough, and needs no operator set-up.
-    key = HashKey.ephemeral()
+    # the warehouse's key, as a run's chunks read it (where the task runs, checked against the flow's): a record id
+    # holding a tax number is the keyed token runs stored for it, so the links retired join their records, and a link
+    # retired before is known again (QA8: a key of this task alone gave it a new token each time). Drift compares the
+    # two sides' tax-number hashes and stores only their last three digits.
+    key = hash_key(landing)
+    check_task_key(key, key_fingerprint)
     skipped = dict(problems)
     todo = registry.sort("practice_id").filter(~pl.col("practice_id").is_in(list(skipped)))
     try:
@@ -83,11 +88,12 @@ def compute_task(landing: Path, registry: pl.DataFrame, problems: dict[str, str]
 
 
 @task(name="retire-sync-write", cache_policy=NO_CACHE)
-def write_task(warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date, by: str) -> dict[str, int]:
+def write_task(landing: Path, warehouse: Path, computed: dict[str, Any], run_id: str, as_of: date, by: str) -> dict[str, int]:
     """Record retirements (with who and when), drift and unconnected practices through one connection, one transaction."""
     with db.writer(warehouse, get_settings().wait_seconds, on_wait=get_run_logger().warning) as con:
         with db.transaction(con):
             create_all(con)
+            adopt_key(con, hash_key(landing), warehouse)  # its tokens are this key's: refused under another's
             written = write_retirement(
                 con,
                 computed["plan"],
@@ -175,8 +181,8 @@ def retire_legacy_sync(
     turn = nullcontext() if dry_run and not warehouse.exists() else db.keeping_turn(warehouse, settings.wait_seconds, on_wait=get_run_logger().warning)
     with turn:
         registry, problems, retired = plan_task(landing, warehouse)
-        computed = compute_task(landing, registry, problems, retired)
-        written = None if dry_run else write_task(warehouse, computed, run_id, as_of, by)
+        computed = compute_task(landing, registry, problems, retired, hash_key(landing).fingerprint)
+        written = None if dry_run else write_task(landing, warehouse, computed, run_id, as_of, by)
     per_practice = summarise(computed["practices"], computed["plan"], computed["drift"])
     result = {
         "run_id": run_id,

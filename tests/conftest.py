@@ -16,6 +16,13 @@ os.environ.pop("SCR_HASH_KEY_FILE", None)
 
 import random
 
+# Prefect configures its logging once per process, on its first import, binding its console handler to the sys.stderr
+# of that moment. Imported first inside a CliRunner's invoke (the CLI imports Prefect only for commands that run a
+# flow), that is the runner's stream, closed once the invoke ends: every later flow in that process then failed
+# writing its log lines there ("I/O operation on closed file", a RecursionError, exit 1), in whichever test came after
+# such a one (tests/flows/test_secret_leaks.py after test_cli_environment.py, session 33). Imported here, it binds
+# pytest's own stream, open for the session.
+import prefect.main  # noqa: F401
 import pytest
 import websockets.asyncio.connection
 import websockets.sync.connection

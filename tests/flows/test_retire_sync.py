@@ -413,3 +413,29 @@ def test_the_deployments_flow_keeps_its_turn_from_its_reading_to_its_writing(pre
             child.kill()
     assert result["written"]["retired"] == 3 and log.read_text().split() == ["wave"]
     assert not [p for p in tmp_path.iterdir() if ".turn-" in p.name]
+
+
+def test_a_record_id_holding_a_tax_number_is_retired_once_under_the_token_runs_give_it(prefect_api, landing, tmp_path):
+    """QA8: the retirement read the landing files with a key of its own task, so a link whose HQ id is a TFN was recorded
+    under a new token on each retirement: retired again by the second, counted twice by sync_retirement_status, joined
+    to no record. It now reads with the warehouse's key: the token is the one a run stores, and the second retirement
+    finds the link retired."""
+    import polars as pl
+
+    from flows.settings import hash_key
+    from landing.idtokens import tokenised
+
+    tfn_id = "599936196"  # a valid TFN (synthetic), used by a practice as an HQ client id
+    for name in ("hq_clients.json", "sync_links.csv"):
+        path = landing / "p1" / name
+        path.write_text(path.read_text().replace("h2", tfn_id))
+    wh = tmp_path / "wh.duckdb"
+    first, second = _run(landing, wh), _run(landing, wh)
+    assert (_by_practice(first)["p1"]["retired"], _by_practice(second)["p1"]["retired"]) == (2, 0)
+    assert _by_practice(second)["p1"]["already_retired"] == 2
+    frame = pl.DataFrame({"practice_id": ["p1"], "hq_client_id": [tfn_id]})
+    token = tokenised({"sync_link": frame}, hash_key(landing), {"p1": "AU"})["sync_link"]["hq_client_id"][0]
+    assert token.startswith("hashed-196-"), token
+    with duckdb.connect(str(wh), read_only=True) as con:
+        ids = con.sql("select hq_client_id from sync_retirement where practice_id = 'p1' order by all").fetchall()
+    assert ids == sorted([("h1",), (token,)]), ids
