@@ -252,7 +252,8 @@ def _print_headline(head: dict, views: dict, latest: dict | None = None, warehou
         )  # fmt: skip
     unnamed = (latest or {}).get("unnamed_rows") or []  # the registry's problem, no practice's: not in the funnel
     for line in unnamed[:_UNNAMED_SHOWN]:
-        out.print(f"registry problem: {line} (no practice is read from it: fix or remove the row)", highlight=False, markup=False)
+        row = " (no practice is read from it: fix or remove the row)" if line.startswith("practices.json") else ""  # not a folder's
+        out.print(f"registry problem: {line}{row}", highlight=False, markup=False)
     if len(unnamed) > _UNNAMED_SHOWN:
         out.print(f"registry problem: no practice is read from {plural(len(unnamed) - _UNNAMED_SHOWN, 'more row')} of "
                   "practices.json", highlight=False, markup=False)

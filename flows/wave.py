@@ -166,7 +166,7 @@ def run_journey(
     problems = registry_problems(landing, files)
     unnamed = unnamed_rows(landing)  # rows of practices.json no practice is read from: the registry's problem, said apart
     for line in unnamed[:UNNAMED_LOGGED]:  # a registry of junk rows logged one line each took minutes (QA7): the first few
-        logger.warning("%s (no practice is read from it: fix or remove the row)", line)
+        logger.warning("%s%s", line, " (no practice is read from it: fix or remove the row)" if line.startswith("practices.json") else "")
     if len(unnamed) > UNNAMED_LOGGED:
         logger.warning("no practice is read from %d more rows of practices.json (`scr status` lists the first)", len(unnamed) - UNNAMED_LOGGED)
     if practice_ids:

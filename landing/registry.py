@@ -33,11 +33,24 @@ def _rows(landing: Path) -> list:
     return rows
 
 
+def holds_tax_number(name: str, region: object = None) -> bool:
+    """Whether an id or a folder's name holds a tax number as free text finds one (a TFN or IRD number; in a UK practice,
+    `region` "UK", a UTR too). Ids and folder names are stored and shown as written, so such a one names no practice
+    (QA8: a practice id or landing folder named by a TFN was stored and printed in clear). Only a name of eight digits
+    or more is looked at."""
+    if sum(c.isdigit() for c in name) < 8:
+        return False
+    return bool(tax_number_runs(pl.Series([name], dtype=pl.String), utr=region == "UK"))
+
+
 def _id(row: object) -> str | None:
-    """The practice a row names: its practice_id when that is an id (ID_PATTERN); a row with any other value names none
-    (a TFN typed there was stored in clear as a failed practice's id, QA session 31)."""
+    """The practice a row names: its practice_id when that is an id (ID_PATTERN) holding no tax number; a row with any
+    other value names none (a TFN typed there was stored in clear as a failed practice's id, QA session 31; one written
+    as an id, `599936196`, too: QA8)."""
     pid = row.get("practice_id") if isinstance(row, dict) else None
-    return pid.strip() if isinstance(pid, str) and ID_PATTERN.fullmatch(pid.strip()) else None
+    if not isinstance(pid, str) or not ID_PATTERN.fullmatch(pid.strip()):
+        return None
+    return None if holds_tax_number(pid.strip(), row.get("region")) else pid.strip()
 
 
 def read_registry(landing: Path) -> pl.DataFrame:
@@ -96,6 +109,9 @@ def _row_problem(row: object) -> str | None:
         value = row.get("practice_id")
         if value is None:
             return "no practice_id"
+        if isinstance(value, str) and ID_PATTERN.fullmatch(value.strip()):  # an id's shape, holding a tax number
+            return ("practice_id holds a tax number (a TFN, IRD number or UTR), which ids are stored and shown as: give "
+                    "the practice another id (and its folder that name)")  # fmt: skip
         return f"practice_id is {_kind(value)}, not an id of 1-64 letters, digits, _ or -"
     for field, allowed in ENUMS.items():
         if row.get(field) not in allowed:
@@ -157,6 +173,13 @@ def unnamed_rows(landing: Path) -> list[str]:
             said.append(str(BadInput(FILE, f"row {no}", _row_problem(row) or "no practice_id")))
         elif no in repeats and repeats[no][2]:
             said.append(str(BadInput(FILE, f"row {no}", f"repeats row {repeats[no][1]} word for word")))
+    named = {_id(row) for row in rows}
+    # a folder named by a tax number (a UTR too: whose folder it is, and so its region, is not known): said without its
+    # name, never a practice's id
+    for folder in _folders(landing):
+        if folder not in named and holds_tax_number(folder, "UK"):
+            said.append(f"a folder of the landing zone is named by a tax number (ending {folder[-3:]}): it is not read; "
+                        "give it its practice's id from practices.json")  # fmt: skip
     return said
 
 
@@ -191,7 +214,11 @@ def registry_problems(landing: Path, registry: pl.DataFrame) -> dict[str, str]:
         elif not (landing / pid / HQ_FILE).is_file():
             problems[pid] = str(no_hq())
     known = set(registry.get_column("practice_id").to_list())
-    for folder in sorted(p for p in landing.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if folder.name not in known:
-            problems[folder.name] = str(BadInput(folder.name, None, f"practice folder not in {FILE}"))
+    for folder in _folders(landing):
+        if folder not in known and not holds_tax_number(folder, "UK"):  # one named by a tax number: unnamed_rows says it
+            problems[folder] = str(BadInput(folder, None, f"practice folder not in {FILE}"))
     return dict(sorted(problems.items()))
+
+
+def _folders(landing: Path) -> list[str]:
+    return sorted(p.name for p in landing.iterdir() if p.is_dir() and not p.name.startswith("."))

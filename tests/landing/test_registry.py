@@ -170,3 +170,37 @@ def test_a_utr_in_a_uk_practices_name_is_masked(landing):
     write(landing, data)
     names = dict(read_registry(landing).select("practice_id", "name").iter_rows())
     assert names == {"P_AU": "Harbour Accountants", "P-NZ": "Tweed Ltd UTR ***609", "P_AU2": "Account 1955839612"}
+
+
+def test_a_practice_id_or_a_folder_named_by_a_tax_number_names_no_practice_and_is_said_without_it(landing):
+    """QA8: a practices.json row whose practice_id is a valid TFN written as an id (`599936196`), and a landing folder
+    named by one, were taken as a practice: its id was stored (the status, the snapshot, Prefect's artifacts) and shown
+    in clear. Now neither names a practice; each is the registry's problem, said by its row or as a folder, the number
+    never (its last three digits as elsewhere). An id of fewer than eight digits, or one holding no valid number, is
+    an id as before; a UTR is one in a UK practice's row (and in a folder's name, whose practice is not known)."""
+    import shutil
+
+    data = rows(landing)
+    write(landing, [*data, dict(data[0], practice_id="599936196"), dict(data[0], practice_id="12345678"),
+                    dict(data[1], practice_id="1955839609", region="UK", uses_tax=False),
+                    dict(data[0], practice_id="1955839609x")])  # fmt: skip
+    shutil.copytree(landing / "P_AU", landing / "786028113")  # a folder named by a TFN, in no row
+    for pid in ("599936196", "12345678", "1955839609x"):
+        shutil.copytree(landing / "P_AU", landing / pid)
+    reg = read_registry(landing)
+    # 12345678 passes no check; a UTR outside a UK row is ten digits and a letter: ids as before
+    assert reg.get_column("practice_id").to_list() == ["12345678", "1955839609x", "P-NZ", "P_AU"]
+    problems = registry_problems(landing, reg)
+    assert problems == {}, problems
+    said = unnamed_rows(landing)
+    tax_id = "practice_id holds a tax number (a TFN, IRD number or UTR), which ids are stored and shown as: give the " \
+             "practice another id (and its folder that name)"  # fmt: skip
+    assert said == [
+        f"practices.json: row 3: {tax_id}",
+        f"practices.json: row 5: {tax_id}",
+        "a folder of the landing zone is named by a tax number (ending 196): it is not read; give it its practice's id "
+        "from practices.json",
+        "a folder of the landing zone is named by a tax number (ending 113): it is not read; give it its practice's id "
+        "from practices.json",
+    ], said
+    assert not any(n in line for line in said for n in ("599936", "786028", "1955839"))
