@@ -348,9 +348,11 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
     reason = damage(path)
     above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
     if reason is None and shown_above:  # a whole DuckDB file, but maybe not the one the snapshot shown was published from
-        from warehouse.reader import not_its_snapshot
+        from warehouse.reader import snapshot_against_file
 
-        other = not_its_snapshot(path)
+        other, unpublished = snapshot_against_file(path)
+        if unpublished:
+            err.print(Text.assemble(("note:", "yellow"), " ", shown(unpublished)), highlight=False)
         if other:
             return (f"warehouse {path} is not what the analysts' snapshot was published from: {other}; what is shown above "
                     "is that snapshot, not this file: check --warehouse (or SCR_WAREHOUSE), or restore the warehouse's "

@@ -12,7 +12,7 @@ from warehouse.snapshot import DIR_VARIABLE, LAYOUT, last_generation, snapshot_p
 from warehouse.views import VIEWS
 
 __all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing",
-           "not_its_snapshot"]
+           "not_its_snapshot", "snapshot_against_file"]
 
 
 class SnapshotMissing(FileNotFoundError):
@@ -65,6 +65,13 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
     of the same warehouse (the snapshot names a later generation than the file ever marked). None when it was,
     or when that cannot be told: a snapshot or a warehouse without an id (an older release's), a file another process
     holds (a run: it is never opened beside one, nor held up) or that cannot be opened (warehouse.db.damage says so)."""
+    return snapshot_against_file(warehouse)[0]
+
+
+def snapshot_against_file(warehouse: Path | str) -> tuple[str | None, str | None]:
+    """(not_its_snapshot's reason, or None; a note when the file holds changes the snapshot does not show yet, or None:
+    QA8, a run stopped by Ctrl-C had committed chunks that `scr status` did not show, nothing said). Neither is told
+    while another process holds the file."""
     from warehouse.db import lock_path, open_warehouse, writer_running
     from warehouse.meta import read_meta
     from warehouse.schema import TABLES, WAREHOUSE_ID
@@ -72,37 +79,43 @@ def not_its_snapshot(warehouse: Path | str) -> str | None:
     try:
         snap = open_snapshot(warehouse)
     except (SnapshotMissing, duckdb.Error, OSError):
-        return None
+        return None, None
     try:
         info = snapshot_info(snap)
     finally:
         snap.close()
     published = info.get("warehouse_id")
     running = writer_running(warehouse)  # None: no lock file (no writer ever came), or a lock table this cannot read
-    if published is None or running or (running is None and lock_path(warehouse).exists()):
-        return None
+    if running or (running is None and lock_path(warehouse).exists()):
+        return None, None
     try:
         con = open_warehouse(warehouse, read_only=True)
     except (duckdb.Error, OSError):
-        return None
+        return None, None
     try:
         tables = {r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database()").fetchall()}
         own = read_meta(con, WAREHOUSE_ID) if "warehouse_meta" in tables else None
         known = last_generation(con) if "practice_change" in tables else None
     except duckdb.Error:
-        return None
+        return None, None
     finally:
         con.close()
     if not tables & set(TABLES):
-        return "it holds no warehouse's tables (a new or another tool's DuckDB database)"
-    if own is not None and own != published:
-        return "it is another warehouse (its id is not the one the snapshot names)"
+        return ("it holds no warehouse's tables (a new or another tool's DuckDB database)" if published else None), None
+    if published is not None and own is not None and own != published:
+        return "it is another warehouse (its id is not the one the snapshot names)", None
     shown = info.get("generation", "")
-    if known is not None and shown.isdigit() and int(shown) > known:
+    if known is None or not shown.isdigit():
+        return None, None
+    if published is not None and int(shown) > known:
         # QA7: a backup of this warehouse restored in its place has its id; the snapshot was published after it
         return (f"it is an older copy of this warehouse (a backup restored?): the snapshot shows its changes up to "
-                f"generation {shown}, this file knows them up to {known}")  # fmt: skip
-    return None
+                f"generation {shown}, this file knows them up to {known}"), None  # fmt: skip
+    if int(shown) < known:
+        return None, (f"the warehouse holds changes its analysts' snapshot does not show yet (its changes up to generation "
+                      f"{known}, the snapshot's up to {shown}: a run stopped before it published them?): `scr snapshot "
+                      f"--warehouse {warehouse}` publishes them")  # fmt: skip
+    return None, None
 
 
 def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:

@@ -633,3 +633,25 @@ def test_status_on_an_older_copy_of_the_same_warehouse_says_so_exit_2_and_scr_sn
     ], result.stderr
     assert scr("snapshot", "-w", str(path)).exit_code == 0  # the restored file meant: its own snapshot, nothing said
     assert scr("status", "-w", str(path)).exit_code == 0
+
+
+def test_status_says_when_the_warehouse_holds_changes_the_snapshot_does_not_show_yet(tmp_path):
+    """QA8: a run stopped by Ctrl-C had committed chunks the analysts' snapshot did not show (the run publishes at most
+    every SCR_SNAPSHOT_SECONDS and at its end), and `scr status` showed the older figures with nothing said. A note on
+    stderr says so and what publishes them; the exit stays 0 (what it shows is the snapshot, whole)."""
+    path = published(tmp_path / "w.duckdb")
+    assert scr("status", "-w", str(path)).stderr == ""
+    with duckdb.connect(str(path)) as con:  # a commit no publish followed: as a stopped run leaves its chunks
+        con.execute("update practice_change set generation = (select max(generation) + 1 from practice_change) "
+                    "where practice_id = 'A1'")  # fmt: skip
+        known = con.sql("select max(generation) from practice_change").fetchall()[0][0]
+    for args in (["status"], ["practice", "A1"]):
+        result = scr(*args, "-w", str(path))
+        assert result.exit_code == 0, result.output
+        assert result.stderr.splitlines() == [
+            f"note: the warehouse holds changes its analysts' snapshot does not show yet (its changes up to generation "
+            f"{known}, the snapshot's up to {known - 1}: a run stopped before it published them?): `scr snapshot "
+            f"--warehouse {path}` publishes them"
+        ], result.stderr
+    assert scr("snapshot", "-w", str(path)).exit_code == 0
+    assert scr("status", "-w", str(path)).stderr == ""
