@@ -27,7 +27,7 @@ from flows.words import did_you_mean, plural, verb  # the commands import them f
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
     "existing_warehouse", "unreadable_warehouse", "readable_warehouse", "check_key", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
-    "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "waiting", "taking_over", "print_table",
+    "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "not_taken", "waiting", "taking_over", "print_table",
     "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
     "interrupts_kept", "raise_kept", "kept_interrupt",
 ]  # fmt: skip
@@ -452,7 +452,7 @@ def writing(option: Path | None) -> Iterator:
                 raise
             publish_snapshot(con, path)  # the command committed: analysts see it
     except (WarehouseBusy, WarehouseUnusable) as exc:
-        fail(str(exc))
+        not_taken(exc, path)
     except Exception as exc:
         unwritable(exc, path)
         raise
@@ -521,7 +521,16 @@ def unwritable(exc: BaseException, path: Path, after: str = "a transaction that 
 
     reason = storage_failure(exc)
     if reason is not None:
-        fail(f"writing the warehouse {path} failed: {reason}; {after} (free space, lift the limit or make the folder writable, then run the command again)")
+        fail(f"writing the warehouse {path} failed: {reason}; {after} (free space, lift the limit, or make the folder and the file writable, then run the command again)")
+
+
+def not_taken(exc: BaseException, path: Path, after: str = "nothing was written") -> NoReturn:
+    """Exit 2 for a warehouse a command that writes could not take (warehouse.db.WarehouseBusy, WarehouseUnusable). A
+    file the storage will not let it open for writing (a read-only file: EPERM, EACCES) is said as every write the
+    storage refused is (`unwritable`), not as a file DuckDB cannot read ("cannot be opened as a DuckDB database", QA,
+    session 33); anything else in the error's own words."""
+    unwritable(exc, path, after)
+    fail(str(exc))
 
 
 def registry_of(landing: Path):

@@ -25,6 +25,7 @@ from flows.cli_common import (
     err,
     fail,
     landing_path,
+    not_taken,
     not_under_a_file,
     on_sigterm,
     signal_came,
@@ -245,13 +246,13 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
                   highlight=False)  # fmt: skip
     if dask_address:
         _check_scheduler(dask_address, runner)
-    from warehouse.db import WarehouseBusy, drop_kept_turn, wait_free
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, drop_kept_turn, wait_free
 
     try:  # wait (bounded) or refuse before Prefect starts if another process holds the warehouse
         # in turn, and keeping this run's turn for its flow's writer: a wave starting while Prefect starts queues behind it
         wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)
-    except WarehouseBusy as exc:
-        fail(str(exc))
+    except (WarehouseBusy, WarehouseUnusable) as exc:  # a read-only warehouse file: said as a read-only folder is
+        not_taken(exc, wh)
     except Exception as exc:  # the lock file cannot be made, a log left by a killed run cannot be folded in: a read-only folder, a full disk
         unwritable(exc, wh, "nothing was written")
         raise
@@ -349,7 +350,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             err.print(_stopped(how, Path(kwargs["warehouse"]), code, rekey), highlight=False)
             raise typer.Exit(code) from None  # said: the process ends as interrupted by the signal ends it
         except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
-            fail(str(exc))
+            not_taken(exc, Path(kwargs["warehouse"]), "the chunks committed before it stand (`scr status` says what the run left)")
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:
             fail(f"the run cannot start: {exc}")
         except flows_wave.RunRefused as exc:
@@ -658,8 +659,10 @@ def rekey(
         faults.point("rekey:purged")
         rewrite(wh, s.wait_seconds, on_wait=waiting)  # and the bytes the old hashes left in the warehouse file
         faults.point("rekey:rewritten")
-    except (HashKeyMissing, WarehouseBusy, WarehouseUnusable) as exc:
+    except HashKeyMissing as exc:
         fail(str(exc))
+    except (WarehouseBusy, WarehouseUnusable) as exc:
+        not_taken(exc, wh, "a transaction that did not commit left nothing behind")
     except Exception as exc:
         unwritable(exc, wh)
         raise

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     By, Landing, Verbose, Warehouse, cell, check_key, err, fail, landing_path, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
-    taking_over, unreadable_warehouse, unwritable, waiting, warehouse_path,
+    not_taken, taking_over, unreadable_warehouse, unwritable, waiting, warehouse_path,
 )
 from flows.cutover import today
 
@@ -110,7 +110,7 @@ def retire_sync(
             # in turn, keeping it for the flow's reader and writer: a wave starting while Prefect starts queues behind
             wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)
         except (WarehouseBusy, WarehouseUnusable) as exc:
-            fail(str(exc))
+            not_taken(exc, wh)
         except Exception as exc:
             unwritable(exc, wh, "nothing was written")
             raise
@@ -120,8 +120,10 @@ def retire_sync(
 
     try:
         result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force, by=who)
-    except (BadInput, WarehouseBusy, WarehouseUnusable) as exc:
+    except BadInput as exc:
         fail(str(exc))
+    except (WarehouseBusy, WarehouseUnusable) as exc:
+        not_taken(exc, wh, "a transaction that did not commit left nothing behind")
     except Exception as exc:
         unwritable(exc, wh)
         raise

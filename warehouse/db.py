@@ -80,8 +80,10 @@ def _unusable(path: Path, exc: Exception) -> WarehouseUnusable:
 
 
 # what the operating system says when a file cannot be written: a full disk, a file size limit (`ulimit -f`), a quota,
-# a read-only file system or folder
-_STORAGE_REASONS = ("No space left on device", "File too large", "Disk quota exceeded", "Read-only file system", "Permission denied")
+# a read-only file system or folder (a mode that forbids the write: EACCES; an immutable file or folder, `chattr +i`:
+# EPERM, which QA found said as a traceback, session 33)
+_STORAGE_REASONS = ("No space left on device", "File too large", "Disk quota exceeded", "Read-only file system", "Permission denied",
+                    "Operation not permitted")
 _ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 _DUCKDB_FILE = re.compile(r'(?:Could not|Cannot|Failed to) [a-z ]*?(?:file|directory) "([^"]+)"(?:[^:"]*): ([^"\n]+)')
 

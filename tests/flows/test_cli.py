@@ -391,6 +391,88 @@ def test_an_operator_command_on_a_full_disk_names_the_file_exits_2_and_changes_n
     assert again.exit_code == 0, again.output
 
 
+# every command that writes the warehouse, with what it needs (the hand-made warehouse's practices, a landing zone, a
+# review file): each refuses a warehouse it cannot write in the same one line
+WRITING = [
+    ["run", "-l", "LANDING"],
+    ["wave", "-l", "LANDING"],
+    ["rerun", "-p", "P00001", "-l", "LANDING"],
+    ["rekey", "-l", "LANDING"],
+    ["retire-sync", "-l", "LANDING", "--force", "--by", "ann"],
+    ["practice", "confirm", "C3", "--by", "ann"],
+    ["practice", "strategy", "A1", "keep_xpm", "--by", "ann"],
+    ["practice", "release", "A1", "--by", "ann"],
+    ["rollback", "-p", "A1", "--by", "ann"],
+    ["unmerge", "-u", "x", "--by", "ann"],
+    ["review", "apply", "DECISIONS", "--by", "ann"],
+    ["review", "revoke", "-p", "A2", "--all", "--by", "ann"],
+    ["snapshot"],
+]
+
+
+def _writing_commands(tmp_path, wh):
+    """WRITING as typed against `wh` (the hand-made warehouse, given the key of a landing zone made here)."""
+    from flows.settings import hash_key
+    from warehouse.meta import KEY_FINGERPRINT, write_meta
+
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "--out", str(zone), "--practices", "2", "--seed", "3"]).exit_code == 0
+    with duckdb.connect(str(wh)) as con:  # the key the runs hash with: they get as far as the writer lock
+        write_meta(con, KEY_FINGERPRINT, hash_key(zone / "landing").fingerprint)
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\nA2,hq,k1,xpm,y1,accept\n")
+    given = {"LANDING": str(zone / "landing"), "DECISIONS": str(decisions)}
+    return [[given.get(a, a) for a in args] + ["-w", str(wh)] for args in WRITING]
+
+
+@pytest.mark.parametrize("lock_there", [True, False], ids=["its-lock-file-there", "no-lock-file"])
+def test_a_command_that_writes_into_a_read_only_folder_names_the_file_exits_2_and_changes_nothing(tmp_path, lock_there):
+    """QA, session 33: with the warehouse's folder read-only (`chattr +i`: EPERM, not the EROFS of a read-only mount),
+    every writing command ended in DuckDB's traceback (Failed to commit: Cannot open file ".../scr.duckdb.wal":
+    Operation not permitted), exit 1; the README says one line naming the file and the reason, exit 2."""
+    from tests.support.state import warehouse_state
+    from tests.support.unwritable import unwritable
+    from tests.warehouse.handmade import published
+
+    folder = tmp_path / "wh"
+    folder.mkdir()
+    wh = published(folder / "scr.duckdb")
+    commands = _writing_commands(tmp_path, wh)
+    if lock_there:  # as after any run: the lock file is there, and stays writable
+        (folder / "scr.duckdb.lock").touch()
+    before = warehouse_state(wh)
+    with unwritable(folder):
+        for args in commands:
+            res = runner.invoke(app, args)
+            said = " ".join(res.output.split())
+            assert res.exit_code == 2, (args, res.output, res.exception)
+            assert said.startswith(f"error: writing the warehouse {wh} failed: cannot write {folder}/"), (args, said)
+            assert "make the folder and the file writable" in said and res.output.count("error:") == 1, (args, said)
+    assert warehouse_state(wh) == before
+
+
+def test_a_command_that_writes_a_read_only_warehouse_file_names_it_in_one_line_exit_2(tmp_path):
+    """QA, session 33: with the warehouse file itself read-only, `scr run`, `wave` and `rerun` ended in a traceback
+    from the wait for the writer lock (WarehouseUnusable, exit 1); the other commands said it in other words, as a
+    file DuckDB cannot open ("cannot be opened as a DuckDB database"): every one says it as the storage's refusal."""
+    from tests.support.state import warehouse_state
+    from tests.support.unwritable import unwritable
+    from tests.warehouse.handmade import published
+
+    wh = published(tmp_path / "scr.duckdb")
+    (tmp_path / "scr.duckdb.lock").touch()
+    commands = _writing_commands(tmp_path, wh)
+    before = warehouse_state(wh)
+    with unwritable(wh):
+        for args in commands:
+            res = runner.invoke(app, args)
+            said = " ".join(res.output.split())
+            assert res.exit_code == 2, (args, res.output, res.exception)
+            assert said.startswith(f"error: writing the warehouse {wh} failed: cannot write {wh}: "), (args, said)
+            assert said.count("error:") == 1, (args, said)
+    assert warehouse_state(wh) == before
+
+
 def test_serve_says_its_schedule_and_paths_as_text_and_refuses_a_bad_one_before_prefect(tmp_path, monkeypatch):
     """`scr serve` put --cron, --timezone and the paths through Rich markup (a landing folder named `z[bold]x[/]` lost
     its brackets); a cron Prefect cannot read ended in its traceback, an unknown time zone was taken as is."""
