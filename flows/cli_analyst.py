@@ -22,7 +22,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices, existing_warehouse, shown, unreadable_warehouse, verb, waiting,
+    unknown_practices, existing_warehouse, no_snapshot, shown, unreadable_warehouse, verb, waiting,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -35,10 +35,11 @@ def _snapshot(warehouse: Path | None):
     """A read-only connection to the snapshot; exit 2 when there is none yet."""
     from warehouse.reader import SnapshotMissing, open_snapshot
 
-    try:  # no warehouse at all: the words every command says (existing_warehouse)
-        return open_snapshot(existing_warehouse(warehouse))
+    path = existing_warehouse(warehouse)  # no warehouse at all: the words every command says
+    try:
+        return open_snapshot(path)
     except SnapshotMissing as exc:
-        fail(str(exc))
+        no_snapshot(path, exc)
 
 
 def _flat(frame):

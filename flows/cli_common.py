@@ -26,7 +26,7 @@ from flows.words import did_you_mean, plural, verb  # the commands import them f
 
 __all__ = [
     "out", "err", "fail", "refuse", "plural", "verb", "Warehouse", "Landing", "Practices", "By", "Verbose", "warehouse_path",
-    "existing_warehouse", "unreadable_warehouse", "readable_warehouse", "check_key", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
+    "existing_warehouse", "unreadable_warehouse", "readable_warehouse", "check_key", "foreign_file", "no_snapshot", "landing_path", "writing", "reading", "registry_of", "check_practices", "operator", "output_file",
     "not_under_a_file", "quiet_prefect", "shown", "cell", "unwritable", "not_taken", "waiting", "taking_over", "print_table",
     "unknown_practices", "stopped_by_ctrl_c", "stopped_by", "Terminated", "raising_on_sigterm", "signal_came", "on_sigterm", "signals_seen",
     "interrupts_kept", "raise_kept", "kept_interrupt",
@@ -410,6 +410,42 @@ def readable_warehouse(option: Path | None) -> Path:
     return path
 
 
+def foreign_file(path: Path) -> str | None:
+    """One line when the file at `path` is no warehouse: not DuckDB's, cut short, encrypted (unreadable_warehouse), or
+    another tool's database (warehouse.schema.not_a_warehouse), as a run and the commands that write say it; None for a
+    warehouse, a new DuckDB database (no table: a run or `scr snapshot` makes it one), or a file a writer holds (it is
+    never opened beside a run: the run's own check refused it, or it is a warehouse)."""
+    problem = unreadable_warehouse(path)
+    if problem or not path.is_file():
+        return problem
+    import duckdb
+
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, connect, writer_running
+    from warehouse.schema import not_a_warehouse
+
+    if writer_running(path):
+        return None
+    try:
+        con = connect(path, read_only=True)
+    except WarehouseUnusable as exc:
+        return str(exc)
+    except (WarehouseBusy, duckdb.Error, OSError):
+        return None
+    try:
+        return not_a_warehouse(con, path)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def no_snapshot(path: Path, missing: Exception) -> NoReturn:
+    """Exit 2 for a warehouse with no analysts' snapshot (warehouse.reader.SnapshotMissing): a file that is no warehouse
+    is said as `scr snapshot` and `scr run` say it (foreign_file), not with the snapshot's advice to run `scr snapshot`,
+    which refuses it (QA, session 33); a warehouse (or a new DuckDB file) gets that advice."""
+    fail(foreign_file(path) or str(missing))
+
+
 def not_under_a_file(path: Path, option: str = "--out") -> None:
     """Exit 2 when `path` would be made inside a file (`--out notes.txt/report.html`)."""
     above = next((a for a in path.parents if a.exists()), None)
@@ -437,7 +473,10 @@ def writing(option: Path | None) -> Iterator:
     from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
     from warehouse.schema import create_all
 
-    path = readable_warehouse(option)
+    path = existing_warehouse(option)
+    problem = foreign_file(path)  # before the writer's lock file is made beside another tool's database (QA, session 33)
+    if problem:
+        fail(problem)
     try:
         with writer(path, get_settings().wait_seconds, on_wait=waiting, on_stale=taking_over) as con:
             with transaction(con):
@@ -465,11 +504,15 @@ def reading(option: Path | None) -> Iterator:
     only where no whole snapshot was published yet (a warehouse from before snapshots: then a busy one is exit 2)."""
     from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
     from warehouse.reader import SnapshotMissing, open_snapshot
+    from warehouse.schema import holds_a_warehouse, not_a_warehouse
 
     path = existing_warehouse(option)
     try:
         con = open_snapshot(path)
-    except SnapshotMissing:
+    except SnapshotMissing as missing:
+        problem = unreadable_warehouse(path)  # not DuckDB's, cut short: said as `scr snapshot` says it (QA, session 33)
+        if problem:
+            fail(problem)
         try:
             con = connect(path, read_only=True)
         except WarehouseBusy as exc:
@@ -478,6 +521,11 @@ def reading(option: Path | None) -> Iterator:
                  "practices, so try again in a moment (with no run, `scr snapshot` publishes one)")
         except WarehouseUnusable as exc:
             fail(str(exc))
+        # another tool's database, or a new one with no table: the commands read tables it does not hold (a traceback)
+        problem = not_a_warehouse(con, path) or (None if holds_a_warehouse(con) else str(missing))
+        if problem:
+            con.close()
+            fail(problem)
     try:
         yield con
     finally:

@@ -16,7 +16,7 @@ import polars as pl
 from landing import schema as staging_shapes
 from warehouse.views import create_views
 
-__all__ = ["Table", "TABLES", "VERSIONED", "WAREHOUSE_ID", "create_all", "columns", "duckdb_type", "has_table", "not_a_warehouse", "table_names"]
+__all__ = ["Table", "TABLES", "VERSIONED", "WAREHOUSE_ID", "create_all", "columns", "duckdb_type", "has_table", "holds_a_warehouse", "not_a_warehouse", "table_names"]
 
 V, B, D, TS, I, BI, F, J = "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "INTEGER", "BIGINT", "DOUBLE", "JSON"
 
@@ -239,6 +239,13 @@ def not_a_warehouse(con: duckdb.DuckDBPyConnection, path: object = None) -> str 
     more = f" and {len(names) - _FOREIGN_SHOWN} more" if len(names) > _FOREIGN_SHOWN else ""
     return (f"warehouse {path} holds tables that are not a warehouse's: {', '.join(names[:_FOREIGN_SHOWN])}{more}: "
             "check --warehouse (or SCR_WAREHOUSE): it names another database")  # fmt: skip
+
+
+def holds_a_warehouse(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database `con` is in holds any of the warehouse's tables (a new DuckDB database holds none: a run or
+    `scr snapshot` makes it a warehouse)."""
+    names = {r[0] for r in con.sql("select table_name from duckdb_tables() where database_name = current_database()").fetchall()}
+    return bool(names & set(TABLES))
 
 
 def create_all(con: duckdb.DuckDBPyConnection) -> None:

@@ -655,3 +655,41 @@ def test_status_says_when_the_warehouse_holds_changes_the_snapshot_does_not_show
         ], result.stderr
     assert scr("snapshot", "-w", str(path)).exit_code == 0
     assert scr("status", "-w", str(path)).stderr == ""
+
+
+@pytest.mark.parametrize("kind", ["another-tools-database", "a-text-file"])
+def test_a_file_that_is_no_warehouse_is_said_alike_by_every_command_and_gets_no_lock_file(tmp_path, kind):
+    """QA8 (session 33): with no snapshot, `scr status`, `query` and `report` said of another tool's database (or a text
+    file) "no analysts' snapshot ... yet: `scr snapshot` publishes one", and `scr snapshot` then refused it; `scr
+    practice ID` and `review export` ended in DuckDB's traceback (CatalogException, exit 1) or said it in DuckDB's
+    words; `scr snapshot` and the other writing commands left a `.lock` file beside the other database. Every command
+    now says what `scr snapshot` says, one line, exit 2, and leaves nothing beside the file."""
+    path = tmp_path / "other.duckdb"
+    if kind == "a-text-file":
+        path.write_text("hi\n")
+    else:
+        with duckdb.connect(str(path)) as con:
+            con.execute("create table customers (id integer)")
+    refused = scr("snapshot", "-w", str(path))
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
+    line = refused.stderr
+    assert line.startswith(f"error: warehouse {path} ") and "check --warehouse (or SCR_WAREHOUSE): it names another" in line, line
+    for args in (["status"], ["query", "select 1"], ["query", "select 1", "-f", "json"], ["report", "-o", str(tmp_path / "r.html")],
+                 ["practice", "P1"], ["practice", "P1", "--json"], ["review", "export", "-p", "P1", "-o", str(tmp_path / "x.csv")],
+                 ["practice", "confirm", "P1", "--by", "ann"], ["rollback", "-p", "P1", "--by", "ann"], ["unmerge", "-u", "u1"]):
+        result = scr(*args, "-w", str(path))
+        assert result.exit_code == 2 and result.stderr == line and result.stdout == "", (args, result.output)
+    assert [p.name for p in tmp_path.iterdir()] == ["other.duckdb"]  # no lock file, no snapshot, no report
+
+
+def test_practice_and_review_export_on_a_new_duckdb_file_say_what_status_says_exit_2(tmp_path):
+    """QA8 (session 33): `scr practice ID` (and --json, and `review export`) on a DuckDB file holding no table at all
+    ended in DuckDB's traceback (CatalogException: stg_practice does not exist, exit 1). Such a file is a new
+    warehouse (`scr snapshot` or a run makes it one), as `scr status` says."""
+    path = tmp_path / "new.duckdb"
+    duckdb.connect(str(path)).close()
+    status = scr("status", "-w", str(path))
+    assert status.exit_code == 2 and "`scr snapshot --warehouse" in status.stderr and status.stderr.count("\n") == 1, status.output
+    for args in (["practice", "P1"], ["practice", "P1", "--json"], ["review", "export", "-p", "P1", "-o", str(tmp_path / "x.csv")]):
+        result = scr(*args, "-w", str(path))
+        assert result.exit_code == 2 and result.stderr == status.stderr and result.stdout == "", (args, result.output)
