@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -257,14 +258,79 @@ _AS_TEXT = ("INTERVAL", "UNION", "TIME WITH TIME ZONE", "BLOB", "BIT")
 
 def _as_text_where_polars_cannot(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """The result with its columns of those types (`finished_at - started_at`, also inside lists and structs) as DuckDB
-    writes them ("00:00:06.994", "3 days", "ab"); every other column as it is."""
-    text = [any(k in str(t) for k in _AS_TEXT) for t in rel.types] if rel is not None else []
-    if not any(text):
+    writes them ("00:00:06.994", "3 days", "ab"), and its maps' keys as text where they are not (Polars writes a map as a
+    JSON object, whose keys must be text: `histogram(wave)`, a MAP(INTEGER, UBIGINT), failed in every format, QA8);
+    every other column as it is."""
+    if rel is None:
         return rel
+    casts = []
+    for t in rel.types:
+        said = str(t)
+        keyed = _text_keys(said)
+        casts.append("varchar" if any(k in said for k in _AS_TEXT) else keyed if keyed != said else None)
+    if not any(casts):
+        return rel
+    try:
+        return _cast(rel, casts)
+    except duckdb.Error:  # a type whose keys this could not rewrite: such a column as DuckDB writes it, whole
+        return _cast(rel, [c and "varchar" for c in casts])
+
+
+def _cast(rel: duckdb.DuckDBPyRelation, casts: list[str | None]) -> duckdb.DuckDBPyRelation:
     # by position (#n): a result may repeat a column's name
     quoted = ['"' + c.replace('"', '""') + '"' for c in rel.columns]
-    return rel.project(", ".join(f"#{i}{'::varchar' if cast else ''} as {q}"
-                                 for i, (q, cast) in enumerate(zip(quoted, text), start=1)))  # fmt: skip
+    return rel.project(", ".join(f"#{i}{f'::{cast}' if cast else ''} as {q}"
+                                 for i, (q, cast) in enumerate(zip(quoted, casts), start=1)))  # fmt: skip
+
+
+_MAP = re.compile(r"(?<![A-Za-z0-9_])MAP\(")
+
+
+def _text_keys(type_: str) -> str:
+    """A DuckDB type as DuckDB writes it with every MAP's key type VARCHAR, but where it is VARCHAR or an ENUM already
+    (MAP(INTEGER, UBIGINT)[] -> MAP(VARCHAR, UBIGINT)[]); quoted names and ENUM members are passed over."""
+    out, at = [], 0
+    while True:
+        found = _next_map(type_, at)
+        if found < 0:
+            return "".join(out) + type_[at:]
+        start = found + len("MAP(")
+        end = _top_level_comma(type_, start)
+        key = type_[start:end].strip()
+        out.append(type_[at:start] + (key if key == "VARCHAR" or key.startswith("ENUM(") else "VARCHAR"))
+        at = end
+
+
+def _next_map(type_: str, at: int) -> int:
+    """Where the next `MAP(` outside quotes starts, from `at`; -1 for none."""
+    quote = None
+    for i in range(at, len(type_)):
+        c = type_[i]
+        if quote:
+            quote = None if c == quote else quote  # a doubled quote closes and opens again: the same
+        elif c in "'\"":
+            quote = c
+        elif c == "M" and _MAP.match(type_, i):
+            return i
+    return -1
+
+
+def _top_level_comma(type_: str, at: int) -> int:
+    """Where the comma after a map's key type is (outside quotes and the key's own parentheses)."""
+    depth, quote = 0, None
+    for i in range(at, len(type_)):
+        c = type_[i]
+        if quote:
+            quote = None if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            return i
+    return len(type_)
 
 
 def snapshot_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

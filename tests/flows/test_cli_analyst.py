@@ -90,6 +90,27 @@ def test_query_as_json_and_nested_values(wh):
     assert pl.read_csv(io.StringIO(as_csv.stdout))["practice_ids"].to_list() == ['["B2"]']
 
 
+def test_a_map_whose_keys_are_not_text_is_answered_with_its_keys_as_text_in_every_format(wh, monkeypatch):
+    """QA8 (session 33): `select histogram(wave) from stg_practice` (a MAP(INTEGER, UBIGINT)) ended in Polars' traceback
+    ("JSON Map keys must be String"), exit 1, in every format. Such a map, also inside a list or a struct, is answered
+    with its keys as text: a JSON object in --format json, its JSON text in a CSV cell and in the table."""
+    from flows import cli_common
+
+    monkeypatch.setattr(cli_common.out, "width", 300)
+    sql = ("select histogram(wave) h, [histogram(wave)] l, {'s': histogram(date '2024-05-01' + wave::integer)} s, "
+           "map(['=1+2'], [1]) t from stg_practice")
+    expected = {"h": {"1": 2, "2": 2}, "l": [{"1": 2, "2": 2}], "s": {"s": {"2024-05-02": 2, "2024-05-03": 2}}, "t": {"=1+2": 1}}
+    as_json = scr("query", "-w", str(wh), sql, "-f", "json")
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout) == [expected]
+    as_csv = scr("query", "-w", str(wh), sql, "-f", "csv")
+    assert as_csv.exit_code == 0, as_csv.output
+    row = pl.read_csv(io.StringIO(as_csv.stdout), infer_schema=False).row(0, named=True)
+    assert {k: json.loads(v) for k, v in row.items()} == expected  # each cell starts with { or [: inert in a spreadsheet
+    as_table = scr("query", "-w", str(wh), sql)
+    assert as_table.exit_code == 0 and '{"1":2,"2":2}' in as_table.stdout and "1 rows" in as_table.stdout, as_table.output
+
+
 def test_query_as_a_table(wh):
     result = scr("query", "-w", str(wh), "select practice_id, records_in from merge_summary where records_in > 0", "--max-rows", "2")
     assert result.exit_code == 0, result.output
