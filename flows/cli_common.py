@@ -336,17 +336,18 @@ def existing_warehouse(option: Path | None) -> Path:
     return path
 
 
-def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
+def unreadable_warehouse(path: Path, shown_above: bool = False, printed: str = "what is shown above is") -> str | None:
     """One line when the live warehouse file cannot be read (cut short, not DuckDB's: warehouse.db.damage), worded as
     DuckDB's own refusal is (warehouse.db.WarehouseUnusable): the path, why, what to do; None when it looks whole.
 
     `shown_above`: what the command printed came from the analysts' snapshot, which outlives the file it was published
-    from (`scr status`, `scr practice`): the line says so. An empty file is refused by DuckDB itself (it makes a new
+    from (`scr status`, `scr practice`): the line says so, `printed` saying what that is ("what is shown above is"; a
+    JSON has nothing above: "the facts given are from"). An empty file is refused by DuckDB itself (it makes a new
     database only where no file is), so every command says it in these words (QA, session 31)."""
     from warehouse.db import ENCRYPTED_FILE, damage
 
     reason = damage(path)
-    above = "; what is shown above is the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
+    above = f"; {printed} the analysts' snapshot as last published, not the warehouse now" if shown_above else ""
     if reason is None and shown_above:  # a whole DuckDB file, but maybe not the one the snapshot shown was published from
         from warehouse.reader import snapshot_against_file
 
@@ -354,8 +355,8 @@ def unreadable_warehouse(path: Path, shown_above: bool = False) -> str | None:
         if unpublished:
             err.print(Text.assemble(("note:", "yellow"), " ", shown(unpublished)), highlight=False)
         if other:
-            return (f"warehouse {path} is not what the analysts' snapshot was published from: {other}; what is shown above "
-                    "is that snapshot, not this file: check --warehouse (or SCR_WAREHOUSE), or restore the warehouse's "
+            return (f"warehouse {path} is not what the analysts' snapshot was published from: {other}; {printed} "
+                    "that snapshot, not this file: check --warehouse (or SCR_WAREHOUSE), or restore the warehouse's "
                     "file; if this file is meant, `scr snapshot` publishes its own")  # fmt: skip
     if reason is None:
         return None

@@ -121,7 +121,9 @@ def show(
     step = next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None,
                      facts["unapplied_decisions"])  # fmt: skip
     rows.append(("next step", step))
-    problem = unreadable_warehouse(warehouse_path(warehouse), shown_above=True)  # the snapshot outlives the file it shows
+    # the snapshot outlives the file it shows; a JSON's reader sees nothing "above" (QA8, session 33)
+    problem = unreadable_warehouse(warehouse_path(warehouse), shown_above=True,
+                                   printed="the facts given are from" if as_json else "what is shown above is")
     if as_json:  # the same facts as values a script reads, not as the lines a person reads
         # a damaged warehouse said in the JSON too, not only by the exit code and stderr (QA7): null when it looks whole
         out.print_json(data={**_as_data(practice_id, row, st, facts, chosen, uses, step), "damaged": problem})
