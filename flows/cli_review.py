@@ -40,6 +40,8 @@ def export(
         with reading(warehouse) as con:
             waiting = practices_awaiting(con)
         fail("name the practice to review with --practice ID (repeat for more): " + _awaiting(waiting))
+    if out_file is not None and str(out_file) == "-":  # not stdout: a file named `-` was written (QA8, session 33)
+        fail("--out -: the export is a CSV file to fill in and give back to `scr review apply`: give its file name (e.g. -o review.csv)")
     stem = "held-back" if held_back else "review"
     target = out_file or Path(f"{stem}-{practice[0]}.csv" if len(practice) == 1 else f"{stem}.csv")
     files = {p: target if len(practice) == 1 else target.with_name(f"{target.stem}-{p}{target.suffix}") for p in practice}

@@ -271,3 +271,12 @@ def test_a_pair_revoked_again_names_the_withdrawal_that_did_it(wh, tmp_path):
     assert again.exit_code == 1 and "has no decision in force for those pairs (already withdrawn: 1 decision by ops at " in said(again)
     other = runner.invoke(scr, ["review", "revoke", "-p", "p1", "--pair", "xpm:x9,hq:h9", "--by", "ops", "-w", str(wh)])
     assert other.exit_code == 1 and "already withdrawn" not in said(other)  # a pair never decided: no withdrawal to name
+
+
+def test_review_export_to_a_dash_is_refused_in_one_line_and_writes_no_file_named_dash(wh, tmp_path, monkeypatch):
+    """QA8 (session 33): `scr review export -p P -o -` wrote a file named `-` in the current folder (and said so, as
+    if it were a place): the export is a file to fill in and give back to `scr review apply`, never stdout."""
+    monkeypatch.chdir(tmp_path)
+    res = runner.invoke(scr, ["review", "export", "-p", "p1", "-o", "-", "-w", str(wh)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr.startswith("error: --out -: ") and not (tmp_path / "-").exists(), res.stderr
