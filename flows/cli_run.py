@@ -24,6 +24,7 @@ from flows.cli_common import (
     check_practices,
     err,
     fail,
+    foreign_file,
     landing_path,
     not_taken,
     not_under_a_file,
@@ -37,7 +38,6 @@ from flows.cli_common import (
     shown,
     registry_of,
     taking_over,
-    unreadable_warehouse,
     unwritable,
     waiting,
     warehouse_path,
@@ -635,7 +635,7 @@ def rekey(
     landing = landing_path(landing, wh)
     if not wh.exists():
         fail(f"no warehouse at {wh}: nothing to rekey (`scr run` records the key on its first run)")
-    problem = unreadable_warehouse(wh)
+    problem = foreign_file(wh)  # another tool's database too: refused before a lock file is made beside it (QA8)
     if problem:
         fail(problem)
     registry_of(landing)

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     By, Landing, Verbose, Warehouse, cell, check_key, err, fail, landing_path, operator, out, plural, print_table, quiet_prefect, refuse, registry_of,
-    not_taken, taking_over, unreadable_warehouse, unwritable, waiting, warehouse_path,
+    foreign_file, not_taken, taking_over, unwritable, waiting, warehouse_path,
 )
 from flows.cutover import today
 
@@ -94,18 +94,18 @@ def retire_sync(
     wh = warehouse_path(warehouse)
     landing = landing_path(landing, wh)
     registry_of(landing)  # a missing or unreadable landing zone: exit 2 before Prefect starts
+    from warehouse.db import WarehouseBusy, WarehouseUnusable, drop_kept_turn, wait_free
+
+    problem = foreign_file(wh) if wh.exists() else None  # another tool's database too: refused before a lock file is made beside it (QA8)
+    if problem:
+        fail(problem)
     # a record id holding a tax number is recorded as its keyed token, the one runs give it (QA8: an ephemeral key made
     # another token on every retirement, so a link was retired again and joined nothing): the warehouse's key
     check_key(landing, wh, "the sync retirement")
-    from warehouse.db import WarehouseBusy, WarehouseUnusable, drop_kept_turn, wait_free
-
     if not wh.exists():  # a mistyped --warehouse: said before anything is made, as the operators' choices are not read
         made = "" if dry_run else "this retirement makes one, and "
         waiting(f"note: no warehouse at {wh} yet: {made}no step one confirmed with `scr practice confirm` is known to it (check --warehouse)")
     else:  # wait (bounded) or refuse before Prefect starts, as `scr run` does: not through the flow's tracebacks
-        problem = unreadable_warehouse(wh)
-        if problem:
-            fail(problem)
         try:
             # in turn, keeping it for the flow's reader and writer: a wave starting while Prefect starts queues behind
             wait_free(wh, settings.wait_seconds, on_wait=waiting, on_stale=taking_over, keep_turn=True)

@@ -695,22 +695,29 @@ def test_a_file_that_is_no_warehouse_is_said_alike_by_every_command_and_gets_no_
     practice ID` and `review export` ended in DuckDB's traceback (CatalogException, exit 1) or said it in DuckDB's
     words; `scr snapshot` and the other writing commands left a `.lock` file beside the other database. Every command
     now says what `scr snapshot` says, one line, exit 2, and leaves nothing beside the file."""
-    path = tmp_path / "other.duckdb"
+    (tmp_path / "w").mkdir()
+    path = tmp_path / "w" / "other.duckdb"
     if kind == "a-text-file":
         path.write_text("hi\n")
     else:
         with duckdb.connect(str(path)) as con:
             con.execute("create table customers (id integer)")
+    zone = tmp_path / "zone"
+    assert scr("generate", "-o", str(zone), "-n", "2", "-s", "3").exit_code == 0
+    landing = str(zone / "landing")
     refused = scr("snapshot", "-w", str(path))
     assert refused.exit_code == 2 and refused.stderr.count("\n") == 1, refused.output
     line = refused.stderr
     assert line.startswith(f"error: warehouse {path} ") and "check --warehouse (or SCR_WAREHOUSE): it names another" in line, line
     for args in (["status"], ["query", "select 1"], ["query", "select 1", "-f", "json"], ["report", "-o", str(tmp_path / "r.html")],
                  ["practice", "P1"], ["practice", "P1", "--json"], ["review", "export", "-p", "P1", "-o", str(tmp_path / "x.csv")],
-                 ["practice", "confirm", "P1", "--by", "ann"], ["rollback", "-p", "P1", "--by", "ann"], ["unmerge", "-u", "u1"]):
+                 ["practice", "confirm", "P1", "--by", "ann"], ["rollback", "-p", "P1", "--by", "ann"], ["unmerge", "-u", "u1"],
+                 ["rekey", "-l", landing], ["retire-sync", "-l", landing, "--force", "--by", "ann"],
+                 ["retire-sync", "-l", landing, "--force", "--dry-run"], ["run", "-l", landing]):
         result = scr(*args, "-w", str(path))
-        assert result.exit_code == 2 and result.stderr == line and result.stdout == "", (args, result.output)
-    assert [p.name for p in tmp_path.iterdir()] == ["other.duckdb"]  # no lock file, no snapshot, no report
+        said = line.replace("error: ", "error: the run cannot start: ", 1) if args[0] == "run" else line
+        assert result.exit_code == 2 and result.stderr == said and result.stdout == "", (args, result.output)
+    assert [p.name for p in (tmp_path / "w").iterdir()] == ["other.duckdb"]  # no lock file, no snapshot
 
 
 def test_practice_and_review_export_on_a_new_duckdb_file_say_what_status_says_exit_2(tmp_path):
