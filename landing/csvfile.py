@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,19 +19,25 @@ from landing.values import LABEL, PRACTICE, RECORD_NO
 # 128 KB by default, which is valid CSV (a long note) refused; the whole file is in memory anyway
 FIELD_LIMIT = 10_000_000
 csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+log = logging.getLogger("scr.landing")
+IGNORED = "ignored"  # the raw table naming a file's columns the contract does not name (one row per column)
 
 
 @dataclass
 class Table:
-    """A CSV's columns (every contract column, absent ones all None), record start lines and raw hashes."""
+    """A CSV's columns (every contract column, absent ones all None), record start lines, raw hashes and the names of
+    the columns it has that the contract does not name (ignored: their values are never kept, nor hashed)."""
 
     columns: dict[str, list[str | None]]
     lines: list[int]
     raw_hashes: list[str]
+    ignored: list[str]
 
 
 def read_csv(path: Path, file: str, known: list[str], required: list[str], digests: bool = True) -> Table:
-    """Read `path` strictly: unknown, repeated or missing required header names and ragged rows are BadInput."""
+    """Read `path` strictly: repeated or missing required header names and ragged rows are BadInput. A column the
+    contract does not name is ignored, as the XML and JSON readers ignore unknown elements and keys (an export tool
+    adds columns between versions; found by QA, session 33: one extra column failed the whole practice)."""
     data = path.read_bytes()
     if not data.strip():
         raise BadInput(file, None, "empty file")
@@ -44,39 +52,57 @@ def read_csv(path: Path, file: str, known: list[str], required: list[str], diges
             if len(header) == 1 and set(header[0].split(sep)) & set(required):
                 raise BadInput(file, "line 1", f"columns separated by {kind}, not commas: save it as CSV UTF-8 (comma delimited)")
         for name in header:
-            if name not in known:
-                raise BadInput(file, "line 1", f"unknown column {name!r}")
             if header.count(name) > 1:
                 raise BadInput(file, "line 1", f"column {name!r} repeats")
         for name in required:
             if name not in header:
                 raise BadInput(file, "line 1", f"missing required column {name!r}")
-        cols: list[list[str]] = [[] for _ in header]
+        keep = [i for i, name in enumerate(header) if name in known]
+        cols: list[list[str]] = [[] for _ in keep]
         lines, hashes, start = [], [], reader.line_num + 1
         for row in reader:
             if row:  # a blank line is no record
                 if len(row) != len(header):
                     raise BadInput(file, f"line {start}", f"expected {len(header)} fields, found {len(row)}")
-                for values, v in zip(cols, row):
+                kept = [row[i] for i in keep]
+                for values, v in zip(cols, kept):
                     values.append(v)
                 lines.append(start)
                 if digests:  # an unkeyed digest only until landing.idents.finish keys it: the record holds tax numbers
-                    hashes.append(hashlib.sha256("\x1f".join(row).encode()).hexdigest())
+                    hashes.append(hashlib.sha256("\x1f".join(kept).encode()).hexdigest())
             start = reader.line_num + 1
     except csv.Error as exc:
         raise BadInput(file, f"line {reader.line_num}", f"not valid CSV: {exc}") from None
-    by_name = dict(zip(header, cols))
+    by_name = dict(zip([header[i] for i in keep], cols))
     empty = [None] * len(lines)
-    return Table({name: by_name.get(name, empty) for name in known}, lines, hashes)
+    ignored = [name for name in header if name not in known]
+    return Table({name: by_name.get(name, empty) for name in known}, lines, hashes, ignored)
 
 
-def columns(path: Path, file: str, known: list[str], required: list[str], digests: bool = True) -> dict[str, list]:
-    """The CSV's raw column lists (every contract column), record_no (start lines) and, if asked, raw_hash."""
+def tables(path: Path, file: str, known: list[str], required: list[str], digests: bool = True) -> dict[str, dict[str, list]]:
+    """The CSV's raw column lists as table "table" (every contract column), with record_no (start lines) and, if asked,
+    raw_hash; and table IGNORED: the names of the columns ignored, for `warn_ignored` in the process that types them."""
     table = read_csv(path, file, known, required, digests)
     out: dict[str, list] = {**table.columns, RECORD_NO: table.lines}
     if digests:
         out["raw_hash"] = table.raw_hashes
-    return out
+    return {"table": out, IGNORED: {"column": table.ignored}}
+
+
+def _shown(name: str) -> str:
+    # a header name is no value, but a long run of digits is masked all the same (it could be a tax number)
+    name = re.sub(r"[0-9]{5,}", "…", name)
+    return repr(name if len(name) <= 40 else name[:39] + "…")
+
+
+def warn_ignored(raw: dict[str, pl.DataFrame], file: str) -> None:
+    """One warning per practice of the batch whose `file` had columns the contract does not name: their names only."""
+    frame = raw.get(IGNORED)
+    if frame is None or frame.is_empty():
+        return
+    for pid, names in frame.group_by("practice_id", maintain_order=True).agg("column").iter_rows():
+        shown = ", ".join(_shown(n) for n in names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        log.warning("practice %s: %s: columns the contract does not name, ignored (not read): %s", pid, file, shown)
 
 
 def labelled(raw: pl.DataFrame, id_column: str) -> pl.DataFrame:

@@ -8,7 +8,7 @@ import polars as pl
 
 from landing import schema
 from landing.batch import Reader
-from landing.csvfile import check_records, columns, labelled, outside_vocabulary
+from landing.csvfile import check_records, labelled, tables, warn_ignored, outside_vocabulary
 from landing.errors import Failures
 from landing.values import typed as typed_frame
 
@@ -20,11 +20,12 @@ REQUIRED = ["xpm_client_uuid", "hq_client_id"]
 
 def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
     """sync_links.csv as raw column lists (no lineage digests: a link is not a client record)."""
-    return {"table": columns(path, FILE, COLUMNS, REQUIRED, digests=False)}
+    return tables(path, FILE, COLUMNS, REQUIRED, digests=False)
 
 
 def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
     """A batch's links: a link without both ids, repeated, or with a bad timestamp fails its practice."""
+    warn_ignored(raw, FILE)
     table = labelled(raw["table"], "xpm_client_uuid")
     check_records(table, FILE, ["xpm_client_uuid", "hq_client_id"], REQUIRED, failures, (RANK,))
     table = table.with_columns(pl.col("state").str.strip_chars().str.to_lowercase().replace("", None))

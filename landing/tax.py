@@ -8,7 +8,7 @@ import polars as pl
 
 from landing import schema
 from landing.batch import Reader, parse_file, read_file
-from landing.csvfile import check_records, columns, labelled
+from landing.csvfile import check_records, labelled, tables, warn_ignored
 from landing.errors import BadInput, Failures
 from landing.frames import Frames
 from landing.idents import LONG, Parsed
@@ -42,11 +42,12 @@ _SCIENTIFIC = r"^\s*[0-9](?:[.,][0-9]+)?[eE]\+?[0-9]+\s*$"
 
 def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
     """tax_clients.csv as raw column lists (header, quoting, UTF-8 and ragged rows checked)."""
-    return {"table": columns(path, FILE, COLUMNS, REQUIRED)}
+    return tables(path, FILE, COLUMNS, REQUIRED)
 
 
 def typed(raw: dict[str, pl.DataFrame], failures: Failures) -> dict[str, pl.DataFrame]:
     """A batch's tax records checked and typed: client, org_link and raw identifiers ("ids")."""
+    warn_ignored(raw, FILE)
     table = labelled(raw["table"], "client_code")
     check_records(table, FILE, ["client_code"], REQUIRED, failures, (RANK,))
     table = table.with_columns(client_code=pl.col("client_code").str.strip_chars())
