@@ -269,6 +269,9 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
         f"{plural(summary['auto_links'], 'automatic merge link')}, {plural(summary['review_links'], 'link')} for review",
         highlight=False,
     )
+    if summary.get("budget_unused"):  # a planned wave was taken whole: the operator's budget said to be unused
+        err.print(Text(f"note: --budget {kwargs['record_budget']} not used: {summary['budget_unused']}", style="yellow"),
+                  highlight=False)  # fmt: skip
     from flows.cli_analyst import print_status
 
     print_status(wh, only=practices)
@@ -471,12 +474,15 @@ def wave(
     landing: Landing = None,
     warehouse: Warehouse = None,
     number: Annotated[int | None, typer.Option("--wave", metavar="N", help="wave number from the registry (default: the lowest planned)", show_default=False)] = None,
-    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", min=1, help="record budget, filled largest practice first, when no eligible practice has a planned wave", show_default=False)] = None,
+    budget: Annotated[int | None, typer.Option("--budget", metavar="RECORDS", min=1, help="record budget, filled largest practice first, when no eligible practice has a planned wave (not with --wave)", show_default=False)] = None,
     runner: Runner = "thread",
     dask_address: DaskAddress = None,
     verbose: Verbose = False,
 ) -> None:
     """Run one planned wave now, as the nightly schedule would: eligible practices only."""
+    if number is not None and budget is not None:  # the budget was ignored, unsaid (QA, session 33)
+        fail(f"--budget {budget} with --wave {number}: a budget fills only a wave of practices no wave is planned for; "
+             "give one or the other")  # fmt: skip
     _journey("nightly_wave", landing, warehouse, runner, dask_address, verbose, wave=number, record_budget=budget, select="eligible")
 
 

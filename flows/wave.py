@@ -36,7 +36,7 @@ from landing.fingerprint import fingerprints
 from landing.practice import lost_exports
 from landing.registry import ID_PATTERN
 from landing.sizes import practice_sizes
-from transforms.planning import chunks, plan_wave, unplanned_wave
+from transforms.planning import budget_unused, chunks, plan_wave, unplanned_wave
 from transforms.status_rules import baseline, with_choices
 from warehouse import db
 from warehouse.choices import latest_choices, read_pins
@@ -175,6 +175,9 @@ def run_journey(
             raise RunRefused(f"not in {landing / 'practices.json'}: {', '.join(unknown)}")
     elif select == "named":
         raise RunRefused("a rerun needs the practices to run (parameter `practices`)")
+    if wave is not None and record_budget is not None:  # the budget would be ignored: a wave is taken whole
+        raise RunRefused(f"a record budget ({record_budget}) with a wave ({wave}): a budget fills only a wave of practices "
+                         "no wave is planned for; give one or the other")  # fmt: skip
     unplanned = unplanned_wave(files, wave, str(landing / "practices.json"))
     if unplanned:  # a deployment's `wave` parameter no practice is planned in: an empty wave reported as a success
         raise RunRefused(unplanned)
@@ -216,6 +219,7 @@ def run_journey(
         # the old key may stay), keeping its version: the chunk's writer re-keys that version's hashes, promotes nothing
         left_alone = set() if select == "rekey" else pinned
         candidates = registry.filter(~pl.col("practice_id").is_in(list(problems)) & ~pl.col("practice_id").is_in(list(left_alone)))
+        unused = None
         if practice_ids:
             todo = candidates.filter(pl.col("practice_id").is_in(practice_ids))
         elif select in ("all", "rekey"):
@@ -223,6 +227,9 @@ def run_journey(
         else:
             todo = plan_wave(candidates, current, practice_sizes(landing, candidates["practice_id"].to_list()),
                              wave=wave, record_budget=record_budget)  # fmt: skip
+            unused = budget_unused(todo, wave, record_budget)
+            if unused:
+                logger.warning("record budget %d not used: %s", record_budget, unused)
         decisions = read_decisions(con)
         params = _params()
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
@@ -331,6 +338,8 @@ def run_journey(
         finish_run(con, run_id, "broken" if broken else "completed", summary, invariants)
         publish_snapshot(con, warehouse)
     _publish(summary)
+    if unused:  # for the command to say (`scr wave --budget N`); not stored with the run
+        summary["budget_unused"] = unused
     if broken:
         raise InvariantBroken(f"run {run_id} broke invariants: {', '.join(broken)} (details in pipeline_run.invariants)")
     return summary

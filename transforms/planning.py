@@ -72,6 +72,16 @@ def plan_wave(
     return ranked.filter(keep).drop("records", "_total").sort("practice_id")
 
 
+def budget_unused(planned: pl.DataFrame, wave: int | None, record_budget: int | None) -> str | None:
+    """Why `record_budget` was not used by the plan `plan_wave` made (`planned`), or None: a budget fills only a wave
+    of practices no wave is planned for, and an eligible practice with a planned wave was taken first (QA, session 33:
+    `scr wave --budget 100` ran 707 records of wave 1, unsaid)."""
+    if record_budget is None or wave is not None or planned.is_empty() or planned["wave"].is_null().all():
+        return None
+    n = planned.height
+    return f"wave {planned['wave'].min()} is planned for {n} eligible practice{'' if n == 1 else 's'}"
+
+
 def chunks(practices: pl.DataFrame, size: int, sizes: pl.DataFrame | None = None, max_records: int | None = None) -> list[pl.DataFrame]:
     """Cut the practices into chunks in practice_id order (deterministic): at most `size` practices each and,
     given `sizes` (practice_id, records), at most `max_records` estimated records each; a practice larger

@@ -1,6 +1,7 @@
 """The `scr` command line: options parsed, clear errors, exit codes."""
 
 import json
+import re
 
 import duckdb
 import pytest
@@ -192,6 +193,30 @@ def test_a_wave_the_registry_does_not_plan_is_bad_usage_before_prefect_starts(tm
     assert " ".join(res.output.split()) == (f"error: unknown wave 99: not in {landing / 'practices.json'} "
                                             f"(its waves: {', '.join(map(str, waves))})")  # fmt: skip
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_budget_with_a_wave_is_bad_usage_before_prefect_starts(tmp_path):
+    """Found by QA (session 33): `scr wave --wave 1 --budget 100` ran the whole wave, the budget ignored unsaid."""
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "6", "-s", "3"]).exit_code == 0
+    res = runner.invoke(app, ["wave", "--wave", "1", "--budget", "100", "-l", str(zone / "landing"), "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert " ".join(res.output.split()) == ("error: --budget 100 with --wave 1: a budget fills only a wave of practices "
+                                            "no wave is planned for; give one or the other")  # fmt: skip
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_budget_a_planned_wave_leaves_unused_is_said(tmp_path, prefect_api):
+    """Found by QA (session 33): `scr wave --budget 100` took a planned wave of 707 records, the budget unused unsaid."""
+    zone = tmp_path / "zone"
+    assert runner.invoke(app, ["generate", "-o", str(zone), "-n", "6", "-s", "3"]).exit_code == 0
+    registry = json.loads((zone / "landing" / "practices.json").read_text())
+    first = min(p["wave"] for p in registry if p["wave"] is not None)
+    res = runner.invoke(app, ["wave", "--budget", "1", "-l", str(zone / "landing"), "-w", str(tmp_path / "w.duckdb")])
+    assert res.exit_code == 0, res.output
+    said = [line for line in res.output.splitlines() if "--budget" in line]
+    assert len(said) == 1 and re.fullmatch(rf"note: --budget 1 not used: wave {first} is planned for \d+ eligible "
+                                           r"practices?", said[0]), res.output  # fmt: skip
 
 
 def test_a_rerun_into_a_warehouse_not_there_is_bad_usage_and_a_first_wave_says_it_makes_one(tmp_path, prefect_api):

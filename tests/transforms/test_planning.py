@@ -84,3 +84,18 @@ def test_the_model_sample_leaves_out_giant_practices_while_there_are_enough_othe
     # a practice without a size estimate counts as small; the caller's columns come back unchanged
     unsized = model_sample(practices.with_columns(region=pl.lit("AU")), sizes.head(0), 2, 5_000)
     assert unsized.columns == ["practice_id", "region"] and unsized["practice_id"].to_list() == ids[:2]
+
+
+def test_a_budget_not_used_because_a_planned_wave_is_taken_is_said():
+    """Found by QA (session 33): `scr wave --budget 100` ran a planned wave of 707 records, unsaid."""
+    from transforms.planning import budget_unused
+
+    reg = registry(4, waves=[2, 1, 1, None])
+    sizes = pl.DataFrame({"practice_id": reg["practice_id"], "records": [500, 400, 300, 100]})
+    taken = plan_wave(reg, NO_STATUS, sizes, record_budget=100)
+    assert taken["practice_id"].to_list() == ["p001", "p002"]
+    assert budget_unused(taken, None, 100) == "wave 1 is planned for 2 eligible practices"
+    assert budget_unused(taken, None, None) is None  # no budget given: nothing to say
+    unplanned = registry(3)
+    filled = plan_wave(unplanned, NO_STATUS, sizes.head(3), record_budget=600)
+    assert filled["practice_id"].to_list() == ["p000"] and budget_unused(filled, None, 600) is None
