@@ -72,3 +72,18 @@ def test_the_nightly_flow_refuses_a_wave_the_registry_does_not_plan(tmp_path, pr
     assert str(refused.value) == (f"unknown wave 99: not in {landing / 'practices.json'} "
                                   f"(its waves: {', '.join(map(str, waves))})")  # fmt: skip
     assert not wh.exists()
+
+
+def test_the_nightly_flow_refuses_a_record_budget_with_a_wave(tmp_path, prefect_api):
+    # found by QA (session 33): the budget was ignored unsaid whenever a wave was taken
+    from flows.wave import RunRefused, nightly_wave
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "zone", 6, seed=3)
+    landing, wh = tmp_path / "zone" / "landing", tmp_path / "scr.duckdb"
+    state = nightly_wave(landing=str(landing), warehouse=str(wh), wave=1, record_budget=100, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(RunRefused, match=r"^a record budget \(100\) with a wave \(1\): a budget fills only a wave"):
+        state.result()
+    assert not wh.exists()
+
