@@ -474,10 +474,15 @@ def writing(option: Path | None) -> Iterator:
     from warehouse.db import WarehouseBusy, WarehouseUnusable, transaction, writer
     from warehouse.schema import create_all
 
+    from warehouse.snapshot import snapshot_taken
+
     path = existing_warehouse(option)
     problem = foreign_file(path)  # before the writer's lock file is made beside another tool's database (QA, session 33)
     if problem:
         fail(problem)
+    taken = snapshot_taken(path, read_id=True)  # its publish would be refused: said before anything is written
+    if taken:
+        fail(taken)
     try:
         with writer(path, get_settings().wait_seconds, on_wait=waiting, on_stale=taking_over) as con:
             with transaction(con):

@@ -231,6 +231,11 @@ def _journey(flow_name: str, landing: Path | None, warehouse: Path | None, runne
     unplanned = unplanned_wave(registry, kwargs.get("wave"), str(landing / "practices.json"))
     if unplanned:  # the flow refuses it too (a deployment's parameter); here it is bad usage before Prefect starts
         fail(unplanned)
+    from warehouse.snapshot import snapshot_taken
+
+    taken = snapshot_taken(wh, read_id=True)  # the flow checks again once it holds the file
+    if taken:  # another warehouse's analysts' snapshot would be replaced: before Prefect starts, nothing written
+        fail(taken)
     if not wh.exists() and kwargs.get("select") == "eligible":  # a first wave makes one; a mistyped path is said
         err.print(Text(f"note: no warehouse at {wh} yet: this wave makes one (check --warehouse)", style="yellow"), highlight=False)
     pinned = _pinned(wh)
@@ -327,6 +332,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     from flows.settings import HashKeyMissing
     from landing import BadInput
     from warehouse.db import WarehouseBusy, WarehouseUnusable
+    from warehouse.snapshot import SnapshotTaken
 
     rekey = kwargs.get("select") == "rekey"
     for name in ("prefect.flow_runs", "prefect.task_runs"):
@@ -358,6 +364,8 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
             fail(f"the run cannot start: {exc}")
         except flows_wave.RunRefused as exc:
             refuse(str(exc))
+        except SnapshotTaken as exc:  # the flow's own check (the command's came first, unless the file was held then)
+            fail(str(exc))
         except flows_wave.InvariantBroken as exc:
             refuse(str(exc))
         except Exception as exc:

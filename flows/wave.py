@@ -43,7 +43,9 @@ from warehouse.choices import latest_choices, read_pins
 from warehouse.invariants import check as check_invariants
 from warehouse.review import read_decisions
 from warehouse.run_store import fail_run, finish_run, start_run
-from warehouse.schema import create_all
+from warehouse.meta import read_meta
+from warehouse.schema import WAREHOUSE_ID, create_all
+from warehouse.snapshot import SnapshotTaken, snapshot_taken
 from warehouse.staging import client_counts, load_practices
 from warehouse.status import drop_non_practices, mark_changed, read_extracts, read_status, write_status
 
@@ -191,6 +193,10 @@ def run_journey(
         with db.transaction(con):
             create_all(con)
             adopt_key(con, key, warehouse)  # KeyMismatch: never hashes of two keys in one warehouse
+        # `a.db` beside `a.duckdb`: its snapshot folder is the other's, whose analysts' snapshot a publish would replace
+        taken = snapshot_taken(warehouse, read_meta(con, WAREHOUSE_ID))
+        if taken:  # before any work: a run's publishes would each be refused, its analysts' snapshot never its own
+            raise SnapshotTaken(taken)
         # practices.json as the operators' recorded choices amend it (strategy, step one confirmed)
         registry = with_choices(files, latest_choices(con))
         # an export that stopped coming while the registry still names its system fails its practice, not reads as none

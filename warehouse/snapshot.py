@@ -42,7 +42,7 @@ from warehouse.meta import read_meta
 from warehouse.schema import PROMOTED, TABLES, WAREHOUSE_ID
 from warehouse.views import VIEWS, create_views
 
-__all__ = ["publish", "purge", "last_generation", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
+__all__ = ["SnapshotTaken", "snapshot_taken", "publish", "purge", "last_generation", "snapshot_dir", "snapshot_path", "sql_string", "relations", "GRACE_SECONDS", "MAX_FILES", "DIR_VARIABLE", "LAYOUT"]
 
 GRACE_SECONDS = 24 * 3600  # an analyst's session may hold an old snapshot this long
 MAX_FILES = 64  # live files of one relation before it is compacted
@@ -84,6 +84,68 @@ def snapshot_dir(warehouse: Path | str) -> Path:
 def snapshot_path(warehouse: Path | str) -> Path:
     """The snapshot database analysts open (read-only)."""
     return snapshot_dir(warehouse) / SNAPSHOT
+
+
+class SnapshotTaken(Exception):
+    """The snapshot folder beside this warehouse is another warehouse's, still there: publishing would replace it."""
+
+
+def _published_from(path: Path) -> dict[str, str]:
+    """snapshot_info of the snapshot.duckdb at `path` ({} when there is none or it cannot be read)."""
+    if not path.is_file():
+        return {}
+    con = duckdb.connect(":memory:")  # attached: duckdb.connect(path) hands back an instance this process holds
+    try:
+        con.execute(f"attach {sql_string(str(path))} as snap (read_only)")
+        return dict(con.sql("select key, value from snap.snapshot_info").fetchall())
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def snapshot_taken(warehouse: Path | str, own_id: str | None = None, *, read_id: bool = False) -> str | None:
+    """One line when the snapshot folder beside `warehouse` holds another warehouse's snapshot: one whose id is not
+    `own_id` (a new warehouse has none yet), published from another file that is still there and whose snapshot folder
+    is this same one (`a.duckdb` and `a.db` in one folder: both `<stem>.snapshot`; QA, session 33: the second's run
+    silently replaced the first's analysts' snapshot). None otherwise: a warehouse moved or copied with its snapshot
+    (its id), a file replaced in the warehouse's place or a backup restored (the snapshot names this file), a snapshot
+    without an id (an older release's). `read_id`: read `own_id` from the file itself (read-only; not beside a writer:
+    a file that cannot be opened is not told apart, and its publish checks again)."""
+    this = Path(warehouse).absolute()
+    root = snapshot_dir(this)
+    info = _published_from(root / SNAPSHOT)
+    other, other_id = info.get("warehouse"), info.get("warehouse_id")
+    if not other or not other_id or _same_file(Path(other), this):
+        return None
+    other_path = Path(other)
+    if not other_path.is_file() or not _same_file(snapshot_dir(other_path), root):
+        return None  # gone (moved, renamed, deleted), or a copy of its folder elsewhere: this warehouse's now
+    if read_id and this.is_file():
+        from warehouse.db import open_warehouse
+
+        try:
+            con = open_warehouse(this, read_only=True)
+        except (duckdb.Error, OSError):
+            return None
+        try:
+            own_id = read_meta(con, WAREHOUSE_ID)
+        except duckdb.Error:
+            return None
+        finally:
+            con.close()
+    if own_id == other_id:  # a copy of that warehouse (the same id): what a copy beside it publishes is as good
+        return None
+    return (f"the analysts' snapshot folder {root} is the warehouse {other_path}'s (another warehouse, whose name differs "
+            f"only in its extension): {this} would replace it; rename or move one of the two warehouses (each "
+            "warehouse's snapshot folder is named after its file without the extension)")  # fmt: skip
 
 
 @cache
@@ -220,8 +282,12 @@ def publish(
     """
     started = time.perf_counter()
     root = snapshot_dir(warehouse)
-    root.mkdir(parents=True, exist_ok=True)
     meta = dict(con.sql("select key, value from warehouse_meta where key like 'snapshot.%'").fetchall())
+    if meta.get(FILE_KEY) != _stamp(root / SNAPSHOT):  # not the snapshot.duckdb this warehouse last built: whose?
+        taken = snapshot_taken(warehouse, read_meta(con, WAREHOUSE_ID))
+        if taken:
+            raise SnapshotTaken(taken)
+    root.mkdir(parents=True, exist_ok=True)
     files = con.sql("select relation, file, rows, columns, content_hash from snapshot_file where retired_at is null").pl().cast(_FILES)
     manifest = con.sql("select relation, practice_id, file, rows from snapshot_manifest").pl().cast(_MANIFEST)
     if any(not (root / f).exists() for f in files["file"]) or (files.height and not (root / SNAPSHOT).exists()):

@@ -640,6 +640,35 @@ def test_status_and_practice_on_another_warehouse_or_a_new_duckdb_file_in_the_wa
     assert scr("status", "-w", str(path)).exit_code == 0
 
 
+def test_a_warehouse_beside_another_of_the_same_stem_is_refused_its_snapshot_folder_exit_2(tmp_path):
+    """Found by QA (session 33): `a.duckdb` and `a.db` in one folder share `a.snapshot`: the second's run silently
+    replaced the first's analysts' snapshot. A run and every writing command on the second refuse before writing (one
+    line naming both files, exit 2); what reads the snapshot for it refuses too; the first reads its own."""
+    (tmp_path / "o").mkdir()
+    path, other = published(tmp_path / "w.duckdb"), published(tmp_path / "o" / "w.duckdb")
+    second = tmp_path / "w.db"
+    shutil.copy2(other, second)
+    before = {p.name: p.stat().st_mtime_ns for p in snapshot_dir(path).rglob("*")}
+    taken = (f"the analysts' snapshot folder {snapshot_dir(path)} is the warehouse {path}'s (another warehouse, whose "
+             f"name differs only in its extension): {second} would replace it; rename or move one of the two warehouses "
+             "(each warehouse's snapshot folder is named after its file without the extension)")  # fmt: skip
+    result = scr("snapshot", "-w", str(second))
+    assert result.exit_code == 2 and result.stderr.splitlines() == [f"error: {taken}"], result.output
+    zone = tmp_path / "zone"
+    assert scr("generate", "-o", str(zone), "-n", "2", "-s", "5").exit_code == 0
+    new = tmp_path / "w.data"  # a new warehouse of the same stem: it would make its file, then replace the snapshot
+    for args in (["run"], ["wave"]):  # before Prefect starts, nothing made
+        result = scr(*args, "-l", str(zone / "landing"), "-w", str(new))
+        assert result.exit_code == 2 and result.stderr.splitlines() == [f"error: {taken.replace(str(second), str(new))}"], (
+            args, result.output)  # fmt: skip
+        assert not new.exists()
+    assert {p.name: p.stat().st_mtime_ns for p in snapshot_dir(path).rglob("*")} == before
+    assert scr("query", "select 1", "-w", str(path)).exit_code == 0 and scr("status", "-w", str(path)).exit_code == 0
+    (tmp_path / "first.duckdb").write_bytes(path.read_bytes())
+    path.unlink()  # the first gone (renamed): the folder is the second's
+    assert scr("snapshot", "-w", str(second)).exit_code == 0 and scr("query", "select 1", "-w", str(second)).exit_code == 0
+
+
 def test_status_on_an_older_copy_of_the_same_warehouse_says_so_exit_2_and_scr_snapshot_publishes_its_own(tmp_path):
     """QA7 left this: a backup of the warehouse restored in its place has the warehouse's own id, so `scr status`
     showed the snapshot published after the backup as the file's (exit 0). The snapshot names the generation of its

@@ -87,3 +87,25 @@ def test_the_nightly_flow_refuses_a_record_budget_with_a_wave(tmp_path, prefect_
         state.result()
     assert not wh.exists()
 
+
+def test_the_nightly_flow_refuses_a_warehouse_whose_snapshot_folder_is_another_warehouses_before_any_work(tmp_path, prefect_api):
+    # found by QA (session 33): `a.db` beside `a.duckdb` (one `a.snapshot`): its run replaced the other's analysts' snapshot
+    import duckdb
+
+    from flows.wave import nightly_wave
+    from synthetic import generate_zone
+    from tests.warehouse.handmade import published
+    from warehouse.snapshot import SnapshotTaken, snapshot_dir
+
+    generate_zone(tmp_path / "zone", 2, seed=3)
+    first = published(tmp_path / "a.duckdb")
+    before = {p.name: p.stat().st_mtime_ns for p in snapshot_dir(first).rglob("*")}
+    second = tmp_path / "a.db"
+    state = nightly_wave(landing=str(tmp_path / "zone" / "landing"), warehouse=str(second), return_state=True)
+    assert state.is_failed()
+    with pytest.raises(SnapshotTaken, match=f"is the warehouse {first}'s"):
+        state.result()
+    with duckdb.connect(str(second), read_only=True) as con:  # no run started, no practice read
+        assert con.sql("select count(*) from pipeline_run").fetchall() == [(0,)]
+        assert con.sql("select count(*) from stg_practice").fetchall() == [(0,)]
+    assert {p.name: p.stat().st_mtime_ns for p in snapshot_dir(first).rglob("*")} == before

@@ -449,3 +449,41 @@ def test_an_older_duckdb_cli_opens_the_snapshot_and_every_relation_and_view_answ
     assert done.returncode == 0 and "Error" not in done.stdout + done.stderr, done.stdout + done.stderr
     counts = dict(line.split(",") for line in done.stdout.split())
     assert counts == {n: str(con.sql(f"select count(*) from {n}").fetchall()[0][0]) for n in names}
+
+
+def test_another_warehouse_of_the_same_stem_beside_is_refused_its_snapshot_folder_and_takes_it_once_that_one_is_gone(wh, tmp_path):
+    """Found by QA (session 33): `a.duckdb` and `a.db` in one folder share `a.snapshot`: the second's run silently
+    replaced the first's analysts' snapshot, and query, report and review export for the first answered the second's."""
+    import shutil
+
+    con, path = wh
+    publish(con, path)
+    other = path.with_suffix(".db")
+    with duckdb.connect(str(other)) as con2:
+        build(con2)  # another warehouse: its own id
+        with pytest.raises(snap.SnapshotTaken) as refused:
+            publish(con2, other)
+        assert str(refused.value) == (
+            f"the analysts' snapshot folder {snapshot_dir(path)} is the warehouse {path}'s (another warehouse, whose name "
+            f"differs only in its extension): {other} would replace it; rename or move one of the two warehouses (each "
+            "warehouse's snapshot folder is named after its file without the extension)")  # fmt: skip
+        assert snap.snapshot_taken(other, read_id=False) == str(refused.value)  # a new warehouse (no id yet) alike
+        assert_same(con, path)  # the first's snapshot as it was
+        with reader(path) as r:
+            assert r.sql("select value from snapshot_info where key = 'warehouse'").fetchall() == [(str(path),)]
+        con.close()
+        # a copy of the first warehouse's folder elsewhere, its file replaced by another warehouse: its own folder now
+        there = tmp_path / "elsewhere"
+        there.mkdir()
+        shutil.copytree(snapshot_dir(path), snapshot_dir(there / path.name))
+        shutil.copy2(other, there / path.name)
+        assert snap.snapshot_taken(there / path.name, read_id=True) is None
+        # a file put in the first's place (another warehouse's): the snapshot names this very file, built again for it
+        shutil.copy2(path, tmp_path / "first.duckdb")
+        shutil.copy2(other, path)
+        assert snap.snapshot_taken(path, read_id=True) is None
+        # the first gone (moved, renamed, deleted): the folder is the second's
+        path.unlink()
+        done = publish(con2, other)
+        assert done["swapped"]
+        assert_same(con2, other)
