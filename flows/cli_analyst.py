@@ -22,7 +22,7 @@ from rich.text import Text
 
 from flows.cli_common import (
     Practices, Warehouse, cell, fail, out, output_file, plural, print_table, refuse, warehouse_path, writing,
-    unknown_practices, existing_warehouse, no_snapshot, shown, unreadable_warehouse, verb, waiting,
+    unknown_practices, existing_warehouse, its_own_snapshot, no_snapshot, shown, unreadable_warehouse, verb, waiting,
 )
 
 __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
@@ -31,15 +31,23 @@ __all__ = ["query", "shell", "status", "report", "snapshot", "print_status"]
 FORMATS = ("table", "csv", "json")  # --format: checked by the command, worded as --runner's and --corruption's
 
 
-def _snapshot(warehouse: Path | None):
-    """A read-only connection to the snapshot; exit 2 when there is none yet."""
+def _snapshot(warehouse: Path | None, its_own: bool = True):
+    """A read-only connection to the snapshot; exit 2 when there is none yet, or (`its_own`) when it was not published
+    from the warehouse file now there (`scr status` says that after what it shows)."""
     from warehouse.reader import SnapshotMissing, open_snapshot
 
     path = existing_warehouse(warehouse)  # no warehouse at all: the words every command says
     try:
-        return open_snapshot(path)
+        con = open_snapshot(path)
     except SnapshotMissing as exc:
         no_snapshot(path, exc)
+    if its_own:
+        try:
+            its_own_snapshot(path)
+        except BaseException:
+            con.close()
+            raise
+    return con
 
 
 def _flat(frame):
@@ -162,7 +170,7 @@ def print_status(warehouse: Path, only: list[str] | None = None, every: bool = F
     from transforms import report_data as rd
     from warehouse.reader import latest_run, practice_statuses, read_views, snapshot_info
 
-    con = _snapshot(warehouse)
+    con = _snapshot(warehouse, its_own=False)  # said after the figures (unreadable_warehouse)
     try:
         info = snapshot_info(con)
         views = read_views(con, ["migration_progress", "merge_summary", "review_queue", "wave_summary", "failure_reasons",

@@ -402,6 +402,25 @@ def check_key(landing: Path, warehouse: Path, doing: str = "the run"):
     return key
 
 
+def its_own_snapshot(path: Path) -> None:
+    """Exit 2 when the analysts' snapshot beside the warehouse `path` was not published from that file (another warehouse's,
+    a file holding no warehouse's tables, an older copy: warehouse.reader.not_its_snapshot): a command whose answer is
+    that snapshot's (`scr query`, `shell`, `report`, `review export`) would answer for the other silently (QA, session
+    33: a review export said "0 links await review" when 6 did). `scr status` and `scr practice` print the snapshot and
+    say so after it (unreadable_warehouse)."""
+    from warehouse.reader import not_its_snapshot
+    from warehouse.snapshot import snapshot_taken
+
+    other = not_its_snapshot(path)
+    taken = snapshot_taken(path, read_id=True) if other else None
+    if taken:  # `a.db` beside `a.duckdb`: `scr snapshot` would be refused too
+        fail(f"warehouse {path} has no analysts' snapshot of its own: {taken}")
+    if other:
+        fail(f"warehouse {path} is not what the analysts' snapshot was published from: {other}; what it answers is that "
+             "snapshot's, not this file's: check --warehouse (or SCR_WAREHOUSE), or restore the warehouse's file; if "
+             "this file is meant, `scr snapshot` publishes its own")  # fmt: skip
+
+
 def readable_warehouse(option: Path | None) -> Path:
     """The warehouse path, which must exist and be readable (exit 2 naming it otherwise): a command about to write it."""
     path = existing_warehouse(option)

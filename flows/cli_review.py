@@ -10,7 +10,10 @@ import polars as pl
 import typer
 from rich.text import Text
 
-from flows.cli_common import By, Practices, Warehouse, fail, operator, out, output_file, plural, reading, refuse, shown, verb, writing
+from flows.cli_common import (
+    By, Practices, Warehouse, existing_warehouse, fail, its_own_snapshot, operator, out, output_file, plural, reading, refuse,
+    shown, verb, writing,
+)
 from flows.cli_practice import print_outcome
 from flows.words import did_you_mean
 
@@ -36,6 +39,8 @@ def export(
     """
     from warehouse.review import ReviewError, check_practices, export_review, known_practices, practices_awaiting, unrecorded_decisions
 
+    # its answer drives decisions: never another warehouse's links (QA, session 33: "0 links await review" when 6 did)
+    its_own_snapshot(existing_warehouse(warehouse))
     if not practice:
         with reading(warehouse) as con:
             waiting = practices_awaiting(con)

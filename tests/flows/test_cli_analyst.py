@@ -640,6 +640,32 @@ def test_status_and_practice_on_another_warehouse_or_a_new_duckdb_file_in_the_wa
     assert scr("status", "-w", str(path)).exit_code == 0
 
 
+def test_query_report_shell_and_review_export_on_another_warehouse_in_the_warehouses_place_refuse_exit_2(tmp_path):
+    """Found by QA (session 33): with another warehouse's file in the warehouse's place (or the snapshot folder another
+    warehouse's), `scr query`, `report` and `review export` answered from the snapshot, which is not this file's, exit
+    0 ("0 links of practice P00004 await review" when 6 did). Their answer is the snapshot's alone: they refuse, exit 2,
+    one line, nothing written; `scr status` and `scr practice` show the snapshot and say so after it (above)."""
+    (tmp_path / "o").mkdir()
+    path, other = published(tmp_path / "w.duckdb"), published(tmp_path / "o" / "w.duckdb")
+    out = tmp_path / "out"
+    asked = (["query", "select count(*) from practice_status"], ["report", "-o", str(out / "r.html")], ["shell"],
+             ["review", "export", "-p", "A1", "-o", str(out / "rv.csv")], ["review", "export"])  # fmt: skip
+    for args in asked[:2] + asked[3:4]:
+        assert scr(*args, "-w", str(path)).exit_code == 0, args
+    shutil.rmtree(out)
+    path.write_bytes(other.read_bytes())
+    said = (f"error: warehouse {path} is not what the analysts' snapshot was published from: it is another warehouse (its "
+            "id is not the one the snapshot names); what it answers is that snapshot's, not this file's: check "
+            "--warehouse (or SCR_WAREHOUSE), or restore the warehouse's file; if this file is meant, `scr snapshot` "
+            "publishes its own")  # fmt: skip
+    for args in asked:
+        result = scr(*args, "-w", str(path))
+        assert result.exit_code == 2 and result.stderr.splitlines() == [said] and not result.stdout, (args, result.output)
+    assert not out.exists()
+    assert scr("snapshot", "-w", str(path)).exit_code == 0  # this file meant: its own snapshot, and it answers
+    assert scr("query", "select 1", "-w", str(path)).exit_code == 0
+
+
 def test_a_warehouse_beside_another_of_the_same_stem_is_refused_its_snapshot_folder_exit_2(tmp_path):
     """Found by QA (session 33): `a.duckdb` and `a.db` in one folder share `a.snapshot`: the second's run silently
     replaced the first's analysts' snapshot. A run and every writing command on the second refuse before writing (one
@@ -662,6 +688,9 @@ def test_a_warehouse_beside_another_of_the_same_stem_is_refused_its_snapshot_fol
         assert result.exit_code == 2 and result.stderr.splitlines() == [f"error: {taken.replace(str(second), str(new))}"], (
             args, result.output)  # fmt: skip
         assert not new.exists()
+    result = scr("query", "select 1", "-w", str(second))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [f"error: warehouse {second} has no analysts' snapshot of its own: {taken}"]
     assert {p.name: p.stat().st_mtime_ns for p in snapshot_dir(path).rglob("*")} == before
     assert scr("query", "select 1", "-w", str(path)).exit_code == 0 and scr("status", "-w", str(path)).exit_code == 0
     (tmp_path / "first.duckdb").write_bytes(path.read_bytes())
