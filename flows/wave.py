@@ -235,7 +235,8 @@ def run_journey(
                              wave=wave, record_budget=record_budget)  # fmt: skip
             unused = budget_unused(todo, wave, record_budget)
             if unused:
-                logger.warning("record budget %d not used: %s", record_budget, unused)
+                # info: `scr wave` says it in its own one line on stderr (a warning was a second one); the run's log keeps it
+                logger.info("record budget %d not used: %s", record_budget, unused)
         decisions = read_decisions(con)
         params = _params()
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
