@@ -102,6 +102,11 @@ def retire_sync(
     # a record id holding a tax number is recorded as its keyed token, the one runs give it (QA8: an ephemeral key made
     # another token on every retirement, so a link was retired again and joined nothing): the warehouse's key
     check_key(landing, wh, "the sync retirement")
+    from warehouse.snapshot import snapshot_taken
+
+    taken = None if dry_run else snapshot_taken(wh, read_id=True)
+    if taken:  # another warehouse's analysts' snapshot beside it (`a.db` beside `a.duckdb`): its publish would be refused
+        fail(taken)
     if not wh.exists():  # a mistyped --warehouse: said before anything is made, as the operators' choices are not read
         made = "" if dry_run else "this retirement makes one, and "
         waiting(f"note: no warehouse at {wh} yet: {made}no step one confirmed with `scr practice confirm` is known to it (check --warehouse)")

@@ -683,7 +683,7 @@ def test_a_warehouse_beside_another_of_the_same_stem_is_refused_its_snapshot_fol
     zone = tmp_path / "zone"
     assert scr("generate", "-o", str(zone), "-n", "2", "-s", "5").exit_code == 0
     new = tmp_path / "w.data"  # a new warehouse of the same stem: it would make its file, then replace the snapshot
-    for args in (["run"], ["wave"]):  # before Prefect starts, nothing made
+    for args in (["run"], ["wave"], ["retire-sync", "--force"]):  # before Prefect starts, nothing made
         result = scr(*args, "-l", str(zone / "landing"), "-w", str(new))
         assert result.exit_code == 2 and result.stderr.splitlines() == [f"error: {taken.replace(str(second), str(new))}"], (
             args, result.output)  # fmt: skip
