@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from synthetic.build import PracticeData
 
 DEFECTS = ("malformed_xml", "truncated_json", "non_utf8_csv", "client_without_id", "client_without_name",
-           "repeated_id", "extra_folder", "missing_hq", "unknown_csv_column", "empty_file")
+           "repeated_id", "extra_folder", "missing_hq", "missing_csv_column", "empty_file")
 
 # defect -> the file it lands in, given the practice's data (None: this practice cannot carry it)
 def target(defect: str, p: PracticeData) -> str | None:
@@ -17,7 +18,7 @@ def target(defect: str, p: PracticeData) -> str | None:
         return "xpm_clients.xml" if n.get("xpm", 0) >= 1 else None
     if defect in ("truncated_json", "missing_hq"):
         return "hq_clients.json" if n["hq"] >= 2 else None
-    if defect in ("non_utf8_csv", "unknown_csv_column"):
+    if defect in ("non_utf8_csv", "missing_csv_column"):
         return "tax_clients.csv" if n.get("tax", 0) >= 1 else None
     if defect in ("client_without_id", "client_without_name"):
         return "hq_clients.json" if n["hq"] >= 1 else None
@@ -52,11 +53,15 @@ def after_write(defect: str, folder: Path) -> None:
         path.write_bytes(data[: max(10, int(len(data) * 0.6))])
     elif defect == "missing_hq":
         (folder / "hq_clients.json").unlink()
-    elif defect == "unknown_csv_column":
+    elif defect == "missing_csv_column":
+        # a required column left out (an export cut to other columns); an extra column is no defect: the contract
+        # names the columns it reads, and a reader ignores the others (QA8, session 33)
         path = folder / "tax_clients.csv"
-        lines = path.read_bytes().decode("utf-8").split("\r\n")
-        out = [lines[0] + ",client_notes"] + [ln + ',"see file"' if ln else ln for ln in lines[1:]]
-        path.write_bytes("\r\n".join(out).encode("utf-8"))
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        drop = rows[0].index("client_code")
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh, lineterminator="\r\n").writerows([r[:drop] + r[drop + 1:] for r in rows])
     elif defect == "empty_file":
         path = folder / ("xpm_clients.xml" if (folder / "xpm_clients.xml").exists() else "tax_clients.csv")
         path.write_bytes(b"")
