@@ -467,13 +467,21 @@ def test_a_command_that_writes_into_a_read_only_folder_names_the_file_exits_2_an
         (folder / "scr.duckdb.lock").touch()
     before = warehouse_state(wh)
     with unwritable(folder):
-        for args in commands:
-            res = runner.invoke(app, args)
-            said = " ".join(res.output.split())
-            assert res.exit_code == 2, (args, res.output, res.exception)
-            assert said.startswith(f"error: writing the warehouse {wh} failed: cannot write {folder}/"), (args, said)
-            assert "make the folder and the file writable" in said and res.output.count("error:") == 1, (args, said)
+        for said in _each_refused(commands, f"error: writing the warehouse {wh} failed: cannot write {folder}/"):
+            assert "make the folder and the file writable" in said, said
     assert warehouse_state(wh) == before
+
+
+def _each_refused(commands: list[list[str]], start: str) -> list[str]:
+    """Each command's output on one line, having checked it is one error line beginning `start`, exit 2."""
+    outputs = []
+    for args in commands:
+        res = runner.invoke(app, args)
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2, (args, res.output, res.exception)
+        assert said.startswith(start) and said.count("error:") == 1, (args, said)
+        outputs.append(said)
+    return outputs
 
 
 def test_a_command_that_writes_a_read_only_warehouse_file_names_it_in_one_line_exit_2(tmp_path):
@@ -489,12 +497,7 @@ def test_a_command_that_writes_a_read_only_warehouse_file_names_it_in_one_line_e
     commands = _writing_commands(tmp_path, wh)
     before = warehouse_state(wh)
     with unwritable(wh):
-        for args in commands:
-            res = runner.invoke(app, args)
-            said = " ".join(res.output.split())
-            assert res.exit_code == 2, (args, res.output, res.exception)
-            assert said.startswith(f"error: writing the warehouse {wh} failed: cannot write {wh}: "), (args, said)
-            assert said.count("error:") == 1, (args, said)
+        _each_refused(commands, f"error: writing the warehouse {wh} failed: cannot write {wh}: ")
     assert warehouse_state(wh) == before
 
 
