@@ -6,13 +6,12 @@ import csv
 import hashlib
 import io
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from landing.errors import BadInput, Failures, decode_utf8
+from landing.errors import BadInput, Failures, decode_utf8, redact
 from landing.values import LABEL, PRACTICE, RECORD_NO
 
 # a field may be as long as a text node of xpm_clients.xml may be (libxml2's limit): Python's csv refuses fields over
@@ -90,8 +89,9 @@ def tables(path: Path, file: str, known: list[str], required: list[str], digests
 
 
 def _shown(name: str) -> str:
-    # a header name is no value, but a long run of digits is masked all the same (it could be a tax number)
-    name = re.sub(r"[0-9]{5,}", "…", name)
+    # a header name is no value, but a tax number typed there is masked as in any logged text (redact: grouped
+    # `123 456 782` too, which a run of digits alone missed)
+    name = redact(name)
     return repr(name if len(name) <= 40 else name[:39] + "…")
 
 

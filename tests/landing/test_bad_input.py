@@ -542,3 +542,16 @@ def test_a_control_character_in_a_tax_csv_is_bad_input_and_tabs_and_lines_are_te
     e = bad(landing)
     assert e.record == "line 2 (client_code=T1)" and e.message.startswith("postal_suburb: holds a control character (U+0000)")
 
+
+
+def test_an_ignored_columns_name_holding_a_tax_number_is_logged_masked(landing, caplog):
+    """An ignored column is named in the warning; a TFN typed as a header, grouped as one writes it, is masked there as
+    in any logged text (landing.errors.redact), not only a run of five digits or more."""
+    path = landing / "P_AU" / TAX
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([rows[0] + ["TFN 123 456 782"]] + [r + ["x"] for r in rows[1:]])
+    with caplog.at_level("WARNING", logger="scr.landing"):
+        read_practice(landing, practice(landing, "P_AU"), KEY)
+    assert "'tfn ***782'" in caplog.text and "456" not in caplog.text, caplog.text
