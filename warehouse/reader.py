@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import duckdb
@@ -266,7 +265,7 @@ def _as_text_where_polars_cannot(rel: duckdb.DuckDBPyRelation) -> duckdb.DuckDBP
     casts = []
     for t in rel.types:
         said = str(t)
-        keyed = _text_keys(said)
+        keyed = _text_keys(t)
         casts.append("varchar" if any(k in said for k in _AS_TEXT) else keyed if keyed != said else None)
     if not any(casts):
         return rel
@@ -283,54 +282,23 @@ def _cast(rel: duckdb.DuckDBPyRelation, casts: list[str | None]) -> duckdb.DuckD
                                  for i, (q, cast) in enumerate(zip(quoted, casts), start=1)))  # fmt: skip
 
 
-_MAP = re.compile(r"(?<![A-Za-z0-9_])MAP\(")
+def _text_keys(type_: duckdb.typing.DuckDBPyType) -> str:
+    """A DuckDB type, as DuckDB writes it, with every MAP's key type VARCHAR but where it is VARCHAR or an ENUM already
+    (MAP(INTEGER, UBIGINT)[] -> MAP(VARCHAR, UBIGINT)[]): built from DuckDB's own type objects, through lists, structs
+    and maps' values; a map inside another container (a fixed-size array, a union) makes that whole column text."""
+    return str(_keyed(type_))
 
 
-def _text_keys(type_: str) -> str:
-    """A DuckDB type as DuckDB writes it with every MAP's key type VARCHAR, but where it is VARCHAR or an ENUM already
-    (MAP(INTEGER, UBIGINT)[] -> MAP(VARCHAR, UBIGINT)[]); quoted names and ENUM members are passed over."""
-    out, at = [], 0
-    while True:
-        found = _next_map(type_, at)
-        if found < 0:
-            return "".join(out) + type_[at:]
-        start = found + len("MAP(")
-        end = _top_level_comma(type_, start)
-        key = type_[start:end].strip()
-        out.append(type_[at:start] + (key if key == "VARCHAR" or key.startswith("ENUM(") else "VARCHAR"))
-        at = end
-
-
-def _next_map(type_: str, at: int) -> int:
-    """Where the next `MAP(` outside quotes starts, from `at`; -1 for none."""
-    quote = None
-    for i in range(at, len(type_)):
-        c = type_[i]
-        if quote:
-            quote = None if c == quote else quote  # a doubled quote closes and opens again: the same
-        elif c in "'\"":
-            quote = c
-        elif c == "M" and _MAP.match(type_, i):
-            return i
-    return -1
-
-
-def _top_level_comma(type_: str, at: int) -> int:
-    """Where the comma after a map's key type is (outside quotes and the key's own parentheses)."""
-    depth, quote = 0, None
-    for i in range(at, len(type_)):
-        c = type_[i]
-        if quote:
-            quote = None if c == quote else quote
-        elif c in "'\"":
-            quote = c
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "," and depth == 0:
-            return i
-    return len(type_)
+def _keyed(t: duckdb.typing.DuckDBPyType) -> duckdb.typing.DuckDBPyType:
+    if t.id == "map":
+        (_, key), (_, value) = t.children
+        text_key = key if key.id in ("varchar", "enum") else duckdb.sqltype("VARCHAR")
+        return duckdb.map_type(text_key, _keyed(value))
+    if t.id == "list":
+        return duckdb.list_type(_keyed(t.children[0][1]))
+    if t.id == "struct":
+        return duckdb.struct_type({name: _keyed(child) for name, child in t.children})
+    return duckdb.sqltype("VARCHAR") if "MAP(" in str(t) else t
 
 
 def snapshot_info(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
