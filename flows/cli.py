@@ -17,8 +17,8 @@ from rich.text import Text
 
 from flows import cli_analyst, cli_review, cli_run, cli_sync
 from flows.cli_common import (
-    Terminated, err, fail, interrupts_kept, kept_interrupt, raising_on_sigterm, signal_came, signals_seen, stopped_by,
-    stopped_by_ctrl_c,
+    Terminated, err, fail, interrupts_kept, kept_interrupt, raising_on_sigterm, shown, signal_came, signals_seen,
+    stopped_by, stopped_by_ctrl_c,
 )
 from flows.cli_practice import practice_app
 from flows.settings import SettingsInvalid, from_dotenv
@@ -121,8 +121,8 @@ def _from_environment(command, path: tuple[str, ...] = ()) -> None:
             source = None if p.name in SETTINGS else ctx.get_parameter_source(p.name)
             if source is not None and source.name == "ENVIRONMENT":
                 value = ctx.params[p.name]
-                shown = "set" if p.is_flag else " ".join(map(str, value)) if p.multiple else str(value)
-                err.print(Text(f"{max(p.opts, key=len)} {shown} (from {p.envvar})", style="dim"), highlight=False)
+                given = "set" if p.is_flag else " ".join(map(str, value)) if p.multiple else str(value)
+                err.print(Text(f"{max(p.opts, key=len)} {given} (from {p.envvar})", style="dim"), highlight=False)
         quiet = path in QUIET_ON_CTRL_C
         try:
             if quiet:
@@ -179,6 +179,51 @@ def _hint_where_from(param) -> None:
         return names if source is not None and source.name != "DEFAULT" else f"{names} (or {param.envvar})"
 
     param.consume_value, param.get_error_hint = consume_value, get_error_hint
+
+
+# typer's click (typer carries its own): its refusal of a command line, and the one refusal that shows the help instead
+# (`scr practice` alone)
+_CLICK = sys.modules[typer.BadParameter.__module__]
+
+
+class _UsageSaid(_CLICK.UsageError):
+    """click's refusal of a command line (an unknown option, a missing argument, a value of the wrong type), said as
+    every other refusal is: one line, `error: ...`, exit 2. click printed the usage, a hint and `Error: ...` on three
+    lines, capitalised and with a full stop, which no other refusal of the tool does (QA8)."""
+
+    def __init__(self, said) -> None:
+        super().__init__(said.format_message(), said.ctx)
+
+    def show(self, file=None) -> None:
+        message = self.message.strip().rstrip(".")
+        message = re.sub(r"(^|\()([A-Z])(?=[a-z])", lambda m: m[1] + m[2].lower(), message)  # "(Possible options: ..."
+        where = f"; see `{self.ctx.command_path} -h`" if self.ctx is not None else ""
+        err.print(Text.assemble(("error:", "bold red"), " ", shown(message + where)), highlight=False)
+
+
+def _usage_said(root) -> None:
+    """Every usage error of the command line, at any depth, is raised through the root's context or invocation: said
+    as `_UsageSaid` says it (the help shown for a group called alone stays as it is)."""
+    make, invoke = root.make_context, root.invoke
+
+    def said(exc):
+        if isinstance(exc, (_UsageSaid, _CLICK.NoArgsIsHelpError)):
+            return exc
+        return _UsageSaid(exc)
+
+    def make_context(*args, **kwargs):
+        try:
+            return make(*args, **kwargs)
+        except _CLICK.UsageError as exc:
+            raise said(exc) from None
+
+    def invoked(ctx):
+        try:
+            return invoke(ctx)
+        except _CLICK.UsageError as exc:
+            raise said(exc) from None
+
+    root.make_context, root.invoke = make_context, invoked
 
 
 def _summaries(group) -> None:
@@ -247,6 +292,7 @@ def command():
     terminal."""
     cmd = typer.main.get_command(app)
     _from_environment(cmd)
+    _usage_said(cmd)
     _summaries(cmd)
     _help_fits(cmd)
     return cmd

@@ -193,10 +193,10 @@ def test_a_refused_value_names_its_variable_only_when_it_came_from_there(tmp_pat
     """typer's hint named the variable whatever the value's source: a seed typed on the command line was refused as
     "Invalid value for '--seed' / '-s' (env var: 'SCR_SEED')", as if the environment had given it."""
     typed = scr("generate", "-o", str(tmp_path / "z"), "-s", "abc")
-    assert typed.returncode == 2 and "Invalid value for '--seed' / '-s': " in typed.stderr, typed.stderr
+    assert typed.returncode == 2 and "error: invalid value for '--seed' / '-s': " in typed.stderr, typed.stderr
     assert "SCR_SEED" not in typed.stderr
     ambient = scr("generate", "-o", str(tmp_path / "z"), SCR_SEED="abc")
-    assert ambient.returncode == 2 and "Invalid value for '--seed' / '-s' (from SCR_SEED): " in ambient.stderr, ambient.stderr
+    assert ambient.returncode == 2 and "error: invalid value for '--seed' / '-s' (from SCR_SEED): " in ambient.stderr, ambient.stderr
     missing = scr("generate")
-    assert missing.returncode == 2 and "Missing option '--out' / '-o' (or SCR_OUT)." in missing.stderr, missing.stderr
+    assert missing.returncode == 2 and "error: missing option '--out' / '-o' (or SCR_OUT); see `scr generate -h`" in missing.stderr, missing.stderr
     assert not (tmp_path / "z").exists()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from typer.testing import CliRunner
+from click.testing import CliRunner as ClickRunner
 
 from flows.cli import app, command
 
@@ -132,3 +133,33 @@ def test_help_at_every_width_from_40_to_120_columns_cuts_no_word_not_even_a_choi
         text = _help_at(columns, name.split(), monkeypatch, capsys)
         assert max(map(len, text.splitlines())) <= columns, (columns, text)
         assert _whole(text) == wide, (columns, text)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_command_line_click_refuses_is_one_line_as_every_refusal(name):
+    """QA8: click refused an unknown option, a missing argument or a bad value in three lines of its own (the usage, a
+    hint, "Error: No such option: ..."), where every other refusal of the tool is one line `error: ...`, exit 2."""
+    res = ClickRunner().invoke(command(), [*name.split(), "--no-such-option"], prog_name="scr")
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no such option: --no-such-option"), res.stderr
+    assert lines[0].endswith(f"; see `scr {name} -h`"), res.stderr
+    assert "Usage:" not in res.output and "Error:" not in res.output
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["review", "apply"], "error: missing argument 'FILE'; see `scr review apply -h`"),
+    (["generate", "-o", "z", "-n", "many"], "error: invalid value for '--practices' / '-n': "),
+    (["no-such-command"], "error: no such command 'no-such-command'; see `scr -h`"),
+    (["status", "extra"], "error: got unexpected extra argument(s) (extra); see `scr status -h`"),
+])  # fmt: skip
+def test_click_refusals_are_said_in_the_tools_words(args, said, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = ClickRunner().invoke(command(), args, prog_name="scr")
+    assert res.exit_code == 2 and res.stderr.startswith(said) and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not (tmp_path / "z").exists()
+
+
+def test_a_group_called_alone_still_shows_its_help():
+    res = ClickRunner().invoke(command(), ["practice"], prog_name="scr")
+    assert res.exit_code == 2 and "Commands:" in res.output and "strategy" in res.output
