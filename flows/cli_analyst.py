@@ -34,11 +34,13 @@ FORMATS = ("table", "csv", "json")  # --format: checked by the command, worded a
 def _snapshot(warehouse: Path | None, its_own: bool = True):
     """A read-only connection to the snapshot; exit 2 when there is none yet, or (`its_own`) when it was not published
     from the warehouse file now there (`scr status` says that after what it shows)."""
-    from warehouse.reader import SnapshotMissing, open_snapshot
+    from warehouse.reader import SnapshotBusy, SnapshotMissing, open_snapshot
 
     path = existing_warehouse(warehouse)  # no warehouse at all: the words every command says
     try:
         con = open_snapshot(path)
+    except SnapshotBusy as exc:  # held read-write by another process, and not copied: one line, as a busy warehouse
+        fail(str(exc))
     except SnapshotMissing as exc:
         no_snapshot(path, exc)
     if its_own:
@@ -119,12 +121,16 @@ def _terminal() -> bool:
 
 def shell(warehouse: Warehouse = None) -> None:
     """Open the snapshot read-only in the DuckDB CLI, or in a Python REPL (with `con`) where the CLI is not installed."""
+    from warehouse.reader import private_copy
     from warehouse.snapshot import snapshot_path
 
     con = _snapshot(warehouse)  # exits 2 when there is no snapshot
     path = snapshot_path(warehouse_path(warehouse))
     cli = shutil.which("duckdb")
-    if cli and _reads_the_snapshot(cli):
+    if private_copy(con):  # the CLI could not open the file: another process holds it read-write (QA9)
+        waiting(f"note: {path} is held read-write by another session (opened without read-only), which keeps the DuckDB "
+                "CLI out: opening Python on a private copy of it instead")
+    elif cli and _reads_the_snapshot(cli):
         con.close()
         os.execv(cli, [cli, "-readonly", str(path)])
     import code

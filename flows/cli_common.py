@@ -528,12 +528,14 @@ def reading(option: Path | None) -> Iterator:
     read it, so it answers while a writer (a wave) holds the warehouse and never holds up one; the live file, read-only,
     only where no whole snapshot was published yet (a warehouse from before snapshots: then a busy one is exit 2)."""
     from warehouse.db import WarehouseBusy, WarehouseUnusable, connect
-    from warehouse.reader import SnapshotMissing, open_snapshot
+    from warehouse.reader import SnapshotBusy, SnapshotMissing, open_snapshot
     from warehouse.schema import holds_a_warehouse, not_a_warehouse
 
     path = existing_warehouse(option)
     try:
         con = open_snapshot(path)
+    except SnapshotBusy as exc:  # held read-write by another process, and not copied: one line, as a busy warehouse
+        fail(str(exc))
     except SnapshotMissing as missing:
         problem = unreadable_warehouse(path)  # not DuckDB's, cut short: said as `scr snapshot` says it (QA, session 33)
         if problem:

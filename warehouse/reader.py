@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -11,7 +13,7 @@ import polars as pl
 from warehouse.snapshot import DIR_VARIABLE, LAYOUT, last_generation, snapshot_path, sql_string
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "QueryRefused", "open_snapshot", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing",
+__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "SnapshotBusy", "QueryRefused", "open_snapshot", "private_copy", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing",
            "not_its_snapshot", "snapshot_against_file"]
 
 
@@ -26,6 +28,11 @@ class SnapshotDamaged(SnapshotMissing):
 class SnapshotElsewhere(SnapshotMissing):
     """The snapshot folder beside this warehouse was published for a warehouse elsewhere (the folder was moved or copied)
     by a release whose views read their files by absolute path: they would read the other folder's files."""
+
+
+class SnapshotBusy(SnapshotMissing):
+    """Another process holds the snapshot's file read-write (an analyst's `duckdb FILE` or `duckdb.connect(path)`: DuckDB
+    lets no other process open it then, not even read-only) and no private copy of it could be made."""
 
 
 def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
@@ -44,7 +51,11 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     # attached to a fresh in-memory database: duckdb.connect(path) would hand back the instance this process
     # already holds for that path, the snapshot as it was when first opened
     con = duckdb.connect(":memory:")
-    con.execute(f"attach {sql_string(str(path))} as snapshot (read_only)")
+    try:
+        _attach(con, path)
+    except BaseException:
+        con.close()
+        raise
     con.execute("use snapshot")
     # the views read their files relative to the snapshot's folder (warehouse.snapshot.HERE): an attached database
     # is not the one the session opened, so say which folder that is
@@ -56,6 +67,47 @@ def open_snapshot(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The snapshot attached read-only as `snapshot`; while another process holds its file read-write (QA9: the DuckDB
+    CLI and `duckdb.connect(path)` open a file so by default, and DuckDB then lets no other process in, not even
+    read-only: every reading command ended in a traceback until the next publish), a private copy of it. The file is
+    small (the views, and three tables listing the Parquet files) and its views find their files through the variable
+    open_snapshot sets, so the copy answers as the file does; it is unlinked once attached (DuckDB keeps it open, so it
+    is gone when the connection closes, or the process ends). The writer's publish is not held up by such a session: it
+    swaps a new file in by name (os.replace), which the holder's lock, on the old file, does not cover."""
+    try:
+        con.execute(f"attach {sql_string(str(path))} as snapshot (read_only)")
+        return
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        from warehouse.db import _duckdb_holder
+
+        holder = _duckdb_holder(exc)
+    copy = None
+    try:
+        fd, copy = tempfile.mkstemp(prefix="scr-snapshot-", suffix=".duckdb")
+        os.close(fd)
+        shutil.copyfile(path, copy)
+        con.execute(f"attach {sql_string(copy)} as snapshot (read_only)")
+    except (OSError, duckdb.Error) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise SnapshotBusy(
+            f"the analysts' snapshot {path} is held read-write by {holder} (a session opened without read-only: "
+            f"`duckdb -readonly FILE`, `duckdb.connect(FILE, read_only=True)`), and a private copy of it could not be "
+            f"made ({why}): close that session, or wait for the next publish"
+        ) from None
+    finally:
+        if copy is not None:
+            Path(copy).unlink(missing_ok=True)
+
+
+def private_copy(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether an open_snapshot connection reads a private copy of the snapshot (its file was held read-write)."""
+    rows = con.sql("select path from duckdb_databases() where database_name = 'snapshot'").fetchall()
+    return bool(rows) and rows[0][0] is not None and Path(rows[0][0]).name.startswith("scr-snapshot-")
 
 
 def not_its_snapshot(warehouse: Path | str) -> str | None:

@@ -789,3 +789,26 @@ def test_practice_and_review_export_on_a_new_duckdb_file_say_what_status_says_ex
     for args in (["practice", "P1"], ["practice", "P1", "--json"], ["review", "export", "-p", "P1", "-o", str(tmp_path / "x.csv")]):
         result = scr(*args, "-w", str(path))
         assert result.exit_code == 2 and result.stderr == status.stderr and result.stdout == "", (args, result.output)
+
+
+def test_the_reading_commands_answer_while_an_analyst_holds_the_snapshot_read_write(tmp_path):
+    """QA9 F1: `duckdb FILE` or `duckdb.connect(path)` on snapshot.duckdb (read-write, DuckDB's default) made status,
+    practice, query, shell, report and review export end in a traceback, exit 1, until the next publish."""
+    from tests.support.holder import held_read_write
+
+    path = published(tmp_path / "w.duckdb")
+    before = {args[0]: scr(*args, "-w", str(path)) for args in (["status", "--all"], ["query", "select * from review_queue"])}
+    with held_read_write(snapshot_path(path)):
+        for args, code in ((["status", "--all"], 0), (["query", "select * from review_queue"], 0), (["practice", "A1"], 0),
+                           (["practice", "A1", "--json"], 0), (["review", "export", "-p", "A1", "-o", str(tmp_path / "a.csv")], 0),
+                           (["report", "-o", str(tmp_path / "r.html")], 0)):  # fmt: skip
+            done = scr(*args, "-w", str(path))
+            assert done.exit_code == code and done.exception is None or isinstance(done.exception, SystemExit), (args, done.output)
+            assert "Traceback" not in done.output, args
+            if args[0] in before:
+                assert done.stdout == before[args[0]].stdout, args
+        assert (tmp_path / "r.html").is_file()
+        shelled = _shell(path, str(tmp_path), "print(con.sql('select count(*) from merge_summary').fetchall())\n")
+        assert shelled.returncode == 0, shelled.stderr
+        assert "[(7,)]" in shelled.stdout + shelled.stderr
+        assert "a private copy" in " ".join(shelled.stderr.split())

@@ -63,3 +63,47 @@ def test_what_a_statement_does_is_read_past_its_common_table_expressions(tmp_pat
                     f"with p as (select $$)$$ from ({pivot})) insert into practice_status select * from p"):  # fmt: skip
             with pytest.raises(QueryRefused, match="^(insert|delete) statements are not run here"):
                 answer(con, sql)
+
+
+def test_a_snapshot_another_process_holds_read_write_is_read_from_a_private_copy(tmp_path, monkeypatch):
+    """QA9 F1: an analyst's `duckdb FILE` (read-write, DuckDB's default) on snapshot.duckdb kept every other process
+    out: every reading command ended in a traceback until the next publish. The small file is copied and the copy read
+    (its views find the Parquet files beside the original), the copy gone once closed; the writer's publish goes on."""
+    import pytest
+
+    from tests.support.holder import held_read_write
+    from warehouse.reader import SnapshotBusy, private_copy
+    from warehouse.snapshot import publish, snapshot_path
+    from warehouse.status import mark_changed
+
+    path = published(tmp_path / "w.duckdb")
+    with open_snapshot(path) as con:
+        expected = {name: con.sql(f"select * from {name}").pl() for name in VIEWS}
+        assert not private_copy(con)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    with held_read_write(snapshot_path(path)) as holder:
+        with pytest.raises(duckdb.IOException, match="lock"):  # what DuckDB does: no read-only session beside it
+            duckdb.connect(":memory:").execute(f"attach '{snapshot_path(path)}' as s (read_only)")
+        with open_snapshot(path) as con:
+            assert private_copy(con)
+            assert list(scratch.iterdir()) == []  # unlinked once attached
+            for name, frame in expected.items():
+                assert con.sql(f"select * from {name}").pl().equals(frame), name
+        # the writer publishes beside the session: a new file swapped in, which the next reader opens itself
+        with duckdb.connect(str(path)) as w:
+            w.execute("update practice_status set detail = 'published beside the session' where practice_id = 'A1'")
+            mark_changed(w, ["A1"])
+            publish(w, path)
+        with open_snapshot(path) as con:
+            assert not private_copy(con)
+            assert con.sql("select detail from practice_status where practice_id = 'A1'").fetchall() == [("published beside the session",)]
+        # held again, and no copy can be made (no temporary folder): one line naming the file and the holder
+        holder.kill()
+    with held_read_write(snapshot_path(path)) as holder:
+        monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "gone"))
+        with pytest.raises(SnapshotBusy) as said:
+            open_snapshot(path)
+        assert f"the analysts' snapshot {snapshot_path(path)} is held read-write by pid {holder.pid} (" in str(said.value)
+        assert "\n" not in str(said.value)
