@@ -460,17 +460,20 @@ def _forget(con) -> None:
 
 
 def _collect(con, root: Path, grace_seconds: float) -> int:
-    """Delete files retired more than the grace period ago, and as old leftovers of interrupted publishes."""
+    """Delete files retired more than the grace period ago, Parquet files of interrupted publishes as old (a snapshot
+    swapped in before its publish was recorded reads them), and every snapshot.duckdb an interrupted publish was
+    building at once: no one ever opens one (it is read only once swapped in, under its own name), and publishes are
+    the single writer's, one at a time, so one left now is a killed publish's (QA9 F8: it stayed a day)."""
     cutoff = datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=grace_seconds)
     old = [r[0] for r in con.sql("select file from snapshot_file where retired_at <= $c", params={"c": cutoff}).fetchall()]
     known = {r[0] for r in con.sql("select file from snapshot_file").fetchall()}
     deadline = time.time() - grace_seconds
     leftovers = [
-        p.relative_to(root).as_posix()
-        # a build killed after its commit also leaves its database's log (`.tmp.wal`)
-        for p in [*root.glob("data/*/*.parquet"), *root.glob(f".{SNAPSHOT}.*.tmp"), *root.glob(f".{SNAPSHOT}.*.tmp.wal")]
+        p.relative_to(root).as_posix() for p in root.glob("data/*/*.parquet")
         if p.relative_to(root).as_posix() not in known and p.stat().st_mtime <= deadline
-    ]
+    ]  # fmt: skip
+    # a build killed after its commit also leaves its database's log (`.tmp.wal`)
+    leftovers += [p.name for p in [*root.glob(f".{SNAPSHOT}.*.tmp"), *root.glob(f".{SNAPSHOT}.*.tmp.wal")]]
     for name in old + leftovers:
         (root / name).unlink(missing_ok=True)
     if old:

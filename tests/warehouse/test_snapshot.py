@@ -383,7 +383,9 @@ def test_a_snapshot_folder_copied_alone_opens_with_a_bare_read_only_connect_from
         assert frame(session, "merge_summary").equals(frame(con, "merge_summary"))
 
 
-def test_what_a_publish_killed_while_building_its_snapshot_left_is_deleted_after_the_grace_period(wh):
+def test_what_a_publish_killed_while_building_its_snapshot_left_is_deleted_by_the_next_publish(wh):
+    """QA9 F8: the half-built snapshot.duckdb of a publish killed (`.snapshot.duckdb.*.tmp`, and its log) stayed a day
+    (the Parquet files' grace period), though nothing ever reads it: the next publish deletes it."""
     import subprocess
     import sys
 
@@ -395,11 +397,15 @@ def test_what_a_publish_killed_while_building_its_snapshot_left_is_deleted_after
     code = f"import duckdb, os, signal; c = duckdb.connect({str(tmp)!r}); c.execute('create table t as select 1 as x'); os.kill(os.getpid(), signal.SIGKILL)"
     subprocess.run([sys.executable, "-c", code], check=False)
     assert {p.name for p in root.iterdir() if p.name.startswith(".")} == {tmp.name, tmp.name + ".wal"}
-    publish(con, path)  # within the grace period: kept
-    assert tmp.exists()
+    stray = root / "data" / "client_crosswalk" / "000000999-0badf00d.parquet"  # a killed publish's file: a day's grace
+    stray.write_bytes(b"")
+    done = publish(con, path)  # nothing changed to publish: its leftovers go all the same
+    assert not done["swapped"] and done["files_deleted"] == 2
+    assert sorted(p.name for p in root.iterdir()) == ["data", "snapshot.duckdb"]
+    assert stray.exists()
     change_a2(con, "edit")
     publish(con, path, grace_seconds=0)
-    assert sorted(p.name for p in root.iterdir()) == ["data", "snapshot.duckdb"]
+    assert not stray.exists()
     assert_same(con, path)
 
 
