@@ -267,9 +267,12 @@ def failure_reasons() -> str:
                    -- a value quoted ('x' or "x", as Python's repr writes it: opened after a space, closed before one, a
                    -- comma, a colon or the end) or in brackets goes, the words around it stay ("column 'email' repeats"
                    -- is "column repeats"; the apostrophe of "the folder's" opens nothing)
+                   -- a folder's own problem names the folder, which is the practice: `P00001: practice folder not in
+                   -- practices.json` is one reason for every such folder (QA9: each was a "top" reason of its own)
                    regexp_replace(regexp_replace(
                        regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                           regexp_replace(detail, ': (line|record|row) \\d+( \\([^)]*\\))?( [a-z]+ \\d+)*:', ':'),
+                           regexp_replace(if(starts_with(detail, practice_id || ': '), detail[length(practice_id) + 3:], detail),
+                                          ': (line|record|row) \\d+( \\([^)]*\\))?( [a-z]+ \\d+)*:', ':'),
                            ' ''[^'']*''([ ,;:)]|$)', '\\1', 'g'), ' "[^"]*"([ ,;:)]|$)', '\\1', 'g'), ' ?\\([^)]*\\)', '', 'g'),
                            '( [''"]| ?\\().*$', ''),
                        '^(([^:]*:){2}[^:]*):.*$', '\\1'), '([A-Za-z_]+=[^ ,;:]+(, )?)+ (repeats an earlier record)', '\\3') as reason

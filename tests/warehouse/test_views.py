@@ -157,6 +157,19 @@ def test_failure_reasons_keep_the_file_and_kind_of_error_never_the_record_or_its
     assert rows(con, "failure_reasons") == [(reason, 2, ["P1", "P2"])]
 
 
+def test_folders_not_in_the_registry_are_one_reason_not_one_per_folder():
+    """QA9 F11: a folder's problem names the folder, which is the practice: each stray folder was a reason of its own,
+    so `scr status` gave 30 stray folders 30 "top failure reasons" lines."""
+    con = duckdb.connect()
+    create_all(con)
+    strays = ["P00001", "P00002", "P00003"]
+    con.execute("insert into practice_status (practice_id, status, detail) select p, 'failed', p || ': practice folder not in "
+                "practices.json' from unnest($p::varchar[]) t(p)", {"p": strays})  # fmt: skip
+    con.execute("insert into practice_status (practice_id, status, detail) values ('P9', 'failed', 'hq_clients.json: empty file')")
+    assert rows(con, "failure_reasons") == [("practice folder not in practices.json", 3, strays),
+                                            ("hq_clients.json: empty file", 1, ["P9"])]  # fmt: skip
+
+
 def test_no_view_shows_a_keyed_hash_of_a_tax_number(hand):
     for name in VIEWS:
         columns = [c for c in hand.sql(f"select * from {name} limit 0").columns]
