@@ -224,6 +224,22 @@ def _stale_run(warehouse: Path, last: dict | None) -> bool:
     return bool(last and last["status"] == "running" and writer_running(warehouse) is False)
 
 
+def _ended(warehouse: Path, run_id: str) -> str:
+    """How a run the snapshot shows running, whose process is gone, ended: as the warehouse file records it, read
+    read-only at once (QA9 F6: killed during its last publish, it had committed its end, and `scr status` said the
+    next run would record it interrupted); where the file records it running, interrupted, as the next run records it."""
+    from warehouse.reader import recorded_run_status
+
+    recorded = recorded_run_status(warehouse, run_id)
+    if recorded == "running":
+        return "interrupted, its process ended without finishing it; the next run records it as interrupted"
+    if recorded is None:  # the file could not be read at once (a writer starting holds it): what the snapshot shows
+        return ("interrupted as far as the analysts' snapshot shows, its process ended; the next run records it as "
+                "interrupted unless it had recorded its end")  # fmt: skip
+    return (f"{recorded} as the warehouse records it, its process ended before the analysts' snapshot showed that; "
+            f"`scr snapshot --warehouse {warehouse}` publishes it")  # fmt: skip
+
+
 def _print_headline(head: dict, views: dict, latest: dict | None = None, warehouse: Path | None = None) -> None:
     """The headline figures and the last run: wave_summary's (with its practices) unless a later run is on record
     whose practices the snapshot does not hold; a run the snapshot shows running whose process is gone is
@@ -243,24 +259,27 @@ def _print_headline(head: dict, views: dict, latest: dict | None = None, warehou
 
     last = head["last_run"]
     error = f"; {latest['error']}" if latest and latest["error"] else ""
+    failed = head["by_status"].get("failed", 0)
     if latest and (not last or latest["run_id"] != last["run_id"]):  # none of its practices published (yet)
         status, tail = latest["status"] + error, "no practice of it in the snapshot"
         if latest["status"] == "running":
             if _stale(latest):
-                status = "interrupted, its process ended without finishing it; the next run records it as interrupted"
+                status = _ended(warehouse, latest["run_id"])
             else:
                 tail += " yet"
+        elif latest["status"] == "completed":  # it ended, and took none (QA9: not "no practice of it in the snapshot")
+            tail = "0 practices taken" + (f"; {failed} failed, not taken by it" if failed else "")
         out.print(escape(f"last run {latest['run_id']} ({latest['kind']}, {status}): {tail}"), highlight=False)
     elif last:
-        took = f"in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "still running"
+        # a running run says no more than that: "(wave, running, still running)" said it twice (QA9)
+        status = last["status"] + error + (f", in {last['duration_seconds']:.1f} s" if last["duration_seconds"] is not None else "")
         if _stale(last):  # the row says running, but its process ended without finishing (killed, out of disk or memory)
-            last = {**last, "status": "interrupted"}
-            took = "its process ended without finishing it; the next run records it as interrupted"
+            status = _ended(warehouse, last["run_id"])
         # the line counts the practices the run took; the funnel's other failures (a registry row's problem, a folder
         # not in it, an earlier run's) are said beside it: "0 failed" under a funnel of failures read as a contradiction (QA7)
-        others = head["by_status"].get("failed", 0) - last["failed"]
+        others = failed - last["failed"]
         out.print(escape(
-            f"last run {last['run_id']} ({last['kind']}, {last['status']}{error}, {took}): {plural(last['planned'], 'practice')} taken: "
+            f"last run {last['run_id']} ({last['kind']}, {status}): {plural(last['planned'], 'practice')} taken: "
             f"{last['complete']} complete, {last['in_review']} in review, {last['blocked']} blocked, {last['failed']} failed"
             + (f"; {others} more failed, not taken by it" if others > 0 else "") + "; "
             f"{plural(last['records_in'], 'record')} in, {plural(last['unified_clients_out'], 'unified client')} out"), highlight=False,

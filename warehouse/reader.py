@@ -13,7 +13,7 @@ import polars as pl
 from warehouse.snapshot import DIR_VARIABLE, LAYOUT, last_generation, snapshot_path, sql_string
 from warehouse.views import VIEWS
 
-__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "SnapshotBusy", "QueryRefused", "open_snapshot", "private_copy", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing",
+__all__ = ["SnapshotMissing", "SnapshotElsewhere", "SnapshotDamaged", "SnapshotBusy", "QueryRefused", "open_snapshot", "private_copy", "answer", "snapshot_info", "read_views", "practice_statuses", "latest_run", "last_landing", "recorded_run_status",
            "not_its_snapshot", "snapshot_against_file"]
 
 
@@ -168,6 +168,28 @@ def snapshot_against_file(warehouse: Path | str) -> tuple[str | None, str | None
                       f"{known}, the snapshot's up to {shown}: a run stopped before it published them?): `scr snapshot "
                       f"--warehouse {warehouse}` publishes them")  # fmt: skip
     return None, None
+
+
+def recorded_run_status(warehouse: Path | str, run_id: str) -> str | None:
+    """The status the warehouse file records for a run, read-only, for a run the snapshot shows running whose process
+    is gone (QA9 F6: killed during its last publish, it had committed its end, which the snapshot never showed, and
+    `scr status` promised the next run would record it interrupted). None where it cannot be told at once: a process
+    holds the file (a writer starting: never waited for, nor held up), or it cannot be read."""
+    from warehouse.db import open_warehouse, writer_running
+
+    if writer_running(warehouse) is not False:
+        return None
+    try:
+        con = open_warehouse(warehouse, read_only=True)
+    except (duckdb.Error, OSError):
+        return None
+    try:
+        rows = con.execute("select status from pipeline_run where run_id = $r", {"r": run_id}).fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
 
 
 def _check_published_here(con: duckdb.DuckDBPyConnection, warehouse: Path | str, path: Path) -> None:

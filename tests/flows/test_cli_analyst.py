@@ -312,7 +312,9 @@ def test_status_says_a_run_whose_process_ended_unfinished_was_interrupted(tmp_pa
         publish(con, path)
         running = scr("status", "-w", str(path))
     assert running.exit_code == 0, running.output
-    assert "last run R9 (wave, running, still running)" in " ".join(running.stdout.split())
+    # said once (QA9 F9: "(wave, running, still running)")
+    assert "last run R9 (wave, running): 1 practice taken" in " ".join(running.stdout.split())
+    assert "still running" not in running.stdout
     # the run's process is gone (killed, out of disk) without finishing: its row still says running
     gone = scr("status", "-w", str(path))
     assert gone.exit_code == 0, gone.output
@@ -812,3 +814,56 @@ def test_the_reading_commands_answer_while_an_analyst_holds_the_snapshot_read_wr
         assert shelled.returncode == 0, shelled.stderr
         assert "[(7,)]" in shelled.stdout + shelled.stderr
         assert "a private copy" in " ".join(shelled.stderr.split())
+
+
+def test_status_of_a_run_whose_process_ended_after_recording_its_end_says_what_the_warehouse_records(tmp_path):
+    """QA9 F6: killed during its last publish, a run had committed its end (completed), the snapshot still showing it
+    running; `scr status` said the next run would record it interrupted, and the next run found it completed."""
+    from warehouse.db import writer
+    from warehouse.run_store import finish_run, start_run, write_run_practices
+    from warehouse.snapshot import publish
+    from warehouse.status import mark_changed
+
+    def said() -> str:
+        done = scr("status", "-w", str(path))
+        assert done.exit_code == 0, done.output
+        return " ".join(done.stdout.split())
+
+    path = published(tmp_path / "w.duckdb")
+    with writer(path) as con:
+        start_run(con, "R9", "wave", {})
+        write_run_practices(con, pl.DataFrame({"practice_id": ["A1"], "records": [3], "clusters": [2], "auto_links": [1],
+                                               "review_links": [0], "status": ["complete"], "detail": [None]}), "R9")  # fmt: skip
+        mark_changed(con, ["A1"])
+        publish(con, path)
+        finish_run(con, "R9", "completed", {}, {})  # committed; the publish after it killed
+    assert (f"last run R9 (wave, completed as the warehouse records it, its process ended before the analysts' snapshot "
+            f"showed that; `scr snapshot --warehouse {path}` publishes it): 1 practice taken") in said()  # fmt: skip
+    assert "records it as interrupted" not in said()
+    with writer(path) as con:  # one that took no practice, alike
+        start_run(con, "R10", "wave", {})
+        publish(con, path)
+        finish_run(con, "R10", "completed", {}, {})
+    assert "last run R10 (wave, completed as the warehouse records it, its process ended before" in said()
+    from tests.support.holder import held_writer
+
+    with held_writer(path):  # a writer holds the file (a run started): the run shown running, the file not waited for
+        assert "last run R10 (wave, running): no practice of it in the snapshot yet" in said()
+
+
+def test_status_of_a_completed_run_that_took_no_practice_says_so(tmp_path):
+    """QA9 F11: a completed run that took no practice (every folder stray, every eligible practice complete) was
+    "no practice of it in the snapshot", the words for a run still starting."""
+    from warehouse.db import writer
+    from warehouse.run_store import finish_run, start_run
+    from warehouse.snapshot import publish
+
+    path = published(tmp_path / "w.duckdb")
+    with writer(path) as con:
+        start_run(con, "R13", "wave", {})
+        finish_run(con, "R13", "completed", {}, {})
+        publish(con, path)
+    done = scr("status", "-w", str(path))
+    assert done.exit_code == 0, done.output
+    assert "last run R13 (wave, completed): 0 practices taken; 1 failed, not taken by it" in " ".join(done.stdout.split())
+    assert "no practice of it" not in done.stdout
