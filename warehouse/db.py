@@ -469,12 +469,40 @@ def _ahead(path: Path, mine) -> list[dict]:
     return ahead
 
 
-def _queued(who: str, ahead: list[dict]) -> str:
+def _queued(path: Path, ahead: list[dict]) -> str:
+    """Who holds the warehouse and who waits before this command, truthfully (QA9 F10: a run keeping its turn while
+    Prefect started was listed as "waiting", after "in use by another process", when no process held it): the holder
+    as its lock file names it, where the kernel's lock table says one holds it (or cannot tell), else that no one
+    does; a turn kept (`_keep`) as the command that goes next; the holder's own turn (a flow's reader borrows it) left
+    out. Said after "warehouse W "."""
+    held = writer_running(path) is not False
+    who = holder(path) if held else None
+    pid = _holder_pid(path) if held else None
+    ahead = [a for a in ahead if pid is None or a.get("pid") != pid]
     if not ahead:
-        return who
-    first = ", ".join(f"pid {a.get('pid')} ({a.get('command')}, waiting since {a.get('since')})" for a in ahead[:3])
+        return f"is in use by {who or 'another process'}"
+
+    def one(a: dict) -> str:
+        if a.get("kept"):  # its waiter got its turn and holds it while it starts (or reads), then writes
+            return f"pid {a.get('pid')} ({a.get('command')}, next: its turn kept since {a.get('kept')} while it starts)"
+        return f"pid {a.get('pid')} ({a.get('command')}, waiting since {a.get('since')})"
+
+    first = ", ".join(one(a) for a in ahead[:3])
     more = f" and {len(ahead) - 3} more" if len(ahead) > 3 else ""
-    return f"{who}, and {'a command' if len(ahead) == 1 else 'commands'} waiting before this one: {first}{more}"
+    some = "a command" if len(ahead) == 1 else "commands"
+    if who is None:
+        return f"is held by no process this moment, but {some} {'goes' if len(ahead) == 1 else 'go'} before this one: {first}{more}"
+    waiting = "" if any(a.get("kept") for a in ahead) else " waiting"
+    return f"is in use by {who}, and {some}{waiting} before this one: {first}{more}"
+
+
+def _holder_pid(path: Path) -> int | None:
+    """The pid the lock file names (its holder now, or a writer killed), or None."""
+    try:
+        info = json.loads(lock_path(path).read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    return info.get("pid") if isinstance(info, dict) else None
 
 
 _kept: dict[str, object] = {}  # turns kept by wait_free(keep_turn=True) for this process's next writer of that path
@@ -483,8 +511,16 @@ _keeper: threading.Thread | None = None
 
 def _keep(path: Path, turn) -> None:
     """Keep `turn` for this process's next writer of `path`, refreshed meanwhile: the process is starting Prefect or
-    reading, not looking at the lock, and must not be passed over as hung."""
+    reading, not looking at the lock, and must not be passed over as hung. The turn says so (`kept`: since when), so a
+    later waiter names it as the command that goes next, not as one waiting."""
     global _keeper
+    try:  # longer than what it replaces: written over it whole
+        turn.seek(0)
+        turn.write(json.dumps({**_this_process(), "kept": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}))
+        turn.truncate()
+        turn.flush()
+    except OSError:
+        pass  # a full disk: it is named as waiting, as before
     _kept[str(path)] = turn
     if _keeper is None:
         _keeper = threading.Thread(target=_keep_fresh, name="scr-kept-turns", daemon=True)
@@ -518,11 +554,11 @@ class _Wait:
             if lock is not None:
                 _let_go(lock)
             raise WarehouseBusy(
-                f"warehouse {self.path} is in use by {who}; waited {self.seconds:.0f} s "
+                f"warehouse {self.path} {who}; waited {self.seconds:.0f} s "
                 "(set SCR_WAIT_SECONDS to wait longer; analysts read the snapshot, see `scr query`)"
             )
         if self.on_wait and not self.told:
-            self.on_wait(f"warehouse {self.path} is in use by {who}: waiting up to {self.seconds:.0f} s")
+            self.on_wait(f"warehouse {self.path} {who}: waiting up to {self.seconds:.0f} s")
             self.told = True
         _refresh(turn)
         time.sleep(min(self.delay, max(0.0, self.deadline - time.monotonic())))
@@ -609,8 +645,8 @@ def _held(
                     break
             turn = wait.turn(turn)  # this one waits: in turn, behind those that came first
             who = (
-                _queued(holder(path), ahead) if lock is None
-                else f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
+                _queued(path, ahead) if lock is None
+                else f"is in use by another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
             )  # fmt: skip
             wait.then(who, lock, turn)
     finally:
@@ -740,8 +776,8 @@ def wait_free(
                         _keep(path, turn)
                         turn = None
                     return
-                who = f"another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
+                who = f"is in use by another process, {direct}, that opened the file directly (close it; analysts read the snapshot)"
             turn = wait.turn(turn)
-            wait.then(who or _queued(holder(path), ahead), turn=turn)
+            wait.then(who or _queued(path, ahead), turn=turn)
     finally:
         _drop_turn(turn)

@@ -575,3 +575,49 @@ def test_a_turn_a_full_disk_refuses_is_refused_and_leaves_no_file(tmp_path, monk
         with pytest.raises(OSError, match="No space left"):
             db.wait_free(path, 5, keep_turn=True)
     assert [p.name for p in tmp_path.iterdir()] == []
+
+
+_KEEPS = """
+import sys
+from warehouse.db import keeping_turn, reader
+path = sys.argv[1]
+with keeping_turn(path):
+    print('kept', flush=True)  # `scr run` starting Prefect: its turn kept, the lock not held
+    input()
+    with reader(path):  # its flow reads, in its kept turn
+        print('reading', flush=True)
+        input()
+"""
+
+
+def test_a_waiter_names_who_holds_the_warehouse_and_who_goes_before_it_truthfully(tmp_path):
+    """QA9 F10: a run keeping its turn while Prefect started was listed as "waiting", after "in use by another
+    process", when no process held the warehouse; while its flow read it, it was named twice."""
+    path = tmp_path / "w.duckdb"
+    with writer(path):
+        pass
+    child = subprocess.Popen([sys.executable, "-c", _KEEPS, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "kept"
+        with pytest.raises(WarehouseBusy) as busy:
+            with writer(path, wait_seconds=0):
+                pass
+        said = str(busy.value)
+        assert said.startswith(f"warehouse {path} is held by no process this moment, but a command goes before this one: "
+                               f"pid {child.pid} (scr "), said  # fmt: skip
+        assert re.search(r", next: its turn kept since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC while it starts\)", said), said
+        assert "waiting since" not in said and "another process" not in said
+        child.stdin.write("\n")
+        child.stdin.flush()
+        assert child.stdout.readline().strip() == "reading"
+        with pytest.raises(WarehouseBusy) as busy:
+            with writer(path, wait_seconds=0):
+                pass
+        said = str(busy.value)
+        assert said.startswith(f"warehouse {path} is in use by pid {child.pid} on {socket.gethostname()} (scr "), said
+        assert said.count(f"pid {child.pid}") == 1, said
+        child.communicate("\n", timeout=60)
+    finally:
+        child.kill()
+        child.wait()
