@@ -271,7 +271,7 @@ def failure_reasons() -> str:
                    -- practices.json` is one reason for every such folder (QA9: each was a "top" reason of its own)
                    regexp_replace(regexp_replace(
                        regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-                           regexp_replace(if(starts_with(detail, practice_id || ': '), detail[length(practice_id) + 3:], detail),
+                           regexp_replace(case when starts_with(detail, practice_id || ': ') then substr(detail, length(practice_id) + 3) else detail end,
                                           ': (line|record|row) \\d+( \\([^)]*\\))?( [a-z]+ \\d+)*:', ':'),
                            ' ''[^'']*''([ ,;:)]|$)', '\\1', 'g'), ' "[^"]*"([ ,;:)]|$)', '\\1', 'g'), ' ?\\([^)]*\\)', '', 'g'),
                            '( [''"]| ?\\().*$', ''),
