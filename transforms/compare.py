@@ -42,6 +42,9 @@ FIELDS: dict[str, list[str]] = {
     "orgs": ["null", "shared", "disjoint"],
     "contacts": ["null", "shared", "disjoint"],
     "groups": ["null", "shared", "disjoint"],
+    # a person's middle names: "same" a shared middle name, "initial" a shared initial where one side has only the
+    # initial ("Oliver J Cook", "Oliver James Cook"), "different" both known and neither
+    "middle": ["null", "same", "initial", "different"],
     "manager": ["null", "same", "different"],
     "source": ["null", "same", "different"],
     # for an exact name: does any one system hold two records of that name (two clients, or a duplicate)?
@@ -102,6 +105,10 @@ class Features:
         })  # fmt: skip
         self.ids = self.plain
         self.sets = {f: Sets(col(c)) for f, c in _LISTS.items()}
+        middles = col("middles").fill_null([])
+        self.sets["middle"] = Sets(middles.list.eval(pl.element().filter(pl.element().str.len_chars() >= 2)))
+        self.sets["middle_initial"] = Sets(middles.list.eval(pl.element().str.slice(0, 1)))
+        self.num["middle_initial_only"] = middles.list.eval(pl.element().str.len_chars() == 1).list.any().fill_null(False).to_numpy()
         self.near = {f: Sets(col(f"{f}_near")) for f in ID_FIELDS}
 
 
@@ -262,6 +269,13 @@ def _list_level(f: Features, field: str, l: np.ndarray, r: np.ndarray) -> np.nda
     return np.select([s.empty(l) | s.empty(r), s.shared(l, r)], [0, 1], 2)
 
 
+def _middle_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
+    full, initials, only = f.sets["middle"], f.sets["middle_initial"], f.num["middle_initial_only"]
+    empty = initials.empty(l) | initials.empty(r)
+    initial = (only[l] | only[r]) & initials.shared(l, r)
+    return np.select([empty, full.shared(l, r), initial], [0, 1, 2], 3)
+
+
 def _email_level(f: Features, l: np.ndarray, r: np.ndarray) -> np.ndarray:
     s, e = f.sets["emails"], f.email["email"]
     shared, empty = s.shared(l, r), s.empty(l) | s.empty(r)
@@ -318,6 +332,7 @@ def _compare(f: Features, l: np.ndarray, r: np.ndarray) -> pl.DataFrame:
         "orgs": _list_level(f, "orgs", l, r),
         "contacts": _list_level(f, "contacts", l, r),
         "groups": _list_level(f, "groups", l, r),
+        "middle": _middle_level(f, l, r),
         "manager": np.select([(manager_l == 0) | (manager_r == 0), manager_l == manager_r], [0, 1], 2),
         "source": np.where(same_source, 1, 2),
         "name_count": np.select([~exact_name, repeated], [0, 2], 1),

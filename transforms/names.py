@@ -125,7 +125,7 @@ def surname_field(last: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) 
 
 
 def name_reading(name: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> dict[str, pl.Expr]:
-    """A display name read as a person's: given_alt, surname_alt, other_given, generation, couple.
+    """A display name read as a person's: given_alt, surname_alt, other_given, middle, generation, couple.
 
     Handles "Surname, Given", titles, couples ("John and Mary Smith", "Mr & Mrs J Smith")
     and generation suffixes (Jr/Sr), which separate a parent from a child of the same name.
@@ -154,10 +154,13 @@ def name_reading(name: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -
         .otherwise(left_tokens.list.last())
     )
     other = pl.when(couple & has_left).then(right_tokens.list.first()).otherwise(None)
+    # the words between a single person's given name and surname ("Priya Maria Singh", "Cook, Oliver J"): middle names
+    middle = pl.when(~couple).then(left_tokens.list.slice(1, left_tokens.list.len() - 2)).otherwise(None)
     single = left_tokens.list.len() <= 1
     # a one-token name is a surname only ("Smith"); given stays null
     p_given = stage(pl.when(~couple & single).then(None).otherwise(p_given))
-    return {"given_alt": p_given, "surname_alt": p_surname, "other_given": other, "generation": generation, "couple": couple.fill_null(False)}
+    return {"given_alt": p_given, "surname_alt": p_surname, "other_given": other, "middle": middle, "generation": generation,
+            "couple": couple.fill_null(False)}  # fmt: skip
 
 
 def person_parts(

@@ -160,7 +160,9 @@ def _linked(out: pl.DataFrame, frames: Frames) -> pl.DataFrame:
 
 
 _KEY = ["practice_id", "source", "source_client_id"]
-_PERSON_COLS = ["given", "given_alt", "surname_alt", "other_given", "surname", "generation", "couple"]
+# words that begin a surname of more than one word: in a display name they stand between given name and surname
+_PARTICLES = ["van", "der", "den", "von", "de", "la", "le", "du", "di", "da", "del", "della", "dos", "st", "bin", "binti", "ibn", "al", "ap", "o"]
+_PERSON_COLS = ["given", "given_alt", "surname_alt", "other_given", "surname", "generation", "couple", "middles"]
 _ORG_COLS = ["org_core", "org_category", "org_category_detail", "org_legal_form", "org_trustee", "org_trading"]
 
 
@@ -173,6 +175,14 @@ def _read_distinct(names: pl.Series, reading) -> pl.DataFrame:
     return pl.DataFrame([read[c].gather(index) for c in read.columns])
 
 
+def _middles(*readings: pl.Series) -> pl.Series:
+    """A person's middle names, from every place a system keeps them (the display name's and the legal name's middle
+    words, XPM's other-name field): distinct words, one letter for an initial, empty when none is known."""
+    words = [(r if r.dtype == pl.List(pl.String) else r.str.split(" ")).alias(f"m{i}") for i, r in enumerate(readings)]
+    both = pl.DataFrame(words).select(pl.concat_list(pl.all().fill_null([])).list.drop_nulls().list.unique(maintain_order=True))
+    return both.to_series().alias("middles")
+
+
 def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
     """c with the person readings of people's names and the business readings of organisations' names.
 
@@ -182,10 +192,12 @@ def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
     """
     c = c.with_row_index("_row")
     is_org = (pl.col("kind") == "org").fill_null(False)
-    rows = c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name")
+    other = pl.col("other_name") if "other_name" in c.columns else pl.lit(None, dtype=pl.String)
+    rows = c.filter(~is_org).select("_row", "_name", "_legal", "first_name", "last_name", _other=other)
     # the structured fields repeat (a few thousand given names): read once per distinct value
     (first,) = per_value([rows["first_name"]], given_field)
     (last,) = per_value([rows["last_name"]], surname_field)
+    (other,) = per_value([rows["_other"]], clean_text)
     read = _read_distinct(rows["_name"], name_reading)
     # HQ's legal name, where there is one (a missing one reads as nothing)
     legal = _read_distinct(rows["_legal"], name_reading)
@@ -197,6 +209,7 @@ def _name_parts(c: pl.DataFrame) -> pl.DataFrame:
         pl.select(pl.coalesce(last, read["surname_alt"])).to_series().alias("surname"),
         read["generation"], read["couple"],
         legal["given_alt"].alias("given_legal"), legal["surname_alt"].alias("surname_legal"),
+        _middles(read["middle"], legal["middle"], other),
     ])  # fmt: skip
     org_rows = c.filter(is_org).select("_row", "_name", "_legal")
     biz = _read_distinct(org_rows["_name"], business_parts)
@@ -259,6 +272,13 @@ def standardise(frames: Frames, practices: pl.DataFrame) -> pl.DataFrame:
         given_alt=pl.when(~same_alt).then("given_alt"), surname_alt=pl.when(~same_alt).then("surname_alt"),
         given_legal=pl.when(~same_legal).then("given_legal"), surname_legal=pl.when(~same_legal).then("surname_legal"),
         org_core_legal=pl.when(~pl.col("org_core_legal").eq_missing(pl.col("org_core"))).then("org_core_legal"),
+    )
+    out = out.with_columns(
+        # a middle word that is the person's given name or surname again, or a surname's particle ("Anna van der Berg"),
+        # is not a middle name
+        middles=pl.col("middles").fill_null([]).list.set_difference(
+            pl.concat_list(pl.lit(_PARTICLES, dtype=pl.List(pl.String)), *[pl.col(c).fill_null("") for c in ("given", "surname", "given_alt", "surname_alt")])
+        ).list.sort(),
     )
     out = _linked(out, frames).drop("phone", "mobile")
     out = out.with_columns(

@@ -232,3 +232,24 @@ def test_placeholder_birthdays_are_those_far_more_records_carry_than_any_birthda
     assert common_dobs(s) == ["2005-12-31"]
     assert common_dobs(s.head(40)) == ["2005-12-31"]
     assert common_dobs(s.head(19)) == []  # too few records to say
+
+
+def test_middle_names_from_every_place_a_system_keeps_them():
+    # XPM's other-name field, the display name's middle word and HQ's legal name all say "Maria"
+    xpm = {"name": "Singh, Priya", "first_name": "Priya", "other_name": "Maria", "last_name": "Singh"}
+    assert level(pair(xpm, {"name": "Priya Singh", "legal_name": "Priya Maria Singh"}), "middle") == "same"
+    assert level(pair(xpm, {"name": "Priya Maria Singh"}), "middle") == "same"
+    # an initial agrees with the name it begins; a full name with another full name of that letter does not
+    assert level(pair({"name": "Oliver J Cook"}, {"name": "Cook, Oliver James"}), "middle") == "initial"
+    assert level(pair({"name": "Oliver Jack Cook"}, {"name": "Oliver James Cook"}), "middle") == "different"
+    # a father and a son of one name: their middle names tell them apart
+    assert level(pair({"name": "Henry Ronald Barnes"}, {"name": "Henry Edward Barnes"}), "middle") == "different"
+    # no middle name on one side says nothing
+    assert level(pair(xpm, {"name": "Priya Singh"}), "middle") == "null"
+
+
+def test_a_surname_of_several_words_is_not_a_middle_name():
+    a, b = {"name": "Anna van der Berg"}, {"name": "Anna van der Berg", "first_name": "Anna", "last_name": "van der Berg"}
+    assert level(pair(a, b), "middle") == "null"
+    assert level(pair({"name": "John and Mary Smith"}, {"name": "John and Mary Smith"}), "middle") == "null"
+    assert level(pair({"name": "Smith Holdings Pty Ltd"}, {"name": "Smith Holdings Pty Ltd"}), "middle") == "null"
