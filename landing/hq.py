@@ -254,12 +254,15 @@ def _load_clients(path: Path) -> tuple[object, bool]:
 
 
 def parse(path: Path, practice_id: str) -> dict[str, dict[str, list]]:
-    """hq_clients.json as raw column lists per table; its practiceId must be the folder's practice."""
+    """hq_clients.json as raw column lists per table; its practiceId, where given, must be the folder's practice."""
     doc, fast = _load_clients(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("clients"), list):
         raise BadInput(FILE, None, "expected an object with a 'clients' list")
-    if _scalar(doc.get("practiceId"), None, "practiceId") != practice_id:
-        raise BadInput(FILE, None, f"practiceId {doc.get('practiceId')!r} is not the folder's practice {practice_id!r}")
+    # absent (null, "" or no key, as the contract allows any value) is the folder's: the folder names the practice;
+    # another practice's id is refused, named as written, never as Python's None or True (QA9 F2)
+    written = (_scalar(doc.get("practiceId"), None, "practiceId") or "").strip()
+    if written and written != practice_id:
+        raise BadInput(FILE, None, f"practiceId {written!r} is not the folder's practice {practice_id!r}")
     return _columns(doc["clients"], fast)
 
 

@@ -195,6 +195,23 @@ def test_json_practice_id_must_match_folder(landing):
     assert e.file == "hq_clients.json" and "P-NZ" in e.message and "P_AU" in e.message
 
 
+@pytest.mark.parametrize("absent", ['"practiceId": null, ', '"practiceId": "", ', '"practiceId": "  ", ', ""])
+def test_json_absent_practice_id_is_the_folders(landing, absent):
+    # QA9 F2: the contract's "an absent value may be null, \"\" or a missing key" holds for practiceId too: the
+    # folder names the practice (it failed the practice with "practiceId None is not the folder's practice")
+    edit(landing / "P_AU" / "hq_clients.json", '"practiceId": "P_AU", ', absent)
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    assert frames.client.filter(pl.col("source") == "hq").height == 2
+
+
+@pytest.mark.parametrize("other", ["5", "true", '"p_au"'])
+def test_json_other_practice_id_is_named_as_written(landing, other):
+    edit(landing / "P_AU" / "hq_clients.json", '"practiceId": "P_AU"', f'"practiceId": {other}')
+    e = bad(landing)
+    assert e.file == "hq_clients.json" and "None" not in str(e) and "P_AU" in e.message
+    assert e.message.startswith(f"practiceId '{other.strip(chr(34))}' is not the folder's practice")
+
+
 def test_json_unparseable_timestamp(landing):
     edit(landing / "P_AU" / "hq_clients.json", "2023-10-30T12:34:56Z", "yesterday")
     e = bad(landing)
