@@ -152,24 +152,27 @@ def record_decisions(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, so
 def _record(con: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, source_file: str, by: str | None) -> tuple[int, int]:
     """record_decisions, returning (decisions given, decisions new or different)."""
     df = _oriented(decisions.select(DECISIONS.names()).cast(DECISIONS)).unique(PAIR, keep="last", maintain_order=True)
+    # one time for the decision and its log entry (outside a transaction each statement has its own now()): a
+    # restore gives the decision back the time its 'decide' entry logged
+    at = con.execute("select timezone('UTC', now())").fetchall()[0][0]
     with registered(con, _review_in=df):
         # the log first: it records what changed (a new decision or a different one), with who and when
         changed = con.execute(
             """insert into review_decision_log
                select i.practice_id, i.source_l, i.source_client_id_l, i.source_r, i.source_client_id_r, 'decide',
-                      i.decision, $f, $by, timezone('UTC', now())
+                      i.decision, $f, $by, $at
                from _review_in i left join review_decision d using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
                where d.decision is distinct from i.decision""",
-            {"f": source_file, "by": by},
+            {"f": source_file, "by": by, "at": at},
         ).fetchall()[0][0]
         con.execute(
             """insert into review_decision
                select practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision,
-                      timezone('UTC', now()), $f, $by from _review_in
+                      $at, $f, $by from _review_in
                on conflict do update set decision = excluded.decision, decided_at = excluded.decided_at,
                       source_file = excluded.source_file, decided_by = excluded.decided_by
                where review_decision.decision <> excluded.decision""",
-            {"f": source_file, "by": by},
+            {"f": source_file, "by": by, "at": at},
         )
     return df.height, changed
 
@@ -214,10 +217,9 @@ def revoke_decisions(
         con.execute(f"delete from review_decision where ({keys}) in (select ({keys}) from _revoke)")
     if not before.is_empty():
         with registered(con, _restore=before):
-            con.execute(
-                f"""insert into review_decision select {keys}, decision, timezone('UTC', now()), source_file, $by from _restore""",
-                {"by": by},
-            )
+            # the decision comes back as it was decided, by whom and when (its 'decide' entry); the log says who
+            # restored it and when (QA9 F3: it was credited to the revoker, at the revoke's time)
+            con.execute(f"insert into review_decision select {keys}, decision, logged_at, source_file, logged_by from _restore")
             con.execute(
                 f"""insert into review_decision_log select {keys}, 'restore', decision, source_file, $by, timezone('UTC', now())
                     from _restore""",

@@ -273,6 +273,33 @@ def test_a_pair_revoked_again_names_the_withdrawal_that_did_it(wh, tmp_path):
     assert other.exit_code == 1 and "already withdrawn" not in said(other)  # a pair never decided: no withdrawal to name
 
 
+@pytest.mark.parametrize("revoke", [["--file", "b.csv"], ["--pair", "xpm:x1,hq:h1"], ["--all"], ["--unmerge", "uc_1"]])
+def test_a_restored_decision_keeps_who_decided_it_and_when(wh, tmp_path, revoke):
+    """QA9 F3: a revoke restored the decision its withdrawn one had replaced as the revoker's, at the revoke's time: the
+    table of decisions in force then said bob accepted a pair bob had rejected. The log says who restored it."""
+    head = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\n"
+    (tmp_path / "a.csv").write_text(head + "p1,hq,h1,xpm,x1,accept\n")
+    assert runner.invoke(scr, ["review", "apply", str(tmp_path / "a.csv"), "--by", "alice", "-w", str(wh)]).exit_code == 0
+    with connect(wh, read_only=True) as con:
+        alice = con.execute("select decided_at from review_decision").fetchone()[0]
+    if revoke[0] == "--unmerge":  # an unmerge's reject over alice's accept (as `scr unmerge` records it)
+        from warehouse.review import PAIR, record_decisions
+
+        with connect(wh) as con, transaction(con):
+            record_decisions(con, pl.DataFrame([("p1", "hq", "h1", "xpm", "x1", "reject")], schema=[*PAIR, "decision"], orient="row"),
+                             "unmerge:uc_1", "bob")  # fmt: skip
+    else:
+        (tmp_path / "b.csv").write_text(head + "p1,hq,h1,xpm,x1,reject\n")
+        assert runner.invoke(scr, ["review", "apply", str(tmp_path / "b.csv"), "--by", "bob", "-w", str(wh)]).exit_code == 0
+    res = runner.invoke(scr, ["review", "revoke", "-p", "p1", *revoke, "--by", "carol", "-w", str(wh)])
+    assert res.exit_code == 0, res.output
+    with connect(wh, read_only=True) as con:
+        assert con.execute("select decision, decided_by, source_file, decided_at from review_decision").fetchall() == [
+            ("accept", "alice", "a.csv", alice)]
+        log = con.execute("select action, decision, logged_by from review_decision_log order by logged_at, action").fetchall()
+    assert log == [("decide", "accept", "alice"), ("decide", "reject", "bob"), ("restore", "accept", "carol"), ("revoke", "reject", "carol")]
+
+
 def test_review_export_to_a_dash_is_refused_in_one_line_and_writes_no_file_named_dash(wh, tmp_path, monkeypatch):
     """QA8 (session 33): `scr review export -p P -o -` wrote a file named `-` in the current folder (and said so, as
     if it were a place): the export is a file to fill in and give back to `scr review apply`, never stdout."""
