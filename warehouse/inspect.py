@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from warehouse.review import HELD_BACK
+from warehouse.review import HELD_BACK, review_counts
 
 __all__ = ["practice_facts"]
 
@@ -34,9 +34,13 @@ def practice_facts(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
                    and d.source_client_id_r = m.source_client_id_r)"""
         )[0][0],
         "decisions": dict(q("select decision, count(*) from review_decision where practice_id = $p group by 1 order by 1")),
-        # decisions recorded, withdrawn or restored since the practice's last run: only a run applies them (an unmerge
-        # applies its own reject decisions as it records them). Runs and operators write under one lock: no overlap.
-        "unapplied_decisions": q(
+        # the decisions in force that its next run applies: the count its status detail gives ("N decisions recorded,
+        # applied by the practice's next run"), not the log's entries (QA9 F4: 4 decisions were 7 entries)
+        "unapplied_decisions": int(review_counts(con, [practice_id])["decided"][0]),
+        # entries of the decision log since the practice's last run (recorded, withdrawn or restored): only a run applies
+        # them, a withdrawal too (an unmerge applies its own reject decisions as it records them). Runs and operators
+        # write under one lock: no overlap.
+        "decision_changes": q(
             """select count(*) from review_decision_log l where l.practice_id = $p
                  and not (l.action = 'decide' and l.source_file like 'unmerge:%')
                  and l.logged_at > coalesce((select max(written_at) from run_practice where practice_id = $p), '-infinity'::timestamp)"""

@@ -332,6 +332,29 @@ def test_a_complete_practice_released_stays_complete_on_its_promoted_version(wh)
     assert res.exit_code == 0 and "coming_soon: released by ops: waiting for its consolidation wave" in said(res), res.output
 
 
+def test_unapplied_decisions_in_json_are_the_decisions_the_text_says_the_next_run_applies(wh, tmp_path):
+    """QA9 F4: `--json` counted log entries (4 decides, a decide, a revoke and a restore: 7) where the text said
+    '4 decisions recorded, applied by the practice's next run'."""
+    pairs = [("hq", f"h{i}", "xpm", f"x{i}") for i in range(1, 5)]
+    with connect(wh) as con:
+        for pair in pairs:
+            con.execute("insert into client_match (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision) "
+                        "values ('p1', ?, ?, ?, ?, 'review')", list(pair))  # fmt: skip
+        con.execute("""insert into practice_status (practice_id, status, detail, updated_at)
+                       values ('p1', 'in_review', 'strategy not chosen yet (keep_xpm, keep_hq or combine); 4 links await review', now())""")
+    head = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\n"
+    (tmp_path / "a.csv").write_text(head + "".join(f"p1,{','.join(p)},accept\n" for p in pairs))
+    (tmp_path / "b.csv").write_text(head + f"p1,{','.join(pairs[0])},reject\n")
+    for name, by in (("a.csv", "alice"), ("b.csv", "bob")):
+        assert runner.invoke(scr, ["review", "apply", str(tmp_path / name), "--by", by, "-w", str(wh)]).exit_code == 0
+    assert runner.invoke(scr, ["review", "revoke", "-p", "p1", "--file", "b.csv", "--by", "bob", "-w", str(wh)]).exit_code == 0
+    text = runner.invoke(scr, ["practice", "p1", "-w", str(wh)])
+    data = json.loads(runner.invoke(scr, ["practice", "p1", "-w", str(wh), "--json"]).output)
+    assert "4 decisions recorded, applied by the practice's next run" in said(text), text.output
+    assert data["detail"].endswith("; 4 decisions recorded, applied by the practice's next run")
+    assert (data["unapplied_decisions"], data["decisions"]) == (4, {"accept": 4})
+
+
 def test_practice_as_json_gives_each_fact_as_a_value_a_script_reads(wh):
     """Found by the README audit: `--json` gave the lines a person reads ("status": "in_review: promoted ...",
     "region, wave": "AU, 1"), so a script had to parse text for the status."""
