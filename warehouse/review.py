@@ -12,7 +12,6 @@ import polars as pl
 
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
-from warehouse.schema import has_table
 
 __all__ = ["check_practices", "known_practices", "export_review", "apply_review", "apply_review_file", "Applied", "read_decisions", "record_decisions", "revoke_decisions", "last_withdrawal", "read_decision_rows", "pending_count", "ReviewError", "DECISIONS", "unrecorded_decisions"]
 
@@ -293,16 +292,23 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
         empty = [c for c in PAIR if r[c] is None]
         raise ReviewError(f"{path}: line {r['line']}: a decision with no {', '.join(empty)}: every decided row keeps the link's "
                           f"{', '.join(PAIR)} as `scr review export` wrote them; nothing was recorded")
-    known = con.sql(f"select practice_id from {'practice' if has_table(con, 'practice') else 'client_match'}").pl()
+    # the practices of the registry the warehouse read, or with links proposed (one with no link is known: QA9 F5)
+    known = pl.DataFrame({"practice_id": known_practices(con)}, schema={"practice_id": pl.String})
     stranger = df.join(known, on="practice_id", how="anti").sort("line")
     if not stranger.is_empty():
         r = stranger.row(0, named=True)
         raise ReviewError(f"{path}: line {r['line']}: unknown practice {r['practice_id']!r}: not in this warehouse (a review "
                           f"file of another warehouse, or -w names the wrong one?); nothing was recorded")
-    unknown = _oriented(df).join(con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl(),
-                                 on=PAIR, how="anti")
+    proposed = con.sql("select practice_id, source_l, source_client_id_l, source_r, source_client_id_r from client_match").pl()
+    unknown = _oriented(df).join(proposed, on=PAIR, how="anti")
     if not unknown.is_empty():
         r = unknown.sort("line").row(0, named=True)
+        sides = PAIR[1:]
+        owners = sorted(proposed.filter(pl.all_horizontal(pl.col(c) == r[c] for c in sides))["practice_id"].unique().to_list())
+        if owners:  # another practice's link: the line's practice_id was edited (or pasted), not the proposals changed
+            raise ReviewError(f"{path}: line {r['line']}: the pair {r['source_l']}:{r['source_client_id_l']} - "
+                              f"{r['source_r']}:{r['source_client_id_r']} is not one of {r['practice_id']}'s links: it is one "
+                              f"of {', '.join(owners)}'s (was the line's practice_id changed?); nothing was recorded")  # fmt: skip
         more = f" ({unknown.height} links of the file in all)" if unknown.height > 1 else ""
         raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
                           f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}{more}; nothing was "

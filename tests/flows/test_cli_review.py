@@ -300,6 +300,28 @@ def test_a_restored_decision_keeps_who_decided_it_and_when(wh, tmp_path, revoke)
     assert log == [("decide", "accept", "alice"), ("decide", "reject", "bob"), ("restore", "accept", "carol"), ("revoke", "reject", "carol")]
 
 
+def test_a_row_whose_practice_id_names_another_practice_of_this_warehouse_says_the_pair_is_not_its_link(wh, tmp_path):
+    """QA9 F5: a row of p1's pair whose practice_id was edited to p2, a practice of this warehouse with no links, was
+    refused as "unknown practice 'p2': not in this warehouse"."""
+    registry = pl.DataFrame([("p1", "P One", "AU", True, False, "confirmed", "admin@p1", "admin@p1", "combine", 1),
+                             ("p2", "P Two", "AU", True, False, "confirmed", "admin@p2", "admin@p2", None, 1)],
+                            schema=PRACTICE, orient="row")  # fmt: skip
+    with connect(wh) as con, transaction(con):
+        load_practices(con, registry)
+    head = "practice_id,source_l,source_client_id_l,source_r,source_client_id_r,decision\n"
+    (tmp_path / "e3.csv").write_text(head + "p1,hq,h1,xpm,x1,accept\np2,hq,h2,xpm,x2,accept\n")
+    res = runner.invoke(scr, ["review", "apply", str(tmp_path / "e3.csv"), "--by", "x", "-w", str(wh)])
+    assert res.exit_code == 1, res.output
+    assert ("e3.csv: line 3: the pair hq:h2 - xpm:x2 is not one of p2's links: it is one of p1's (was the line's "
+            "practice_id changed?); nothing was recorded") in said(res), said(res)
+    assert "unknown practice" not in said(res) and decisions(wh) == 0
+    # a pair no practice proposes, of a practice that is there: the proposals may have changed since the export
+    (tmp_path / "e4.csv").write_text(head + "p2,hq,h9,xpm,x9,accept\n")
+    res = runner.invoke(scr, ["review", "apply", str(tmp_path / "e4.csv"), "--by", "x", "-w", str(wh)])
+    assert res.exit_code == 1 and "line 2: no proposed link hq:h9 - xpm:x9 in practice p2; nothing was recorded" in said(res), said(res)
+    assert "unknown practice" not in said(res) and decisions(wh) == 0
+
+
 def test_review_export_to_a_dash_is_refused_in_one_line_and_writes_no_file_named_dash(wh, tmp_path, monkeypatch):
     """QA8 (session 33): `scr review export -p P -o -` wrote a file named `-` in the current folder (and said so, as
     if it were a place): the export is a file to fill in and give back to `scr review apply`, never stdout."""
