@@ -120,10 +120,16 @@ def retire_sync(
             unwritable(exc, wh, "nothing was written")
             raise
     quiet_prefect(verbose)
+    from flows.temporary_api import TemporaryApi
+
+    # Prefect's temporary API, started as `scr run` starts it: it stops with this process however it ends (a `kill -9`
+    # left the one Prefect started on its own running, orphaned, for good: QA9 F7)
+    api = TemporaryApi()
     from flows.retire_sync import retire_legacy_sync
     from landing import BadInput
 
     try:
+        api.ready()
         result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force, by=who)
     except BadInput as exc:
         fail(str(exc))

@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 _PROBE = """
 import json, sys
-from flows.cli_run import _TemporaryApi
-api = _TemporaryApi()
+from flows.temporary_api import TemporaryApi
+api = TemporaryApi()
 api.ready()
 started = "prefect.server.api.server" in sys.modules
 out = {"started": started}
@@ -50,8 +52,8 @@ def test_with_a_server_set_nothing_is_started(tmp_path):
 
 _KILLED = """
 import os, signal, sys
-from flows.cli_run import _TemporaryApi
-api = _TemporaryApi()
+from flows.temporary_api import TemporaryApi
+api = TemporaryApi()
 api.ready()
 from prefect.server.api.server import SubprocessASGIServer
 servers = [s for s in SubprocessASGIServer._instances.values() if s.running]
@@ -98,3 +100,63 @@ def test_the_temporary_api_does_not_outlive_a_run_killed_outright(tmp_path):
             os.kill(server, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes whose parent is `pid`, with their command lines."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(") ", 1)[1].split()[1])
+            if ppid == pid:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    found[int(entry)] = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.prefect
+def test_the_temporary_api_does_not_outlive_a_retire_sync_killed_outright(tmp_path):
+    """QA9 F7: `kill -9` on `scr retire-sync` left its temporary API (uvicorn, 220 MB) running, orphaned, for good:
+    retire-sync let Prefect start it, without the watcher `scr run`'s start gives it. Killed once the server is there."""
+    import signal
+    import time
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app as scr
+
+    assert CliRunner().invoke(scr, ["generate", "-o", str(tmp_path / "z"), "-n", "2", "-s", "3"]).exit_code == 0
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SCR_"))}
+    base.update(PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
+                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120", PYTHONPATH=os.pathsep.join(sys.path))  # fmt: skip
+    args = ["retire-sync", "--dry-run", "-l", str(tmp_path / "z" / "landing"), "-w", str(tmp_path / "w.duckdb")]
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args], env=base, cwd=tmp_path,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = None
+    try:
+        deadline = time.monotonic() + 120
+        while server is None and proc.poll() is None and time.monotonic() < deadline:
+            server = next((p for p, cmd in _children(proc.pid).items() if "prefect.server.api.server" in cmd), None)
+            time.sleep(0.05)
+        assert server is not None, "retire-sync started no temporary API (or ended first)"
+        # the server is there: give its guard (if any) a moment to be set, as a person's kill comes seconds later
+        settle = time.monotonic() + 5
+        while time.monotonic() < settle and not any("/proc/" in cmd for cmd in _children(proc.pid).values()):
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+        assert _gone(server, 30), "the temporary API outlived the killed retire-sync"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if server is not None:
+            try:
+                os.kill(server, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
