@@ -39,6 +39,13 @@ def scr(*args: str):
     return runner.invoke(app, list(args))
 
 
+def status_said(path: Path) -> str:
+    """`scr status`'s output on the warehouse at `path` (exit 0), its lines joined."""
+    done = scr("status", "-w", str(path))
+    assert done.exit_code == 0, done.output
+    return " ".join(done.stdout.split())
+
+
 def test_query_as_csv_is_the_views_rows(wh):
     result = scr("query", "--warehouse", str(wh), "select region, wave, status, practices from migration_progress", "--format", "csv")
     assert result.exit_code == 0, result.output
@@ -332,10 +339,8 @@ def test_status_names_a_run_that_stopped_before_its_first_chunk_and_a_failed_run
     from warehouse.snapshot import publish
     from warehouse.status import mark_changed
 
-    def said(*args) -> str:
-        done = scr("status", "-w", str(path))
-        assert done.exit_code == 0, done.output
-        return " ".join(done.stdout.split())
+    def said() -> str:
+        return status_said(path)
 
     path = published(tmp_path / "w.duckdb")
     with writer(path) as con:
@@ -825,9 +830,7 @@ def test_status_of_a_run_whose_process_ended_after_recording_its_end_says_what_t
     from warehouse.status import mark_changed
 
     def said() -> str:
-        done = scr("status", "-w", str(path))
-        assert done.exit_code == 0, done.output
-        return " ".join(done.stdout.split())
+        return status_said(path)
 
     path = published(tmp_path / "w.duckdb")
     with writer(path) as con:

@@ -12,33 +12,27 @@ __all__ = ["held_writer", "held_read_write"]
 
 
 @contextmanager
-def held_writer(warehouse: Path | str) -> Iterator[subprocess.Popen]:
-    """A process holding `warehouse.db.writer` on the file (as a wave's flow does) for the duration; yields it."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from warehouse.db import writer\n"
-         f"with writer({str(warehouse)!r}):\n    print('ok', flush=True); sys.stdin.readline()"],
-        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
-    )  # fmt: skip
+def _held(code: str, refused: str) -> Iterator[subprocess.Popen]:
+    """A process running `code` (which prints "ok" once it holds the file, then waits for stdin) for the duration."""
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline().strip() == "ok", "the holder could not take the writer"
+        assert holder.stdout.readline().strip() == "ok", refused
         yield holder
     finally:
         holder.kill()
         holder.wait()
 
 
-@contextmanager
-def held_read_write(database: Path | str) -> Iterator[subprocess.Popen]:
+def held_writer(warehouse: Path | str):
+    """A process holding `warehouse.db.writer` on the file (as a wave's flow does) for the duration; yields it."""
+    return _held("import sys; from warehouse.db import writer\n"
+                 f"with writer({str(warehouse)!r}):\n    print('ok', flush=True); sys.stdin.readline()",
+                 "the holder could not take the writer")  # fmt: skip
+
+
+def held_read_write(database: Path | str):
     """Another process holding a DuckDB file open read-write, as an analyst's `duckdb FILE` or `duckdb.connect(path)`
     does by default (DuckDB's lock then keeps every other process out, read-only ones too); yields it."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, duckdb\n"
-         f"con = duckdb.connect({str(database)!r})\nprint('ok', flush=True); sys.stdin.readline()"],
-        stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout.readline().strip() == "ok", "the holder could not open the file"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
+    return _held("import sys, duckdb\n"
+                 f"con = duckdb.connect({str(database)!r})\nprint('ok', flush=True); sys.stdin.readline()",
+                 "the holder could not open the file")  # fmt: skip
