@@ -7,7 +7,6 @@ the warehouse's only writer.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 import uuid
@@ -356,13 +355,11 @@ def run_journey(
 @contextmanager
 def _failure_recorded(con, run_id: str, warehouse: Path) -> Iterator[None]:
     """A run that stops on an error is recorded as failed, with the error, and published, before the error goes
-    on (a killed process cannot do this: the next run, and `scr status`, call its run interrupted). A run stopped by
-    a signal (Ctrl-C, a scheduler's SIGTERM) publishes what it committed before it stops (`_published_at_stop`)."""
+    on (a killed process cannot do this: the next run, and `scr status`, call its run interrupted)."""
     try:
         yield
     except Exception as exc:
         if db.interrupted(exc):  # a Ctrl-C that came during a query: stopped as by the signal, the run interrupted
-            _published_at_stop(con, warehouse)
             raise KeyboardInterrupt from exc
         try:
             with db.transaction(con):
@@ -372,32 +369,6 @@ def _failure_recorded(con, run_id: str, warehouse: Path) -> Iterator[None]:
         except Exception as also:  # noqa: BLE001 - the run's own error is the one to raise
             get_run_logger().warning("could not record run %s as failed: %s", run_id, why(also))
         raise
-    except GeneratorExit:
-        raise
-    except BaseException:  # a signal: KeyboardInterrupt (Ctrl-C), the CLI's or Prefect's SIGTERM exception
-        _published_at_stop(con, warehouse)
-        raise
-
-
-def _published_at_stop(con, warehouse: Path) -> None:
-    """The analysts' snapshot made to show the chunks a stopped run committed (QA8: after a Ctrl-C it showed the
-    figures of the run's last publish, up to SCR_SNAPSHOT_SECONDS older, until someone ran `scr snapshot`). The run
-    is left `running` for the next one, and `scr status`, to call interrupted. A publish exports only what changed
-    since the run's last one. A second SIGINT while it publishes is ignored (one came inside the first
-    stop's publish on a test machine, from the same Ctrl-C's group, and left the snapshot as it was); a SIGTERM or an
-    error leaves the snapshot as it was (a publish is whole or not at all), `scr status` then notes the changes it
-    does not show, and the stop goes on."""
-    try:
-        before = signal.signal(signal.SIGINT, lambda *_: None)
-    except ValueError:  # not the main thread (an embedding caller's flow): its handler stands
-        before = None
-    try:
-        publish_snapshot(con, warehouse)
-    except BaseException:  # noqa: BLE001 - the stop is what is said, not this
-        pass
-    finally:
-        if before is not None:
-            signal.signal(signal.SIGINT, before)
 
 
 def _local_threads() -> bool:

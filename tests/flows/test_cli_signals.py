@@ -1,7 +1,6 @@
 """`scr run` stopped by SIGTERM or Ctrl-C (SIGINT) while its flow runs: it says so in one line of its own (what stands,
 what the next run does) and ends as the signal ends a process (143, 130); the committed chunks stand, the run is
-recorded interrupted by the next run, the analysts' snapshot shows what it committed, and no process it started
-outlives it. Real `scr run` processes, a bare run
+recorded interrupted by the next run, and no process it started outlives it. Real `scr run` processes, a bare run
 (Prefect's temporary API), as an operator types it."""
 
 from __future__ import annotations
@@ -106,9 +105,7 @@ def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practi
     stops the run at the next chunk written (`ctrl-c-in-callback`); so is a SIGTERM, whose handler in the flow is
     Prefect's (`sigterm-in-callback`)."""
     wh = tmp_path / "scr.duckdb"
-    # no publish between the run's first and its last but the one at its stop (QA8: after a Ctrl-C the analysts'
-    # snapshot did not show the chunks the run had committed)
-    env = {**_env(tmp_path), "SCR_FAULT": f"chunk:staged@2:{mode}", "SCR_SNAPSHOT_SECONDS": "3600"}
+    env = {**_env(tmp_path), "SCR_FAULT": f"chunk:staged@2:{mode}"}
     run = [sys.executable, "-m", "flows.cli", "run", "-l", str(zone), "-w", str(wh)]
     # a session of its own, as a terminal's job: its Ctrl-C reaches this group only, never pytest
     proc = subprocess.Popen(run, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -126,13 +123,6 @@ def test_a_signal_inside_a_chunks_write_stops_the_run_as_one_and_fails_no_practi
         assert con.sql("select count(*) from practice_status where status = 'failed'").fetchall() == [(0,)]
         assert con.sql("select status from pipeline_run").fetchall() == [("running",)]  # the next run calls it interrupted
         assert con.sql("select count(distinct practice_id) from stg_client").fetchall()[0][0] < 40  # stopped, not run to its end
-        committed = con.sql("select practice_id, status, detail from practice_status order by 1").fetchall()
-        unified = con.sql("select count(*) from unified_client").fetchall()
-    with duckdb.connect(str(wh.with_name("scr.snapshot") / "snapshot.duckdb"), read_only=True) as snap:
-        assert snap.sql("select practice_id, status, detail from practice_status order by 1").fetchall() == committed
-        assert snap.sql("select count(*) from unified_client").fetchall() == unified
-    status = subprocess.run([sys.executable, "-m", "flows.cli", "status", "-w", str(wh)], env=env, capture_output=True, text=True)
-    assert status.returncode == 0 and "does not show yet" not in status.stderr, status.stderr
     env.pop("SCR_FAULT")
     again = subprocess.run(run, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
