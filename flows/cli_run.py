@@ -223,7 +223,7 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
     from warehouse.snapshot import SnapshotTaken
 
     rekey = kwargs.get("select") == "rekey"
-    for name in ("prefect.flow_runs", "prefect.task_runs", "EventsWorker"):
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.engine", "EventsWorker"):
         logging.getLogger(name).addFilter(_SAID_BY_US)  # once: a filter already there is not added again
     with _says_when_stopped(Path(kwargs["warehouse"]), rekey), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("starting Prefect", total=None)
@@ -257,6 +257,13 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
         except flows_wave.InvariantBroken as exc:
             refuse(str(exc))
         except Exception as exc:
+            if signal_came(signal.SIGINT) or signal_came(signal.SIGTERM):
+                # the signal's exception replaced on its way by another: a Ctrl-C landing while Prefect creates a task
+                # run, whose crash handling then fails "Task run is not set" (ValueError, a traceback, exit 1; seen on
+                # the clean-clone CI): the run was stopped by the signal, and is said so
+                how, code = ("SIGTERM", 143) if signal_came(signal.SIGTERM) else ("Ctrl-C (SIGINT)", 130)
+                err.print(_stopped(how, Path(kwargs["warehouse"]), code, rekey), highlight=False)
+                raise typer.Exit(code) from None
             unwritable(exc, Path(kwargs["warehouse"]), "the chunks committed before it stand (`scr status` says what the run left)")
             raise
         finally:
@@ -293,11 +300,14 @@ def _stopped(how: str, warehouse: Path, code: int, rekey: bool = False) -> Text:
 class _SaidByUs(logging.Filter):
     """Prefect's own line for a flow or task stopped by Ctrl-C or SIGTERM ('Crash detected! Execution was aborted by an
     interrupt signal.', '... by a termination signal.'): the command says it in its one line, what stands and what to
-    run next. Also its events worker's 'Still processing items: 1 items remaining...', a warning it gives while it
+    run next; once a SIGINT or SIGTERM came, any line of theirs. Also its events worker's 'Still processing items: 1 items remaining...', a warning it gives while it
     sends its last events as the process ends on a busy machine (a second line after a stopped run's one: the clean-
     clone CI of session 33)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if signal_came(signal.SIGINT) or signal_came(signal.SIGTERM):
+            return False  # the run is stopping: whatever Prefect says of it (a traceback of what replaced the signal's
+            # exception, "Task run is not set") the command's one line says
         said = record.getMessage()
         # a chunk task running beside the one the signal stopped is cancelled by the task runner as the run stops
         return not any(x in said for x in ("aborted by an interrupt signal", "aborted by a termination signal",

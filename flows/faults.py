@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 import threading
 import weakref
 from typing import NoReturn
@@ -59,7 +60,7 @@ def _spec() -> tuple[str, int, str] | None:
     if not raw:
         return None
     where, mode = raw, ""
-    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query", "ctrl-c-in-callback", "sigterm-in-callback"):  # point names hold colons too ("chunk:committed@2:raise")
+    for kind in ("raise", "ctrl-c", "sigterm", "sigterm-in-query", "ctrl-c-in-callback", "sigterm-in-callback", "ctrl-c-replaced"):  # point names hold colons too ("chunk:committed@2:raise")
         if raw.endswith(":" + kind):
             where, mode = raw[: -len(kind) - 1], kind
     name, _, n = where.partition("@")
@@ -81,6 +82,13 @@ def point(name: str) -> None:
     if spec[2] == "ctrl-c":
         os.killpg(os.getpgid(0), signal.SIGINT)
         return
+    if spec[2] == "ctrl-c-replaced":  # a Ctrl-C whose KeyboardInterrupt another exception replaces on its way out, as
+        # Prefect's crash handling of a task run being created does ("Task run is not set")
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler raises at once
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set") from None
     if spec[2] == "sigterm":
         os.kill(os.getpid(), signal.SIGTERM)
         return

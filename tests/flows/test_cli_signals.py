@@ -155,3 +155,17 @@ def test_prefects_events_worker_draining_at_exit_is_not_a_second_line_after_a_st
 
     assert not _SAID_BY_US.filter(record("Still processing items: 1 items remaining..."))
     assert _SAID_BY_US.filter(record("Failed to send events"))
+
+
+def test_a_ctrl_c_whose_exception_another_replaced_is_said_as_the_stop(zone, tmp_path):
+    """Clean-clone CI, session 34: a Ctrl-C that landed while Prefect created a task run came out of the flow as
+    Prefect's own ValueError ("Task run is not set", from its crash handling), a traceback and exit 1. A run that ends
+    in any error after a SIGINT came is the stop it is: one line, exit 130. The fault point sends SIGINT and replaces
+    its KeyboardInterrupt by that ValueError."""
+    wh = tmp_path / "scr.duckdb"
+    env = {**_env(tmp_path), "SCR_FAULT": "run:started:ctrl-c-replaced"}
+    run = [sys.executable, "-m", "flows.cli", "run", "-l", str(zone), "-w", str(wh)]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=300, start_new_session=True)
+    assert done.returncode == 130, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "the run was stopped by Ctrl-C (SIGINT), exit 130" in " ".join(done.stderr.split())
+    assert len(done.stderr.strip().splitlines()) == 1, repr(done.stderr[-3000:])
