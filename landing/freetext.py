@@ -33,9 +33,11 @@ What we choose, and why:
   count too, since a tax number is written against other digits that way ("123456782.00", "123456782/2023",
   "123 456 782   0412 345 678"). Session 28 found a TFN kept in clear written with no-break spaces, two spaces,
   en dashes or full-width digits; QA one on lines of its own or parted by four spaces.
-- Phones and emails are matching evidence and are left alone; numbers with no check digit (SSN, bank accounts), and a
-  UTR outside a UK practice, cannot be told from other numbers in free text and are only caught by the name
-  of a custom field.
+- Phones and emails are matching evidence and are left alone but for tax numbers written whole in them (a phone
+  column: when it cannot be a phone as written; an email column: always, QA session 35); numbers with no check digit
+  (SSN, bank accounts), and a UTR outside a UK practice, cannot be told from other numbers in free text; in a custom
+  field's text they are secret by their shape (_identifier_rows: six digits or more in a run that are no date, amount
+  or phone), elsewhere (a name, an address) they are not caught.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 
 import phonenumbers
@@ -91,14 +94,26 @@ _SECRET_WORDS = {
     "kontonummer", "rekeningnummer", "bankverbindung", "codicefiscale", "passwort", "kennwort", "wachtwoord",
     "losenord", "passord", "adgangskode", "contrasena", "senha", "haslo", "hasło", "motdepasse", "passeport",
     "reisepass", "pasaporte", "passaporte", "passaporto", "paspoort",
+    # QA (session 35): credentials and what recovers them, and card schemes
+    "memorable", "mfa", "otp", "totp", "token", "apikey", "kiwisaver", "mastercard", "amex", "paypal",
 }  # fmt: skip
 # ... or one of these words followed by one of its next words ("Sort Code"), or by a number word where None is one
 _SECRET_PHRASES = {
-    "tax": {"file", None}, "gst": {None}, "social": {"security"}, "national": {"insurance"}, "ni": {None},
+    "tax": {"file", None}, "gst": {None}, "social": {"security"}, "ni": {None},
     "sort": {"code"}, "routing": {None}, "account": {"details", None}, "acc": {None}, "ac": {None}, "nhs": {None},
     "pps": {None}, "customer": {"reference"}, "super": {"member", None}, "superannuation": {"member", None},
-    "pension": {None}, "visa": {None}, "dl": {None}, "cc": {None}, "credit": {"card"}, "security": {"answer"},
+    "pension": {None}, "visa": {None}, "dl": {None}, "cc": {None}, "credit": {"card"},
     "memorable": {"word"}, "maiden": {"name"}, "pass": {"word", "code", "phrase", None},
+    # QA (session 35): spelled out ("Taxpayer ID", "Unique Taxpayer Reference", "National ID", "Employer ID"),
+    # credentials and what recovers them ("Security question", "2FA", "Backup codes", "Seed phrase", "API key"), and
+    # member and direct debit numbers ("Member number", "Superannuation fund member", "DD details")
+    "taxpayer": {None}, "national": {"insurance", "identity", None}, "identity": {"card", "document", None},
+    "employer": {None}, "security": {"answer", "question", "q", "code", "word", "phrase"},
+    "verification": {"code", "answer", "word", "phrase"}, "2": {"fa", "factor", "step"}, "two": {"factor", "step"},
+    "backup": {"code"}, "recovery": {"code", "phrase", "key", "word"}, "seed": {"phrase", "word"},
+    "api": {"key", "token", "secret"}, "access": {"token", "code", "key"}, "private": {"key"}, "member": {None},
+    "fund": {"member", None}, "birth": {"certificate"}, "direct": {"debit"}, "dd": {"details", None},
+    "kiwi": {"saver"}, "pay": {"pal"},
     # other languages' (their small words left out): Steuer-ID, Steuer Nr, numéro fiscal, número de identificación
     # fiscal, codice fiscale, fiscal code, numéro de sécurité sociale, número de seguridad social, mot de passe,
     # compte bancaire, número de cuenta, Konto Nr; NIE, DNI, NIR, NSS, RFC, RUT alone or before a number word
@@ -116,7 +131,7 @@ _SECRET_PHRASES = {
 # "CC" (a credit card; "Cc list" is an email's copies), "Pass" (a password; "Pass rate" is a rate); "Konto", "Compte",
 # "Cuenta", "Conto", "Conta" (an account); NIE, DNI, NIR, NSS, RFC, RUT, CPR (identity and tax numbers)
 _SECRET_ALONE = {"account", "dl", "cc", "pass", "konto", "compte", "cuenta", "conto", "conta", "nie", "dni", "nir", "nss",
-                 "rfc", "rut", "cpr"}  # fmt: skip
+                 "rfc", "rut", "cpr", "acc", "key", "member", "visa"}  # fmt: skip
 # a word holding one of these is a secret's name whatever else it holds ("spousetfn", "clientpassport"); and those of
 # languages written without spaces between words: Chinese (税号 a tax number, 纳税人识别号 a taxpayer's number, 身份证 an
 # identity card, 护照 a passport, 银行账号 / 银行卡 a bank account or card, 密码 a password, 社保号 a social security
@@ -467,10 +482,64 @@ def _mask(values: pl.Series, held: pl.DataFrame) -> pl.Series:
     return values
 
 
+# a run of six digits or more: the fewest an identifier with no check digit is written with (a BSB, a bank account, a
+# member, licence, passport or National Insurance number's digits), a cheap pre-filter
+_SIX = rf"{_D}(?:(?:{_SEP}{{0,3}}|,){_D}){{5}}"
+# an amount as people write one: thousands commas ("1,250,000", "1,250.50") or cents ("125000.00")
+_AMOUNT = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+\.\d{2}")
+
+
+def _not_an_identifier(run: str, region: str | None) -> bool:
+    """A run of six digits or more that is a date ("30/06/2024", "20240630"), an amount (_AMOUNT) or a phone written as
+    one is (_phone: with its country code or trunk prefix; in a US practice ten digits a US number), not an identifier."""
+    plain = run.lstrip("+")
+    digits = _digits(plain)
+    if _DATE.fullmatch(plain) or (len(digits) == 8 and any(_is_date(digits, f) for f in ("%Y%m%d", "%d%m%Y"))):
+        return True
+    if _AMOUNT.fullmatch(plain) and plain.isascii():
+        return True
+    if _phone(run, region):
+        return True
+    return region == "US" and len(digits) == 10 and _valid(plain, "US")
+
+
+def _is_date(digits: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(digits, fmt)
+    except ValueError:
+        return False
+    return True
+
+
+def _identifier_rows(fields: pl.DataFrame, regions: Mapping[str, str | None]) -> pl.Series:
+    """The rows (positions) of text custom fields whose value holds an identifier's shape: a run of six digits or more
+    (`_RUN`: as people write numbers) that is no date, amount or phone (_not_an_identifier), once per distinct run.
+    QA (session 35) found secrets kept in clear under names no list held ("Taxpayer ID", "Employer ID", "National ID",
+    "Member number"): a number without a check digit is kept in clear only where the field is typed a number or a
+    date, or is an amount, a date or a phone as written."""
+    text = pl.col("value_type").is_null() | ~pl.col("value_type").is_in(["number", "date", "boolean"])
+    rows = fields.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), "practice_id", "value", text.alias("_text"))
+    rows = rows.filter(pl.col("_text") & pl.col("value").str.contains(_SIX).fill_null(False))
+    none = pl.Series("_row", [], dtype=pl.Int64)
+    if rows.is_empty():
+        return none
+    runs = rows.select("_row", "practice_id", run=pl.col("value").str.extract_all(rf"\+?{_RUN}")).explode("run")
+    # a run's parts between dots, slashes, commas, line breaks or wide gaps ("1.2.3/45678" a version, "Level 3,
+    # 2019"): an identifier is written whole or with spaces and dashes between its groups
+    part = pl.col("run").str.replace_all(_GAP, "\n").str.split("\n")
+    runs = runs.filter(part.list.eval(pl.element().str.count_matches(_D)).list.max() >= 6)
+    region = pl.col("practice_id").replace_strict(dict(regions), default=None, return_dtype=pl.String)
+    runs = runs.with_columns(region=region)
+    benign = [(r, g) for r, g in runs.select("run", "region").unique().iter_rows() if _not_an_identifier(r, g)]
+    benign_frame = pl.DataFrame(benign, schema={"run": pl.String, "region": pl.String}, orient="row")
+    runs = runs.join(benign_frame, on=["run", "region"], how="anti", nulls_equal=True)
+    return runs.get_column("_row").unique() if runs.height else none
+
+
 def protect_custom_fields(fields: pl.DataFrame, key: HashKey, regions: Mapping[str, str | None] = _NO_REGIONS) -> pl.DataFrame:
-    """Secret custom fields (by name, or by a tax number of their practice in the value: a TFN or IRD number, or in
-    a UK practice a UTR; `regions`: practice_id -> region) kept only as HMAC + last three, flagged. Any number of
-    practices at once."""
+    """Secret custom fields (by name, by a tax number of their practice in the value: a TFN or IRD number, or in a UK
+    practice a UTR, or, in a text field, by any identifier's shape in the value: _identifier_rows; `regions`:
+    practice_id -> region) kept only as HMAC + last three, flagged. Any number of practices at once."""
     # a date field's value is checked too unless it is a date (one written as yyyymmdd may pass an IRD check): a tax
     # number typed in a date field was kept in clear (session 28)
     day = pl.col("value").str.strip_chars()
@@ -480,7 +549,7 @@ def protect_custom_fields(fields: pl.DataFrame, key: HashKey, regions: Mapping[s
     # "BankAccount", "T.F.N.", "IRDNumber", "NI Number" and the like were no secret's names
     names = fields.get_column("field_name").drop_nulls().unique().to_list()
     named = pl.col("field_name").is_in(pl.Series([n for n in names if secret_field_name(n)], dtype=pl.String)).fill_null(False)
-    held = _holding(fields, "value", runs).get_column("_row")
+    held = pl.concat([_holding(fields, "value", runs).get_column("_row"), _identifier_rows(fields, regions)])
     holds = pl.int_range(pl.len(), dtype=pl.Int64).is_in(held.implode()) if held.len() else pl.lit(False)
     secret = (named | holds) & pl.col("value").is_not_null()
     canon = pl.col("value").str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "")
@@ -529,6 +598,16 @@ def _masked_phones(frame: pl.DataFrame, regions: Mapping[str, str | None] = _NO_
     return _masked_in(frame, cols, looked_at, windows=False, regions=regions)
 
 
+def _masked_emails(frame: pl.DataFrame, regions: Mapping[str, str | None] = _NO_REGIONS) -> tuple[pl.DataFrame, pl.Series]:
+    """The frame with a tax number typed into an email column masked; the practice_id of each row hit. QA (session 35):
+    a TFN typed into HQ's or Tax's email ("724 474 742", "TFN: 961 754 199") or as an address's local part
+    ("611857756@example.com") was stored and promoted in clear. Whole runs only: an address's other digits are no
+    stretch of a tax number ("j.smith1980@..."); a masked address still matches its practice's other records, where the
+    same number is masked the same way."""
+    cols = [c for c in ("email",) if frame.schema.get(c) == pl.String]
+    return _masked_in(frame, cols, frame, windows=False, regions=regions)
+
+
 def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey,
                       regions: Mapping[str, str | None] = _NO_REGIONS) -> dict[str, pl.DataFrame]:  # fmt: skip
     """Every free-text secret of a batch's tables hashed (custom fields) or masked (other text), practice by practice;
@@ -540,7 +619,8 @@ def protect_free_text(tables: dict[str, pl.DataFrame], key: HashKey,
     for name in ("client", "contact", "group_member", "relationship", "custom_field", "org_link"):
         out[name], hit = _masked(out[name], regions)
         out[name], phone_hit = _masked_phones(out[name], regions)
-        hits += [hit, phone_hit]
+        out[name], email_hit = _masked_emails(out[name], regions)
+        hits += [hit, phone_hit, email_hit]
     masked = pl.concat(hits).value_counts(name="masked")
     secret = out["custom_field"].filter(pl.col("is_secret")).get_column("practice_id").value_counts(name="secret")
     counts = masked.join(secret, on="practice_id", how="full", coalesce=True).fill_null(0).sort("practice_id")

@@ -279,7 +279,8 @@ def test_a_tax_number_written_with_characters_that_show_as_nothing_or_beside_ano
     for text in ("not a date: '570\u200b178\u200b216'", "not a date: " + repr("570\u200b178\u200b216")):
         assert "178" not in redact(text), text
     names = ["Bank\u200bAccount", "BankAccount", "TaxFileNumber", "PassportNo", "Notes", "Banksia Street"]
-    fields = pl.DataFrame({"practice_id": "P", "field_name": names, "value": "062-000 1234 5678", "value_type": "text"})
+    # a secret with no digits: only its field's name says so (a number in any text field is one by its shape now)
+    fields = pl.DataFrame({"practice_id": "P", "field_name": names, "value": "hunter two", "value_type": "text"})
     assert protect_custom_fields(fields, KEY)["is_secret"].to_list() == [True, True, True, True, False, False]
 
 
@@ -294,6 +295,11 @@ SECRET_NAMES = [
     "BankAccountNumber", "DriversLicence", "PassportNo", "MedicareNo", "TaxFileNumber", "spouseTFN", "Tfn_spouse", "TFN2",
     "TFN-2", "T F N", "Bank acct", "Acct#", "Bank\u200bAccount", "BankAccount", "Tax #", "bankaccountnumber", "spousetfn",
     "Driver's Licence", "Credit Card", "PIN", "GST number", "National Insurance", "Account 2",
+    # spelled out, credentials and what recovers them, members' and direct debits' numbers (QA, session 35)
+    "Taxpayer ID", "Unique Taxpayer Reference", "Unique Taxpayer Ref", "Taxpayer identification number", "Employer ID",
+    "National ID", "Security question", "Security Q", "Memorable info", "Security code", "Verification code", "2FA",
+    "Two factor", "Backup codes", "Seed phrase", "API key", "Key", "Member number", "Superannuation fund member",
+    "KiwiSaver member", "Birth certificate", "Direct debit", "DD details", "Acc", "Mastercard", "Amex", "PayPal",
     # other languages' (QA): accents, small words (de, di) and words run together whatever their writing
     "Numéro fiscal", "Steuernummer", "税号", "NIF", "Codice fiscale", "BSN", "Personnummer", "Steuer-ID",
     "numéro de sécurité sociale", "IBAN", "Steuer-Identifikationsnummer", "Steuer Nr.", "Sozialversicherungsnummer",
@@ -314,6 +320,8 @@ ORDINARY_NAMES = [
     "税率", "客户名称", "备注", "纳税人类型", "Code postal", "Numéro de téléphone", "Partita IVA", "Numéro de TVA",
     "Numéro SIRET", "Compte de résultat", "Cuentas por cobrar", "Kontor", "Personal", "Passepartout", "Date de naissance",
     "Mot de bienvenue", "Sécurité", "Numero", "Steuer", "CPR training", "Ruth", "Dniester", "USt-IdNr",
+    "Key contact", "Member since", "Security deposit", "National office", "Fund manager", "Direct line",
+    "Identity verified", "Birth place", "Client key", "Keywords", "Kiwi fruit", "Pay rate",
 ]  # fmt: skip
 
 
@@ -322,7 +330,8 @@ def test_a_custom_field_named_like_a_secret_in_any_spelling_is_secret_and_an_ord
     """QA, session 30: a name needed its secret's word bounded by non-letters, so abbreviations with dots, hyphenated
     names, plurals, "IRDNumber" and other countries' and credentials' labels were missed and the value kept in clear;
     QA: so were other languages' (Numéro fiscal, Steuernummer, 税号, NIF, Codice fiscale, BSN, Personnummer...)."""
-    got = protect_custom_fields(fields([(name, "text", "12345678"), (name, "text", None)]), KEY)
+    # a field typed a number: its name decides (in a text field a number of six digits or more is secret by its shape)
+    got = protect_custom_fields(fields([(name, "number", "12345678"), (name, "number", None)]), KEY)
     secret = name in SECRET_NAMES
     assert got["is_secret"].to_list() == [secret, False], name
     assert got["value"].to_list() == [None if secret else "12345678", None]
@@ -627,7 +636,8 @@ def test_a_utr_in_a_uk_practices_free_text_or_custom_field_is_masked_and_phones_
     for region in ("AU", "NZ"):  # a UTR is a UK number: kept as written elsewhere
         other = read_xpm(path, "P_X", region, KEY)
         assert other.client["address_line1"].to_list() == ["UTR 19558 39609"], region
-        assert other.custom_field["is_secret"].to_list() == [False, False, False], region
+        # ... but in a text custom field ten digits that are no phone are an identifier's shape, secret anywhere
+        assert other.custom_field.sort("field_id")["is_secret"].to_list() == [True, False, False], region
 
 
 def test_redact_masks_a_number_parted_by_wide_gaps():
@@ -826,3 +836,44 @@ def test_an_eight_digit_tax_number_beside_one_more_digit_is_masked(tmp_path):
     tui = c["Tui Ltd, Level 3 ***782"]
     assert tui["address_line1"] == "Level 2 ***850"
     assert tui["source_client_id"] == f"hashed-850-{KEY.digest('ID:bd-2 49-091-850')[:16]}"
+
+
+def test_a_number_of_an_identifiers_shape_in_a_text_custom_field_is_secret_whatever_the_fields_name():
+    """QA (session 35): an SSN under "Taxpayer ID", a UTR under "Unique Taxpayer Reference" outside the UK, a National
+    Insurance number under "National ID" and a member number were kept in clear: no list of names holds every name a
+    stranger gives a field. A text field's value with six digits or more in a run is secret unless the run is a date,
+    an amount or a phone as written."""
+    rows = [
+        ("Notes", "text", "078-05-1120"), ("Other", "text", "8234567890"), ("Ref", "text", "AB 12 34 56 C"),
+        ("Ref", "text", "PA1234567"), ("Ref", "text", "BSB 062-000"), ("Ref", "text", "member 1234567 since 2019"),
+        ("Phone", "text", "0412 345 678"), ("Phone", "text", "+44 20 7946 0958"), ("When", "text", "30/06/2024"),
+        ("When", "text", "20240630"), ("Fee", "text", "125000.00"), ("Fee", "text", "1,250,000"),
+        ("Since", "text", "client since 2019"), ("Version", "text", "1.2.3/45678"), ("Turnover", "number", "2500000"),
+    ]  # fmt: skip
+    secret = [True] * 6 + [False] * 9
+    for region in ("AU", "NZ", "UK", "US"):
+        got = protect_custom_fields(fields(rows), KEY, {"P1": region})
+        assert got["is_secret"].to_list() == secret, region
+        assert got.filter(pl.col("is_secret"))["value"].null_count() == 6
+        assert got.filter(pl.col("is_secret"))["value_last3"].to_list() == ["120", "890", "56C", "567", "000", "019"]
+    # ten digits are a US phone only in a US practice (written there without its 1)
+    us = fields([("Phone", "text", "(212) 555-0102")])
+    assert [protect_custom_fields(us, KEY, {"P1": r})["is_secret"][0] for r in ("US", "AU")] == [False, True]
+
+
+def test_a_tax_number_typed_into_an_email_column_is_masked_and_emails_are_left_as_written(tmp_path):
+    """QA (session 35): a TFN typed into HQ's email ("724 474 742"), a contact's ("tfn 724474742") or as an address's
+    local part was stored and promoted in clear, though the same record's TFN was hashed."""
+    landing = zone(tmp_path)
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    doc["clients"][0]["email"] = "724 474 742"
+    doc["clients"][0]["contacts"][0]["email"] = "tfn 724474742"
+    doc["clients"][1]["email"] = "611857756@example.com"
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    emails = dict(frames.client.filter(pl.col("source") == "hq").select("source_client_id", "email").iter_rows())
+    assert (emails["h-1"], emails["h-2"]) == ("***742", "***756@example.com")
+    assert frames.contact.filter(pl.col("contact_id") == "hc-1")["email"].to_list() == ["tfn ***742"]
+    kept = frames.client.filter(pl.col("source") == "xpm")["email"].drop_nulls().to_list()
+    assert kept and all("***" not in e for e in kept)  # addresses with no tax number in them, as written
