@@ -20,6 +20,7 @@ from flows.timing import Stopwatch
 from landing import BadInput, Frames, HashKey, read_practice, read_practices
 from landing.errors import described, unexpected
 from landing.fingerprint import fingerprints
+from landing.practice import emptied_exports
 from transforms.status_rules import auto_consolidates, effective_strategy, step_one
 
 log = logging.getLogger("scr.journey")
@@ -421,6 +422,13 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
         frames, failed = extract(Path(landing), practices, key, taken=taken)
         if taken is not None:  # frames kept from the model's fit: the fingerprint taken before that read
             prints = prints.update(taken.prints, on="practice_id")
+        emptied = emptied_exports(practices.filter(~pl.col("practice_id").is_in(list(failed))), params.get("held"), frames.client)
+        if emptied:
+            for pid, text in emptied.items():
+                log.warning("practice %s: extract: bad input: %s", pid, text)
+            failed = {pid: failed.get(pid) or emptied[pid] for pid in practices["practice_id"].to_list() if pid in failed or pid in emptied}
+            gone = pl.Series(list(emptied), dtype=pl.String).implode()
+            frames = Frames(**{n: getattr(frames, n).filter(~pl.col("practice_id").is_in(gone)) for n in Frames.names()})
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     base = step_one(good)

@@ -200,7 +200,8 @@ def run_journey(
         # practices.json as the operators' recorded choices amend it (strategy, step one confirmed)
         registry = with_choices(files, latest_choices(con))
         # an export that stopped coming while the registry still names its system fails its practice, not reads as none
-        lost = lost_exports(landing, registry, client_counts(con, registry["practice_id"].to_list()))
+        staged_counts = client_counts(con, registry["practice_id"].to_list())
+        lost = lost_exports(landing, registry, staged_counts)
         problems = dict(sorted({**lost, **problems}.items()))
         pinned = set(read_pins(con)["practice_id"].to_list())
         held = sorted(set(practice_ids or []) & pinned)
@@ -239,6 +240,8 @@ def run_journey(
                 logger.info("record budget %d not used: %s", record_budget, unused)
         decisions = read_decisions(con)
         params = _params()
+        # what each practice's last reading held: an export present now but empty fails its practice as an absent one
+        params["held"] = staged_counts.filter(pl.col("practice_id").is_in(todo["practice_id"].implode()))
         parts = chunks(todo, settings.chunk_practices, practice_sizes(landing, todo["practice_id"].to_list()), settings.chunk_records)
         if not todo.is_empty():
             # chunks in this process's threads take the frames the model's fit read rather than read them again,

@@ -15,7 +15,7 @@ from landing.registry import FILE as REGISTRY_FILE
 from landing.registry import ID_PATTERN, no_folder, no_hq
 from landing.secrets import HashKey
 
-__all__ = ["read_practices", "read_practice", "FILES_IN_ORDER", "lost_exports"]
+__all__ = ["read_practices", "read_practice", "FILES_IN_ORDER", "lost_exports", "emptied_exports"]
 
 # the order one practice's files are read in: the first bad one is the one reported
 FILES_IN_ORDER = (hq.READER, xpm.READER, tax.READER, sync.READER)
@@ -41,6 +41,29 @@ def lost_exports(landing: Path, registry: pl.DataFrame, staged: pl.DataFrame) ->
                     f"absent, but the last reading held {n} {system} client{'s' * (n != 1)} and {REGISTRY_FILE} says the "
                     f"practice uses {system}: restore the export (the promoted version stays as it is), or set {flag} "
                     f"false to consolidate without them")))  # fmt: skip
+                break
+    return out
+
+
+def emptied_exports(practices: pl.DataFrame, held: pl.DataFrame | None, read: pl.DataFrame) -> dict[str, str]:
+    """practice_id -> why it fails: an XPM or Tax export present but holding no client now (`read`: practice_id,
+    source of the records just read), whose last reading held clients (`held`: practice_id, source, n), while the
+    registry still says the practice uses that system: as an absent one (lost_exports). QA (session 35): an export
+    that came back empty (`<Clients/>` with Status OK, a header-only CSV: a filtered or truncated pull) promoted a
+    version without those clients, their lineage, contacts and groups, unsaid."""
+    if held is None or held.is_empty() or practices.is_empty():
+        return {}
+    now = set(read.select("practice_id", "source").unique().iter_rows())
+    before = {(p, src): n for p, src, n in held.select("practice_id", "source", "n").iter_rows()}
+    out: dict[str, str] = {}
+    for row in practices.select("practice_id", "uses_xpm", "uses_tax").iter_rows(named=True):  # per practice, not record
+        for source, reader, flag, system in _OPTIONAL:
+            n = before.get((row["practice_id"], source), 0)
+            if n and row[flag] is True and (row["practice_id"], source) not in now:
+                out[row["practice_id"]] = str(BadInput(reader.file, None, (
+                    f"holds no clients, but the last reading held {n} {system} client{'s' * (n != 1)} and {REGISTRY_FILE} "
+                    f"says the practice uses {system}: restore the export (the promoted version stays as it is), or set "
+                    f"{flag} false to consolidate without them")))  # fmt: skip
                 break
     return out
 

@@ -621,6 +621,17 @@ def test_an_export_that_stops_coming_fails_its_practice_and_keeps_its_version_un
         "xpm_clients.xml: a folder, not a file: the export must be the file itself")
     (landing / pid / "xpm_clients.xml").rmdir()
     assert q(wh, count)["n"][0] == before and q(wh, versions)["n"][0] == 1
+    # QA (session 35): an export present but holding no client (Status OK, an empty list) is as absent: it promoted a
+    # version without the XPM clients, unsaid
+    (landing / pid / "xpm_clients.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Status>OK</Status><Clients/></Response>\n')
+    rerun_practice(practices=[pid], landing=str(landing), warehouse=str(wh))
+    status = q(wh, f"select status, detail from practice_status where practice_id = '{pid}'").row(0)
+    assert status == ("failed", f"xpm_clients.xml: holds no clients, but the last reading held {staged} XPM clients and practices.json "
+                                "says the practice uses XPM: restore the export (the promoted version stays as it is), or set "
+                                "uses_xpm false to consolidate without them")  # fmt: skip
+    assert q(wh, count)["n"][0] == before and q(wh, versions)["n"][0] == 1
+    assert q(wh, f"select count(*) as n from stg_client where practice_id = '{pid}' and source = 'xpm'")["n"][0] == staged
+    (landing / pid / "xpm_clients.xml").unlink()
     # the registry says the practice no longer uses XPM: a new version without its XPM clients
     for row in registry:
         if row["practice_id"] == pid:

@@ -572,3 +572,23 @@ def test_an_ignored_columns_name_holding_a_tax_number_is_logged_masked(landing, 
     with caplog.at_level("WARNING", logger="scr.landing"):
         read_practice(landing, practice(landing, "P_AU"), KEY)
     assert "'tfn ***782'" in caplog.text and "456" not in caplog.text, caplog.text
+
+
+def test_an_export_present_but_empty_after_a_reading_that_held_clients_fails_its_practice_as_an_absent_one():
+    """QA (session 35): `<Clients/>` with Status OK, or a header-only tax_clients.csv, promoted a version without
+    those clients, unsaid; a system the registry says the practice no longer uses, or one that never held clients, is
+    no lost export."""
+    import polars as pl
+
+    from landing.practice import emptied_exports
+
+    practices = pl.DataFrame({"practice_id": ["P1", "P2", "P3", "P4"], "uses_xpm": [True, True, False, True],
+                              "uses_tax": [True, True, True, True]})  # fmt: skip
+    held = pl.DataFrame({"practice_id": ["P1", "P1", "P2", "P3", "P4"], "source": ["xpm", "tax", "tax", "xpm", "hq"],
+                         "n": [3, 1, 2, 5, 4]})  # fmt: skip
+    read = pl.DataFrame({"practice_id": ["P1", "P4"], "source": ["tax", "hq"]})
+    got = emptied_exports(practices, held, read)
+    assert sorted(got) == ["P1", "P2"]
+    assert got["P1"].startswith("xpm_clients.xml: holds no clients, but the last reading held 3 XPM clients")
+    assert got["P2"].startswith("tax_clients.csv: holds no clients, but the last reading held 2 Xero Tax clients")
+    assert emptied_exports(practices, None, read) == {}
