@@ -85,6 +85,16 @@ def has_control_chars(expr: pl.Expr) -> pl.Expr:
     return expr.str.contains(_CONTROL).fill_null(False)
 
 
+# the same without tab and line breaks, which are text (a multi-line name in a quoted CSV cell, as RFC 4180 allows)
+_CONTROL_NOT_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+
+
+def has_non_text_controls(expr: pl.Expr) -> pl.Expr:
+    """True where the text holds a control character other than a tab or a line break, or a bidirectional override:
+    what the gate blocks (QA, session 35: a Tax client_name written over two lines blocked its whole practice)."""
+    return expr.str.contains(_CONTROL_NOT_TEXT).fill_null(False)
+
+
 def unsafe_text(expr: pl.Expr) -> pl.Expr:
     """True where the text is formula-like or holds control characters: never preferred over a clean value."""
     return formula_like(expr) | has_control_chars(expr)

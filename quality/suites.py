@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from landing.spreadsheet import formula_like, has_control_chars
+from landing.spreadsheet import formula_like, has_non_text_controls
 
 if TYPE_CHECKING:
     from transforms.survivorship import Unified
@@ -78,8 +78,9 @@ def client_frame(unified: Unified, frames: Frames) -> pl.DataFrame:
     expected = cw.group_by(UKEY).agg(archived_expected=pl.col("archived").fill_null(False).all())
     c = unified.client
     names = [n for n in NAME_COLUMNS if n in c.columns]
-    # `=` starts no real name and control characters belong in none: someone injected it, or the export broke
-    hostile = pl.any_horizontal([pl.col(n).str.contains(r"^[=\x{ff1d}\x{fe66}]").fill_null(False) | has_control_chars(pl.col(n))
+    # `=` starts no real name and control characters belong in none: someone injected it, or the export broke (a tab or
+    # a line break is text: survivorship prefers a name without one, but where there is none it is no reason to block)
+    hostile = pl.any_horizontal([pl.col(n).str.contains(r"^[=\x{ff1d}\x{fe66}]").fill_null(False) | has_non_text_controls(pl.col(n))
                                  for n in names])
     # a leading + - @ can be a real trading name ("@Home Realty"); exports escape it, survivorship avoids it
     formula = pl.any_horizontal([formula_like(pl.col(n)) for n in names])

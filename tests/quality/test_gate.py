@@ -130,6 +130,15 @@ def test_a_formula_or_control_character_name_blocks_its_practice(three):
     assert warned["practice_id"].to_list() == ["p1"]
 
 
+def test_a_name_written_over_two_lines_or_with_a_tab_does_not_block_its_practice(three):
+    """QA (session 35): a Tax client_name over two lines (a quoted CSV cell, as RFC 4180 allows) blocked its whole
+    practice as a control character; tab and line breaks are text (a NUL or ESC still blocks: above)."""
+    f, cw = three
+    broken = _renamed(_renamed(f, "p1", "h3", "Multi\nLine Name"), "p2", "h3", "Tabbed\tName\r\nPty Ltd")
+    g = run_gate(survive(broken, cw, strategies(p1="combine", p2="combine", p3="combine")), broken)
+    assert g.passed == ["p1", "p2", "p3"] and g.blocked == {}
+
+
 def test_a_name_starting_with_plus_minus_or_at_is_flagged_without_blocking(three):
     f, cw = three
     flagged = _renamed(_renamed(f, "p1", "h3", "@Home Realty"), "p2", "h3", "-Minus Design")
