@@ -48,7 +48,7 @@ def lost_exports(landing: Path, registry: pl.DataFrame, staged: pl.DataFrame) ->
 def emptied_exports(practices: pl.DataFrame, held: pl.DataFrame | None, read: pl.DataFrame) -> dict[str, str]:
     """practice_id -> why it fails: an XPM or Tax export present but holding no client now (`read`: practice_id,
     source of the records just read), whose last reading held clients (`held`: practice_id, source, n), while the
-    registry still says the practice uses that system: as an absent one (lost_exports). QA (session 35): an export
+    registry still says the practice uses that system: as an absent one (lost_exports); an HQ export so too. QA (session 35): an export
     that came back empty (`<Clients/>` with Status OK, a header-only CSV: a filtered or truncated pull) promoted a
     version without those clients, their lineage, contacts and groups, unsaid."""
     if held is None or held.is_empty() or practices.is_empty():
@@ -65,6 +65,12 @@ def emptied_exports(practices: pl.DataFrame, held: pl.DataFrame | None, read: pl
                     f"says the practice uses {system}: restore the export (the promoted version stays as it is), or set "
                     f"{flag} false to consolidate without them")))  # fmt: skip
                 break
+        n = before.get((row["practice_id"], "hq"), 0)
+        if row["practice_id"] not in out and n and (row["practice_id"], "hq") not in now:
+            # HQ is where the clients go: no registry flag says a practice stopped using it
+            out[row["practice_id"]] = str(BadInput(hq.READER.file, None, (
+                f"holds no clients, but the last reading held {n} HQ client{'s' * (n != 1)}: restore the export (the "
+                f"promoted version stays as it is)")))  # fmt: skip
     return out
 
 

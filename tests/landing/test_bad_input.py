@@ -592,3 +592,7 @@ def test_an_export_present_but_empty_after_a_reading_that_held_clients_fails_its
     assert got["P1"].startswith("xpm_clients.xml: holds no clients, but the last reading held 3 XPM clients")
     assert got["P2"].startswith("tax_clients.csv: holds no clients, but the last reading held 2 Xero Tax clients")
     assert emptied_exports(practices, None, read) == {}
+    # HQ's export emptied: no flag of the registry says the practice stopped using HQ
+    assert emptied_exports(practices, held, read.filter(pl.col("practice_id") != "P4"))["P4"] == (
+        "hq_clients.json: holds no clients, but the last reading held 4 HQ clients: restore the export (the promoted "
+        "version stays as it is)")
