@@ -18,7 +18,7 @@ from stdnum.gb import utr
 from stdnum.nz import ird
 from stdnum.us import ein, ssn
 
-__all__ = ["PUBLIC_KINDS", "CHECKS", "kind_of", "kinds", "canonical", "digits", "is_valid", "slip_messages"]
+__all__ = ["PUBLIC_KINDS", "CHECKS", "PLACEHOLDERS", "kind_of", "kinds", "canonical", "digits", "is_valid", "slip_messages"]
 
 # THE allow-list: identifiers anyone can look up in a public register. Nothing else is stored in clear.
 PUBLIC_KINDS = frozenset({
@@ -30,6 +30,16 @@ PUBLIC_KINDS = frozenset({
     "UKCRN",  # UK Companies House number
     "CRN",    # a company register number elsewhere
 })  # fmt: skip
+
+# numbers that stand for "no number": the ATO's codes where a TFN is not quoted (000 000 000 not quoted, 111 111 111
+# applied for, 333 333 333 under 18, 444 444 444 a pensioner, 987 654 321 not yet provided) and any one digit repeated
+# or a plain sequence, as placeholders are keyed in any system. 000 000 000 passes the TFN check: QA (session 35)
+# found a father and son merged automatically on it, a "shared tax number" lifting the birthday veto. Canonical forms
+# (digits, padded): such a number is kept as an identifier of its kind, last three and check verdict false, but with no
+# hash to match on (landing.idents)
+PLACEHOLDERS = frozenset(
+    [d * n for d in "0123456789" for n in range(6, 15)] + ["123456789", "987654321", "0123456789", "1234567890"]
+)
 
 # a source's label (upper-cased, letters and digits only) -> canonical kind, or a regional family
 _LABELS = {

@@ -14,7 +14,7 @@ import polars as pl
 from landing import schema
 from landing.freetext import protect_free_text
 from landing.frames import Frames
-from landing.identifiers import PUBLIC_KINDS, canonical, is_valid, kind_of, slip_messages
+from landing.identifiers import PLACEHOLDERS, PUBLIC_KINDS, canonical, is_valid, kind_of, slip_messages
 from landing.secrets import HashKey
 from landing.values import PRACTICE, ascii_digits, clean, last_three
 
@@ -121,6 +121,9 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
     # an id with nothing left after canonicalisation (e.g. a TFN "n/a") carries nothing to match on
     df = df.with_columns(_canon=_canonical(df)).filter(pl.col("_canon").is_not_null())
     df = df.join(_verdicts(df), on=["id_type", "_canon"], how="left", maintain_order="left", nulls_equal=False)
+    # a placeholder (000 000 000: "no TFN quoted") is no number: not valid, nothing to match or be a slip of
+    placeholder = pl.col("_canon").is_in(sorted(PLACEHOLDERS))
+    df = df.with_columns(is_valid=pl.when(placeholder).then(False).otherwise(pl.col("is_valid")))
     message = df.select(pl.concat_str("id_type", pl.lit(":"), "_canon")).to_series()
     df = df.join(near_hashes(df.select("id_type", "_canon", "is_valid"), key), on=["id_type", "_canon"], how="left", maintain_order="left")
     df = df.with_columns(
@@ -128,6 +131,9 @@ def identifiers_of(long: pl.DataFrame, regions: pl.DataFrame, key: HashKey) -> p
         id_value=pl.when(_as_a_register_writes_it() & ~_tax_number_in_public_slot(df) & ~_acn_or_tax_number(df)).then(pl.col("_canon")),
         id_hash=key.hash_series(message),
         id_last3=last_three(pl.col("_canon")),
+    ).with_columns(
+        id_hash=pl.when(placeholder).then(None).otherwise(pl.col("id_hash")),
+        id_near=pl.when(placeholder).then(None).otherwise(pl.col("id_near")),
     )
     return df.select(PRACTICE, *schema.IDENTIFIER.names()).cast(schema.IDENTIFIER)
 

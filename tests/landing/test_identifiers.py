@@ -16,7 +16,7 @@ from stdnum.au import abn, acn, tfn
 from stdnum.gb import utr
 from stdnum.nz import ird
 
-from landing.identifiers import CHECKS, PUBLIC_KINDS, VECTORISED, canonical, is_valid, kind_of
+from landing.identifiers import CHECKS, PLACEHOLDERS, PUBLIC_KINDS, VECTORISED, canonical, is_valid, kind_of
 from landing.idents import LONG, identifiers
 from landing.secrets import HashKey
 
@@ -96,6 +96,7 @@ def numbers(draw):
 @given(numbers())
 def test_any_formatting_gives_one_canonical_value_and_one_hash(case):
     kind, value, text = case
+    assume((value.upper().zfill(9) if kind in ("IRD", "NZCN") else value.upper()) not in PLACEHOLDERS)  # no number: below
     got = ids([("hq", kind, value), ("hq", kind, text)]).rows(named=True)
     assert len(got) == 2
     assert got[0]["id_hash"] == got[1]["id_hash"] and got[0]["id_last3"] == got[1]["id_last3"]
@@ -262,8 +263,9 @@ def test_a_mistyped_number_meets_the_right_one_whatever_its_formatting(kind, bod
     value = tfn_of(body) if kind == "TFN" else _near_valid(kind, body)
     region = "NZ" if kind in ("IRD", "NZBN") else "AU"
     assume(is_valid(pl.Series([value]), kind)[0])  # not a body whose check digit cannot be made (TFN's 10), an IRD out of range
+    assume(value not in PLACEHOLDERS)
     rnd = random.Random(seed)
-    typos = [t for t in _slips(value) if is_valid(pl.Series([t]), kind)[0] is False]
+    typos = [t for t in _slips(value) if is_valid(pl.Series([t]), kind)[0] is False and t not in PLACEHOLDERS]
     typo = rnd.choice(typos)
     spaced = " ".join(typo[i : i + 3] for i in range(0, len(typo), 3))
     got = ids([("hq", kind, value), ("xpm", kind, spaced), ("tax", kind, typo)], region).rows(named=True)
@@ -287,6 +289,7 @@ def test_numbers_without_a_check_meet_when_one_slip_apart_and_only_when_close(va
         other = rnd.choice(_slips(value))
     else:
         other = "".join(rnd.choice("0123456789") for _ in range(len(value)))
+    assume(value not in PLACEHOLDERS and other not in PLACEHOLDERS)  # no number, nothing to meet (test below)
     got = ids([("hq", "PASSPORT", value), ("xpm", "PASSPORT", other)], "AU").rows(named=True)
     meet = bool(_near_set(got[0]) & _near_set(got[1]))
     if slip:
@@ -300,3 +303,21 @@ def test_numbers_without_a_check_meet_when_one_slip_apart_and_only_when_close(va
 def test_a_number_whose_check_digits_pass_has_no_slips_and_neither_do_odd_lengths():
     got = ids([("hq", "TFN", "123 456 782"), ("hq", "ABN", "51824753556"), ("hq", "PASSPORT", "12345"), ("hq", "PASSPORT", "X" * 15)])
     assert got["id_near"].to_list() == [None, None, None, None]
+
+
+@pytest.mark.parametrize("written", ["000 000 000", "000000000", "111-111-111", "333333333", "444 444 444", "987 654 321"])
+def test_a_placeholder_tax_number_is_kept_as_no_number_with_nothing_to_match_on(written):
+    """QA (session 35): a father and son sharing the ATO's "no TFN quoted" code 000 000 000 (its check digits pass)
+    were merged automatically, the shared number lifting the birthday veto. A placeholder is kept as an identifier of
+    its kind (its last three, its check verdict false) with no hash to meet another record's by."""
+    from landing.idents import identifiers
+    from tests.landing.fixtures import KEY
+
+    long = pl.DataFrame({"source": ["xpm", "tax", "xpm"], "source_client_id": ["a", "b", "c"],
+                         "id_type": ["TaxNumber", "tfn", "TaxNumber"], "value": [written, written, "123 456 782"]})  # fmt: skip
+    got = identifiers(long, "P1", "AU", KEY)
+    placeholders = got.filter(pl.col("source_client_id") != "c")
+    assert placeholders["id_type"].to_list() == ["TFN", "TFN"]
+    assert placeholders["id_hash"].null_count() == 2 and placeholders["id_near"].null_count() == 2
+    assert placeholders["is_valid"].to_list() == [False, False]
+    assert got.filter(pl.col("source_client_id") == "c")["id_hash"].null_count() == 0  # a real number still hashed
