@@ -160,8 +160,10 @@ def explode_lineage(lineage: pl.DataFrame) -> pl.DataFrame:
 
 
 # A group's winner is its member with the smallest packed key: the parts below, most significant first,
-# then (combine) validity before source priority or (keep_*) source priority before validity, then the
-# most recent, then the record id. Each part's width (bits) is fixed, so the key orders as the tuple would.
+# then (combine) validity before source priority or (keep_*) source priority before validity, then an active record
+# before an archived one (QA, session 35: an archived duplicate's stale email, phone and address won over the active
+# record's by the ids' spelling), then the most recent, then the record id. Each part's width (bits) is fixed, so the
+# key orders as the tuple would.
 _WIDTH = 20  # ranks within one cluster (recency, record id): clusters have fewer than 2**20 members
 
 
@@ -174,19 +176,21 @@ def _packed(group: str) -> pl.Expr:
     head = ((~present).cast(pl.Int64) * 2 + unsafe.cast(pl.Int64)) * 2 + pl.col("k_eligible").cast(pl.Int64)
     prio = pl.col("k_prio").cast(pl.Int64)
     middle = pl.when(pl.col("strategy") == "combine").then((head * 3 + valid) * 4 + prio).otherwise((head * 4 + prio) * 3 + valid)
-    return (middle * (1 << _WIDTH) + pl.col("_recent_rank")) * (1 << _WIDTH) + pl.col("_id_rank")
+    archived = pl.col("archived").fill_null(False).cast(pl.Int64)
+    return ((middle * 2 + archived) * (1 << _WIDTH) + pl.col("_recent_rank")) * (1 << _WIDTH) + pl.col("_id_rank")
 
 
 def _unpack(key: pl.Expr) -> dict[str, pl.Expr]:
     """The parts of a packed key, by name."""
-    middle, low = key // (1 << (2 * _WIDTH)), key % (1 << (2 * _WIDTH))
+    top, low = key // (1 << (2 * _WIDTH)), key % (1 << (2 * _WIDTH))
+    middle, archived = top // 2, top % 2
     combine = pl.col("strategy") == "combine"
     a, b = middle % 4, (middle // 4) % 3  # combine: prio, valid; keep: valid (a % 3), prio
     valid = pl.when(combine).then(b).otherwise(middle % 3)
     prio = pl.when(combine).then(a).otherwise((middle // 3) % 4)
     head = middle // 12  # both orders put 3 x 4 = 12 values under the head
     return {"present": head // 4, "clean": (head // 2) % 2, "eligible": head % 2, "valid": valid, "prio": prio,
-            "recent": low // (1 << _WIDTH)}  # fmt: skip
+            "archived": archived, "recent": low // (1 << _WIDTH)}  # fmt: skip
 
 
 def _rule(first: pl.Expr, second: pl.Expr) -> pl.Expr:
@@ -205,6 +209,7 @@ def _rule(first: pl.Expr, second: pl.Expr) -> pl.Expr:
         .when(f["eligible"] != r["eligible"]).then(pl.lit("survivor_source"))
         .when(x_differs).then(x_rule)
         .when(y_differs).then(y_rule)
+        .when(f["archived"] != r["archived"]).then(pl.lit("active_over_archived"))
         .when(f["recent"] != r["recent"]).then(pl.lit("most_recent"))
         .otherwise(pl.lit("tie_by_id"))
     )  # fmt: skip

@@ -94,6 +94,18 @@ def test_combine_most_recent_among_dated_records():
     assert lineage(u, "u", "name") == ("hq", "b", "name", "combine:most_recent")
 
 
+def test_combine_takes_an_active_records_values_over_an_archived_duplicates_whatever_their_ids():
+    """QA (session 35): two XPM records of one client, the archived one with last year's email, phone and address:
+    `combine` took the archived one's values because its id sorted first (combine:tie_by_id)."""
+    for old_id, new_id in (("a-old", "b-new"), ("x-old", "b-new")):
+        cs = [client("p", "xpm", old_id, "Nora Jones", phone="03 9000 0001", email="nora@old.example", archived=True),
+              client("p", "xpm", new_id, "Nora Jones", phone="03 9000 0002", email="nora@new.example", archived=False)]  # fmt: skip
+        cw = crosswalk([("p", "xpm", old_id, "u", "auto"), ("p", "xpm", new_id, "u", "auto")])
+        u = survive(frames(cs), cw, strategies(p="combine"))
+        assert (row(u, "u")["email"], row(u, "u")["phone"], row(u, "u")["archived"]) == ("nora@new.example", "03 9000 0002", False)
+        assert lineage(u, "u", "email") == ("xpm", new_id, "email", "combine:active_over_archived")
+
+
 def test_archived_only_when_every_member_is(p1):
     u = survive(*p1, strategies(p1="combine"))
     assert row(u, "p1-u1")["archived"] is False
