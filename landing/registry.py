@@ -72,11 +72,14 @@ def read_registry(landing: Path) -> pl.DataFrame:
         cols["wave"].append(wave if isinstance(wave, int) and not isinstance(wave, bool) else None)
     frame = pl.DataFrame(cols, schema=schema.PRACTICE).sort("practice_id")
     # a tax number typed into the practice's name was stored and printed (QA, session 30): masked as in free text, a
-    # UTR in a UK practice's name too (session 33)
-    names = frame.get_column("name").drop_nulls()
-    uk = frame.filter(pl.col("region") == "UK").get_column("name").drop_nulls()
-    runs = sorted(set(tax_number_runs(names)) | set(tax_number_runs(uk, utr=True)))
-    return frame.with_columns(mask_runs(pl.col("name"), runs)) if runs else frame
+    # UTR in a UK practice's name too (session 33); so into who confirmed step one or is the Master Admin (QA, session
+    # 35: "609032348" there was stored and shown by `scr practice`)
+    masked = ["name", "connected_by", "master_admin"]
+    texts = pl.concat([frame.get_column(c) for c in masked]).drop_nulls()
+    uk = frame.filter(pl.col("region") == "UK")
+    uk_texts = pl.concat([uk.get_column(c) for c in masked]).drop_nulls()
+    runs = sorted(set(tax_number_runs(texts)) | set(tax_number_runs(uk_texts, utr=True)))
+    return frame.with_columns(mask_runs(pl.col(c), runs) for c in masked) if runs else frame
 
 
 def _kind(value: object) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from tests.landing.fixtures import zone
@@ -159,6 +160,16 @@ def test_a_tax_number_in_a_practice_name_is_masked(landing):
     write(landing, data)
     names = read_registry(landing).get_column("name").to_list()
     assert "Harbour Accountants (TFN ***782)" in names and not any("456" in n for n in names if n)
+
+
+def test_a_tax_number_in_who_confirmed_step_one_or_the_master_admin_is_masked(landing):
+    """QA (session 35): `connected_by` "609032348" and `master_admin` "487971277" (TFN-valid, no emails) were stored
+    in stg_practice and shown by `scr practice` in clear."""
+    data = rows(landing)
+    data[0].update(connected_by="609032348", master_admin="TFN 487 971 277")
+    write(landing, data)
+    row = read_registry(landing).filter(pl.col("practice_id") == data[0]["practice_id"]).row(0, named=True)
+    assert (row["connected_by"], row["master_admin"]) == ("***348", "TFN ***277")
 
 
 def test_a_utr_in_a_uk_practices_name_is_masked(landing):
