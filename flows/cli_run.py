@@ -42,7 +42,7 @@ from flows.cli_common import (
     waiting,
     warehouse_path,
 )
-from flows.temporary_api import TemporaryApi
+from flows.temporary_api import PrefectUnusable, TemporaryApi
 
 __all__ = ["run", "wave", "rerun", "rekey", "serve", "generate", "demo"]
 
@@ -249,6 +249,8 @@ def _run_flow(flow_name: str, runner: str, dask_address: str | None, **kwargs) -
         except (WarehouseBusy, WarehouseUnusable, FileNotFoundError) as exc:
             not_taken(exc, Path(kwargs["warehouse"]), "the chunks committed before it stand (`scr status` says what the run left)")
         except (BadInput, HashKeyMissing, KeyMismatch) as exc:
+            fail(f"the run cannot start: {exc}")
+        except PrefectUnusable as exc:
             fail(f"the run cannot start: {exc}")
         except flows_wave.RunRefused as exc:
             refuse(str(exc))
@@ -511,7 +513,10 @@ def serve(
         fail(f"--cron {cron!r}: not a cron schedule (five fields, like '0 1 * * *')")
     api = TemporaryApi()  # with no Prefect server set: one that stops with this process, however it ends (QA9 F7)
     out.print(serving(landing, wh, cron, timezone), highlight=False)
-    api.ready()
+    try:
+        api.ready()
+    except PrefectUnusable as exc:
+        fail(str(exc))
     serve_all(landing, wh, cron, timezone)
 
 

@@ -120,7 +120,7 @@ def retire_sync(
             unwritable(exc, wh, "nothing was written")
             raise
     quiet_prefect(verbose)
-    from flows.temporary_api import TemporaryApi
+    from flows.temporary_api import PrefectUnusable, TemporaryApi
 
     # Prefect's temporary API, started as `scr run` starts it: it stops with this process however it ends (a `kill -9`
     # left the one Prefect started on its own running, orphaned, for good: QA9 F7)
@@ -131,7 +131,7 @@ def retire_sync(
     try:
         api.ready()
         result = retire_legacy_sync(landing=landing, warehouse=wh, as_of=day, dry_run=dry_run, force=force, by=who)
-    except BadInput as exc:
+    except (BadInput, PrefectUnusable) as exc:
         fail(str(exc))
     except (WarehouseBusy, WarehouseUnusable) as exc:
         not_taken(exc, wh, "a transaction that did not commit left nothing behind")

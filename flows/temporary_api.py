@@ -7,7 +7,13 @@ Prefect is imported only in the thread that starts it."""
 
 from __future__ import annotations
 
-__all__ = ["TemporaryApi"]
+__all__ = ["TemporaryApi", "PrefectUnusable"]
+
+
+class PrefectUnusable(RuntimeError):
+    """Prefect's API cannot be had: the server PREFECT_API_URL names does not answer, or the temporary API's home
+    (PREFECT_HOME, where its database lives) cannot be written. Said in one line, exit 2 (an environment's problem);
+    QA (session 35): a stopped server gave a 143-line traceback, an unwritable home a 5-minute hang and 27 of them."""
 
 
 class TemporaryApi:
@@ -22,18 +28,29 @@ class TemporaryApi:
     def __init__(self) -> None:
         import threading
 
+        import warnings
+
+        # Prefect warns as it is imported that it could not create its home: said instead in our one line (ready)
+        warnings.filterwarnings("ignore", message="Failed to create the Prefect home directory")
+        self._problem: str | None = None
         self._thread = threading.Thread(target=self._start, name="scr-temporary-api", daemon=True)
         self._thread.start()
 
-    @staticmethod
-    def _start() -> None:
+    def _start(self) -> None:
         import threading
 
         try:
-            from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+            from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED
 
-            if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-                return  # a server is set (or none may be started): nothing to start
+            url = PREFECT_API_URL.value()
+            if url:
+                self._problem = _not_answering(url)
+                return  # a server is set: nothing to start
+            if not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+                return  # none may be started: Prefect says what it needs
+            self._problem = _unwritable_home(PREFECT_HOME.value())
+            if self._problem:
+                return
             import prefect.server.api.server as prefect_server
             from prefect.server.api.server import SubprocessASGIServer
 
@@ -48,8 +65,41 @@ class TemporaryApi:
             pass
 
     def ready(self) -> None:
-        """Wait for the start to end (it is bounded by PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)."""
+        """Wait for the start to end (it is bounded by PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); PrefectUnusable
+        when the API set does not answer or the temporary one cannot keep its database."""
         self._thread.join()
+        if self._problem:
+            raise PrefectUnusable(self._problem)
+
+
+def _not_answering(url: str) -> str | None:
+    """Why the Prefect server at `url` cannot be used (its health check fails within 10 s), or None."""
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=10).raise_for_status()
+    except httpx.HTTPStatusError as exc:
+        return (f"the Prefect server PREFECT_API_URL names ({url}) answers its health check with HTTP "
+                f"{exc.response.status_code}: is it a Prefect API's address (it ends in /api)?")  # fmt: skip
+    except httpx.HTTPError as exc:
+        return (f"no Prefect server answers at PREFECT_API_URL ({url}): {type(exc).__name__}; start it (`prefect "
+                "server start`), or unset PREFECT_API_URL for a temporary API of the command's own")  # fmt: skip
+    return None
+
+
+def _unwritable_home(home) -> str | None:
+    """Why Prefect's home (its temporary API's database) cannot be written, or None."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        Path(home).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=home):
+            pass
+    except OSError as exc:
+        return (f"Prefect's home PREFECT_HOME ({home}) cannot be written ({exc.strerror or exc}): its temporary API keeps "
+                "its database there; set PREFECT_HOME to a folder this user can write")  # fmt: skip
+    return None
 
 
 class _OwnSession:

@@ -11,9 +11,13 @@ import pytest
 
 _PROBE = """
 import json, sys
-from flows.temporary_api import TemporaryApi
+from flows.temporary_api import PrefectUnusable, TemporaryApi
 api = TemporaryApi()
-api.ready()
+try:
+    api.ready()
+except PrefectUnusable as exc:
+    print(json.dumps({"started": "prefect.server.api.server" in sys.modules, "unusable": str(exc)}))
+    sys.exit(0)
 started = "prefect.server.api.server" in sys.modules
 out = {"started": started}
 if started:
@@ -31,8 +35,8 @@ print(json.dumps(out))
 
 def _probe(tmp_path, **env) -> dict:
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    base.update(PREFECT_HOME=str(tmp_path / "prefect"), DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false",
-                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120", **env)  # fmt: skip
+    base.update({"PREFECT_HOME": str(tmp_path / "prefect"), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                 "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120", **env})  # fmt: skip
     proc = subprocess.run([sys.executable, "-c", _PROBE], env=base, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -45,9 +49,21 @@ def test_without_a_server_the_temporary_api_is_started_once_and_the_flows_client
     assert got["servers_after"] == 1  # the client took the running one: no second server
 
 
-def test_with_a_server_set_nothing_is_started(tmp_path):
-    got = _probe(tmp_path, PREFECT_API_URL="http://127.0.0.1:9/api")  # never contacted: only its being set matters
-    assert got == {"started": False}
+def test_with_a_server_set_nothing_is_started_and_one_that_does_not_answer_is_said(tmp_path):
+    """QA (session 35): a PREFECT_API_URL whose server was stopped gave a 143-line traceback, exit 1; its health check
+    is asked first now, and what fails is said in one line."""
+    got = _probe(tmp_path, PREFECT_API_URL="http://127.0.0.1:9/api")  # a port nothing listens on
+    assert got == {"started": False, "unusable": "no Prefect server answers at PREFECT_API_URL (http://127.0.0.1:9/api): "
+                   "ConnectError; start it (`prefect server start`), or unset PREFECT_API_URL for a temporary API of the "
+                   "command's own"}  # fmt: skip
+
+
+def test_a_prefect_home_that_cannot_be_written_is_said_before_any_server_is_started(tmp_path):
+    """QA (session 35): PREFECT_HOME where no folder can be made hung `scr rerun` for 287 s, then 27 tracebacks."""
+    (tmp_path / "file").write_text("not a folder")
+    got = _probe(tmp_path, PREFECT_HOME=str(tmp_path / "file" / "prefect"))
+    assert got["started"] is False
+    assert got["unusable"].startswith(f"Prefect's home PREFECT_HOME ({tmp_path / 'file' / 'prefect'}) cannot be written (")
 
 
 _KILLED = """
