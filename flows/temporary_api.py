@@ -77,13 +77,14 @@ def _not_answering(url: str) -> str | None:
     import httpx
 
     try:
-        httpx.get(url.rstrip("/") + "/health", timeout=10).raise_for_status()
-    except httpx.HTTPStatusError as exc:
-        return (f"the Prefect server PREFECT_API_URL names ({url}) answers its health check with HTTP "
-                f"{exc.response.status_code}: is it a Prefect API's address (it ends in /api)?")  # fmt: skip
+        answer = httpx.get(url.rstrip("/") + "/health", timeout=10)
     except httpx.HTTPError as exc:
         return (f"no Prefect server answers at PREFECT_API_URL ({url}): {type(exc).__name__}; start it (`prefect "
                 "server start`), or unset PREFECT_API_URL for a temporary API of the command's own")  # fmt: skip
+    # a server answers: one that asks for a key (Prefect Cloud, 401 or 403) takes the client's PREFECT_API_KEY
+    if answer.status_code == 404 or answer.status_code >= 500:
+        return (f"the server PREFECT_API_URL names ({url}) answers its health check with HTTP {answer.status_code}: "
+                "is it a Prefect API's address (a server's ends in /api), and is the server well?")  # fmt: skip
     return None
 
 
