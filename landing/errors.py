@@ -211,7 +211,14 @@ def decode_utf8(data: bytes, file: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise BadInput(file, f"line {line}", f"not UTF-8 (byte {exc.start})") from None
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        # QA (session 35): "not UTF-8 (byte 230)" read as the byte's value; it was the file's offset. A byte of 0x80 or
+        # more alone is most often Windows' own encoding (Excel's "CSV" rather than "CSV UTF-8")
+        guess = bytes([byte]).decode("cp1252", errors="replace")
+        hint = f" (Windows-1252 {guess!r}?)" if byte >= 0x80 and guess.isprintable() and guess != "\ufffd" else ""
+        raise BadInput(file, f"line {line}", f"column {column}: byte 0x{byte:02X}{hint} is not UTF-8: save the file as UTF-8 "
+                       "(Excel: CSV UTF-8)") from None
 
 
 class Failures:
