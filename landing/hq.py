@@ -84,6 +84,12 @@ def _scalar(value: object, label: str, key: str) -> str | None:
 
 def _objects(value: object, label: str, key: str) -> list[dict]:
     """A list of objects (absent = empty); anything else is bad input."""
+    if value.__class__ is list:  # json's own list, checked without a generator: four per record
+        for v in value:
+            if not isinstance(v, dict):
+                break
+        else:
+            return value
     if value is None or value == "":
         return []
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -185,11 +191,13 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
             if not isinstance(obj, dict):
                 raise BadInput(FILE, f"record {no}", "client is not an object")
             get = obj.get
-            cid = (_scalar(get("id"), f"record {no}", "id") or "").strip()
+            v = get("id")  # text or null as it is: its label is made only for a value that is neither
+            cid = ((v if v is None or v.__class__ is str else _scalar(v, f"record {no}", "id")) or "").strip()
             label = f"record {no} (id={cid})" if cid else f"record {no}"
             if not cid:
                 raise BadInput(FILE, label, "missing id")
-            if not (_scalar(get("displayName"), label, "displayName") or "").strip():
+            v = get("displayName")
+            if not ((v if v is None or v.__class__ is str else _scalar(v, label, "displayName")) or "").strip():
                 raise BadInput(FILE, label, "missing displayName")
             if cid in seen:
                 raise BadInput(FILE, label, f"id repeats record {seen[cid]}")
