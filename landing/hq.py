@@ -217,13 +217,16 @@ def _columns(clients: list, fast: bool = False) -> dict[str, dict[str, list]]:
             add_label(label)
             for item in _objects(get("identifiers"), label, "identifiers"):
                 ids["source_client_id"].append(cid)
-                ids["id_type"].append(_scalar(item.get("type"), label, "identifiers: type"))
-                ids["value"].append(_scalar(item.get("value"), label, "identifiers: value"))
+                v = item.get("type")
+                ids["id_type"].append(v if v is None or v.__class__ is str else _scalar(v, label, "identifiers: type"))
+                v = item.get("value")
+                ids["value"].append(v if v is None or v.__class__ is str else _scalar(v, label, "identifiers: value"))
             for k, item in enumerate(_objects(get("contacts"), label, "contacts"), 1):
                 contact["source_client_id"].append(cid)
                 contact[LABEL].append(f"{label} contact {k}")
                 for key, add in contact_cols:
-                    add(_s(item.get(key)))
+                    v = item.get(key)
+                    add(v if v is None or v.__class__ is str else _s(v))
             for item in _objects(get("groups"), label, "groups"):
                 group["source_client_id"].append(cid)
                 group["group_id"].append(_s(item.get("id")))
