@@ -136,12 +136,25 @@ def quality_failures() -> str:
             select q.* from quality_result q join last_check l using (practice_id, run_id)
             where not q.success
               and coalesce(json_extract_string(q.result, '$.expectation_config.severity'), 'critical') <> 'warning'
+        ), keys as (
+            select practice_id, run_id, suite, expectation, unnest(json_extract(result, '$.unexpected_keys[*]')) as k from failed
+        ), named as (
+            -- the source records behind each failing row (QA, session 35: only a unified id never promoted was named)
+            select k.practice_id, k.run_id, k.suite, k.expectation,
+                   list(distinct coalesce(c.source || ':' || c.source_client_id,
+                                          json_extract_string(k.k, '$.source') || ':' || json_extract_string(k.k, '$.source_client_id'))
+                        order by 1) filter (where coalesce(c.source, json_extract_string(k.k, '$.source')) is not null) as records
+            from keys k
+            left join proposed_crosswalk c
+              on c.practice_id = k.practice_id and c.unified_client_id = json_extract_string(k.k, '$.unified_client_id')
+            group by all
         )
         select s.practice_id, p.name as practice_name, s.detail as status_detail, s.updated_at as blocked_since,
-               f.run_id, f.suite, f.expectation, f.unexpected_count, f.checked_at
+               f.run_id, f.suite, f.expectation, f.unexpected_count, f.checked_at, n.records[1:20] as records
         from practice_status s
         left join stg_practice p using (practice_id)
         left join failed f using (practice_id)
+        left join named n on n.practice_id = f.practice_id and n.run_id = f.run_id and n.suite = f.suite and n.expectation = f.expectation
         where s.status = 'blocked'
         order by s.practice_id, f.suite, f.expectation"""
 

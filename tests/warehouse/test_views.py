@@ -72,8 +72,22 @@ def test_quality_failures_are_the_last_check_of_blocked_practices(hand):
     # B1 failed other_expectation in R0, then unified_client_id_unique in R1: only the last check counts
     assert rows(hand, "quality_failures") == [
         ("B1", "Birch Ltd", "failed: unified_client_id_unique", at(T0, 40), "R1", "clients", "unified_client_id_unique", 2,
-         at(T1, 20)),
+         at(T1, 20), None),
     ]  # fmt: skip
+
+
+def test_quality_failures_name_the_source_records_behind_the_failing_rows(hand):
+    """QA (session 35): a blocked practice named only a unified id that was never promoted; the operator had to map it
+    through proposed_crosswalk by hand. A row failing by a record's key names that record."""
+    keys = '{"success": false, "unexpected_keys": [{"practice_id":"B1","unified_client_id":"ub1"},{"practice_id":"B1","unified_client_id":"ub2"}]}'
+    hand.execute("update quality_result set result = ? where run_id = 'R1' and practice_id = 'B1' and not success", [keys])
+    hand.execute("""insert into proposed_crosswalk (practice_id, source, source_client_id, unified_client_id, merge_status)
+                    values ('B1', 'xpm', 'bx1', 'ub1', 'auto'), ('B1', 'hq', 'bh1', 'ub1', 'auto'), ('B1', 'tax', 'T9', 'ub2', 'unique'),
+                           ('A1', 'xpm', 'zz', 'ub1', 'auto')""")  # another practice's id alike: never named
+    assert [r[-1] for r in rows(hand, "quality_failures")] == [["hq:bh1", "tax:T9", "xpm:bx1"]]
+    by_record = '{"success": false, "unexpected_keys": [{"practice_id":"B1","source":"xpm","source_client_id":"bx7"}]}'
+    hand.execute("update quality_result set result = ? where run_id = 'R1' and practice_id = 'B1' and not success", [by_record])
+    assert [r[-1] for r in rows(hand, "quality_failures")] == [["xpm:bx7"]]
 
 
 def test_quality_failures_leave_out_the_warnings_that_blocked_nothing(hand):
