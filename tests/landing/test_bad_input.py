@@ -166,13 +166,36 @@ def test_json_empty_file(landing):
 def test_json_missing_id_or_name(landing, key, absent):
     path = landing / "P_AU" / "hq_clients.json"
     doc = json.loads(path.read_text())
-    if absent == "missing":
-        del doc["clients"][1][key]
-    else:
-        doc["clients"][1][key] = absent
+    # a client with no displayName is named by its legalName or first and last names (below): with none of them, none
+    others = ("legalName", "firstName", "lastName") if key == "displayName" else ()
+    for k in (key, *others):
+        if absent == "missing":
+            doc["clients"][1].pop(k, None)
+        else:
+            doc["clients"][1][k] = absent
     path.write_text(json.dumps(doc))
     e = bad(landing)
-    assert e.file == "hq_clients.json" and e.record.startswith("record 2") and e.message == f"missing {key}"
+    said = "missing displayName (and no legalName, firstName or lastName to name the client by)" if others else f"missing {key}"
+    assert e.file == "hq_clients.json" and e.record.startswith("record 2") and e.message == said
+
+
+@pytest.mark.parametrize("absent", [None, "", "missing"])
+def test_an_hq_client_without_a_display_name_is_named_by_its_legal_name_or_its_first_and_last_names(landing, absent):
+    """QA (session 35): a person with firstName and lastName, or an organisation with a legalName only, failed its whole
+    practice as "missing displayName"; the contract asks for a name."""
+    path = landing / "P_AU" / "hq_clients.json"
+    doc = json.loads(path.read_text())
+    for k, c in enumerate(doc["clients"][:2]):
+        if absent == "missing":
+            c.pop("displayName", None)
+        else:
+            c["displayName"] = absent
+        c.pop("legalName", None) if k == 0 else c.update(legalName="Acme Holdings Pty Ltd")
+        c.update(firstName="Jo", lastName="Bloggs") if k == 0 else None
+    path.write_text(json.dumps(doc))
+    frames = read_practice(landing, practice(landing, "P_AU"), KEY)
+    names = frames.client.filter(pl.col("source") == "hq").sort("record_no")["name"].to_list()
+    assert names[:2] == ["Jo Bloggs", "Acme Holdings Pty Ltd"]
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
