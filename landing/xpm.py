@@ -129,6 +129,9 @@ def _add_client(cols: _Columns, el: etree._Element, no: int, seen: dict[str, int
     uuid = (get("UUID") or "").strip()
     name = (get("Name") or "").strip()
     label = f"record {no} (UUID={uuid})" if uuid else f"record {no}"
+    for tag, child in nested:  # a value holding elements: its text is not all of it (QA, session 35: "missing Name")
+        if tag in SIMPLE:
+            raise BadInput(FILE, label, f"{tag}: holds markup (<{_local(child[0].tag)}>), not text")
     if not uuid:
         raise BadInput(FILE, label, "missing UUID")
     if not name:
@@ -166,7 +169,7 @@ def _not_a_client(el: etree._Element) -> None:
 def _parse(path: Path) -> _Columns:
     cols, seen, no, lists = _Columns(), {}, 0, 0
     events = etree.iterparse(
-        str(path), events=("end",), tag=("{*}Client", "{*}Status", "{*}Clients"), remove_comments=True,
+        str(path), events=("end",), tag=("{*}Client", "{*}Status", "{*}Clients"), remove_comments=True, remove_pis=True,
         resolve_entities=False, no_network=True, load_dtd=False,
     )  # fmt: skip
     try:

@@ -102,3 +102,13 @@ def test_an_ordinary_file_with_comments_and_a_bom_still_reads(tmp_path):
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     parsed = parse_xpm(path, "P1")
     assert parsed.frames.client["name"].to_list() == ["Smith"]
+
+
+def test_a_processing_instruction_inside_a_value_is_left_out_and_markup_in_a_value_is_named(tmp_path):
+    """QA (session 35): `<Address>12 <?pi x?>Long Street</Address>` was read as no address at all, unsaid, and a Name
+    holding an element (`Anne <b>Bold</b> Walker`) failed its practice as "missing Name"."""
+    path = write(tmp_path, "", name="Anne <?pi x?>Walker")
+    assert parse_xpm(path, "P1").frames.client["name"].to_list() == ["Anne Walker"]
+    path = write(tmp_path, "", name="Anne <b>Bold</b> Walker")
+    e = refused(path)
+    assert (e.record, e.message) == ("record 1 (UUID=x-1)", "Name: holds markup (<b>), not text")
