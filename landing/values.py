@@ -113,17 +113,20 @@ def typed(raw: pl.DataFrame, shape: pl.Schema, file: str, fields: dict[str, str]
         bad = (
             out.lazy().with_row_index("_i").select("_i", by, LABEL, *flags)
             .filter(pl.any_horizontal(pl.col("^_bad_.*$")))
+            .with_columns(_more=pl.len().over(by) - 1)  # QA (session 35): only the first was said; fixed, the next came
             .unique(by, keep="first", maintain_order=True)
             .collect(engine="in-memory")  # the streaming engine may reorder rows: the first bad record counts
         )  # fmt: skip
         for row in bad.iter_rows(named=True):  # one row per practice with bad input
             bad_value = next(((c, k) for c, k in checks if row[f"_bad_{c}"]), None)
+            more = f" (and {row['_more']} more record{'s' * (row['_more'] != 1)} of this file so)" if row["_more"] else ""
             if bad_value is None:
-                errors[row[by]] = _control_error(raw.row(row["_i"], named=True), texts, fields, file, row[LABEL])
+                error = _control_error(raw.row(row["_i"], named=True), texts, fields, file, row[LABEL])
+                errors[row[by]] = BadInput(file, row[LABEL], error.message + more)
                 continue
             col, kind = bad_value
             value = out.get_column(f"_raw_{col}")[row["_i"]]
-            errors[row[by]] = BadInput(file, row[LABEL], f"{fields.get(col, col)}: not a {kind}: {value!r}")
+            errors[row[by]] = BadInput(file, row[LABEL], f"{fields.get(col, col)}: not a {kind}: {value!r}{more}")
     out = out.select(by, *shape.names())
     return out, errors
 

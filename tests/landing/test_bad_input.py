@@ -354,6 +354,18 @@ def test_csv_unparseable_date(landing):
     assert e.record == "line 2 (client_code=T1)" and e.message.startswith("date_of_birth: not a date")
 
 
+def test_a_value_that_does_not_parse_names_its_first_record_and_how_many_more_the_file_holds(landing):
+    """QA (session 35): two impossible birthdays in one file named the first only; the operator fixed it, ran again,
+    and only then met the next."""
+    path = landing / "P_AU" / "xpm_clients.xml"
+    text = path.read_text(encoding="utf-8").replace("<DateOfBirth>1970-03-04T00:00:00</DateOfBirth>", "<DateOfBirth>1980-02-30T00:00:00</DateOfBirth>")
+    second = text.index("<Client>", text.index("<Client>") + 1)
+    uuid_end = text.index("</UUID>", second) + len("</UUID>")
+    path.write_text(text[:uuid_end] + "<DateOfBirth>1980-13-45T00:00:00</DateOfBirth>" + text[uuid_end:], encoding="utf-8")
+    e = bad(landing)
+    assert e.message == "DateOfBirth: not a date: '1980-02-30T00:00:00' (and 1 more record of this file so)"
+
+
 def test_csv_not_utf8_and_empty(landing):
     path = landing / "P_AU" / TAX
     path.write_bytes(path.read_bytes().replace(b"Acme", b"Acm\xe9"))
