@@ -42,7 +42,7 @@ from warehouse import db
 from warehouse.choices import latest_choices, read_pins
 from warehouse.invariants import check as check_invariants
 from warehouse.review import read_decisions
-from warehouse.run_store import fail_run, finish_run, start_run
+from warehouse.run_store import fail_run, finish_run, start_run, write_run_practices
 from warehouse.meta import read_meta
 from warehouse.schema import WAREHOUSE_ID, create_all
 from warehouse.snapshot import SnapshotTaken, snapshot_taken
@@ -238,6 +238,17 @@ def run_journey(
             if unused:
                 # info: `scr wave` says it in its own one line on stderr (a warning was a second one); the run's log keeps it
                 logger.info("record budget %d not used: %s", record_budget, unused)
+        # a practice the run was asked for (by id, all, or in a wave it plans) that fails before any chunk takes it (no
+        # folder, a lost export): a row of the run's too, so wave_summary plans and counts it (QA, session 35)
+        waves = set(todo["wave"].drop_nulls().to_list()) | ({wave} if wave is not None else set())
+        asked = (pl.col("practice_id").is_in(practice_ids) if practice_ids else pl.lit(True) if select in ("all", "rekey")
+                 else pl.col("wave").is_in(sorted(waves)))  # fmt: skip
+        failing = registry.filter(asked.fill_null(False) & pl.col("practice_id").is_in(list(problems)))
+        if not failing.is_empty():
+            with db.transaction(con):
+                write_run_practices(con, failing.select(
+                    "practice_id", records=pl.lit(0, pl.Int64), status=pl.lit("failed"),
+                    detail=pl.col("practice_id").replace_strict(problems, default=None, return_dtype=pl.String)), run_id)  # fmt: skip
         decisions = read_decisions(con)
         params = _params()
         # what each practice's last reading held: an export present now but empty fails its practice as an absent one

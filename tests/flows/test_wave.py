@@ -639,3 +639,25 @@ def test_an_export_that_stops_coming_fails_its_practice_and_keeps_its_version_un
     (landing / "practices.json").write_text(json.dumps(registry))
     rerun_practice(practices=[pid], landing=str(landing), warehouse=str(wh))
     assert q(wh, count)["n"][0] == 0 and q(wh, versions)["n"][0] == 2
+
+
+def test_a_practice_of_the_wave_that_fails_before_any_chunk_is_planned_and_counted_in_wave_summary(tmp_path, prefect_api):
+    """QA (session 35): a registered practice of wave 1 with no folder failed ("no folder") but wave_summary left it out
+    of the wave's plan (13 planned against practices.json's 14, migration_progress counting it failed)."""
+    from flows.wave import nightly_wave
+    from synthetic import generate_zone
+
+    generate_zone(tmp_path / "z", 3, seed=5, bad_practices=0)
+    landing, wh = tmp_path / "z" / "landing", tmp_path / "w.duckdb"
+    registry = json.loads((landing / "practices.json").read_text())
+    for row in registry:
+        row["wave"] = 1
+    registry.append(dict(registry[0], practice_id="NOFOLDER", name="No Folder"))
+    registry.append(dict(registry[0], practice_id="LATER", name="Later", wave=2))  # another wave's: not this run's
+    (landing / "practices.json").write_text(json.dumps(registry))
+    nightly_wave(landing=str(landing), warehouse=str(wh), select="eligible")
+    taken = q(wh, "select practice_id, status from run_practice order by 1")
+    assert ("NOFOLDER", "failed") in taken.rows() and "LATER" not in taken["practice_id"].to_list()
+    failed = taken.filter(pl.col("status") == "failed").height
+    assert q(wh, "select planned, failed from wave_summary where wave = 1").rows() == [(taken.height, failed)]
+    assert q(wh, "select count(*) n from wave_summary where wave = 2")["n"][0] == 0
