@@ -141,9 +141,9 @@ def quality_failures() -> str:
         ), named as (
             -- the source records behind each failing row (QA, session 35: only a unified id never promoted was named)
             select k.practice_id, k.run_id, k.suite, k.expectation,
-                   list(distinct coalesce(c.source || ':' || c.source_client_id,
-                                          json_extract_string(k.k, '$.source') || ':' || json_extract_string(k.k, '$.source_client_id'))
-                        order by 1) filter (where coalesce(c.source, json_extract_string(k.k, '$.source')) is not null) as records
+                   list_sort(list(distinct coalesce(c.source || ':' || c.source_client_id,
+                                          json_extract_string(k.k, '$.source') || ':' || json_extract_string(k.k, '$.source_client_id')))
+                        filter (where coalesce(c.source, json_extract_string(k.k, '$.source')) is not null)) as records
             from keys k
             left join proposed_crosswalk c
               on c.practice_id = k.practice_id and c.unified_client_id = json_extract_string(k.k, '$.unified_client_id')
