@@ -12,6 +12,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 __all__ = [
     "TITLES",
     "clean_text",
+    "fold",
     "person_parts",
     "name_reading",
     "given_field",
@@ -89,10 +90,19 @@ class FrameStages:
         return pl.col(name)
 
 
+def fold(expr: pl.Expr) -> pl.Expr:
+    """Text without its accents and macrons, one Unicode form: "Tūhoe", "Tuhoe" and "José" typed as NFC or NFD
+    ("e" and a combining accent, as macOS and some XML tools write it) read alike. Compatibility forms are read as
+    their letters ("ﬁ" as "fi"); letters with no decomposition (ß, ø, ł) are kept."""
+    return expr.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.normalize("NFC")
+
+
 def clean_text(expr: pl.Expr, stage: Callable[[pl.Expr], pl.Expr] = _inline) -> pl.Expr:
-    """Lowercase ascii-ish text: '&' to 'and', punctuation to spaces, single spaces, empty to null."""
+    """Lowercase ascii-ish text: accents and macrons folded (fold), '&' to 'and', punctuation to spaces, single
+    spaces, empty to null."""
     out = stage(
-        expr.str.to_lowercase()
+        fold(expr)
+        .str.to_lowercase()
         .str.replace_all(r"['’`]", "")
         .str.replace_all(r"&", " and ")
         .str.replace_all(r"[^\p{L}\p{N}\s]", " ")

@@ -16,6 +16,7 @@ from transforms.names import (
     FrameStages,
     business_parts,
     clean_text,
+    fold,
     given_field,
     name_reading,
     surname_field,
@@ -111,7 +112,7 @@ _OWN_PHONE, _CONTACT_PHONE, _OWN_EMAIL, _CONTACT_EMAIL, _CONTACT_NAME, _GROUP, _
 
 
 def _contact_name(expr: pl.Expr) -> pl.Expr:
-    return expr.str.to_lowercase().str.replace_all(r"[^\p{L}\s]", "").str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
+    return fold(expr).str.to_lowercase().str.replace_all(r"[^\p{L}\s]", "").str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
 
 
 def _group_name(expr: pl.Expr) -> pl.Expr:

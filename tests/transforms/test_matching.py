@@ -357,3 +357,25 @@ def test_the_store_names_held_back_pairs_as_the_matcher_marks_them():
     from warehouse.review import HELD_BACK as STORED
 
     assert HELD_BACK == STORED == "review_budget"
+
+
+def test_names_differing_only_by_macrons_or_unicode_form_merge():
+    """QA10 F4: a Māori trust's name with and without macrons, and a person's name in NFC and in NFD, are one client
+    (each pair shares its email); before, the first were not even a candidate pair and the NFD surname read as another."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "José Núñez")
+    frame = clients([
+        org("hq", "h1", "Tūhoe Whānau Trust", "Trust", email="office@tuhoe.nz", phone=None, address_line1=None, postcode=None, city=None),
+        org("xpm", "x1", "Tuhoe Whanau Trust", "Trust", email="office@tuhoe.nz", phone=None, address_line1=None, postcode=None, city=None),
+        person("hq", "h2", "José", "Núñez", email="jose@nunez.nz", phone=None, address_line1=None, postcode=None, city=None),
+        {**person("xpm", "x2", *nfd.split(" "), email="jose@nunez.nz", phone=None, address_line1=None, postcode=None, city=None),
+         "name": nfd},
+        person("hq", "h4", "Zoë", "Ngā", email="zoe@nga.nz", phone=None, address_line1=None, postcode=None, city=None),
+        person("xpm", "x4", "Zoe", "Nga", email="zoe@nga.nz", phone=None, address_line1=None, postcode=None, city=None),
+    ])
+    res = run(frame)
+    for a, b in (("hq:h1", "xpm:x1"), ("hq:h2", "xpm:x2"), ("hq:h4", "xpm:x4")):
+        assert auto_together(res, a, b), (a, b)
+    names = json.loads(res.links.filter(pl.col("source_client_id_l") == "h2")["evidence"][0])["name"]["level"]
+    assert names == "exact"

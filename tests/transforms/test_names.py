@@ -161,3 +161,27 @@ TOKENS = st.sampled_from(["Smith", "Pty", "Ltd", "Family", "Trust", "Holdings", 
 def test_business_core_is_idempotent(names):
     cores = businesses(names)["core"].drop_nulls().to_list()
     assert businesses(cores)["core"].to_list() == cores
+
+
+def test_accents_macrons_and_unicode_forms_fold_to_one_reading():
+    """QA10 F4: "Tūhoe Whānau Trust" / "Tuhoe Whanau Trust", "Zoë Ngā" / "Zoe Nga" and José Núñez typed as NFC or as
+    NFD (a letter and a combining accent) read alike; the fold is a column expression (no row loop)."""
+    import unicodedata
+
+    nfc, nfd = unicodedata.normalize("NFC", "José Núñez"), unicodedata.normalize("NFD", "José Núñez")
+    assert nfc != nfd
+    df = people([nfc, nfd, "Jose Nunez", "Zoë Ngā", "Zoe Nga"])
+    assert df["given"].to_list() == ["jose", "jose", "jose", "zoe", "zoe"]
+    assert df["surname"].to_list() == ["nunez", "nunez", "nunez", "nga", "nga"]
+    biz = businesses(["Tūhoe Whānau Trust", "Tuhoe Whanau Trust", unicodedata.normalize("NFD", "Tūhoe Whānau Trust")])
+    assert biz["core"].n_unique() == 1
+    assert pl.select(clean_text(pl.lit("ﬁsh & Chips Ltd"))).item() == "fish and chips ltd"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=("L", "Mn", "Zs")), max_size=12))
+def test_a_name_and_its_nfd_form_clean_alike(text):
+    import unicodedata
+
+    out = pl.DataFrame({"t": [unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)]}).select(clean_text(pl.col("t")))
+    assert out["t"][0] == out["t"][1]
