@@ -224,7 +224,9 @@ def slip_messages(numbers: pl.DataFrame) -> pl.DataFrame:
     away whose check digits pass, in the form an identifier's own hash takes ("TFN:123456782"): a record
     holding the right number then shares one with the mistyped one. Where no check exists, they are the
     number with one character left out ("TAX~12345678"): two numbers one slip apart share one of those.
-    A number whose check digits pass has none (its own hash stands for it). Every step is a column
+    A number whose check digits pass has none (its own hash stands for it). An eight-digit TFN (no check known) whose
+    0-padded nine digits pass the check has that number's message too ("TFN:033477887"): the 0 a spreadsheet drops.
+    Every step is a column
     expression over all numbers at once.
     """
     v = pl.col("value")
@@ -247,6 +249,13 @@ def slip_messages(numbers: pl.DataFrame) -> pl.DataFrame:
         "id_type", "value",
         candidate=pl.concat_str(head, v.str.slice(pl.col("i") + 1, 1), v.str.slice(pl.col("i"), 1), v.str.slice(pl.col("i") + 2)),
     )  # fmt: skip
+    # an eight-digit TFN whose nine-digit form with its leading 0 restored passes the check: that number with the 0 a
+    # spreadsheet dropped ("033 477 887" read back as 33477887). Eight digits may be an old TFN too (no published
+    # check), so it is not that number's hash, only a near one: the pair meets at `one_slip`, weighed, never against
+    zero = numbers.filter(
+        (pl.col("id_type") == "TFN") & v.str.contains(r"^[0-9]{8}$") & pl.col("is_valid").is_null()
+    ).select("id_type", "value", message=pl.concat_str("id_type", pl.lit(":0"), v))
+    zero = zero.filter(_tfn9(pl.col("message").str.slice(4)).fill_null(False))
     candidates = pl.concat([keyed, swapped]).filter(pl.col("candidate") != v).unique()
     checked = [
         part.filter(VECTORISED[str(kind[0])](pl.col("candidate")).fill_null(False))
@@ -254,4 +263,4 @@ def slip_messages(numbers: pl.DataFrame) -> pl.DataFrame:
     ]
     near = pl.concat(checked) if checked else candidates.clear()
     near = near.select("id_type", "value", message=pl.concat_str("id_type", pl.lit(":"), "candidate"))
-    return pl.concat([unchecked, near]).unique().sort("id_type", "value", "message")
+    return pl.concat([unchecked, near, zero]).unique().sort("id_type", "value", "message")

@@ -321,3 +321,30 @@ def test_a_placeholder_tax_number_is_kept_as_no_number_with_nothing_to_match_on(
     assert placeholders["id_hash"].null_count() == 2 and placeholders["id_near"].null_count() == 2
     assert placeholders["is_valid"].to_list() == [False, False]
     assert got.filter(pl.col("source_client_id") == "c")["id_hash"].null_count() == 0  # a real number still hashed
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text("0123456789", min_size=7, max_size=7))
+def test_a_tfn_whose_leading_zero_a_spreadsheet_dropped_meets_the_number(body):
+    """QA11 D4: XPM "033 477 887", Tax 33477887. Eight digits have no published check (an old TFN may have eight),
+    so the short one is not that number's hash, but it carries it as a near hash: the two records meet (the matcher's
+    one_slip level), never as two different numbers. An eight-digit value whose padded form fails meets nothing new."""
+    value = tfn_of("0" + body)
+    assume(value not in PLACEHOLDERS)  # 000 000 000 is no number (above)
+    padded_ok = bool(tfn.is_valid(value))
+    got = ids([("xpm", "TaxNumber", " ".join(value[i : i + 3] for i in range(0, 9, 3))), ("tax", "tfn", value[1:])]).rows(named=True)
+    assert got[1]["is_valid"] is None and got[0]["id_hash"] != got[1]["id_hash"]
+    if padded_ok:
+        assert got[0]["is_valid"] and got[0]["id_near"] is None
+        assert _near_set(got[0]) & _near_set(got[1])
+    else:
+        wrong = ids([("tax", "tfn", value[1:])]).rows(named=True)[0]
+        from landing.schema import NEAR_CHARS
+
+        assert KEY.hash_series(pl.Series(["TFN:" + value]))[0][:NEAR_CHARS] not in _near_set(wrong)
+
+
+def test_the_qa_tfn_without_its_leading_zero_meets_it():
+    got = ids([("xpm", "TaxNumber", "033 477 887"), ("tax", "tfn", "33477887"), ("tax", "tfn", "33477888")]).rows(named=True)
+    assert _near_set(got[0]) & _near_set(got[1])
+    assert not _near_set(got[0]) & _near_set(got[2])
