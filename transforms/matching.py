@@ -344,7 +344,7 @@ def _clustered(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) -
 def _clusters(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """The decided pairs after the profile check (doubted members' automatic links demoted to review), with the
     automatic and the proposed cluster label per record."""
-    conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features)
+    conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features, _exact_partners(cmp, c.std.height))
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):
         doubted = _doubted(cmp, labels_auto, model, threshold, c.std)
@@ -380,8 +380,48 @@ def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: flo
     return rid[p < threshold]
 
 
-def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame, features: Features):
-    """conflicts(pairs) for clustering: pairs a hard rule separates, related pairs, and pairs a reviewer rejected.
+def _exact_partners(decided: pl.DataFrame, n: int) -> np.ndarray:
+    """Per record: does an automatic link join it to a record of exactly its name (person names)?"""
+    exact = decided.filter((pl.col("decision") == "auto") & (pl.col("name") == FIELDS["name"].index("exact")))
+    out = np.zeros(n, dtype=bool)
+    out[exact["rid_l"].to_numpy()] = True
+    out[exact["rid_r"].to_numpy()] = True
+    return out
+
+
+def _own_in_common(cmp: pl.DataFrame) -> np.ndarray:
+    """Per compared pair: do the two share what is one person's own (a tax number, or one slip of it; a mailbox; a
+    mobile)? Then two records of one system are one client keyed twice ("Charlie" and "Charlotte Tipene", one TFN and
+    one mailbox, in XPM and in Tax alike), not twins."""
+    lvl = lambda f, *names: pl.col(f).is_in([FIELDS[f].index(x) for x in names])  # noqa: E731
+    own = lvl("tax_no", "exact", "one_slip") | lvl("email", "exact") | lvl("mobile", "shared")
+    return cmp.select(own.fill_null(False)).to_series().to_numpy()
+
+
+def _twins(features: Features, partnered: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per pair: two people of one system whose given names differ in every reading, each joined automatically to a
+    record of exactly its own name (QA11 D2: twins Emma and Emily Wilson, in XPM and in HQ each). Two records that
+    live side by side in one system and each meet their own namesake elsewhere are two clients, as far as a machine
+    can tell, however alike their names ("Jack" / "John" are one nickname family): a cluster never holds both
+    automatically, and the cross links that would join them go to a person (veto cluster_conflict). Unless the two
+    share a tax number, a mailbox or a mobile (_own_in_common: a client keyed twice), checked by the caller."""
+    f = features
+    person = (f.num["kind"][lo] != 2) & (f.num["kind"][hi] != 2)
+    same_system = f.plain["source"][lo] == f.plain["source"][hi]
+    codes = f.names.codes
+    known = (codes["given"][lo] >= 0) & (codes["given"][hi] >= 0)
+    alike = np.logical_or.reduce([
+        (codes[a][lo] >= 0) & (codes[a][lo] == codes[b][hi]) for a in ("given", "given_alt", "given_legal")
+        for b in ("given", "given_alt", "given_legal")
+    ])  # fmt: skip
+    return person & same_system & known & ~alike & partnered[lo] & partnered[hi]
+
+
+def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame, cmp: pl.DataFrame, features: Features,
+               partnered: np.ndarray | None = None):  # fmt: skip
+    """conflicts(pairs) for clustering: pairs a hard rule separates, related pairs, pairs a reviewer rejected, and
+    two people of one system each joined to an exact namesake of their own (_twins, with `partnered` from
+    _exact_partners).
 
     Candidate pairs were compared already; only pairs a chain of links brought together are compared here.
     """
@@ -392,6 +432,7 @@ def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame,
     apart = np.unique(code(apart["rid_l"].to_numpy(), apart["rid_r"].to_numpy()))
     order = np.argsort(known := code(cmp["rid_l"].to_numpy(), cmp["rid_r"].to_numpy()))
     known, known_veto = known[order], cmp["veto"].is_not_null().to_numpy()[order]
+    known_own = _own_in_common(cmp)[order]
 
     def conflicts(pairs: pl.DataFrame) -> pl.DataFrame:
         if pairs.height == 0:
@@ -402,10 +443,14 @@ def _conflicts(std: pl.DataFrame, reviewed: pl.DataFrame, related: pl.DataFrame,
         pos = np.minimum(np.searchsorted(known, c), max(len(known) - 1, 0))
         seen = known[pos] == c if len(known) else np.zeros(len(c), dtype=bool)
         vetoed = seen & (known_veto[pos] if len(known) else seen)
+        own = seen & (known_own[pos] if len(known) else seen)
         if (~seen).any():
             fresh = compare(std, pl.DataFrame({"rid_l": lo[~seen], "rid_r": hi[~seen]}), features)
             vetoed[~seen] = fresh["veto"].is_not_null().to_numpy()
+            own[~seen] = _own_in_common(fresh)
         bad = vetoed | np.isin(c, apart)
+        if partnered is not None:
+            bad |= _twins(features, partnered, lo, hi) & ~own
         return pl.DataFrame({"a": lo[bad], "b": hi[bad]}).unique()
 
     return conflicts

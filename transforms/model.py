@@ -25,7 +25,7 @@ from transforms.priors import DEFAULT_H, DEFAULT_M, DEFAULT_U
 
 __all__ = [
     "Model", "ModelMismatch", "FORMAT_VERSION", "DEFAULT_M", "DEFAULT_H", "DEFAULT_U", "MATCH", "NONMATCH", "level_matrix", "random_pairs",
-    "estimate_u", "fit", "score", "level_weights", "prior_weight", "patterns", "expert_model",
+    "estimate_u", "fit", "score", "level_weights", "prior_weight", "patterns", "expert_model", "monotone", "NAME_BELOW",
 ]
 
 _PSEUDO = 0.5  # pseudo-count: a level never seen still gets a finite probability
@@ -116,8 +116,47 @@ class Model:
 def expert_model(auto_threshold: float | None = None) -> Model:
     """The expert starting values as a model (no data): for calls too small to fit on."""
     norm = lambda d: {f: np.asarray(v, dtype=np.float64) / sum(v[1:]) for f, v in d.items()}  # noqa: E731
-    return Model(m=norm(DEFAULT_M), u=norm(DEFAULT_U), prior=0.3, h=[norm(h) for h in DEFAULT_H],
-                 prior_h=[0.1] * len(DEFAULT_H), auto_threshold=auto_threshold)  # fmt: skip
+    return monotone(Model(m=norm(DEFAULT_M), u=norm(DEFAULT_U), prior=0.3, h=[norm(h) for h in DEFAULT_H],
+                          prior_h=[0.1] * len(DEFAULT_H), auto_threshold=auto_threshold))  # fmt: skip
+
+
+# name levels that say less than an exact name (person) or an exact organisation name: none may weigh more
+_PERSON_WEAKER = [
+    "nickname", "fuzzy", "initial", "swapped", "surname_only", "given_only", "different", "generation_differs", "given_missing",
+    "generation_one_side", "couple_vs_single",
+]  # fmt: skip
+_ORG_WEAKER = [
+    "org_fuzzy", "org_partial", "org_different", "partnership_partial", "org_exact_other_type", "org_fuzzy_other_type",
+    "org_partial_other_type",
+]  # fmt: skip
+NAME_BELOW = {"exact": _PERSON_WEAKER, "org_exact": _ORG_WEAKER}
+
+
+def monotone(model: Model) -> Model:
+    """The model with no name level weighing more than the exact name it is weaker than (level_weights, the evidence).
+
+    The classes explain agreement differently: namesakes (a parent and a child of one name) share an exact name far
+    more often than a nickname pair, so a model left alone can find "Emma" ~ "Emily" stronger evidence of one person
+    than "Emily" ~ "Emily" (QA11 D2, the expert values: +3.05 against +2.65). Here P(level | match) of each weaker
+    level is capped so that its weight, log2 P(level | match) / P(level | not a match) with the other classes mixed by
+    their priors, is at most the exact level's; m is then renormalised (which shifts every weight alike).
+
+    Per class it is not held: a weaker level may tell a match from one related class better than an exact name does
+    (a given name alone, the surname changed, is no parent and child of one name). Capped per class, the sweep's geco
+    zones lost recall (benchmarks/HISTORY.md, Session 35)."""
+    levels = FIELDS["name"]
+    dists, pri = model.classes()
+    rest = pri[1:] / pri[1:].sum()
+    non = sum(w * d["name"] for w, d in zip(rest, dists[1:], strict=True))
+    m = model.m["name"].copy()
+    for strong, weaker in NAME_BELOW.items():
+        e = levels.index(strong)
+        for name in weaker:
+            w = levels.index(name)
+            m[w] = min(m[w], non[w] * m[e] / non[e])
+    m[0] = 0.0
+    model.m = {**model.m, "name": m / m[1:].sum()}
+    return model
 
 
 def level_matrix(cmp: pl.DataFrame) -> np.ndarray:
@@ -279,7 +318,7 @@ def fit(
     model = Model(m=anchors[0], u=u, prior=0.3, h=anchors[1:-1], prior_h=[0.1] * len(DEFAULT_H))
     n = counts.sum()
     if n == 0:
-        return model
+        return monotone(model)
     # gathers and bincounts, not matrix products: BLAS threads fight for two busy cores
     idx = _flat(pat)
     flat_idx = idx.ravel()
@@ -305,5 +344,5 @@ def fit(
         dists, pri = new, new_pri
         if delta < tol:
             break
-    return Model(m=dists[0], u=dists[-1], h=dists[1:-1], prior=float(pri[0]), prior_h=[float(v) for v in pri[1:-1]],
-                 iterations=it + 1)  # fmt: skip
+    return monotone(Model(m=dists[0], u=dists[-1], h=dists[1:-1], prior=float(pri[0]), prior_h=[float(v) for v in pri[1:-1]],
+                          iterations=it + 1))  # fmt: skip

@@ -17,7 +17,11 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs (both re-taken in session 34 with the comparison field middle:
+# (corruption, seed, practices) -> sha256 of the outputs (both re-taken in session 35 when no name level may weigh more
+# than the exact name (transforms.model.monotone: P(level | match) capped, then renormalised, so every probability moves
+# a little; the sweep's F1, precision and review did not move on the four 100-practice development zones; the twins
+# rule of the same commit, two people of one system each with its exact namesake never merged automatically, moved
+# neither digest); before that both re-taken in session 34 with the comparison field middle:
 # a person's middle names from XPM's other-name field and the display and legal names' middle words, a new field refits
 # the model: automatic F1 0.9682 -> 0.9728 and 0.9779 -> 0.9798, precision 1.0 and no hard look-alike merged, both);
 # before that the default zone's re-taken in session 31 when a zone whose
@@ -55,8 +59,8 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "a0c43f9cb72f3cdd5696c67562a9c50a0b170178a6e037a5e45f697c037d9fb4",
-    ("geco", 1, 40): "be9851a5cd797f713cd62e0643097d42a0bc43f85d78a1009f9aeb46725e4cd1",
+    ("default", 3, 40): "c64a2082cd95c27ac4be7ebf9d39444492ea7d1a6c7932ea12346542ac0c4b58",
+    ("geco", 1, 40): "788d6e0f5ae1ba7aa2bef799e9c041660bb4f2451f62f539ff66a8c04aa940f4",
 }
 
 
