@@ -17,7 +17,10 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs (both re-taken in session 35 when no name level may weigh more
+# (corruption, seed, practices) -> sha256 of the outputs (both re-taken in session 35 when two people whose names share
+# nothing and who share nothing else but perhaps a birthday came to be rejected with veto names_differ (such pairs were
+# rejected already on these fitted zones; a few that scored 0.5 or more were held back by the review budget, veto
+# review_budget, and now name the rule); before that both re-taken in session 35 when no name level may weigh more
 # than the exact name (transforms.model.monotone: P(level | match) capped, then renormalised, so every probability moves
 # a little; the sweep's F1, precision and review did not move on the four 100-practice development zones; the twins
 # rule of the same commit, two people of one system each with its exact namesake never merged automatically, moved
@@ -59,8 +62,8 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "c64a2082cd95c27ac4be7ebf9d39444492ea7d1a6c7932ea12346542ac0c4b58",
-    ("geco", 1, 40): "788d6e0f5ae1ba7aa2bef799e9c041660bb4f2451f62f539ff66a8c04aa940f4",
+    ("default", 3, 40): "edecda1dfecf4bf31ecf6d73524cd9f0eaf8ce3febab53d851a5cebf5c281073",
+    ("geco", 1, 40): "c75324c0c40db377b020fdf67d6d7559908ed3ba63fae0a8d6f09924d0b5327d",
 }
 
 

@@ -459,3 +459,19 @@ def test_a_client_keyed_twice_in_two_systems_by_a_nickname_still_merges():
     res = run(frame)
     assert len({cluster_of(res, k)[0] for k in ("xpm:x-charlie", "xpm:x-charlotte", "tax:T-CHARLIE", "tax:T-CHARLOTTE", "hq:h-charlotte")}) == 1
     assert auto_together(res, "xpm:x-charlie", "hq:h-charlotte")
+
+
+def test_two_people_sharing_only_a_birthday_are_not_shown_to_a_person():
+    """QA11 D5: Olivia Taylor and Thomas Wright (XPM and HQ, one record each), one birthday, nothing else in common:
+    rejected (veto names_differ), not reviewed; each person's own records still merge."""
+    bare = dict(address_line1=None, postcode=None, city=None, phone=None)
+    rows = []
+    for i, (first, last, dob) in enumerate((("Olivia", "Taylor", D(1984, 7, 1)), ("Thomas", "Wright", D(1984, 7, 1)),
+                                            ("Grace", "Scott", D(1990, 2, 2)))):  # fmt: skip
+        mail = dict(email=f"{first.lower()}@{last.lower()}.example")
+        rows += [person("xpm", f"x{i}", first, last, dob, **bare, **mail), person("hq", f"h{i}", first, last, dob, **bare, **mail)]
+    res = run(clients(rows))
+    for i in range(3):
+        assert auto_together(res, f"xpm:x{i}", f"hq:h{i}")
+    shown = res.links.filter(pl.col("decision") != "auto")
+    assert shown.height == 0, shown
