@@ -31,7 +31,7 @@ __all__ = [
 _PSEUDO = 0.5  # pseudo-count: a level never seen still gets a finite probability
 K_M, K_H, K_U = 200.0, 200.0, 500.0
 
-FORMAT_VERSION = 3  # 3: calibration per kind of pair (people, organisations)
+FORMAT_VERSION = 4  # 3: calibration per kind of pair (people, organisations); 4: no name level weighs more than exact (monotone): a model stored before is fitted again
 MATCH, NONMATCH, FREE = 1, 2, 0  # fixed labels of training pairs
 
 
