@@ -19,6 +19,7 @@ from landing.errors import described, ours
 from warehouse.db import interrupted, transaction
 from warehouse.matches import write_match_results
 from warehouse.meta import REREAD_PENDING, read_meta, rekey_versions
+from warehouse.sync_retirement import rekey_sync_tokens
 from warehouse.promote import promote
 from warehouse.run_store import write_gate_results, write_run_practices
 from warehouse.staging import load_staging
@@ -105,6 +106,9 @@ def _write(con: duckdb.DuckDBPyConnection, result, run_id: str, pinned: set[str]
         # names: a pinned practice's current one (pinned practices come only in a rekey's run, their version kept, not
         # promoted) and every earlier one, so a rollback --to one restores its tax numbers
         rekey_versions(con, good)
+    # a retired or drifting link's record id a rekey forgot gets its new token from the links just read (any run's:
+    # a practice whose files failed in the rekey's run gets it once they are read)
+    rekey_sync_tokens(con, good)
     faults.point("chunk:promoted")
     with clock.stage("write_status"):
         # a pinned practice keeps the status its pin gave it (what this run would have promoted was not), unless

@@ -16,6 +16,7 @@ from landing.secrets import HashKey
 from warehouse.db import transaction
 from warehouse.meta import KEY_FINGERPRINT, REREAD_PENDING, forget_keyed_hashes, has_hashed_data, read_meta, write_meta
 from warehouse.status import mark_changed, read_status
+from warehouse.sync_retirement import forget_sync_tokens
 
 __all__ = ["KeyMismatch", "check_warehouse_key", "adopt_key", "check_task_key", "rekey", "REKEY_HINT"]
 
@@ -68,6 +69,9 @@ def rekey(con: duckdb.DuckDBPyConnection, key: HashKey) -> dict[str, int]:
     """
     with transaction(con):
         cleared = forget_keyed_hashes(con)
+        # the retired links' record ids holding a tax number are the old key's tokens too (QA10 F5): forgotten now,
+        # given their new token as each practice's links are read again (warehouse.sync_retirement.rekey_sync_tokens)
+        cleared["sync_retirement+sync_drift tokens"] = forget_sync_tokens(con)
         write_meta(con, KEY_FINGERPRINT, key.fingerprint)
         changed_at = datetime.now(UTC).isoformat(timespec="seconds")
         write_meta(con, "hash_key_changed_at", changed_at)

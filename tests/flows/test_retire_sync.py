@@ -439,3 +439,90 @@ def test_a_record_id_holding_a_tax_number_is_retired_once_under_the_token_runs_g
     with duckdb.connect(str(wh), read_only=True) as con:
         ids = con.sql("select hq_client_id from sync_retirement where practice_id = 'p1' order by all").fetchall()
     assert ids == sorted([("h1",), (token,)]), ids
+
+
+def test_a_rekey_gives_retired_and_drifting_links_their_new_tokens_and_keeps_no_old_one(prefect_api, landing, tmp_path, monkeypatch):
+    """QA10 F5: a rekey left sync_retirement and sync_drift naming records by the old key's tokens: the links counted
+    as active and not retired, a second retirement retired them again (four rows for two links), and hashes of the
+    old key stayed. The rekey forgets them with the rest of the old key's hashes and its run gives them the new key's."""
+    import polars as pl
+
+    from flows.settings import get_settings, hash_key
+    from landing.idtokens import tokenised
+
+    ids = {"h1": "599936196", "x3": "876543210"}  # valid TFNs used as record ids: h1's link drifted, x3's is paused
+    for name in ("hq_clients.json", "xpm_clients.xml", "sync_links.csv"):
+        path = landing / "p1" / name
+        text = path.read_text()
+        for old, new in ids.items():
+            text = text.replace(old, new)
+        path.write_text(text)
+    wh = tmp_path / "wh.duckdb"
+    status = "select practice_id, sync_links, links_retired, active_not_retired, links_drifting from sync_retirement_status order by all"
+
+    def tokens() -> set[str]:
+        frame = pl.DataFrame({"practice_id": ["p1", "p1"], "hq_client_id": list(ids.values())})
+        return set(tokenised({"sync_link": frame}, hash_key(landing), {"p1": "AU"})["sync_link"]["hq_client_id"])
+
+    def stored(wanted: set[str]) -> dict[str, int]:
+        found = {}
+        with duckdb.connect(str(wh), read_only=True) as con:
+            for table, column in con.sql("select table_name, column_name from information_schema.columns where "
+                                         "table_schema = 'main' and data_type = 'VARCHAR' order by all").fetchall():  # fmt: skip
+                n = sum(any(t in v for t in wanted) for (v,) in con.sql(f'select "{column}" from "{table}"').fetchall() if v)
+                if n:
+                    found[f"{table}.{column}"] = n
+        return found
+
+    assert CliRunner().invoke(scr, ["run", "--landing", str(landing), "--warehouse", str(wh)]).exit_code == 0
+    assert _by_practice(_run(landing, wh))["p1"]["retired"] == 2
+    with duckdb.connect(str(wh), read_only=True) as con:
+        before = con.sql(status).fetchall()
+        rows = con.sql("select count(*) from sync_retirement").fetchall()
+    old = tokens()
+    assert {"sync_retirement.hq_client_id", "sync_drift.hq_client_id", "sync_drift.xpm_client_uuid"} <= set(stored(old))
+    monkeypatch.setenv("SCR_HASH_KEY", "tests-only-second-hash-key-not-a-secret-either")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(scr, ["rekey", "--landing", str(landing), "--warehouse", str(wh)])
+        assert result.exit_code == 0, result.output
+        new = tokens()
+        # not yet: an earlier promoted version (client_crosswalk_version, field_lineage_version of version 1) still
+        # names its records by the old key's tokens; every current table and the sync tables hold none
+        assert not new & old and {k for k in stored(old) if not k.split(".")[0].endswith("_version")} == set()
+        assert {"sync_retirement.hq_client_id", "sync_drift.hq_client_id", "sync_drift.xpm_client_uuid"} <= set(stored(new))
+        with duckdb.connect(str(wh), read_only=True) as con:
+            assert con.sql(status).fetchall() == before
+            assert not con.sql("select * from sync_retirement where hq_client_id like '%forgotten%'").fetchall()
+        again = _run(landing, wh)
+        assert (_by_practice(again)["p1"]["retired"], _by_practice(again)["p1"]["already_retired"]) == (0, 2)
+        with duckdb.connect(str(wh), read_only=True) as con:
+            assert con.sql("select count(*) from sync_retirement").fetchall() == rows
+            assert con.sql(status).fetchall() == before
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_a_link_a_rekey_cannot_find_again_keeps_its_token_forgotten(tmp_path):
+    """The forgotten id of a link no longer in the landing files (or met by two) stays forgotten: its last three digits
+    and a number, never the old key's hash."""
+    from warehouse.schema import create_all
+    from warehouse.sync_retirement import forget_sync_tokens, rekey_sync_tokens
+
+    old = ["hashed-196-0123456789abcdef", "hashed-196-fedcba9876543210"]
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        create_all(con)
+        for hq in old:
+            con.execute("insert into sync_retirement (practice_id, xpm_client_uuid, hq_client_id, linked_at, last_synced_at) "
+                        "values ('p1', 'x1', $h, '2021-06-01', '2023-09-30')", {"h": hq})  # fmt: skip
+        con.execute("insert into sync_drift (practice_id, xpm_client_uuid, hq_client_id, field, last_synced_at) "
+                    "values ('p1', 'x1', $h, 'email', '2023-09-30')", {"h": old[0]})  # fmt: skip
+        assert forget_sync_tokens(con) == 3
+        # one link in the landing files now, whose token's last three are both forgotten ids': it meets two, neither is given
+        con.execute("insert into stg_sync_link (practice_id, xpm_client_uuid, hq_client_id, linked_at, last_synced_at, state, "
+                    "record_no) values ('p1', 'x1', 'hashed-196-aaaaaaaaaaaaaaaa', '2021-06-01', '2023-09-30', 'active', 1)")  # fmt: skip
+        assert rekey_sync_tokens(con, ["p1"]) == 0
+        retired = sorted(r[0] for r in con.sql("select hq_client_id from sync_retirement").fetchall())
+        drift = con.sql("select hq_client_id from sync_drift").fetchall()
+    assert retired == ["hashed-196-forgotten-1", "hashed-196-forgotten-2"] and drift == [("hashed-196-forgotten-1",)]
