@@ -321,9 +321,32 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
         other = twins.filter(pl.all_horizontal(pl.col(c) == r[c] for c in PAIR) & (pl.col("decision") != r["decision"])).row(0, named=True)
         raise ReviewError(f"{path}: lines {r['line']} and {other['line']} decide the same link {r['source_l']}:{r['source_client_id_l']} - "
                           f"{r['source_r']}:{r['source_client_id_r']} differently ({r['decision']}, {other['decision']}): keep one")
+    _refuse_vetoed_accepts(con, path, oriented)
     practices = sorted(set(df["practice_id"].drop_nulls().to_list()))
     decided, changed = _record(con, df, str(path.name), by)
     return Applied(decided, changed, practices)
+
+
+def _refuse_vetoed_accepts(con: duckdb.DuckDBPyConnection, path: Path, oriented: pl.DataFrame) -> None:
+    """An accept of a pair whose veto is `identifier` (two different valid numbers of one kind) is refused, naming its
+    line (QA11 D3): one client never holds two, so the merge it asks for would block the whole practice at the quality
+    gate (one_valid_identifier_per_kind) at its next run, with nothing there naming the decision to undo."""
+    accepts = oriented.filter(pl.col("decision") == "accept").select("line", *PAIR)
+    if accepts.is_empty():
+        return
+    vetoed = con.sql(
+        "select a.line, a.source_l, a.source_client_id_l, a.source_r, a.source_client_id_r, a.practice_id from accepts a "
+        "join client_match m using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r) "
+        "where regexp_matches(coalesce(m.veto, ''), '\\bidentifier\\b') order by a.line"
+    ).pl()
+    if vetoed.is_empty():
+        return
+    r = vetoed.row(0, named=True)
+    more = f" ({vetoed.height} such accepts in the file)" if vetoed.height > 1 else ""
+    raise ReviewError(f"{path}: line {r['line']}: accept of {r['source_l']}:{r['source_client_id_l']} - {r['source_r']}:"
+                      f"{r['source_client_id_r']} in practice {r['practice_id']}{more}: its veto is identifier (two different "
+                      f"valid numbers of one kind, as ids_l and ids_r show), which one client never holds: the next run would "
+                      f"block the whole practice at the quality gate; nothing was recorded: reject the line or leave it blank")
 
 
 _SAVE_AS = "save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8 (Comma delimited)) and apply it again"

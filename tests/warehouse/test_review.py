@@ -451,3 +451,28 @@ def test_a_rollback_without_to_run_again_after_it_committed_never_goes_back_twic
         unmerge(c, "p1-u1")
     code, words = scr_()
     assert code == 0 and "version 4 -> " in words, words
+
+
+def test_an_accept_of_a_pair_with_two_different_valid_numbers_is_refused_naming_the_line_and_the_veto(warehouse, tmp_path):
+    """QA11 D3: such an accept was recorded silently, and the next run blocked the whole practice at the quality gate
+    (one_valid_identifier_per_kind) with a next step that did not lead to the decision. It is refused up front; a reject
+    of the same pair, or the pair left blank, is recorded as before."""
+    con, _ = warehouse
+    con.execute("update client_match set veto = 'identifier,dob' where source_client_id_l = 'h3'")
+    out = tmp_path / "review.csv"
+    assert export_review(con, "p1", out) == 2
+    sheet = pl.read_csv(out, infer_schema=False)
+    assert sheet["veto"].to_list() == ["identifier,dob", None]
+    sheet.with_columns(decision=pl.Series(["accept", "accept"])).write_csv(out)
+    with pytest.raises(ReviewError) as info:
+        apply_review(con, out)
+    said = str(info.value)
+    assert said.startswith(f"{out}: line 2: accept of hq:h3 - xpm:x4 in practice p1: its veto is identifier") and "\n" not in said
+    assert "nothing was recorded: reject the line or leave it blank" in said and "quality gate" in said
+    assert read_decisions(con).is_empty()
+    con.close()
+    result = CliRunner().invoke(scr, ["review", "apply", str(out), "-w", str(warehouse[1]), "--by", "t"])
+    assert result.exit_code == 1 and result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
+    sheet.with_columns(decision=pl.Series(["reject", "accept"])).write_csv(out)
+    result = CliRunner().invoke(scr, ["review", "apply", str(out), "-w", str(warehouse[1]), "--by", "t"])
+    assert result.exit_code == 0 and "2 decisions recorded" in " ".join(result.output.split()), result.output
