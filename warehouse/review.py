@@ -310,6 +310,14 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
                               f"{r['source_r']}:{r['source_client_id_r']} is not one of {r['practice_id']}'s links: it is one "
                               f"of {', '.join(owners)}'s (was the line's practice_id changed?); nothing was recorded")  # fmt: skip
         more = f" ({unknown.height} links of the file in all)" if unknown.height > 1 else ""
+        zeros = _zeros_dropped(proposed, r)
+        if zeros:  # a spreadsheet read numeric ids as numbers: exporting again writes the same ids (QA10 F6)
+            raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
+                              f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}{more}: its ids look "
+                              f"like ones a spreadsheet read as numbers, dropping their leading zeros ({zeros}); nothing was "
+                              f"recorded: fill in the exported file with a text editor, or open it in the spreadsheet with "
+                              f"the id columns as text (Excel: Data > From Text/CSV, then Text for source_client_id_l and "
+                              f"source_client_id_r), and apply it again")  # fmt: skip
         raise ReviewError(f"{path}: line {r['line']}: no proposed link {r['source_l']}:{r['source_client_id_l']} - "
                           f"{r['source_r']}:{r['source_client_id_r']} in practice {r['practice_id']}{more}; nothing was "
                           f"recorded: a run since the export may have changed the proposals, so export them again "
@@ -325,6 +333,21 @@ def apply_review_file(con: duckdb.DuckDBPyConnection, path: Path, by: str | None
     practices = sorted(set(df["practice_id"].drop_nulls().to_list()))
     decided, changed = _record(con, df, str(path.name), by)
     return Applied(decided, changed, practices)
+
+
+def _zeros_dropped(proposed: pl.DataFrame, r: dict) -> str:
+    """The proposed ids of the line's practice that a spreadsheet would show as the line's ids (`0007 -> 7`), when
+    its ids are digits and a link of the practice becomes this pair once its ids lose their leading zeros; else ''."""
+    ids = (r["source_client_id_l"], r["source_client_id_r"])
+    if not all(i.isdigit() and i == i.lstrip("0") for i in ids):
+        return ""
+    wanted = sorted(zip((r["source_l"], r["source_r"]), ids, strict=True))
+    shown = []
+    for link in proposed.filter(pl.col("practice_id") == r["practice_id"]).iter_rows(named=True):
+        sides = [(link["source_l"], link["source_client_id_l"]), (link["source_r"], link["source_client_id_r"])]
+        if sorted((s, i.lstrip("0") or "0" if i.isdigit() else i) for s, i in sides) == wanted:
+            shown += [f"{i} -> {i.lstrip('0') or '0'}" for _, i in sides if i.isdigit() and i != (i.lstrip("0") or "0")]
+    return ", ".join(dict.fromkeys(shown))
 
 
 def _refuse_vetoed_accepts(con: duckdb.DuckDBPyConnection, path: Path, oriented: pl.DataFrame) -> None:

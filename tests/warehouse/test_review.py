@@ -476,3 +476,26 @@ def test_an_accept_of_a_pair_with_two_different_valid_numbers_is_refused_naming_
     sheet.with_columns(decision=pl.Series(["reject", "accept"])).write_csv(out)
     result = CliRunner().invoke(scr, ["review", "apply", str(out), "-w", str(warehouse[1]), "--by", "t"])
     assert result.exit_code == 0 and "2 decisions recorded" in " ".join(result.output.split()), result.output
+
+
+def test_ids_a_spreadsheet_read_as_numbers_are_said_so_never_sent_to_export_again(warehouse, tmp_path):
+    """QA10 F6: numeric ids with leading zeros (`007`) come back from a spreadsheet as `7`; the refusal blamed a run
+    since the export and sent the operator to export again, which writes the same ids: a loop. It says what happened."""
+    con, _ = warehouse
+    con.execute("update client_match set source_client_id_l = '007', source_client_id_r = '0042' where source_client_id_l = 'h3'")
+    out = tmp_path / "review.csv"
+    assert export_review(con, "p1", out) == 2
+    sheet = pl.read_csv(out, infer_schema=False)
+    assert sheet["source_client_id_l"].to_list()[0] == "007"  # the export writes them as the source holds them
+    spreadsheet = sheet.with_columns(decision=pl.Series(["accept", None]), source_client_id_l=pl.Series(["7", "h2"]),
+                                     source_client_id_r=pl.Series(["42", "h3"]))  # fmt: skip
+    spreadsheet.write_csv(out)
+    with pytest.raises(ReviewError) as info:
+        apply_review(con, out)
+    said = str(info.value)
+    assert "line 2: no proposed link hq:7 - xpm:42 in practice p1" in said and "(007 -> 7, 0042 -> 42)" in said
+    assert "export them again" not in said and "nothing was recorded" in said and read_decisions(con).is_empty()
+    # an id that is no other's without its zeros is what it was: a link the proposals no longer hold
+    spreadsheet.with_columns(source_client_id_r=pl.Series(["43", "h3"])).write_csv(out)
+    with pytest.raises(ReviewError, match="export them again"):
+        apply_review(con, out)
