@@ -193,12 +193,28 @@ class _UsageSaid(_CLICK.UsageError):
 
     def __init__(self, said) -> None:
         super().__init__(said.format_message(), said.ctx)
+        self.hint = _practice_hint(said)
 
     def show(self, file=None) -> None:
         message = self.message.strip().rstrip(".")
         message = re.sub(r"(^|\()([A-Z])(?=[a-z])", lambda m: m[1] + m[2].lower(), message)  # "(Possible options: ..."
         where = f"; see `{self.ctx.command_path} -h`" if self.ctx is not None else ""
-        err.print(Text.assemble(("error:", "bold red"), " ", shown(message + where)), highlight=False)
+        err.print(Text.assemble(("error:", "bold red"), " ", shown(message + where + self.hint)), highlight=False)
+
+
+def _practice_hint(said) -> str:
+    """How to reach a practice whose id `scr practice ID` reads as something else (QA10 F8): a subcommand's name
+    (`scr practice release` is the release command, its ID missing) or an option (`scr practice -x`)."""
+    ctx = said.ctx
+    if ctx is None or ctx.parent is None or ctx.parent.info_name != "practice":
+        return ""
+    if isinstance(said, _CLICK.MissingParameter) and said.param is not None and said.param.name == "practice_id":
+        name = ctx.info_name
+        return f"; a practice whose id is {name} is shown by `scr practice show {name}`"
+    if isinstance(said, _CLICK.NoSuchOption) and ctx.info_name == "show" and not said.possibilities:  # not a typo of one
+        return (f"; if {said.option_name} is a practice id, name it after `--`, the options first: "
+                f"`scr practice show -w FILE -- {said.option_name}`")
+    return ""
 
 
 def _usage_said(root) -> None:

@@ -417,3 +417,34 @@ def test_a_practice_whose_row_left_practices_json_is_said_so_not_unknown_nor_ano
         assert res.exit_code == 2, (args, res.output)
         assert said(res).startswith("error: practice 'p9' is no longer in practices.json"), said(res)
         assert "scr rerun -p p9" in said(res) and "did you mean" not in said(res)
+
+
+def test_a_practice_whose_id_is_a_subcommand_or_starts_with_a_dash_is_reached_as_the_refusal_says(tmp_path):
+    """QA10 F8: the registry accepts ids `scr practice ID` reads as something else: a subcommand's name (`release`:
+    the release command, its ID missing) or an option (`-x`). The refusal names the command that shows it, which works."""
+    path = tmp_path / "wh.duckdb"
+    ids = ["release", "show", "-x"]
+    registry = pl.DataFrame([(p, f"P {p}", "AU", True, False, "confirmed", "a@p", "a@p", None, 1) for p in ids],
+                            schema=PRACTICE, orient="row")  # fmt: skip
+    with connect(path) as con:
+        create_all(con)
+        with transaction(con):
+            load_practices(con, registry)
+    from click.testing import CliRunner as ClickRunner
+
+    from flows.cli import command
+
+    for typed, hint in (
+        (["release"], "a practice whose id is release is shown by `scr practice show release`"),
+        (["show"], "a practice whose id is show is shown by `scr practice show show`"),
+        (["-x"], "if -x is a practice id, name it after `--`, the options first: `scr practice show -w FILE -- -x`"),
+    ):
+        res = ClickRunner().invoke(command(), ["practice", *typed, "-w", str(path)], prog_name="scr")
+        said = " ".join(res.stderr.split())
+        assert res.exit_code == 2 and said.startswith("error: ") and said.endswith(hint) and res.stderr.count("\n") == 1, res.stderr
+    for typed in (["show", "release"], ["show", "show"], ["show", "-w", str(path), "--", "-x"]):
+        res = runner.invoke(scr, ["practice", *typed] + ([] if "--" in typed else ["-w", str(path)]))
+        assert res.exit_code == 0 and res.output.startswith(f"practice {typed[-1]}: P {typed[-1]}"), res.output
+    # a mistyped option is not taken for a practice id
+    res = ClickRunner().invoke(command(), ["practice", "show", "--jsn", "release", "-w", str(path)], prog_name="scr")
+    assert res.exit_code == 2 and "practice id" not in res.stderr, res.stderr
