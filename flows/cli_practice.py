@@ -119,7 +119,7 @@ def show(
     if facts["failed_expectations"]:
         rows.append(("failed expectations", ", ".join(facts["failed_expectations"])))
     step = next_step(practice_id, st["status"], st["detail"], row, facts["pending_reviews"], facts["pin"] is not None,
-                     facts["decision_changes"])  # fmt: skip
+                     facts["decision_changes"], facts["identifier_accepts"])  # fmt: skip
     rows.append(("next step", step))
     # the snapshot outlives the file it shows; a JSON's reader sees nothing "above" (QA8, session 33)
     problem = unreadable_warehouse(warehouse_path(warehouse), shown_above=True,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+
 import polars as pl
 
 STATUSES = ("connect", "confirm", "coming_soon", "in_review", "blocked", "failed", "complete")
@@ -152,9 +155,11 @@ def with_choices(registry: pl.DataFrame, choices: pl.DataFrame) -> pl.DataFrame:
     ).select(registry.columns)
 
 
-def next_step(practice_id: str, status: str | None, detail: str | None, row: dict, pending: int, pinned: bool, unapplied: int = 0) -> str:
+def next_step(practice_id: str, status: str | None, detail: str | None, row: dict, pending: int, pinned: bool, unapplied: int = 0,
+              identifier_accepts: Sequence[str] = ()) -> str:
     """What a person does next for a practice, as the command to type; `unapplied`: decisions recorded or withdrawn
-    since its last run, which only a run applies."""
+    since its last run, which only a run applies; `identifier_accepts`: accepted pairs (`SRC:ID,SRC:ID`) vetoed
+    `identifier`, which a blocked practice's revoke undoes (QA11 D3)."""
     p = practice_id
     if status == "connect":
         return f"connect HQ to the practice's XPM/Tax account, then `scr practice confirm {p} --by {row.get('master_admin')}`"
@@ -162,6 +167,10 @@ def next_step(practice_id: str, status: str | None, detail: str | None, row: dic
         return f"the Master Admin confirms step one: `scr practice confirm {p} --by {row.get('master_admin')}`"
     if status == "failed":
         return f"fix the file and record the detail names, then `scr rerun -p {p}`"
+    if status == "blocked" and identifier_accepts:
+        pairs = " ".join(f"--pair {shlex.quote(pair)}" for pair in identifier_accepts)
+        return (f"withdraw the accept that joined two different valid numbers of one kind (veto identifier): "
+                f"`scr review revoke -p {p} {pairs}`, then `scr rerun -p {p}`")
     if status == "blocked":
         return f"fix what the failed expectations name (`scr query \"select * from quality_failures where practice_id = '{p}'\"`), then `scr rerun -p {p}`"
     if pinned:

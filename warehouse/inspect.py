@@ -54,6 +54,13 @@ def practice_facts(con: duckdb.DuckDBPyConnection, practice_id: str) -> dict:
         ),
         "pin": (q("select version, pinned_by, pinned_at, reason from practice_pin where practice_id = $p") or [None])[0],
         "choices": q("select choice, value, previous, chosen_by, chosen_at from practice_choice where practice_id = $p order by chosen_at"),
+        # accepts of pairs vetoed `identifier` (recorded before review apply refused them, QA11 D3): what blocks the
+        # practice at the gate (one_valid_identifier_per_kind), as the --pair of the revoke that undoes each
+        "identifier_accepts": [r[0] for r in q(
+            """select d.source_l || ':' || d.source_client_id_l || ',' || d.source_r || ':' || d.source_client_id_r
+               from review_decision d join client_match m using (practice_id, source_l, source_client_id_l, source_r, source_client_id_r)
+               where d.practice_id = $p and d.decision = 'accept' and regexp_matches(coalesce(m.veto, ''), '\\bidentifier\\b')
+               order by 1""")],  # fmt: skip
         "failed_expectations": [r[0] for r in q(
             """select distinct expectation from quality_result where practice_id = $p and not success
                and run_id = (select run_id from quality_result where practice_id = $p order by checked_at desc limit 1) order by 1""")],  # fmt: skip

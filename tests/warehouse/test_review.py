@@ -499,3 +499,21 @@ def test_ids_a_spreadsheet_read_as_numbers_are_said_so_never_sent_to_export_agai
     spreadsheet.with_columns(source_client_id_r=pl.Series(["43", "h3"])).write_csv(out)
     with pytest.raises(ReviewError, match="export them again"):
         apply_review(con, out)
+
+
+def test_a_practice_blocked_by_an_accept_of_two_different_valid_numbers_names_the_revoke_that_undoes_it(warehouse):
+    """QA11 D3: an accept recorded before review apply refused them blocks the practice at the gate; its next step was
+    "fix what the failed expectations name", which names a unified client, never the decision. It names the revoke."""
+    from transforms.status_rules import next_step
+    from warehouse.inspect import practice_facts
+
+    con, _ = warehouse
+    con.execute("update client_match set veto = 'identifier' where source_client_id_l = 'h3'")
+    con.execute("insert into review_decision (practice_id, source_l, source_client_id_l, source_r, source_client_id_r, decision) "
+                "values ('p1', 'hq', 'h3', 'xpm', 'x4', 'accept'), ('p1', 'hq', 'h2', 'hq', 'h3', 'accept')")  # fmt: skip
+    accepts = practice_facts(con, "p1")["identifier_accepts"]
+    assert accepts == ["hq:h3,xpm:x4"]
+    step = next_step("p1", "blocked", "failed expectations: one_valid_identifier_per_kind", {}, 0, False, 0, accepts)
+    assert step == ("withdraw the accept that joined two different valid numbers of one kind (veto identifier): "
+                    "`scr review revoke -p p1 --pair hq:h3,xpm:x4`, then `scr rerun -p p1`")
+    assert next_step("p1", "blocked", "x", {}, 0, False, 0, []).startswith("fix what the failed expectations name")
