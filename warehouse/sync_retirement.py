@@ -127,6 +127,10 @@ def rekey_sync_tokens(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -
     after the practices' staging was written. Returns rows changed."""
     if not practice_ids or not all(has_table(con, t) for t in (*_SYNC_TABLES, "stg_sync_link")):
         return 0
+    forgotten = " union all ".join(f"select 1 from {t} where practice_id in (select unnest($ids::varchar[])) and "
+                                   f"(regexp_matches(xpm_client_uuid, $f) or regexp_matches(hq_client_id, $f))" for t in _SYNC_TABLES)  # fmt: skip
+    if not con.execute(f"select count(*) from ({forgotten})", {"ids": sorted(set(practice_ids)), "f": _FORGOTTEN}).fetchall()[0][0]:
+        return 0  # every run's chunk asks: nothing forgotten, nothing to do
     end = "(s.{c} = f.{c} or (regexp_matches(f.{c}, $forgotten) and regexp_matches(s.{c}, $token) " \
           "and regexp_extract(s.{c}, '^hashed-(\\d+)-', 1) = regexp_extract(f.{c}, $forgotten, 1)))"
     con.execute(
@@ -153,6 +157,6 @@ def rekey_sync_tokens(con: duckdb.DuckDBPyConnection, practice_ids: list[str]) -
             select * from one qualify count(*) over (partition by practice_id, to_id) = 1""",
         {"forgotten": _FORGOTTEN, "token": _TOKEN, "ids": sorted(set(practice_ids))},
     )
-    changed = _rename(con, "_found")
+    changed = _rename(con, "_found") if _count(con, "_found") else 0
     con.execute("drop table _found")
     return changed
