@@ -199,7 +199,7 @@ class _UsageSaid(_CLICK.UsageError):
         message = self.message.strip().rstrip(".")
         message = re.sub(r"(^|\()([A-Z])(?=[a-z])", lambda m: m[1] + m[2].lower(), message)  # "(Possible options: ..."
         where = f"; see `{self.ctx.command_path} -h`" if self.ctx is not None else ""
-        err.print(Text.assemble(("error:", "bold red"), " ", shown(message + where + self.hint)), highlight=False)
+        err.print(Text.assemble(("error:", "bold red"), " ", shown(message + self.hint + where)), highlight=False)
 
 
 def _practice_hint(said) -> str:
@@ -210,10 +210,10 @@ def _practice_hint(said) -> str:
         return ""
     if isinstance(said, _CLICK.MissingParameter) and said.param is not None and said.param.name == "practice_id":
         name = ctx.info_name
-        return f"; a practice whose id is {name} is shown by `scr practice show {name}`"
+        return f" (a practice whose id is {name} is shown by `scr practice show {name}`)"
     if isinstance(said, _CLICK.NoSuchOption) and ctx.info_name == "show" and not said.possibilities:  # not a typo of one
-        return (f"; if {said.option_name} is a practice id, name it after `--`, the options first: "
-                f"`scr practice show -w FILE -- {said.option_name}`")
+        return (f" (if {said.option_name} is a practice id, name it after `--`, the options first: "
+                f"`scr practice show -w FILE -- {said.option_name}`)")
     return ""
 
 

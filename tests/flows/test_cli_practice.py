@@ -441,7 +441,7 @@ def test_a_practice_whose_id_is_a_subcommand_or_starts_with_a_dash_is_reached_as
     ):
         res = ClickRunner().invoke(command(), ["practice", *typed, "-w", str(path)], prog_name="scr")
         said = " ".join(res.stderr.split())
-        assert res.exit_code == 2 and said.startswith("error: ") and said.endswith(hint) and res.stderr.count("\n") == 1, res.stderr
+        assert res.exit_code == 2 and said.startswith("error: ") and said.endswith(f" ({hint}); see `scr practice {typed[0] if typed[0] != '-x' else 'show'} -h`") and res.stderr.count("\n") == 1, res.stderr
     for typed in (["show", "release"], ["show", "show"], ["show", "-w", str(path), "--", "-x"]):
         res = runner.invoke(scr, ["practice", *typed] + ([] if "--" in typed else ["-w", str(path)]))
         assert res.exit_code == 0 and res.output.startswith(f"practice {typed[-1]}: P {typed[-1]}"), res.output
