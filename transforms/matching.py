@@ -34,6 +34,10 @@ MIN_FIT_PAIRS = 1_000  # fewer candidate pairs than this say too little to fit a
 RANDOM_PAIRS = 200_000  # enough to see every common level among unrelated clients; more only costs time
 # name levels that say "these two names differ": a legacy link between them is not used to learn what a match is
 _NAME_DIFFERS = ["surname_only", "given_only", "different", "generation_differs", "org_different", "couple_vs_single"]
+# a record whose second-best link into another client is within this much match weight of its best automatic link
+# is torn between the two (QA11 D7): its links go to review, veto AMBIGUOUS
+AMBIGUOUS_MARGIN = 1.0
+AMBIGUOUS = "ambiguous"
 # fields a veto rests on, left unknown to ask "would the rest of the evidence be certain?"
 _VETO_FIELDS = {"identifier": ID_FIELDS, "dob": ["dob"], "org_link": ["orgs"]}
 
@@ -346,19 +350,58 @@ def _clusters(c: Compared, cmp: pl.DataFrame, model: Model, threshold: float) ->
     automatic and the proposed cluster label per record."""
     conflicts = _conflicts(c.std, c.reviewed, c.related, c.cmp, c.features, _exact_partners(cmp, c.std.height))
     labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
+    torn = _ambiguous(cmp, labels_auto)
+    if len(torn):
+        # a record between two clients it scores nearly alike with is not certain: its automatic links become proposals
+        cmp = _demoted(cmp, torn, AMBIGUOUS)
+        labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     for _ in range(PROFILE_PASSES):
         doubted = _doubted(cmp, labels_auto, model, threshold, c.std)
         if len(doubted) == 0:
             break
         # a member its cluster's other records contradict is reviewed, not merged: its automatic links become proposals
-        touches = pl.col("rid_l").is_in(doubted) | pl.col("rid_r").is_in(doubted)
-        demote = (pl.col("decision") == "auto") & touches & pl.col("review").is_null()
-        cmp = cmp.with_columns(
-            veto=pl.when(demote).then(pl.lit("cluster_profile")).otherwise(pl.col("veto")),
-            decision=pl.when(demote).then(pl.lit("review")).otherwise(pl.col("decision")),
-        )
+        cmp = _demoted(cmp, doubted, "cluster_profile")
         labels_auto, labels = cluster(c.std.height, cmp, c.reviewed, conflicts)
     return cmp, labels_auto, labels
+
+
+def _demoted(cmp: pl.DataFrame, rids: np.ndarray, reason: str) -> pl.DataFrame:
+    """The decided pairs with the automatic links of `rids` (not ones a person accepted) made proposals, veto `reason`."""
+    touches = pl.col("rid_l").is_in(rids) | pl.col("rid_r").is_in(rids)
+    demote = (pl.col("decision") == "auto") & touches & pl.col("review").is_null()
+    return cmp.with_columns(
+        veto=pl.when(demote).then(pl.lit(reason)).otherwise(pl.col("veto")),
+        decision=pl.when(demote).then(pl.lit("review")).otherwise(pl.col("decision")),
+    )
+
+
+def _ambiguous(cmp: pl.DataFrame, labels: np.ndarray) -> np.ndarray:
+    """Records torn between two clients (QA11 D7: HQ "Sam Lee", no birthday, one mailbox with spouses Samuel and Samantha
+    Lee in XPM): the record's strongest automatic link into its own automatic cluster is matched, within AMBIGUOUS_MARGIN
+    of match weight, by a link a person would be shown (or an automatic link the constraints refused) to a record of
+    another automatic cluster. Nothing tells which of the two the record is; a reviewer decides (a record with a link a
+    person accepted is theirs: left as it is)."""
+    live = cmp.filter(pl.col("decision").is_in(["auto", "review"])).select(
+        "rid_l", "rid_r", "match_weight", "decision", accepted=(pl.col("review") == "accept").fill_null(False)
+    )
+    if live.height == 0:
+        return np.zeros(0, dtype=np.int64)
+    both = pl.concat([
+        live.select(rid="rid_l", other="rid_r", w="match_weight", decision="decision", accepted="accepted"),
+        live.select(rid="rid_r", other="rid_l", w="match_weight", decision="decision", accepted="accepted"),
+    ])  # fmt: skip
+    both = both.with_columns(
+        inside=pl.Series(labels[both["rid"].to_numpy()] == labels[both["other"].to_numpy()]),
+    )
+    per = both.group_by("rid").agg(
+        best_in=pl.col("w").filter(pl.col("inside") & (pl.col("decision") == "auto")).max(),
+        best_out=pl.col("w").filter(~pl.col("inside")).max(),
+        decided=pl.col("accepted").any(),
+    )
+    # a record a person already joined to a client is not asked about again
+    near = pl.col("best_out") >= pl.col("best_in") - AMBIGUOUS_MARGIN
+    torn = per.filter(pl.col("best_in").is_not_null() & near & ~pl.col("decided"))
+    return torn["rid"].sort().to_numpy()
 
 
 def _doubted(cmp: pl.DataFrame, labels: np.ndarray, model: Model, threshold: float, std: pl.DataFrame) -> np.ndarray:

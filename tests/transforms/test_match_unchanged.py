@@ -17,7 +17,10 @@ import landing
 import synthetic
 from transforms.matching import fit_model, match
 
-# (corruption, seed, practices) -> sha256 of the outputs (both re-taken in session 35 when two people whose names share
+# (corruption, seed, practices) -> sha256 of the outputs (the default zone's re-taken in session 35 when a record whose
+# best automatic link is matched within 1.0 of match weight by a link into another client came to go to review, veto
+# ambiguous (QA11 D7): one link of P00039 (0.995) demoted, two records auto -> review; the geco zone's did not move);
+# before that both re-taken in session 35 when two people whose names share
 # nothing and who share nothing else but perhaps a birthday came to be rejected with veto names_differ (such pairs were
 # rejected already on these fitted zones; a few that scored 0.5 or more were held back by the review budget, veto
 # review_budget, and now name the rule); before that both re-taken in session 35 when no name level may weigh more
@@ -62,7 +65,7 @@ from transforms.matching import fit_model, match
 # (match3), which moved results on purpose; before that taken after 31fcce3 (calibration per kind of pair,
 # placeholder birthdays)
 EXPECTED = {
-    ("default", 3, 40): "edecda1dfecf4bf31ecf6d73524cd9f0eaf8ce3febab53d851a5cebf5c281073",
+    ("default", 3, 40): "40e3a245a1a6f96a4ee23b7aa32248a3332f4b77574012407fb4cff99e67bf58",
     ("geco", 1, 40): "c75324c0c40db377b020fdf67d6d7559908ed3ba63fae0a8d6f09924d0b5327d",
 }
 

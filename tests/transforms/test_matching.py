@@ -475,3 +475,53 @@ def test_two_people_sharing_only_a_birthday_are_not_shown_to_a_person():
         assert auto_together(res, f"xpm:x{i}", f"hq:h{i}")
     shown = res.links.filter(pl.col("decision") != "auto")
     assert shown.height == 0, shown
+
+
+def _lees(hq_first: str) -> pl.DataFrame:
+    """QA11 D7: spouses Samuel and Samantha Lee in XPM (own birthdays, one mailbox), one HQ record of `hq_first` Lee with
+    that mailbox, no birthday, no number; three unrelated clients in both systems."""
+    bare = dict(address_line1=None, postcode=None, city=None, phone=None, email="lees@example.com")
+    rows = [person("xpm", "x-samuel", "Samuel", "Lee", D(1980, 3, 3), **bare),
+            person("xpm", "x-samantha", "Samantha", "Lee", D(1981, 4, 4), **bare),
+            {**person("hq", "h-sam", hq_first, "Lee", **bare), "client_type": "PERSON"}]  # fmt: skip
+    for i, (first, last) in enumerate((("Aroha", "Ngata"), ("Liam", "Brown"), ("Olivia", "Chen"))):
+        other = dict(address_line1=f"{i + 3} Other Rd", postcode="3000", city="Melbourne", phone=f"03 1111 222{i}")
+        rows += [person("xpm", f"x-o{i}", first, last, D(1960 + i, 2, 3), **other), person("hq", f"h-o{i}", first, last, D(1960 + i, 2, 3), **other)]
+    return clients(rows)
+
+
+@pytest.mark.parametrize("fitted", [False, True], ids=["expert", "fitted"])
+def test_a_record_between_two_spouses_it_matches_alike_goes_to_review(fitted, request):
+    """QA11 D7: HQ "Sam Lee" (no birthday) scores alike with XPM's Samuel and Samantha Lee, whom their birthdays keep
+    apart; nothing says which spouse Sam is: neither link merges automatically, both are shown to a person (the fitted
+    model tied the two at 0.9991 and merged one; the expert values merged Samuel at 0.9827)."""
+    # the expert values now score Samuel 0.97997, Samantha 0.9719: under EXPERT_THRESHOLD by a hair; QA's 0.9827 and
+    # 0.978 (one automatic, one not) are reproduced with the threshold between the two
+    kw = {"model": request.getfixturevalue("reference_model")} if fitted else {"auto_threshold": 0.975}
+    res = run(_lees("Sam"), **kw)
+    sam = res.links.filter((pl.col("source_client_id_l") == "h-sam") | (pl.col("source_client_id_r") == "h-sam"))
+    spouses = sam.filter(pl.col("source_client_id_l").str.starts_with("x-sam") | pl.col("source_client_id_r").str.starts_with("x-sam"))
+    assert spouses.height == 2 and (spouses["decision"] == "review").all()
+    assert "ambiguous" in spouses["veto"].to_list()  # the link that would have merged names the rule
+    assert cluster_of(res, "hq:h-sam")[1] != "auto"
+    assert not auto_together(res, "xpm:x-samuel", "xpm:x-samantha")
+    for i in range(3):
+        assert auto_together(res, f"xpm:x-o{i}", f"hq:h-o{i}")
+
+
+@pytest.mark.parametrize("fitted", [False, True], ids=["expert", "fitted"])
+def test_a_record_with_one_clear_best_candidate_still_merges(fitted, request):
+    """The other side of QA11 D7: HQ "Samuel Lee" beside the same spouses matches Samuel by his exact name, far above
+    Samantha: it merges automatically with Samuel, not with Samantha."""
+    model = request.getfixturevalue("reference_model") if fitted else None
+    res = run(_lees("Samuel"), model=model)
+    assert auto_together(res, "hq:h-sam", "xpm:x-samuel")
+    assert not auto_together(res, "hq:h-sam", "xpm:x-samantha")
+
+
+def test_a_record_a_person_joined_to_one_spouse_stays_there():
+    """After review: a person accepted HQ "Sam Lee" as Samantha; the next run keeps that merge, not asking again."""
+    pair = {"practice_id": "p1", "source_l": "hq", "source_client_id_l": "h-sam", "source_r": "xpm", "source_client_id_r": "x-samantha"}
+    res = run(_lees("Sam"), decisions=pl.DataFrame([{**pair, "decision": "accept"}]), auto_threshold=0.975)
+    assert merged_by_a_person(res, "hq:h-sam", "xpm:x-samantha")
+    assert cluster_of(res, "xpm:x-samuel")[0] != cluster_of(res, "hq:h-sam")[0]
