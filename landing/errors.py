@@ -217,7 +217,8 @@ def decode_utf8(data: bytes, file: str) -> str:
         # more alone is most often Windows' own encoding (Excel's "CSV" rather than "CSV UTF-8")
         guess = bytes([byte]).decode("cp1252", errors="replace")
         hint = f" (Windows-1252 {guess!r}?)" if byte >= 0x80 and guess.isprintable() and guess != "\ufffd" else ""
-        raise BadInput(file, f"line {line}", f"column {column}: byte 0x{byte:02X}{hint} is not UTF-8: save the file as UTF-8 "
+        # the column with the line (the record's place): the reason alone is what failure_reasons groups practices by
+        raise BadInput(file, f"line {line}, column {column}", f"byte 0x{byte:02X}{hint} is not UTF-8: save the file as UTF-8 "
                        "(Excel: CSV UTF-8)") from None
 
 

@@ -285,7 +285,7 @@ def failure_reasons() -> str:
                    regexp_replace(regexp_replace(
                        regexp_replace(regexp_replace(regexp_replace(regexp_replace(
                            regexp_replace(case when starts_with(detail, practice_id || ': ') then substr(detail, length(practice_id) + 3) else detail end,
-                                          ': (line|record|row) \\d+( \\([^)]*\\))?( [a-z]+ \\d+)*:', ':'),
+                                          ': (line|record|row) \\d+( \\([^)]*\\))?(,? [a-z]+ \\d+)*:', ':'),
                            ' ''[^'']*''([ ,;:)]|$)', '\\1', 'g'), ' "[^"]*"([ ,;:)]|$)', '\\1', 'g'), ' ?\\([^)]*\\)', '', 'g'),
                            '( [''"]| ?\\().*$', ''),
                        '^(([^:]*:){2}[^:]*):.*$', '\\1'), '([A-Za-z_]+=[^ ,;:]+(, )?)+ (repeats an earlier record)', '\\3') as reason

@@ -159,6 +159,9 @@ def test_progress_by_run_replays_the_statuses_as_each_run_ended(hand):
         ("hq_clients.json: practiceId 'X' is not the folder's practice 'S07'", "hq_clients.json: practiceId is not the folder's practice"),
         ('hq_clients.json: record 2 (id=h2): displayName "O\'Brien, Ann" is too long', "hq_clients.json: displayName is too long"),
         ("tax_clients.csv: line 3: abn 'x' (a number a spreadsheet rounded): export it again", "tax_clients.csv: abn: export it again"),
+        # a byte's place is its line and column (session 35): neither splits the reason
+        ("tax_clients.csv: line 4, column 11: byte 0xEB (Windows-1252 'ë'?) is not UTF-8: save the file as UTF-8 (Excel: CSV "
+         "UTF-8)", "tax_clients.csv: byte 0xEB is not UTF-8: save the file as UTF-8"),
         # a part of a record (session 30: this said "hq_clients.json: record 7 contact 1: contact_id")
         ("hq_clients.json: record 7 (id=1b) contact 1: name: holds a control character (U+0000), which no client system "
          "writes: the export is damaged", "hq_clients.json: name: holds a control character, which no client system writes"),
