@@ -225,8 +225,7 @@ def _regions(practices: pl.DataFrame) -> dict[str, object]:
 
 def _only(taken: Taken, practice_ids: list[str]) -> Taken:
     ids = pl.Series(practice_ids, dtype=pl.String).implode()
-    frames = Frames(**{n: getattr(taken.frames, n).filter(pl.col("practice_id").is_in(ids)) for n in Frames.names()})
-    return Taken(frames, taken.prints.filter(pl.col("practice_id").is_in(ids)), taken.sample)
+    return Taken(taken.frames.of_practices(practice_ids), taken.prints.filter(pl.col("practice_id").is_in(ids)), taken.sample)
 
 
 def _in_order(frames: Frames, order: list[str]) -> Frames:
@@ -323,10 +322,9 @@ def _match(frames: Frames, practices: pl.DataFrame, decisions: pl.DataFrame | No
     from transforms.matching import match
     from transforms.model import Model
 
-    ids = practices["practice_id"].implode()
     model = params.get("model")
     return match(
-        Frames(**{n: getattr(frames, n).filter(pl.col("practice_id").is_in(ids)) for n in Frames.names()}),
+        frames.of_practices(practices["practice_id"].to_list()),
         practices,
         decisions,
         auto_threshold=params["auto_threshold"],
@@ -427,8 +425,7 @@ def run_chunk(landing: str, practices: pl.DataFrame, key: HashKey, decisions: pl
             for pid, text in emptied.items():
                 log.warning("practice %s: extract: bad input: %s", pid, text)
             failed = {pid: failed.get(pid) or emptied[pid] for pid in practices["practice_id"].to_list() if pid in failed or pid in emptied}
-            gone = pl.Series(list(emptied), dtype=pl.String).implode()
-            frames = Frames(**{n: getattr(frames, n).filter(~pl.col("practice_id").is_in(gone)) for n in Frames.names()})
+            frames = frames.of_practices(list(emptied), keep=False)
     result = ChunkResult(practice_ids=practices["practice_id"].to_list(), frames=frames, failed=failed)
     good = practices.filter(~pl.col("practice_id").is_in(list(failed)))
     base = step_one(good)

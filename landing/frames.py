@@ -51,6 +51,12 @@ class Frames:
         current.update(frames)
         return Frames(**current)
 
+    def of_practices(self, practice_ids: list[str], keep: bool = True) -> "Frames":
+        """Every table's rows of these practices (with `keep` False: of every other practice)."""
+        ids = pl.Series(practice_ids, dtype=pl.String).implode()
+        mine = pl.col("practice_id").is_in(ids)
+        return Frames(**{n: getattr(self, n).filter(mine if keep else ~mine) for n in Frames.names()})
+
     def counts(self) -> dict[str, int]:
         """Rows per table."""
         return {n: getattr(self, n).height for n in Frames.names()}

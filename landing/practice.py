@@ -37,12 +37,17 @@ def lost_exports(landing: Path, registry: pl.DataFrame, staged: pl.DataFrame) ->
         for source, reader, flag, system in _OPTIONAL:
             n = held.get((row["practice_id"], source), 0)
             if n and row[flag] is True and not (landing / row["practice_id"] / reader.file).exists():
-                out[row["practice_id"]] = str(BadInput(reader.file, None, (
-                    f"absent, but the last reading held {n} {system} client{'s' * (n != 1)} and {REGISTRY_FILE} says the "
-                    f"practice uses {system}: restore the export (the promoted version stays as it is), or set {flag} "
-                    f"false to consolidate without them")))  # fmt: skip
+                out[row["practice_id"]] = _gone(reader.file, "absent", n, system, flag)
                 break
     return out
+
+
+def _gone(file: str, how: str, n: int, system: str, flag: str | None) -> str:
+    """Why a practice whose export of `system` is gone fails: what its last reading held, and what to do."""
+    uses = f" and {REGISTRY_FILE} says the practice uses {system}" if flag else ""
+    instead = f", or set {flag} false to consolidate without them" if flag else ""
+    return str(BadInput(file, None, f"{how}, but the last reading held {n} {system} client{'s' * (n != 1)}{uses}: restore "
+                                    f"the export (the promoted version stays as it is){instead}"))
 
 
 def emptied_exports(practices: pl.DataFrame, held: pl.DataFrame | None, read: pl.DataFrame) -> dict[str, str]:
@@ -60,17 +65,12 @@ def emptied_exports(practices: pl.DataFrame, held: pl.DataFrame | None, read: pl
         for source, reader, flag, system in _OPTIONAL:
             n = before.get((row["practice_id"], source), 0)
             if n and row[flag] is True and (row["practice_id"], source) not in now:
-                out[row["practice_id"]] = str(BadInput(reader.file, None, (
-                    f"holds no clients, but the last reading held {n} {system} client{'s' * (n != 1)} and {REGISTRY_FILE} "
-                    f"says the practice uses {system}: restore the export (the promoted version stays as it is), or set "
-                    f"{flag} false to consolidate without them")))  # fmt: skip
+                out[row["practice_id"]] = _gone(reader.file, "holds no clients", n, system, flag)
                 break
         n = before.get((row["practice_id"], "hq"), 0)
         if row["practice_id"] not in out and n and (row["practice_id"], "hq") not in now:
             # HQ is where the clients go: no registry flag says a practice stopped using it
-            out[row["practice_id"]] = str(BadInput(hq.READER.file, None, (
-                f"holds no clients, but the last reading held {n} HQ client{'s' * (n != 1)}: restore the export (the "
-                f"promoted version stays as it is)")))  # fmt: skip
+            out[row["practice_id"]] = _gone(hq.READER.file, "holds no clients", n, "HQ", None)
     return out
 
 
