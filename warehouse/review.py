@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from landing.errors import redact
 from landing.spreadsheet import escape_frame, unescape_frame
 from warehouse.load import registered
 
@@ -347,7 +348,8 @@ def _zeros_dropped(proposed: pl.DataFrame, r: dict) -> str:
         sides = [(link["source_l"], link["source_client_id_l"]), (link["source_r"], link["source_client_id_r"])]
         if sorted((s, i.lstrip("0") or "0" if i.isdigit() else i) for s, i in sides) == wanted:
             shown += [f"{i} -> {i.lstrip('0') or '0'}" for _, i in sides if i.isdigit() and i != (i.lstrip("0") or "0")]
-    return ", ".join(dict.fromkeys(shown))
+    # an id of eight digits or more may hold a tax number once its zeros are gone (a TFN-numbered code, zero-padded)
+    return redact(", ".join(dict.fromkeys(shown)))
 
 
 def _refuse_vetoed_accepts(con: duckdb.DuckDBPyConnection, path: Path, oriented: pl.DataFrame) -> None:

@@ -517,3 +517,14 @@ def test_a_practice_blocked_by_an_accept_of_two_different_valid_numbers_names_th
     assert step == ("withdraw the accept that joined two different valid numbers of one kind (veto identifier): "
                     "`scr review revoke -p p1 --pair hq:h3,xpm:x4`, then `scr rerun -p p1`")
     assert next_step("p1", "blocked", "x", {}, 0, False, 0, []).startswith("fix what the failed expectations name")
+
+
+def test_ids_a_spreadsheet_shortened_are_said_with_their_long_digit_runs_masked():
+    """A zero-padded id of ten digits may be a TFN once its zeros are gone (0123456782 -> 123456782): the refusal
+    names it as every message names a long number, masked; short ids (0007 -> 7) as written."""
+    from warehouse.review import _zeros_dropped
+
+    proposed = pl.DataFrame({"practice_id": ["P1"], "source_l": ["tax"], "source_client_id_l": ["0123456782"],
+                             "source_r": ["xpm"], "source_client_id_r": ["0007"]})  # fmt: skip
+    line = {"practice_id": "P1", "source_l": "tax", "source_client_id_l": "123456782", "source_r": "xpm", "source_client_id_r": "7"}
+    assert _zeros_dropped(proposed, line) == "***782 -> ***782, 0007 -> 7"
